@@ -1,0 +1,64 @@
+"""Settings: the one configuration object, read from the environment and `.env`.
+
+Built only by entry points (the CLI, the web app factory) and passed down; nothing else reads
+`os.environ`. Precedence: explicit arguments > environment > `.env` > defaults.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def parse_queue_concurrency(spec: str) -> dict[str, int]:
+    """Parse `"sync-emails:2,extract-contacts:5"` into `{"sync-emails": 2, ...}` (oban-py style)."""
+    result: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        name, _, count = item.partition(":")
+        if not name or not count.strip().isdigit() or int(count) < 1:
+            raise ValueError(f"bad queue spec {item!r}: expected NAME:CONCURRENCY with CONCURRENCY >= 1")
+        result[name.strip()] = int(count)
+    return result
+
+
+class Settings(BaseSettings):
+    """Everything FluffyMail can be configured with; env vars are `FLUFFYMAIL_<FIELD>`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FLUFFYMAIL_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("FLUFFYMAIL_DATABASE_URL", "DATABASE_URL"),
+        description="PostgreSQL URL; when unset an embedded PostgreSQL (pgserver) is started.",
+    )
+    data_dir: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_data_dir("fluffymail")),
+        description="Where the embedded PostgreSQL and uploads live.",
+    )
+    queues: str = Field(
+        default="sync-emails:2,extract-contacts:5,enrich-contact:3,analyze-relationships:1",
+        description="Per-queue worker concurrency, NAME:N comma-separated.",
+    )
+    migrate_on_start: bool = Field(default=True, description="Apply migrations when a worker or the web app starts.")
+    pool_min_size: int = 2
+    pool_max_size: int = 10
+    poll_interval: float = Field(default=1.0, gt=0, description="Seconds between polls when no NOTIFY arrives.")
+    heartbeat_timeout: float = Field(default=30.0, gt=0, description="Seconds without a heartbeat before a running job is rescued.")
+    shutdown_grace: float = Field(default=20.0, ge=0, description="Seconds in-flight jobs get to finish on SIGTERM.")
+    log_level: str = "INFO"
+    log_format: str = Field(default="console", pattern="^(console|json)$")
+
+    @field_validator("queues")
+    @classmethod
+    def _check_queues(cls, value: str) -> str:
+        parse_queue_concurrency(value)
+        return value
+
+    @property
+    def queue_concurrency(self) -> dict[str, int]:
+        return parse_queue_concurrency(self.queues)

@@ -1,0 +1,1 @@
+"""Database plumbing: connection pools, the embedded server, SQL files and migrations."""

@@ -1,0 +1,36 @@
+"""The embedded PostgreSQL (pgserver) used when no DATABASE_URL is configured.
+
+The server's data directory lives under the user's data dir and is reused across runs; the
+server is stopped when the last process using it exits.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fluffymail.errors import DatabaseError
+
+log = logging.getLogger(__name__)
+DATABASE = "fluffymail"
+
+
+def start(data_dir: Path, database: str = DATABASE) -> str:
+    """Start (or join) the embedded server and return a URL for `database`, creating it if needed."""
+    import pgserver  # imported lazily: starting it is slow and only needed without DATABASE_URL
+
+    pgdata = data_dir / "pgdata"
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    except Exception as exc:
+        raise DatabaseError(f"could not start the embedded PostgreSQL in {pgdata}: {exc}") from exc
+    _keep_alive.append(server)
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+    if "(1 row)" not in exists:
+        server.psql(f'CREATE DATABASE "{database}";')
+    log.info("embedded postgres ready", extra={"action": "db.embedded", "pgdata": str(pgdata)})
+    return server.get_uri(database)
+
+
+_keep_alive: list[object] = []  # the handle must outlive the caller; pgserver stops it at exit
