@@ -1,0 +1,94 @@
+"""Company identity from an email domain: registrable domain via the Public Suffix List.
+
+Free-mail providers (``data/free_mail_domains.txt``) and the user's own domains get no company.
+Uses tldextract's bundled PSL snapshot only: no network fetch, no disk cache.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+
+import tldextract
+
+from fluffymail.crm.contacts._data import load_word_set
+
+__all__ = [
+    "CompanyDomain",
+    "company_domain",
+    "company_name_from_domain",
+    "is_free_mail_domain",
+    "registrable_domain",
+]
+
+_FREE_MAIL = load_word_set("free_mail_domains.txt")
+_FREE_MAIL_EXACT = frozenset(d for d in _FREE_MAIL if not d.endswith(".*"))
+_FREE_MAIL_ANY_SUFFIX = frozenset(d[:-2] for d in _FREE_MAIL if d.endswith(".*"))
+_ACRONYM_MAX_LEN = 3
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompanyDomain:
+    """The company an address belongs to: ``domain`` is registrable (``bbc.co.uk``)."""
+
+    domain: str
+    name: str
+    host: str
+
+
+@cache
+def _extractor() -> tldextract.TLDExtract:
+    # suffix_list_urls=() -> bundled snapshot, cache_dir=None -> never writes to disk.
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+def registrable_domain(host: str) -> str | None:
+    """``mail.bbc.co.uk`` -> ``bbc.co.uk``; None for bare suffixes, IPs and single labels."""
+    host = host.strip().strip(".").lower()
+    if not host or any(c.isspace() for c in host):
+        return None
+    parts = _extractor()(host)
+    if not parts.domain or not parts.suffix:
+        return None
+    return f"{parts.domain}.{parts.suffix}"
+
+
+def is_free_mail_domain(domain: str) -> bool:
+    """True for consumer mailbox providers (gmail.com, gmx.de, yahoo.co.uk, ...)."""
+    registrable = registrable_domain(domain) or domain.lower()
+    if registrable in _FREE_MAIL_EXACT or domain.lower() in _FREE_MAIL_EXACT:
+        return True
+    label = _extractor()(registrable).domain
+    return label in _FREE_MAIL_ANY_SUFFIX
+
+
+def company_domain(email: str, own_domains: Iterable[str] = ()) -> CompanyDomain | None:
+    """The company behind an address, or None for free mail, own (internal) domains and junk.
+
+    Args:
+        email: a normalized address (``local@domain``).
+        own_domains: the user's own domains; any address under them is internal.
+    """
+    host = email.rsplit("@", 1)[-1].strip().lower() if "@" in email else ""
+    registrable = registrable_domain(host) if host else None
+    if registrable is None or is_free_mail_domain(registrable):
+        return None
+    own = {registrable_domain(d) or d.lower() for d in own_domains}
+    if registrable in own:
+        return None
+    return CompanyDomain(domain=registrable, name=company_name_from_domain(registrable), host=host)
+
+
+def company_name_from_domain(domain: str) -> str:
+    """A display name from the registrable label: ``enron.com`` -> Enron, ``bpa.gov`` -> BPA."""
+    registrable = registrable_domain(domain) or domain.lower()
+    label = _extractor()(registrable).domain or registrable.split(".", 1)[0]
+    return "-".join(_case_label(piece) for piece in label.split("-") if piece)
+
+
+def _case_label(piece: str) -> str:
+    if len(piece) <= _ACRONYM_MAX_LEN or not re.search(r"[aeiouy]", piece):
+        return piece.upper()
+    return piece[:1].upper() + piece[1:]

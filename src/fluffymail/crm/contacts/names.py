@@ -1,0 +1,226 @@
+"""Person names from display names and address local parts, and choosing the best one.
+
+Owns the rules "is this display name a person?" and "which of the names seen for an address
+is the right one". Pure: stdlib, nameparser and the contacts data lists only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import IntEnum
+from functools import lru_cache
+
+from nameparser import HumanName
+
+from fluffymail.crm.contacts import addresses, automated
+from fluffymail.crm.contacts._data import load_word_set
+
+__all__ = ["NameQuality", "PersonName", "best_name", "name_from_local_part", "parse_display_name"]
+
+_ROLE_NAME_WORDS = load_word_set("role_name_words.txt")
+_MAX_DISPLAY_LEN = 200
+_PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+_NOTES_DOMAIN_TAIL = re.compile(r"\s*@\s*[A-Za-z_]+\s*$")
+_LOCAL_SPLIT = re.compile(r"[._\-+]")
+_WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*\.?", re.UNICODE)
+_NON_NAME_CHARS = re.compile(r"[0-9!?#$%&*=|:;/\\{}_@]")
+
+
+class NameQuality(IntEnum):
+    """How much a name can be trusted; higher is better."""
+
+    DERIVED = 1  # guessed from the address local part
+    PARTIAL = 2  # a display name with only a first or a last name
+    FULL = 3  # a display name with first and last name
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PersonName:
+    """A person's name, nicely cased. ``full`` is ``first [middle] last``."""
+
+    first: str
+    last: str
+    full: str
+    middle: str = ""
+    quality: NameQuality = NameQuality.FULL
+
+    @property
+    def key(self) -> str:
+        """Identity key ignoring case, dots and middle names: ``phillip allen``."""
+        return f"{self.first} {self.last}".casefold().replace(".", "").strip()
+
+
+def parse_display_name(display: str | None, email: str | None = None) -> PersonName | None:
+    """Parse a header display name into a person name.
+
+    Handles ``Last, First``, Exchange DN and Lotus Notes tails, quotes, a display name that
+    is really an address, ALL CAPS / all-lower names and role names (``Enron Announcements``
+    is not a person: None). With no usable display name, falls back to the address local
+    part (``phillip.allen@`` -> Phillip Allen, quality DERIVED).
+
+    Args:
+        display: the display name as written in the header (may be None or empty).
+        email: the participant's address, used for the fallback and to orient
+            ``"Cheung  Joseph"``-style reversed names.
+    """
+    local = _local_part(email)
+    cleaned = clean_display_name(display)
+    if cleaned and "@" in cleaned:
+        cleaned = ""  # "phillip.allen@enron.com" as a name: use the address instead
+    if not cleaned:
+        return name_from_local_part(local) if local else None
+    if is_role_name(cleaned):
+        return None
+    return _parse_cached(cleaned, local or "")
+
+
+def clean_display_name(display: str | None) -> str:
+    """Strip quotes, legacy address tails, comments and Notes domains from a display name."""
+    if not display or len(display) > _MAX_DISPLAY_LEN * 4:
+        return ""
+    text = display.strip()
+    legacy = addresses.legacy_display_name(text)
+    if legacy is not None:
+        text = legacy
+    elif "<" in text:
+        before = text.split("<", 1)[0].strip()
+        text = before or text.strip("<> ")
+    text = _PAREN.sub(" ", text)
+    text = text.strip().strip("\"'` ").strip()
+    text = _NOTES_DOMAIN_TAIL.sub("", text) if "@" in text and " " in text else text
+    text = text.strip("\"'`., ").strip()
+    return " ".join(text.split())[:_MAX_DISPLAY_LEN]
+
+
+def is_role_name(display: str) -> bool:
+    """True when a display name names a role, list, service or company, not a person."""
+    if _NON_NAME_CHARS.search(display):
+        return True
+    words = [w.strip(".").casefold() for w in re.split(r"[\s,\-&+]+", display) if w]
+    if not words or len(words) > 5:
+        return True
+    if len(words) == 1 and automated.is_role_local_part(words[0]):
+        return True
+    return any(w in _ROLE_NAME_WORDS for w in words)
+
+
+@lru_cache(maxsize=65536)
+def _parse_cached(cleaned: str, local: str) -> PersonName | None:
+    parsed = HumanName(cleaned)
+    first, middle, last = parsed.first, parsed.middle, parsed.last
+    if not first and not last:
+        return None
+    if not _all_wordlike(f"{first} {middle} {last}"):
+        return None
+    if first and last and _is_reversed(first, last, local):
+        first, last = last, first
+    if _needs_casing(cleaned):
+        first, middle, last = (_case(part) for part in (first, middle, last))
+    if first and last:
+        return _make(first, middle, last, NameQuality.FULL)
+    return _complete_partial(first or last, local)
+
+
+def _complete_partial(single: str, local: str) -> PersonName | None:
+    """One-word display name: keep it, or complete it from a matching local part."""
+    derived = name_from_local_part(local) if local else None
+    if derived and single.casefold() in {derived.first.casefold(), derived.last.casefold()}:
+        if len(derived.first) > 1:
+            return _make(derived.first, derived.middle, derived.last, NameQuality.FULL)
+    return _make(single, "", "", NameQuality.PARTIAL)
+
+
+def name_from_local_part(local: str | None) -> PersonName | None:
+    """Derive a name from a local part: ``phillip.allen`` -> Phillip Allen, ``k..allen`` -> K. Allen.
+
+    Needs at least two alphabetic pieces separated by ``.``, ``_``, ``-`` or ``+``; role
+    mailboxes (``info``, ``noreply``...) and pieces with digits give None.
+    """
+    if not local or automated.is_role_local_part(local):
+        return None
+    pieces = [p for p in _LOCAL_SPLIT.split(local) if p]
+    if len(pieces) < 2 or len(pieces) > 4 or not all(p.isalpha() for p in pieces):
+        return None
+    first, *middle, last = (_case(p) for p in pieces)
+    if len(last) < 2:
+        return None
+    if len(first) == 1:
+        first += "."
+    middle_text = " ".join(m + "." if len(m) == 1 else m for m in middle)
+    return _make(first, middle_text, last, NameQuality.DERIVED)
+
+
+def best_name(candidates: Iterable[tuple[str, int]], email: str | None = None) -> PersonName | None:
+    """Pick the best person name among the display names seen for one address.
+
+    Candidates are ``(display_name, count)``. Names are grouped by first+last (ignoring
+    case, dots and middle initials); partial names add their support to a full name they
+    agree with. The winner has the best quality (full > partial > derived), then the most
+    support; its most-seen spelling is returned.
+    """
+    support: dict[str, int] = defaultdict(int)
+    spellings: dict[str, dict[PersonName, int]] = defaultdict(lambda: defaultdict(int))
+    partial_support: dict[str, int] = defaultdict(int)
+    for display, count in candidates:
+        name = parse_display_name(display, email)
+        if name is None or count <= 0:
+            continue
+        if name.quality is NameQuality.PARTIAL:
+            partial_support[name.first.casefold()] += count
+        support[name.key] += count
+        spellings[name.key][name] += count
+    if not support:
+        return parse_display_name(None, email)
+    for key in support:
+        best_spelling = _top(spellings[key])
+        if best_spelling.quality is NameQuality.FULL:
+            tokens = {best_spelling.first.casefold(), best_spelling.last.casefold()}
+            support[key] += sum(n for word, n in partial_support.items() if word in tokens)
+    winner = max(support, key=lambda k: (_top(spellings[k]).quality, support[k]))
+    return _top(spellings[winner])
+
+
+def _top(spellings: dict[PersonName, int]) -> PersonName:
+    return max(spellings, key=lambda n: (n.quality, spellings[n], len(n.middle)))
+
+
+def _make(first: str, middle: str, last: str, quality: NameQuality) -> PersonName:
+    full = " ".join(part for part in (first, middle, last) if part)
+    return PersonName(first=first, middle=middle, last=last, full=full, quality=quality)
+
+
+def _local_part(email: str | None) -> str | None:
+    if not email or "@" not in email:
+        return None
+    return email.rsplit("@", 1)[0].strip().strip("\"'<").lower() or None
+
+
+def _all_wordlike(text: str) -> bool:
+    return all(_WORD.fullmatch(tok) for tok in text.split())
+
+
+def _is_reversed(first: str, last: str, local: str) -> bool:
+    """``"Cheung  Joseph" <joseph.cheung@...>``: display order disagrees with the address."""
+    pieces = [p for p in _LOCAL_SPLIT.split(local) if p]
+    if len(pieces) < 2:
+        return False
+    return (first.casefold(), last.casefold()) == (pieces[-1], pieces[0])
+
+
+def _needs_casing(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and (
+        all(c.isupper() for c in letters) or all(c.islower() for c in letters)
+    )
+
+
+def _case(part: str) -> str:
+    if not part:
+        return part
+    name = HumanName(part.lower())
+    name.capitalize(force=True)
+    cased = str(name).strip()
+    return cased if cased.casefold() == part.casefold() else part.capitalize()
