@@ -138,9 +138,11 @@ def extract_signature(
 def strip_quoted(lines: list[str]) -> int:
     """Index of the first line of quoted or forwarded history (``len(lines)`` when none)."""
     for i, line in enumerate(lines):
-        if _QUOTE_MARKERS.match(line) or _NOTES_ON.search(line) and _header_follows(lines, i):
+        if _QUOTE_MARKERS.match(line) or (_NOTES_ON.search(line) and _header_follows(lines, i)):
             return i
-        if _ON_WROTE.match(line) or (i + 1 < len(lines) and _ON_WROTE.match(f"{line} {lines[i + 1]}")):
+        if _ON_WROTE.match(line) or (
+            i + 1 < len(lines) and _ON_WROTE.match(f"{line} {lines[i + 1]}")
+        ):
             return i
         if _HEADER_LINE.match(line) and line.lstrip().lower().startswith("from:"):
             if _header_follows(lines, i):

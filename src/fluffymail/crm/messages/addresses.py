@@ -1,0 +1,109 @@
+"""Address-header parsing: header text -> Address values, linear in the number of recipients.
+
+Plain lists ("a@x.com, Name <b@y.com>") take a split-on-comma fast path; anything with
+quotes, comments or groups goes through `email.utils.getaddresses`.
+"""
+
+from __future__ import annotations
+
+from email.utils import getaddresses
+
+from fluffymail.crm.messages.decode import decode_encoded_words
+from fluffymail.crm.messages.models import Address
+
+__all__ = ["is_valid_email", "parse_address_list"]
+
+_SLOW_PATH_CHARS = frozenset('"()\\:;')
+_INVALID_CHARS = frozenset(' \t\r\n<>()[],;:"\\')
+
+
+def parse_address_list(text: str, name: str, problems: list[str]) -> tuple[Address, ...]:
+    """Parse a decoded (8-bit decoded, encoded-words intact) address header into Addresses.
+
+    Args:
+        text: the header value(s), already turned into str.
+        name: the header name, for problem codes ("bad-address:to").
+        problems: receives "bad-address:<name>" when an entry is not a valid address.
+    """
+    if _SLOW_PATH_CHARS.isdisjoint(text):
+        pairs = _split_simple(text)
+    else:
+        pairs = getaddresses([text])
+    addresses = _to_addresses(_merge_split_names(pairs), name, problems)
+    if any(not a.valid for a in addresses):
+        problems.append(f"bad-address:{name}")
+    return addresses
+
+
+def _split_simple(text: str) -> list[tuple[str, str]]:
+    """Split "a@x, Name <b@y>" on commas; callers guarantee no quotes, comments or groups."""
+    pairs: list[tuple[str, str]] = []
+    for item in text.split(","):
+        display, sep, rest = item.partition("<")
+        if sep:
+            pairs.append((display.strip(), rest.split(">", 1)[0].strip()))
+        else:
+            pairs.append(("", item.strip()))
+    return pairs
+
+
+def _merge_split_names(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Rejoin Exchange-style "Last, First <dn>" names that an unquoted comma split in two."""
+    merged: list[tuple[str, str]] = []
+    carry = ""
+    for display, email in pairs:
+        if not display and email and "@" not in email and "/" not in email and " " not in email:
+            carry = f"{carry}, {email}" if carry else email
+            continue
+        if carry and display:
+            display, carry = f"{carry}, {display}", ""
+        elif carry:
+            merged.append(("", carry))
+            carry = ""
+        merged.append((display, email))
+    if carry:
+        merged.append(("", carry))
+    return merged
+
+
+def _to_addresses(
+    pairs: list[tuple[str, str]], name: str, problems: list[str]
+) -> tuple[Address, ...]:
+    out: list[Address] = []
+    for display, email in pairs:
+        if not display and not email:
+            continue
+        if "=?" in display:
+            display = decode_encoded_words(display, name, problems)
+        out.append(make_address(email, display))
+    return tuple(out)
+
+
+def make_address(email: str, display: str = "") -> Address:
+    """Build an Address: normalise the email, derive a name from Notes-style addresses."""
+    clean = email.strip().rstrip(".").lower()
+    display = display.strip().strip("\"'").strip()
+    if not display and "/" in clean:
+        display = _notes_name(email.strip())
+    return Address(
+        email=clean,
+        name=display,
+        valid=is_valid_email(clean),
+        raw=email if email != clean else None,
+    )
+
+
+def _notes_name(email: str) -> str:
+    """The person part of "Phillip K Allen/HOU/ECT@ECT"; '' for Exchange DNs ("/O=ENRON/...")."""
+    head = email.split("/", 1)[0].strip()
+    return head if head and "=" not in head and "@" not in head else ""
+
+
+def is_valid_email(email: str) -> bool:
+    """Cheap syntax check: one '@', non-empty local part, dotted domain, no spaces or brackets."""
+    local, sep, domain = email.partition("@")
+    if not sep or not local or "@" in domain or "." not in domain:
+        return False
+    if domain.startswith(".") or domain.endswith(".") or ".." in domain:
+        return False
+    return _INVALID_CHARS.isdisjoint(email)

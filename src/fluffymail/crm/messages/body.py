@@ -1,0 +1,147 @@
+"""Body extraction: pick the text of a message (plain text preferred, HTML converted) cheaply.
+
+Single-part messages are decoded straight from bytes; only multipart/message bodies go
+through the stdlib `compat32` parser, whose structural defects are reported as problems.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from email.message import Message
+from email.parser import BytesParser
+from email.policy import compat32
+
+from selectolax.lexbor import LexborHTMLParser
+
+from fluffymail.crm.messages.decode import decode_bytes, decode_transfer
+
+__all__ = ["BodyInfo", "ContentType", "extract_body", "html_to_text", "parse_content_type"]
+
+MAX_BODY_CHARS = 256 * 1024
+_MAX_TEXT_BYTES = 4 * MAX_BODY_CHARS
+_PARAM = re.compile(r';\s*([!#-\'*+\-.0-9A-Z^-~]+)\s*=\s*("(?:[^"\\]|\\.)*"?|[^;\s]*)')
+_BLOCK_END = re.compile(r"(?i)<(?:br|/p|/div|/tr|/li|/h[1-6]|/table|/blockquote)\b[^>]*>")
+_SPACES = re.compile(r"[^\S\n]+")
+_BLANK_LINES = re.compile(r"\n\s*\n\s*(?:\n\s*)+")
+_PARSER = BytesParser(policy=compat32)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContentType:
+    """A parsed Content-Type header: lower-cased "type/subtype" plus lower-cased param names."""
+
+    mime_type: str = "text/plain"
+    params: dict[str, str] | None = None
+
+    def param(self, name: str) -> str | None:
+        """The value of parameter `name`, unquoted, or None."""
+        return (self.params or {}).get(name)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BodyInfo:
+    """What the body walk found."""
+
+    text: str = ""
+    has_calendar: bool = False
+
+
+def parse_content_type(value: str | None) -> ContentType:
+    """Parse "type/subtype; k=v" leniently; garbage or a missing header means text/plain."""
+    if not value:
+        return ContentType()
+    head = value.split(";", 1)[0].strip().lower()
+    mime_type = head if head.count("/") == 1 and " " not in head else "text/plain"
+    if ";" not in value:
+        return ContentType(mime_type=mime_type)
+    params = {k.lower(): v.strip('"') for k, v in _PARAM.findall(value)}
+    return ContentType(mime_type=mime_type, params=params)
+
+
+def extract_body(
+    body: bytes, ctype: ContentType, encoding: str, raw: bytes, problems: list[str]
+) -> BodyInfo:
+    """Return the message's readable text.
+
+    Args:
+        body: the bytes after the header block.
+        ctype: the top-level Content-Type.
+        encoding: the top-level Content-Transfer-Encoding, lower-cased.
+        raw: the whole message, parsed structurally only for multipart/message types.
+        problems: receives "no-text-body", "body-truncated", "broken-mime:..." and charset codes.
+    """
+    maintype = ctype.mime_type.split("/", 1)[0]
+    if maintype in ("multipart", "message"):
+        return _walk_parts(_PARSER.parsebytes(raw), problems)
+    if maintype != "text" or ctype.mime_type == "text/calendar":
+        problems.append("no-text-body")
+        return BodyInfo(has_calendar=ctype.mime_type == "text/calendar")
+    data = decode_transfer(body, encoding, problems)
+    text = _to_text(data, ctype.mime_type, ctype.param("charset"), problems)
+    return BodyInfo(text=text)
+
+
+def _to_text(data: bytes, mime_type: str, charset: str | None, problems: list[str]) -> str:
+    """Decode a text part and cap it; HTML is converted to plain text."""
+    if len(data) > _MAX_TEXT_BYTES:
+        data = data[:_MAX_TEXT_BYTES]
+        problems.append("body-truncated")
+    text = decode_bytes(data, charset, problems, "body")
+    if mime_type == "text/html":
+        text = html_to_text(text)
+    elif "\r" in text:
+        text = text.replace("\r\n", "\n")
+    if len(text) > MAX_BODY_CHARS:
+        text = text[:MAX_BODY_CHARS]
+        if "body-truncated" not in problems:
+            problems.append("body-truncated")
+    return text
+
+
+def html_to_text(html: str) -> str:
+    """Readable text from HTML: scripts/styles dropped, block ends become line breaks."""
+    tree = LexborHTMLParser(_BLOCK_END.sub(lambda m: m.group(0) + "\n", html))
+    tree.strip_tags(["script", "style", "head", "title"])
+    root = tree.body or tree.root
+    text = root.text(deep=True, separator="") if root is not None else ""
+    text = _SPACES.sub(" ", text.replace("\r\n", "\n").replace("\xa0", " "))
+    lines = "\n".join(line.strip() for line in text.split("\n"))
+    return _BLANK_LINES.sub("\n\n", lines).strip()
+
+
+def _walk_parts(msg: Message, problems: list[str]) -> BodyInfo:
+    """Collect MIME defects, then prefer the first inline text/plain part over text/html."""
+    plain: Message | None = None
+    html: Message | None = None
+    has_calendar = False
+    for part in msg.walk():
+        problems.extend(f"broken-mime:{type(d).__name__}" for d in part.defects)
+        mime_type = part.get_content_type()
+        if mime_type == "text/calendar":
+            has_calendar = True
+        elif part.is_multipart() or _is_attachment(part):
+            continue
+        elif mime_type == "text/plain" and plain is None:
+            plain = part
+        elif mime_type == "text/html" and html is None:
+            html = part
+    chosen = plain or html
+    if chosen is None:
+        problems.append("no-text-body")
+        return BodyInfo(has_calendar=has_calendar)
+    return BodyInfo(text=_part_text(chosen, problems), has_calendar=has_calendar)
+
+
+def _is_attachment(part: Message) -> bool:
+    disposition = part.get("content-disposition")
+    return isinstance(disposition, str) and disposition.lstrip().lower().startswith("attachment")
+
+
+def _part_text(part: Message, problems: list[str]) -> str:
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    charset = part.get_param("charset")
+    label = charset if isinstance(charset, str) else None
+    return _to_text(payload, part.get_content_type(), label, problems)

@@ -1,0 +1,240 @@
+"""`JobQueue`: the queue's public face, in pg-boss's vocabulary (send, fetch, work, stop, ...)."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from psycopg_pool import AsyncConnectionPool
+
+from fluffymail.queue.errors import InvalidHandlerError, InvalidOptionError, UnknownQueueError
+from fluffymail.queue.events import Events
+from fluffymail.queue.job import Job, Lease
+from fluffymail.queue.notifier import Notifier
+from fluffymail.queue.options import QueueOptions, job_record, queue_options
+from fluffymail.queue.service import Loop
+from fluffymail.queue.store import Conn, Store
+from fluffymail.queue.worker import Handler, Worker, describe_error
+
+JobRef = Job | Lease
+
+
+class JobQueue:
+    """A PostgreSQL job queue.
+
+    Args:
+        pool: an autocommit `AsyncConnectionPool` on a database migrated by `fluffymail.db`.
+        poll_interval: seconds between polls when no NOTIFY arrives (also the retry granularity).
+        rescue_interval: seconds between checks for jobs whose worker died or that expired.
+        listen: use LISTEN/NOTIFY for low-latency wake-ups (polling stays as the safety net).
+    """
+
+    def __init__(self, pool: AsyncConnectionPool, *, poll_interval: float = 1.0,
+                 rescue_interval: float = 5.0, heartbeat_interval: float = 2.0,
+                 listen: bool = True, log: logging.Logger | None = None) -> None:
+        self.pool = pool
+        self.store = Store(pool)
+        self.log = log or logging.getLogger("fluffymail.queue")
+        self.events = Events(self.log)
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.poll_interval = poll_interval
+        self._workers: list[Worker] = []
+        self._queues: dict[str, QueueOptions] = {}
+        self._notifier = Notifier(pool.conninfo, self._on_notify, self.log, pool.kwargs) if listen else None
+        self._loops = [
+            Loop("queue.rescuer", self.rescue, rescue_interval, self.log),
+            Loop("queue.heartbeat", self._heartbeat, heartbeat_interval, self.log),
+        ]
+        self._started = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start listening and the maintenance loops (rescue, heartbeats)."""
+        if self._started:
+            return
+        self._started = True
+        if self._notifier is not None:
+            self._notifier.start()
+            await asyncio.wait_for(self._notifier.listening.wait(), 10)
+        for loop in self._loops:
+            loop.start()
+
+    async def stop(self, grace: float = 20.0) -> None:
+        """Stop every worker: no new claims, `grace` seconds for running jobs, the rest released."""
+        results = await asyncio.gather(*(worker.stop(grace) for worker in self._workers))
+        unfinished = [lease for leases in results for lease in leases]
+        if unfinished:
+            released = await self.store.release(unfinished)
+            self.log.info("released unfinished jobs", extra={"action": "queue.released", "count": len(released)})
+        self._workers.clear()
+        for loop in self._loops:
+            await loop.stop()
+        if self._notifier is not None:
+            await self._notifier.stop()
+        self._started = False
+
+    # -- queues ----------------------------------------------------------------------------
+
+    async def create_queue(self, name: str, **options: Any) -> QueueOptions:
+        """Create (or update the defaults of) queue `name`; see `QueueOptions` for the options."""
+        validated = queue_options(**options)
+        if validated.dead_letter is not None and validated.dead_letter != name:
+            await self._require_queue(validated.dead_letter)
+        await self.store.upsert_queue(name, validated)
+        self._queues[name] = validated
+        return validated
+
+    async def get_queues(self) -> dict[str, QueueOptions]:
+        self._queues = await self.store.get_queues()
+        return dict(self._queues)
+
+    async def get_queue_stats(self, name: str | None = None) -> dict[str, dict[str, int]] | dict[str, int]:
+        """Counts by state for one queue (a dict of state -> count) or for all (queue -> dict)."""
+        stats = await self.store.stats(name)
+        if name is None:
+            return stats
+        if name not in stats:
+            raise UnknownQueueError(name)
+        return stats[name]
+
+    async def _require_queue(self, name: str) -> QueueOptions:
+        if name not in self._queues:
+            await self.get_queues()
+        if name not in self._queues:
+            raise UnknownQueueError(name)
+        return self._queues[name]
+
+    # -- sending ---------------------------------------------------------------------------
+
+    async def send(self, name: str, data: Any = None, *, conn: Conn | None = None, **options: Any) -> int | None:
+        """Send one job; returns its id, or None when a singleton rule deduplicated it.
+
+        Pass `conn` to enqueue inside your own transaction: the job exists (and workers are
+        woken) only if that transaction commits.
+        """
+        ids = await self.store.insert(name, [job_record(data, options)], conn)
+        return ids[0] if ids else None
+
+    async def insert(self, name: str, jobs: Iterable[Any], *, conn: Conn | None = None,
+                     options: dict[str, Any] | None = None) -> list[int]:
+        """Send many jobs in one round trip; each item is one job's data and `options` apply to
+        all of them. Returns the ids created (deduplicated jobs are left out)."""
+        shared = options or {}
+        records = [job_record(data, shared) for data in jobs]
+        return await self.store.insert(name, records, conn) if records else []
+
+    async def insert_many(self, name: str, specs: Iterable[dict[str, Any]], *, conn: Conn | None = None) -> list[int]:
+        """Send many jobs with per-job options: each spec is `{"data": ..., **options}`."""
+        records = [job_record(spec.get("data"), {k: v for k, v in spec.items() if k != "data"}) for spec in specs]
+        return await self.store.insert(name, records, conn) if records else []
+
+    # -- manual processing -----------------------------------------------------------------
+
+    async def fetch(self, name: str, batch_size: int = 1) -> list[Job]:
+        """Claim up to `batch_size` jobs; finish each with `complete` or `fail`."""
+        options = await self._require_queue(name)
+        if batch_size < 1:
+            raise InvalidOptionError(f"batch_size must be at least 1, got {batch_size}")
+        fetched = await self.store.fetch(name, batch_size, self.worker_id, policy=options.policy)
+        return fetched.jobs
+
+    async def complete(self, jobs: JobRef | Sequence[JobRef], output: Any = None) -> list[int]:
+        """Complete attempts; returns the ids accepted (a stale lease is refused)."""
+        leases = _leases(jobs)
+        return await self.store.complete(leases, [output] * len(leases))
+
+    async def fail(self, jobs: JobRef | Sequence[JobRef], error: Any = None) -> list[int]:
+        """Fail attempts (retrying while retries remain); returns the ids accepted."""
+        leases = _leases(jobs)
+        payload = describe_error(error) if isinstance(error, BaseException) else error
+        rows = await self.store.fail(leases, [payload] * len(leases))
+        return [row[0] for row in rows]
+
+    async def cancel(self, ids: int | Sequence[int]) -> list[int]:
+        return await self.store.set_state("cancel_jobs", _ids(ids))
+
+    async def resume(self, ids: int | Sequence[int]) -> list[int]:
+        return await self.store.set_state("resume_jobs", _ids(ids))
+
+    async def retry(self, ids: int | Sequence[int]) -> list[int]:
+        return await self.store.set_state("retry_jobs", _ids(ids))
+
+    async def delete_job(self, ids: int | Sequence[int]) -> list[int]:
+        return await self.store.set_state("delete_jobs", _ids(ids))
+
+    async def get_job(self, job_id: int) -> Job | None:
+        return await self.store.get_job(job_id)
+
+    # -- workers ---------------------------------------------------------------------------
+
+    async def work(self, name: str, handler: Handler, *, concurrency: int = 1,
+                   batch_size: int | None = None) -> Worker:
+        """Run `handler(job)` for jobs of `name`, up to `concurrency` at once.
+
+        The handler's return value is stored as the job's output; an exception fails the
+        attempt (retried per the job's retry options). Starts the queue if needed.
+        """
+        if not inspect.iscoroutinefunction(handler) and not inspect.iscoroutinefunction(getattr(handler, "__call__", None)):
+            raise InvalidHandlerError(f"handler for {name!r} must be an async def function, got {handler!r}")
+        if concurrency < 1 or (batch_size is not None and batch_size < 1):
+            raise InvalidOptionError("concurrency and batch_size must be at least 1")
+        options = await self._require_queue(name)
+        await self.start()
+        worker = Worker(self.store, name, handler, concurrency=concurrency,
+                        batch_size=batch_size or concurrency, policy=options.policy,
+                        poll_interval=self.poll_interval, worker_id=self.worker_id,
+                        events=self.events, log=self.log)
+        self._workers.append(worker)
+        worker.start()
+        return worker
+
+    def on(self, event: str, callback: Any) -> None:
+        """Subscribe to `completed`, `retried`, `failed` or `error` events."""
+        self.events.on(event, callback)
+
+    # -- maintenance -----------------------------------------------------------------------
+
+    async def rescue(self) -> int:
+        """Fail (and so retry) attempts whose worker died or that ran past their expiry."""
+        rows = await self.store.rescue()
+        if rows:
+            self.log.warning("rescued jobs", extra={"action": "queue.rescued", "count": len(rows)})
+            for worker in self._workers:
+                worker.wake()
+        return len(rows)
+
+    async def _heartbeat(self) -> None:
+        now = time.monotonic()
+        due = [(worker, r) for worker in self._workers for r in worker.running.values()
+               if now - r.last_beat >= r.job.heartbeat_seconds / 3]
+        if not due:
+            return
+        alive = await self.store.heartbeat([r.job.lease for _, r in due])
+        for _worker, running in due:
+            running.last_beat = now
+            if running.job.id not in alive and not running.task.done():
+                self.log.warning("lease lost (job cancelled, expired or rescued); stopping it",
+                                 extra={"action": "queue.lease_lost", "job_id": running.job.id})
+                running.task.cancel()
+
+    def _on_notify(self, queue: str | None) -> None:
+        for worker in self._workers:
+            if queue is None or worker.name == queue:
+                worker.wake()
+
+
+def _leases(jobs: JobRef | Sequence[JobRef]) -> list[Lease]:
+    items = [jobs] if isinstance(jobs, Job | Lease) else list(jobs)
+    return [item.lease if isinstance(item, Job) else Lease(*item) for item in items]
+
+
+def _ids(ids: int | Sequence[int]) -> list[int]:
+    return [ids] if isinstance(ids, int) else list(ids)

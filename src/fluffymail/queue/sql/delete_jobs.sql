@@ -1,0 +1,2 @@
+-- Delete jobs outright, whatever their state.
+DELETE FROM queue.job WHERE id = ANY(%(ids)s::bigint[]) RETURNING id

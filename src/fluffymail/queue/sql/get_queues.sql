@@ -1,0 +1,4 @@
+-- Every queue with its defaults.
+SELECT name, policy, retry_limit, retry_delay, retry_backoff, retry_delay_max, expire_seconds,
+    heartbeat_seconds, retention_seconds, dead_letter, paused
+FROM queue.queue ORDER BY name

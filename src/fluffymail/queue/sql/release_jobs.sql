@@ -1,0 +1,10 @@
+-- Give unfinished attempts back to the queue at shutdown without spending a retry.
+WITH released AS (
+    UPDATE queue.job j SET state = 'retry', start_after = now(), heartbeat_on = NULL, worker = NULL
+    FROM unnest(%(ids)s::bigint[], %(attempts)s::integer[]) AS r (id, attempt)
+    WHERE j.id = r.id AND j.attempt = r.attempt AND j.state = 'active'
+    RETURNING j.id, j.name
+), wake AS (
+    SELECT pg_notify('fluffymail_queue', name) FROM (SELECT DISTINCT name FROM released) n
+)
+SELECT id, (SELECT count(*) FROM wake) AS woken FROM released

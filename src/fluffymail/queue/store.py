@@ -1,0 +1,114 @@
+"""The only module that executes queue SQL; everything else calls these functions.
+
+Statements live in `sql/*.sql`, loaded once. Each function is one round trip.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from fluffymail.db.sql import load_sql
+from fluffymail.queue.errors import InvalidOptionError, UnknownQueueError
+from fluffymail.queue.job import Job, Lease
+from fluffymail.queue.options import QueueOptions
+
+SQL = load_sql("fluffymail.queue")
+Conn = psycopg.AsyncConnection[Any]
+
+
+def dumps(value: Any, what: str = "data") -> str:
+    """JSON-encode, turning an unencodable value into a clear error."""
+    try:
+        return json.dumps(value, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError) as exc:
+        raise InvalidOptionError(f"{what} is not JSON-serialisable: {exc}") from exc
+
+
+def _split(leases: Sequence[Lease]) -> tuple[list[int], list[int]]:
+    return [lease.id for lease in leases], [lease.attempt for lease in leases]
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    jobs: list[Job]
+    acked: list[int]
+
+
+class Store:
+    """Queue statements over a pool (or over a caller's connection where one is given)."""
+
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self.pool = pool
+
+    async def _rows(self, name: str, params: dict[str, Any], conn: Conn | None = None) -> list[tuple[Any, ...]]:
+        if conn is not None:
+            return await (await conn.execute(SQL[name], params)).fetchall()
+        async with self.pool.connection() as own:
+            return await (await own.execute(SQL[name], params)).fetchall()
+
+    async def insert(self, name: str, records: list[dict[str, Any]], conn: Conn | None = None) -> list[int]:
+        params = {"name": name, "jobs": dumps(records)}
+        (exists, ids, _woken), = await self._rows("insert_jobs", params, conn)
+        if not exists:
+            raise UnknownQueueError(name)
+        return list(ids)
+
+    async def fetch(self, name: str, limit: int, worker: str, *, policy: str = "standard",
+                    acks: Sequence[Lease] = (), outputs: Sequence[Any] = ()) -> Fetched:
+        ids, attempts = _split(acks)
+        params = {"name": name, "limit": limit, "worker": worker, "done_ids": ids,
+                  "done_attempts": attempts, "done_outputs": dumps(list(outputs), "output")}
+        query = "fetch_jobs" if policy == "standard" else "fetch_jobs_policy"
+        rows = await self._rows(query, params)
+        acked = list(rows[0][13] or []) if rows else []
+        return Fetched([Job.from_fetch_row(row) for row in rows if row[0] is not None], acked)
+
+    async def complete(self, leases: Sequence[Lease], outputs: Sequence[Any]) -> list[int]:
+        ids, attempts = _split(leases)
+        params = {"ids": ids, "attempts": attempts, "outputs": dumps(list(outputs), "output")}
+        return [row[0] for row in await self._rows("complete_jobs", params)]
+
+    async def fail(self, leases: Sequence[Lease], errors: Sequence[Any]) -> list[tuple[Any, ...]]:
+        ids, attempts = _split(leases)
+        params = {"ids": ids, "attempts": attempts, "errors": dumps(list(errors), "error")}
+        return await self._rows("fail_jobs", params)
+
+    async def heartbeat(self, leases: Sequence[Lease]) -> set[int]:
+        ids, attempts = _split(leases)
+        return {row[0] for row in await self._rows("heartbeat_jobs", {"ids": ids, "attempts": attempts})}
+
+    async def release(self, leases: Sequence[Lease]) -> list[int]:
+        ids, attempts = _split(leases)
+        return [row[0] for row in await self._rows("release_jobs", {"ids": ids, "attempts": attempts})]
+
+    async def rescue(self, limit: int = 1000) -> list[tuple[Any, ...]]:
+        return await self._rows("rescue_jobs", {"limit": limit})
+
+    async def set_state(self, query: str, ids: Sequence[int]) -> list[int]:
+        """Run one of cancel_jobs / resume_jobs / retry_jobs / delete_jobs."""
+        return [row[0] for row in await self._rows(query, {"ids": list(ids)})]
+
+    async def get_job(self, job_id: int) -> Job | None:
+        async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            row = await (await cur.execute(SQL["get_job"], {"id": job_id})).fetchone()
+        return Job.from_mapping(row) if row else None
+
+    async def upsert_queue(self, name: str, options: QueueOptions) -> None:
+        await self._rows("upsert_queue", options.as_params(name))
+
+    async def get_queues(self) -> dict[str, QueueOptions]:
+        async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            rows = await (await cur.execute(SQL["get_queues"])).fetchall()
+        return {row.pop("name"): QueueOptions(**{k: v for k, v in row.items() if k != "paused"}) for row in rows}
+
+    async def stats(self, name: str | None = None) -> dict[str, dict[str, int]]:
+        async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            rows = await (await cur.execute(SQL["queue_stats"], {"name": name})).fetchall()
+        return {row.pop("name"): row for row in rows}
