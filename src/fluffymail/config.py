@@ -19,7 +19,9 @@ def parse_queue_concurrency(spec: str) -> dict[str, int]:
     for item in filter(None, (part.strip() for part in spec.split(","))):
         name, _, count = item.partition(":")
         if not name or not count.strip().isdigit() or int(count) < 1:
-            raise ValueError(f"bad queue spec {item!r}: expected NAME:CONCURRENCY with CONCURRENCY >= 1")
+            raise ValueError(
+                f"bad queue spec {item!r}: expected NAME:CONCURRENCY with CONCURRENCY >= 1"
+            )
         result[name.strip()] = int(count)
     return result
 
@@ -44,12 +46,22 @@ class Settings(BaseSettings):
         default="sync-emails:2,extract-contacts:5,enrich-contact:3,analyze-relationships:1",
         description="Per-queue worker concurrency, NAME:N comma-separated.",
     )
-    migrate_on_start: bool = Field(default=True, description="Apply migrations when a worker or the web app starts.")
+    migrate_on_start: bool = Field(
+        default=True, description="Apply migrations when a worker or the web app starts."
+    )
     pool_min_size: int = 2
     pool_max_size: int = 10
-    poll_interval: float = Field(default=1.0, gt=0, description="Seconds between polls when no NOTIFY arrives.")
-    heartbeat_timeout: float = Field(default=30.0, gt=0, description="Seconds without a heartbeat before a running job is rescued.")
-    shutdown_grace: float = Field(default=20.0, ge=0, description="Seconds in-flight jobs get to finish on SIGTERM.")
+    poll_interval: float = Field(
+        default=1.0, gt=0, description="Seconds between polls when no NOTIFY arrives."
+    )
+    heartbeat_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds without a heartbeat before a running job is rescued.",
+    )
+    shutdown_grace: float = Field(
+        default=20.0, ge=0, description="Seconds in-flight jobs get to finish on SIGTERM."
+    )
     log_level: str = "INFO"
     log_format: str = Field(default="console", pattern="^(console|json)$")
 

@@ -32,7 +32,9 @@ def available() -> list[Migration]:
     found = []
     for entry in root.iterdir():
         if match := _NAME.match(entry.name):
-            found.append(Migration(version=int(match[1]), name=match[2], sql=entry.read_text("utf-8")))
+            found.append(
+                Migration(version=int(match[1]), name=match[2], sql=entry.read_text("utf-8"))
+            )
     return sorted(found, key=lambda m: m.version)
 
 
@@ -65,7 +67,14 @@ async def upgrade(conn: psycopg.AsyncConnection) -> list[Migration]:
                 "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
                 (migration.version, migration.name),
             )
-            log.info("migration applied", extra={"action": "db.migrate", "version": migration.version, "name": migration.name})
+            log.info(
+                "migration applied",
+                extra={
+                    "action": "db.migrate",
+                    "version": migration.version,
+                    "migration": migration.name,
+                },
+            )
     return todo
 
 

@@ -15,7 +15,9 @@ def database_url(settings: Settings) -> str:
     return embedded.start(settings.data_dir)
 
 
-async def open_pool(url: str, *, min_size: int = 2, max_size: int = 10, name: str = "fluffymail") -> AsyncConnectionPool:
+async def open_pool(
+    url: str, *, min_size: int = 2, max_size: int = 10, name: str = "fluffymail"
+) -> AsyncConnectionPool:
     """Open an autocommit pool; callers use `conn.transaction()` where they need one."""
     pool = AsyncConnectionPool(
         url,

@@ -36,9 +36,16 @@ class JobQueue:
         listen: use LISTEN/NOTIFY for low-latency wake-ups (polling stays as the safety net).
     """
 
-    def __init__(self, pool: AsyncConnectionPool, *, poll_interval: float = 1.0,
-                 rescue_interval: float = 5.0, heartbeat_interval: float = 2.0,
-                 listen: bool = True, log: logging.Logger | None = None) -> None:
+    def __init__(
+        self,
+        pool: AsyncConnectionPool,
+        *,
+        poll_interval: float = 1.0,
+        rescue_interval: float = 5.0,
+        heartbeat_interval: float = 2.0,
+        listen: bool = True,
+        log: logging.Logger | None = None,
+    ) -> None:
         self.pool = pool
         self.store = Store(pool)
         self.log = log or logging.getLogger("fluffymail.queue")
@@ -47,7 +54,9 @@ class JobQueue:
         self.poll_interval = poll_interval
         self._workers: list[Worker] = []
         self._queues: dict[str, QueueOptions] = {}
-        self._notifier = Notifier(pool.conninfo, self._on_notify, self.log, pool.kwargs) if listen else None
+        self._notifier = (
+            Notifier(pool.conninfo, self._on_notify, self.log, pool.kwargs) if listen else None
+        )
         self._loops = [
             Loop("queue.rescuer", self.rescue, rescue_interval, self.log),
             Loop("queue.heartbeat", self._heartbeat, heartbeat_interval, self.log),
@@ -73,7 +82,10 @@ class JobQueue:
         unfinished = [lease for leases in results for lease in leases]
         if unfinished:
             released = await self.store.release(unfinished)
-            self.log.info("released unfinished jobs", extra={"action": "queue.released", "count": len(released)})
+            self.log.info(
+                "released unfinished jobs",
+                extra={"action": "queue.released", "count": len(released)},
+            )
         self._workers.clear()
         for loop in self._loops:
             await loop.stop()
@@ -96,7 +108,9 @@ class JobQueue:
         self._queues = await self.store.get_queues()
         return dict(self._queues)
 
-    async def get_queue_stats(self, name: str | None = None) -> dict[str, dict[str, int]] | dict[str, int]:
+    async def get_queue_stats(
+        self, name: str | None = None
+    ) -> dict[str, dict[str, int]] | dict[str, int]:
         """Counts by state for one queue (a dict of state -> count) or for all (queue -> dict)."""
         stats = await self.store.stats(name)
         if name is None:
@@ -114,7 +128,9 @@ class JobQueue:
 
     # -- sending ---------------------------------------------------------------------------
 
-    async def send(self, name: str, data: Any = None, *, conn: Conn | None = None, **options: Any) -> int | None:
+    async def send(
+        self, name: str, data: Any = None, *, conn: Conn | None = None, **options: Any
+    ) -> int | None:
         """Send one job; returns its id, or None when a singleton rule deduplicated it.
 
         Pass `conn` to enqueue inside your own transaction: the job exists (and workers are
@@ -123,17 +139,28 @@ class JobQueue:
         ids = await self.store.insert(name, [job_record(data, options)], conn)
         return ids[0] if ids else None
 
-    async def insert(self, name: str, jobs: Iterable[Any], *, conn: Conn | None = None,
-                     options: dict[str, Any] | None = None) -> list[int]:
+    async def insert(
+        self,
+        name: str,
+        jobs: Iterable[Any],
+        *,
+        conn: Conn | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> list[int]:
         """Send many jobs in one round trip; each item is one job's data and `options` apply to
         all of them. Returns the ids created (deduplicated jobs are left out)."""
         shared = options or {}
         records = [job_record(data, shared) for data in jobs]
         return await self.store.insert(name, records, conn) if records else []
 
-    async def insert_many(self, name: str, specs: Iterable[dict[str, Any]], *, conn: Conn | None = None) -> list[int]:
+    async def insert_many(
+        self, name: str, specs: Iterable[dict[str, Any]], *, conn: Conn | None = None
+    ) -> list[int]:
         """Send many jobs with per-job options: each spec is `{"data": ..., **options}`."""
-        records = [job_record(spec.get("data"), {k: v for k, v in spec.items() if k != "data"}) for spec in specs]
+        records = [
+            job_record(spec.get("data"), {k: v for k, v in spec.items() if k != "data"})
+            for spec in specs
+        ]
         return await self.store.insert(name, records, conn) if records else []
 
     # -- manual processing -----------------------------------------------------------------
@@ -170,28 +197,46 @@ class JobQueue:
     async def delete_job(self, ids: int | Sequence[int]) -> list[int]:
         return await self.store.set_state("delete_jobs", _ids(ids))
 
+    async def purge_queue(self, name: str) -> int:
+        """Delete every job of queue `name` that is not running; returns how many."""
+        await self._require_queue(name)
+        return len(await self.store.purge(name))
+
     async def get_job(self, job_id: int) -> Job | None:
         return await self.store.get_job(job_id)
 
     # -- workers ---------------------------------------------------------------------------
 
-    async def work(self, name: str, handler: Handler, *, concurrency: int = 1,
-                   batch_size: int | None = None) -> Worker:
+    async def work(
+        self, name: str, handler: Handler, *, concurrency: int = 1, batch_size: int | None = None
+    ) -> Worker:
         """Run `handler(job)` for jobs of `name`, up to `concurrency` at once.
 
         The handler's return value is stored as the job's output; an exception fails the
         attempt (retried per the job's retry options). Starts the queue if needed.
         """
-        if not inspect.iscoroutinefunction(handler) and not inspect.iscoroutinefunction(getattr(handler, "__call__", None)):
-            raise InvalidHandlerError(f"handler for {name!r} must be an async def function, got {handler!r}")
+        if not inspect.iscoroutinefunction(handler) and not inspect.iscoroutinefunction(
+            getattr(handler, "__call__", None)
+        ):
+            raise InvalidHandlerError(
+                f"handler for {name!r} must be an async def function, got {handler!r}"
+            )
         if concurrency < 1 or (batch_size is not None and batch_size < 1):
             raise InvalidOptionError("concurrency and batch_size must be at least 1")
         options = await self._require_queue(name)
         await self.start()
-        worker = Worker(self.store, name, handler, concurrency=concurrency,
-                        batch_size=batch_size or concurrency, policy=options.policy,
-                        poll_interval=self.poll_interval, worker_id=self.worker_id,
-                        events=self.events, log=self.log)
+        worker = Worker(
+            self.store,
+            name,
+            handler,
+            concurrency=concurrency,
+            batch_size=batch_size or concurrency,
+            policy=options.policy,
+            poll_interval=self.poll_interval,
+            worker_id=self.worker_id,
+            events=self.events,
+            log=self.log,
+        )
         self._workers.append(worker)
         worker.start()
         return worker
@@ -213,16 +258,22 @@ class JobQueue:
 
     async def _heartbeat(self) -> None:
         now = time.monotonic()
-        due = [(worker, r) for worker in self._workers for r in worker.running.values()
-               if now - r.last_beat >= r.job.heartbeat_seconds / 3]
+        due = [
+            (worker, r)
+            for worker in self._workers
+            for r in worker.running.values()
+            if now - r.last_beat >= r.job.heartbeat_seconds / 3
+        ]
         if not due:
             return
         alive = await self.store.heartbeat([r.job.lease for _, r in due])
         for _worker, running in due:
             running.last_beat = now
             if running.job.id not in alive and not running.task.done():
-                self.log.warning("lease lost (job cancelled, expired or rescued); stopping it",
-                                 extra={"action": "queue.lease_lost", "job_id": running.job.id})
+                self.log.warning(
+                    "lease lost (job cancelled, expired or rescued); stopping it",
+                    extra={"action": "queue.lease_lost", "job_id": running.job.id},
+                )
                 running.task.cancel()
 
     def _on_notify(self, queue: str | None) -> None:

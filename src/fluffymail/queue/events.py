@@ -37,9 +37,15 @@ class Events:
                     self._pending.add(task)
                     task.add_done_callback(self._done)
             except Exception:
-                self._log.exception("event subscriber failed", extra={"action": "queue.event_error", "event": event})
+                self._log.exception(
+                    "event subscriber failed", extra={"action": "queue.event_error", "event": event}
+                )
 
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._pending.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            self._log.error("event subscriber failed", exc_info=task.exception(), extra={"action": "queue.event_error"})
+            self._log.error(
+                "event subscriber failed",
+                exc_info=task.exception(),
+                extra={"action": "queue.event_error"},
+            )

@@ -58,10 +58,19 @@ class Job:
     def from_fetch_row(cls, row: tuple[Any, ...]) -> Job:
         """Build from a `fetch_jobs.sql` row (column order fixed there)."""
         return cls(
-            id=row[0], name=row[1], data=row[2], priority=row[3], attempt=row[4],
-            retry_count=row[5], retry_limit=row[6], expire_seconds=row[7],
-            heartbeat_seconds=row[8], singleton_key=row[9], group_key=row[10],
-            created_on=row[11], started_on=row[12],
+            id=row[0],
+            name=row[1],
+            data=row[2],
+            priority=row[3],
+            attempt=row[4],
+            retry_count=row[5],
+            retry_limit=row[6],
+            expire_seconds=row[7],
+            heartbeat_seconds=row[8],
+            singleton_key=row[9],
+            group_key=row[10],
+            created_on=row[11],
+            started_on=row[12],
         )
 
     @classmethod

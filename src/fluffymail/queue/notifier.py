@@ -18,8 +18,13 @@ class Notifier:
     After a reconnect `on_notify(None)` is called, since notifications may have been missed.
     """
 
-    def __init__(self, conninfo: str, on_notify: Callable[[str | None], None], log: logging.Logger,
-                 connect_kwargs: dict[str, object] | None = None) -> None:
+    def __init__(
+        self,
+        conninfo: str,
+        on_notify: Callable[[str | None], None],
+        log: logging.Logger,
+        connect_kwargs: dict[str, object] | None = None,
+    ) -> None:
         self._conninfo, self._on_notify, self._log = conninfo, on_notify, log
         self._kwargs = {k: v for k, v in (connect_kwargs or {}).items() if k != "autocommit"}
         self._task: asyncio.Task[None] | None = None
@@ -41,13 +46,17 @@ class Notifier:
                 await self._listen()
             except (psycopg.Error, OSError) as exc:
                 self.listening.clear()
-                self._log.warning("listener lost; polling until it reconnects",
-                                  extra={"action": "queue.notifier_lost", "error": str(exc)})
+                self._log.warning(
+                    "listener lost; polling until it reconnects",
+                    extra={"action": "queue.notifier_lost", "error": str(exc)},
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10)
 
     async def _listen(self) -> None:
-        conn = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True, **self._kwargs)
+        conn = await psycopg.AsyncConnection.connect(
+            self._conninfo, autocommit=True, **self._kwargs
+        )
         async with conn:
             await conn.execute(f"LISTEN {CHANNEL}")
             self.listening.set()

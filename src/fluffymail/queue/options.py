@@ -19,10 +19,27 @@ from fluffymail.queue.errors import InvalidOptionError
 
 POLICIES = ("standard", "singleton", "stately")
 _UNITS = {
-    "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
-    "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
-    "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600,
-    "d": 86400, "day": 86400, "days": 86400, "w": 604800, "week": 604800, "weeks": 604800,
+    "s": 1,
+    "sec": 1,
+    "secs": 1,
+    "second": 1,
+    "seconds": 1,
+    "m": 60,
+    "min": 60,
+    "mins": 60,
+    "minute": 60,
+    "minutes": 60,
+    "h": 3600,
+    "hr": 3600,
+    "hrs": 3600,
+    "hour": 3600,
+    "hours": 3600,
+    "d": 86400,
+    "day": 86400,
+    "days": 86400,
+    "w": 604800,
+    "week": 604800,
+    "weeks": 604800,
 }
 _WORDS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$", re.IGNORECASE)
 _timedelta = TypeAdapter(timedelta)
@@ -63,7 +80,11 @@ def parse_start_after(value: Any) -> dict[str, Any]:
     """`{"start_at": iso}` for an absolute time or `{"start_in": seconds}` for a delay."""
     if isinstance(value, datetime):
         return {"start_at": _aware(value).isoformat()}
-    if isinstance(value, str) and not _WORDS.match(value) and not value.strip().upper().startswith("P"):
+    if (
+        isinstance(value, str)
+        and not _WORDS.match(value)
+        and not value.strip().upper().startswith("P")
+    ):
         try:
             return {"start_at": _aware(_datetime.validate_python(value.strip())).isoformat()}
         except ValidationError:
@@ -114,13 +135,17 @@ def queue_options(**options: Any) -> QueueOptions:
     values: dict[str, Any] = {}
     if "policy" in options:
         if options["policy"] not in POLICIES:
-            raise InvalidOptionError(f"policy must be one of {', '.join(POLICIES)}, got {options['policy']!r}")
+            raise InvalidOptionError(
+                f"policy must be one of {', '.join(POLICIES)}, got {options['policy']!r}"
+            )
         values["policy"] = options["policy"]
     values.update(_retry_options(options))
     if "expire_in" in options:
         values["expire_seconds"] = _whole_seconds(options["expire_in"], "expire_in", 1)
     if "heartbeat_seconds" in options:
-        values["heartbeat_seconds"] = _whole_seconds(options["heartbeat_seconds"], "heartbeat_seconds", 1)
+        values["heartbeat_seconds"] = _whole_seconds(
+            options["heartbeat_seconds"], "heartbeat_seconds", 1
+        )
     if "retention" in options:
         values["retention_seconds"] = _whole_seconds(options["retention"], "retention")
     if options.get("dead_letter") is not None:
@@ -169,26 +194,51 @@ def _send_only_options(options: dict[str, Any]) -> dict[str, Any]:
     if "expire_in" in options:
         values["expire_seconds"] = _whole_seconds(options["expire_in"], "expire_in", 1)
     if "heartbeat_seconds" in options:
-        values["heartbeat_seconds"] = _whole_seconds(options["heartbeat_seconds"], "heartbeat_seconds", 1)
+        values["heartbeat_seconds"] = _whole_seconds(
+            options["heartbeat_seconds"], "heartbeat_seconds", 1
+        )
     if "retention" in options:
         values["retention_seconds"] = _whole_seconds(options["retention"], "retention")
     if options.get("singleton_seconds") is not None:
-        values["singleton_seconds"] = _whole_seconds(options["singleton_seconds"], "singleton_seconds", 1)
+        values["singleton_seconds"] = _whole_seconds(
+            options["singleton_seconds"], "singleton_seconds", 1
+        )
     for key in ("singleton_key", "group_key", "dead_letter"):
         if options.get(key) is not None:
             values[key] = str(options[key])
     return values
 
 
-QUEUE_OPTIONS = frozenset({
-    "policy", "retry_limit", "retry_delay", "retry_backoff", "retry_delay_max", "expire_in",
-    "heartbeat_seconds", "retention", "dead_letter",
-})
-SEND_OPTIONS = frozenset({
-    "priority", "retry_limit", "retry_delay", "retry_backoff", "retry_delay_max", "start_after",
-    "expire_in", "heartbeat_seconds", "retention", "singleton_key", "singleton_seconds",
-    "group_key", "dead_letter",
-})
+QUEUE_OPTIONS = frozenset(
+    {
+        "policy",
+        "retry_limit",
+        "retry_delay",
+        "retry_backoff",
+        "retry_delay_max",
+        "expire_in",
+        "heartbeat_seconds",
+        "retention",
+        "dead_letter",
+    }
+)
+SEND_OPTIONS = frozenset(
+    {
+        "priority",
+        "retry_limit",
+        "retry_delay",
+        "retry_backoff",
+        "retry_delay_max",
+        "start_after",
+        "expire_in",
+        "heartbeat_seconds",
+        "retention",
+        "singleton_key",
+        "singleton_seconds",
+        "group_key",
+        "dead_letter",
+    }
+)
 
 
 def _reject_unknown(options: dict[str, Any], known: frozenset[str]) -> None:

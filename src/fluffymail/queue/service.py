@@ -12,8 +12,9 @@ from collections.abc import Awaitable, Callable
 class Loop:
     """Run `step` every `interval` seconds (±10% jitter) until stopped; errors are logged, not fatal."""
 
-    def __init__(self, name: str, step: Callable[[], Awaitable[object]], interval: float,
-                 log: logging.Logger) -> None:
+    def __init__(
+        self, name: str, step: Callable[[], Awaitable[object]], interval: float, log: logging.Logger
+    ) -> None:
         self.name, self.step, self.interval, self.log = name, step, interval, log
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()

@@ -47,24 +47,42 @@ class Store:
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self.pool = pool
 
-    async def _rows(self, name: str, params: dict[str, Any], conn: Conn | None = None) -> list[tuple[Any, ...]]:
+    async def _rows(
+        self, name: str, params: dict[str, Any], conn: Conn | None = None
+    ) -> list[tuple[Any, ...]]:
         if conn is not None:
             return await (await conn.execute(SQL[name], params)).fetchall()
         async with self.pool.connection() as own:
             return await (await own.execute(SQL[name], params)).fetchall()
 
-    async def insert(self, name: str, records: list[dict[str, Any]], conn: Conn | None = None) -> list[int]:
+    async def insert(
+        self, name: str, records: list[dict[str, Any]], conn: Conn | None = None
+    ) -> list[int]:
         params = {"name": name, "jobs": dumps(records)}
-        (exists, ids, _woken), = await self._rows("insert_jobs", params, conn)
+        ((exists, ids, _woken),) = await self._rows("insert_jobs", params, conn)
         if not exists:
             raise UnknownQueueError(name)
         return list(ids)
 
-    async def fetch(self, name: str, limit: int, worker: str, *, policy: str = "standard",
-                    acks: Sequence[Lease] = (), outputs: Sequence[Any] = ()) -> Fetched:
+    async def fetch(
+        self,
+        name: str,
+        limit: int,
+        worker: str,
+        *,
+        policy: str = "standard",
+        acks: Sequence[Lease] = (),
+        outputs: Sequence[Any] = (),
+    ) -> Fetched:
         ids, attempts = _split(acks)
-        params = {"name": name, "limit": limit, "worker": worker, "done_ids": ids,
-                  "done_attempts": attempts, "done_outputs": dumps(list(outputs), "output")}
+        params = {
+            "name": name,
+            "limit": limit,
+            "worker": worker,
+            "done_ids": ids,
+            "done_attempts": attempts,
+            "done_outputs": dumps(list(outputs), "output"),
+        }
         query = "fetch_jobs" if policy == "standard" else "fetch_jobs_policy"
         rows = await self._rows(query, params)
         acked = list(rows[0][13] or []) if rows else []
@@ -82,11 +100,15 @@ class Store:
 
     async def heartbeat(self, leases: Sequence[Lease]) -> set[int]:
         ids, attempts = _split(leases)
-        return {row[0] for row in await self._rows("heartbeat_jobs", {"ids": ids, "attempts": attempts})}
+        return {
+            row[0] for row in await self._rows("heartbeat_jobs", {"ids": ids, "attempts": attempts})
+        }
 
     async def release(self, leases: Sequence[Lease]) -> list[int]:
         ids, attempts = _split(leases)
-        return [row[0] for row in await self._rows("release_jobs", {"ids": ids, "attempts": attempts})]
+        return [
+            row[0] for row in await self._rows("release_jobs", {"ids": ids, "attempts": attempts})
+        ]
 
     async def rescue(self, limit: int = 1000) -> list[tuple[Any, ...]]:
         return await self._rows("rescue_jobs", {"limit": limit})
@@ -94,6 +116,9 @@ class Store:
     async def set_state(self, query: str, ids: Sequence[int]) -> list[int]:
         """Run one of cancel_jobs / resume_jobs / retry_jobs / delete_jobs."""
         return [row[0] for row in await self._rows(query, {"ids": list(ids)})]
+
+    async def purge(self, name: str) -> list[int]:
+        return [row[0] for row in await self._rows("purge_queue", {"name": name})]
 
     async def get_job(self, job_id: int) -> Job | None:
         async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
@@ -106,7 +131,10 @@ class Store:
     async def get_queues(self) -> dict[str, QueueOptions]:
         async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             rows = await (await cur.execute(SQL["get_queues"])).fetchall()
-        return {row.pop("name"): QueueOptions(**{k: v for k, v in row.items() if k != "paused"}) for row in rows}
+        return {
+            row.pop("name"): QueueOptions(**{k: v for k, v in row.items() if k != "paused"})
+            for row in rows
+        }
 
     async def stats(self, name: str | None = None) -> dict[str, dict[str, int]]:
         async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:

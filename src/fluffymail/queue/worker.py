@@ -46,12 +46,28 @@ class Running:
 class Worker:
     """Runs `handler` for jobs of queue `name`; see the module docstring for the loop."""
 
-    def __init__(self, store: Store, name: str, handler: Handler, *, concurrency: int,
-                 batch_size: int, policy: str, poll_interval: float, worker_id: str,
-                 events: Events, log: logging.Logger) -> None:
+    def __init__(
+        self,
+        store: Store,
+        name: str,
+        handler: Handler,
+        *,
+        concurrency: int,
+        batch_size: int,
+        policy: str,
+        poll_interval: float,
+        worker_id: str,
+        events: Events,
+        log: logging.Logger,
+    ) -> None:
         self.store, self.name, self.handler = store, name, handler
         self.concurrency, self.batch_size, self.policy = concurrency, batch_size, policy
-        self.poll_interval, self.worker_id, self.events, self.log = poll_interval, worker_id, events, log
+        self.poll_interval, self.worker_id, self.events, self.log = (
+            poll_interval,
+            worker_id,
+            events,
+            log,
+        )
         self.running: dict[int, Running] = {}
         self._acks: list[tuple[Job, Any, float]] = []
         self._signal = asyncio.Event()
@@ -96,7 +112,10 @@ class Worker:
                 backoff = 0.0
             except Exception as exc:
                 backoff = min(max(backoff * 2, 0.2), 5.0)
-                self.log.warning("fetch failed; retrying", extra={"action": "queue.fetch_error", "queue": self.name, "error": repr(exc)})
+                self.log.warning(
+                    "fetch failed; retrying",
+                    extra={"action": "queue.fetch_error", "queue": self.name, "error": repr(exc)},
+                )
                 self.events.emit("error", error=exc, queue=self.name)
                 await asyncio.sleep(backoff)
                 continue
@@ -106,16 +125,27 @@ class Worker:
 
     async def _pump(self) -> None:
         acks = self._acks
-        demand = 0 if self._stopping or not self._wanted else min(self.batch_size, self.concurrency - len(self.running))
+        demand = (
+            0
+            if self._stopping or not self._wanted
+            else min(self.batch_size, self.concurrency - len(self.running))
+        )
         if not acks and demand <= 0:
             return
         self._acks = []
         try:
             fetched = await self.store.fetch(
-                self.name, demand, self.worker_id, policy=self.policy,
-                acks=[job.lease for job, _, _ in acks], outputs=[out for _, out, _ in acks])
+                self.name,
+                demand,
+                self.worker_id,
+                policy=self.policy,
+                acks=[job.lease for job, _, _ in acks],
+                outputs=[out for _, out, _ in acks],
+            )
         except BaseException:
-            self._acks = acks + self._acks  # keep them: they are acknowledged on the next round trip
+            self._acks = (
+                acks + self._acks
+            )  # keep them: they are acknowledged on the next round trip
             raise
         self._report(acks, set(fetched.acked))
         for job in fetched.jobs:
@@ -138,8 +168,10 @@ class Worker:
             if job.id in acked:
                 self.events.emit("completed", job=job, output=output, duration=duration)
             else:
-                self.log.warning("completion refused: the attempt's lease is no longer current",
-                                 extra={"action": "queue.stale_ack", "job_id": job.id, "attempt": job.attempt})
+                self.log.warning(
+                    "completion refused: the attempt's lease is no longer current",
+                    extra={"action": "queue.stale_ack", "job_id": job.id, "attempt": job.attempt},
+                )
 
     # -- running one job --------------------------------------------------------------------
 
@@ -172,13 +204,21 @@ class Worker:
 
     async def _fail(self, job: Job, exc: Exception, duration: float) -> None:
         error = describe_error(exc)
-        self.log.warning("job failed", extra={"action": "queue.job_failed", "error": f"{error['type']}: {error['message']}"})
+        self.log.warning(
+            "job failed",
+            extra={"action": "queue.job_failed", "error": f"{error['type']}: {error['message']}"},
+        )
         try:
             rows = await self.store.fail([job.lease], [error])
         except Exception as db_exc:
             # The attempt stays active; the rescuer fails it once its heartbeat lapses.
-            self.log.error("could not record failure", extra={"action": "queue.fail_error", "error": repr(db_exc)})
+            self.log.error(
+                "could not record failure",
+                extra={"action": "queue.fail_error", "error": repr(db_exc)},
+            )
             return
         for _id, _name, state, _retries, dead_letter_id in rows:
             event = "retried" if state == "retry" else "failed"
-            self.events.emit(event, job=job, error=error, duration=duration, dead_letter_id=dead_letter_id)
+            self.events.emit(
+                event, job=job, error=error, duration=duration, dead_letter_id=dead_letter_id
+            )

@@ -24,6 +24,10 @@ _ROLE_NAME_WORDS = load_word_set("role_name_words.txt")
 _MAX_DISPLAY_LEN = 200
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _NOTES_DOMAIN_TAIL = re.compile(r"\s*@\s*[A-Za-z_]+\s*$")
+# "Nichols, Lauren - T-DITT2", "Betonte, Robert - TP2RSB": a department code after the name
+_DEPT_CODE_TAIL = re.compile(
+    r"\s+-\s+[A-Z0-9][A-Z0-9\-]*\d[A-Z0-9\-]*$|\s+-\s+[A-Z]{2,}-[A-Z0-9\-]+$"
+)
 _LOCAL_SPLIT = re.compile(r"[._\-+]")
 _WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*\.?", re.UNICODE)
 _NON_NAME_CHARS = re.compile(r"[0-9!?#$%&*=|:;/\\{}_@]")
@@ -88,10 +92,11 @@ def clean_display_name(display: str | None) -> str:
     elif "<" in text:
         before = text.split("<", 1)[0].strip()
         text = before or text.strip("<> ")
-    text = _PAREN.sub(" ", text)
+    text = _PAREN.sub(" ", text.replace("\\", ""))
+    text = _DEPT_CODE_TAIL.sub("", text.strip())
     text = text.strip().strip("\"'` ").strip()
     text = _NOTES_DOMAIN_TAIL.sub("", text) if "@" in text and " " in text else text
-    text = text.strip("\"'`., ").strip()
+    text = text.strip("\"'`, ").strip()
     return " ".join(text.split())[:_MAX_DISPLAY_LEN]
 
 
@@ -120,7 +125,8 @@ def _parse_cached(cleaned: str, local: str) -> PersonName | None:
     if _needs_casing(cleaned):
         first, middle, last = (_case(part) for part in (first, middle, last))
     if first and last:
-        return _make(first, middle, last, NameQuality.FULL)
+        suffix = parsed.suffix if parsed.suffix and not _needs_casing(parsed.suffix) else ""
+        return _make(first, middle, last, NameQuality.FULL, suffix=suffix)
     return _complete_partial(first or last, local)
 
 
@@ -164,14 +170,20 @@ def best_name(candidates: Iterable[tuple[str, int]], email: str | None = None) -
     support: dict[str, int] = defaultdict(int)
     spellings: dict[str, dict[PersonName, int]] = defaultdict(lambda: defaultdict(int))
     partial_support: dict[str, int] = defaultdict(int)
+    role_support = 0
     for display, count in candidates:
+        if count <= 0:
+            continue
         name = parse_display_name(display, email)
-        if name is None or count <= 0:
+        if name is None:
+            role_support += count if _is_role_display(display) else 0
             continue
         if name.quality is NameQuality.PARTIAL:
             partial_support[name.first.casefold()] += count
         support[name.key] += count
         spellings[name.key][name] += count
+    if role_support and role_support >= sum(support.values()):
+        return None  # mostly seen under role names: a role mailbox, not a person
     if not support:
         return parse_display_name(None, email)
     for key in support:
@@ -179,16 +191,28 @@ def best_name(candidates: Iterable[tuple[str, int]], email: str | None = None) -
         if best_spelling.quality is NameQuality.FULL:
             tokens = {best_spelling.first.casefold(), best_spelling.last.casefold()}
             support[key] += sum(n for word, n in partial_support.items() if word in tokens)
-    winner = max(support, key=lambda k: (_top(spellings[k]).quality, support[k]))
+    winner = max(support, key=lambda k: _rank(_top(spellings[k]), support[k]))
     return _top(spellings[winner])
 
 
 def _top(spellings: dict[PersonName, int]) -> PersonName:
-    return max(spellings, key=lambda n: (n.quality, spellings[n], len(n.middle)))
+    return max(spellings, key=lambda n: _rank(n, spellings[n]))
 
 
-def _make(first: str, middle: str, last: str, quality: NameQuality) -> PersonName:
-    full = " ".join(part for part in (first, middle, last) if part)
+def _rank(name: PersonName, support: int) -> tuple[int, int, int, int]:
+    """Quality first, then support, then a spelled-out first name, then a middle name."""
+    return (name.quality, support, len(name.first.strip(".")) > 1, len(name.middle))
+
+
+def _is_role_display(display: str | None) -> bool:
+    cleaned = clean_display_name(display)
+    return bool(cleaned) and "@" not in cleaned and is_role_name(cleaned)
+
+
+def _make(
+    first: str, middle: str, last: str, quality: NameQuality, *, suffix: str = ""
+) -> PersonName:
+    full = " ".join(part for part in (first, middle, last, suffix) if part)
     return PersonName(first=first, middle=middle, last=last, full=full, quality=quality)
 
 

@@ -7,6 +7,7 @@ quotes, comments or groups goes through `email.utils.getaddresses`.
 from __future__ import annotations
 
 from email.utils import getaddresses
+from functools import lru_cache
 
 from fluffymail.crm.messages.decode import decode_encoded_words
 from fluffymail.crm.messages.models import Address
@@ -79,6 +80,7 @@ def _to_addresses(
     return tuple(out)
 
 
+@lru_cache(maxsize=8192)
 def make_address(email: str, display: str = "") -> Address:
     """Build an Address: normalise the email, derive a name from Notes-style addresses."""
     clean = email.strip().rstrip(".").lower()

@@ -14,6 +14,7 @@ __all__ = ["HeaderBlock", "split_message"]
 HUGE_HEADER_BYTES = 16 * 1024
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _HEADER_LINE = re.compile(rb"([\x21-\x39\x3b-\x7e]+)[ \t]*:")
+_FIELD_START = re.compile(rb"\r?\n(?![ \t])")  # a line break not followed by folding space
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -31,52 +32,39 @@ def split_message(raw: bytes, problems: list[str]) -> HeaderBlock:
     or at the first line that is neither a header nor a continuation (problem
     "broken-mime:MissingHeaderBodySeparatorDefect").
     """
-    if raw.startswith((b"\n", b"\r\n")):
+    if raw.startswith(b"From "):
+        newline = raw.find(b"\n")
+        raw = raw[newline + 1 :] if newline >= 0 else b""
+    if raw.startswith((b"\n", b"\r\n")) or not raw:
         return HeaderBlock(headers={}, body=raw)
     end = _HEADER_END.search(raw)
     head, body = (raw, b"") if end is None else (raw[: end.start()], raw[end.end() :])
-    lines = head.split(b"\n")
-    if lines[0].startswith(b"From "):
-        del lines[0]
-    if lines and not lines[-1].strip():
-        lines.pop()
-    headers, stop = _collect(lines, problems)
-    if stop < len(lines):
+    headers, rest = _collect(head.rstrip(b"\r\n"), problems)
+    if rest is not None:
         problems.append("broken-mime:MissingHeaderBodySeparatorDefect")
-        rest = b"\n".join(lines[stop:])
         body = rest + b"\n\n" + body if end is not None else rest
-    _flag_huge(headers, problems)
+    if len(head) > HUGE_HEADER_BYTES:
+        _flag_huge(headers, problems)
     return HeaderBlock(headers=headers, body=body)
 
 
-def _collect(lines: list[bytes], problems: list[str]) -> tuple[dict[str, list[bytes]], int]:
-    """Unfold header lines; return the headers and the index of the first non-header line."""
+def _collect(head: bytes, problems: list[str]) -> tuple[dict[str, list[bytes]], bytes | None]:
+    """Unfold and store header fields; return them and the text after the last valid one."""
     headers: dict[str, list[bytes]] = {}
-    name = ""
-    parts: list[bytes] = []
-    for index, line in enumerate(lines):
-        if line[:1] in (b" ", b"\t"):
-            if name:
-                parts.append(line.rstrip(b"\r"))
-            elif index == 0:
-                problems.append("broken-mime:FirstHeaderLineIsContinuationDefect")
-            continue
-        match = _HEADER_LINE.match(line)
+    fields = _FIELD_START.split(head)
+    if fields[0][:1] in (b" ", b"\t"):
+        problems.append("broken-mime:FirstHeaderLineIsContinuationDefect")
+        fields[0] = fields[0].lstrip()
+    for index, field in enumerate(fields):
+        match = _HEADER_LINE.match(field)
         if match is None:
-            _store(headers, name, parts)
-            return headers, index
-        _store(headers, name, parts)
+            return headers, b"\n".join(fields[index:])
+        value = field[match.end() :]
+        if b"\n" in value:
+            value = value.replace(b"\r\n", b"").replace(b"\n", b"")
         name = match.group(1).decode("ascii").lower()
-        parts = [line[match.end() :].rstrip(b"\r")]
-    _store(headers, name, parts)
-    return headers, len(lines)
-
-
-def _store(headers: dict[str, list[bytes]], name: str, parts: list[bytes]) -> None:
-    if not name:
-        return
-    value = (parts[0] if len(parts) == 1 else b"".join(parts)).strip()
-    headers.setdefault(name, []).append(value)
+        headers.setdefault(name, []).append(value.strip())
+    return headers, None
 
 
 def _flag_huge(headers: dict[str, list[bytes]], problems: list[str]) -> None:

@@ -1,0 +1,5 @@
+"""`python -m fluffymail` runs the CLI."""
+
+from fluffymail.cli import main
+
+main()

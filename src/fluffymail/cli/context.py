@@ -1,0 +1,67 @@
+"""The CLI's composition root: settings -> database URL -> pool -> queue, opened and closed once."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+from psycopg_pool import AsyncConnectionPool
+
+from fluffymail.config import Settings
+from fluffymail.db import migrate
+from fluffymail.db.pool import database_url, open_pool
+from fluffymail.errors import ConfigError
+from fluffymail.jobs.deps import JobDeps
+from fluffymail.queue import JobQueue
+from fluffymail.queue.registry import Registry
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Context:
+    settings: Settings
+    url: str
+    pool: AsyncConnectionPool
+    queue: JobQueue
+    log: logging.Logger
+
+    def deps(self) -> JobDeps:
+        return JobDeps(settings=self.settings, pool=self.pool, queue=self.queue, log=self.log)
+
+
+@contextlib.asynccontextmanager
+async def open_context(
+    settings: Settings, *, migrate_first: bool = False, name: str = "fluffymail"
+) -> AsyncIterator[Context]:
+    url = database_url(settings)
+    pool = await open_pool(
+        url, min_size=settings.pool_min_size, max_size=settings.pool_max_size, name=name
+    )
+    try:
+        if migrate_first:
+            async with pool.connection() as conn:
+                await migrate.upgrade(conn)
+        queue = JobQueue(pool, poll_interval=settings.poll_interval)
+        yield Context(
+            settings=settings,
+            url=url,
+            pool=pool,
+            queue=queue,
+            log=logging.getLogger(f"fluffymail.{name}"),
+        )
+    finally:
+        await pool.close()
+
+
+def load_registry_factory(spec: str) -> Callable[[JobDeps], Registry]:
+    """Import `module:function` that builds a Registry from JobDeps."""
+    module_name, _, attr = spec.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module_name), attr or "build_registry")
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"cannot load job registry {spec!r}: {exc}") from exc
+    if not callable(factory):
+        raise ConfigError(f"job registry {spec!r} is not callable")
+    return factory

@@ -1,0 +1,19 @@
+"""What a job handler may use: settings, the database pool and the queue, built by an entry point."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from psycopg_pool import AsyncConnectionPool
+
+from fluffymail.config import Settings
+from fluffymail.queue import JobQueue
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobDeps:
+    settings: Settings
+    pool: AsyncConnectionPool
+    queue: JobQueue
+    log: logging.Logger

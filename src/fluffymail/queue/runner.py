@@ -1,0 +1,68 @@
+"""Run a registry's workers until told to stop: the worker service's main loop.
+
+SIGTERM/SIGINT stop claiming, give running jobs the grace period, release the rest, exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Mapping
+
+from fluffymail.queue.client import JobQueue
+from fluffymail.queue.registry import Registry
+
+
+async def prepare(queue: JobQueue, registry: Registry) -> None:
+    """Create every registered queue (dead-letter targets first)."""
+    entries = sorted(registry, key=lambda e: e.queue_options.get("dead_letter") is not None)
+    for entry in entries:
+        await queue.create_queue(entry.name, **entry.queue_options)
+
+
+async def start_workers(
+    queue: JobQueue,
+    registry: Registry,
+    concurrency: Mapping[str, int],
+    only: set[str] | None = None,
+) -> list[str]:
+    """Start a worker per registered job (optionally only `only`); returns the queue names."""
+    started = []
+    for entry in registry:
+        if only is not None and entry.name not in only:
+            continue
+        count = concurrency.get(entry.name, entry.concurrency)
+        await queue.work(entry.name, entry.handler, concurrency=count, batch_size=entry.batch_size)
+        started.append(entry.name)
+    return started
+
+
+async def run(
+    queue: JobQueue,
+    registry: Registry,
+    concurrency: Mapping[str, int],
+    *,
+    grace: float,
+    only: set[str] | None = None,
+    stop: asyncio.Event | None = None,
+    log: logging.Logger | None = None,
+) -> None:
+    """Start workers and block until `stop` is set or SIGTERM/SIGINT arrives, then drain."""
+    log = log or logging.getLogger("fluffymail.worker")
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    await prepare(queue, registry)
+    names = await start_workers(queue, registry, concurrency, only)
+    log.info(
+        "worker started",
+        extra={"action": "worker.started", "queues": ",".join(names), "worker": queue.worker_id},
+    )
+    await stop.wait()
+    log.info("worker stopping", extra={"action": "worker.stopping", "grace": grace})
+    await queue.stop(grace=grace)
+    log.info("worker stopped", extra={"action": "worker.stopped"})
