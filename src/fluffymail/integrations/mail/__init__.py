@@ -1,0 +1,1 @@
+"""Mail sources: streaming readers for mbox files, Maildir trees and message directories."""
