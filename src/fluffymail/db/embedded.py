@@ -7,6 +7,7 @@ server is stopped when the last process using it exits.
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 from fluffymail.errors import DatabaseError
@@ -17,7 +18,9 @@ DATABASE = "fluffymail"
 
 def start(data_dir: Path, database: str = DATABASE) -> str:
     """Start (or join) the embedded server and return a URL for `database`, creating it if needed."""
-    import pgserver  # imported lazily: starting it is slow and only needed without DATABASE_URL
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset; harmless
+        warnings.simplefilter("ignore")
+        import pgserver  # imported lazily: starting it is slow and only needed without DATABASE_URL
 
     pgdata = data_dir / "pgdata"
     pgdata.parent.mkdir(parents=True, exist_ok=True)

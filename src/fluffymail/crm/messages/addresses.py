@@ -30,10 +30,23 @@ def parse_address_list(text: str, name: str, problems: list[str]) -> tuple[Addre
         pairs = _split_simple(text)
     else:
         pairs = getaddresses([text])
+    _check_pairs(pairs, text, name, problems)
     addresses = _to_addresses(_merge_split_names(pairs), name, problems)
     if any(not a.valid for a in addresses):
         problems.append(f"bad-address:{name}")
     return addresses
+
+
+def _check_pairs(pairs: list[tuple[str, str]], text: str, name: str, problems: list[str]) -> None:
+    """Flag empty list entries ("a@x, , b@y") and '@' in display names (a spoofing trick)."""
+    while pairs and pairs[-1] == ("", ""):
+        pairs.pop()  # a trailing comma is harmless
+    if (
+        ";" not in text and ("", "") in pairs
+    ):  # groups ("undisclosed-recipients:;") parse as ("", "")
+        problems.append(f"bad-address:{name}")
+    if any("@" in display for display, _ in pairs):
+        problems.append(f"at-in-display-name:{name}")
 
 
 def _split_simple(text: str) -> list[tuple[str, str]]:

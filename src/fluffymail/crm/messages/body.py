@@ -24,6 +24,7 @@ _PARAM = re.compile(r';\s*([!#-\'*+\-.0-9A-Z^-~]+)\s*=\s*("(?:[^"\\]|\\.)*"?|[^;
 _BLOCK_END = re.compile(r"(?i)<(?:br|/p|/div|/tr|/li|/h[1-6]|/table|/blockquote)\b[^>]*>")
 _SPACES = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n\s*\n\s*(?:\n\s*)+")
+_TSPECIALS = frozenset('()<>@,;:\\"/[]?=')  # must be quoted in a parameter value (RFC 2045)
 _PARSER = BytesParser(policy=compat32)
 
 
@@ -33,6 +34,7 @@ class ContentType:
 
     mime_type: str = "text/plain"
     params: dict[str, str] | None = None
+    bad_params: tuple[str, ...] = ()  # "type" for an unusable type/subtype, else param names
 
     def param(self, name: str) -> str | None:
         """The value of parameter `name`, unquoted, or None."""
@@ -52,11 +54,14 @@ def parse_content_type(value: str | None) -> ContentType:
     if not value:
         return ContentType()
     head = value.split(";", 1)[0].strip().lower()
-    mime_type = head if head.count("/") == 1 and " " not in head else "text/plain"
+    if head.count("/") != 1 or " " in head:
+        return ContentType(bad_params=("type",))
     if ";" not in value:
-        return ContentType(mime_type=mime_type)
-    params = {k.lower(): v.strip('"') for k, v in _PARAM.findall(value)}
-    return ContentType(mime_type=mime_type, params=params)
+        return ContentType(mime_type=head)
+    found = _PARAM.findall(value)
+    params = {k.lower(): v.strip('"') for k, v in found}
+    bad = tuple(k.lower() for k, v in found if not v.startswith('"') and _TSPECIALS.intersection(v))
+    return ContentType(mime_type=head, params=params, bad_params=bad)
 
 
 def extract_body(
@@ -72,6 +77,7 @@ def extract_body(
         problems: receives "no-text-body", "body-truncated", "broken-mime:..." and charset codes.
     """
     maintype = ctype.mime_type.split("/", 1)[0]
+    problems.extend(f"broken-mime:bad-content-type:{name}" for name in ctype.bad_params)
     if maintype in ("multipart", "message"):
         return _walk_parts(_PARSER.parsebytes(raw), problems)
     if maintype != "text" or ctype.mime_type == "text/calendar":

@@ -52,9 +52,9 @@ def _collect(head: bytes, problems: list[str]) -> tuple[dict[str, list[bytes]], 
     """Unfold and store header fields; return them and the text after the last valid one."""
     headers: dict[str, list[bytes]] = {}
     fields = _FIELD_START.split(head)
-    if fields[0][:1] in (b" ", b"\t"):
+    if fields[0][:1] in (b" ", b"\t"):  # a continuation of nothing: dropped, like the stdlib
         problems.append("broken-mime:FirstHeaderLineIsContinuationDefect")
-        fields[0] = fields[0].lstrip()
+        del fields[0]
     for index, field in enumerate(fields):
         match = _HEADER_LINE.match(field)
         if match is None:

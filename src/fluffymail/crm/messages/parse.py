@@ -97,7 +97,10 @@ def _raw_text(values: list[bytes], name: str, problems: list[str]) -> str:
 
 
 def _read_ids(headers: Headers, fields: dict[str, Any], problems: list[str]) -> None:
-    fields["message_id"] = normalize_message_id(_first_text(headers, "message-id", problems))
+    message_id = normalize_message_id(_first_text(headers, "message-id", problems))
+    if message_id is not None and message_id.count("@") != 1:
+        problems.append("bad-message-id")
+    fields["message_id"] = message_id
     fields["in_reply_to"] = normalize_message_id(_first_text(headers, "in-reply-to", problems))
     fields["references"] = _parse_references(_first_text(headers, "references", problems))
 
@@ -138,6 +141,8 @@ def _single_address(headers: Headers, name: str, problems: list[str]) -> Address
     found = parse_address_list(_raw_text(values[:1], name, problems), name, problems)
     if not found:
         problems.append(f"bad-address:{name}")
+    elif len(found) > 1:
+        problems.append(f"multiple-addresses:{name}")
     return found[0] if found else None
 
 

@@ -1,0 +1,86 @@
+"""Test fixtures: a PostgreSQL server (DATABASE_URL or embedded), a migrated template database,
+and a fresh clone of it for every test that asks for `db_url`."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.conninfo import make_conninfo
+from psycopg_pool import AsyncConnectionPool
+
+from fluffymail.db import embedded
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("FLUFFYMAIL_CORPUS", REPO.parent / "shared" / "corpus"))
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The server under test: DATABASE_URL when set, else an embedded PostgreSQL."""
+    if url := os.environ.get("DATABASE_URL"):
+        return url
+    return embedded.start(tmp_path_factory.mktemp("pg"), database="fluffymail_tests")
+
+
+def with_db(url: str, dbname: str) -> str:
+    return make_conninfo(url, dbname=dbname)
+
+
+def admin(url: str) -> psycopg.Connection:
+    return psycopg.connect(url, autocommit=True)
+
+
+@pytest.fixture(scope="session")
+def template_db(server_url: str) -> Iterator[str]:
+    """A database migrated once per session; tests clone it."""
+    import asyncio
+
+    from fluffymail.db import migrate
+
+    name = f"fm_tpl_{uuid.uuid4().hex[:8]}"
+    with admin(server_url) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    async def upgrade() -> None:
+        async with await psycopg.AsyncConnection.connect(with_db(server_url, name), autocommit=True) as conn:
+            await migrate.upgrade(conn)
+
+    asyncio.run(upgrade())
+    yield name
+    with admin(server_url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def db_url(server_url: str, template_db: str) -> Iterator[str]:
+    """A fresh, migrated database for this test."""
+    name = f"fm_t_{uuid.uuid4().hex[:10]}"
+    with admin(server_url) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+    yield with_db(server_url, name)
+    with admin(server_url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def empty_db_url(server_url: str) -> Iterator[str]:
+    """A fresh database with no schema at all."""
+    name = f"fm_e_{uuid.uuid4().hex[:10]}"
+    with admin(server_url) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield with_db(server_url, name)
+    with admin(server_url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def pool(db_url: str) -> AsyncIterator[AsyncConnectionPool]:
+    pool = AsyncConnectionPool(db_url, min_size=1, max_size=8, kwargs={"autocommit": True}, open=False)
+    await pool.open(wait=True)
+    yield pool
+    await pool.close()
