@@ -12,7 +12,7 @@ def _corpus_root() -> Path:
     env = os.environ.get("FLUFFYMAIL_CORPUS")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[4].parent / "shared" / "corpus"
+    return Path(__file__).resolve().parents[3].parent / "shared" / "corpus"
 
 
 @pytest.fixture(scope="session")

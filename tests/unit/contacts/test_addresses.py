@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from email.parser import HeaderParser
 
 import pytest
 
@@ -15,10 +16,11 @@ from fluffymail.crm.contacts import addresses
         ("Phillip.Allen@Enron.com", "phillip.allen@enron.com"),
         ("<phillip.allen@enron.com>", "phillip.allen@enron.com"),
         ("  'jane.tholt@enron.com'  ", "jane.tholt@enron.com"),
-        ('"\'Jane.tholt@enron.com\'"', "jane.tholt@enron.com"),
+        ("\"'Jane.tholt@enron.com'\"", "jane.tholt@enron.com"),
         ("phillip.allen@enron.com.", "phillip.allen@enron.com"),
         ("mailto:Foo@Bar.COM", "foo@bar.com"),
         ("k..allen@enron.com", "k..allen@enron.com"),
+        ("Allen, Phillip K. [mailto:Phillip.K.Allen@ENRON.com]", "phillip.k.allen@enron.com"),
         ("IMCEANOTES-ROBARY+40cs+2Ecom+40ENRON@ENRON.com", "robary@cs.com"),
     ],
 )
@@ -64,8 +66,10 @@ def test_normalize_address__junk_is_none(raw: str | None) -> None:
         ("Phillip K Allen/HOU/ECT@ECT", "Phillip K Allen"),
         ("Tim Belden <Tim Belden/HOU/ECT@ECT>", "Tim Belden"),
         ("IMCEANOTES-Corporate+20Benefits+40ENRON@ENRON.com", "Corporate Benefits"),
-        ("ENA Public Relations@ENRON <IMCEANOTES-ENA+20Public+20Relations+40ENRON@ENRON.com>",
-         "ENA Public Relations"),
+        (
+            "ENA Public Relations@ENRON <IMCEANOTES-ENA+20Public+20Relations+40ENRON@ENRON.com>",
+            "ENA Public Relations",
+        ),
     ],
 )
 def test_legacy_display_name__extracts_person(raw: str, name: str) -> None:
@@ -95,12 +99,14 @@ def test_split_address_list__empty() -> None:
 
 def test_normalize_address__every_enron_from_address(corpus) -> None:
     """Every bare From address in one real mailbox normalizes (Enron From: holds addresses)."""
-    mbox = corpus / "enron" / "mbox" / "allen-p" / "inbox.mbox"
-    froms = [
-        line[6:].strip()
-        for line in mbox.read_text(encoding="utf-8", errors="replace").splitlines()
-        if line.startswith("From: ")
+    text = (corpus / "enron" / "mbox" / "allen-p" / "inbox.mbox").read_text(
+        encoding="utf-8", errors="replace"
+    )
+    heads = [
+        chunk.split("\n", 1)[1].split("\n\n", 1)[0]
+        for chunk in text.split("From MAILER-DAEMON ")[1:]
     ]
+    froms = [str(HeaderParser().parsestr(head)["From"] or "") for head in heads]
     assert froms
     failures = [f for f in froms if addresses.normalize_address(f) is None]
     assert len(failures) / len(froms) < 0.02, failures[:10]

@@ -52,9 +52,18 @@ def test_is_automated__empty_inputs() -> None:
 @pytest.mark.parametrize(
     "email",
     [
-        "noreply@x.com", "no-reply@x.com", "no_reply2@x.com", "DoNotReply@x.com",
-        "MAILER-DAEMON@x.com", "postmaster@x.com", "notifications@github.com", "info@x.com",
-        "support@x.com", "newsletter@x.com", "bounce@x.com", "bounces+123@x.com",
+        "noreply@x.com",
+        "no-reply@x.com",
+        "no_reply2@x.com",
+        "DoNotReply@x.com",
+        "MAILER-DAEMON@x.com",
+        "postmaster@x.com",
+        "notifications@github.com",
+        "info@x.com",
+        "support@x.com",
+        "newsletter@x.com",
+        "bounce@x.com",
+        "bounces+123@x.com",
         "unsubscribe-i@networkpromotion.com",
     ],
 )

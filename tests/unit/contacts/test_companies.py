@@ -29,8 +29,17 @@ def test_company_domain__work_domains(email: str, domain: str, name: str) -> Non
 @pytest.mark.parametrize(
     "email",
     [
-        "pallen70@hotmail.com", "a@gmail.com", "a@googlemail.com", "a@gmx.de", "a@gmx.net",
-        "a@yahoo.co.uk", "a@yandex.ru", "a@proton.me", "a@qq.com", "a@163.com", "a@web.de",
+        "pallen70@hotmail.com",
+        "a@gmail.com",
+        "a@googlemail.com",
+        "a@gmx.de",
+        "a@gmx.net",
+        "a@yahoo.co.uk",
+        "a@yandex.ru",
+        "a@proton.me",
+        "a@qq.com",
+        "a@163.com",
+        "a@web.de",
     ],
 )
 def test_company_domain__free_mail_is_none(email: str) -> None:

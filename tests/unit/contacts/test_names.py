@@ -13,10 +13,16 @@ from fluffymail.crm.contacts import names
     ("display", "email", "full"),
     [
         ("Phillip K Allen", "phillip.allen@enron.com", "Phillip K Allen"),
-        ("Allen, Phillip K. </O=ENRON/OU=NA/CN=RECIPIENTS/CN=PALLEN>", "k..allen@enron.com",
-         "Phillip K. Allen"),
-        ("Phillip K Allen <Phillip K Allen/HOU/ECT@ECT>", "phillip.allen@enron.com",
-         "Phillip K Allen"),
+        (
+            "Allen, Phillip K. </O=ENRON/OU=NA/CN=RECIPIENTS/CN=PALLEN>",
+            "k..allen@enron.com",
+            "Phillip K. Allen",
+        ),
+        (
+            "Phillip K Allen <Phillip K Allen/HOU/ECT@ECT>",
+            "phillip.allen@enron.com",
+            "Phillip K Allen",
+        ),
         ('"Jeff Smith" <jsmith@austintx.com> @ ENRON', "jsmith@austintx.com", "Jeff Smith"),
         ("PHILLIP K ALLEN", "p@example.com", "Phillip K Allen"),
         ("kristen iles", "k@example.com", "Kristen Iles"),
@@ -117,5 +123,7 @@ def test_parse_display_name__ground_truth_people(corpus) -> None:
     for row in people:
         parsed = names.parse_display_name(row["name_normalized"], row["address"])
         assert parsed is not None
-        assert parsed.full.replace(".", "").casefold() == row["name_normalized"].replace(
-            ".", "").casefold()
+        assert (
+            parsed.full.replace(".", "").casefold()
+            == row["name_normalized"].replace(".", "").casefold()
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from fluffymail.crm.contacts import signatures
 from fluffymail.crm.contacts.signatures import PhoneKind
 
@@ -89,8 +91,10 @@ def test_extract_signature__no_signature() -> None:
 
 
 def test_extract_signature__huge_body_is_bounded() -> None:
-    body = "word " * 400_000 + "\n\nThanks,\nBob"
-    assert signatures.extract_signature(body, "Bob Smith") is None or True
+    body = "word\n" * 400_000 + "\nThanks,\nBob"
+    started = time.perf_counter()
+    signatures.extract_signature(body, "Bob Smith")  # tail beyond 200k chars is ignored
+    assert time.perf_counter() - started < 2
 
 
 def _load(path):

@@ -34,6 +34,7 @@ _NOTES_NAME = re.compile(
 _IMCEANOTES = re.compile(r"^IMCEANOTES-(.+)@[^@]+$", re.IGNORECASE)
 _IMCEA_HEX = re.compile(r"\+([0-9A-Fa-f]{2})")
 _ANGLE = re.compile(r"<([^<>]*)>")
+_MAILTO_BRACKET = re.compile(r"\[mailto:([^\]]*)\]", re.IGNORECASE)
 _NOTES_DOMAIN_TAIL = re.compile(r"@(?:ENRON|ECT|EES|ENRON_DEVELOPMENT|NOTES)\s*$", re.IGNORECASE)
 
 
@@ -79,7 +80,7 @@ def _normalize_cached(raw: str) -> NormalizedAddress | None:
 
 def _clean(raw: str) -> str:
     text = raw.strip()
-    angle = _ANGLE.findall(text)
+    angle = _ANGLE.findall(text) or _MAILTO_BRACKET.findall(text)
     if angle and "@" in angle[-1]:
         text = angle[-1]
     text = text.strip(_STRIP_CHARS)

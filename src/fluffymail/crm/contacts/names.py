@@ -125,8 +125,7 @@ def _parse_cached(cleaned: str, local: str) -> PersonName | None:
     if _needs_casing(cleaned):
         first, middle, last = (_case(part) for part in (first, middle, last))
     if first and last:
-        suffix = parsed.suffix if parsed.suffix and not _needs_casing(parsed.suffix) else ""
-        return _make(first, middle, last, NameQuality.FULL, suffix=suffix)
+        return _make(first, middle, last, NameQuality.FULL, suffix=parsed.suffix)
     return _complete_partial(first or last, local)
 
 
