@@ -19,6 +19,7 @@ from fluffymail.queue.errors import InvalidOptionError
 
 POLICIES = ("standard", "singleton", "stately")
 _UNITS = {
+    "": 1,
     "s": 1,
     "sec": 1,
     "secs": 1,
@@ -41,7 +42,7 @@ _UNITS = {
     "week": 604800,
     "weeks": 604800,
 }
-_WORDS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$", re.IGNORECASE)
+_WORDS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$", re.IGNORECASE)
 _timedelta = TypeAdapter(timedelta)
 _datetime = TypeAdapter(datetime)
 
