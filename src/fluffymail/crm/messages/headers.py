@@ -13,8 +13,8 @@ __all__ = ["HeaderBlock", "split_message"]
 
 HUGE_HEADER_BYTES = 16 * 1024
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
-_HEADER_LINE = re.compile(rb"([\x21-\x39\x3b-\x7e]+)[ \t]*:")
 _FIELD_START = re.compile(rb"\r?\n(?![ \t])")  # a line break not followed by folding space
+_FIELD = re.compile(rb"^([\x21-\x39\x3b-\x7e]+)[ \t]*:(.*(?:\r?\n[ \t].*)*)", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,21 +50,28 @@ def split_message(raw: bytes, problems: list[str]) -> HeaderBlock:
 
 def _collect(head: bytes, problems: list[str]) -> tuple[dict[str, list[bytes]], bytes | None]:
     """Unfold and store header fields; return them and the text after the last valid one."""
-    headers: dict[str, list[bytes]] = {}
-    fields = _FIELD_START.split(head)
-    if fields[0][:1] in (b" ", b"\t"):  # a continuation of nothing: dropped, like the stdlib
+    if head[:1] in (b" ", b"\t"):  # a continuation of nothing: dropped, like the stdlib
         problems.append("broken-mime:FirstHeaderLineIsContinuationDefect")
-        del fields[0]
-    for index, field in enumerate(fields):
-        match = _HEADER_LINE.match(field)
-        if match is None:
+        newline = _FIELD_START.search(head)
+        head = head[newline.end() :] if newline else b""
+    pairs: list[tuple[bytes, bytes] | None] = _FIELD.findall(head)
+    fields: list[bytes] = []
+    if len(pairs) != head.count(b"\n") + 1 - head.count(b"\n ") - head.count(b"\n\t"):
+        fields = _FIELD_START.split(head)  # some line is not a header: find which, slowly
+        pairs = [_groups(_FIELD.fullmatch(field)) for field in fields]
+    headers: dict[str, list[bytes]] = {}
+    for index, pair in enumerate(pairs):
+        if pair is None:
             return headers, b"\n".join(fields[index:])
-        value = field[match.end() :]
+        name, value = pair
         if b"\n" in value:
             value = value.replace(b"\r\n", b"").replace(b"\n", b"")
-        name = match.group(1).decode("ascii").lower()
-        headers.setdefault(name, []).append(value.strip())
+        headers.setdefault(name.decode("ascii").lower(), []).append(value.strip())
     return headers, None
+
+
+def _groups(match: re.Match[bytes] | None) -> tuple[bytes, bytes] | None:
+    return (match.group(1), match.group(2)) if match else None
 
 
 def _flag_huge(headers: dict[str, list[bytes]], problems: list[str]) -> None:
