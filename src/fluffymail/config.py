@@ -54,10 +54,8 @@ class Settings(BaseSettings):
     poll_interval: float = Field(
         default=1.0, gt=0, description="Seconds between polls when no NOTIFY arrives."
     )
-    heartbeat_timeout: float = Field(
-        default=30.0,
-        gt=0,
-        description="Seconds without a heartbeat before a running job is rescued.",
+    rescue_interval: float = Field(
+        default=5.0, gt=0, description="Seconds between checks for jobs of dead workers."
     )
     shutdown_grace: float = Field(
         default=20.0, ge=0, description="Seconds in-flight jobs get to finish on SIGTERM."

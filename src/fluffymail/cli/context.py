@@ -43,7 +43,7 @@ async def open_context(
         if migrate_first:
             async with pool.connection() as conn:
                 await migrate.upgrade(conn)
-        queue = JobQueue(pool, poll_interval=settings.poll_interval)
+        queue = JobQueue(pool, poll_interval=settings.poll_interval, rescue_interval=settings.rescue_interval)
         yield Context(
             settings=settings,
             url=url,
