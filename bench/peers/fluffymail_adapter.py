@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
@@ -67,40 +65,30 @@ class FmWorker:
     queue: JobQueue
     recorder: Recorder
     concurrency: int
-    task: asyncio.Task[Any] | None = field(default=None)
-    closed: bool = False
+    stopped: bool = False
 
     async def _handler(self, job: Any) -> None:
         self.recorder.hit(job.data)
 
     async def start(self) -> None:
-        self.task = asyncio.create_task(
-            self.queue.work(
-                QUEUE, self._handler, concurrency=self.concurrency, batch_size=BATCH_SIZE
-            )
+        """`work` starts the worker in the background and returns."""
+        await self.queue.work(
+            QUEUE, self._handler, concurrency=self.concurrency, batch_size=BATCH_SIZE
         )
 
     async def run_until_drained(self) -> None:
         """`work` has no drain mode: poll the queue's stats until nothing is waiting or running."""
         await self.start()
-        while await _unfinished(self.queue):
-            if self.task is not None and self.task.done() and not self.task.cancelled():
-                self.task.result()  # re-raise if work() crashed; a clean return means it runs in the background
+        while True:
+            if await _unfinished(self.queue) == 0:
+                break
             await asyncio.sleep(DRAIN_POLL_S)
         await self.stop()
 
     async def stop(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        started = time.monotonic()
-        await self.queue.stop(grace=5)
-        if self.task is not None and not self.task.done():
-            # work() may return on stop() by itself; if it does not within the grace, cancel it.
-            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(
-                    self.task, timeout=max(0.1, 5 - (time.monotonic() - started))
-                )
+        if not self.stopped:
+            self.stopped = True
+            await self.queue.stop(grace=5)
 
     async def aclose(self) -> None:
         try:
@@ -116,6 +104,8 @@ async def _unfinished(queue: JobQueue) -> int:
 
 @dataclass
 class FmMonitor:
+    """Stats only: a JobQueue that is never started (no LISTEN connection, no maintenance loops)."""
+
     pool: AsyncConnectionPool
     queue: JobQueue
 
@@ -123,7 +113,7 @@ class FmMonitor:
         return await _unfinished(self.queue)
 
     async def aclose(self) -> None:
-        await _close(self.pool, self.queue)
+        await self.pool.close()
 
 
 class FmAdapter:
@@ -160,15 +150,15 @@ class FmAdapter:
         return FmWorker(pool=pool, queue=queue, recorder=recorder, concurrency=concurrency)
 
     async def open_monitor(self, dsn: str) -> FmMonitor:
-        pool, queue = await _open_queue(dsn)
-        return FmMonitor(pool=pool, queue=queue)
+        pool = await _open_pool(dsn)
+        return FmMonitor(pool=pool, queue=JobQueue(pool))
 
     async def verify(self, dsn: str, *, done: int, pending: int) -> dict[str, int]:
-        pool, queue = await _open_queue(dsn)
+        monitor = await self.open_monitor(dsn)
         try:
-            stats = await queue.get_queue_stats(QUEUE)
+            stats = await monitor.queue.get_queue_stats(QUEUE)
         finally:
-            await _close(pool, queue)
+            await monitor.aclose()
         counts = {
             state: int(stats.get(state, 0))
             for state in ("created", "retry", "active", "completed", "cancelled", "failed")
