@@ -10,18 +10,6 @@ CREATE TYPE queue.job_state AS ENUM (
     'failed'
 );
 
-CREATE FUNCTION queue.complete_jobs(p_ids bigint[], p_attempts integer[], p_outputs jsonb) RETURNS SETOF bigint
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    RETURN QUERY UPDATE queue.job j
-    SET state = 'completed', completed_on = now(), output = nullif(p_outputs -> (d.n - 1)::integer, 'null'::jsonb)
-    FROM unnest(p_ids, p_attempts) WITH ORDINALITY AS d (id, attempt, n)
-    WHERE j.id = d.id AND j.attempt = d.attempt AND j.state = 'active'
-    RETURNING j.id;
-END
-$$;
-
 CREATE FUNCTION queue.fail_jobs(p_ids bigint[], p_attempts integer[], p_errors jsonb) RETURNS TABLE(id bigint, name text, state queue.job_state, retry_count integer, dead_letter_id bigint)
     LANGUAGE plpgsql
     AS $$

@@ -85,8 +85,9 @@ class Store:
         }
         query = "fetch_jobs" if policy == "standard" else "fetch_jobs_policy"
         rows = await self._rows(query, params)
-        acked = list(rows[0][13] or []) if rows else []
-        return Fetched([Job.from_fetch_row(row) for row in rows if row[0] is not None], acked)
+        jobs = [Job.from_fetch_row(name, row) for row in rows if row[0] is not None]
+        acked = next((row[12] for row in rows if row[0] is None), None)
+        return Fetched(jobs, list(acked or []))
 
     async def complete(self, leases: Sequence[Lease], outputs: Sequence[Any]) -> list[int]:
         ids, attempts = _split(leases)

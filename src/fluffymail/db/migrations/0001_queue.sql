@@ -116,15 +116,3 @@ BEGIN
     FROM updated u LEFT JOIN dead d ON d.source_id = u.id;
 END
 $$;
-
--- Complete the given attempts (ignoring stale leases); returns the ids that were completed.
-CREATE FUNCTION queue.complete_jobs(p_ids bigint[], p_attempts integer[], p_outputs jsonb)
-RETURNS SETOF bigint LANGUAGE plpgsql VOLATILE AS $$
-BEGIN
-    RETURN QUERY UPDATE queue.job j
-    SET state = 'completed', completed_on = now(), output = nullif(p_outputs -> (d.n - 1)::integer, 'null'::jsonb)
-    FROM unnest(p_ids, p_attempts) WITH ORDINALITY AS d (id, attempt, n)
-    WHERE j.id = d.id AND j.attempt = d.attempt AND j.state = 'active'
-    RETURNING j.id;
-END
-$$;

@@ -1,2 +1,7 @@
 -- Complete attempts by lease; stale leases are ignored and simply not returned.
-SELECT id FROM queue.complete_jobs(%(ids)s::bigint[], %(attempts)s::integer[], %(outputs)s::jsonb) AS id
+UPDATE queue.job j
+SET state = 'completed', completed_on = now(),
+    output = nullif(%(outputs)s::jsonb -> (d.n - 1)::integer, 'null'::jsonb)
+FROM unnest(%(ids)s::bigint[], %(attempts)s::integer[]) WITH ORDINALITY AS d (id, attempt, n)
+WHERE j.id = d.id AND j.attempt = d.attempt AND j.state = 'active'
+RETURNING j.id

@@ -1,7 +1,12 @@
 -- fetch_jobs for `singleton` and `stately` queues: at most one job per singleton key runs at a
 -- time, so take only the first queued job of each key that has nothing active.
 WITH done AS (
-    SELECT queue.complete_jobs(%(done_ids)s::bigint[], %(done_attempts)s::integer[], %(done_outputs)s::jsonb) AS id
+    UPDATE queue.job j
+    SET state = 'completed', completed_on = now(),
+        output = nullif(%(done_outputs)s::jsonb -> (d.n - 1)::integer, 'null'::jsonb)
+    FROM unnest(%(done_ids)s::bigint[], %(done_attempts)s::integer[]) WITH ORDINALITY AS d (id, attempt, n)
+    WHERE j.id = d.id AND j.attempt = d.attempt AND j.state = 'active'
+    RETURNING j.id
 ), firsts AS (
     SELECT DISTINCT ON (coalesce(j.singleton_key, '')) j.id, j.priority
     FROM queue.job j
@@ -23,13 +28,12 @@ WITH done AS (
     SET state = 'active', attempt = j.attempt + 1, started_on = now(), heartbeat_on = NULL,
         worker = %(worker)s
     FROM next WHERE j.id = next.id
-    RETURNING j.*
+    RETURNING j.id, j.data, j.priority, j.attempt, j.retry_count, j.retry_limit, j.expire_seconds,
+        j.heartbeat_seconds, j.singleton_key, j.group_key, j.created_on, j.started_on
 )
-SELECT c.id, c.name, c.data, c.priority, c.attempt, c.retry_count, c.retry_limit,
-       c.expire_seconds, c.heartbeat_seconds, c.singleton_key, c.group_key, c.created_on,
-       c.started_on, (SELECT array_agg(id) FROM done) AS acked
-FROM claimed c
+-- The claimed jobs, then one row carrying the ids whose acknowledgement was accepted.
+SELECT id, data, priority, attempt, retry_count, retry_limit, expire_seconds, heartbeat_seconds,
+       singleton_key, group_key, created_on, started_on, NULL::bigint[] AS acked
+FROM claimed
 UNION ALL
-SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-       (SELECT array_agg(id) FROM done)
-WHERE NOT EXISTS (SELECT 1 FROM claimed)
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, array_agg(id) FROM done
