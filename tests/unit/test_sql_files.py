@@ -1,4 +1,4 @@
-"""Every queue .sql file is used, and every statement name the code uses exists."""
+"""Every queue .sql file is used, and every statement name the code executes exists."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ QUEUE = Path(__file__).resolve().parents[2] / "src" / "fluffymail" / "queue"
 
 def test_sql_files__all_referenced_and_all_references_exist() -> None:
     code = "\n".join(path.read_text() for path in QUEUE.glob("*.py"))
-    referenced = set(re.findall(r'(?:_rows\(|set_state\(|SQL\[|query = |else )"([a-z]+_[a-z_]+)"', code))
-    assert referenced <= set(SQL), f"missing .sql files: {referenced - set(SQL)}"
-    assert set(SQL) <= referenced, f"unused .sql files: {set(SQL) - referenced}"
+    literals = set(re.findall(r'"([a-z]+_[a-z_]+)"', code))
+    executed = set(re.findall(r'(?:_rows\(|set_state\(|_bulk\(|SQL\[)\s*"([a-z_]+)"', code))
+    assert executed <= set(SQL), f"missing .sql files: {executed - set(SQL)}"
+    assert set(SQL) <= literals, f"unused .sql files: {set(SQL) - literals}"

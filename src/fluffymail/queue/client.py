@@ -170,7 +170,7 @@ class JobQueue:
         options = await self._require_queue(name)
         if batch_size < 1:
             raise InvalidOptionError(f"batch_size must be at least 1, got {batch_size}")
-        fetched = await self.store.fetch(name, batch_size, self.worker_id, policy=options.policy)
+        fetched = await self.store.fetch(name, batch_size, self.worker_id, query=options.fetch_query)
         return fetched.jobs
 
     async def complete(self, jobs: JobRef | Sequence[JobRef], output: Any = None) -> list[int]:
@@ -202,6 +202,54 @@ class JobQueue:
         await self._require_queue(name)
         return len(await self.store.purge(name))
 
+    async def pause_queue(self, name: str) -> None:
+        """Stop every worker from claiming jobs of `name` until `resume_queue`."""
+        if not await self.store.set_paused(name, True):
+            raise UnknownQueueError(name)
+
+    async def resume_queue(self, name: str) -> None:
+        if not await self.store.set_paused(name, False):
+            raise UnknownQueueError(name)
+        self._on_notify(name)
+
+    async def redrive(self, dead_letter_queue: str, limit: int | None = None) -> int:
+        """Send jobs of a dead-letter queue back to their source queues; returns how many."""
+        await self._require_queue(dead_letter_queue)
+        total, batch = 0, 1000
+        while limit is None or total < limit:
+            step = batch if limit is None else min(batch, limit - total)
+            moved = await self.store.redrive(dead_letter_queue, step)
+            total += moved
+            if moved < step:
+                break
+        return total
+
+    async def find_jobs(self, **filters: Any) -> list[Job]:
+        """Jobs matching `name`, `states`, `group_key`, `since`, `until` (newest first, `limit`)."""
+        return await self.store.find(**filters)
+
+    async def retry_matching(self, **filters: Any) -> int:
+        """Retry every failed job matching the filter (see `find_jobs`), in batches."""
+        return await self._bulk("retry_jobs", {"failed"}, filters)
+
+    async def cancel_matching(self, **filters: Any) -> int:
+        """Cancel every queued or running job matching the filter, in batches."""
+        return await self._bulk("cancel_jobs", {"created", "retry", "active"}, filters)
+
+    async def _bulk(self, query: str, allowed: set[str], filters: dict[str, Any]) -> int:
+        states = sorted(allowed & set(filters.pop("states", None) or allowed))
+        total = 0
+        while jobs := await self.store.find(**filters, states=states, limit=1000):
+            changed = await self.store.set_state(query, [job.id for job in jobs])
+            total += len(changed)
+            if not changed:
+                break
+        return total
+
+    async def get_attempts(self, job_id: int) -> list[dict[str, Any]]:
+        """Every attempt of a job: started/finished, worker, outcome, error, seconds."""
+        return await self.store.attempts(job_id)
+
     async def get_job(self, job_id: int) -> Job | None:
         return await self.store.get_job(job_id)
 
@@ -231,7 +279,7 @@ class JobQueue:
             handler,
             concurrency=concurrency,
             batch_size=batch_size or concurrency,
-            policy=options.policy,
+            fetch_query=options.fetch_query,
             poll_interval=self.poll_interval,
             worker_id=self.worker_id,
             events=self.events,

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-EVENTS = ("completed", "failed", "retried", "error")
+EVENTS = ("completed", "failed", "retried", "snoozed", "error")
 
 
 class Events:

@@ -125,6 +125,21 @@ class QueueOptions:
     heartbeat_seconds: int = 30
     retention_seconds: int = 7 * 86400
     dead_letter: str | None = None
+    fair: bool = False
+    group_concurrency: int | None = None
+    group_rate_limit: int | None = None
+    group_rate_period: int = 60
+
+    @property
+    def grouped(self) -> bool:
+        return self.fair or self.group_concurrency is not None or self.group_rate_limit is not None
+
+    @property
+    def fetch_query(self) -> str:
+        """Which claim statement serves this queue."""
+        if self.grouped:
+            return "fetch_jobs_fair"
+        return "fetch_jobs" if self.policy == "standard" else "fetch_jobs_policy"
 
     def as_params(self, name: str) -> dict[str, Any]:
         return {"name": name, **asdict(self)}
@@ -151,7 +166,25 @@ def queue_options(**options: Any) -> QueueOptions:
         values["retention_seconds"] = _whole_seconds(options["retention"], "retention")
     if options.get("dead_letter") is not None:
         values["dead_letter"] = _name(options["dead_letter"], "dead_letter")
-    return QueueOptions(**values)
+    values.update(_group_options(options))
+    result = QueueOptions(**values)
+    if result.grouped and result.policy != "standard":
+        raise InvalidOptionError("group limits and fairness need policy 'standard'")
+    return result
+
+
+def _group_options(options: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if "fair" in options:
+        values["fair"] = bool(options["fair"])
+    for key in ("group_concurrency", "group_rate_limit"):
+        if options.get(key) is not None:
+            if _count(options[key], key) < 1:
+                raise InvalidOptionError(f"{key} must be at least 1, got {options[key]!r}")
+            values[key] = options[key]
+    if "group_rate_period" in options:
+        values["group_rate_period"] = _whole_seconds(options["group_rate_period"], "group_rate_period", 1)
+    return values
 
 
 def _retry_options(options: dict[str, Any]) -> dict[str, Any]:
@@ -212,6 +245,10 @@ def _send_only_options(options: dict[str, Any]) -> dict[str, Any]:
 
 QUEUE_OPTIONS = frozenset(
     {
+        "fair",
+        "group_concurrency",
+        "group_rate_limit",
+        "group_rate_period",
         "policy",
         "retry_limit",
         "retry_delay",

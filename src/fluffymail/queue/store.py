@@ -70,7 +70,7 @@ class Store:
         limit: int,
         worker: str,
         *,
-        policy: str = "standard",
+        query: str = "fetch_jobs",
         acks: Sequence[Lease] = (),
         outputs: Sequence[Any] = (),
     ) -> Fetched:
@@ -82,8 +82,8 @@ class Store:
             "done_ids": ids,
             "done_attempts": attempts,
             "done_outputs": dumps(list(outputs), "output"),
+            "groups": max(100, limit * 4),
         }
-        query = "fetch_jobs" if policy == "standard" else "fetch_jobs_policy"
         rows = await self._rows(query, params)
         jobs = [Job.from_fetch_row(name, row) for row in rows if row[0] is not None]
         acked = next((row[12] for row in rows if row[0] is None), None)
@@ -110,6 +110,34 @@ class Store:
         return [
             row[0] for row in await self._rows("release_jobs", {"ids": ids, "attempts": attempts})
         ]
+
+    async def snooze(self, leases: Sequence[Lease], seconds: Sequence[float], *, pause_group: bool = False) -> list[int]:
+        ids, attempts = _split(leases)
+        params = {"ids": ids, "attempts": attempts, "seconds": list(seconds)}
+        snoozed = [row[0] for row in await self._rows("snooze_jobs", params)]
+        if pause_group and snoozed:
+            await self._rows("pause_groups", {"ids": ids, "seconds": list(seconds)})
+        return snoozed
+
+    async def set_paused(self, name: str, paused: bool) -> bool:
+        return bool(await self._rows("set_queue_paused", {"name": name, "paused": paused}))
+
+    async def redrive(self, name: str, limit: int) -> int:
+        ((revived, _completed, _woken),) = await self._rows("redrive_jobs", {"name": name, "limit": limit})
+        return int(revived)
+
+    async def find(self, *, name: str | None = None, states: Sequence[str] | None = None,
+                   group_key: str | None = None, since: Any = None, until: Any = None,
+                   limit: int = 100) -> list[Job]:
+        params = {"name": name, "states": list(states) if states else None, "group_key": group_key,
+                  "since": since, "until": until, "limit": limit}
+        async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            rows = await (await cur.execute(SQL["find_jobs"], params)).fetchall()
+        return [Job.from_mapping(row) for row in rows]
+
+    async def attempts(self, job_id: int) -> list[dict[str, Any]]:
+        async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            return await (await cur.execute(SQL["get_attempts"], {"id": job_id})).fetchall()
 
     async def rescue(self, limit: int = 1000) -> list[tuple[Any, ...]]:
         return await self._rows("rescue_jobs", {"limit": limit})

@@ -21,6 +21,7 @@ from fluffymail.logging import bind
 from fluffymail.queue.errors import JobExpiredError
 from fluffymail.queue.events import Events
 from fluffymail.queue.job import Job, Lease
+from fluffymail.queue.outcomes import Snooze
 from fluffymail.queue.store import Store
 
 Handler = Callable[[Job], Awaitable[Any]]
@@ -54,14 +55,14 @@ class Worker:
         *,
         concurrency: int,
         batch_size: int,
-        policy: str,
+        fetch_query: str,
         poll_interval: float,
         worker_id: str,
         events: Events,
         log: logging.Logger,
     ) -> None:
         self.store, self.name, self.handler = store, name, handler
-        self.concurrency, self.batch_size, self.policy = concurrency, batch_size, policy
+        self.concurrency, self.batch_size, self.fetch_query = concurrency, batch_size, fetch_query
         self.poll_interval, self.worker_id, self.events, self.log = (
             poll_interval,
             worker_id,
@@ -138,7 +139,7 @@ class Worker:
                 self.name,
                 demand,
                 self.worker_id,
-                policy=self.policy,
+                query=self.fetch_query,
                 acks=[job.lease for job, _, _ in acks],
                 outputs=[out for _, out, _ in acks],
             )
@@ -184,6 +185,10 @@ class Worker:
         with bind(job_id=job.id, queue=job.name, attempt=job.attempt):
             try:
                 output = await self._call(job)
+                if isinstance(output, Snooze):
+                    raise output
+            except Snooze as snooze:
+                await self._snooze(job, snooze)
             except Exception as exc:
                 await self._fail(job, exc, time.monotonic() - started)
             else:
@@ -198,9 +203,17 @@ class Worker:
                 output = await self.handler(job)
         except TimeoutError as exc:
             raise JobExpiredError(f"job ran past its expiry of {job.expire_seconds}s") from exc
-        if output is not None:
+        if output is not None and not isinstance(output, Snooze):
             json.dumps(output)  # an unencodable output fails this attempt, not the whole batch
         return output
+
+    async def _snooze(self, job: Job, snooze: Snooze) -> None:
+        try:
+            await self.store.snooze([job.lease], [snooze.seconds], pause_group=snooze.pause_group)
+        except Exception as db_exc:
+            self.log.error("could not snooze", extra={"action": "queue.snooze_error", "error": repr(db_exc)})
+            return
+        self.events.emit("snoozed", job=job, seconds=snooze.seconds)
 
     async def _fail(self, job: Job, exc: Exception, duration: float) -> None:
         error = describe_error(exc)

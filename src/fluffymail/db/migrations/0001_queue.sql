@@ -49,6 +49,7 @@ CREATE TABLE queue.job (
     started_on        timestamptz,
     heartbeat_on      timestamptz,
     completed_on      timestamptz,
+    keep_until        timestamptz, -- finished jobs are pruned after this (completed_on + retention)
     output            jsonb,
     source_name       text,
     source_id         bigint
@@ -56,6 +57,8 @@ CREATE TABLE queue.job (
 
 -- The claim path: only queued rows are in it, so finished rows never slow a fetch.
 CREATE INDEX job_fetch ON queue.job (name, priority DESC, id) WHERE state < 'active';
+-- Finished jobs by expiry, for the pruner.
+CREATE INDEX job_prune ON queue.job (keep_until) WHERE state > 'active';
 -- Running jobs, for the rescuer and the singleton checks.
 CREATE INDEX job_active ON queue.job (name, started_on) WHERE state = 'active';
 -- Deduplication, one index per rule; inserts use ON CONFLICT DO NOTHING and report None.
@@ -67,6 +70,30 @@ CREATE UNIQUE INDEX job_policy_singleton ON queue.job (name, COALESCE(singleton_
     WHERE state = 'active' AND policy = 'singleton';
 CREATE UNIQUE INDEX job_policy_stately ON queue.job (name, state, COALESCE(singleton_key, ''))
     WHERE state <= 'active' AND policy = 'stately';
+
+-- Attempts that did not complete (failed, expired, lost, released, snoozed, cancelled); the
+-- current or completed attempt lives on the job row. `queue.attempts` shows both.
+CREATE TABLE queue.job_attempt (
+    job_id      bigint NOT NULL REFERENCES queue.job (id) ON DELETE CASCADE,
+    attempt     integer NOT NULL,
+    name        text NOT NULL,
+    worker      text,
+    started_on  timestamptz,
+    finished_on timestamptz NOT NULL DEFAULT now(),
+    outcome     text NOT NULL,
+    error       jsonb,
+    PRIMARY KEY (job_id, attempt)
+);
+
+CREATE VIEW queue.attempts AS
+    SELECT job_id, attempt, name, worker, started_on, finished_on, outcome, error,
+           finished_on - started_on AS duration
+    FROM queue.job_attempt
+    UNION ALL
+    SELECT id, attempt, name, worker, started_on, completed_on,
+           CASE state WHEN 'active' THEN 'running' ELSE 'completed' END, NULL,
+           completed_on - started_on
+    FROM queue.job WHERE state IN ('active', 'completed') AND attempt > 0;
 
 -- Delay before retry number `retry_count + 1`: fixed, or exponential with equal jitter and a cap.
 CREATE FUNCTION queue.retry_delay(delay integer, backoff boolean, delay_max integer, retry_count integer)
@@ -98,9 +125,17 @@ BEGIN
                 THEN now() + queue.retry_delay(j.retry_delay, j.retry_backoff, j.retry_delay_max, j.retry_count)
                 ELSE j.start_after END,
             completed_on = CASE WHEN f.will_retry THEN NULL ELSE now() END,
+            keep_until = CASE WHEN f.will_retry THEN NULL ELSE now() + make_interval(secs => j.retention_seconds) END,
             output = f.error
         FROM failing f WHERE j.id = f.id
         RETURNING j.*
+    ), history AS (
+        INSERT INTO queue.job_attempt (job_id, attempt, name, worker, started_on, outcome, error)
+        SELECT u.id, u.attempt, u.name, u.worker, u.started_on,
+               CASE u.output->>'type' WHEN 'JobExpired' THEN 'expired' WHEN 'WorkerLost' THEN 'lost' ELSE 'failed' END,
+               u.output
+        FROM updated u
+        ON CONFLICT DO NOTHING
     ), dead AS (
         INSERT INTO queue.job (name, data, priority, policy, singleton_key, group_key, retry_limit,
             retry_delay, retry_backoff, retry_delay_max, expire_seconds, heartbeat_seconds,

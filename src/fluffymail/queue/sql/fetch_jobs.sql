@@ -1,7 +1,7 @@
 -- Acknowledge finished attempts and claim the next jobs of a queue, in one round trip.
 WITH done AS (
     UPDATE queue.job j
-    SET state = 'completed', completed_on = now(),
+    SET state = 'completed', completed_on = now(), keep_until = now() + make_interval(secs => j.retention_seconds),
         output = nullif(%(done_outputs)s::jsonb -> (d.n - 1)::integer, 'null'::jsonb)
     FROM unnest(%(done_ids)s::bigint[], %(done_attempts)s::integer[]) WITH ORDINALITY AS d (id, attempt, n)
     WHERE j.id = d.id AND j.attempt = d.attempt AND j.state = 'active'

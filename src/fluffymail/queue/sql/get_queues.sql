@@ -1,4 +1,5 @@
 -- Every queue with its defaults.
 SELECT name, policy, retry_limit, retry_delay, retry_backoff, retry_delay_max, expire_seconds,
-    heartbeat_seconds, retention_seconds, dead_letter, paused
+    heartbeat_seconds, retention_seconds, dead_letter, fair, group_concurrency, group_rate_limit,
+    group_rate_period, paused
 FROM queue.queue ORDER BY name

@@ -12,7 +12,7 @@ WITH q AS (
         CASE WHEN j.singleton_seconds > 0 THEN
             to_timestamp(floor(extract(epoch FROM now()) / j.singleton_seconds) * j.singleton_seconds)
         END,
-        j.group_key, q.policy,
+        CASE WHEN q.grouped THEN coalesce(j.group_key, '') ELSE j.group_key END, q.policy,
         coalesce(j.retry_limit, q.retry_limit), coalesce(j.retry_delay, q.retry_delay),
         coalesce(j.retry_backoff, q.retry_backoff), coalesce(j.retry_delay_max, q.retry_delay_max),
         coalesce(j.expire_seconds, q.expire_seconds), coalesce(j.heartbeat_seconds, q.heartbeat_seconds),

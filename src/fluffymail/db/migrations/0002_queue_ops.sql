@@ -1,0 +1,88 @@
+-- Queue operations: cron schedules, the leader lease, the worker registry, and per-group-key
+-- flow control (fair round-robin, concurrency limits, token-bucket rate limits, pauses).
+
+CREATE TABLE queue.schedule (
+    name       text NOT NULL REFERENCES queue.queue (name) ON DELETE CASCADE,
+    key        text NOT NULL DEFAULT '',
+    cron       text NOT NULL,
+    tz         text NOT NULL DEFAULT 'UTC',
+    data       jsonb,
+    options    jsonb NOT NULL DEFAULT '{}',
+    last_tick  timestamptz,  -- the newest tick a job was sent for; the gate for exactly-once
+    created_on timestamptz NOT NULL DEFAULT now(),
+    updated_on timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (name, key)
+);
+
+-- Named leases; the holder of 'leader' runs the clock (schedules) and the pruner.
+CREATE TABLE queue.lease (
+    name       text PRIMARY KEY,
+    holder     text NOT NULL,
+    expires_on timestamptz NOT NULL
+);
+
+CREATE TABLE queue.worker (
+    id           text PRIMARY KEY,
+    host         text NOT NULL,
+    pid          integer NOT NULL,
+    queues       text[] NOT NULL DEFAULT '{}',
+    started_on   timestamptz NOT NULL DEFAULT now(),
+    heartbeat_on timestamptz NOT NULL DEFAULT now()
+);
+
+ALTER TABLE queue.queue
+    ADD COLUMN fair boolean NOT NULL DEFAULT false,
+    ADD COLUMN group_concurrency integer CHECK (group_concurrency > 0),
+    ADD COLUMN group_rate_limit integer CHECK (group_rate_limit > 0),
+    ADD COLUMN group_rate_period integer NOT NULL DEFAULT 60 CHECK (group_rate_period > 0),
+    ADD COLUMN grouped boolean GENERATED ALWAYS AS
+        (fair OR group_concurrency IS NOT NULL OR group_rate_limit IS NOT NULL) STORED;
+
+-- One row per (queue, group key) of a grouped queue: counts kept by the triggers below, the
+-- token bucket, a pause, and when the key was last served (for round-robin fairness).
+CREATE TABLE queue.job_group (
+    name            text NOT NULL,
+    group_key       text NOT NULL,
+    queued          integer NOT NULL DEFAULT 0,
+    running         integer NOT NULL DEFAULT 0,
+    tokens          double precision,
+    refilled_on     timestamptz,
+    paused_until    timestamptz,
+    last_claimed_on timestamptz,
+    PRIMARY KEY (name, group_key)
+);
+CREATE INDEX job_group_ready ON queue.job_group (name, last_claimed_on NULLS FIRST) WHERE queued > 0;
+CREATE INDEX job_group_fetch ON queue.job (name, group_key, priority DESC, id)
+    WHERE state < 'active' AND group_key IS NOT NULL;
+
+-- Counters: only rows with a group key pay for them (the WHEN clauses skip the rest cheaply).
+CREATE FUNCTION queue.count_group_change() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    old_queued int := CASE WHEN TG_OP <> 'INSERT' AND OLD.state < 'active' THEN 1 ELSE 0 END;
+    old_running int := CASE WHEN TG_OP <> 'INSERT' AND OLD.state = 'active' THEN 1 ELSE 0 END;
+    new_queued int := CASE WHEN TG_OP = 'UPDATE' AND NEW.state < 'active' THEN 1 ELSE 0 END;
+    new_running int := CASE WHEN TG_OP = 'UPDATE' AND NEW.state = 'active' THEN 1 ELSE 0 END;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO queue.job_group AS g (name, group_key, queued, running)
+        VALUES (NEW.name, NEW.group_key, (NEW.state < 'active')::int, (NEW.state = 'active')::int)
+        ON CONFLICT (name, group_key) DO UPDATE
+        SET queued = g.queued + EXCLUDED.queued, running = g.running + EXCLUDED.running;
+        RETURN NULL;
+    END IF;
+    UPDATE queue.job_group
+    SET queued = queued + new_queued - old_queued, running = running + new_running - old_running
+    WHERE name = OLD.name AND group_key = OLD.group_key;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER job_group_insert AFTER INSERT ON queue.job FOR EACH ROW
+    WHEN (NEW.group_key IS NOT NULL) EXECUTE FUNCTION queue.count_group_change();
+CREATE TRIGGER job_group_update AFTER UPDATE OF state ON queue.job FOR EACH ROW
+    WHEN (OLD.group_key IS NOT NULL AND (OLD.state < 'active') IS DISTINCT FROM (NEW.state < 'active')
+          OR OLD.group_key IS NOT NULL AND (OLD.state = 'active') IS DISTINCT FROM (NEW.state = 'active'))
+    EXECUTE FUNCTION queue.count_group_change();
+CREATE TRIGGER job_group_delete AFTER DELETE ON queue.job FOR EACH ROW
+    WHEN (OLD.group_key IS NOT NULL AND OLD.state <= 'active')
+    EXECUTE FUNCTION queue.count_group_change();

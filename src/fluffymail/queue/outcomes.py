@@ -1,0 +1,18 @@
+"""Outcomes a handler can return (or raise) besides a plain result: `Snooze`."""
+
+from __future__ import annotations
+
+
+class Snooze(Exception):  # noqa: N818 - an outcome, named like Oban's {:snooze, seconds}
+    """Run this job again in `seconds` without spending an attempt.
+
+    With `pause_group=True` the job's whole group key is paused for that long (an upstream
+    429 with Retry-After means every job of that key would fail the same way).
+    """
+
+    def __init__(self, seconds: float, *, pause_group: bool = False) -> None:
+        if seconds < 0:
+            raise ValueError(f"snooze seconds must be >= 0, got {seconds}")
+        super().__init__(f"snoozed for {seconds}s")
+        self.seconds = float(seconds)
+        self.pause_group = pause_group

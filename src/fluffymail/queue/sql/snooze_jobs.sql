@@ -1,0 +1,14 @@
+-- Run attempts again after a delay without spending a retry (the handler asked to snooze).
+WITH snoozed AS (
+    UPDATE queue.job j
+    SET state = 'retry', start_after = now() + make_interval(secs => s.seconds), heartbeat_on = NULL
+    FROM unnest(%(ids)s::bigint[], %(attempts)s::integer[], %(seconds)s::float8[]) AS s (id, attempt, seconds)
+    WHERE j.id = s.id AND j.attempt = s.attempt AND j.state = 'active'
+    RETURNING j.id, j.name, j.attempt, j.worker, j.started_on, s.seconds
+), history AS (
+    INSERT INTO queue.job_attempt (job_id, attempt, name, worker, started_on, outcome, error)
+    SELECT id, attempt, name, worker, started_on, 'snoozed', jsonb_build_object('seconds', seconds)
+    FROM snoozed
+    ON CONFLICT DO NOTHING
+)
+SELECT id FROM snoozed
