@@ -1,0 +1,354 @@
+"""IMAP mail source (imapclient, run in a worker thread): folders, per-folder UID cursors, deletions.
+
+A pure adapter: yields `SourcePage`s and never touches the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import imaplib
+import logging
+import ssl
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from imapclient import IMAPClient
+from imapclient import exceptions as imap_errors
+
+from fluffymail.integrations.mail.source import (
+    AuthError,
+    Cursor,
+    SourceError,
+    SourceMail,
+    SourcePage,
+    TransientSourceError,
+)
+
+__all__ = ["DEFAULT_SKIP_FLAGS", "DEFAULT_SKIP_NAMES", "ImapConfig", "ImapFolder", "ImapSource"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+DEFAULT_SKIP_FLAGS = frozenset({"\\drafts", "\\trash", "\\junk"})
+DEFAULT_SKIP_NAMES = frozenset(
+    {
+        "drafts", "draft", "trash", "bin", "deleted", "deleted items", "deleted messages",
+        "junk", "junk e-mail", "junk email", "spam", "bulk mail",
+    }
+)  # fmt: skip
+_GMAIL_EXT = b"X-GM-EXT-1"
+_CONDSTORE = b"CONDSTORE"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImapConfig:
+    """How to reach and read one IMAP account.
+
+    Give `password` for LOGIN or `access_token` for XOAUTH2. `folders` limits the sync to
+    those names; otherwise every selectable folder is synced except the ones carrying a
+    `skip_flags` SPECIAL-USE flag or named like one of `skip_names` (last path segment,
+    case-insensitive). On Gmail (X-GM-EXT-1) only the `\\All` folder is synced, since every
+    label is a view of it.
+    """
+
+    host: str
+    username: str
+    port: int = 993
+    ssl: bool = True
+    starttls: bool = False
+    password: str | None = field(default=None, repr=False)
+    access_token: str | None = field(default=None, repr=False)
+    folders: tuple[str, ...] | None = None
+    skip_flags: frozenset[str] = DEFAULT_SKIP_FLAGS
+    skip_names: frozenset[str] = DEFAULT_SKIP_NAMES
+    page_size: int = 200
+    timeout: float = 60.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImapFolder:
+    """One LIST entry: name, hierarchy delimiter and lower-cased flags."""
+
+    name: str
+    delimiter: str
+    flags: frozenset[str]
+
+    @property
+    def leaf(self) -> str:
+        return self.name.rsplit(self.delimiter, 1)[-1] if self.delimiter else self.name
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Status:
+    uidvalidity: int
+    uidnext: int | None
+    messages: int | None
+    highestmodseq: int | None
+
+    def matches(self, state: dict[str, Any]) -> bool:
+        """True when the folder is exactly as the last completed sync left it."""
+        return (
+            state.get("uidvalidity") == self.uidvalidity
+            and state.get("uidnext") == self.uidnext
+            and state.get("messages") == self.messages
+            and state.get("highestmodseq") == self.highestmodseq
+        )
+
+
+Connect = Callable[[ImapConfig], IMAPClient]
+
+
+def connect(config: ImapConfig) -> IMAPClient:
+    """Open and authenticate a connection (blocking)."""
+    client = IMAPClient(config.host, port=config.port, ssl=config.ssl, timeout=config.timeout)
+    if config.starttls:
+        client.starttls(ssl.create_default_context())
+    try:
+        if config.access_token is not None:
+            client.oauth2_login(config.username, config.access_token)
+        else:
+            client.login(config.username, config.password or "")
+    except imap_errors.LoginError as exc:
+        _close(client)
+        reason = f"IMAP login refused for {config.username} at {config.host}: {_server_text(exc)}"
+        raise AuthError(reason, reason=reason) from exc
+    client.normalise_times = False
+    return client
+
+
+class ImapSource:
+    """Reads an IMAP account folder by folder, from a per-folder UID cursor.
+
+    Cursor: `{"folders": {name: {"uidvalidity", "last_uid", "uidnext", "messages",
+    "highestmodseq"}}}`. `last_uid` advances page by page; the STATUS snapshot is written
+    only with a folder's last page, so an unchanged folder is skipped only when its
+    previous sync finished.
+    """
+
+    def __init__(self, config: ImapConfig, *, connector: Connect = connect) -> None:
+        self._config = config
+        self._connect = connector
+
+    async def pages(self, cursor: Cursor | None) -> AsyncIterator[SourcePage]:
+        """Yield new mail page by page, plus deletion reports, for every synced folder."""
+        state: dict[str, dict[str, Any]] = {
+            name: dict(value) for name, value in ((cursor or {}).get("folders") or {}).items()
+        }
+        client = await _blocking(self._connect, self._config)
+        try:
+            capabilities = await _blocking(client.capabilities)
+            listed = await _blocking(_list_folders, client)
+            for folder in self._selected(listed, capabilities):
+                async for page in self._sync_folder(client, folder, capabilities, state):
+                    yield page
+            for page in _vanished(listed, state):
+                yield page
+        finally:
+            await asyncio.to_thread(_close, client)
+
+    def _selected(
+        self, listed: list[ImapFolder], capabilities: Sequence[bytes]
+    ) -> list[ImapFolder]:
+        selectable = [f for f in listed if "\\noselect" not in f.flags]
+        if self._config.folders is not None:
+            wanted = set(self._config.folders)
+            return [f for f in selectable if f.name in wanted]
+        if _GMAIL_EXT in capabilities:
+            all_mail = [f for f in selectable if "\\all" in f.flags]
+            if all_mail:
+                return all_mail
+        return [f for f in selectable if not self._skipped(f)]
+
+    def _skipped(self, folder: ImapFolder) -> bool:
+        return bool(folder.flags & self._config.skip_flags) or (
+            folder.leaf.casefold() in self._config.skip_names
+        )
+
+    async def _sync_folder(
+        self,
+        client: IMAPClient,
+        folder: ImapFolder,
+        capabilities: Sequence[bytes],
+        state: dict[str, dict[str, Any]],
+    ) -> AsyncIterator[SourcePage]:
+        status = await _blocking(_folder_status, client, folder.name, _CONDSTORE in capabilities)
+        previous = state.get(folder.name, {})
+        if status.matches(previous):
+            return
+        resync = bool(previous) and previous.get("uidvalidity") != status.uidvalidity
+        if resync:
+            log.info(
+                "uidvalidity changed; re-syncing folder",
+                extra={"action": "imap.resync", "folder": folder.name},
+            )
+            previous = {}
+        last_uid = int(previous.get("last_uid", 0))
+        present = await _blocking(_select_and_search, client, folder.name)
+        new_uids = [uid for uid in present if uid > last_uid]
+        present_ids = frozenset(_source_id(status.uidvalidity, uid) for uid in present)
+        state[folder.name] = {**previous, "uidvalidity": status.uidvalidity, "last_uid": last_uid}
+        chunks = _chunks(new_uids, self._config.page_size) or [[]]
+        gmail = _GMAIL_EXT in capabilities
+        for index, chunk in enumerate(chunks):
+            fetched = await _blocking(_fetch, client, chunk, gmail) if chunk else {}
+            mails = tuple(
+                _mail(folder.name, status.uidvalidity, uid, fetched[uid])
+                for uid in chunk
+                if uid in fetched
+            )
+            last_uid = _advance(last_uid, chunk, fetched)
+            final = index == len(chunks) - 1
+            state[folder.name] = _folder_state(status, last_uid, new_uids, final, previous)
+            yield SourcePage(
+                folder=folder.name,
+                mails=mails,
+                cursor={"folders": {k: dict(v) for k, v in state.items()}},
+                resync=resync and index == 0,
+                present_ids=present_ids if index == 0 else None,
+                remaining=sum(len(c) for c in chunks[index + 1 :]),
+            )
+        log.info(
+            "imap folder synced",
+            extra={"action": "imap.folder", "folder": folder.name, "new": len(new_uids)},
+        )
+
+
+def _folder_state(
+    status: _Status, last_uid: int, new_uids: list[int], final: bool, previous: dict[str, Any]
+) -> dict[str, Any]:
+    state: dict[str, Any] = {
+        "uidvalidity": status.uidvalidity,
+        "last_uid": last_uid,
+        "uidnext": previous.get("uidnext"),
+        "messages": previous.get("messages"),
+        "highestmodseq": previous.get("highestmodseq"),
+    }
+    if final and (not new_uids or last_uid >= new_uids[-1]):
+        state.update(
+            uidnext=status.uidnext, messages=status.messages, highestmodseq=status.highestmodseq
+        )
+    return state
+
+
+def _advance(last_uid: int, chunk: list[int], fetched: dict[int, Any]) -> int:
+    """Move past the UIDs fetched, stopping at the first one the server did not return."""
+    for uid in chunk:
+        if uid not in fetched:
+            break
+        last_uid = uid
+    return last_uid
+
+
+def _vanished(listed: list[ImapFolder], state: dict[str, dict[str, Any]]) -> Iterable[SourcePage]:
+    """Report folders in the cursor that no longer exist on the server as emptied."""
+    names = {f.name for f in listed}
+    for name in [n for n in state if n not in names]:
+        del state[name]
+        yield SourcePage(
+            folder=name,
+            mails=(),
+            cursor={"folders": {k: dict(v) for k, v in state.items()}},
+            present_ids=frozenset(),
+        )
+
+
+def _list_folders(client: IMAPClient) -> list[ImapFolder]:
+    folders = []
+    for flags, delimiter, name in client.list_folders():
+        folders.append(
+            ImapFolder(
+                name=name if isinstance(name, str) else name.decode(),
+                delimiter=_text(delimiter) if delimiter else "",
+                flags=frozenset(_text(f).lower() for f in flags),
+            )
+        )
+    return folders
+
+
+def _folder_status(client: IMAPClient, name: str, condstore: bool) -> _Status:
+    items = [b"UIDVALIDITY", b"UIDNEXT", b"MESSAGES"] + ([b"HIGHESTMODSEQ"] if condstore else [])
+    status = client.folder_status(name, items)
+    return _Status(
+        uidvalidity=int(status[b"UIDVALIDITY"]),
+        uidnext=_int_or_none(status.get(b"UIDNEXT")),
+        messages=_int_or_none(status.get(b"MESSAGES")),
+        highestmodseq=_int_or_none(status.get(b"HIGHESTMODSEQ")),
+    )
+
+
+def _select_and_search(client: IMAPClient, name: str) -> list[int]:
+    """Every UID in the folder, ascending (UID SEARCH ALL sidesteps the empty-folder `*` quirk)."""
+    client.select_folder(name, readonly=True)
+    return sorted(int(uid) for uid in client.search("ALL"))
+
+
+def _fetch(client: IMAPClient, uids: list[int], gmail: bool) -> dict[int, dict[bytes, Any]]:
+    items = [b"BODY.PEEK[]", b"FLAGS", b"INTERNALDATE"]
+    if gmail:
+        items += [b"X-GM-MSGID", b"X-GM-THRID", b"X-GM-LABELS"]
+    response = client.fetch(uids, items)
+    return {uid: data for uid, data in response.items() if b"BODY[]" in data}
+
+
+def _mail(folder: str, uidvalidity: int, uid: int, data: dict[bytes, Any]) -> SourceMail:
+    gm_id = data.get(b"X-GM-MSGID")
+    thread = data.get(b"X-GM-THRID")
+    internal = data.get(b"INTERNALDATE")
+    return SourceMail(
+        folder=folder,
+        source_id=_source_id(uidvalidity, uid),
+        raw=bytes(data[b"BODY[]"]),
+        uid=uid,
+        gmail_id=str(gm_id) if gm_id is not None else None,
+        thread_id=str(thread) if thread is not None else None,
+        labels=tuple(_text(label) for label in data.get(b"X-GM-LABELS", ())),
+        flags=tuple(_text(flag) for flag in data.get(b"FLAGS", ())),
+        internal_date=internal if isinstance(internal, datetime) else None,
+    )
+
+
+def _source_id(uidvalidity: int, uid: int) -> str:
+    return f"{uidvalidity}:{uid}"
+
+
+def _chunks(items: list[int], size: int) -> list[list[int]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+async def _blocking(fn: Callable[..., T], *args: Any) -> T:
+    """Run a blocking imapclient call in a thread, mapping failures to source errors."""
+    try:
+        return await asyncio.to_thread(fn, *args)
+    except SourceError:
+        raise
+    except imap_errors.LoginError as exc:
+        raise AuthError(f"IMAP login refused: {_server_text(exc)}") from exc
+    except (OSError, imaplib.IMAP4.abort) as exc:  # network, TLS, dropped connection
+        raise TransientSourceError(f"IMAP connection failed: {exc}") from exc
+    except imaplib.IMAP4.error as exc:
+        raise TransientSourceError(f"IMAP command failed: {_server_text(exc)}") from exc
+
+
+def _close(client: IMAPClient) -> None:
+    try:
+        client.logout()
+    except Exception:  # the connection may already be gone; nothing to clean up then
+        log.debug("imap logout failed", extra={"action": "imap.logout"}, exc_info=True)
+
+
+def _server_text(exc: BaseException) -> str:
+    text = str(exc).strip()
+    for prefix in ("b'", 'b"'):
+        if text.startswith(prefix) and text.endswith(text[1]):
+            text = text[2:-1]
+    return text or type(exc).__name__
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def _int_or_none(value: Any) -> int | None:
+    return int(value) if value is not None else None

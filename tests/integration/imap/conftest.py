@@ -1,0 +1,240 @@
+"""A real Dovecot IMAP server per test module, configured in a tmp dir on a loopback port.
+
+Skips (with the install command) when the `dovecot` binary is absent; never passes silently.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from imapclient import IMAPClient
+
+from fluffymail.integrations.mail.imap import ImapConfig
+
+REPO = Path(__file__).resolve().parents[3]
+CORPUS = Path(os.environ.get("FLUFFYMAIL_CORPUS", REPO.parent / "shared" / "corpus"))
+PASSWORD = "correct-horse"
+USERS = [f"user{i}" for i in range(1, 21)]
+
+CONFIG = """\
+base_dir = {root}/run
+state_dir = {root}/state
+instance_name = fluffymail-test-{port}
+listen = 127.0.0.1
+protocols = imap
+ssl = no
+{plaintext}
+auth_mechanisms = plain login
+auth_failure_delay = 0
+log_path = {root}/dovecot.log
+default_login_user = {login_user}
+default_internal_user = {internal_user}
+default_internal_group = {internal_group}
+first_valid_uid = {uid}
+last_valid_uid = 0
+first_valid_gid = {gid}
+mail_uid = {uid}
+mail_gid = {gid}
+mail_location = maildir:{root}/mail/%u
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {root}/passwd
+}}
+userdb {{
+  driver = passwd-file
+  args = username_format=%u {root}/passwd
+}}
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+namespace inbox {{
+  inbox = yes
+  separator = /
+  mailbox Drafts {{
+    special_use = \\Drafts
+  }}
+  mailbox Junk {{
+    special_use = \\Junk
+  }}
+  mailbox Trash {{
+    special_use = \\Trash
+  }}
+  mailbox Sent {{
+    special_use = \\Sent
+  }}
+  mailbox Papierkorb {{
+    special_use = \\Trash
+  }}
+}}
+"""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Dovecot:
+    """A running test server: where it listens and how to reach its log."""
+
+    host: str
+    port: int
+    root: Path
+
+    def config(self, username: str, **overrides: object) -> ImapConfig:
+        options: dict[str, object] = {"password": PASSWORD, **overrides}
+        return ImapConfig(host=self.host, port=self.port, ssl=False, username=username, **options)  # type: ignore[arg-type]
+
+    def client(self, username: str) -> IMAPClient:
+        client = IMAPClient(self.host, port=self.port, ssl=False, timeout=10)
+        client.login(username, PASSWORD)
+        return client
+
+    def log(self) -> str:
+        path = self.root / "dovecot.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+def _version() -> tuple[int, ...]:
+    out = subprocess.run(["dovecot", "--version"], capture_output=True, text=True, check=True)
+    return tuple(int(p) for p in out.stdout.split()[0].split(".")[:2])
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _identity() -> dict[str, object]:
+    """Root runs Dovecot the Debian way (mail as `dovecot`); others run it as themselves."""
+    if os.geteuid() == 0:
+        mail = pwd.getpwnam("dovecot")
+        login = "dovenull"
+    else:
+        mail = pwd.getpwuid(os.geteuid())
+        login = mail.pw_name
+    return {
+        "uid": mail.pw_uid,
+        "gid": mail.pw_gid,
+        "login_user": login,
+        "internal_user": mail.pw_name,
+        "internal_group": mail.pw_name if os.geteuid() != 0 else "dovecot",
+    }
+
+
+def _write_config(root: Path, port: int) -> Path:
+    ident = _identity()
+    plaintext = (
+        "auth_allow_cleartext = yes" if _version() >= (2, 4) else "disable_plaintext_auth = no"
+    )
+    for sub in ("run", "state", "mail"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    uid, gid = int(ident["uid"]), int(ident["gid"])  # type: ignore[call-overload]
+    lines = [f"{u}:{{PLAIN}}{PASSWORD}:{uid}:{gid}::{root}/mail/{u}::" for u in USERS]
+    (root / "passwd").write_text("\n".join(lines) + "\n")
+    if os.geteuid() == 0:
+        os.chown(root / "mail", uid, gid)
+        root.chmod(0o755)
+        for parent in root.parents:  # the mail user must be able to traverse to its maildirs
+            if parent == Path("/tmp") or parent == parent.parent:
+                break
+            parent.chmod(parent.stat().st_mode | 0o011)
+    config = root / "dovecot.conf"
+    config.write_text(CONFIG.format(root=root, port=port, plaintext=plaintext, **ident))
+    return config
+
+
+def _wait_for_port(proc: subprocess.Popen[bytes], port: int, root: Path) -> None:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            log = (
+                (root / "dovecot.log").read_text(errors="replace")
+                if (root / "dovecot.log").exists()
+                else ""
+            )
+            pytest.fail(
+                f"dovecot exited with {proc.returncode}: {proc.stderr.read() if proc.stderr else b''!r}\n{log}"
+            )
+        with socket.socket() as sock:
+            sock.settimeout(0.2)
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    pytest.fail("dovecot did not open its port within 15 s")
+
+
+@pytest.fixture(scope="module")
+def dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dovecot]:
+    """Start `dovecot -F -c CONFIG` on a free loopback port; stop it at module teardown."""
+    if shutil.which("dovecot") is None:
+        pytest.skip("dovecot-imapd is not installed: apt-get install dovecot-imapd")
+    root = tmp_path_factory.mktemp("dovecot")
+    port = _free_port()
+    config = _write_config(root, port)
+    proc = subprocess.Popen(
+        ["dovecot", "-F", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        _wait_for_port(proc, port, root)
+        yield Dovecot(host="127.0.0.1", port=port, root=root)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stderr:
+            proc.stderr.close()
+
+
+_user_numbers = itertools.count()
+
+
+@pytest.fixture
+def imap_user(dovecot: Dovecot) -> str:
+    """A mailbox no other test in this module has touched."""
+    return USERS[next(_user_numbers) % len(USERS)]
+
+
+@pytest.fixture(scope="session")
+def enron_messages() -> list[bytes]:
+    """Real messages from the corpus, read in place (never copied into the repo)."""
+    folder = CORPUS / "enron" / "maildir"
+    if not folder.is_dir():
+        pytest.skip(f"the Enron corpus is not at {folder} (set FLUFFYMAIL_CORPUS)")
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and "/cur/" in str(p))[:40]
+    return [p.read_bytes() for p in files]
+
+
+@pytest.fixture
+def seed(dovecot: Dovecot) -> Callable[[str, str, list[bytes]], None]:
+    """APPEND `messages` to `folder` (created when missing) in `user`'s mailbox."""
+
+    def append(user: str, folder: str, messages: list[bytes]) -> None:
+        with dovecot.client(user) as client:
+            if not client.folder_exists(folder):
+                client.create_folder(folder)
+            for message in messages:
+                client.append(folder, message)
+
+    return append
