@@ -13,6 +13,7 @@ import multiprocessing as mp
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -357,6 +358,22 @@ def package_version(name: str) -> str | None:
         return None
 
 
+def git_revision() -> str | None:
+    """The checkout's HEAD (with -dirty), i.e. which FluffyMail queue code was measured."""
+    try:
+        out = subprocess.run(
+            ["git", "describe", "--always", "--dirty"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
 def machine_info(admin_dsn: str) -> dict[str, Any]:
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         pg_version = conn.execute("SHOW server_version").fetchone()
@@ -372,6 +389,7 @@ def machine_info(admin_dsn: str) -> dict[str, Any]:
         "platform": platform.platform(),
         "pg_version": pg_version[0] if pg_version else None,
         "pg_settings": dict(sorted(rows)),
+        "git_revision": git_revision(),
         "packages": {
             p: package_version(p)
             for p in ("pgqueuer", "procrastinate", "psycopg", "psycopg-pool", "asyncpg")

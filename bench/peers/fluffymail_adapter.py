@@ -123,6 +123,7 @@ class FmAdapter:
         return {
             "pool": f"AsyncConnectionPool(autocommit, min_size={POOL_MIN}, max_size={POOL_MAX})",
             "worker": f"JobQueue.work(concurrency=N, batch_size={BATCH_SIZE}); drain = poll get_queue_stats every {DRAIN_POLL_S}s",
+            "queue": "JobQueue(pool) defaults (poll_interval=1.0, listen=True); create_queue defaults",
             "bulk_api": "JobQueue.insert",
             "send_api": "JobQueue.send",
         }
