@@ -1,0 +1,424 @@
+"""A local Gmail API emulator (stdlib http.server in a thread) for the real google client.
+
+Follows the v1 discovery document shipped with google-api-python-client: getProfile,
+messages.list/get, history.list, the multipart batch endpoint, the OAuth token endpoint,
+per-user quota (token bucket) and injectable quota errors.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.parser
+import email.policy
+import itertools
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+COST = {"getProfile": 1, "messages.list": 5, "messages.get": 5, "history.list": 2}
+_ROUTES = [
+    (re.compile(r"^/gmail/v1/users/([^/]+)/profile$"), "getProfile"),
+    (re.compile(r"^/gmail/v1/users/([^/]+)/messages$"), "messages.list"),
+    (re.compile(r"^/gmail/v1/users/([^/]+)/messages/([^/]+)$"), "messages.get"),
+    (re.compile(r"^/gmail/v1/users/([^/]+)/history$"), "history.list"),
+]
+_QUERY_LABELS = {
+    "in:spam": "SPAM", "in:trash": "TRASH", "in:drafts": "DRAFT",
+    "category:promotions": "CATEGORY_PROMOTIONS", "category:social": "CATEGORY_SOCIAL",
+    "category:forums": "CATEGORY_FORUMS", "category:updates": "CATEGORY_UPDATES",
+}  # fmt: skip
+
+
+@dataclass(slots=True, kw_only=True)
+class Message:
+    id: str
+    thread_id: str
+    raw: bytes
+    label_ids: list[str]
+    history_id: int
+    internal_date: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reply:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True, kw_only=True)
+class Injected:
+    method: str | None
+    status: int
+    reason: str
+    retry_after: float | None
+
+
+class Quota:
+    """Gmail's per-user quota as a token bucket: `per_minute` units, `burst` units of slack."""
+
+    def __init__(self, per_minute: float, burst: float) -> None:
+        self.rate = per_minute / 60
+        self.burst = burst
+        self._units = burst
+        self._stamp = time.monotonic()
+        self.accepted: list[tuple[float, int]] = []  # (monotonic time, units) of served calls
+
+    def take(self, units: int) -> float | None:
+        """Charge `units`; None when allowed, else seconds until they would be."""
+        now = time.monotonic()
+        self._units = min(self.burst, self._units + (now - self._stamp) * self.rate)
+        self._stamp = now
+        if self._units < units:
+            return (units - self._units) / self.rate
+        self._units -= units
+        self.accepted.append((now, units))
+        return None
+
+
+class GmailEmulator:
+    """One mailbox (any userId) behind an HTTP server on 127.0.0.1."""
+
+    def __init__(self, *, email_address: str = "owner@example.com") -> None:
+        self.email_address = email_address
+        self.messages: dict[str, Message] = {}
+        self.history: list[dict[str, Any]] = []
+        self.history_id = 1000
+        self.oldest_history_id = 1000
+        self.access_tokens: set[str] = set()
+        self.refresh_tokens: set[str] = set()
+        self.calls: dict[str, int] = {}
+        self.batches = 0
+        self.refreshes = 0
+        self.quota: Quota | None = None
+        self._injected: list[Injected] = []
+        self._ids = itertools.count(0x18C0000000000000)
+        self._lock = threading.RLock()
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> GmailEmulator:
+        handler = type("Handler", (_Handler,), {"emulator": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}/"
+
+    @property
+    def token_uri(self) -> str:
+        return self.url + "token"
+
+    # -- test controls ---------------------------------------------------------------------
+    def grant(self) -> tuple[str, str]:
+        """A fresh (access_token, refresh_token) pair."""
+        with self._lock:
+            access, refresh = f"ya29.{uuid.uuid4().hex}", f"1//{uuid.uuid4().hex}"
+            self.access_tokens.add(access)
+            self.refresh_tokens.add(refresh)
+            return access, refresh
+
+    def revoke(self, refresh_token: str) -> None:
+        with self._lock:
+            self.refresh_tokens.discard(refresh_token)
+            self.access_tokens.clear()
+
+    def expire_access_tokens(self) -> None:
+        with self._lock:
+            self.access_tokens.clear()
+
+    def add_message(self, raw: bytes, labels: tuple[str, ...] = ("INBOX",)) -> str:
+        with self._lock:
+            message_id = f"{next(self._ids):x}"
+            self.history_id += 1
+            thread = self._thread_of(raw) or message_id
+            message = Message(
+                id=message_id, thread_id=thread, raw=raw, label_ids=list(labels),
+                history_id=self.history_id, internal_date=1_700_000_000_000 + len(self.messages),
+            )  # fmt: skip
+            self.messages[message_id] = message
+            self._record("messagesAdded", message)
+            return message_id
+
+    def delete_message(self, message_id: str) -> None:
+        with self._lock:
+            message = self.messages.pop(message_id)
+            self.history_id += 1
+            self._record("messagesDeleted", message)
+
+    def expire_history(self) -> None:
+        """Forget all history: any earlier startHistoryId now answers 404."""
+        with self._lock:
+            self.history_id += 1
+            self.oldest_history_id = self.history_id
+            self.history.clear()
+
+    def inject(self, count: int, *, status: int = 429, reason: str = "rateLimitExceeded",
+               retry_after: float | None = 1.0, method: str | None = None) -> None:  # fmt: skip
+        """Fail the next `count` calls (of `method`, or any; batched calls count one by one)."""
+        with self._lock:
+            self._injected.extend(
+                Injected(method=method, status=status, reason=reason, retry_after=retry_after)
+                for _ in range(count)
+            )
+
+    def enforce_quota(self, per_minute: float, burst: float) -> Quota:
+        self.quota = Quota(per_minute, burst)
+        return self.quota
+
+    def _record(self, kind: str, message: Message) -> None:
+        ref = {"id": message.id, "threadId": message.thread_id, "labelIds": list(message.label_ids)}
+        self.history.append(
+            {"id": str(self.history_id), "messages": [ref], kind: [{"message": ref}]}
+        )
+
+    @staticmethod
+    def _thread_of(raw: bytes) -> str | None:
+        headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+        subject = re.sub(r"^((re|fw|fwd):\s*)+", "", str(headers.get("Subject", "")), flags=re.I)
+        return f"t{abs(hash(subject.strip().lower())) % 10**12:x}" if subject else None
+
+    # -- API -------------------------------------------------------------------------------
+    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Reply:
+        """Serve one (possibly batched) request."""
+        path, query = _split(target)
+        if path == "/token" and method == "POST":
+            return self._token(body)
+        if path in ("/batch", "/batch/gmail/v1") and method == "POST":
+            return self._batch(headers, body)
+        return self._api(method, path, query, headers.get("authorization", ""))
+
+    def _api(self, method: str, path: str, query: dict[str, list[str]], auth: str) -> Reply:
+        with self._lock:
+            if auth.removeprefix("Bearer ").strip() not in self.access_tokens:
+                return _error(401, "Request had invalid authentication credentials.",
+                              "authError", status="UNAUTHENTICATED")  # fmt: skip
+            route = _route(method, path)
+            if route is None:
+                return _error(404, f"Not Found: {method} {path}", "notFound")
+            name, args = route
+            self.calls[name] = self.calls.get(name, 0) + 1
+            if refused := self._throttle(name):
+                return refused
+            return getattr(self, "_" + name.replace(".", "_"))(query, *args)
+
+    def _throttle(self, name: str) -> Reply | None:
+        fault = next((f for f in self._injected if f.method in (None, name)), None)
+        if fault is not None:
+            self._injected.remove(fault)
+            headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after else {}
+            return _error(fault.status, "Quota exceeded (injected).", fault.reason, headers=headers)
+        if self.quota is not None and (wait := self.quota.take(COST[name])) is not None:
+            return _error(429, "User-rate limit exceeded.", "rateLimitExceeded",
+                          headers={"Retry-After": f"{max(1, round(wait + 0.5))}"})  # fmt: skip
+        return None
+
+    def _getProfile(self, query: dict[str, list[str]]) -> Reply:
+        threads = {m.thread_id for m in self.messages.values()}
+        return Reply(status=200, body={
+            "emailAddress": self.email_address, "messagesTotal": len(self.messages),
+            "threadsTotal": len(threads), "historyId": str(self.history_id)})  # fmt: skip
+
+    def _messages_list(self, query: dict[str, list[str]]) -> Reply:
+        excluded = _excluded_labels(query.get("q", [""])[0])
+        if query.get("includeSpamTrash", ["false"])[0] != "true":
+            excluded |= {"SPAM", "TRASH"}
+        required = set(query.get("labelIds", []))
+        matching = [
+            m for m in sorted(self.messages.values(), key=lambda m: -m.history_id)
+            if not excluded & set(m.label_ids) and required <= set(m.label_ids)
+        ]  # fmt: skip
+        start = int(query.get("pageToken", ["0"])[0])
+        size = min(500, int(query.get("maxResults", ["100"])[0]))
+        page = matching[start : start + size]
+        body: dict[str, Any] = {"resultSizeEstimate": len(matching)}
+        if page:
+            body["messages"] = [{"id": m.id, "threadId": m.thread_id} for m in page]
+        if start + size < len(matching):
+            body["nextPageToken"] = str(start + size)
+        return Reply(status=200, body=body)
+
+    def _messages_get(self, query: dict[str, list[str]], message_id: str) -> Reply:
+        message = self.messages.get(message_id)
+        if message is None:
+            return _error(404, "Requested entity was not found.", "notFound")
+        body: dict[str, Any] = {
+            "id": message.id, "threadId": message.thread_id, "labelIds": message.label_ids,
+            "snippet": "", "historyId": str(message.history_id),
+            "internalDate": str(message.internal_date), "sizeEstimate": len(message.raw),
+        }  # fmt: skip
+        if query.get("format", ["full"])[0] == "raw":
+            body["raw"] = base64.urlsafe_b64encode(message.raw).decode()
+        return Reply(status=200, body=body)
+
+    def _history_list(self, query: dict[str, list[str]]) -> Reply:
+        start = int(query["startHistoryId"][0])
+        if start < self.oldest_history_id:
+            return _error(404, "Requested entity was not found.", "notFound")
+        types = set(query.get("historyTypes", [])) or {"messageAdded", "messageDeleted"}
+        kinds = {"messagesAdded" if t == "messageAdded" else "messagesDeleted" for t in types}
+        records = [
+            r for r in self.history if int(r["id"]) > start and kinds & set(r)
+        ]  # fmt: skip
+        offset = int(query.get("pageToken", ["0"])[0])
+        size = min(500, int(query.get("maxResults", ["100"])[0]))
+        body: dict[str, Any] = {"historyId": str(self.history_id)}
+        if page := records[offset : offset + size]:
+            body["history"] = page
+        if offset + size < len(records):
+            body["nextPageToken"] = str(offset + size)
+        return Reply(status=200, body=body)
+
+    def _token(self, body: bytes) -> Reply:
+        form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+        with self._lock:
+            self.refreshes += 1
+            if form.get("grant_type") != "refresh_token":
+                return Reply(status=400, body={"error": "unsupported_grant_type"})
+            if form.get("refresh_token") not in self.refresh_tokens:
+                return Reply(status=400, body={
+                    "error": "invalid_grant",
+                    "error_description": "Token has been expired or revoked."})  # fmt: skip
+            access = f"ya29.{uuid.uuid4().hex}"
+            self.access_tokens.add(access)
+        return Reply(status=200, body={
+            "access_token": access, "expires_in": 3599, "token_type": "Bearer",
+            "scope": "https://www.googleapis.com/auth/gmail.readonly"})  # fmt: skip
+
+    def _batch(self, headers: dict[str, str], body: bytes) -> Reply:
+        """Answer a multipart/mixed batch part by part (each part is charged on its own)."""
+        boundary = re.search(r'boundary="?([^";]+)"?', headers.get("content-type", ""))
+        if boundary is None:
+            return _error(400, "Missing multipart boundary.", "badRequest")
+        with self._lock:
+            self.batches += 1
+        outer_auth = headers.get("authorization", "")
+        parts = []
+        for part in _split_parts(body, boundary.group(1).encode()):
+            content_id, inner = _part_request(part)
+            method, target, inner_headers = inner
+            reply = self.handle(method, target, {"authorization": outer_auth, **inner_headers}, b"")
+            parts.append(_response_part(content_id, reply))
+        out = f"batch_{uuid.uuid4().hex}"
+        payload = "".join(f"--{out}\r\n{p}\r\n" for p in parts) + f"--{out}--\r\n"
+        return Reply(status=200, body={"__raw__": payload},
+                     headers={"Content-Type": f"multipart/mixed; boundary={out}"})  # fmt: skip
+
+
+class _Handler(BaseHTTPRequestHandler):
+    emulator: GmailEmulator
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        reply = self.emulator.handle(self.command, self.path, headers, body)
+        raw = reply.body.get("__raw__")
+        data = raw.encode() if raw is not None else json.dumps(reply.body).encode()
+        self.send_response(reply.status)
+        self.send_header(
+            "Content-Type", reply.headers.get("Content-Type", "application/json; charset=UTF-8")
+        )
+        for name, value in reply.headers.items():
+            if name != "Content-Type":
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        return
+
+
+def _route(method: str, path: str) -> tuple[str, tuple[str, ...]] | None:
+    """The API method name and path arguments (after userId) for a GET, or None."""
+    for pattern, name in _ROUTES:
+        if (match := pattern.match(path)) and method == "GET":
+            return name, match.groups()[1:]
+    return None
+
+
+def _split(target: str) -> tuple[str, dict[str, list[str]]]:
+    parts = urlsplit(target)
+    return parts.path, parse_qs(parts.query)
+
+
+def _excluded_labels(q: str) -> set[str]:
+    return {label for term, label in _QUERY_LABELS.items() if f"-{term}" in q.split()}
+
+
+def _error(code: int, message: str, reason: str, *, status: str = "",
+           headers: dict[str, str] | None = None) -> Reply:  # fmt: skip
+    body = {"error": {"code": code, "message": message, "status": status or _STATUS.get(code, ""),
+                      "errors": [{"domain": "global", "reason": reason, "message": message}]}}  # fmt: skip
+    return Reply(status=code, body=body, headers=headers or {})
+
+
+_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
+           404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED"}  # fmt: skip
+_REASON = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
+           404: "Not Found", 429: "Too Many Requests"}  # fmt: skip
+
+
+def _split_parts(body: bytes, boundary: bytes) -> list[bytes]:
+    chunks = body.split(b"--" + boundary)
+    return [c.strip(b"\r\n") for c in chunks[1:] if not c.startswith(b"--")]
+
+
+def _part_request(part: bytes) -> tuple[str, tuple[str, str, dict[str, str]]]:
+    """(Content-ID, (method, target, headers)) of one application/http part."""
+    text = part.decode().replace("\r\n", "\n")
+    outer, _, inner = text.partition("\n\n")
+    outer = re.sub(r"\n[ \t]+", " ", outer)  # unfold folded header lines
+    content_id = next(
+        (line.split(":", 1)[1].strip() for line in outer.split("\n")
+         if line.lower().startswith("content-id:")), "<none + 0>")  # fmt: skip
+    lines = inner.split("\n")
+    method, target, _ = lines[0].split(" ", 2)
+    headers = {}
+    for line in lines[1:]:
+        if not line.strip():
+            break
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return content_id, (method, target, headers)
+
+
+def _response_part(content_id: str, reply: Reply) -> str:
+    body = json.dumps(reply.body)
+    extra = "".join(f"{k}: {v}\r\n" for k, v in reply.headers.items())
+    return (
+        "Content-Type: application/http\r\n"
+        f"Content-ID: <response-{content_id.strip('<>')}>\r\n\r\n"
+        f"HTTP/1.1 {reply.status} {_REASON.get(reply.status, 'Error')}\r\n"
+        f"Content-Type: application/json; charset=UTF-8\r\n{extra}"
+        f"Content-Length: {len(body)}\r\n\r\n{body}"
+    )
+
+
+Factory = Callable[[], GmailEmulator]
