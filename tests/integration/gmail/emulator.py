@@ -70,6 +70,7 @@ class Quota:
         self._units = burst
         self._stamp = time.monotonic()
         self.accepted: list[tuple[float, int]] = []  # (monotonic time, units) of served calls
+        self.refused = 0
 
     def take(self, units: int) -> float | None:
         """Charge `units`; None when allowed, else seconds until they would be."""
@@ -77,6 +78,7 @@ class Quota:
         self._units = min(self.burst, self._units + (now - self._stamp) * self.rate)
         self._stamp = now
         if self._units < units:
+            self.refused += 1
             return (units - self._units) / self.rate
         self._units -= units
         self.accepted.append((now, units))
