@@ -112,8 +112,13 @@ class Dovecot:
         return path.read_text(errors="replace") if path.exists() else ""
 
 
-def _version() -> tuple[int, ...]:
-    out = subprocess.run(["dovecot", "--version"], capture_output=True, text=True, check=True)
+def _binary() -> str | None:
+    """`dovecot` on PATH, or in the sbin directories non-root PATHs often lack."""
+    return shutil.which("dovecot") or shutil.which("dovecot", path="/usr/sbin:/usr/local/sbin")
+
+
+def _version(binary: str) -> tuple[int, ...]:
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True)
     return tuple(int(p) for p in out.stdout.split()[0].split(".")[:2])
 
 
@@ -140,10 +145,12 @@ def _identity() -> dict[str, object]:
     }
 
 
-def _write_config(root: Path, port: int) -> Path:
+def _write_config(root: Path, port: int, binary: str) -> Path:
     ident = _identity()
     plaintext = (
-        "auth_allow_cleartext = yes" if _version() >= (2, 4) else "disable_plaintext_auth = no"
+        "auth_allow_cleartext = yes"
+        if _version(binary) >= (2, 4)
+        else "disable_plaintext_auth = no"
     )
     for sub in ("run", "state", "mail"):
         (root / sub).mkdir(parents=True, exist_ok=True)
@@ -185,13 +192,14 @@ def _wait_for_port(proc: subprocess.Popen[bytes], port: int, root: Path) -> None
 @pytest.fixture(scope="module")
 def dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dovecot]:
     """Start `dovecot -F -c CONFIG` on a free loopback port; stop it at module teardown."""
-    if shutil.which("dovecot") is None:
+    binary = _binary()
+    if binary is None:
         pytest.skip("dovecot-imapd is not installed: apt-get install dovecot-imapd")
     root = tmp_path_factory.mktemp("dovecot")
     port = _free_port()
-    config = _write_config(root, port)
+    config = _write_config(root, port, binary)
     proc = subprocess.Popen(
-        ["dovecot", "-F", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [binary, "-F", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     try:
         _wait_for_port(proc, port, root)
