@@ -8,17 +8,7 @@ from typing import Any
 import pytest
 
 from fluffymail.queue import InvalidHandlerError, Job, JobQueue, JobState
-
-
-async def wait_for(predicate, timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not await predicate():
-            await asyncio.sleep(0.02)
-
-
-async def settled(queue: JobQueue, name: str) -> bool:
-    stats = await queue.get_queue_stats(name)
-    return stats["created"] + stats["retry"] + stats["active"] + stats["deferred"] == 0
+from tests.helpers import settled, wait_for
 
 
 async def test_work__runs_every_job_once_and_records_output(queue: JobQueue, sql) -> None:

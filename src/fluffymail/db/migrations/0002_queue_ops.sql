@@ -55,21 +55,16 @@ CREATE INDEX job_group_ready ON queue.job_group (name, last_claimed_on NULLS FIR
 CREATE INDEX job_group_fetch ON queue.job (name, group_key, priority DESC, id)
     WHERE state < 'active' AND group_key IS NOT NULL;
 
--- Counters: only rows with a group key pay for them (the WHEN clauses skip the rest cheaply).
+-- Counters: inserts count their groups set-based in the inserting statement (a per-row trigger
+-- would update one hot row thousands of times for a bulk insert into one key); state changes
+-- and deletes are counted by these row triggers, whose WHEN clauses skip ungrouped rows cheaply.
 CREATE FUNCTION queue.count_group_change() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    old_queued int := CASE WHEN TG_OP <> 'INSERT' AND OLD.state < 'active' THEN 1 ELSE 0 END;
-    old_running int := CASE WHEN TG_OP <> 'INSERT' AND OLD.state = 'active' THEN 1 ELSE 0 END;
+    old_queued int := CASE WHEN OLD.state < 'active' THEN 1 ELSE 0 END;
+    old_running int := CASE WHEN OLD.state = 'active' THEN 1 ELSE 0 END;
     new_queued int := CASE WHEN TG_OP = 'UPDATE' AND NEW.state < 'active' THEN 1 ELSE 0 END;
     new_running int := CASE WHEN TG_OP = 'UPDATE' AND NEW.state = 'active' THEN 1 ELSE 0 END;
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO queue.job_group AS g (name, group_key, queued, running)
-        VALUES (NEW.name, NEW.group_key, (NEW.state < 'active')::int, (NEW.state = 'active')::int)
-        ON CONFLICT (name, group_key) DO UPDATE
-        SET queued = g.queued + EXCLUDED.queued, running = g.running + EXCLUDED.running;
-        RETURN NULL;
-    END IF;
     UPDATE queue.job_group
     SET queued = queued + new_queued - old_queued, running = running + new_running - old_running
     WHERE name = OLD.name AND group_key = OLD.group_key;
@@ -77,8 +72,6 @@ BEGIN
 END
 $$;
 
-CREATE TRIGGER job_group_insert AFTER INSERT ON queue.job FOR EACH ROW
-    WHEN (NEW.group_key IS NOT NULL) EXECUTE FUNCTION queue.count_group_change();
 CREATE TRIGGER job_group_update AFTER UPDATE OF state ON queue.job FOR EACH ROW
     WHEN (OLD.group_key IS NOT NULL AND (OLD.state < 'active') IS DISTINCT FROM (NEW.state < 'active')
           OR OLD.group_key IS NOT NULL AND (OLD.state = 'active') IS DISTINCT FROM (NEW.state = 'active'))

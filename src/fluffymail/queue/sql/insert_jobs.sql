@@ -22,7 +22,11 @@ WITH q AS (
         retry_limit integer, retry_delay integer, retry_backoff boolean, retry_delay_max integer,
         expire_seconds integer, heartbeat_seconds integer, retention_seconds integer, dead_letter text)
     ON CONFLICT DO NOTHING
-    RETURNING id, start_after
+    RETURNING id, start_after, group_key
+), grouped AS (
+    INSERT INTO queue.job_group AS g (name, group_key, queued)
+    SELECT %(name)s, group_key, count(*) FROM ins, q WHERE q.grouped AND group_key IS NOT NULL GROUP BY group_key
+    ON CONFLICT (name, group_key) DO UPDATE SET queued = g.queued + EXCLUDED.queued
 ), wake AS (
     SELECT pg_notify('fluffymail_queue', %(name)s)
     WHERE EXISTS (SELECT 1 FROM ins WHERE start_after <= now())
