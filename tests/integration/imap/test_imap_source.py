@@ -48,6 +48,7 @@ async def test_initial_sync__yields_every_message_and_skips_drafts_trash_junk(
     assert [len(p.mails) for p in pages if p.folder == "INBOX"] == [2, 2, 1]
     assert cursor is not None
     assert cursor["folders"]["INBOX"]["last_uid"] == 5
+    assert cursor["folders"]["INBOX"]["highestmodseq"]  # Dovecot offers CONDSTORE
     assert set(cursor["folders"]) == {"INBOX", "Projects/Enron"}
     mail = pages[0].mails[0]
     assert mail.uid == 1 and mail.source_id == f"{cursor['folders'][mail.folder]['uidvalidity']}:1"
