@@ -6,10 +6,11 @@ Built only by entry points (the CLI, the web app factory) and passed down; nothi
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import platformdirs
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -60,6 +61,13 @@ class Settings(BaseSettings):
     shutdown_grace: float = Field(
         default=20.0, ge=0, description="Seconds in-flight jobs get to finish on SIGTERM."
     )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Fernet key (urlsafe base64 of 32 bytes) encrypting mail credentials at rest; "
+            "unset: a development key is created in DATA_DIR/secret.key, with a warning."
+        ),
+    )
     log_level: str = "INFO"
     log_format: str = Field(default="console", pattern="^(console|json)$")
 
@@ -67,6 +75,23 @@ class Settings(BaseSettings):
     @classmethod
     def _check_queues(cls, value: str) -> str:
         parse_queue_concurrency(value)
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _check_secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(value.get_secret_value().encode("ascii"))
+        except (ValueError, UnicodeEncodeError):
+            raw = b""
+        if len(raw) != 32:
+            raise ValueError(
+                "FLUFFYMAIL_SECRET_KEY must be a Fernet key (urlsafe base64 of 32 bytes); "
+                "make one with: python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())'"
+            )
         return value
 
     @property

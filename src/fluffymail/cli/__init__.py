@@ -185,5 +185,10 @@ def demo() -> None:
     run(demo_module.main(settings(), console))
 
 
+from fluffymail.cli import importer  # noqa: E402  (mail import, issue 4)
+
+app.command("import")(importer.import_command)
+
+
 def main() -> None:
     app()

@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
+from fluffymail.clock import Clock, SystemClock
+from fluffymail.jobs import analyze_relationships, extract_contacts, sync_emails
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue.registry import Registry
 
 
-def build_registry(deps: JobDeps) -> Registry:
+def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
     """Every FluffyMail job kind with its handler and queue options.
 
-    The seed's kinds (sync-emails, extract-contacts, enrich-contact, analyze-relationships)
-    register here as their modules land.
+    sync-emails (stately per connection), extract-contacts and analyze-relationships
+    (placeholders until their issues land; see their modules). enrich-contact registers
+    here when it lands.
     """
-    del deps
-    return Registry()
+    clock = clock or SystemClock()
+    registry = Registry()
+    registry.register(
+        sync_emails.QUEUE,
+        sync_emails.make_handler(deps, clock),
+        concurrency=2,
+        **sync_emails.QUEUE_OPTIONS,
+    )
+    registry.register(
+        extract_contacts.QUEUE,
+        extract_contacts.make_handler(deps, clock),
+        concurrency=5,
+        **extract_contacts.QUEUE_OPTIONS,
+    )
+    registry.register(
+        analyze_relationships.QUEUE,
+        analyze_relationships.make_handler(deps, clock),
+        concurrency=1,
+        **analyze_relationships.QUEUE_OPTIONS,
+    )
+    return registry

@@ -1,0 +1,167 @@
+"""`fluffymail import PATH --user EMAIL`: import an mbox file, a Maildir or a folder of them.
+
+Validates everything before writing anything, then runs the `sync-emails` code in process
+(parsing in a child process) with a progress bar. Idempotent: the connection keeps a cursor,
+and messages are deduplicated, so importing the same path again adds nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from email_validator import EmailNotValidError, validate_email
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from fluffymail.clock import SystemClock
+from fluffymail.config import Settings
+from fluffymail.crm.mail import repo as mail_repo
+from fluffymail.crm.mail.models import ConnectionKind
+from fluffymail.errors import FluffyMailError
+from fluffymail.integrations.mail.file_source import FileSource
+from fluffymail.integrations.mail.files import MailSourceError, discover_sources
+from fluffymail.jobs import sync_emails
+
+console = Console(stderr=False, width=None if sys.stdout.isatty() else 110)
+
+
+class ImportInputError(FluffyMailError):
+    """The import's input is invalid."""
+
+
+def import_command(
+    path: Annotated[Path, typer.Argument(help="An mbox file, a Maildir, or a folder of them")],
+    user: Annotated[str, typer.Option("--user", help="The mailbox owner's email address")],
+    name: Annotated[str, typer.Option("--name", help="The owner's name (new users)")] = "",
+    full: Annotated[
+        bool, typer.Option("--full", help="Re-read everything, ignoring the saved position")
+    ] = False,
+) -> None:
+    """Import mail from files into USER's mailbox (created if missing)."""
+    try:
+        email = check_email(user)
+        root, kind = check_path(path)
+    except ImportInputError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    settings = Settings()
+    try:
+        asyncio.run(run_import(settings, root, kind, email, name, full=full))
+    except FluffyMailError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+
+
+def check_email(user: str) -> str:
+    """The normalised (lower-cased) address, or ImportInputError; syntax only, no DNS."""
+    try:
+        checked = validate_email(user, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ImportInputError(f"--user {user!r} is not a valid email address: {exc}") from None
+    return checked.normalized.lower()
+
+
+def check_path(path: Path) -> tuple[Path, ConnectionKind]:
+    """The absolute path and connection kind, or ImportInputError if it holds no mail."""
+    root = path.expanduser().resolve()
+    try:
+        containers = discover_sources(root)
+    except MailSourceError as exc:
+        raise ImportInputError(str(exc)) from None
+    except OSError as exc:
+        raise ImportInputError(f"cannot read {root}: {exc.strerror or exc}") from None
+    if all(c.kind != "mbox" for c in containers):
+        return root, ConnectionKind.MAILDIR
+    return root, ConnectionKind.MBOX
+
+
+async def run_import(
+    settings: Settings, root: Path, kind: ConnectionKind, email: str, name: str, *, full: bool
+) -> sync_emails.SyncResult:
+    from fluffymail.cli.context import open_context
+    from fluffymail.jobs import build_registry
+    from fluffymail.queue import runner
+
+    clock = SystemClock()
+    async with open_context(
+        settings, migrate_first=settings.migrate_on_start, name="import"
+    ) as ctx:
+        await runner.prepare(ctx.queue, build_registry(ctx.deps(), clock))
+        async with ctx.pool.connection() as conn, conn.transaction():
+            user, created = await mail_repo.get_or_create_user(conn, email, name)
+            connection, _ = await mail_repo.upsert_connection(
+                conn, user_id=user.id, kind=kind, source=str(root), display_name=root.name
+            )
+        if created:
+            console.print(f"created user {user.email} (id {user.id})")
+        source = FileSource(root)
+        total = source.estimate(None if full else connection.cursor)
+        with _progress() as progress, ProcessPoolExecutor(1) as parser:
+            task = progress.add_task("importing", total=total)
+
+            def report(update: sync_emails.SyncProgress) -> None:
+                remaining = update.remaining if update.remaining is not None else 0
+                progress.update(task, completed=update.seen, total=update.seen + remaining)
+
+            result = await sync_emails.sync_connection(
+                pool=ctx.pool,
+                queue=ctx.queue,
+                connection_id=connection.id,
+                clock=clock,
+                settings=settings,
+                source=source,
+                full=full,
+                on_progress=report,
+                parser=parser,
+            )
+    _summary(result, source)
+    return result
+
+
+class RateColumn(ProgressColumn):
+    """Messages per second (rich's own speed column is for bytes)."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f} msg/s" if speed else "– msg/s", style="progress.data.speed")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=not console.is_terminal,
+    )
+
+
+def _summary(result: sync_emails.SyncResult, source: FileSource) -> None:
+    rate = result.seen / result.seconds if result.seconds > 0 else 0.0
+    console.print(
+        f"{result.seen} messages read, {result.stored} new, "
+        f"{result.seen - result.stored} duplicates, in {result.seconds:.1f} s ({rate:.0f} msg/s)"
+    )
+    if source.skipped:
+        console.print(f"[yellow]skipped {len(source.skipped)} files that are not mail:[/yellow]")
+        for path in source.skipped:
+            console.print(f"  {path}")

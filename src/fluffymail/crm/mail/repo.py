@@ -1,0 +1,426 @@
+"""The only module that runs `crm/mail/sql/*.sql`: users, connections, cursors and messages.
+
+Every function takes the caller's connection, so a page of mail, its cursor and its follow-up
+jobs commit together. Batches travel as one JSON parameter (jsonb_to_recordset), not one
+statement per message.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+import psycopg
+from psycopg.rows import dict_row
+
+from fluffymail.crm.mail.models import Connection, ConnectionKind, IncomingMessage, StoredPage, User
+from fluffymail.crm.mail.threads import ThreadPlan, plan_threads
+from fluffymail.crm.messages.models import Address, ParsedMessage
+from fluffymail.crm.messages.threading import thread_aliases, thread_key
+from fluffymail.db.sql import load_sql
+
+SQL = load_sql("fluffymail.crm.mail")
+Conn = psycopg.AsyncConnection[Any]
+
+_ROLES = ("to", "cc", "bcc", "reply_to")
+_EXTRA = ("x_from", "x_to", "x_cc", "x_bcc", "x_gm_thrid")
+
+
+# -- users and connections ---------------------------------------------------------------
+
+
+async def get_user(conn: Conn, email: str) -> User | None:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        row = await (await cur.execute(SQL["get_user_by_email"], {"email": email})).fetchone()
+    return User.from_row(row) if row else None
+
+
+async def get_or_create_user(conn: Conn, email: str, name: str = "") -> tuple[User, bool]:
+    """The user with this (lower-cased) email, created if missing; True when created."""
+    email = email.strip().lower()
+    async with conn.cursor(row_factory=dict_row) as cur:
+        params = {"email": email, "name": name}
+        row = await (await cur.execute(SQL["insert_user"], params)).fetchone()
+    if row:
+        return User.from_row(row), True
+    user = await get_user(conn, email)
+    if user is None:  # deleted between the two statements
+        return await get_or_create_user(conn, email, name)
+    return user, False
+
+
+async def upsert_connection(
+    conn: Conn,
+    *,
+    user_id: int,
+    kind: ConnectionKind,
+    source: str,
+    display_name: str = "",
+    credentials: bytes | None = None,
+) -> tuple[Connection, bool]:
+    """The connection for (user, kind, source), created if missing; True when created.
+
+    `credentials` must already be encrypted (`crm.secrets`); they are stored, never returned.
+    """
+    params = {
+        "user_id": user_id,
+        "kind": str(kind),
+        "source": source,
+        "display_name": display_name,
+        "credentials": credentials,
+    }
+    async with conn.cursor(row_factory=dict_row) as cur:
+        row = await (await cur.execute(SQL["upsert_connection"], params)).fetchone()
+    assert row is not None
+    return Connection.from_row(row), bool(row["created"])
+
+
+async def get_connection(conn: Conn, connection_id: int) -> Connection | None:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        row = await (await cur.execute(SQL["get_connection"], {"id": connection_id})).fetchone()
+    return Connection.from_row(row) if row else None
+
+
+async def get_credentials(conn: Conn, connection_id: int) -> bytes | None:
+    """The connection's encrypted credentials (decrypt with `crm.secrets`)."""
+    row = await (await conn.execute(SQL["get_credentials"], {"id": connection_id})).fetchone()
+    return bytes(row[0]) if row and row[0] is not None else None
+
+
+# -- sync state ------------------------------------------------------------------------------
+
+
+async def mark_sync_started(conn: Conn, connection_id: int, now: datetime) -> None:
+    await conn.execute(SQL["mark_sync_started"], {"id": connection_id, "now": now})
+
+
+async def record_progress(
+    conn: Conn, connection_id: int, *, seen: int, stored: int, remaining: int | None
+) -> None:
+    params = {"id": connection_id, "seen": seen, "stored": stored, "remaining": remaining}
+    await conn.execute(SQL["record_progress"], params)
+
+
+async def mark_sync_finished(conn: Conn, connection_id: int, now: datetime) -> None:
+    await conn.execute(SQL["mark_sync_finished"], {"id": connection_id, "now": now})
+
+
+async def mark_sync_failed(
+    conn: Conn,
+    connection_id: int,
+    *,
+    error: str,
+    now: datetime,
+    needs_reauth: bool = False,
+) -> None:
+    """Record a failed sync; `error` must be credential-free (it is shown to the user)."""
+    status = "needs_reauth" if needs_reauth else "failed"
+    params = {"id": connection_id, "status": status, "error": error[:2000], "now": now}
+    await conn.execute(SQL["mark_sync_failed"], params)
+
+
+async def save_cursor(
+    conn: Conn, connection_id: int, cursor: Mapping[str, Any], now: datetime
+) -> None:
+    """Persist the connection cursor; its `"folders"` entries go onto the folder rows too."""
+    folders = cursor.get("folders")
+    params = {
+        "id": connection_id,
+        "cursor": _dumps(cursor),
+        "folders": _dumps(folders) if isinstance(folders, Mapping) else None,
+        "now": now,
+    }
+    await conn.execute(SQL["save_cursor"], params)
+
+
+async def forget_folder_sources(
+    conn: Conn,
+    connection_id: int,
+    folder: str,
+    *,
+    mode: Literal["all", "listed", "unlisted"],
+    source_ids: Sequence[str] = (),
+) -> None:
+    """Drop provider ids recorded for `folder` (resync, deletions, expunged messages)."""
+    params = {
+        "connection_id": connection_id,
+        "folder": folder,
+        "mode": mode,
+        "source_ids": list(source_ids),
+    }
+    await conn.execute(SQL["forget_folder_sources"], params)
+
+
+async def mark_messages_processed(conn: Conn, message_ids: Sequence[int], now: datetime) -> int:
+    cur = await conn.execute(SQL["mark_message_processed"], {"ids": list(message_ids), "now": now})
+    return cur.rowcount
+
+
+async def mark_relationships_analyzed(conn: Conn, user_id: int, now: datetime) -> int:
+    cur = await conn.execute(SQL["mark_relationships_analyzed"], {"id": user_id, "now": now})
+    return cur.rowcount
+
+
+# -- messages --------------------------------------------------------------------------------
+
+
+async def store_messages(
+    conn: Conn,
+    *,
+    user_id: int,
+    connection_id: int,
+    messages: Sequence[IncomingMessage],
+    now: datetime,
+) -> StoredPage:
+    """Store a batch: new messages once each, every (folder, source id) where one was found.
+
+    Duplicates (same dedup key, in this batch or already stored) are not stored again; their
+    locations are still recorded and problems they add are merged into the stored copy.
+    About ten statements per batch, whatever its size. Call inside a transaction.
+    """
+    unique = _unique(messages)
+    existing = await _existing_keys(conn, user_id, list(unique))
+    fresh = [m for key, m in unique.items() if key not in existing]
+    new_ids: list[int] = []
+    threads = 0
+    if fresh:
+        thread_ids = await _assign_threads(conn, user_id, fresh)
+        inserted = await _insert_messages(conn, user_id, fresh, thread_ids, now)
+        new_ids = [inserted[key] for key in (m.dedup_key for m in fresh) if key in inserted]
+        threads = await _bump_threads(conn, fresh, thread_ids, inserted)
+        await _insert_participants(conn, fresh, inserted)
+    await _link_folders(conn, user_id, connection_id, messages)
+    await _merge_problems(conn, user_id, [unique[k] for k in existing])
+    return StoredPage(
+        seen=len(messages),
+        new_message_ids=tuple(new_ids),
+        duplicates=len(messages) - len(new_ids),
+        threads_touched=threads,
+    )
+
+
+def _unique(messages: Sequence[IncomingMessage]) -> dict[str, IncomingMessage]:
+    """First copy per dedup key; later copies' problems are merged into it."""
+    unique: dict[str, IncomingMessage] = {}
+    for message in messages:
+        key = message.dedup_key
+        first = unique.get(key)
+        if first is None:
+            unique[key] = message
+        elif not set(message.parsed.problems) <= set(first.parsed.problems):
+            problems = tuple(dict.fromkeys((*first.parsed.problems, *message.parsed.problems)))
+            parsed = _with_problems(first.parsed, problems)
+            unique[key] = IncomingMessage(
+                folder=first.folder,
+                source_id=first.source_id,
+                parsed=parsed,
+                provider_thread_id=first.provider_thread_id,
+            )
+    return unique
+
+
+def _with_problems(parsed: ParsedMessage, problems: tuple[str, ...]) -> ParsedMessage:
+    from dataclasses import replace
+
+    return replace(parsed, problems=problems)
+
+
+async def _existing_keys(conn: Conn, user_id: int, keys: list[str]) -> set[str]:
+    params = {"user_id": user_id, "keys": keys}
+    rows = await (await conn.execute(SQL["find_existing_messages"], params)).fetchall()
+    return {row[0] for row in rows}
+
+
+async def _assign_threads(conn: Conn, user_id: int, fresh: Sequence[IncomingMessage]) -> list[int]:
+    """The thread id of each fresh message, creating threads and keys as needed."""
+    keys = [_thread_keys(m) for m in fresh]
+    all_keys = list({k for ks in keys for k in ks})
+    params = {"user_id": user_id, "keys": all_keys}
+    rows = await (await conn.execute(SQL["find_thread_keys"], params)).fetchall()
+    plan = plan_threads(keys, [m.parsed.subject for m in fresh], dict(rows))
+    created = await _create_threads(conn, user_id, plan)
+    ids = [plan.existing.get(i) or created[plan.new[i]] for i in range(len(fresh))]
+    if plan.aliases:
+        await conn.execute(
+            SQL["insert_thread_keys"],
+            {
+                "user_id": user_id,
+                "keys": list(plan.aliases),
+                "thread_ids": [ids[i] for i in plan.aliases.values()],
+            },
+        )
+    return ids
+
+
+def _thread_keys(message: IncomingMessage) -> tuple[str, ...]:
+    primary = thread_key(message.parsed, provider_thread_id=message.provider_thread_id)
+    return tuple(dict.fromkeys((primary, *thread_aliases(message.parsed))))
+
+
+async def _create_threads(conn: Conn, user_id: int, plan: ThreadPlan) -> dict[str, int]:
+    if not plan.new_subjects:
+        return {}
+    threads = [{"key": k, "subject": _clean(s)} for k, s in plan.new_subjects.items()]
+    params = {"user_id": user_id, "threads": _dumps(threads)}
+    rows = await (await conn.execute(SQL["upsert_threads"], params)).fetchall()
+    return {key: thread_id for thread_id, key in rows}
+
+
+async def _insert_messages(
+    conn: Conn,
+    user_id: int,
+    fresh: Sequence[IncomingMessage],
+    thread_ids: Sequence[int],
+    now: datetime,
+) -> dict[str, int]:
+    rows = [_message_row(m, t) for m, t in zip(fresh, thread_ids, strict=True)]
+    params = {"user_id": user_id, "messages": _dumps(rows), "now": now}
+    result = await (await conn.execute(SQL["insert_messages"], params)).fetchall()
+    return {key: message_id for message_id, key in result}
+
+
+def _message_row(message: IncomingMessage, thread_id: int) -> dict[str, Any]:
+    p = message.parsed
+    sender = p.from_
+    extra = {name: _clean(v) for name in _EXTRA if (v := getattr(p, name))}
+    if p.sender is not None:
+        extra["sender"] = _clean(p.sender.email)
+    return {
+        "dedup_key": message.dedup_key,
+        "message_id": _opt(p.message_id),
+        "thread_id": thread_id,
+        "from_address": _clean(sender.email) if sender else None,
+        "from_name": _clean(sender.name) if sender else None,
+        "date": p.date.isoformat() if p.date else None,
+        "subject": _clean(p.subject),
+        "snippet": _clean(p.snippet),
+        "body_text": _clean(p.body_text),
+        "content_type": _opt(p.content_type),
+        "list_id": _opt(p.list_id),
+        "list_unsubscribe": _opt(p.list_unsubscribe),
+        "precedence": _opt(p.precedence),
+        "auto_submitted": _opt(p.auto_submitted),
+        "return_path": _opt(p.return_path),
+        "in_reply_to": _opt(p.in_reply_to),
+        "references": [_clean(r) for r in p.references],
+        "extra_headers": extra or None,
+        "size": p.size,
+        "has_calendar": p.has_calendar,
+        "is_delivery_report": p.is_delivery_report,
+        "problems": [_clean(x) for x in p.problems],
+    }
+
+
+async def _bump_threads(
+    conn: Conn,
+    fresh: Sequence[IncomingMessage],
+    thread_ids: Sequence[int],
+    inserted: Mapping[str, int],
+) -> int:
+    bumps: dict[int, dict[str, Any]] = {}
+    for message, thread_id in zip(fresh, thread_ids, strict=True):
+        if message.dedup_key not in inserted:
+            continue
+        bump = bumps.setdefault(thread_id, {"thread_id": thread_id, "added": 0, "dates": []})
+        bump["added"] += 1
+        if message.parsed.date is not None:
+            bump["dates"].append(message.parsed.date)
+    rows = [
+        {
+            "thread_id": b["thread_id"],
+            "added": b["added"],
+            "first_date": min(b["dates"]).isoformat() if b["dates"] else None,
+            "last_date": max(b["dates"]).isoformat() if b["dates"] else None,
+        }
+        for _, b in sorted(bumps.items())
+    ]
+    if rows:
+        await conn.execute(SQL["bump_threads"], {"bumps": _dumps(rows)})
+    return len(rows)
+
+
+async def _insert_participants(
+    conn: Conn, fresh: Sequence[IncomingMessage], inserted: Mapping[str, int]
+) -> None:
+    rows: list[dict[str, Any]] = []
+    for message in fresh:
+        message_id = inserted.get(message.dedup_key)
+        if message_id is not None:
+            rows.extend(_participants(message_id, message.parsed))
+    if rows:
+        await conn.execute(SQL["insert_participants"], {"participants": _dumps(rows)})
+
+
+def _participants(message_id: int, parsed: ParsedMessage) -> list[dict[str, Any]]:
+    groups: list[tuple[str, Sequence[Address]]] = [
+        ("from", (parsed.from_,) if parsed.from_ else ()),
+        ("sender", (parsed.sender,) if parsed.sender else ()),
+        *((role, getattr(parsed, role)) for role in _ROLES),
+    ]
+    return [
+        {
+            "message_id": message_id,
+            "role": role,
+            "position": position,
+            "address": _clean(address.email),
+            "display_name": _clean(address.name),
+            "valid": address.valid,
+        }
+        for role, addresses in groups
+        for position, address in enumerate(addresses)
+        if address.email
+    ]
+
+
+async def _link_folders(
+    conn: Conn, user_id: int, connection_id: int, messages: Sequence[IncomingMessage]
+) -> None:
+    names = list(dict.fromkeys(m.folder for m in messages))
+    params = {"connection_id": connection_id, "names": names}
+    folder_ids = dict(
+        (name, folder_id)
+        for folder_id, name in await (await conn.execute(SQL["ensure_folders"], params)).fetchall()
+    )
+    links = [
+        {
+            "folder_id": folder_ids[m.folder],
+            "source_id": _clean(m.source_id),
+            "dedup_key": m.dedup_key,
+        }
+        for m in messages
+    ]
+    await conn.execute(SQL["link_message_folders"], {"user_id": user_id, "links": _dumps(links)})
+
+
+async def _merge_problems(conn: Conn, user_id: int, messages: Sequence[IncomingMessage]) -> None:
+    rows = [
+        {"dedup_key": m.dedup_key, "problems": [_clean(x) for x in m.parsed.problems]}
+        for m in messages
+        if m.parsed.problems
+    ]
+    if rows:
+        await conn.execute(SQL["merge_problems"], {"user_id": user_id, "problems": _dumps(rows)})
+
+
+# -- encoding --------------------------------------------------------------------------------
+
+
+def _clean(text: str) -> str:
+    """PostgreSQL text cannot hold NUL; lone surrogates are replaced when encoding."""
+    return text.replace("\x00", "") if "\x00" in text else text
+
+
+def _opt(text: str | None) -> str | None:
+    return _clean(text) if text else None
+
+
+def _dumps(value: Any) -> str:
+    """JSON for a jsonb parameter, with undecodable surrogates replaced (jsonb rejects them)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text

@@ -1,0 +1,1 @@
+SELECT dedup_key FROM crm.messages WHERE user_id = %(user_id)s AND dedup_key = ANY(%(keys)s::text[])

@@ -1,0 +1,1 @@
+SELECT * FROM crm.connections WHERE id = %(id)s

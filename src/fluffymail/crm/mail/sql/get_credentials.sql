@@ -1,0 +1,1 @@
+SELECT credentials FROM crm.connections WHERE id = %(id)s

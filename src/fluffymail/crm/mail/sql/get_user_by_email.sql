@@ -1,0 +1,1 @@
+SELECT id, email, name, created_on FROM crm.users WHERE email = %(email)s
