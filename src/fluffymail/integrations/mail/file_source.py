@@ -93,9 +93,11 @@ class FileSource:
     ) -> Iterator[tuple[SourceMail, dict[str, Any]]]:
         folder = folder_name(self.root, container, "")
         path = container.path
-        head = _head_hash(path)
+        head, covered = "", -1
         for start, raw, end in iter_mbox_from(path, _resume_offset(path, state.get(folder))):
             mail = SourceMail(folder=folder, source_id=f"{path.name}:{start}", raw=raw)
+            if covered < min(end, _HEAD_BYTES):
+                head, covered = _head_hash(path, end), min(end, _HEAD_BYTES)
             yield mail, {"offset": end, "head": head}
 
     def _maildir_mails(
@@ -242,9 +244,11 @@ def _frame(lines: list[bytes]) -> bytes:
     return b"".join(lines)
 
 
-def _head_hash(path: Path) -> str:
+def _head_hash(path: Path, offset: int) -> str:
+    """A hash of the file's first bytes, up to `offset` (bytes already read stay unchanged
+    when mail is appended; a replaced file is detected)."""
     with path.open("rb") as handle:
-        return hashlib.sha1(handle.read(_HEAD_BYTES)).hexdigest()[:16]
+        return hashlib.sha1(handle.read(min(_HEAD_BYTES, offset))).hexdigest()[:16]
 
 
 def _resume_offset(path: Path, position: dict[str, Any] | None) -> int:
@@ -252,7 +256,7 @@ def _resume_offset(path: Path, position: dict[str, Any] | None) -> int:
     if not position:
         return 0
     offset = int(position.get("offset", 0))
-    if position.get("head") != _head_hash(path) or offset > path.stat().st_size:
+    if offset > path.stat().st_size or position.get("head") != _head_hash(path, offset):
         return 0
     return offset
 

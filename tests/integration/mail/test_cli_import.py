@@ -1,0 +1,77 @@
+"""`fluffymail import`: bad input fails clearly and writes nothing; good input is idempotent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+from tests.integration.mail.conftest import message, write_maildir, write_mbox
+from typer.testing import CliRunner
+
+from fluffymail.cli import app
+
+
+def counts(db_url: str) -> tuple[int, int, int]:
+    with psycopg.connect(db_url) as conn:
+        row = conn.execute(
+            "SELECT (SELECT count(*) FROM crm.users), (SELECT count(*) FROM crm.connections),"
+            " (SELECT count(*) FROM crm.messages)"
+        ).fetchone()
+    assert row is not None
+    return row
+
+
+def invoke(db_url: str, tmp_path: Path, *args: str):
+    env = {"DATABASE_URL": db_url, "FLUFFYMAIL_DATA_DIR": str(tmp_path / "data")}
+    return CliRunner().invoke(app, ["import", *args], env=env)
+
+
+@pytest.mark.parametrize(
+    ("make_path", "user", "error"),
+    [
+        (lambda tmp: tmp / "missing.mbox", "me@example.com", "does not exist"),
+        (lambda tmp: _text_file(tmp), "me@example.com", "holds no mail"),
+        (
+            lambda tmp: write_mbox(tmp / "a.mbox", [message(1)]),
+            "not-an-address",
+            "not a valid email",
+        ),
+    ],
+    ids=["missing-path", "not-a-mailbox", "invalid-user"],
+)
+def test_import__bad_input_fails_clearly_and_writes_nothing(
+    db_url: str, tmp_path: Path, make_path, user: str, error: str
+) -> None:
+    result = invoke(db_url, tmp_path, str(make_path(tmp_path)), "--user", user)
+
+    assert result.exit_code == 1
+    assert error in " ".join(result.output.split())
+    assert counts(db_url) == (0, 0, 0)
+
+
+def _text_file(tmp: Path) -> Path:
+    path = tmp / "notes.txt"
+    path.write_text("just some notes\nnot mail at all\n")
+    return path
+
+
+def test_import__creates_the_user_then_a_second_run_adds_nothing(
+    db_url: str, tmp_path: Path
+) -> None:
+    root = write_maildir(
+        tmp_path / "mail", {"inbox": [message(1), message(2)], "sent": [message(2)]}
+    )
+
+    first = invoke(db_url, tmp_path, str(root), "--user", "Owner@Example.com", "--name", "Owner")
+    second = invoke(db_url, tmp_path, str(root), "--user", "owner@example.com")
+    full = invoke(db_url, tmp_path, str(root), "--user", "owner@example.com", "--full")
+
+    assert first.exit_code == 0, first.output
+    assert "created user owner@example.com" in first.output
+    assert "3 messages read, 2 new" in first.output
+    assert (
+        second.exit_code == 0 and "0 new" in second.output and "created user" not in second.output
+    )
+    assert full.exit_code == 0 and "3 messages read, 0 new" in full.output
+    assert counts(db_url) == (1, 1, 2)

@@ -1,0 +1,211 @@
+"""The sync-emails job through the queue: transactional follow-ups, resumable, incremental."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from psycopg_pool import AsyncConnectionPool
+from tests.integration.mail.conftest import message, write_maildir, write_mbox
+
+from fluffymail.clock import SystemClock
+from fluffymail.crm.mail.threads import plan_threads
+from fluffymail.crm.secrets import SecretBox, SecretError
+from fluffymail.integrations.mail.file_source import FileSource
+from fluffymail.integrations.mail.source import Cursor, SourcePage
+from fluffymail.jobs import sync_emails
+from fluffymail.queue import JobQueue, JobState
+from fluffymail.queue.registry import Registry
+
+
+async def rows(pool: AsyncConnectionPool, query: str, *params: object) -> list[tuple]:
+    async with pool.connection() as conn:
+        return await (await conn.execute(query, params)).fetchall()
+
+
+async def wait_done(queue: JobQueue, job_id: int, seconds: float = 20) -> None:
+    async with asyncio.timeout(seconds):
+        done = (JobState.COMPLETED, JobState.FAILED)
+        while (job := await queue.get_job(job_id)) is None or job.state not in done:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+
+
+async def test_sync_job__stores_mail_and_enqueues_extraction_once_per_new_message(
+    pool: AsyncConnectionPool, queue: JobQueue, registry: Registry, file_connection, tmp_path: Path
+) -> None:
+    shared = message(1)
+    root = write_maildir(
+        tmp_path / "mail", {"inbox": [shared, message(2)], "archive": [shared, message(3)]}
+    )
+    connection = await file_connection(root)
+    job_id = await sync_emails.enqueue(
+        queue, sync_emails.Args(connection_id=connection.id, user_id=connection.user_id)
+    )
+    assert job_id is not None
+    await queue.work(sync_emails.QUEUE, registry[sync_emails.QUEUE].handler)
+
+    await wait_done(queue, job_id)
+
+    job = await queue.get_job(job_id)
+    assert job is not None and job.state == JobState.COMPLETED, job
+    assert job.output["seen"] == 4 and job.output["stored"] == 3
+    ids = {r[0] for r in await rows(pool, "SELECT id FROM crm.messages")}
+    assert len(ids) == 3
+    jobs = await rows(
+        pool, "SELECT (data->>'message_id')::bigint FROM queue.job WHERE name = 'extract-contacts'"
+    )
+    assert sorted(r[0] for r in jobs) == sorted(ids)
+    folders = await rows(
+        pool,
+        "SELECT array_agg(f.name ORDER BY f.name) FROM crm.message_folders mf"
+        " JOIN crm.folders f ON f.id = mf.folder_id JOIN crm.messages m ON m.id = mf.message_id"
+        " WHERE m.message_id = 'm1@example.com'",
+    )
+    assert folders == [(["archive", "inbox"],)]
+    [(status, analyzed)] = await rows(
+        pool,
+        "SELECT c.status, (SELECT count(*) FROM queue.job WHERE name = 'analyze-relationships')"
+        " FROM crm.connections c",
+    )
+    assert (status, analyzed) == ("ok", 1)
+
+
+async def test_placeholder_jobs__mark_message_processed_and_user_analyzed(
+    pool: AsyncConnectionPool, queue: JobQueue, registry: Registry, file_connection, tmp_path: Path
+) -> None:
+    connection = await file_connection(write_mbox(tmp_path / "a.mbox", [message(1), message(2)]))
+    await sync_emails.sync_connection(
+        pool=pool, queue=queue, connection_id=connection.id, clock=SystemClock()
+    )
+    for name in ("extract-contacts", "analyze-relationships"):
+        await queue.work(name, registry[name].handler, concurrency=2)
+    async with asyncio.timeout(20):
+        while await rows(  # noqa: ASYNC110 (polling the DB)
+            pool,
+            "SELECT 1 FROM crm.messages WHERE processed_on IS NULL UNION ALL"
+            " SELECT 1 FROM crm.users WHERE relationships_analyzed_on IS NULL",
+        ):
+            await asyncio.sleep(0.05)
+
+
+async def test_sync__follow_up_jobs_commit_with_the_page_or_not_at_all(
+    pool: AsyncConnectionPool, queue: JobQueue, file_connection, tmp_path: Path
+) -> None:
+    # no registry: the extract-contacts queue does not exist, so enqueueing fails mid-transaction
+    connection = await file_connection(write_mbox(tmp_path / "a.mbox", [message(1), message(2)]))
+    with pytest.raises(Exception, match="extract-contacts"):
+        await sync_emails.sync_connection(
+            pool=pool, queue=queue, connection_id=connection.id, clock=SystemClock()
+        )
+    assert await rows(pool, "SELECT count(*) FROM crm.messages") == [(0,)]
+    [(status, error, cursor)] = await rows(
+        pool, "SELECT status, last_error, cursor FROM crm.connections"
+    )
+    assert status == "failed" and "extract-contacts" in error and cursor is None
+
+
+class CrashingSource:
+    """FileSource that dies after `pages` pages, as a killed worker would."""
+
+    def __init__(self, inner: FileSource, pages: int) -> None:
+        self.inner, self.limit = inner, pages
+
+    async def pages(self, cursor: Cursor | None) -> AsyncIterator[SourcePage]:
+        count = 0
+        async for page in self.inner.pages(cursor):
+            if count == self.limit:
+                raise ConnectionError("worker died")
+            count += 1
+            yield page
+
+
+async def test_sync__a_crash_repeats_at_most_one_batch(
+    pool: AsyncConnectionPool, queue: JobQueue, registry: Registry, file_connection, tmp_path: Path
+) -> None:
+    del registry
+    mbox = write_mbox(tmp_path / "a.mbox", [message(i) for i in range(10)])
+    connection = await file_connection(mbox)
+    crashing = CrashingSource(FileSource(mbox, page_size=2), pages=3)
+    with pytest.raises(ConnectionError):
+        await sync_emails.sync_connection(
+            pool=pool, queue=queue, connection_id=connection.id, clock=SystemClock(),
+            source=crashing, batch_size=2,
+        )  # fmt: skip
+    [(stored,)] = await rows(pool, "SELECT count(*) FROM crm.messages")
+    assert stored in (4, 6)  # the pipeline may have committed the batch before the crash
+
+    result = await sync_emails.sync_connection(
+        pool=pool, queue=queue, connection_id=connection.id, clock=SystemClock(), batch_size=2
+    )
+    assert result.seen == 10 - stored and result.stored == 10 - stored
+    assert await rows(pool, "SELECT count(*) FROM crm.messages") == [(10,)]
+    assert await rows(pool, "SELECT count(*) FROM queue.job WHERE name = 'extract-contacts'") == [
+        (10,)
+    ]
+
+
+async def test_sync__appended_mail_is_the_only_mail_read_next_time(
+    pool: AsyncConnectionPool, queue: JobQueue, registry: Registry, file_connection, tmp_path: Path
+) -> None:
+    del registry
+    mbox = write_mbox(tmp_path / "a.mbox", [message(1), message(2)])
+    maildir = write_maildir(tmp_path / "md", {"inbox": [message(3)]})
+    for path, add in ((mbox, lambda: write_mbox(mbox, [message(4)])),
+                      (maildir, lambda: (maildir / "cur" / "2000.M9P0.test:2,S").write_bytes(message(5)))):  # fmt: skip
+        connection = await file_connection(path)
+        await sync_emails.sync_connection(
+            pool=pool, queue=queue, connection_id=connection.id, clock=SystemClock()
+        )
+        add()
+        again = await sync_emails.sync_connection(
+            pool=pool, queue=queue, connection_id=connection.id, clock=SystemClock()
+        )
+        assert (again.seen, again.stored) == (1, 1)
+
+
+async def test_threads__a_reply_naming_its_root_joins_the_roots_thread(
+    pool: AsyncConnectionPool, queue: JobQueue, registry: Registry, file_connection, tmp_path: Path
+) -> None:
+    del registry
+    root = message(1, subject="plans")
+    reply = message(
+        2,
+        subject="Re: plans",
+        extra="In-Reply-To: <m1@example.com>\nReferences: <m1@example.com>\n",
+    )
+    later = message(3, subject="Re: plans", extra="References: <m1@example.com> <m2@example.com>\n")
+    mbox = write_mbox(tmp_path / "a.mbox", [reply])
+    connection = await file_connection(mbox)
+    await sync_emails.sync_connection(
+        pool=pool, queue=queue, connection_id=connection.id, clock=SystemClock()
+    )
+    write_mbox(mbox, [root, later])  # the root arrives after its reply
+    await sync_emails.sync_connection(
+        pool=pool, queue=queue, connection_id=connection.id, clock=SystemClock()
+    )
+    assert await rows(pool, "SELECT count(DISTINCT thread_id) FROM crm.messages") == [(1,)]
+    assert await rows(pool, "SELECT message_count, subject FROM crm.threads") == [(3, "Re: plans")]
+
+
+def test_plan_threads__groups_by_shared_keys_and_joins_stored_threads() -> None:
+    plan = plan_threads(
+        [("subj:a", "ref:1"), ("ref:1", "ref:2"), ("subj:b",), ("subj:c",)],
+        ["a", "re: a", "b", "c"],
+        {"subj:c": 7},
+    )
+    assert plan.new == {0: "subj:a", 1: "subj:a", 2: "subj:b"}
+    assert plan.existing == {3: 7}
+    assert set(plan.aliases) == {"subj:a", "ref:1", "ref:2", "subj:b"}
+
+
+def test_secret_box__round_trips_and_hides_the_key() -> None:
+    from cryptography.fernet import Fernet
+
+    box = SecretBox(Fernet.generate_key())
+    token = box.encrypt_json({"password": "hunter2"})
+    assert b"hunter2" not in token and "hunter2" not in repr(box)
+    assert box.decrypt_json(token) == {"password": "hunter2"}
+    with pytest.raises(SecretError):
+        SecretBox(Fernet.generate_key()).decrypt(token)
