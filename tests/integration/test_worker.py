@@ -198,3 +198,21 @@ async def test_policy_singleton__worker_never_runs_two_of_a_key_at_once(queue: J
     await queue.work("s", handler, concurrency=10)
     await wait_for(lambda: settled(queue, "s"))
     assert peak == {"k0": 1, "k1": 1, "k2": 1}
+
+
+async def test_stop__mid_burst_leaves_no_job_claimed(queue: JobQueue, sql) -> None:
+    """Jobs claimed ahead (prefetch) or by a round trip in flight at stop() go back to the queue."""
+    await queue.create_queue("q")
+    await queue.insert("q", list(range(5000)))
+    started = asyncio.Event()
+
+    async def handler(job: Job) -> None:
+        started.set()
+
+    await queue.work("q", handler, concurrency=10)
+    await asyncio.wait_for(started.wait(), 5)
+    await asyncio.sleep(0.05)
+    await asyncio.wait_for(queue.stop(grace=1), 10)
+    assert await sql.one("SELECT count(*) FROM queue.job WHERE state = 'active'") == 0
+    done = await sql.one("SELECT count(*) FROM queue.job WHERE state = 'completed'")
+    assert await sql.one("SELECT count(*) FROM queue.job WHERE state < 'active'") == 5000 - done

@@ -305,24 +305,19 @@ class JobQueue:
         return len(rows)
 
     async def _heartbeat(self) -> None:
+        """Extend the lease of held jobs; drop the ones whose lease is gone."""
         now = time.monotonic()
-        due = [
-            (worker, r)
-            for worker in self._workers
-            for r in worker.running.values()
-            if now - r.last_beat >= r.job.heartbeat_seconds / 3
-        ]
+        due = [(worker, held) for worker in self._workers for held in list(worker.held.values())
+               if now - held.last_beat >= held.job.heartbeat_seconds / 3]
         if not due:
             return
-        alive = await self.store.heartbeat([r.job.lease for _, r in due])
-        for _worker, running in due:
-            running.last_beat = now
-            if running.job.id not in alive and not running.task.done():
-                self.log.warning(
-                    "lease lost (job cancelled, expired or rescued); stopping it",
-                    extra={"action": "queue.lease_lost", "job_id": running.job.id},
-                )
-                running.task.cancel()
+        alive = await self.store.heartbeat([held.job.lease for _, held in due])
+        for worker, held in due:
+            held.last_beat = now
+            if held.job.id not in alive:
+                self.log.warning("lease lost (job cancelled, expired or rescued); stopping it",
+                                 extra={"action": "queue.lease_lost", "job_id": held.job.id})
+                worker.lose(held)
 
     def _on_notify(self, queue: str | None) -> None:
         for worker in self._workers:

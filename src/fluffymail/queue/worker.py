@@ -1,20 +1,24 @@
 """One queue's worker: claims jobs, runs up to `concurrency` handlers, acknowledges results.
 
 A single pump task does all database work: each round trip acknowledges the attempts that
-finished since the last one *and* claims as many jobs as there are free slots. It sleeps
-until a handler finishes, a NOTIFY arrives, or the poll interval passes.
+finished since the last one *and* claims as many jobs as there is room for. It sleeps until a
+handler finishes, a NOTIFY arrives, or the poll interval passes.
+
+While handlers are short (recent mean under `PREFETCH_BELOW` seconds) the worker also claims up
+to `batch_size` jobs ahead of its free slots, so a round trip serves more than one batch;
+long-running jobs are never claimed ahead, where another worker could start them sooner.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
 import traceback
+from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from fluffymail.logging import bind
@@ -25,6 +29,7 @@ from fluffymail.queue.outcomes import Snooze
 from fluffymail.queue.store import Store
 
 Handler = Callable[[Job], Awaitable[Any]]
+PREFETCH_BELOW = 0.05  # seconds: handlers faster than this on average get jobs claimed ahead
 
 
 def describe_error(exc: BaseException) -> dict[str, Any]:
@@ -37,39 +42,30 @@ def describe_error(exc: BaseException) -> dict[str, Any]:
 
 
 @dataclass(slots=True)
-class Running:
+class Held:
+    """A job this worker has claimed: running (with a task) or waiting for a free slot."""
+
     job: Job
-    task: asyncio.Task[None]
-    started: float
-    last_beat: float = field(default=0.0)
+    claimed: float
+    last_beat: float
+    task: asyncio.Task[None] | None = None
 
 
 class Worker:
     """Runs `handler` for jobs of queue `name`; see the module docstring for the loop."""
 
-    def __init__(
-        self,
-        store: Store,
-        name: str,
-        handler: Handler,
-        *,
-        concurrency: int,
-        batch_size: int,
-        fetch_query: str,
-        poll_interval: float,
-        worker_id: str,
-        events: Events,
-        log: logging.Logger,
-    ) -> None:
+    def __init__(self, store: Store, name: str, handler: Handler, *, concurrency: int,
+                 batch_size: int, fetch_query: str, poll_interval: float, worker_id: str,
+                 events: Events, log: logging.Logger) -> None:
         self.store, self.name, self.handler = store, name, handler
         self.concurrency, self.batch_size, self.fetch_query = concurrency, batch_size, fetch_query
-        self.poll_interval, self.worker_id, self.events, self.log = (
-            poll_interval,
-            worker_id,
-            events,
-            log,
-        )
-        self.running: dict[int, Running] = {}
+        self.poll_interval, self.worker_id = poll_interval, worker_id
+        self.events, self.log = events, log
+        self.held: dict[int, Held] = {}
+        self._waiting: deque[Held] = deque()
+        self._late: list[Lease] = []
+        self._active = 0
+        self._mean_duration: float | None = None
         self._acks: list[tuple[Job, Any, float]] = []
         self._signal = asyncio.Event()
         self._wanted = True
@@ -88,20 +84,34 @@ class Worker:
     async def stop(self, grace: float) -> list[Lease]:
         """Stop claiming, give running jobs `grace` seconds, then cancel the rest.
 
-        Returns the leases of the jobs that did not finish, for the caller to release.
+        Returns the leases of the jobs that did not finish (or never started), for the caller
+        to release back to the queue.
         """
         self._stopping = True
+        unstarted = [held.job.lease for held in self._waiting]
+        for held in self._waiting:
+            self.held.pop(held.job.id, None)
+        self._waiting.clear()
         self._signal.set()
-        snapshot = list(self.running.values())
-        if snapshot:
-            await asyncio.wait([r.task for r in snapshot], timeout=grace)
-        unfinished = [r for r in snapshot if not r.task.done()]
-        for running in unfinished:
-            running.task.cancel()
-        await asyncio.gather(*(r.task for r in unfinished), return_exceptions=True)
+        running = [held for held in self.held.values() if held.task is not None]
+        if running:
+            await asyncio.wait([held.task for held in running if held.task], timeout=grace)
+        unfinished = [held for held in running if held.task and not held.task.done()]
+        for held in unfinished:
+            assert held.task is not None
+            held.task.cancel()
+        await asyncio.gather(*(held.task for held in unfinished if held.task), return_exceptions=True)
         if self._task is not None:
             await self._task
-        return [r.job.lease for r in unfinished]
+        return unstarted + [held.job.lease for held in unfinished] + self._late
+
+    def lose(self, held: Held) -> None:
+        """The lease of `held` is gone: stop its handler, or forget it if it never started."""
+        if held.task is not None:
+            held.task.cancel()
+        elif held in self._waiting:
+            self._waiting.remove(held)
+            self.held.pop(held.job.id, None)
 
     # -- the pump ---------------------------------------------------------------------------
 
@@ -113,55 +123,49 @@ class Worker:
                 backoff = 0.0
             except Exception as exc:
                 backoff = min(max(backoff * 2, 0.2), 5.0)
-                self.log.warning(
-                    "fetch failed; retrying",
-                    extra={"action": "queue.fetch_error", "queue": self.name, "error": repr(exc)},
-                )
+                self.log.warning("fetch failed; retrying", extra={
+                    "action": "queue.fetch_error", "queue": self.name, "error": repr(exc)})
                 self.events.emit("error", error=exc, queue=self.name)
                 await asyncio.sleep(backoff)
                 continue
-            if self._stopping and not self.running and not self._acks:
+            if self._stopping and not self.held and not self._acks:
                 return
             await self._wait()
 
+    def _demand(self) -> int:
+        if self._stopping or not self._wanted:
+            return 0
+        ahead = self.batch_size if self._short_jobs() else 0
+        return min(self.batch_size + self.concurrency, self.concurrency + ahead - len(self.held))
+
+    def _short_jobs(self) -> bool:
+        return self._mean_duration is not None and self._mean_duration < PREFETCH_BELOW
+
     async def _pump(self) -> None:
-        acks = self._acks
-        demand = (
-            0
-            if self._stopping or not self._wanted
-            else min(self.batch_size, self.concurrency - len(self.running))
-        )
+        acks, demand = self._acks, self._demand()
         if not acks and demand <= 0:
             return
         self._acks = []
         try:
             fetched = await self.store.fetch(
-                self.name,
-                demand,
-                self.worker_id,
-                query=self.fetch_query,
-                acks=[job.lease for job, _, _ in acks],
-                outputs=[out for _, out, _ in acks],
-            )
+                self.name, max(demand, 0), self.worker_id, query=self.fetch_query,
+                acks=[job.lease for job, _, _ in acks], outputs=[out for _, out, _ in acks])
         except BaseException:
-            self._acks = (
-                acks + self._acks
-            )  # keep them: they are acknowledged on the next round trip
+            self._acks = acks + self._acks  # acknowledged on the next round trip instead
             raise
         self._report(acks, set(fetched.acked))
+        now = time.monotonic()
         for job in fetched.jobs:
-            self._spawn(job)
-        if demand and len(fetched.jobs) < demand:
+            self._hold(Held(job=job, claimed=now, last_beat=now))
+        if demand > 0 and len(fetched.jobs) < demand:
             self._wanted = False  # the queue is drained; wait for NOTIFY or the next poll
 
     async def _wait(self) -> None:
-        if self._signal.is_set():
-            self._signal.clear()
-            return
-        try:
-            await asyncio.wait_for(self._signal.wait(), self.poll_interval)
-        except TimeoutError:
-            self._wanted = True
+        if not self._signal.is_set():
+            try:
+                await asyncio.wait_for(self._signal.wait(), self.poll_interval)
+            except TimeoutError:
+                self._wanted = True
         self._signal.clear()
 
     def _report(self, acks: list[tuple[Job, Any, float]], acked: set[int]) -> None:
@@ -169,22 +173,39 @@ class Worker:
             if job.id in acked:
                 self.events.emit("completed", job=job, output=output, duration=duration)
             else:
-                self.log.warning(
-                    "completion refused: the attempt's lease is no longer current",
-                    extra={"action": "queue.stale_ack", "job_id": job.id, "attempt": job.attempt},
-                )
+                self.log.warning("completion refused: the attempt's lease is no longer current",
+                                 extra={"action": "queue.stale_ack", "job_id": job.id, "attempt": job.attempt})
 
     # -- running one job --------------------------------------------------------------------
 
-    def _spawn(self, job: Job) -> None:
-        now = time.monotonic()
-        task = asyncio.create_task(self._execute(job, now), name=f"job:{job.id}")
-        self.running[job.id] = Running(job=job, task=task, started=now, last_beat=now)
+    def _hold(self, held: Held) -> None:
+        if self._stopping:  # claimed by a round trip that was in flight when stop() began
+            self._late.append(held.job.lease)
+            return
+        self.held[held.job.id] = held
+        if self._active < self.concurrency:
+            self._start(held)
+        else:
+            self._waiting.append(held)
 
-    async def _execute(self, job: Job, started: float) -> None:
+    def _start(self, held: Held) -> None:
+        self._active += 1
+        held.task = asyncio.create_task(self._execute(held), name=f"job:{held.job.id}")
+
+    def _finished(self, held: Held, duration: float) -> None:
+        self._active -= 1
+        self.held.pop(held.job.id, None)
+        mean = self._mean_duration
+        self._mean_duration = duration if mean is None else mean * 0.8 + duration * 0.2
+        if self._waiting and not self._stopping:
+            self._start(self._waiting.popleft())
+        self._signal.set()
+
+    async def _execute(self, held: Held) -> None:
+        job, started = held.job, time.monotonic()
         with bind(job_id=job.id, queue=job.name, attempt=job.attempt):
             try:
-                output = await self._call(job)
+                output = await self._call(job, budget=job.expire_seconds - (started - held.claimed))
                 if isinstance(output, Snooze):
                     raise output
             except Snooze as snooze:
@@ -194,12 +215,11 @@ class Worker:
             else:
                 self._acks.append((job, output, time.monotonic() - started))
             finally:
-                self.running.pop(job.id, None)
-                self._signal.set()
+                self._finished(held, time.monotonic() - started)
 
-    async def _call(self, job: Job) -> Any:
+    async def _call(self, job: Job, budget: float) -> Any:
         try:
-            async with asyncio.timeout(job.expire_seconds):
+            async with asyncio.timeout(max(budget, 0.001)):
                 output = await self.handler(job)
         except TimeoutError as exc:
             raise JobExpiredError(f"job ran past its expiry of {job.expire_seconds}s") from exc
@@ -217,21 +237,14 @@ class Worker:
 
     async def _fail(self, job: Job, exc: Exception, duration: float) -> None:
         error = describe_error(exc)
-        self.log.warning(
-            "job failed",
-            extra={"action": "queue.job_failed", "error": f"{error['type']}: {error['message']}"},
-        )
+        self.log.warning("job failed", extra={
+            "action": "queue.job_failed", "error": f"{error['type']}: {error['message']}"})
         try:
             rows = await self.store.fail([job.lease], [error])
         except Exception as db_exc:
             # The attempt stays active; the rescuer fails it once its heartbeat lapses.
-            self.log.error(
-                "could not record failure",
-                extra={"action": "queue.fail_error", "error": repr(db_exc)},
-            )
+            self.log.error("could not record failure", extra={"action": "queue.fail_error", "error": repr(db_exc)})
             return
         for _id, _name, state, _retries, dead_letter_id in rows:
             event = "retried" if state == "retry" else "failed"
-            self.events.emit(
-                event, job=job, error=error, duration=duration, dead_letter_id=dead_letter_id
-            )
+            self.events.emit(event, job=job, error=error, duration=duration, dead_letter_id=dead_letter_id)

@@ -55,15 +55,16 @@ CREATE INDEX job_group_ready ON queue.job_group (name, last_claimed_on NULLS FIR
 CREATE INDEX job_group_fetch ON queue.job (name, group_key, priority DESC, id)
     WHERE state < 'active' AND group_key IS NOT NULL;
 
--- Counters: inserts count their groups set-based in the inserting statement (a per-row trigger
--- would update one hot row thousands of times for a bulk insert into one key); state changes
--- and deletes are counted by these row triggers, whose WHEN clauses skip ungrouped rows cheaply.
+-- Counters: inserts count their groups set-based in the inserting statement, and deletes in a
+-- statement trigger (a per-row trigger would update one hot row thousands of times for a bulk
+-- insert or purge of one key); state changes are counted by a row trigger whose WHEN clause
+-- skips ungrouped rows cheaply, so plain queues pay nothing on their hot path.
 CREATE FUNCTION queue.count_group_change() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     old_queued int := CASE WHEN OLD.state < 'active' THEN 1 ELSE 0 END;
     old_running int := CASE WHEN OLD.state = 'active' THEN 1 ELSE 0 END;
-    new_queued int := CASE WHEN TG_OP = 'UPDATE' AND NEW.state < 'active' THEN 1 ELSE 0 END;
-    new_running int := CASE WHEN TG_OP = 'UPDATE' AND NEW.state = 'active' THEN 1 ELSE 0 END;
+    new_queued int := CASE WHEN NEW.state < 'active' THEN 1 ELSE 0 END;
+    new_running int := CASE WHEN NEW.state = 'active' THEN 1 ELSE 0 END;
 BEGIN
     UPDATE queue.job_group
     SET queued = queued + new_queued - old_queued, running = running + new_running - old_running
@@ -76,6 +77,19 @@ CREATE TRIGGER job_group_update AFTER UPDATE OF state ON queue.job FOR EACH ROW
     WHEN (OLD.group_key IS NOT NULL AND (OLD.state < 'active') IS DISTINCT FROM (NEW.state < 'active')
           OR OLD.group_key IS NOT NULL AND (OLD.state = 'active') IS DISTINCT FROM (NEW.state = 'active'))
     EXECUTE FUNCTION queue.count_group_change();
-CREATE TRIGGER job_group_delete AFTER DELETE ON queue.job FOR EACH ROW
-    WHEN (OLD.group_key IS NOT NULL AND OLD.state <= 'active')
-    EXECUTE FUNCTION queue.count_group_change();
+-- Deletes can remove thousands of one key's jobs at once: count them set-based.
+CREATE FUNCTION queue.count_deleted_groups() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE queue.job_group g
+    SET queued = g.queued - d.queued, running = g.running - d.running
+    FROM (SELECT name, group_key, count(*) FILTER (WHERE state < 'active') AS queued,
+                 count(*) FILTER (WHERE state = 'active') AS running
+          FROM deleted WHERE group_key IS NOT NULL AND state <= 'active'
+          GROUP BY name, group_key) d
+    WHERE g.name = d.name AND g.group_key = d.group_key;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER job_group_delete AFTER DELETE ON queue.job
+    REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION queue.count_deleted_groups();
