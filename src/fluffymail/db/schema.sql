@@ -12,14 +12,29 @@ CREATE TYPE queue.job_state AS ENUM (
     'failed'
 );
 
+CREATE FUNCTION queue.count_deleted_groups() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    UPDATE queue.job_group g
+    SET queued = g.queued - d.queued, running = g.running - d.running
+    FROM (SELECT name, group_key, count(*) FILTER (WHERE state < 'active') AS queued,
+                 count(*) FILTER (WHERE state = 'active') AS running
+          FROM deleted WHERE group_key IS NOT NULL AND state <= 'active'
+          GROUP BY name, group_key) d
+    WHERE g.name = d.name AND g.group_key = d.group_key;
+    RETURN NULL;
+END
+$$;
+
 CREATE FUNCTION queue.count_group_change() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 DECLARE
     old_queued int := CASE WHEN OLD.state < 'active' THEN 1 ELSE 0 END;
     old_running int := CASE WHEN OLD.state = 'active' THEN 1 ELSE 0 END;
-    new_queued int := CASE WHEN TG_OP = 'UPDATE' AND NEW.state < 'active' THEN 1 ELSE 0 END;
-    new_running int := CASE WHEN TG_OP = 'UPDATE' AND NEW.state = 'active' THEN 1 ELSE 0 END;
+    new_queued int := CASE WHEN NEW.state < 'active' THEN 1 ELSE 0 END;
+    new_running int := CASE WHEN NEW.state = 'active' THEN 1 ELSE 0 END;
 BEGIN
     UPDATE queue.job_group
     SET queued = queued + new_queued - old_queued, running = running + new_running - old_running
@@ -463,7 +478,7 @@ CREATE UNIQUE INDEX job_singleton_queued ON queue.job USING btree (name, singlet
 
 CREATE UNIQUE INDEX job_singleton_slot ON queue.job USING btree (name, singleton_on, COALESCE(singleton_key, ''::text)) WHERE ((singleton_on IS NOT NULL) AND (state <> 'cancelled'::queue.job_state));
 
-CREATE TRIGGER job_group_delete AFTER DELETE ON queue.job FOR EACH ROW WHEN (((old.group_key IS NOT NULL) AND (old.state <= 'active'::queue.job_state))) EXECUTE FUNCTION queue.count_group_change();
+CREATE TRIGGER job_group_delete AFTER DELETE ON queue.job REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION queue.count_deleted_groups();
 
 CREATE TRIGGER job_group_update AFTER UPDATE OF state ON queue.job FOR EACH ROW WHEN ((((old.group_key IS NOT NULL) AND ((old.state < 'active'::queue.job_state) IS DISTINCT FROM (new.state < 'active'::queue.job_state))) OR ((old.group_key IS NOT NULL) AND ((old.state = 'active'::queue.job_state) IS DISTINCT FROM (new.state = 'active'::queue.job_state))))) EXECUTE FUNCTION queue.count_group_change();
 
