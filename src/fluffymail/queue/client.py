@@ -136,8 +136,7 @@ class JobQueue:
         Pass `conn` to enqueue inside your own transaction: the job exists (and workers are
         woken) only if that transaction commits.
         """
-        ids = await self.store.insert(name, [job_record(data, options)], conn)
-        return ids[0] if ids else None
+        return await self.store.send(name, job_record(data, options), conn)
 
     async def insert(
         self,

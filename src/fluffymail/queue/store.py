@@ -21,6 +21,10 @@ from fluffymail.queue.options import QueueOptions
 
 SQL = load_sql("fluffymail.queue")
 Conn = psycopg.AsyncConnection[Any]
+SEND_PARAMS: dict[str, Any] = dict.fromkeys((
+    "priority", "start_at", "start_in", "singleton_key", "singleton_seconds", "group_key",
+    "retry_limit", "retry_delay", "retry_backoff", "retry_delay_max", "expire_seconds",
+    "heartbeat_seconds", "retention_seconds", "dead_letter"))
 
 
 def dumps(value: Any, what: str = "data") -> str:
@@ -63,6 +67,14 @@ class Store:
         if not exists:
             raise UnknownQueueError(name)
         return list(ids)
+
+    async def send(self, name: str, record: dict[str, Any], conn: Conn | None = None) -> int | None:
+        """Insert one job; None when a singleton rule deduplicated it."""
+        params = {**SEND_PARAMS, **record, "name": name, "data": dumps(record.get("data"))}
+        ((exists, job_id, _woken),) = await self._rows("send_job", params, conn)
+        if not exists:
+            raise UnknownQueueError(name)
+        return job_id
 
     async def fetch(
         self,
