@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     rescue_interval: float = Field(
         default=5.0, gt=0, description="Seconds between checks for jobs of dead workers."
     )
+    leader_ttl: float = Field(
+        default=10.0, gt=0, description="Seconds before a dead leader's lease can be taken over."
+    )
+    metrics_port: int | None = Field(
+        default=None, description="Serve Prometheus metrics and /healthz from the worker on this port."
+    )
     shutdown_grace: float = Field(
         default=20.0, ge=0, description="Seconds in-flight jobs get to finish on SIGTERM."
     )

@@ -16,6 +16,7 @@ from fluffymail.db.pool import database_url, open_pool
 from fluffymail.errors import ConfigError
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import JobQueue
+from fluffymail.queue.maintenance import MaintenanceOptions
 from fluffymail.queue.registry import Registry
 
 
@@ -43,7 +44,8 @@ async def open_context(
         if migrate_first:
             async with pool.connection() as conn:
                 await migrate.upgrade(conn)
-        queue = JobQueue(pool, poll_interval=settings.poll_interval, rescue_interval=settings.rescue_interval)
+        maintenance = MaintenanceOptions(rescue_interval=settings.rescue_interval, leader_ttl=settings.leader_ttl)
+        queue = JobQueue(pool, poll_interval=settings.poll_interval, maintenance=maintenance)
         yield Context(
             settings=settings,
             url=url,

@@ -377,6 +377,7 @@ CREATE TABLE queue.schedule (
     data jsonb,
     options jsonb DEFAULT '{}'::jsonb NOT NULL,
     last_tick timestamp with time zone,
+    next_tick timestamp with time zone NOT NULL,
     created_on timestamp with time zone DEFAULT now() NOT NULL,
     updated_on timestamp with time zone DEFAULT now() NOT NULL
 );
@@ -477,6 +478,8 @@ CREATE INDEX job_prune ON queue.job USING btree (keep_until) WHERE (state > 'act
 CREATE UNIQUE INDEX job_singleton_queued ON queue.job USING btree (name, singleton_key) WHERE ((state < 'active'::queue.job_state) AND (singleton_key IS NOT NULL) AND (singleton_on IS NULL) AND (policy = 'standard'::text));
 
 CREATE UNIQUE INDEX job_singleton_slot ON queue.job USING btree (name, singleton_on, COALESCE(singleton_key, ''::text)) WHERE ((singleton_on IS NOT NULL) AND (state <> 'cancelled'::queue.job_state));
+
+CREATE INDEX schedule_due ON queue.schedule USING btree (next_tick);
 
 CREATE TRIGGER job_group_delete AFTER DELETE ON queue.job REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION queue.count_deleted_groups();
 

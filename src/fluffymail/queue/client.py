@@ -9,13 +9,16 @@ import os
 import socket
 import time
 import uuid
+from datetime import UTC, datetime
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.queue.errors import InvalidHandlerError, InvalidOptionError, UnknownQueueError
+from fluffymail.queue import cron
 from fluffymail.queue.events import Events
+from fluffymail.queue.maintenance import Maintenance, MaintenanceOptions
 from fluffymail.queue.job import Job, Lease
 from fluffymail.queue.notifier import Notifier
 from fluffymail.queue.options import QueueOptions, job_record, queue_options
@@ -33,7 +36,9 @@ class JobQueue:
         pool: an autocommit `AsyncConnectionPool` on a database migrated by `fluffymail.db`.
         poll_interval: seconds between polls when no NOTIFY arrives (also the retry granularity).
         rescue_interval: seconds between checks for jobs whose worker died or that expired.
+        heartbeat_interval: seconds between heartbeat passes over held jobs.
         listen: use LISTEN/NOTIFY for low-latency wake-ups (polling stays as the safety net).
+        maintenance: leader lease, schedule, pruning and registry timings.
     """
 
     def __init__(
@@ -44,6 +49,7 @@ class JobQueue:
         rescue_interval: float = 5.0,
         heartbeat_interval: float = 2.0,
         listen: bool = True,
+        maintenance: MaintenanceOptions | None = None,
         log: logging.Logger | None = None,
     ) -> None:
         self.pool = pool
@@ -57,24 +63,24 @@ class JobQueue:
         self._notifier = (
             Notifier(pool.conninfo, self._on_notify, self.log, pool.kwargs) if listen else None
         )
-        self._loops = [
-            Loop("queue.rescuer", self.rescue, rescue_interval, self.log),
-            Loop("queue.heartbeat", self._heartbeat, heartbeat_interval, self.log),
-        ]
+        options = maintenance or MaintenanceOptions(rescue_interval=rescue_interval)
+        self.maintenance = Maintenance(self.store, self.worker_id, lambda: [w.name for w in self._workers],
+                                       self.rescue, options, self.log)
+        self._heartbeats = Loop("queue.heartbeat", self._heartbeat, heartbeat_interval, self.log)
         self._started = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Start listening and the maintenance loops (rescue, heartbeats)."""
+        """Start listening, heartbeats and the maintenance loops (see `maintenance.py`)."""
         if self._started:
             return
         self._started = True
         if self._notifier is not None:
             self._notifier.start()
             await asyncio.wait_for(self._notifier.listening.wait(), 10)
-        for loop in self._loops:
-            loop.start()
+        self._heartbeats.start()
+        self.maintenance.start()
 
     async def stop(self, grace: float = 20.0) -> None:
         """Stop every worker: no new claims, `grace` seconds for running jobs, the rest released."""
@@ -87,11 +93,48 @@ class JobQueue:
                 extra={"action": "queue.released", "count": len(released)},
             )
         self._workers.clear()
-        for loop in self._loops:
-            await loop.stop()
+        if not self._started:
+            return
+        await self._heartbeats.stop()
+        await self.maintenance.stop()
         if self._notifier is not None:
             await self._notifier.stop()
         self._started = False
+
+    # -- schedules -------------------------------------------------------------------------
+
+    async def schedule(self, name: str, cron_expr: str, data: Any = None, *, tz: str = "UTC",
+                       key: str | None = None, **options: Any) -> None:
+        """Send a job to `name` at every tick of `cron_expr` (5 fields, or 6 with seconds first).
+
+        One schedule per (name, key): each mail connection can have its own. The jobs carry
+        `key` as their singleton key, so a `stately` queue keeps a slow sync from piling up.
+        Exactly one job is sent per tick however many processes run; after downtime, one.
+        """
+        cron.validate(cron_expr, tz)
+        await self._require_queue(name)
+        record = job_record(data, options)
+        if key and "singleton_key" not in record:
+            record["singleton_key"] = key
+        now = datetime.now(UTC)
+        last = cron.latest_tick(cron_expr, tz, now)
+        await self.store.upsert_schedule({
+            "name": name, "key": key or "", "cron": cron_expr, "tz": tz, "data": data,
+            "options": {k: v for k, v in record.items() if k != "data"},
+            "last_tick": last, "next_tick": cron.next_tick(cron_expr, tz, last)})
+
+    async def unschedule(self, name: str, key: str | None = None) -> int:
+        """Remove the schedule (name, key), or every schedule of `name` when key is None."""
+        return await self.store.delete_schedules(name, key)
+
+    async def get_schedules(self) -> list[dict[str, Any]]:
+        """Every schedule with its cron, zone, data, last and next tick."""
+        rows = await self.store.schedules()
+        return [{k: v for k, v in row.items() if k != "db_now"} for row in rows]
+
+    async def get_workers(self) -> list[dict[str, Any]]:
+        """Worker processes alive now (host, pid, queues, started, last heartbeat)."""
+        return await self.store.workers()
 
     # -- queues ----------------------------------------------------------------------------
 

@@ -151,6 +151,48 @@ class Store:
         async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             return await (await cur.execute(SQL["get_attempts"], {"id": job_id})).fetchall()
 
+    # -- schedules, leases, workers, pruning ---------------------------------------------------
+
+    async def upsert_schedule(self, params: dict[str, Any]) -> None:
+        await self._rows("upsert_schedule", {**params, "data": dumps(params["data"]),
+                                             "options": dumps(params["options"], "options")})
+
+    async def delete_schedules(self, name: str, key: str | None) -> int:
+        return len(await self._rows("delete_schedules", {"name": name, "key": key}))
+
+    async def schedules(self, *, due: bool = False, limit: int = 10_000) -> list[dict[str, Any]]:
+        async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            return await (await cur.execute(SQL["get_schedules"], {"due": due, "limit": limit})).fetchall()
+
+    async def fire_schedule(self, name: str, key: str, tick: Any, next_tick: Any) -> int | None | bool:
+        """Advance the schedule past `tick` and send its job, atomically; False if already fired."""
+        params = {"name": name, "key": key, "tick": tick, "next_tick": next_tick}
+        async with self.pool.connection() as conn, conn.transaction():
+            rows = await (await conn.execute(SQL["advance_schedule"], params)).fetchall()
+            if not rows:
+                return False
+            data, options = rows[0]
+            return await self.send(name, {**options, "data": data}, conn)
+
+    async def acquire_lease(self, name: str, holder: str, ttl: float) -> bool:
+        return bool(await self._rows("acquire_lease", {"name": name, "holder": holder, "ttl": ttl}))
+
+    async def release_lease(self, name: str, holder: str) -> None:
+        await self._rows("release_lease", {"name": name, "holder": holder})
+
+    async def register_worker(self, worker_id: str, host: str, pid: int, queues: list[str]) -> None:
+        await self._rows("register_worker", {"id": worker_id, "host": host, "pid": pid, "queues": queues})
+
+    async def delete_workers(self, worker_id: str | None, stale_seconds: float) -> int:
+        return len(await self._rows("delete_workers", {"id": worker_id, "stale_seconds": stale_seconds}))
+
+    async def workers(self) -> list[dict[str, Any]]:
+        async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            return await (await cur.execute(SQL["get_workers"])).fetchall()
+
+    async def prune(self, limit: int) -> int:
+        return len(await self._rows("prune_jobs", {"limit": limit}))
+
     async def rescue(self, limit: int = 1000) -> list[tuple[Any, ...]]:
         return await self._rows("rescue_jobs", {"limit": limit})
 

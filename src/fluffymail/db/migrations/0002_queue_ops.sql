@@ -9,10 +9,12 @@ CREATE TABLE queue.schedule (
     data       jsonb,
     options    jsonb NOT NULL DEFAULT '{}',
     last_tick  timestamptz,  -- the newest tick a job was sent for; the gate for exactly-once
+    next_tick  timestamptz NOT NULL,
     created_on timestamptz NOT NULL DEFAULT now(),
     updated_on timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (name, key)
 );
+CREATE INDEX schedule_due ON queue.schedule (next_tick);
 
 -- Named leases; the holder of 'leader' runs the clock (schedules) and the pruner.
 CREATE TABLE queue.lease (
