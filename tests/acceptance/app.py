@@ -28,4 +28,5 @@ def build_registry(deps: JobDeps) -> Registry:
     registry = Registry()
     registry.register("acc-noop", noop, concurrency=10)
     registry.register("acc-slow", slow, concurrency=5, heartbeat_seconds=2, retry_limit=3)
+    registry.register("acc-cron", noop, concurrency=2)
     return registry

@@ -46,7 +46,7 @@ class Workers:
 def workers(db_url: str) -> Iterator[Workers]:
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute("CREATE TABLE IF NOT EXISTS acc_effect (job_id bigint, attempt int, pid int)")
-        for name in ("acc-noop", "acc-slow"):
+        for name in ("acc-noop", "acc-slow", "acc-cron"):
             conn.execute("INSERT INTO queue.queue (name, heartbeat_seconds, retry_limit) VALUES (%s, 2, 3)"
                          " ON CONFLICT DO NOTHING", (name,))
     pool = Workers(db_url)
