@@ -55,7 +55,7 @@ def build_registry(deps: JobDeps) -> Registry:
 
 
 async def main(settings: Settings, console: Console) -> None:
-    from fluffymail.cli import stats_table
+    from fluffymail.cli.jobs import stats_table
     from fluffymail.cli.context import open_context
     from fluffymail.queue import runner
 

@@ -121,3 +121,25 @@ def test_sigterm_drains_and_returns_unfinished_jobs(db_url: str, workers: Worker
     workers.start("acc-slow:5")
     wait_until(lambda: count(db_url, "SELECT count(*) FROM queue.job WHERE state = 'completed'") == 3,
                what="released jobs completed later")
+
+
+def test_worker_serves_healthz_and_metrics(db_url: str, workers: Workers) -> None:
+    import socket
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = workers.start("acc-noop:2", FLUFFYMAIL_METRICS_PORT=str(port))
+
+    def healthy() -> bool:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_until(healthy, timeout=30, what="/healthz answering")
+    assert "fluffymail_queue_jobs" in httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0

@@ -64,7 +64,7 @@ class JobQueue:
             Notifier(pool.conninfo, self._on_notify, self.log, pool.kwargs) if listen else None
         )
         options = maintenance or MaintenanceOptions(rescue_interval=rescue_interval)
-        self.maintenance = Maintenance(self.store, self.worker_id, lambda: [w.name for w in self._workers],
+        self.maintenance = Maintenance(self.store, self.worker_id, self.queue_names,
                                        self.rescue, options, self.log)
         self._heartbeats = Loop("queue.heartbeat", self._heartbeat, heartbeat_interval, self.log)
         self._started = False
@@ -330,6 +330,10 @@ class JobQueue:
         self._workers.append(worker)
         worker.start()
         return worker
+
+    def queue_names(self) -> list[str]:
+        """The queues this process works."""
+        return [worker.name for worker in self._workers]
 
     def on(self, event: str, callback: Any) -> None:
         """Subscribe to `completed`, `retried`, `failed` or `error` events."""

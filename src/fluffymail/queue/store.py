@@ -190,6 +190,10 @@ class Store:
         async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             return await (await cur.execute(SQL["get_workers"])).fetchall()
 
+    async def depth(self) -> list[dict[str, Any]]:
+        async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            return await (await cur.execute(SQL["queue_depth"])).fetchall()
+
     async def prune(self, limit: int) -> int:
         return len(await self._rows("prune_jobs", {"limit": limit}))
 

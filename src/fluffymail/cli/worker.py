@@ -1,0 +1,63 @@
+"""`fluffymail worker`: the worker service, with optional /metrics and /healthz on a port."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+import typer
+
+from fluffymail.cli.common import run, settings
+from fluffymail.cli.context import load_registry_factory, open_context
+from fluffymail.config import parse_queue_concurrency
+from fluffymail.queue import JobQueue, runner
+
+
+def worker(
+    queues: Annotated[str | None, typer.Option(help="NAME:CONCURRENCY,... (default: FLUFFYMAIL_QUEUES)")] = None,
+    jobs: Annotated[str, typer.Option(help="module:function building the job registry")] = "fluffymail.jobs:build_registry",
+    metrics_port: Annotated[int | None, typer.Option(help="Serve /metrics and /healthz here (default: FLUFFYMAIL_METRICS_PORT)")] = None,
+) -> None:
+    """Run the worker service: process jobs until SIGTERM/SIGINT, then drain gracefully."""
+    config = settings()
+    concurrency = parse_queue_concurrency(queues) if queues else config.queue_concurrency
+    factory = load_registry_factory(jobs)
+    port = metrics_port if metrics_port is not None else config.metrics_port
+
+    async def main() -> None:
+        async with open_context(config, migrate_first=config.migrate_on_start, name="worker") as ctx:
+            registry = factory(ctx.deps())
+            only = set(concurrency) if queues else None
+            async with serve_metrics(ctx.queue, port):
+                await runner.run(ctx.queue, registry, concurrency, grace=config.shutdown_grace,
+                                 only=only, log=ctx.log)
+
+    run(main())
+
+
+@contextlib.asynccontextmanager
+async def serve_metrics(queue: JobQueue, port: int | None) -> AsyncIterator[None]:
+    """Serve /metrics and /healthz for this worker on `port` (when set) while the block runs."""
+    if port is None:
+        yield
+        return
+    import uvicorn
+
+    from fluffymail.queue.http import create_app
+    from fluffymail.queue.metrics import QueueMetrics
+
+    metrics = QueueMetrics(queue)
+    metrics.loop.start()
+    config = uvicorn.Config(create_app(queue, metrics), host="0.0.0.0", port=port,
+                            log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # the runner owns signals
+    task = asyncio.create_task(server.serve())
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        await task
+        await metrics.loop.stop()
