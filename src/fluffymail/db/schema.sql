@@ -36,6 +36,11 @@ DECLARE
     new_queued int := CASE WHEN NEW.state < 'active' THEN 1 ELSE 0 END;
     new_running int := CASE WHEN NEW.state = 'active' THEN 1 ELSE 0 END;
 BEGIN
+    -- The fair claim statement counts its own claims and acknowledgements in one update per
+    -- key; it marks itself by setting queue.group_counted_by to its statement timestamp.
+    IF current_setting('queue.group_counted_by', true) = statement_timestamp()::text THEN
+        RETURN NULL;
+    END IF;
     UPDATE queue.job_group
     SET queued = queued + new_queued - old_queued, running = running + new_running - old_running
     WHERE name = OLD.name AND group_key = OLD.group_key;
@@ -96,6 +101,25 @@ CREATE FUNCTION queue.retry_delay(delay integer, backoff boolean, delay_max inte
              * (0.5 + random() * 0.5)
     END)
 $$;
+
+CREATE TABLE crm.api_tokens (
+    id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    name text NOT NULL,
+    token_hash bytea NOT NULL,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    last_used_on timestamp with time zone,
+    CONSTRAINT api_tokens_name_check CHECK ((name <> ''::text))
+);
+
+ALTER TABLE crm.api_tokens ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME crm.api_tokens_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 CREATE TABLE crm.connections (
     id bigint NOT NULL,
@@ -198,6 +222,15 @@ ALTER TABLE crm.messages ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE crm.sessions (
+    token_hash bytea NOT NULL,
+    user_id bigint NOT NULL,
+    csrf_token text NOT NULL,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    last_seen_on timestamp with time zone DEFAULT now() NOT NULL,
+    expires_on timestamp with time zone NOT NULL
+);
+
 CREATE TABLE crm.thread_keys (
     user_id bigint NOT NULL,
     key text NOT NULL,
@@ -229,11 +262,37 @@ CREATE TABLE crm.users (
     name text DEFAULT ''::text NOT NULL,
     created_on timestamp with time zone DEFAULT now() NOT NULL,
     relationships_analyzed_on timestamp with time zone,
+    password_hash text,
+    is_admin boolean DEFAULT false NOT NULL,
     CONSTRAINT users_email_check CHECK (((email = lower(email)) AND (email ~~ '%_@_%'::text)))
 );
 
 ALTER TABLE crm.users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME crm.users_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE crm.workspace_members (
+    workspace_id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    role text DEFAULT 'member'::text NOT NULL,
+    joined_on timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT workspace_members_role_check CHECK ((role = ANY (ARRAY['owner'::text, 'member'::text])))
+);
+
+CREATE TABLE crm.workspaces (
+    id bigint NOT NULL,
+    name text NOT NULL,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT workspaces_name_check CHECK ((name <> ''::text))
+);
+
+ALTER TABLE crm.workspaces ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME crm.workspaces_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -391,6 +450,15 @@ CREATE TABLE queue.worker (
     heartbeat_on timestamp with time zone DEFAULT now() NOT NULL
 );
 
+ALTER TABLE ONLY crm.api_tokens
+    ADD CONSTRAINT api_tokens_hash_key UNIQUE (token_hash);
+
+ALTER TABLE ONLY crm.api_tokens
+    ADD CONSTRAINT api_tokens_name_key UNIQUE (user_id, name);
+
+ALTER TABLE ONLY crm.api_tokens
+    ADD CONSTRAINT api_tokens_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY crm.connections
     ADD CONSTRAINT connections_pkey PRIMARY KEY (id);
 
@@ -415,6 +483,9 @@ ALTER TABLE ONLY crm.messages
 ALTER TABLE ONLY crm.messages
     ADD CONSTRAINT messages_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY crm.sessions
+    ADD CONSTRAINT sessions_pkey PRIMARY KEY (token_hash);
+
 ALTER TABLE ONLY crm.thread_keys
     ADD CONSTRAINT thread_keys_pkey PRIMARY KEY (user_id, key);
 
@@ -429,6 +500,12 @@ ALTER TABLE ONLY crm.users
 
 ALTER TABLE ONLY crm.users
     ADD CONSTRAINT users_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY crm.workspace_members
+    ADD CONSTRAINT workspace_members_pkey PRIMARY KEY (workspace_id, user_id);
+
+ALTER TABLE ONLY crm.workspaces
+    ADD CONSTRAINT workspaces_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY queue.job_attempt
     ADD CONSTRAINT job_attempt_pkey PRIMARY KEY (job_id, attempt);
@@ -461,6 +538,12 @@ CREATE INDEX messages_thread_idx ON crm.messages USING btree (thread_id);
 
 CREATE INDEX messages_user_date_idx ON crm.messages USING btree (user_id, date);
 
+CREATE INDEX sessions_expires_idx ON crm.sessions USING btree (expires_on);
+
+CREATE INDEX sessions_user_idx ON crm.sessions USING btree (user_id);
+
+CREATE INDEX workspace_members_user_idx ON crm.workspace_members USING btree (user_id);
+
 CREATE INDEX job_active ON queue.job USING btree (name, started_on) WHERE (state = 'active'::queue.job_state);
 
 CREATE INDEX job_fetch ON queue.job USING btree (name, priority DESC, id) WHERE (state < 'active'::queue.job_state);
@@ -483,7 +566,10 @@ CREATE INDEX schedule_due ON queue.schedule USING btree (next_tick);
 
 CREATE TRIGGER job_group_delete AFTER DELETE ON queue.job REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION queue.count_deleted_groups();
 
-CREATE TRIGGER job_group_update AFTER UPDATE OF state ON queue.job FOR EACH ROW WHEN ((((old.group_key IS NOT NULL) AND ((old.state < 'active'::queue.job_state) IS DISTINCT FROM (new.state < 'active'::queue.job_state))) OR ((old.group_key IS NOT NULL) AND ((old.state = 'active'::queue.job_state) IS DISTINCT FROM (new.state = 'active'::queue.job_state))))) EXECUTE FUNCTION queue.count_group_change();
+CREATE TRIGGER job_group_update AFTER UPDATE OF state ON queue.job FOR EACH ROW WHEN (((old.group_key IS NOT NULL) AND (((old.state < 'active'::queue.job_state) IS DISTINCT FROM (new.state < 'active'::queue.job_state)) OR ((old.state = 'active'::queue.job_state) IS DISTINCT FROM (new.state = 'active'::queue.job_state))))) EXECUTE FUNCTION queue.count_group_change();
+
+ALTER TABLE ONLY crm.api_tokens
+    ADD CONSTRAINT api_tokens_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY crm.connections
     ADD CONSTRAINT connections_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
@@ -506,11 +592,20 @@ ALTER TABLE ONLY crm.messages
 ALTER TABLE ONLY crm.messages
     ADD CONSTRAINT messages_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY crm.sessions
+    ADD CONSTRAINT sessions_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY crm.thread_keys
     ADD CONSTRAINT thread_keys_thread_id_fkey FOREIGN KEY (thread_id) REFERENCES crm.threads(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY crm.threads
     ADD CONSTRAINT threads_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.workspace_members
+    ADD CONSTRAINT workspace_members_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.workspace_members
+    ADD CONSTRAINT workspace_members_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES crm.workspaces(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY queue.job_attempt
     ADD CONSTRAINT job_attempt_job_id_fkey FOREIGN KEY (job_id) REFERENCES queue.job(id) ON DELETE CASCADE;

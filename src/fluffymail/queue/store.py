@@ -94,7 +94,7 @@ class Store:
             "done_ids": ids,
             "done_attempts": attempts,
             "done_outputs": dumps(list(outputs), "output"),
-            "groups": max(100, limit * 4),
+            "groups": limit,
         }
         rows = await self._rows(query, params)
         jobs = [Job.from_fetch_row(name, row) for row in rows if row[0] is not None]

@@ -157,8 +157,12 @@ class Worker:
         now = time.monotonic()
         for job in fetched.jobs:
             self._hold(Held(job=job, claimed=now, last_beat=now))
-        if demand > 0 and len(fetched.jobs) < demand:
-            self._wanted = False  # the queue is drained; wait for NOTIFY or the next poll
+        if demand > 0 and len(fetched.jobs) < demand and not acks:
+            # Drained: wait for NOTIFY or the next poll. (After acks, look once more: slots our
+            # acks freed under a per-key limit only show to the next statement.)
+            self._wanted = False
+        elif acks:
+            self._signal.set()
 
     async def _wait(self) -> None:
         if not self._signal.is_set():

@@ -68,6 +68,11 @@ DECLARE
     new_queued int := CASE WHEN NEW.state < 'active' THEN 1 ELSE 0 END;
     new_running int := CASE WHEN NEW.state = 'active' THEN 1 ELSE 0 END;
 BEGIN
+    -- The fair claim statement counts its own claims and acknowledgements in one update per
+    -- key; it marks itself by setting queue.group_counted_by to its statement timestamp.
+    IF current_setting('queue.group_counted_by', true) = statement_timestamp()::text THEN
+        RETURN NULL;
+    END IF;
     UPDATE queue.job_group
     SET queued = queued + new_queued - old_queued, running = running + new_running - old_running
     WHERE name = OLD.name AND group_key = OLD.group_key;
@@ -76,8 +81,9 @@ END
 $$;
 
 CREATE TRIGGER job_group_update AFTER UPDATE OF state ON queue.job FOR EACH ROW
-    WHEN (OLD.group_key IS NOT NULL AND (OLD.state < 'active') IS DISTINCT FROM (NEW.state < 'active')
-          OR OLD.group_key IS NOT NULL AND (OLD.state = 'active') IS DISTINCT FROM (NEW.state = 'active'))
+    WHEN (OLD.group_key IS NOT NULL
+          AND ((OLD.state < 'active') IS DISTINCT FROM (NEW.state < 'active')
+               OR (OLD.state = 'active') IS DISTINCT FROM (NEW.state = 'active')))
     EXECUTE FUNCTION queue.count_group_change();
 -- Deletes can remove thousands of one key's jobs at once: count them set-based.
 CREATE FUNCTION queue.count_deleted_groups() RETURNS trigger LANGUAGE plpgsql AS $$

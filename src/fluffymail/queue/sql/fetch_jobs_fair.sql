@@ -1,13 +1,17 @@
 -- fetch_jobs for grouped queues: serve group keys round-robin (least recently served first,
 -- then each key's next job), never above a key's concurrency limit or token bucket, and skip
 -- paused keys. Locking each key's row serialises claimers per key, so limits hold exactly.
-WITH done AS (
+-- It keeps the keys' queued/running counts itself, in one update per key, and marks the
+-- statement so the row trigger leaves them alone (see migration 0002).
+WITH manual AS (
+    SELECT set_config('queue.group_counted_by', statement_timestamp()::text, true)
+), done AS (
     UPDATE queue.job j
     SET state = 'completed', completed_on = now(), keep_until = now() + make_interval(secs => j.retention_seconds),
         output = nullif(%(done_outputs)s::jsonb -> (d.n - 1)::integer, 'null'::jsonb)
     FROM unnest(%(done_ids)s::bigint[], %(done_attempts)s::integer[]) WITH ORDINALITY AS d (id, attempt, n)
     WHERE j.id = d.id AND j.attempt = d.attempt AND j.state = 'active'
-    RETURNING j.id
+    RETURNING j.id, j.group_key
 ), cfg AS (
     SELECT group_concurrency, group_rate_limit::float8 AS rate, group_rate_period::float8 AS period
     FROM queue.queue WHERE name = %(name)s AND NOT paused
@@ -57,18 +61,26 @@ WITH done AS (
     FROM next WHERE j.id = next.id
     RETURNING j.id, j.data, j.priority, j.attempt, j.retry_count, j.retry_limit, j.expire_seconds,
         j.heartbeat_seconds, j.singleton_key, j.group_key, j.created_on, j.started_on
-), served AS (
+), deltas AS (
+    SELECT group_key, sum(claimed)::integer AS claimed, sum(finished)::integer AS finished
+    FROM (SELECT group_key, 1 AS claimed, 0 AS finished FROM claimed
+          UNION ALL SELECT group_key, 0, 1 FROM done WHERE group_key IS NOT NULL) changes
+    GROUP BY group_key
+), counted AS (
     UPDATE queue.job_group g
-    SET last_claimed_on = clock_timestamp(),
-        tokens = CASE WHEN r.tokens IS NULL THEN NULL ELSE r.tokens - c.n END,
-        refilled_on = CASE WHEN r.tokens IS NULL THEN NULL ELSE now() END
-    FROM (SELECT group_key, count(*) AS n FROM claimed GROUP BY group_key) c
-    JOIN rooms r ON r.group_key = c.group_key
-    WHERE g.name = %(name)s AND g.group_key = c.group_key
+    SET queued = g.queued - d.claimed,
+        running = g.running + d.claimed - d.finished,
+        last_claimed_on = CASE WHEN d.claimed > 0 THEN clock_timestamp() ELSE g.last_claimed_on END,
+        tokens = CASE WHEN r.tokens IS NULL OR d.claimed = 0 THEN g.tokens ELSE r.tokens - d.claimed END,
+        refilled_on = CASE WHEN r.tokens IS NULL OR d.claimed = 0 THEN g.refilled_on ELSE now() END
+    FROM deltas d LEFT JOIN rooms r ON r.group_key = d.group_key
+    WHERE g.name = %(name)s AND g.group_key = d.group_key
 )
 -- The claimed jobs, then one row carrying the ids whose acknowledgement was accepted.
 SELECT id, data, priority, attempt, retry_count, retry_limit, expire_seconds, heartbeat_seconds,
        singleton_key, group_key, created_on, started_on, NULL::bigint[] AS acked
 FROM claimed
 UNION ALL
-SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, array_agg(id) FROM done
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, array_agg(id)
+FROM done
+WHERE (SELECT count(*) FROM manual) = 1  -- a one-time filter: always evaluated, so always marked
