@@ -7,6 +7,7 @@ import typer
 from fluffymail import logging as fm_logging
 from fluffymail.cli import db, importer, jobs
 from fluffymail.cli.common import console, run, settings
+from fluffymail.cli.web import users, web
 from fluffymail.cli.worker import worker
 
 app = typer.Typer(help="FluffyMail: your mailbox as a relationship CRM.", no_args_is_help=True)
@@ -14,6 +15,8 @@ app.add_typer(db.app, name="db")
 app.add_typer(jobs.app, name="jobs")
 app.command()(worker)
 app.command("import")(importer.import_command)
+app.command()(web)
+app.add_typer(users, name="users")
 
 
 @app.callback()

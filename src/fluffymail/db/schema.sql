@@ -121,6 +121,34 @@ ALTER TABLE crm.api_tokens ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE crm.bounced_addresses (
+    user_id bigint NOT NULL,
+    address text NOT NULL,
+    message_id bigint,
+    bounced_on timestamp with time zone
+);
+
+CREATE TABLE crm.companies (
+    id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    domain text NOT NULL,
+    name text NOT NULL,
+    name_source text DEFAULT 'domain'::text NOT NULL,
+    website text,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    updated_on timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT companies_name_source_check CHECK ((name_source = ANY (ARRAY['domain'::text, 'signature'::text, 'user'::text])))
+);
+
+ALTER TABLE crm.companies ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME crm.companies_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE crm.connections (
     id bigint NOT NULL,
     user_id bigint NOT NULL,
@@ -138,12 +166,118 @@ CREATE TABLE crm.connections (
     cursor jsonb,
     credentials bytea,
     created_on timestamp with time zone DEFAULT now() NOT NULL,
+    contact_policy text DEFAULT 'sent'::text NOT NULL,
+    CONSTRAINT connections_contact_policy_check CHECK ((contact_policy = ANY (ARRAY['sent'::text, 'sent_and_received'::text, 'none'::text]))),
     CONSTRAINT connections_kind_check CHECK ((kind = ANY (ARRAY['gmail'::text, 'imap'::text, 'mbox'::text, 'maildir'::text]))),
     CONSTRAINT connections_status_check CHECK ((status = ANY (ARRAY['ok'::text, 'syncing'::text, 'failed'::text, 'needs_reauth'::text])))
 );
 
 ALTER TABLE crm.connections ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME crm.connections_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE crm.contact_addresses (
+    user_id bigint NOT NULL,
+    address text NOT NULL,
+    contact_id bigint NOT NULL,
+    undeliverable boolean DEFAULT false NOT NULL,
+    created_on timestamp with time zone DEFAULT now() NOT NULL
+);
+
+CREATE TABLE crm.contact_facts (
+    id bigint NOT NULL,
+    contact_id bigint NOT NULL,
+    field text NOT NULL,
+    value text NOT NULL,
+    kind text DEFAULT ''::text NOT NULL,
+    source text NOT NULL,
+    source_message_id bigint,
+    confidence real NOT NULL,
+    observed_on timestamp with time zone NOT NULL,
+    is_current boolean DEFAULT true NOT NULL,
+    CONSTRAINT contact_facts_confidence_check CHECK (((confidence >= (0)::double precision) AND (confidence <= (1)::double precision)))
+);
+
+ALTER TABLE crm.contact_facts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME crm.contact_facts_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE crm.contact_links (
+    message_id bigint NOT NULL,
+    address text NOT NULL,
+    role text NOT NULL,
+    user_id bigint NOT NULL,
+    display_name text DEFAULT ''::text NOT NULL,
+    occurred_on timestamp with time zone,
+    visible boolean NOT NULL,
+    CONSTRAINT contact_links_role_check CHECK ((role = ANY (ARRAY['sent_to'::text, 'received_from'::text, 'cc'::text, 'reply_to'::text])))
+);
+
+CREATE TABLE crm.contact_merges (
+    id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    into_contact_id bigint NOT NULL,
+    from_contact_id bigint NOT NULL,
+    addresses text[] NOT NULL,
+    reason text NOT NULL,
+    actor text NOT NULL,
+    merged_on timestamp with time zone NOT NULL,
+    unmerged_on timestamp with time zone,
+    unmerged_by text
+);
+
+ALTER TABLE crm.contact_merges ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME crm.contact_merges_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE crm.contact_name_votes (
+    user_id bigint NOT NULL,
+    address text NOT NULL,
+    display_name text NOT NULL,
+    votes integer NOT NULL
+);
+
+CREATE TABLE crm.contacts (
+    id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    primary_address text NOT NULL,
+    name text DEFAULT ''::text NOT NULL,
+    first_name text DEFAULT ''::text NOT NULL,
+    last_name text DEFAULT ''::text NOT NULL,
+    name_quality smallint DEFAULT 0 NOT NULL,
+    identity_key text,
+    company_id bigint,
+    is_internal boolean DEFAULT false NOT NULL,
+    suppressed_reason text,
+    created boolean DEFAULT false NOT NULL,
+    visible_on timestamp with time zone,
+    merged_into_id bigint,
+    sent_to_count integer DEFAULT 0 NOT NULL,
+    received_from_count integer DEFAULT 0 NOT NULL,
+    cc_count integer DEFAULT 0 NOT NULL,
+    first_interaction_on timestamp with time zone,
+    last_interaction_on timestamp with time zone,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    updated_on timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE crm.contacts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME crm.contacts_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -210,7 +344,8 @@ CREATE TABLE crm.messages (
     is_delivery_report boolean DEFAULT false NOT NULL,
     problems text[] DEFAULT '{}'::text[] NOT NULL,
     created_on timestamp with time zone DEFAULT now() NOT NULL,
-    processed_on timestamp with time zone
+    processed_on timestamp with time zone,
+    automated_reason text
 );
 
 ALTER TABLE crm.messages ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
@@ -254,6 +389,15 @@ ALTER TABLE crm.threads ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MINVALUE
     NO MAXVALUE
     CACHE 1
+);
+
+CREATE TABLE crm.user_aliases (
+    user_id bigint NOT NULL,
+    address text NOT NULL,
+    source text NOT NULL,
+    message_id bigint,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT user_aliases_source_check CHECK ((source = ANY (ARRAY['owner'::text, 'sent_folder'::text, 'provider'::text, 'user'::text])))
 );
 
 CREATE TABLE crm.users (
@@ -459,11 +603,44 @@ ALTER TABLE ONLY crm.api_tokens
 ALTER TABLE ONLY crm.api_tokens
     ADD CONSTRAINT api_tokens_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY crm.bounced_addresses
+    ADD CONSTRAINT bounced_addresses_pkey PRIMARY KEY (user_id, address);
+
+ALTER TABLE ONLY crm.companies
+    ADD CONSTRAINT companies_domain_key UNIQUE (user_id, domain);
+
+ALTER TABLE ONLY crm.companies
+    ADD CONSTRAINT companies_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY crm.connections
     ADD CONSTRAINT connections_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY crm.connections
     ADD CONSTRAINT connections_source_key UNIQUE (user_id, kind, source);
+
+ALTER TABLE ONLY crm.contact_addresses
+    ADD CONSTRAINT contact_addresses_pkey PRIMARY KEY (user_id, address);
+
+ALTER TABLE ONLY crm.contact_facts
+    ADD CONSTRAINT contact_facts_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY crm.contact_facts
+    ADD CONSTRAINT contact_facts_value_key UNIQUE (contact_id, field, value);
+
+ALTER TABLE ONLY crm.contact_links
+    ADD CONSTRAINT contact_links_pkey PRIMARY KEY (message_id, address, role);
+
+ALTER TABLE ONLY crm.contact_merges
+    ADD CONSTRAINT contact_merges_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY crm.contact_name_votes
+    ADD CONSTRAINT contact_name_votes_pkey PRIMARY KEY (user_id, address, display_name);
+
+ALTER TABLE ONLY crm.contacts
+    ADD CONSTRAINT contacts_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY crm.contacts
+    ADD CONSTRAINT contacts_primary_address_key UNIQUE (user_id, primary_address);
 
 ALTER TABLE ONLY crm.folders
     ADD CONSTRAINT folders_name_key UNIQUE (connection_id, name);
@@ -494,6 +671,9 @@ ALTER TABLE ONLY crm.threads
 
 ALTER TABLE ONLY crm.threads
     ADD CONSTRAINT threads_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY crm.user_aliases
+    ADD CONSTRAINT user_aliases_pkey PRIMARY KEY (user_id, address);
 
 ALTER TABLE ONLY crm.users
     ADD CONSTRAINT users_email_key UNIQUE (email);
@@ -527,6 +707,20 @@ ALTER TABLE ONLY queue.schedule
 
 ALTER TABLE ONLY queue.worker
     ADD CONSTRAINT worker_pkey PRIMARY KEY (id);
+
+CREATE INDEX contact_addresses_contact_idx ON crm.contact_addresses USING btree (contact_id);
+
+CREATE INDEX contact_facts_current_idx ON crm.contact_facts USING btree (contact_id, field) WHERE is_current;
+
+CREATE INDEX contact_links_address_idx ON crm.contact_links USING btree (user_id, address);
+
+CREATE INDEX contact_merges_from_idx ON crm.contact_merges USING btree (from_contact_id);
+
+CREATE INDEX contact_merges_pair_idx ON crm.contact_merges USING btree (user_id, into_contact_id, from_contact_id);
+
+CREATE INDEX contacts_identity_idx ON crm.contacts USING btree (user_id, identity_key) WHERE (identity_key IS NOT NULL);
+
+CREATE INDEX contacts_merged_into_idx ON crm.contacts USING btree (merged_into_id) WHERE (merged_into_id IS NOT NULL);
 
 CREATE INDEX message_folders_message_idx ON crm.message_folders USING btree (message_id);
 
@@ -571,8 +765,50 @@ CREATE TRIGGER job_group_update AFTER UPDATE OF state ON queue.job FOR EACH ROW 
 ALTER TABLE ONLY crm.api_tokens
     ADD CONSTRAINT api_tokens_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY crm.bounced_addresses
+    ADD CONSTRAINT bounced_addresses_message_id_fkey FOREIGN KEY (message_id) REFERENCES crm.messages(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY crm.bounced_addresses
+    ADD CONSTRAINT bounced_addresses_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.companies
+    ADD CONSTRAINT companies_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY crm.connections
     ADD CONSTRAINT connections_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.contact_addresses
+    ADD CONSTRAINT contact_addresses_contact_id_fkey FOREIGN KEY (contact_id) REFERENCES crm.contacts(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.contact_addresses
+    ADD CONSTRAINT contact_addresses_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.contact_facts
+    ADD CONSTRAINT contact_facts_contact_id_fkey FOREIGN KEY (contact_id) REFERENCES crm.contacts(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.contact_facts
+    ADD CONSTRAINT contact_facts_source_message_id_fkey FOREIGN KEY (source_message_id) REFERENCES crm.messages(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY crm.contact_links
+    ADD CONSTRAINT contact_links_message_id_fkey FOREIGN KEY (message_id) REFERENCES crm.messages(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.contact_merges
+    ADD CONSTRAINT contact_merges_from_contact_id_fkey FOREIGN KEY (from_contact_id) REFERENCES crm.contacts(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.contact_merges
+    ADD CONSTRAINT contact_merges_into_contact_id_fkey FOREIGN KEY (into_contact_id) REFERENCES crm.contacts(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.contact_merges
+    ADD CONSTRAINT contact_merges_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.contacts
+    ADD CONSTRAINT contacts_company_id_fkey FOREIGN KEY (company_id) REFERENCES crm.companies(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY crm.contacts
+    ADD CONSTRAINT contacts_merged_into_id_fkey FOREIGN KEY (merged_into_id) REFERENCES crm.contacts(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY crm.contacts
+    ADD CONSTRAINT contacts_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY crm.folders
     ADD CONSTRAINT folders_connection_id_fkey FOREIGN KEY (connection_id) REFERENCES crm.connections(id) ON DELETE CASCADE;
@@ -600,6 +836,12 @@ ALTER TABLE ONLY crm.thread_keys
 
 ALTER TABLE ONLY crm.threads
     ADD CONSTRAINT threads_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.user_aliases
+    ADD CONSTRAINT user_aliases_message_id_fkey FOREIGN KEY (message_id) REFERENCES crm.messages(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY crm.user_aliases
+    ADD CONSTRAINT user_aliases_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY crm.workspace_members
     ADD CONSTRAINT workspace_members_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;

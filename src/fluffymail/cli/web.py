@@ -1,0 +1,78 @@
+"""`fluffymail web` (serve the web app) and `fluffymail users` (accounts and API tokens)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from fluffymail.cli.common import console, run, settings
+from fluffymail.cli.context import open_context
+
+users = typer.Typer(help="Web app accounts: create users, issue API tokens.", no_args_is_help=True)
+
+
+def web(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port")] = 8000,
+    reload: Annotated[bool, typer.Option(help="Restart when the code changes (development)")] = False,
+) -> None:
+    """Serve the web app (UI and JSON API; docs at /docs). Workers run separately: `fluffymail worker`."""
+    import uvicorn
+
+    config = settings()
+    console.print(f"FluffyMail web app on [bold]http://{host}:{port}/[/bold] (API docs at /docs)")
+    if reload:  # the reloader re-imports the app in a child process, so it needs a factory path
+        uvicorn.run("fluffymail.cli.web:app_factory", factory=True, host=host, port=port,
+                    reload=True, log_level=config.log_level.lower())
+        return
+    from fluffymail.web.app import create_app
+
+    uvicorn.run(create_app(config), host=host, port=port, log_level=config.log_level.lower())
+
+
+def app_factory():
+    from fluffymail.web.app import create_app
+
+    return create_app(settings())
+
+
+@users.command("create")
+def create_user(
+    email: Annotated[str, typer.Argument(help="The user's email address (their login)")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
+                                          help="At least 8 characters")],
+    name: Annotated[str, typer.Option(help="Display name")] = "",
+    admin: Annotated[bool, typer.Option("--admin", help="May use the jobs dashboard and API")] = False,
+) -> None:
+    """Create a user who can log in (or reset an existing user's password and admin flag)."""
+    from fluffymail.web.services import accounts
+
+    async def main() -> None:
+        async with open_context(settings(), migrate_first=True, name="cli") as ctx:
+            account, created = await accounts.create_user(ctx.pool, email, password, name=name,
+                                                          is_admin=admin)
+        verb = "created" if created else "updated"
+        role = "admin" if account.is_admin else "user"
+        console.print(f"{role} {account.email} {verb} (id {account.id})")
+
+    run(main())
+
+
+@users.command("token")
+def create_token(
+    email: Annotated[str, typer.Argument(help="Whose token")],
+    name: Annotated[str, typer.Option(help="What the token is for (replaces one of that name)")] = "cli",
+) -> None:
+    """Issue an API token (`Authorization: Bearer <token>`); it is shown only once."""
+    from fluffymail.web.services import accounts
+
+    async def main() -> None:
+        async with open_context(settings(), migrate_first=True, name="cli") as ctx:
+            account = await accounts.find_account(ctx.pool, email)
+            if account is None:
+                raise accounts.AccountError(f"no user {email!r}: create one with `fluffymail users create`")
+            token = await accounts.create_api_token(ctx.pool, account.id, name)
+        console.print(token, soft_wrap=True, highlight=False)
+
+    run(main())

@@ -1,0 +1,13 @@
+"""JSON routes under /api (each module's router carries the prefix, so route templates are whole
+for metrics), one module per resource; `router` gathers them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from fluffymail.web.api import connections, jobs, me
+
+router = APIRouter()
+router.include_router(me.router)
+router.include_router(jobs.router)
+router.include_router(connections.router)

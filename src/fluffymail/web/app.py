@@ -1,0 +1,79 @@
+"""The web app's composition root: `create_app(settings)` builds FastAPI with its routes, and
+the lifespan opens the pool, migrates (if configured), and builds the queue client and metrics.
+
+The app never works jobs; it sends them. Run it with `fluffymail web`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from importlib import resources
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from prometheus_client import CollectorRegistry
+
+from fluffymail import __version__
+from fluffymail.config import Settings
+from fluffymail.db import migrate
+from fluffymail.db.pool import database_url, open_pool
+from fluffymail.queue import JobQueue
+from fluffymail.queue.maintenance import MaintenanceOptions
+from fluffymail.queue.metrics import QueueMetrics
+from fluffymail.web import api, errors, health, ui
+from fluffymail.web.deps import AppState
+from fluffymail.web.ui import filters
+
+log = logging.getLogger("fluffymail.web")
+PACKAGE = resources.files("fluffymail.web")
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The FastAPI app for `settings`; the database is opened when the app starts."""
+    registry = CollectorRegistry()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = await open_pool(database_url(settings), min_size=settings.pool_min_size,
+                               max_size=settings.pool_max_size, name="web")
+        try:
+            if settings.migrate_on_start:
+                async with pool.connection() as conn:
+                    await migrate.upgrade(conn)
+            maintenance = MaintenanceOptions(rescue_interval=settings.rescue_interval,
+                                             leader_ttl=settings.leader_ttl)
+            queue = JobQueue(pool, poll_interval=settings.poll_interval, listen=False,
+                             maintenance=maintenance, log=log)
+            metrics = QueueMetrics(queue, registry=registry, log=log)
+            metrics.loop.start()
+            app.state.fm = AppState(settings=settings, pool=pool, queue=queue, metrics=metrics)
+            try:
+                yield
+            finally:
+                await metrics.loop.stop()
+        finally:
+            await pool.close()
+
+    app = FastAPI(
+        title="FluffyMail",
+        version=__version__,
+        summary="Your mailbox as a relationship CRM: JSON API (cookie session or Bearer token).",
+        lifespan=lifespan,
+    )
+    app.state.templates = _templates()
+    errors.install(app)
+    app.add_middleware(health.HttpMetrics, registry=registry)
+    app.mount("/static", StaticFiles(directory=str(PACKAGE / "static")), name="static")
+    app.include_router(health.router)
+    app.include_router(api.router)
+    app.include_router(ui.router, include_in_schema=False)
+    return app
+
+
+def _templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(PACKAGE / "templates"))
+    filters.install(templates.env)
+    return templates

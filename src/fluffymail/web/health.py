@@ -1,0 +1,81 @@
+"""`/healthz` (the process is up), `/readyz` (database reachable, migrations current) and
+`/metrics` (the queue's Prometheus metrics plus HTTP request counts and latencies)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from fastapi import APIRouter
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from fluffymail.db import migrate
+from fluffymail.web.deps import State
+
+router = APIRouter(tags=["health"])
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+
+@router.get("/healthz", summary="The process is up")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="The database answers and its schema is current",
+            responses={503: {"description": "Not ready"}})
+async def readyz(state: State) -> Any:
+    try:
+        async with asyncio.timeout(3), state.pool.connection() as conn:
+            pending = await migrate.pending(conn)
+    except Exception as exc:  # any failure means not ready
+        return JSONResponse({"status": "unavailable", "reason": f"database: {type(exc).__name__}"},
+                            status_code=503)
+    if pending:
+        names = [f"{m.version:04d}_{m.name}" for m in pending]
+        return JSONResponse({"status": "unavailable", "reason": "pending migrations",
+                             "pending": names}, status_code=503)
+    return {"status": "ok"}
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+async def metrics(state: State) -> Response:
+    return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class HttpMetrics:
+    """ASGI middleware counting requests and timing them by method, route template and status."""
+
+    def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
+        self.app = app
+        self.requests = Counter("fluffymail_http_requests", "HTTP requests served",
+                                ["method", "route", "status"], registry=registry)
+        self.latency = Histogram("fluffymail_http_request_duration_seconds", "HTTP request latency",
+                                 ["method", "route"], buckets=LATENCY_BUCKETS, registry=registry)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, status = time.perf_counter(), 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = getattr(scope.get("route"), "path", None) or "unmatched"  # bounded label set
+            self.requests.labels(scope["method"], route, str(status)).inc()
+            self.latency.labels(scope["method"], route).observe(time.perf_counter() - started)

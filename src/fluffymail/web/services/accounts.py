@@ -1,0 +1,142 @@
+"""Accounts: argon2 passwords, server-side sessions with a CSRF token, and hashed API tokens.
+
+Tokens are random 32-byte strings; only their SHA-256 is stored, so the tables cannot be
+replayed. Runs `web/sql/*.sql` on the caller's pool.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from fluffymail.db.sql import load_sql
+from fluffymail.errors import FluffyMailError
+
+SQL = load_sql("fluffymail.web")
+SESSION_SECONDS = 14 * 24 * 3600
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so a login takes as long either way.
+_DUMMY_HASH = _hasher.hash("not a real password")
+
+
+class AccountError(FluffyMailError):
+    """The account could not be created."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Account:
+    """The person behind a request."""
+
+    id: int
+    email: str
+    name: str
+    is_admin: bool
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Account:
+        return cls(id=row["id"], email=row["email"], name=row["name"], is_admin=row["is_admin"])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Session:
+    """A logged-in browser: its account and the CSRF token its forms must echo."""
+
+    account: Account
+    csrf_token: str
+
+
+def token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+async def _one(pool: AsyncConnectionPool, query: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(SQL[query], params)  # type: ignore[index]
+        return await cur.fetchone() if cur.description else None
+
+
+async def create_user(
+    pool: AsyncConnectionPool, email: str, password: str, *, name: str = "", is_admin: bool = False
+) -> tuple[Account, bool]:
+    """Create a user who can log in (or reset an existing one's password); True when created."""
+    email = email.strip().lower()
+    if "@" not in email.strip("@"):
+        raise AccountError(f"not an email address: {email!r}")
+    if len(password) < 8:
+        raise AccountError("the password must be at least 8 characters")
+    params = {"email": email, "name": name, "password_hash": _hasher.hash(password),
+              "is_admin": is_admin}
+    async with pool.connection() as conn, conn.transaction():
+        async with conn.cursor(row_factory=dict_row) as cur:
+            row = await (await cur.execute(SQL["upsert_account"], params)).fetchone()
+            assert row is not None
+            await cur.execute(SQL["ensure_personal_workspace"],
+                              {"user_id": row["id"], "name": name or email})
+    return Account.from_row(row), bool(row["created"])
+
+
+async def authenticate(pool: AsyncConnectionPool, email: str, password: str) -> Account | None:
+    """The account when `password` is right, else None (same work either way)."""
+    row = await _one(pool, "get_login", {"email": email.strip().lower()})
+    stored = (row or {}).get("password_hash") or _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if row is None or row["password_hash"] is None:
+        return None
+    if _hasher.check_needs_rehash(stored):
+        await _one(pool, "set_password_hash", {"id": row["id"], "password_hash": _hasher.hash(password)})
+    return Account.from_row(row)
+
+
+async def start_session(pool: AsyncConnectionPool, account: Account) -> tuple[str, Session]:
+    """A new session for `account`; returns the cookie token (shown only here) and the session."""
+    token, csrf = new_token(), new_token()
+    await _one(pool, "insert_session", {"token_hash": token_hash(token), "user_id": account.id,
+                                        "csrf_token": csrf, "seconds": SESSION_SECONDS})
+    return token, Session(account=account, csrf_token=csrf)
+
+
+async def get_session(pool: AsyncConnectionPool, token: str) -> Session | None:
+    row = await _one(pool, "get_session", {"token_hash": token_hash(token)})
+    return Session(account=Account.from_row(row), csrf_token=row["csrf_token"]) if row else None
+
+
+async def end_session(pool: AsyncConnectionPool, token: str) -> None:
+    await _one(pool, "delete_session", {"token_hash": token_hash(token)})
+
+
+async def create_api_token(pool: AsyncConnectionPool, account_id: int, name: str) -> str:
+    """A new bearer token named `name` (replacing one of that name); only its hash is kept."""
+    if not name.strip():
+        raise AccountError("an API token needs a name")
+    token = f"fm_{new_token()}"
+    await _one(pool, "insert_api_token",
+               {"user_id": account_id, "name": name.strip(), "token_hash": token_hash(token)})
+    return token
+
+
+async def account_for_token(pool: AsyncConnectionPool, token: str) -> Account | None:
+    row = await _one(pool, "get_token_user", {"token_hash": token_hash(token)})
+    return Account.from_row(row) if row else None
+
+
+def csrf_matches(session: Session, submitted: str | None) -> bool:
+    return bool(submitted) and secrets.compare_digest(session.csrf_token, submitted or "")
+
+
+async def find_account(pool: AsyncConnectionPool, email: str) -> Account | None:
+    row = await _one(pool, "get_login", {"email": email.strip().lower()})
+    return Account.from_row(row) if row else None

@@ -1,0 +1,141 @@
+"""The jobs dashboard's figures: per-queue counts and backlog age, failures, dead letters,
+schedules, workers and per-minute throughput, read through the public `JobQueue` API.
+
+Throughput and paused flags are read with two read-only statements in `web/sql/` because the
+queue API does not offer them yet (noted in issue 7).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from psycopg_pool import AsyncConnectionPool
+
+from fluffymail.db.sql import load_sql
+from fluffymail.queue import Job, JobQueue
+
+SQL = load_sql("fluffymail.web")
+STATES = ("created", "retry", "deferred", "active", "completed", "cancelled", "failed")
+THROUGHPUT_MINUTES = 60
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueRow:
+    name: str
+    counts: dict[str, int]
+    available: int
+    oldest_seconds: float
+    workers: int
+    paused: bool
+    dead_letter: str | None
+    is_dead_letter: bool
+
+    @property
+    def waiting_dead(self) -> int:
+        """Dead letters waiting for a redrive (this queue being a dead-letter queue)."""
+        return self.counts.get("created", 0) + self.counts.get("retry", 0) + self.counts.get("deferred", 0)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FailedJob:
+    job: Job
+    error: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Throughput:
+    """Completed jobs per minute, oldest first, ending with the current minute."""
+
+    start: datetime
+    counts: list[int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+    @property
+    def peak(self) -> int:
+        return max(self.counts, default=0)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Dashboard:
+    now: datetime
+    queues: list[QueueRow]
+    failed: list[FailedJob]
+    schedules: list[dict[str, Any]]
+    workers: list[dict[str, Any]]
+    throughput: Throughput
+    dead_letter_queues: list[QueueRow] = field(default_factory=list)
+
+
+async def _scalar_rows(pool: AsyncConnectionPool, query: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    async with pool.connection() as conn:
+        return await (await conn.execute(SQL[query], params)).fetchall()  # type: ignore[index]
+
+
+async def queue_rows(queue: JobQueue) -> list[QueueRow]:
+    """Every queue with counts by state, available backlog, its age, workers and flags."""
+    stats = await queue.get_queue_stats()
+    options = await queue.get_queues()
+    depth = {row["name"]: row for row in await queue.store.depth()}
+    paused = {row[0] for row in await _scalar_rows(queue.pool, "paused_queues")}
+    targets = {opts.dead_letter for opts in options.values() if opts.dead_letter}
+    rows = []
+    for name, counts in stats.items():  # type: ignore[union-attr]
+        d = depth.get(name, {})
+        rows.append(QueueRow(
+            name=name, counts={state: int(counts.get(state, 0)) for state in STATES},
+            available=int(d.get("available", 0)), oldest_seconds=float(d.get("oldest_seconds", 0) or 0),
+            workers=int(d.get("workers", 0)), paused=name in paused,
+            dead_letter=options[name].dead_letter if name in options else None,
+            is_dead_letter=name in targets,
+        ))
+    return rows
+
+
+def error_text(job: Job) -> str:
+    """The failure message stored as a failed job's output."""
+    output = job.output
+    if isinstance(output, dict):
+        message = output.get("message") or output.get("reason") or output.get("error")
+        kind = output.get("type")
+        if message is not None:
+            return f"{kind}: {message}" if kind else str(message)
+    return "" if output is None else str(output)
+
+
+async def failed_jobs(queue: JobQueue, limit: int = 20) -> list[FailedJob]:
+    jobs = await queue.find_jobs(states=["failed"], limit=limit)
+    return [FailedJob(job=job, error=error_text(job), attempts=job.attempt) for job in jobs]
+
+
+async def throughput(pool: AsyncConnectionPool, minutes: int = THROUGHPUT_MINUTES) -> Throughput:
+    """Completed jobs per minute over the last `minutes` minutes, current minute included."""
+    now = (await _scalar_rows(pool, "db_now"))[0][0]
+    end = now.replace(second=0, microsecond=0)
+    start = end - timedelta(minutes=minutes - 1)
+    counts = [0] * minutes
+    for minute, completed in await _scalar_rows(pool, "throughput", {"minutes": minutes - 1}):
+        index = int((minute - start).total_seconds() // 60)
+        if 0 <= index < minutes:
+            counts[index] = int(completed)
+    return Throughput(start=start, counts=counts)
+
+
+async def dashboard(queue: JobQueue) -> Dashboard:
+    """Everything the jobs page shows, in one read."""
+    rows = await queue_rows(queue)
+    tp = await throughput(queue.pool)
+    return Dashboard(
+        now=(await _scalar_rows(queue.pool, "db_now"))[0][0],
+        queues=[row for row in rows if not row.is_dead_letter],
+        dead_letter_queues=[row for row in rows if row.is_dead_letter],
+        failed=await failed_jobs(queue),
+        schedules=await queue.get_schedules(),
+        workers=await queue.get_workers(),
+        throughput=tp,
+    )
