@@ -30,6 +30,10 @@ def worker(
         async with open_context(config, migrate_first=config.migrate_on_start, name="worker") as ctx:
             registry = factory(ctx.deps())
             only = set(concurrency) if queues else None
+            if config.sentry_dsn:
+                from fluffymail.integrations import sentry
+
+                sentry.attach(ctx.queue, config.sentry_dsn, environment=config.environment)
             async with serve_metrics(ctx.queue, port):
                 await runner.run(ctx.queue, registry, concurrency, grace=config.shutdown_grace,
                                  only=only, log=ctx.log)

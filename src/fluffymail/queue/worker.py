@@ -251,4 +251,5 @@ class Worker:
             return
         for _id, _name, state, _retries, dead_letter_id in rows:
             event = "retried" if state == "retry" else "failed"
-            self.events.emit(event, job=job, error=error, duration=duration, dead_letter_id=dead_letter_id)
+            self.events.emit(event, job=job, error=error, duration=duration,
+                             dead_letter_id=dead_letter_id, exception=exc)
