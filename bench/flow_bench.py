@@ -47,7 +47,9 @@ async def fresh_pool(dsn: str) -> tuple[AsyncConnectionPool, str]:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = make_conninfo(dsn, dbname=name)
-    pool = AsyncConnectionPool(url, kwargs={"autocommit": True}, min_size=2, max_size=12, open=False)
+    pool = AsyncConnectionPool(
+        url, kwargs={"autocommit": True}, min_size=2, max_size=12, open=False
+    )
     await pool.open()
     async with pool.connection() as conn:
         await migrate.upgrade(conn)
@@ -86,8 +88,12 @@ async def fair_vs_plain(dsn: str, jobs: int) -> dict[str, float]:
                 await queue.create_queue("q")
                 await queue.insert("q", [{"i": i} for i in range(jobs)])
             else:
-                await queue.create_queue("q", fair=True, group_concurrency=10, group_rate_limit=10**9)
-                await queue.insert_many("q", [{"data": {"i": i}, "group_key": f"user-{i % 100}"} for i in range(jobs)])
+                await queue.create_queue(
+                    "q", fair=True, group_concurrency=10, group_rate_limit=10**9
+                )
+                await queue.insert_many(
+                    "q", [{"data": {"i": i}, "group_key": f"user-{i % 100}"} for i in range(jobs)]
+                )
             async with pool.connection() as conn:
                 await conn.execute("ANALYZE queue.job")
             rates[kind].append(await burn_down(queue, "q", jobs))
@@ -95,21 +101,43 @@ async def fair_vs_plain(dsn: str, jobs: int) -> dict[str, float]:
             await pool.close()
             drop(dsn, db)
     plain, fair = statistics.median(rates["plain"]), statistics.median(rates["fair_limited"])
-    return {"plain_jobs_per_s": round(plain), "fair_limited_jobs_per_s": round(fair),
-            "ratio": round(fair / plain, 3), "bar": 0.70, "ok": fair / plain >= 0.70, "runs": rates}
+    return {
+        "plain_jobs_per_s": round(plain),
+        "fair_limited_jobs_per_s": round(fair),
+        "ratio": round(fair / plain, 3),
+        "bar": 0.70,
+        "ok": fair / plain >= 0.70,
+        "runs": rates,
+    }
 
 
-async def claim_latency(pool: AsyncConnectionPool, query: str, name: str, samples: int = 200) -> float:
+async def claim_latency(
+    pool: AsyncConnectionPool, query: str, name: str, samples: int = 200
+) -> float:
     timings = []
     async with pool.connection() as conn:
         for _ in range(samples):
             started = time.perf_counter()
-            rows = await (await conn.execute(SQL[query], {
-                "name": name, "limit": 10, "worker": "bench", "done_ids": [], "done_attempts": [],
-                "done_outputs": "[]", "groups": 100})).fetchall()
+            rows = await (
+                await conn.execute(
+                    SQL[query],
+                    {
+                        "name": name,
+                        "limit": 10,
+                        "worker": "bench",
+                        "done_ids": [],
+                        "done_attempts": [],
+                        "done_outputs": "[]",
+                        "groups": 100,
+                    },
+                )
+            ).fetchall()
             timings.append(time.perf_counter() - started)
             ids = [row[0] for row in rows if row[0] is not None]
-            await conn.execute("UPDATE queue.job SET state = 'created', start_after = now() WHERE id = ANY(%s)", (ids,))
+            await conn.execute(
+                "UPDATE queue.job SET state = 'created', start_after = now() WHERE id = ANY(%s)",
+                (ids,),
+            )
     return statistics.median(timings) * 1000
 
 
@@ -124,16 +152,25 @@ async def big_key(dsn: str, big: int) -> dict[str, object]:
     log(f"claim without big key: {without:.2f} ms; filling {big} jobs into one key")
     async with pool.connection() as conn:
         await conn.execute(FILL, {"name": "fair", "state": "created", "key": "big", "n": big})
-        await conn.execute("INSERT INTO queue.job_group (name, group_key, queued, last_claimed_on)"
-                           " VALUES ('fair', 'big', %s, now()) ON CONFLICT (name, group_key) DO UPDATE"
-                           " SET queued = EXCLUDED.queued", (big,))
+        await conn.execute(
+            "INSERT INTO queue.job_group (name, group_key, queued, last_claimed_on)"
+            " VALUES ('fair', 'big', %s, now()) ON CONFLICT (name, group_key) DO UPDATE"
+            " SET queued = EXCLUDED.queued",
+            (big,),
+        )
         await conn.execute("ANALYZE queue.job")
     with_big = await claim_latency(pool, "fetch_jobs_fair", "fair")
     log(f"claim with big key: {with_big:.2f} ms")
     await pool.close()
     drop(dsn, db)
-    return {"big_key_jobs": big, "claim_ms_without": round(without, 3), "claim_ms_with": round(with_big, 3),
-            "ratio": round(with_big / without, 3), "bar": 2.0, "ok": with_big / without <= 2.0}
+    return {
+        "big_key_jobs": big,
+        "claim_ms_without": round(without, 3),
+        "claim_ms_with": round(with_big, 3),
+        "ratio": round(with_big / without, 3),
+        "bar": 2.0,
+        "ok": with_big / without <= 2.0,
+    }
 
 
 async def finished_rows(dsn: str, big: int) -> dict[str, object]:
@@ -149,27 +186,48 @@ async def finished_rows(dsn: str, big: int) -> dict[str, object]:
         await conn.execute("VACUUM ANALYZE queue.job")
     after = await claim_latency(pool, "fetch_jobs", "q")
     async with pool.connection() as conn:
-        plan = [row[0] for row in await (await conn.execute(
-            b"EXPLAIN (ANALYZE, COSTS OFF) " + SQL["fetch_jobs"].encode(),
-            {"name": "q", "limit": 10, "worker": "bench", "done_ids": [], "done_attempts": [],
-             "done_outputs": "[]"})).fetchall()]
+        plan = [
+            row[0]
+            for row in await (
+                await conn.execute(
+                    b"EXPLAIN (ANALYZE, COSTS OFF) " + SQL["fetch_jobs"].encode(),
+                    {
+                        "name": "q",
+                        "limit": 10,
+                        "worker": "bench",
+                        "done_ids": [],
+                        "done_attempts": [],
+                        "done_outputs": "[]",
+                    },
+                )
+            ).fetchall()
+        ]
     await pool.close()
     drop(dsn, db)
     claim_scan = [line.strip() for line in plan if "job_fetch" in line or "Seq Scan on job" in line]
-    return {"finished_rows": big, "claim_ms_before": round(before, 3), "claim_ms_after": round(after, 3),
-            "claim_scan": claim_scan, "ok": any("Index Scan using job_fetch" in line for line in claim_scan),
-            "plan": plan}
+    return {
+        "finished_rows": big,
+        "claim_ms_before": round(before, 3),
+        "claim_ms_after": round(after, 3),
+        "claim_scan": claim_scan,
+        "ok": any("Index Scan using job_fetch" in line for line in claim_scan),
+        "plan": plan,
+    }
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dsn", default=os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    parser.add_argument(
+        "--dsn", default=os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    )
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--big", type=int, default=1_000_000)
     args = parser.parse_args()
-    result = {"fair_vs_plain": await fair_vs_plain(args.dsn, args.jobs),
-              "big_key": await big_key(args.dsn, args.big),
-              "finished_rows": await finished_rows(args.dsn, args.big)}
+    result = {
+        "fair_vs_plain": await fair_vs_plain(args.dsn, args.jobs),
+        "big_key": await big_key(args.dsn, args.big),
+        "finished_rows": await finished_rows(args.dsn, args.big),
+    }
     print(json.dumps(result, indent=2, default=str))
 
 

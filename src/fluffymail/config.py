@@ -62,12 +62,15 @@ class Settings(BaseSettings):
         default=10.0, gt=0, description="Seconds before a dead leader's lease can be taken over."
     )
     metrics_port: int | None = Field(
-        default=None, description="Serve Prometheus metrics and /healthz from the worker on this port."
+        default=None,
+        description="Serve Prometheus metrics and /healthz from the worker on this port.",
     )
     sentry_dsn: str | None = Field(
         default=None, description="Report failed jobs to Sentry (needs the `sentry` extra)."
     )
-    environment: str = Field(default="development", description="Deployment name reported to Sentry.")
+    environment: str = Field(
+        default="development", description="Deployment name reported to Sentry."
+    )
     shutdown_grace: float = Field(
         default=20.0, ge=0, description="Seconds in-flight jobs get to finish on SIGTERM."
     )

@@ -55,8 +55,8 @@ def build_registry(deps: JobDeps) -> Registry:
 
 
 async def main(settings: Settings, console: Console) -> None:
-    from fluffymail.cli.jobs import stats_table
     from fluffymail.cli.context import open_context
+    from fluffymail.cli.jobs import stats_table
     from fluffymail.queue import runner
 
     logging.getLogger("fluffymail.queue").setLevel(logging.ERROR)  # the narration says it better
@@ -123,8 +123,8 @@ def narrate(queue: JobQueue, console: Console) -> None:
     queue.on("failed", failed)
 
 
-async def wait_until_settled(queue: JobQueue, timeout: float = 60) -> None:
-    async with asyncio.timeout(timeout):
+async def wait_until_settled(queue: JobQueue, within: float = 60) -> None:
+    async with asyncio.timeout(within):
         while True:
             await asyncio.sleep(0.5)
             stats = await queue.get_queue_stats(None)

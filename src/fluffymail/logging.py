@@ -14,14 +14,16 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-_context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("log_context", default={})
+_context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "log_context", default=None
+)
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
 
 
 @contextlib.contextmanager
 def bind(**fields: Any) -> Iterator[None]:
     """Add `fields` to every log record emitted inside the block (task-local)."""
-    token = _context.set({**_context.get(), **fields})
+    token = _context.set({**(_context.get() or {}), **fields})
     try:
         yield
     finally:
@@ -30,7 +32,7 @@ def bind(**fields: Any) -> Iterator[None]:
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
     extra = {k: v for k, v in record.__dict__.items() if k not in _STANDARD}
-    return {**_context.get(), **extra}
+    return {**(_context.get() or {}), **extra}
 
 
 class ConsoleFormatter(logging.Formatter):

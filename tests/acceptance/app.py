@@ -15,7 +15,9 @@ EFFECTS = "CREATE TABLE IF NOT EXISTS acc_effect (job_id bigint, attempt int, pi
 def build_registry(deps: JobDeps) -> Registry:
     async def record(job: Job) -> None:
         async with deps.pool.connection() as conn:
-            await conn.execute("INSERT INTO acc_effect VALUES (%s, %s, %s)", (job.id, job.attempt, os.getpid()))
+            await conn.execute(
+                "INSERT INTO acc_effect VALUES (%s, %s, %s)", (job.id, job.attempt, os.getpid())
+            )
 
     async def noop(job: Job) -> None:
         await record(job)

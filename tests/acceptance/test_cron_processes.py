@@ -15,14 +15,20 @@ FAST_LEADER = {"FLUFFYMAIL_LEADER_TTL": "2"}
 
 
 def every_second_schedule(db_url: str) -> None:
-    query(db_url, """INSERT INTO queue.schedule (name, key, cron, tz, options, last_tick, next_tick)
+    query(
+        db_url,
+        """INSERT INTO queue.schedule (name, key, cron, tz, options, last_tick, next_tick)
                      VALUES ('acc-cron', '', '* * * * * *', 'UTC', '{}', date_trunc('second', now()),
-                             date_trunc('second', now()) + interval '1 second') RETURNING name""")
+                             date_trunc('second', now()) + interval '1 second') RETURNING name""",
+    )
 
 
 def ticks_fired(db_url: str) -> tuple[int, int]:
-    return query(db_url, "SELECT count(*), count(DISTINCT date_trunc('second', created_on))"
-                         " FROM queue.job WHERE name = 'acc-cron'")[0]
+    return query(
+        db_url,
+        "SELECT count(*), count(DISTINCT date_trunc('second', created_on))"
+        " FROM queue.job WHERE name = 'acc-cron'",
+    )[0]
 
 
 def test_five_processes_send_exactly_one_job_per_tick(db_url: str, workers: Workers) -> None:  # noqa: F811
@@ -38,13 +44,17 @@ def test_five_processes_send_exactly_one_job_per_tick(db_url: str, workers: Work
 
 
 def leader_pid(db_url: str) -> int | None:
-    rows = query(db_url, "SELECT holder FROM queue.lease WHERE name = 'leader' AND expires_on > now()")
+    rows = query(
+        db_url, "SELECT holder FROM queue.lease WHERE name = 'leader' AND expires_on > now()"
+    )
     return int(rows[0][0].split(":")[1]) if rows else None
 
 
 def test_killed_leader_is_replaced_within_seconds(db_url: str, workers: Workers) -> None:  # noqa: F811
     every_second_schedule(db_url)
-    procs = {proc.pid: proc for proc in (workers.start("acc-cron:2", **FAST_LEADER) for _ in range(2))}
+    procs = {
+        proc.pid: proc for proc in (workers.start("acc-cron:2", **FAST_LEADER) for _ in range(2))
+    }
     wait_until(lambda: leader_pid(db_url) in procs, what="a leader elected")
     old = leader_pid(db_url)
     procs[old].send_signal(signal.SIGKILL)
@@ -53,7 +63,13 @@ def test_killed_leader_is_replaced_within_seconds(db_url: str, workers: Workers)
     wait_until(lambda: leader_pid(db_url) not in (None, old), timeout=30, what="a new leader")
     took_over_after = time.monotonic() - killed_at
     fired_before = ticks_fired(db_url)[0]
-    wait_until(lambda: ticks_fired(db_url)[0] >= fired_before + 2, timeout=30, what="the new leader's ticks")
+    wait_until(
+        lambda: ticks_fired(db_url)[0] >= fired_before + 2,
+        timeout=30,
+        what="the new leader's ticks",
+    )
     jobs, distinct_ticks = ticks_fired(db_url)
     assert jobs == distinct_ticks
-    print(f"leader replaced {took_over_after:.1f}s after SIGKILL")  # recorded, not asserted (timing)
+    print(
+        f"leader replaced {took_over_after:.1f}s after SIGKILL"
+    )  # recorded, not asserted (timing)

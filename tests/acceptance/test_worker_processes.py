@@ -26,12 +26,29 @@ class Workers:
         self.procs: list[subprocess.Popen[bytes]] = []
 
     def start(self, queues: str, **env: str) -> subprocess.Popen[bytes]:
-        environment = {**os.environ, "DATABASE_URL": self.db_url, "PYTHONPATH": str(REPO),
-                       "FLUFFYMAIL_POLL_INTERVAL": "0.2", "FLUFFYMAIL_RESCUE_INTERVAL": "0.5",
-                       "FLUFFYMAIL_LOG_LEVEL": "WARNING", **env}
+        environment = {
+            **os.environ,
+            "DATABASE_URL": self.db_url,
+            "PYTHONPATH": str(REPO),
+            "FLUFFYMAIL_POLL_INTERVAL": "0.2",
+            "FLUFFYMAIL_RESCUE_INTERVAL": "0.5",
+            "FLUFFYMAIL_LOG_LEVEL": "WARNING",
+            **env,
+        }
         proc = subprocess.Popen(
-            [sys.executable, "-m", "fluffymail", "worker", "--jobs", "tests.acceptance.app:build_registry",
-             "--queues", queues], env=environment, cwd=REPO)
+            [
+                sys.executable,
+                "-m",
+                "fluffymail",
+                "worker",
+                "--jobs",
+                "tests.acceptance.app:build_registry",
+                "--queues",
+                queues,
+            ],
+            env=environment,
+            cwd=REPO,
+        )
         self.procs.append(proc)
         return proc
 
@@ -47,8 +64,11 @@ def workers(db_url: str) -> Iterator[Workers]:
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute("CREATE TABLE IF NOT EXISTS acc_effect (job_id bigint, attempt int, pid int)")
         for name in ("acc-noop", "acc-slow", "acc-cron"):
-            conn.execute("INSERT INTO queue.queue (name, heartbeat_seconds, retry_limit) VALUES (%s, 2, 3)"
-                         " ON CONFLICT DO NOTHING", (name,))
+            conn.execute(
+                "INSERT INTO queue.queue (name, heartbeat_seconds, retry_limit) VALUES (%s, 2, 3)"
+                " ON CONFLICT DO NOTHING",
+                (name,),
+            )
     pool = Workers(db_url)
     yield pool
     pool.stop_all()
@@ -69,10 +89,14 @@ def wait_until(predicate, timeout: float = 120, what: str = "condition") -> None
 
 
 def send(db_url: str, name: str, datas: list[str]) -> None:
-    query(db_url, """INSERT INTO queue.job (name, data, retry_limit, retry_delay, retry_backoff,
+    query(
+        db_url,
+        """INSERT INTO queue.job (name, data, retry_limit, retry_delay, retry_backoff,
                      expire_seconds, heartbeat_seconds, retention_seconds)
                      SELECT %s, d::jsonb, 3, 0, false, 900, 2, 3600 FROM unnest(%s::text[]) d RETURNING id""",
-          name, datas)
+        name,
+        datas,
+    )
 
 
 def count(db_url: str, sql: str, *params: object) -> int:
@@ -82,13 +106,17 @@ def count(db_url: str, sql: str, *params: object) -> int:
 def test_four_processes_complete_20000_jobs_exactly_once(db_url: str, workers: Workers) -> None:
     send(db_url, "acc-noop", [f'{{"i": {i}}}' for i in range(20_000)])
     procs = [workers.start("acc-noop:10") for _ in range(4)]
-    wait_until(lambda: count(db_url, "SELECT count(*) FROM queue.job WHERE state = 'completed'") == 20_000,
-               what="all 20,000 jobs completed")
+    wait_until(
+        lambda: count(db_url, "SELECT count(*) FROM queue.job WHERE state = 'completed'") == 20_000,
+        what="all 20,000 jobs completed",
+    )
     for proc in procs:
         proc.send_signal(signal.SIGTERM)
     for proc in procs:
         assert proc.wait(timeout=30) == 0
-    total, distinct, pids = query(db_url, "SELECT count(*), count(DISTINCT job_id), count(DISTINCT pid) FROM acc_effect")[0]
+    total, distinct, pids = query(
+        db_url, "SELECT count(*), count(DISTINCT job_id), count(DISTINCT pid) FROM acc_effect"
+    )[0]
     assert (total, distinct) == (20_000, 20_000), "every job ran exactly once"
     assert pids == 4, "all four processes took a share"
     assert count(db_url, "SELECT count(*) FROM queue.job WHERE attempt <> 1") == 0
@@ -97,30 +125,41 @@ def test_four_processes_complete_20000_jobs_exactly_once(db_url: str, workers: W
 def test_sigkilled_worker_loses_no_job(db_url: str, workers: Workers) -> None:
     send(db_url, "acc-slow", ['{"sleep": 60}'] * 5 + ['{"sleep": 0}'] * 5)
     doomed = workers.start("acc-slow:5")
-    wait_until(lambda: count(db_url, "SELECT count(*) FROM queue.job WHERE state = 'active'") == 5,
-               what="five jobs running in the doomed worker")
+    wait_until(
+        lambda: count(db_url, "SELECT count(*) FROM queue.job WHERE state = 'active'") == 5,
+        what="five jobs running in the doomed worker",
+    )
     doomed.send_signal(signal.SIGKILL)
     doomed.wait()
     workers.start("acc-slow:5")
-    wait_until(lambda: count(db_url, "SELECT count(*) FROM queue.job WHERE state = 'completed'") == 10,
-               timeout=60, what="every job completed by the survivor")
+    wait_until(
+        lambda: count(db_url, "SELECT count(*) FROM queue.job WHERE state = 'completed'") == 10,
+        timeout=60,
+        what="every job completed by the survivor",
+    )
     assert count(db_url, "SELECT count(DISTINCT job_id) FROM acc_effect") == 10
     assert count(db_url, "SELECT count(*) FROM acc_effect") == 10, "no job's effect happened twice"
     rescued = query(db_url, "SELECT attempt, retry_count FROM queue.job WHERE attempt > 1")
-    assert len(rescued) >= 5 and all(retries == 1 for _, retries in rescued), "rescue counts as a failed attempt"
+    assert len(rescued) >= 5 and all(retries == 1 for _, retries in rescued), (
+        "rescue counts as a failed attempt"
+    )
 
 
 def test_sigterm_drains_and_returns_unfinished_jobs(db_url: str, workers: Workers) -> None:
     send(db_url, "acc-slow", ['{"sleep": 60}'] * 3)
     worker = workers.start("acc-slow:5", FLUFFYMAIL_SHUTDOWN_GRACE="1")
-    wait_until(lambda: count(db_url, "SELECT count(*) FROM queue.job WHERE state = 'active'") == 3,
-               what="three jobs running")
+    wait_until(
+        lambda: count(db_url, "SELECT count(*) FROM queue.job WHERE state = 'active'") == 3,
+        what="three jobs running",
+    )
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=20) == 0, "the worker exits after its grace period"
     assert query(db_url, "SELECT state::text, retry_count FROM queue.job") == [("retry", 0)] * 3
     workers.start("acc-slow:5")
-    wait_until(lambda: count(db_url, "SELECT count(*) FROM queue.job WHERE state = 'completed'") == 3,
-               what="released jobs completed later")
+    wait_until(
+        lambda: count(db_url, "SELECT count(*) FROM queue.job WHERE state = 'completed'") == 3,
+        what="released jobs completed later",
+    )
 
 
 def test_worker_serves_healthz_and_metrics(db_url: str, workers: Workers) -> None:

@@ -30,7 +30,11 @@ def seed(db_url: str) -> dict[str, int]:
         await queue.create_queue("sync", retry_limit=0, dead_letter="dead")
         ok, bad, waiting = await queue.insert("sync", ["ok", "bad", "waiting"])
         for job in await queue.fetch("sync", 2):
-            await (queue.complete(job) if job.data == "ok" else queue.fail(job, ValueError("imap down")))
+            await (
+                queue.complete(job)
+                if job.data == "ok"
+                else queue.fail(job, ValueError("imap down"))
+            )
         await queue.schedule("sync", "*/15 * * * *", {"connection_id": 1}, key="c1")
         await pool.close()
         return {"ok": ok, "bad": bad, "waiting": waiting}
@@ -47,12 +51,21 @@ def invoke(cli: CliRunner, *args: str) -> str:
 def test_jobs_cli__read_commands(cli: CliRunner, db_url: str) -> None:
     ids = seed(db_url)
     stats = json.loads(invoke(cli, "jobs", "stats", "--json"))
-    assert stats["sync"]["completed"] == 1 and stats["sync"]["failed"] == 1 and stats["dead"]["created"] == 1
+    assert (
+        stats["sync"]["completed"] == 1
+        and stats["sync"]["failed"] == 1
+        and stats["dead"]["created"] == 1
+    )
     assert "jobs by state" in invoke(cli, "jobs", "stats")
-    failed = json.loads(invoke(cli, "jobs", "list", "--queue", "sync", "--state", "failed", "--json"))
+    failed = json.loads(
+        invoke(cli, "jobs", "list", "--queue", "sync", "--state", "failed", "--json")
+    )
     assert [job["id"] for job in failed] == [ids["bad"]]
     shown = json.loads(invoke(cli, "jobs", "show", str(ids["bad"]), "--json"))
-    assert shown["attempts"][0]["outcome"] == "failed" and shown["attempts"][0]["error"]["message"] == "imap down"
+    assert (
+        shown["attempts"][0]["outcome"] == "failed"
+        and shown["attempts"][0]["error"]["message"] == "imap down"
+    )
     [schedule] = json.loads(invoke(cli, "jobs", "schedules", "--json"))
     assert (schedule["name"], schedule["key"], schedule["cron"]) == ("sync", "c1", "*/15 * * * *")
     assert json.loads(invoke(cli, "jobs", "workers", "--json")) == []
@@ -69,14 +82,17 @@ def test_jobs_cli__write_commands(cli: CliRunner, db_url: str) -> None:
     assert (stats["created"], stats["retry"], stats["cancelled"]) == (1, 1, 1)
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["jobs", "show", "999999"], "no job with id 999999"),
-    (["jobs", "stats", "--queue", "nope"], "unknown queue 'nope'"),
-    (["jobs", "pause", "nope"], "unknown queue 'nope'"),
-    (["jobs", "redrive", "nope"], "unknown queue 'nope'"),
-    (["jobs", "list", "--state", "exploded"], "unknown state 'exploded'"),
-    (["jobs", "retry"], "give job ids, or a filter"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["jobs", "show", "999999"], "no job with id 999999"),
+        (["jobs", "stats", "--queue", "nope"], "unknown queue 'nope'"),
+        (["jobs", "pause", "nope"], "unknown queue 'nope'"),
+        (["jobs", "redrive", "nope"], "unknown queue 'nope'"),
+        (["jobs", "list", "--state", "exploded"], "unknown state 'exploded'"),
+        (["jobs", "retry"], "give job ids, or a filter"),
+    ],
+)
 def test_jobs_cli__clear_errors(cli: CliRunner, db_url: str, args: list[str], message: str) -> None:
     seed(db_url)
     result = cli.invoke(app, args)

@@ -20,7 +20,9 @@ async def test_fetch__skips_jobs_not_yet_due(queue: JobQueue, sql) -> None:
     job_id = await queue.send("q", {}, start_after="1 hour")
     assert await queue.fetch("q") == []
     assert (await queue.get_queue_stats("q"))["deferred"] == 1
-    await sql.execute("UPDATE queue.job SET start_after = now() - interval '1 second' WHERE id = %s", job_id)
+    await sql.execute(
+        "UPDATE queue.job SET start_after = now() - interval '1 second' WHERE id = %s", job_id
+    )
     assert [j.id for j in await queue.fetch("q")] == [job_id]
 
 
@@ -58,15 +60,28 @@ async def test_fail__retries_then_fails_then_dead_letters(queue: JobQueue, sql) 
 
 
 async def test_retry_delay__exponential_backoff_grows_and_is_capped(queue: JobQueue, sql) -> None:
-    await queue.create_queue("q", retry_limit=10, retry_delay=10, retry_backoff=True, retry_delay_max=50)
+    await queue.create_queue(
+        "q", retry_limit=10, retry_delay=10, retry_backoff=True, retry_delay_max=50
+    )
     job_id = await queue.send("q", {})
     delays = []
     for _ in range(5):
         await sql.execute("UPDATE queue.job SET start_after = now() WHERE id = %s", job_id)
         [job] = await queue.fetch("q")
         await queue.fail(job, "x")
-        delays.append(await sql.one("SELECT extract(epoch FROM start_after - now()) FROM queue.job WHERE id = %s", job_id))
-    bounds = [(5, 10), (10, 20), (20, 40), (25, 50), (25, 50)]  # base 10·2^n with equal jitter, capped at 50
+        delays.append(
+            await sql.one(
+                "SELECT extract(epoch FROM start_after - now()) FROM queue.job WHERE id = %s",
+                job_id,
+            )
+        )
+    bounds = [
+        (5, 10),
+        (10, 20),
+        (20, 40),
+        (25, 50),
+        (25, 50),
+    ]  # base 10·2^n with equal jitter, capped at 50
     for delay, (low, high) in zip(delays, bounds, strict=True):
         assert low - 0.5 <= float(delay) <= high + 0.5
 
@@ -76,7 +91,9 @@ async def test_retry_delay__fixed_without_backoff(queue: JobQueue, sql) -> None:
     job_id = await queue.send("q", {})
     [job] = await queue.fetch("q")
     await queue.fail(job, "x")
-    delay = await sql.one("SELECT extract(epoch FROM start_after - now()) FROM queue.job WHERE id = %s", job_id)
+    delay = await sql.one(
+        "SELECT extract(epoch FROM start_after - now()) FROM queue.job WHERE id = %s", job_id
+    )
     assert 6.5 <= float(delay) <= 7.5
 
 
@@ -85,7 +102,9 @@ async def test_fencing__stale_attempt_cannot_complete_or_fail(queue: JobQueue, s
     job_id = await queue.send("q", {})
     [stale] = await queue.fetch("q")
     # The worker goes silent: its heartbeat lapses and the rescuer hands the job to another.
-    await sql.execute("UPDATE queue.job SET started_on = now() - interval '10 minutes' WHERE id = %s", job_id)
+    await sql.execute(
+        "UPDATE queue.job SET started_on = now() - interval '10 minutes' WHERE id = %s", job_id
+    )
     assert await queue.rescue() == 1
     [fresh] = await queue.fetch("q")
     assert fresh.attempt == stale.attempt + 1
@@ -96,11 +115,16 @@ async def test_fencing__stale_attempt_cannot_complete_or_fail(queue: JobQueue, s
     assert (await queue.get_job(job_id)).output == "fresh"
 
 
-async def test_expiry__running_past_expire_in_is_failed_by_the_rescuer(queue: JobQueue, sql) -> None:
+async def test_expiry__running_past_expire_in_is_failed_by_the_rescuer(
+    queue: JobQueue, sql
+) -> None:
     await queue.create_queue("q", retry_limit=0, expire_in=60)
     job_id = await queue.send("q", {})
-    [job] = await queue.fetch("q")
-    await sql.execute("UPDATE queue.job SET started_on = now() - interval '2 minutes', heartbeat_on = now() WHERE id = %s", job_id)
+    [_job] = await queue.fetch("q")
+    await sql.execute(
+        "UPDATE queue.job SET started_on = now() - interval '2 minutes', heartbeat_on = now() WHERE id = %s",
+        job_id,
+    )
     assert await queue.rescue() == 1
     stored = await queue.get_job(job_id)
     assert stored.state is JobState.FAILED and stored.output["type"] == "JobExpired"
@@ -110,7 +134,9 @@ async def test_heartbeat__keeps_a_long_job_from_being_rescued(queue: JobQueue, s
     await queue.create_queue("q", heartbeat_seconds=30)
     job_id = await queue.send("q", {})
     [job] = await queue.fetch("q")
-    await sql.execute("UPDATE queue.job SET started_on = now() - interval '5 minutes' WHERE id = %s", job_id)
+    await sql.execute(
+        "UPDATE queue.job SET started_on = now() - interval '5 minutes' WHERE id = %s", job_id
+    )
     assert await queue.store.heartbeat([job.lease]) == {job_id}
     assert await queue.rescue() == 0
 

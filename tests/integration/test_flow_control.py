@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+from tests.helpers import settled, wait_for
+
 from fluffymail.queue import Job, JobQueue, JobState
 from fluffymail.queue.outcomes import Snooze
-
-from tests.helpers import settled, wait_for
 
 
 async def test_snooze__reruns_later_without_spending_an_attempt(queue: JobQueue, sql) -> None:
@@ -43,8 +43,12 @@ async def test_snooze__raised_with_pause_group_pauses_the_whole_key(queue: JobQu
     [job, _] = [j for j in await queue.fetch("q", 1)] + [None]
     assert job.id == first
     await queue.store.snooze([job.lease], [60], pause_group=True)
-    assert [j.id for j in await queue.fetch("q", 10)] == [other], "provider-a waits out its Retry-After"
-    await sql.execute("UPDATE queue.job_group SET paused_until = now() WHERE group_key = 'provider-a'")
+    assert [j.id for j in await queue.fetch("q", 10)] == [other], (
+        "provider-a waits out its Retry-After"
+    )
+    await sql.execute(
+        "UPDATE queue.job_group SET paused_until = now() WHERE group_key = 'provider-a'"
+    )
     await sql.execute("UPDATE queue.job SET start_after = now()")
     assert len(await queue.fetch("q", 10)) == 2
 
@@ -114,13 +118,17 @@ async def test_fairness__small_keys_are_not_starved_by_a_huge_one(queue: JobQueu
     await asyncio.wait_for(small_done.wait(), 30)
     await queue.stop(grace=1)
     bigs_before_last_small = order[: max(i for i, k in enumerate(order) if k != "big")].count("big")
-    assert bigs_before_last_small < 200, f"{bigs_before_last_small} big jobs ran before the last small one"
+    assert bigs_before_last_small < 200, (
+        f"{bigs_before_last_small} big jobs ran before the last small one"
+    )
 
 
 async def test_group_concurrency__limit_holds_across_workers(make_queue) -> None:
     queues = [make_queue(), make_queue()]
     await queues[0].create_queue("sync", group_concurrency=2)
-    await queues[0].insert_many("sync", [{"data": i, "group_key": f"user-{i % 3}"} for i in range(30)])
+    await queues[0].insert_many(
+        "sync", [{"data": i, "group_key": f"user-{i % 3}"} for i in range(30)]
+    )
     running: Counter[str] = Counter()
     peak: Counter[str] = Counter()
 
@@ -132,7 +140,7 @@ async def test_group_concurrency__limit_holds_across_workers(make_queue) -> None
 
     for queue in queues:
         await queue.work("sync", handler, concurrency=10)
-    await wait_for(lambda: settled(queues[0], "sync"), timeout=30)
+    await wait_for(lambda: settled(queues[0], "sync"), within=30)
     assert dict(peak) == {"user-0": 2, "user-1": 2, "user-2": 2}
 
 
@@ -143,7 +151,9 @@ async def test_group_rate_limit__token_bucket_per_key(queue: JobQueue, sql) -> N
     first = await queue.fetch("enrich", 50)
     assert Counter(j.group_key for j in first) == {"provider-a": 5, "provider-b": 3}
     assert await queue.fetch("enrich", 50) == [], "provider-a's bucket is empty"
-    await sql.execute("UPDATE queue.job_group SET refilled_on = refilled_on - interval '24 seconds'")
+    await sql.execute(
+        "UPDATE queue.job_group SET refilled_on = refilled_on - interval '24 seconds'"
+    )
     assert len(await queue.fetch("enrich", 50)) == 2, "24 s refill 2 tokens at 5/min"
 
 

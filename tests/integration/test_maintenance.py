@@ -10,17 +10,23 @@ from fluffymail.queue.maintenance import MaintenanceOptions
 
 @pytest.fixture
 async def leader(make_queue) -> JobQueue:
-    queue = make_queue(maintenance=MaintenanceOptions(leader_ttl=30, schedule_interval=3600, prune_interval=3600))
+    queue = make_queue(
+        maintenance=MaintenanceOptions(leader_ttl=30, schedule_interval=3600, prune_interval=3600)
+    )
     assert await queue.maintenance.elect()
     return queue
 
 
-async def test_schedule__first_job_at_the_next_tick_then_one_per_tick(leader: JobQueue, sql) -> None:
+async def test_schedule__first_job_at_the_next_tick_then_one_per_tick(
+    leader: JobQueue, sql
+) -> None:
     await leader.create_queue("sync-emails", policy="stately")
     await leader.schedule("sync-emails", "*/15 * * * *", {"connection_id": 7}, key="connection-7")
     assert await leader.maintenance.run_schedules() == 0, "nothing is due before the next tick"
-    await sql.execute("UPDATE queue.schedule SET last_tick = last_tick - interval '15 minutes',"
-                      " next_tick = next_tick - interval '15 minutes'")
+    await sql.execute(
+        "UPDATE queue.schedule SET last_tick = last_tick - interval '15 minutes',"
+        " next_tick = next_tick - interval '15 minutes'"
+    )
     assert await leader.maintenance.run_schedules() == 1
     assert await leader.maintenance.run_schedules() == 0, "the same tick never fires twice"
     [job] = await leader.fetch("sync-emails")
@@ -30,19 +36,25 @@ async def test_schedule__first_job_at_the_next_tick_then_one_per_tick(leader: Jo
 async def test_schedule__after_downtime_at_most_one_catch_up_job(leader: JobQueue, sql) -> None:
     await leader.create_queue("q")
     await leader.schedule("q", "* * * * *", {"tick": True})
-    await sql.execute("UPDATE queue.schedule SET last_tick = last_tick - interval '3 hours',"
-                      " next_tick = next_tick - interval '3 hours'")
+    await sql.execute(
+        "UPDATE queue.schedule SET last_tick = last_tick - interval '3 hours',"
+        " next_tick = next_tick - interval '3 hours'"
+    )
     assert await leader.maintenance.run_schedules() == 1
     assert await leader.maintenance.run_schedules() == 0
     assert (await leader.get_queue_stats("q"))["created"] == 1
 
 
-async def test_schedule__stately_queue_stops_a_slow_sync_from_piling_up(leader: JobQueue, sql) -> None:
+async def test_schedule__stately_queue_stops_a_slow_sync_from_piling_up(
+    leader: JobQueue, sql
+) -> None:
     await leader.create_queue("sync", policy="stately")
     await leader.schedule("sync", "* * * * *", key="c1")
     for _ in range(3):
-        await sql.execute("UPDATE queue.schedule SET last_tick = last_tick - interval '1 minute',"
-                          " next_tick = now() - interval '1 second'")
+        await sql.execute(
+            "UPDATE queue.schedule SET last_tick = last_tick - interval '1 minute',"
+            " next_tick = now() - interval '1 second'"
+        )
         await leader.maintenance.run_schedules()
     assert (await leader.get_queue_stats("sync"))["created"] == 1
 
@@ -53,7 +65,9 @@ async def test_schedule__only_the_leader_runs_the_clock(make_queue, sql) -> None
     assert not await second.maintenance.elect(), "the lease is held"
     await first.create_queue("q")
     await first.schedule("q", "* * * * *")
-    await sql.execute("UPDATE queue.schedule SET last_tick = last_tick - interval '1 minute', next_tick = now()")
+    await sql.execute(
+        "UPDATE queue.schedule SET last_tick = last_tick - interval '1 minute', next_tick = now()"
+    )
     assert await second.maintenance.run_schedules() == 0
     assert await first.maintenance.run_schedules() == 1
 
@@ -92,11 +106,15 @@ async def test_prune__deletes_expired_finished_jobs_in_batches(leader: JobQueue,
         await (leader.fail(job, "x") if job.data % 2 else leader.complete(job))
     await leader.send("q", "still queued")
     assert await leader.maintenance.prune() == 0, "retention not yet passed"
-    await sql.execute("UPDATE queue.job SET keep_until = now() - interval '1 second' WHERE id = ANY(%s)", ids)
+    await sql.execute(
+        "UPDATE queue.job SET keep_until = now() - interval '1 second' WHERE id = ANY(%s)", ids
+    )
     leader.maintenance.options = MaintenanceOptions(prune_batch=7)
     assert await leader.maintenance.prune() == 30
     assert await sql.one("SELECT count(*) FROM queue.job") == 1
-    assert await sql.one("SELECT count(*) FROM queue.job_attempt") == 0, "attempts go with their job"
+    assert await sql.one("SELECT count(*) FROM queue.job_attempt") == 0, (
+        "attempts go with their job"
+    )
 
 
 async def test_workers__register_and_disappear(make_queue, sql) -> None:
@@ -109,7 +127,9 @@ async def test_workers__register_and_disappear(make_queue, sql) -> None:
     await queue.maintenance.register()
     [worker] = await queue.get_workers()
     assert worker["queues"] == ["q"] and worker["id"] == queue.worker_id
-    await sql.execute("INSERT INTO queue.worker (id, host, pid, heartbeat_on) VALUES ('dead', 'h', 1, now() - interval '1 hour')")
+    await sql.execute(
+        "INSERT INTO queue.worker (id, host, pid, heartbeat_on) VALUES ('dead', 'h', 1, now() - interval '1 hour')"
+    )
     assert await queue.maintenance.elect()
     await queue.maintenance.register()
     assert [w["id"] for w in await queue.get_workers()] == [queue.worker_id]

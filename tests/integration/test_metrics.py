@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import httpx
 from prometheus_client import generate_latest
+from tests.helpers import settled, wait_for
 
 from fluffymail.queue import Job, JobQueue
 from fluffymail.queue.http import create_app
 from fluffymail.queue.metrics import QueueMetrics
-from tests.helpers import settled, wait_for
 
 
 async def test_metrics__counts_durations_depth_and_backlog_age(queue: JobQueue, sql) -> None:
@@ -22,7 +22,9 @@ async def test_metrics__counts_durations_depth_and_backlog_age(queue: JobQueue, 
 
     await queue.insert("q", ["ok", "ok", "bad"])
     await queue.insert("later", [1, 2])
-    await sql.execute("UPDATE queue.job SET start_after = now() - interval '90 seconds' WHERE name = 'later'")
+    await sql.execute(
+        "UPDATE queue.job SET start_after = now() - interval '90 seconds' WHERE name = 'later'"
+    )
     await queue.work("q", handler, concurrency=3)
     await wait_for(lambda: settled(queue, "q"))
     await wait_for(lambda: _has_completed(metrics))
@@ -34,7 +36,11 @@ async def test_metrics__counts_durations_depth_and_backlog_age(queue: JobQueue, 
     assert 'fluffymail_job_duration_seconds_count{outcome="completed",queue="q"} 2.0' in text
     assert 'fluffymail_queue_jobs{queue="later",state="available"} 2.0' in text
     assert 'fluffymail_queue_workers{queue="q"} 1.0' in text
-    oldest = next(line for line in text.splitlines() if line.startswith('fluffymail_queue_oldest_available_seconds{queue="later"}'))
+    oldest = next(
+        line
+        for line in text.splitlines()
+        if line.startswith('fluffymail_queue_oldest_available_seconds{queue="later"}')
+    )
     assert float(oldest.split()[-1]) >= 89
 
 
@@ -45,7 +51,9 @@ async def _has_completed(metrics: QueueMetrics) -> bool:
 async def test_worker_http__healthz_and_metrics(queue: JobQueue) -> None:
     await queue.create_queue("q")
     app = create_app(queue, QueueMetrics(queue))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://worker") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://worker"
+    ) as client:
         health = await client.get("/healthz")
         assert health.status_code == 200 and health.json()["status"] == "ok"
         metrics = await client.get("/metrics")

@@ -26,7 +26,10 @@ CATALOG = {
 
 async def catalog(url: str) -> dict[str, set[tuple]]:
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        return {name: set(await (await conn.execute(query)).fetchall()) for name, query in CATALOG.items()}
+        return {
+            name: set(await (await conn.execute(query)).fetchall())
+            for name, query in CATALOG.items()
+        }
 
 
 async def test_upgrade__applies_all_then_nothing_and_records_the_version(empty_db_url: str) -> None:
@@ -44,7 +47,9 @@ async def test_upgrade__two_instances_at_once_apply_each_migration_once(empty_db
             return [m.version for m in await migrate.upgrade(conn)]
 
     results = await asyncio.gather(*(one() for _ in range(4)))
-    assert sorted(v for result in results for v in result) == [m.version for m in migrate.available()]
+    assert sorted(v for result in results for v in result) == [
+        m.version for m in migrate.available()
+    ]
 
 
 async def test_schema_sql__equals_the_replayed_migrations(db_url: str, empty_db_url: str) -> None:
@@ -53,4 +58,6 @@ async def test_schema_sql__equals_the_replayed_migrations(db_url: str, empty_db_
         await conn.execute(declared.encode())
     replayed, snapshot = await catalog(db_url), await catalog(empty_db_url)
     for part in CATALOG:
-        assert replayed[part] == snapshot[part], f"schema.sql is stale ({part}); run scripts/dump_schema.py"
+        assert replayed[part] == snapshot[part], (
+            f"schema.sql is stale ({part}); run scripts/dump_schema.py"
+        )

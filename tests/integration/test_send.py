@@ -22,7 +22,9 @@ async def test_send__returns_id_and_job_inherits_queue_defaults(queue: JobQueue)
 
 async def test_send__job_options_override_queue_defaults(queue: JobQueue) -> None:
     await queue.create_queue("q", retry_limit=4)
-    job = await queue.get_job(await queue.send("q", None, retry_limit=0, expire_in=timedelta(seconds=7), priority=3))
+    job = await queue.get_job(
+        await queue.send("q", None, retry_limit=0, expire_in=timedelta(seconds=7), priority=3)
+    )
     assert (job.retry_limit, job.expire_seconds, job.priority) == (0, 7, 3)
 
 
@@ -47,8 +49,10 @@ async def test_singleton_key__one_queued_job_per_key(queue: JobQueue) -> None:
     assert first is not None
     assert await queue.send("q", {}, singleton_key="user-1") is None
     assert await queue.send("q", {}, singleton_key="user-2") is not None
-    [job] = [j for j in await queue.fetch("q", 5) if j.singleton_key == "user-1"]
-    assert await queue.send("q", {}, singleton_key="user-1") is not None, "a running job does not block a new queued one"
+    [_job] = [j for j in await queue.fetch("q", 5) if j.singleton_key == "user-1"]
+    assert await queue.send("q", {}, singleton_key="user-1") is not None, (
+        "a running job does not block a new queued one"
+    )
 
 
 async def test_singleton_seconds__one_job_per_slot(queue: JobQueue, sql) -> None:
@@ -57,7 +61,9 @@ async def test_singleton_seconds__one_job_per_slot(queue: JobQueue, sql) -> None
     assert await queue.send("q", {}, singleton_seconds=3600, singleton_key="k") is None
     assert await queue.send("q", {}, singleton_seconds=3600, singleton_key="other") is not None
     await sql.execute("UPDATE queue.job SET singleton_on = singleton_on - interval '2 hours'")
-    assert await queue.send("q", {}, singleton_seconds=3600, singleton_key="k") is not None, "a new slot admits a new job"
+    assert await queue.send("q", {}, singleton_seconds=3600, singleton_key="k") is not None, (
+        "a new slot admits a new job"
+    )
 
 
 async def test_insert__thousands_in_one_call(queue: JobQueue, sql) -> None:
@@ -69,13 +75,20 @@ async def test_insert__thousands_in_one_call(queue: JobQueue, sql) -> None:
 
 async def test_insert_many__per_job_options_and_dedup(queue: JobQueue) -> None:
     await queue.create_queue("q")
-    ids = await queue.insert_many("q", [
-        {"data": 1, "singleton_key": "a"}, {"data": 2, "singleton_key": "a"}, {"data": 3, "priority": 9},
-    ])
+    ids = await queue.insert_many(
+        "q",
+        [
+            {"data": 1, "singleton_key": "a"},
+            {"data": 2, "singleton_key": "a"},
+            {"data": 3, "priority": 9},
+        ],
+    )
     assert len(ids) == 2
 
 
-async def test_send__in_rolled_back_transaction_leaves_no_job_and_wakes_no_one(queue: JobQueue, pool, db_url) -> None:
+async def test_send__in_rolled_back_transaction_leaves_no_job_and_wakes_no_one(
+    queue: JobQueue, pool, db_url
+) -> None:
     await queue.create_queue("tx")
     async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as listener:
         await listener.execute(f"LISTEN {CHANNEL}")
@@ -108,14 +121,19 @@ async def test_send__unknown_queue_is_a_clear_error(queue: JobQueue) -> None:
         await queue.send("nope", {})
 
 
-@pytest.mark.parametrize(("options", "message"), [
-    ({"retry_limit": -1}, "retry_limit must be a non-negative integer"),
-    ({"start_after": "whenever"}, "start_after: cannot parse 'whenever'"),
-    ({"start_after": -5}, "start_after must be a non-negative duration"),
-    ({"priority": "high"}, "priority must be an integer"),
-    ({"retry_limt": 3}, "did you mean 'retry_limit'"),
-])
-async def test_send__bad_options_name_the_problem(queue: JobQueue, options: dict, message: str) -> None:
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"retry_limit": -1}, "retry_limit must be a non-negative integer"),
+        ({"start_after": "whenever"}, "start_after: cannot parse 'whenever'"),
+        ({"start_after": -5}, "start_after must be a non-negative duration"),
+        ({"priority": "high"}, "priority must be an integer"),
+        ({"retry_limt": 3}, "did you mean 'retry_limit'"),
+    ],
+)
+async def test_send__bad_options_name_the_problem(
+    queue: JobQueue, options: dict, message: str
+) -> None:
     await queue.create_queue("q")
     with pytest.raises(InvalidOptionError, match=message):
         await queue.send("q", {}, **options)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.helpers import settled, wait_for
 
 from fluffymail.integrations import sentry
 from fluffymail.queue import Job, JobQueue
-from tests.helpers import settled, wait_for
 
 sentry_sdk = pytest.importorskip("sentry_sdk", reason="the `sentry` extra is not installed")
 
@@ -25,8 +25,13 @@ class MemoryTransport(sentry_sdk.transport.Transport):
 
 async def test_failed_job__is_reported_with_its_context(queue: JobQueue) -> None:
     events: list[dict[str, Any]] = []
-    sentry.attach(queue, "https://key@sentry.invalid/1", environment="test",
-                  transport=MemoryTransport(events), default_integrations=False)
+    sentry.attach(
+        queue,
+        "https://key@sentry.invalid/1",
+        environment="test",
+        transport=MemoryTransport(events),
+        default_integrations=False,
+    )
     await queue.create_queue("q", retry_limit=0)
 
     async def handler(job: Job) -> None:

@@ -6,9 +6,9 @@ import asyncio
 from typing import Any
 
 import pytest
+from tests.helpers import settled, wait_for
 
 from fluffymail.queue import InvalidHandlerError, Job, JobQueue, JobState
-from tests.helpers import settled, wait_for
 
 
 async def test_work__runs_every_job_once_and_records_output(queue: JobQueue, sql) -> None:
@@ -24,7 +24,12 @@ async def test_work__runs_every_job_once_and_records_output(queue: JobQueue, sql
     await queue.work("q", handler, concurrency=10)
     await wait_for(lambda: settled(queue, "q"))
     assert sorted(seen) == list(range(300))
-    assert await sql.one("SELECT count(*) FROM queue.job WHERE output->>'double' = (data::int * 2)::text") == 300
+    assert (
+        await sql.one(
+            "SELECT count(*) FROM queue.job WHERE output->>'double' = (data::int * 2)::text"
+        )
+        == 300
+    )
 
 
 async def test_work__wakes_on_notify_for_new_jobs(make_queue) -> None:
@@ -58,7 +63,9 @@ async def test_work__concurrency_limit_is_respected(queue: JobQueue) -> None:
     assert peak == 4
 
 
-async def test_work__a_raising_handler_is_retried_and_never_kills_the_worker(queue: JobQueue, sql) -> None:
+async def test_work__a_raising_handler_is_retried_and_never_kills_the_worker(
+    queue: JobQueue, sql
+) -> None:
     await queue.create_queue("q", retry_limit=1)
     events: list[tuple[str, int]] = []
     queue.on("retried", lambda job, **_: events.append(("retried", job.id)))
@@ -75,9 +82,15 @@ async def test_work__a_raising_handler_is_retried_and_never_kills_the_worker(que
     await wait_for(lambda: settled(queue, "q"))
     good = await queue.send("q", "good")
     await wait_for(lambda: settled(queue, "q"))
-    assert ("retried", bad) in events and ("failed", bad) in events and ("completed", good) in events
+    assert (
+        ("retried", bad) in events and ("failed", bad) in events and ("completed", good) in events
+    )
     error = (await queue.get_job(bad)).output
-    assert error["type"] == "KeyError" and "missing thing" in error["message"] and "Traceback" in error["traceback"]
+    assert (
+        error["type"] == "KeyError"
+        and "missing thing" in error["message"]
+        and "Traceback" in error["traceback"]
+    )
 
 
 async def test_work__completed_event_carries_duration(queue: JobQueue) -> None:

@@ -11,10 +11,20 @@ from fluffymail.queue.errors import InvalidOptionError
 from fluffymail.queue.options import job_record, parse_duration, parse_start_after, queue_options
 
 
-@pytest.mark.parametrize(("value", "seconds"), [
-    (0, 0), (1.5, 1.5), ("10 minutes", 600), ("2h", 7200), ("1 day", 86400), ("PT10M", 600),
-    ("P1DT1S", 86401), (timedelta(minutes=3), 180), ("45", 45),
-])
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        (0, 0),
+        (1.5, 1.5),
+        ("10 minutes", 600),
+        ("2h", 7200),
+        ("1 day", 86400),
+        ("PT10M", 600),
+        ("P1DT1S", 86401),
+        (timedelta(minutes=3), 180),
+        ("45", 45),
+    ],
+)
 def test_parse_duration__accepted_forms(value: object, seconds: float) -> None:
     assert parse_duration(value, "x") == seconds
 
@@ -36,14 +46,22 @@ def test_parse_start_after__absolute_and_relative() -> None:
 
 def test_queue_options__pg_boss_names_and_validation() -> None:
     options = queue_options(retry_limit=5, expire_in="1 hour", retention="3 days", policy="stately")
-    assert (options.retry_limit, options.expire_seconds, options.retention_seconds) == (5, 3600, 259200)
+    assert (options.retry_limit, options.expire_seconds, options.retention_seconds) == (
+        5,
+        3600,
+        259200,
+    )
     with pytest.raises(InvalidOptionError, match="expire_in must be at least 1"):
         queue_options(expire_in=0)
 
 
 def test_job_record__only_carries_overrides() -> None:
     assert job_record({"a": 1}, {}) == {"data": {"a": 1}}
-    assert job_record(None, {"priority": 2, "singleton_key": 7}) == {"data": None, "priority": 2, "singleton_key": "7"}
+    assert job_record(None, {"priority": 2, "singleton_key": 7}) == {
+        "data": None,
+        "priority": 2,
+        "singleton_key": "7",
+    }
 
 
 def test_queue_spec__parsed_and_validated() -> None:

@@ -44,7 +44,9 @@ async def open_context(
         if migrate_first:
             async with pool.connection() as conn:
                 await migrate.upgrade(conn)
-        maintenance = MaintenanceOptions(rescue_interval=settings.rescue_interval, leader_ttl=settings.leader_ttl)
+        maintenance = MaintenanceOptions(
+            rescue_interval=settings.rescue_interval, leader_ttl=settings.leader_ttl
+        )
         queue = JobQueue(pool, poll_interval=settings.poll_interval, maintenance=maintenance)
         yield Context(
             settings=settings,

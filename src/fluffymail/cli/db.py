@@ -47,6 +47,8 @@ def print_sql() -> None:
     async def main() -> None:
         async with open_context(settings()) as ctx, ctx.pool.connection() as conn:
             for migration in await migrate.pending(conn):
-                sys.stdout.write(f"-- {migration.version:04d}_{migration.name}.sql\n{migration.sql}\n")
+                sys.stdout.write(
+                    f"-- {migration.version:04d}_{migration.name}.sql\n{migration.sql}\n"
+                )
 
     run(main())

@@ -22,7 +22,9 @@ STATES = ("created", "deferred", "retry", "active", "completed", "cancelled", "f
 
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
 QueueOpt = Annotated[str | None, typer.Option("--queue", "-q", help="Only this queue")]
-StateOpt = Annotated[list[str] | None, typer.Option("--state", "-s", help="Only these states (repeatable)")]
+StateOpt = Annotated[
+    list[str] | None, typer.Option("--state", "-s", help="Only these states (repeatable)")
+]
 KeyOpt = Annotated[str | None, typer.Option("--key", help="Only this group key")]
 SinceOpt = Annotated[datetime | None, typer.Option(help="Created at or after (ISO 8601)")]
 UntilOpt = Annotated[datetime | None, typer.Option(help="Created before (ISO 8601)")]
@@ -52,7 +54,9 @@ async def known_queue(ctx: Context, name: str | None) -> None:
 def check_states(states: list[str] | None) -> list[str] | None:
     for state in states or ():
         if state not in {s.value for s in JobState}:
-            raise typer.BadParameter(f"unknown state {state!r}; use one of {', '.join(s.value for s in JobState)}")
+            raise typer.BadParameter(
+                f"unknown state {state!r}; use one of {', '.join(s.value for s in JobState)}"
+            )
     return states or None
 
 
@@ -79,27 +83,57 @@ def stats_table(stats: dict[str, dict[str, int]]) -> Table:
 
 
 @app.command("list")
-def list_jobs(queue: QueueOpt = None, state: StateOpt = None, key: KeyOpt = None, since: SinceOpt = None,
-              until: UntilOpt = None, limit: int = 50, as_json: Json = False) -> None:
+def list_jobs(
+    queue: QueueOpt = None,
+    state: StateOpt = None,
+    key: KeyOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    limit: int = 50,
+    as_json: Json = False,
+) -> None:
     """Jobs matching the filters, newest first."""
 
     async def action(ctx: Context) -> list[dict[str, Any]]:
         await known_queue(ctx, queue)
-        jobs = await ctx.queue.find_jobs(name=queue, states=check_states(state), group_key=key,
-                                         since=since, until=until, limit=limit)
+        jobs = await ctx.queue.find_jobs(
+            name=queue,
+            states=check_states(state),
+            group_key=key,
+            since=since,
+            until=until,
+            limit=limit,
+        )
         return [asdict(job) for job in jobs]
 
     emit(with_queue(action), as_json, jobs_table)
 
 
 def jobs_table(jobs: list[dict[str, Any]]) -> Table:
-    table = Table("id", "queue", "state", "attempt", "key", "created", "error / output", title=f"{len(jobs)} jobs")
+    table = Table(
+        "id",
+        "queue",
+        "state",
+        "attempt",
+        "key",
+        "created",
+        "error / output",
+        title=f"{len(jobs)} jobs",
+    )
     for job in jobs:
         output = job["output"]
-        summary = output.get("message", "") if isinstance(output, dict) and "type" in output else output
-        table.add_row(str(job["id"]), job["name"], str(job["state"]), str(job["attempt"]),
-                      job["group_key"] or job["singleton_key"] or "", f"{job['created_on']:%Y-%m-%d %H:%M:%S}",
-                      str(summary or "")[:60])
+        summary = (
+            output.get("message", "") if isinstance(output, dict) and "type" in output else output
+        )
+        table.add_row(
+            str(job["id"]),
+            job["name"],
+            str(job["state"]),
+            str(job["attempt"]),
+            job["group_key"] or job["singleton_key"] or "",
+            f"{job['created_on']:%Y-%m-%d %H:%M:%S}",
+            str(summary or "")[:60],
+        )
     return table
 
 
@@ -122,8 +156,13 @@ def _ids_or_filter(ids: list[int] | None, queue: str | None, state: list[str] | 
 
 
 @app.command("retry")
-def retry(ids: Annotated[list[int] | None, typer.Argument(help="Job ids")] = None, queue: QueueOpt = None,
-          key: KeyOpt = None, since: SinceOpt = None, until: UntilOpt = None) -> None:
+def retry(
+    ids: Annotated[list[int] | None, typer.Argument(help="Job ids")] = None,
+    queue: QueueOpt = None,
+    key: KeyOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+) -> None:
     """Retry failed jobs: by id, or every failed job matching the filters."""
     _ids_or_filter(ids, queue, None if key is None else [key])
 
@@ -137,8 +176,14 @@ def retry(ids: Annotated[list[int] | None, typer.Argument(help="Job ids")] = Non
 
 
 @app.command("cancel")
-def cancel(ids: Annotated[list[int] | None, typer.Argument(help="Job ids")] = None, queue: QueueOpt = None,
-           state: StateOpt = None, key: KeyOpt = None, since: SinceOpt = None, until: UntilOpt = None) -> None:
+def cancel(
+    ids: Annotated[list[int] | None, typer.Argument(help="Job ids")] = None,
+    queue: QueueOpt = None,
+    state: StateOpt = None,
+    key: KeyOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+) -> None:
     """Cancel queued or running jobs: by id, or every one matching the filters."""
     _ids_or_filter(ids, queue, state)
 
@@ -146,8 +191,9 @@ def cancel(ids: Annotated[list[int] | None, typer.Argument(help="Job ids")] = No
         await known_queue(ctx, queue)
         if ids:
             return len(await ctx.queue.cancel(ids))
-        return await ctx.queue.cancel_matching(name=queue, states=check_states(state), group_key=key,
-                                               since=since, until=until)
+        return await ctx.queue.cancel_matching(
+            name=queue, states=check_states(state), group_key=key, since=since, until=until
+        )
 
     console.print(f"cancelled {with_queue(action)} job(s)")
 
@@ -186,7 +232,14 @@ def schedules(as_json: Json = False) -> None:
 def schedules_table(rows: list[dict[str, Any]]) -> Table:
     table = Table("queue", "key", "cron", "tz", "last tick", "next tick", title="schedules")
     for row in rows:
-        table.add_row(row["name"], row["key"], row["cron"], row["tz"], str(row["last_tick"] or ""), str(row["next_tick"]))
+        table.add_row(
+            row["name"],
+            row["key"],
+            row["cron"],
+            row["tz"],
+            str(row["last_tick"] or ""),
+            str(row["next_tick"]),
+        )
     return table
 
 
@@ -199,5 +252,7 @@ def workers(as_json: Json = False) -> None:
 def workers_table(rows: list[dict[str, Any]]) -> Table:
     table = Table("id", "queues", "started", "last heartbeat", title="workers")
     for row in rows:
-        table.add_row(row["id"], ",".join(row["queues"]), str(row["started_on"]), str(row["heartbeat_on"]))
+        table.add_row(
+            row["id"], ",".join(row["queues"]), str(row["started_on"]), str(row["heartbeat_on"])
+        )
     return table

@@ -16,9 +16,16 @@ from fluffymail.queue import JobQueue, runner
 
 
 def worker(
-    queues: Annotated[str | None, typer.Option(help="NAME:CONCURRENCY,... (default: FLUFFYMAIL_QUEUES)")] = None,
-    jobs: Annotated[str, typer.Option(help="module:function building the job registry")] = "fluffymail.jobs:build_registry",
-    metrics_port: Annotated[int | None, typer.Option(help="Serve /metrics and /healthz here (default: FLUFFYMAIL_METRICS_PORT)")] = None,
+    queues: Annotated[
+        str | None, typer.Option(help="NAME:CONCURRENCY,... (default: FLUFFYMAIL_QUEUES)")
+    ] = None,
+    jobs: Annotated[
+        str, typer.Option(help="module:function building the job registry")
+    ] = "fluffymail.jobs:build_registry",
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="Serve /metrics and /healthz here (default: FLUFFYMAIL_METRICS_PORT)"),
+    ] = None,
 ) -> None:
     """Run the worker service: process jobs until SIGTERM/SIGINT, then drain gracefully."""
     config = settings()
@@ -27,7 +34,9 @@ def worker(
     port = metrics_port if metrics_port is not None else config.metrics_port
 
     async def main() -> None:
-        async with open_context(config, migrate_first=config.migrate_on_start, name="worker") as ctx:
+        async with open_context(
+            config, migrate_first=config.migrate_on_start, name="worker"
+        ) as ctx:
             registry = factory(ctx.deps())
             only = set(concurrency) if queues else None
             if config.sentry_dsn:
@@ -35,8 +44,14 @@ def worker(
 
                 sentry.attach(ctx.queue, config.sentry_dsn, environment=config.environment)
             async with serve_metrics(ctx.queue, port):
-                await runner.run(ctx.queue, registry, concurrency, grace=config.shutdown_grace,
-                                 only=only, log=ctx.log)
+                await runner.run(
+                    ctx.queue,
+                    registry,
+                    concurrency,
+                    grace=config.shutdown_grace,
+                    only=only,
+                    log=ctx.log,
+                )
 
     run(main())
 
@@ -54,8 +69,9 @@ async def serve_metrics(queue: JobQueue, port: int | None) -> AsyncIterator[None
 
     metrics = QueueMetrics(queue)
     metrics.loop.start()
-    config = uvicorn.Config(create_app(queue, metrics), host="0.0.0.0", port=port,
-                            log_level="warning", lifespan="off")
+    config = uvicorn.Config(
+        create_app(queue, metrics), host="0.0.0.0", port=port, log_level="warning", lifespan="off"
+    )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # the runner owns signals
     task = asyncio.create_task(server.serve())

@@ -13,15 +13,25 @@ def attach(queue: JobQueue, dsn: str, *, environment: str, **init_options: Any) 
     try:
         import sentry_sdk
     except ImportError as exc:
-        raise ConfigError("FLUFFYMAIL_SENTRY_DSN is set but sentry-sdk is not installed: install the `sentry` extra") from exc
+        raise ConfigError(
+            "FLUFFYMAIL_SENTRY_DSN is set but sentry-sdk is not installed: install the `sentry` extra"
+        ) from exc
     sentry_sdk.init(dsn=dsn, environment=environment, **init_options)
 
     def report(job: Job, exception: BaseException | None = None, **_: Any) -> None:
         with sentry_sdk.new_scope() as scope:
             scope.set_tag("queue", job.name)
             scope.set_tag("job_id", str(job.id))
-            scope.set_context("job", {"id": job.id, "queue": job.name, "attempt": job.attempt,
-                                      "retry_count": job.retry_count, "retry_limit": job.retry_limit})
+            scope.set_context(
+                "job",
+                {
+                    "id": job.id,
+                    "queue": job.name,
+                    "attempt": job.attempt,
+                    "retry_count": job.retry_count,
+                    "retry_limit": job.retry_limit,
+                },
+            )
             if exception is not None:
                 sentry_sdk.capture_exception(exception)
 

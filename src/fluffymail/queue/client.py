@@ -9,17 +9,17 @@ import os
 import socket
 import time
 import uuid
-from datetime import UTC, datetime
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
-from fluffymail.queue.errors import InvalidHandlerError, InvalidOptionError, UnknownQueueError
 from fluffymail.queue import cron
+from fluffymail.queue.errors import InvalidHandlerError, InvalidOptionError, UnknownQueueError
 from fluffymail.queue.events import Events
-from fluffymail.queue.maintenance import Maintenance, MaintenanceOptions
 from fluffymail.queue.job import Job, Lease
+from fluffymail.queue.maintenance import Maintenance, MaintenanceOptions
 from fluffymail.queue.notifier import Notifier
 from fluffymail.queue.options import QueueOptions, job_record, queue_options
 from fluffymail.queue.service import Loop
@@ -64,8 +64,9 @@ class JobQueue:
             Notifier(pool.conninfo, self._on_notify, self.log, pool.kwargs) if listen else None
         )
         options = maintenance or MaintenanceOptions(rescue_interval=rescue_interval)
-        self.maintenance = Maintenance(self.store, self.worker_id, self.queue_names,
-                                       self.rescue, options, self.log)
+        self.maintenance = Maintenance(
+            self.store, self.worker_id, self.queue_names, self.rescue, options, self.log
+        )
         self._heartbeats = Loop("queue.heartbeat", self._heartbeat, heartbeat_interval, self.log)
         self._started = False
 
@@ -103,8 +104,16 @@ class JobQueue:
 
     # -- schedules -------------------------------------------------------------------------
 
-    async def schedule(self, name: str, cron_expr: str, data: Any = None, *, tz: str = "UTC",
-                       key: str | None = None, **options: Any) -> None:
+    async def schedule(
+        self,
+        name: str,
+        cron_expr: str,
+        data: Any = None,
+        *,
+        tz: str = "UTC",
+        key: str | None = None,
+        **options: Any,
+    ) -> None:
         """Send a job to `name` at every tick of `cron_expr` (5 fields, or 6 with seconds first).
 
         One schedule per (name, key): each mail connection can have its own. The jobs carry
@@ -118,10 +127,18 @@ class JobQueue:
             record["singleton_key"] = key
         now = datetime.now(UTC)
         last = cron.latest_tick(cron_expr, tz, now)
-        await self.store.upsert_schedule({
-            "name": name, "key": key or "", "cron": cron_expr, "tz": tz, "data": data,
-            "options": {k: v for k, v in record.items() if k != "data"},
-            "last_tick": last, "next_tick": cron.next_tick(cron_expr, tz, last)})
+        await self.store.upsert_schedule(
+            {
+                "name": name,
+                "key": key or "",
+                "cron": cron_expr,
+                "tz": tz,
+                "data": data,
+                "options": {k: v for k, v in record.items() if k != "data"},
+                "last_tick": last,
+                "next_tick": cron.next_tick(cron_expr, tz, last),
+            }
+        )
 
     async def unschedule(self, name: str, key: str | None = None) -> int:
         """Remove the schedule (name, key), or every schedule of `name` when key is None."""
@@ -212,7 +229,9 @@ class JobQueue:
         options = await self._require_queue(name)
         if batch_size < 1:
             raise InvalidOptionError(f"batch_size must be at least 1, got {batch_size}")
-        fetched = await self.store.fetch(name, batch_size, self.worker_id, query=options.fetch_query)
+        fetched = await self.store.fetch(
+            name, batch_size, self.worker_id, query=options.fetch_query
+        )
         return fetched.jobs
 
     async def complete(self, jobs: JobRef | Sequence[JobRef], output: Any = None) -> list[int]:
@@ -305,9 +324,7 @@ class JobQueue:
         The handler's return value is stored as the job's output; an exception fails the
         attempt (retried per the job's retry options). Starts the queue if needed.
         """
-        if not inspect.iscoroutinefunction(handler) and not inspect.iscoroutinefunction(
-            getattr(handler, "__call__", None)
-        ):
+        if not _is_async_callable(handler):
             raise InvalidHandlerError(
                 f"handler for {name!r} must be an async def function, got {handler!r}"
             )
@@ -353,22 +370,35 @@ class JobQueue:
     async def _heartbeat(self) -> None:
         """Extend the lease of held jobs; drop the ones whose lease is gone."""
         now = time.monotonic()
-        due = [(worker, held) for worker in self._workers for held in list(worker.held.values())
-               if now - held.last_beat >= held.job.heartbeat_seconds / 3]
+        due = [
+            (worker, held)
+            for worker in self._workers
+            for held in list(worker.held.values())
+            if now - held.last_beat >= held.job.heartbeat_seconds / 3
+        ]
         if not due:
             return
         alive = await self.store.heartbeat([held.job.lease for _, held in due])
         for worker, held in due:
             held.last_beat = now
             if held.job.id not in alive:
-                self.log.warning("lease lost (job cancelled, expired or rescued); stopping it",
-                                 extra={"action": "queue.lease_lost", "job_id": held.job.id})
+                self.log.warning(
+                    "lease lost (job cancelled, expired or rescued); stopping it",
+                    extra={"action": "queue.lease_lost", "job_id": held.job.id},
+                )
                 worker.lose(held)
 
     def _on_notify(self, queue: str | None) -> None:
         for worker in self._workers:
             if queue is None or worker.name == queue:
                 worker.wake()
+
+
+def _is_async_callable(handler: object) -> bool:
+    """An `async def` function, or an object whose `__call__` is one."""
+    if inspect.iscoroutinefunction(handler):
+        return True
+    return callable(handler) and inspect.iscoroutinefunction(type(handler).__call__)  # type: ignore[operator]
 
 
 def _leases(jobs: JobRef | Sequence[JobRef]) -> list[Lease]:

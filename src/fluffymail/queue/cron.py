@@ -23,8 +23,12 @@ def _has_seconds(expr: str) -> bool:
 def validate(expr: str, tz: str) -> ZoneInfo:
     """Check the expression and zone; returns the zone. Raises InvalidOptionError."""
     fields = expr.split()
-    if len(fields) not in (5, 6) or not croniter.is_valid(expr, second_at_beginning=_has_seconds(expr)):
-        raise InvalidOptionError(f"invalid cron expression {expr!r}: use 5 fields, or 6 with leading seconds")
+    if len(fields) not in (5, 6) or not croniter.is_valid(
+        expr, second_at_beginning=_has_seconds(expr)
+    ):
+        raise InvalidOptionError(
+            f"invalid cron expression {expr!r}: use 5 fields, or 6 with leading seconds"
+        )
     try:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError) as exc:

@@ -22,8 +22,14 @@ def create_app(queue: JobQueue, metrics: QueueMetrics) -> Starlette:
                     await conn.execute("SELECT 1")
         except (TimeoutError, OSError, Exception) as exc:  # any failure means unhealthy
             return JSONResponse({"status": "unhealthy", "error": repr(exc)}, status_code=503)
-        return JSONResponse({"status": "ok", "worker": queue.worker_id,
-                             "leader": queue.maintenance.is_leader, "queues": queue.queue_names()})
+        return JSONResponse(
+            {
+                "status": "ok",
+                "worker": queue.worker_id,
+                "leader": queue.maintenance.is_leader,
+                "queues": queue.queue_names(),
+            }
+        )
 
     async def metrics_endpoint(request: Request) -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

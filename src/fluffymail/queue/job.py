@@ -58,10 +58,19 @@ class Job:
     def from_fetch_row(cls, name: str, row: tuple[Any, ...]) -> Job:
         """Build from a `fetch_jobs.sql` row (column order fixed there)."""
         return cls(
-            id=row[0], name=name, data=row[1], priority=row[2], attempt=row[3],
-            retry_count=row[4], retry_limit=row[5], expire_seconds=row[6],
-            heartbeat_seconds=row[7], singleton_key=row[8], group_key=row[9],
-            created_on=row[10], started_on=row[11],
+            id=row[0],
+            name=name,
+            data=row[1],
+            priority=row[2],
+            attempt=row[3],
+            retry_count=row[4],
+            retry_limit=row[5],
+            expire_seconds=row[6],
+            heartbeat_seconds=row[7],
+            singleton_key=row[8],
+            group_key=row[9],
+            created_on=row[10],
+            started_on=row[11],
         )
 
     @classmethod

@@ -35,9 +35,22 @@ class MaintenanceOptions:
 class Maintenance:
     """The maintenance loops of one process; leader-only steps check `is_leader` each run."""
 
-    def __init__(self, store: Store, worker_id: str, queues: Callable[[], list[str]],
-                 rescue: Callable[[], object], options: MaintenanceOptions, log: logging.Logger) -> None:
-        self.store, self.worker_id, self.queues, self.options, self.log = store, worker_id, queues, options, log
+    def __init__(
+        self,
+        store: Store,
+        worker_id: str,
+        queues: Callable[[], list[str]],
+        rescue: Callable[[], object],
+        options: MaintenanceOptions,
+        log: logging.Logger,
+    ) -> None:
+        self.store, self.worker_id, self.queues, self.options, self.log = (
+            store,
+            worker_id,
+            queues,
+            options,
+            log,
+        )
         self.is_leader = False
         leadership_interval = options.leader_ttl / 3
         self.loops = [
@@ -62,7 +75,9 @@ class Maintenance:
 
     async def register(self) -> None:
         """Record that this process is alive; the leader also forgets silent workers."""
-        await self.store.register_worker(self.worker_id, socket.gethostname(), os.getpid(), self.queues())
+        await self.store.register_worker(
+            self.worker_id, socket.gethostname(), os.getpid(), self.queues()
+        )
         if self.is_leader:
             await self.store.delete_workers(None, self.options.worker_stale_seconds)
 
@@ -87,11 +102,21 @@ class Maintenance:
         expr, tz, now = str(schedule["cron"]), str(schedule["tz"]), schedule["db_now"]
         tick = cron.latest_tick(expr, tz, now)  # type: ignore[arg-type]
         following = cron.next_tick(expr, tz, tick)
-        result = await self.store.fire_schedule(str(schedule["name"]), str(schedule["key"]), tick, following)
+        result = await self.store.fire_schedule(
+            str(schedule["name"]), str(schedule["key"]), tick, following
+        )
         if result is False:
             return 0
-        self.log.info("schedule fired", extra={"action": "queue.schedule_fired", "queue": schedule["name"],
-                                                "key": schedule["key"], "tick": tick.isoformat(), "job_id": result})
+        self.log.info(
+            "schedule fired",
+            extra={
+                "action": "queue.schedule_fired",
+                "queue": schedule["name"],
+                "key": schedule["key"],
+                "tick": tick.isoformat(),
+                "job_id": result,
+            },
+        )
         return 1
 
     async def prune(self) -> int:

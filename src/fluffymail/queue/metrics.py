@@ -1,8 +1,8 @@
 """Prometheus metrics for a JobQueue: counters and durations from its events, depth from the database.
 
-    metrics = QueueMetrics(queue)          # subscribes to the queue's events
-    await metrics.refresh()                # or run `metrics.loop` (a Loop) to refresh every few seconds
-    generate_latest(metrics.registry)      # the exposition text, for /metrics
+metrics = QueueMetrics(queue)          # subscribes to the queue's events
+await metrics.refresh()                # or run `metrics.loop` (a Loop) to refresh every few seconds
+generate_latest(metrics.registry)      # the exposition text, for /metrics
 """
 
 from __future__ import annotations
@@ -22,21 +22,53 @@ BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300,
 class QueueMetrics:
     """Every queue figure an operator alerts on, in one CollectorRegistry."""
 
-    def __init__(self, queue: JobQueue, registry: CollectorRegistry | None = None,
-                 refresh_interval: float = 5.0, log: logging.Logger | None = None) -> None:
+    def __init__(
+        self,
+        queue: JobQueue,
+        registry: CollectorRegistry | None = None,
+        refresh_interval: float = 5.0,
+        log: logging.Logger | None = None,
+    ) -> None:
         self.queue = queue
         self.registry = registry or CollectorRegistry()
         reg = self.registry
-        self.completed = Counter("fluffymail_jobs_completed", "Jobs completed", ["queue"], registry=reg)
-        self.failed = Counter("fluffymail_jobs_failed", "Jobs failed for good", ["queue"], registry=reg)
-        self.retried = Counter("fluffymail_jobs_retried", "Failed attempts that will be retried", ["queue"], registry=reg)
-        self.snoozed = Counter("fluffymail_jobs_snoozed", "Attempts snoozed", ["queue"], registry=reg)
-        self.duration = Histogram("fluffymail_job_duration_seconds", "Handler run time", ["queue", "outcome"],
-                                  buckets=BUCKETS, registry=reg)
-        self.depth = Gauge("fluffymail_queue_jobs", "Jobs waiting or running", ["queue", "state"], registry=reg)
-        self.oldest = Gauge("fluffymail_queue_oldest_available_seconds",
-                            "Age of the oldest job that could start now", ["queue"], registry=reg)
-        self.workers = Gauge("fluffymail_queue_workers", "Live worker processes serving the queue", ["queue"], registry=reg)
+        self.completed = Counter(
+            "fluffymail_jobs_completed", "Jobs completed", ["queue"], registry=reg
+        )
+        self.failed = Counter(
+            "fluffymail_jobs_failed", "Jobs failed for good", ["queue"], registry=reg
+        )
+        self.retried = Counter(
+            "fluffymail_jobs_retried",
+            "Failed attempts that will be retried",
+            ["queue"],
+            registry=reg,
+        )
+        self.snoozed = Counter(
+            "fluffymail_jobs_snoozed", "Attempts snoozed", ["queue"], registry=reg
+        )
+        self.duration = Histogram(
+            "fluffymail_job_duration_seconds",
+            "Handler run time",
+            ["queue", "outcome"],
+            buckets=BUCKETS,
+            registry=reg,
+        )
+        self.depth = Gauge(
+            "fluffymail_queue_jobs", "Jobs waiting or running", ["queue", "state"], registry=reg
+        )
+        self.oldest = Gauge(
+            "fluffymail_queue_oldest_available_seconds",
+            "Age of the oldest job that could start now",
+            ["queue"],
+            registry=reg,
+        )
+        self.workers = Gauge(
+            "fluffymail_queue_workers",
+            "Live worker processes serving the queue",
+            ["queue"],
+            registry=reg,
+        )
         self.loop = Loop("queue.metrics", self.refresh, refresh_interval, log or queue.log)
         queue.on("completed", self._completed)
         queue.on("failed", self._failed)

@@ -183,7 +183,9 @@ def _group_options(options: dict[str, Any]) -> dict[str, Any]:
                 raise InvalidOptionError(f"{key} must be at least 1, got {options[key]!r}")
             values[key] = options[key]
     if "group_rate_period" in options:
-        values["group_rate_period"] = _whole_seconds(options["group_rate_period"], "group_rate_period", 1)
+        values["group_rate_period"] = _whole_seconds(
+            options["group_rate_period"], "group_rate_period", 1
+        )
     return values
 
 

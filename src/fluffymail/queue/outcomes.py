@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-class Snooze(Exception):  # noqa: N818 - an outcome, named like Oban's {:snooze, seconds}
+class Snooze(Exception):
     """Run this job again in `seconds` without spending an attempt.
 
     With `pause_group=True` the job's whole group key is paused for that long (an upstream

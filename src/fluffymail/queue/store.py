@@ -21,10 +21,24 @@ from fluffymail.queue.options import QueueOptions
 
 SQL = load_sql("fluffymail.queue")
 Conn = psycopg.AsyncConnection[Any]
-SEND_PARAMS: dict[str, Any] = dict.fromkeys((
-    "priority", "start_at", "start_in", "singleton_key", "singleton_seconds", "group_key",
-    "retry_limit", "retry_delay", "retry_backoff", "retry_delay_max", "expire_seconds",
-    "heartbeat_seconds", "retention_seconds", "dead_letter"))
+SEND_PARAMS: dict[str, Any] = dict.fromkeys(
+    (
+        "priority",
+        "start_at",
+        "start_in",
+        "singleton_key",
+        "singleton_seconds",
+        "group_key",
+        "retry_limit",
+        "retry_delay",
+        "retry_backoff",
+        "retry_delay_max",
+        "expire_seconds",
+        "heartbeat_seconds",
+        "retention_seconds",
+        "dead_letter",
+    )
+)
 
 
 def dumps(value: Any, what: str = "data") -> str:
@@ -123,7 +137,9 @@ class Store:
             row[0] for row in await self._rows("release_jobs", {"ids": ids, "attempts": attempts})
         ]
 
-    async def snooze(self, leases: Sequence[Lease], seconds: Sequence[float], *, pause_group: bool = False) -> list[int]:
+    async def snooze(
+        self, leases: Sequence[Lease], seconds: Sequence[float], *, pause_group: bool = False
+    ) -> list[int]:
         ids, attempts = _split(leases)
         params = {"ids": ids, "attempts": attempts, "seconds": list(seconds)}
         snoozed = [row[0] for row in await self._rows("snooze_jobs", params)]
@@ -135,14 +151,29 @@ class Store:
         return bool(await self._rows("set_queue_paused", {"name": name, "paused": paused}))
 
     async def redrive(self, name: str, limit: int) -> int:
-        ((revived, _completed, _woken),) = await self._rows("redrive_jobs", {"name": name, "limit": limit})
+        ((revived, _completed, _woken),) = await self._rows(
+            "redrive_jobs", {"name": name, "limit": limit}
+        )
         return int(revived)
 
-    async def find(self, *, name: str | None = None, states: Sequence[str] | None = None,
-                   group_key: str | None = None, since: Any = None, until: Any = None,
-                   limit: int = 100) -> list[Job]:
-        params = {"name": name, "states": list(states) if states else None, "group_key": group_key,
-                  "since": since, "until": until, "limit": limit}
+    async def find(
+        self,
+        *,
+        name: str | None = None,
+        states: Sequence[str] | None = None,
+        group_key: str | None = None,
+        since: Any = None,
+        until: Any = None,
+        limit: int = 100,
+    ) -> list[Job]:
+        params = {
+            "name": name,
+            "states": list(states) if states else None,
+            "group_key": group_key,
+            "since": since,
+            "until": until,
+            "limit": limit,
+        }
         async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             rows = await (await cur.execute(SQL["find_jobs"], params)).fetchall()
         return [Job.from_mapping(row) for row in rows]
@@ -154,17 +185,27 @@ class Store:
     # -- schedules, leases, workers, pruning ---------------------------------------------------
 
     async def upsert_schedule(self, params: dict[str, Any]) -> None:
-        await self._rows("upsert_schedule", {**params, "data": dumps(params["data"]),
-                                             "options": dumps(params["options"], "options")})
+        await self._rows(
+            "upsert_schedule",
+            {
+                **params,
+                "data": dumps(params["data"]),
+                "options": dumps(params["options"], "options"),
+            },
+        )
 
     async def delete_schedules(self, name: str, key: str | None) -> int:
         return len(await self._rows("delete_schedules", {"name": name, "key": key}))
 
     async def schedules(self, *, due: bool = False, limit: int = 10_000) -> list[dict[str, Any]]:
         async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            return await (await cur.execute(SQL["get_schedules"], {"due": due, "limit": limit})).fetchall()
+            return await (
+                await cur.execute(SQL["get_schedules"], {"due": due, "limit": limit})
+            ).fetchall()
 
-    async def fire_schedule(self, name: str, key: str, tick: Any, next_tick: Any) -> int | None | bool:
+    async def fire_schedule(
+        self, name: str, key: str, tick: Any, next_tick: Any
+    ) -> int | bool | None:
         """Advance the schedule past `tick` and send its job, atomically; False if already fired."""
         params = {"name": name, "key": key, "tick": tick, "next_tick": next_tick}
         async with self.pool.connection() as conn, conn.transaction():
@@ -181,10 +222,14 @@ class Store:
         await self._rows("release_lease", {"name": name, "holder": holder})
 
     async def register_worker(self, worker_id: str, host: str, pid: int, queues: list[str]) -> None:
-        await self._rows("register_worker", {"id": worker_id, "host": host, "pid": pid, "queues": queues})
+        await self._rows(
+            "register_worker", {"id": worker_id, "host": host, "pid": pid, "queues": queues}
+        )
 
     async def delete_workers(self, worker_id: str | None, stale_seconds: float) -> int:
-        return len(await self._rows("delete_workers", {"id": worker_id, "stale_seconds": stale_seconds}))
+        return len(
+            await self._rows("delete_workers", {"id": worker_id, "stale_seconds": stale_seconds})
+        )
 
     async def workers(self) -> list[dict[str, Any]]:
         async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:

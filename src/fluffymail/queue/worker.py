@@ -54,9 +54,20 @@ class Held:
 class Worker:
     """Runs `handler` for jobs of queue `name`; see the module docstring for the loop."""
 
-    def __init__(self, store: Store, name: str, handler: Handler, *, concurrency: int,
-                 batch_size: int, fetch_query: str, poll_interval: float, worker_id: str,
-                 events: Events, log: logging.Logger) -> None:
+    def __init__(
+        self,
+        store: Store,
+        name: str,
+        handler: Handler,
+        *,
+        concurrency: int,
+        batch_size: int,
+        fetch_query: str,
+        poll_interval: float,
+        worker_id: str,
+        events: Events,
+        log: logging.Logger,
+    ) -> None:
         self.store, self.name, self.handler = store, name, handler
         self.concurrency, self.batch_size, self.fetch_query = concurrency, batch_size, fetch_query
         self.poll_interval, self.worker_id = poll_interval, worker_id
@@ -100,7 +111,9 @@ class Worker:
         for held in unfinished:
             assert held.task is not None
             held.task.cancel()
-        await asyncio.gather(*(held.task for held in unfinished if held.task), return_exceptions=True)
+        await asyncio.gather(
+            *(held.task for held in unfinished if held.task), return_exceptions=True
+        )
         if self._task is not None:
             await self._task
         return unstarted + [held.job.lease for held in unfinished] + self._late
@@ -123,8 +136,10 @@ class Worker:
                 backoff = 0.0
             except Exception as exc:
                 backoff = min(max(backoff * 2, 0.2), 5.0)
-                self.log.warning("fetch failed; retrying", extra={
-                    "action": "queue.fetch_error", "queue": self.name, "error": repr(exc)})
+                self.log.warning(
+                    "fetch failed; retrying",
+                    extra={"action": "queue.fetch_error", "queue": self.name, "error": repr(exc)},
+                )
                 self.events.emit("error", error=exc, queue=self.name)
                 await asyncio.sleep(backoff)
                 continue
@@ -148,8 +163,13 @@ class Worker:
         self._acks = []
         try:
             fetched = await self.store.fetch(
-                self.name, max(demand, 0), self.worker_id, query=self.fetch_query,
-                acks=[job.lease for job, _, _ in acks], outputs=[out for _, out, _ in acks])
+                self.name,
+                max(demand, 0),
+                self.worker_id,
+                query=self.fetch_query,
+                acks=[job.lease for job, _, _ in acks],
+                outputs=[out for _, out, _ in acks],
+            )
         except BaseException:
             self._acks = acks + self._acks  # acknowledged on the next round trip instead
             raise
@@ -177,8 +197,10 @@ class Worker:
             if job.id in acked:
                 self.events.emit("completed", job=job, output=output, duration=duration)
             else:
-                self.log.warning("completion refused: the attempt's lease is no longer current",
-                                 extra={"action": "queue.stale_ack", "job_id": job.id, "attempt": job.attempt})
+                self.log.warning(
+                    "completion refused: the attempt's lease is no longer current",
+                    extra={"action": "queue.stale_ack", "job_id": job.id, "attempt": job.attempt},
+                )
 
     # -- running one job --------------------------------------------------------------------
 
@@ -235,21 +257,34 @@ class Worker:
         try:
             await self.store.snooze([job.lease], [snooze.seconds], pause_group=snooze.pause_group)
         except Exception as db_exc:
-            self.log.error("could not snooze", extra={"action": "queue.snooze_error", "error": repr(db_exc)})
+            self.log.error(
+                "could not snooze", extra={"action": "queue.snooze_error", "error": repr(db_exc)}
+            )
             return
         self.events.emit("snoozed", job=job, seconds=snooze.seconds)
 
     async def _fail(self, job: Job, exc: Exception, duration: float) -> None:
         error = describe_error(exc)
-        self.log.warning("job failed", extra={
-            "action": "queue.job_failed", "error": f"{error['type']}: {error['message']}"})
+        self.log.warning(
+            "job failed",
+            extra={"action": "queue.job_failed", "error": f"{error['type']}: {error['message']}"},
+        )
         try:
             rows = await self.store.fail([job.lease], [error])
         except Exception as db_exc:
             # The attempt stays active; the rescuer fails it once its heartbeat lapses.
-            self.log.error("could not record failure", extra={"action": "queue.fail_error", "error": repr(db_exc)})
+            self.log.error(
+                "could not record failure",
+                extra={"action": "queue.fail_error", "error": repr(db_exc)},
+            )
             return
         for _id, _name, state, _retries, dead_letter_id in rows:
             event = "retried" if state == "retry" else "failed"
-            self.events.emit(event, job=job, error=error, duration=duration,
-                             dead_letter_id=dead_letter_id, exception=exc)
+            self.events.emit(
+                event,
+                job=job,
+                error=error,
+                duration=duration,
+                dead_letter_id=dead_letter_id,
+                exception=exc,
+            )
