@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.templating import Jinja2Templates
 from psycopg_pool import AsyncConnectionPool
 
@@ -24,6 +25,7 @@ from fluffymail.web.services.accounts import Account, Session
 SESSION_COOKIE = "fm_session"
 LOGIN_CSRF_COOKIE = "fm_login_csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+bearer = HTTPBearer(auto_error=False, description="An API token: `fluffymail users token EMAIL`")
 
 
 @dataclass(slots=True, kw_only=True)
@@ -48,12 +50,12 @@ State = Annotated[AppState, Depends(get_state)]
 Templates = Annotated[Jinja2Templates, Depends(get_templates)]
 
 
-async def _bearer_account(request: Request, state: AppState) -> Account | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+async def _bearer_account(
+    credentials: HTTPAuthorizationCredentials | None, state: AppState
+) -> Account | None:
+    if credentials is None or not credentials.credentials.strip():
         return None
-    account = await accounts.account_for_token(state.pool, token.strip())
+    account = await accounts.account_for_token(state.pool, credentials.credentials.strip())
     if account is None:
         raise NotAuthenticated("unknown API token")
     return account
@@ -85,10 +87,13 @@ async def verify_csrf(request: Request, session: Session) -> None:
 
 
 async def current_account(
-    request: Request, state: State, session: Annotated[Session | None, Depends(optional_session)]
+    request: Request,
+    state: State,
+    session: Annotated[Session | None, Depends(optional_session)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Account:
     """The caller by API token, else by session cookie (CSRF-checked on unsafe methods)."""
-    if (account := await _bearer_account(request, state)) is not None:
+    if (account := await _bearer_account(credentials, state)) is not None:
         return account
     if session is None:
         raise NotAuthenticated()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fluffymail.web.api.schemas import MeOut
+from fluffymail.web.api.schemas import ErrorOut, MeOut
 from fluffymail.web.deps import CurrentAccount
 
-router = APIRouter(prefix="/api", tags=["account"])
+router = APIRouter(prefix="/api", tags=["account"], responses={401: {"model": ErrorOut}})
 
 
 @router.get("/me", response_model=MeOut, summary="The calling user")

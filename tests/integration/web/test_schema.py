@@ -1,0 +1,52 @@
+"""Schemathesis against the OpenAPI schema of the JSON routes, as an admin with an API token:
+no 5xx, and responses match the documented schema."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from psycopg_pool import AsyncConnectionPool
+from tests.integration.web.conftest import PASSWORD, failed_job
+
+from fluffymail.queue import JobQueue
+from fluffymail.web.services import accounts
+
+EXAMPLES = 30
+
+
+async def _seed(pool: AsyncConnectionPool) -> str:
+    account, _ = await accounts.create_user(pool, "fuzz@example.com", PASSWORD, is_admin=True)
+    queue = JobQueue(pool, listen=False)
+    await failed_job(queue)
+    await queue.create_queue("demo-dead")
+    return await accounts.create_api_token(pool, account.id, "schemathesis")
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")  # schemathesis draws with `random`
+def test_openapi__no_server_errors(live_server: str, db_url: str) -> None:
+    async def seed() -> str:
+        async with AsyncConnectionPool(db_url, min_size=1, max_size=2, kwargs={"autocommit": True}) as pool:
+            return await _seed(pool)
+
+    token = asyncio.run(seed())
+    schema = schemathesis.openapi.from_url(f"{live_server}/openapi.json")
+    headers = {"Authorization": f"Bearer {token}"}
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 15
+    for operation in operations:
+        if operation.path == "/metrics":
+            continue  # plain text, not JSON
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=EXAMPLES, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck))
+        def check(case: schemathesis.Case) -> None:
+            response = case.call(headers=headers)
+            assert response.status_code < 500, (case.method, case.formatted_path, response.text)
+            case.validate_response(response)
+
+        check()
