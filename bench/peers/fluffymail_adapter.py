@@ -29,10 +29,13 @@ async def _open_pool(dsn: str) -> AsyncConnectionPool:
     return pool
 
 
-async def _open_queue(dsn: str) -> tuple[AsyncConnectionPool, JobQueue]:
+async def _open_queue(dsn: str, *, start: bool = True) -> tuple[AsyncConnectionPool, JobQueue]:
+    """A queue on its own pool; producers don't `start()` it (no listener, no maintenance),
+    as a web process that only enqueues would not."""
     pool = await _open_pool(dsn)
     queue = JobQueue(pool)
-    await queue.start()
+    if start:
+        await queue.start()
     await queue.create_queue(QUEUE)
     return pool, queue
 
@@ -143,7 +146,7 @@ class FmAdapter:
             await pool.close()
 
     async def open_producer(self, dsn: str) -> FmProducer:
-        pool, queue = await _open_queue(dsn)
+        pool, queue = await _open_queue(dsn, start=False)
         return FmProducer(pool=pool, queue=queue)
 
     async def open_worker(self, dsn: str, concurrency: int, recorder: Recorder) -> FmWorker:
