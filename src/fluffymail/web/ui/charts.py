@@ -66,9 +66,11 @@ def throughput_chart(tp: Throughput) -> BarChart:
                         width=round(slot * 0.76, 2), height=round(height, 2), count=count,
                         label=f"{minute:%H:%M} UTC: {count} completed"))
         if i % 15 == 0 or i == len(tp.counts) - 1:
-            x_ticks.append(Tick(x=round(x + slot / 2, 2), y=HEIGHT - 6, label=f"{minute:%H:%M}"))
-    y_ticks = [Tick(x=LEFT - 6, y=round(baseline - plot_h * v / top, 2), label=f"{v:,}")
-               for v in (0, top // 2, top)]
+            last = i == len(tp.counts) - 1
+            x_ticks.append(Tick(x=round(x + (slot if last else slot / 2), 2), y=HEIGHT - 6,
+                                label=f"{minute:%H:%M}"))
+    y_ticks = [Tick(x=LEFT - 6, y=round(baseline - plot_h * v / top, 2), label=f"{v:,g}")
+               for v in (0, top / 2, top)]
     summary = (f"Jobs completed per minute over the last hour: {tp.total:,} in total, "
                f"peak {tp.peak:,} per minute.")
     return BarChart(width=WIDTH, height=HEIGHT, bars=bars, y_ticks=y_ticks, x_ticks=x_ticks,
