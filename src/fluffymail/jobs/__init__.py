@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fluffymail.clock import Clock, SystemClock
-from fluffymail.jobs import analyze_relationships, extract_contacts, sync_emails
+from fluffymail.jobs import analyze_relationships, enrich_contact, extract_contacts, sync_emails
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue.registry import Registry
 
@@ -11,9 +11,9 @@ from fluffymail.queue.registry import Registry
 def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
     """Every FluffyMail job kind with its handler and queue options.
 
-    sync-emails (stately per connection), extract-contacts and analyze-relationships
-    (placeholders until their issues land; see their modules). enrich-contact registers
-    here when it lands.
+    sync-emails (stately per connection), extract-contacts (batches of messages),
+    enrich-contact (debounced per contact) and analyze-relationships (a placeholder until
+    its issue lands).
     """
     clock = clock or SystemClock()
     registry = Registry()
@@ -28,6 +28,12 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
         extract_contacts.make_handler(deps, clock),
         concurrency=5,
         **extract_contacts.QUEUE_OPTIONS,
+    )
+    registry.register(
+        enrich_contact.QUEUE,
+        enrich_contact.make_handler(deps, clock),
+        concurrency=3,
+        **enrich_contact.QUEUE_OPTIONS,
     )
     registry.register(
         analyze_relationships.QUEUE,

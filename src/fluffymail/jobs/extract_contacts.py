@@ -1,30 +1,127 @@
-"""The `extract-contacts` job, for now only marking a message as processed.
+"""The `extract-contacts` job: turn a batch of stored messages into contacts of their user.
 
-Placeholder until the contacts issue lands: it records `crm.messages.processed_on` and
-extracts nothing (no contact logic is faked here).
+Payload `{"message_ids": [...]}` (what `sync-emails` sends, one job per batch), the older
+`{"message_id": id}`, or `{"repair_user_id": id}` (sent when a batch finds a new alias of
+the user). A batch first commits the aliases it reveals, then, in one transaction, its
+contacts, links, counts, merges and the debounced `enrich-contact` follow-ups.
+Re-running a job changes nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import psycopg.errors
+
 from fluffymail.clock import Clock
-from fluffymail.crm.mail import repo as mail_repo
+from fluffymail.crm.contacts import service as contacts_service
 from fluffymail.jobs.deps import JobDeps
-from fluffymail.queue import Job
+from fluffymail.queue import Job, JobQueue
+
+__all__ = ["BATCH_SIZE", "QUEUE", "Args", "enqueue_enrichment", "make_handler"]
 
 QUEUE = "extract-contacts"
+ENRICH_QUEUE = "enrich-contact"
+BATCH_SIZE = 100  # message ids per job (sync-emails); one transaction each
+ENRICH_DEBOUNCE_SECONDS = 60  # a burst of mail from one contact enriches it once
 QUEUE_OPTIONS: dict[str, Any] = {"retry_limit": 3, "retry_delay": 10, "retry_backoff": True}
+_CONFLICT_RETRIES = 3  # deadlocks between concurrent batches: retry the transaction here
+log = logging.getLogger(__name__)
 
 
-def make_handler(deps: JobDeps, clock: Clock) -> Callable[[Job], Any]:
-    """Mark the job's message processed (payload `{"message_id": id}`)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Args:
+    message_ids: tuple[int, ...] = ()
+    repair_user_id: int | None = None
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Args:
+        if "repair_user_id" in data:
+            return cls(repair_user_id=int(data["repair_user_id"]))
+        if "message_ids" in data:
+            return cls(message_ids=tuple(int(i) for i in data["message_ids"]))
+        return cls(message_ids=(int(data["message_id"]),))
+
+    def to_data(self) -> dict[str, Any]:
+        return {"message_ids": list(self.message_ids)}
+
+
+def batches(message_ids: Sequence[int], size: int = BATCH_SIZE) -> list[dict[str, Any]]:
+    """Job payloads for `message_ids`, `size` ids per job."""
+    ids = list(message_ids)
+    return [Args(message_ids=tuple(ids[i : i + size])).to_data() for i in range(0, len(ids), size)]
+
+
+async def enqueue_enrichment(
+    queue: JobQueue, contact_ids: Sequence[int], *, conn: Any, debounce: int
+) -> int:
+    """One `enrich-contact` per contact per `debounce`-second slot, started after the slot."""
+    specs = [
+        {
+            "data": {"contact_id": contact_id},
+            "singleton_key": f"contact-{contact_id}",
+            "singleton_seconds": debounce,
+            "start_after": debounce,
+        }
+        for contact_id in sorted(contact_ids)
+    ]
+    return len(await queue.insert_many(ENRICH_QUEUE, specs, conn=conn)) if specs else 0
+
+
+def make_handler(
+    deps: JobDeps, clock: Clock, *, enrich_debounce: int = ENRICH_DEBOUNCE_SECONDS
+) -> Callable[[Job], Any]:
+    """Extract the job's messages; deadlocks with a concurrent batch retry in place."""
 
     async def handle(job: Job) -> dict[str, Any]:
-        message_id = int(job.data["message_id"])
-        async with deps.pool.connection() as conn:
-            marked = await mail_repo.mark_messages_processed(conn, [message_id], clock.now())
-        return {"processed": marked}
+        args = Args.from_data(job.data)
+        for attempt in range(1, _CONFLICT_RETRIES + 1):
+            try:
+                return await _extract(deps, clock, args, enrich_debounce)
+            except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure) as exc:
+                if attempt == _CONFLICT_RETRIES:
+                    raise
+                log.info(
+                    "extraction conflict; retrying",
+                    extra={
+                        "action": "contacts.extract_retry",
+                        "job_id": job.id,
+                        "error": repr(exc),
+                    },
+                )
+        raise AssertionError("unreachable")
 
     return handle
+
+
+async def _extract(deps: JobDeps, clock: Clock, args: Args, debounce: int) -> dict[str, Any]:
+    async with deps.pool.connection() as conn:
+        if args.repair_user_id is not None:
+            async with conn.transaction():
+                result = await contacts_service.repair_aliases(
+                    conn, args.repair_user_id, now=clock.now()
+                )
+                enqueued = await enqueue_enrichment(
+                    deps.queue, sorted(result.visible_touched), conn=conn, debounce=debounce
+                )
+            return {**result.as_output(), "repaired_user": args.repair_user_id}
+        async with conn.transaction():  # aliases first: visible to other batches at once
+            prepared = await contacts_service.prepare_batch(conn, args.message_ids, now=clock.now())
+            for user_id in sorted(prepared.new_aliases):
+                await deps.queue.send(
+                    QUEUE,
+                    {"repair_user_id": user_id},
+                    conn=conn,
+                    singleton_key=f"aliases-{user_id}",
+                )
+        async with conn.transaction():
+            result = await contacts_service.extract_prepared(conn, prepared, now=clock.now())
+            enqueued = await enqueue_enrichment(
+                deps.queue, sorted(result.visible_touched), conn=conn, debounce=debounce
+            )
+    output = {**result.as_output(), "enrich_enqueued": enqueued}
+    log.debug("contacts extracted", extra={"action": "contacts.extracted", **output})
+    return output

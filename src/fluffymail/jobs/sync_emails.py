@@ -1,8 +1,8 @@
 """The `sync-emails` job: read a connection's new mail page by page and store it.
 
 Each batch of pages commits in ONE transaction with the cursor after it and the
-`extract-contacts` jobs for its new messages, so a crash repeats at most one batch
-(≤ `BATCH_SIZE` messages). The end of a sync enqueues one `analyze-relationships` per
+`extract-contacts` jobs for its new messages (one job per 100 messages), so a crash repeats
+at most one batch (≤ `BATCH_SIZE` messages). The end of a sync enqueues one `analyze-relationships` per
 user (singleton key). `fluffymail import` calls `sync_connection` directly, in process.
 """
 
@@ -29,6 +29,7 @@ from fluffymail.crm.messages.parse import parse_message
 from fluffymail.integrations.mail.file_source import FileSource
 from fluffymail.integrations.mail.files import MailSourceError
 from fluffymail.integrations.mail.source import AuthError, MailSource, SourcePage
+from fluffymail.jobs import extract_contacts
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue
 
@@ -43,7 +44,6 @@ __all__ = [
 ]
 
 QUEUE = "sync-emails"
-EXTRACT_QUEUE = "extract-contacts"
 ANALYZE_QUEUE = "analyze-relationships"
 BATCH_SIZE = 500
 QUEUE_OPTIONS: dict[str, Any] = {
@@ -304,9 +304,9 @@ async def _store_batch(
             now=now,
         )
         await mail_repo.save_cursor(conn, connection.id, batch[-1].cursor, now)
-        if stored.new_message_ids:
-            jobs = [{"message_id": message_id} for message_id in stored.new_message_ids]
-            await queue.insert(EXTRACT_QUEUE, jobs, conn=conn)
+        if stored.new_message_ids:  # batched: one extraction transaction per 100 messages
+            jobs = extract_contacts.batches(stored.new_message_ids)
+            await queue.insert(extract_contacts.QUEUE, jobs, conn=conn)
         await mail_repo.record_progress(
             conn,
             connection.id,

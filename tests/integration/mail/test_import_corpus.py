@@ -59,7 +59,11 @@ async def test_enron__imported_once_per_distinct_message_and_again_adds_nothing(
         "SELECT (SELECT count(*) FROM crm.messages), (SELECT count(*) FROM crm.message_folders)",
     )
     assert (stored, links) == (len(folders_by_key), total)
-    [(jobs,)] = await rows(pool, "SELECT count(*) FROM queue.job WHERE name = 'extract-contacts'")
+    [(jobs,)] = await rows(  # extraction is batched: every new message id in exactly one job
+        pool,
+        "SELECT sum(jsonb_array_length(data->'message_ids')) FROM queue.job"
+        " WHERE name = 'extract-contacts'",
+    )
     assert jobs == stored
     [(analyses,)] = await rows(
         pool, "SELECT count(*) FROM queue.job WHERE name = 'analyze-relationships'"

@@ -54,7 +54,9 @@ async def test_sync_job__stores_mail_and_enqueues_extraction_once_per_new_messag
     ids = {r[0] for r in await rows(pool, "SELECT id FROM crm.messages")}
     assert len(ids) == 3
     jobs = await rows(
-        pool, "SELECT (data->>'message_id')::bigint FROM queue.job WHERE name = 'extract-contacts'"
+        pool,
+        "SELECT jsonb_array_elements_text(data->'message_ids')::bigint FROM queue.job"
+        " WHERE name = 'extract-contacts'",
     )
     assert sorted(r[0] for r in jobs) == sorted(ids)
     folders = await rows(
@@ -141,9 +143,11 @@ async def test_sync__a_crash_repeats_at_most_one_batch(
     )
     assert result.seen == 10 - stored and result.stored == 10 - stored
     assert await rows(pool, "SELECT count(*) FROM crm.messages") == [(10,)]
-    assert await rows(pool, "SELECT count(*) FROM queue.job WHERE name = 'extract-contacts'") == [
-        (10,)
-    ]
+    assert await rows(
+        pool,
+        "SELECT sum(jsonb_array_length(data->'message_ids'))::int FROM queue.job"
+        " WHERE name = 'extract-contacts'",
+    ) == [(10,)]
 
 
 async def test_sync__appended_mail_is_the_only_mail_read_next_time(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from enum import StrEnum
+from functools import lru_cache
 
 from fluffymail.crm.contacts._data import load_word_set
 
@@ -96,6 +97,7 @@ def is_role_address(email: str | None) -> bool:
     return is_role_local_part(local)
 
 
+@lru_cache(maxsize=65536)
 def is_role_local_part(local: str) -> bool:
     """True when a local part names a role rather than a person (see data/role_local_parts.txt)."""
     lowered = local.lower()

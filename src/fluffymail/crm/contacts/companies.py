@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import tldextract
 
@@ -44,6 +44,7 @@ def _extractor() -> tldextract.TLDExtract:
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
+@lru_cache(maxsize=65536)
 def registrable_domain(host: str) -> str | None:
     """``mail.bbc.co.uk`` -> ``bbc.co.uk``; None for bare suffixes, IPs and single labels."""
     host = host.strip().strip(".").lower()

@@ -138,6 +138,7 @@ def _complete_partial(single: str, local: str) -> PersonName | None:
     return _make(single, "", "", NameQuality.PARTIAL)
 
 
+@lru_cache(maxsize=65536)
 def name_from_local_part(local: str | None) -> PersonName | None:
     """Derive a name from a local part: ``phillip.allen`` -> Phillip Allen, ``k..allen`` -> K. Allen.
 
@@ -240,6 +241,7 @@ def _needs_casing(text: str) -> bool:
     )
 
 
+@lru_cache(maxsize=65536)
 def _case(part: str) -> str:
     if not part:
         return part

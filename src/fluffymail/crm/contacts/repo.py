@@ -1,0 +1,508 @@
+"""The only module that runs `crm/contacts/sql/*.sql`: contacts, companies, links, merges, facts.
+
+Every function takes the caller's connection (and so its transaction). Batches travel as
+one JSON parameter (jsonb_to_recordset) and are sorted, so concurrent batches take their
+locks in one order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from fluffymail.crm.contacts.extraction import Link, MessageInput, Participant, Policy
+from fluffymail.db.sql import load_sql
+
+SQL = load_sql("fluffymail.crm.contacts")
+Conn = psycopg.AsyncConnection[Any]
+_HEADERS = (
+    "list_id",
+    "list_unsubscribe",
+    "precedence",
+    "auto_submitted",
+    "return_path",
+    "content_type",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserSelf:
+    user_id: int
+    email: str
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NameEvidence:
+    contact_id: int
+    primary_address: str
+    name: str
+    first_name: str
+    last_name: str
+    quality: int
+    votes: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NameUpdate:
+    id: int
+    name: str
+    first_name: str
+    last_name: str
+    quality: int
+    identity_key: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Merge:
+    id: int
+    user_id: int
+    into_contact_id: int
+    from_contact_id: int
+    addresses: tuple[str, ...]
+    reason: str
+    actor: str
+    merged_on: datetime
+    unmerged_on: datetime | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Merge:
+        return cls(
+            id=row["id"],
+            user_id=row["user_id"],
+            into_contact_id=row["into_contact_id"],
+            from_contact_id=row["from_contact_id"],
+            addresses=tuple(row["addresses"]),
+            reason=row["reason"],
+            actor=row["actor"],
+            merged_on=row["merged_on"],
+            unmerged_on=row["unmerged_on"],
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecentMessage:
+    id: int
+    date: datetime | None
+    from_name: str
+    from_address: str
+    body_text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fact:
+    """An enriched field with its provenance (`source`: 'signature' or a provider name)."""
+
+    field: str
+    value: str
+    source: str
+    confidence: float
+    observed_on: datetime
+    kind: str = ""
+    source_message_id: int | None = None
+    is_current: bool = True
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Fact:
+        return cls(
+            field=row["field"],
+            value=row["value"],
+            kind=row["kind"],
+            source=row["source"],
+            source_message_id=row["source_message_id"],
+            confidence=float(row["confidence"]),
+            observed_on=row["observed_on"],
+            is_current=row["is_current"],
+        )
+
+    def as_param(self) -> dict[str, Any]:
+        return {
+            "field": self.field,
+            "value": self.value,
+            "kind": self.kind,
+            "source": self.source,
+            "source_message_id": self.source_message_id,
+            "confidence": self.confidence,
+            "observed_on": self.observed_on.isoformat(),
+        }
+
+
+# -- extraction input ---------------------------------------------------------------------
+
+
+async def load_messages(conn: Conn, message_ids: Sequence[int]) -> list[MessageInput]:
+    """The messages with their participants, folders and connection policy, by id."""
+    ids = sorted(set(message_ids))
+    async with conn.cursor(row_factory=dict_row) as cur:
+        rows = await (await cur.execute(SQL["load_messages"], {"ids": ids})).fetchall()
+    people: dict[int, list[Participant]] = {}
+    participants = await (await conn.execute(SQL["load_participants"], {"ids": ids})).fetchall()
+    for message_id, role, address, display_name, valid in participants:
+        people.setdefault(message_id, []).append(
+            Participant(role=role, address=address, display_name=display_name, valid=valid)
+        )
+    return [
+        MessageInput(
+            id=row["id"],
+            user_id=row["user_id"],
+            date=row["date"],
+            headers={key.replace("_", "-"): row[key] for key in _HEADERS},
+            has_calendar=row["has_calendar"],
+            is_delivery_report=row["is_delivery_report"],
+            report_text=row["report_text"],
+            folders=tuple(row["folders"]),
+            policy=Policy.most_permissive(row["policies"]),
+            participants=tuple(people.get(row["id"], ())),
+            legacy_names={
+                role: row[f"x_{role}"] for role in ("from", "to", "cc") if row[f"x_{role}"]
+            },
+        )
+        for row in rows
+    ]
+
+
+async def load_self(conn: Conn, user_ids: Sequence[int]) -> dict[int, UserSelf]:
+    params = {"user_ids": sorted(set(user_ids))}
+    rows = await (await conn.execute(SQL["load_self"], params)).fetchall()
+    return {
+        user_id: UserSelf(user_id=user_id, email=email, aliases=tuple(aliases))
+        for user_id, email, aliases in rows
+    }
+
+
+async def lock_user(conn: Conn, user_id: int, *, exclusive: bool) -> None:
+    """Transaction-scoped advisory lock on the user's extraction (see lock_user.sql)."""
+    await conn.execute(SQL["lock_user"], {"user_id": user_id, "exclusive": exclusive})
+
+
+async def add_aliases(
+    conn: Conn, user_id: int, aliases: Sequence[tuple[str, str, int | None]], now: datetime
+) -> list[str]:
+    """Record `(address, source, message_id)` as the user's; their contacts become 'self'.
+
+    Returns the addresses that were new.
+    """
+    rows = [{"address": a, "source": s, "message_id": m} for a, s, m in aliases]
+    params = {"user_id": user_id, "aliases": _dumps(rows), "now": now}
+    return [r[0] for r in await (await conn.execute(SQL["insert_aliases"], params)).fetchall()]
+
+
+async def suppress_self(conn: Conn, user_id: int, aliases: Sequence[str], now: datetime) -> None:
+    """Contacts whose address is one of the user's own are suppressed as 'self'."""
+    params = {"user_id": user_id, "aliases": sorted(aliases), "now": now}
+    await conn.execute(SQL["suppress_self"], params)
+
+
+async def unlink_messages(
+    conn: Conn, user_id: int, aliases: Sequence[str]
+) -> tuple[set[int], set[int]]:
+    """Drop the links of every message linked to `aliases`: (message ids, contact ids)."""
+    params = {"user_id": user_id, "aliases": sorted(aliases)}
+    rows = await (await conn.execute(SQL["unlink_messages"], params)).fetchall()
+    return {m for m, _ in rows}, {c for _, c in rows if c is not None}
+
+
+# -- companies and contacts ------------------------------------------------------------------
+
+
+async def ensure_companies(
+    conn: Conn, user_id: int, companies: Mapping[str, str], now: datetime
+) -> dict[str, int]:
+    """Company id per registrable domain (`companies`: domain -> name), created if missing."""
+    if not companies:
+        return {}
+    rows = [{"domain": d, "name": n} for d, n in sorted(companies.items())]
+    params = {"user_id": user_id, "companies": _dumps(rows), "now": now}
+    found = dict(
+        (d, i) for i, d in await (await conn.execute(SQL["insert_companies"], params)).fetchall()
+    )
+    missing = [d for d in companies if d not in found]
+    if missing:  # created by a concurrent transaction after this statement's snapshot
+        params = {"user_id": user_id, "domains": missing}
+        rows2 = await (await conn.execute(SQL["find_companies"], params)).fetchall()
+        found.update((d, i) for i, d in rows2)
+    return found
+
+
+async def ensure_contacts(
+    conn: Conn, user_id: int, contacts: Sequence[dict[str, Any]], now: datetime
+) -> tuple[dict[str, int], set[int]]:
+    """Contact id per address (rows: address, company_id, is_internal), created if missing.
+
+    Returns the mapping and the ids of contacts created by this call.
+    """
+    if not contacts:
+        return {}, set()
+    rows = sorted(contacts, key=lambda r: r["address"])
+    params = {"user_id": user_id, "contacts": _dumps(rows), "now": now}
+    found: dict[str, int] = {}
+    created: set[int] = set()
+    for address, contact_id, is_new in await (
+        await conn.execute(SQL["ensure_contacts"], params)
+    ).fetchall():
+        found[address] = contact_id
+        if is_new:
+            created.add(contact_id)
+    missing = sorted(r["address"] for r in rows if r["address"] not in found)
+    if missing:
+        params = {"user_id": user_id, "addresses": missing, "now": now}
+        found.update(await (await conn.execute(SQL["find_contacts"], params)).fetchall())
+    return found, created
+
+
+async def insert_links(
+    conn: Conn,
+    user_id: int,
+    links: Sequence[Link],
+    reasons: Sequence[tuple[int, str | None]],
+    now: datetime,
+) -> list[Link]:
+    """Insert links and mark messages processed with their automated reason (None:
+    person-to-person); returns the links that are new (a re-run returns none)."""
+    rows = [
+        {
+            "message_id": link.message_id,
+            "address": link.address,
+            "role": link.role,
+            "display_name": link.display_name,
+            "occurred_on": link.occurred_on.isoformat() if link.occurred_on else None,
+            "visible": link.visible,
+        }
+        for link in links
+    ]
+    finished = [{"id": i, "reason": r} for i, r in sorted(reasons)]
+    params = {"user_id": user_id, "links": _dumps(rows), "messages": _dumps(finished), "now": now}
+    fresh = set(await (await conn.execute(SQL["insert_links"], params)).fetchall())
+    return [link for link in links if (link.message_id, link.address, link.role) in fresh]
+
+
+async def apply_links(
+    conn: Conn,
+    user_id: int,
+    fresh: Sequence[Link],
+    names: Sequence[NameUpdate],
+    now: datetime,
+) -> dict[int, bool]:
+    """Add new links to name votes and contact counts, and store new names, in one statement
+    (run it last in the transaction: it locks hot contact rows).
+
+    Returns the contacts updated, each with whether it is visible (created, live).
+    """
+    if not fresh and not names:
+        return {}
+    rows = [
+        {
+            "address": link.address,
+            "role": link.role,
+            "display_name": link.display_name,
+            "occurred_on": link.occurred_on.isoformat() if link.occurred_on else None,
+            "visible": link.visible,
+        }
+        for link in fresh
+    ]
+    params = {
+        "user_id": user_id,
+        "links": _dumps(rows),
+        "names": _dumps(_name_rows(names)),
+        "now": now,
+    }
+    return dict(await (await conn.execute(SQL["apply_links"], params)).fetchall())
+
+
+async def load_name_evidence(conn: Conn, contact_ids: Sequence[int]) -> list[NameEvidence]:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(SQL["load_name_votes"], {"ids": sorted(set(contact_ids))})
+        rows = await cur.fetchall()
+    grouped: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        entry = grouped.setdefault(row["contact_id"], {**row, "votes": {}})
+        if row["display_name"] is not None:
+            entry["votes"][row["display_name"]] = (
+                entry["votes"].get(row["display_name"], 0) + row["votes"]
+            )
+    return [
+        NameEvidence(
+            contact_id=cid,
+            primary_address=e["primary_address"],
+            name=e["name"],
+            first_name=e["first_name"],
+            last_name=e["last_name"],
+            quality=e["name_quality"],
+            votes=tuple(sorted(e["votes"].items())),
+        )
+        for cid, e in grouped.items()
+    ]
+
+
+async def update_names(conn: Conn, updates: Sequence[NameUpdate], now: datetime) -> None:
+    if updates:
+        params = {"names": _dumps(_name_rows(updates)), "now": now}
+        await conn.execute(SQL["update_names"], params)
+
+
+def _name_rows(updates: Sequence[NameUpdate]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": u.id,
+            "name": u.name,
+            "first_name": u.first_name,
+            "last_name": u.last_name,
+            "quality": u.quality,
+            "identity_key": u.identity_key,
+        }
+        for u in sorted(updates, key=lambda u: u.id)
+    ]
+
+
+async def mark_bounced(
+    conn: Conn, user_id: int, bounces: Sequence[tuple[str, int, datetime | None]]
+) -> None:
+    """`(address, report message id, date)`: remember the bounce, flag the address row."""
+    if not bounces:
+        return
+    rows = [
+        {"address": a, "message_id": m, "bounced_on": d.isoformat() if d else None}
+        for a, m, d in bounces
+    ]
+    await conn.execute(SQL["mark_bounced"], {"user_id": user_id, "bounces": _dumps(rows)})
+
+
+async def set_policy(conn: Conn, connection_id: int, policy: Policy) -> None:
+    await conn.execute(SQL["set_policy"], {"id": connection_id, "policy": str(policy)})
+
+
+# -- merges ------------------------------------------------------------------------------------
+
+
+async def find_merge_candidates(
+    conn: Conn, contact_ids: Sequence[int]
+) -> list[tuple[int, int, str]]:
+    """`(into_id, from_id, identity_key)` pairs of live contacts with the same identity."""
+    params = {"ids": sorted(set(contact_ids))}
+    return [
+        tuple(r)
+        for r in await (await conn.execute(SQL["find_merge_candidates"], params)).fetchall()
+    ]  # type: ignore[misc]
+
+
+async def lock_contacts(conn: Conn, contact_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(SQL["lock_contacts"], {"ids": sorted(set(contact_ids))})
+        return {row["id"]: row for row in await cur.fetchall()}
+
+
+async def move_addresses(
+    conn: Conn, from_id: int, to_id: int, addresses: Sequence[str] | None = None
+) -> list[str]:
+    params = {
+        "from_id": from_id,
+        "to_id": to_id,
+        "addresses": list(addresses) if addresses is not None else None,
+    }
+    return sorted(
+        r[0] for r in await (await conn.execute(SQL["move_addresses"], params)).fetchall()
+    )
+
+
+async def record_merge(
+    conn: Conn,
+    *,
+    user_id: int,
+    into_id: int,
+    from_id: int,
+    addresses: Sequence[str],
+    reason: str,
+    actor: str,
+    now: datetime,
+) -> int:
+    """Mark `from_id` absorbed by `into_id` and record the merge; returns the merge id."""
+    params = {
+        "user_id": user_id,
+        "into_id": into_id,
+        "from_id": from_id,
+        "addresses": list(addresses),
+        "reason": reason,
+        "actor": actor,
+        "now": now,
+    }
+    row = await (await conn.execute(SQL["record_merge"], params)).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def get_merge(conn: Conn, merge_id: int) -> Merge | None:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        row = await (await cur.execute(SQL["get_merge"], {"id": merge_id})).fetchone()
+    return Merge.from_row(row) if row else None
+
+
+async def record_unmerge(conn: Conn, merge_id: int, actor: str, now: datetime) -> bool:
+    params = {"id": merge_id, "actor": actor, "now": now}
+    return bool(await (await conn.execute(SQL["record_unmerge"], params)).fetchall())
+
+
+async def recompute_counts(conn: Conn, contact_ids: Sequence[int], now: datetime) -> None:
+    await conn.execute(SQL["recompute_counts"], {"ids": sorted(set(contact_ids)), "now": now})
+
+
+# -- enrichment and reads ------------------------------------------------------------------------
+
+
+async def get_contact(conn: Conn, contact_id: int) -> dict[str, Any] | None:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        return await (await cur.execute(SQL["get_contact"], {"id": contact_id})).fetchone()
+
+
+async def list_contacts(
+    conn: Conn, user_id: int, *, visible_only: bool = True
+) -> list[dict[str, Any]]:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        params = {"user_id": user_id, "visible_only": visible_only}
+        return await (await cur.execute(SQL["list_contacts"], params)).fetchall()
+
+
+async def recent_messages(conn: Conn, contact_id: int, limit: int) -> list[RecentMessage]:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(SQL["recent_messages"], {"id": contact_id, "limit": limit})
+        rows = await cur.fetchall()
+    return [
+        RecentMessage(
+            id=r["id"],
+            date=r["date"],
+            from_name=r["from_name"] or "",
+            from_address=r["from_address"],
+            body_text=r["body_text"] or "",
+        )
+        for r in rows
+    ]
+
+
+async def save_facts(conn: Conn, contact_id: int, facts: Sequence[Fact]) -> None:
+    """Upsert facts, then mark the newest value of each (field, kind) current."""
+    if facts:
+        rows = [f.as_param() for f in facts]
+        await conn.execute(SQL["upsert_facts"], {"contact_id": contact_id, "facts": _dumps(rows)})
+    await conn.execute(SQL["refresh_current_facts"], {"contact_id": contact_id})
+
+
+async def list_facts(conn: Conn, contact_id: int) -> list[Fact]:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(SQL["list_facts"], {"contact_id": contact_id})
+        return [Fact.from_row(r) for r in await cur.fetchall()]
+
+
+async def update_company(
+    conn: Conn, company_id: int, *, name: str | None, website: str | None, now: datetime
+) -> None:
+    params = {"id": company_id, "name": name, "website": website, "now": now}
+    await conn.execute(SQL["update_company"], params)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=str)

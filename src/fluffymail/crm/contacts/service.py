@@ -1,0 +1,425 @@
+"""Contact orchestration: extraction of a batch of messages, names, merges, enrichment.
+
+Runs the pure rules (`extraction`, `names`, `signatures` through `enrichment`) over rows
+from `repo`, inside the caller's transaction. Knows nothing of the queue.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from fluffymail.crm.contacts import enrichment, extraction, names
+from fluffymail.crm.contacts import repo as contacts_repo
+from fluffymail.crm.contacts.extraction import Link, MessageInput, MessagePlan, SelfSet
+
+__all__ = [
+    "ExtractResult",
+    "Planned",
+    "Prepared",
+    "enrich_contact",
+    "extract_messages",
+    "extract_prepared",
+    "merge_contacts",
+    "prepare_batch",
+    "repair_aliases",
+    "unmerge",
+]
+
+AUTO_MERGE_REASON = "same_name_same_company"
+log = logging.getLogger(__name__)
+Conn = contacts_repo.Conn
+
+
+@dataclass(slots=True, kw_only=True)
+class ExtractResult:
+    messages: int = 0
+    automated: int = 0
+    links: int = 0
+    contacts_created: int = 0
+    merges: int = 0
+    aliases: int = 0
+    bounced: int = 0
+    visible_touched: set[int] = field(default_factory=set)
+
+    def as_output(self) -> dict[str, int]:
+        return {
+            "messages": self.messages,
+            "automated": self.automated,
+            "links": self.links,
+            "contacts_created": self.contacts_created,
+            "merges": self.merges,
+            "aliases": self.aliases,
+            "bounced": self.bounced,
+            "to_enrich": len(self.visible_touched),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Planned:
+    """One user's part of a batch: its plans and the contacts they need (already created)."""
+
+    user_id: int
+    aliases: frozenset[str]
+    messages: tuple[MessageInput, ...]
+    plans: tuple[MessagePlan, ...]
+    contact_of: dict[str, int]
+    created: frozenset[int]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prepared:
+    """A batch loaded and planned by `prepare_batch`."""
+
+    messages: int
+    users: tuple[Planned, ...]
+    new_aliases: dict[int, tuple[str, ...]]  # user id -> addresses first recorded now
+    contacts_created: int
+
+
+async def prepare_batch(conn: Conn, message_ids: Sequence[int], *, now: datetime) -> Prepared:
+    """Load and plan messages; record the aliases they reveal and create the companies and
+    contacts their links need.
+
+    Commit this right away, before `extract_prepared`: other batches then see the aliases
+    and new contacts at once instead of waiting on this batch's unique keys. Batches in
+    flight may have linked an alias as a contact; `repair_aliases` undoes that.
+    """
+    messages = await contacts_repo.load_messages(conn, message_ids)
+    by_user = _by_user(messages)
+    selves = await contacts_repo.load_self(conn, list(by_user))
+    users: list[Planned] = []
+    new_aliases: dict[int, tuple[str, ...]] = {}
+    for user_id, batch in sorted(by_user.items()):
+        user = selves[user_id]
+        me = SelfSet.build(user.email, user.aliases)
+        found: list[tuple[str, str, int | None]] = []
+        if me.owner not in user.aliases:
+            found.append((me.owner, "owner", None))
+        found += [(a, "sent_folder", m) for a, m in extraction.learn_aliases(batch, me)]
+        if found:
+            added = await contacts_repo.add_aliases(conn, user_id, found, now)
+            if learned := tuple(a for a in added if a != me.owner):
+                new_aliases[user_id] = learned
+        users.append(await _plan(conn, user_id, me, batch, now))
+    return Prepared(
+        messages=len(messages),
+        users=tuple(users),
+        new_aliases=new_aliases,
+        contacts_created=sum(len(u.created) for u in users),
+    )
+
+
+async def extract_prepared(
+    conn: Conn, prepared: Prepared, *, now: datetime, actor: str = "extract-contacts"
+) -> ExtractResult:
+    """Link, count, name and merge a prepared batch (idempotent).
+
+    Call inside a transaction: a batch commits whole or not at all.
+    """
+    result = ExtractResult(messages=prepared.messages, contacts_created=prepared.contacts_created)
+    result.aliases = sum(len(a) for a in prepared.new_aliases.values())
+    for planned in prepared.users:
+        await contacts_repo.lock_user(conn, planned.user_id, exclusive=False)
+        user = (await contacts_repo.load_self(conn, [planned.user_id]))[planned.user_id]
+        me = SelfSet.build(user.email, user.aliases)
+        if me.aliases != planned.aliases:  # another batch found an alias meanwhile: re-plan
+            planned = await _plan(conn, planned.user_id, me, planned.messages, now)
+            result.contacts_created += len(planned.created)
+        await _link_and_count(conn, planned, result, now=now, actor=actor)
+    return result
+
+
+async def extract_messages(
+    conn: Conn, message_ids: Sequence[int], *, now: datetime, actor: str = "extract-contacts"
+) -> ExtractResult:
+    """`prepare_batch`, `repair_aliases` when it found aliases, then `extract_prepared`, all in
+    the caller's transaction (the job commits the first step separately, for concurrency)."""
+    prepared = await prepare_batch(conn, message_ids, now=now)
+    for user_id in sorted(prepared.new_aliases):
+        await repair_aliases(conn, user_id, now=now, actor=actor)
+    return await extract_prepared(conn, prepared, now=now, actor=actor)
+
+
+async def repair_aliases(
+    conn: Conn, user_id: int, *, now: datetime, actor: str = "extract-contacts"
+) -> ExtractResult:
+    """Undo contacts made of the user's own addresses and extract their messages again.
+
+    Takes the user's extraction lock exclusively, so every batch that started before an
+    alias was recorded has committed and its links are visible here.
+    """
+    await contacts_repo.lock_user(conn, user_id, exclusive=True)
+    user = (await contacts_repo.load_self(conn, [user_id]))[user_id]
+    aliases = sorted({user.email, *user.aliases})
+    await contacts_repo.suppress_self(conn, user_id, aliases, now)
+    redo, contact_ids = await contacts_repo.unlink_messages(conn, user_id, aliases)
+    await contacts_repo.recompute_counts(conn, sorted(contact_ids), now)
+    result = ExtractResult()
+    if redo:
+        messages = await contacts_repo.load_messages(conn, sorted(redo))
+        me = SelfSet.build(user.email, user.aliases)
+        result.messages = len(messages)
+        planned = await _plan(conn, user_id, me, messages, now)
+        await _link_and_count(conn, planned, result, now=now, actor=actor)
+    log.info(
+        "aliases repaired",
+        extra={"action": "contacts.aliases_repaired", "user_id": user_id, "messages": len(redo)},
+    )
+    return result
+
+
+def _by_user(messages: Sequence[MessageInput]) -> dict[int, list[MessageInput]]:
+    by_user: dict[int, list[MessageInput]] = defaultdict(list)
+    for message in messages:
+        by_user[message.user_id].append(message)
+    return by_user
+
+
+async def _plan(
+    conn: Conn, user_id: int, me: SelfSet, messages: Sequence[MessageInput], now: datetime
+) -> Planned:
+    plans = tuple(extraction.plan_message(m, me) for m in messages)
+    links = [link for plan in plans for link in plan.links]
+    contact_of, created = await _ensure_contacts(conn, user_id, links, me, now)
+    return Planned(
+        user_id=user_id,
+        aliases=frozenset(me.aliases),
+        messages=tuple(messages),
+        plans=plans,
+        contact_of=contact_of,
+        created=frozenset(created),
+    )
+
+
+async def _link_and_count(
+    conn: Conn, planned: Planned, result: ExtractResult, *, now: datetime, actor: str
+) -> None:
+    user_id, contact_of = planned.user_id, planned.contact_of
+    links = [link for plan in planned.plans for link in plan.links]
+    reasons = [(p.message_id, p.automated_reason) for p in planned.plans]
+    fresh = await contacts_repo.insert_links(conn, user_id, links, reasons, now)
+    result.links += len(fresh)
+    extra_votes: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for link in fresh:
+        if link.address in contact_of:
+            extra_votes[contact_of[link.address]][link.display_name] += bool(link.display_name)
+    names_for = {*extra_votes, *planned.created}
+    updates = await choose_names(conn, names_for, extra_votes=extra_votes)
+    await _record_outcomes(conn, user_id, planned.messages, list(planned.plans), result, now)
+    touched = await contacts_repo.apply_links(conn, user_id, fresh, updates, now)  # hot: last
+    result.visible_touched |= {cid for cid, visible in touched.items() if visible}
+    renamed = [u.id for u in updates if u.identity_key]
+    candidates = await contacts_repo.find_merge_candidates(conn, renamed) if renamed else []
+    for into_id, from_id, _ in candidates:
+        merged = await merge_contacts(
+            conn, into_id=into_id, from_id=from_id, reason=AUTO_MERGE_REASON, actor=actor, now=now
+        )
+        result.merges += merged is not None
+
+
+async def _ensure_contacts(
+    conn: Conn, user_id: int, links: list[Link], me: SelfSet, now: datetime
+) -> tuple[dict[str, int], set[int]]:
+    """Companies and contacts for every linked address: contact id per address, ids created."""
+    infos = [
+        extraction.address_info(a, me.own_domains) for a in sorted({link.address for link in links})
+    ]
+    wanted = {i.company.domain: i.company.name for i in infos if i.company is not None}
+    company_ids = await contacts_repo.ensure_companies(conn, user_id, wanted, now)
+    rows = [
+        {
+            "address": info.address,
+            "company_id": company_ids.get(info.company.domain) if info.company else None,
+            "is_internal": info.internal,
+        }
+        for info in infos
+    ]
+    return await contacts_repo.ensure_contacts(conn, user_id, rows, now)
+
+
+async def _record_outcomes(
+    conn: Conn,
+    user_id: int,
+    messages: Sequence[MessageInput],
+    plans: list[MessagePlan],
+    result: ExtractResult,
+    now: datetime,
+) -> None:
+    dates = {m.id: m.date for m in messages}
+    bounces = [(a, p.message_id, dates[p.message_id]) for p in plans for a in p.bounced]
+    await contacts_repo.mark_bounced(conn, user_id, bounces)
+    result.automated += sum(1 for p in plans if p.automated_reason)
+    result.bounced += len(bounces)
+
+
+# -- names ------------------------------------------------------------------------------------
+
+
+async def choose_names(
+    conn: Conn,
+    contact_ids: Sequence[int] | set[int],
+    *,
+    extra_votes: Mapping[int, Mapping[str, int]] | None = None,
+) -> list[contacts_repo.NameUpdate]:
+    """The contacts whose best name (by votes across their addresses) changed.
+
+    `extra_votes` adds display names not yet in the votes table (this batch's new links).
+    """
+    if not contact_ids:
+        return []
+    evidence = await contacts_repo.load_name_evidence(conn, sorted(contact_ids))
+    if extra_votes:
+        evidence = [_with_votes(e, extra_votes.get(e.contact_id, {})) for e in evidence]
+    return [u for e in evidence if (u := _name_update(e)) is not None]
+
+
+async def refresh_names(
+    conn: Conn, contact_ids: Sequence[int] | set[int], now: datetime
+) -> list[int]:
+    """Store re-chosen names of contacts; ids whose identity key is now set."""
+    updates = await choose_names(conn, contact_ids)
+    await contacts_repo.update_names(conn, updates, now)
+    return [u.id for u in updates if u.identity_key]
+
+
+def _with_votes(
+    evidence: contacts_repo.NameEvidence, extra: Mapping[str, int]
+) -> contacts_repo.NameEvidence:
+    if not any(extra.values()):
+        return evidence
+    votes = dict(evidence.votes)
+    for name, count in extra.items():
+        if count:
+            votes[name] = votes.get(name, 0) + count
+    return dataclasses.replace(evidence, votes=tuple(sorted(votes.items())))
+
+
+def _name_update(evidence: contacts_repo.NameEvidence) -> contacts_repo.NameUpdate | None:
+    person = names.best_name(evidence.votes, evidence.primary_address)
+    if person is None:
+        first = last = full = ""
+        quality = 0
+    else:
+        first, last, full, quality = person.first, person.last, person.full, int(person.quality)
+    current = (evidence.name, evidence.first_name, evidence.last_name, evidence.quality)
+    if current == (full, first, last, quality):
+        return None
+    key = (
+        extraction.identity_key(first, last, evidence.primary_address)
+        if quality >= names.NameQuality.FULL
+        else None
+    )
+    return contacts_repo.NameUpdate(
+        id=evidence.contact_id,
+        name=full,
+        first_name=first,
+        last_name=last,
+        quality=quality,
+        identity_key=key,
+    )
+
+
+# -- merges -----------------------------------------------------------------------------------
+
+
+async def merge_contacts(
+    conn: Conn, *, into_id: int, from_id: int, reason: str, actor: str, now: datetime
+) -> int | None:
+    """Move every address of `from_id` to `into_id` and record it (reversible with `unmerge`).
+
+    Returns the merge id, or None when either contact is gone, already merged or another
+    user's.
+    """
+    locked = await contacts_repo.lock_contacts(conn, [into_id, from_id])
+    into, source = locked.get(into_id), locked.get(from_id)
+    if into is None or source is None or into_id == from_id:
+        return None
+    if into["user_id"] != source["user_id"] or into["merged_into_id"] or source["merged_into_id"]:
+        return None
+    moved = await contacts_repo.move_addresses(conn, from_id, into_id)
+    merge_id = await contacts_repo.record_merge(
+        conn,
+        user_id=into["user_id"],
+        into_id=into_id,
+        from_id=from_id,
+        addresses=moved,
+        reason=reason,
+        actor=actor,
+        now=now,
+    )
+    await contacts_repo.recompute_counts(conn, [into_id, from_id], now)
+    await refresh_names(conn, [into_id], now)
+    log.info(
+        "contacts merged",
+        extra={
+            "action": "contacts.merged",
+            "merge_id": merge_id,
+            "into_id": into_id,
+            "from_id": from_id,
+            "reason": reason,
+        },
+    )
+    return merge_id
+
+
+async def unmerge(conn: Conn, merge_id: int, *, actor: str, now: datetime) -> bool:
+    """Undo a merge: its addresses go back to the absorbed contact, counts are recomputed.
+
+    An undone pair is never merged automatically again. False when already undone.
+    """
+    merge = await contacts_repo.get_merge(conn, merge_id)
+    if merge is None or merge.unmerged_on is not None:
+        return False
+    ids = [merge.into_contact_id, merge.from_contact_id]
+    await contacts_repo.lock_contacts(conn, ids)
+    await contacts_repo.move_addresses(
+        conn, merge.into_contact_id, merge.from_contact_id, merge.addresses
+    )
+    if not await contacts_repo.record_unmerge(conn, merge_id, actor, now):
+        return False
+    await contacts_repo.recompute_counts(conn, ids, now)
+    await refresh_names(conn, ids, now)
+    log.info("contacts unmerged", extra={"action": "contacts.unmerged", "merge_id": merge_id})
+    return True
+
+
+# -- enrichment ---------------------------------------------------------------------------------
+
+
+async def enrich_contact(
+    conn: Conn,
+    contact_id: int,
+    *,
+    providers: Sequence[enrichment.EnrichmentProvider],
+    now: datetime,
+    message_limit: int = enrichment.RECENT_MESSAGES,
+) -> dict[str, Any]:
+    """Run every provider for one contact and store the facts they return."""
+    row = await contacts_repo.get_contact(conn, contact_id)
+    if row is None or row["merged_into_id"] is not None or row["suppressed_reason"]:
+        return {"status": "skipped"}
+    request = enrichment.EnrichmentRequest(
+        contact_id=contact_id,
+        primary_address=row["primary_address"],
+        name=row["name"],
+        addresses=tuple(row["addresses"]),
+        company_domain=row["company_domain"],
+        messages=tuple(await contacts_repo.recent_messages(conn, contact_id, message_limit)),
+        now=now,
+    )
+    facts: list[contacts_repo.Fact] = []
+    for provider in providers:
+        facts += await provider.enrich(request)
+    await contacts_repo.save_facts(conn, contact_id, facts)
+    if row["company_id"] is not None:
+        company = enrichment.company_update(facts, row["company_domain"])
+        await contacts_repo.update_company(
+            conn, row["company_id"], name=company.name, website=company.website, now=now
+        )
+    return {"status": "ok", "facts": len(facts), "messages": len(request.messages)}

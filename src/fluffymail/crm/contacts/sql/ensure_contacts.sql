@@ -1,0 +1,31 @@
+-- A contact (and its address row) for every address not yet known to the user. Sorted, so
+-- concurrent batches wait on each other's unique keys in one order (no deadlock); a loser of
+-- the race gets nothing back here and reads the winner's row with find_contacts.
+WITH input AS (
+    SELECT DISTINCT ON (address) address, company_id, is_internal
+    FROM jsonb_to_recordset(%(contacts)s::jsonb) AS c(address text, company_id bigint, is_internal boolean)
+    ORDER BY address
+), missing AS (
+    SELECT i.* FROM input i
+    WHERE NOT EXISTS (
+        SELECT 1 FROM crm.contact_addresses a WHERE a.user_id = %(user_id)s AND a.address = i.address
+    )
+), new_contacts AS (
+    INSERT INTO crm.contacts (user_id, primary_address, company_id, is_internal, created_on, updated_on)
+    SELECT %(user_id)s, address, company_id, is_internal, %(now)s, %(now)s FROM missing ORDER BY address
+    ON CONFLICT (user_id, primary_address) DO NOTHING
+    RETURNING id, primary_address
+), new_addresses AS (
+    INSERT INTO crm.contact_addresses (user_id, address, contact_id, undeliverable, created_on)
+    SELECT %(user_id)s, n.primary_address, n.id,
+           EXISTS (SELECT 1 FROM crm.bounced_addresses b
+                   WHERE b.user_id = %(user_id)s AND b.address = n.primary_address),
+           %(now)s
+    FROM new_contacts n ORDER BY n.primary_address
+    ON CONFLICT (user_id, address) DO NOTHING
+    RETURNING address, contact_id
+)
+SELECT address, contact_id, true AS is_new FROM new_addresses
+UNION ALL
+SELECT a.address, a.contact_id, false FROM crm.contact_addresses a
+WHERE a.user_id = %(user_id)s AND a.address IN (SELECT address FROM input)

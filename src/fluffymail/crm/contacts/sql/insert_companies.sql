@@ -1,0 +1,15 @@
+-- Companies per registrable domain; concurrent inserts of one domain keep the first.
+WITH input AS (
+    SELECT DISTINCT ON (domain) domain, name
+    FROM jsonb_to_recordset(%(companies)s::jsonb) AS c(domain text, name text)
+    ORDER BY domain
+), added AS (
+    INSERT INTO crm.companies (user_id, domain, name, created_on, updated_on)
+    SELECT %(user_id)s, domain, name, %(now)s, %(now)s FROM input ORDER BY domain
+    ON CONFLICT (user_id, domain) DO NOTHING
+    RETURNING id, domain
+)
+SELECT id, domain FROM added
+UNION ALL
+SELECT c.id, c.domain FROM crm.companies c
+WHERE c.user_id = %(user_id)s AND c.domain IN (SELECT domain FROM input)
