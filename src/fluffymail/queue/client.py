@@ -10,7 +10,7 @@ import socket
 import time
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
@@ -178,6 +178,22 @@ class JobQueue:
         if name not in stats:
             raise UnknownQueueError(name)
         return stats[name]
+
+    async def get_paused_queues(self) -> set[str]:
+        """Names of the queues an operator paused."""
+        return await self.store.paused()
+
+    async def get_throughput(self, minutes: int = 60) -> tuple[datetime, list[int]]:
+        """Jobs completed per minute over the last `minutes` minutes (current minute last),
+        and the database's time."""
+        rows = await self.store.throughput(minutes - 1)
+        now = rows[0][2]
+        start = now.replace(second=0, microsecond=0) - timedelta(minutes=minutes - 1)
+        counts = [0] * minutes
+        for minute, completed, _ in rows:
+            if minute is not None and 0 <= (index := int((minute - start).total_seconds() // 60)) < minutes:
+                counts[index] = int(completed)
+        return now, counts
 
     async def _require_queue(self, name: str) -> QueueOptions:
         if name not in self._queues:

@@ -239,6 +239,14 @@ class Store:
         async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             return await (await cur.execute(SQL["queue_depth"])).fetchall()
 
+    async def throughput(self, minutes: int) -> list[tuple[Any, ...]]:
+        return await self._rows("job_throughput", {"minutes": minutes})
+
+    async def paused(self) -> set[str]:
+        async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            rows = await (await cur.execute(SQL["get_queues"])).fetchall()
+        return {row["name"] for row in rows if row["paused"]}
+
     async def prune(self, limit: int) -> int:
         return len(await self._rows("prune_jobs", {"limit": limit}))
 

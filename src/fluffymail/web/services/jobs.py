@@ -11,12 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from psycopg_pool import AsyncConnectionPool
-
-from fluffymail.db.sql import load_sql
 from fluffymail.queue import Job, JobQueue
 
-SQL = load_sql("fluffymail.web")
 STATES = ("created", "retry", "deferred", "active", "completed", "cancelled", "failed")
 THROUGHPUT_MINUTES = 60
 
@@ -72,17 +68,12 @@ class Dashboard:
     dead_letter_queues: list[QueueRow] = field(default_factory=list)
 
 
-async def _scalar_rows(pool: AsyncConnectionPool, query: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-    async with pool.connection() as conn:
-        return await (await conn.execute(SQL[query], params)).fetchall()  # type: ignore[index]
-
-
 async def queue_rows(queue: JobQueue) -> list[QueueRow]:
     """Every queue with counts by state, available backlog, its age, workers and flags."""
     stats = await queue.get_queue_stats()
     options = await queue.get_queues()
     depth = {row["name"]: row for row in await queue.store.depth()}
-    paused = {row[0] for row in await _scalar_rows(queue.pool, "paused_queues")}
+    paused = await queue.get_paused_queues()
     targets = {opts.dead_letter for opts in options.values() if opts.dead_letter}
     rows = []
     for name, counts in stats.items():  # type: ignore[union-attr]
@@ -113,25 +104,19 @@ async def failed_jobs(queue: JobQueue, limit: int = 20) -> list[FailedJob]:
     return [FailedJob(job=job, error=error_text(job), attempts=job.attempt) for job in jobs]
 
 
-async def throughput(pool: AsyncConnectionPool, minutes: int = THROUGHPUT_MINUTES) -> Throughput:
+async def throughput(queue: JobQueue, minutes: int = THROUGHPUT_MINUTES) -> tuple[datetime, Throughput]:
     """Completed jobs per minute over the last `minutes` minutes, current minute included."""
-    now = (await _scalar_rows(pool, "db_now"))[0][0]
-    end = now.replace(second=0, microsecond=0)
-    start = end - timedelta(minutes=minutes - 1)
-    counts = [0] * minutes
-    for minute, completed in await _scalar_rows(pool, "throughput", {"minutes": minutes - 1}):
-        index = int((minute - start).total_seconds() // 60)
-        if 0 <= index < minutes:
-            counts[index] = int(completed)
-    return Throughput(start=start, counts=counts)
+    now, counts = await queue.get_throughput(minutes)
+    start = now.replace(second=0, microsecond=0) - timedelta(minutes=minutes - 1)
+    return now, Throughput(start=start, counts=counts)
 
 
 async def dashboard(queue: JobQueue) -> Dashboard:
     """Everything the jobs page shows, in one read."""
     rows = await queue_rows(queue)
-    tp = await throughput(queue.pool)
+    now, tp = await throughput(queue)
     return Dashboard(
-        now=(await _scalar_rows(queue.pool, "db_now"))[0][0],
+        now=now,
         queues=[row for row in rows if not row.is_dead_letter],
         dead_letter_queues=[row for row in rows if row.is_dead_letter],
         failed=await failed_jobs(queue),
