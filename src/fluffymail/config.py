@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     environment: str = Field(
         default="development", description="Deployment name reported to Sentry."
     )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Proxies whose X-Forwarded-* headers the web app trusts (comma-separated, or *).",
+    )
     shutdown_grace: float = Field(
         default=20.0, ge=0, description="Seconds in-flight jobs get to finish on SIGTERM."
     )

@@ -28,7 +28,11 @@ def web(
         return
     from fluffymail.web.app import create_app
 
-    uvicorn.run(create_app(config), host=host, port=port, log_level=config.log_level.lower())
+    # Finish in-flight requests within the same grace the workers get, and trust the platform's
+    # proxy (X-Forwarded-Proto/For) only from the addresses configured.
+    uvicorn.run(create_app(config), host=host, port=port, log_level=config.log_level.lower(),
+                timeout_graceful_shutdown=int(config.shutdown_grace), proxy_headers=True,
+                forwarded_allow_ips=config.forwarded_allow_ips)
 
 
 def app_factory():
