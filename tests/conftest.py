@@ -58,26 +58,27 @@ def template_db(server_url: str) -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def db_url(server_url: str, template_db: str) -> Iterator[str]:
-    """A fresh, migrated database for this test."""
-    name = f"fm_t_{uuid.uuid4().hex[:10]}"
+def fresh_database(server_url: str, prefix: str, template: str | None = None) -> Iterator[str]:
+    """Create a uniquely named database (a clone of `template`, if given) and drop it after."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    clone = f' TEMPLATE "{template}"' if template else ""
     with admin(server_url) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+        conn.execute(f'CREATE DATABASE "{name}"{clone}')
     yield with_db(server_url, name)
     with admin(server_url) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def db_url(server_url: str, template_db: str) -> Iterator[str]:
+    """A fresh, migrated database for this test."""
+    yield from fresh_database(server_url, "fm_t", template_db)
 
 
 @pytest.fixture
 def empty_db_url(server_url: str) -> Iterator[str]:
     """A fresh database with no schema at all."""
-    name = f"fm_e_{uuid.uuid4().hex[:10]}"
-    with admin(server_url) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield with_db(server_url, name)
-    with admin(server_url) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield from fresh_database(server_url, "fm_e")
 
 
 @pytest.fixture
