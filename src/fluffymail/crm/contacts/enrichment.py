@@ -179,6 +179,8 @@ def company_update(facts: Sequence[Fact], domain: str | None) -> CompanyUpdate:
     website = next(
         (f.value for f in newest if f.field == "website" and _same_domain(f.value, domain)), None
     )
+    if website and "://" not in website:
+        website = f"https://{website}"
     return CompanyUpdate(name=name, website=website or f"https://{domain}")
 
 
