@@ -346,7 +346,8 @@ CREATE TABLE crm.messages (
     created_on timestamp with time zone DEFAULT now() NOT NULL,
     processed_on timestamp with time zone,
     automated_reason text
-);
+)
+WITH (fillfactor='85');
 
 ALTER TABLE crm.messages ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME crm.messages_id_seq

@@ -25,7 +25,7 @@ __all__ = ["BATCH_SIZE", "QUEUE", "Args", "enqueue_enrichment", "make_handler"]
 
 QUEUE = "extract-contacts"
 ENRICH_QUEUE = "enrich-contact"
-BATCH_SIZE = 100  # message ids per job (sync-emails); one transaction each
+BATCH_SIZE = 500  # message ids per job (sync-emails): fewer, larger transactions drain faster
 ENRICH_DEBOUNCE_SECONDS = 60  # a burst of mail from one contact enriches it once
 QUEUE_OPTIONS: dict[str, Any] = {"retry_limit": 3, "retry_delay": 10, "retry_backoff": True}
 _CONFLICT_RETRIES = 3  # deadlocks between concurrent batches: retry the transaction here

@@ -1,7 +1,7 @@
 """The `sync-emails` job: read a connection's new mail page by page and store it.
 
 Each batch of pages commits in ONE transaction with the cursor after it and the
-`extract-contacts` jobs for its new messages (one job per 100 messages), so a crash repeats
+`extract-contacts` jobs for its new messages (one job per 500 messages), so a crash repeats
 at most one batch (≤ `BATCH_SIZE` messages). The end of a sync enqueues one `analyze-relationships` per
 user (singleton key). `fluffymail import` calls `sync_connection` directly, in process.
 """
@@ -304,7 +304,7 @@ async def _store_batch(
             now=now,
         )
         await mail_repo.save_cursor(conn, connection.id, batch[-1].cursor, now)
-        if stored.new_message_ids:  # batched: one extraction transaction per 100 messages
+        if stored.new_message_ids:  # batched: one extraction job per 500 messages
             jobs = extract_contacts.batches(stored.new_message_ids)
             await queue.insert(extract_contacts.QUEUE, jobs, conn=conn)
         await mail_repo.record_progress(

@@ -57,6 +57,7 @@ class PersonName:
         return f"{self.first} {self.last}".casefold().replace(".", "").strip()
 
 
+@lru_cache(maxsize=65536)
 def parse_display_name(display: str | None, email: str | None = None) -> PersonName | None:
     """Parse a header display name into a person name.
 
@@ -204,6 +205,7 @@ def _rank(name: PersonName, support: int) -> tuple[int, int, int, int]:
     return (name.quality, support, len(name.first.strip(".")) > 1, len(name.middle))
 
 
+@lru_cache(maxsize=65536)
 def _is_role_display(display: str | None) -> bool:
     cleaned = clean_display_name(display)
     return bool(cleaned) and "@" not in cleaned and is_role_name(cleaned)

@@ -207,9 +207,9 @@ async def _link_and_count(
     result.links += len(fresh)
     extra_votes: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for link in fresh:
-        if link.address in contact_of:
-            extra_votes[contact_of[link.address]][link.display_name] += bool(link.display_name)
-    names_for = {*extra_votes, *planned.created}
+        if link.display_name and link.address in contact_of:
+            extra_votes[contact_of[link.address]][link.display_name] += 1
+    names_for = {*extra_votes, *planned.created}  # only new evidence can change a name
     updates = await choose_names(conn, names_for, extra_votes=extra_votes)
     await _record_outcomes(conn, user_id, planned.messages, list(planned.plans), result, now)
     touched = await contacts_repo.apply_links(conn, user_id, fresh, updates, now)  # hot: last
@@ -275,8 +275,25 @@ async def choose_names(
         return []
     evidence = await contacts_repo.load_name_evidence(conn, sorted(contact_ids))
     if extra_votes:
-        evidence = [_with_votes(e, extra_votes.get(e.contact_id, {})) for e in evidence]
+        evidence = [
+            _with_votes(e, extra)
+            for e in evidence
+            if not _agrees(e, extra := extra_votes.get(e.contact_id, {}))
+        ]
     return [u for e in evidence if (u := _name_update(e)) is not None]
+
+
+def _agrees(evidence: contacts_repo.NameEvidence, extra: Mapping[str, int]) -> bool:
+    """New votes that all spell the contact's current full name cannot change it (the
+    common case, skipped without re-ranking every name seen)."""
+    if evidence.quality < names.NameQuality.FULL or not extra:
+        return False
+    current = f"{evidence.first_name} {evidence.last_name}".casefold().replace(".", "").strip()
+    for display in extra:
+        parsed = names.parse_display_name(display, evidence.primary_address)
+        if parsed is None or parsed.quality < names.NameQuality.FULL or parsed.key != current:
+            return False
+    return True
 
 
 async def refresh_names(
