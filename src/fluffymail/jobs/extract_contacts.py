@@ -107,16 +107,10 @@ async def _extract(deps: JobDeps, clock: Clock, args: Args, debounce: int) -> di
                 enqueued = await enqueue_enrichment(
                     deps.queue, sorted(result.visible_touched), conn=conn, debounce=debounce
                 )
-            return {**result.as_output(), "repaired_user": args.repair_user_id}
-        async with conn.transaction():  # aliases first: visible to other batches at once
+            return {**result.as_output(), "enrich_enqueued": enqueued}
+        async with conn.transaction():  # aliases and new contacts first: seen by all at once
             prepared = await contacts_service.prepare_batch(conn, args.message_ids, now=clock.now())
-            for user_id in sorted(prepared.new_aliases):
-                await deps.queue.send(
-                    QUEUE,
-                    {"repair_user_id": user_id},
-                    conn=conn,
-                    singleton_key=f"aliases-{user_id}",
-                )
+            await _request_repairs(deps.queue, sorted(prepared.new_aliases), conn=conn)
         async with conn.transaction():
             result = await contacts_service.extract_prepared(conn, prepared, now=clock.now())
             enqueued = await enqueue_enrichment(
@@ -125,3 +119,10 @@ async def _extract(deps: JobDeps, clock: Clock, args: Args, debounce: int) -> di
     output = {**result.as_output(), "enrich_enqueued": enqueued}
     log.debug("contacts extracted", extra={"action": "contacts.extracted", **output})
     return output
+
+
+async def _request_repairs(queue: JobQueue, user_ids: Sequence[int], *, conn: Any) -> None:
+    """One queued alias repair per user at a time (it re-reads every alias when it runs)."""
+    for user_id in user_ids:
+        key = f"aliases-{user_id}"
+        await queue.send(QUEUE, {"repair_user_id": user_id}, conn=conn, singleton_key=key)

@@ -181,3 +181,43 @@ async def test_bounce__delivery_report_marks_the_address_undeliverable(
     assert await rows.one("SELECT count(*) FROM crm.bounced_addresses") >= 3
     daemon = await rows.contact("mailer-daemon@lvmail01.ll.com")
     assert daemon is None  # the report itself makes no contact
+
+
+async def test_alias_found_later__earlier_extraction_is_repaired(
+    import_mail: ImportMail, rows: Rows, queue: JobQueue, registry: Registry, tmp_path: Path
+) -> None:
+    alias = "Al Owner <al@owner-co.com>"
+    root = write_maildir(
+        tmp_path / "mail",
+        {
+            "inbox": [mail(1, sender=alias, to="Pat Partner <pat@partner-co.com>")],
+            "Sent": [mail(2, sender=alias, to="Quinn <quinn@partner-co.com>")],
+        },
+    )
+    await import_mail(root, OWNER)
+    await rows.all("DELETE FROM queue.job WHERE name = 'extract-contacts' RETURNING id")
+    inbox, sent = [r[0] for r in await rows.all("SELECT id FROM crm.messages ORDER BY subject")]
+    entry = registry[extract_contacts.QUEUE]
+    await queue.work(entry.name, entry.handler, concurrency=5)
+    for message_id in (inbox, sent):  # the inbox copy first: al looks like a stranger
+        await queue.send(extract_contacts.QUEUE, {"message_id": message_id})
+        await wait_for(lambda: settled(queue, extract_contacts.QUEUE), 30)
+
+    assert await rows.one(
+        "SELECT source FROM crm.user_aliases WHERE address = 'al@owner-co.com'"
+    ) == ("sent_folder")
+    al = await rows.contact("al@owner-co.com")
+    assert al is not None and al["suppressed_reason"] == "self"
+    pat = await rows.contact("pat@partner-co.com")  # al's mail was the user's all along
+    assert pat is not None and (pat["sent_to"], pat["cc"], pat["created"]) == (1, 0, True)
+    assert (
+        await rows.one("SELECT count(*) FROM crm.contact_links WHERE address = 'al@owner-co.com'")
+        == 0
+    )
+    assert (
+        await rows.one(
+            "SELECT count(*) FROM queue.job WHERE name = 'extract-contacts'"
+            " AND data ? 'repair_user_id' AND state = 'completed'"
+        )
+        == 1
+    )
