@@ -15,10 +15,10 @@ from peers.common import QUEUE, BenchError, Payload, Recorder
 POOL_MIN = 2
 POOL_MAX = 12
 BATCH_SIZE = 10
-# How often a draining worker asks get_queue_stats whether anything is left. This only decides
+# How often a draining worker asks get_queue_depth whether anything is left. This only decides
 # when the worker process exits; the harness times the burn-down with its own monitor.
 DRAIN_POLL_S = 0.1
-UNFINISHED = ("created", "retry", "active")
+UNFINISHED = ("available", "deferred", "active")
 
 
 async def _open_pool(dsn: str) -> AsyncConnectionPool:
@@ -101,8 +101,8 @@ class FmWorker:
 
 
 async def _unfinished(queue: JobQueue) -> int:
-    stats = await queue.get_queue_stats(QUEUE)
-    return sum(int(stats.get(state, 0)) for state in UNFINISHED)
+    depth = (await queue.get_queue_depth())[QUEUE]
+    return sum(int(depth[part]) for part in UNFINISHED)
 
 
 @dataclass
@@ -125,7 +125,7 @@ class FmAdapter:
     def config(self) -> dict[str, Any]:
         return {
             "pool": f"AsyncConnectionPool(autocommit, min_size={POOL_MIN}, max_size={POOL_MAX})",
-            "worker": f"JobQueue.work(concurrency=N, batch_size={BATCH_SIZE}); drain = poll get_queue_stats every {DRAIN_POLL_S}s",
+            "worker": f"JobQueue.work(concurrency=N, batch_size={BATCH_SIZE}); drain = poll get_queue_depth every {DRAIN_POLL_S}s",
             "queue": "JobQueue(pool) defaults (poll_interval=1.0, listen=True); create_queue defaults",
             "bulk_api": "JobQueue.insert",
             "send_api": "JobQueue.send",
@@ -160,7 +160,7 @@ class FmAdapter:
     async def verify(self, dsn: str, *, done: int, pending: int) -> dict[str, int]:
         monitor = await self.open_monitor(dsn)
         try:
-            stats = await monitor.queue.get_queue_stats(QUEUE)
+            stats = await monitor.queue.get_queue_stats(QUEUE)  # verification only, once
         finally:
             await monitor.aclose()
         counts = {

@@ -92,8 +92,7 @@ class QueueMetrics:
 
     async def refresh(self) -> None:
         """Read depth, backlog age and workers from the database into the gauges."""
-        for row in await self.queue.store.depth():
-            name = row["name"]
+        for name, row in (await self.queue.get_queue_depth()).items():
             for state in ("available", "deferred", "active"):
                 self.depth.labels(name, state).set(row[state])
             self.oldest.labels(name).set(float(row["oldest_seconds"]))

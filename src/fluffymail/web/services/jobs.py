@@ -72,7 +72,7 @@ async def queue_rows(queue: JobQueue) -> list[QueueRow]:
     """Every queue with counts by state, available backlog, its age, workers and flags."""
     stats = await queue.get_queue_stats()
     options = await queue.get_queues()
-    depth = {row["name"]: row for row in await queue.store.depth()}
+    depth = await queue.get_queue_depth()
     paused = await queue.get_paused_queues()
     targets = {opts.dead_letter for opts in options.values() if opts.dead_letter}
     rows = []
