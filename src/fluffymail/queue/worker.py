@@ -4,9 +4,11 @@ A single pump task does all database work: each round trip acknowledges the atte
 finished since the last one *and* claims as many jobs as there is room for. It sleeps until a
 handler finishes, a NOTIFY arrives, or the poll interval passes.
 
-While handlers are short (recent mean under `PREFETCH_BELOW` seconds) the worker also claims up
-to `batch_size` jobs ahead of its free slots, so a round trip serves more than one batch;
-long-running jobs are never claimed ahead, where another worker could start them sooner.
+While handlers are short (recent mean under `PREFETCH_BELOW` seconds) the worker also claims
+ahead of its free slots: about as many jobs as its slots finish during one round trip (at least
+`batch_size`, at most `MAX_AHEAD_BATCHES` batches), so the database round trip, not the
+handlers, sets the pace. Long-running jobs are never claimed ahead, where another worker could
+start them sooner.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 import traceback
 from collections import deque
@@ -30,6 +33,7 @@ from fluffymail.queue.store import Store
 
 Handler = Callable[[Job], Awaitable[Any]]
 PREFETCH_BELOW = 0.05  # seconds: handlers faster than this on average get jobs claimed ahead
+MAX_AHEAD_BATCHES = 10
 
 
 def describe_error(exc: BaseException) -> dict[str, Any]:
@@ -77,6 +81,7 @@ class Worker:
         self._late: list[Lease] = []
         self._active = 0
         self._mean_duration: float | None = None
+        self._mean_round_trip = 0.002
         self._acks: list[tuple[Job, Any, float]] = []
         self._signal = asyncio.Event()
         self._wanted = True
@@ -150,17 +155,22 @@ class Worker:
     def _demand(self) -> int:
         if self._stopping or not self._wanted:
             return 0
-        ahead = self.batch_size if self._short_jobs() else 0
-        return min(self.batch_size + self.concurrency, self.concurrency + ahead - len(self.held))
+        return self.concurrency + self._ahead() - len(self.held)
 
-    def _short_jobs(self) -> bool:
-        return self._mean_duration is not None and self._mean_duration < PREFETCH_BELOW
+    def _ahead(self) -> int:
+        """How many jobs to hold beyond the free slots (see the module docstring)."""
+        mean = self._mean_duration
+        if mean is None or mean >= PREFETCH_BELOW:
+            return 0
+        per_round_trip = math.ceil(self.concurrency * self._mean_round_trip / max(mean, 1e-4))
+        return min(self.batch_size * MAX_AHEAD_BATCHES, max(self.batch_size, per_round_trip))
 
     async def _pump(self) -> None:
         acks, demand = self._acks, self._demand()
         if not acks and demand <= 0:
             return
         self._acks = []
+        started = time.monotonic()
         try:
             fetched = await self.store.fetch(
                 self.name,
@@ -173,8 +183,9 @@ class Worker:
         except BaseException:
             self._acks = acks + self._acks  # acknowledged on the next round trip instead
             raise
-        self._report(acks, set(fetched.acked))
         now = time.monotonic()
+        self._mean_round_trip = self._mean_round_trip * 0.8 + (now - started) * 0.2
+        self._report(acks, set(fetched.acked))
         for job in fetched.jobs:
             self._hold(Held(job=job, claimed=now, last_beat=now))
         if demand > 0 and len(fetched.jobs) < demand and not acks:
