@@ -108,7 +108,7 @@ class Store:
             "done_ids": ids,
             "done_attempts": attempts,
             "done_outputs": dumps(list(outputs), "output"),
-            "groups": limit,
+            "groups": max(1, -(-limit // 4)),  # keys considered per claim: each may win a share
         }
         rows = await self._rows(query, params)
         jobs = [Job.from_fetch_row(name, row) for row in rows if row[0] is not None]

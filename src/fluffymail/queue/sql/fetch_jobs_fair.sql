@@ -34,7 +34,9 @@ WITH manual AS (
     FOR UPDATE OF g SKIP LOCKED
 ), rooms AS (
     SELECT group_key, tokens, row_number() OVER (ORDER BY last_claimed_on NULLS FIRST, group_key) AS turn,
-           least(%(limit)s, coalesce(group_concurrency - running, %(limit)s),
+           -- A key can win at most its round-robin share of this batch, so look no further.
+           least(ceil(%(limit)s::numeric / count(*) OVER ())::integer,
+                 coalesce(group_concurrency - running, %(limit)s),
                  coalesce(floor(tokens)::integer, %(limit)s)) AS room
     FROM groups
 ), candidates AS (
@@ -50,15 +52,16 @@ WITH manual AS (
     ) c
     WHERE r.room > 0
 ), next AS (
+    -- id = ANY(ARRAY(...)) keeps both steps on the primary key whatever the estimates say.
     SELECT j.id FROM queue.job j
-    JOIN (SELECT id FROM candidates ORDER BY rank, turn LIMIT %(limit)s) pick ON pick.id = j.id
-    WHERE j.state < 'active'
+    WHERE j.id = ANY(ARRAY(SELECT id FROM candidates ORDER BY rank, turn LIMIT %(limit)s))
+      AND j.state < 'active'
     FOR UPDATE OF j SKIP LOCKED
 ), claimed AS (
     UPDATE queue.job j
     SET state = 'active', attempt = j.attempt + 1, started_on = now(), heartbeat_on = NULL,
         worker = %(worker)s
-    FROM next WHERE j.id = next.id
+    WHERE j.id = ANY(ARRAY(SELECT id FROM next))
     RETURNING j.id, j.data, j.priority, j.attempt, j.retry_count, j.retry_limit, j.expire_seconds,
         j.heartbeat_seconds, j.singleton_key, j.group_key, j.created_on, j.started_on
 ), deltas AS (
