@@ -20,10 +20,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from fluffymail.integrations.mail.gmail import GmailConfig, GmailSource, GmailToken  # noqa: E402
 from tests.integration.gmail.conftest import enron_files  # noqa: E402
 from tests.integration.gmail.emulator import GmailEmulator, Quota  # noqa: E402
-
-from fluffymail.integrations.mail.gmail import GmailConfig, GmailSource, GmailToken  # noqa: E402
 
 BAR = 0.9
 

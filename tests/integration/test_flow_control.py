@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from tests.helpers import settled, wait_for
-
 from fluffymail.queue import Job, JobQueue, JobState
 from fluffymail.queue.outcomes import Snooze
+from tests.helpers import settled, wait_for
 
 
 async def test_snooze__reruns_later_without_spending_an_attempt(queue: JobQueue, sql) -> None:

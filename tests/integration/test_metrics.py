@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import httpx
 from prometheus_client import generate_latest
-from tests.helpers import settled, wait_for
 
 from fluffymail.queue import Job, JobQueue
 from fluffymail.queue.http import create_app
 from fluffymail.queue.metrics import QueueMetrics
+from tests.helpers import settled, wait_for
 
 
 async def test_metrics__counts_durations_depth_and_backlog_age(queue: JobQueue, sql) -> None:

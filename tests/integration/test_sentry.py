@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.helpers import settled, wait_for
 
 from fluffymail.integrations import sentry
 from fluffymail.queue import Job, JobQueue
+from tests.helpers import settled, wait_for
 
 sentry_sdk = pytest.importorskip("sentry_sdk", reason="the `sentry` extra is not installed")
 

@@ -6,9 +6,9 @@ import asyncio
 from typing import Any
 
 import pytest
-from tests.helpers import settled, wait_for
 
 from fluffymail.queue import InvalidHandlerError, Job, JobQueue, JobState
+from tests.helpers import settled, wait_for
 
 
 async def test_work__runs_every_job_once_and_records_output(queue: JobQueue, sql) -> None:

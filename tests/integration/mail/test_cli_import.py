@@ -6,10 +6,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from tests.integration.mail.conftest import message, write_maildir, write_mbox
 from typer.testing import CliRunner
 
 from fluffymail.cli import app
+from tests.integration.mail.conftest import message, write_maildir, write_mbox
 
 
 def counts(db_url: str) -> tuple[int, int, int]:

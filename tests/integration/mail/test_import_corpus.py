@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from psycopg_pool import AsyncConnectionPool
-from tests.conftest import CORPUS
 
 from fluffymail.clock import SystemClock
 from fluffymail.crm.messages import parse_message
@@ -17,6 +16,7 @@ from fluffymail.integrations.mail.files import iter_source
 from fluffymail.jobs import sync_emails
 from fluffymail.queue import JobQueue
 from fluffymail.queue.registry import Registry
+from tests.conftest import CORPUS
 
 ENRON = CORPUS / "enron"
 MALFORMED = CORPUS / "malformed"

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from psycopg_pool import AsyncConnectionPool
-from tests.integration.mail.conftest import message, write_maildir, write_mbox
 
 from fluffymail.clock import SystemClock
 from fluffymail.crm.mail.threads import plan_threads
@@ -18,6 +17,7 @@ from fluffymail.integrations.mail.source import Cursor, SourcePage
 from fluffymail.jobs import sync_emails
 from fluffymail.queue import JobQueue, JobState
 from fluffymail.queue.registry import Registry
+from tests.integration.mail.conftest import message, write_maildir, write_mbox
 
 
 async def rows(pool: AsyncConnectionPool, query: str, *params: object) -> list[tuple]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+
 from tests.integration.web.conftest import PASSWORD, User, csrf_from, login, session_csrf
 
 

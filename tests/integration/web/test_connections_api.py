@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import httpx
-from tests.integration.web.conftest import User
 
 from fluffymail.queue import JobQueue
+from tests.integration.web.conftest import User
 
 
 async def test_list_and_get__own_connections(client: httpx.AsyncClient, alice: User, make_connection) -> None:

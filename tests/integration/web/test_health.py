@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 from psycopg_pool import AsyncConnectionPool
+
 from tests.integration.web.conftest import User
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from tests.integration.web.conftest import User, failed_job
 
 from fluffymail.queue import JobQueue
+from tests.integration.web.conftest import User, failed_job
 
 ADMIN_ROUTES = [
     ("GET", "/api/jobs/stats", None), ("GET", "/api/jobs", None), ("GET", "/api/jobs/1", None),

@@ -9,10 +9,10 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from psycopg_pool import AsyncConnectionPool
-from tests.integration.web.conftest import PASSWORD, failed_job
 
 from fluffymail.queue import JobQueue
 from fluffymail.web.services import accounts
+from tests.integration.web.conftest import PASSWORD, failed_job
 
 EXAMPLES = 30
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import httpx
-from tests.integration.web.conftest import User, failed_job, login, session_csrf
 
 from fluffymail.queue import JobQueue
+from tests.integration.web.conftest import User, failed_job, login, session_csrf
 
 HTML = {"accept": "text/html"}
 
