@@ -27,6 +27,7 @@ from fluffymail.queue.store import Conn, Store
 from fluffymail.queue.worker import Handler, Worker, describe_error
 
 JobRef = Job | Lease
+QUEUE_CACHE_SECONDS = 30.0  # how stale a queue's defaults may be when a job is sent
 
 
 class JobQueue:
@@ -60,6 +61,7 @@ class JobQueue:
         self.poll_interval = poll_interval
         self._workers: list[Worker] = []
         self._queues: dict[str, QueueOptions] = {}
+        self._queues_loaded = 0.0
         self._notifier = (
             Notifier(pool.conninfo, self._on_notify, self.log, pool.kwargs) if listen else None
         )
@@ -166,6 +168,7 @@ class JobQueue:
 
     async def get_queues(self) -> dict[str, QueueOptions]:
         self._queues = await self.store.get_queues()
+        self._queues_loaded = time.monotonic()
         return dict(self._queues)
 
     async def get_queue_stats(
@@ -201,6 +204,13 @@ class JobQueue:
                 counts[index] = int(completed)
         return now, counts
 
+    async def _cached_queue(self, name: str) -> QueueOptions | None:
+        """The queue's defaults from a cache refreshed every QUEUE_CACHE_SECONDS (pg-boss keeps
+        one too); None when the queue is unknown, so the caller takes the checked path."""
+        if time.monotonic() - self._queues_loaded > QUEUE_CACHE_SECONDS or name not in self._queues:
+            await self.get_queues()
+        return self._queues.get(name)
+
     async def _require_queue(self, name: str) -> QueueOptions:
         if name not in self._queues:
             await self.get_queues()
@@ -218,7 +228,11 @@ class JobQueue:
         Pass `conn` to enqueue inside your own transaction: the job exists (and workers are
         woken) only if that transaction commits.
         """
-        return await self.store.send(name, job_record(data, options), conn)
+        record = job_record(data, options)
+        defaults = await self._cached_queue(name)
+        if defaults is not None and not defaults.grouped:
+            return await self.store.send_direct(name, record, defaults, conn)
+        return await self.store.send(name, record, conn)
 
     async def insert(
         self,

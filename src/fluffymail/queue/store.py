@@ -90,6 +90,19 @@ class Store:
             raise UnknownQueueError(name)
         return job_id
 
+    async def send_direct(self, name: str, record: dict[str, Any], defaults: QueueOptions,
+                          conn: Conn | None = None) -> int | None:
+        """Insert one job into an ungrouped queue with its defaults given; None if deduplicated."""
+        params = {**SEND_PARAMS, "policy": defaults.policy, "priority": 0, "start_in": 0,
+                  "retry_limit": defaults.retry_limit, "retry_delay": defaults.retry_delay,
+                  "retry_backoff": defaults.retry_backoff, "retry_delay_max": defaults.retry_delay_max,
+                  "expire_seconds": defaults.expire_seconds, "heartbeat_seconds": defaults.heartbeat_seconds,
+                  "retention_seconds": defaults.retention_seconds, "dead_letter": defaults.dead_letter,
+                  **{k: v for k, v in record.items() if v is not None},
+                  "name": name, "data": dumps(record.get("data"))}
+        rows = await self._rows("send_job_direct", params, conn)
+        return rows[0][0] if rows else None
+
     async def fetch(
         self,
         name: str,
