@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from fluffymail.queue import JobQueue
 
@@ -19,3 +20,14 @@ async def settled(queue: JobQueue, name: str) -> bool:
     """No job of `name` is queued, deferred or running."""
     stats = await queue.get_queue_stats(name)
     return stats["created"] + stats["retry"] + stats["active"] + stats["deferred"] == 0
+
+
+def write_maildir(root: Path, folders: dict[str, list[bytes]]) -> Path:
+    """A Maildir++ tree: "inbox" -> root cur/, any other name (e.g. "Sent") -> .<name>/cur."""
+    for folder, messages in folders.items():
+        base = root if folder == "inbox" else root / f".{folder}"
+        for sub in ("cur", "new", "tmp"):
+            (base / sub).mkdir(parents=True, exist_ok=True)
+        for i, raw in enumerate(messages):
+            (base / "cur" / f"{1000 + i}.M{i}P0.test,S={len(raw)}:2,S").write_bytes(raw)
+    return root

@@ -83,12 +83,10 @@ class Store:
         return list(ids)
 
     async def send(self, name: str, record: dict[str, Any], conn: Conn | None = None) -> int | None:
-        """Insert one job; None when a singleton rule deduplicated it."""
-        params = {**SEND_PARAMS, **record, "name": name, "data": dumps(record.get("data"))}
-        ((exists, job_id, _woken),) = await self._rows("send_job", params, conn)
-        if not exists:
-            raise UnknownQueueError(name)
-        return job_id
+        """Insert one job, resolving the queue's defaults in SQL (unknown or grouped queues);
+        None when a singleton rule deduplicated it."""
+        ids = await self.insert(name, [record], conn)
+        return ids[0] if ids else None
 
     async def send_direct(self, name: str, record: dict[str, Any], defaults: QueueOptions,
                           conn: Conn | None = None) -> int | None:

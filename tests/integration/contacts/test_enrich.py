@@ -15,8 +15,8 @@ from fluffymail.crm.contacts import service as contacts_service
 from fluffymail.jobs import enrich_contact
 from fluffymail.queue import JobQueue
 from fluffymail.queue.registry import Registry
-from tests.helpers import settled, wait_for
-from tests.integration.contacts.conftest import Extract, ImportMail, Rows, mail, write_maildir
+from tests.helpers import settled, wait_for, write_maildir
+from tests.integration.contacts.conftest import Extract, ImportMail, Rows, mail
 
 OWNER = "olive@owner-co.com"
 SIG_OLD = """Thanks for the numbers.

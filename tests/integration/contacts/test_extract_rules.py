@@ -13,8 +13,8 @@ from fluffymail.jobs import extract_contacts
 from fluffymail.queue import JobQueue
 from fluffymail.queue.registry import Registry
 from tests.conftest import CORPUS
-from tests.helpers import settled, wait_for
-from tests.integration.contacts.conftest import Extract, ImportMail, Rows, mail, write_maildir
+from tests.helpers import settled, wait_for, write_maildir
+from tests.integration.contacts.conftest import Extract, ImportMail, Rows, mail
 
 OWNER = "olive@owner-co.com"
 ME = f"Olive Owner <{OWNER}>"

@@ -36,15 +36,6 @@ def write_mbox(path: Path, messages: list[bytes]) -> Path:
     return path
 
 
-def write_maildir(root: Path, folders: dict[str, list[bytes]]) -> Path:
-    """folders: "inbox" -> root cur/, other names -> .<name>/cur."""
-    for folder, messages in folders.items():
-        base = root if folder == "inbox" else root / f".{folder}"
-        for sub in ("cur", "new", "tmp"):
-            (base / sub).mkdir(parents=True, exist_ok=True)
-        for i, raw in enumerate(messages):
-            (base / "cur" / f"{1000 + i}.M{i}P0.test,S={len(raw)}:2,S").write_bytes(raw)
-    return root
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from fluffymail.cli import app
-from tests.integration.mail.conftest import message, write_maildir, write_mbox
+from tests.helpers import write_maildir
+from tests.integration.mail.conftest import message, write_mbox
 
 
 def counts(db_url: str) -> tuple[int, int, int]:

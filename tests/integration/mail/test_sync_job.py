@@ -17,7 +17,8 @@ from fluffymail.integrations.mail.source import Cursor, SourcePage
 from fluffymail.jobs import sync_emails
 from fluffymail.queue import JobQueue, JobState
 from fluffymail.queue.registry import Registry
-from tests.integration.mail.conftest import message, write_maildir, write_mbox
+from tests.helpers import write_maildir
+from tests.integration.mail.conftest import message, write_mbox
 
 
 async def rows(pool: AsyncConnectionPool, query: str, *params: object) -> list[tuple]:

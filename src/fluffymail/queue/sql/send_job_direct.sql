@@ -1,6 +1,6 @@
 -- Send one job to an ungrouped queue whose defaults the client already resolved (its queue
 -- cache): one plain INSERT, waking listeners (on commit) from RETURNING when it is due now.
--- Markedly cheaper than send_job.sql, which resolves the defaults itself (BENCHMARKS.md).
+-- Markedly cheaper than insert_jobs.sql, which resolves the defaults itself (BENCHMARKS.md).
 INSERT INTO queue.job (name, data, priority, start_after, singleton_key, singleton_on, group_key,
     policy, retry_limit, retry_delay, retry_backoff, retry_delay_max, expire_seconds,
     heartbeat_seconds, retention_seconds, dead_letter)
