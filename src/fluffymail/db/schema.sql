@@ -102,6 +102,13 @@ CREATE FUNCTION queue.retry_delay(delay integer, backoff boolean, delay_max inte
     END)
 $$;
 
+CREATE TABLE crm.ai_usage (
+    user_id bigint NOT NULL,
+    day date NOT NULL,
+    tokens bigint DEFAULT 0 NOT NULL,
+    calls integer DEFAULT 0 NOT NULL
+);
+
 CREATE TABLE crm.api_tokens (
     id bigint NOT NULL,
     user_id bigint NOT NULL,
@@ -302,6 +309,15 @@ ALTER TABLE crm.folders ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE crm.introductions (
+    user_id bigint NOT NULL,
+    contact_id bigint NOT NULL,
+    introducer text NOT NULL,
+    introducer_contact_id bigint,
+    message_id bigint,
+    introduced_on timestamp with time zone
+);
+
 CREATE TABLE crm.message_folders (
     folder_id bigint NOT NULL,
     source_id text NOT NULL,
@@ -356,6 +372,47 @@ ALTER TABLE crm.messages ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MINVALUE
     NO MAXVALUE
     CACHE 1
+);
+
+CREATE TABLE crm.relationship_runs (
+    user_id bigint NOT NULL,
+    last_message_id bigint DEFAULT 0 NOT NULL,
+    analyzed_on timestamp with time zone,
+    full_on timestamp with time zone
+);
+
+CREATE TABLE crm.relationship_summaries (
+    user_id bigint NOT NULL,
+    contact_id bigint NOT NULL,
+    status text NOT NULL,
+    generated_by text NOT NULL,
+    prompt_version text NOT NULL,
+    summary jsonb,
+    error text,
+    input_tokens integer DEFAULT 0 NOT NULL,
+    output_tokens integer DEFAULT 0 NOT NULL,
+    last_message_at timestamp with time zone,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT relationship_summaries_status_check CHECK ((status = ANY (ARRAY['ok'::text, 'failed'::text])))
+);
+
+CREATE TABLE crm.relationships (
+    user_id bigint NOT NULL,
+    contact_id bigint NOT NULL,
+    score real NOT NULL,
+    level text NOT NULL,
+    trend text NOT NULL,
+    going_cold boolean DEFAULT false NOT NULL,
+    sent integer DEFAULT 0 NOT NULL,
+    received integer DEFAULT 0 NOT NULL,
+    two_way_threads integer DEFAULT 0 NOT NULL,
+    first_at timestamp with time zone,
+    last_at timestamp with time zone,
+    evidence jsonb DEFAULT '[]'::jsonb NOT NULL,
+    stats jsonb DEFAULT '{}'::jsonb NOT NULL,
+    state jsonb DEFAULT '{}'::jsonb NOT NULL,
+    computed_on timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT relationships_score_check CHECK (((score >= (0)::double precision) AND (score <= (100)::double precision)))
 );
 
 CREATE TABLE crm.sessions (
@@ -595,6 +652,9 @@ CREATE TABLE queue.worker (
     heartbeat_on timestamp with time zone DEFAULT now() NOT NULL
 );
 
+ALTER TABLE ONLY crm.ai_usage
+    ADD CONSTRAINT ai_usage_pkey PRIMARY KEY (user_id, day);
+
 ALTER TABLE ONLY crm.api_tokens
     ADD CONSTRAINT api_tokens_hash_key UNIQUE (token_hash);
 
@@ -649,6 +709,9 @@ ALTER TABLE ONLY crm.folders
 ALTER TABLE ONLY crm.folders
     ADD CONSTRAINT folders_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY crm.introductions
+    ADD CONSTRAINT introductions_pkey PRIMARY KEY (user_id, contact_id);
+
 ALTER TABLE ONLY crm.message_folders
     ADD CONSTRAINT message_folders_pkey PRIMARY KEY (folder_id, source_id);
 
@@ -660,6 +723,15 @@ ALTER TABLE ONLY crm.messages
 
 ALTER TABLE ONLY crm.messages
     ADD CONSTRAINT messages_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY crm.relationship_runs
+    ADD CONSTRAINT relationship_runs_pkey PRIMARY KEY (user_id);
+
+ALTER TABLE ONLY crm.relationship_summaries
+    ADD CONSTRAINT relationship_summaries_pkey PRIMARY KEY (user_id, contact_id);
+
+ALTER TABLE ONLY crm.relationships
+    ADD CONSTRAINT relationships_pkey PRIMARY KEY (user_id, contact_id);
 
 ALTER TABLE ONLY crm.sessions
     ADD CONSTRAINT sessions_pkey PRIMARY KEY (token_hash);
@@ -733,6 +805,10 @@ CREATE INDEX messages_thread_idx ON crm.messages USING btree (thread_id);
 
 CREATE INDEX messages_user_date_idx ON crm.messages USING btree (user_id, date);
 
+CREATE INDEX relationships_contact_idx ON crm.relationships USING btree (contact_id);
+
+CREATE INDEX relationships_rank_idx ON crm.relationships USING btree (user_id, score DESC, contact_id);
+
 CREATE INDEX sessions_expires_idx ON crm.sessions USING btree (expires_on);
 
 CREATE INDEX sessions_user_idx ON crm.sessions USING btree (user_id);
@@ -762,6 +838,9 @@ CREATE INDEX schedule_due ON queue.schedule USING btree (next_tick);
 CREATE TRIGGER job_group_delete AFTER DELETE ON queue.job REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION queue.count_deleted_groups();
 
 CREATE TRIGGER job_group_update AFTER UPDATE OF state ON queue.job FOR EACH ROW WHEN (((old.group_key IS NOT NULL) AND (((old.state < 'active'::queue.job_state) IS DISTINCT FROM (new.state < 'active'::queue.job_state)) OR ((old.state = 'active'::queue.job_state) IS DISTINCT FROM (new.state = 'active'::queue.job_state))))) EXECUTE FUNCTION queue.count_group_change();
+
+ALTER TABLE ONLY crm.ai_usage
+    ADD CONSTRAINT ai_usage_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY crm.api_tokens
     ADD CONSTRAINT api_tokens_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
@@ -814,6 +893,18 @@ ALTER TABLE ONLY crm.contacts
 ALTER TABLE ONLY crm.folders
     ADD CONSTRAINT folders_connection_id_fkey FOREIGN KEY (connection_id) REFERENCES crm.connections(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY crm.introductions
+    ADD CONSTRAINT introductions_contact_id_fkey FOREIGN KEY (contact_id) REFERENCES crm.contacts(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.introductions
+    ADD CONSTRAINT introductions_introducer_contact_id_fkey FOREIGN KEY (introducer_contact_id) REFERENCES crm.contacts(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY crm.introductions
+    ADD CONSTRAINT introductions_message_id_fkey FOREIGN KEY (message_id) REFERENCES crm.messages(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY crm.introductions
+    ADD CONSTRAINT introductions_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY crm.message_folders
     ADD CONSTRAINT message_folders_folder_id_fkey FOREIGN KEY (folder_id) REFERENCES crm.folders(id) ON DELETE CASCADE;
 
@@ -828,6 +919,21 @@ ALTER TABLE ONLY crm.messages
 
 ALTER TABLE ONLY crm.messages
     ADD CONSTRAINT messages_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.relationship_runs
+    ADD CONSTRAINT relationship_runs_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.relationship_summaries
+    ADD CONSTRAINT relationship_summaries_contact_id_fkey FOREIGN KEY (contact_id) REFERENCES crm.contacts(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.relationship_summaries
+    ADD CONSTRAINT relationship_summaries_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.relationships
+    ADD CONSTRAINT relationships_contact_id_fkey FOREIGN KEY (contact_id) REFERENCES crm.contacts(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.relationships
+    ADD CONSTRAINT relationships_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY crm.sessions
     ADD CONSTRAINT sessions_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
