@@ -44,7 +44,10 @@ class Settings(BaseSettings):
         description="Where the embedded PostgreSQL and uploads live.",
     )
     queues: str = Field(
-        default="sync-emails:2,extract-contacts:5,enrich-contact:3,analyze-relationships:1",
+        default=(
+            "sync-emails:2,extract-contacts:5,enrich-contact:3,analyze-relationships:1,"
+            "summarize-relationship:2"
+        ),
         description="Per-queue worker concurrency, NAME:N comma-separated.",
     )
     migrate_on_start: bool = Field(

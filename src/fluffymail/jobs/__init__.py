@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from fluffymail.clock import Clock, SystemClock
-from fluffymail.jobs import analyze_relationships, enrich_contact, extract_contacts, sync_emails
+from fluffymail.jobs import (
+    analyze_relationships,
+    enrich_contact,
+    extract_contacts,
+    summarize_relationship,
+    sync_emails,
+)
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue.registry import Registry
 
@@ -40,5 +46,11 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
         analyze_relationships.make_handler(deps, clock),
         concurrency=1,
         **analyze_relationships.QUEUE_OPTIONS,
+    )
+    registry.register(
+        summarize_relationship.QUEUE,
+        summarize_relationship.make_handler(deps, clock),
+        concurrency=2,
+        **summarize_relationship.QUEUE_OPTIONS,
     )
     return registry
