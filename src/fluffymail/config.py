@@ -50,6 +50,13 @@ class Settings(BaseSettings):
         ),
         description="Per-queue worker concurrency, NAME:N comma-separated.",
     )
+    enrich_debounce: int = Field(
+        default=60, ge=0, description="Seconds a contact's mail is batched before enrich-contact runs."
+    )
+    analyze_debounce: int = Field(
+        default=30, ge=0,
+        description="Seconds new mail is batched before analyze-relationships runs for its user.",
+    )
     migrate_on_start: bool = Field(
         default=True, description="Apply migrations when a worker or the web app starts."
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from fluffymail import logging as fm_logging
@@ -26,11 +28,21 @@ def _setup() -> None:
 
 
 @app.command()
-def demo() -> None:
-    """Migrate, start the worker service and run a small demo workload through it."""
-    from fluffymail import demo as demo_module
+def demo(
+    serve: Annotated[bool, typer.Option(help="Serve the web app when the mail is processed")] = True,
+    host: Annotated[str, typer.Option(help="Web app interface")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Web app port")] = 8000,
+    queue_tour: Annotated[bool, typer.Option("--queue-tour", help="Only tour the job queue")] = False,
+) -> None:
+    """The whole product on a sample mailbox: import, contacts, relationships, then the web app."""
+    if queue_tour:
+        from fluffymail.demo import queue_tour as tour
 
-    run(demo_module.main(settings(), console))
+        run(tour.main(settings(), console))
+        return
+    from fluffymail.demo import product
+
+    run(product.main(settings(), console, product.DemoOptions(serve=serve, host=host, port=port)))
 
 
 def main() -> None:

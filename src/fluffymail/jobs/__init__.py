@@ -31,7 +31,7 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
     )
     registry.register(
         extract_contacts.QUEUE,
-        extract_contacts.make_handler(deps, clock),
+        extract_contacts.make_handler(deps, clock, enrich_debounce=deps.settings.enrich_debounce),
         concurrency=5,
         **extract_contacts.QUEUE_OPTIONS,
     )

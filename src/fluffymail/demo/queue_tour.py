@@ -1,4 +1,4 @@
-"""The quickstart's demo: a small workload through the real worker service, narrated.
+"""The queue tour (`fluffymail demo --queue-tour`): a small workload through the real worker service, narrated.
 
 Jobs flow through `demo-hello`; one job in `demo-flaky` fails twice and then succeeds; one in
 `demo-delayed` waits a few seconds before it may start; one in `demo-doomed` always fails and

@@ -1,0 +1,225 @@
+"""The quickstart: the whole product on a sample mailbox, from import to ranked contacts in the web app.
+
+Migrates, creates the demo user, writes the sample mailbox (`demo.mailbox`) and connects it as
+an mbox connection, enqueues `sync-emails` and runs the real worker service until every
+FluffyMail queue is drained (sync → extract-contacts → enrich-contact → analyze-relationships),
+showing progress, prints the top relationships, then serves the web app with the workers still
+running, until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from fluffymail.config import Settings
+from fluffymail.crm.mail import repo as mail_repo
+from fluffymail.crm.mail.models import ConnectionKind
+from fluffymail.db.sql import load_sql
+from fluffymail.demo import mailbox
+from fluffymail.jobs import build_registry, sync_emails
+from fluffymail.queue import JobQueue, runner
+
+DEMO_PASSWORD = "fluffymail-demo"
+SQL = load_sql("fluffymail.demo")
+log = logging.getLogger("fluffymail.demo")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DemoOptions:
+    serve: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8000
+    within: float = 300.0  # seconds to wait for the queues to drain
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Progress:
+    messages: int
+    contacts: int
+    scored: int
+    pending: dict[str, int]
+
+    @property
+    def settled(self) -> bool:
+        return not any(self.pending.values())
+
+
+async def main(settings: Settings, console: Console, options: DemoOptions) -> None:
+    from fluffymail.cli.context import open_context
+    from fluffymail.web.services import accounts
+
+    for noisy in ("fluffymail.queue", "fluffymail.worker", "fluffymail.jobs", "fluffymail.demo"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)  # the narration says it better
+    console.print("[bold]FluffyMail[/bold]: your mailbox as a relationship CRM")
+    # A burst of new mail normally waits a little before enrichment and analysis, so one run
+    # covers it; the demo's single burst should not.
+    settings = settings.model_copy(update={"enrich_debounce": 1, "analyze_debounce": 1})
+    async with open_context(settings, migrate_first=True, name="demo") as ctx:
+        where = (
+            "DATABASE_URL"
+            if settings.database_url
+            else f"embedded PostgreSQL in {settings.data_dir}"
+        )
+        console.print(f"database: {where}; schema migrated")
+        account, _ = await accounts.create_user(
+            ctx.pool, mailbox.OWNER.email, DEMO_PASSWORD, name=mailbox.OWNER.name, is_admin=True
+        )
+        path, count = sample_mailbox(settings.data_dir)
+        console.print(f"sample mailbox: {count} invented messages in {path}")
+        registry = build_registry(ctx.deps())
+        queues = {entry.name for entry in registry}
+        await runner.prepare(ctx.queue, registry)
+        job_id = await connect_and_sync(ctx.pool, ctx.queue, account.id, path)
+        console.print(
+            f"connected it as an mbox connection; sync job #{job_id} queued"
+            if job_id
+            else "connected it as an mbox connection; its sync is already queued"
+        )
+        stop = asyncio.Event()
+        workers = asyncio.create_task(
+            runner.run(
+                ctx.queue,
+                registry,
+                settings.queue_concurrency,
+                grace=settings.shutdown_grace,
+                stop=stop,
+                log=log,
+            )
+        )
+        try:
+            await watch(ctx.pool, ctx.queue, account.id, queues, console, within=options.within)
+            console.print()
+            console.print(await top_table(ctx.pool, account.id))
+            if options.serve:
+                await serve(settings, options, stop, console)
+        finally:
+            stop.set()
+            await workers
+
+
+def sample_mailbox(data_dir: Path) -> tuple[Path, int]:
+    """The demo's mbox under the data dir, written on first use and reused after (imports are
+    idempotent, so a second demo run adds nothing)."""
+    path = data_dir / "demo" / "sample-mailbox.mbox"
+    if path.exists():
+        with path.open("rb") as f:
+            return path, sum(1 for line in f if line.startswith(b"From "))
+    return path, mailbox.write_mbox(path, datetime.now(UTC))
+
+
+async def connect_and_sync(pool: Any, queue: JobQueue, user_id: int, path: Path) -> int | None:
+    async with pool.connection() as conn, conn.transaction():
+        connection, _ = await mail_repo.upsert_connection(
+            conn,
+            user_id=user_id,
+            kind=ConnectionKind.MBOX,
+            source=str(path),
+            display_name="Sample mailbox",
+        )
+        args = sync_emails.Args(connection_id=connection.id, user_id=user_id)
+        return await sync_emails.enqueue(queue, args, conn=conn)
+
+
+async def progress(pool: Any, queue: JobQueue, user_id: int, queues: set[str]) -> Progress:
+    depth = await queue.get_queue_depth()
+    pending = {
+        name: int(row["available"]) + int(row["deferred"]) + int(row["active"])
+        for name, row in depth.items()
+        if name in queues
+    }
+    async with pool.connection() as conn:
+        row = await (await conn.execute(SQL["demo_counts"], {"user_id": user_id})).fetchone()
+    messages, contacts, scored = row or (0, 0, 0)
+    return Progress(messages=messages, contacts=contacts, scored=scored, pending=pending)
+
+
+def render(now: Progress, seconds: float) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_row(
+        f"[bold]{seconds:5.1f} s[/bold]",
+        f"messages [bold]{now.messages}[/bold]",
+        f"contacts [bold]{now.contacts}[/bold]",
+        f"relationships scored [bold]{now.scored}[/bold]",
+    )
+    busy = ", ".join(f"{name} {n}" for name, n in sorted(now.pending.items()) if n) or "none"
+    table.add_row("", f"[dim]jobs waiting or running: {busy}[/dim]", "", "")
+    return table
+
+
+async def watch(
+    pool: Any, queue: JobQueue, user_id: int, queues: set[str], console: Console, *, within: float
+) -> Progress:
+    """Show progress until the queues are drained (twice in a row: a finishing job may enqueue)."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    quiet = 0
+    with Live(console=console, refresh_per_second=4, transient=False) as live:
+        while True:
+            now = await progress(pool, queue, user_id, queues)
+            live.update(render(now, loop.time() - started))
+            quiet = quiet + 1 if now.settled else 0
+            if quiet >= 2:
+                return now
+            if loop.time() - started > within:
+                raise TimeoutError(f"the demo's jobs did not finish within {within:.0f} s")
+            await asyncio.sleep(0.5)
+
+
+async def top_table(pool: Any, user_id: int, limit: int = 10) -> Table:
+    async with pool.connection() as conn:
+        rows = await (
+            await conn.execute(SQL["demo_top"], {"user_id": user_id, "limit": limit})
+        ).fetchall()
+    table = Table(title="Strongest relationships")
+    for column in ("#", "name", "company", "score", "level", "why"):
+        table.add_column(column, justify="right" if column in ("#", "score") else "left")
+    for rank, (name, company, score, level, why) in enumerate(rows, 1):
+        table.add_row(str(rank), name, company or "", f"{score:.0f}", level, why or "")
+    return table
+
+
+class _Server:
+    """uvicorn's server without its own signal handling: the worker service's stop event rules."""
+
+    def __init__(self, app: Any, host: str, port: int) -> None:
+        import uvicorn
+
+        class Quiet(uvicorn.Server):
+            @contextlib.contextmanager
+            def capture_signals(self) -> Iterator[None]:
+                yield
+
+        self.server = Quiet(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+
+    async def serve_until(self, stop: asyncio.Event) -> None:
+        serving = asyncio.create_task(self.server.serve())
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        self.server.should_exit = True
+        stopping.cancel()
+        await serving
+
+
+async def serve(
+    settings: Settings, options: DemoOptions, stop: asyncio.Event, console: Console
+) -> None:
+    from fluffymail.web.app import create_app
+
+    url = f"http://{options.host}:{options.port}/"
+    console.print(
+        f"\n[bold green]Open {url}[/bold green] and log in as [bold]{mailbox.OWNER.email}[/bold] "
+        f"with password [bold]{DEMO_PASSWORD}[/bold].\n"
+        "The workers keep running: click Sync on the connection to see it again. Ctrl-C stops."
+    )
+    await _Server(create_app(settings), options.host, options.port).serve_until(stop)
