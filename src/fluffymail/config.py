@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     queues: str = Field(
         default=(
             "sync-emails:2,extract-contacts:5,enrich-contact:3,analyze-relationships:1,"
-            "summarize-relationship:2"
+            "summarize-relationship:2,delete-connection:1"
         ),
         description="Per-queue worker concurrency, NAME:N comma-separated.",
     )
@@ -94,6 +94,65 @@ class Settings(BaseSettings):
             "Fernet key (urlsafe base64 of 32 bytes) encrypting mail credentials at rest; "
             "unset: a development key is created in DATA_DIR/secret.key, with a warning."
         ),
+    )
+    ai_provider: str = Field(
+        default="offline",
+        pattern="^(offline|openai)$",
+        description=(
+            "Relationship summaries: 'offline' (extractive, no network, labelled not AI) or "
+            "'openai' (any OpenAI-compatible chat-completions server)."
+        ),
+    )
+    external_ai: bool = Field(
+        default=True,
+        description="Off: nothing is ever sent to an external model (offline summaries only).",
+    )
+    openai_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("FLUFFYMAIL_OPENAI_API_KEY", "OPENAI_API_KEY"),
+        description="API key of the OpenAI-compatible server (optional for local servers).",
+    )
+    openai_base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("FLUFFYMAIL_OPENAI_BASE_URL", "OPENAI_BASE_URL"),
+        description="Base URL, e.g. http://localhost:11434/v1 for Ollama; unset: OpenAI.",
+    )
+    openai_model: str = Field(default="gpt-4o-mini", description="Chat model for summaries.")
+    ai_timeout: float = Field(default=60.0, gt=0, description="Seconds per AI request.")
+    ai_daily_token_budget: int = Field(
+        default=200_000, ge=0, description="Tokens per user per UTC day sent to the AI provider."
+    )
+    ai_input_token_budget: int = Field(
+        default=6000, ge=200, description="Tokens of mail in one summary's prompt."
+    )
+    gmail_client_id: str | None = Field(
+        default=None, description="OAuth client id of the Google Cloud app that reads Gmail."
+    )
+    gmail_client_secret: SecretStr | None = Field(
+        default=None, description="That OAuth client's secret."
+    )
+    gmail_auth_uri: str = Field(
+        default="https://accounts.google.com/o/oauth2/auth",
+        description="Google's OAuth authorisation endpoint (tests point it at an emulator).",
+    )
+    gmail_token_uri: str = Field(
+        default="https://oauth2.googleapis.com/token",
+        description="Google's OAuth token endpoint: code exchange and access-token refresh.",
+    )
+    gmail_api_endpoint: str = Field(
+        default="https://gmail.googleapis.com/", description="The Gmail API's base URL."
+    )
+    gmail_redirect_uri: str | None = Field(
+        default=None,
+        description=(
+            "The OAuth callback registered with Google; unset: this server's "
+            "/api/connections/gmail/callback as the request reached it."
+        ),
+    )
+    upload_max_bytes: int = Field(
+        default=2 * 1024**3,
+        gt=0,
+        description="Largest mbox/Maildir archive the web app accepts (bytes, also unpacked).",
     )
     log_level: str = "INFO"
     log_format: str = Field(default="console", pattern="^(console|json)$")

@@ -174,9 +174,13 @@ CREATE TABLE crm.connections (
     credentials bytea,
     created_on timestamp with time zone DEFAULT now() NOT NULL,
     contact_policy text DEFAULT 'sent'::text NOT NULL,
+    visibility text DEFAULT 'full'::text NOT NULL,
+    paused_on timestamp with time zone,
+    deleting_on timestamp with time zone,
     CONSTRAINT connections_contact_policy_check CHECK ((contact_policy = ANY (ARRAY['sent'::text, 'sent_and_received'::text, 'none'::text]))),
     CONSTRAINT connections_kind_check CHECK ((kind = ANY (ARRAY['gmail'::text, 'imap'::text, 'mbox'::text, 'maildir'::text]))),
-    CONSTRAINT connections_status_check CHECK ((status = ANY (ARRAY['ok'::text, 'syncing'::text, 'failed'::text, 'needs_reauth'::text])))
+    CONSTRAINT connections_status_check CHECK ((status = ANY (ARRAY['ok'::text, 'syncing'::text, 'failed'::text, 'needs_reauth'::text]))),
+    CONSTRAINT connections_visibility_check CHECK ((visibility = ANY (ARRAY['full'::text, 'metadata'::text])))
 );
 
 ALTER TABLE crm.connections ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
@@ -372,6 +376,13 @@ ALTER TABLE crm.messages ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MINVALUE
     NO MAXVALUE
     CACHE 1
+);
+
+CREATE TABLE crm.relationship_folds (
+    user_id bigint NOT NULL,
+    contact_id bigint NOT NULL,
+    links integer NOT NULL,
+    CONSTRAINT relationship_folds_links_check CHECK ((links > 0))
 );
 
 CREATE TABLE crm.relationship_runs (
@@ -724,6 +735,9 @@ ALTER TABLE ONLY crm.messages
 ALTER TABLE ONLY crm.messages
     ADD CONSTRAINT messages_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY crm.relationship_folds
+    ADD CONSTRAINT relationship_folds_pkey PRIMARY KEY (user_id, contact_id);
+
 ALTER TABLE ONLY crm.relationship_runs
     ADD CONSTRAINT relationship_runs_pkey PRIMARY KEY (user_id);
 
@@ -785,11 +799,13 @@ CREATE INDEX contact_addresses_contact_idx ON crm.contact_addresses USING btree 
 
 CREATE INDEX contact_facts_current_idx ON crm.contact_facts USING btree (contact_id, field) WHERE is_current;
 
-CREATE INDEX contact_links_address_idx ON crm.contact_links USING btree (user_id, address);
+CREATE INDEX contact_links_address_time_idx ON crm.contact_links USING btree (user_id, address, occurred_on, message_id);
 
 CREATE INDEX contact_merges_from_idx ON crm.contact_merges USING btree (from_contact_id);
 
 CREATE INDEX contact_merges_pair_idx ON crm.contact_merges USING btree (user_id, into_contact_id, from_contact_id);
+
+CREATE INDEX contacts_company_idx ON crm.contacts USING btree (company_id) WHERE (company_id IS NOT NULL);
 
 CREATE INDEX contacts_identity_idx ON crm.contacts USING btree (user_id, identity_key) WHERE (identity_key IS NOT NULL);
 
@@ -804,6 +820,8 @@ CREATE INDEX messages_message_id_idx ON crm.messages USING btree (user_id, messa
 CREATE INDEX messages_thread_idx ON crm.messages USING btree (thread_id);
 
 CREATE INDEX messages_user_date_idx ON crm.messages USING btree (user_id, date);
+
+CREATE INDEX relationship_folds_contact_idx ON crm.relationship_folds USING btree (contact_id);
 
 CREATE INDEX relationships_contact_idx ON crm.relationships USING btree (contact_id);
 
@@ -919,6 +937,12 @@ ALTER TABLE ONLY crm.messages
 
 ALTER TABLE ONLY crm.messages
     ADD CONSTRAINT messages_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.relationship_folds
+    ADD CONSTRAINT relationship_folds_contact_id_fkey FOREIGN KEY (contact_id) REFERENCES crm.contacts(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.relationship_folds
+    ADD CONSTRAINT relationship_folds_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY crm.relationship_runs
     ADD CONSTRAINT relationship_runs_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;

@@ -17,12 +17,14 @@ from typing import Any
 import openai
 
 from fluffymail.clock import Clock, SystemClock
+from fluffymail.config import Settings
 from fluffymail.crm.relationships import extractive, summaries
 from fluffymail.crm.relationships.models import Direction
 from fluffymail.errors import FluffyMailError
 from fluffymail.queue.outcomes import Snooze
 
 __all__ = [
+    "EXTRACTIVE_VERSION",
     "PROMPT_VERSION",
     "ExtractiveProvider",
     "LLMError",
@@ -32,9 +34,11 @@ __all__ = [
     "SummaryFailed",
     "build_input",
     "parse_summary",
+    "provider_from_settings",
 ]
 
 PROMPT_VERSION = "relationship-summary/1"
+EXTRACTIVE_VERSION = "extractive/1"  # the prompt_version `extractive.extract` stamps
 CHARS_PER_TOKEN = 4
 DEFAULT_RATE_LIMIT_SNOOZE = 30.0
 RECENCY_HALF_LIFE_DAYS = 90.0
@@ -219,6 +223,7 @@ class OpenAIProvider:
         clock: Clock | None = None,
     ) -> None:
         self.model = model
+        self.prompt_version = PROMPT_VERSION
         self.input_budget_tokens = input_budget_tokens
         self.max_output_tokens = max_output_tokens
         self._clock = clock or SystemClock()
@@ -346,6 +351,9 @@ class ExtractiveProvider:
     """Offline summaries made from the threads themselves (`crm.relationships.extractive`): no
     network and no model, `generated_by="extractive (not AI)"`. The quickstart default."""
 
+    generated_by = summaries.EXTRACTIVE
+    prompt_version = EXTRACTIVE_VERSION
+
     def __init__(self, *, top_topics: int = 5) -> None:
         self.top_topics = top_topics
 
@@ -353,3 +361,32 @@ class ExtractiveProvider:
         if not any(t.messages for t in request.threads):
             raise SummaryFailed("no messages to summarise")
         return extractive.extract(request, self.top_topics)
+
+
+# --- choice from settings -------------------------------------------------------------------------
+
+
+def provider_from_settings(settings: Settings, clock: Clock | None = None) -> OpenAIProvider | None:
+    """The external provider the settings ask for, or None (offline only).
+
+    None unless `ai_provider` is "openai" and `external_ai` is on. A local server
+    (`openai_base_url` set) may do without an API key; OpenAI itself may not.
+    """
+    if settings.ai_provider != "openai" or not settings.external_ai:
+        return None
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+    if not key:
+        if not settings.openai_base_url:
+            raise LLMError(
+                "FLUFFYMAIL_AI_PROVIDER=openai needs FLUFFYMAIL_OPENAI_API_KEY (or OPENAI_API_KEY), "
+                "or FLUFFYMAIL_OPENAI_BASE_URL for a local server that needs no key"
+            )
+        key = "no-key"  # the SDK insists on one; local servers ignore it
+    return OpenAIProvider(
+        api_key=key,
+        model=settings.openai_model,
+        base_url=settings.openai_base_url,
+        timeout=settings.ai_timeout,
+        input_budget_tokens=settings.ai_input_token_budget,
+        clock=clock,
+    )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.config import Settings
+from fluffymail.crm.relationships.summaries import SummaryProvider
 from fluffymail.queue import JobQueue
 
 
@@ -17,3 +18,5 @@ class JobDeps:
     pool: AsyncConnectionPool
     queue: JobQueue
     log: logging.Logger
+    # the external AI for relationship summaries; None: built from settings by the job
+    summary_provider: SummaryProvider | None = None
