@@ -26,8 +26,14 @@ def worker(
         int | None,
         typer.Option(help="Serve /metrics and /healthz here (default: FLUFFYMAIL_METRICS_PORT)"),
     ] = None,
+    reload: Annotated[
+        bool, typer.Option(help="Restart (gracefully) when the code changes (development)")
+    ] = False,
 ) -> None:
     """Run the worker service: process jobs until SIGTERM/SIGINT, then drain gracefully."""
+    if reload:
+        reload_on_change()
+        return
     config = settings()
     concurrency = parse_queue_concurrency(queues) if queues else config.queue_concurrency
     factory = load_registry_factory(jobs)
@@ -54,6 +60,29 @@ def worker(
                 )
 
     run(main())
+
+
+def reload_on_change() -> None:
+    """Run this same command without --reload in a child process, restarted with SIGINT (a
+    graceful drain) whenever a file of the package changes, like `uvicorn --reload`."""
+    import shlex
+    import sys
+    from pathlib import Path
+
+    import watchfiles
+
+    import fluffymail
+
+    command = [sys.executable, "-m", "fluffymail", *(a for a in sys.argv[1:] if a != "--reload")]
+    package = Path(fluffymail.__file__).parent
+    typer.echo(f"watching {package} for changes")
+    watchfiles.run_process(
+        package,
+        target=shlex.join(command),
+        target_type="command",
+        sigint_timeout=30,
+        watch_filter=watchfiles.PythonFilter(extra_extensions=(".sql",)),
+    )
 
 
 @contextlib.asynccontextmanager
