@@ -1,0 +1,66 @@
+-- Warm intros through the user's contacts: who appears with %(target)s in the user's own mail.
+-- Reads the user's %(max_messages)s most recent messages with the target; per connector
+-- contact, one weight per shared thread: 1 when one of the two wrote the message to the
+-- other, %(co_weight)s when both were only recipients, halved every %(half_life)s days since
+-- the thread's last shared message (see NETWORK.md). Only connectors the user has a
+-- relationship with (the first link) are returned; the target's own contact is not a connector.
+WITH target_messages AS (
+    SELECT l.message_id, bool_or(l.role = 'received_from') AS target_wrote
+    FROM (
+        SELECT message_id, role
+        FROM crm.contact_links
+        WHERE user_id = %(user_id)s AND address = %(target)s
+        ORDER BY occurred_on DESC, message_id DESC
+        LIMIT %(max_messages)s
+    ) l
+    GROUP BY l.message_id
+),
+target_contacts AS (
+    SELECT coalesce(k.merged_into_id, k.id) AS contact_id
+    FROM crm.contact_addresses a
+    JOIN crm.contacts k ON k.id = a.contact_id
+    WHERE a.user_id = %(user_id)s AND a.address = %(target)s
+),
+pairs AS (
+    SELECT l.address, l.message_id,
+           bool_or(l.role = 'received_from') OR bool_or(t.target_wrote) AS direct
+    FROM target_messages t
+    JOIN crm.contact_links l ON l.message_id = t.message_id
+    WHERE l.address <> %(target)s AND l.role <> 'reply_to'
+    GROUP BY l.address, l.message_id
+),
+per_thread AS (
+    SELECT coalesce(k.merged_into_id, k.id) AS contact_id,
+           coalesce(m.thread_id, -m.id) AS thread_id,
+           bool_or(p.direct) AS direct,
+           max(m.date) AS last_at,
+           (array_agg(m.id ORDER BY m.date DESC NULLS LAST, m.id DESC))[1] AS message_id
+    FROM pairs p
+    JOIN crm.messages m ON m.id = p.message_id
+    JOIN crm.contact_addresses a ON a.user_id = %(user_id)s AND a.address = p.address
+    JOIN crm.contacts k ON k.id = a.contact_id
+    GROUP BY 1, 2
+),
+connectors AS (
+    SELECT contact_id,
+           count(*) AS threads,
+           count(*) FILTER (WHERE direct) AS direct_threads,
+           sum(CASE WHEN direct THEN 1.0 ELSE %(co_weight)s::float8 END
+               * coalesce(power(0.5, greatest(extract(epoch FROM
+                     coalesce(%(now)s::timestamptz, now()) - last_at), 0)
+                     / 86400.0 / %(half_life)s::float8), 0)) AS weight,
+           max(last_at) AS last_at,
+           (array_agg(message_id ORDER BY last_at DESC NULLS LAST, message_id DESC))[1:3]
+               AS message_ids
+    FROM per_thread
+    WHERE contact_id NOT IN (SELECT contact_id FROM target_contacts)
+    GROUP BY contact_id
+)
+SELECT c.contact_id, k.primary_address, k.name, c.threads, c.direct_threads,
+       c.weight::float8 AS weight, c.last_at, c.message_ids,
+       r.score, r.level, r.evidence
+FROM connectors c
+JOIN crm.contacts k ON k.id = c.contact_id
+JOIN crm.relationships r ON r.user_id = %(user_id)s AND r.contact_id = c.contact_id
+WHERE r.score > 0 AND k.suppressed_reason IS NULL
+ORDER BY c.contact_id
