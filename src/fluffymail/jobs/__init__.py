@@ -5,6 +5,7 @@ from __future__ import annotations
 from fluffymail.clock import Clock, SystemClock
 from fluffymail.jobs import (
     analyze_relationships,
+    delete_connection,
     enrich_contact,
     extract_contacts,
     summarize_relationship,
@@ -52,5 +53,11 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
         summarize_relationship.make_handler(deps, clock),
         concurrency=2,
         **summarize_relationship.QUEUE_OPTIONS,
+    )
+    registry.register(
+        delete_connection.QUEUE,
+        delete_connection.make_handler(deps, clock),
+        concurrency=1,
+        **delete_connection.QUEUE_OPTIONS,
     )
     return registry

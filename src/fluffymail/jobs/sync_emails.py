@@ -4,6 +4,8 @@ Each batch of pages commits in ONE transaction with the cursor after it and the
 `extract-contacts` jobs for its new messages (one job per 500 messages), so a crash repeats
 at most one batch (≤ `BATCH_SIZE` messages). The end of a sync enqueues one `analyze-relationships` per
 user (singleton key). `fluffymail import` calls `sync_connection` directly, in process.
+A paused connection, or one being deleted, is skipped. A Gmail sync first records the
+account's send-as addresses as the user's aliases and saves refreshed access tokens.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
@@ -22,13 +25,15 @@ from psycopg_pool import AsyncConnectionPool
 from fluffymail.clock import Clock
 from fluffymail.config import Settings
 from fluffymail.crm import secrets
+from fluffymail.crm.contacts import repo as contacts_repo
 from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.crm.mail.models import Connection, ConnectionKind, IncomingMessage, MailError
 from fluffymail.crm.messages.models import ParsedMessage
 from fluffymail.crm.messages.parse import parse_message
 from fluffymail.integrations.mail.file_source import FileSource
 from fluffymail.integrations.mail.files import MailSourceError
-from fluffymail.integrations.mail.source import AuthError, MailSource, SourcePage
+from fluffymail.integrations.mail.gmail import SCOPES, GmailConfig, GmailSource, GmailToken
+from fluffymail.integrations.mail.source import AuthError, Cursor, MailSource, SourcePage
 from fluffymail.jobs import extract_contacts
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue
@@ -39,6 +44,9 @@ __all__ = [
     "SyncProgress",
     "SyncResult",
     "enqueue",
+    "gmail_config",
+    "gmail_credentials",
+    "gmail_token",
     "make_handler",
     "sync_connection",
 ]
@@ -119,14 +127,56 @@ def open_source(
     """The adapter for a connection's kind (the one place kinds dispatch)."""
     if connection.kind.is_file:
         return FileSource(connection.source)
+    if credentials is None:
+        raise AuthError(reason=f"no {connection.kind!s} credentials stored; reconnect")
+    stored = secrets.SecretBox(secrets.load_key(settings)).decrypt_json(credentials)
     if connection.kind is ConnectionKind.IMAP:
         from fluffymail.integrations.mail.imap import ImapConfig, ImapSource
 
-        if credentials is None:
-            raise AuthError(reason="no IMAP credentials stored")
-        box = secrets.SecretBox(secrets.load_key(settings))
-        return ImapSource(ImapConfig(**box.decrypt_json(credentials)))
-    raise MailError(f"no mail source for connection kind {connection.kind!s} yet")
+        if stored.get("folders") is not None:
+            stored["folders"] = tuple(stored["folders"])
+        return ImapSource(ImapConfig(**stored))
+    if connection.kind is ConnectionKind.GMAIL:
+        return GmailSource(gmail_config(settings), gmail_token(stored, settings))
+    raise MailError(f"no mail source for connection kind {connection.kind!s}")
+
+
+def gmail_config(settings: Settings) -> GmailConfig:
+    """Where the Gmail API and Google's token endpoint are, from settings."""
+    return GmailConfig(api_endpoint=settings.gmail_api_endpoint, token_uri=settings.gmail_token_uri)
+
+
+def gmail_token(stored: dict[str, Any], settings: Settings) -> GmailToken:
+    """OAuth credentials from a connection's decrypted record and the app's client.
+
+    Raises:
+        AuthError: no refresh token stored, or no OAuth client configured to refresh with.
+    """
+    if not stored.get("refresh_token"):
+        raise AuthError(reason="no Gmail refresh token stored; reconnect the account")
+    if not settings.gmail_client_id or settings.gmail_client_secret is None:
+        raise AuthError(
+            reason="Gmail is not configured: set FLUFFYMAIL_GMAIL_CLIENT_ID and _CLIENT_SECRET"
+        )
+    expiry = stored.get("expiry")
+    return GmailToken(
+        refresh_token=stored["refresh_token"],
+        client_id=settings.gmail_client_id,
+        client_secret=settings.gmail_client_secret.get_secret_value(),
+        access_token=stored.get("access_token"),
+        expiry=datetime.fromisoformat(expiry).astimezone(UTC) if expiry else None,
+        scopes=tuple(stored.get("scopes") or SCOPES),
+    )
+
+
+def gmail_credentials(token: GmailToken) -> dict[str, Any]:
+    """The JSON record stored (encrypted) for a Gmail connection: tokens, never the client."""
+    return {
+        "refresh_token": token.refresh_token,
+        "access_token": token.access_token,
+        "expiry": token.expiry.isoformat() if token.expiry else None,
+        "scopes": list(token.scopes),
+    }
 
 
 async def sync_connection(
@@ -149,10 +199,21 @@ async def sync_connection(
         MailError: unknown connection or kind; other errors mark it `failed` and propagate.
     """
     connection = await _start(pool, connection_id, clock)
+    if connection is None:
+        log.info(
+            "connection paused or being deleted; sync skipped",
+            extra={"action": "mail.sync_skipped", "connection_id": connection_id},
+        )
+        return SyncResult(
+            connection_id=connection_id, seen=0, stored=0, batches=0, seconds=0.0, status="skipped"
+        )
     started = clock.monotonic()
     try:
         if source is None:
             source = await _open(pool, connection, settings)
+        if isinstance(source, GmailSource):
+            await _record_send_as(pool, connection, source, clock)
+            source = _TokenSaver(source, pool, connection.id, settings or Settings())
         cursor = None if full else connection.cursor
         seen = stored = batches = 0
         async for batch, page_seen, page_stored in _pipeline(
@@ -182,13 +243,66 @@ async def sync_connection(
     return result
 
 
-async def _start(pool: AsyncConnectionPool, connection_id: int, clock: Clock) -> Connection:
+async def _start(pool: AsyncConnectionPool, connection_id: int, clock: Clock) -> Connection | None:
+    """The connection, marked syncing; None when it is paused or being deleted."""
     async with pool.connection() as conn:
         connection = await mail_repo.get_connection(conn, connection_id)
         if connection is None:
             raise MailError(f"no connection {connection_id}")
-        await mail_repo.mark_sync_started(conn, connection_id, clock.now())
+        if not await mail_repo.mark_sync_started(conn, connection_id, clock.now()):
+            return None
     return connection
+
+
+async def _record_send_as(
+    pool: AsyncConnectionPool, connection: Connection, source: GmailSource, clock: Clock
+) -> None:
+    """The account's send-as addresses become the user's aliases (source 'provider')."""
+    addresses = await source.send_as_addresses()
+    if not addresses:
+        return
+    async with pool.connection() as conn, conn.transaction():
+        added = await contacts_repo.add_aliases(
+            conn, connection.user_id, [(a, "provider", None) for a in addresses], clock.now()
+        )
+    if added:
+        log.info(
+            "gmail send-as aliases recorded",
+            extra={"action": "mail.aliases", "connection_id": connection.id, "added": len(added)},
+        )
+
+
+class _TokenSaver:
+    """Wraps a Gmail source: after each page (and at the end) a refreshed access token is
+    saved, encrypted, so later syncs reuse it instead of refreshing again."""
+
+    def __init__(
+        self, source: GmailSource, pool: AsyncConnectionPool, connection_id: int, settings: Settings
+    ) -> None:
+        self._source = source
+        self._pool = pool
+        self._connection_id = connection_id
+        self._settings = settings
+        self._saved = source.token.access_token
+
+    async def pages(self, cursor: Cursor | None) -> AsyncIterator[SourcePage]:
+        try:
+            async for page in self._source.pages(cursor):
+                await self._save()
+                yield page
+        finally:
+            await self._save()
+
+    async def _save(self) -> None:
+        token = self._source.token
+        if token.access_token == self._saved:
+            return
+        box = secrets.SecretBox(secrets.load_key(self._settings))
+        async with self._pool.connection() as conn:
+            await mail_repo.set_credentials(
+                conn, self._connection_id, box.encrypt_json(gmail_credentials(token))
+            )
+        self._saved = token.access_token
 
 
 async def _open(

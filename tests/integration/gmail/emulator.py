@@ -1,8 +1,10 @@
 """A local Gmail API emulator (stdlib http.server in a thread) for the real google client.
 
 Follows the v1 discovery document shipped with google-api-python-client: getProfile,
-messages.list/get, history.list, the multipart batch endpoint, the OAuth token endpoint,
-per-user quota (token bucket) and injectable quota errors.
+messages.list/get, history.list, users.settings.sendAs.list, the multipart batch endpoint,
+OAuth 2.0 (an auto-consenting authorisation endpoint, the token endpoint's authorization_code
+grant with PKCE S256 and its refresh_token grant), per-user quota (token bucket) and injectable
+quota errors.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import base64
 import email.parser
 import email.policy
+import hashlib
 import itertools
 import json
 import re
@@ -20,15 +23,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
-COST = {"getProfile": 1, "messages.list": 5, "messages.get": 5, "history.list": 2}
+COST = {"getProfile": 1, "messages.list": 5, "messages.get": 5, "history.list": 2, "sendAs.list": 1}
 _ROUTES = [
     (re.compile(r"^/gmail/v1/users/([^/]+)/profile$"), "getProfile"),
     (re.compile(r"^/gmail/v1/users/([^/]+)/messages$"), "messages.list"),
     (re.compile(r"^/gmail/v1/users/([^/]+)/messages/([^/]+)$"), "messages.get"),
     (re.compile(r"^/gmail/v1/users/([^/]+)/history$"), "history.list"),
+    (re.compile(r"^/gmail/v1/users/([^/]+)/settings/sendAs$"), "sendAs.list"),
 ]
+SCOPE = "https://www.googleapis.com/auth/gmail.readonly"
 _QUERY_LABELS = {
     "in:spam": "SPAM", "in:trash": "TRASH", "in:drafts": "DRAFT",
     "category:promotions": "CATEGORY_PROMOTIONS", "category:social": "CATEGORY_SOCIAL",
@@ -51,6 +56,17 @@ class Reply:
     status: int
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Grant:
+    """An authorisation code waiting to be exchanged."""
+
+    client_id: str
+    redirect_uri: str
+    scope: str
+    challenge: str | None
+    method: str | None
 
 
 @dataclass(slots=True, kw_only=True)
@@ -99,6 +115,14 @@ class GmailEmulator:
         self.calls: dict[str, int] = {}
         self.batches = 0
         self.refreshes = 0
+        self.client_id = "client-id"
+        self.client_secret = "client-secret"
+        self.send_as: list[dict[str, Any]] = [
+            {"sendAsEmail": email_address, "displayName": "Owner", "isPrimary": True,
+             "isDefault": True, "verificationStatus": "accepted"},
+        ]  # fmt: skip
+        self.consent = True  # False: the authorisation endpoint answers error=access_denied
+        self.codes: dict[str, Grant] = {}
         self.quota: Quota | None = None
         self._injected: list[Injected] = []
         self._ids = itertools.count(0x18C0000000000000)
@@ -128,6 +152,10 @@ class GmailEmulator:
     @property
     def token_uri(self) -> str:
         return self.url + "token"
+
+    @property
+    def auth_uri(self) -> str:
+        return self.url + "o/oauth2/auth"
 
     # -- test controls ---------------------------------------------------------------------
     def grant(self) -> tuple[str, str]:
@@ -203,7 +231,9 @@ class GmailEmulator:
         """Serve one (possibly batched) request."""
         path, query = _split(target)
         if path == "/token" and method == "POST":
-            return self._token(body)
+            return self._token(body, headers.get("authorization", ""))
+        if path == "/o/oauth2/auth" and method == "GET":
+            return self._authorize(query)
         if path in ("/batch", "/batch/gmail/v1") and method == "POST":
             return self._batch(headers, body)
         return self._api(method, path, query, headers.get("authorization", ""))
@@ -289,8 +319,55 @@ class GmailEmulator:
             body["nextPageToken"] = str(offset + size)
         return Reply(status=200, body=body)
 
-    def _token(self, body: bytes) -> Reply:
+    def _sendAs_list(self, query: dict[str, list[str]]) -> Reply:
+        return Reply(status=200, body={"sendAs": [dict(entry) for entry in self.send_as]})
+
+    def _authorize(self, query: dict[str, list[str]]) -> Reply:
+        """The consent screen, already clicked: 302 back to redirect_uri with a code."""
+        args = {k: v[0] for k, v in query.items()}
+        redirect = args.get("redirect_uri", "")
+        if args.get("client_id") != self.client_id or not redirect:
+            return Reply(status=400, body={"error": "invalid_request",
+                                           "error_description": "unknown client or no redirect_uri"})  # fmt: skip
+        back: dict[str, str] = {"state": args["state"]} if "state" in args else {}
+        if not self.consent:
+            back["error"] = "access_denied"
+        else:
+            code = f"4/{uuid.uuid4().hex}"
+            with self._lock:
+                self.codes[code] = Grant(
+                    client_id=args["client_id"], redirect_uri=redirect,
+                    scope=args.get("scope", SCOPE), challenge=args.get("code_challenge"),
+                    method=args.get("code_challenge_method"),
+                )  # fmt: skip
+            back["code"] = code
+            back["scope"] = args.get("scope", SCOPE)
+        sep = "&" if "?" in redirect else "?"
+        return Reply(status=302, body={}, headers={"Location": f"{redirect}{sep}{urlencode(back)}"})
+
+    def _exchange(self, form: dict[str, str], auth: str) -> Reply:
+        """grant_type=authorization_code: one use per code, client and PKCE checked."""
+        with self._lock:
+            grant = self.codes.pop(form.get("code", ""), None)
+        if grant is None:
+            return Reply(status=400, body={"error": "invalid_grant",
+                                           "error_description": "Malformed auth code."})  # fmt: skip
+        if _client(form, auth) != (self.client_id, self.client_secret):
+            return Reply(status=401, body={"error": "invalid_client"})
+        if form.get("redirect_uri") != grant.redirect_uri:
+            return Reply(status=400, body={"error": "redirect_uri_mismatch"})
+        if grant.challenge is not None and _s256(form.get("code_verifier", "")) != grant.challenge:
+            return Reply(status=400, body={"error": "invalid_grant",
+                                           "error_description": "Invalid code verifier."})  # fmt: skip
+        access, refresh = self.grant()
+        return Reply(status=200, body={
+            "access_token": access, "refresh_token": refresh, "expires_in": 3599,
+            "token_type": "Bearer", "scope": grant.scope})  # fmt: skip
+
+    def _token(self, body: bytes, auth: str = "") -> Reply:
         form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+        if form.get("grant_type") == "authorization_code":
+            return self._exchange(form, auth)
         with self._lock:
             self.refreshes += 1
             if form.get("grant_type") != "refresh_token":
@@ -363,6 +440,19 @@ def _route(method: str, path: str) -> tuple[str, tuple[str, ...]] | None:
         if (match := pattern.match(path)) and method == "GET":
             return name, match.groups()[1:]
     return None
+
+
+def _client(form: dict[str, str], auth: str) -> tuple[str | None, str | None]:
+    """The client's (id, secret): HTTP Basic (RFC 6749 §2.3.1) or in the form body."""
+    if auth.lower().startswith("basic "):
+        client_id, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+        return client_id, secret
+    return form.get("client_id"), form.get("client_secret")
+
+
+def _s256(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def _split(target: str) -> tuple[str, dict[str, list[str]]]:

@@ -1,11 +1,31 @@
-"""Connections over the API: the caller's own only (404 for anyone else's), and "sync now"."""
+"""Connections over the API: the caller's own only (404 for anyone else's), "sync now",
+archive uploads imported by the sync job, pause/resume, and deletion by a job."""
 
 from __future__ import annotations
 
-import httpx
+import io
+import zipfile
+from collections.abc import AsyncIterator
+from pathlib import Path
 
+import httpx
+import pytest
+from psycopg_pool import AsyncConnectionPool
+
+from fluffymail.config import Settings
 from fluffymail.queue import JobQueue
 from tests.integration.web.conftest import User
+from tests.integration.web.connections_support import (
+    UPLOAD_LIMIT,
+    connection_settings,
+    data_dir,  # noqa: F401  (fixture)
+    maildir_tar,
+    maildir_zip,
+    run_delete,
+    run_sync,
+    running_app,
+    write_mbox,
+)
 
 
 async def test_list_and_get__own_connections(client: httpx.AsyncClient, alice: User, make_connection) -> None:
@@ -68,3 +88,188 @@ async def test_isolation__another_users_connection_is_404_everywhere(
     bobs = await make_connection(bob, "/mail/b.mbox")
     detail = (await client.get(f"/api/connections/{bobs}", headers=bob.auth)).json()
     assert detail["recent_jobs"] == []
+
+
+# -- creating by upload, pausing, resuming, deleting (app with a data dir and a small limit) ----
+
+@pytest.fixture
+def settings(db_url: str, data_dir: Path) -> Settings:  # noqa: F811  (the imported fixture)
+    return connection_settings(db_url, data_dir)
+
+
+@pytest.fixture
+async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    async for _, http in running_app(settings):
+        yield http
+
+
+async def _upload(api: httpx.AsyncClient, user: User, name: str, data: bytes, **fields: str) -> httpx.Response:
+    return await api.post("/api/connections/upload", headers=user.auth, files={"file": (name, data)}, data=fields)
+
+
+def _on_disk(path: str) -> bool:
+    return Path(path).exists()
+
+
+async def _count(pool: AsyncConnectionPool, query: str, *params: object) -> int:
+    async with pool.connection() as conn:
+        row = await (await conn.execute(query, params or None)).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def test_upload_mbox__a_job_imports_it(api: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool,
+                                             settings: Settings, tmp_path: Path, jobs: JobQueue) -> None:
+    mbox = write_mbox(tmp_path / "archive.mbox", range(12)).read_bytes()
+    response = await _upload(api, alice, "2019 archive.mbox", mbox)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    connection = body["connection"]
+    assert body["created"] and connection["kind"] == "mbox" and connection["display_name"] == "2019 archive.mbox"
+    assert connection["state"] == "ok" and connection["last_synced_on"] is None
+    assert _on_disk(connection["source"])
+    assert Path(connection["source"]).is_relative_to(settings.data_dir / "uploads" / str(alice.account.id))
+    job = await jobs.get_job(body["job_id"])
+    assert job is not None and job.name == "sync-emails" and job.data["connection_id"] == connection["id"]
+    assert [s["key"] for s in await jobs.get_schedules()] == [f"connection-{connection['id']}"]
+    result = await run_sync(pool, settings, connection["id"])
+    assert (result.seen, result.stored) == (12, 12)
+    assert await _count(pool, "SELECT count(*) FROM crm.messages WHERE user_id = %s", alice.account.id) == 12
+    after = (await api.get(f"/api/connections/{connection['id']}", headers=alice.auth)).json()
+    assert after["status"] == "ok" and after["stored_count"] == 12 and after["last_synced_on"]
+
+
+@pytest.mark.parametrize(("name", "make"), [("mail.zip", maildir_zip), ("mail.tar.gz", maildir_tar)])
+async def test_upload_maildir_archive__unpacked_and_imported(
+    api: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool, settings: Settings, name, make
+) -> None:
+    response = await _upload(api, alice, name, make(range(5)), display_name="Old laptop")
+    assert response.status_code == 201, response.text
+    connection = response.json()["connection"]
+    assert connection["kind"] == "maildir" and connection["display_name"] == "Old laptop"
+    assert not any(Path(connection["source"]).parent.glob(name))  # the archive itself is gone
+    result = await run_sync(pool, settings, connection["id"])
+    assert result.stored == 5
+
+
+async def test_upload_bad_input__clear_4xx_and_nothing_left_behind(
+    api: httpx.AsyncClient, alice: User, settings: Settings, tmp_path: Path
+) -> None:
+    not_mail = await _upload(api, alice, "notes.txt", b"shopping list\nmilk\n")
+    assert not_mail.status_code == 415
+    assert not_mail.json()["error"]["code"] == "not_a_mailbox"
+    assert "not an mbox file" in not_mail.json()["error"]["message"]
+    too_big = await _upload(api, alice, "huge.mbox", b"From x\n" + b"a" * (UPLOAD_LIMIT + 10))
+    assert too_big.status_code == 413 and "larger than" in too_big.json()["error"]["message"]
+    empty_zip = await _upload(api, alice, "empty.zip", _zip_of_text())
+    assert empty_zip.status_code == 415 and "no Maildir" in empty_zip.json()["error"]["message"]
+    no_file = await api.post("/api/connections/upload", headers=alice.auth, data={"display_name": "x"},
+                             files={"other": ("a.mbox", b"From x\n")})
+    assert no_file.status_code == 400
+    not_multipart = await api.post("/api/connections/upload", headers=alice.auth, content=b"From x\n")
+    assert not_multipart.status_code == 415
+    uploads = settings.data_dir / "uploads"
+    assert not uploads.exists() or not any(p.is_file() for p in uploads.rglob("*"))
+    assert (await api.get("/api/connections", headers=alice.auth)).json() == []
+
+
+def _zip_of_text() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr("readme.bin", b"\x00\x01 not mail")
+    return out.getvalue()
+
+
+async def test_create_imap_bad_input__422_with_reason(api: httpx.AsyncClient, alice: User) -> None:
+    wrong_port = await api.post("/api/connections/imap", headers=alice.auth, json={
+        "host": "imap.example.com", "port": "nine-nine-three", "username": "a", "password": "p"})
+    assert wrong_port.status_code == 422
+    assert wrong_port.json()["error"]["message"].startswith("body.port:")
+    assert "p" not in str(wrong_port.json()["error"].get("details", [{}])[0].get("input", ""))
+    for body in [{"host": "imap.example.com", "port": 70000, "username": "a", "password": "p"},
+                 {"host": "imap.example.com", "username": "a", "password": ""},
+                 {"host": "bad host/", "username": "a", "password": "p"},
+                 {"host": "imap.example.com", "username": "a", "password": "p", "security": "tls9"}]:
+        response = await api.post("/api/connections/imap", headers=alice.auth, json=body)
+        assert response.status_code == 422, body
+
+
+async def test_pause_resume(api: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool, settings: Settings,
+                            tmp_path: Path, jobs: JobQueue) -> None:
+    created = (await _upload(api, alice, "a.mbox", write_mbox(tmp_path / "a.mbox", range(3)).read_bytes())).json()
+    connection_id = created["connection"]["id"]
+    paused = await api.post(f"/api/connections/{connection_id}/pause", headers=alice.auth)
+    assert paused.status_code == 200 and paused.json()["state"] == "paused" and paused.json()["paused_on"]
+    assert await jobs.get_schedules() == []
+    refused = await api.post(f"/api/connections/{connection_id}/sync", headers=alice.auth)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "paused"
+    skipped = await run_sync(pool, settings, connection_id)  # the sync queued before pausing
+    assert skipped.status == "skipped" and skipped.seen == 0
+    assert await _count(pool, "SELECT count(*) FROM crm.messages") == 0
+    resumed = await api.post(f"/api/connections/{connection_id}/resume", headers=alice.auth)
+    assert resumed.status_code == 200 and resumed.json()["connection"]["state"] == "ok"
+    assert [s["key"] for s in await jobs.get_schedules()] == [f"connection-{connection_id}"]
+    assert (await run_sync(pool, settings, connection_id)).stored == 3
+
+
+async def test_delete__removes_its_mail_keeps_mail_another_connection_holds(
+    api: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool, settings: Settings, tmp_path: Path,
+    jobs: JobQueue,
+) -> None:
+    first = (await _upload(api, alice, "a.mbox", write_mbox(tmp_path / "a.mbox", range(0, 10)).read_bytes())).json()
+    second = (await _upload(api, alice, "b.mbox", write_mbox(tmp_path / "b.mbox", range(6, 15)).read_bytes())).json()
+    a, b = first["connection"]["id"], second["connection"]["id"]
+    await run_sync(pool, settings, a)
+    await run_sync(pool, settings, b)
+    assert await _count(pool, "SELECT count(*) FROM crm.messages") == 15
+    threads_before = await _count(pool, "SELECT count(*) FROM crm.threads")
+
+    response = await api.delete(f"/api/connections/{a}", headers=alice.auth)
+    assert response.status_code == 202
+    job = await jobs.get_job(response.json()["job_id"])
+    assert job is not None and job.name == "delete-connection" and job.data == {"connection_id": a, "user_id": alice.account.id}
+    assert [s["key"] for s in await jobs.get_schedules()] == [f"connection-{b}"]
+    listed = {c["id"]: c["state"] for c in (await api.get("/api/connections", headers=alice.auth)).json()}
+    assert listed == {a: "deleting", b: "ok"}
+    assert (await api.post(f"/api/connections/{a}/sync", headers=alice.auth)).status_code == 409
+    assert (await api.post(f"/api/connections/{a}/pause", headers=alice.auth)).status_code == 409
+
+    result = await run_delete(pool, settings, a, alice.account.id)
+    assert (result.status, result.locations, result.messages) == ("deleted", 10, 6)
+    subjects = {row[0] for row in await _rows(pool, "SELECT subject FROM crm.messages")}
+    assert subjects == {f"Quarterly plan, part {n}" for n in range(6, 15)}
+    assert await _count(pool, "SELECT count(*) FROM crm.folders f WHERE f.connection_id = %s", a) == 0
+    assert await _count(pool, "SELECT count(*) FROM crm.connections WHERE id = %s", a) == 0
+    assert await _count(pool, "SELECT count(*) FROM crm.threads WHERE message_count = 0") == 0
+    assert await _count(pool, "SELECT count(*) FROM crm.threads") <= threads_before
+    assert await _count(pool, """SELECT count(*) FROM crm.threads t WHERE t.message_count <>
+                                 (SELECT count(*) FROM crm.messages m WHERE m.thread_id = t.id)""") == 0
+    assert not _on_disk(first["connection"]["source"])      # the uploaded file is gone
+    assert _on_disk(second["connection"]["source"])
+    assert (await api.get(f"/api/connections/{a}", headers=alice.auth)).status_code == 404
+    again = await run_delete(pool, settings, a, alice.account.id)
+    assert again.status == "gone"
+
+
+async def _rows(pool: AsyncConnectionPool, query: str) -> list[tuple[object, ...]]:
+    async with pool.connection() as conn:
+        return await (await conn.execute(query)).fetchall()
+
+
+async def test_isolation__managing_another_users_connection_is_404(
+    api: httpx.AsyncClient, alice: User, bob: User, tmp_path: Path, jobs: JobQueue
+) -> None:
+    created = (await _upload(api, alice, "a.mbox", write_mbox(tmp_path / "a.mbox", range(2)).read_bytes())).json()
+    alices = created["connection"]["id"]
+    for method, path in [("POST", f"/api/connections/{alices}/pause"),
+                         ("POST", f"/api/connections/{alices}/resume"),
+                         ("DELETE", f"/api/connections/{alices}"),
+                         ("POST", f"/api/connections/{alices}/sync"),
+                         ("GET", f"/api/connections/{alices}")]:
+        response = await api.request(method, path, headers=bob.auth)
+        assert response.status_code == 404, path
+        assert response.json()["error"]["code"] == "not_found"
+    mine = (await api.get(f"/api/connections/{alices}", headers=alice.auth)).json()
+    assert mine["state"] == "ok" and mine["deleting_on"] is None and mine["paused_on"] is None
+    assert [j.name for j in await jobs.find_jobs()] == ["sync-emails"]
+    assert (await api.get("/api/connections", headers=bob.auth)).json() == []

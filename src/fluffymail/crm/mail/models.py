@@ -92,6 +92,8 @@ class Connection:
     stored_count: int = 0
     remaining_estimate: int | None = None
     cursor: dict[str, Any] | None = None
+    paused_on: datetime | None = None
+    deleting_on: datetime | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Connection:
@@ -109,6 +111,8 @@ class Connection:
             stored_count=row["stored_count"],
             remaining_estimate=row["remaining_estimate"],
             cursor=row["cursor"],
+            paused_on=row.get("paused_on"),
+            deleting_on=row.get("deleting_on"),
         )
 
 

@@ -89,11 +89,51 @@ async def get_credentials(conn: Conn, connection_id: int) -> bytes | None:
     return bytes(row[0]) if row and row[0] is not None else None
 
 
+async def set_credentials(
+    conn: Conn, connection_id: int, credentials: bytes, *, reauthorized: bool = False
+) -> None:
+    """Replace the (already encrypted) credentials; `reauthorized` clears `needs_reauth`."""
+    params = {"id": connection_id, "credentials": credentials, "reauthorized": reauthorized}
+    await conn.execute(SQL["set_credentials"], params)
+
+
+# -- deleting a connection -------------------------------------------------------------------
+
+
+async def delete_connection_batch(
+    conn: Conn, *, connection_id: int, user_id: int, limit: int
+) -> tuple[int, int]:
+    """Forget up to `limit` of the connection's message locations and delete the messages no
+    other connection holds; recount their threads. Returns (locations forgotten, messages
+    deleted): 0 forgotten means the connection holds no more mail. Call in a transaction."""
+    params = {"id": connection_id, "user_id": user_id, "limit": limit}
+    row = await (await conn.execute(SQL["delete_connection_batch"], params)).fetchone()
+    assert row is not None
+    forgotten, deleted, thread_ids = row
+    if thread_ids:
+        await conn.execute(SQL["recount_threads"], {"ids": list(thread_ids)})
+    return int(forgotten), int(deleted)
+
+
+async def delete_connection(conn: Conn, connection_id: int) -> tuple[ConnectionKind, str] | None:
+    """Remove a connection marked for deletion (its folders and credentials go with it)."""
+    row = await (await conn.execute(SQL["delete_connection"], {"id": connection_id})).fetchone()
+    return (ConnectionKind(row[0]), row[1]) if row else None
+
+
+async def live_contact_ids(conn: Conn, user_id: int) -> list[int]:
+    """The user's contacts not merged into another (to recount after mail is deleted)."""
+    rows = await (await conn.execute(SQL["live_contact_ids"], {"user_id": user_id})).fetchall()
+    return [row[0] for row in rows]
+
+
 # -- sync state ------------------------------------------------------------------------------
 
 
-async def mark_sync_started(conn: Conn, connection_id: int, now: datetime) -> None:
-    await conn.execute(SQL["mark_sync_started"], {"id": connection_id, "now": now})
+async def mark_sync_started(conn: Conn, connection_id: int, now: datetime) -> bool:
+    """Mark the connection syncing; False (and unchanged) when it is paused or being deleted."""
+    cur = await conn.execute(SQL["mark_sync_started"], {"id": connection_id, "now": now})
+    return cur.rowcount > 0
 
 
 async def record_progress(

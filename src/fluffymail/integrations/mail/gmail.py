@@ -39,6 +39,7 @@ __all__ = [
     "DEFAULT_EXCLUDED_LABELS",
     "DEFAULT_QUERY",
     "GMAIL_FOLDER",
+    "SCOPES",
     "GmailConfig",
     "GmailSource",
     "GmailToken",
@@ -57,7 +58,8 @@ DEFAULT_EXCLUDED_LABELS = frozenset(
     {"SPAM", "TRASH", "DRAFT", "CATEGORY_PROMOTIONS", "CATEGORY_SOCIAL", "CATEGORY_FORUMS",
      "CATEGORY_UPDATES"}
 )  # fmt: skip
-COST = {"getProfile": 1, "messages.list": 5, "messages.get": 5, "history.list": 2}
+SCOPES = ("https://www.googleapis.com/auth/gmail.readonly",)  # read mail and send-as settings
+COST = {"getProfile": 1, "messages.list": 5, "messages.get": 5, "history.list": 2, "sendAs.list": 1}
 _RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "dailyLimitExceeded"})
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -94,7 +96,7 @@ class GmailToken:
     client_secret: str = field(repr=False)
     access_token: str | None = field(default=None, repr=False)
     expiry: datetime | None = None
-    scopes: tuple[str, ...] = ("https://www.googleapis.com/auth/gmail.readonly",)
+    scopes: tuple[str, ...] = SCOPES
 
 
 class TokenBucket:
@@ -190,6 +192,32 @@ class GmailSource:
                 yield page
         finally:
             self._close()
+
+    async def profile(self) -> dict[str, Any]:
+        """users.getProfile: the account's `emailAddress`, totals and current `historyId`."""
+        try:
+            users = (await self._gmail()).users()
+            return await self._call("getProfile", users.getProfile(userId=self._config.user_id))
+        finally:
+            self._close()
+
+    async def send_as_addresses(self) -> list[str]:
+        """The addresses the account sends as (users.settings.sendAs.list), lower-cased: the
+        primary one and every alias Gmail has verified (pending ones are left out)."""
+        try:
+            users = (await self._gmail()).users()
+            request = users.settings().sendAs().list(userId=self._config.user_id)
+            response = await self._call("sendAs.list", request)
+        finally:
+            self._close()
+        return [
+            str(entry["sendAsEmail"]).strip().lower()
+            for entry in response.get("sendAs", [])
+            if entry.get("sendAsEmail")
+            and (
+                entry.get("isPrimary") or entry.get("verificationStatus", "accepted") == "accepted"
+            )
+        ]
 
     def _close(self) -> None:
         """Close the HTTP connections (the service is rebuilt on the next `pages()`)."""

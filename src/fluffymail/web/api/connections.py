@@ -1,50 +1,270 @@
-"""The caller's mail connections: list, detail with recent sync jobs, and "sync now".
+"""The caller's mail connections: list, detail with recent sync jobs, create (IMAP, Gmail OAuth,
+archive upload), "sync now", pause, resume and delete.
 
-Every query carries the caller's user id: someone else's connection answers 404.
+Every query carries the caller's user id: someone else's connection answers 404. The Gmail
+callback is the one route without a session or token: the signed `state` names the user.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from starlette.responses import RedirectResponse, Response
 
 from fluffymail.web.api.schemas import (
     BIGINT_MAX,
-    ConnectionDetailOut,
     ConnectionOut,
     ErrorOut,
     JobOut,
+    Name,
     SyncOut,
 )
-from fluffymail.web.deps import CurrentAccount, State
+from fluffymail.web.deps import CurrentAccount, OptionalSession, State
+from fluffymail.web.errors import WebError
 from fluffymail.web.services import connections as service
+from fluffymail.web.services import gmail_oauth, uploads
 
 ERRORS = {401: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 NOT_FOUND = {**ERRORS, 404: {"model": ErrorOut}}
+STATE_ERRORS = {**NOT_FOUND, 409: {"model": ErrorOut}}
 router = APIRouter(prefix="/api", tags=["connections"], responses=ERRORS)
 ConnectionId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
+Text = Annotated[str, Field(max_length=320, pattern=r"^[^\x00-\x1f\x7f]*$")]
+UPLOAD_OVERHEAD = 64 * 1024  # multipart framing and small fields on top of the file
 
 
-def _out(view: service.ConnectionView) -> ConnectionOut:
-    return ConnectionOut.model_validate(view, from_attributes=True)
+class ConnectionStateOut(ConnectionOut):
+    paused_on: datetime | None = None
+    deleting_on: datetime | None = None
+    state: str = Field(description="deleting, paused, or the sync status (ok, syncing, failed, needs_reauth)")
 
 
-@router.get("/connections", response_model=list[ConnectionOut], summary="Your mail connections")
-async def list_connections(state: State, account: CurrentAccount) -> list[ConnectionOut]:
+class ConnectionStateDetailOut(ConnectionStateOut):
+    recent_jobs: list[JobOut]
+
+
+class CreatedOut(BaseModel):
+    connection: ConnectionStateOut
+    created: bool = Field(description="False: an existing connection got new credentials")
+    job_id: int | None = Field(description="The first sync job; null when one was already queued")
+
+
+class ResumedOut(BaseModel):
+    connection: ConnectionStateOut
+    job_id: int | None = Field(description="The sync job sent on resuming")
+
+
+class DeletingOut(BaseModel):
+    connection_id: int
+    job_id: int | None = Field(description="The delete-connection job; null when already queued")
+
+
+class AuthorizeOut(BaseModel):
+    authorization_url: str = Field(description="Send the user here to grant read access to Gmail")
+    state: str
+
+
+class ImapIn(BaseModel):
+    """An IMAP account; the password is used for a test login, then stored encrypted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9._:\[\]-]+$",
+                      examples=["imap.example.com"])
+    port: int = Field(default=993, ge=1, le=65535)
+    security: Literal["ssl", "starttls", "plain"] = Field(
+        default="ssl", description="ssl: TLS from the start (993); starttls: upgrade (143); plain: none")
+    username: Annotated[str, Field(min_length=1, max_length=320, pattern=r"^[^\x00-\x1f\x7f]+$")]
+    password: SecretStr = Field(min_length=1, max_length=1024)
+    folders: list[Name] | None = Field(default=None, max_length=500,
+                                       description="Only these folders (default: all but Drafts, Trash and Spam)")
+    display_name: Text = ""
+
+
+def _out(view: service.ConnectionView) -> ConnectionStateOut:
+    return ConnectionStateOut.model_validate(view, from_attributes=True)
+
+
+class ConnectionFailure(WebError):
+    """A connection request refused with a reason (status and code from the service)."""
+
+    def __init__(self, problem: service.ConnectionProblem) -> None:
+        super().__init__(problem.reason)
+        self.status, self.code = problem.status, problem.code
+
+
+@contextlib.contextmanager
+def answering() -> Iterator[None]:
+    """Turn the service's `ConnectionProblem`s into HTTP errors with their reason."""
+    try:
+        yield
+    except service.ConnectionProblem as exc:
+        raise ConnectionFailure(exc) from exc
+
+
+@router.get("/connections", response_model=list[ConnectionStateOut], summary="Your mail connections")
+async def list_connections(state: State, account: CurrentAccount) -> list[ConnectionStateOut]:
     return [_out(view) for view in await service.list_connections(state.pool, account.id)]
 
 
-@router.get("/connections/{connection_id}", response_model=ConnectionDetailOut, responses=NOT_FOUND,
+@router.post("/connections/imap", response_model=CreatedOut, status_code=201,
+             responses={**ERRORS, 400: {"model": ErrorOut}, 409: {"model": ErrorOut}},
+             summary="Add an IMAP account (after a test login), sync it now and every 15 minutes")
+async def create_imap(body: ImapIn, response: Response, state: State, account: CurrentAccount) -> CreatedOut:
+    details = service.ImapAccount(
+        host=body.host, port=body.port, security=body.security, username=body.username,
+        password=body.password.get_secret_value(),
+        folders=tuple(body.folders) if body.folders else None, display_name=body.display_name)
+    with answering():
+        created = await service.create_imap(state.pool, state.queue, state.settings, account.id, details)
+    if not created.created:
+        response.status_code = 200
+    return CreatedOut(connection=_out(created.connection), created=created.created, job_id=created.job_id)
+
+
+@router.get("/connections/gmail/authorize", response_model=AuthorizeOut,
+            responses={**ERRORS, 503: {"model": ErrorOut}},
+            summary="Start connecting Gmail: the Google sign-in URL, with a signed state")
+async def gmail_authorize(request: Request, state: State, account: CurrentAccount) -> AuthorizeOut:
+    with answering():
+        auth = gmail_oauth.authorization(state.settings, account.id, callback_url(request))
+    return AuthorizeOut(authorization_url=auth.url, state=auth.state)
+
+
+def callback_url(request: Request) -> str:
+    """The OAuth redirect URI: the configured one, else this server's callback route."""
+    configured = request.app.state.fm.settings.gmail_redirect_uri
+    return configured or str(request.url_for("gmail_callback"))
+
+
+@router.get("/connections/gmail/callback", name="gmail_callback", response_model=CreatedOut,
+            responses={**ERRORS, 400: {"model": ErrorOut}, 502: {"model": ErrorOut}},
+            summary="Where Google sends the user back: exchanges the code and creates the connection")
+async def gmail_callback(
+    request: Request,
+    state: State,
+    session: OptionalSession,
+    code: Annotated[str | None, Query(max_length=2048)] = None,
+    oauth_state: Annotated[str, Query(alias="state", min_length=1, max_length=4096)] = "",
+    error: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response | CreatedOut:
+    browser = "text/html" in request.headers.get("accept", "")
+    try:
+        created = await _gmail_callback(state, session, code, oauth_state, error)
+    except service.ConnectionProblem as exc:
+        if browser:
+            return RedirectResponse(f"/connections?gmail={exc.code}", status_code=303)
+        raise ConnectionFailure(exc) from exc
+    if browser:
+        return RedirectResponse("/connections?gmail=connected", status_code=303)
+    return CreatedOut(connection=_out(created.connection), created=created.created, job_id=created.job_id)
+
+
+async def _gmail_callback(state: State, session: object, code: str | None, raw_state: str,
+                          error: str | None) -> service.Created:
+    data = gmail_oauth.read_state(state.settings, raw_state)
+    account = getattr(session, "account", None)
+    if account is not None and account.id != data["u"]:
+        raise service.ConnectionProblem(400, "oauth_other_user",
+                                        "this Google sign-in was started by another FluffyMail user")
+    if error:
+        raise service.ConnectionProblem(400, "oauth_denied", f"Google sign-in did not complete: {error}")
+    if not code:
+        raise service.ConnectionProblem(400, "oauth_no_code", "Google sent no authorisation code")
+    return await gmail_oauth.complete(state.pool, state.queue, state.settings, code=code, state=data,
+                                      raw_state=raw_state)
+
+
+UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"],
+    "properties": {"file": {"type": "string", "format": "binary",
+                            "description": "An mbox file, or a zip/tar(.gz) of a Maildir or of mbox files"},
+                   "display_name": {"type": "string", "maxLength": 200}}}}}}}
+
+
+@router.post("/connections/upload", response_model=CreatedOut, status_code=201, openapi_extra=UPLOAD_BODY,
+             responses={**ERRORS, 400: {"model": ErrorOut}, 413: {"model": ErrorOut}, 415: {"model": ErrorOut}},
+             summary="Upload an mbox file or a Maildir archive; a job imports it")
+async def upload(request: Request, state: State, account: CurrentAccount) -> CreatedOut:
+    with answering():
+        created = await receive_archive(request, state, account.id)
+    return CreatedOut(connection=_out(created.connection), created=created.created, job_id=created.job_id)
+
+
+async def receive_archive(request: Request, state: State, user_id: int) -> service.Created:
+    """Stream the request's archive to the data directory, recognise it and create the
+    connection with its first sync (shared by the API and the page)."""
+    limit = state.settings.upload_max_bytes
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit + UPLOAD_OVERHEAD:
+        raise service.ConnectionProblem(413, "too_large", f"the upload is larger than {uploads.size_text(limit)}")
+    target = uploads.upload_dir(state.settings.data_dir, user_id)
+    try:
+        received = await uploads.receive_upload(_body(request), request.headers.get("content-type", ""),
+                                                target, limit)
+        archive = await _prepare(received, limit)
+        name = received.fields.get("display_name", "").strip()[:200] or archive.name
+        return await service.save_connection(state.pool, state.queue, user_id, kind=archive.kind,
+                                             source=str(archive.source), display_name=name,
+                                             credentials=None)
+    except BaseException:
+        uploads.discard(target)
+        raise
+
+
+async def _prepare(received: uploads.Received, limit: int) -> uploads.Archive:
+    return await asyncio.to_thread(uploads.prepare_archive, received, limit)
+
+
+async def _body(request: Request) -> AsyncIterator[bytes]:
+    try:
+        stream = request.stream()
+        async for chunk in stream:
+            yield chunk
+    except RuntimeError as exc:  # the body was already read, for a CSRF form field
+        raise service.ConnectionProblem(
+            400, "bad_upload", "send the CSRF token in the X-CSRF-Token header when uploading") from exc
+
+
+@router.get("/connections/{connection_id}", response_model=ConnectionStateDetailOut, responses=NOT_FOUND,
             summary="One of your connections with its recent sync jobs")
-async def get_connection(connection_id: ConnectionId, state: State, account: CurrentAccount) -> ConnectionDetailOut:
+async def get_connection(connection_id: ConnectionId, state: State, account: CurrentAccount) -> ConnectionStateDetailOut:
     view = await service.get_connection(state.pool, account.id, connection_id)
     jobs = await service.recent_sync_jobs(state.queue, account.id, connection_id)
-    return ConnectionDetailOut(**_out(view).model_dump(), recent_jobs=[JobOut.of(job) for job in jobs])
+    return ConnectionStateDetailOut(**_out(view).model_dump(), recent_jobs=[JobOut.of(job) for job in jobs])
 
 
 @router.post("/connections/{connection_id}/sync", response_model=SyncOut, status_code=202,
-             responses=NOT_FOUND, summary="Sync now, and every 15 minutes from now on")
+             responses=STATE_ERRORS, summary="Sync now, and every 15 minutes from now on")
 async def sync(connection_id: ConnectionId, state: State, account: CurrentAccount) -> SyncOut:
-    request = await service.request_sync(state.pool, state.queue, account.id, connection_id)
+    with answering():
+        request = await service.request_sync(state.pool, state.queue, account.id, connection_id)
     return SyncOut(connection_id=request.connection_id, job_id=request.job_id, schedule=request.schedule)
+
+
+@router.post("/connections/{connection_id}/pause", response_model=ConnectionStateOut, responses=STATE_ERRORS,
+             summary="Stop syncing (the mail already read stays)")
+async def pause(connection_id: ConnectionId, state: State, account: CurrentAccount) -> ConnectionStateOut:
+    with answering():
+        return _out(await service.pause(state.pool, state.queue, account.id, connection_id))
+
+
+@router.post("/connections/{connection_id}/resume", response_model=ResumedOut, responses=STATE_ERRORS,
+             summary="Sync again: now and every 15 minutes")
+async def resume(connection_id: ConnectionId, state: State, account: CurrentAccount) -> ResumedOut:
+    with answering():
+        view, request = await service.resume(state.pool, state.queue, account.id, connection_id)
+    return ResumedOut(connection=_out(view), job_id=request.job_id)
+
+
+@router.delete("/connections/{connection_id}", response_model=DeletingOut, status_code=202, responses=NOT_FOUND,
+               summary="Delete the connection and the mail only it holds (in a job)")
+async def delete(connection_id: ConnectionId, state: State, account: CurrentAccount) -> DeletingOut:
+    job_id = await service.delete(state.pool, state.queue, account.id, connection_id)
+    return DeletingOut(connection_id=connection_id, job_id=job_id)

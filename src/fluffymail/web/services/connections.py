@@ -1,21 +1,33 @@
-"""A user's mail connections, always scoped to that user, and "sync now" through the queue.
+"""A user's mail connections, always scoped to that user: create (IMAP after a test login),
+sync now, pause, resume and delete, all through the queue.
 
 Another user's connection looks exactly like a missing one (`ConnectionNotFound`), so ids
-cannot be probed.
+cannot be probed. Refusals the user can act on are `ConnectionProblem`s with an HTTP status,
+a code and a reason (never a credential).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import contextlib
+import imaplib
+import logging
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from fluffymail.config import Settings
+from fluffymail.crm import secrets
+from fluffymail.crm.mail import repo as mail_repo
+from fluffymail.crm.mail.models import ConnectionKind
 from fluffymail.db.sql import load_sql
 from fluffymail.errors import FluffyMailError
-from fluffymail.jobs import sync_emails
+from fluffymail.integrations.mail import imap
+from fluffymail.integrations.mail.source import AuthError
+from fluffymail.jobs import delete_connection, sync_emails
 from fluffymail.queue import Job, JobQueue
 
 SQL = load_sql("fluffymail.web")
@@ -23,8 +35,22 @@ SYNC_CRON = "*/15 * * * *"
 RECENT_JOBS_SCAN = 500
 
 
+log = logging.getLogger("fluffymail.web")
+IMAP_TEST_TIMEOUT = 20.0
+
+
 class ConnectionNotFound(FluffyMailError):
     """No such connection."""
+
+
+class ConnectionProblem(FluffyMailError):
+    """The request cannot be done as asked; `reason` says why in the user's terms."""
+
+    def __init__(self, status: int, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.code = code
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,6 +70,8 @@ class ConnectionView:
     stored_count: int
     remaining_estimate: int | None
     created_on: datetime
+    paused_on: datetime | None = None
+    deleting_on: datetime | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> ConnectionView:
@@ -52,6 +80,60 @@ class ConnectionView:
     @property
     def label(self) -> str:
         return self.display_name or self.source
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_on is not None
+
+    @property
+    def deleting(self) -> bool:
+        return self.deleting_on is not None
+
+    @property
+    def state(self) -> str:
+        """What the connection is doing, for people: deleting, paused, or its sync status."""
+        return "deleting" if self.deleting else "paused" if self.paused else self.status
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImapAccount:
+    """What a person types to add an IMAP account; `security` is ssl, starttls or plain."""
+
+    host: str
+    port: int
+    security: str
+    username: str
+    password: str = field(repr=False)
+    folders: tuple[str, ...] | None = None
+    display_name: str = ""
+
+    def config(self, timeout: float = IMAP_TEST_TIMEOUT) -> imap.ImapConfig:
+        return imap.ImapConfig(
+            host=self.host, port=self.port, ssl=self.security == "ssl",
+            starttls=self.security == "starttls", username=self.username,
+            password=self.password, folders=self.folders, timeout=timeout,
+        )  # fmt: skip
+
+    @property
+    def source(self) -> str:
+        return f"imap://{self.username}@{self.host}:{self.port}"
+
+    def credentials(self) -> dict[str, Any]:
+        """The record stored encrypted: `ImapConfig` keyword arguments."""
+        return {
+            "host": self.host, "port": self.port, "ssl": self.security == "ssl",
+            "starttls": self.security == "starttls", "username": self.username,
+            "password": self.password, "folders": list(self.folders) if self.folders else None,
+        }  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Created:
+    """A connection made (or reconnected, `created` False) and the first sync sent."""
+
+    connection: ConnectionView
+    created: bool
+    job_id: int | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,7 +184,15 @@ async def request_sync(
     pool: AsyncConnectionPool, queue: JobQueue, user_id: int, connection_id: int
 ) -> SyncRequest:
     """Send an immediate sync of the user's connection and make sure it syncs every 15 minutes."""
-    await get_connection(pool, user_id, connection_id)
+    view = await get_connection(pool, user_id, connection_id)
+    if view.deleting:
+        raise ConnectionProblem(409, "deleting", "this connection is being deleted")
+    if view.paused:
+        raise ConnectionProblem(409, "paused", "this connection is paused; resume it to sync")
+    return await _start_syncing(queue, user_id, connection_id)
+
+
+async def _start_syncing(queue: JobQueue, user_id: int, connection_id: int) -> SyncRequest:
     await ensure_sync_queue(queue)
     args = sync_emails.Args(connection_id=connection_id, user_id=user_id)
     job_id = await sync_emails.enqueue(queue, args)
@@ -117,3 +207,131 @@ async def db_now(pool: AsyncConnectionPool) -> datetime:
         row = await (await conn.execute(SQL["db_now"])).fetchone()
     assert row is not None
     return row[0]
+
+
+# -- creating ----------------------------------------------------------------------------
+
+
+async def create_imap(
+    pool: AsyncConnectionPool,
+    queue: JobQueue,
+    settings: Settings,
+    user_id: int,
+    account: ImapAccount,
+    *,
+    connect: imap.Connect = imap.connect,
+) -> Created:
+    """Add (or reconnect) an IMAP account once a test login succeeds, then sync it.
+
+    Raises:
+        ConnectionProblem: the server refused the login (400 imap_login_failed), could not be
+            reached (400 imap_unreachable), lacks a requested folder, or the account is being
+            deleted (409).
+    """
+    await asyncio.to_thread(_test_login, account, connect)
+    box = secrets.SecretBox(secrets.load_key(settings))
+    return await save_connection(
+        pool, queue, user_id, kind=ConnectionKind.IMAP, source=account.source,
+        display_name=account.display_name or account.username,
+        credentials=box.encrypt_json(account.credentials()),
+    )  # fmt: skip
+
+
+def _test_login(account: ImapAccount, connect: imap.Connect) -> None:
+    """Log in (blocking) and check the requested folders exist; the password is never logged."""
+    where = f"{account.host}:{account.port}"
+    try:
+        client = connect(account.config())
+    except AuthError as exc:
+        raise ConnectionProblem(400, "imap_login_failed", exc.reason) from exc
+    except (OSError, imaplib.IMAP4.error) as exc:
+        detail = str(exc) or type(exc).__name__
+        raise ConnectionProblem(
+            400, "imap_unreachable", f"could not talk IMAP to {where}: {detail}"
+        ) from exc
+    try:
+        missing = [f for f in account.folders or () if not client.folder_exists(f)]
+    finally:
+        with contextlib.suppress(Exception):
+            client.logout()
+    if missing:
+        raise ConnectionProblem(
+            400, "imap_folder_missing", f"{where} has no folder named {', '.join(missing)}"
+        )
+
+
+async def save_connection(
+    pool: AsyncConnectionPool,
+    queue: JobQueue,
+    user_id: int,
+    *,
+    kind: ConnectionKind,
+    source: str,
+    display_name: str,
+    credentials: bytes | None,
+) -> Created:
+    """Store the connection (or new credentials on an existing one), send its first sync and
+    make sure it syncs every 15 minutes."""
+    async with pool.connection() as conn, conn.transaction():
+        connection, created = await mail_repo.upsert_connection(
+            conn, user_id=user_id, kind=kind, source=source, display_name=display_name,
+            credentials=credentials,
+        )  # fmt: skip
+        if connection.deleting_on is not None:
+            raise ConnectionProblem(409, "deleting", "that connection is still being deleted")
+        if not created and credentials is not None:
+            await mail_repo.set_credentials(conn, connection.id, credentials, reauthorized=True)
+    log.info(
+        "connection saved",
+        extra={"action": "web.connection_saved", "connection_id": connection.id,
+               "kind": str(kind), "created": created},
+    )  # fmt: skip
+    request = SyncRequest(connection_id=connection.id, job_id=None, schedule=SYNC_CRON)
+    if connection.paused_on is None:
+        request = await _start_syncing(queue, user_id, connection.id)
+    view = await get_connection(pool, user_id, connection.id)
+    return Created(connection=view, created=created, job_id=request.job_id)
+
+
+# -- pausing, resuming, deleting ---------------------------------------------------------
+
+
+async def _set_paused(pool: AsyncConnectionPool, user_id: int, connection_id: int, paused: bool) -> None:
+    params = {"id": connection_id, "user_id": user_id, "paused": paused}
+    async with pool.connection() as conn:
+        row = await (await conn.execute(SQL["set_connection_paused"], params)).fetchone()
+    if row is None:
+        await get_connection(pool, user_id, connection_id)  # 404 when not the user's
+        raise ConnectionProblem(409, "deleting", "this connection is being deleted")
+
+
+async def pause(pool: AsyncConnectionPool, queue: JobQueue, user_id: int, connection_id: int) -> ConnectionView:
+    """Stop syncing: the schedule goes, and a sync still queued skips itself when it runs."""
+    await _set_paused(pool, user_id, connection_id, True)
+    await queue.unschedule(sync_emails.QUEUE, schedule_key(connection_id))
+    return await get_connection(pool, user_id, connection_id)
+
+
+async def resume(
+    pool: AsyncConnectionPool, queue: JobQueue, user_id: int, connection_id: int
+) -> tuple[ConnectionView, SyncRequest]:
+    """Sync again: now, and every 15 minutes."""
+    await _set_paused(pool, user_id, connection_id, False)
+    request = await _start_syncing(queue, user_id, connection_id)
+    return await get_connection(pool, user_id, connection_id), request
+
+
+async def delete(pool: AsyncConnectionPool, queue: JobQueue, user_id: int, connection_id: int) -> int | None:
+    """Mark the connection deleting, drop its schedule and send the `delete-connection` job
+    (in the same transaction). Returns the job id (None when one was already queued)."""
+    if delete_connection.QUEUE not in await queue.get_queues():
+        await queue.create_queue(delete_connection.QUEUE, **delete_connection.QUEUE_OPTIONS)
+    args = delete_connection.Args(connection_id=connection_id, user_id=user_id)
+    async with pool.connection() as conn, conn.transaction():
+        params = {"id": connection_id, "user_id": user_id}
+        row = await (await conn.execute(SQL["mark_connection_deleting"], params)).fetchone()
+        if row is None:
+            raise ConnectionNotFound(f"no connection {connection_id}")
+        job_id = await delete_connection.enqueue(queue, args, conn=conn)
+    await queue.unschedule(sync_emails.QUEUE, schedule_key(connection_id))
+    return job_id

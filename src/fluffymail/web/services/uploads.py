@@ -1,0 +1,305 @@
+"""Mail archive uploads: a multipart body streamed straight to the data directory under a size
+limit, then recognised as an mbox file or unpacked (zip/tar of a Maildir or of mbox files).
+
+Nothing is spooled in memory or in a temporary file first: each chunk of the request goes to
+its final place on disk, and the upload stops with 413 the moment it passes the limit. An
+archive is unpacked with the same limit on its unpacked size and refused if a member would
+land outside its directory or is a link or a device.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tarfile
+import uuid
+import zipfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from fluffymail.crm.mail.models import ConnectionKind
+from fluffymail.integrations.mail.files import MailSourceError, discover_sources
+from fluffymail.web.services.connections import ConnectionProblem
+
+__all__ = ["Archive", "Received", "discard", "prepare_archive", "receive_upload", "size_text", "upload_dir"]
+
+UPLOADS = "uploads"  # under the data directory; the delete-connection job removes its folders
+FILE_FIELD = "file"
+MAX_FIELD_BYTES = 4096
+MAX_MEMBERS = 2_000_000
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
+
+
+@dataclass(slots=True, kw_only=True)
+class Received:
+    """What the request carried: the file written to `path`, and the small text fields."""
+
+    path: Path | None = None
+    filename: str = ""
+    size: int = 0
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Archive:
+    """An upload ready to import: what to read (`source`), as which kind, and its name."""
+
+    source: Path
+    kind: ConnectionKind
+    name: str
+
+
+def upload_dir(data_dir: Path, user_id: int) -> Path:
+    """A new, empty directory for one upload of this user."""
+    target = Path(data_dir) / UPLOADS / str(user_id) / uuid.uuid4().hex
+    target.mkdir(parents=True)
+    return target
+
+
+def safe_name(filename: str) -> str:
+    """The last path segment with anything odd replaced (never empty, never a dot file)."""
+    leaf = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = _SAFE_NAME.sub("_", leaf).strip(" .")[:120]
+    return cleaned or "upload"
+
+
+class _Parts:
+    """Callbacks of the streaming multipart parser: the file part goes to disk, others to
+    memory (bounded), everything counted against the limit."""
+
+    def __init__(self, target: Path, limit: int) -> None:
+        self.target = target
+        self.limit = limit
+        self.result = Received()
+        self._field = b""
+        self._value = b""
+        self._headers: dict[bytes, bytes] = {}
+        self._name = ""
+        self._is_file = False
+        self._buffer = bytearray()
+        self._handle: IO[bytes] | None = None
+
+    def callbacks(self) -> dict[str, object]:
+        return {
+            "on_part_begin": self._begin,
+            "on_header_field": lambda d, s, e: self._append("_field", d[s:e]),
+            "on_header_value": lambda d, s, e: self._append("_value", d[s:e]),
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_done,
+            "on_part_data": self._data,
+            "on_part_end": self._end,
+        }
+
+    def _append(self, attr: str, data: bytes) -> None:
+        value = getattr(self, attr) + data
+        if len(value) > MAX_FIELD_BYTES:
+            raise ConnectionProblem(400, "bad_upload", "a multipart header is too long")
+        setattr(self, attr, value)
+
+    def _begin(self) -> None:
+        self._headers, self._name, self._is_file, self._buffer = {}, "", False, bytearray()
+
+    def _header_end(self) -> None:
+        self._headers[self._field.lower()] = self._value
+        self._field, self._value = b"", b""
+
+    def _headers_done(self) -> None:
+        _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
+        self._name = options.get(b"name", b"").decode("utf-8", "replace")
+        if b"filename" in options:
+            if self._name != FILE_FIELD or self.result.path is not None:
+                raise ConnectionProblem(
+                    400, "bad_upload", f"send exactly one file, in the form field {FILE_FIELD!r}"
+                )
+            self._is_file = True
+            self.result.filename = options[b"filename"].decode("utf-8", "replace")
+            self.result.path = self.target / safe_name(self.result.filename)
+            self._handle = self.result.path.open("xb")
+
+    def _data(self, data: bytes, start: int, end: int) -> None:
+        chunk = data[start:end]
+        if self._is_file:
+            self.result.size += len(chunk)
+            if self.result.size > self.limit:
+                raise ConnectionProblem(
+                    413, "too_large", f"the upload is larger than {size_text(self.limit)}"
+                )
+            assert self._handle is not None
+            self._handle.write(chunk)
+            return
+        self._buffer += chunk
+        if len(self._buffer) > MAX_FIELD_BYTES:
+            raise ConnectionProblem(400, "bad_upload", f"form field {self._name!r} is too long")
+
+    def _end(self) -> None:
+        if self._is_file:
+            self.close()
+        elif self._name:
+            self.result.fields[self._name] = self._buffer.decode("utf-8", "replace")
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
+async def receive_upload(
+    chunks: AsyncIterator[bytes], content_type: str, target: Path, limit: int
+) -> Received:
+    """Stream a multipart/form-data body into `target` (its `file` field) under `limit` bytes.
+
+    Raises:
+        ConnectionProblem: not multipart (415), over the limit (413), no file or a malformed
+            body (400). Whatever was written stays in `target` for the caller to remove.
+    """
+    kind, options = parse_options_header(content_type)
+    boundary = options.get(b"boundary")
+    if kind != b"multipart/form-data" or not boundary:
+        raise ConnectionProblem(
+            415, "unsupported_media_type", "send the archive as multipart/form-data"
+        )
+    parts = _Parts(target, limit)
+    parser = MultipartParser(boundary, parts.callbacks())  # type: ignore[arg-type]
+    try:
+        async for chunk in chunks:
+            parser.write(chunk)
+        parser.finalize()
+    except ConnectionProblem:
+        raise
+    except Exception as exc:  # the parser's own errors: a broken body
+        raise ConnectionProblem(400, "bad_upload", f"malformed multipart body: {exc}") from exc
+    finally:
+        parts.close()
+    if parts.result.path is None:
+        raise ConnectionProblem(400, "bad_upload", f"no file in the form field {FILE_FIELD!r}")
+    if parts.result.size == 0:
+        raise ConnectionProblem(400, "empty_upload", "the uploaded file is empty")
+    return parts.result
+
+
+def prepare_archive(received: Received, limit: int) -> Archive:
+    """Recognise the upload: an mbox file is kept as it is; a zip or tar is unpacked next to
+    it (then deleted) and must hold a Maildir or mbox files. Blocking: run it in a thread.
+
+    Raises:
+        ConnectionProblem: 415 not_a_mailbox, or 400/413 for an unsafe or too large archive.
+    """
+    path = received.path
+    assert path is not None
+    name = safe_name(received.filename)
+    if zipfile.is_zipfile(path) or _is_tar(path):
+        unpacked = path.parent / "mail"
+        unpacked.mkdir()
+        try:
+            _unpack(path, unpacked, limit)
+        finally:
+            path.unlink(missing_ok=True)
+        return Archive(source=unpacked, kind=_kind_of(unpacked, name), name=name)
+    if not _starts_like_mbox(path):
+        raise ConnectionProblem(
+            415, "not_a_mailbox",
+            f"{name} is not an mbox file (its first line must start with \"From \") "
+            "nor a zip or tar archive of a Maildir",
+        )  # fmt: skip
+    return Archive(source=path, kind=ConnectionKind.MBOX, name=name)
+
+
+def _is_tar(path: Path) -> bool:
+    try:
+        return tarfile.is_tarfile(path)
+    except OSError:
+        return False
+
+
+def _starts_like_mbox(path: Path) -> bool:
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    return head.lstrip(b"\r\n").startswith(b"From ")
+
+
+def _kind_of(root: Path, name: str) -> ConnectionKind:
+    try:
+        sources = discover_sources(root)
+    except MailSourceError as exc:
+        raise ConnectionProblem(
+            415, "not_a_mailbox", f"{name} holds no Maildir and no mbox file"
+        ) from exc
+    if any(source.kind == "maildir" for source in sources):
+        return ConnectionKind.MAILDIR
+    return ConnectionKind.MBOX
+
+
+def _unpack(archive: Path, target: Path, limit: int) -> None:
+    if zipfile.is_zipfile(archive):
+        _unzip(archive, target, limit)
+    else:
+        _untar(archive, target, limit)
+
+
+def _unzip(archive: Path, target: Path, limit: int) -> None:
+    with zipfile.ZipFile(archive) as zf:
+        members = zf.infolist()
+        _check_totals(len(members), sum(m.file_size for m in members), limit)
+        root = target.resolve()
+        for member in members:
+            destination = (target / member.filename).resolve()
+            if (
+                not destination.is_relative_to(root)
+                or (member.external_attr >> 16) & 0o170000 == 0o120000
+            ):
+                raise ConnectionProblem(
+                    400, "unsafe_archive", f"unsafe archive member {member.filename!r}"
+                )
+        written = 0
+        for member in members:
+            if member.is_dir():
+                continue
+            destination = target / member.filename
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(member) as source, destination.open("wb") as out:
+                while chunk := source.read(1 << 20):
+                    written += len(chunk)
+                    if written > limit:  # sizes in the directory can lie
+                        raise ConnectionProblem(
+                            413, "too_large", f"the archive unpacks to more than {size_text(limit)}"
+                        )
+                    out.write(chunk)
+
+
+def _untar(archive: Path, target: Path, limit: int) -> None:
+    try:
+        with tarfile.open(archive, "r:*") as tf:
+            members = tf.getmembers()
+            _check_totals(len(members), sum(m.size for m in members if m.isfile()), limit)
+            for member in members:
+                if not (member.isfile() or member.isdir()):
+                    raise ConnectionProblem(
+                        400, "unsafe_archive", f"unsafe archive member {member.name!r}"
+                    )
+            tf.extractall(target, filter="data")
+    except tarfile.FilterError as exc:
+        raise ConnectionProblem(400, "unsafe_archive", f"unsafe archive member: {exc}") from exc
+    except (tarfile.TarError, EOFError) as exc:
+        raise ConnectionProblem(400, "bad_archive", f"the tar archive is damaged: {exc}") from exc
+
+
+def _check_totals(count: int, size: int, limit: int) -> None:
+    if count > MAX_MEMBERS:
+        raise ConnectionProblem(
+            400, "bad_archive", f"the archive holds more than {MAX_MEMBERS:,} files"
+        )
+    if size > limit:
+        raise ConnectionProblem(413, "too_large", f"the archive unpacks to more than {size_text(limit)}")
+
+
+def discard(directory: Path) -> None:
+    """Remove an upload directory that will not become a connection."""
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def size_text(limit: int) -> str:
+    return f"{limit / 1024**2:,.0f} MB" if limit >= 1024**2 else f"{limit:,} bytes"
