@@ -1,35 +1,157 @@
-"""The `analyze-relationships` job, for now only recording when it last ran for a user.
+"""The `analyze-relationships` job: score a user's relationships from their new mail.
 
-Placeholder until relationship scoring lands: it sets `crm.users.relationships_analyzed_on`
-and scores nothing. Senders use the singleton key `user-<id>` (one per user at a time).
+Payload `{"user_id": id}` (incremental: mail above the user's cursor), with `"full": true`
+(rebuild from all mail) or `"rescore": true` (recompose stored scores at now, for decay), or
+`{"rescore_all": true}` (the nightly cron: one rescore job per analysed user). Summaries of
+changed relationships and introductions of new contacts are enqueued/recorded in the same
+transaction as the scores.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fluffymail.clock import Clock
-from fluffymail.crm.mail import repo as mail_repo
+from fluffymail.crm.relationships import analysis, network
+from fluffymail.crm.relationships import repo as relationships_repo
+from fluffymail.jobs import summarize_relationship
 from fluffymail.jobs.deps import JobDeps
-from fluffymail.queue import Job
+from fluffymail.queue import Job, JobQueue
+
+__all__ = [
+    "NIGHTLY_CRON",
+    "QUEUE",
+    "QUEUE_OPTIONS",
+    "Args",
+    "enqueue",
+    "install_schedule",
+    "make_handler",
+]
 
 QUEUE = "analyze-relationships"
 QUEUE_OPTIONS: dict[str, Any] = {
-    "policy": "stately",
+    "policy": "stately",  # one queued + one running analysis per user (singleton key)
     "retry_limit": 3,
     "retry_delay": 30,
     "retry_backoff": True,
 }
+NIGHTLY_CRON = "17 3 * * *"  # UTC: every stored score decays to the new day
+NIGHTLY_KEY = "nightly-rescore"
+DEBOUNCE_SECONDS = 30  # a burst of syncs for one user analyses once
+CATCH_UP_SECONDS = 30  # mail still being extracted: look again this much later
+log = logging.getLogger(__name__)
+
+
+class ArgsError(ValueError):
+    """The job's payload is not an analyze-relationships payload."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Args:
+    user_id: int | None = None
+    full: bool = False
+    rescore: bool = False
+    rescore_all: bool = False
+
+    @classmethod
+    def from_data(cls, data: Any) -> Args:
+        if not isinstance(data, dict):
+            raise ArgsError(f"payload must be an object, got {data!r}")
+        if data.get("rescore_all"):
+            return cls(rescore_all=True)
+        if not isinstance(data.get("user_id"), int) or isinstance(data.get("user_id"), bool):
+            raise ArgsError(f"payload needs an integer user_id, got {data!r}")
+        args = cls(
+            user_id=data["user_id"], full=bool(data.get("full")), rescore=bool(data.get("rescore"))
+        )
+        if args.full and args.rescore:
+            raise ArgsError("full and rescore exclude each other")
+        return args
+
+    def to_data(self) -> dict[str, Any]:
+        if self.rescore_all:
+            return {"rescore_all": True}
+        extra = {"full": True} if self.full else {"rescore": True} if self.rescore else {}
+        return {"user_id": self.user_id, **extra}
+
+
+async def enqueue(
+    queue: JobQueue,
+    user_id: int,
+    *,
+    conn: Any = None,
+    debounce: int = DEBOUNCE_SECONDS,
+    full: bool = False,
+) -> int | None:
+    """Ask for an analysis of `user_id` in `debounce` seconds; None when one is already queued.
+
+    The singleton key makes every request until the queued job starts share it.
+    """
+    key = f"user-{user_id}-full" if full else f"user-{user_id}"
+    data = Args(user_id=user_id, full=full).to_data()
+    return await queue.send(QUEUE, data, conn=conn, singleton_key=key, start_after=debounce)
+
+
+async def install_schedule(queue: JobQueue) -> bool:
+    """Create the nightly rescore schedule unless it exists (re-creating it could skip a tick)."""
+    schedules = await queue.get_schedules()
+    if any(s["name"] == QUEUE and s["key"] == NIGHTLY_KEY for s in schedules):
+        return False
+    await queue.schedule(QUEUE, NIGHTLY_CRON, Args(rescore_all=True).to_data(), key=NIGHTLY_KEY)
+    return True
 
 
 def make_handler(deps: JobDeps, clock: Clock) -> Callable[[Job], Any]:
-    """Record the analysis time on the user (payload `{"user_id": id}`)."""
+    """Analyse, rescore or fan out, by payload; the first job of a process installs the cron."""
+    installed: list[bool] = []
 
     async def handle(job: Job) -> dict[str, Any]:
-        user_id = int(job.data["user_id"])
-        async with deps.pool.connection() as conn:
-            marked = await mail_repo.mark_relationships_analyzed(conn, user_id, clock.now())
-        return {"analyzed": marked}
+        args = Args.from_data(job.data)
+        if not installed:
+            await install_schedule(deps.queue)
+            installed.append(True)
+        if args.rescore_all:
+            return await _fan_out(deps)
+        assert args.user_id is not None
+        if args.rescore:
+            async with deps.pool.connection() as conn:
+                rescored = await analysis.rescore_user(conn, args.user_id, now=clock.now())
+            return rescored.as_output()
+        return await _analyze(deps, clock, args.user_id, full=args.full)
 
     return handle
+
+
+async def _analyze(deps: JobDeps, clock: Clock, user_id: int, *, full: bool) -> dict[str, Any]:
+    async with deps.pool.connection() as conn, conn.transaction():
+        result = await analysis.analyze_user(conn, user_id, now=clock.now(), full=full)
+        introductions = await network.record_introductions(conn, user_id, result.new_contact_ids)
+        summaries = await summarize_relationship.enqueue_many(
+            deps.queue, user_id, result.changed_contact_ids, conn=conn
+        )
+        if result.pending:
+            await deps.queue.send(
+                QUEUE,
+                Args(user_id=user_id).to_data(),
+                conn=conn,
+                singleton_key=f"user-{user_id}",
+                start_after=CATCH_UP_SECONDS,
+            )
+    output = {**result.as_output(), "introductions": introductions, "summaries": summaries}
+    log.info("relationships analysed", extra={"action": "relationships.analyzed", **output})
+    return output
+
+
+async def _fan_out(deps: JobDeps) -> dict[str, Any]:
+    """One rescore job per analysed user (each retried on its own)."""
+    async with deps.pool.connection() as conn:
+        users = await relationships_repo.analyzed_users(conn)
+    specs = [
+        {"data": Args(user_id=u, rescore=True).to_data(), "singleton_key": f"rescore-{u}"}
+        for u in users
+    ]
+    sent = await deps.queue.insert_many(QUEUE, specs) if specs else []
+    return {"users": len(users), "rescore_jobs": len(sent)}
