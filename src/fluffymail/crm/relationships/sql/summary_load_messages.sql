@@ -25,6 +25,7 @@ WITH linked AS (
     JOIN crm.messages m ON m.id = k.message_id
     LEFT JOIN crm.threads t ON t.id = m.thread_id
     WHERE k.from_contact
+       OR lower(m.from_address) = (SELECT u.email FROM crm.users u WHERE u.id = m.user_id)
        OR EXISTS (
            SELECT 1 FROM crm.user_aliases ua
            WHERE ua.user_id = m.user_id AND ua.address = lower(m.from_address)

@@ -7,8 +7,11 @@ JOIN crm.messages m ON m.id = l.message_id
 WHERE a.user_id = %(user_id)s AND a.contact_id = %(contact_id)s
   AND (
       l.role = 'received_from'
-      OR (l.role IN ('sent_to', 'cc') AND EXISTS (
-          SELECT 1 FROM crm.user_aliases ua
-          WHERE ua.user_id = m.user_id AND ua.address = lower(m.from_address)
+      OR (l.role IN ('sent_to', 'cc') AND (
+          lower(m.from_address) = (SELECT u.email FROM crm.users u WHERE u.id = m.user_id)
+          OR EXISTS (
+              SELECT 1 FROM crm.user_aliases ua
+              WHERE ua.user_id = m.user_id AND ua.address = lower(m.from_address)
+          )
       ))
   )
