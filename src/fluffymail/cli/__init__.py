@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from fluffymail import logging as fm_logging
-from fluffymail.cli import db, importer, jobs
+from fluffymail.cli import contacts, db, importer, jobs
 from fluffymail.cli.common import console, run, settings
 from fluffymail.cli.web import users, web
 from fluffymail.cli.worker import worker
@@ -15,6 +15,7 @@ from fluffymail.cli.worker import worker
 app = typer.Typer(help="FluffyMail: your mailbox as a relationship CRM.", no_args_is_help=True)
 app.add_typer(db.app, name="db")
 app.add_typer(jobs.app, name="jobs")
+app.add_typer(contacts.app, name="contacts")
 app.command()(worker)
 app.command("import")(importer.import_command)
 app.command()(web)

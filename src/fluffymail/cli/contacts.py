@@ -1,0 +1,114 @@
+"""`fluffymail contacts ...`: a user's strongest relationships, with the evidence behind each."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from fluffymail.cli.common import console, run, settings
+from fluffymail.cli.context import open_context
+from fluffymail.clock import SystemClock
+from fluffymail.crm.relationships import analysis
+from fluffymail.crm.relationships import repo as relationships_repo
+from fluffymail.errors import FluffyMailError
+
+app = typer.Typer(help="Contacts and relationships.", no_args_is_help=True)
+
+
+class UnknownUserError(FluffyMailError):
+    """No such user."""
+
+
+@app.command("top")
+def top(
+    user: Annotated[str, typer.Option("--user", help="The mailbox owner's email address")],
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many to show")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+    analyze: Annotated[
+        bool, typer.Option("--analyze", help="Analyse new mail first (in this process)")
+    ] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="With --analyze: rebuild from all mail")
+    ] = False,
+    as_of: Annotated[
+        datetime | None,
+        typer.Option("--as-of", help="With --analyze: score as of this time (ISO 8601)"),
+    ] = None,
+    everyone: Annotated[
+        bool, typer.Option("--all", help="Include contacts only counted (never written to)")
+    ] = False,
+) -> None:
+    """USER's strongest relationships: score, level, trend, two-way threads, last contact."""
+    config = settings()
+    now = _aware(as_of) if as_of else SystemClock().now()
+
+    async def main() -> list[relationships_repo.TopRelationship]:
+        async with open_context(config, name="cli") as ctx, ctx.pool.connection() as conn:
+            found = await relationships_repo.get_user(conn, user.strip())
+            if found is None:
+                raise UnknownUserError(
+                    f"unknown user {user!r}: import their mail first "
+                    f"(fluffymail import PATH --user {user.strip().lower()})"
+                )
+            if analyze:
+                await analysis.analyze_user(conn, found.id, now=now, full=full)
+                await analysis.rescore_user(conn, found.id, now=now)
+            return await relationships_repo.top(conn, found.id, limit=limit, everyone=everyone)
+
+    ranked = run(main())
+    if as_json:
+        sys.stdout.write(json.dumps([_as_dict(i, r) for i, r in enumerate(ranked, 1)], indent=2))
+        sys.stdout.write("\n")
+    elif not ranked:
+        console.print(f"no relationships scored for {user} yet (try --analyze)")
+    else:
+        console.print(_table(ranked))
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _as_dict(rank: int, r: relationships_repo.TopRelationship) -> dict[str, Any]:
+    return {
+        "rank": rank,
+        "contact_id": r.contact_id,
+        "name": r.name,
+        "address": r.address,
+        "score": r.score,
+        "level": r.level,
+        "trend": r.trend,
+        "going_cold": r.going_cold,
+        "two_way_threads": r.two_way_threads,
+        "sent": r.sent,
+        "received": r.received,
+        "first_interaction": r.first_at.isoformat() if r.first_at else None,
+        "last_interaction": r.last_at.isoformat() if r.last_at else None,
+        "evidence": list(r.evidence),
+        "computed_on": r.computed_on.isoformat(),
+    }
+
+
+def _table(ranked: list[relationships_repo.TopRelationship]) -> Table:
+    table = Table(title="strongest relationships")
+    for column in ("#", "name", "address", "score", "level", "trend", "2-way", "last", "why"):
+        table.add_column(column, justify="right" if column in {"#", "score", "2-way"} else "left")
+    for rank, r in enumerate(ranked, 1):
+        trend = f"{r.trend}, going cold" if r.going_cold else r.trend
+        table.add_row(
+            str(rank),
+            r.name or "–",
+            r.address,
+            f"{r.score:.1f}",
+            r.level,
+            trend,
+            str(r.two_way_threads),
+            f"{r.last_at:%Y-%m-%d}" if r.last_at else "–",
+            r.evidence[0]["text"] if r.evidence else "",
+        )
+    return table
