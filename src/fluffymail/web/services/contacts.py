@@ -1,0 +1,301 @@
+"""A user's contacts as the web app shows them: the ranked list, one contact with everything
+known about it (score explained, stats, summary, enrichment with sources), its timeline, and
+merges (through `crm.contacts.service`, which owns the merge rules).
+
+Every query carries the caller's user id: another user's contact looks exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from psycopg_pool import AsyncConnectionPool
+
+from fluffymail.crm.contacts import service as contacts_service
+from fluffymail.crm.relationships import network, summaries
+from fluffymail.errors import FluffyMailError
+from fluffymail.web.services import contact_views as views
+from fluffymail.web.services import messages
+from fluffymail.web.services.messages import Conn, MessageRef, fetch_all, fetch_one
+
+T = TypeVar("T")
+LIKE_SPECIALS = str.maketrans({"\\": "\\\\", "%": "\\%", "_": "\\_"})
+
+
+class ContactNotFound(FluffyMailError):
+    """No such contact."""
+
+
+class MergeNotFound(FluffyMailError):
+    """No such merge."""
+
+
+class MergeRefused(FluffyMailError):
+    """These contacts cannot be merged."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContactQuery:
+    """What the list shows: `q` searches names, addresses and company names."""
+
+    q: str | None = None
+    level: str | None = None
+    company_id: int | None = None
+    going_cold: bool | None = None
+    internal: bool | None = None
+    sort: str = "strength"
+    limit: int = 50
+    offset: int = 0
+
+    def params(self, user_id: int) -> dict[str, Any]:
+        q = (self.q or "").strip()
+        return {
+            "user_id": user_id,
+            "level": self.level,
+            "company_id": self.company_id,
+            "going_cold": self.going_cold,
+            "internal": self.internal,
+            "sort": self.sort,
+            "pattern": f"%{q.translate(LIKE_SPECIALS)}%" if q else None,
+            "limit": self.limit,
+            "offset": self.offset,
+        }
+
+    @property
+    def filtered(self) -> bool:
+        return any(
+            v is not None for v in (self.level, self.company_id, self.going_cold, self.internal)
+        ) or bool((self.q or "").strip())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContactPage:
+    items: tuple[views.ContactItem, ...]
+    total: int
+    limit: int
+    offset: int
+
+    @property
+    def next_offset(self) -> int | None:
+        following = self.offset + self.limit
+        return following if following < self.total else None
+
+    @property
+    def prev_offset(self) -> int | None:
+        return max(self.offset - self.limit, 0) if self.offset > 0 else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimelinePage:
+    items: tuple[views.TimelineItem, ...]
+    total: int
+    limit: int
+    offset: int
+
+    @property
+    def next_offset(self) -> int | None:
+        following = self.offset + self.limit
+        return following if following < self.total else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MergeResult:
+    merge_id: int
+    into_contact_id: int
+    from_contact_id: int
+    addresses: tuple[str, ...]
+
+
+async def list_contacts(
+    pool: AsyncConnectionPool, user_id: int, query: ContactQuery
+) -> ContactPage:
+    """One page of the user's visible contacts, filtered and sorted, with the total."""
+    params = query.params(user_id)
+    async with pool.connection() as conn:
+        rows = await fetch_all(conn, "contact_list", params)
+        total = (
+            rows[0]["total"]
+            if rows
+            else await count_past_end(conn, "contact_count", params, query.offset)
+        )
+    items = tuple(views.contact_item(row) for row in rows)
+    return ContactPage(items=items, total=total, limit=query.limit, offset=query.offset)
+
+
+async def count_past_end(conn: Conn, query: str, params: dict[str, Any], offset: int) -> int:
+    """The total when a page came back empty: zero on the first page, else counted."""
+    if offset == 0:
+        return 0
+    row = await fetch_one(conn, query, params)
+    return int(row["count"]) if row else 0
+
+
+async def get_contact(
+    pool: AsyncConnectionPool, user_id: int, contact_id: int
+) -> views.ContactDetail:
+    """Everything the contact page shows; `ContactNotFound` when missing or not the user's."""
+    params = {"id": contact_id, "user_id": user_id}
+    async with pool.connection() as conn:
+        row = await fetch_one(conn, "contact_get", params)
+        if row is None:
+            raise ContactNotFound(f"no contact {contact_id}")
+        parts = views.DetailRows(
+            contact=row,
+            addresses=await fetch_all(conn, "contact_addresses", params),
+            facts=await fetch_all(conn, "contact_facts", params),
+            summary=await fetch_one(conn, "contact_summary", params),
+            introduction=await fetch_one(conn, "contact_introduction", params),
+            merges=await fetch_all(conn, "contact_merges", params),
+        )
+        refs = await messages.resolve_refs(conn, user_id, parts.cited_ids())
+        detail = views.contact_detail(parts, refs, extractive=summaries.EXTRACTIVE)
+        paths_in = await optional(network.best_paths_in(conn, user_id, contact_id=contact_id))
+        intros = await optional(
+            network.warm_intro_paths(conn, user_id, detail.primary_address, limit=3)
+        )
+    return dataclasses.replace(detail, paths_in=paths_in, warm_intros=intros)
+
+
+async def optional(call: Awaitable[Iterable[T]]) -> tuple[T, ...] | None:
+    """The network's answer, or None while that part of the CRM is not available yet."""
+    try:
+        return tuple(await call)
+    except NotImplementedError:
+        return None
+
+
+async def timeline(
+    pool: AsyncConnectionPool, user_id: int, contact_id: int, *, limit: int, offset: int
+) -> TimelinePage:
+    """The contact's messages, newest first."""
+    params = {"id": contact_id, "user_id": user_id, "limit": limit, "offset": offset}
+    async with pool.connection() as conn:
+        if await fetch_one(conn, "contact_get", params) is None:
+            raise ContactNotFound(f"no contact {contact_id}")
+        rows = await fetch_all(conn, "contact_timeline", params)
+        total = (
+            rows[0]["total"]
+            if rows
+            else await count_past_end(conn, "contact_timeline_count", params, offset)
+        )
+    return TimelinePage(
+        items=tuple(views.timeline_item(r) for r in rows), total=total, limit=limit, offset=offset
+    )
+
+
+async def merge(
+    pool: AsyncConnectionPool,
+    user_id: int,
+    *,
+    into_id: int,
+    from_id: int,
+    actor: str,
+    now: datetime | None = None,
+) -> MergeResult:
+    """Merge the user's contact `from_id` into `into_id` (reversible with `undo_merge`).
+
+    `now` defaults to the database's clock.
+    """
+    if into_id == from_id:
+        raise MergeRefused("a contact cannot be merged into itself")
+    async with pool.connection() as conn, conn.transaction():
+        now = now or await db_now(conn)
+        for contact_id in (into_id, from_id):
+            await _live_contact(conn, user_id, contact_id)
+        merge_id = await contacts_service.merge_contacts(
+            conn, into_id=into_id, from_id=from_id, reason="user", actor=actor, now=now
+        )
+        if merge_id is None:
+            raise MergeRefused("one of the contacts changed meanwhile; reload and try again")
+        row = await fetch_one(conn, "contact_merge_get", {"id": merge_id, "user_id": user_id})
+    assert row is not None
+    return MergeResult(
+        merge_id=merge_id,
+        into_contact_id=into_id,
+        from_contact_id=from_id,
+        addresses=tuple(row["addresses"]),
+    )
+
+
+async def db_now(conn: Conn) -> datetime:
+    row = await fetch_one(conn, "db_now", {})
+    assert row is not None
+    return next(iter(row.values()))
+
+
+async def page_now(pool: AsyncConnectionPool) -> datetime:
+    """The database's clock: pages show ages against it."""
+    async with pool.connection() as conn:
+        return await db_now(conn)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Setup:
+    """What an empty contacts list should suggest: connect a mailbox, or wait for processing."""
+
+    connections: int
+    has_messages: bool
+
+
+async def setup(pool: AsyncConnectionPool, user_id: int) -> Setup:
+    async with pool.connection() as conn:
+        row = await fetch_one(conn, "contact_setup", {"user_id": user_id})
+    assert row is not None
+    return Setup(connections=row["connections"], has_messages=row["messages"] > 0)
+
+
+async def _live_contact(conn: Conn, user_id: int, contact_id: int) -> None:
+    row = await fetch_one(conn, "contact_get", {"id": contact_id, "user_id": user_id})
+    if row is None:
+        raise ContactNotFound(f"no contact {contact_id}")
+    if row["merged_into_id"] is not None:
+        raise MergeRefused(
+            f"contact {contact_id} is already merged into contact {row['merged_into_id']}"
+        )
+
+
+async def undo_merge(
+    pool: AsyncConnectionPool,
+    user_id: int,
+    merge_id: int,
+    *,
+    actor: str,
+    now: datetime | None = None,
+) -> MergeResult:
+    """Undo one of the user's merges; `MergeRefused` when it was already undone."""
+    async with pool.connection() as conn, conn.transaction():
+        now = now or await db_now(conn)
+        row = await fetch_one(conn, "contact_merge_get", {"id": merge_id, "user_id": user_id})
+        if row is None:
+            raise MergeNotFound(f"no merge {merge_id}")
+        if row["unmerged_on"] is not None or not await contacts_service.unmerge(
+            conn, merge_id, actor=actor, now=now
+        ):
+            raise MergeRefused(f"merge {merge_id} was already undone")
+    return MergeResult(
+        merge_id=merge_id,
+        into_contact_id=row["into_contact_id"],
+        from_contact_id=row["from_contact_id"],
+        addresses=tuple(row["addresses"]),
+    )
+
+
+__all__ = [
+    "ContactNotFound",
+    "ContactPage",
+    "ContactQuery",
+    "MergeNotFound",
+    "MergeRefused",
+    "MergeResult",
+    "MessageRef",
+    "TimelinePage",
+    "get_contact",
+    "list_contacts",
+    "merge",
+    "timeline",
+    "undo_merge",
+]

@@ -1,0 +1,15 @@
+-- One page of a user's companies that have visible contacts, strongest relationship first;
+-- `total` counts every match. `pattern` is an ILIKE pattern (wildcards escaped) or NULL.
+SELECT co.id, co.name, co.domain, count(c.id) AS people,
+       max(r.score) AS best_score, max(c.last_interaction_on) AS last_interaction_on,
+       count(*) OVER () AS total
+FROM crm.companies co
+JOIN crm.contacts c ON c.company_id = co.id AND c.user_id = co.user_id AND c.created
+     AND c.merged_into_id IS NULL AND c.suppressed_reason IS NULL
+LEFT JOIN crm.relationships r ON r.user_id = c.user_id AND r.contact_id = c.id
+WHERE co.user_id = %(user_id)s
+  AND (%(pattern)s::text IS NULL OR co.name ILIKE %(pattern)s::text
+       OR co.domain ILIKE %(pattern)s::text)
+GROUP BY co.id
+ORDER BY max(coalesce(r.score, -1)) DESC, max(c.last_interaction_on) DESC NULLS LAST, co.id
+LIMIT %(limit)s OFFSET %(offset)s

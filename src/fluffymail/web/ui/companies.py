@@ -1,0 +1,61 @@
+"""The companies pages: the list (strongest relationship first, searchable) and one company with
+its people ranked and a roll-up."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Path, Query, Request
+from starlette.responses import Response
+
+from fluffymail.web.api.contact_errors import CrmRoute
+from fluffymail.web.api.schemas import BIGINT_MAX
+from fluffymail.web.deps import PageSession, State, Templates
+from fluffymail.web.services import companies as service
+from fluffymail.web.services import contacts as contacts_service
+
+router = APIRouter(route_class=CrmRoute)
+PAGE_SIZE = 50
+
+
+@router.get("/companies")
+async def page(
+    request: Request,
+    state: State,
+    templates: Templates,
+    session: PageSession,
+    q: Annotated[str, Query(max_length=200)] = "",
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> Response:
+    listing = await service.list_companies(
+        state.pool, session.account.id, q=q, limit=PAGE_SIZE, offset=offset
+    )
+    form = {"q": q.strip()} if q.strip() else {}
+    context = {
+        "session": session,
+        "page": listing,
+        "q": q.strip(),
+        "active": "companies",
+        "now": await contacts_service.page_now(state.pool),
+        "link": lambda **changes: "/companies?" + urlencode({**form, **changes}),
+    }
+    return templates.TemplateResponse(request, "companies.html", context)
+
+
+@router.get("/companies/{company_id}")
+async def company(
+    company_id: Annotated[int, Path(ge=1, le=BIGINT_MAX)],
+    request: Request,
+    state: State,
+    templates: Templates,
+    session: PageSession,
+) -> Response:
+    detail = await service.get_company(state.pool, session.account.id, company_id)
+    context = {
+        "session": session,
+        "co": detail,
+        "active": "companies",
+        "now": await contacts_service.page_now(state.pool),
+    }
+    return templates.TemplateResponse(request, "company.html", context)

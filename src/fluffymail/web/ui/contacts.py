@@ -1,0 +1,235 @@
+"""The contacts pages: the table ranked by relationship strength (htmx live search and filters),
+one contact (score explained, stats with a monthly sparkline, summary, enrichment, timeline,
+merge), and merge / undo as plain forms."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from starlette.responses import RedirectResponse, Response
+
+from fluffymail.web.api.contact_errors import CrmRoute
+from fluffymail.web.api.contact_schemas import ContactSort, LevelName
+from fluffymail.web.api.schemas import BIGINT_MAX
+from fluffymail.web.deps import PageSession, State, Templates
+from fluffymail.web.errors import WebError
+from fluffymail.web.services import contacts as service
+from fluffymail.web.ui.charts import sparkline
+
+router = APIRouter(route_class=CrmRoute)
+PAGE_SIZE = 50
+TIMELINE_SIZE = 20
+CANDIDATES = 8
+ContactId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
+Text = Annotated[str, Query(max_length=200)]
+LEVELS = [level.value for level in LevelName]
+SORTS = {"strength": "Strength", "last_interaction": "Last interaction", "name": "Name"}
+PEOPLE = {"": "Everyone", "external": "Outside your company", "internal": "Colleagues"}
+
+
+def _choice(value: str, allowed: list[str] | dict[str, str], what: str) -> str | None:
+    if not value:
+        return None
+    if value not in allowed:
+        raise WebError(f"unknown {what} {value!r}")
+    return value
+
+
+def _query(
+    q: str, level: str, sort: str, people: str, cold: str, company: str, offset: int
+) -> service.ContactQuery:
+    """The list query from the filter form's fields (empty = not filtered)."""
+    if company and not company.isdigit():
+        raise WebError(f"not a company id: {company!r}")
+    return service.ContactQuery(
+        q=q.strip() or None,
+        level=_choice(level, LEVELS, "level"),
+        sort=_choice(sort, SORTS, "sort") or ContactSort.STRENGTH.value,
+        internal={"internal": True, "external": False}.get(_choice(people, PEOPLE, "people") or ""),
+        going_cold=True if cold else None,
+        company_id=int(company) if company else None,
+        limit=PAGE_SIZE,
+        offset=offset,
+    )
+
+
+def _form_state(query: service.ContactQuery, people: str) -> dict[str, str]:
+    fields = {
+        "q": query.q or "",
+        "level": query.level or "",
+        "people": people,
+        "cold": "1" if query.going_cold else "",
+        "company": str(query.company_id) if query.company_id else "",
+        "sort": "" if query.sort == ContactSort.STRENGTH else query.sort,
+    }
+    return {k: v for k, v in fields.items() if v}
+
+
+async def _table(
+    request: Request,
+    state: State,
+    templates: Templates,
+    session: PageSession,
+    template: str,
+    query: service.ContactQuery,
+    people: str,
+) -> Response:
+    page = await service.list_contacts(state.pool, session.account.id, query)
+    form = _form_state(query, people)
+    empty = page.total == 0 and not query.filtered
+    setup = await service.setup(state.pool, session.account.id) if empty else None
+    context = {
+        "session": session,
+        "page": page,
+        "form": form,
+        "levels": LEVELS,
+        "sorts": SORTS,
+        "people_choices": PEOPLE,
+        "query": query,
+        "setup": setup,
+        "now": await service.page_now(state.pool),
+        "active": "contacts",
+        "link": lambda **changes: "/contacts?" + urlencode({**form, **changes}),
+    }
+    response = templates.TemplateResponse(request, template, context)
+    if request.headers.get("hx-request"):
+        response.headers["HX-Push-Url"] = "/contacts" + (f"?{urlencode(form)}" if form else "")
+    return response
+
+
+@router.get("/contacts")
+async def page(
+    request: Request,
+    state: State,
+    templates: Templates,
+    session: PageSession,
+    q: Text = "",
+    level: Text = "",
+    sort: Text = "",
+    people: Text = "",
+    cold: Text = "",
+    company: Text = "",
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> Response:
+    query = _query(q, level, sort, people, cold, company, offset)
+    return await _table(request, state, templates, session, "contacts.html", query, people)
+
+
+@router.get("/contacts/table")
+async def table(
+    request: Request,
+    state: State,
+    templates: Templates,
+    session: PageSession,
+    q: Text = "",
+    level: Text = "",
+    sort: Text = "",
+    people: Text = "",
+    cold: Text = "",
+    company: Text = "",
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> Response:
+    query = _query(q, level, sort, people, cold, company, offset)
+    return await _table(
+        request, state, templates, session, "partials/contacts_table.html", query, people
+    )
+
+
+@router.get("/contacts/{contact_id}")
+async def contact(
+    contact_id: ContactId,
+    request: Request,
+    state: State,
+    templates: Templates,
+    session: PageSession,
+    merged: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
+    undone: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
+) -> Response:
+    """The contact page; `merged` / `undone` name a merge just made or undone (for the notice)."""
+    detail = await service.get_contact(state.pool, session.account.id, contact_id)
+    timeline = await service.timeline(
+        state.pool, session.account.id, contact_id, limit=TIMELINE_SIZE, offset=0
+    )
+    months = detail.relationship.stats.monthly if detail.relationship else ()
+    context = {
+        "session": session,
+        "c": detail,
+        "timeline": timeline,
+        "active": "contacts",
+        "spark": sparkline(months),
+        "now": await service.page_now(state.pool),
+        "just_merged": next((m for m in detail.merges if m.id == merged), None),
+        "just_undone": next((m for m in detail.merges if m.id == undone), None),
+    }
+    return templates.TemplateResponse(request, "contact.html", context)
+
+
+@router.get("/contacts/{contact_id}/timeline")
+async def timeline_page(
+    contact_id: ContactId,
+    request: Request,
+    state: State,
+    templates: Templates,
+    session: PageSession,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> Response:
+    timeline = await service.timeline(
+        state.pool, session.account.id, contact_id, limit=TIMELINE_SIZE, offset=offset
+    )
+    context = {
+        "session": session,
+        "timeline": timeline,
+        "contact_id": contact_id,
+        "now": await service.page_now(state.pool),
+    }
+    return templates.TemplateResponse(request, "partials/contact_timeline.html", context)
+
+
+@router.get("/contacts/{contact_id}/merge-candidates")
+async def merge_candidates(
+    contact_id: ContactId,
+    request: Request,
+    state: State,
+    templates: Templates,
+    session: PageSession,
+    q: Text = "",
+) -> Response:
+    """Contacts matching `q` that could be merged into this one (live search in the merge form)."""
+    candidates: list[object] = []
+    if q.strip():
+        query = service.ContactQuery(q=q, sort=ContactSort.NAME.value, limit=CANDIDATES + 1)
+        page = await service.list_contacts(state.pool, session.account.id, query)
+        candidates = [item for item in page.items if item.id != contact_id][:CANDIDATES]
+    context = {"session": session, "candidates": candidates, "contact_id": contact_id, "q": q}
+    return templates.TemplateResponse(request, "partials/contact_merge_candidates.html", context)
+
+
+@router.post("/contacts/{contact_id}/merge")
+async def merge(
+    contact_id: ContactId,
+    state: State,
+    session: PageSession,
+    other_contact_id: Annotated[int, Form(ge=1, le=BIGINT_MAX)],
+) -> Response:
+    result = await service.merge(
+        state.pool,
+        session.account.id,
+        into_id=contact_id,
+        from_id=other_contact_id,
+        actor=session.account.email,
+    )
+    return RedirectResponse(f"/contacts/{contact_id}?merged={result.merge_id}", status_code=303)
+
+
+@router.post("/contacts/merges/{merge_id}/undo")
+async def undo(
+    merge_id: Annotated[int, Path(ge=1, le=BIGINT_MAX)], state: State, session: PageSession
+) -> Response:
+    result = await service.undo_merge(
+        state.pool, session.account.id, merge_id, actor=session.account.email
+    )
+    return RedirectResponse(
+        f"/contacts/{result.into_contact_id}?undone={merge_id}", status_code=303
+    )

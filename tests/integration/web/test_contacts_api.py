@@ -1,0 +1,257 @@
+"""Contacts over the API: the ranked list (search, filters, sorts, pages), one contact with its
+evidence, stats, summary and sources resolved, the timeline, merge and undo, messages, pages."""
+
+from __future__ import annotations
+
+import httpx
+from psycopg_pool import AsyncConnectionPool
+
+from tests.integration.web.conftest import User, login, session_csrf
+from tests.integration.web.contact_seed import seed_crm
+
+HTML = {"accept": "text/html"}
+
+
+async def _names(client: httpx.AsyncClient, user: User, **params: object) -> list[str]:
+    response = await client.get("/api/contacts", params=params, headers=user.auth)
+    assert response.status_code == 200, response.text
+    return [c["name"] for c in response.json()["items"]]
+
+
+async def test_list__ranked_by_strength_without_hidden_or_suppressed(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    await seed_crm(pool, alice.account.id)
+    body = (await client.get("/api/contacts", headers=alice.auth)).json()
+    assert [c["name"] for c in body["items"]] == [
+        "Ada Lovelace",
+        "Grace Hopper",
+        "Linus Torvalds",
+        "Pat Colleague",
+    ]
+    assert body["total"] == 4 and body["next_offset"] is None
+    ada, grace, _, pat = body["items"]
+    assert ada["level"] == "very strong" and ada["score"] == 85.4 and ada["trend"] == "warming"
+    assert ada["company"]["name"] == "Acme Corp" and ada["sent"] == 6 and ada["received"] == 5
+    assert grace["going_cold"] is True
+    assert pat["score"] is None and pat["level"] == "no connection" and pat["is_internal"]
+
+
+async def test_list__search_filters_sorts_and_pages(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    seeded = await seed_crm(pool, alice.account.id)
+    assert await _names(client, alice, q="grace") == ["Grace Hopper"]
+    assert await _names(client, alice, q="ACME") == ["Ada Lovelace", "Linus Torvalds"]  # company
+    assert await _names(client, alice, q="linus@") == ["Linus Torvalds"]  # address
+    assert await _names(client, alice, q="100%_") == []  # wildcards are literal
+    assert await _names(client, alice, level="strong") == ["Grace Hopper"]
+    assert await _names(client, alice, level="no connection") == ["Pat Colleague"]
+    assert await _names(client, alice, going_cold="true") == ["Grace Hopper"]
+    assert await _names(client, alice, internal="true") == ["Pat Colleague"]
+    assert await _names(client, alice, company_id=seeded.companies["globex"]) == ["Grace Hopper"]
+    assert await _names(client, alice, sort="name") == [
+        "Ada Lovelace",
+        "Grace Hopper",
+        "Linus Torvalds",
+        "Pat Colleague",
+    ]
+    assert (await _names(client, alice, sort="last_interaction"))[:2] == [
+        "Ada Lovelace",
+        "Pat Colleague",
+    ]
+    first = (await client.get("/api/contacts?limit=3", headers=alice.auth)).json()
+    assert first["next_offset"] == 3 and len(first["items"]) == 3 and first["total"] == 4
+    last = (await client.get("/api/contacts?limit=3&offset=3", headers=alice.auth)).json()
+    assert [c["name"] for c in last["items"]] == ["Pat Colleague"] and last["next_offset"] is None
+    past = (await client.get("/api/contacts?limit=3&offset=30", headers=alice.auth)).json()
+    assert past["items"] == [] and past["total"] == 4
+
+
+async def test_list__bad_input_is_a_422_with_a_reason(
+    client: httpx.AsyncClient, alice: User
+) -> None:
+    for query in (
+        "level=best",
+        "sort=age",
+        "limit=0",
+        "limit=201",
+        "offset=-1",
+        "company_id=0",
+        "q=" + "x" * 201,
+        "going_cold=maybe",
+    ):
+        response = await client.get(f"/api/contacts?{query}", headers=alice.auth)
+        assert response.status_code == 422, query
+        assert response.json()["error"]["code"] == "validation_error"
+    assert (await client.get("/api/contacts")).status_code == 401
+
+
+async def test_detail__evidence_stats_summary_facts_resolved(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    seeded = await seed_crm(pool, alice.account.id)
+    ada = (await client.get(f"/api/contacts/{seeded.contacts['ada']}", headers=alice.auth)).json()
+    assert ada["addresses"] == [
+        {"address": "ada@acme.test", "is_primary": True, "undeliverable": False}
+    ]
+    relationship = ada["relationship"]
+    assert relationship["score"] == 85.4 and relationship["level"] == "very strong"
+    first, second = relationship["evidence"]
+    assert [m["subject"] for m in first["messages"]] == [
+        "Re: Analytical engine plan",
+        "Notes on Bernoulli numbers",
+    ]
+    assert all(m["found"] for m in first["messages"])
+    assert second["messages"][1] == {
+        "id": 999999999,
+        "subject": None,
+        "date": None,
+        "from_address": None,
+        "found": False,
+    }  # kept, marked gone
+    stats = relationship["stats"]
+    assert stats["sent"] == 6 and stats["two_way_threads"] == 2
+    assert stats["median_reply_sent_seconds"] == 5400
+    assert [m["month"] for m in stats["monthly"]] == ["2025-11", "2026-01", "2026-02"]
+    summary = ada["summary"]
+    assert summary["ai_generated"] is False and summary["open_loops"] == [
+        "Send the Bernoulli notes back"
+    ]
+    assert [c["subject"] for c in summary["citations"]] == [
+        "Analytical engine plan",
+        "Notes on Bernoulli numbers",
+    ]
+    [fact] = ada["facts"]
+    assert fact["value"] == "Chief Engineer" and fact["source"] == "signature"
+    assert fact["source_message"]["id"] == seeded.messages["plan"]
+    assert fact["source_message"]["subject"] == "Analytical engine plan"
+    grace = (
+        await client.get(f"/api/contacts/{seeded.contacts['grace']}", headers=alice.auth)
+    ).json()
+    assert grace["summary"]["ai_generated"] is True and grace["summary"]["next_step"] is None
+    assert grace["introduction"]["introducer_name"] == "Ada Lovelace"
+    assert grace["introduction"]["message"]["subject"] == "Compiler demo"
+    pat = (
+        await client.get(f"/api/contacts/{seeded.contacts['colleague']}", headers=alice.auth)
+    ).json()
+    assert pat["relationship"] is None and pat["summary"] is None and pat["merges"] == []
+
+
+async def test_timeline__newest_first_with_direction_and_pages(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    seeded = await seed_crm(pool, alice.account.id)
+    url = f"/api/contacts/{seeded.contacts['ada']}/timeline"
+    body = (await client.get(url, headers=alice.auth)).json()
+    assert [(t["subject"], t["direction"]) for t in body["items"]] == [
+        ("Notes on Bernoulli numbers", "received"),
+        ("Re: Analytical engine plan", "sent"),
+        ("Analytical engine plan", "received"),
+    ]
+    assert body["total"] == 3
+    page = (await client.get(f"{url}?limit=2&offset=2", headers=alice.auth)).json()
+    assert [t["message_id"] for t in page["items"]] == [seeded.messages["plan"]] and page[
+        "next_offset"
+    ] is None
+    past = (await client.get(f"{url}?offset=10", headers=alice.auth)).json()
+    assert past["items"] == [] and past["total"] == 3
+    assert (
+        await client.get("/api/contacts/999999/timeline", headers=alice.auth)
+    ).status_code == 404
+
+
+async def test_merge_and_undo(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    seeded = await seed_crm(pool, alice.account.id)
+    ada, linus = seeded.contacts["ada"], seeded.contacts["linus"]
+    merged = await client.post(
+        f"/api/contacts/{ada}/merge", json={"other_contact_id": linus}, headers=alice.auth
+    )
+    assert merged.status_code == 200, merged.text
+    merge_id = merged.json()["merge_id"]
+    assert merged.json()["addresses"] == ["linus@acme.test"]
+    assert "Linus Torvalds" not in await _names(client, alice)
+    detail = (await client.get(f"/api/contacts/{ada}", headers=alice.auth)).json()
+    assert {a["address"] for a in detail["addresses"]} == {"ada@acme.test", "linus@acme.test"}
+    assert detail["merges"][0]["other_label"] == "Linus Torvalds"
+    again = await client.post(
+        f"/api/contacts/{ada}/merge", json={"other_contact_id": linus}, headers=alice.auth
+    )
+    assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
+    undone = await client.post(f"/api/contacts/merges/{merge_id}/undo", headers=alice.auth)
+    assert undone.json() == {"merge_id": merge_id, "undone": True}
+    assert "Linus Torvalds" in await _names(client, alice)
+    twice = await client.post(f"/api/contacts/merges/{merge_id}/undo", headers=alice.auth)
+    assert twice.status_code == 409
+    for body in ({"other_contact_id": ada}, {"other_contact_id": 999999}, {"other": 1}, {}):
+        response = await client.post(f"/api/contacts/{ada}/merge", json=body, headers=alice.auth)
+        assert response.status_code in (404, 409, 422), body
+        assert "error" in response.json()
+
+
+async def test_message__headers_and_body(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    seeded = await seed_crm(pool, alice.account.id)
+    body = (await client.get(f"/api/messages/{seeded.messages['plan']}", headers=alice.auth)).json()
+    assert body["subject"] == "Analytical engine plan" and body["from_address"] == "ada@acme.test"
+    assert [(p["role"], p["contact_id"]) for p in body["participants"]] == [
+        ("from", seeded.contacts["ada"]),
+        ("to", None),
+    ]
+    assert "<b>plan</b>" in body["body_text"]
+    assert (await client.get("/api/messages/999999", headers=alice.auth)).status_code == 404
+
+
+async def test_pages__list_contact_message_and_merge_form(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    seeded = await seed_crm(pool, alice.account.id)
+    await login(client, "alice@example.com")
+    listing = await client.get("/contacts", headers=HTML)
+    assert listing.status_code == 200
+    text = listing.text
+    assert text.index("Ada Lovelace") < text.index("Grace Hopper") < text.index("Linus Torvalds")
+    assert "Going cold" in text and "Very strong" in text and 'aria-current="page">Contacts' in text
+    live = await client.get("/contacts/table?q=grace", headers={"HX-Request": "true"})
+    assert "Grace Hopper" in live.text and "Ada Lovelace" not in live.text
+    assert live.headers["HX-Push-Url"] == "/contacts?q=grace"
+    assert (await client.get("/contacts?level=best", headers=HTML)).status_code == 400
+    page = await client.get(f"/contacts/{seeded.contacts['ada']}", headers=HTML)
+    for expected in (
+        "Why this score",
+        "Not AI-generated",
+        "Notes on Bernoulli numbers",
+        "Chief Engineer",
+        f'href="/messages/{seeded.messages["notes"]}"',
+        "<svg",
+        "Timeline",
+    ):
+        assert expected in page.text, expected
+    message = await client.get(f"/messages/{seeded.messages['plan']}", headers=HTML)
+    assert "&lt;b&gt;plan&lt;/b&gt;" in message.text and "<b>plan</b>" not in message.text
+    csrf = session_csrf(page.text)
+    found = await client.get(f"/contacts/{seeded.contacts['ada']}/merge-candidates?q=linus")
+    assert "Merge Linus Torvalds into this contact" in found.text
+    merged = await client.post(
+        f"/contacts/{seeded.contacts['ada']}/merge",
+        data={"other_contact_id": seeded.contacts["linus"], "csrf_token": csrf},
+    )
+    assert merged.status_code == 303
+    after = await client.get(merged.headers["location"], headers=HTML)
+    assert "now belong here" in after.text and "Undo" in after.text
+    assert (await client.get("/contacts/999999", headers=HTML)).status_code == 404
+
+
+async def test_pages__empty_state_says_connect_a_mailbox(
+    client: httpx.AsyncClient, alice: User
+) -> None:
+    await login(client, "alice@example.com")
+    text = (await client.get("/contacts", headers=HTML)).text
+    assert (
+        "No contacts yet" in text and "Connect a mailbox" in text and 'href="/connections"' in text
+    )
+    companies = (await client.get("/companies", headers=HTML)).text
+    assert "No companies yet" in companies
