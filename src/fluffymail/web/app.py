@@ -24,8 +24,14 @@ from fluffymail.queue import JobQueue
 from fluffymail.queue.maintenance import MaintenanceOptions
 from fluffymail.queue.metrics import QueueMetrics
 from fluffymail.web import api, errors, health, ui
+from fluffymail.web.api import companies as companies_api
+from fluffymail.web.api import contacts as contacts_api
+from fluffymail.web.api import messages as messages_api
 from fluffymail.web.deps import AppState
+from fluffymail.web.ui import companies as companies_ui
+from fluffymail.web.ui import contacts as contacts_ui
 from fluffymail.web.ui import filters
+from fluffymail.web.ui import messages as messages_ui
 
 log = logging.getLogger("fluffymail.web")
 PACKAGE = resources.files("fluffymail.web")
@@ -70,6 +76,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(api.router)
     app.include_router(ui.router, include_in_schema=False)
+    for crm_api in (contacts_api, companies_api, messages_api):
+        app.include_router(crm_api.router)
+    for crm_ui in (contacts_ui, companies_ui, messages_ui):
+        app.include_router(crm_ui.router, include_in_schema=False)
     return app
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 from fluffymail.web.services.jobs import Throughput
 
@@ -75,3 +77,68 @@ def throughput_chart(tp: Throughput) -> BarChart:
                f"peak {tp.peak:,} per minute.")
     return BarChart(width=WIDTH, height=HEIGHT, bars=bars, y_ticks=y_ticks, x_ticks=x_ticks,
                     baseline=baseline, left=LEFT, right=WIDTH - RIGHT, summary=summary)
+
+
+# -- contact page: monthly messages sparkline -----------------------------------------------------
+
+SPARK_W, SPARK_H, SPARK_MONTHS = 280, 56, 24
+
+
+class MonthLike(Protocol):
+    month: str
+    sent: int
+    received: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SparkBar:
+    x: float
+    width: float
+    sent_y: float
+    sent_h: float
+    received_y: float
+    received_h: float
+    label: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sparkline:
+    width: int
+    height: int
+    bars: list[SparkBar]
+    first_label: str
+    last_label: str
+    summary: str
+
+
+def _month_range(first: str, last: str) -> list[str]:
+    """Every "YYYY-MM" from `first` to `last`, at most the last SPARK_MONTHS of them."""
+    year, month = int(first[:4]), int(first[5:7])
+    months = []
+    while f"{year:04d}-{month:02d}" <= last:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months[-SPARK_MONTHS:]
+
+
+def sparkline(monthly: Sequence[MonthLike]) -> Sparkline | None:
+    """Messages per month as stacked bars (received below, sent above); None with no months."""
+    counts = {m.month: (m.sent, m.received) for m in monthly if len(m.month) == 7}
+    if not counts:
+        return None
+    months = _month_range(min(counts), max(counts))
+    peak = max(sum(counts.get(m, (0, 0))) for m in months) or 1
+    slot = SPARK_W / len(months)
+    bars = []
+    for i, month in enumerate(months):
+        sent, received = counts.get(month, (0, 0))
+        received_h, sent_h = (SPARK_H - 2) * received / peak, (SPARK_H - 2) * sent / peak
+        bars.append(SparkBar(x=round(i * slot + slot * 0.1, 2), width=round(slot * 0.8, 2),
+                             received_y=round(SPARK_H - received_h, 2), received_h=round(received_h, 2),
+                             sent_y=round(SPARK_H - received_h - sent_h, 2), sent_h=round(sent_h, 2),
+                             label=f"{month}: {sent} sent, {received} received"))
+    total = sum(sum(counts.get(m, (0, 0))) for m in months)
+    summary = (f"Messages per month from {months[0]} to {months[-1]}: {total:,} in total, "
+               f"busiest month {peak:,}.")
+    return Sparkline(width=SPARK_W, height=SPARK_H, bars=bars, first_label=months[0],
+                     last_label=months[-1], summary=summary)
