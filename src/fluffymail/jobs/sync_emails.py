@@ -212,8 +212,9 @@ async def sync_connection(
         if source is None:
             source = await _open(pool, connection, settings)
         if isinstance(source, GmailSource):
+            saver = _TokenSaver(source, pool, connection.id, settings or Settings())
             await _record_send_as(pool, connection, source, clock)
-            source = _TokenSaver(source, pool, connection.id, settings or Settings())
+            source = saver
         cursor = None if full else connection.cursor
         seen = stored = batches = 0
         async for batch, page_seen, page_stored in _pipeline(

@@ -1,0 +1,182 @@
+"""Connecting Gmail end to end against the emulator: authorize -> Google's consent (emulated)
+-> callback -> an encrypted connection -> sync stores the mail and records the send-as aliases;
+expired access tokens are refreshed and saved; a refused refresh marks `needs_reauth`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from psycopg_pool import AsyncConnectionPool
+
+from fluffymail.config import Settings
+from fluffymail.crm import secrets
+from fluffymail.integrations.mail.source import AuthError
+from fluffymail.queue import JobQueue
+from tests.integration.gmail.emulator import GmailEmulator
+from tests.integration.web.conftest import User, login
+from tests.integration.web.connections_support import (
+    connection_settings,
+    data_dir,  # noqa: F401  (fixture)
+    run_sync,
+    running_app,
+    sample_message,
+)
+
+
+@pytest.fixture
+def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[GmailEmulator]:
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the emulator speaks plain HTTP
+    server = GmailEmulator(email_address="owner@gmail.example").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def settings(db_url: str, data_dir: Path, emulator: GmailEmulator) -> Settings:  # noqa: F811  (the imported fixture)
+    return connection_settings(
+        db_url, data_dir, gmail_client_id=emulator.client_id,
+        gmail_client_secret=emulator.client_secret, gmail_auth_uri=emulator.auth_uri,
+        gmail_token_uri=emulator.token_uri, gmail_api_endpoint=emulator.url,
+    )  # fmt: skip
+
+
+@pytest.fixture
+async def served(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    async for pair in running_app(settings):
+        yield pair
+
+
+@pytest.fixture
+def api(served: tuple[FastAPI, httpx.AsyncClient]) -> httpx.AsyncClient:
+    return served[1]
+
+
+async def _consent(api: httpx.AsyncClient, user: User, emulator: GmailEmulator) -> str:
+    """Authorize, then 'click Allow' on the emulated consent screen; the callback URL back."""
+    response = await api.get("/api/connections/gmail/authorize", headers=user.auth)
+    assert response.status_code == 200, response.text
+    url = response.json()["authorization_url"]
+    query = parse_qs(urlsplit(url).query)
+    assert url.startswith(emulator.auth_uri + "?")
+    assert query["access_type"] == ["offline"] and query["prompt"] == ["consent"]
+    assert query["code_challenge_method"] == ["S256"] and query["state"] == [response.json()["state"]]
+    assert query["redirect_uri"] == ["http://test/api/connections/gmail/callback"]
+    async with httpx.AsyncClient() as google:
+        consent = await google.get(url, follow_redirects=False)
+    assert consent.status_code == 302
+    return consent.headers["location"]
+
+
+async def _stored(pool: AsyncConnectionPool, settings: Settings, connection_id: int) -> dict:
+    async with pool.connection() as conn:
+        row = await (await conn.execute("SELECT credentials FROM crm.connections WHERE id = %s",
+                                        (connection_id,))).fetchone()
+    assert row is not None
+    return secrets.SecretBox(secrets.load_key(settings)).decrypt_json(bytes(row[0]))
+
+
+async def _rows(pool: AsyncConnectionPool, query: str, *params: object) -> list[tuple]:
+    async with pool.connection() as conn:
+        return await (await conn.execute(query, params or None)).fetchall()
+
+
+async def test_connect_sync_aliases_refresh_and_revocation(
+    api: httpx.AsyncClient, alice: User, emulator: GmailEmulator, pool: AsyncConnectionPool,
+    settings: Settings, jobs: JobQueue,
+) -> None:
+    emulator.send_as.extend([
+        {"sendAsEmail": "Owner.Work@Example.COM", "isPrimary": False, "verificationStatus": "accepted"},
+        {"sendAsEmail": "not-yet@example.com", "isPrimary": False, "verificationStatus": "pending"},
+    ])  # fmt: skip
+    for n in range(7):
+        emulator.add_message(sample_message(n, to="owner@gmail.example"))
+    emulator.add_message(sample_message(99), labels=("SPAM",))
+
+    callback = await _consent(api, alice, emulator)
+    response = await api.get(callback)  # Google sends the browser back; the state names Alice
+    assert response.status_code == 200, response.text
+    body = response.json()
+    connection = body["connection"]
+    assert (connection["kind"], connection["source"], body["created"]) == ("gmail", "owner@gmail.example", True)
+    job = await jobs.get_job(body["job_id"])
+    assert job is not None and job.name == "sync-emails"
+    assert [s["key"] for s in await jobs.get_schedules()] == [f"connection-{connection['id']}"]
+    [[raw]] = await _rows(pool, "SELECT credentials FROM crm.connections WHERE id = %s", connection["id"])
+    stored = await _stored(pool, settings, connection["id"])
+    assert stored["refresh_token"] in emulator.refresh_tokens and stored["access_token"]
+    assert stored["refresh_token"].encode() not in bytes(raw) and b"client-secret" not in bytes(raw)
+
+    result = await run_sync(pool, settings, connection["id"])
+    assert (result.seen, result.stored) == (7, 7)
+    aliases = await _rows(pool, "SELECT address, source FROM crm.user_aliases WHERE user_id = %s ORDER BY 1",
+                          alice.account.id)
+    assert aliases == [("owner.work@example.com", "provider"), ("owner@gmail.example", "provider")]
+
+    # an expired access token is refreshed through the token endpoint and the new one saved
+    emulator.expire_access_tokens()
+    emulator.add_message(sample_message(50))
+    refreshes = emulator.refreshes
+    assert (await run_sync(pool, settings, connection["id"])).stored == 1
+    assert emulator.refreshes == refreshes + 1
+    renewed = await _stored(pool, settings, connection["id"])
+    assert renewed["access_token"] != stored["access_token"] and renewed["access_token"] in emulator.access_tokens
+
+    # the user revokes access: the refresh is refused -> needs_reauth, with the reason
+    emulator.revoke(stored["refresh_token"])
+    with pytest.raises(AuthError):
+        await run_sync(pool, settings, connection["id"])
+    after = (await api.get(f"/api/connections/{connection['id']}", headers=alice.auth)).json()
+    assert after["status"] == "needs_reauth" and "invalid_grant" in after["last_error"]
+
+    # connecting again gives new tokens to the same connection and clears needs_reauth
+    again = await api.get(await _consent(api, alice, emulator))
+    assert again.status_code == 200 and again.json()["created"] is False
+    assert again.json()["connection"]["id"] == connection["id"]
+    assert again.json()["connection"]["status"] == "ok"
+    assert (await run_sync(pool, settings, connection["id"])).status == "ok"
+
+
+async def test_callback_refusals(api: httpx.AsyncClient, alice: User, bob: User, emulator: GmailEmulator,
+                                 served: tuple[FastAPI, httpx.AsyncClient]) -> None:
+    callback = await _consent(api, alice, emulator)
+    bad = await api.get(callback.replace("state=", "state=x"))
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "oauth_bad_state"
+    # a browser logged in as Bob cannot complete Alice's sign-in
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=served[0]), base_url="http://test") as bobs_browser:
+        await login(bobs_browser, "bob@example.com")
+        other = await bobs_browser.get(callback)
+    assert other.status_code == 400 and other.json()["error"]["code"] == "oauth_other_user"
+    assert (await api.get(callback)).status_code == 200
+    reused = await api.get(callback)  # an authorisation code works once
+    assert reused.status_code == 400 and reused.json()["error"]["code"] == "oauth_refused"
+    emulator.consent = False
+    denied = await api.get(await _consent(api, alice, emulator))
+    assert denied.status_code == 400 and denied.json()["error"]["code"] == "oauth_denied"
+    browser = await api.get(await _consent(api, alice, emulator), headers={"accept": "text/html"})
+    assert browser.status_code == 303 and browser.headers["location"] == "/connections?gmail=oauth_denied"
+    assert [c["kind"] for c in (await api.get("/api/connections", headers=alice.auth)).json()] == ["gmail"]
+    assert (await api.get("/api/connections", headers=bob.auth)).json() == []
+
+
+async def test_code_exchange_refused__400_with_googles_reason(
+    api: httpx.AsyncClient, alice: User, emulator: GmailEmulator
+) -> None:
+    callback = await _consent(api, alice, emulator)
+    emulator.codes.clear()  # the code expired at Google
+    response = await api.get(callback)
+    assert response.status_code == 400
+    assert response.json()["error"] == {"code": "oauth_refused",
+                                        "message": "Google refused the sign-in: Malformed auth code."}
+    assert (await api.get("/api/connections", headers=alice.auth)).json() == []
+
+
+async def test_gmail_not_configured__503_with_what_to_set(db_url: str, data_dir: Path, alice: User) -> None:  # noqa: F811
+    async for _, http in running_app(connection_settings(db_url, data_dir)):
+        response = await http.get("/api/connections/gmail/authorize", headers=alice.auth)
+        assert response.status_code == 503
+        assert "FLUFFYMAIL_GMAIL_CLIENT_ID" in response.json()["error"]["message"]
