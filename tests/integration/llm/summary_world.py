@@ -97,6 +97,7 @@ class World:
     overrides: dict[str, Any] = field(default_factory=dict)
     user_id: int = 0
     _imports: int = 0
+    _prepared: bool = False
     _extracted: int = 0
     _started: bool = False
 
@@ -106,17 +107,26 @@ class World:
     async def add_mail(self, mails: list[Mail], *, visibility: str = "full") -> int:
         """Import `mails` as a new connection (inbox, and Sent for the user's own), extract them."""
         self._imports += 1
-        if self._imports == 1:  # the queues sync sends to must exist
-            await runner.prepare(self.queue, build_registry(self.deps(), self.clock))
         root = self.tmp / f"mailbox{self._imports}"
         sent = [m.raw() for m in mails if USER in m.sender]
         inbox = [m.raw() for m in mails if USER not in m.sender]
         write_maildir(root, {"inbox": inbox, "Sent": sent})
+        return await self.import_path(root, visibility=visibility)
+
+    async def import_path(self, root: Path, *, user: str = USER, visibility: str = "full") -> int:
+        """Import a Maildir or mbox (file or folder of them) for `user`, then extract it."""
+        if not self._prepared:  # the queues sync sends to must exist
+            await runner.prepare(self.queue, build_registry(self.deps(), self.clock))
+            self._prepared = True
+        is_mbox = root.suffix == ".mbox" or not (root / "cur").is_dir()
+        kind = ConnectionKind.MBOX if is_mbox else ConnectionKind.MAILDIR
         async with self.pool.connection() as conn:
-            user, _ = await mail_repo.get_or_create_user(conn, USER, "Kay Mann")
-            self.user_id = user.id
+            found, _ = await mail_repo.get_or_create_user(
+                conn, user, "Kay Mann" if user == USER else ""
+            )
+            self.user_id = found.id
             connection, _ = await mail_repo.upsert_connection(
-                conn, user_id=user.id, kind=ConnectionKind.MAILDIR, source=str(root)
+                conn, user_id=found.id, kind=kind, source=str(root)
             )
             await conn.execute(
                 "UPDATE crm.connections SET visibility = %s WHERE id = %s",
