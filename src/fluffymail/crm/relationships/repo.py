@@ -158,6 +158,7 @@ async def stream_interactions(
     params = {"user_id": user_id, "lo": lo, "hi": hi, "fresh": list(fresh)}
     current: int | None = None
     batch: list[Interaction] = []
+    await conn.execute(SQL["rel_full_plans"])
     async with conn.cursor(name="rel_interactions") as cur:
         cur.itersize = FETCH_SIZE
         await cur.execute(SQL["rel_interactions"], params)
@@ -196,6 +197,7 @@ async def load_states(
 
 async def stream_states(conn: Conn, user_id: int) -> AsyncIterator[tuple[int, RelationshipState]]:
     """Every stored (contact id, state) of the user (inside a transaction)."""
+    await conn.execute(SQL["rel_full_plans"])
     async with conn.cursor(name="rel_stored_states") as cur:
         cur.itersize = FETCH_SIZE
         await cur.execute(SQL["rel_stored_states"], {"user_id": user_id})

@@ -1,4 +1,5 @@
--- The interactions to fold, one row per (message, contact), ordered by contact then time:
+-- The interactions to fold, one row per (message, contact), grouped by contact (the state
+-- sorts each contact's batch itself, so the window's order is kept and not sorted again):
 -- messages with id in (lo, hi] for every contact, and every message up to hi for the
 -- contacts in `fresh` (rebuilt from scratch). A message is an interaction with a contact
 -- when the user wrote it to them (To: direct, Cc: cc) or they wrote it to the user (direct
@@ -15,12 +16,17 @@ WITH me AS (
     JOIN crm.contacts c ON c.id = a.contact_id
     JOIN crm.contacts t ON t.id = coalesce(c.merged_into_id, c.id)
     WHERE a.user_id = %(user_id)s AND t.suppressed_reason IS NULL
-), new_link AS (
+), new_link AS (   -- two branches, so the new mail is found by message id range
     SELECT l.message_id, t.contact_id, l.role
     FROM crm.contact_links l
     JOIN target t ON t.address = l.address
-    WHERE l.user_id = %(user_id)s AND l.message_id <= %(hi)s
-      AND (l.message_id > %(lo)s OR t.contact_id = ANY(%(fresh)s::bigint[]))
+    WHERE l.message_id > %(lo)s AND l.message_id <= %(hi)s AND l.user_id = %(user_id)s
+      AND l.role IN ('sent_to', 'received_from', 'cc')
+    UNION ALL
+    SELECT l.message_id, t.contact_id, l.role
+    FROM target t
+    JOIN crm.contact_links l ON l.user_id = %(user_id)s AND l.address = t.address
+    WHERE t.contact_id = ANY(%(fresh)s::bigint[]) AND l.message_id <= %(lo)s
       AND l.role IN ('sent_to', 'received_from', 'cc')
 ), scope AS (
     SELECT DISTINCT n.contact_id, m.thread_id
@@ -74,4 +80,4 @@ SELECT contact_id, message_id, date, outgoing, direct, thread_id,
             THEN extract(epoch FROM date - prev_date)::float8 END AS latency_seconds
 FROM ordered
 WHERE message_id > %(lo)s OR contact_id = ANY(%(fresh)s::bigint[])
-ORDER BY contact_id, date, message_id
+ORDER BY contact_id
