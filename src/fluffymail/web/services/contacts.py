@@ -200,12 +200,12 @@ async def merge(
 
     `now` defaults to the database's clock.
     """
-    if into_id == from_id:
-        raise MergeRefused("a contact cannot be merged into itself")
     async with pool.connection() as conn, conn.transaction():
         now = now or await db_now(conn)
-        for contact_id in (into_id, from_id):
-            await _live_contact(conn, user_id, contact_id)
+        await _live_contact(conn, user_id, into_id)
+        if into_id == from_id:
+            raise MergeRefused("a contact cannot be merged into itself")
+        await _live_contact(conn, user_id, from_id)
         merge_id = await contacts_service.merge_contacts(
             conn, into_id=into_id, from_id=from_id, reason="user", actor=actor, now=now
         )
@@ -225,6 +225,13 @@ async def db_now(conn: Conn) -> datetime:
     row = await fetch_one(conn, "db_now", {})
     assert row is not None
     return next(iter(row.values()))
+
+
+async def require_contact(pool: AsyncConnectionPool, user_id: int, contact_id: int) -> None:
+    """`ContactNotFound` unless the contact is the user's."""
+    async with pool.connection() as conn:
+        if await fetch_one(conn, "contact_get", {"id": contact_id, "user_id": user_id}) is None:
+            raise ContactNotFound(f"no contact {contact_id}")
 
 
 async def page_now(pool: AsyncConnectionPool) -> datetime:

@@ -197,6 +197,7 @@ async def merge_candidates(
     q: Text = "",
 ) -> Response:
     """Contacts matching `q` that could be merged into this one (live search in the merge form)."""
+    await service.require_contact(state.pool, session.account.id, contact_id)
     candidates: list[object] = []
     if q.strip():
         query = service.ContactQuery(q=q, sort=ContactSort.NAME.value, limit=CANDIDATES + 1)
