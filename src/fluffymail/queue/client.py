@@ -200,7 +200,10 @@ class JobQueue:
         start = now.replace(second=0, microsecond=0) - timedelta(minutes=minutes - 1)
         counts = [0] * minutes
         for minute, completed, _ in rows:
-            if minute is not None and 0 <= (index := int((minute - start).total_seconds() // 60)) < minutes:
+            if (
+                minute is not None
+                and 0 <= (index := int((minute - start).total_seconds() // 60)) < minutes
+            ):
                 counts[index] = int(completed)
         return now, counts
 

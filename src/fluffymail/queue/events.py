@@ -28,6 +28,10 @@ class Events:
     def off(self, event: str, callback: Callable[..., Any]) -> None:
         self._subscribers[event].remove(callback)
 
+    def has(self, event: str) -> bool:
+        """Whether anyone subscribes to `event` (lets the worker skip building payloads)."""
+        return bool(self._subscribers.get(event))
+
     def emit(self, event: str, **payload: Any) -> None:
         for callback in self._subscribers.get(event, ()):
             try:

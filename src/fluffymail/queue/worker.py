@@ -9,6 +9,10 @@ ahead of its free slots: about as many jobs as its slots finish during one round
 `batch_size`, at most `MAX_AHEAD_BATCHES` batches), so the database round trip, not the
 handlers, sets the pace. Long-running jobs are never claimed ahead, where another worker could
 start them sooner.
+
+Per job the worker does as little as it can: one task, no timer of its own (a single timer per
+worker fires at the earliest expiry among the running jobs), no event payloads when nobody
+listens.
 """
 
 from __future__ import annotations
@@ -29,11 +33,17 @@ from fluffymail.queue.errors import JobExpiredError
 from fluffymail.queue.events import Events
 from fluffymail.queue.job import Job, Lease
 from fluffymail.queue.outcomes import Snooze
-from fluffymail.queue.store import Store
+from fluffymail.queue.store import MAX_CLAIM, Store
 
 Handler = Callable[[Job], Awaitable[Any]]
 PREFETCH_BELOW = 0.05  # seconds: handlers faster than this on average get jobs claimed ahead
 MAX_AHEAD_BATCHES = 10
+
+
+def _uncancel() -> int:
+    """Withdraw one cancellation request from the current task; returns the ones left."""
+    task = asyncio.current_task()
+    return task.uncancel() if task is not None else 0
 
 
 def describe_error(exc: BaseException) -> dict[str, Any]:
@@ -53,6 +63,13 @@ class Held:
     claimed: float
     last_beat: float
     task: asyncio.Task[None] | None = None
+    in_handler: bool = False
+    expired: bool = False
+
+    @property
+    def deadline(self) -> float:
+        """When (time.monotonic) the attempt expires: claimed + the job's expire_seconds."""
+        return self.claimed + self.job.expire_seconds
 
 
 class Worker:
@@ -84,6 +101,8 @@ class Worker:
         self._mean_round_trip = 0.002
         self._acks: list[tuple[Job, Any, float]] = []
         self._signal = asyncio.Event()
+        self._expiry: asyncio.TimerHandle | None = None
+        self._expiry_at = math.inf
         self._wanted = True
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -121,6 +140,8 @@ class Worker:
         )
         if self._task is not None:
             await self._task
+        if self._expiry is not None:
+            self._expiry.cancel()
         return unstarted + [held.job.lease for held in unfinished] + self._late
 
     def lose(self, held: Held) -> None:
@@ -155,7 +176,7 @@ class Worker:
     def _demand(self) -> int:
         if self._stopping or not self._wanted:
             return 0
-        return self.concurrency + self._ahead() - len(self.held)
+        return min(self.concurrency + self._ahead() - len(self.held), MAX_CLAIM)
 
     def _ahead(self) -> int:
         """How many jobs to hold beyond the free slots (see the module docstring)."""
@@ -204,6 +225,8 @@ class Worker:
         self._signal.clear()
 
     def _report(self, acks: list[tuple[Job, Any, float]], acked: set[int]) -> None:
+        if len(acked) == len(acks) and not self.events.has("completed"):
+            return  # all accepted and nobody listening
         for job, output, duration in acks:
             if job.id in acked:
                 self.events.emit("completed", job=job, output=output, duration=duration)
@@ -228,6 +251,32 @@ class Worker:
     def _start(self, held: Held) -> None:
         self._active += 1
         held.task = asyncio.create_task(self._execute(held), name=f"job:{held.job.id}")
+        if held.deadline < self._expiry_at:
+            self._arm_expiry(held.deadline)
+
+    # -- expiry: one timer per worker, at the earliest deadline of the running jobs ------------
+
+    def _arm_expiry(self, deadline: float) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
+        self._expiry_at = deadline
+        delay = max(deadline - time.monotonic(), 0.0)
+        self._expiry = asyncio.get_running_loop().call_later(delay, self._expire)
+
+    def _expire(self) -> None:
+        """Cancel the running jobs past their deadline; re-arm for the next earliest one."""
+        self._expiry, self._expiry_at = None, math.inf
+        now, earliest = time.monotonic(), math.inf
+        for held in self.held.values():
+            if not held.in_handler or held.expired or held.task is None:
+                continue
+            if held.deadline <= now:
+                held.expired = True
+                held.task.cancel()
+            else:
+                earliest = min(earliest, held.deadline)
+        if earliest < math.inf:
+            self._arm_expiry(earliest)
 
     def _finished(self, held: Held, duration: float) -> None:
         self._active -= 1
@@ -242,7 +291,7 @@ class Worker:
         job, started = held.job, time.monotonic()
         with bind(job_id=job.id, queue=job.name, attempt=job.attempt):
             try:
-                output = await self._call(job, budget=job.expire_seconds - (started - held.claimed))
+                output = await self._call(held)
                 if isinstance(output, Snooze):
                     raise output
             except Snooze as snooze:
@@ -254,12 +303,20 @@ class Worker:
             finally:
                 self._finished(held, time.monotonic() - started)
 
-    async def _call(self, job: Job, budget: float) -> Any:
+    async def _call(self, held: Held) -> Any:
+        job = held.job
+        held.in_handler = True
         try:
-            async with asyncio.timeout(max(budget, 0.001)):
-                output = await self.handler(job)
-        except TimeoutError as exc:
-            raise JobExpiredError(f"job ran past its expiry of {job.expire_seconds}s") from exc
+            output = await self.handler(job)
+        except asyncio.CancelledError:
+            # Ours (the expiry timer) unless someone else also cancelled: then it propagates.
+            if not held.expired or _uncancel() > 0:
+                raise
+            raise JobExpiredError(f"job ran past its expiry of {job.expire_seconds}s") from None
+        finally:
+            held.in_handler = False
+        if held.expired:  # the handler swallowed our cancellation and finished anyway
+            _uncancel()
         if output is not None and not isinstance(output, Snooze):
             json.dumps(output)  # an unencodable output fails this attempt, not the whole batch
         return output
