@@ -7,7 +7,6 @@ callback is the one route without a session or token: the signed `state` names t
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
@@ -36,7 +35,6 @@ STATE_ERRORS = {**NOT_FOUND, 409: {"model": ErrorOut}}
 router = APIRouter(prefix="/api", tags=["connections"], responses=ERRORS)
 ConnectionId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 Text = Annotated[str, Field(max_length=320, pattern=r"^[^\x00-\x1f\x7f]*$")]
-UPLOAD_OVERHEAD = 64 * 1024  # multipart framing and small fields on top of the file
 
 
 class ConnectionStateOut(ConnectionOut):
@@ -181,6 +179,17 @@ async def _gmail_callback(state: State, session: object, code: str | None, raw_s
                                       raw_state=raw_state)
 
 
+async def request_body(request: Request) -> AsyncIterator[bytes]:
+    """The request body as it arrives (never buffered whole)."""
+    try:
+        stream = request.stream()
+        async for chunk in stream:
+            yield chunk
+    except RuntimeError as exc:  # the body was already read, for a CSRF form field
+        raise service.ConnectionProblem(
+            400, "bad_upload", "send the CSRF token in the X-CSRF-Token header when uploading") from exc
+
+
 UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"],
     "properties": {"file": {"type": "string", "format": "binary",
@@ -193,43 +202,10 @@ UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-dat
              summary="Upload an mbox file or a Maildir archive; a job imports it")
 async def upload(request: Request, state: State, account: CurrentAccount) -> CreatedOut:
     with answering():
-        created = await receive_archive(request, state, account.id)
+        created = await uploads.import_upload(
+            request_body(request), request.headers, pool=state.pool, queue=state.queue,
+            settings=state.settings, user_id=account.id)
     return CreatedOut(connection=_out(created.connection), created=created.created, job_id=created.job_id)
-
-
-async def receive_archive(request: Request, state: State, user_id: int) -> service.Created:
-    """Stream the request's archive to the data directory, recognise it and create the
-    connection with its first sync (shared by the API and the page)."""
-    limit = state.settings.upload_max_bytes
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > limit + UPLOAD_OVERHEAD:
-        raise service.ConnectionProblem(413, "too_large", f"the upload is larger than {uploads.size_text(limit)}")
-    target = uploads.upload_dir(state.settings.data_dir, user_id)
-    try:
-        received = await uploads.receive_upload(_body(request), request.headers.get("content-type", ""),
-                                                target, limit)
-        archive = await _prepare(received, limit)
-        name = received.fields.get("display_name", "").strip()[:200] or archive.name
-        return await service.save_connection(state.pool, state.queue, user_id, kind=archive.kind,
-                                             source=str(archive.source), display_name=name,
-                                             credentials=None)
-    except BaseException:
-        uploads.discard(target)
-        raise
-
-
-async def _prepare(received: uploads.Received, limit: int) -> uploads.Archive:
-    return await asyncio.to_thread(uploads.prepare_archive, received, limit)
-
-
-async def _body(request: Request) -> AsyncIterator[bytes]:
-    try:
-        stream = request.stream()
-        async for chunk in stream:
-            yield chunk
-    except RuntimeError as exc:  # the body was already read, for a CSRF form field
-        raise service.ConnectionProblem(
-            400, "bad_upload", "send the CSRF token in the X-CSRF-Token header when uploading") from exc
 
 
 @router.get("/connections/{connection_id}", response_model=ConnectionStateDetailOut, responses=NOT_FOUND,

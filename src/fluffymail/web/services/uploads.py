@@ -9,28 +9,42 @@ land outside its directory or is a link or a device.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 import tarfile
 import uuid
 import zipfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from psycopg_pool import AsyncConnectionPool
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from fluffymail.config import Settings
 from fluffymail.crm.mail.models import ConnectionKind
 from fluffymail.integrations.mail.files import MailSourceError, discover_sources
-from fluffymail.web.services.connections import ConnectionProblem
+from fluffymail.queue import JobQueue
+from fluffymail.web.services.connections import ConnectionProblem, Created, save_connection
 
-__all__ = ["Archive", "Received", "discard", "prepare_archive", "receive_upload", "size_text", "upload_dir"]
+__all__ = [
+    "Archive",
+    "Received",
+    "discard",
+    "import_upload",
+    "prepare_archive",
+    "receive_upload",
+    "size_text",
+    "upload_dir",
+]
 
 UPLOADS = "uploads"  # under the data directory; the delete-connection job removes its folders
 FILE_FIELD = "file"
 MAX_FIELD_BYTES = 4096
 MAX_MEMBERS = 2_000_000
+OVERHEAD = 64 * 1024  # multipart framing and small fields on top of the file
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
 
 
@@ -51,6 +65,36 @@ class Archive:
     source: Path
     kind: ConnectionKind
     name: str
+
+
+async def import_upload(
+    chunks: AsyncIterator[bytes],
+    headers: Mapping[str, str],
+    *,
+    pool: AsyncConnectionPool,
+    queue: JobQueue,
+    settings: Settings,
+    user_id: int,
+) -> Created:
+    """Stream an uploaded archive to the data directory, recognise it, and create its
+    connection with the first sync (the sync-emails job imports it). Anything written is
+    removed again when the upload is refused."""
+    limit = settings.upload_max_bytes
+    length = headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit + OVERHEAD:
+        raise ConnectionProblem(413, "too_large", f"the upload is larger than {size_text(limit)}")
+    target = upload_dir(settings.data_dir, user_id)
+    try:
+        received = await receive_upload(chunks, headers.get("content-type", ""), target, limit)
+        archive = await asyncio.to_thread(prepare_archive, received, limit)
+        name = received.fields.get("display_name", "").strip()[:200] or archive.name
+        return await save_connection(
+            pool, queue, user_id, kind=archive.kind, source=str(archive.source),
+            display_name=name, credentials=None,
+        )  # fmt: skip
+    except BaseException:
+        discard(target)
+        raise
 
 
 def upload_dir(data_dir: Path, user_id: int) -> Path:
@@ -293,7 +337,9 @@ def _check_totals(count: int, size: int, limit: int) -> None:
             400, "bad_archive", f"the archive holds more than {MAX_MEMBERS:,} files"
         )
     if size > limit:
-        raise ConnectionProblem(413, "too_large", f"the archive unpacks to more than {size_text(limit)}")
+        raise ConnectionProblem(
+            413, "too_large", f"the archive unpacks to more than {size_text(limit)}"
+        )
 
 
 def discard(directory: Path) -> None:
@@ -302,4 +348,8 @@ def discard(directory: Path) -> None:
 
 
 def size_text(limit: int) -> str:
-    return f"{limit / 1024**2:,.0f} MB" if limit >= 1024**2 else f"{limit:,} bytes"
+    """A byte count for people: "2 GB", "1.5 GB", "256 KB"."""
+    for unit, size in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if limit >= size:
+            return f"{limit / size:,.{0 if limit % size == 0 else 1}f} {unit}"
+    return f"{limit:,} bytes"
