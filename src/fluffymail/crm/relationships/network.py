@@ -57,8 +57,8 @@ COOCCURRENCE_HALF_LIFE_DAYS = 180.0
 """A shared thread's weight halves every 180 days since its last shared message."""
 COOCCURRENCE_SCALE = 3.0
 """contact → target strength = 100 · (1 − exp(−W / 3)): about 3 recent direct threads → 63."""
-MAX_TARGET_MESSAGES = 2000
-"""Co-occurrence reads at most the user's 2,000 most recent messages with the target."""
+MAX_TARGET_MESSAGES = 500
+"""Co-occurrence reads at most the user's 500 most recent messages with the target."""
 _ADDRESS = re.compile(r"[^@\s]+@[^@\s]+")
 
 

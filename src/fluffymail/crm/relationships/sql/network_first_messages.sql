@@ -7,17 +7,19 @@ WITH wanted AS (
     WHERE c.user_id = %(user_id)s AND c.id = ANY(%(contact_ids)s::bigint[])
 ),
 addresses AS (
-    SELECT w.contact_id, a.address
+    SELECT w.contact_id, array_agg(a.address ORDER BY a.address) AS addresses
     FROM wanted w
     JOIN crm.contact_addresses a ON a.contact_id = w.contact_id AND a.user_id = %(user_id)s
+    GROUP BY w.contact_id
 ),
 firsts AS (
     SELECT DISTINCT ON (a.contact_id) a.contact_id, f.message_id, f.occurred_on
     FROM addresses a
+    CROSS JOIN LATERAL unnest(a.addresses) AS x (address)
     CROSS JOIN LATERAL (
         SELECT l.message_id, l.occurred_on
         FROM crm.contact_links l
-        WHERE l.user_id = %(user_id)s AND l.address = a.address
+        WHERE l.user_id = %(user_id)s AND l.address = x.address
         ORDER BY l.occurred_on, l.message_id
         LIMIT 1
     ) f
@@ -37,11 +39,12 @@ teammates AS (
 )
 SELECT w.contact_id,
        (SELECT email FROM crm.users WHERE id = %(user_id)s) AS user_email,
-       ARRAY(SELECT a.address FROM addresses a WHERE a.contact_id = w.contact_id) AS addresses,
+       coalesce(a.addresses, '{}') AS addresses,
        f.message_id,
        f.occurred_on,
        coalesce(p.people, '[]') AS participants
 FROM wanted w
+LEFT JOIN addresses a ON a.contact_id = w.contact_id
 LEFT JOIN firsts f ON f.contact_id = w.contact_id
 LEFT JOIN LATERAL (
     SELECT jsonb_agg(jsonb_build_object(

@@ -4,16 +4,18 @@
 -- other, %(co_weight)s when both were only recipients, halved every %(half_life)s days since
 -- the thread's last shared message (see NETWORK.md). Only connectors the user has a
 -- relationship with (the first link) are returned; the target's own contact is not a connector.
-WITH target_messages AS (
-    SELECT l.message_id, bool_or(l.role = 'received_from') AS target_wrote
-    FROM (
-        SELECT message_id, role
-        FROM crm.contact_links
-        WHERE user_id = %(user_id)s AND address = %(target)s
-        ORDER BY occurred_on DESC, message_id DESC
-        LIMIT %(max_messages)s
-    ) l
-    GROUP BY l.message_id
+WITH recent AS (
+    SELECT message_id
+    FROM crm.contact_links
+    WHERE user_id = %(user_id)s AND address = %(target)s
+    ORDER BY occurred_on DESC, message_id DESC
+    LIMIT %(max_messages)s
+),
+target_messages AS (
+    SELECT m.id AS message_id, coalesce(m.thread_id, -m.id) AS thread_id, m.date,
+           m.from_address = %(target)s AS target_wrote
+    FROM (SELECT DISTINCT message_id FROM recent) r
+    JOIN crm.messages m ON m.id = r.message_id
 ),
 target_contacts AS (
     SELECT coalesce(k.merged_into_id, k.id) AS contact_id
@@ -22,21 +24,21 @@ target_contacts AS (
     WHERE a.user_id = %(user_id)s AND a.address = %(target)s
 ),
 pairs AS (
-    SELECT l.address, l.message_id,
+    SELECT l.address, t.message_id, t.thread_id, t.date,
            bool_or(l.role = 'received_from') OR bool_or(t.target_wrote) AS direct
     FROM target_messages t
     JOIN crm.contact_links l ON l.message_id = t.message_id
     WHERE l.address <> %(target)s AND l.role <> 'reply_to'
-    GROUP BY l.address, l.message_id
+    GROUP BY l.address, t.message_id, t.thread_id, t.date
 ),
 per_thread AS (
     SELECT coalesce(k.merged_into_id, k.id) AS contact_id,
-           coalesce(m.thread_id, -m.id) AS thread_id,
+           p.thread_id,
            bool_or(p.direct) AS direct,
-           max(m.date) AS last_at,
-           (array_agg(m.id ORDER BY m.date DESC NULLS LAST, m.id DESC))[1] AS message_id
+           max(p.date) AS last_at,
+           (array_agg(p.message_id ORDER BY p.date DESC NULLS LAST, p.message_id DESC))[1]
+               AS message_id
     FROM pairs p
-    JOIN crm.messages m ON m.id = p.message_id
     JOIN crm.contact_addresses a ON a.user_id = %(user_id)s AND a.address = p.address
     JOIN crm.contacts k ON k.id = a.contact_id
     GROUP BY 1, 2
