@@ -268,6 +268,31 @@ async def test_introductions__unknown_foreign_and_mailless_ids(team: World, conn
     assert await network.get_introduction(conn, 999_999, bobs) is None
 
 
+async def test_introductions__merged_contact_resolves_to_the_survivor(
+    team: World, conn: Conn
+) -> None:
+    w, alice = team, team.users["alice@acme.com"]
+    victor = await w.contact(alice, "victor@client.com")
+    vic = await w.contact(alice, "vic@home.net")
+    await w.message(alice, "alice@acme.com", ["victor@client.com"], at=day(10))
+    first = await w.message(
+        alice, "zoe@partner.com", ["alice@acme.com", "vic@home.net"], at=day(90)
+    )
+    assert await network.record_introductions(conn, alice, [victor, vic]) == 2
+    await conn.execute("UPDATE crm.contacts SET merged_into_id = %s WHERE id = %s", (victor, vic))
+    await conn.execute(
+        "UPDATE crm.contact_addresses SET contact_id = %s WHERE contact_id = %s", (victor, vic)
+    )
+
+    assert await network.record_introductions(conn, alice, [vic]) == 2  # one moved, one dropped
+
+    got = await network.get_introduction(conn, alice, vic)  # read through the merge
+    assert got is not None and got.contact_id == victor and got.message_id == first
+    assert got.introducer == "zoe@partner.com" and got.introducer_contact_id is None
+    count = await w.one("SELECT count(*) FROM crm.introductions WHERE user_id = %s", alice)
+    assert count == 1
+
+
 # -- best paths in --------------------------------------------------------------------------
 
 
@@ -408,6 +433,10 @@ async def nina(team: World) -> World:
         await w.message(
             alice, "oscar@partner.com", ["nina@far.com"], ["alice@acme.com"], at=at, thread=f"o{n}"
         )
+    # bob is also alice's contact in mail with nina: one path through him, the stronger one
+    await w.message(
+        alice, "nina@far.com", ["bob@acme.com", "alice@acme.com"], at=day(1), thread="b"
+    )
     for n in range(5):
         at = day(n)
         await w.message(
