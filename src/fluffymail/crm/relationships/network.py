@@ -244,21 +244,21 @@ async def company_rollup(
     """
     if limit < 1:
         raise NetworkInputError(f"limit must be at least 1, not {limit}")
-    totals = await repo.company_totals(conn, user_id, company_id)
-    if totals is None:
+    rows = await repo.company_rollup(conn, user_id, company_id, limit)
+    if not rows:
         return None
-    people = await repo.company_people(conn, user_id, company_id, limit)
+    totals = rows[0]
     strongest = float(totals["strongest_score"])
     return CompanyRollup(
-        company_id=totals["id"],
+        company_id=totals["company_id"],
         domain=totals["domain"],
-        name=totals["name"],
+        name=totals["company_name"],
         people=totals["people"],
         team_members=totals["team_members"],
         strongest_score=strongest,
         strongest_level=level_for(strongest),
         last_interaction=totals["last_interaction"],
-        relationships=_people(people),
+        relationships=_people([row for row in rows if row["person"] is not None]),
     )
 
 

@@ -68,15 +68,10 @@ async def paths_in_company(conn: Conn, user_id: int, company_id: int) -> list[Ro
     return await _rows(conn, "network_paths_in_company", params)
 
 
-async def company_totals(conn: Conn, user_id: int, company_id: int) -> Row | None:
-    params = {"user_id": user_id, "company_id": company_id}
-    rows = await _rows(conn, "network_company_totals", params)
-    return rows[0] if rows else None
-
-
-async def company_people(conn: Conn, user_id: int, company_id: int, limit: int) -> list[Row]:
+async def company_rollup(conn: Conn, user_id: int, company_id: int, limit: int) -> list[Row]:
+    """The company and its totals on every row, with its top people's holders ([]: not the user's)."""
     params = {"user_id": user_id, "company_id": company_id, "limit": limit}
-    return await _rows(conn, "network_company_people", params)
+    return await _rows(conn, "network_company_rollup", params)
 
 
 async def intro_teammates(conn: Conn, user_id: int, target: str) -> list[Row]:
