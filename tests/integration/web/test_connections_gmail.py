@@ -175,8 +175,8 @@ async def test_code_exchange_refused__400_with_googles_reason(
     assert (await api.get("/api/connections", headers=alice.auth)).json() == []
 
 
-async def test_gmail_not_configured__503_with_what_to_set(db_url: str, data_dir: Path, alice: User) -> None:  # noqa: F811
+async def test_gmail_not_configured__409_with_what_to_set(db_url: str, data_dir: Path, alice: User) -> None:  # noqa: F811
     async for _, http in running_app(connection_settings(db_url, data_dir)):
         response = await http.get("/api/connections/gmail/authorize", headers=alice.auth)
-        assert response.status_code == 503
+        assert response.status_code == 409
         assert "FLUFFYMAIL_GMAIL_CLIENT_ID" in response.json()["error"]["message"]

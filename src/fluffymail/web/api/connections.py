@@ -127,7 +127,7 @@ async def create_imap(body: ImapIn, response: Response, state: State, account: C
 
 
 @router.get("/connections/gmail/authorize", response_model=AuthorizeOut,
-            responses={**ERRORS, 503: {"model": ErrorOut}},
+            responses={**ERRORS, 409: {"model": ErrorOut}},
             summary="Start connecting Gmail: the Google sign-in URL, with a signed state")
 async def gmail_authorize(request: Request, state: State, account: CurrentAccount) -> AuthorizeOut:
     with answering():

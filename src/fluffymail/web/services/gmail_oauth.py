@@ -53,7 +53,7 @@ def configured(settings: Settings) -> bool:
 def _client_config(settings: Settings) -> dict[str, Any]:
     if not configured(settings):
         raise ConnectionProblem(
-            503, "gmail_not_configured",
+            409, "gmail_not_configured",
             "Gmail is not set up on this server: set FLUFFYMAIL_GMAIL_CLIENT_ID and "
             "FLUFFYMAIL_GMAIL_CLIENT_SECRET (a Google Cloud OAuth client)",
         )  # fmt: skip

@@ -1,0 +1,136 @@
+"""The connections page's forms and buttons (htmx, cookie session + CSRF): upload, the IMAP
+form's inline errors, pause/resume/delete, the Gmail button, and other users' ids -> 404."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from fluffymail.config import Settings
+from fluffymail.queue import JobQueue
+from tests.integration.web.conftest import User, login, session_csrf
+from tests.integration.web.connections_support import (
+    connection_settings,
+    data_dir,  # noqa: F401  (fixture)
+    running_app,
+    write_mbox,
+)
+
+HTML = {"accept": "text/html"}
+Browser = Callable[[str], AbstractAsyncContextManager[tuple[httpx.AsyncClient, dict[str, str]]]]
+
+
+@pytest.fixture
+def settings(db_url: str, data_dir: Path) -> Settings:  # noqa: F811  (the imported fixture)
+    return connection_settings(db_url, data_dir)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    async for served, _ in running_app(settings):
+        yield served
+
+
+@pytest.fixture
+def browser(app: FastAPI) -> Browser:
+    """`async with browser(email) as (http, htmx_headers)`: a logged-in browser session."""
+
+    @asynccontextmanager
+    async def open_session(email: str) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, str]]]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            await login(http, email)
+            csrf = session_csrf((await http.get("/connections", headers=HTML)).text)
+            yield http, {"X-CSRF-Token": csrf, "HX-Request": "true"}
+
+    return open_session
+
+
+async def test_upload_form__imports_and_refreshes_the_list(browser: Browser, alice: User, tmp_path: Path,
+                                                           jobs: JobQueue) -> None:
+    mbox = write_mbox(tmp_path / "a.mbox", range(3)).read_bytes()
+    async with browser("alice@example.com") as (http, htmx):
+        response = await http.post("/connections/upload", headers=htmx, files={"file": ("a.mbox", mbox)},
+                                   data={"display_name": "Laptop export"})
+        assert response.status_code == 200
+        assert "Laptop export uploaded; importing it now." in response.text
+        assert response.headers["hx-trigger"] == "connections-changed"
+        bad = await http.post("/connections/upload", headers=htmx, files={"file": ("x.txt", b"hello")})
+        assert 'role="alert"' in bad.text and "is not an mbox file" in bad.text
+        listing = await http.get("/connections/list", headers=htmx)
+        assert "Laptop export" in listing.text and "Not synced yet" in listing.text
+    assert [j.name for j in await jobs.find_jobs()] == ["sync-emails"]
+
+
+async def test_imap_form__inline_errors_and_no_password_echo(browser: Browser, alice: User) -> None:
+    async with browser("alice@example.com") as (http, htmx):
+        response = await http.post("/connections/imap", headers=htmx, data={
+            "host": "imap.example.com", "port": "99999", "security": "ssl", "username": "",
+            "password": "hunter2-secret", "folders": "", "display_name": ""})
+        assert response.status_code == 200
+        assert "Use a port from 1 to 65535." in response.text
+        assert "Enter the account&#39;s user name" in response.text
+        assert 'aria-invalid="true"' in response.text and 'value="imap.example.com"' in response.text
+        assert "hunter2-secret" not in response.text
+        unreachable = await http.post("/connections/imap", headers=htmx, data={
+            "host": "127.0.0.1", "port": "1", "security": "plain", "username": "sam",
+            "password": "pw", "folders": "", "display_name": ""})
+        assert "could not talk IMAP to 127.0.0.1:1" in unreachable.text
+
+
+async def test_pause_resume_delete_buttons(browser: Browser, alice: User, make_upload) -> None:
+    connection_id = await make_upload(alice)
+    async with browser("alice@example.com") as (http, htmx):
+        refused = await http.post(f"/connections/{connection_id}/pause", headers={"HX-Request": "true"})
+        assert refused.status_code == 403  # no CSRF token
+        paused = await http.post(f"/connections/{connection_id}/pause", headers=htmx)
+        assert "Paused a.mbox" in paused.text and f'hx-post="/connections/{connection_id}/resume"' in paused.text
+        blocked = await http.post(f"/connections/{connection_id}/sync", headers=htmx)
+        assert "this connection is paused; resume it to sync" in blocked.text
+        resumed = await http.post(f"/connections/{connection_id}/resume", headers=htmx)
+        assert "Resumed a.mbox" in resumed.text
+        deleting = await http.post(f"/connections/{connection_id}/delete", headers=htmx)
+        assert "Deleting a.mbox" in deleting.text and ">Deleting</span>" in deleting.text
+        assert f'hx-post="/connections/{connection_id}/sync"' not in deleting.text
+
+
+async def test_other_users_connection_ids_are_404_on_the_page_routes(
+    browser: Browser, alice: User, bob: User, make_upload, jobs: JobQueue
+) -> None:
+    alices = await make_upload(alice)
+    async with browser("bob@example.com") as (http, htmx):
+        for action in ("pause", "resume", "delete", "sync"):
+            response = await http.post(f"/connections/{alices}/{action}", headers=htmx)
+            assert response.status_code == 404, action
+    assert [j.name for j in await jobs.find_jobs()] == ["sync-emails"]  # only Alice's upload's
+
+
+async def test_gmail_button__explains_when_not_set_up(browser: Browser, alice: User) -> None:
+    async with browser("alice@example.com") as (http, _):
+        page = await http.get("/connections", headers=HTML)
+        assert "Connect Gmail" in page.text and "FLUFFYMAIL_GMAIL_CLIENT_ID" in page.text
+        response = await http.get("/connections/gmail/connect", headers=HTML)
+        assert response.status_code == 303
+        assert response.headers["location"] == "/connections?gmail=gmail_not_configured"
+        notice = await http.get(response.headers["location"], headers=HTML)
+        assert "Gmail is not set up on this server yet" in notice.text
+        connected = await http.get("/connections?gmail=connected", headers=HTML)
+        assert "Gmail connected." in connected.text
+
+
+@pytest.fixture
+def make_upload(app: FastAPI, tmp_path: Path) -> Callable[[User], object]:
+    async def make(user: User) -> int:
+        mbox = write_mbox(tmp_path / f"{user.account.id}.mbox", range(2)).read_bytes()
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+            response = await http.post("/api/connections/upload", headers=user.auth,
+                                       files={"file": ("a.mbox", mbox)})
+        assert response.status_code == 201, response.text
+        return response.json()["connection"]["id"]
+
+    return make
