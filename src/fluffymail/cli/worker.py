@@ -13,6 +13,7 @@ from fluffymail.cli.common import run, settings
 from fluffymail.cli.context import load_registry_factory, open_context
 from fluffymail.config import parse_queue_concurrency
 from fluffymail.queue import JobQueue, runner
+from fluffymail.queue.registry import Registry
 
 
 def worker(
@@ -44,6 +45,7 @@ def worker(
             config, migrate_first=config.migrate_on_start, name="worker"
         ) as ctx:
             registry = factory(ctx.deps())
+            await install_schedules(ctx.queue, registry)
             only = set(concurrency) if queues else None
             if config.sentry_dsn:
                 from fluffymail.integrations import sentry
@@ -60,6 +62,16 @@ def worker(
                 )
 
     run(main())
+
+
+async def install_schedules(queue: JobQueue, registry: Registry) -> None:
+    """Create the recurring jobs of the registered kinds (only missing ones: re-creating a
+    schedule could skip a tick)."""
+    from fluffymail.jobs import analyze_relationships
+
+    if analyze_relationships.QUEUE in registry:
+        await runner.prepare(queue, registry)
+        await analyze_relationships.install_schedule(queue)
 
 
 def reload_on_change() -> None:

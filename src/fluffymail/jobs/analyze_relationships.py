@@ -41,7 +41,6 @@ QUEUE_OPTIONS: dict[str, Any] = {
 NIGHTLY_CRON = "17 3 * * *"  # UTC: every stored score decays to the new day
 NIGHTLY_KEY = "nightly-rescore"
 DEBOUNCE_SECONDS = 30  # a burst of syncs for one user analyses once
-CATCH_UP_SECONDS = 30  # mail still being extracted: look again this much later
 log = logging.getLogger(__name__)
 
 
@@ -138,7 +137,7 @@ async def _analyze(deps: JobDeps, clock: Clock, user_id: int, *, full: bool) -> 
                 Args(user_id=user_id).to_data(),
                 conn=conn,
                 singleton_key=f"user-{user_id}",
-                start_after=CATCH_UP_SECONDS,
+                start_after=deps.settings.analyze_debounce,
             )
     output = {**result.as_output(), "introductions": introductions, "summaries": summaries}
     log.info("relationships analysed", extra={"action": "relationships.analyzed", **output})
