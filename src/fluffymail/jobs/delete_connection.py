@@ -24,12 +24,15 @@ from fluffymail.crm.contacts import repo as contacts_repo
 from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.jobs.sync_emails import ANALYZE_QUEUE
+from fluffymail.jobs.sync_emails import QUEUE as SYNC_QUEUE
 from fluffymail.queue import Job, JobQueue
+from fluffymail.queue.outcomes import Snooze
 
 __all__ = ["QUEUE", "QUEUE_OPTIONS", "Args", "delete_connection", "enqueue", "make_handler"]
 
 QUEUE = "delete-connection"
 BATCH_SIZE = 2000
+SYNC_WAIT_SECONDS = 15
 UPLOADS = "uploads"
 QUEUE_OPTIONS: dict[str, Any] = {
     "policy": "stately",
@@ -146,12 +149,26 @@ def _remove_upload(source: Path, uploads: Path) -> None:
     shutil.rmtree(target, ignore_errors=True)
 
 
+async def _sync_running(queue: JobQueue, connection_id: int) -> bool:
+    """True while a sync of this connection is active (it would re-add folders we remove)."""
+    active = await queue.find_jobs(name=SYNC_QUEUE, states=["active"], limit=1000)
+    return any(
+        isinstance(job.data, dict) and job.data.get("connection_id") == connection_id
+        for job in active
+    )
+
+
 def make_handler(deps: JobDeps, clock: Clock) -> Callable[[Job], Any]:
+    """Delete the connection; wait (snooze, no retry spent) while one of its syncs runs."""
+
     async def handle(job: Job) -> dict[str, Any]:
+        args = Args.from_data(job.data)
+        if await _sync_running(deps.queue, args.connection_id):
+            raise Snooze(SYNC_WAIT_SECONDS)
         result = await delete_connection(
             pool=deps.pool,
             queue=deps.queue,
-            args=Args.from_data(job.data),
+            args=args,
             clock=clock,
             data_dir=deps.settings.data_dir,
         )

@@ -114,6 +114,10 @@ class SyncResult:
 ProgressCallback = Callable[[SyncProgress], None]
 
 
+class MissingConnection(MailError):
+    """The connection does not exist (any more)."""
+
+
 async def enqueue(queue: JobQueue, args: Args, *, conn: Any = None) -> int | None:
     """Send a sync for one connection; None when one is already queued for it."""
     return await queue.send(
@@ -249,7 +253,7 @@ async def _start(pool: AsyncConnectionPool, connection_id: int, clock: Clock) ->
     async with pool.connection() as conn:
         connection = await mail_repo.get_connection(conn, connection_id)
         if connection is None:
-            raise MailError(f"no connection {connection_id}")
+            raise MissingConnection(f"no connection {connection_id}")
         if not await mail_repo.mark_sync_started(conn, connection_id, clock.now()):
             return None
     return connection
@@ -504,6 +508,8 @@ def make_handler(deps: JobDeps, clock: Clock) -> Callable[[Job], Any]:
             return {"status": "needs_reauth", "reason": exc.reason}
         except MailSourceError as exc:
             return {"status": "failed", "reason": str(exc)}
+        except MissingConnection as exc:  # deleted since the job was sent: nothing to do
+            return {"status": "gone", "reason": str(exc)}
         output = result.as_output()
         output["handler_seconds"] = round(time.monotonic() - started, 3)
         return output

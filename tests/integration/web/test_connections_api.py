@@ -4,6 +4,7 @@ archive uploads imported by the sync job, pause/resume, and deletion by a job.""
 from __future__ import annotations
 
 import io
+import logging
 import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,8 +13,12 @@ import httpx
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
+from fluffymail.clock import SystemClock
 from fluffymail.config import Settings
+from fluffymail.jobs import delete_connection, sync_emails
+from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import JobQueue
+from fluffymail.queue.outcomes import Snooze
 from tests.integration.web.conftest import User
 from tests.integration.web.connections_support import (
     UPLOAD_LIMIT,
@@ -273,3 +278,24 @@ async def test_isolation__managing_another_users_connection_is_404(
     assert mine["state"] == "ok" and mine["deleting_on"] is None and mine["paused_on"] is None
     assert [j.name for j in await jobs.find_jobs()] == ["sync-emails"]
     assert (await api.get("/api/connections", headers=bob.auth)).json() == []
+
+
+async def test_delete_job_waits_for_a_running_sync_and_late_syncs_find_nothing(
+    api: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool, settings: Settings, tmp_path: Path,
+    jobs: JobQueue,
+) -> None:
+    created = (await _upload(api, alice, "a.mbox", write_mbox(tmp_path / "a.mbox", range(4)).read_bytes())).json()
+    connection_id = created["connection"]["id"]
+    deps = JobDeps(settings=settings, pool=pool, queue=jobs, log=logging.getLogger("test"))
+    [running] = await jobs.fetch("sync-emails")  # a worker has started the first sync
+    deleting = (await api.delete(f"/api/connections/{connection_id}", headers=alice.auth)).json()
+    [delete_job] = await jobs.fetch("delete-connection")
+    assert delete_job.id == deleting["job_id"]
+    with pytest.raises(Snooze):  # waits for the sync instead of racing it
+        await delete_connection.make_handler(deps, SystemClock())(delete_job)
+    assert (await sync_emails.make_handler(deps, SystemClock())(running))["status"] == "skipped"
+    await jobs.complete(running)
+    output = await delete_connection.make_handler(deps, SystemClock())(delete_job)
+    assert output["status"] == "deleted"
+    late = await sync_emails.make_handler(deps, SystemClock())(running)  # e.g. a retry sent earlier
+    assert late["status"] == "gone"
