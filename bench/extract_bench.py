@@ -34,6 +34,7 @@ from fluffymail.queue import JobQueue, runner
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PATH = ROOT.parent / "shared" / "corpus" / "enron"
+DRAIN_POLL_S = 0.02  # how often the drain loop looks whether jobs are left
 SUMMARY_SQL = """
 SELECT (SELECT count(*) FROM crm.messages),
        (SELECT count(*) FROM crm.messages WHERE processed_on IS NOT NULL),
@@ -47,6 +48,11 @@ SELECT (SELECT count(*) FROM crm.messages),
        (SELECT count(*) FROM crm.user_aliases),
        (SELECT count(*) FROM queue.job WHERE name = 'enrich-contact')
 """
+
+
+async def _unfinished(queue: JobQueue) -> int:
+    depth = (await queue.get_queue_depth()).get(extract_contacts.QUEUE, {})
+    return sum(int(depth.get(part, 0)) for part in ("available", "deferred", "active"))
 
 
 def import_corpus(path: Path, url: str, user: str) -> float:
@@ -91,11 +97,10 @@ async def drain(url: str) -> dict[str, Any]:
         await queue.work(
             entry.name, entry.handler, concurrency=concurrency, batch_size=entry.batch_size
         )
-        while True:
-            now = await queue.get_queue_stats(extract_contacts.QUEUE)
-            if now["created"] + now["retry"] + now["active"] == 0:
+        while True:  # get_queue_depth: partial indexes only, cheaper than get_queue_stats
+            if not await _unfinished(queue):
                 break
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(DRAIN_POLL_S)
         seconds = time.perf_counter() - started
         failed = await queue.get_queue_stats(extract_contacts.QUEUE)
         async with pool.connection() as conn:

@@ -8,7 +8,6 @@ the plan through `repo.py`.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -86,6 +85,15 @@ class MessageInput:
     # X-From / X-To / X-cc of Exchange and Notes exports: the display name of a role's
     # participant when the role holds exactly one address without a name of its own
     legacy_names: Mapping[str, str] = field(default_factory=dict)
+    # To + Cc + Bcc as stored, when the loader counted them (it may then leave the recipients
+    # of a message over automated.MAX_HUMAN_RECIPIENTS out of `participants`: it is bulk)
+    recipient_count: int | None = None
+
+    @property
+    def recipients(self) -> int:
+        if self.recipient_count is not None:
+            return self.recipient_count
+        return sum(1 for p in self.participants if p.role in _COUNTED_ROLES)
 
 
 @dataclass(slots=True)
@@ -190,11 +198,10 @@ def _learn_alias(message: MessageInput, sender: str | None, me: SelfSet) -> str 
 def _automated_reason(message: MessageInput, sender: str | None, outgoing: bool) -> str | None:
     if sender is None:
         return NO_SENDER
-    recipients = sum(1 for p in message.participants if p.role in _COUNTED_ROLES)
     reason = automated.is_automated(
         message.headers,
         None if outgoing else sender,
-        recipients,
+        message.recipients,
         is_calendar_invite=message.has_calendar,
     )
     if reason is None and message.is_delivery_report:
@@ -222,11 +229,11 @@ def _links(message: MessageInput, sender: str | None, outgoing: bool, me: SelfSe
     visible = message.policy is Policy.SENT_AND_RECEIVED or (
         outgoing and message.policy is Policy.SENT
     )
+    roles = _OUTGOING_ROLES if outgoing else _INCOMING_ROLES
     seen: set[tuple[str, str]] = set()
     links: list[Link] = []
-    per_role = Counter(p.role for p in message.participants)
     for p in message.participants:
-        role = _link_role(p.role, outgoing)
+        role = roles.get(p.role)
         if role is None or not p.valid:
             continue
         normalized = addresses.normalize_address(p.address)
@@ -243,7 +250,7 @@ def _links(message: MessageInput, sender: str | None, outgoing: bool, me: SelfSe
                 message_id=message.id,
                 address=email,
                 role=role,
-                display_name=_display_name(p, message, per_role),
+                display_name=_display_name(p, message),
                 occurred_on=message.date,
                 visible=visible,
             )
@@ -251,20 +258,20 @@ def _links(message: MessageInput, sender: str | None, outgoing: bool, me: SelfSe
     return links
 
 
-def _display_name(p: Participant, message: MessageInput, per_role: Counter[str]) -> str:
+def _display_name(p: Participant, message: MessageInput) -> str:
     name = p.display_name.strip()
-    if not name and per_role[p.role] == 1:
-        name = message.legacy_names.get(p.role, "").strip()
-    return " ".join(name.split())[:300]
+    if not name and message.legacy_names.get(p.role) and _only_one(message, p.role):
+        name = message.legacy_names[p.role].strip()
+    return " ".join(name.split())[:300] if name else ""
 
 
-def _link_role(participant_role: str, outgoing: bool) -> str | None:
-    """bcc never creates a contact; on the user's own mail reply-to is the user."""
-    if outgoing:
-        return {"to": "sent_to", "cc": "cc"}.get(participant_role)
-    return {"from": "received_from", "to": "cc", "cc": "cc", "reply_to": "reply_to"}.get(
-        participant_role
-    )
+def _only_one(message: MessageInput, role: str) -> bool:
+    return sum(1 for q in message.participants if q.role == role) == 1
+
+
+# bcc never creates a contact; on the user's own mail reply-to is the user
+_OUTGOING_ROLES = {"to": "sent_to", "cc": "cc"}
+_INCOMING_ROLES = {"from": "received_from", "to": "cc", "cc": "cc", "reply_to": "reply_to"}
 
 
 def address_info(address: str, own_domains: Iterable[str]) -> AddressInfo:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from fluffymail.crm.contacts import enrichment, extraction, names
+from fluffymail.crm.contacts import addresses, enrichment, extraction, names
 from fluffymail.crm.contacts import repo as contacts_repo
 from fluffymail.crm.contacts.extraction import Link, MessageInput, MessagePlan, SelfSet
 
@@ -129,7 +129,7 @@ async def extract_prepared(
         user = (await contacts_repo.load_self(conn, [planned.user_id]))[planned.user_id]
         me = SelfSet.build(user.email, user.aliases)
         if me.aliases != planned.aliases:  # another batch found an alias meanwhile: re-plan
-            planned = await _plan(conn, planned.user_id, me, planned.messages, now)
+            planned = await _replan(conn, planned, me, now)
             result.contacts_created += len(planned.created)
         await _link_and_count(conn, planned, result, now=now, actor=actor)
     return result
@@ -182,9 +182,17 @@ def _by_user(messages: Sequence[MessageInput]) -> dict[int, list[MessageInput]]:
 
 
 async def _plan(
-    conn: Conn, user_id: int, me: SelfSet, messages: Sequence[MessageInput], now: datetime
+    conn: Conn,
+    user_id: int,
+    me: SelfSet,
+    messages: Sequence[MessageInput],
+    now: datetime,
+    *,
+    plans: tuple[MessagePlan, ...] | None = None,
 ) -> Planned:
-    plans = tuple(extraction.plan_message(m, me) for m in messages)
+    """Plan `messages` (unless `plans` are given) and ensure the contacts their links need."""
+    if plans is None:
+        plans = tuple(extraction.plan_message(m, me) for m in messages)
     links = [link for plan in plans for link in plan.links]
     contact_of, created = await _ensure_contacts(conn, user_id, links, me, now)
     return Planned(
@@ -195,6 +203,27 @@ async def _plan(
         contact_of=contact_of,
         created=frozenset(created),
     )
+
+
+async def _replan(conn: Conn, planned: Planned, me: SelfSet, now: datetime) -> Planned:
+    """`_plan` again under grown aliases, re-running `plan_message` only for the messages
+    with a participant among the new aliases (a plan depends on `me` only through them)."""
+    if not planned.aliases <= me.aliases:
+        return await _plan(conn, planned.user_id, me, planned.messages, now)
+    new = me.aliases - planned.aliases
+    plans = tuple(
+        extraction.plan_message(m, me) if _mentions(m, new) else plan
+        for m, plan in zip(planned.messages, planned.plans, strict=True)
+    )
+    return await _plan(conn, planned.user_id, me, planned.messages, now, plans=plans)
+
+
+def _mentions(message: MessageInput, emails: set[str]) -> bool:
+    for p in message.participants:
+        normalized = addresses.normalize_address(p.address)
+        if normalized is not None and normalized.email in emails:
+            return True
+    return False
 
 
 async def _link_and_count(
