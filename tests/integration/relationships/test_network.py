@@ -165,6 +165,14 @@ class World:
                 " visible) VALUES (%s, %s, %s, %s, %s, true) ON CONFLICT DO NOTHING",
                 (mid, address, role, uid, at),
             )
+        # what extraction keeps: the contacts' first and last interaction
+        await self.conn.execute(
+            "UPDATE crm.contacts c SET first_interaction_on = least(c.first_interaction_on, %s),"
+            " last_interaction_on = greatest(c.last_interaction_on, %s)"
+            " FROM crm.contact_addresses a WHERE a.user_id = %s AND a.address = ANY(%s)"
+            " AND c.id = a.contact_id",
+            (at, at, uid, [address for address, _ in links]),
+        )
 
 
 @pytest.fixture
@@ -253,6 +261,14 @@ async def test_introductions__idempotent_and_follow_an_earlier_message(
     assert await network.record_introductions(conn, alice, [victor]) == 1
     got = await network.get_introduction(conn, alice, victor)
     assert got is not None and got.is_self and got.message_id == older
+    # without the first-interaction date (or a stale one) the contact's links are scanned
+    await conn.execute(
+        "UPDATE crm.contacts SET first_interaction_on = NULL WHERE id = %s", (victor,)
+    )
+    await conn.execute("DELETE FROM crm.introductions")
+    assert await network.record_introductions(conn, alice, [victor]) == 1
+    again = await network.get_introduction(conn, alice, victor)
+    assert again is not None and again.message_id == older
 
 
 async def test_introductions__unknown_foreign_and_mailless_ids(team: World, conn: Conn) -> None:
@@ -282,6 +298,9 @@ async def test_introductions__merged_contact_resolves_to_the_survivor(
     await conn.execute("UPDATE crm.contacts SET merged_into_id = %s WHERE id = %s", (victor, vic))
     await conn.execute(
         "UPDATE crm.contact_addresses SET contact_id = %s WHERE contact_id = %s", (victor, vic)
+    )
+    await conn.execute(  # as recompute_counts does after a merge
+        "UPDATE crm.contacts SET first_interaction_on = %s WHERE id = %s", (day(90), victor)
     )
 
     assert await network.record_introductions(conn, alice, [vic]) == 2  # one moved, one dropped
@@ -495,3 +514,24 @@ async def test_warm_intro__unknown_and_bad_input(nina: World, conn: Conn) -> Non
             await network.warm_intro_paths(conn, alice, bad)
     with pytest.raises(network.NetworkInputError):
         await network.warm_intro_paths(conn, alice, "nina@far.com", limit=0)
+
+
+async def test_warm_intro__busy_target_found_by_date_gives_the_same_paths(
+    nina: World, conn: Conn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = nina.users["alice@acme.com"]
+    by_links = await network.warm_intro_paths(conn, alice, "nina@far.com", now=NOW)
+    await conn.execute(
+        "UPDATE crm.contacts SET cc_count = 50 WHERE user_id = %s AND primary_address = %s",
+        (alice, "nina@far.com"),
+    )
+    monkeypatch.setattr(network, "SCAN_LINKS", 10)  # nina now counts as a busy target
+
+    by_date = await network.warm_intro_paths(conn, alice, "nina@far.com", now=NOW)
+
+    assert by_date == by_links
+    monkeypatch.setattr(network, "MAX_TARGET_MESSAGES", 3)  # only the 3 latest messages
+    latest = await network.warm_intro_paths(conn, alice, "nina@far.com", now=NOW)
+    pete = next(p for p in latest if p.connector_address == "pete@partner.com")
+    pete_all = next(p for p in by_links if p.connector_address == "pete@partner.com")
+    assert pete.second.strength < pete_all.second.strength  # at most 2 of his 5 threads

@@ -35,6 +35,7 @@ __all__ = [
     "COOCCURRENCE_SCALE",
     "CO_RECIPIENT_WEIGHT",
     "MAX_TARGET_MESSAGES",
+    "SCAN_LINKS",
     "TEAMMATE_STRENGTH",
     "CompanyPerson",
     "CompanyRollup",
@@ -68,6 +69,9 @@ COOCCURRENCE_SCALE = 3.0
 """contact → target strength = 100 · (1 − exp(−W / 3)): about 3 recent direct threads → 63."""
 MAX_TARGET_MESSAGES = 500
 """Co-occurrence reads at most the user's 500 most recent messages with the target."""
+SCAN_LINKS = 20_000
+"""Above this many links, the target's latest messages are found walking the user's mail by
+date (about 500 × messages / links rows) rather than reading all the target's links."""
 _ADDRESS = re.compile(r"[^@\s]+@[^@\s]+")
 
 
@@ -381,6 +385,7 @@ async def warm_intro_paths(
         target,
         now=now,
         max_messages=MAX_TARGET_MESSAGES,
+        scan_links=SCAN_LINKS,
         co_weight=CO_RECIPIENT_WEIGHT,
         half_life=COOCCURRENCE_HALF_LIFE_DAYS,
     )

@@ -85,6 +85,7 @@ async def intro_cooccurrence(
     *,
     now: datetime | None,
     max_messages: int,
+    scan_links: int,
     co_weight: float,
     half_life: float,
 ) -> list[Row]:
@@ -93,6 +94,7 @@ async def intro_cooccurrence(
         "target": target,
         "now": now,
         "max_messages": max_messages,
+        "scan_links": scan_links,
         "co_weight": co_weight,
         "half_life": half_life,
     }

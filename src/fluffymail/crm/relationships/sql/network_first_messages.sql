@@ -12,18 +12,35 @@ addresses AS (
     JOIN crm.contact_addresses a ON a.contact_id = w.contact_id AND a.user_id = %(user_id)s
     GROUP BY w.contact_id
 ),
-firsts AS (
-    SELECT DISTINCT ON (a.contact_id) a.contact_id, f.message_id, f.occurred_on
+-- contacts.first_interaction_on is the earliest link's date (kept by extraction): the first
+-- message is the lowest-id message of that date linking one of the contact's addresses,
+-- found through messages_user_date_idx. A contact whose date finds nothing is scanned.
+hinted AS (
+    SELECT a.contact_id, f.message_id, f.occurred_on
     FROM addresses a
-    CROSS JOIN LATERAL unnest(a.addresses) AS x (address)
+    JOIN crm.contacts c ON c.id = a.contact_id
     CROSS JOIN LATERAL (
-        SELECT l.message_id, l.occurred_on
-        FROM crm.contact_links l
-        WHERE l.user_id = %(user_id)s AND l.address = x.address
-        ORDER BY l.occurred_on, l.message_id
+        SELECT m.id AS message_id, m.date AS occurred_on
+        FROM crm.messages m
+        WHERE m.user_id = %(user_id)s AND m.date = c.first_interaction_on
+          AND EXISTS (SELECT 1 FROM crm.contact_links l
+                      WHERE l.message_id = m.id AND l.address = ANY(a.addresses))
+        ORDER BY m.id
         LIMIT 1
     ) f
-    ORDER BY a.contact_id, f.occurred_on, f.message_id
+),
+scanned AS (
+    SELECT DISTINCT ON (a.contact_id) a.contact_id, l.message_id, l.occurred_on
+    FROM addresses a
+    CROSS JOIN LATERAL unnest(a.addresses) AS x (address)
+    JOIN crm.contact_links l ON l.user_id = %(user_id)s AND l.address = x.address
+    WHERE a.contact_id NOT IN (SELECT contact_id FROM hinted)
+    ORDER BY a.contact_id, l.occurred_on, l.message_id
+),
+firsts AS (
+    SELECT * FROM hinted
+    UNION ALL
+    SELECT * FROM scanned
 ),
 selves AS (
     SELECT address FROM crm.user_aliases WHERE user_id = %(user_id)s

@@ -1,15 +1,35 @@
 -- Warm intros through the user's contacts: who appears with %(target)s in the user's own mail.
--- Reads the user's %(max_messages)s most recent messages with the target; per connector
+-- Reads the user's %(max_messages)s most recent messages with the target (by the target's
+-- links, or for a target with more than %(scan_links)s links by the user's mail newest
+-- first, whichever reads fewer rows); per connector
 -- contact, one weight per shared thread: 1 when one of the two wrote the message to the
 -- other, %(co_weight)s when both were only recipients, halved every %(half_life)s days since
 -- the thread's last shared message (see NETWORK.md). Only connectors the user has a
 -- relationship with (the first link) are returned; the target's own contact is not a connector.
-WITH recent AS (
-    SELECT message_id
-    FROM crm.contact_links
-    WHERE user_id = %(user_id)s AND address = %(target)s
-    ORDER BY occurred_on DESC, message_id DESC
-    LIMIT %(max_messages)s
+WITH volume AS (
+    -- the target's links, as extraction counts them: which way to find its latest messages
+    SELECT coalesce(max(k.sent_to_count + k.received_from_count + k.cc_count), 0) AS links
+    FROM crm.contact_addresses a
+    JOIN crm.contacts k ON k.id = a.contact_id
+    WHERE a.user_id = %(user_id)s AND a.address = %(target)s
+),
+recent AS (
+    -- most targets: all their links (contact_links_address_idx), the latest kept
+    (SELECT message_id
+     FROM crm.contact_links
+     WHERE user_id = %(user_id)s AND address = %(target)s
+       AND (SELECT links FROM volume) <= %(scan_links)s
+     ORDER BY occurred_on DESC NULLS LAST, message_id DESC
+     LIMIT %(max_messages)s)
+    UNION ALL
+    -- a target on a large share of the mail: the user's mail newest first until enough hits
+    (SELECT m.id
+     FROM crm.messages m
+     WHERE m.user_id = %(user_id)s AND (SELECT links FROM volume) > %(scan_links)s
+       AND EXISTS (SELECT 1 FROM crm.contact_links l
+                   WHERE l.message_id = m.id AND l.address = %(target)s)
+     ORDER BY m.date DESC
+     LIMIT %(max_messages)s)
 ),
 target_messages AS (
     SELECT m.id AS message_id, coalesce(m.thread_id, -m.id) AS thread_id, m.date,
