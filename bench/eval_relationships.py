@@ -1,7 +1,10 @@
 """Scores relationship strength against the Enron ground truth (issue 6).
 
 Run: ``.venv/bin/python bench/eval_relationships.py [--dsn postgresql://postgres@127.0.0.1/postgres]
-[--owner allen-p ...]`` (corpus at ``<repo>/../shared/corpus`` or ``$FLUFFYMAIL_CORPUS``).
+[--owner allen-p ...] [--db NAME] [--worst N]`` (corpus at ``<repo>/../shared/corpus`` or
+``$FLUFFYMAIL_CORPUS``). ``--db NAME`` keeps the scratch database under that name and, on a
+later run, reuses the mailboxes already imported and extracted there (only the analysis is
+redone, from scratch): for tuning. ``--worst N`` prints each owner's N biggest rank disagreements.
 
 Per mailbox owner, in a scratch database: import the mailbox (the `sync-emails` code), extract
 contacts, analyse relationships as of the mailbox's last message (months under 2 % skipped), then rank-correlate
@@ -67,6 +70,11 @@ WITH months AS (
 SELECT max(m.date) FROM crm.messages m
 JOIN months ON months.month = date_trunc('month', m.date)
 WHERE m.user_id = %(user_id)s AND months.n >= 0.02 * (SELECT sum(n) FROM months)
+"""
+# a mailbox counts as imported once its messages are extracted (the last step of an import)
+IMPORTED = """
+SELECT count(*) > 0 AND count(*) = count(*) FILTER (WHERE processed_on IS NOT NULL)
+FROM crm.messages WHERE user_id = %s
 """
 BULK = """
 SELECT lower(from_address) FROM crm.messages
@@ -163,9 +171,13 @@ def spearman(pairs: list[tuple[float, float]]) -> float:
 
 
 async def import_owner(pool: AsyncConnectionPool, queue: JobQueue, owner: Owner) -> int:
-    """Import, extract and analyse one mailbox; returns the user id."""
+    """Import, extract and analyse one mailbox (only analyse one imported before); the user id."""
     async with pool.connection() as conn:
         user, _ = await mail_repo.get_or_create_user(conn, owner.email)
+        row = await (await conn.execute(IMPORTED, (user.id,))).fetchone()
+        if row and row[0]:
+            await analyze_owner(conn, user.id, owner)
+            return user.id
         connection, _ = await mail_repo.upsert_connection(
             conn, user_id=user.id, kind=owner.kind, source=str(owner.path)
         )
@@ -186,10 +198,15 @@ async def import_owner(pool: AsyncConnectionPool, queue: JobQueue, owner: Owner)
                 await contacts_service.extract_messages(
                     conn, ids[i : i + EXTRACT_BATCH], now=SystemClock().now()
                 )
-        row = await (await conn.execute(AS_OF, {"user_id": user.id})).fetchone()
-        as_of = row[0] + timedelta(days=1) if row and row[0] else owner.as_of
-        await analysis.analyze_user(conn, user.id, now=as_of)
+        await analyze_owner(conn, user.id, owner)
     return user.id
+
+
+async def analyze_owner(conn: psycopg.AsyncConnection[Any], user_id: int, owner: Owner) -> None:
+    """A full analysis as of the day after the mailbox's last message."""
+    row = await (await conn.execute(AS_OF, {"user_id": user_id})).fetchone()
+    as_of = row[0] + timedelta(days=1) if row and row[0] else owner.as_of
+    await analysis.analyze_user(conn, user_id, now=as_of, full=True)
 
 
 async def evaluate(
@@ -213,8 +230,23 @@ async def evaluate(
     )
 
 
+def disagreements(result: OwnerResult, truth: dict[str, tuple[float, float]], n: int) -> list[str]:
+    """The `n` correspondents whose score rank is furthest from their ground-truth rank."""
+    if n <= 0:
+        return []
+    addresses = list(truth)
+    by_score = ranks([s for s, _ in result.pairs])
+    by_truth = ranks([t for _, t in result.pairs])
+    order = sorted(range(len(addresses)), key=lambda i: -abs(by_score[i] - by_truth[i]))
+    return [
+        f"{addresses[i]}: score {result.pairs[i][0]:.1f} (rank {by_score[i]:.0f}), "
+        f"total {result.pairs[i][1]:.0f} (rank {by_truth[i]:.0f})"
+        for i in order[:n]
+    ]
+
+
 async def run(
-    url: str, owners: list[Owner], truth: dict[str, dict[str, tuple[float, float]]]
+    url: str, owners: list[Owner], truth: dict[str, dict[str, tuple[float, float]]], worst: int
 ) -> list[Any]:
     pool = AsyncConnectionPool(url, kwargs={"autocommit": True}, open=False, max_size=4)
     await pool.open()
@@ -238,6 +270,8 @@ async def run(
             print(f"#   top: {top3}", flush=True)
             for address in result.bulk_in_top:
                 print(f"#   bulk sender in top 10: {address}", flush=True)
+            for line in disagreements(result, truth[owner.custodian], worst):
+                print(f"#   {line}", flush=True)
             results.append(result)
     finally:
         await queue.stop(grace=1)
@@ -251,19 +285,29 @@ def main() -> None:
         "--dsn", default=os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1/postgres")
     )
     parser.add_argument("--owner", action="append", help="Only these custodians (repeatable)")
+    parser.add_argument(
+        "--db", help="Keep the scratch database under this name; reuse its imported mailboxes"
+    )
+    parser.add_argument(
+        "--worst", type=int, default=0, help="Print each owner's N biggest rank disagreements"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     root = corpus_root()
     owners = [o for o in load_owners(root) if not args.owner or o.custodian in args.owner]
     truth = load_truth(root)
-    name = f"fm_releval_{uuid.uuid4().hex[:8]}"
+    name = args.db or f"fm_releval_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(args.dsn, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        results = asyncio.run(run(make_conninfo(args.dsn, dbname=name), owners, truth))
+        url = make_conninfo(args.dsn, dbname=name)
+        results = asyncio.run(run(url, owners, truth, worst=args.worst))
     finally:
-        with psycopg.connect(args.dsn, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not args.db:
+            with psycopg.connect(args.dsn, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     pooled = spearman([p for r in results for p in r.pairs])
     mean = statistics.fmean(r.spearman for r in results)
     worst = min(r.spearman for r in results)

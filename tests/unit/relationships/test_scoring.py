@@ -28,10 +28,27 @@ def test_score__frequent_two_way_beats_a_frequent_one_way_newsletter() -> None:
     assert "one-way" in newsletter.evidence[0].text
 
 
-def test_score__unanswered_outreach_stays_weak_however_frequent() -> None:
-    outreach = scoring.analyze(one_way(range(0, 100), direction=Direction.SENT), NOW)
-    assert outreach.score <= 10
-    assert "never got an answer" in outreach.evidence[0].text
+def test_score__one_way_mail_to_the_user_keeps_the_floor_however_sustained() -> None:
+    newsletter = scoring.analyze(one_way(range(0, 300), direction=Direction.RECEIVED), NOW)
+    assert newsletter.parts.reciprocity == pytest.approx(scoring.RECIPROCITY_FLOOR)
+    assert newsletter.score <= 10
+
+
+def test_score__a_handful_of_unanswered_outreach_stays_weak() -> None:
+    handful = scoring.analyze(one_way([0, 2, 5, 9, 12], direction=Direction.SENT), NOW)
+    burst = scoring.analyze(one_way([k / 10 for k in range(10)], direction=Direction.SENT), NOW)
+    assert handful.score <= 10 and burst.score <= 10
+    assert "You wrote 5 times on 5 days and never got an answer" in handful.evidence[0].text
+
+
+def test_score__sustained_outreach_by_the_user_rises_but_stays_below_moderate() -> None:
+    """The user's own mail on many distinct days is evidence of a relationship (answers may be
+    filed elsewhere), never as much as two-way mail, and never more than weak on its own."""
+    handful = scoring.analyze(one_way(weekly(5), direction=Direction.SENT), NOW)
+    sustained = scoring.analyze(one_way(range(0, 100), direction=Direction.SENT), NOW)
+    two_way = scoring.analyze(exchanges(range(0, 50)), NOW)
+    assert handful.score < sustained.score < 40 <= two_way.score - 40
+    assert sustained.level is Level.WEAK
 
 
 def test_score__recent_beats_old_at_equal_volume() -> None:

@@ -6,10 +6,12 @@ The formula (also in SCORING.md, with the reasons for each constant)::
 
     frequency   = 1 − exp(−A / 20)
     A           = Σ_messages w · K(age)       w = 1 direct, 0.25 cc;  age in days before `now`
-    K(age)      = (1−α)·2^(−age/H_k) + α·2^(−age/H_k+1)      H grid = 30, 60, 120, 240 days
+    K(age)      = 0.7 · R_H(age) + 0.3 · 2^(−age/240)     recent rhythm + long memory
+    R_H(age)    = (1−α)·2^(−age/H_k) + α·2^(−age/H_k+1)   H grid = 30, 60, 120, 240 days
                   mixing the two grid half-lives around H = 30 · 2^((m−1)/6) days (capped at 240),
                   where m = months with any message: a long relationship decays slower.
-    reciprocity = 0.1 + 0.9 · √g · T
+    reciprocity = f + (1 − f) · √g · T
+    f           = 0.1 + 0.3 · (1 − exp(−d / 10))   d = distinct days the user wrote To them
     g           = min(1, 2 · min(sent, received) / max(sent, received))   (0 for one-way mail)
     T           = 1 − ½ · exp(−two_way_threads / 2)
     directness  = 0.6 + 0.4 · direct / (direct + cc)
@@ -60,9 +62,14 @@ __all__ = [
 HALF_LIVES: tuple[float, ...] = (30.0, 60.0, 120.0, 240.0)
 """The grid of decay half-lives (days) whose sums are kept; H is mixed from two neighbours."""
 MONTHS_PER_DOUBLING = 6.0
+MEMORY_SHARE = 0.3
+"""Share of the decay kernel on the slowest grid half-life (240 d): the relationship's memory."""
 CC_WEIGHT = 0.25
 ACTIVITY_SCALE = 20.0
 RECIPROCITY_FLOOR = 0.1
+OUTREACH_FLOOR = 0.4
+"""The reciprocity floor that sustained one-way mail *from the user* tends to (never above weak)."""
+OUTREACH_DAYS = 10.0
 BALANCE_SLACK = 2.0
 THREAD_SCALE = 2.0
 DIRECTNESS_FLOOR = 0.6
@@ -93,7 +100,8 @@ class Tally:
 
     `sums_at_last[i]` = Σ w · 2^(−(last − t)/HALF_LIVES[i]) in days, referenced at the last message.
     `days` are UTC day ordinals with any message (at least the last RHYTHM_DAYS and every day within
-    two trend periods of the last message). Reply latencies are in seconds, oldest first.
+    two trend periods of the last message). `sent_days` counts the distinct UTC days on which the
+    user wrote to them directly. Reply latencies are in seconds, oldest first.
     """
 
     sent: int = 0
@@ -103,6 +111,7 @@ class Tally:
     replies_sent: int = 0
     replies_received: int = 0
     two_way_threads: int = 0
+    sent_days: int = 0
     latencies_sent: tuple[float, ...] = ()
     latencies_received: tuple[float, ...] = ()
     first: Stamp | None = None
@@ -153,6 +162,7 @@ def tally_of(interactions: Iterable[Interaction]) -> Tally:
         replies_sent=sum(1 for i in replies if i.direction is Direction.SENT),
         replies_received=sum(1 for i in replies if i.direction is Direction.RECEIVED),
         two_way_threads=len({i.thread_id for i in replies}),
+        sent_days=len(sent_days_of(items)),
         latencies_sent=_latencies(replies, Direction.SENT),
         latencies_received=_latencies(replies, Direction.RECEIVED),
         first=(items[0].at, items[0].message_id),
@@ -165,6 +175,15 @@ def tally_of(interactions: Iterable[Interaction]) -> Tally:
             for h in HALF_LIVES
         ),
     )
+
+
+def sent_days_of(interactions: Iterable[Interaction]) -> set[int]:
+    """UTC day ordinals on which the user wrote to the contact directly (To, not only Cc)."""
+    return {
+        day_of(i.at)
+        for i in interactions
+        if i.direction is Direction.SENT and i.kind is Kind.DIRECT
+    }
 
 
 def _latencies(replies: Sequence[Interaction], direction: Direction) -> tuple[float, ...]:
@@ -187,21 +206,30 @@ def half_life_days(active_months: int) -> float:
 
 
 def activity(sums: Sequence[float], half_life: float) -> float:
-    """Mix the two grid sums around `half_life` (log-linear position between them)."""
+    """The rhythm part (the two grid sums around `half_life`, mixed log-linearly) plus memory."""
     position = math.log2(half_life / HALF_LIVES[0])
     k = min(int(position), len(HALF_LIVES) - 1)
     alpha = position - k
-    if k + 1 >= len(HALF_LIVES):
-        return sums[k]
-    return (1 - alpha) * sums[k] + alpha * sums[k + 1]
+    rhythm = sums[k] if k + 1 >= len(HALF_LIVES) else (1 - alpha) * sums[k] + alpha * sums[k + 1]
+    return (1 - MEMORY_SHARE) * rhythm + MEMORY_SHARE * sums[-1]
 
 
-def reciprocity(sent: int, received: int, two_way_threads: int) -> tuple[float, float]:
-    """(balance g, reciprocity factor): one-way mail gets the floor however frequent it is."""
+def outreach_floor(sent_days: int) -> float:
+    """The reciprocity floor: 0.1 for mail only *to* the user, rising to 0.4 with the user's own
+    sustained mail to them (distinct days written): 0.13 after 1 day, 0.22 after 5, 0.29 after 10."""
+    rise = 1.0 - math.exp(-sent_days / OUTREACH_DAYS)
+    return RECIPROCITY_FLOOR + (OUTREACH_FLOOR - RECIPROCITY_FLOOR) * rise
+
+
+def reciprocity(
+    sent: int, received: int, two_way_threads: int, sent_days: int = 0
+) -> tuple[float, float]:
+    """(balance g, reciprocity factor): one-way mail keeps the floor however frequent it is."""
     high = max(sent, received)
     balance = min(1.0, BALANCE_SLACK * min(sent, received) / high) if high else 0.0
     threads = 1.0 - 0.5 * math.exp(-two_way_threads / THREAD_SCALE)
-    return balance, RECIPROCITY_FLOOR + (1 - RECIPROCITY_FLOOR) * math.sqrt(balance) * threads
+    floor = outreach_floor(sent_days)
+    return balance, floor + (1 - floor) * math.sqrt(balance) * threads
 
 
 def directness(direct: int, cc: int) -> float:
@@ -224,7 +252,7 @@ def parts_at(tally: Tally, silence_days: float) -> ScoreParts:
         for s, grid in zip(tally.sums_at_last, HALF_LIVES, strict=True)
     ]
     a = activity(decayed, h)
-    balance, recip = reciprocity(tally.sent, tally.received, tally.two_way_threads)
+    balance, recip = reciprocity(tally.sent, tally.received, tally.two_way_threads, tally.sent_days)
     return ScoreParts(
         activity=a,
         half_life_days=h,
@@ -380,8 +408,10 @@ def _reciprocity_fact(tally: Tally, now: datetime) -> Evidence:
             message_ids=(last_id,),
         )
     if not received:
+        days = tally.sent_days
+        on = f" on {days} day{'s' * (days != 1)}" if days else ""
         return Evidence(
-            text=f"You wrote {sent} times and never got an answer", message_ids=(last_id,)
+            text=f"You wrote {sent} times{on} and never got an answer", message_ids=(last_id,)
         )
     return Evidence(
         text=f"You sent {sent} and they sent {received}, but neither ever replied",

@@ -1,7 +1,7 @@
 """The incremental form of `scoring`: a compact `RelationshipState` updated with new messages only.
 
 Counters, decayed sums referenced at the last message, the last timestamps, the monthly series, a
-bounded set of recent active days and the two-way thread ids. `state.score(now)` equals
+bounded set of recent active days, the two-way thread ids and the days the user wrote to them. `state.score(now)` equals
 `scoring.analyze(all_messages, now)`; feed each message once, in any order and any batches.
 """
 
@@ -29,10 +29,12 @@ class RelationshipState:
     """What is kept between runs for one (user, contact); immutable, `update` returns a new one.
 
     Reply latencies are (timestamp, message id, seconds) of the last `scoring.REPLY_WINDOW` each way.
+    `sent_days` are the UTC day ordinals on which the user wrote to them directly (one int per day).
     """
 
     tally: scoring.Tally = field(default_factory=scoring.Tally)
     two_way_thread_ids: frozenset[str] = frozenset()
+    sent_days: frozenset[int] = frozenset()
     replies_sent: tuple[tuple[datetime, str, float], ...] = ()
     replies_received: tuple[tuple[datetime, str, float], ...] = ()
 
@@ -44,6 +46,7 @@ class RelationshipState:
         old = self.tally
         last = max(filter(None, [old.last, (batch[-1].at, batch[-1].message_id)]))
         threads = self.two_way_thread_ids | {i.thread_id for i in batch if i.is_reply}
+        sent_days = self.sent_days | scoring.sent_days_of(batch)
         sent_lat = _latest(self.replies_sent, batch, Direction.SENT)
         recv_lat = _latest(self.replies_received, batch, Direction.RECEIVED)
         tally = replace(
@@ -55,6 +58,7 @@ class RelationshipState:
             replies_sent=old.replies_sent + _replies(batch, Direction.SENT),
             replies_received=old.replies_received + _replies(batch, Direction.RECEIVED),
             two_way_threads=len(threads),
+            sent_days=len(sent_days),
             latencies_sent=tuple(s for _, _, s in sent_lat),
             latencies_received=tuple(s for _, _, s in recv_lat),
             first=min(filter(None, [old.first, (batch[0].at, batch[0].message_id)])),
@@ -67,6 +71,7 @@ class RelationshipState:
         return RelationshipState(
             tally=tally,
             two_way_thread_ids=threads,
+            sent_days=sent_days,
             replies_sent=sent_lat,
             replies_received=recv_lat,
         )
@@ -87,6 +92,7 @@ class RelationshipState:
             "days": list(t.days),
             "sums_at_last": list(t.sums_at_last),
             "two_way_thread_ids": sorted(self.two_way_thread_ids),
+            "sent_days": sorted(self.sent_days),
             "replies_sent": [[at.isoformat(), mid, s] for at, mid, s in self.replies_sent],
             "replies_received": [[at.isoformat(), mid, s] for at, mid, s in self.replies_received],
         }
@@ -95,6 +101,8 @@ class RelationshipState:
     def from_json(cls, data: Mapping[str, Any]) -> RelationshipState:
         sent, received, direct, cc, replies_sent, replies_received = data["counts"]
         threads = frozenset(data["two_way_thread_ids"])
+        # absent from states stored before it was kept: count from here on (a full run rebuilds)
+        sent_days = frozenset(int(d) for d in data.get("sent_days", ()))
         sent_lat = tuple(
             (datetime.fromisoformat(a), m, float(s)) for a, m, s in data["replies_sent"]
         )
@@ -104,7 +112,7 @@ class RelationshipState:
         tally = scoring.Tally(
             sent=sent, received=received, direct=direct, cc=cc,
             replies_sent=replies_sent, replies_received=replies_received,
-            two_way_threads=len(threads),
+            two_way_threads=len(threads), sent_days=len(sent_days),
             latencies_sent=tuple(s for _, _, s in sent_lat),
             latencies_received=tuple(s for _, _, s in recv_lat),
             first=_stamp_in(data["first"]), last=_stamp_in(data["last"]),
@@ -116,6 +124,7 @@ class RelationshipState:
         return cls(
             tally=tally,
             two_way_thread_ids=threads,
+            sent_days=sent_days,
             replies_sent=sent_lat,
             replies_received=recv_lat,
         )
