@@ -1,7 +1,8 @@
 -- Add freshly inserted links to name votes and contact counts, and store re-chosen names.
 -- The last statement of an extraction transaction: it locks hot rows (a colleague on every
 -- message), so it holds them only until the commit right after. Rows are locked in key
--- order (no deadlock).
+-- order (no deadlock). Addresses and contacts are found by key (= ANY), so the cost follows
+-- the batch, not the user's number of contacts.
 WITH fresh AS (
     SELECT * FROM jsonb_to_recordset(%(links)s::jsonb) AS l(
         address text, role text, display_name text, occurred_on timestamptz, visible boolean)
@@ -14,7 +15,8 @@ WITH fresh AS (
     ON CONFLICT (user_id, address, display_name)
     DO UPDATE SET votes = crm.contact_name_votes.votes + excluded.votes
 ), agg AS (
-    SELECT a.contact_id,
+    SELECT (SELECT a.contact_id FROM crm.contact_addresses a
+            WHERE a.user_id = %(user_id)s AND a.address = f.address) AS contact_id,
            count(*) FILTER (WHERE f.role = 'sent_to') AS sent_to,
            count(*) FILTER (WHERE f.role = 'received_from') AS received_from,
            count(*) FILTER (WHERE f.role = 'cc') AS cc,
@@ -22,14 +24,13 @@ WITH fresh AS (
            max(f.occurred_on) AS last_on,
            bool_or(f.visible) AS visible
     FROM fresh f
-    JOIN crm.contact_addresses a ON a.user_id = %(user_id)s AND a.address = f.address
-    GROUP BY a.contact_id
+    GROUP BY 1
 ), names AS (
     SELECT * FROM jsonb_to_recordset(%(names)s::jsonb) AS n(
         id bigint, name text, first_name text, last_name text, quality smallint, identity_key text)
 ), locked AS (
     SELECT c.id FROM crm.contacts c
-    WHERE c.id IN (SELECT contact_id FROM agg UNION SELECT id FROM names)
+    WHERE c.id = ANY(ARRAY(SELECT contact_id FROM agg UNION SELECT id FROM names))
     ORDER BY c.id FOR UPDATE
 )
 UPDATE crm.contacts c

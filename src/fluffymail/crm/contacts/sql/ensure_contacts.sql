@@ -1,15 +1,16 @@
 -- A contact (and its address row) for every address not yet known to the user. Sorted, so
 -- concurrent batches wait on each other's unique keys in one order (no deadlock); a loser of
--- the race gets nothing back here and reads the winner's row with find_contacts.
+-- the race gets nothing back here and reads the winner's row with find_contacts. Known
+-- addresses are looked up by key (= ANY), so the cost follows the batch, not the user's size.
 WITH input AS (
     SELECT DISTINCT ON (address) address, company_id, is_internal
     FROM jsonb_to_recordset(%(contacts)s::jsonb) AS c(address text, company_id bigint, is_internal boolean)
     ORDER BY address
+), known AS (
+    SELECT a.address, a.contact_id FROM crm.contact_addresses a
+    WHERE a.user_id = %(user_id)s AND a.address = ANY(ARRAY(SELECT address FROM input))
 ), missing AS (
-    SELECT i.* FROM input i
-    WHERE NOT EXISTS (
-        SELECT 1 FROM crm.contact_addresses a WHERE a.user_id = %(user_id)s AND a.address = i.address
-    )
+    SELECT i.* FROM input i WHERE NOT EXISTS (SELECT 1 FROM known k WHERE k.address = i.address)
 ), new_contacts AS (
     INSERT INTO crm.contacts (user_id, primary_address, company_id, is_internal, created_on, updated_on)
     SELECT %(user_id)s, address, company_id, is_internal, %(now)s, %(now)s FROM missing ORDER BY address
@@ -27,5 +28,4 @@ WITH input AS (
 )
 SELECT address, contact_id, true AS is_new FROM new_addresses
 UNION ALL
-SELECT a.address, a.contact_id, false FROM crm.contact_addresses a
-WHERE a.user_id = %(user_id)s AND a.address IN (SELECT address FROM input)
+SELECT address, contact_id, false FROM known
