@@ -316,7 +316,7 @@ def _contact_path(row: Mapping[str, Any]) -> IntroPath:
     first = Link(
         strength=float(row["score"]), level=Level(row["level"]), evidence=_evidence(row["evidence"])
     )
-    strength = cooccurrence_strength(float(row["weight"] or 0.0))
+    strength = float(row["strength"])  # cooccurrence_strength(weight), computed to rank in SQL
     last = f", last on {row['last_at']:%Y-%m-%d}" if row["last_at"] else ""
     fact = Evidence(
         text=f"{row['threads']} shared threads ({row['direct_threads']} direct){last}",
@@ -388,6 +388,8 @@ async def warm_intro_paths(
         scan_links=SCAN_LINKS,
         co_weight=CO_RECIPIENT_WEIGHT,
         half_life=COOCCURRENCE_HALF_LIFE_DAYS,
+        scale=COOCCURRENCE_SCALE,
+        candidates=limit + len(mates),  # a teammate's own path may replace their contact path
     )
     paths = [_teammate_path(row) for row in mates] + [_contact_path(row) for row in contacts]
     usable = (p for p in _best_per_connector(paths) if p.strength > 0)

@@ -22,8 +22,10 @@ Row = Mapping[str, Any]
 
 
 async def _rows(conn: Conn, name: str, params: Mapping[str, Any]) -> list[Row]:
+    # Never prepared: a generic plan made for a busy target or a big company (psycopg prepares
+    # a statement on its 5th run) is the wrong plan for the next, small one.
     async with conn.cursor(row_factory=dict_row) as cur:
-        return await (await cur.execute(SQL[name], params)).fetchall()
+        return await (await cur.execute(SQL[name], params, prepare=False)).fetchall()
 
 
 async def first_messages(conn: Conn, user_id: int, contact_ids: Sequence[int]) -> list[Row]:
@@ -47,7 +49,8 @@ async def upsert_introductions(
         "no_mail": sorted(set(no_mail)),
         "contact_ids": sorted(set(contact_ids)),
     }
-    row = await (await conn.execute(SQL["network_upsert_introductions"], params)).fetchone()
+    cur = await conn.execute(SQL["network_upsert_introductions"], params, prepare=False)
+    row = await cur.fetchone()
     return int(row[0]) if row else 0
 
 
@@ -88,6 +91,8 @@ async def intro_cooccurrence(
     scan_links: int,
     co_weight: float,
     half_life: float,
+    scale: float,
+    candidates: int,
 ) -> list[Row]:
     params = {
         "user_id": user_id,
@@ -97,6 +102,8 @@ async def intro_cooccurrence(
         "scan_links": scan_links,
         "co_weight": co_weight,
         "half_life": half_life,
+        "scale": scale,
+        "candidates": candidates,
     }
     return await _rows(conn, "network_intro_cooccurrence", params)
 

@@ -4,8 +4,10 @@
 -- first, whichever reads fewer rows); per connector
 -- contact, one weight per shared thread: 1 when one of the two wrote the message to the
 -- other, %(co_weight)s when both were only recipients, halved every %(half_life)s days since
--- the thread's last shared message (see NETWORK.md). Only connectors the user has a
--- relationship with (the first link) are returned; the target's own contact is not a connector.
+-- the thread's last shared message; strength = 100 · (1 − exp(−W / %(scale)s)) (see
+-- NETWORK.md). Only connectors the user has a relationship with (the first link) count, the
+-- target's own contact is not one; the %(candidates)s best paths (by their weaker link) are
+-- returned.
 WITH volume AS (
     -- the target's links, as extraction counts them: which way to find its latest messages
     SELECT coalesce(max(k.sent_to_count + k.received_from_count + k.cc_count), 0) AS links
@@ -77,12 +79,20 @@ connectors AS (
     FROM per_thread
     WHERE contact_id NOT IN (SELECT contact_id FROM target_contacts)
     GROUP BY contact_id
+),
+ranked AS (
+    SELECT c.*, r.score, r.level, r.evidence,
+           round((100 * (1 - exp(-greatest(c.weight, 0) / %(scale)s::float8)))::numeric, 1)::float8
+               AS strength
+    FROM connectors c
+    JOIN crm.relationships r ON r.user_id = %(user_id)s AND r.contact_id = c.contact_id
+    WHERE r.score > 0
 )
 SELECT c.contact_id, k.primary_address, k.name, c.threads, c.direct_threads,
-       c.weight::float8 AS weight, c.last_at, c.message_ids,
-       r.score, r.level, r.evidence
-FROM connectors c
+       c.weight::float8 AS weight, c.strength, c.last_at, c.message_ids,
+       c.score, c.level, c.evidence
+FROM ranked c
 JOIN crm.contacts k ON k.id = c.contact_id
-JOIN crm.relationships r ON r.user_id = %(user_id)s AND r.contact_id = c.contact_id
-WHERE r.score > 0 AND k.suppressed_reason IS NULL
-ORDER BY c.contact_id
+WHERE k.suppressed_reason IS NULL
+ORDER BY least(c.score, c.strength) DESC, c.score + c.strength DESC, k.primary_address
+LIMIT %(candidates)s
