@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 import socket
+import tempfile
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,14 +28,16 @@ from fluffymail.web.services import accounts
 PASSWORD = "correct horse battery"
 
 
-def web_settings(db_url: str) -> Settings:
+def web_settings(db_url: str, data_dir: Path | None = None) -> Settings:
+    """Settings for the app under test; uploads and the dev secret key go to `data_dir`."""
+    data_dir = data_dir or Path(tempfile.mkdtemp(prefix="fm-web-"))
     return Settings(database_url=db_url, migrate_on_start=False, pool_min_size=1, pool_max_size=4,
-                    log_level="WARNING")
+                    log_level="WARNING", data_dir=data_dir)
 
 
 @pytest.fixture
-async def app(db_url: str) -> AsyncIterator[FastAPI]:
-    application = create_app(web_settings(db_url))
+async def app(db_url: str, tmp_path: Path) -> AsyncIterator[FastAPI]:
+    application = create_app(web_settings(db_url, tmp_path))
     async with application.router.lifespan_context(application):
         yield application
 
@@ -149,10 +153,10 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def live_server(db_url: str) -> Iterator[str]:
+def live_server(db_url: str, tmp_path: Path) -> Iterator[str]:
     """The app served by uvicorn in a thread on a free loopback port; yields its base URL."""
     port = free_port()
-    config = uvicorn.Config(create_app(web_settings(db_url)), host="127.0.0.1", port=port,
+    config = uvicorn.Config(create_app(web_settings(db_url, tmp_path)), host="127.0.0.1", port=port,
                             log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -9,12 +9,17 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from psycopg_pool import AsyncConnectionPool
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from fluffymail.queue import JobQueue
 from fluffymail.web.services import accounts
 from tests.integration.web.conftest import PASSWORD, failed_job
 
 EXAMPLES = 30
+# A test login to a fuzzed host would reach for the network (DNS): covered by its own tests.
+SKIPPED = {("POST", "/api/connections/imap"), ("GET", "/metrics")}  # /metrics: plain text
+# Well-formed requests these refuse with a 4xx by design (not a mailbox, a bad OAuth code).
+REFUSE_VALID_INPUT = {"/api/connections/upload", "/api/connections/gmail/callback"}
 
 
 async def _seed(pool: AsyncConnectionPool) -> str:
@@ -38,8 +43,9 @@ def test_openapi__no_server_errors(live_server: str, db_url: str) -> None:
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 15
     for operation in operations:
-        if operation.path == "/metrics":
-            continue  # plain text, not JSON
+        if (operation.method.upper(), operation.path) in SKIPPED:
+            continue
+        excluded = [positive_data_acceptance] if operation.path in REFUSE_VALID_INPUT else []
 
         @given(case=operation.as_strategy())
         @settings(max_examples=EXAMPLES, deadline=None, database=None,
@@ -47,6 +53,6 @@ def test_openapi__no_server_errors(live_server: str, db_url: str) -> None:
         def check(case: schemathesis.Case) -> None:
             response = case.call(headers=headers)
             assert response.status_code < 500, (case.method, case.formatted_path, response.text)
-            case.validate_response(response)
+            case.validate_response(response, excluded_checks=excluded)  # noqa: B023 - run at once
 
         check()
