@@ -240,8 +240,9 @@ async def company_rollup(
 ) -> CompanyRollup | None:
     """The team's strongest relationships at one of the user's companies and who holds each.
 
-    Teammates' contacts are matched by company domain, people across the team by primary
-    address. `limit` people, strongest first. None when the company is not the user's.
+    Teammates' contacts are matched by company domain; a person is the user's own contact when
+    any address matches, else a primary address. `limit` people, strongest first. None when
+    the company is not the user's.
 
     Raises:
         NetworkInputError: `limit` < 1.

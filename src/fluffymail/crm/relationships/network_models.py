@@ -136,7 +136,7 @@ class CompanyPerson:
 class CompanyRollup:
     """A company seen by the whole team: its strongest relationships and company-level totals.
 
-    `people` counts distinct people (by address) at the company in the team's contacts;
+    `people` counts distinct people at the company in the team's visible contacts;
     `team_members` those of the team (the user included) with a relationship there.
     """
 
