@@ -10,7 +10,7 @@ The formula (also in SCORING.md, with the reasons for each constant)::
     R_H(age)    = (1−α)·2^(−age/H_k) + α·2^(−age/H_k+1)   H grid = 30, 60, 120, 240 days
                   mixing the two grid half-lives around H = 30 · 2^((m−1)/6) days (capped at 240),
                   where m = months with any message: a long relationship decays slower.
-    reciprocity = f + (1 − f) · √g · T
+    reciprocity = f + (1 − f) · g · T
     f           = 0.1 + 0.3 · (1 − exp(−d / 10))   d = distinct days the user wrote To them
     g           = min(1, 2 · min(sent, received) / max(sent, received))   (0 for one-way mail)
     T           = 1 − ½ · exp(−two_way_threads / 2)
@@ -229,7 +229,7 @@ def reciprocity(
     balance = min(1.0, BALANCE_SLACK * min(sent, received) / high) if high else 0.0
     threads = 1.0 - 0.5 * math.exp(-two_way_threads / THREAD_SCALE)
     floor = outreach_floor(sent_days)
-    return balance, floor + (1 - floor) * math.sqrt(balance) * threads
+    return balance, floor + (1 - floor) * balance * threads
 
 
 def directness(direct: int, cc: int) -> float:
