@@ -427,15 +427,18 @@ def compare(
 
 
 def run_all(
-    adapters: dict[str, Adapter], admin_dsn: str, params: Params
+    adapters: dict[str, Adapter],
+    admin_dsn: str,
+    params: Params,
+    scenarios: tuple[str, ...] = SCENARIOS,
 ) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
     """Every repeat runs every scenario for every system; system order rotates per repeat."""
-    raw: dict[str, Any] = {name: {scenario: [] for scenario in SCENARIOS} for name in adapters}
+    raw: dict[str, Any] = {name: {scenario: [] for scenario in scenarios} for name in adapters}
     failures: dict[str, list[dict[str, Any]]] = {name: [] for name in adapters}
     order = list(adapters)
     for repeat in range(params.repeats):
         rotated = order[repeat % len(order) :] + order[: repeat % len(order)] if order else []
-        for scenario in SCENARIOS:
+        for scenario in scenarios:
             for name in rotated:
                 started = time.monotonic()
                 try:
@@ -475,6 +478,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--jobs", type=int, default=10_000, help="jobs pre-inserted for the processing scenarios"
     )
     parser.add_argument("--only", default=",".join(SYSTEMS), help="comma-separated systems to run")
+    parser.add_argument(
+        "--scenarios",
+        default=",".join(SCENARIOS),
+        help=f"comma-separated scenarios to run (default: all of {', '.join(SCENARIOS)})",
+    )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
         "--enqueue-jobs", type=int, default=2_000, help="one-job-per-transaction sends"
@@ -512,7 +520,12 @@ def main(argv: list[str] | None = None) -> int:
     machine = machine_info(admin_dsn)
     log(f"systems {list(adapters)}; params {asdict(params)}")
     started = time.monotonic()
-    raw, failures = run_all(adapters, admin_dsn, params)
+    scenarios = tuple(s.strip() for s in args.scenarios.split(",") if s.strip())
+    unknown = [s for s in scenarios if s not in SCENARIO_FUNCS]
+    if unknown:
+        log(f"unknown scenarios {unknown}; known: {list(SCENARIO_FUNCS)}")
+        return 2
+    raw, failures = run_all(adapters, admin_dsn, params, scenarios)
     for name, runs in raw.items():
         results[name] = summarize(runs)
         if failures[name]:

@@ -208,7 +208,10 @@ class Worker:
         self._mean_round_trip = self._mean_round_trip * 0.8 + (now - started) * 0.2
         self._report(acks, set(fetched.acked))
         for job in fetched.jobs:
-            self._hold(Held(job=job, claimed=now, last_beat=now))
+            # claimed = when the claim was sent, not answered: the worker's expiry then falls
+            # before the database's (started_on + expire_in), so the worker, not the rescuer,
+            # reports an expired attempt
+            self._hold(Held(job=job, claimed=started, last_beat=now))
         if demand > 0 and len(fetched.jobs) < demand and not acks:
             # Drained: wait for NOTIFY or the next poll. (After acks, look once more: slots our
             # acks freed under a per-key limit only show to the next statement.)

@@ -26,7 +26,7 @@ WITH done AS (
         j.heartbeat_seconds, j.singleton_key, j.group_key, j.created_on, j.started_on
 )
 -- The claimed jobs in claim order, then one row carrying the ids whose acknowledgement was accepted.
-(SELECT id, data, priority, attempt, retry_count, retry_limit, expire_seconds, heartbeat_seconds,
+(SELECT id, data::text, priority, attempt, retry_count, retry_limit, expire_seconds, heartbeat_seconds,
         singleton_key, group_key, created_on, started_on, NULL::bigint[] AS acked
  FROM claimed ORDER BY priority DESC, id)
 UNION ALL

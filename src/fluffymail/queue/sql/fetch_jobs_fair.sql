@@ -80,7 +80,7 @@ WITH manual AS (
     WHERE g.name = %(name)s AND g.group_key = d.group_key
 )
 -- The claimed jobs, then one row carrying the ids whose acknowledgement was accepted.
-SELECT id, data, priority, attempt, retry_count, retry_limit, expire_seconds, heartbeat_seconds,
+SELECT id, data::text, priority, attempt, retry_count, retry_limit, expire_seconds, heartbeat_seconds,
        singleton_key, group_key, created_on, started_on, NULL::bigint[] AS acked
 FROM claimed
 UNION ALL
