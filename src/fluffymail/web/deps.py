@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.templating import Jinja2Templates
 from psycopg_pool import AsyncConnectionPool
+from starlette.datastructures import FormData
 
 from fluffymail.config import Settings
 from fluffymail.queue import JobQueue
@@ -68,21 +69,26 @@ async def optional_session(request: Request, state: State) -> Session | None:
     return await accounts.get_session(state.pool, token)
 
 
-async def _submitted_csrf(request: Request) -> str | None:
+async def _submitted_csrf(request: Request) -> tuple[str | None, FormData | None]:
+    """The CSRF token from the header, else from the form (returned too, to close on refusal)."""
     if header := request.headers.get("x-csrf-token"):
-        return header
+        return header, None
     if request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
-        value = (await request.form()).get("csrf_token")
-        return value if isinstance(value, str) else None
-    return None
+        form = await request.form()
+        value = form.get("csrf_token")
+        return (value if isinstance(value, str) else None), form
+    return None, None
 
 
 async def verify_csrf(request: Request, session: Session) -> None:
     if request.method in SAFE_METHODS:
         return
-    if not accounts.csrf_matches(session, await _submitted_csrf(request)):
+    token, form = await _submitted_csrf(request)
+    if not accounts.csrf_matches(session, token):
+        if form is not None:
+            await form.close()  # a refused upload's spooled temporary files go now
         raise CsrfFailed()
 
 

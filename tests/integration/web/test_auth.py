@@ -87,3 +87,13 @@ async def test_api_token__unknown_or_missing_is_401(client: httpx.AsyncClient) -
     assert bad.json()["error"]["code"] == "not_authenticated"
     none = await client.get("/api/me")
     assert none.status_code == 401 and set(none.json()) == {"error"}
+
+
+async def test_cookie_upload_without_csrf__refused_and_its_files_closed(
+    client: httpx.AsyncClient, alice: User
+) -> None:
+    await login(client, "alice@example.com")
+    mbox = b"From a@example.com Thu Jan  1 00:00:00 2026\nSubject: hi\n\nhello\n"
+    refused = await client.post("/api/connections/upload", files={"file": ("x.mbox", mbox * 5000)})
+    assert refused.status_code == 403  # an unclosed spooled file would fail the test as a warning
+    assert refused.json()["error"]["code"] == "csrf_failed"
