@@ -12,9 +12,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-import openai
+from typing import TYPE_CHECKING, Any
 
 from fluffymail.clock import Clock, SystemClock
 from fluffymail.config import Settings
@@ -22,6 +20,9 @@ from fluffymail.crm.relationships import extractive, summaries
 from fluffymail.crm.relationships.models import Direction
 from fluffymail.errors import FluffyMailError
 from fluffymail.queue.outcomes import Snooze
+
+if TYPE_CHECKING:  # the SDK costs ~2 s to import: only the OpenAI path pays it
+    import openai
 
 __all__ = [
     "EXTRACTIVE_VERSION",
@@ -227,6 +228,8 @@ class OpenAIProvider:
         self.input_budget_tokens = input_budget_tokens
         self.max_output_tokens = max_output_tokens
         self._clock = clock or SystemClock()
+        if client is None:
+            import openai
         self._client = client or openai.AsyncOpenAI(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0
         )
@@ -260,6 +263,8 @@ class OpenAIProvider:
         raise SummaryFailed(reason, usage=usage)
 
     async def _complete(self, messages: list[dict[str, str]]) -> Any:
+        import openai
+
         try:
             return await self._client.chat.completions.create(
                 model=self.model,
