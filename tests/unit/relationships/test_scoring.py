@@ -163,3 +163,16 @@ def test_score__ties_on_time_are_deterministic() -> None:
     a = exchanges([0], prefix="a")
     b = [replace(i, message_id=i.message_id.replace("a-", "z-")) for i in a]
     assert scoring.analyze(a + b, NOW) == scoring.analyze(list(reversed(a + b)), NOW)
+
+
+def test_score__an_answer_never_lowers_sustained_outreach() -> None:
+    outreach = one_way(range(0, 60, 2), direction=Direction.SENT)
+    answered = outreach + exchanges([1], prefix="r")
+    assert scoring.analyze(answered, NOW).score >= scoring.analyze(outreach, NOW).score
+
+
+def test_score__an_intense_relationship_months_ago_is_cold_not_gone() -> None:
+    """The memory part of the decay: 25 exchanges ten months ago still rank above nothing."""
+    old = scoring.analyze(exchanges([300 + k for k in range(25)]), NOW)
+    recent = scoring.analyze(exchanges(range(25)), NOW)
+    assert 1 <= old.score < recent.score / 3

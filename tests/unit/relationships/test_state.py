@@ -99,3 +99,18 @@ def test_state__empty_update_is_a_no_op_and_empty_state_scores_zero() -> None:
     state = RelationshipState()
     assert state.update([]) is state
     assert state.score(NOW) == scoring.analyze([], NOW)
+
+
+def test_state__counts_the_days_the_user_wrote_across_batches_and_json() -> None:
+    outreach = [
+        Interaction(
+            at=NOW - timedelta(days=d // 2), direction=Direction.SENT, kind=Kind.DIRECT,
+            thread_id=f"t{d}", message_id=f"m{d}",
+        )
+        for d in range(40)
+    ]  # fmt: skip
+    state = fold(outreach, seed=7)
+    again = RelationshipState.from_json(json.loads(json.dumps(state.to_json())))
+    assert state.tally.sent_days == again.tally.sent_days == 20
+    assert_same(again.score(NOW), scoring.analyze(outreach, NOW))
+    assert_same(again.update(outreach[:0]).score(NOW), scoring.analyze(outreach, NOW))
