@@ -8,7 +8,9 @@ and messages are deduplicated, so importing the same path again adds nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Annotated
@@ -67,6 +69,18 @@ def import_command(
         raise typer.Exit(1) from None
 
 
+PARSER_PROCESS_FROM = 2000  # messages
+
+
+@contextlib.contextmanager
+def _parser(processes: int) -> Iterator[ProcessPoolExecutor | None]:
+    if not processes:
+        yield None
+        return
+    with ProcessPoolExecutor(processes) as pool:
+        yield pool
+
+
 def check_email(user: str) -> str:
     """The normalised (lower-cased) address, or ImportInputError; syntax only, no DNS."""
     try:
@@ -111,7 +125,10 @@ async def run_import(
             console.print(f"created user {user.email} (id {user.id})")
         source = FileSource(root)
         total = source.estimate(None if full else connection.cursor)
-        with _progress() as progress, ProcessPoolExecutor(1) as parser:
+        # A parser process overlaps parsing with storing on big imports; for a handful of new
+        # messages, starting it would cost more than the whole sync.
+        pool_size = 1 if total >= PARSER_PROCESS_FROM else 0
+        with _progress() as progress, _parser(pool_size) as parser:
             task = progress.add_task("importing", total=total)
 
             def report(update: sync_emails.SyncProgress) -> None:
