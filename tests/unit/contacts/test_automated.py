@@ -65,6 +65,10 @@ def test_is_automated__empty_inputs() -> None:
         "bounce@x.com",
         "bounces+123@x.com",
         "unsubscribe-i@networkpromotion.com",
+        "enron.announcements@enron.com",
+        "enron_update@concureworkplace.com",
+        "acme-newsletter@x.com",
+        "no.address@enron.com",
     ],
 )
 def test_is_role_address__roles(email: str) -> None:
@@ -72,7 +76,16 @@ def test_is_role_address__roles(email: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "email", ["phillip.allen@enron.com", "infante@x.com", "bert@x.com", "", "not-an-address"]
+    "email",
+    [
+        "phillip.allen@enron.com",
+        "infante@x.com",
+        "bert@x.com",
+        "",
+        "not-an-address",
+        "k..allen@enron.com",
+        "mark.news@x.com",
+    ],
 )
 def test_is_role_address__people_and_junk(email: str) -> None:
     assert not automated.is_role_address(email)

@@ -27,6 +27,12 @@ _LOCAL_NOISE = re.compile(r"[.\-_+]")
 _TRAILING_DIGITS = re.compile(r"\d+$")
 _UNSUBSCRIBE = re.compile(r"unsubscribe|unsub|opt[._-]?out|bounces?[-+=]", re.IGNORECASE)
 _ROLE_PREFIX = re.compile(r"^(?:no-?reply|do-?not-?reply|mailer-daemon|bounce)", re.IGNORECASE)
+# Words that name a broadcast channel even as one part of a compound local part
+# (`enron.announcements@`, `team_updates@`, `acme-newsletter@`); people's names do not use them.
+_ROLE_TOKENS = frozenset(
+    "announce announcements newsletter newsletters notification notifications alerts digest "
+    "update updates noreply donotreply mailer".split()
+)
 
 
 class AutomatedReason(StrEnum):
@@ -104,4 +110,7 @@ def is_role_local_part(local: str) -> bool:
     if _ROLE_PREFIX.match(lowered) or _UNSUBSCRIBE.search(lowered):
         return True
     squashed = _TRAILING_DIGITS.sub("", _LOCAL_NOISE.sub("", lowered))
-    return squashed in _ROLE_LOCAL_PARTS or lowered.split("+", 1)[0] in _ROLE_LOCAL_PARTS
+    if squashed in _ROLE_LOCAL_PARTS or lowered.split("+", 1)[0] in _ROLE_LOCAL_PARTS:
+        return True
+    tokens = {_TRAILING_DIGITS.sub("", t) for t in _LOCAL_NOISE.split(lowered)}
+    return len(tokens) > 1 and not tokens.isdisjoint(_ROLE_TOKENS)
