@@ -12,6 +12,10 @@ CREATE TYPE queue.job_state AS ENUM (
     'failed'
 );
 
+CREATE FUNCTION crm.trigrams(value text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN ARRAY(SELECT substr(lower(trigrams.value), i.i, 3) AS substr FROM generate_series(1, (length(trigrams.value) - 2)) i(i));
+
 CREATE FUNCTION queue.count_deleted_groups() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -795,7 +799,11 @@ ALTER TABLE ONLY queue.schedule
 ALTER TABLE ONLY queue.worker
     ADD CONSTRAINT worker_pkey PRIMARY KEY (id);
 
+CREATE INDEX companies_name_trigrams_idx ON crm.companies USING gin (crm.trigrams(name));
+
 CREATE INDEX contact_addresses_contact_idx ON crm.contact_addresses USING btree (contact_id);
+
+CREATE INDEX contact_addresses_trigrams_idx ON crm.contact_addresses USING gin (crm.trigrams(address));
 
 CREATE INDEX contact_facts_current_idx ON crm.contact_facts USING btree (contact_id, field) WHERE is_current;
 
@@ -809,7 +817,13 @@ CREATE INDEX contacts_company_idx ON crm.contacts USING btree (company_id) WHERE
 
 CREATE INDEX contacts_identity_idx ON crm.contacts USING btree (user_id, identity_key) WHERE (identity_key IS NOT NULL);
 
+CREATE INDEX contacts_list_name_idx ON crm.contacts USING btree (user_id, lower(COALESCE(NULLIF(name, ''::text), primary_address)), id) WHERE (created AND (merged_into_id IS NULL) AND (suppressed_reason IS NULL));
+
+CREATE INDEX contacts_list_recent_idx ON crm.contacts USING btree (user_id, last_interaction_on DESC NULLS LAST, id) WHERE (created AND (merged_into_id IS NULL) AND (suppressed_reason IS NULL));
+
 CREATE INDEX contacts_merged_into_idx ON crm.contacts USING btree (merged_into_id) WHERE (merged_into_id IS NOT NULL);
+
+CREATE INDEX contacts_name_trigrams_idx ON crm.contacts USING gin (crm.trigrams(name)) WHERE (created AND (merged_into_id IS NULL) AND (suppressed_reason IS NULL));
 
 CREATE INDEX message_folders_message_idx ON crm.message_folders USING btree (message_id);
 
@@ -824,6 +838,8 @@ CREATE INDEX messages_user_date_idx ON crm.messages USING btree (user_id, date);
 CREATE INDEX relationship_folds_contact_idx ON crm.relationship_folds USING btree (contact_id);
 
 CREATE INDEX relationships_contact_idx ON crm.relationships USING btree (contact_id);
+
+CREATE INDEX relationships_level_idx ON crm.relationships USING btree (user_id, level, score DESC, contact_id);
 
 CREATE INDEX relationships_rank_idx ON crm.relationships USING btree (user_id, score DESC, contact_id);
 

@@ -19,7 +19,10 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from fluffymail.errors import FluffyMailError
 from fluffymail.queue import InvalidOptionError, UnknownQueueError
 from fluffymail.web.services.accounts import AccountError
+from fluffymail.web.services.companies import CompanyNotFound
 from fluffymail.web.services.connections import ConnectionNotFound
+from fluffymail.web.services.contacts import ContactNotFound, MergeNotFound, MergeRefused
+from fluffymail.web.services.messages import MessageNotFound
 
 log = logging.getLogger("fluffymail.web")
 
@@ -64,18 +67,35 @@ class Conflict(WebError):
 # Domain errors from outside the web layer: (status, code).
 _DOMAIN: list[tuple[type[Exception], int, str]] = [
     (ConnectionNotFound, 404, "not_found"),
+    (ContactNotFound, 404, "not_found"),
+    (CompanyNotFound, 404, "not_found"),
+    (MessageNotFound, 404, "not_found"),
+    (MergeNotFound, 404, "not_found"),
+    (MergeRefused, 409, "conflict"),
     (UnknownQueueError, 404, "not_found"),
     (InvalidOptionError, 400, "bad_request"),
     (AccountError, 400, "bad_request"),
 ]
-_HTTP_CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 406: "not_acceptable", 413: "too_large",
-               415: "unsupported_media_type", 422: "validation_error"}
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+}
 
 
 def wants_json(request: Request) -> bool:
     """API routes and non-browser clients get JSON; browsers on pages get HTML."""
-    if request.url.path.startswith("/api") or request.url.path in ("/healthz", "/readyz", "/metrics"):
+    if request.url.path.startswith("/api") or request.url.path in (
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ):
         return True
     return "text/html" not in request.headers.get("accept", "")
 
@@ -91,8 +111,11 @@ def _respond(request: Request, status: int, code: str, message: str, **extra: An
         return JSONResponse(error_body(code, message, **extra), status_code=status)
     templates = request.app.state.templates
     return templates.TemplateResponse(
-        request, "error.html", {"status": status, "message": message, "session": None},
-        status_code=status)
+        request,
+        "error.html",
+        {"status": status, "message": message, "session": None},
+        status_code=status,
+    )
 
 
 async def _web_error(request: Request, exc: Exception) -> Response:
@@ -132,7 +155,9 @@ async def _data_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    log.error("unhandled error", exc_info=exc, extra={"action": "web.error", "path": request.url.path})
+    log.error(
+        "unhandled error", exc_info=exc, extra={"action": "web.error", "path": request.url.path}
+    )
     return _respond(request, 500, "internal", "FluffyMail failed; the error was logged.")
 
 

@@ -3,9 +3,14 @@ evidence, stats, summary and sources resolved, the timeline, merge and undo, mes
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 from psycopg_pool import AsyncConnectionPool
 
+from fluffymail.jobs import analyze_relationships
+from fluffymail.queue import JobQueue
+from fluffymail.web.services import contacts as contacts_service
 from tests.integration.web.conftest import User, login, session_csrf
 from tests.integration.web.contact_seed import seed_crm
 
@@ -66,6 +71,32 @@ async def test_list__search_filters_sorts_and_pages(
     assert [c["name"] for c in last["items"]] == ["Pat Colleague"] and last["next_offset"] is None
     past = (await client.get("/api/contacts?limit=3&offset=30", headers=alice.auth)).json()
     assert past["items"] == [] and past["total"] == 4
+
+
+async def test_list__every_sort_pages_past_the_scored_and_counts_exactly(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    await seed_crm(pool, alice.account.id)
+    everyone = ["Ada Lovelace", "Grace Hopper", "Linus Torvalds", "Pat Colleague"]
+    for sort in ("strength", "last_interaction", "name"):
+        whole = await _names(client, alice, sort=sort)
+        pages = [await _names(client, alice, sort=sort, limit=1, offset=i) for i in range(4)]
+        assert sorted(whole) == everyone and [n for page in pages for n in page] == whole, sort
+        full = (await client.get(f"/api/contacts?sort={sort}&limit=2", headers=alice.auth)).json()
+        assert full["total"] == 4 and full["next_offset"] == 2, sort
+    # A search sorts its matches like the lists do, and knows its total past the end.
+    assert await _names(client, alice, q="acme.test", sort="name") == [
+        "Ada Lovelace",
+        "Linus Torvalds",
+    ]
+    assert await _names(client, alice, q="o", level="no connection") == ["Pat Colleague"]
+    past = (await client.get("/api/contacts?q=acme&offset=5", headers=alice.auth)).json()
+    assert past["items"] == [] and past["total"] == 2
+    one = (await client.get("/api/contacts?q=ACME&limit=1&offset=1", headers=alice.auth)).json()
+    assert [c["name"] for c in one["items"]] == ["Linus Torvalds"] and one["total"] == 2
+    assert await _names(client, alice, q="a", level="strong", going_cold="true") == [
+        "Grace Hopper"
+    ]  # shorter than a trigram: a plain scan
 
 
 async def test_list__bad_input_is_a_422_with_a_reason(
@@ -189,6 +220,65 @@ async def test_merge_and_undo(
         response = await client.post(f"/api/contacts/{ada}/merge", json=body, headers=alice.auth)
         assert response.status_code in (404, 409, 422), body
         assert "error" in response.json()
+
+
+async def test_merge_and_undo__ask_for_an_analysis_of_the_user(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool, jobs: JobQueue
+) -> None:
+    seeded = await seed_crm(pool, alice.account.id)
+    ada, linus = seeded.contacts["ada"], seeded.contacts["linus"]
+
+    async def queued() -> list[object]:
+        found = await jobs.find_jobs(name=analyze_relationships.QUEUE)
+        return [(job.data, job.state.value) for job in found]
+
+    refused = await client.post(
+        f"/api/contacts/{ada}/merge", json={"other_contact_id": ada}, headers=alice.auth
+    )
+    assert refused.status_code == 409 and await queued() == []  # rolled back with the merge
+    merged = await client.post(
+        f"/api/contacts/{ada}/merge", json={"other_contact_id": linus}, headers=alice.auth
+    )
+    assert merged.status_code == 200
+    [job] = await jobs.find_jobs(name=analyze_relationships.QUEUE)
+    assert job.data == {"user_id": alice.account.id} and job.state.value == "created"
+    assert job.start_after is not None and job.start_after <= job.created_on
+    await jobs.cancel_matching(name=analyze_relationships.QUEUE)
+    undone = await client.post(
+        f"/api/contacts/merges/{merged.json()['merge_id']}/undo", headers=alice.auth
+    )
+    assert undone.status_code == 200
+    assert sorted(await queued(), key=str) == [
+        ({"user_id": alice.account.id}, "cancelled"),
+        ({"user_id": alice.account.id}, "created"),
+    ]
+
+
+async def test_merge__without_a_queue_only_merges(
+    alice: User, pool: AsyncConnectionPool, jobs: JobQueue
+) -> None:
+    seeded = await seed_crm(pool, alice.account.id)
+    result = await contacts_service.merge(
+        pool,
+        alice.account.id,
+        into_id=seeded.contacts["ada"],
+        from_id=seeded.contacts["linus"],
+        actor="test",
+    )
+    assert result.addresses == ("linus@acme.test",)
+    assert await jobs.find_jobs(name=analyze_relationships.QUEUE) == []
+
+
+async def test_home__every_user_lands_on_contacts(
+    make_client: Callable[[], httpx.AsyncClient], alice: User, admin: User
+) -> None:
+    for user in (alice, admin):
+        http = make_client()
+        await login(http, user.account.email)
+        home = await http.get("/", headers=HTML)
+        assert home.status_code == 303 and home.headers["location"] == "/contacts"
+        nav = (await http.get("/contacts", headers=HTML)).text
+        assert ('href="/jobs"' in nav) is user.account.is_admin  # admins reach jobs from the nav
 
 
 async def test_message__headers_and_body(

@@ -59,7 +59,7 @@ async def test_jobs_page__not_for_non_admins(client: httpx.AsyncClient, alice: U
     response = await client.get("/jobs", headers=HTML)
     assert response.status_code == 403 and "Not for this account" in response.text
     home = await client.get("/")
-    assert home.headers["location"] == "/connections"
+    assert home.headers["location"] == "/contacts"
 
 
 async def test_connections_page__lists_and_syncs(

@@ -10,7 +10,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query
 
-from fluffymail.web.api.contact_errors import CrmRoute
 from fluffymail.web.api.contact_schemas import (
     ContactDetailOut,
     ContactItemOut,
@@ -30,7 +29,7 @@ from fluffymail.web.services import contacts as service
 ERRORS = {401: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 NOT_FOUND = {**ERRORS, 404: {"model": ErrorOut}}
 CONFLICT = {**NOT_FOUND, 409: {"model": ErrorOut}}
-router = APIRouter(prefix="/api", tags=["contacts"], responses=ERRORS, route_class=CrmRoute)
+router = APIRouter(prefix="/api", tags=["contacts"], responses=ERRORS)
 ContactId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 MergeId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 Search = Annotated[
@@ -132,6 +131,7 @@ async def merge(
         into_id=contact_id,
         from_id=body.other_contact_id,
         actor=account.email,
+        queue=state.queue,
     )
     return MergeResultOut.model_validate(result)
 
@@ -143,5 +143,7 @@ async def merge(
     summary="Undo a merge: the absorbed contact gets its addresses back",
 )
 async def undo_merge(merge_id: MergeId, state: State, account: CurrentAccount) -> UndoOut:
-    await service.undo_merge(state.pool, account.id, merge_id, actor=account.email)
+    await service.undo_merge(
+        state.pool, account.id, merge_id, actor=account.email, queue=state.queue
+    )
     return UndoOut(merge_id=merge_id, undone=True)

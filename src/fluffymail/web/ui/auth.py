@@ -32,23 +32,34 @@ def _safe_next(target: str | None) -> str:
 
 @router.get("/")
 async def home(session: PageSession) -> Response:
-    return RedirectResponse("/jobs" if session.account.is_admin else "/connections", status_code=303)
+    """Everyone lands on their contacts, the product's home; admins reach jobs from the nav."""
+    return RedirectResponse("/contacts", status_code=303)
 
 
-def _login_page(request: Request, templates: Templates, *, next_url: str, error: str | None = None,
-                email: str = "", status: int = 200) -> Response:
+def _login_page(
+    request: Request,
+    templates: Templates,
+    *,
+    next_url: str,
+    error: str | None = None,
+    email: str = "",
+    status: int = 200,
+) -> Response:
     token = secrets.token_urlsafe(32)
     response = templates.TemplateResponse(
-        request, "login.html",
+        request,
+        "login.html",
         {"csrf_token": token, "next": next_url, "error": error, "email": email, "session": None},
-        status_code=status)
+        status_code=status,
+    )
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login")
     return response
 
 
 @router.get("/login")
-async def login_form(request: Request, templates: Templates, session: OptionalSession,
-                     next: str | None = None) -> Response:
+async def login_form(
+    request: Request, templates: Templates, session: OptionalSession, next: str | None = None
+) -> Response:
     if session is not None:
         return RedirectResponse(_safe_next(next), status_code=303)
     return _login_page(request, templates, next_url=_safe_next(next))
@@ -69,12 +80,25 @@ async def login(
         raise CsrfFailed()
     account = await accounts.authenticate(state.pool, email, password)
     if account is None:
-        return _login_page(request, templates, next_url=_safe_next(next), email=email,
-                           error="That email and password do not match.", status=401)
+        return _login_page(
+            request,
+            templates,
+            next_url=_safe_next(next),
+            email=email,
+            error="That email and password do not match.",
+            status=401,
+        )
     token, _ = await accounts.start_session(state.pool, account)
     response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(SESSION_COOKIE, token, max_age=accounts.SESSION_SECONDS, httponly=True,
-                        samesite="lax", secure=request.url.scheme == "https", path="/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=accounts.SESSION_SECONDS,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 

@@ -1,0 +1,30 @@
+-- The contacts list (issue 7): each sort reads its first page in index order, and search
+-- narrows names, addresses and company names through trigram indexes.
+--
+-- Sorts (over the contacts the list shows: created, not merged, not suppressed):
+--   strength          relationships_rank_idx (0006), or relationships_level_idx under a level
+--                     filter; contacts not scored yet come after, from contacts_list_recent_idx
+--   last interaction  contacts_list_recent_idx
+--   name              contacts_list_name_idx
+CREATE INDEX contacts_list_recent_idx
+    ON crm.contacts (user_id, last_interaction_on DESC NULLS LAST, id)
+    WHERE created AND merged_into_id IS NULL AND suppressed_reason IS NULL;
+CREATE INDEX contacts_list_name_idx
+    ON crm.contacts (user_id, lower(coalesce(nullif(name, ''), primary_address)), id)
+    WHERE created AND merged_into_id IS NULL AND suppressed_reason IS NULL;
+CREATE INDEX relationships_level_idx ON crm.relationships (user_id, level, score DESC, contact_id);
+
+-- Search: a text containing `q` (ignoring case, as ILIKE does) contains every trigram of
+-- lower(q), so `crm.trigrams(column) @> crm.trigrams(q)` finds the candidates through a GIN
+-- index and ILIKE then decides. This is what pg_trgm's gin_trgm_ops does for LIKE; it is built
+-- from core functions because pg_trgm is not in every PostgreSQL build (the embedded pgserver
+-- one lacks it), and the schema must be the same on every server.
+CREATE FUNCTION crm.trigrams(value text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN ARRAY(SELECT substr(lower(value), i, 3) FROM generate_series(1, length(value) - 2) AS i);
+
+CREATE INDEX contacts_name_trigrams_idx ON crm.contacts USING gin (crm.trigrams(name))
+    WHERE created AND merged_into_id IS NULL AND suppressed_reason IS NULL;
+CREATE INDEX contact_addresses_trigrams_idx ON crm.contact_addresses
+    USING gin (crm.trigrams(address));
+CREATE INDEX companies_name_trigrams_idx ON crm.companies USING gin (crm.trigrams(name));

@@ -1,0 +1,49 @@
+-- One page of the user's visible contacts whose name, address or company name contains `q`
+-- (ignoring case), filtered, in the order of contact_list_<sort>.sql, with `total` counting
+-- every match. The trigram indexes of 0011_contacts_list.sql find the candidates and strpos
+-- decides; a `q` shorter than three characters has no trigram, so it is a plain scan. The
+-- matches are sorted in memory: a search finds few contacts.
+WITH found AS (
+    SELECT c.id
+    FROM crm.contacts c
+    WHERE c.user_id = %(user_id)s AND c.created AND c.merged_into_id IS NULL
+      AND c.suppressed_reason IS NULL
+      AND (length(%(q)s::text) < 3 OR crm.trigrams(c.name) @> crm.trigrams(%(q)s::text))
+      AND strpos(lower(c.name), lower(%(q)s::text)) > 0
+    UNION
+    SELECT a.contact_id
+    FROM crm.contact_addresses a
+    WHERE a.user_id = %(user_id)s
+      AND (length(%(q)s::text) < 3 OR crm.trigrams(a.address) @> crm.trigrams(%(q)s::text))
+      AND strpos(lower(a.address), lower(%(q)s::text)) > 0
+    UNION
+    SELECT c.id
+    FROM crm.companies co
+    JOIN crm.contacts c ON c.company_id = co.id
+    WHERE co.user_id = %(user_id)s
+      AND (length(%(q)s::text) < 3 OR crm.trigrams(co.name) @> crm.trigrams(%(q)s::text))
+      AND strpos(lower(co.name), lower(%(q)s::text)) > 0
+)
+SELECT c.id, c.name, c.primary_address, c.company_id, co.name AS company_name, c.is_internal,
+       c.first_interaction_on, c.last_interaction_on, c.sent_to_count, c.received_from_count,
+       r.score, coalesce(r.level, 'no connection') AS level, r.trend,
+       coalesce(r.going_cold, false) AS going_cold,
+       count(*) OVER () AS total
+FROM found f
+JOIN crm.contacts c ON c.id = f.id
+LEFT JOIN crm.relationships r ON r.user_id = c.user_id AND r.contact_id = c.id
+LEFT JOIN crm.companies co ON co.id = c.company_id
+WHERE c.user_id = %(user_id)s AND c.created AND c.merged_into_id IS NULL
+  AND c.suppressed_reason IS NULL
+  AND (%(level)s::text IS NULL OR coalesce(r.level, 'no connection') = %(level)s::text)
+  AND (%(going_cold)s::boolean IS NULL OR coalesce(r.going_cold, false) = %(going_cold)s::boolean)
+  AND (%(company_id)s::bigint IS NULL OR c.company_id = %(company_id)s::bigint)
+  AND (%(internal)s::boolean IS NULL OR c.is_internal = %(internal)s::boolean)
+ORDER BY
+    CASE WHEN %(sort)s::text = 'strength' THEN r.score IS NULL END,
+    CASE WHEN %(sort)s::text = 'strength' THEN r.score END DESC,
+    CASE WHEN %(sort)s::text = 'strength' AND r.score IS NULL
+         OR %(sort)s::text = 'last_interaction' THEN c.last_interaction_on END DESC NULLS LAST,
+    CASE WHEN %(sort)s::text = 'name' THEN lower(coalesce(nullif(c.name, ''), c.primary_address)) END,
+    c.id
+LIMIT %(limit)s OFFSET %(offset)s
