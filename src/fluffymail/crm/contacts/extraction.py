@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 
 from fluffymail.crm.contacts import addresses, automated, companies
 
@@ -146,6 +147,7 @@ class AddressInfo:
     internal: bool
 
 
+@lru_cache(maxsize=4096)
 def is_sent_folder(name: str) -> bool:
     """``sent``, ``Sent Items``, ``_sent_mail``, ``[Gmail]/Sent Mail`` (not ``consent``)."""
     return bool(_SENT_FOLDER.search(name))
