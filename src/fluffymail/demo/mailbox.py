@@ -39,9 +39,7 @@ class Person:
         return formataddr((self.name, self.email))
 
     def signature(self) -> str:
-        lines = [self.name]
-        if self.title or self.company:
-            lines.append(", ".join(part for part in (self.title, self.company) if part))
+        lines = [self.name, *(part for part in (self.title, self.company) if part)]
         if self.phone:
             lines.append(f"Mobile: {self.phone}")
         if "@" in self.email and self.company:
@@ -89,6 +87,7 @@ TOPICS = (
     "support escalation",
     "hiring update",
 )
+ANGLES = ("", ": next steps", " follow-up", ": open questions", " (v2)", ": quick sync", " notes")
 ASKS = (
     "Could you send the revised timeline by Friday?",
     "Can we move our call to Thursday afternoon?",
@@ -116,65 +115,67 @@ PEOPLE = {
         "Maya Lindqvist",
         "maya.lindqvist@northwindtraders.com",
         "VP Operations",
-        "Northwind Traders",
+        "Northwind Traders Inc.",
         "+1 206 555 0110",
     ),
     "jonas": Person(
         "Jonas Berg",
         "jonas@northwindtraders.com",
         "Procurement Lead",
-        "Northwind Traders",
+        "Northwind Traders Inc.",
         "+1 206 555 0111",
     ),
     "arjun": Person(
         "Arjun Mehta",
         "arjun.mehta@acmerobotics.io",
         "Head of Engineering",
-        "Acme Robotics",
+        "Acme Robotics, Inc.",
         "+1 512 555 0120",
     ),
     "lucia": Person(
         "Lucía Fernández",
         "lucia@globexlogistics.co.uk",
         "Chief Operating Officer",
-        "Globex Logistics",
+        "Globex Logistics Ltd",
         "+44 20 7946 0130",
     ),
     "tom": Person(
         "Tom Becker",
         "t.becker@globexlogistics.co.uk",
         "Finance Manager",
-        "Globex Logistics",
+        "Globex Logistics Ltd",
         "+44 20 7946 0131",
     ),
     "hana": Person(
-        "Hana Sato", "hana.sato@initech.com", "Product Director", "Initech", "+1 650 555 0140"
+        "Hana Sato", "hana.sato@initech.com", "Product Director", "Initech Corp", "+1 650 555 0140"
     ),
     "omar": Person(
         "Omar Haddad",
         "omar@umbrellahealth.org",
         "Director of IT",
-        "Umbrella Health",
+        "Umbrella Health Group",
         "+1 617 555 0150",
     ),
     "lena": Person(
         "Lena Novak",
         "lena.novak@vertexanalytics.com",
         "Founder & CEO",
-        "Vertex Analytics",
+        "Vertex Analytics LLC",
         "+1 303 555 0160",
     ),
     "chris": Person("Chris Doyle", "chris.doyle@gmail.com"),
-    "ines": Person("Inês Costa", "ines@acmerobotics.io", "Engineering Manager", "Acme Robotics"),
+    "ines": Person(
+        "Inês Costa", "ines@acmerobotics.io", "Engineering Manager", "Acme Robotics, Inc."
+    ),
     "rep": Person(
         "Kyle Vance",
         "kyle.vance@leadgenpros.biz",
         "Senior Growth Consultant",
-        "LeadGen Pros",
+        "LeadGen Pros LLC",
         "+1 702 555 0170",
     ),
     "prospect": Person(
-        "Elena Petrova", "elena@stellarfoods.com", "Head of Digital", "Stellar Foods"
+        "Elena Petrova", "elena@stellarfoods.com", "Head of Digital", "Stellar Foods Co"
     ),
 }
 
@@ -308,7 +309,7 @@ def _body(rng: random.Random, to: Person, sender: Person, *, quote: EmailMessage
 
 def _thread(writer: _Writer, pattern: Pattern, days_ago: float) -> None:
     rng, them = writer.rng, pattern.person
-    topic = rng.choice(pattern.topics or TOPICS)
+    topic = f"{rng.choice(pattern.topics or TOPICS)}{rng.choice(ANGLES)}"
     cc = tuple(p for p in pattern.cc if rng.random() < 0.35)
     sender, other = (them, OWNER) if rng.random() < pattern.they_start else (OWNER, them)
     at = _day(writer, days_ago)

@@ -166,15 +166,16 @@ def company_update(facts: Sequence[Fact], domain: str | None) -> CompanyUpdate:
     """Better company details from signature facts, when they agree with the company domain.
 
     The name is taken from the newest signature company line that mentions the domain's
-    label (``Enron North America Corp.`` for enron.com); the website from a signature URL on
+    label, spaces and punctuation aside (``Enron North America Corp.`` for enron.com,
+    ``Goldman Sachs & Co.`` for goldmansachs.com); the website from a signature URL on
     the same registrable domain, else ``https://<domain>``.
     """
     if not domain:
         return CompanyUpdate(name=None, website=None)
-    label = domain.split(".", 1)[0].casefold()
+    label = _squashed(domain.split(".", 1)[0])
     newest = sorted(facts, key=lambda f: f.observed_on, reverse=True)
     name = next(
-        (f.value for f in newest if f.field == "company" and label in f.value.casefold()), None
+        (f.value for f in newest if f.field == "company" and label in _squashed(f.value)), None
     )
     website = next(
         (f.value for f in newest if f.field == "website" and _same_domain(f.value, domain)), None
@@ -182,6 +183,10 @@ def company_update(facts: Sequence[Fact], domain: str | None) -> CompanyUpdate:
     if website and "://" not in website:
         website = f"https://{website}"
     return CompanyUpdate(name=name, website=website or f"https://{domain}")
+
+
+def _squashed(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
 def _same_domain(url: str, domain: str) -> bool:
