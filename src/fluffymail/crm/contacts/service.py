@@ -182,17 +182,10 @@ def _by_user(messages: Sequence[MessageInput]) -> dict[int, list[MessageInput]]:
 
 
 async def _plan(
-    conn: Conn,
-    user_id: int,
-    me: SelfSet,
-    messages: Sequence[MessageInput],
-    now: datetime,
-    *,
-    plans: tuple[MessagePlan, ...] | None = None,
+    conn: Conn, user_id: int, me: SelfSet, messages: Sequence[MessageInput], now: datetime
 ) -> Planned:
-    """Plan `messages` (unless `plans` are given) and ensure the contacts their links need."""
-    if plans is None:
-        plans = tuple(extraction.plan_message(m, me) for m in messages)
+    """Plan `messages` and ensure the contacts their links need."""
+    plans = tuple(extraction.plan_message(m, me) for m in messages)
     links = [link for plan in plans for link in plan.links]
     contact_of, created = await _ensure_contacts(conn, user_id, links, me, now)
     return Planned(
@@ -215,7 +208,23 @@ async def _replan(conn: Conn, planned: Planned, me: SelfSet, now: datetime) -> P
         extraction.plan_message(m, me) if _mentions(m, new) else plan
         for m, plan in zip(planned.messages, planned.plans, strict=True)
     )
-    return await _plan(conn, planned.user_id, me, planned.messages, now, plans=plans)
+    # Contacts exist for every address the first plan linked; only an address linked now for
+    # the first time (a message no longer automated once its sender is the user) needs one.
+    unknown = [
+        link for plan in plans for link in plan.links if link.address not in planned.contact_of
+    ]
+    contact_of, created = dict(planned.contact_of), set[int]()
+    if unknown:
+        more, created = await _ensure_contacts(conn, planned.user_id, unknown, me, now)
+        contact_of.update(more)
+    return Planned(
+        user_id=planned.user_id,
+        aliases=frozenset(me.aliases),
+        messages=planned.messages,
+        plans=plans,
+        contact_of=contact_of,
+        created=frozenset(created),
+    )
 
 
 def _mentions(message: MessageInput, emails: set[str]) -> bool:
