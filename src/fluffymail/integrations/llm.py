@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 PROMPT_VERSION = "relationship-summary/1"
-EXTRACTIVE_VERSION = "extractive/1"  # the prompt_version `extractive.extract` stamps
+EXTRACTIVE_VERSION = "extractive/2"  # the prompt_version `extractive.extract` stamps
 CHARS_PER_TOKEN = 4
 DEFAULT_RATE_LIMIT_SNOOZE = 30.0
 RECENCY_HALF_LIFE_DAYS = 90.0

@@ -146,3 +146,14 @@ def test_extract__needs_messages() -> None:
 def test_own_text__drops_quoted_replies() -> None:
     body = "Sounds good.\n> old line\n-----Original Message-----\nFrom: x\nold text"
     assert extractive.own_text(body) == "Sounds good."
+
+
+def test_topics__ignore_signatures_links_and_addresses() -> None:
+    body = (
+        "The turbine contract is ready for review.\n"
+        "See https://www.example.com/docs and mail legal@example.com\n"
+        "--\nBen Jacoby\nNorthwind Traders Inc.\nMobile: +1 206 555 0110\nhttps://www.northwind.example\n"
+    )
+    found = extractive.topics(request(thread("t9", "Contract", msg("m9", 0, Direction.RECEIVED, body))), 8)
+    assert "contract" in found and "turbine" in found
+    assert not {"https", "www", "northwind", "mobile", "inc", "legal", "docs"} & set(found)

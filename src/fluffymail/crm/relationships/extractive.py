@@ -22,8 +22,8 @@ __all__ = ["extract", "last_commitment", "open_question", "own_text", "topics"]
 _QUOTE_START = re.compile(
     r"^(-{2,}\s*Original Message\s*-{2,}|On .{0,200} wrote:\s*$|From: .+)", re.I
 )
-
-
+_SIGNATURE_START = re.compile(r"^--\s*$")  # RFC 3676's "-- " separator (and a bare "--")
+_LINK = re.compile(r"\b(?:https?://|www\.)\S+|\S+@\S+", re.I)
 _WORD = re.compile(r"[a-z][a-z0-9'-]+[a-z0-9]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _COMMITMENT = re.compile(
@@ -41,15 +41,16 @@ _STOPWORDS = frozenset(
     when where which while who whom why will with won't would you you'd you'll you're you've your
     yours yourself yourselves fwd fw re sent subject cc original message regards best hi hello dear
     get got know like make need see think want well yes okay going one two new time today tomorrow
-    let will can may might shall also just sure""".split()
+    let will can may might shall also just sure mobile phone tel fax cell office""".split()
 )
 
 
 def own_text(body: str) -> str:
-    """The body without quoted replies: stops at "On … wrote:" / "Original Message", drops "> " lines."""
+    """The body without quoted replies or signature: stops at "On … wrote:" / "Original Message" /
+    a "-- " signature separator, drops "> " lines."""
     kept: list[str] = []
     for line in body.splitlines():
-        if _QUOTE_START.match(line.strip()):
+        if _QUOTE_START.match(line.strip()) or _SIGNATURE_START.match(line):
             break
         if not line.lstrip().startswith(">"):
             kept.append(line.rstrip())
@@ -78,7 +79,7 @@ def extract(request: SummaryRequest, top_topics: int = 5) -> Summary:
         cited_message_ids=tuple(dict.fromkeys(cited)),
         generated_by=EXTRACTIVE,
         model="extractive",
-        prompt_version="extractive/1",
+        prompt_version="extractive/2",
         topics=found_topics,
     )
 
@@ -101,7 +102,7 @@ def topics(request: SummaryRequest, top: int) -> tuple[str, ...]:
 
 
 def _words(text: str) -> list[str]:
-    words = (w.removesuffix("'s") for w in _WORD.findall(text.lower()))
+    words = (w.removesuffix("'s") for w in _WORD.findall(_LINK.sub(" ", text.lower())))
     return [w for w in words if w not in _STOPWORDS and len(w) > 2 and not w.isdigit()]
 
 
