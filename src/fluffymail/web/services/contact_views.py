@@ -127,6 +127,7 @@ class Introduction:
     introducer_name: str | None
     introduced_on: datetime | None
     message: MessageRef | None
+    is_self: bool = False  # the user met them directly
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -363,6 +364,7 @@ def introduction(row: Row | None, refs: Mapping[int, MessageRef]) -> Introductio
         introducer_name=row["introducer_name"] or None,
         introduced_on=row["introduced_on"],
         message=(refs.get(message_id) or MessageRef(id=message_id)) if message_id else None,
+        is_self=bool(row.get("is_self")),
     )
 
 

@@ -1,0 +1,32 @@
+"""The contact page's "How you know them": met directly vs introduced, and warm introductions
+offered only for people the user does not already know well."""
+
+from __future__ import annotations
+
+import httpx
+from psycopg_pool import AsyncConnectionPool
+
+from tests.integration.web.conftest import User, login
+from tests.integration.web.contact_seed import seed_crm
+
+HTML = {"accept": "text/html"}
+
+
+async def test_an_introduction_by_the_user_reads_as_met_directly(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    seeded = await seed_crm(pool, alice.account.id)
+    async with pool.connection() as conn:
+        await conn.execute(
+            "INSERT INTO crm.introductions (user_id, contact_id, introducer) VALUES (%s, %s, %s)",
+            (alice.account.id, seeded.contacts["ada"], alice.account.email),
+        )
+    ada = (await client.get(f"/api/contacts/{seeded.contacts['ada']}", headers=alice.auth)).json()
+    grace = (await client.get(f"/api/contacts/{seeded.contacts['grace']}", headers=alice.auth)).json()
+    assert ada["introduction"]["is_self"] is True
+    assert grace["introduction"]["is_self"] is False
+    await login(client, alice.account.email)
+    page = (await client.get(f"/contacts/{seeded.contacts['ada']}", headers=HTML)).text
+    assert "You met directly" in page and "Introduced by" not in page
+    page = (await client.get(f"/contacts/{seeded.contacts['grace']}", headers=HTML)).text
+    assert "Introduced by" in page
