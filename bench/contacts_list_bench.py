@@ -38,6 +38,9 @@ SCENARIOS = {
     "search company 'company 42'": "q=company%2042",
     "search + level": "q=person%201&level=moderate",
 }
+# Reported, outside the bar: a one-letter search matches every contact, and a search sorts its
+# matches in memory (a two-letter one likewise: shorter than a trigram, it scans).
+BROAD = {"search one letter 'e' (every contact)": "q=e"}
 
 # Every statement below fills one table for the one user %(u)s; contact i has address
 # p<i>@co<i % COMPANIES>.example and messages cycle over the contacts.
@@ -124,7 +127,7 @@ async def measure(url: str, token: str, requests: int) -> dict[str, dict[str, fl
         async with httpx.AsyncClient(
             transport=transport, base_url="http://bench", headers=headers
         ) as http:
-            for name, query in SCENARIOS.items():
+            for name, query in {**SCENARIOS, **BROAD}.items():
                 results[name] = await _scenario(http, f"/api/contacts?{query}", requests)
     return results
 
@@ -168,7 +171,7 @@ def main() -> None:
         if not args.keep:
             with psycopg.connect(args.dsn, autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    worst = max(s["p95_ms"] for s in scenarios.values())
+    worst = max(s["p95_ms"] for name, s in scenarios.items() if name in SCENARIOS)
     print(
         json.dumps(
             {

@@ -13,8 +13,18 @@ CREATE TYPE queue.job_state AS ENUM (
 );
 
 CREATE FUNCTION crm.trigrams(value text) RETURNS text[]
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    RETURN ARRAY(SELECT substr(lower(trigrams.value), i.i, 3) AS substr FROM generate_series(1, (length(trigrams.value) - 2)) i(i));
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$
+DECLARE
+    folded text := lower(value);
+    grams text[] := '{}';
+BEGIN
+    FOR i IN 1 .. length(folded) - 2 LOOP
+        grams := grams || substr(folded, i, 3);
+    END LOOP;
+    RETURN grams;
+END
+$$;
 
 CREATE FUNCTION queue.count_deleted_groups() RETURNS trigger
     LANGUAGE plpgsql
