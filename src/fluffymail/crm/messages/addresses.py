@@ -26,6 +26,19 @@ def parse_address_list(text: str, name: str, problems: list[str]) -> tuple[Addre
         name: the header name, for problem codes ("bad-address:to").
         problems: receives "bad-address:<name>" when an entry is not a valid address.
     """
+    addresses, found = _parse_cached(text, name)
+    problems.extend(found)
+    return addresses
+
+
+@lru_cache(maxsize=4096)
+def _parse_cached(text: str, name: str) -> tuple[tuple[Address, ...], tuple[str, ...]]:
+    """The same header text recurs across a mailbox (a thread's or a list's recipients)."""
+    problems: list[str] = []
+    return _parse(text, name, problems), tuple(problems)
+
+
+def _parse(text: str, name: str, problems: list[str]) -> tuple[Address, ...]:
     if _SLOW_PATH_CHARS.isdisjoint(text):
         pairs = _split_simple(text)
     else:
