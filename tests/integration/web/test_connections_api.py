@@ -299,3 +299,22 @@ async def test_delete_job_waits_for_a_running_sync_and_late_syncs_find_nothing(
     assert output["status"] == "deleted"
     late = await sync_emails.make_handler(deps, SystemClock())(running)  # e.g. a retry sent earlier
     assert late["status"] == "gone"
+
+
+async def test_visibility__keeps_bodies_from_the_ai_and_is_validated(
+    client: httpx.AsyncClient, alice: User, bob: User, make_connection
+) -> None:
+    connection_id = await make_connection(alice)
+    listed = (await client.get("/api/connections", headers=alice.auth)).json()
+    assert listed[0]["visibility"] == "full"
+    private = await client.patch(f"/api/connections/{connection_id}", json={"visibility": "metadata"},
+                                 headers=alice.auth)
+    assert private.status_code == 200 and private.json()["visibility"] == "metadata"
+    got = (await client.get(f"/api/connections/{connection_id}", headers=alice.auth)).json()
+    assert got["visibility"] == "metadata"
+    bad = await client.patch(f"/api/connections/{connection_id}", json={"visibility": "public"},
+                             headers=alice.auth)
+    assert bad.status_code == 422
+    other = await client.patch(f"/api/connections/{connection_id}", json={"visibility": "full"},
+                               headers=bob.auth)
+    assert other.status_code == 404

@@ -99,13 +99,29 @@ async def test_pause_resume_delete_buttons(browser: Browser, alice: User, make_u
         assert f'hx-post="/connections/{connection_id}/sync"' not in deleting.text
 
 
+async def test_keep_private_from_the_ai_button(browser: Browser, alice: User, make_upload) -> None:
+    connection_id = await make_upload(alice)
+    async with browser("alice@example.com") as (http, htmx):
+        private = await http.post(f"/connections/{connection_id}/visibility", headers=htmx,
+                                  data={"visibility": "metadata"})
+        assert "message bodies stay in FluffyMail" in private.text
+        assert "Private: bodies never go to an AI model" in private.text and "Allow AI" in private.text
+        bad = await http.post(f"/connections/{connection_id}/visibility", headers=htmx,
+                              data={"visibility": "public"})
+        assert "unknown visibility" in bad.text
+        allowed = await http.post(f"/connections/{connection_id}/visibility", headers=htmx,
+                                  data={"visibility": "full"})
+        assert "Keep private" in allowed.text
+
+
 async def test_other_users_connection_ids_are_404_on_the_page_routes(
     browser: Browser, alice: User, bob: User, make_upload, jobs: JobQueue
 ) -> None:
     alices = await make_upload(alice)
     async with browser("bob@example.com") as (http, htmx):
-        for action in ("pause", "resume", "delete", "sync"):
-            response = await http.post(f"/connections/{alices}/{action}", headers=htmx)
+        for action in ("pause", "resume", "delete", "sync", "visibility"):
+            response = await http.post(f"/connections/{alices}/{action}", headers=htmx,
+                                       data={"visibility": "metadata"})
             assert response.status_code == 404, action
     assert [j.name for j in await jobs.find_jobs()] == ["sync-emails"]  # only Alice's upload's
 

@@ -108,7 +108,11 @@ async def test_bob_cannot_reach_alices_data_through_any_api_route(
         for method in operations:
             for path in _fill(template, ids):
                 body = (
-                    {"other_contact_id": bobs.contacts["ada"]} if path.endswith("/merge") else None
+                    {"other_contact_id": bobs.contacts["ada"]}
+                    if path.endswith("/merge")
+                    else {"visibility": "metadata"}  # PATCH /api/connections/{id}; ignored elsewhere
+                    if method == "patch"
+                    else None
                 )
                 response = await client.request(method.upper(), path, json=body, headers=bob.auth)
                 expected = 403 if ADMIN_ONLY.match(template) else 404
@@ -161,6 +165,8 @@ async def test_bob_cannot_reach_alices_data_through_any_page(
                 data = (
                     {"other_contact_id": "1", "csrf_token": csrf}
                     if path.endswith("/merge")
+                    else {"visibility": "metadata"}
+                    if path.endswith("/visibility")
                     else None
                 )
                 response = await browser.request(method, path, headers=headers, data=data)

@@ -35,12 +35,24 @@ STATE_ERRORS = {**NOT_FOUND, 409: {"model": ErrorOut}}
 router = APIRouter(prefix="/api", tags=["connections"], responses=ERRORS)
 ConnectionId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 Text = Annotated[str, Field(max_length=320, pattern=r"^[^\x00-\x1f\x7f]*$")]
+Visibility = Literal["full", "metadata"]
 
 
 class ConnectionStateOut(ConnectionOut):
     paused_on: datetime | None = None
     deleting_on: datetime | None = None
+    visibility: Visibility = Field(
+        default="full", description="full: bodies may go to the external AI; metadata: never"
+    )
     state: str = Field(description="deleting, paused, or the sync status (ok, syncing, failed, needs_reauth)")
+
+
+class ConnectionSettingsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    visibility: Visibility = Field(
+        description="full: bodies may be sent to the external AI; metadata: never (offline summaries)"
+    )
 
 
 class ConnectionStateDetailOut(ConnectionStateOut):
@@ -222,6 +234,14 @@ async def sync(connection_id: ConnectionId, state: State, account: CurrentAccoun
     with answering():
         request = await service.request_sync(state.pool, state.queue, account.id, connection_id)
     return SyncOut(connection_id=request.connection_id, job_id=request.job_id, schedule=request.schedule)
+
+
+@router.patch("/connections/{connection_id}", response_model=ConnectionStateOut, responses=STATE_ERRORS,
+              summary="Change a connection's settings: what the AI may read")
+async def update(connection_id: ConnectionId, body: ConnectionSettingsIn, state: State,
+                 account: CurrentAccount) -> ConnectionStateOut:
+    with answering():
+        return _out(await service.set_visibility(state.pool, account.id, connection_id, body.visibility))
 
 
 @router.post("/connections/{connection_id}/pause", response_model=ConnectionStateOut, responses=STATE_ERRORS,

@@ -72,6 +72,7 @@ class ConnectionView:
     created_on: datetime
     paused_on: datetime | None = None
     deleting_on: datetime | None = None
+    visibility: str = "full"  # 'metadata': bodies never go to an external AI model
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> ConnectionView:
@@ -303,6 +304,21 @@ async def _set_paused(pool: AsyncConnectionPool, user_id: int, connection_id: in
     if row is None:
         await get_connection(pool, user_id, connection_id)  # 404 when not the user's
         raise ConnectionProblem(409, "deleting", "this connection is being deleted")
+
+
+async def set_visibility(
+    pool: AsyncConnectionPool, user_id: int, connection_id: int, visibility: str
+) -> ConnectionView:
+    """'full' lets this connection's bodies reach the external AI (when it is on); 'metadata'
+    keeps them in FluffyMail: its contacts get offline summaries. Takes effect at the next
+    summary (summaries already stored stay until new mail arrives)."""
+    params = {"id": connection_id, "user_id": user_id, "visibility": visibility}
+    async with pool.connection() as conn:
+        row = await (await conn.execute(SQL["set_connection_visibility"], params)).fetchone()
+    if row is None:
+        await get_connection(pool, user_id, connection_id)  # 404 when not the user's
+        raise ConnectionProblem(409, "deleting", "this connection is being deleted")
+    return await get_connection(pool, user_id, connection_id)
 
 
 async def pause(pool: AsyncConnectionPool, queue: JobQueue, user_id: int, connection_id: int) -> ConnectionView:

@@ -1,5 +1,5 @@
 -- One user's connections, newest first (never another user's: the user id is part of every query).
 SELECT id, user_id, kind, source, display_name, status, last_error, last_error_on, last_synced_on,
        sync_started_on, seen_count, stored_count, remaining_estimate, created_on, paused_on,
-       deleting_on
+       deleting_on, visibility
 FROM crm.connections WHERE user_id = %(user_id)s ORDER BY id DESC

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Form, Path, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
@@ -86,6 +86,21 @@ async def pause(connection_id: ConnectionId, request: Request, state: State, tem
         return await _list(request, state, templates, session, error=exc.reason)
     return await _list(request, state, templates, session,
                        notice=f"Paused {view.label}: it will not sync until you resume it.")
+
+
+@router.post("/connections/{connection_id}/visibility")
+async def visibility(connection_id: ConnectionId, request: Request, state: State,
+                     templates: Templates, session: PageSession,
+                     value: Annotated[str, Form(alias="visibility")]) -> Response:
+    if value not in ("full", "metadata"):
+        return await _list(request, state, templates, session, error="unknown visibility")
+    try:
+        view = await service.set_visibility(state.pool, session.account.id, connection_id, value)
+    except service.ConnectionProblem as exc:
+        return await _list(request, state, templates, session, error=exc.reason)
+    notice = (f"{view.label}: message bodies stay in FluffyMail; its contacts get offline summaries."
+              if value == "metadata" else f"{view.label}: the AI may summarise its mail.")
+    return await _list(request, state, templates, session, notice=notice)
 
 
 @router.post("/connections/{connection_id}/resume")
