@@ -1,12 +1,34 @@
 -- How many of a user's visible contacts match the list filters, for the list without a search
--- (contact_list_search.sql counts its own). Without a level or going-cold filter the join to
--- relationships is removed and the count reads contacts_list_recent_idx alone.
-SELECT count(*)
-FROM crm.contacts c
-LEFT JOIN crm.relationships r ON r.user_id = c.user_id AND r.contact_id = c.id
-WHERE c.user_id = %(user_id)s AND c.created AND c.merged_into_id IS NULL
-  AND c.suppressed_reason IS NULL
-  AND (%(level)s::text IS NULL OR coalesce(r.level, 'no connection') = %(level)s::text)
-  AND (%(going_cold)s::boolean IS NULL OR coalesce(r.going_cold, false) = %(going_cold)s::boolean)
-  AND (%(company_id)s::bigint IS NULL OR c.company_id = %(company_id)s::bigint)
-  AND (%(internal)s::boolean IS NULL OR c.is_internal = %(internal)s::boolean)
+-- (contact_list_search.sql counts its own). Without a level or going-cold filter, only
+-- contacts are counted (contacts_list_recent_idx); with one, the scored contacts are counted
+-- from their relationships (relationships_level_idx) and the unscored ones added, as
+-- contact_list_strength.sql lists them.
+SELECT CASE WHEN %(level)s::text IS NULL AND %(going_cold)s::boolean IS NULL THEN (
+    SELECT count(*)
+    FROM crm.contacts c
+    WHERE c.user_id = %(user_id)s AND c.created AND c.merged_into_id IS NULL
+      AND c.suppressed_reason IS NULL
+      AND (%(company_id)s::bigint IS NULL OR c.company_id = %(company_id)s::bigint)
+      AND (%(internal)s::boolean IS NULL OR c.is_internal = %(internal)s::boolean)
+) ELSE (
+    SELECT count(*)
+    FROM crm.relationships r
+    JOIN crm.contacts c ON c.id = r.contact_id
+    WHERE r.user_id = %(user_id)s AND c.user_id = %(user_id)s
+      AND c.created AND c.merged_into_id IS NULL AND c.suppressed_reason IS NULL
+      AND (%(level)s::text IS NULL OR r.level = %(level)s::text)
+      AND (%(going_cold)s::boolean IS NULL OR r.going_cold = %(going_cold)s::boolean)
+      AND (%(company_id)s::bigint IS NULL OR c.company_id = %(company_id)s::bigint)
+      AND (%(internal)s::boolean IS NULL OR c.is_internal = %(internal)s::boolean)
+) + (
+    SELECT count(*)
+    FROM crm.contacts c
+    WHERE c.user_id = %(user_id)s AND c.created AND c.merged_into_id IS NULL
+      AND c.suppressed_reason IS NULL
+      AND (%(level)s::text IS NULL OR %(level)s::text = 'no connection')
+      AND (%(going_cold)s::boolean IS NULL OR NOT %(going_cold)s::boolean)
+      AND NOT EXISTS (SELECT FROM crm.relationships r
+                      WHERE r.user_id = c.user_id AND r.contact_id = c.id)
+      AND (%(company_id)s::bigint IS NULL OR c.company_id = %(company_id)s::bigint)
+      AND (%(internal)s::boolean IS NULL OR c.is_internal = %(internal)s::boolean)
+) END AS count
