@@ -76,7 +76,7 @@ async def test_list__search_filters_sorts_and_pages(
 async def test_list__every_sort_pages_past_the_scored_and_counts_exactly(
     client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
 ) -> None:
-    await seed_crm(pool, alice.account.id)
+    seeded = await seed_crm(pool, alice.account.id)
     everyone = ["Ada Lovelace", "Grace Hopper", "Linus Torvalds", "Pat Colleague"]
     for sort in ("strength", "last_interaction", "name"):
         whole = await _names(client, alice, sort=sort)
@@ -84,6 +84,15 @@ async def test_list__every_sort_pages_past_the_scored_and_counts_exactly(
         assert sorted(whole) == everyone and [n for page in pages for n in page] == whole, sort
         full = (await client.get(f"/api/contacts?sort={sort}&limit=2", headers=alice.auth)).json()
         assert full["total"] == 4 and full["next_offset"] == 2, sort
+    for filters, total in (
+        ("level=very%20strong", 1),
+        ("level=no%20connection", 1),
+        ("going_cold=false", 3),
+        ("going_cold=true&internal=false", 1),
+        (f"company_id={seeded.companies['acme']}", 2),
+    ):  # a full page: the total is counted
+        url = f"/api/contacts?{filters}&limit=1"
+        assert (await client.get(url, headers=alice.auth)).json()["total"] == total, filters
     # A search sorts its matches like the lists do, and knows its total past the end.
     assert await _names(client, alice, q="acme.test", sort="name") == [
         "Ada Lovelace",
