@@ -66,8 +66,22 @@ def _collect(head: bytes, problems: list[str]) -> tuple[dict[str, list[bytes]], 
         name, value = pair
         if b"\n" in value:
             value = value.replace(b"\r\n", b"").replace(b"\n", b"")
-        headers.setdefault(name.decode("ascii").lower(), []).append(value.strip())
+        key = _NAMES.get(name) or _name(name)
+        if (values := headers.get(key)) is None:
+            headers[key] = [value.strip()]
+        else:
+            values.append(value.strip())
     return headers, None
+
+
+_NAMES: dict[bytes, str] = {}  # raw field name -> lower-case str (a mailbox uses few names)
+
+
+def _name(raw: bytes) -> str:
+    name = raw.decode("ascii").lower()
+    if len(_NAMES) < 4096:
+        _NAMES[raw] = name
+    return name
 
 
 def _groups(match: re.Match[bytes] | None) -> tuple[bytes, bytes] | None:
