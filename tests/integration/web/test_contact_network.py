@@ -6,7 +6,9 @@ from __future__ import annotations
 import httpx
 from psycopg_pool import AsyncConnectionPool
 
-from tests.integration.web.conftest import User, login
+from fluffymail.jobs import analyze_relationships
+from fluffymail.queue import JobQueue
+from tests.integration.web.conftest import User, login, session_csrf
 from tests.integration.web.contact_seed import seed_crm
 
 HTML = {"accept": "text/html"}
@@ -30,3 +32,17 @@ async def test_an_introduction_by_the_user_reads_as_met_directly(
     assert "You met directly" in page and "Introduced by" not in page
     page = (await client.get(f"/contacts/{seeded.contacts['grace']}", headers=HTML)).text
     assert "Introduced by" in page
+
+
+async def test_merging_from_the_page_rescores_the_user(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool, jobs: JobQueue
+) -> None:
+    seeded = await seed_crm(pool, alice.account.id)
+    ada, linus = seeded.contacts["ada"], seeded.contacts["linus"]
+    await login(client, alice.account.email)
+    csrf = session_csrf((await client.get("/contacts", headers=HTML)).text)
+    merged = await client.post(f"/contacts/{ada}/merge", headers=HTML,
+                               data={"other_contact_id": str(linus), "csrf_token": csrf})
+    assert merged.status_code == 303
+    queued = await jobs.find_jobs(name=analyze_relationships.QUEUE)
+    assert [j.data["user_id"] for j in queued] == [alice.account.id]

@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from fluffymail.web.api.contact_errors import CrmRoute
 from fluffymail.web.api.contact_schemas import CompanyDetailOut, CompanyItemOut, CompanyPageOut
 from fluffymail.web.api.schemas import BIGINT_MAX, ErrorOut
 from fluffymail.web.deps import CurrentAccount, State
@@ -15,7 +14,7 @@ from fluffymail.web.services import companies as service
 
 ERRORS = {401: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 NOT_FOUND = {**ERRORS, 404: {"model": ErrorOut}}
-router = APIRouter(prefix="/api", tags=["companies"], responses=ERRORS, route_class=CrmRoute)
+router = APIRouter(prefix="/api", tags=["companies"], responses=ERRORS)
 CompanyId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 
 

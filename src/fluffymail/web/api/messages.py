@@ -7,14 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from fluffymail.web.api.contact_errors import CrmRoute
 from fluffymail.web.api.contact_schemas import MessageOut
 from fluffymail.web.api.schemas import BIGINT_MAX, ErrorOut
 from fluffymail.web.deps import CurrentAccount, State
 from fluffymail.web.services import messages as service
 
 ERRORS = {401: {"model": ErrorOut}, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
-router = APIRouter(prefix="/api", tags=["messages"], responses=ERRORS, route_class=CrmRoute)
+router = APIRouter(prefix="/api", tags=["messages"], responses=ERRORS)
 
 
 @router.get(

@@ -9,13 +9,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from fluffymail.web.api.contact_errors import CrmRoute
 from fluffymail.web.api.schemas import BIGINT_MAX
 from fluffymail.web.deps import PageSession, State, Templates
 from fluffymail.web.services import companies as service
 from fluffymail.web.services import contacts as contacts_service
 
-router = APIRouter(route_class=CrmRoute)
+router = APIRouter()
 PAGE_SIZE = 50
 
 

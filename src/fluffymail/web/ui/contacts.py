@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Path, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from fluffymail.web.api.contact_errors import CrmRoute
 from fluffymail.web.api.contact_schemas import ContactSort, LevelName
 from fluffymail.web.api.schemas import BIGINT_MAX
 from fluffymail.web.deps import PageSession, State, Templates
@@ -18,7 +17,7 @@ from fluffymail.web.errors import WebError
 from fluffymail.web.services import contacts as service
 from fluffymail.web.ui.charts import sparkline
 
-router = APIRouter(route_class=CrmRoute)
+router = APIRouter()
 PAGE_SIZE = 50
 TIMELINE_SIZE = 20
 CANDIDATES = 8
@@ -220,6 +219,7 @@ async def merge(
         into_id=contact_id,
         from_id=other_contact_id,
         actor=session.account.email,
+        queue=state.queue,
     )
     return RedirectResponse(f"/contacts/{contact_id}?merged={result.merge_id}", status_code=303)
 
@@ -229,7 +229,7 @@ async def undo(
     merge_id: Annotated[int, Path(ge=1, le=BIGINT_MAX)], state: State, session: PageSession
 ) -> Response:
     result = await service.undo_merge(
-        state.pool, session.account.id, merge_id, actor=session.account.email
+        state.pool, session.account.id, merge_id, actor=session.account.email, queue=state.queue
     )
     return RedirectResponse(
         f"/contacts/{result.into_contact_id}?undone={merge_id}", status_code=303

@@ -8,12 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
-from fluffymail.web.api.contact_errors import CrmRoute
 from fluffymail.web.api.schemas import BIGINT_MAX
 from fluffymail.web.deps import PageSession, State, Templates
 from fluffymail.web.services import messages as service
 
-router = APIRouter(route_class=CrmRoute)
+router = APIRouter()
 
 
 @router.get("/messages/{message_id}")
