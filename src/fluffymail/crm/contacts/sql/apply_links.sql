@@ -1,8 +1,9 @@
 -- Add freshly inserted links to name votes and contact counts, and store re-chosen names.
 -- The last statement of an extraction transaction: it locks hot rows (a colleague on every
 -- message), so it holds them only until the commit right after. Rows are locked in key
--- order (no deadlock). Addresses and contacts are found by key (= ANY), so the cost follows
--- the batch, not the user's number of contacts.
+-- order (no deadlock). Each distinct address is mapped to its contact by key, and contacts
+-- are locked by key (= ANY), so the cost follows the batch, not the user's number of contacts
+-- (and no join depends on the estimate of a CTE).
 WITH fresh AS (
     SELECT * FROM jsonb_to_recordset(%(links)s::jsonb) AS l(
         address text, role text, display_name text, occurred_on timestamptz, visible boolean)
@@ -14,16 +15,26 @@ WITH fresh AS (
     ORDER BY address, display_name
     ON CONFLICT (user_id, address, display_name)
     DO UPDATE SET votes = crm.contact_name_votes.votes + excluded.votes
+), per_address AS (
+    SELECT address,
+           count(*) FILTER (WHERE role = 'sent_to') AS sent_to,
+           count(*) FILTER (WHERE role = 'received_from') AS received_from,
+           count(*) FILTER (WHERE role = 'cc') AS cc,
+           min(occurred_on) AS first_on,
+           max(occurred_on) AS last_on,
+           bool_or(visible) AS visible
+    FROM fresh
+    GROUP BY address
 ), agg AS (
     SELECT (SELECT a.contact_id FROM crm.contact_addresses a
-            WHERE a.user_id = %(user_id)s AND a.address = f.address) AS contact_id,
-           count(*) FILTER (WHERE f.role = 'sent_to') AS sent_to,
-           count(*) FILTER (WHERE f.role = 'received_from') AS received_from,
-           count(*) FILTER (WHERE f.role = 'cc') AS cc,
-           min(f.occurred_on) AS first_on,
-           max(f.occurred_on) AS last_on,
-           bool_or(f.visible) AS visible
-    FROM fresh f
+            WHERE a.user_id = %(user_id)s AND a.address = p.address) AS contact_id,
+           sum(p.sent_to)::bigint AS sent_to,
+           sum(p.received_from)::bigint AS received_from,
+           sum(p.cc)::bigint AS cc,
+           min(p.first_on) AS first_on,
+           max(p.last_on) AS last_on,
+           bool_or(p.visible) AS visible
+    FROM per_address p
     GROUP BY 1
 ), names AS (
     SELECT * FROM jsonb_to_recordset(%(names)s::jsonb) AS n(
