@@ -14,7 +14,6 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.templating import Jinja2Templates
 from psycopg_pool import AsyncConnectionPool
-from starlette.datastructures import FormData
 
 from fluffymail.config import Settings
 from fluffymail.queue import JobQueue
@@ -69,26 +68,26 @@ async def optional_session(request: Request, state: State) -> Session | None:
     return await accounts.get_session(state.pool, token)
 
 
-async def _submitted_csrf(request: Request) -> tuple[str | None, FormData | None]:
-    """The CSRF token from the header, else from the form (returned too, to close on refusal)."""
+async def _submitted_csrf(request: Request) -> str | None:
+    """The CSRF token from the header, else from the form. A parsed form's file parts are closed
+    at once: no route takes files from a parsed form (uploads stream their body), so a spooled
+    temporary file would otherwise outlive the request."""
     if header := request.headers.get("x-csrf-token"):
-        return header, None
+        return header
     if request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
         form = await request.form()
+        await form.close()
         value = form.get("csrf_token")
-        return (value if isinstance(value, str) else None), form
-    return None, None
+        return value if isinstance(value, str) else None
+    return None
 
 
 async def verify_csrf(request: Request, session: Session) -> None:
     if request.method in SAFE_METHODS:
         return
-    token, form = await _submitted_csrf(request)
-    if not accounts.csrf_matches(session, token):
-        if form is not None:
-            await form.close()  # a refused upload's spooled temporary files go now
+    if not accounts.csrf_matches(session, await _submitted_csrf(request)):
         raise CsrfFailed()
 
 

@@ -97,3 +97,16 @@ async def test_cookie_upload_without_csrf__refused_and_its_files_closed(
     refused = await client.post("/api/connections/upload", files={"file": ("x.mbox", mbox * 5000)})
     assert refused.status_code == 403  # an unclosed spooled file would fail the test as a warning
     assert refused.json()["error"]["code"] == "csrf_failed"
+
+
+async def test_cookie_upload_with_the_token_in_the_form__its_files_closed(
+    client: httpx.AsyncClient, alice: User
+) -> None:
+    await login(client, "alice@example.com")
+    token = session_csrf((await client.get("/connections")).text)
+    mbox = b"From a@example.com Thu Jan  1 00:00:00 2026\nSubject: hi\n\nhello\n"
+    response = await client.post(
+        "/api/connections/upload", data={"csrf_token": token}, files={"file": ("x.mbox", mbox * 5000)}
+    )
+    assert response.status_code == 400  # uploads want the header: their body streams to disk
+    assert "X-CSRF-Token" in response.json()["error"]["message"]
