@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fluffymail.web.api.schemas import BIGINT_MAX
+from fluffymail.web.api.schemas import JSON_INT_MAX
 
 
 class LevelName(StrEnum):
@@ -270,7 +270,7 @@ class MergeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     other_contact_id: int = Field(
-        ge=1, le=BIGINT_MAX, description="The contact absorbed into this one"
+        ge=1, le=JSON_INT_MAX, description="The contact absorbed into this one"
     )
 
 

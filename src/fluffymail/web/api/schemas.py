@@ -12,6 +12,9 @@ from fluffymail.queue import Job, JobState
 # Names travel to PostgreSQL as text: printable, bounded (no NUL bytes).
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
 BIGINT_MAX = 2**63 - 1
+JSON_INT_MAX = 2**53 - 1
+"""Largest id accepted in a JSON body: beyond it many JSON libraries (JavaScript's included)
+round integers through a double, so the id that arrives would not be the one meant."""
 
 
 class ErrorDetail(BaseModel):
