@@ -49,4 +49,3 @@ async def test_enron__top_correspondents_get_offline_summaries_of_their_own_mail
         )
         assert {r[0] for r in theirs} == set(citations), f"{address} cites others' mail"
     print(f"offline summaries of allen-p's top 5: {[round(t, 3) for t in timings]} s per job")
-    assert max(timings) < 5.0  # a bound on hanging, the figure is printed

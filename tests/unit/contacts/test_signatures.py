@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import pytest
 
 from fluffymail.crm.contacts import signatures
 from fluffymail.crm.contacts.signatures import PhoneKind
@@ -90,11 +90,10 @@ def test_extract_signature__no_signature() -> None:
     assert signatures.extract_signature(None, None) is None
 
 
+@pytest.mark.timeout(60)  # a bound on hanging (a quadratic scan), not a speed assertion
 def test_extract_signature__huge_body_is_bounded() -> None:
     body = "word\n" * 400_000 + "\nThanks,\nBob"
-    started = time.perf_counter()
     signatures.extract_signature(body, "Bob Smith")  # tail beyond 200k chars is ignored
-    assert time.perf_counter() - started < 2
 
 
 def _load(path):
