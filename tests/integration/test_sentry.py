@@ -44,7 +44,7 @@ async def test_failed_job__is_reported_with_its_context(queue: JobQueue) -> None
     [event] = events
     assert event["tags"]["queue"] == "q" and event["tags"]["job_id"] == str(job_id)
     assert event["exception"]["values"][0]["type"] == "ConnectionRefusedError"
-    sentry_sdk.init()  # detach: later tests must not report
+    sentry_sdk.init(auto_enabling_integrations=False)  # detach: later tests must not report
 
 
 async def _flushed(events: list[dict[str, Any]]) -> bool:

@@ -16,6 +16,9 @@ def attach(queue: JobQueue, dsn: str, *, environment: str, **init_options: Any) 
         raise ConfigError(
             "FLUFFYMAIL_SENTRY_DSN is set but sentry-sdk is not installed: install the `sentry` extra"
         ) from exc
+    # Only what this module reports: no auto-enabled framework integrations (their Starlette
+    # hooks would read every request's form in the process, e.g. an upload's spooled file).
+    init_options.setdefault("auto_enabling_integrations", False)
     sentry_sdk.init(dsn=dsn, environment=environment, **init_options)
 
     def report(job: Job, exception: BaseException | None = None, **_: Any) -> None:
