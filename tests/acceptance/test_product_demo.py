@@ -93,3 +93,17 @@ def test_demo_serves_the_web_app_until_interrupted(db_url: str, tmp_path: Path) 
             proc.wait()
     assert proc.returncode == 0, err[-3000:]
     assert "dana@brightlane.io" in out and "fluffymail-demo" in out
+
+
+def test_demo_refuses_a_busy_port_before_importing_anything(db_url: str, tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "fluffymail", "demo", "--port", str(port)],
+            env=demo_env(db_url, tmp_path), cwd=REPO, capture_output=True, text=True, timeout=120,
+        )
+    assert done.returncode == 1
+    assert f"cannot serve the web app on 127.0.0.1:{port}" in done.stdout + done.stderr
+    assert counts(db_url)[0] == 0  # nothing imported

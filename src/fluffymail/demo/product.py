@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.crm.mail.models import ConnectionKind
 from fluffymail.db.sql import load_sql
 from fluffymail.demo import mailbox
+from fluffymail.errors import ConfigError
 from fluffymail.jobs import build_registry, sync_emails
 from fluffymail.queue import JobQueue, runner
 
@@ -62,6 +64,8 @@ async def main(settings: Settings, console: Console, options: DemoOptions) -> No
     for noisy in ("fluffymail.queue", "fluffymail.worker", "fluffymail.jobs", "fluffymail.demo"):
         logging.getLogger(noisy).setLevel(logging.ERROR)  # the narration says it better
     console.print("[bold]FluffyMail[/bold]: your mailbox as a relationship CRM")
+    if options.serve:
+        check_port_free(options.host, options.port)  # before the import, not after it
     # A burst of new mail normally waits a little before enrichment and analysis, so one run
     # covers it; the demo's single burst should not.
     settings = settings.model_copy(update={"enrich_debounce": 1, "analyze_debounce": 1})
@@ -106,6 +110,19 @@ async def main(settings: Settings, console: Console, options: DemoOptions) -> No
         finally:
             stop.set()
             await workers
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Raises ConfigError when the web app could not listen on (host, port)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot serve the web app on {host}:{port} ({exc.strerror}): "
+                "pass another --port, or --no-serve"
+            ) from None
 
 
 def sample_mailbox(data_dir: Path) -> tuple[Path, int]:

@@ -21,7 +21,7 @@ from fluffymail.crm.relationships.models import Direction
 from fluffymail.errors import FluffyMailError
 from fluffymail.queue.outcomes import Snooze
 
-if TYPE_CHECKING:  # the SDK costs ~2 s to import: only the OpenAI path pays it
+if TYPE_CHECKING:  # see _openai()
     import openai
 
 __all__ = [
@@ -202,6 +202,13 @@ def parse_summary(content: str | None, allowed_ids: frozenset[str]) -> dict[str,
 # --- OpenAI-compatible provider -------------------------------------------------------------------
 
 
+def _openai() -> Any:
+    """The `openai` SDK, imported on first use: it costs ~2 s, which only the OpenAI path pays."""
+    import openai
+
+    return openai
+
+
 class OpenAIProvider:
     """Summaries from any chat-completions server through the `openai` SDK, with structured output.
 
@@ -228,9 +235,7 @@ class OpenAIProvider:
         self.input_budget_tokens = input_budget_tokens
         self.max_output_tokens = max_output_tokens
         self._clock = clock or SystemClock()
-        if client is None:
-            import openai
-        self._client = client or openai.AsyncOpenAI(
+        self._client = client or _openai().AsyncOpenAI(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0
         )
 
@@ -263,8 +268,7 @@ class OpenAIProvider:
         raise SummaryFailed(reason, usage=usage)
 
     async def _complete(self, messages: list[dict[str, str]]) -> Any:
-        import openai
-
+        openai = _openai()
         try:
             return await self._client.chat.completions.create(
                 model=self.model,

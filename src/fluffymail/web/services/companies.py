@@ -14,8 +14,9 @@ from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.crm.relationships import network
 from fluffymail.errors import FluffyMailError
-from fluffymail.web.services.contacts import LIKE_SPECIALS, count_past_end, optional
+from fluffymail.web.services.contacts import LIKE_SPECIALS, count_past_end
 from fluffymail.web.services.messages import fetch_all, fetch_one
+from fluffymail.web.services.paging import Page, display_score
 
 PEOPLE_LIMIT = 200
 
@@ -32,23 +33,6 @@ class CompanyItem:
     people: int
     best_score: float | None
     last_interaction_on: datetime | None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CompanyPage:
-    items: tuple[CompanyItem, ...]
-    total: int
-    limit: int
-    offset: int
-
-    @property
-    def next_offset(self) -> int | None:
-        following = self.offset + self.limit
-        return following if following < self.total else None
-
-    @property
-    def prev_offset(self) -> int | None:
-        return max(self.offset - self.limit, 0) if self.offset > 0 else None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,13 +78,9 @@ class CompanyDetail:
     team: Any = None  # crm.relationships.network.CompanyRollup
 
 
-def _score(value: Any) -> float | None:
-    return None if value is None else round(float(value), 1)
-
-
 async def list_companies(
     pool: AsyncConnectionPool, user_id: int, *, q: str | None, limit: int, offset: int
-) -> CompanyPage:
+) -> Page[CompanyItem]:
     """One page of the user's companies with visible people, strongest relationship first."""
     text = (q or "").strip()
     params = {
@@ -122,12 +102,12 @@ async def list_companies(
             name=r["name"],
             domain=r["domain"],
             people=r["people"],
-            best_score=_score(r["best_score"]),
+            best_score=display_score(r["best_score"]),
             last_interaction_on=r["last_interaction_on"],
         )
         for r in rows
     )
-    return CompanyPage(items=items, total=total, limit=limit, offset=offset)
+    return Page(items=items, total=total, limit=limit, offset=offset)
 
 
 def _person(row: dict[str, Any]) -> Person:
@@ -136,7 +116,7 @@ def _person(row: dict[str, Any]) -> Person:
         name=row["name"],
         primary_address=row["primary_address"],
         is_internal=row["is_internal"],
-        score=_score(row["score"]),
+        score=display_score(row["score"]),
         level=row["level"],
         trend=row["trend"],
         going_cold=row["going_cold"],
@@ -154,12 +134,12 @@ async def get_company(pool: AsyncConnectionPool, user_id: int, company_id: int) 
         if row is None:
             raise CompanyNotFound(f"no company {company_id}")
         people = await fetch_all(conn, "company_people", params)
-        paths_in = await optional(network.best_paths_in(conn, user_id, company_id=company_id))
-        team = await optional(_as_tuple(network.company_rollup(conn, user_id, company_id)))
+        paths_in = tuple(await network.best_paths_in(conn, user_id, company_id=company_id))
+        team = await network.company_rollup(conn, user_id, company_id)
     rollup = Rollup(
         people=row["people"],
         internal_people=row["internal_people"],
-        best_score=_score(row["best_score"]),
+        best_score=display_score(row["best_score"]),
         sent=row["sent"],
         received=row["received"],
         going_cold=row["going_cold"],
@@ -174,10 +154,5 @@ async def get_company(pool: AsyncConnectionPool, user_id: int, company_id: int) 
         people=tuple(_person(p) for p in people),
         rollup=rollup,
         paths_in=paths_in,
-        team=team[0] if team else None,
+        team=team,
     )
-
-
-async def _as_tuple(call: Any) -> tuple[Any, ...]:
-    result = await call
-    return () if result is None else (result,)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fluffymail.web.services.messages import MessageRef, message_ids
+from fluffymail.web.services.paging import display_score
 
 Row = Mapping[str, Any]
 
@@ -234,7 +235,7 @@ def contact_item(row: Row) -> ContactItem:
         primary_address=row["primary_address"],
         company=_company(row),
         is_internal=row["is_internal"],
-        score=None if row["score"] is None else round(float(row["score"]), 1),
+        score=display_score(row["score"]),
         level=row["level"],
         trend=row["trend"],
         going_cold=row["going_cold"],

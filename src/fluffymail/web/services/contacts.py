@@ -9,10 +9,9 @@ Every query carries the caller's user id: another user's contact looks exactly l
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
@@ -24,8 +23,8 @@ from fluffymail.queue import JobQueue
 from fluffymail.web.services import contact_views as views
 from fluffymail.web.services import messages
 from fluffymail.web.services.messages import Conn, MessageRef, fetch_all, fetch_one
+from fluffymail.web.services.paging import Page
 
-T = TypeVar("T")
 LIKE_SPECIALS = str.maketrans({"\\": "\\\\", "%": "\\%", "_": "\\_"})
 
 
@@ -97,34 +96,8 @@ class ContactQuery:
         ) or bool(self.search)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ContactPage:
-    items: tuple[views.ContactItem, ...]
-    total: int
-    limit: int
-    offset: int
-
-    @property
-    def next_offset(self) -> int | None:
-        following = self.offset + self.limit
-        return following if following < self.total else None
-
-    @property
-    def prev_offset(self) -> int | None:
-        return max(self.offset - self.limit, 0) if self.offset > 0 else None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TimelinePage:
-    items: tuple[views.TimelineItem, ...]
-    total: int
-    limit: int
-    offset: int
-
-    @property
-    def next_offset(self) -> int | None:
-        following = self.offset + self.limit
-        return following if following < self.total else None
+ContactPage = Page[views.ContactItem]
+TimelinePage = Page[views.TimelineItem]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -193,19 +166,21 @@ async def get_contact(
         )
         refs = await messages.resolve_refs(conn, user_id, parts.cited_ids())
         detail = views.contact_detail(parts, refs, extractive=summaries.EXTRACTIVE)
-        paths_in = await optional(network.best_paths_in(conn, user_id, contact_id=contact_id))
-        intros = await optional(
-            network.warm_intro_paths(conn, user_id, detail.primary_address, limit=3)
-        )
+        paths_in = tuple(await network.best_paths_in(conn, user_id, contact_id=contact_id))
+        intros: tuple[network.IntroPath, ...] = ()
+        if wants_introduction(detail.relationship):
+            found = await network.warm_intro_paths(conn, user_id, detail.primary_address, limit=3)
+            intros = tuple(p for p in found if p.strength >= 1)
     return dataclasses.replace(detail, paths_in=paths_in, warm_intros=intros)
 
 
-async def optional(call: Awaitable[Iterable[T]]) -> tuple[T, ...] | None:
-    """The network's answer, or None while that part of the CRM is not available yet."""
-    try:
-        return tuple(await call)
-    except NotImplementedError:
-        return None
+WARM_INTRO_BELOW = 40.0
+"""Warm introductions are looked for only below this score (weak or no relationship): a path
+through someone else is no use to a person who already knows the contact well."""
+
+
+def wants_introduction(relationship: views.Relationship | None) -> bool:
+    return relationship is None or relationship.score < WARM_INTRO_BELOW
 
 
 async def timeline(
