@@ -1,8 +1,8 @@
 """The only module that runs `crm/mail/sql/*.sql`: users, connections, cursors and messages.
 
 Every function takes the caller's connection, so a page of mail, its cursor and its follow-up
-jobs commit together. Batches travel as one JSON parameter (jsonb_to_recordset), not one
-statement per message.
+jobs commit together. A batch is a dozen statements whatever its size: messages and their
+participants stream in with binary COPY, the smaller sets travel as one JSON parameter.
 """
 
 from __future__ import annotations
@@ -15,17 +15,18 @@ from typing import Any, Literal
 import psycopg
 from psycopg.rows import dict_row
 
-from fluffymail.crm.mail.models import Connection, ConnectionKind, IncomingMessage, StoredPage, User
+from fluffymail.crm.mail.models import Connection, ConnectionKind, MailError, StoredPage, User
+from fluffymail.crm.mail.prepare import (
+    MESSAGE_COLUMNS,
+    MESSAGE_TYPES,
+    PARTICIPANT_COLUMNS,
+    PreparedMessage,
+)
 from fluffymail.crm.mail.threads import ThreadPlan, plan_threads
-from fluffymail.crm.messages.models import Address, ParsedMessage
-from fluffymail.crm.messages.threading import thread_aliases, thread_key
 from fluffymail.db.sql import load_sql
 
 SQL = load_sql("fluffymail.crm.mail")
 Conn = psycopg.AsyncConnection[Any]
-
-_ROLES = ("to", "cc", "bcc", "reply_to")
-_EXTRA = ("x_from", "x_to", "x_cc", "x_bcc", "x_gm_thrid")
 
 
 # -- users and connections ---------------------------------------------------------------
@@ -205,34 +206,41 @@ async def mark_relationships_analyzed(conn: Conn, user_id: int, now: datetime) -
 
 # -- messages --------------------------------------------------------------------------------
 
+_COPY_MESSAGES = (
+    "COPY crm.messages (id, user_id, thread_id, created_on, problems, "
+    + ", ".join(f'"{c}"' for c in MESSAGE_COLUMNS)
+    + ") FROM STDIN (FORMAT BINARY)"
+)
+_COPY_MESSAGE_TYPES = ("int8", "int8", "int8", "timestamptz", "text[]", *MESSAGE_TYPES)
+_COPY_PARTICIPANTS = (
+    "COPY crm.message_participants (message_id, "
+    + ", ".join(f'"{c}"' for c in PARTICIPANT_COLUMNS)
+    + ") FROM STDIN (FORMAT BINARY)"
+)
+_COPY_PARTICIPANT_TYPES = ("int8", "text", "int4", "text", "text", "bool")
+_INSERT_ATTEMPTS = 5
+
 
 async def store_messages(
     conn: Conn,
     *,
     user_id: int,
     connection_id: int,
-    messages: Sequence[IncomingMessage],
+    messages: Sequence[PreparedMessage],
     now: datetime,
 ) -> StoredPage:
     """Store a batch: new messages once each, every (folder, source id) where one was found.
 
     Duplicates (same dedup key, in this batch or already stored) are not stored again; their
     locations are still recorded and problems they add are merged into the stored copy.
-    About ten statements per batch, whatever its size. Call inside a transaction.
+    A dozen statements per batch, whatever its size; the rows stream in with binary COPY.
+    Call inside a transaction.
     """
     unique = _unique(messages)
-    existing = await _existing_keys(conn, user_id, list(unique))
-    fresh = [m for key, m in unique.items() if key not in existing]
-    new_ids: list[int] = []
-    threads = 0
-    if fresh:
-        thread_ids = await _assign_threads(conn, user_id, fresh)
-        inserted = await _insert_messages(conn, user_id, fresh, thread_ids, now)
-        new_ids = [inserted[key] for key in (m.dedup_key for m in fresh) if key in inserted]
-        threads = await _bump_threads(conn, fresh, thread_ids, inserted)
-        await _insert_participants(conn, fresh, inserted)
-    await _link_folders(conn, user_id, connection_id, messages)
-    await _merge_problems(conn, user_id, [unique[k] for k in existing])
+    stored, fresh, new_ids, threads = await _insert_new(conn, user_id, unique, now)
+    ids = {**stored, **dict(zip((m.dedup_key for m in fresh), new_ids, strict=True))}
+    await _link_folders(conn, connection_id, messages, ids)
+    await _merge_problems(conn, user_id, [unique[k] for k in stored])
     return StoredPage(
         seen=len(messages),
         new_message_ids=tuple(new_ids),
@@ -241,45 +249,64 @@ async def store_messages(
     )
 
 
-def _unique(messages: Sequence[IncomingMessage]) -> dict[str, IncomingMessage]:
+async def _insert_new(
+    conn: Conn, user_id: int, unique: Mapping[str, PreparedMessage], now: datetime
+) -> tuple[dict[str, int], list[PreparedMessage], list[int], int]:
+    """Insert the messages not stored yet: (stored key -> id, fresh, their new ids, threads).
+
+    COPY cannot skip conflicts, so it runs in a savepoint: when a concurrent sync of the same
+    user stored one of the keys after we looked, the batch is looked up and written again.
+    """
+    for _ in range(_INSERT_ATTEMPTS):
+        stored = await _existing_ids(conn, user_id, list(unique))
+        fresh = [m for key, m in unique.items() if key not in stored]
+        if not fresh:
+            return stored, [], [], 0
+        try:
+            async with conn.transaction():
+                thread_ids = await _assign_threads(conn, user_id, fresh)
+                new_ids = await _allocate_ids(conn, len(fresh))
+                await _copy_messages(conn, user_id, fresh, new_ids, thread_ids, now)
+                await _copy_participants(conn, fresh, new_ids)
+                threads = await _bump_threads(conn, fresh, thread_ids)
+        except psycopg.errors.UniqueViolation:
+            continue
+        return stored, fresh, new_ids, threads
+    raise MailError("messages kept being stored concurrently; the batch will be retried")
+
+
+def _unique(messages: Sequence[PreparedMessage]) -> dict[str, PreparedMessage]:
     """First copy per dedup key; later copies' problems are merged into it."""
-    unique: dict[str, IncomingMessage] = {}
+    unique: dict[str, PreparedMessage] = {}
     for message in messages:
         key = message.dedup_key
         first = unique.get(key)
         if first is None:
             unique[key] = message
-        elif not set(message.parsed.problems) <= set(first.parsed.problems):
-            problems = tuple(dict.fromkeys((*first.parsed.problems, *message.parsed.problems)))
-            parsed = _with_problems(first.parsed, problems)
-            unique[key] = IncomingMessage(
-                folder=first.folder,
-                source_id=first.source_id,
-                parsed=parsed,
-                provider_thread_id=first.provider_thread_id,
-            )
+        elif not set(message.problems) <= set(first.problems):
+            problems = tuple(dict.fromkeys((*first.problems, *message.problems)))
+            unique[key] = first._replace(problems=problems)
     return unique
 
 
-def _with_problems(parsed: ParsedMessage, problems: tuple[str, ...]) -> ParsedMessage:
-    from dataclasses import replace
-
-    return replace(parsed, problems=problems)
-
-
-async def _existing_keys(conn: Conn, user_id: int, keys: list[str]) -> set[str]:
+async def _existing_ids(conn: Conn, user_id: int, keys: list[str]) -> dict[str, int]:
     params = {"user_id": user_id, "keys": keys}
     rows = await (await conn.execute(SQL["find_existing_messages"], params)).fetchall()
-    return {row[0] for row in rows}
+    return dict(rows)
 
 
-async def _assign_threads(conn: Conn, user_id: int, fresh: Sequence[IncomingMessage]) -> list[int]:
+async def _allocate_ids(conn: Conn, count: int) -> list[int]:
+    rows = await (await conn.execute(SQL["allocate_message_ids"], {"count": count})).fetchall()
+    return [row[0] for row in rows]
+
+
+async def _assign_threads(conn: Conn, user_id: int, fresh: Sequence[PreparedMessage]) -> list[int]:
     """The thread id of each fresh message, creating threads and keys as needed."""
-    keys = [_thread_keys(m) for m in fresh]
+    keys = [m.thread_keys for m in fresh]
     all_keys = list({k for ks in keys for k in ks})
     params = {"user_id": user_id, "keys": all_keys}
     rows = await (await conn.execute(SQL["find_thread_keys"], params)).fetchall()
-    plan = plan_threads(keys, [m.parsed.subject for m in fresh], dict(rows))
+    plan = plan_threads(keys, [m.subject for m in fresh], dict(rows))
     created = await _create_threads(conn, user_id, plan)
     ids = [plan.existing.get(i) or created[plan.new[i]] for i in range(len(fresh))]
     if plan.aliases:
@@ -294,79 +321,49 @@ async def _assign_threads(conn: Conn, user_id: int, fresh: Sequence[IncomingMess
     return ids
 
 
-def _thread_keys(message: IncomingMessage) -> tuple[str, ...]:
-    primary = thread_key(message.parsed, provider_thread_id=message.provider_thread_id)
-    return tuple(dict.fromkeys((primary, *thread_aliases(message.parsed))))
-
-
 async def _create_threads(conn: Conn, user_id: int, plan: ThreadPlan) -> dict[str, int]:
     if not plan.new_subjects:
         return {}
-    threads = [{"key": k, "subject": _clean(s)} for k, s in plan.new_subjects.items()]
+    threads = [{"key": k, "subject": s} for k, s in plan.new_subjects.items()]
     params = {"user_id": user_id, "threads": _dumps(threads)}
     rows = await (await conn.execute(SQL["upsert_threads"], params)).fetchall()
     return {key: thread_id for thread_id, key in rows}
 
 
-async def _insert_messages(
+async def _copy_messages(
     conn: Conn,
     user_id: int,
-    fresh: Sequence[IncomingMessage],
+    fresh: Sequence[PreparedMessage],
+    ids: Sequence[int],
     thread_ids: Sequence[int],
     now: datetime,
-) -> dict[str, int]:
-    rows = [_message_row(m, t) for m, t in zip(fresh, thread_ids, strict=True)]
-    params = {"user_id": user_id, "messages": _dumps(rows), "now": now}
-    result = await (await conn.execute(SQL["insert_messages"], params)).fetchall()
-    return {key: message_id for message_id, key in result}
+) -> None:
+    async with conn.cursor().copy(_COPY_MESSAGES) as copy:
+        copy.set_types(_COPY_MESSAGE_TYPES)
+        for message, message_id, thread_id in zip(fresh, ids, thread_ids, strict=True):
+            problems = list(message.problems)
+            await copy.write_row((message_id, user_id, thread_id, now, problems, *message.row))
 
 
-def _message_row(message: IncomingMessage, thread_id: int) -> dict[str, Any]:
-    p = message.parsed
-    sender = p.from_
-    extra = {name: _clean(v) for name in _EXTRA if (v := getattr(p, name))}
-    if p.sender is not None:
-        extra["sender"] = _clean(p.sender.email)
-    return {
-        "dedup_key": message.dedup_key,
-        "message_id": _opt(p.message_id),
-        "thread_id": thread_id,
-        "from_address": _clean(sender.email) if sender else None,
-        "from_name": _clean(sender.name) if sender else None,
-        "date": p.date.isoformat() if p.date else None,
-        "subject": _clean(p.subject),
-        "snippet": _clean(p.snippet),
-        "body_text": _clean(p.body_text),
-        "content_type": _opt(p.content_type),
-        "list_id": _opt(p.list_id),
-        "list_unsubscribe": _opt(p.list_unsubscribe),
-        "precedence": _opt(p.precedence),
-        "auto_submitted": _opt(p.auto_submitted),
-        "return_path": _opt(p.return_path),
-        "in_reply_to": _opt(p.in_reply_to),
-        "references": [_clean(r) for r in p.references],
-        "extra_headers": extra or None,
-        "size": p.size,
-        "has_calendar": p.has_calendar,
-        "is_delivery_report": p.is_delivery_report,
-        "problems": [_clean(x) for x in p.problems],
-    }
+async def _copy_participants(
+    conn: Conn, fresh: Sequence[PreparedMessage], ids: Sequence[int]
+) -> None:
+    async with conn.cursor().copy(_COPY_PARTICIPANTS) as copy:
+        copy.set_types(_COPY_PARTICIPANT_TYPES)
+        for message, message_id in zip(fresh, ids, strict=True):
+            for participant in message.participants:
+                await copy.write_row((message_id, *participant))
 
 
 async def _bump_threads(
-    conn: Conn,
-    fresh: Sequence[IncomingMessage],
-    thread_ids: Sequence[int],
-    inserted: Mapping[str, int],
+    conn: Conn, fresh: Sequence[PreparedMessage], thread_ids: Sequence[int]
 ) -> int:
     bumps: dict[int, dict[str, Any]] = {}
     for message, thread_id in zip(fresh, thread_ids, strict=True):
-        if message.dedup_key not in inserted:
-            continue
         bump = bumps.setdefault(thread_id, {"thread_id": thread_id, "added": 0, "dates": []})
         bump["added"] += 1
-        if message.parsed.date is not None:
-            bump["dates"].append(message.parsed.date)
+        if message.date is not None:
+            bump["dates"].append(message.date)
     rows = [
         {
             "thread_id": b["thread_id"],
@@ -381,41 +378,8 @@ async def _bump_threads(
     return len(rows)
 
 
-async def _insert_participants(
-    conn: Conn, fresh: Sequence[IncomingMessage], inserted: Mapping[str, int]
-) -> None:
-    rows: list[dict[str, Any]] = []
-    for message in fresh:
-        message_id = inserted.get(message.dedup_key)
-        if message_id is not None:
-            rows.extend(_participants(message_id, message.parsed))
-    if rows:
-        await conn.execute(SQL["insert_participants"], {"participants": _dumps(rows)})
-
-
-def _participants(message_id: int, parsed: ParsedMessage) -> list[dict[str, Any]]:
-    groups: list[tuple[str, Sequence[Address]]] = [
-        ("from", (parsed.from_,) if parsed.from_ else ()),
-        ("sender", (parsed.sender,) if parsed.sender else ()),
-        *((role, getattr(parsed, role)) for role in _ROLES),
-    ]
-    return [
-        {
-            "message_id": message_id,
-            "role": role,
-            "position": position,
-            "address": _clean(address.email),
-            "display_name": _clean(address.name),
-            "valid": address.valid,
-        }
-        for role, addresses in groups
-        for position, address in enumerate(addresses)
-        if address.email
-    ]
-
-
 async def _link_folders(
-    conn: Conn, user_id: int, connection_id: int, messages: Sequence[IncomingMessage]
+    conn: Conn, connection_id: int, messages: Sequence[PreparedMessage], ids: Mapping[str, int]
 ) -> None:
     names = list(dict.fromkeys(m.folder for m in messages))
     params = {"connection_id": connection_id, "names": names}
@@ -423,37 +387,19 @@ async def _link_folders(
         (name, folder_id)
         for folder_id, name in await (await conn.execute(SQL["ensure_folders"], params)).fetchall()
     )
-    links = [
-        {
-            "folder_id": folder_ids[m.folder],
-            "source_id": _clean(m.source_id),
-            "dedup_key": m.dedup_key,
-        }
-        for m in messages
-    ]
-    await conn.execute(SQL["link_message_folders"], {"user_id": user_id, "links": _dumps(links)})
+    links = [[folder_ids[m.folder], m.source_id, ids[m.dedup_key]] for m in messages]
+    await conn.execute(SQL["link_message_folders"], {"links": _dumps(links)})
 
 
-async def _merge_problems(conn: Conn, user_id: int, messages: Sequence[IncomingMessage]) -> None:
+async def _merge_problems(conn: Conn, user_id: int, messages: Sequence[PreparedMessage]) -> None:
     rows = [
-        {"dedup_key": m.dedup_key, "problems": [_clean(x) for x in m.parsed.problems]}
-        for m in messages
-        if m.parsed.problems
+        {"dedup_key": m.dedup_key, "problems": list(m.problems)} for m in messages if m.problems
     ]
     if rows:
         await conn.execute(SQL["merge_problems"], {"user_id": user_id, "problems": _dumps(rows)})
 
 
 # -- encoding --------------------------------------------------------------------------------
-
-
-def _clean(text: str) -> str:
-    """PostgreSQL text cannot hold NUL; lone surrogates are replaced when encoding."""
-    return text.replace("\x00", "") if "\x00" in text else text
-
-
-def _opt(text: str | None) -> str | None:
-    return _clean(text) if text else None
 
 
 def _dumps(value: Any) -> str:

@@ -1,7 +1,6 @@
 -- Record where each message was found (new and already-stored ones alike).
 INSERT INTO crm.message_folders (folder_id, source_id, message_id)
-SELECT l.folder_id, l.source_id, m.id
-FROM jsonb_to_recordset(%(links)s::jsonb) AS l(folder_id bigint, source_id text, dedup_key text)
-JOIN crm.messages m ON m.user_id = %(user_id)s AND m.dedup_key = l.dedup_key
+SELECT (l ->> 0)::bigint, l ->> 1, (l ->> 2)::bigint
+FROM jsonb_array_elements(%(links)s::jsonb) AS l
 ON CONFLICT (folder_id, source_id) DO UPDATE SET message_id = EXCLUDED.message_id
 WHERE crm.message_folders.message_id <> EXCLUDED.message_id
