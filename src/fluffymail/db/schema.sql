@@ -12,6 +12,15 @@ CREATE TYPE queue.job_state AS ENUM (
     'failed'
 );
 
+CREATE FUNCTION crm.delete_message_participants() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    DELETE FROM crm.message_participants p USING deleted d WHERE p.message_id = d.id;
+    RETURN NULL;
+END
+$$;
+
 CREATE FUNCTION crm.trigrams(value text) RETURNS text[]
     LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
     AS $$
@@ -382,6 +391,7 @@ CREATE TABLE crm.messages (
     automated_reason text
 )
 WITH (fillfactor='85');
+ALTER TABLE ONLY crm.messages ALTER COLUMN body_text SET COMPRESSION lz4;
 
 ALTER TABLE crm.messages ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME crm.messages_id_seq
@@ -879,6 +889,8 @@ CREATE UNIQUE INDEX job_singleton_slot ON queue.job USING btree (name, singleton
 
 CREATE INDEX schedule_due ON queue.schedule USING btree (next_tick);
 
+CREATE TRIGGER messages_delete_participants AFTER DELETE ON crm.messages REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION crm.delete_message_participants();
+
 CREATE TRIGGER job_group_delete AFTER DELETE ON queue.job REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION queue.count_deleted_groups();
 
 CREATE TRIGGER job_group_update AFTER UPDATE OF state ON queue.job FOR EACH ROW WHEN (((old.group_key IS NOT NULL) AND (((old.state < 'active'::queue.job_state) IS DISTINCT FROM (new.state < 'active'::queue.job_state)) OR ((old.state = 'active'::queue.job_state) IS DISTINCT FROM (new.state = 'active'::queue.job_state))))) EXECUTE FUNCTION queue.count_group_change();
@@ -954,9 +966,6 @@ ALTER TABLE ONLY crm.message_folders
 
 ALTER TABLE ONLY crm.message_folders
     ADD CONSTRAINT message_folders_message_id_fkey FOREIGN KEY (message_id) REFERENCES crm.messages(id) ON DELETE CASCADE;
-
-ALTER TABLE ONLY crm.message_participants
-    ADD CONSTRAINT message_participants_message_id_fkey FOREIGN KEY (message_id) REFERENCES crm.messages(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED;
 
 ALTER TABLE ONLY crm.messages
     ADD CONSTRAINT messages_thread_id_fkey FOREIGN KEY (thread_id) REFERENCES crm.threads(id) ON DELETE SET NULL;
