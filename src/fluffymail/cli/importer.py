@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -77,8 +78,17 @@ def _parser(processes: int) -> Iterator[ProcessPoolExecutor | None]:
     if not processes:
         yield None
         return
-    with ProcessPoolExecutor(processes) as pool:
+    with ProcessPoolExecutor(processes, initializer=batch_gc) as pool:
         yield pool
+
+
+def batch_gc() -> None:
+    """Tune the cycle collector for a bulk import: it allocates millions of short-lived,
+    acyclic objects (parsed headers, rows), so the default young-generation threshold (700)
+    runs a collection every few messages for nothing. Freeze what start-up allocated and
+    collect 70x less often; cycles are still collected."""
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 50)
 
 
 def check_email(user: str) -> str:
@@ -128,6 +138,8 @@ async def run_import(
         # A parser process overlaps parsing with storing on big imports; for a handful of new
         # messages, starting it would cost more than the whole sync.
         pool_size = 1 if total >= PARSER_PROCESS_FROM else 0
+        if pool_size:
+            batch_gc()
         with _progress() as progress, _parser(pool_size) as parser:
             task = progress.add_task("importing", total=total)
 

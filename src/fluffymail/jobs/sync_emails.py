@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from fluffymail.crm import secrets
 from fluffymail.crm.contacts import repo as contacts_repo
 from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.crm.mail.models import Connection, ConnectionKind, IncomingMessage, MailError
-from fluffymail.crm.messages.models import ParsedMessage
+from fluffymail.crm.mail.prepare import PreparedMessage, prepare
 from fluffymail.crm.messages.parse import parse_message
 from fluffymail.integrations.mail.file_source import FileSource
 from fluffymail.integrations.mail.files import MailSourceError
@@ -54,6 +55,7 @@ __all__ = [
 QUEUE = "sync-emails"
 ANALYZE_QUEUE = "analyze-relationships"
 BATCH_SIZE = 500
+PARSE_AHEAD = 2  # batches parsed ahead of the one being stored, when parsing in a process
 QUEUE_OPTIONS: dict[str, Any] = {
     "policy": "stately",  # one queued + one running sync per connection (singleton key)
     "retry_limit": 5,
@@ -331,52 +333,84 @@ async def _pipeline(
     clock: Clock,
     parser: Executor | None,
 ) -> AsyncIterator[tuple[list[SourcePage], int, int]]:
-    """Store batch N while batch N+1 is parsed in a thread: parsing is CPU in Python, storing
-    mostly waits on PostgreSQL, so the two overlap. Batches still commit strictly in order."""
+    """Parse ahead while storing: the next batches are parsed (in `parser`, else a thread)
+    while the one before them is written, so a slow batch on one leg does not stall the
+    other. Batches commit strictly in order. When the source fails, the batches already read
+    are still stored (their cursors are valid) before the error propagates."""
+    ahead = PARSE_AHEAD if parser is not None else 0
+    parsing: deque[tuple[list[SourcePage], asyncio.Task[list[PreparedMessage]]]] = deque()
     storing: asyncio.Task[tuple[int, int]] | None = None
     previous: list[SourcePage] = []
+
+    async def store_next() -> tuple[list[SourcePage], int, int] | None:
+        """Start storing the oldest parsed batch; the previous one's result, once stored."""
+        nonlocal storing, previous
+        batch, parse = parsing.popleft()
+        parsed = await parse
+        done = (previous, *await storing) if storing is not None else None
+        storing = asyncio.create_task(_store_batch(pool, queue, connection, batch, parsed, clock))
+        previous = batch
+        return done
+
+    batches = _batches(pages, batch_size)
+    source_error: Exception | None = None
     try:
-        async for batch in _batches(pages, batch_size):
-            parsed = await _parse(batch, parser)
-            if storing is not None:
-                yield previous, *await storing
-            storing = asyncio.create_task(
-                _store_batch(pool, queue, connection, batch, parsed, clock)
-            )
-            previous = batch
+        while True:
+            try:
+                batch = await anext(batches)
+            except StopAsyncIteration:
+                break
+            except Exception as exc:  # re-raised below, once what was read is stored
+                source_error = exc
+                break
+            parsing.append((batch, asyncio.create_task(_parse(batch, parser))))
+            if len(parsing) > ahead and (done := await store_next()) is not None:
+                yield done
+        while parsing:
+            if (done := await store_next()) is not None:
+                yield done
         if storing is not None:
             yield previous, *await storing
             storing = None
     finally:
-        if storing is not None and not storing.done():
-            storing.cancel()
-            with contextlib.suppress(BaseException):
-                await storing
+        for task in (storing, *(parse for _, parse in parsing)):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+    if source_error is not None:
+        raise source_error
 
 
-async def _parse(batch: Sequence[SourcePage], parser: Executor | None) -> list[IncomingMessage]:
-    """Parse a batch off the event loop: in `parser` (e.g. a one-process pool, so parsing
-    runs truly in parallel with storing) or else in a thread."""
-    mails = [mail for page in batch for mail in page.mails]
-    raws = [mail.raw for mail in mails]
-    if parser is None:
-        parsed = await asyncio.to_thread(parse_all, raws)
-    else:
-        parsed = await asyncio.get_running_loop().run_in_executor(parser, parse_all, raws)
-    return [
-        IncomingMessage(
-            folder=mail.folder,
-            source_id=mail.source_id,
-            parsed=message,
-            provider_thread_id=mail.thread_id,
-        )
-        for mail, message in zip(mails, parsed, strict=True)
+async def _parse(batch: Sequence[SourcePage], parser: Executor | None) -> list[PreparedMessage]:
+    """Parse and prepare a batch off the event loop: in `parser` (e.g. a one-process pool, so
+    parsing runs truly in parallel with storing) or else in a thread."""
+    mails = [
+        (mail.folder, mail.source_id, mail.raw, mail.thread_id)
+        for page in batch
+        for mail in page.mails
     ]
+    if parser is None:
+        return await asyncio.to_thread(prepare_all, mails)
+    return await asyncio.get_running_loop().run_in_executor(parser, prepare_all, mails)
 
 
-def parse_all(raws: Sequence[bytes]) -> list[ParsedMessage]:
-    """`parse_message` over a batch (a module-level function, so process pools can run it)."""
-    return [parse_message(raw) for raw in raws]
+def prepare_all(mails: Sequence[tuple[str, str, bytes, str | None]]) -> list[PreparedMessage]:
+    """Parse each (folder, source id, raw, provider thread id) and prepare its rows.
+
+    A module-level function of plain tuples, so a process pool runs it and its results
+    cross back as tuples (cheap to pickle)."""
+    return [
+        prepare(
+            IncomingMessage(
+                folder=folder,
+                source_id=source_id,
+                parsed=parse_message(raw),
+                provider_thread_id=thread_id,
+            )
+        )
+        for folder, source_id, raw, thread_id in mails
+    ]
 
 
 async def _batches(
@@ -408,7 +442,7 @@ async def _store_batch(
     queue: JobQueue,
     connection: Connection,
     batch: Sequence[SourcePage],
-    messages: Sequence[IncomingMessage],
+    messages: Sequence[PreparedMessage],
     clock: Clock,
 ) -> tuple[int, int]:
     """Store the parsed batch, its cursor and its follow-up jobs in one transaction."""

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.clock import SystemClock
+from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.crm.mail.threads import plan_threads
 from fluffymail.crm.secrets import SecretBox, SecretError
 from fluffymail.integrations.mail.file_source import FileSource
@@ -124,7 +127,7 @@ class CrashingSource:
             yield page
 
 
-async def test_sync__a_crash_repeats_at_most_one_batch(
+async def test_sync__a_source_failure_stores_what_was_read_then_fails(
     pool: AsyncConnectionPool, queue: JobQueue, registry: Registry, file_connection, tmp_path: Path
 ) -> None:
     del registry
@@ -137,7 +140,7 @@ async def test_sync__a_crash_repeats_at_most_one_batch(
             source=crashing, batch_size=2,
         )  # fmt: skip
     [(stored,)] = await rows(pool, "SELECT count(*) FROM crm.messages")
-    assert stored in (4, 6)  # the pipeline may have committed the batch before the crash
+    assert stored == 6  # the three pages read before the failure, each with its cursor
 
     result = await sync_emails.sync_connection(
         pool=pool, queue=queue, connection_id=connection.id, clock=SystemClock(), batch_size=2
@@ -214,3 +217,86 @@ def test_secret_box__round_trips_and_hides_the_key() -> None:
     assert box.decrypt_json(token) == {"password": "hunter2"}
     with pytest.raises(SecretError):
         SecretBox(Fernet.generate_key()).decrypt(token)
+
+
+@pytest.mark.parametrize("parse_in", ["thread", "process"])
+async def test_sync__parsing_ahead_still_commits_batches_in_order(
+    pool: AsyncConnectionPool,
+    queue: JobQueue,
+    registry: Registry,
+    file_connection,
+    tmp_path: Path,
+    parse_in: str,
+) -> None:
+    del registry
+    mbox = write_mbox(tmp_path / "a.mbox", [message(i) for i in range(11)])
+    connection = await file_connection(mbox)
+    progress: list[int] = []
+    with contextlib.ExitStack() as stack:
+        parser = stack.enter_context(ProcessPoolExecutor(1)) if parse_in == "process" else None
+        result = await sync_emails.sync_connection(
+            pool=pool, queue=queue, connection_id=connection.id, clock=SystemClock(),
+            source=FileSource(mbox, page_size=2), batch_size=2, parser=parser,
+            on_progress=lambda update: progress.append(update.seen),
+        )  # fmt: skip
+    assert (result.seen, result.stored, result.batches) == (11, 11, 6)
+    assert progress == [2, 4, 6, 8, 10, 11]
+    ids = [r[0] for r in await rows(pool, "SELECT id FROM crm.messages ORDER BY id")]
+    subjects = await rows(pool, "SELECT subject FROM crm.messages ORDER BY id")
+    assert subjects == [(f"hello {i}",) for i in range(11)] and len(set(ids)) == 11
+
+
+async def test_store__a_message_stored_concurrently_after_the_lookup_is_not_stored_twice(
+    pool: AsyncConnectionPool,
+    queue: JobQueue,
+    registry: Registry,
+    file_connection,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """COPY cannot skip a conflicting row: the batch is looked up again and rewritten."""
+    del registry
+    first = await file_connection(write_mbox(tmp_path / "a.mbox", [message(1), message(2)]))
+    await sync_emails.sync_connection(
+        pool=pool, queue=queue, connection_id=first.id, clock=SystemClock()
+    )
+    lookups: list[int] = []
+    existing_ids = mail_repo._existing_ids
+
+    async def stale_once(conn, user_id: int, keys: list[str]) -> dict[str, int]:
+        lookups.append(len(keys))
+        found = await existing_ids(conn, user_id, keys)
+        return {} if len(lookups) == 1 else found  # the first look misses message 1 and 2
+
+    monkeypatch.setattr(mail_repo, "_existing_ids", stale_once)
+    second = await file_connection(
+        write_mbox(tmp_path / "b.mbox", [message(1), message(2), message(3)])
+    )
+    result = await sync_emails.sync_connection(
+        pool=pool, queue=queue, connection_id=second.id, clock=SystemClock()
+    )
+
+    assert lookups == [3, 3] and (result.seen, result.stored) == (3, 1)
+    assert await rows(pool, "SELECT count(*) FROM crm.messages") == [(3,)]
+    assert await rows(pool, "SELECT count(*) FROM crm.message_participants") == [(6,)]
+    assert await rows(pool, "SELECT count(*) FROM crm.message_folders") == [(5,)]
+
+
+async def test_participants__go_with_their_message_and_their_user(
+    pool: AsyncConnectionPool, queue: JobQueue, registry: Registry, file_connection, tmp_path: Path
+) -> None:
+    del registry
+    connection = await file_connection(write_mbox(tmp_path / "a.mbox", [message(1), message(2)]))
+    await sync_emails.sync_connection(
+        pool=pool, queue=queue, connection_id=connection.id, clock=SystemClock()
+    )
+    assert await rows(pool, "SELECT count(*) FROM crm.message_participants") == [(4,)]
+
+    await rows(pool, "DELETE FROM crm.messages WHERE subject = 'hello 1' RETURNING id")
+    assert await rows(
+        pool,
+        "SELECT m.subject, p.role, p.address FROM crm.message_participants p"
+        " JOIN crm.messages m ON m.id = p.message_id ORDER BY p.role",
+    ) == [("hello 2", "from", "alice@example.com"), ("hello 2", "to", "bob@example.com")]
+    await rows(pool, "DELETE FROM crm.users RETURNING id")
+    assert await rows(pool, "SELECT count(*) FROM crm.message_participants") == [(0,)]
