@@ -188,7 +188,7 @@ def _summary(result: sync_emails.SyncResult, source: FileSource) -> None:
     rate = result.seen / result.seconds if result.seconds > 0 else 0.0
     console.print(
         f"{result.seen} messages read, {result.stored} new, "
-        f"{result.seen - result.stored} duplicates, in {result.seconds:.1f} s ({rate:.0f} msg/s)"
+        f"{result.seen - result.stored} duplicates, in {result.seconds:.2f} s ({rate:.0f} msg/s)"
     )
     if source.skipped:
         console.print(f"[yellow]skipped {len(source.skipped)} files that are not mail:[/yellow]")

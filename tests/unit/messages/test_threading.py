@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fluffymail.crm.messages import parse_message, thread_key
-from fluffymail.crm.messages.threading import normalize_subject, thread_aliases
+from fluffymail.crm.messages.threading import normalize_subject, thread_aliases, thread_keys
 
 
 def _msg(headers: str) -> bytes:
@@ -44,3 +44,17 @@ def test_thread_aliases__root_is_findable_by_its_message_id() -> None:
     root = parse_message(_msg("From: a@x.com\nMessage-ID: <root@h>\nSubject: s"))
     reply = parse_message(_msg("From: b@x.com\nReferences: <root@h>\nSubject: Re: s"))
     assert thread_key(reply) in thread_aliases(root)
+
+
+def test_thread_keys__the_primary_key_then_the_aliases_once_each() -> None:
+    root = parse_message(_msg("From: a@x.com\nTo: b@y.com\nSubject: foo\nMessage-ID: <r@h>"))
+    reply = parse_message(_msg("From: b@y.com\nSubject: Re: foo\nReferences: <r@h>"))
+    gmail = parse_message(_msg("From: a@x.com\nX-GM-THRID: 77\nMessage-ID: <g@h>"))
+    for msg in (root, reply, gmail):
+        for provider in (None, "", "t1", " t2 "):
+            primary = thread_key(msg, provider_thread_id=provider)
+            expected = tuple(dict.fromkeys((primary, *thread_aliases(msg))))
+            assert thread_keys(msg, provider_thread_id=provider) == expected
+    assert thread_keys(root) == (thread_key(root), "ref:r@h")
+    assert thread_keys(reply) == ("ref:r@h",)
+    assert thread_keys(gmail, provider_thread_id="t1") == ("prov:t1", "prov:77", "ref:g@h")

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from fluffymail.crm.mail.models import IncomingMessage
 from fluffymail.crm.messages.models import Address, ParsedMessage
-from fluffymail.crm.messages.threading import thread_aliases, thread_key
+from fluffymail.crm.messages.threading import thread_keys
 
 __all__ = ["MESSAGE_COLUMNS", "PARTICIPANT_COLUMNS", "PreparedMessage", "clean", "prepare"]
 
@@ -97,18 +97,18 @@ class PreparedMessage(NamedTuple):
 def prepare(message: IncomingMessage) -> PreparedMessage:
     """The rows `message` becomes; every string is safe for PostgreSQL text (see `clean`)."""
     p = message.parsed
-    key = message.dedup_key
-    subject = clean(p.subject)
-    return PreparedMessage(
-        folder=message.folder,
-        source_id=clean(message.source_id),
-        dedup_key=key,
-        thread_keys=_thread_keys(message),
-        subject=subject,
-        date=p.date,
-        problems=tuple(clean(x) for x in p.problems),
-        row=_row(p, key, subject),
-        participants=_participants(p),
+    row = _row(p, message.dedup_key)
+    problems = p.problems if _all_clean(p.problems) else tuple(clean(x) for x in p.problems)
+    return PreparedMessage(  # positional: this runs once per message
+        message.folder,
+        clean(message.source_id),
+        row[0],
+        _thread_keys(message),
+        row[5],
+        p.date,
+        problems,
+        row,
+        _participants(p),
     )
 
 
@@ -125,42 +125,56 @@ def clean(text: str) -> str:
     return text
 
 
-def _opt(text: str | None) -> str | None:
-    return clean(text) if text else None
+def _all_clean(texts: tuple[str, ...]) -> bool:
+    """True when every text is plain ASCII without NUL (one check instead of one per text)."""
+    joined = "".join(texts)
+    return joined.isascii() and "\x00" not in joined
 
 
 def _thread_keys(message: IncomingMessage) -> tuple[str, ...]:
-    primary = thread_key(message.parsed, provider_thread_id=message.provider_thread_id)
-    return tuple(clean(k) for k in dict.fromkeys((primary, *thread_aliases(message.parsed))))
+    keys = thread_keys(message.parsed, provider_thread_id=message.provider_thread_id)
+    return keys if _all_clean(keys) else tuple(clean(k) for k in keys)
 
 
-def _row(p: ParsedMessage, key: str, subject: str) -> tuple[Any, ...]:
+def _row(p: ParsedMessage, key: str) -> tuple[Any, ...]:
     sender = p.from_
-    extra = {name: clean(v) for name in _EXTRA if (v := getattr(p, name))}
+    extra = {name: v for name in _EXTRA if (v := getattr(p, name))}
     if p.sender is not None:
-        extra["sender"] = clean(p.sender.email)
-    return (
+        extra["sender"] = p.sender.email
+    row = (
         key,
-        _opt(p.message_id),
-        clean(sender.email) if sender else None,
-        clean(sender.name) if sender else None,
+        p.message_id or None,
+        sender.email if sender else None,
+        sender.name if sender else None,
         p.date,
-        subject,
-        clean(p.snippet),
-        clean(p.body_text),
-        _opt(p.content_type),
-        _opt(p.list_id),
-        _opt(p.list_unsubscribe),
-        _opt(p.precedence),
-        _opt(p.auto_submitted),
-        _opt(p.return_path),
-        _opt(p.in_reply_to),
-        [clean(r) for r in p.references],
+        p.subject,
+        p.snippet,
+        p.body_text,
+        p.content_type or None,
+        p.list_id or None,
+        p.list_unsubscribe or None,
+        p.precedence or None,
+        p.auto_submitted or None,
+        p.return_path or None,
+        p.in_reply_to or None,
+        list(p.references),
         extra or None,
         p.size,
         p.has_calendar,
         p.is_delivery_report,
     )
+    texts = (*(v for v in row if type(v) is str), *p.references, *extra.values())
+    return row if _all_clean(texts) else tuple(_clean_value(v) for v in row)
+
+
+def _clean_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, list):
+        return [clean(v) for v in value]
+    if isinstance(value, dict):
+        return {k: clean(v) for k, v in value.items()}
+    return value
 
 
 def _participants(parsed: ParsedMessage) -> tuple[Participant, ...]:
@@ -169,9 +183,13 @@ def _participants(parsed: ParsedMessage) -> tuple[Participant, ...]:
         ("sender", (parsed.sender,) if parsed.sender else ()),
         *((role, getattr(parsed, role)) for role in _ROLES),
     ]
-    return tuple(
-        (role, position, clean(address.email), clean(address.name), address.valid)
+    found = [
+        (role, position, address)
         for role, addresses in groups
         for position, address in enumerate(addresses)
         if address.email
-    )
+    ]
+    texts = tuple(t for _, _, a in found for t in (a.email, a.name))
+    if _all_clean(texts):
+        return tuple((role, pos, a.email, a.name, a.valid) for role, pos, a in found)
+    return tuple((role, pos, clean(a.email), clean(a.name), a.valid) for role, pos, a in found)

@@ -10,7 +10,7 @@ import re
 
 from fluffymail.crm.messages.models import ParsedMessage
 
-__all__ = ["normalize_subject", "thread_aliases", "thread_key"]
+__all__ = ["normalize_subject", "thread_aliases", "thread_key", "thread_keys"]
 
 _REPLY_PREFIX = re.compile(
     r"^\s*(?:(?:re|fwd?|fw|aw|tr|antw|wg|sv|vs|rv|ref|odp)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*"
@@ -48,10 +48,18 @@ def thread_key(msg: ParsedMessage, *, provider_thread_id: str | None = None) -> 
 
 def thread_aliases(msg: ParsedMessage) -> tuple[str, ...]:
     """Every key under which replies may refer to this message's thread."""
-    keys = [thread_key(msg)]
-    if msg.message_id:
-        keys.append(f"ref:{msg.message_id}")
-    return tuple(dict.fromkeys(keys))
+    return _aliases(msg, thread_key(msg))
+
+
+def thread_keys(msg: ParsedMessage, *, provider_thread_id: str | None = None) -> tuple[str, ...]:
+    """`thread_key` first, then the `thread_aliases` not already listed (each computed once)."""
+    own = thread_key(msg)
+    primary = f"prov:{provider_thread_id.strip()}" if provider_thread_id else own
+    return tuple(dict.fromkeys((primary, *_aliases(msg, own))))
+
+
+def _aliases(msg: ParsedMessage, own: str) -> tuple[str, ...]:
+    return (own, f"ref:{msg.message_id}") if msg.message_id else (own,)
 
 
 def subject_key(msg: ParsedMessage) -> str:
