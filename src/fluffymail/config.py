@@ -51,10 +51,13 @@ class Settings(BaseSettings):
         description="Per-queue worker concurrency, NAME:N comma-separated.",
     )
     enrich_debounce: int = Field(
-        default=60, ge=0, description="Seconds a contact's mail is batched before enrich-contact runs."
+        default=60,
+        ge=0,
+        description="Seconds a contact's mail is batched before enrich-contact runs.",
     )
     analyze_debounce: int = Field(
-        default=30, ge=0,
+        default=30,
+        ge=0,
         description="Seconds new mail is batched before analyze-relationships runs for its user.",
     )
     migrate_on_start: bool = Field(

@@ -102,7 +102,11 @@ def test_demo_refuses_a_busy_port_before_importing_anything(db_url: str, tmp_pat
         port = busy.getsockname()[1]
         done = subprocess.run(
             [sys.executable, "-m", "fluffymail", "demo", "--port", str(port)],
-            env=demo_env(db_url, tmp_path), cwd=REPO, capture_output=True, text=True, timeout=120,
+            env=demo_env(db_url, tmp_path),
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
     assert done.returncode == 1
     assert f"cannot serve the web app on 127.0.0.1:{port}" in done.stdout + done.stderr

@@ -16,8 +16,14 @@ from fluffymail.web.app import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def _free_port() -> int:
@@ -29,8 +35,13 @@ def _free_port() -> int:
 @pytest.fixture
 def server(db_url: str) -> Iterator[str]:
     """`create_app` on the test database, served for real; yields the base URL."""
-    settings = Settings(database_url=db_url, migrate_on_start=False, pool_min_size=1,
-                        pool_max_size=4, log_level="WARNING")
+    settings = Settings(
+        database_url=db_url,
+        migrate_on_start=False,
+        pool_min_size=1,
+        pool_max_size=4,
+        log_level="WARNING",
+    )
     port = _free_port()
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     uv = uvicorn.Server(config)
@@ -49,12 +60,15 @@ def server(db_url: str) -> Iterator[str]:
 @pytest.fixture
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is missing: install Debian's chromium (apt-get install -y chromium)")
+        pytest.skip(
+            "/usr/bin/chromium is missing: install Debian's chromium (apt-get install -y chromium)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
         yield chromium
         chromium.close()
 

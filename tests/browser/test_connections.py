@@ -90,7 +90,9 @@ def _shot(page: Any, folder: Path, name: str) -> None:
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
-def test_upload_sync_pause_delete(site: str, settings: Settings, browser: Any, tmp_path: Path) -> None:
+def test_upload_sync_pause_delete(
+    site: str, settings: Settings, browser: Any, tmp_path: Path
+) -> None:
     shots = tmp_path / "screenshots"
     shots.mkdir()
     mbox = write_mbox(tmp_path / "team-archive.mbox", range(40))
@@ -143,7 +145,9 @@ def test_upload_sync_pause_delete(site: str, settings: Settings, browser: Any, t
     card.get_by_text("Deleting", exact=True).wait_for()
     _shot(page, shots, "06-deleting")
 
-    mobile = browser.new_context(viewport={"width": 390, "height": 844}, storage_state=context.storage_state())
+    mobile = browser.new_context(
+        viewport={"width": 390, "height": 844}, storage_state=context.storage_state()
+    )
     small = mobile.new_page()
     small.goto(f"{site}/connections")
     small.get_by_role("heading", name="Add a mailbox").wait_for()

@@ -21,33 +21,58 @@ EMAIL, PASSWORD = "ops@example.com", "correct horse battery"
 async def _seed(db_url: str) -> int:
     """An admin, some finished work for the chart, a failure, a dead letter, a schedule, a
     worker and two connections. Returns the failed job's id."""
-    async with AsyncConnectionPool(db_url, min_size=1, max_size=2, kwargs={"autocommit": True}) as pool:
+    async with AsyncConnectionPool(
+        db_url, min_size=1, max_size=2, kwargs={"autocommit": True}
+    ) as pool:
         account, _ = await accounts.create_user(pool, EMAIL, PASSWORD, name="Ops", is_admin=True)
         queue = JobQueue(pool, listen=False)
         await queue.create_queue("extract-contacts-dead")
-        await queue.create_queue("extract-contacts", retry_limit=0, dead_letter="extract-contacts-dead")
+        await queue.create_queue(
+            "extract-contacts", retry_limit=0, dead_letter="extract-contacts-dead"
+        )
         await queue.create_queue("sync-emails", retry_limit=0)
         await queue.insert("extract-contacts", [{"message_id": i} for i in range(120)])
         for _ in range(4):
             await queue.complete(await queue.fetch("extract-contacts", 25))
         async with pool.connection() as conn:  # spread the completions over the last half hour
-            await conn.execute("UPDATE queue.job SET completed_on = now() - (id % 30) * interval '1 minute'"
-                               " WHERE state = 'completed'")
+            await conn.execute(
+                "UPDATE queue.job SET completed_on = now() - (id % 30) * interval '1 minute'"
+                " WHERE state = 'completed'"
+            )
         [dead] = await queue.fetch("extract-contacts")
         await queue.fail(dead, RuntimeError("message 17 vanished"))
         failed_id = await queue.send("sync-emails", {"connection_id": 1, "user_id": account.id})
         assert failed_id is not None
-        await queue.fail(await queue.fetch("sync-emails"), ConnectionResetError("IMAP server closed the connection"))
-        await queue.schedule("sync-emails", "*/15 * * * *", {"connection_id": 1}, key="connection-1")
-        await queue.store.register_worker("worker-1", "mail-worker-1", 4312, ["sync-emails", "extract-contacts"])
+        await queue.fail(
+            await queue.fetch("sync-emails"),
+            ConnectionResetError("IMAP server closed the connection"),
+        )
+        await queue.schedule(
+            "sync-emails", "*/15 * * * *", {"connection_id": 1}, key="connection-1"
+        )
+        await queue.store.register_worker(
+            "worker-1", "mail-worker-1", 4312, ["sync-emails", "extract-contacts"]
+        )
         async with pool.connection() as conn:
-            first, _ = await mail_repo.upsert_connection(conn, user_id=account.id, kind=ConnectionKind.MBOX,
-                                                         source="/srv/mail/2019-archive.mbox",
-                                                         display_name="2019 archive")
-            await mail_repo.upsert_connection(conn, user_id=account.id, kind=ConnectionKind.IMAP,
-                                              source="ops@example.com", display_name="Work IMAP")
-            await conn.execute("UPDATE crm.connections SET status = 'syncing', sync_started_on = now(),"
-                               " seen_count = 1840, remaining_estimate = 960 WHERE id = %s", (first.id,))
+            first, _ = await mail_repo.upsert_connection(
+                conn,
+                user_id=account.id,
+                kind=ConnectionKind.MBOX,
+                source="/srv/mail/2019-archive.mbox",
+                display_name="2019 archive",
+            )
+            await mail_repo.upsert_connection(
+                conn,
+                user_id=account.id,
+                kind=ConnectionKind.IMAP,
+                source="ops@example.com",
+                display_name="Work IMAP",
+            )
+            await conn.execute(
+                "UPDATE crm.connections SET status = 'syncing', sync_started_on = now(),"
+                " seen_count = 1840, remaining_estimate = 960 WHERE id = %s",
+                (first.id,),
+            )
         return failed_id
 
 
@@ -88,7 +113,9 @@ def test_login_dashboard_retry(failed_id: int, server: str, browser: Any, artifa
     page.get_by_role("button", name="Sync Work IMAP now").click()
     page.get_by_text("Sync queued").wait_for()
 
-    mobile = browser.new_context(viewport={"width": 390, "height": 844}, storage_state=context.storage_state())
+    mobile = browser.new_context(
+        viewport={"width": 390, "height": 844}, storage_state=context.storage_state()
+    )
     small = mobile.new_page()
     small.goto(f"{server}/jobs")
     small.get_by_role("heading", name="Failed jobs").wait_for()

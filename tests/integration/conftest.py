@@ -16,7 +16,12 @@ async def make_queue(pool: AsyncConnectionPool) -> AsyncIterator[Callable[..., J
     made: list[JobQueue] = []
 
     def make(**overrides: Any) -> JobQueue:
-        options = {"poll_interval": 0.05, "rescue_interval": 0.2, "heartbeat_interval": 0.1, **overrides}
+        options = {
+            "poll_interval": 0.05,
+            "rescue_interval": 0.2,
+            "heartbeat_interval": 0.1,
+            **overrides,
+        }
         queue = JobQueue(pool, **options)
         made.append(queue)
         return queue

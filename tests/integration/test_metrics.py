@@ -65,9 +65,16 @@ async def test_throughput__completed_per_minute_and_paused_queues(queue: JobQueu
     await queue.insert("q", list(range(5)))
     for job in await queue.fetch("q", 5):
         await queue.complete(job)
-    await sql.execute("UPDATE queue.job SET completed_on = completed_on - interval '3 minutes',"
-                      " keep_until = keep_until - interval '3 minutes' WHERE id IN (SELECT id FROM queue.job LIMIT 2)")
+    await sql.execute(
+        "UPDATE queue.job SET completed_on = completed_on - interval '3 minutes',"
+        " keep_until = keep_until - interval '3 minutes' WHERE id IN (SELECT id FROM queue.job LIMIT 2)"
+    )
     _now, counts = await queue.get_throughput(10)
-    assert len(counts) == 10 and sum(counts) == 5 and counts[-1] + counts[-2] >= 3 and max(counts[:-2]) == 2
+    assert (
+        len(counts) == 10
+        and sum(counts) == 5
+        and counts[-1] + counts[-2] >= 3
+        and max(counts[:-2]) == 2
+    )
     await queue.pause_queue("q")
     assert await queue.get_paused_queues() == {"q"}

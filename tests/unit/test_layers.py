@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "fluffymail"
-LEAVES = {"fluffymail.config", "fluffymail.errors", "fluffymail.logging", "fluffymail.clock", "fluffymail.db"}
+LEAVES = {
+    "fluffymail.config",
+    "fluffymail.errors",
+    "fluffymail.logging",
+    "fluffymail.clock",
+    "fluffymail.db",
+}
 RULES = {
     # package: FluffyMail modules it may import besides itself and the leaves
     "queue": set(),

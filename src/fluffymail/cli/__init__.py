@@ -30,10 +30,14 @@ def _setup() -> None:
 
 @app.command()
 def demo(
-    serve: Annotated[bool, typer.Option(help="Serve the web app when the mail is processed")] = True,
+    serve: Annotated[
+        bool, typer.Option(help="Serve the web app when the mail is processed")
+    ] = True,
     host: Annotated[str, typer.Option(help="Web app interface")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Web app port")] = 8000,
-    queue_tour: Annotated[bool, typer.Option("--queue-tour", help="Only tour the job queue")] = False,
+    queue_tour: Annotated[
+        bool, typer.Option("--queue-tour", help="Only tour the job queue")
+    ] = False,
 ) -> None:
     """The whole product on a sample mailbox: import, contacts, relationships, then the web app."""
     if queue_tour:

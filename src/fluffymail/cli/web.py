@@ -15,7 +15,9 @@ users = typer.Typer(help="Web app accounts: create users, issue API tokens.", no
 def web(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port")] = 8000,
-    reload: Annotated[bool, typer.Option(help="Restart when the code changes (development)")] = False,
+    reload: Annotated[
+        bool, typer.Option(help="Restart when the code changes (development)")
+    ] = False,
 ) -> None:
     """Serve the web app (UI and JSON API; docs at /docs). Workers run separately: `fluffymail worker`."""
     import uvicorn
@@ -23,16 +25,28 @@ def web(
     config = settings()
     console.print(f"FluffyMail web app on [bold]http://{host}:{port}/[/bold] (API docs at /docs)")
     if reload:  # the reloader re-imports the app in a child process, so it needs a factory path
-        uvicorn.run("fluffymail.cli.web:app_factory", factory=True, host=host, port=port,
-                    reload=True, log_level=config.log_level.lower())
+        uvicorn.run(
+            "fluffymail.cli.web:app_factory",
+            factory=True,
+            host=host,
+            port=port,
+            reload=True,
+            log_level=config.log_level.lower(),
+        )
         return
     from fluffymail.web.app import create_app
 
     # Finish in-flight requests within the same grace the workers get, and trust the platform's
     # proxy (X-Forwarded-Proto/For) only from the addresses configured.
-    uvicorn.run(create_app(config), host=host, port=port, log_level=config.log_level.lower(),
-                timeout_graceful_shutdown=int(config.shutdown_grace), proxy_headers=True,
-                forwarded_allow_ips=config.forwarded_allow_ips)
+    uvicorn.run(
+        create_app(config),
+        host=host,
+        port=port,
+        log_level=config.log_level.lower(),
+        timeout_graceful_shutdown=int(config.shutdown_grace),
+        proxy_headers=True,
+        forwarded_allow_ips=config.forwarded_allow_ips,
+    )
 
 
 def app_factory():
@@ -44,18 +58,25 @@ def app_factory():
 @users.command("create")
 def create_user(
     email: Annotated[str, typer.Argument(help="The user's email address (their login)")],
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
-                                          help="At least 8 characters")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, help="At least 8 characters"
+        ),
+    ],
     name: Annotated[str, typer.Option(help="Display name")] = "",
-    admin: Annotated[bool, typer.Option("--admin", help="May use the jobs dashboard and API")] = False,
+    admin: Annotated[
+        bool, typer.Option("--admin", help="May use the jobs dashboard and API")
+    ] = False,
 ) -> None:
     """Create a user who can log in (or reset an existing user's password and admin flag)."""
     from fluffymail.web.services import accounts
 
     async def main() -> None:
         async with open_context(settings(), migrate_first=True, name="cli") as ctx:
-            account, created = await accounts.create_user(ctx.pool, email, password, name=name,
-                                                          is_admin=admin)
+            account, created = await accounts.create_user(
+                ctx.pool, email, password, name=name, is_admin=admin
+            )
         verb = "created" if created else "updated"
         role = "admin" if account.is_admin else "user"
         console.print(f"{role} {account.email} {verb} (id {account.id})")
@@ -66,7 +87,9 @@ def create_user(
 @users.command("token")
 def create_token(
     email: Annotated[str, typer.Argument(help="Whose token")],
-    name: Annotated[str, typer.Option(help="What the token is for (replaces one of that name)")] = "cli",
+    name: Annotated[
+        str, typer.Option(help="What the token is for (replaces one of that name)")
+    ] = "cli",
 ) -> None:
     """Issue an API token (`Authorization: Bearer <token>`); it is shown only once."""
     from fluffymail.web.services import accounts
@@ -75,7 +98,9 @@ def create_token(
         async with open_context(settings(), migrate_first=True, name="cli") as ctx:
             account = await accounts.find_account(ctx.pool, email)
             if account is None:
-                raise accounts.AccountError(f"no user {email!r}: create one with `fluffymail users create`")
+                raise accounts.AccountError(
+                    f"no user {email!r}: create one with `fluffymail users create`"
+                )
             token = await accounts.create_api_token(ctx.pool, account.id, name)
         console.print(token, soft_wrap=True, highlight=False)
 

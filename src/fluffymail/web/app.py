@@ -43,16 +43,26 @@ def create_app(settings: Settings) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = await open_pool(database_url(settings), min_size=settings.pool_min_size,
-                               max_size=settings.pool_max_size, name="web")
+        pool = await open_pool(
+            database_url(settings),
+            min_size=settings.pool_min_size,
+            max_size=settings.pool_max_size,
+            name="web",
+        )
         try:
             if settings.migrate_on_start:
                 async with pool.connection() as conn:
                     await migrate.upgrade(conn)
-            maintenance = MaintenanceOptions(rescue_interval=settings.rescue_interval,
-                                             leader_ttl=settings.leader_ttl)
-            queue = JobQueue(pool, poll_interval=settings.poll_interval, listen=False,
-                             maintenance=maintenance, log=log)
+            maintenance = MaintenanceOptions(
+                rescue_interval=settings.rescue_interval, leader_ttl=settings.leader_ttl
+            )
+            queue = JobQueue(
+                pool,
+                poll_interval=settings.poll_interval,
+                listen=False,
+                maintenance=maintenance,
+                log=log,
+            )
             metrics = QueueMetrics(queue, registry=registry, log=log)
             metrics.loop.start()
             app.state.fm = AppState(settings=settings, pool=pool, queue=queue, metrics=metrics)

@@ -30,19 +30,25 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The database answers and its schema is current",
-            responses={503: {"description": "Not ready"}})
+@router.get(
+    "/readyz",
+    summary="The database answers and its schema is current",
+    responses={503: {"description": "Not ready"}},
+)
 async def readyz(state: State) -> Any:
     try:
         async with asyncio.timeout(3), state.pool.connection() as conn:
             pending = await migrate.pending(conn)
     except Exception as exc:  # any failure means not ready
-        return JSONResponse({"status": "unavailable", "reason": f"database: {type(exc).__name__}"},
-                            status_code=503)
+        return JSONResponse(
+            {"status": "unavailable", "reason": f"database: {type(exc).__name__}"}, status_code=503
+        )
     if pending:
         names = [f"{m.version:04d}_{m.name}" for m in pending]
-        return JSONResponse({"status": "unavailable", "reason": "pending migrations",
-                             "pending": names}, status_code=503)
+        return JSONResponse(
+            {"status": "unavailable", "reason": "pending migrations", "pending": names},
+            status_code=503,
+        )
     return {"status": "ok"}
 
 
@@ -56,10 +62,19 @@ class HttpMetrics:
 
     def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
         self.app = app
-        self.requests = Counter("fluffymail_http_requests", "HTTP requests served",
-                                ["method", "route", "status"], registry=registry)
-        self.latency = Histogram("fluffymail_http_request_duration_seconds", "HTTP request latency",
-                                 ["method", "route"], buckets=LATENCY_BUCKETS, registry=registry)
+        self.requests = Counter(
+            "fluffymail_http_requests",
+            "HTTP requests served",
+            ["method", "route", "status"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "fluffymail_http_request_duration_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -46,8 +46,6 @@ def mail(
     return f"{text}\n\n{body or f'body {n}'}\n".encode()
 
 
-
-
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
     return Settings(database_url=db_url, data_dir=tmp_path / "data")

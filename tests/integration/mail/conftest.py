@@ -36,8 +36,6 @@ def write_mbox(path: Path, messages: list[bytes]) -> Path:
     return path
 
 
-
-
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
     return Settings(database_url=db_url, data_dir=tmp_path / "data")

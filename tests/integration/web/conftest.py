@@ -31,8 +31,14 @@ PASSWORD = "correct horse battery"
 def web_settings(db_url: str, data_dir: Path | None = None) -> Settings:
     """Settings for the app under test; uploads and the dev secret key go to `data_dir`."""
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix="fm-web-"))
-    return Settings(database_url=db_url, migrate_on_start=False, pool_min_size=1, pool_max_size=4,
-                    log_level="WARNING", data_dir=data_dir)
+    return Settings(
+        database_url=db_url,
+        migrate_on_start=False,
+        pool_min_size=1,
+        pool_max_size=4,
+        log_level="WARNING",
+        data_dir=data_dir,
+    )
 
 
 @pytest.fixture
@@ -103,8 +109,12 @@ def make_connection(pool: AsyncConnectionPool) -> Callable[..., Awaitable[int]]:
     async def make(user: User, source: str = "/mail/archive.mbox", name: str = "") -> int:
         async with pool.connection() as conn:
             connection, _ = await mail_repo.upsert_connection(
-                conn, user_id=user.account.id, kind=ConnectionKind.MBOX, source=source,
-                display_name=name)
+                conn,
+                user_id=user.account.id,
+                kind=ConnectionKind.MBOX,
+                source=source,
+                display_name=name,
+            )
         return connection.id
 
     return make
@@ -115,8 +125,12 @@ def jobs(pool: AsyncConnectionPool) -> JobQueue:
     return JobQueue(pool, listen=False)
 
 
-async def failed_job(queue: JobQueue, name: str = "demo", data: Any = None,
-                     message: str = "boom: the mail server hung up") -> int:
+async def failed_job(
+    queue: JobQueue,
+    name: str = "demo",
+    data: Any = None,
+    message: str = "boom: the mail server hung up",
+) -> int:
     """A job that failed for good (no retries left), with one recorded attempt."""
     await queue.create_queue(name, retry_limit=0)
     job_id = await queue.send(name, data or {"n": 1})
@@ -130,8 +144,9 @@ async def login(http: httpx.AsyncClient, email: str, password: str = PASSWORD) -
     """Log in through the form like a browser (the page's CSRF token, then the POST)."""
     page = await http.get("/login")
     token = csrf_from(page.text)
-    return await http.post("/login", data={"email": email, "password": password,
-                                           "csrf_token": token, "next": "/"})
+    return await http.post(
+        "/login", data={"email": email, "password": password, "csrf_token": token, "next": "/"}
+    )
 
 
 def csrf_from(html: str) -> str:
@@ -156,8 +171,13 @@ def free_port() -> int:
 def live_server(db_url: str, tmp_path: Path) -> Iterator[str]:
     """The app served by uvicorn in a thread on a free loopback port; yields its base URL."""
     port = free_port()
-    config = uvicorn.Config(create_app(web_settings(db_url, tmp_path)), host="127.0.0.1", port=port,
-                            log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        create_app(web_settings(db_url, tmp_path)),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -7,26 +7,37 @@ import httpx
 from tests.integration.web.conftest import PASSWORD, User, csrf_from, login, session_csrf
 
 
-async def test_login__sets_an_httponly_lax_session_cookie(client: httpx.AsyncClient, alice: User) -> None:
+async def test_login__sets_an_httponly_lax_session_cookie(
+    client: httpx.AsyncClient, alice: User
+) -> None:
     response = await login(client, "alice@example.com")
     assert response.status_code == 303
     cookie = response.headers["set-cookie"]
     assert "fm_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
     me = await client.get("/api/me")
     assert me.status_code == 200
-    assert me.json() == {"id": alice.account.id, "email": "alice@example.com", "name": "",
-                         "is_admin": False}
+    assert me.json() == {
+        "id": alice.account.id,
+        "email": "alice@example.com",
+        "name": "",
+        "is_admin": False,
+    }
 
 
-async def test_login__without_the_form_token_is_refused(client: httpx.AsyncClient, alice: User) -> None:
+async def test_login__without_the_form_token_is_refused(
+    client: httpx.AsyncClient, alice: User
+) -> None:
     await client.get("/login")
-    response = await client.post("/login", data={"email": "alice@example.com", "password": PASSWORD,
-                                                 "csrf_token": "forged"})
+    response = await client.post(
+        "/login", data={"email": "alice@example.com", "password": PASSWORD, "csrf_token": "forged"}
+    )
     assert response.status_code == 403
     assert (await client.get("/api/me")).status_code == 401
 
 
-async def test_login__wrong_password_shows_the_form_again(client: httpx.AsyncClient, alice: User) -> None:
+async def test_login__wrong_password_shows_the_form_again(
+    client: httpx.AsyncClient, alice: User
+) -> None:
     response = await login(client, "alice@example.com", "wrong password")
     assert response.status_code == 401
     assert "do not match" in response.text
@@ -41,9 +52,15 @@ async def test_login__unknown_email_is_refused_the_same_way(client: httpx.AsyncC
 
 async def test_login__next_never_leaves_the_site(client: httpx.AsyncClient, alice: User) -> None:
     page = await client.get("/login")
-    response = await client.post("/login", data={
-        "email": "alice@example.com", "password": PASSWORD, "csrf_token": csrf_from(page.text),
-        "next": "//evil.example/"})
+    response = await client.post(
+        "/login",
+        data={
+            "email": "alice@example.com",
+            "password": PASSWORD,
+            "csrf_token": csrf_from(page.text),
+            "next": "//evil.example/",
+        },
+    )
     assert response.headers["location"] == "/"
 
 
@@ -62,12 +79,15 @@ async def test_cookie_post__needs_the_session_csrf_token(
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "csrf_failed"
     token = session_csrf((await client.get("/connections")).text)
-    accepted = await client.post(f"/api/connections/{connection_id}/sync",
-                                 headers={"X-CSRF-Token": token})
+    accepted = await client.post(
+        f"/api/connections/{connection_id}/sync", headers={"X-CSRF-Token": token}
+    )
     assert accepted.status_code == 202
 
 
-async def test_logout__needs_csrf_then_ends_the_session(client: httpx.AsyncClient, alice: User) -> None:
+async def test_logout__needs_csrf_then_ends_the_session(
+    client: httpx.AsyncClient, alice: User
+) -> None:
     await login(client, "alice@example.com")
     assert (await client.post("/logout", data={"csrf_token": "nope"})).status_code == 403
     page = await client.get("/connections")
@@ -76,7 +96,9 @@ async def test_logout__needs_csrf_then_ends_the_session(client: httpx.AsyncClien
     assert (await client.get("/api/me")).status_code == 401
 
 
-async def test_api_token__authenticates_without_csrf(client: httpx.AsyncClient, alice: User) -> None:
+async def test_api_token__authenticates_without_csrf(
+    client: httpx.AsyncClient, alice: User
+) -> None:
     response = await client.get("/api/me", headers=alice.auth)
     assert response.status_code == 200 and response.json()["email"] == "alice@example.com"
 
@@ -106,7 +128,9 @@ async def test_cookie_upload_with_the_token_in_the_form__its_files_closed(
     token = session_csrf((await client.get("/connections")).text)
     mbox = b"From a@example.com Thu Jan  1 00:00:00 2026\nSubject: hi\n\nhello\n"
     response = await client.post(
-        "/api/connections/upload", data={"csrf_token": token}, files={"file": ("x.mbox", mbox * 5000)}
+        "/api/connections/upload",
+        data={"csrf_token": token},
+        files={"file": ("x.mbox", mbox * 5000)},
     )
     assert response.status_code == 400  # uploads want the header: their body streams to disk
     assert "X-CSRF-Token" in response.json()["error"]["message"]

@@ -33,7 +33,9 @@ from tests.integration.web.connections_support import (
 )
 
 
-async def test_list_and_get__own_connections(client: httpx.AsyncClient, alice: User, make_connection) -> None:
+async def test_list_and_get__own_connections(
+    client: httpx.AsyncClient, alice: User, make_connection
+) -> None:
     first = await make_connection(alice, "/mail/a.mbox", "Archive")
     second = await make_connection(alice, "/mail/b.mbox")
     listed = (await client.get("/api/connections", headers=alice.auth)).json()
@@ -60,7 +62,10 @@ async def test_sync__sends_a_job_and_schedules_every_15_minutes(
     assert queue_options.policy == "stately" and queue_options.retry_limit == 5
     [schedule] = await jobs.get_schedules()
     assert (schedule["name"], schedule["key"], schedule["cron"]) == (
-        "sync-emails", f"connection-{connection_id}", "*/15 * * * *")
+        "sync-emails",
+        f"connection-{connection_id}",
+        "*/15 * * * *",
+    )
     assert schedule["data"] == {"connection_id": connection_id, "user_id": alice.account.id}
     again = await client.post(f"/api/connections/{connection_id}/sync", headers=alice.auth)
     assert again.status_code == 202 and again.json()["job_id"] is None  # already queued
@@ -76,18 +81,24 @@ async def test_isolation__another_users_connection_is_404_everywhere(
     await client.post(f"/api/connections/{alices}/sync", headers=alice.auth)
     job_id = (await jobs.find_jobs(name="sync-emails"))[0].id
     assert (await client.get("/api/connections", headers=bob.auth)).json() == []
-    for method, path in [("GET", f"/api/connections/{alices}"),
-                         ("POST", f"/api/connections/{alices}/sync"),
-                         ("GET", "/api/connections/999999")]:
+    for method, path in [
+        ("GET", f"/api/connections/{alices}"),
+        ("POST", f"/api/connections/{alices}/sync"),
+        ("GET", "/api/connections/999999"),
+    ]:
         response = await client.request(method, path, headers=bob.auth)
         assert response.status_code == 404, path
-        assert response.json() == {"error": {"code": "not_found",
-                                             "message": response.json()["error"]["message"]}}
+        assert response.json() == {
+            "error": {"code": "not_found", "message": response.json()["error"]["message"]}
+        }
     # Bob's probe neither sent a job nor changed a schedule; the job routes are closed to him.
     assert [j.id for j in await jobs.find_jobs(name="sync-emails")] == [job_id]
     assert len(await jobs.get_schedules()) == 1
-    for method, path in [("GET", f"/api/jobs/{job_id}"), ("POST", f"/api/jobs/{job_id}/cancel"),
-                         ("GET", "/api/jobs")]:
+    for method, path in [
+        ("GET", f"/api/jobs/{job_id}"),
+        ("POST", f"/api/jobs/{job_id}/cancel"),
+        ("GET", "/api/jobs"),
+    ]:
         assert (await client.request(method, path, headers=bob.auth)).status_code == 403
     # and Bob's own connection shows none of Alice's jobs
     bobs = await make_connection(bob, "/mail/b.mbox")
@@ -96,6 +107,7 @@ async def test_isolation__another_users_connection_is_404_everywhere(
 
 
 # -- creating by upload, pausing, resuming, deleting (app with a data dir and a small limit) ----
+
 
 @pytest.fixture
 def settings(db_url: str, data_dir: Path) -> Settings:  # noqa: F811  (the imported fixture)
@@ -108,8 +120,12 @@ async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-async def _upload(api: httpx.AsyncClient, user: User, name: str, data: bytes, **fields: str) -> httpx.Response:
-    return await api.post("/api/connections/upload", headers=user.auth, files={"file": (name, data)}, data=fields)
+async def _upload(
+    api: httpx.AsyncClient, user: User, name: str, data: bytes, **fields: str
+) -> httpx.Response:
+    return await api.post(
+        "/api/connections/upload", headers=user.auth, files={"file": (name, data)}, data=fields
+    )
 
 
 def _on_disk(path: str) -> bool:
@@ -123,28 +139,49 @@ async def _count(pool: AsyncConnectionPool, query: str, *params: object) -> int:
     return int(row[0])
 
 
-async def test_upload_mbox__a_job_imports_it(api: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool,
-                                             settings: Settings, tmp_path: Path, jobs: JobQueue) -> None:
+async def test_upload_mbox__a_job_imports_it(
+    api: httpx.AsyncClient,
+    alice: User,
+    pool: AsyncConnectionPool,
+    settings: Settings,
+    tmp_path: Path,
+    jobs: JobQueue,
+) -> None:
     mbox = write_mbox(tmp_path / "archive.mbox", range(12)).read_bytes()
     response = await _upload(api, alice, "2019 archive.mbox", mbox)
     assert response.status_code == 201, response.text
     body = response.json()
     connection = body["connection"]
-    assert body["created"] and connection["kind"] == "mbox" and connection["display_name"] == "2019 archive.mbox"
+    assert (
+        body["created"]
+        and connection["kind"] == "mbox"
+        and connection["display_name"] == "2019 archive.mbox"
+    )
     assert connection["state"] == "ok" and connection["last_synced_on"] is None
     assert _on_disk(connection["source"])
-    assert Path(connection["source"]).is_relative_to(settings.data_dir / "uploads" / str(alice.account.id))
+    assert Path(connection["source"]).is_relative_to(
+        settings.data_dir / "uploads" / str(alice.account.id)
+    )
     job = await jobs.get_job(body["job_id"])
-    assert job is not None and job.name == "sync-emails" and job.data["connection_id"] == connection["id"]
+    assert (
+        job is not None
+        and job.name == "sync-emails"
+        and job.data["connection_id"] == connection["id"]
+    )
     assert [s["key"] for s in await jobs.get_schedules()] == [f"connection-{connection['id']}"]
     result = await run_sync(pool, settings, connection["id"])
     assert (result.seen, result.stored) == (12, 12)
-    assert await _count(pool, "SELECT count(*) FROM crm.messages WHERE user_id = %s", alice.account.id) == 12
+    assert (
+        await _count(pool, "SELECT count(*) FROM crm.messages WHERE user_id = %s", alice.account.id)
+        == 12
+    )
     after = (await api.get(f"/api/connections/{connection['id']}", headers=alice.auth)).json()
     assert after["status"] == "ok" and after["stored_count"] == 12 and after["last_synced_on"]
 
 
-@pytest.mark.parametrize(("name", "make"), [("mail.zip", maildir_zip), ("mail.tar.gz", maildir_tar)])
+@pytest.mark.parametrize(
+    ("name", "make"), [("mail.zip", maildir_zip), ("mail.tar.gz", maildir_tar)]
+)
 async def test_upload_maildir_archive__unpacked_and_imported(
     api: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool, settings: Settings, name, make
 ) -> None:
@@ -168,10 +205,16 @@ async def test_upload_bad_input__clear_4xx_and_nothing_left_behind(
     assert too_big.status_code == 413 and "larger than" in too_big.json()["error"]["message"]
     empty_zip = await _upload(api, alice, "empty.zip", _zip_of_text())
     assert empty_zip.status_code == 415 and "no Maildir" in empty_zip.json()["error"]["message"]
-    no_file = await api.post("/api/connections/upload", headers=alice.auth, data={"display_name": "x"},
-                             files={"other": ("a.mbox", b"From x\n")})
+    no_file = await api.post(
+        "/api/connections/upload",
+        headers=alice.auth,
+        data={"display_name": "x"},
+        files={"other": ("a.mbox", b"From x\n")},
+    )
     assert no_file.status_code == 400
-    not_multipart = await api.post("/api/connections/upload", headers=alice.auth, content=b"From x\n")
+    not_multipart = await api.post(
+        "/api/connections/upload", headers=alice.auth, content=b"From x\n"
+    )
     assert not_multipart.status_code == 415
     uploads = settings.data_dir / "uploads"
     assert not uploads.exists() or not any(p.is_file() for p in uploads.rglob("*"))
@@ -186,25 +229,47 @@ def _zip_of_text() -> bytes:
 
 
 async def test_create_imap_bad_input__422_with_reason(api: httpx.AsyncClient, alice: User) -> None:
-    wrong_port = await api.post("/api/connections/imap", headers=alice.auth, json={
-        "host": "imap.example.com", "port": "nine-nine-three", "username": "a", "password": "p"})
+    wrong_port = await api.post(
+        "/api/connections/imap",
+        headers=alice.auth,
+        json={
+            "host": "imap.example.com",
+            "port": "nine-nine-three",
+            "username": "a",
+            "password": "p",
+        },
+    )
     assert wrong_port.status_code == 422
     assert wrong_port.json()["error"]["message"].startswith("body.port:")
     assert "p" not in str(wrong_port.json()["error"].get("details", [{}])[0].get("input", ""))
-    for body in [{"host": "imap.example.com", "port": 70000, "username": "a", "password": "p"},
-                 {"host": "imap.example.com", "username": "a", "password": ""},
-                 {"host": "bad host/", "username": "a", "password": "p"},
-                 {"host": "imap.example.com", "username": "a", "password": "p", "security": "tls9"}]:
+    for body in [
+        {"host": "imap.example.com", "port": 70000, "username": "a", "password": "p"},
+        {"host": "imap.example.com", "username": "a", "password": ""},
+        {"host": "bad host/", "username": "a", "password": "p"},
+        {"host": "imap.example.com", "username": "a", "password": "p", "security": "tls9"},
+    ]:
         response = await api.post("/api/connections/imap", headers=alice.auth, json=body)
         assert response.status_code == 422, body
 
 
-async def test_pause_resume(api: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool, settings: Settings,
-                            tmp_path: Path, jobs: JobQueue) -> None:
-    created = (await _upload(api, alice, "a.mbox", write_mbox(tmp_path / "a.mbox", range(3)).read_bytes())).json()
+async def test_pause_resume(
+    api: httpx.AsyncClient,
+    alice: User,
+    pool: AsyncConnectionPool,
+    settings: Settings,
+    tmp_path: Path,
+    jobs: JobQueue,
+) -> None:
+    created = (
+        await _upload(api, alice, "a.mbox", write_mbox(tmp_path / "a.mbox", range(3)).read_bytes())
+    ).json()
     connection_id = created["connection"]["id"]
     paused = await api.post(f"/api/connections/{connection_id}/pause", headers=alice.auth)
-    assert paused.status_code == 200 and paused.json()["state"] == "paused" and paused.json()["paused_on"]
+    assert (
+        paused.status_code == 200
+        and paused.json()["state"] == "paused"
+        and paused.json()["paused_on"]
+    )
     assert await jobs.get_schedules() == []
     refused = await api.post(f"/api/connections/{connection_id}/sync", headers=alice.auth)
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "paused"
@@ -218,11 +283,23 @@ async def test_pause_resume(api: httpx.AsyncClient, alice: User, pool: AsyncConn
 
 
 async def test_delete__removes_its_mail_keeps_mail_another_connection_holds(
-    api: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool, settings: Settings, tmp_path: Path,
+    api: httpx.AsyncClient,
+    alice: User,
+    pool: AsyncConnectionPool,
+    settings: Settings,
+    tmp_path: Path,
     jobs: JobQueue,
 ) -> None:
-    first = (await _upload(api, alice, "a.mbox", write_mbox(tmp_path / "a.mbox", range(0, 10)).read_bytes())).json()
-    second = (await _upload(api, alice, "b.mbox", write_mbox(tmp_path / "b.mbox", range(6, 15)).read_bytes())).json()
+    first = (
+        await _upload(
+            api, alice, "a.mbox", write_mbox(tmp_path / "a.mbox", range(0, 10)).read_bytes()
+        )
+    ).json()
+    second = (
+        await _upload(
+            api, alice, "b.mbox", write_mbox(tmp_path / "b.mbox", range(6, 15)).read_bytes()
+        )
+    ).json()
     a, b = first["connection"]["id"], second["connection"]["id"]
     await run_sync(pool, settings, a)
     await run_sync(pool, settings, b)
@@ -232,9 +309,15 @@ async def test_delete__removes_its_mail_keeps_mail_another_connection_holds(
     response = await api.delete(f"/api/connections/{a}", headers=alice.auth)
     assert response.status_code == 202
     job = await jobs.get_job(response.json()["job_id"])
-    assert job is not None and job.name == "delete-connection" and job.data == {"connection_id": a, "user_id": alice.account.id}
+    assert (
+        job is not None
+        and job.name == "delete-connection"
+        and job.data == {"connection_id": a, "user_id": alice.account.id}
+    )
     assert [s["key"] for s in await jobs.get_schedules()] == [f"connection-{b}"]
-    listed = {c["id"]: c["state"] for c in (await api.get("/api/connections", headers=alice.auth)).json()}
+    listed = {
+        c["id"]: c["state"] for c in (await api.get("/api/connections", headers=alice.auth)).json()
+    }
     assert listed == {a: "deleting", b: "ok"}
     assert (await api.post(f"/api/connections/{a}/sync", headers=alice.auth)).status_code == 409
     assert (await api.post(f"/api/connections/{a}/pause", headers=alice.auth)).status_code == 409
@@ -243,13 +326,21 @@ async def test_delete__removes_its_mail_keeps_mail_another_connection_holds(
     assert (result.status, result.locations, result.messages) == ("deleted", 10, 6)
     subjects = {row[0] for row in await _rows(pool, "SELECT subject FROM crm.messages")}
     assert subjects == {f"Quarterly plan, part {n}" for n in range(6, 15)}
-    assert await _count(pool, "SELECT count(*) FROM crm.folders f WHERE f.connection_id = %s", a) == 0
+    assert (
+        await _count(pool, "SELECT count(*) FROM crm.folders f WHERE f.connection_id = %s", a) == 0
+    )
     assert await _count(pool, "SELECT count(*) FROM crm.connections WHERE id = %s", a) == 0
     assert await _count(pool, "SELECT count(*) FROM crm.threads WHERE message_count = 0") == 0
     assert await _count(pool, "SELECT count(*) FROM crm.threads") <= threads_before
-    assert await _count(pool, """SELECT count(*) FROM crm.threads t WHERE t.message_count <>
-                                 (SELECT count(*) FROM crm.messages m WHERE m.thread_id = t.id)""") == 0
-    assert not _on_disk(first["connection"]["source"])      # the uploaded file is gone
+    assert (
+        await _count(
+            pool,
+            """SELECT count(*) FROM crm.threads t WHERE t.message_count <>
+                                 (SELECT count(*) FROM crm.messages m WHERE m.thread_id = t.id)""",
+        )
+        == 0
+    )
+    assert not _on_disk(first["connection"]["source"])  # the uploaded file is gone
     assert _on_disk(second["connection"]["source"])
     assert (await api.get(f"/api/connections/{a}", headers=alice.auth)).status_code == 404
     again = await run_delete(pool, settings, a, alice.account.id)
@@ -264,13 +355,17 @@ async def _rows(pool: AsyncConnectionPool, query: str) -> list[tuple[object, ...
 async def test_isolation__managing_another_users_connection_is_404(
     api: httpx.AsyncClient, alice: User, bob: User, tmp_path: Path, jobs: JobQueue
 ) -> None:
-    created = (await _upload(api, alice, "a.mbox", write_mbox(tmp_path / "a.mbox", range(2)).read_bytes())).json()
+    created = (
+        await _upload(api, alice, "a.mbox", write_mbox(tmp_path / "a.mbox", range(2)).read_bytes())
+    ).json()
     alices = created["connection"]["id"]
-    for method, path in [("POST", f"/api/connections/{alices}/pause"),
-                         ("POST", f"/api/connections/{alices}/resume"),
-                         ("DELETE", f"/api/connections/{alices}"),
-                         ("POST", f"/api/connections/{alices}/sync"),
-                         ("GET", f"/api/connections/{alices}")]:
+    for method, path in [
+        ("POST", f"/api/connections/{alices}/pause"),
+        ("POST", f"/api/connections/{alices}/resume"),
+        ("DELETE", f"/api/connections/{alices}"),
+        ("POST", f"/api/connections/{alices}/sync"),
+        ("GET", f"/api/connections/{alices}"),
+    ]:
         response = await api.request(method, path, headers=bob.auth)
         assert response.status_code == 404, path
         assert response.json()["error"]["code"] == "not_found"
@@ -281,10 +376,16 @@ async def test_isolation__managing_another_users_connection_is_404(
 
 
 async def test_delete_job_waits_for_a_running_sync_and_late_syncs_find_nothing(
-    api: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool, settings: Settings, tmp_path: Path,
+    api: httpx.AsyncClient,
+    alice: User,
+    pool: AsyncConnectionPool,
+    settings: Settings,
+    tmp_path: Path,
     jobs: JobQueue,
 ) -> None:
-    created = (await _upload(api, alice, "a.mbox", write_mbox(tmp_path / "a.mbox", range(4)).read_bytes())).json()
+    created = (
+        await _upload(api, alice, "a.mbox", write_mbox(tmp_path / "a.mbox", range(4)).read_bytes())
+    ).json()
     connection_id = created["connection"]["id"]
     deps = JobDeps(settings=settings, pool=pool, queue=jobs, log=logging.getLogger("test"))
     [running] = await jobs.fetch("sync-emails")  # a worker has started the first sync
@@ -307,14 +408,17 @@ async def test_visibility__keeps_bodies_from_the_ai_and_is_validated(
     connection_id = await make_connection(alice)
     listed = (await client.get("/api/connections", headers=alice.auth)).json()
     assert listed[0]["visibility"] == "full"
-    private = await client.patch(f"/api/connections/{connection_id}", json={"visibility": "metadata"},
-                                 headers=alice.auth)
+    private = await client.patch(
+        f"/api/connections/{connection_id}", json={"visibility": "metadata"}, headers=alice.auth
+    )
     assert private.status_code == 200 and private.json()["visibility"] == "metadata"
     got = (await client.get(f"/api/connections/{connection_id}", headers=alice.auth)).json()
     assert got["visibility"] == "metadata"
-    bad = await client.patch(f"/api/connections/{connection_id}", json={"visibility": "public"},
-                             headers=alice.auth)
+    bad = await client.patch(
+        f"/api/connections/{connection_id}", json={"visibility": "public"}, headers=alice.auth
+    )
     assert bad.status_code == 422
-    other = await client.patch(f"/api/connections/{connection_id}", json={"visibility": "full"},
-                               headers=bob.auth)
+    other = await client.patch(
+        f"/api/connections/{connection_id}", json={"visibility": "full"}, headers=bob.auth
+    )
     assert other.status_code == 404

@@ -64,7 +64,9 @@ async def _consent(api: httpx.AsyncClient, user: User, emulator: GmailEmulator) 
     query = parse_qs(urlsplit(url).query)
     assert url.startswith(emulator.auth_uri + "?")
     assert query["access_type"] == ["offline"] and query["prompt"] == ["consent"]
-    assert query["code_challenge_method"] == ["S256"] and query["state"] == [response.json()["state"]]
+    assert query["code_challenge_method"] == ["S256"] and query["state"] == [
+        response.json()["state"]
+    ]
     assert query["redirect_uri"] == ["http://test/api/connections/gmail/callback"]
     async with httpx.AsyncClient() as google:
         consent = await google.get(url, follow_redirects=False)
@@ -74,8 +76,11 @@ async def _consent(api: httpx.AsyncClient, user: User, emulator: GmailEmulator) 
 
 async def _stored(pool: AsyncConnectionPool, settings: Settings, connection_id: int) -> dict:
     async with pool.connection() as conn:
-        row = await (await conn.execute("SELECT credentials FROM crm.connections WHERE id = %s",
-                                        (connection_id,))).fetchone()
+        row = await (
+            await conn.execute(
+                "SELECT credentials FROM crm.connections WHERE id = %s", (connection_id,)
+            )
+        ).fetchone()
     assert row is not None
     return secrets.SecretBox(secrets.load_key(settings)).decrypt_json(bytes(row[0]))
 
@@ -86,8 +91,12 @@ async def _rows(pool: AsyncConnectionPool, query: str, *params: object) -> list[
 
 
 async def test_connect_sync_aliases_refresh_and_revocation(
-    api: httpx.AsyncClient, alice: User, emulator: GmailEmulator, pool: AsyncConnectionPool,
-    settings: Settings, jobs: JobQueue,
+    api: httpx.AsyncClient,
+    alice: User,
+    emulator: GmailEmulator,
+    pool: AsyncConnectionPool,
+    settings: Settings,
+    jobs: JobQueue,
 ) -> None:
     emulator.send_as.extend([
         {"sendAsEmail": "Owner.Work@Example.COM", "isPrimary": False, "verificationStatus": "accepted"},
@@ -102,19 +111,28 @@ async def test_connect_sync_aliases_refresh_and_revocation(
     assert response.status_code == 200, response.text
     body = response.json()
     connection = body["connection"]
-    assert (connection["kind"], connection["source"], body["created"]) == ("gmail", "owner@gmail.example", True)
+    assert (connection["kind"], connection["source"], body["created"]) == (
+        "gmail",
+        "owner@gmail.example",
+        True,
+    )
     job = await jobs.get_job(body["job_id"])
     assert job is not None and job.name == "sync-emails"
     assert [s["key"] for s in await jobs.get_schedules()] == [f"connection-{connection['id']}"]
-    [[raw]] = await _rows(pool, "SELECT credentials FROM crm.connections WHERE id = %s", connection["id"])
+    [[raw]] = await _rows(
+        pool, "SELECT credentials FROM crm.connections WHERE id = %s", connection["id"]
+    )
     stored = await _stored(pool, settings, connection["id"])
     assert stored["refresh_token"] in emulator.refresh_tokens and stored["access_token"]
     assert stored["refresh_token"].encode() not in bytes(raw) and b"client-secret" not in bytes(raw)
 
     result = await run_sync(pool, settings, connection["id"])
     assert (result.seen, result.stored) == (7, 7)
-    aliases = await _rows(pool, "SELECT address, source FROM crm.user_aliases WHERE user_id = %s ORDER BY 1",
-                          alice.account.id)
+    aliases = await _rows(
+        pool,
+        "SELECT address, source FROM crm.user_aliases WHERE user_id = %s ORDER BY 1",
+        alice.account.id,
+    )
     assert aliases == [("owner.work@example.com", "provider"), ("owner@gmail.example", "provider")]
 
     # an expired access token is refreshed through the token endpoint and the new one saved
@@ -124,7 +142,10 @@ async def test_connect_sync_aliases_refresh_and_revocation(
     assert (await run_sync(pool, settings, connection["id"])).stored == 1
     assert emulator.refreshes == refreshes + 1
     renewed = await _stored(pool, settings, connection["id"])
-    assert renewed["access_token"] != stored["access_token"] and renewed["access_token"] in emulator.access_tokens
+    assert (
+        renewed["access_token"] != stored["access_token"]
+        and renewed["access_token"] in emulator.access_tokens
+    )
 
     # the user revokes access: the refresh is refused -> needs_reauth, with the reason
     emulator.revoke(stored["refresh_token"])
@@ -141,13 +162,20 @@ async def test_connect_sync_aliases_refresh_and_revocation(
     assert (await run_sync(pool, settings, connection["id"])).status == "ok"
 
 
-async def test_callback_refusals(api: httpx.AsyncClient, alice: User, bob: User, emulator: GmailEmulator,
-                                 served: tuple[FastAPI, httpx.AsyncClient]) -> None:
+async def test_callback_refusals(
+    api: httpx.AsyncClient,
+    alice: User,
+    bob: User,
+    emulator: GmailEmulator,
+    served: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
     callback = await _consent(api, alice, emulator)
     bad = await api.get(callback.replace("state=", "state=x"))
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "oauth_bad_state"
     # a browser logged in as Bob cannot complete Alice's sign-in
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=served[0]), base_url="http://test") as bobs_browser:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=served[0]), base_url="http://test"
+    ) as bobs_browser:
         await login(bobs_browser, "bob@example.com")
         other = await bobs_browser.get(callback)
     assert other.status_code == 400 and other.json()["error"]["code"] == "oauth_other_user"
@@ -158,8 +186,13 @@ async def test_callback_refusals(api: httpx.AsyncClient, alice: User, bob: User,
     denied = await api.get(await _consent(api, alice, emulator))
     assert denied.status_code == 400 and denied.json()["error"]["code"] == "oauth_denied"
     browser = await api.get(await _consent(api, alice, emulator), headers={"accept": "text/html"})
-    assert browser.status_code == 303 and browser.headers["location"] == "/connections?gmail=oauth_denied"
-    assert [c["kind"] for c in (await api.get("/api/connections", headers=alice.auth)).json()] == ["gmail"]
+    assert (
+        browser.status_code == 303
+        and browser.headers["location"] == "/connections?gmail=oauth_denied"
+    )
+    assert [c["kind"] for c in (await api.get("/api/connections", headers=alice.auth)).json()] == [
+        "gmail"
+    ]
     assert (await api.get("/api/connections", headers=bob.auth)).json() == []
 
 
@@ -170,12 +203,18 @@ async def test_code_exchange_refused__400_with_googles_reason(
     emulator.codes.clear()  # the code expired at Google
     response = await api.get(callback)
     assert response.status_code == 400
-    assert response.json()["error"] == {"code": "oauth_refused",
-                                        "message": "Google refused the sign-in: Malformed auth code."}
+    assert response.json()["error"] == {
+        "code": "oauth_refused",
+        "message": "Google refused the sign-in: Malformed auth code.",
+    }
     assert (await api.get("/api/connections", headers=alice.auth)).json() == []
 
 
-async def test_gmail_not_configured__409_with_what_to_set(db_url: str, data_dir: Path, alice: User) -> None:  # noqa: F811
+async def test_gmail_not_configured__409_with_what_to_set(
+    db_url: str,
+    data_dir: Path,  # noqa: F811  (the fixture imported above)
+    alice: User,
+) -> None:
     async for _, http in running_app(connection_settings(db_url, data_dir)):
         response = await http.get("/api/connections/gmail/authorize", headers=alice.auth)
         assert response.status_code == 409

@@ -41,13 +41,23 @@ def _account(server: Dovecot, user: str, **overrides: object) -> dict[str, objec
 
 
 async def test_create__test_login_then_saved_encrypted_and_synced(
-    api: httpx.AsyncClient, alice: User, dovecot: Dovecot, imap_user: str, seed, pool: AsyncConnectionPool,  # noqa: F811
-    settings: Settings, jobs: JobQueue, caplog: pytest.LogCaptureFixture,
+    api: httpx.AsyncClient,
+    alice: User,
+    dovecot: Dovecot,  # noqa: F811  (fixtures imported above)
+    imap_user: str,  # noqa: F811
+    seed,  # noqa: F811
+    pool: AsyncConnectionPool,
+    settings: Settings,
+    jobs: JobQueue,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     seed(imap_user, "INBOX", [sample_message(n) for n in range(4)])
     seed(imap_user, "Projects", [sample_message(n) for n in range(10, 13)])
-    response = await api.post("/api/connections/imap", headers=alice.auth,
-                              json=_account(dovecot, imap_user, folders=["INBOX"]))
+    response = await api.post(
+        "/api/connections/imap",
+        headers=alice.auth,
+        json=_account(dovecot, imap_user, folders=["INBOX"]),
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     connection = body["connection"]
@@ -58,8 +68,11 @@ async def test_create__test_login_then_saved_encrypted_and_synced(
     assert job is not None and job.data["connection_id"] == connection["id"]
     assert [s["key"] for s in await jobs.get_schedules()] == [f"connection-{connection['id']}"]
     async with pool.connection() as conn:
-        [raw] = await (await conn.execute("SELECT credentials FROM crm.connections WHERE id = %s",
-                                          (connection["id"],))).fetchone()
+        [raw] = await (
+            await conn.execute(
+                "SELECT credentials FROM crm.connections WHERE id = %s", (connection["id"],)
+            )
+        ).fetchone()
     assert PASSWORD.encode() not in bytes(raw)
     stored = secrets.SecretBox(secrets.load_key(settings)).decrypt_json(bytes(raw))
     assert stored["password"] == PASSWORD and stored["folders"] == ["INBOX"]
@@ -69,29 +82,47 @@ async def test_create__test_login_then_saved_encrypted_and_synced(
     assert result.stored == 4  # INBOX only, as asked
 
     # adding the same account again (e.g. after a password change) updates it in place
-    again = await api.post("/api/connections/imap", headers=alice.auth, json=_account(dovecot, imap_user))
+    again = await api.post(
+        "/api/connections/imap", headers=alice.auth, json=_account(dovecot, imap_user)
+    )
     assert again.status_code == 200 and again.json()["created"] is False
     assert again.json()["connection"]["id"] == connection["id"]
 
 
 async def test_create__refused_login_or_unreachable_server_is_a_clear_400(
-    api: httpx.AsyncClient, alice: User, dovecot: Dovecot, imap_user: str, caplog: pytest.LogCaptureFixture,  # noqa: F811
+    api: httpx.AsyncClient,
+    alice: User,
+    dovecot: Dovecot,  # noqa: F811  (fixtures imported above)
+    imap_user: str,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    wrong = await api.post("/api/connections/imap", headers=alice.auth,
-                           json=_account(dovecot, imap_user, password="wrong-password-123"))
+    wrong = await api.post(
+        "/api/connections/imap",
+        headers=alice.auth,
+        json=_account(dovecot, imap_user, password="wrong-password-123"),
+    )
     assert wrong.status_code == 400
     error = wrong.json()["error"]
     assert error["code"] == "imap_login_failed"
-    assert f"IMAP login refused for {imap_user}" in error["message"] and "AUTHENTICATIONFAILED" in error["message"]
+    assert (
+        f"IMAP login refused for {imap_user}" in error["message"]
+        and "AUTHENTICATIONFAILED" in error["message"]
+    )
     assert "wrong-password-123" not in wrong.text and "wrong-password-123" not in caplog.text
 
-    missing = await api.post("/api/connections/imap", headers=alice.auth,
-                             json=_account(dovecot, imap_user, folders=["INBOX", "No Such Folder"]))
+    missing = await api.post(
+        "/api/connections/imap",
+        headers=alice.auth,
+        json=_account(dovecot, imap_user, folders=["INBOX", "No Such Folder"]),
+    )
     assert missing.status_code == 400 and missing.json()["error"]["code"] == "imap_folder_missing"
     assert "No Such Folder" in missing.json()["error"]["message"]
 
-    closed = await api.post("/api/connections/imap", headers=alice.auth,
-                            json=_account(dovecot, imap_user, port=free_port()))
+    closed = await api.post(
+        "/api/connections/imap",
+        headers=alice.auth,
+        json=_account(dovecot, imap_user, port=free_port()),
+    )
     assert closed.status_code == 400 and closed.json()["error"]["code"] == "imap_unreachable"
     assert "could not talk IMAP to 127.0.0.1" in closed.json()["error"]["message"]
     assert (await api.get("/api/connections", headers=alice.auth)).json() == []

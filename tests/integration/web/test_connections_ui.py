@@ -51,16 +51,23 @@ def browser(app: FastAPI) -> Browser:
     return open_session
 
 
-async def test_upload_form__imports_and_refreshes_the_list(browser: Browser, alice: User, tmp_path: Path,
-                                                           jobs: JobQueue) -> None:
+async def test_upload_form__imports_and_refreshes_the_list(
+    browser: Browser, alice: User, tmp_path: Path, jobs: JobQueue
+) -> None:
     mbox = write_mbox(tmp_path / "a.mbox", range(3)).read_bytes()
     async with browser("alice@example.com") as (http, htmx):
-        response = await http.post("/connections/upload", headers=htmx, files={"file": ("a.mbox", mbox)},
-                                   data={"display_name": "Laptop export"})
+        response = await http.post(
+            "/connections/upload",
+            headers=htmx,
+            files={"file": ("a.mbox", mbox)},
+            data={"display_name": "Laptop export"},
+        )
         assert response.status_code == 200
         assert "Laptop export uploaded; importing it now." in response.text
         assert response.headers["hx-trigger"] == "connections-changed"
-        bad = await http.post("/connections/upload", headers=htmx, files={"file": ("x.txt", b"hello")})
+        bad = await http.post(
+            "/connections/upload", headers=htmx, files={"file": ("x.txt", b"hello")}
+        )
         assert 'role="alert"' in bad.text and "is not an mbox file" in bad.text
         listing = await http.get("/connections/list", headers=htmx)
         assert "Laptop export" in listing.text and "Not synced yet" in listing.text
@@ -69,27 +76,54 @@ async def test_upload_form__imports_and_refreshes_the_list(browser: Browser, ali
 
 async def test_imap_form__inline_errors_and_no_password_echo(browser: Browser, alice: User) -> None:
     async with browser("alice@example.com") as (http, htmx):
-        response = await http.post("/connections/imap", headers=htmx, data={
-            "host": "imap.example.com", "port": "99999", "security": "ssl", "username": "",
-            "password": "hunter2-secret", "folders": "", "display_name": ""})
+        response = await http.post(
+            "/connections/imap",
+            headers=htmx,
+            data={
+                "host": "imap.example.com",
+                "port": "99999",
+                "security": "ssl",
+                "username": "",
+                "password": "hunter2-secret",
+                "folders": "",
+                "display_name": "",
+            },
+        )
         assert response.status_code == 200
         assert "Use a port from 1 to 65535." in response.text
         assert "Enter the account&#39;s user name" in response.text
-        assert 'aria-invalid="true"' in response.text and 'value="imap.example.com"' in response.text
+        assert (
+            'aria-invalid="true"' in response.text and 'value="imap.example.com"' in response.text
+        )
         assert "hunter2-secret" not in response.text
-        unreachable = await http.post("/connections/imap", headers=htmx, data={
-            "host": "127.0.0.1", "port": "1", "security": "plain", "username": "sam",
-            "password": "pw", "folders": "", "display_name": ""})
+        unreachable = await http.post(
+            "/connections/imap",
+            headers=htmx,
+            data={
+                "host": "127.0.0.1",
+                "port": "1",
+                "security": "plain",
+                "username": "sam",
+                "password": "pw",
+                "folders": "",
+                "display_name": "",
+            },
+        )
         assert "could not talk IMAP to 127.0.0.1:1" in unreachable.text
 
 
 async def test_pause_resume_delete_buttons(browser: Browser, alice: User, make_upload) -> None:
     connection_id = await make_upload(alice)
     async with browser("alice@example.com") as (http, htmx):
-        refused = await http.post(f"/connections/{connection_id}/pause", headers={"HX-Request": "true"})
+        refused = await http.post(
+            f"/connections/{connection_id}/pause", headers={"HX-Request": "true"}
+        )
         assert refused.status_code == 403  # no CSRF token
         paused = await http.post(f"/connections/{connection_id}/pause", headers=htmx)
-        assert "Paused a.mbox" in paused.text and f'hx-post="/connections/{connection_id}/resume"' in paused.text
+        assert (
+            "Paused a.mbox" in paused.text
+            and f'hx-post="/connections/{connection_id}/resume"' in paused.text
+        )
         blocked = await http.post(f"/connections/{connection_id}/sync", headers=htmx)
         assert "this connection is paused; resume it to sync" in blocked.text
         resumed = await http.post(f"/connections/{connection_id}/resume", headers=htmx)
@@ -102,15 +136,22 @@ async def test_pause_resume_delete_buttons(browser: Browser, alice: User, make_u
 async def test_keep_private_from_the_ai_button(browser: Browser, alice: User, make_upload) -> None:
     connection_id = await make_upload(alice)
     async with browser("alice@example.com") as (http, htmx):
-        private = await http.post(f"/connections/{connection_id}/visibility", headers=htmx,
-                                  data={"visibility": "metadata"})
+        private = await http.post(
+            f"/connections/{connection_id}/visibility",
+            headers=htmx,
+            data={"visibility": "metadata"},
+        )
         assert "message bodies stay in FluffyMail" in private.text
-        assert "Private: bodies never go to an AI model" in private.text and "Allow AI" in private.text
-        bad = await http.post(f"/connections/{connection_id}/visibility", headers=htmx,
-                              data={"visibility": "public"})
+        assert (
+            "Private: bodies never go to an AI model" in private.text and "Allow AI" in private.text
+        )
+        bad = await http.post(
+            f"/connections/{connection_id}/visibility", headers=htmx, data={"visibility": "public"}
+        )
         assert "unknown visibility" in bad.text
-        allowed = await http.post(f"/connections/{connection_id}/visibility", headers=htmx,
-                                  data={"visibility": "full"})
+        allowed = await http.post(
+            f"/connections/{connection_id}/visibility", headers=htmx, data={"visibility": "full"}
+        )
         assert "Keep private" in allowed.text
 
 
@@ -120,8 +161,9 @@ async def test_other_users_connection_ids_are_404_on_the_page_routes(
     alices = await make_upload(alice)
     async with browser("bob@example.com") as (http, htmx):
         for action in ("pause", "resume", "delete", "sync", "visibility"):
-            response = await http.post(f"/connections/{alices}/{action}", headers=htmx,
-                                       data={"visibility": "metadata"})
+            response = await http.post(
+                f"/connections/{alices}/{action}", headers=htmx, data={"visibility": "metadata"}
+            )
             assert response.status_code == 404, action
     assert [j.name for j in await jobs.find_jobs()] == ["sync-emails"]  # only Alice's upload's
 
@@ -143,9 +185,12 @@ async def test_gmail_button__explains_when_not_set_up(browser: Browser, alice: U
 def make_upload(app: FastAPI, tmp_path: Path) -> Callable[[User], object]:
     async def make(user: User) -> int:
         mbox = write_mbox(tmp_path / f"{user.account.id}.mbox", range(2)).read_bytes()
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
-            response = await http.post("/api/connections/upload", headers=user.auth,
-                                       files={"file": ("a.mbox", mbox)})
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test"
+        ) as http:
+            response = await http.post(
+                "/api/connections/upload", headers=user.auth, files={"file": ("a.mbox", mbox)}
+            )
         assert response.status_code == 201, response.text
         return response.json()["connection"]["id"]
 

@@ -24,7 +24,9 @@ async def test_an_introduction_by_the_user_reads_as_met_directly(
             (alice.account.id, seeded.contacts["ada"], alice.account.email),
         )
     ada = (await client.get(f"/api/contacts/{seeded.contacts['ada']}", headers=alice.auth)).json()
-    grace = (await client.get(f"/api/contacts/{seeded.contacts['grace']}", headers=alice.auth)).json()
+    grace = (
+        await client.get(f"/api/contacts/{seeded.contacts['grace']}", headers=alice.auth)
+    ).json()
     assert ada["introduction"]["is_self"] is True
     assert grace["introduction"]["is_self"] is False
     await login(client, alice.account.email)
@@ -41,8 +43,11 @@ async def test_merging_from_the_page_rescores_the_user(
     ada, linus = seeded.contacts["ada"], seeded.contacts["linus"]
     await login(client, alice.account.email)
     csrf = session_csrf((await client.get("/contacts", headers=HTML)).text)
-    merged = await client.post(f"/contacts/{ada}/merge", headers=HTML,
-                               data={"other_contact_id": str(linus), "csrf_token": csrf})
+    merged = await client.post(
+        f"/contacts/{ada}/merge",
+        headers=HTML,
+        data={"other_contact_id": str(linus), "csrf_token": csrf},
+    )
     assert merged.status_code == 303
     queued = await jobs.find_jobs(name=analyze_relationships.QUEUE)
     assert [j.data["user_id"] for j in queued] == [alice.account.id]

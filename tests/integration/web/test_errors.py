@@ -36,7 +36,10 @@ async def test_bad_input__4xx_with_the_error_shape(
 
 
 async def test_malformed_json__422(client: httpx.AsyncClient, admin: User) -> None:
-    response = await client.post("/api/jobs/retry", content=b"{not json",
-                                 headers={**admin.auth, "content-type": "application/json"})
+    response = await client.post(
+        "/api/jobs/retry",
+        content=b"{not json",
+        headers={**admin.auth, "content-type": "application/json"},
+    )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "validation_error"

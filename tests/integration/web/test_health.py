@@ -13,7 +13,9 @@ async def test_healthz_and_readyz(client: httpx.AsyncClient) -> None:
     assert (await client.get("/readyz")).json() == {"status": "ok"}
 
 
-async def test_readyz__503_when_a_migration_is_pending(client: httpx.AsyncClient, pool: AsyncConnectionPool) -> None:
+async def test_readyz__503_when_a_migration_is_pending(
+    client: httpx.AsyncClient, pool: AsyncConnectionPool
+) -> None:
     async with pool.connection() as conn:
         await conn.execute("DELETE FROM schema_migrations WHERE version = 5")
     response = await client.get("/readyz")

@@ -110,7 +110,9 @@ async def test_bob_cannot_reach_alices_data_through_any_api_route(
                 body = (
                     {"other_contact_id": bobs.contacts["ada"]}
                     if path.endswith("/merge")
-                    else {"visibility": "metadata"}  # PATCH /api/connections/{id}; ignored elsewhere
+                    else {
+                        "visibility": "metadata"
+                    }  # PATCH /api/connections/{id}; ignored elsewhere
                     if method == "patch"
                     else None
                 )

@@ -9,11 +9,17 @@ from fluffymail.queue import JobQueue
 from tests.integration.web.conftest import User, failed_job
 
 ADMIN_ROUTES = [
-    ("GET", "/api/jobs/stats", None), ("GET", "/api/jobs", None), ("GET", "/api/jobs/1", None),
-    ("POST", "/api/jobs/1/retry", None), ("POST", "/api/jobs/1/cancel", None),
-    ("POST", "/api/jobs/retry", {}), ("POST", "/api/jobs/cancel", {}),
-    ("POST", "/api/queues/demo/pause", None), ("POST", "/api/queues/demo/resume", None),
-    ("POST", "/api/queues/demo/redrive", None), ("GET", "/api/schedules", None),
+    ("GET", "/api/jobs/stats", None),
+    ("GET", "/api/jobs", None),
+    ("GET", "/api/jobs/1", None),
+    ("POST", "/api/jobs/1/retry", None),
+    ("POST", "/api/jobs/1/cancel", None),
+    ("POST", "/api/jobs/retry", {}),
+    ("POST", "/api/jobs/cancel", {}),
+    ("POST", "/api/queues/demo/pause", None),
+    ("POST", "/api/queues/demo/resume", None),
+    ("POST", "/api/queues/demo/redrive", None),
+    ("GET", "/api/schedules", None),
     ("GET", "/api/workers", None),
 ]
 
@@ -29,7 +35,9 @@ async def test_jobs_routes__refuse_non_admins(
     assert (await jobs.get_job(1)).state == "failed"  # nothing changed
 
 
-async def test_stats__counts_per_queue(client: httpx.AsyncClient, admin: User, jobs: JobQueue) -> None:
+async def test_stats__counts_per_queue(
+    client: httpx.AsyncClient, admin: User, jobs: JobQueue
+) -> None:
     await failed_job(jobs)
     await jobs.send("demo", {"n": 2})
     body = (await client.get("/api/jobs/stats", headers=admin.auth)).json()
@@ -38,7 +46,9 @@ async def test_stats__counts_per_queue(client: httpx.AsyncClient, admin: User, j
     assert demo["available"] == 1 and demo["paused"] is False
 
 
-async def test_list__filters_by_queue_state_and_key(client: httpx.AsyncClient, admin: User, jobs: JobQueue) -> None:
+async def test_list__filters_by_queue_state_and_key(
+    client: httpx.AsyncClient, admin: User, jobs: JobQueue
+) -> None:
     failed_id = await failed_job(jobs)
     await jobs.create_queue("other")
     other_id = await jobs.send("other", {"x": 1})
@@ -54,7 +64,9 @@ async def test_list__filters_by_queue_state_and_key(client: httpx.AsyncClient, a
     assert future == []
 
 
-async def test_get__includes_attempts_with_the_error(client: httpx.AsyncClient, admin: User, jobs: JobQueue) -> None:
+async def test_get__includes_attempts_with_the_error(
+    client: httpx.AsyncClient, admin: User, jobs: JobQueue
+) -> None:
     job_id = await failed_job(jobs, message="disk full")
     body = (await client.get(f"/api/jobs/{job_id}", headers=admin.auth)).json()
     assert body["state"] == "failed" and body["queue"] == "demo"
@@ -62,7 +74,9 @@ async def test_get__includes_attempts_with_the_error(client: httpx.AsyncClient, 
     assert "disk full" in str(body["attempts"][0]["error"])
 
 
-async def test_retry__a_failed_job_then_409_when_not_failed(client: httpx.AsyncClient, admin: User, jobs: JobQueue) -> None:
+async def test_retry__a_failed_job_then_409_when_not_failed(
+    client: httpx.AsyncClient, admin: User, jobs: JobQueue
+) -> None:
     job_id = await failed_job(jobs)
     response = await client.post(f"/api/jobs/{job_id}/retry", headers=admin.auth)
     assert response.status_code == 200 and response.json()["state"] in ("retry", "created")
@@ -78,26 +92,36 @@ async def test_cancel__a_queued_job(client: httpx.AsyncClient, admin: User, jobs
 
 
 async def test_missing_job__404(client: httpx.AsyncClient, admin: User) -> None:
-    for method, path in [("GET", "/api/jobs/424242"), ("POST", "/api/jobs/424242/retry"),
-                         ("POST", "/api/jobs/424242/cancel")]:
+    for method, path in [
+        ("GET", "/api/jobs/424242"),
+        ("POST", "/api/jobs/424242/retry"),
+        ("POST", "/api/jobs/424242/cancel"),
+    ]:
         response = await client.request(method, path, headers=admin.auth)
         assert response.status_code == 404, path
         assert response.json()["error"]["code"] == "not_found"
 
 
-async def test_bulk_retry_and_cancel__by_filter(client: httpx.AsyncClient, admin: User, jobs: JobQueue) -> None:
+async def test_bulk_retry_and_cancel__by_filter(
+    client: httpx.AsyncClient, admin: User, jobs: JobQueue
+) -> None:
     await failed_job(jobs)
     await failed_job(jobs)
     retried = await client.post("/api/jobs/retry", json={"queue": "demo"}, headers=admin.auth)
     assert retried.json() == {"count": 2}
-    cancelled = await client.post("/api/jobs/cancel", json={"queue": "demo", "state": ["retry", "created"]},
-                                  headers=admin.auth)
+    cancelled = await client.post(
+        "/api/jobs/cancel",
+        json={"queue": "demo", "state": ["retry", "created"]},
+        headers=admin.auth,
+    )
     assert cancelled.json() == {"count": 2}
     nothing = await client.post("/api/jobs/retry", json={"queue": "elsewhere"}, headers=admin.auth)
     assert nothing.json() == {"count": 0}
 
 
-async def test_pause_resume_and_unknown_queue(client: httpx.AsyncClient, admin: User, jobs: JobQueue) -> None:
+async def test_pause_resume_and_unknown_queue(
+    client: httpx.AsyncClient, admin: User, jobs: JobQueue
+) -> None:
     await jobs.create_queue("demo")
     paused = await client.post("/api/queues/demo/pause", headers=admin.auth)
     assert paused.json() == {"queue": "demo", "paused": True, "redriven": None}
@@ -109,7 +133,9 @@ async def test_pause_resume_and_unknown_queue(client: httpx.AsyncClient, admin: 
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
 
 
-async def test_redrive__sends_dead_letters_back(client: httpx.AsyncClient, admin: User, jobs: JobQueue) -> None:
+async def test_redrive__sends_dead_letters_back(
+    client: httpx.AsyncClient, admin: User, jobs: JobQueue
+) -> None:
     await jobs.create_queue("dead")
     await jobs.create_queue("work", retry_limit=0, dead_letter="dead")
     await jobs.send("work", {"n": 1})
@@ -122,7 +148,9 @@ async def test_redrive__sends_dead_letters_back(client: httpx.AsyncClient, admin
     assert no_body.json()["redriven"] == 0
 
 
-async def test_schedules_and_workers(client: httpx.AsyncClient, admin: User, jobs: JobQueue) -> None:
+async def test_schedules_and_workers(
+    client: httpx.AsyncClient, admin: User, jobs: JobQueue
+) -> None:
     await jobs.create_queue("demo")
     await jobs.schedule("demo", "*/5 * * * *", {"a": 1}, key="k")
     await jobs.store.register_worker("w1", "host-a", 42, ["demo"])
@@ -130,4 +158,6 @@ async def test_schedules_and_workers(client: httpx.AsyncClient, admin: User, job
     assert [(s["name"], s["key"], s["cron"]) for s in schedules] == [("demo", "k", "*/5 * * * *")]
     assert schedules[0]["next_tick"] is not None
     workers = (await client.get("/api/workers", headers=admin.auth)).json()
-    assert [(w["id"], w["host"], w["pid"], w["queues"]) for w in workers] == [("w1", "host-a", 42, ["demo"])]
+    assert [(w["id"], w["host"], w["pid"], w["queues"]) for w in workers] == [
+        ("w1", "host-a", 42, ["demo"])
+    ]

@@ -31,10 +31,14 @@ async def _seed(pool: AsyncConnectionPool) -> str:
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")  # schemathesis draws with `random`
+@pytest.mark.filterwarnings(
+    "ignore::hypothesis.errors.HypothesisDeprecationWarning"
+)  # schemathesis draws with `random`
 def test_openapi__no_server_errors(live_server: str, db_url: str) -> None:
     async def seed() -> str:
-        async with AsyncConnectionPool(db_url, min_size=1, max_size=2, kwargs={"autocommit": True}) as pool:
+        async with AsyncConnectionPool(
+            db_url, min_size=1, max_size=2, kwargs={"autocommit": True}
+        ) as pool:
             return await _seed(pool)
 
     token = asyncio.run(seed())
@@ -48,8 +52,12 @@ def test_openapi__no_server_errors(live_server: str, db_url: str) -> None:
         excluded = [positive_data_acceptance] if operation.path in REFUSE_VALID_INPUT else []
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def check(case: schemathesis.Case) -> None:
             response = case.call(headers=headers)
             assert response.status_code < 500, (case.method, case.formatted_path, response.text)

@@ -19,10 +19,20 @@ async def test_jobs_page__shows_failures_and_retries_them(
     await login(client, "admin@example.com")
     page = await client.get("/jobs", headers=HTML)
     assert page.status_code == 200
-    for text in ("Throughput", "smtp timeout", f"#{job_id}", "Retry", "nightly", "No workers running"):
+    for text in (
+        "Throughput",
+        "smtp timeout",
+        f"#{job_id}",
+        "Retry",
+        "nightly",
+        "No workers running",
+    ):
         assert text in page.text, text
     assert "<svg" in page.text
-    retried = await client.post(f"/jobs/{job_id}/retry", headers={"X-CSRF-Token": session_csrf(page.text), "HX-Request": "true"})
+    retried = await client.post(
+        f"/jobs/{job_id}/retry",
+        headers={"X-CSRF-Token": session_csrf(page.text), "HX-Request": "true"},
+    )
     assert retried.status_code == 200
     assert f"Job {job_id} queued for retry." in retried.text
     assert (await jobs.get_job(job_id)).state in ("retry", "created")
@@ -38,20 +48,26 @@ async def test_jobs_page__retry_without_csrf_is_refused(
     assert (await jobs.get_job(job_id)).state == "failed"
 
 
-async def test_jobs_page__empty_states_say_what_to_do(client: httpx.AsyncClient, admin: User) -> None:
+async def test_jobs_page__empty_states_say_what_to_do(
+    client: httpx.AsyncClient, admin: User
+) -> None:
     await login(client, "admin@example.com")
     text = (await client.get("/jobs/panel")).text
     assert "No queues yet." in text and "fluffymail worker" in text and "No failed jobs." in text
 
 
-async def test_jobs_page__pause_resume_and_redrive(client: httpx.AsyncClient, admin: User, jobs: JobQueue) -> None:
+async def test_jobs_page__pause_resume_and_redrive(
+    client: httpx.AsyncClient, admin: User, jobs: JobQueue
+) -> None:
     await jobs.create_queue("dead")
     await jobs.create_queue("work", dead_letter="dead")
     await login(client, "admin@example.com")
     csrf = {"X-CSRF-Token": session_csrf((await client.get("/jobs")).text)}
     assert "Queue work paused." in (await client.post("/queues/work/pause", headers=csrf)).text
     assert "Queue work resumed." in (await client.post("/queues/work/resume", headers=csrf)).text
-    assert "0 dead letters sent back" in (await client.post("/queues/dead/redrive", headers=csrf)).text
+    assert (
+        "0 dead letters sent back" in (await client.post("/queues/dead/redrive", headers=csrf)).text
+    )
 
 
 async def test_jobs_page__not_for_non_admins(client: httpx.AsyncClient, alice: User) -> None:
@@ -71,8 +87,9 @@ async def test_connections_page__lists_and_syncs(
     connection_id = await make_connection(alice, name="Old laptop archive")
     page = await client.get("/connections", headers=HTML)
     assert "Old laptop archive" in page.text and "Not synced yet" in page.text
-    response = await client.post(f"/connections/{connection_id}/sync",
-                                 headers={"X-CSRF-Token": session_csrf(page.text)})
+    response = await client.post(
+        f"/connections/{connection_id}/sync", headers={"X-CSRF-Token": session_csrf(page.text)}
+    )
     assert "Sync queued" in response.text
     assert len(await jobs.find_jobs(name="sync-emails")) == 1
 
@@ -83,5 +100,7 @@ async def test_connections_page__another_users_connection_is_404(
     alices = await make_connection(alice)
     await login(client, "bob@example.com")
     csrf = session_csrf((await client.get("/connections")).text)
-    response = await client.post(f"/connections/{alices}/sync", headers={"X-CSRF-Token": csrf, "HX-Request": "true"})
+    response = await client.post(
+        f"/connections/{alices}/sync", headers={"X-CSRF-Token": csrf, "HX-Request": "true"}
+    )
     assert response.status_code == 404

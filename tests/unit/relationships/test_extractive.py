@@ -154,6 +154,8 @@ def test_topics__ignore_signatures_links_and_addresses() -> None:
         "See https://www.example.com/docs and mail legal@example.com\n"
         "--\nBen Jacoby\nNorthwind Traders Inc.\nMobile: +1 206 555 0110\nhttps://www.northwind.example\n"
     )
-    found = extractive.topics(request(thread("t9", "Contract", msg("m9", 0, Direction.RECEIVED, body))), 8)
+    found = extractive.topics(
+        request(thread("t9", "Contract", msg("m9", 0, Direction.RECEIVED, body))), 8
+    )
     assert "contract" in found and "turbine" in found
     assert not {"https", "www", "northwind", "mobile", "inc", "legal", "docs"} & set(found)

@@ -118,8 +118,11 @@ _PLAIN_WORD = r"[A-Z][a-z]+"
 _PLAIN_FIRST_LAST = re.compile(rf"({_PLAIN_WORD}) ({_PLAIN_WORD})")
 _PLAIN_LAST_FIRST = re.compile(rf"({_PLAIN_WORD}), ({_PLAIN_WORD})")
 _NAMEPARSER_WORDS = (
-    CONSTANTS.titles, CONSTANTS.suffix_acronyms, CONSTANTS.suffix_not_acronyms,
-    CONSTANTS.prefixes, CONSTANTS.conjunctions,
+    CONSTANTS.titles,
+    CONSTANTS.suffix_acronyms,
+    CONSTANTS.suffix_not_acronyms,
+    CONSTANTS.prefixes,
+    CONSTANTS.conjunctions,
 )
 
 

@@ -44,7 +44,9 @@ class ConnectionStateOut(ConnectionOut):
     visibility: Visibility = Field(
         default="full", description="full: bodies may go to the external AI; metadata: never"
     )
-    state: str = Field(description="deleting, paused, or the sync status (ok, syncing, failed, needs_reauth)")
+    state: str = Field(
+        description="deleting, paused, or the sync status (ok, syncing, failed, needs_reauth)"
+    )
 
 
 class ConnectionSettingsIn(BaseModel):
@@ -85,15 +87,24 @@ class ImapIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    host: str = Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9._:\[\]-]+$",
-                      examples=["imap.example.com"])
+    host: str = Field(
+        min_length=1,
+        max_length=253,
+        pattern=r"^[A-Za-z0-9._:\[\]-]+$",
+        examples=["imap.example.com"],
+    )
     port: int = Field(default=993, ge=1, le=65535)
     security: Literal["ssl", "starttls", "plain"] = Field(
-        default="ssl", description="ssl: TLS from the start (993); starttls: upgrade (143); plain: none")
+        default="ssl",
+        description="ssl: TLS from the start (993); starttls: upgrade (143); plain: none",
+    )
     username: Annotated[str, Field(min_length=1, max_length=320, pattern=r"^[^\x00-\x1f\x7f]+$")]
     password: SecretStr = Field(min_length=1, max_length=1024)
-    folders: list[Name] | None = Field(default=None, max_length=500,
-                                       description="Only these folders (default: all but Drafts, Trash and Spam)")
+    folders: list[Name] | None = Field(
+        default=None,
+        max_length=500,
+        description="Only these folders (default: all but Drafts, Trash and Spam)",
+    )
     display_name: Text = ""
 
 
@@ -118,29 +129,49 @@ def answering() -> Iterator[None]:
         raise ConnectionFailure(exc) from exc
 
 
-@router.get("/connections", response_model=list[ConnectionStateOut], summary="Your mail connections")
+@router.get(
+    "/connections", response_model=list[ConnectionStateOut], summary="Your mail connections"
+)
 async def list_connections(state: State, account: CurrentAccount) -> list[ConnectionStateOut]:
     return [_out(view) for view in await service.list_connections(state.pool, account.id)]
 
 
-@router.post("/connections/imap", response_model=CreatedOut, status_code=201,
-             responses={**ERRORS, 400: {"model": ErrorOut}, 409: {"model": ErrorOut}},
-             summary="Add an IMAP account (after a test login), sync it now and every 15 minutes")
-async def create_imap(body: ImapIn, response: Response, state: State, account: CurrentAccount) -> CreatedOut:
+@router.post(
+    "/connections/imap",
+    response_model=CreatedOut,
+    status_code=201,
+    responses={**ERRORS, 400: {"model": ErrorOut}, 409: {"model": ErrorOut}},
+    summary="Add an IMAP account (after a test login), sync it now and every 15 minutes",
+)
+async def create_imap(
+    body: ImapIn, response: Response, state: State, account: CurrentAccount
+) -> CreatedOut:
     details = service.ImapAccount(
-        host=body.host, port=body.port, security=body.security, username=body.username,
+        host=body.host,
+        port=body.port,
+        security=body.security,
+        username=body.username,
         password=body.password.get_secret_value(),
-        folders=tuple(body.folders) if body.folders else None, display_name=body.display_name)
+        folders=tuple(body.folders) if body.folders else None,
+        display_name=body.display_name,
+    )
     with answering():
-        created = await service.create_imap(state.pool, state.queue, state.settings, account.id, details)
+        created = await service.create_imap(
+            state.pool, state.queue, state.settings, account.id, details
+        )
     if not created.created:
         response.status_code = 200
-    return CreatedOut(connection=_out(created.connection), created=created.created, job_id=created.job_id)
+    return CreatedOut(
+        connection=_out(created.connection), created=created.created, job_id=created.job_id
+    )
 
 
-@router.get("/connections/gmail/authorize", response_model=AuthorizeOut,
-            responses={**ERRORS, 409: {"model": ErrorOut}},
-            summary="Start connecting Gmail: the Google sign-in URL, with a signed state")
+@router.get(
+    "/connections/gmail/authorize",
+    response_model=AuthorizeOut,
+    responses={**ERRORS, 409: {"model": ErrorOut}},
+    summary="Start connecting Gmail: the Google sign-in URL, with a signed state",
+)
 async def gmail_authorize(request: Request, state: State, account: CurrentAccount) -> AuthorizeOut:
     with answering():
         auth = gmail_oauth.authorization(state.settings, account.id, callback_url(request))
@@ -153,9 +184,13 @@ def callback_url(request: Request) -> str:
     return configured or str(request.url_for("gmail_callback"))
 
 
-@router.get("/connections/gmail/callback", name="gmail_callback", response_model=CreatedOut,
-            responses={**ERRORS, 400: {"model": ErrorOut}, 502: {"model": ErrorOut}},
-            summary="Where Google sends the user back: exchanges the code and creates the connection")
+@router.get(
+    "/connections/gmail/callback",
+    name="gmail_callback",
+    response_model=CreatedOut,
+    responses={**ERRORS, 400: {"model": ErrorOut}, 502: {"model": ErrorOut}},
+    summary="Where Google sends the user back: exchanges the code and creates the connection",
+)
 async def gmail_callback(
     request: Request,
     state: State,
@@ -173,22 +208,29 @@ async def gmail_callback(
         raise ConnectionFailure(exc) from exc
     if browser:
         return RedirectResponse("/connections?gmail=connected", status_code=303)
-    return CreatedOut(connection=_out(created.connection), created=created.created, job_id=created.job_id)
+    return CreatedOut(
+        connection=_out(created.connection), created=created.created, job_id=created.job_id
+    )
 
 
-async def _gmail_callback(state: State, session: object, code: str | None, raw_state: str,
-                          error: str | None) -> service.Created:
+async def _gmail_callback(
+    state: State, session: object, code: str | None, raw_state: str, error: str | None
+) -> service.Created:
     data = gmail_oauth.read_state(state.settings, raw_state)
     account = getattr(session, "account", None)
     if account is not None and account.id != data["u"]:
-        raise service.ConnectionProblem(400, "oauth_other_user",
-                                        "this Google sign-in was started by another FluffyMail user")
+        raise service.ConnectionProblem(
+            400, "oauth_other_user", "this Google sign-in was started by another FluffyMail user"
+        )
     if error:
-        raise service.ConnectionProblem(400, "oauth_denied", f"Google sign-in did not complete: {error}")
+        raise service.ConnectionProblem(
+            400, "oauth_denied", f"Google sign-in did not complete: {error}"
+        )
     if not code:
         raise service.ConnectionProblem(400, "oauth_no_code", "Google sent no authorisation code")
-    return await gmail_oauth.complete(state.pool, state.queue, state.settings, code=code, state=data,
-                                      raw_state=raw_state)
+    return await gmail_oauth.complete(
+        state.pool, state.queue, state.settings, code=code, state=data, raw_state=raw_state
+    )
 
 
 async def request_body(request: Request) -> AsyncIterator[bytes]:
@@ -199,68 +241,139 @@ async def request_body(request: Request) -> AsyncIterator[bytes]:
             yield chunk
     except RuntimeError as exc:  # the body was already read, for a CSRF form field
         raise service.ConnectionProblem(
-            400, "bad_upload", "send the CSRF token in the X-CSRF-Token header when uploading") from exc
+            400, "bad_upload", "send the CSRF token in the X-CSRF-Token header when uploading"
+        ) from exc
 
 
-UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["file"],
-    "properties": {"file": {"type": "string", "format": "binary",
-                            "description": "An mbox file, or a zip/tar(.gz) of a Maildir or of mbox files"},
-                   "display_name": {"type": "string", "maxLength": 200}}}}}}}
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "An mbox file, or a zip/tar(.gz) of a Maildir or of mbox files",
+                        },
+                        "display_name": {"type": "string", "maxLength": 200},
+                    },
+                }
+            }
+        },
+    }
+}
 
 
-@router.post("/connections/upload", response_model=CreatedOut, status_code=201, openapi_extra=UPLOAD_BODY,
-             responses={**ERRORS, 400: {"model": ErrorOut}, 413: {"model": ErrorOut}, 415: {"model": ErrorOut}},
-             summary="Upload an mbox file or a Maildir archive; a job imports it")
+@router.post(
+    "/connections/upload",
+    response_model=CreatedOut,
+    status_code=201,
+    openapi_extra=UPLOAD_BODY,
+    responses={
+        **ERRORS,
+        400: {"model": ErrorOut},
+        413: {"model": ErrorOut},
+        415: {"model": ErrorOut},
+    },
+    summary="Upload an mbox file or a Maildir archive; a job imports it",
+)
 async def upload(request: Request, state: State, account: CurrentAccount) -> CreatedOut:
     with answering():
         created = await uploads.import_upload(
-            request_body(request), request.headers, pool=state.pool, queue=state.queue,
-            settings=state.settings, user_id=account.id)
-    return CreatedOut(connection=_out(created.connection), created=created.created, job_id=created.job_id)
+            request_body(request),
+            request.headers,
+            pool=state.pool,
+            queue=state.queue,
+            settings=state.settings,
+            user_id=account.id,
+        )
+    return CreatedOut(
+        connection=_out(created.connection), created=created.created, job_id=created.job_id
+    )
 
 
-@router.get("/connections/{connection_id}", response_model=ConnectionStateDetailOut, responses=NOT_FOUND,
-            summary="One of your connections with its recent sync jobs")
-async def get_connection(connection_id: ConnectionId, state: State, account: CurrentAccount) -> ConnectionStateDetailOut:
+@router.get(
+    "/connections/{connection_id}",
+    response_model=ConnectionStateDetailOut,
+    responses=NOT_FOUND,
+    summary="One of your connections with its recent sync jobs",
+)
+async def get_connection(
+    connection_id: ConnectionId, state: State, account: CurrentAccount
+) -> ConnectionStateDetailOut:
     view = await service.get_connection(state.pool, account.id, connection_id)
     jobs = await service.recent_sync_jobs(state.queue, account.id, connection_id)
-    return ConnectionStateDetailOut(**_out(view).model_dump(), recent_jobs=[JobOut.of(job) for job in jobs])
+    return ConnectionStateDetailOut(
+        **_out(view).model_dump(), recent_jobs=[JobOut.of(job) for job in jobs]
+    )
 
 
-@router.post("/connections/{connection_id}/sync", response_model=SyncOut, status_code=202,
-             responses=STATE_ERRORS, summary="Sync now, and every 15 minutes from now on")
+@router.post(
+    "/connections/{connection_id}/sync",
+    response_model=SyncOut,
+    status_code=202,
+    responses=STATE_ERRORS,
+    summary="Sync now, and every 15 minutes from now on",
+)
 async def sync(connection_id: ConnectionId, state: State, account: CurrentAccount) -> SyncOut:
     with answering():
         request = await service.request_sync(state.pool, state.queue, account.id, connection_id)
-    return SyncOut(connection_id=request.connection_id, job_id=request.job_id, schedule=request.schedule)
+    return SyncOut(
+        connection_id=request.connection_id, job_id=request.job_id, schedule=request.schedule
+    )
 
 
-@router.patch("/connections/{connection_id}", response_model=ConnectionStateOut, responses=STATE_ERRORS,
-              summary="Change a connection's settings: what the AI may read")
-async def update(connection_id: ConnectionId, body: ConnectionSettingsIn, state: State,
-                 account: CurrentAccount) -> ConnectionStateOut:
+@router.patch(
+    "/connections/{connection_id}",
+    response_model=ConnectionStateOut,
+    responses=STATE_ERRORS,
+    summary="Change a connection's settings: what the AI may read",
+)
+async def update(
+    connection_id: ConnectionId, body: ConnectionSettingsIn, state: State, account: CurrentAccount
+) -> ConnectionStateOut:
     with answering():
-        return _out(await service.set_visibility(state.pool, account.id, connection_id, body.visibility))
+        return _out(
+            await service.set_visibility(state.pool, account.id, connection_id, body.visibility)
+        )
 
 
-@router.post("/connections/{connection_id}/pause", response_model=ConnectionStateOut, responses=STATE_ERRORS,
-             summary="Stop syncing (the mail already read stays)")
-async def pause(connection_id: ConnectionId, state: State, account: CurrentAccount) -> ConnectionStateOut:
+@router.post(
+    "/connections/{connection_id}/pause",
+    response_model=ConnectionStateOut,
+    responses=STATE_ERRORS,
+    summary="Stop syncing (the mail already read stays)",
+)
+async def pause(
+    connection_id: ConnectionId, state: State, account: CurrentAccount
+) -> ConnectionStateOut:
     with answering():
         return _out(await service.pause(state.pool, state.queue, account.id, connection_id))
 
 
-@router.post("/connections/{connection_id}/resume", response_model=ResumedOut, responses=STATE_ERRORS,
-             summary="Sync again: now and every 15 minutes")
+@router.post(
+    "/connections/{connection_id}/resume",
+    response_model=ResumedOut,
+    responses=STATE_ERRORS,
+    summary="Sync again: now and every 15 minutes",
+)
 async def resume(connection_id: ConnectionId, state: State, account: CurrentAccount) -> ResumedOut:
     with answering():
         view, request = await service.resume(state.pool, state.queue, account.id, connection_id)
     return ResumedOut(connection=_out(view), job_id=request.job_id)
 
 
-@router.delete("/connections/{connection_id}", response_model=DeletingOut, status_code=202, responses=NOT_FOUND,
-               summary="Delete the connection and the mail only it holds (in a job)")
+@router.delete(
+    "/connections/{connection_id}",
+    response_model=DeletingOut,
+    status_code=202,
+    responses=NOT_FOUND,
+    summary="Delete the connection and the mail only it holds (in a job)",
+)
 async def delete(connection_id: ConnectionId, state: State, account: CurrentAccount) -> DeletingOut:
     job_id = await service.delete(state.pool, state.queue, account.id, connection_id)
     return DeletingOut(connection_id=connection_id, job_id=job_id)

@@ -151,7 +151,10 @@ class IntroductionOut(_Out):
     introducer_name: str | None = None
     introduced_on: datetime | None = None
     message: MessageRefOut | None = None
-    is_self: bool = Field(default=False, description="The user met them directly (wrote first, or was written to first)")
+    is_self: bool = Field(
+        default=False,
+        description="The user met them directly (wrote first, or was written to first)",
+    )
 
 
 class MergeOut(_Out):

@@ -44,9 +44,16 @@ async def stats(state: State, _: AdminAccount) -> StatsOut:
 
 
 def _row(row: jobs_service.QueueRow) -> dict[str, object]:
-    return {"name": row.name, "counts": row.counts, "available": row.available,
-            "oldest_seconds": row.oldest_seconds, "workers": row.workers, "paused": row.paused,
-            "dead_letter": row.dead_letter, "is_dead_letter": row.is_dead_letter}
+    return {
+        "name": row.name,
+        "counts": row.counts,
+        "available": row.available,
+        "oldest_seconds": row.oldest_seconds,
+        "workers": row.workers,
+        "paused": row.paused,
+        "dead_letter": row.dead_letter,
+        "is_dead_letter": row.is_dead_letter,
+    }
 
 
 @router.get("/jobs", response_model=list[JobOut], summary="Find jobs (newest first)")
@@ -60,13 +67,18 @@ async def list_jobs(
     until: Annotated[datetime | None, Query(description="Created before")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[JobOut]:
-    found = await state.queue.find_jobs(name=queue, states=job_state, group_key=key,
-                                        since=since, until=until, limit=limit)
+    found = await state.queue.find_jobs(
+        name=queue, states=job_state, group_key=key, since=since, until=until, limit=limit
+    )
     return [JobOut.of(job) for job in found]
 
 
-@router.get("/jobs/{job_id}", response_model=JobDetailOut, responses=NOT_FOUND,
-            summary="One job with its attempts")
+@router.get(
+    "/jobs/{job_id}",
+    response_model=JobDetailOut,
+    responses=NOT_FOUND,
+    summary="One job with its attempts",
+)
 async def get_job(job_id: JobId, state: State, _: AdminAccount) -> JobDetailOut:
     job = await state.queue.get_job(job_id)
     if job is None:
@@ -81,54 +93,91 @@ async def _act(state: State, job_id: int, action: str) -> ActionOut:
         raise NotFound(f"no job {job_id}")
     changed = await (state.queue.retry if action == "retry" else state.queue.cancel)(job_id)
     if not changed:
-        raise Conflict(f"job {job_id} is {job.state}; it cannot be {action}{'ed' if action == 'retry' else 'led'}")
+        raise Conflict(
+            f"job {job_id} is {job.state}; it cannot be {action}{'ed' if action == 'retry' else 'led'}"
+        )
     after = await state.queue.get_job(job_id)
     return ActionOut(id=job_id, state=after.state if after else None)
 
 
-@router.post("/jobs/{job_id}/retry", response_model=ActionOut,
-             responses={**NOT_FOUND, 409: {"model": ErrorOut}}, summary="Retry a failed job")
+@router.post(
+    "/jobs/{job_id}/retry",
+    response_model=ActionOut,
+    responses={**NOT_FOUND, 409: {"model": ErrorOut}},
+    summary="Retry a failed job",
+)
 async def retry_job(job_id: JobId, state: State, _: AdminAccount) -> ActionOut:
     return await _act(state, job_id, "retry")
 
 
-@router.post("/jobs/{job_id}/cancel", response_model=ActionOut,
-             responses={**NOT_FOUND, 409: {"model": ErrorOut}}, summary="Cancel a queued or running job")
+@router.post(
+    "/jobs/{job_id}/cancel",
+    response_model=ActionOut,
+    responses={**NOT_FOUND, 409: {"model": ErrorOut}},
+    summary="Cancel a queued or running job",
+)
 async def cancel_job(job_id: JobId, state: State, _: AdminAccount) -> ActionOut:
     return await _act(state, job_id, "cancel")
 
 
 def _filters(body: JobFilter) -> dict[str, object]:
-    return {"name": body.queue, "states": [str(s) for s in body.state] if body.state else None,
-            "group_key": body.key, "since": body.since, "until": body.until}
+    return {
+        "name": body.queue,
+        "states": [str(s) for s in body.state] if body.state else None,
+        "group_key": body.key,
+        "since": body.since,
+        "until": body.until,
+    }
 
 
-@router.post("/jobs/retry", response_model=CountOut, summary="Retry every failed job matching a filter")
-async def retry_matching(body: Annotated[JobFilter, Body()], state: State, _: AdminAccount) -> CountOut:
+@router.post(
+    "/jobs/retry", response_model=CountOut, summary="Retry every failed job matching a filter"
+)
+async def retry_matching(
+    body: Annotated[JobFilter, Body()], state: State, _: AdminAccount
+) -> CountOut:
     return CountOut(count=await state.queue.retry_matching(**_filters(body)))
 
 
-@router.post("/jobs/cancel", response_model=CountOut, summary="Cancel every queued or running job matching a filter")
-async def cancel_matching(body: Annotated[JobFilter, Body()], state: State, _: AdminAccount) -> CountOut:
+@router.post(
+    "/jobs/cancel",
+    response_model=CountOut,
+    summary="Cancel every queued or running job matching a filter",
+)
+async def cancel_matching(
+    body: Annotated[JobFilter, Body()], state: State, _: AdminAccount
+) -> CountOut:
     return CountOut(count=await state.queue.cancel_matching(**_filters(body)))
 
 
-@router.post("/queues/{name}/pause", response_model=QueueActionOut, responses=NOT_FOUND,
-             summary="Stop workers claiming jobs of a queue")
+@router.post(
+    "/queues/{name}/pause",
+    response_model=QueueActionOut,
+    responses=NOT_FOUND,
+    summary="Stop workers claiming jobs of a queue",
+)
 async def pause(name: QueueName, state: State, _: AdminAccount) -> QueueActionOut:
     await state.queue.pause_queue(name)
     return QueueActionOut(queue=name, paused=True)
 
 
-@router.post("/queues/{name}/resume", response_model=QueueActionOut, responses=NOT_FOUND,
-             summary="Let workers claim jobs of a paused queue again")
+@router.post(
+    "/queues/{name}/resume",
+    response_model=QueueActionOut,
+    responses=NOT_FOUND,
+    summary="Let workers claim jobs of a paused queue again",
+)
 async def resume(name: QueueName, state: State, _: AdminAccount) -> QueueActionOut:
     await state.queue.resume_queue(name)
     return QueueActionOut(queue=name, paused=False)
 
 
-@router.post("/queues/{name}/redrive", response_model=QueueActionOut, responses=NOT_FOUND,
-             summary="Send a dead-letter queue's jobs back to their source queues")
+@router.post(
+    "/queues/{name}/redrive",
+    response_model=QueueActionOut,
+    responses=NOT_FOUND,
+    summary="Send a dead-letter queue's jobs back to their source queues",
+)
 async def redrive(
     name: QueueName, state: State, _: AdminAccount, body: Annotated[RedriveIn | None, Body()] = None
 ) -> QueueActionOut:
@@ -136,7 +185,9 @@ async def redrive(
     return QueueActionOut(queue=name, redriven=moved)
 
 
-@router.get("/schedules", response_model=list[ScheduleOut], summary="Cron schedules with their next run")
+@router.get(
+    "/schedules", response_model=list[ScheduleOut], summary="Cron schedules with their next run"
+)
 async def schedules(state: State, _: AdminAccount) -> list[ScheduleOut]:
     return [ScheduleOut(**row) for row in await state.queue.get_schedules()]
 
@@ -144,5 +195,10 @@ async def schedules(state: State, _: AdminAccount) -> list[ScheduleOut]:
 @router.get("/workers", response_model=list[WorkerOut], summary="Worker processes alive now")
 async def workers(state: State, _: AdminAccount) -> list[WorkerOut]:
     rows = await state.queue.get_workers()
-    return [WorkerOut(**{k: v for k, v in row.items() if k != "silent_for"},
-                      silent_seconds=row["silent_for"].total_seconds()) for row in rows]
+    return [
+        WorkerOut(
+            **{k: v for k, v in row.items() if k != "silent_for"},
+            silent_seconds=row["silent_for"].total_seconds(),
+        )
+        for row in rows
+    ]

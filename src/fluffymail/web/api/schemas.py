@@ -60,12 +60,25 @@ class JobOut(BaseModel):
     @classmethod
     def of(cls, job: Job) -> JobOut:
         return cls(
-            id=job.id, queue=job.name, state=job.state, data=job.data, priority=job.priority,
-            attempt=job.attempt, retry_count=job.retry_count, retry_limit=job.retry_limit,
-            singleton_key=job.singleton_key, group_key=job.group_key, created_on=job.created_on,
-            started_on=job.started_on, completed_on=job.completed_on, start_after=job.start_after,
-            output=job.output, dead_letter=job.dead_letter, source_name=job.source_name,
-            source_id=job.source_id, worker=job.worker,
+            id=job.id,
+            queue=job.name,
+            state=job.state,
+            data=job.data,
+            priority=job.priority,
+            attempt=job.attempt,
+            retry_count=job.retry_count,
+            retry_limit=job.retry_limit,
+            singleton_key=job.singleton_key,
+            group_key=job.group_key,
+            created_on=job.created_on,
+            started_on=job.started_on,
+            completed_on=job.completed_on,
+            start_after=job.start_after,
+            output=job.output,
+            dead_letter=job.dead_letter,
+            source_name=job.source_name,
+            source_id=job.source_id,
+            worker=job.worker,
         )
 
 
@@ -85,7 +98,9 @@ class JobDetailOut(JobOut):
 
 class QueueStatsOut(BaseModel):
     name: str
-    counts: dict[str, int] = Field(description="Jobs by state (created, retry, deferred, active, ...)")
+    counts: dict[str, int] = Field(
+        description="Jobs by state (created, retry, deferred, active, ...)"
+    )
     available: int = Field(description="Jobs that could start now")
     oldest_seconds: float = Field(description="Age of the oldest job that could start now")
     workers: int

@@ -60,7 +60,9 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-async def _one(pool: AsyncConnectionPool, query: str, params: dict[str, Any]) -> dict[str, Any] | None:
+async def _one(
+    pool: AsyncConnectionPool, query: str, params: dict[str, Any]
+) -> dict[str, Any] | None:
     async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(SQL[query], params)  # type: ignore[index]
         return await cur.fetchone() if cur.description else None
@@ -75,14 +77,19 @@ async def create_user(
         raise AccountError(f"not an email address: {email!r}")
     if len(password) < 8:
         raise AccountError("the password must be at least 8 characters")
-    params = {"email": email, "name": name, "password_hash": _hasher.hash(password),
-              "is_admin": is_admin}
+    params = {
+        "email": email,
+        "name": name,
+        "password_hash": _hasher.hash(password),
+        "is_admin": is_admin,
+    }
     async with pool.connection() as conn, conn.transaction():
         async with conn.cursor(row_factory=dict_row) as cur:
             row = await (await cur.execute(SQL["upsert_account"], params)).fetchone()
             assert row is not None
-            await cur.execute(SQL["ensure_personal_workspace"],
-                              {"user_id": row["id"], "name": name or email})
+            await cur.execute(
+                SQL["ensure_personal_workspace"], {"user_id": row["id"], "name": name or email}
+            )
     return Account.from_row(row), bool(row["created"])
 
 
@@ -97,15 +104,25 @@ async def authenticate(pool: AsyncConnectionPool, email: str, password: str) -> 
     if row is None or row["password_hash"] is None:
         return None
     if _hasher.check_needs_rehash(stored):
-        await _one(pool, "set_password_hash", {"id": row["id"], "password_hash": _hasher.hash(password)})
+        await _one(
+            pool, "set_password_hash", {"id": row["id"], "password_hash": _hasher.hash(password)}
+        )
     return Account.from_row(row)
 
 
 async def start_session(pool: AsyncConnectionPool, account: Account) -> tuple[str, Session]:
     """A new session for `account`; returns the cookie token (shown only here) and the session."""
     token, csrf = new_token(), new_token()
-    await _one(pool, "insert_session", {"token_hash": token_hash(token), "user_id": account.id,
-                                        "csrf_token": csrf, "seconds": SESSION_SECONDS})
+    await _one(
+        pool,
+        "insert_session",
+        {
+            "token_hash": token_hash(token),
+            "user_id": account.id,
+            "csrf_token": csrf,
+            "seconds": SESSION_SECONDS,
+        },
+    )
     return token, Session(account=account, csrf_token=csrf)
 
 
@@ -123,8 +140,11 @@ async def create_api_token(pool: AsyncConnectionPool, account_id: int, name: str
     if not name.strip():
         raise AccountError("an API token needs a name")
     token = f"fm_{new_token()}"
-    await _one(pool, "insert_api_token",
-               {"user_id": account_id, "name": name.strip(), "token_hash": token_hash(token)})
+    await _one(
+        pool,
+        "insert_api_token",
+        {"user_id": account_id, "name": name.strip(), "token_hash": token_hash(token)},
+    )
     return token
 
 

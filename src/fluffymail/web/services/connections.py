@@ -154,7 +154,9 @@ async def list_connections(pool: AsyncConnectionPool, user_id: int) -> list[Conn
     return [ConnectionView.from_row(row) for row in rows]
 
 
-async def get_connection(pool: AsyncConnectionPool, user_id: int, connection_id: int) -> ConnectionView:
+async def get_connection(
+    pool: AsyncConnectionPool, user_id: int, connection_id: int
+) -> ConnectionView:
     """The user's connection; `ConnectionNotFound` when missing or someone else's."""
     params = {"id": connection_id, "user_id": user_id}
     async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
@@ -164,7 +166,9 @@ async def get_connection(pool: AsyncConnectionPool, user_id: int, connection_id:
     return ConnectionView.from_row(row)
 
 
-async def recent_sync_jobs(queue: JobQueue, user_id: int, connection_id: int, limit: int = 10) -> list[Job]:
+async def recent_sync_jobs(
+    queue: JobQueue, user_id: int, connection_id: int, limit: int = 10
+) -> list[Job]:
     """The latest sync jobs of one of the user's connections (newest first)."""
     jobs = await queue.find_jobs(name=sync_emails.QUEUE, limit=RECENT_JOBS_SCAN)
     return [job for job in jobs if _is_sync_of(job, user_id, connection_id)][:limit]
@@ -297,7 +301,9 @@ async def save_connection(
 # -- pausing, resuming, deleting ---------------------------------------------------------
 
 
-async def _set_paused(pool: AsyncConnectionPool, user_id: int, connection_id: int, paused: bool) -> None:
+async def _set_paused(
+    pool: AsyncConnectionPool, user_id: int, connection_id: int, paused: bool
+) -> None:
     params = {"id": connection_id, "user_id": user_id, "paused": paused}
     async with pool.connection() as conn:
         row = await (await conn.execute(SQL["set_connection_paused"], params)).fetchone()
@@ -321,7 +327,9 @@ async def set_visibility(
     return await get_connection(pool, user_id, connection_id)
 
 
-async def pause(pool: AsyncConnectionPool, queue: JobQueue, user_id: int, connection_id: int) -> ConnectionView:
+async def pause(
+    pool: AsyncConnectionPool, queue: JobQueue, user_id: int, connection_id: int
+) -> ConnectionView:
     """Stop syncing: the schedule goes, and a sync still queued skips itself when it runs."""
     await _set_paused(pool, user_id, connection_id, True)
     await queue.unschedule(sync_emails.QUEUE, schedule_key(connection_id))
@@ -337,7 +345,9 @@ async def resume(
     return await get_connection(pool, user_id, connection_id), request
 
 
-async def delete(pool: AsyncConnectionPool, queue: JobQueue, user_id: int, connection_id: int) -> int | None:
+async def delete(
+    pool: AsyncConnectionPool, queue: JobQueue, user_id: int, connection_id: int
+) -> int | None:
     """Mark the connection deleting, drop its schedule and send the `delete-connection` job
     (in the same transaction). Returns the job id (None when one was already queued)."""
     if delete_connection.QUEUE not in await queue.get_queues():

@@ -31,7 +31,11 @@ class QueueRow:
     @property
     def waiting_dead(self) -> int:
         """Dead letters waiting for a redrive (this queue being a dead-letter queue)."""
-        return self.counts.get("created", 0) + self.counts.get("retry", 0) + self.counts.get("deferred", 0)
+        return (
+            self.counts.get("created", 0)
+            + self.counts.get("retry", 0)
+            + self.counts.get("deferred", 0)
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,13 +82,18 @@ async def queue_rows(queue: JobQueue) -> list[QueueRow]:
     rows = []
     for name, counts in stats.items():  # type: ignore[union-attr]
         d = depth.get(name, {})
-        rows.append(QueueRow(
-            name=name, counts={state: int(counts.get(state, 0)) for state in STATES},
-            available=int(d.get("available", 0)), oldest_seconds=float(d.get("oldest_seconds", 0) or 0),
-            workers=int(d.get("workers", 0)), paused=name in paused,
-            dead_letter=options[name].dead_letter if name in options else None,
-            is_dead_letter=name in targets,
-        ))
+        rows.append(
+            QueueRow(
+                name=name,
+                counts={state: int(counts.get(state, 0)) for state in STATES},
+                available=int(d.get("available", 0)),
+                oldest_seconds=float(d.get("oldest_seconds", 0) or 0),
+                workers=int(d.get("workers", 0)),
+                paused=name in paused,
+                dead_letter=options[name].dead_letter if name in options else None,
+                is_dead_letter=name in targets,
+            )
+        )
     return rows
 
 
@@ -104,7 +113,9 @@ async def failed_jobs(queue: JobQueue, limit: int = 20) -> list[FailedJob]:
     return [FailedJob(job=job, error=error_text(job), attempts=job.attempt) for job in jobs]
 
 
-async def throughput(queue: JobQueue, minutes: int = THROUGHPUT_MINUTES) -> tuple[datetime, Throughput]:
+async def throughput(
+    queue: JobQueue, minutes: int = THROUGHPUT_MINUTES
+) -> tuple[datetime, Throughput]:
     """Completed jobs per minute over the last `minutes` minutes, current minute included."""
     now, counts = await queue.get_throughput(minutes)
     start = now.replace(second=0, microsecond=0) - timedelta(minutes=minutes - 1)

@@ -64,19 +64,44 @@ def throughput_chart(tp: Throughput) -> BarChart:
         minute = tp.start + timedelta(minutes=i)
         height = plot_h * count / top
         x = LEFT + i * slot
-        bars.append(Bar(x=round(x + slot * 0.12, 2), y=round(baseline - height, 2),
-                        width=round(slot * 0.76, 2), height=round(height, 2), count=count,
-                        label=f"{minute:%H:%M} UTC: {count} completed"))
+        bars.append(
+            Bar(
+                x=round(x + slot * 0.12, 2),
+                y=round(baseline - height, 2),
+                width=round(slot * 0.76, 2),
+                height=round(height, 2),
+                count=count,
+                label=f"{minute:%H:%M} UTC: {count} completed",
+            )
+        )
         if i % 15 == 0 or i == len(tp.counts) - 1:
             last = i == len(tp.counts) - 1
-            x_ticks.append(Tick(x=round(x + (slot if last else slot / 2), 2), y=HEIGHT - 6,
-                                label=f"{minute:%H:%M}"))
-    y_ticks = [Tick(x=LEFT - 6, y=round(baseline - plot_h * v / top, 2), label=f"{v:,g}")
-               for v in (0, top / 2, top)]
-    summary = (f"Jobs completed per minute over the last hour: {tp.total:,} in total, "
-               f"peak {tp.peak:,} per minute.")
-    return BarChart(width=WIDTH, height=HEIGHT, bars=bars, y_ticks=y_ticks, x_ticks=x_ticks,
-                    baseline=baseline, left=LEFT, right=WIDTH - RIGHT, summary=summary)
+            x_ticks.append(
+                Tick(
+                    x=round(x + (slot if last else slot / 2), 2),
+                    y=HEIGHT - 6,
+                    label=f"{minute:%H:%M}",
+                )
+            )
+    y_ticks = [
+        Tick(x=LEFT - 6, y=round(baseline - plot_h * v / top, 2), label=f"{v:,g}")
+        for v in (0, top / 2, top)
+    ]
+    summary = (
+        f"Jobs completed per minute over the last hour: {tp.total:,} in total, "
+        f"peak {tp.peak:,} per minute."
+    )
+    return BarChart(
+        width=WIDTH,
+        height=HEIGHT,
+        bars=bars,
+        y_ticks=y_ticks,
+        x_ticks=x_ticks,
+        baseline=baseline,
+        left=LEFT,
+        right=WIDTH - RIGHT,
+        summary=summary,
+    )
 
 
 # -- contact page: monthly messages sparkline -----------------------------------------------------
@@ -133,12 +158,27 @@ def sparkline(monthly: Sequence[MonthLike]) -> Sparkline | None:
     for i, month in enumerate(months):
         sent, received = counts.get(month, (0, 0))
         received_h, sent_h = (SPARK_H - 2) * received / peak, (SPARK_H - 2) * sent / peak
-        bars.append(SparkBar(x=round(i * slot + slot * 0.1, 2), width=round(slot * 0.8, 2),
-                             received_y=round(SPARK_H - received_h, 2), received_h=round(received_h, 2),
-                             sent_y=round(SPARK_H - received_h - sent_h, 2), sent_h=round(sent_h, 2),
-                             label=f"{month}: {sent} sent, {received} received"))
+        bars.append(
+            SparkBar(
+                x=round(i * slot + slot * 0.1, 2),
+                width=round(slot * 0.8, 2),
+                received_y=round(SPARK_H - received_h, 2),
+                received_h=round(received_h, 2),
+                sent_y=round(SPARK_H - received_h - sent_h, 2),
+                sent_h=round(sent_h, 2),
+                label=f"{month}: {sent} sent, {received} received",
+            )
+        )
     total = sum(sum(counts.get(m, (0, 0))) for m in months)
-    summary = (f"Messages per month from {months[0]} to {months[-1]}: {total:,} in total, "
-               f"busiest month {peak:,}.")
-    return Sparkline(width=SPARK_W, height=SPARK_H, bars=bars, first_label=months[0],
-                     last_label=months[-1], summary=summary)
+    summary = (
+        f"Messages per month from {months[0]} to {months[-1]}: {total:,} in total, "
+        f"busiest month {peak:,}."
+    )
+    return Sparkline(
+        width=SPARK_W,
+        height=SPARK_H,
+        bars=bars,
+        first_label=months[0],
+        last_label=months[-1],
+        summary=summary,
+    )

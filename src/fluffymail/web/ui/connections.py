@@ -24,168 +24,290 @@ IMAP_FIELDS = ("host", "port", "security", "username", "password", "folders", "d
 GMAIL_NOTICES = {
     "connected": ("ok", "Gmail connected. The first sync has started; progress shows below."),
     "oauth_denied": ("error", "Google sign-in was cancelled, so nothing was connected."),
-    "gmail_not_configured": ("error", "Gmail is not set up on this server yet: an operator must set "
-                                      "FLUFFYMAIL_GMAIL_CLIENT_ID and FLUFFYMAIL_GMAIL_CLIENT_SECRET."),
+    "gmail_not_configured": (
+        "error",
+        "Gmail is not set up on this server yet: an operator must set "
+        "FLUFFYMAIL_GMAIL_CLIENT_ID and FLUFFYMAIL_GMAIL_CLIENT_SECRET.",
+    ),
     "oauth_state_expired": ("error", "The Google sign-in took too long. Please try again."),
 }
 
 
 def _forms(state: State, **extra: Any) -> dict[str, Any]:
-    return {"gmail_ready": gmail_oauth.configured(state.settings),
-            "upload_limit": uploads.size_text(state.settings.upload_max_bytes),
-            "imap": {"port": "993", "security": "ssl"}, "imap_errors": {}, **extra}
+    return {
+        "gmail_ready": gmail_oauth.configured(state.settings),
+        "upload_limit": uploads.size_text(state.settings.upload_max_bytes),
+        "imap": {"port": "993", "security": "ssl"},
+        "imap_errors": {},
+        **extra,
+    }
 
 
-async def _render(request: Request, state: State, templates: Templates, session: Session,
-                  template: str, notice: str | None = None, error: str | None = None,
-                  headers: dict[str, str] | None = None, **extra: Any) -> Response:
+async def _render(
+    request: Request,
+    state: State,
+    templates: Templates,
+    session: Session,
+    template: str,
+    notice: str | None = None,
+    error: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
     items = await service.list_connections(state.pool, session.account.id)
     now = await service.db_now(state.pool)
-    context = {"session": session, "connections": items, "notice": notice, "error": error, "now": now,
-               "poll": POLL_SECONDS, "active": "connections", **_forms(state), **extra}
+    context = {
+        "session": session,
+        "connections": items,
+        "notice": notice,
+        "error": error,
+        "now": now,
+        "poll": POLL_SECONDS,
+        "active": "connections",
+        **_forms(state),
+        **extra,
+    }
     return templates.TemplateResponse(request, template, context, headers=headers)
 
 
 @router.get("/connections")
-async def page(request: Request, state: State, templates: Templates, session: PageSession,
-               gmail: str | None = None) -> Response:
+async def page(
+    request: Request,
+    state: State,
+    templates: Templates,
+    session: PageSession,
+    gmail: str | None = None,
+) -> Response:
     flash = None
     if gmail:
-        flash = GMAIL_NOTICES.get(gmail[:40], ("error", f"Connecting Gmail failed ({gmail[:40]}). Please try again."))
+        flash = GMAIL_NOTICES.get(
+            gmail[:40], ("error", f"Connecting Gmail failed ({gmail[:40]}). Please try again.")
+        )
     return await _render(request, state, templates, session, "connections.html", flash=flash)
 
 
 @router.get("/connections/list")
-async def listing(request: Request, state: State, templates: Templates, session: PageSession) -> Response:
+async def listing(
+    request: Request, state: State, templates: Templates, session: PageSession
+) -> Response:
     return await _render(request, state, templates, session, "partials/connections_list.html")
 
 
 @router.post("/connections/{connection_id}/sync")
-async def sync(connection_id: ConnectionId, request: Request, state: State, templates: Templates,
-               session: PageSession) -> Response:
+async def sync(
+    connection_id: ConnectionId,
+    request: Request,
+    state: State,
+    templates: Templates,
+    session: PageSession,
+) -> Response:
     try:
-        result = await service.request_sync(state.pool, state.queue, session.account.id, connection_id)
+        result = await service.request_sync(
+            state.pool, state.queue, session.account.id, connection_id
+        )
     except service.ConnectionProblem as exc:
         return await _list(request, state, templates, session, error=exc.reason)
-    notice = ("Sync queued; it also runs every 15 minutes." if result.job_id
-              else "A sync is already queued for this connection.")
+    notice = (
+        "Sync queued; it also runs every 15 minutes."
+        if result.job_id
+        else "A sync is already queued for this connection."
+    )
     return await _list(request, state, templates, session, notice=notice)
 
 
-async def _list(request: Request, state: State, templates: Templates, session: Session,
-                **messages: str | None) -> Response:
-    return await _render(request, state, templates, session, "partials/connections_list.html", **messages)
+async def _list(
+    request: Request, state: State, templates: Templates, session: Session, **messages: str | None
+) -> Response:
+    return await _render(
+        request, state, templates, session, "partials/connections_list.html", **messages
+    )
 
 
 @router.post("/connections/{connection_id}/pause")
-async def pause(connection_id: ConnectionId, request: Request, state: State, templates: Templates,
-                session: PageSession) -> Response:
+async def pause(
+    connection_id: ConnectionId,
+    request: Request,
+    state: State,
+    templates: Templates,
+    session: PageSession,
+) -> Response:
     try:
         view = await service.pause(state.pool, state.queue, session.account.id, connection_id)
     except service.ConnectionProblem as exc:
         return await _list(request, state, templates, session, error=exc.reason)
-    return await _list(request, state, templates, session,
-                       notice=f"Paused {view.label}: it will not sync until you resume it.")
+    return await _list(
+        request,
+        state,
+        templates,
+        session,
+        notice=f"Paused {view.label}: it will not sync until you resume it.",
+    )
 
 
 @router.post("/connections/{connection_id}/visibility")
-async def visibility(connection_id: ConnectionId, request: Request, state: State,
-                     templates: Templates, session: PageSession,
-                     value: Annotated[str, Form(alias="visibility")]) -> Response:
+async def visibility(
+    connection_id: ConnectionId,
+    request: Request,
+    state: State,
+    templates: Templates,
+    session: PageSession,
+    value: Annotated[str, Form(alias="visibility")],
+) -> Response:
     if value not in ("full", "metadata"):
         return await _list(request, state, templates, session, error="unknown visibility")
     try:
         view = await service.set_visibility(state.pool, session.account.id, connection_id, value)
     except service.ConnectionProblem as exc:
         return await _list(request, state, templates, session, error=exc.reason)
-    notice = (f"{view.label}: message bodies stay in FluffyMail; its contacts get offline summaries."
-              if value == "metadata" else f"{view.label}: the AI may summarise its mail.")
+    notice = (
+        f"{view.label}: message bodies stay in FluffyMail; its contacts get offline summaries."
+        if value == "metadata"
+        else f"{view.label}: the AI may summarise its mail."
+    )
     return await _list(request, state, templates, session, notice=notice)
 
 
 @router.post("/connections/{connection_id}/resume")
-async def resume(connection_id: ConnectionId, request: Request, state: State, templates: Templates,
-                 session: PageSession) -> Response:
+async def resume(
+    connection_id: ConnectionId,
+    request: Request,
+    state: State,
+    templates: Templates,
+    session: PageSession,
+) -> Response:
     try:
         view, _ = await service.resume(state.pool, state.queue, session.account.id, connection_id)
     except service.ConnectionProblem as exc:
         return await _list(request, state, templates, session, error=exc.reason)
-    return await _list(request, state, templates, session,
-                       notice=f"Resumed {view.label}: syncing now and every 15 minutes.")
+    return await _list(
+        request,
+        state,
+        templates,
+        session,
+        notice=f"Resumed {view.label}: syncing now and every 15 minutes.",
+    )
 
 
 @router.post("/connections/{connection_id}/delete")
-async def delete(connection_id: ConnectionId, request: Request, state: State, templates: Templates,
-                 session: PageSession) -> Response:
+async def delete(
+    connection_id: ConnectionId,
+    request: Request,
+    state: State,
+    templates: Templates,
+    session: PageSession,
+) -> Response:
     view = await service.get_connection(state.pool, session.account.id, connection_id)
     await service.delete(state.pool, state.queue, session.account.id, connection_id)
-    return await _list(request, state, templates, session,
-                       notice=f"Deleting {view.label} and the mail only it holds.")
+    return await _list(
+        request,
+        state,
+        templates,
+        session,
+        notice=f"Deleting {view.label} and the mail only it holds.",
+    )
 
 
 @router.post("/connections/upload")
-async def upload(request: Request, state: State, templates: Templates, session: PageSession) -> Response:
+async def upload(
+    request: Request, state: State, templates: Templates, session: PageSession
+) -> Response:
     try:
         created = await uploads.import_upload(
-            request_body(request), request.headers, pool=state.pool, queue=state.queue,
-            settings=state.settings, user_id=session.account.id)
+            request_body(request),
+            request.headers,
+            pool=state.pool,
+            queue=state.queue,
+            settings=state.settings,
+            user_id=session.account.id,
+        )
     except service.ConnectionProblem as exc:
-        return templates.TemplateResponse(request, "partials/connections_upload.html",
-                                          {**_forms(state), "upload_error": exc.reason})
+        return templates.TemplateResponse(
+            request,
+            "partials/connections_upload.html",
+            {**_forms(state), "upload_error": exc.reason},
+        )
     return templates.TemplateResponse(
-        request, "partials/connections_upload.html",
+        request,
+        "partials/connections_upload.html",
         {**_forms(state), "upload_ok": f"{created.connection.label} uploaded; importing it now."},
-        headers=CHANGED)
+        headers=CHANGED,
+    )
 
 
 @router.post("/connections/imap")
-async def add_imap(request: Request, state: State, templates: Templates, session: PageSession) -> Response:
+async def add_imap(
+    request: Request, state: State, templates: Templates, session: PageSession
+) -> Response:
     form = await request.form()
     values = {name: str(form.get(name, "")).strip() for name in IMAP_FIELDS}
     values["password"] = str(form.get("password", ""))
 
     def again(errors: dict[str, str], problem: str | None = None) -> Response:
         shown = {k: v for k, v in values.items() if k != "password"}
-        return templates.TemplateResponse(request, "partials/connections_imap.html",
-                                          {**_forms(state), "imap": shown, "imap_errors": errors,
-                                           "imap_problem": problem, "imap_open": True})
+        return templates.TemplateResponse(
+            request,
+            "partials/connections_imap.html",
+            {
+                **_forms(state),
+                "imap": shown,
+                "imap_errors": errors,
+                "imap_problem": problem,
+                "imap_open": True,
+            },
+        )
 
     try:
         body = ImapIn.model_validate(_imap_input(values))
     except ValidationError as exc:
         return again(_field_errors(exc))
     account = service.ImapAccount(
-        host=body.host, port=body.port, security=body.security, username=body.username,
+        host=body.host,
+        port=body.port,
+        security=body.security,
+        username=body.username,
         password=body.password.get_secret_value(),
-        folders=tuple(body.folders) if body.folders else None, display_name=body.display_name)
+        folders=tuple(body.folders) if body.folders else None,
+        display_name=body.display_name,
+    )
     try:
-        created = await service.create_imap(state.pool, state.queue, state.settings, session.account.id, account)
+        created = await service.create_imap(
+            state.pool, state.queue, state.settings, session.account.id, account
+        )
     except service.ConnectionProblem as exc:
         field = {"imap_login_failed": "password", "imap_folder_missing": "folders"}.get(exc.code)
         return again({field: exc.reason} if field else {}, None if field else exc.reason)
     verb = "added" if created.created else "reconnected"
     return templates.TemplateResponse(
-        request, "partials/connections_imap.html",
-        {**_forms(state), "imap_ok": f"{created.connection.label} {verb}; the first sync has started."},
-        headers=CHANGED)
+        request,
+        "partials/connections_imap.html",
+        {
+            **_forms(state),
+            "imap_ok": f"{created.connection.label} {verb}; the first sync has started.",
+        },
+        headers=CHANGED,
+    )
 
 
 def _imap_input(values: dict[str, str]) -> dict[str, Any]:
     folders = [f.strip() for f in values["folders"].split(",") if f.strip()]
-    data: dict[str, Any] = {k: values[k] for k in ("host", "security", "username", "password", "display_name")}
+    data: dict[str, Any] = {
+        k: values[k] for k in ("host", "security", "username", "password", "display_name")
+    }
     data["port"] = values["port"] or "993"
     data["folders"] = folders or None
     return data
 
 
 def _field_errors(exc: ValidationError) -> dict[str, str]:
-    messages = {"host": "Enter the server's host name, e.g. imap.example.com.",
-                "port": "Use a port from 1 to 65535.",
-                "username": "Enter the account's user name (often the email address).",
-                "password": "Enter the account's password (or an app password).",
-                "security": "Choose how to secure the connection.",
-                "folders": "Folder names must be 1 to 200 printable characters, separated by commas.",
-                "display_name": "Use at most 320 printable characters."}
+    messages = {
+        "host": "Enter the server's host name, e.g. imap.example.com.",
+        "port": "Use a port from 1 to 65535.",
+        "username": "Enter the account's user name (often the email address).",
+        "password": "Enter the account's password (or an app password).",
+        "security": "Choose how to secure the connection.",
+        "folders": "Folder names must be 1 to 200 printable characters, separated by commas.",
+        "display_name": "Use at most 320 printable characters.",
+    }
     errors: dict[str, str] = {}
     for error in exc.errors():
         field = str(error["loc"][0]) if error["loc"] else ""

@@ -26,7 +26,7 @@ def duration(seconds: float | int | None) -> str:
 
 
 def relative(moment: datetime | None, now: datetime | None = None) -> str:
-    """"3m 5s ago" or "in 12m 0s" relative to `now` (the database clock when given)."""
+    """ "3m 5s ago" or "in 12m 0s" relative to `now` (the database clock when given)."""
     if moment is None:
         return "never"
     now = now or datetime.now(UTC)
@@ -52,6 +52,11 @@ def short_json(value: Any, limit: int = 80) -> str:
 
 
 def install(env: Environment) -> None:
-    env.filters.update(duration=duration, relative=relative, number=number, timestamp=timestamp,
-                       short_json=short_json)
+    env.filters.update(
+        duration=duration,
+        relative=relative,
+        number=number,
+        timestamp=timestamp,
+        short_json=short_json,
+    )
     env.globals["timedelta"] = timedelta
