@@ -5,17 +5,17 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from fluffymail.cli.common import console, run, settings
-from fluffymail.cli.context import open_context
 from fluffymail.clock import SystemClock
-from fluffymail.crm.relationships import analysis
-from fluffymail.crm.relationships import repo as relationships_repo
 from fluffymail.errors import FluffyMailError
+
+if TYPE_CHECKING:
+    from fluffymail.crm.relationships import repo as relationships_repo
 
 app = typer.Typer(help="Contacts and relationships.", no_args_is_help=True)
 
@@ -46,6 +46,10 @@ def top(
     """USER's strongest relationships: score, level, trend, two-way threads, last contact."""
     config = settings()
     now = _aware(as_of) if as_of else SystemClock().now()
+
+    from fluffymail.cli.context import open_context
+    from fluffymail.crm.relationships import analysis
+    from fluffymail.crm.relationships import repo as relationships_repo
 
     async def main() -> list[relationships_repo.TopRelationship]:
         async with open_context(config, name="cli") as ctx, ctx.pool.connection() as conn:

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from email_validator import EmailNotValidError, validate_email
@@ -38,7 +38,9 @@ from fluffymail.crm.mail.models import ConnectionKind
 from fluffymail.errors import FluffyMailError
 from fluffymail.integrations.mail.file_source import FileSource
 from fluffymail.integrations.mail.files import MailSourceError, discover_sources
-from fluffymail.jobs import sync_emails
+
+if TYPE_CHECKING:
+    from fluffymail.jobs import sync_emails
 
 console = Console(stderr=False, width=None if sys.stdout.isatty() else 110)
 
@@ -118,7 +120,7 @@ async def run_import(
     settings: Settings, root: Path, kind: ConnectionKind, email: str, name: str, *, full: bool
 ) -> sync_emails.SyncResult:
     from fluffymail.cli.context import open_context
-    from fluffymail.jobs import build_registry
+    from fluffymail.jobs import build_registry, sync_emails
     from fluffymail.queue import runner
 
     clock = SystemClock()

@@ -1,27 +1,38 @@
-"""FluffyMail's job kinds: one module per kind; `build_registry` wires them to their handlers."""
+"""FluffyMail's job kinds: one module per kind; `build_registry` wires them to their handlers.
+
+Importing this package imports no job module (they pull in the contacts, relationships and
+provider libraries); `build_registry` imports them all, and `from fluffymail.jobs import x`
+imports one.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fluffymail.clock import Clock, SystemClock
-from fluffymail.jobs import (
-    analyze_relationships,
-    delete_connection,
-    enrich_contact,
-    extract_contacts,
-    summarize_relationship,
-    sync_emails,
-)
-from fluffymail.jobs.deps import JobDeps
-from fluffymail.queue.registry import Registry
+
+if TYPE_CHECKING:
+    from fluffymail.jobs.deps import JobDeps
+    from fluffymail.queue.registry import Registry
 
 
 def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
     """Every FluffyMail job kind with its handler and queue options.
 
     sync-emails (stately per connection), extract-contacts (batches of messages),
-    enrich-contact (debounced per contact) and analyze-relationships (a placeholder until
-    its issue lands).
+    enrich-contact (debounced per contact), analyze-relationships (incremental per user),
+    summarize-relationship (one contact) and delete-connection.
     """
+    from fluffymail.jobs import (
+        analyze_relationships,
+        delete_connection,
+        enrich_contact,
+        extract_contacts,
+        summarize_relationship,
+        sync_emails,
+    )
+    from fluffymail.queue.registry import Registry
+
     clock = clock or SystemClock()
     registry = Registry()
     registry.register(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from psycopg_pool import AsyncConnectionPool
+if TYPE_CHECKING:
+    from psycopg_pool import AsyncConnectionPool
 
-from fluffymail.config import Settings
-from fluffymail.crm.relationships.summaries import SummaryProvider
-from fluffymail.queue import JobQueue
+    from fluffymail.config import Settings
+    from fluffymail.crm.relationships.summaries import SummaryProvider
+    from fluffymail.queue import JobQueue
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
