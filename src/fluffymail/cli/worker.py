@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +15,10 @@ from fluffymail.cli.context import load_registry_factory, open_context
 from fluffymail.config import parse_queue_concurrency
 from fluffymail.queue import JobQueue, runner
 from fluffymail.queue.registry import Registry
+
+if TYPE_CHECKING:
+    from fluffymail.config import Settings
+    from fluffymail.crm.relationships.summaries import SummaryProvider
 
 
 def worker(
@@ -41,10 +46,11 @@ def worker(
     port = metrics_port if metrics_port is not None else config.metrics_port
 
     async def main() -> None:
-        async with open_context(
-            config, migrate_first=config.migrate_on_start, name="worker"
-        ) as ctx:
-            registry = factory(ctx.deps())
+        async with (
+            open_context(config, migrate_first=config.migrate_on_start, name="worker") as ctx,
+            summary_provider(config) as provider,
+        ):
+            registry = factory(dataclasses.replace(ctx.deps(), summary_provider=provider))
             await install_schedules(ctx.queue, registry)
             only = set(concurrency) if queues else None
             if config.sentry_dsn:
@@ -62,6 +68,20 @@ def worker(
                 )
 
     run(main())
+
+
+@contextlib.asynccontextmanager
+async def summary_provider(config: Settings) -> AsyncIterator[SummaryProvider | None]:
+    """The external AI client the settings ask for (None: offline only), held for the worker's
+    lifetime and closed when it stops."""
+    from fluffymail.integrations import llm
+
+    provider = llm.provider_from_settings(config)
+    try:
+        yield provider
+    finally:
+        if provider is not None:
+            await provider.aclose()
 
 
 async def install_schedules(queue: JobQueue, registry: Registry) -> None:
