@@ -12,25 +12,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from email.parser import BytesParser
 from email.policy import compat32
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg.conninfo import make_conninfo
 
+import import_command
 from fluffymail.integrations.mail.files import iter_source
+from import_command import fresh_database
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PATH = ROOT.parent / "shared" / "corpus" / "enron"
-_SUMMARY = re.compile(r"(\d+) messages read, (\d+) new, \d+ duplicates, in ([\d.]+) s")
 
 
 def compat32_rate(path: Path, rounds: int = 3) -> dict[str, Any]:
@@ -46,50 +43,24 @@ def compat32_rate(path: Path, rounds: int = 3) -> dict[str, Any]:
 
 
 def run_import(path: Path, dsn: str) -> dict[str, Any]:
-    name = f"fm_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        with tempfile.TemporaryDirectory() as data_dir:
-            env = {**os.environ, "DATABASE_URL": make_conninfo(dsn, dbname=name),
-                   "FLUFFYMAIL_DATA_DIR": data_dir, "FLUFFYMAIL_LOG_LEVEL": "WARNING"}  # fmt: skip
-            command = [
-                sys.executable,
-                "-m",
-                "fluffymail",
-                "import",
-                str(path),
-                "--user",
-                "bench@example.com",
-            ]
-            subprocess.run([sys.executable, "-m", "fluffymail", "db", "upgrade"], env=env,
-                           check=True, capture_output=True)  # fmt: skip
-            started = time.perf_counter()
-            done = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
-            wall = time.perf_counter() - started
-        match = _SUMMARY.search(" ".join(done.stdout.split()))
-        if match is None:
-            raise RuntimeError(f"unexpected import output: {done.stdout!r}")
-        seen, stored, seconds = int(match[1]), int(match[2]), float(match[3])
-        with psycopg.connect(make_conninfo(dsn, dbname=name)) as conn:
+    with tempfile.TemporaryDirectory() as data, fresh_database(dsn, Path(data)) as (url, env):
+        done = import_command.run_import(path, env, "bench@example.com")
+        with psycopg.connect(url) as conn:
             row = conn.execute(
                 "SELECT (SELECT count(*) FROM queue.job WHERE name = 'extract-contacts'),"
                 " pg_database_size(current_database())"
             ).fetchone()
-        assert row is not None
-        return {
-            "messages_read": seen,
-            "messages_stored": stored,
-            "extract_jobs": row[0],
-            "import_seconds": seconds,
-            "msgs_per_s": round(seen / seconds),
-            "command_wall_seconds": round(wall, 3),
-            "command_msgs_per_s": round(seen / wall),
-            "database_bytes": row[1],
-        }
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    assert row is not None
+    return {
+        "messages_read": done["messages_read"],
+        "messages_stored": done["messages_stored"],
+        "extract_jobs": row[0],
+        "import_seconds": done["sync_seconds"],
+        "msgs_per_s": done["msgs_per_s"],
+        "command_wall_seconds": done["command_seconds"],
+        "command_msgs_per_s": done["command_msgs_per_s"],
+        "database_bytes": row[1],
+    }
 
 
 def main() -> None:

@@ -16,23 +16,21 @@ import argparse
 import json
 import os
 import re
-import resource
-import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg.conninfo import make_conninfo
 
+import import_command
 from fluffymail.integrations.mail.files import iter_source
+from import_command import fresh_database
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus" / "enron"
-_SUMMARY = re.compile(r"(\d+) messages read, (\d+) new, \d+ duplicates, in ([\d.]+) s")
+USER = "scale@bench.fluffymail"
 _FROM_LINE = re.compile(rb"(?m)^(>*From )")
 _MESSAGE_ID = re.compile(rb"(?im)^message-id:[^\n]*\n")
 _SUBJECT = re.compile(rb"(?im)^subject:")
@@ -81,37 +79,6 @@ def build_mbox(path: Path, base: list[bytes], count: int) -> float:
     return time.perf_counter() - started
 
 
-def run_import(path: Path, env: dict[str, str]) -> dict[str, Any]:
-    command = [
-        sys.executable,
-        "-m",
-        "fluffymail",
-        "import",
-        str(path),
-        "--user",
-        "scale@bench.fluffymail",
-    ]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    started = time.perf_counter()
-    done = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
-    wall = time.perf_counter() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    match = _SUMMARY.search(" ".join(done.stdout.split()))
-    if match is None:
-        raise RuntimeError(f"unexpected import output: {done.stdout!r}")
-    seen, stored, seconds = int(match[1]), int(match[2]), float(match[3])
-    return {
-        "messages_read": seen,
-        "messages_stored": stored,
-        "sync_seconds": seconds,
-        "command_seconds": round(wall, 3),
-        "msgs_per_s": round(seen / seconds) if seconds else None,
-        # ru_maxrss of waited children is the largest single process of the tree, in KiB; it
-        # only grows, so a later, smaller run reports the earlier peak (hence `before`).
-        "peak_rss_mb": round(peak_kb / 1024, 1) if peak_kb > before else None,
-    }
-
-
 def sizes(url: str) -> dict[str, Any]:
     with psycopg.connect(url) as conn:
         row = conn.execute(
@@ -142,35 +109,28 @@ def main() -> None:
     base = corpus_messages()
     mbox = args.work / f"scale-{args.messages}.mbox"
     build_seconds = build_mbox(mbox, base, args.messages)
-    name = f"fm_scale_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(args.dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_conninfo(args.dsn, dbname=name)
-    env = {**os.environ, "DATABASE_URL": url, "FLUFFYMAIL_DATA_DIR": str(args.work / "data"),
-           "FLUFFYMAIL_LOG_LEVEL": "WARNING"}  # fmt: skip
+    database = fresh_database(args.dsn, args.work / "data", prefix="fm_scale", keep=args.keep)
     try:
-        subprocess.run([sys.executable, "-m", "fluffymail", "db", "upgrade"], env=env, check=True,
-                       capture_output=True)  # fmt: skip
-        full = run_import(mbox, env)
-        stored = sizes(url)
-        with mbox.open("ab") as out:
-            for entry in new_entries(base, 10):
-                out.write(entry)
-        incremental = run_import(mbox, env)
-        result = {
-            "messages": args.messages,
-            "mbox_bytes": mbox.stat().st_size,
-            "build_seconds": round(build_seconds, 1),
-            "full_import": full,
-            "storage": stored,
-            "incremental_10_new": incremental,
-        }
-        sys.stdout.write(json.dumps(result, indent=2) + "\n")
+        with database as (url, env):
+            full = import_command.run_import(mbox, env, USER)
+            stored = sizes(url)
+            with mbox.open("ab") as out:
+                for entry in new_entries(base, 10):
+                    out.write(entry)
+            incremental = import_command.run_import(mbox, env, USER)
+            mbox_bytes = mbox.stat().st_size
     finally:
         if not args.keep:
-            with psycopg.connect(args.dsn, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             mbox.unlink(missing_ok=True)
+    result = {
+        "messages": args.messages,
+        "mbox_bytes": mbox_bytes,
+        "build_seconds": round(build_seconds, 1),
+        "full_import": full,
+        "storage": stored,
+        "incremental_10_new": incremental,
+    }
+    sys.stdout.write(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":
