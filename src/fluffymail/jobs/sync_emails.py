@@ -13,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from psycopg_pool import AsyncConnectionPool
 
@@ -33,11 +34,13 @@ from fluffymail.crm.mail.prepare import PreparedMessage, prepare
 from fluffymail.crm.messages.parse import parse_message
 from fluffymail.integrations.mail.file_source import FileSource
 from fluffymail.integrations.mail.files import MailSourceError
-from fluffymail.integrations.mail.gmail import SCOPES, GmailConfig, GmailSource, GmailToken
 from fluffymail.integrations.mail.source import AuthError, Cursor, MailSource, SourcePage
 from fluffymail.jobs import extract_contacts
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue
+
+if TYPE_CHECKING:  # the Google client libraries load only for Gmail connections
+    from fluffymail.integrations.mail.gmail import GmailConfig, GmailSource, GmailToken
 
 __all__ = [
     "QUEUE",
@@ -143,12 +146,16 @@ def open_source(
             stored["folders"] = tuple(stored["folders"])
         return ImapSource(ImapConfig(**stored))
     if connection.kind is ConnectionKind.GMAIL:
+        from fluffymail.integrations.mail.gmail import GmailSource
+
         return GmailSource(gmail_config(settings), gmail_token(stored, settings))
     raise MailError(f"no mail source for connection kind {connection.kind!s}")
 
 
 def gmail_config(settings: Settings) -> GmailConfig:
     """Where the Gmail API and Google's token endpoint are, from settings."""
+    from fluffymail.integrations.mail.gmail import GmailConfig
+
     return GmailConfig(api_endpoint=settings.gmail_api_endpoint, token_uri=settings.gmail_token_uri)
 
 
@@ -158,6 +165,8 @@ def gmail_token(stored: dict[str, Any], settings: Settings) -> GmailToken:
     Raises:
         AuthError: no refresh token stored, or no OAuth client configured to refresh with.
     """
+    from fluffymail.integrations.mail.gmail import SCOPES, GmailToken
+
     if not stored.get("refresh_token"):
         raise AuthError(reason="no Gmail refresh token stored; reconnect the account")
     if not settings.gmail_client_id or settings.gmail_client_secret is None:
@@ -217,7 +226,7 @@ async def sync_connection(
     try:
         if source is None:
             source = await _open(pool, connection, settings)
-        if isinstance(source, GmailSource):
+        if _is_gmail(source):
             saver = _TokenSaver(source, pool, connection.id, settings or Settings())
             await _record_send_as(pool, connection, source, clock)
             source = saver
@@ -248,6 +257,13 @@ async def sync_connection(
         extra={"action": "mail.synced", **result.as_output(), "connection_id": connection.id},
     )
     return result
+
+
+def _is_gmail(source: MailSource) -> TypeGuard[GmailSource]:
+    """Whether `source` is a Gmail API source (False without importing the Google libraries
+    when no Gmail source was ever built in this process)."""
+    gmail = sys.modules.get("fluffymail.integrations.mail.gmail")
+    return gmail is not None and isinstance(source, gmail.GmailSource)
 
 
 async def _start(pool: AsyncConnectionPool, connection_id: int, clock: Clock) -> Connection | None:
