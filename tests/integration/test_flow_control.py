@@ -52,6 +52,44 @@ async def test_snooze__raised_with_pause_group_pauses_the_whole_key(queue: JobQu
     assert len(await queue.fetch("q", 10)) == 2
 
 
+async def test_snooze__raised_with_pause_queue_pauses_every_group_for_every_worker(
+    queue: JobQueue, sql
+) -> None:
+    """A rate limit shared by the whole queue (one API key for all users): one 429 stops all."""
+    await queue.create_queue("q", fair=True)
+    first = await queue.send("q", "a", group_key="user-a")
+    others = [await queue.send("q", n, group_key=f"user-{n}") for n in "bc"]
+    calls: list[int] = []
+
+    async def handler(job: Job) -> object:
+        calls.append(job.id)
+        return Snooze(3600, pause_queue=True) if job.id == first else "done"
+
+    await queue.work("q", handler)
+    await wait_for(lambda: _state_is(sql, first, "retry"))
+    assert await queue.fetch("q", 10) == [], "every group waits, not only the one that hit it"
+    assert calls == [first]
+
+    await queue.resume_queue("q")  # an operator's resume lifts the timed pause too
+    for job_id in others:
+        await wait_for(lambda job_id=job_id: _state_is(sql, job_id, "completed"))
+
+
+async def test_pause_queue__for_seconds_ends_by_itself_and_never_shortens(
+    queue: JobQueue, sql
+) -> None:
+    await queue.create_queue("q")
+    await queue.send("q", {})
+    await queue.pause_queue("q", 3600)
+    await queue.pause_queue("q", 1)  # a shorter pause keeps the longer one
+    assert await queue.fetch("q") == []
+    assert await sql.one(
+        "SELECT paused_until > now() + interval '59 minutes' FROM queue.queue WHERE name = 'q'"
+    )
+    await sql.execute("UPDATE queue.queue SET paused_until = now() WHERE name = 'q'")  # time passes
+    assert len(await queue.fetch("q")) == 1
+
+
 async def test_pause_queue__stops_claims_until_resumed(queue: JobQueue) -> None:
     await queue.create_queue("q")
     await queue.send("q", {})

@@ -652,6 +652,7 @@ CREATE TABLE queue.queue (
     group_rate_limit integer,
     group_rate_period integer DEFAULT 60 NOT NULL,
     grouped boolean GENERATED ALWAYS AS ((fair OR (group_concurrency IS NOT NULL) OR (group_rate_limit IS NOT NULL))) STORED,
+    paused_until timestamp with time zone,
     CONSTRAINT queue_expire_seconds_check CHECK ((expire_seconds > 0)),
     CONSTRAINT queue_group_concurrency_check CHECK ((group_concurrency > 0)),
     CONSTRAINT queue_group_rate_limit_check CHECK ((group_rate_limit > 0)),

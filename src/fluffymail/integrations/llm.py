@@ -213,7 +213,8 @@ class OpenAIProvider:
     """Summaries from any chat-completions server through the `openai` SDK, with structured output.
 
     The SDK's own retries are off (`max_retries=0`): a 429 becomes `Snooze(retry_after,
-    pause_group=True)` so the queue pauses the whole group, timeouts and 5xx become
+    pause_queue=True)`, so every worker stops claiming summaries until then (the API key and its
+    rate limit are shared by every user's jobs), timeouts and 5xx become
     `ProviderUnavailable` (the job retries), and an invalid answer is retried once, then
     `SummaryFailed`.
     """
@@ -293,7 +294,7 @@ class OpenAIProvider:
         if getattr(exc, "code", None) == "insufficient_quota":  # billing, not throttling
             return ProviderUnavailable("the AI provider's quota is exhausted", status=429)
         wait = retry_after(exc.response.headers, self._clock.now())
-        return Snooze(DEFAULT_RATE_LIMIT_SNOOZE if wait is None else wait, pause_group=True)
+        return Snooze(DEFAULT_RATE_LIMIT_SNOOZE if wait is None else wait, pause_queue=True)
 
     def _summary(
         self, request: summaries.SummaryRequest, data: Mapping[str, Any], usage: summaries.Usage

@@ -302,9 +302,14 @@ class JobQueue:
         await self._require_queue(name)
         return len(await self.store.purge(name))
 
-    async def pause_queue(self, name: str) -> None:
-        """Stop every worker from claiming jobs of `name` until `resume_queue`."""
-        if not await self.store.set_paused(name, True):
+    async def pause_queue(self, name: str, seconds: float | None = None) -> None:
+        """Stop every worker from claiming jobs of `name` until `resume_queue`, or for
+        `seconds` when given (a longer pause already set stays)."""
+        if seconds is None:
+            found = await self.store.set_paused(name, True)
+        else:
+            found = await self.store.pause_until(name, seconds)
+        if not found:
             raise UnknownQueueError(name)
 
     async def resume_queue(self, name: str) -> None:

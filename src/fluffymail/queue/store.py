@@ -185,6 +185,9 @@ class Store:
     async def set_paused(self, name: str, paused: bool) -> bool:
         return bool(await self._rows("set_queue_paused", {"name": name, "paused": paused}))
 
+    async def pause_until(self, name: str, seconds: float) -> bool:
+        return bool(await self._rows("pause_queue_until", {"name": name, "seconds": seconds}))
+
     async def redrive(self, name: str, limit: int) -> int:
         ((revived, _completed, _woken),) = await self._rows(
             "redrive_jobs", {"name": name, "limit": limit}

@@ -326,6 +326,8 @@ class Worker:
 
     async def _snooze(self, job: Job, snooze: Snooze) -> None:
         try:
+            if snooze.pause_queue:  # first, so no worker claims another job in between
+                await self.store.pause_until(job.name, snooze.seconds)
             await self.store.snooze([job.lease], [snooze.seconds], pause_group=snooze.pause_group)
         except Exception as db_exc:
             self.log.error(

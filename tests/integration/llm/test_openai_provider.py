@@ -60,13 +60,13 @@ async def test_summarize__sends_a_strict_json_schema_and_the_key(
     assert "[<m1@x>]" in prompt and "Ben Jacoby <ben@turbines.example>" in prompt
 
 
-async def test_summarize__429_with_retry_after_snoozes_the_group_without_sdk_retries(
+async def test_summarize__429_with_retry_after_pauses_the_queue_without_sdk_retries(
     make_provider: Make, emulator: emu.ChatEmulator, request_: SummaryRequest
 ) -> None:
     emulator.push(emu.rate_limited("7"))
     with pytest.raises(Snooze) as caught:
         await make_provider().summarize(request_)
-    assert (caught.value.seconds, caught.value.pause_group) == (7.0, True)
+    assert (caught.value.seconds, caught.value.pause_queue) == (7.0, True)
     assert len(emulator.requests) == 1
 
 
@@ -85,7 +85,7 @@ async def test_summarize__429_without_retry_after_snoozes_a_default(
     emulator.push(emu.rate_limited(None))
     with pytest.raises(Snooze) as caught:
         await make_provider().summarize(request_)
-    assert caught.value.seconds == llm.DEFAULT_RATE_LIMIT_SNOOZE and caught.value.pause_group
+    assert caught.value.seconds == llm.DEFAULT_RATE_LIMIT_SNOOZE and caught.value.pause_queue
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])

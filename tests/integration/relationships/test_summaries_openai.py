@@ -115,9 +115,14 @@ async def test_openai__429_snoozes_the_job_without_spending_an_attempt(
     assert outcomes == ["snoozed"]
     assert await ai.stored(BEN) is None
     assert (await ai.usage())[0] == 0, "the reservation is given back"
+    # every worker stops claiming summaries meanwhile: the API key is shared by all users
+    assert await ai.one(
+        "SELECT paused_until > now() + interval '6 seconds' FROM queue.queue"
+        " WHERE name = 'summarize-relationship'"
+    )
     # it runs again after Retry-After and succeeds
     await ai.execute("UPDATE queue.job SET start_after = now() WHERE id = %s", job["id"])
-    await ai.execute("UPDATE queue.job_group SET paused_until = NULL")
+    await ai.execute("UPDATE queue.queue SET paused_until = now()")
     done = await ai.wait_job_state(job["id"], "completed")
     assert done["output"]["status"] == "ok"
 

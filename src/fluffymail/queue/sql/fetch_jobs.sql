@@ -13,7 +13,8 @@ WITH done AS (
 ), next AS (
     SELECT j.id FROM queue.job j
     WHERE j.name = %(name)s AND j.state < 'active' AND j.start_after <= now()
-      AND NOT EXISTS (SELECT 1 FROM queue.queue q WHERE q.name = %(name)s AND q.paused)
+      AND NOT EXISTS (SELECT 1 FROM queue.queue q WHERE q.name = %(name)s
+                      AND (q.paused OR q.paused_until > now()))
     ORDER BY j.priority DESC, j.id
     LIMIT 1000 -- = store.MAX_CLAIM
     FOR UPDATE SKIP LOCKED

@@ -14,7 +14,8 @@ WITH manual AS (
     RETURNING j.id, j.group_key
 ), cfg AS (
     SELECT group_concurrency, group_rate_limit::float8 AS rate, group_rate_period::float8 AS period
-    FROM queue.queue WHERE name = %(name)s AND NOT paused
+    FROM queue.queue
+    WHERE name = %(name)s AND NOT paused AND (paused_until IS NULL OR paused_until <= now())
 ), groups AS (
     SELECT g.group_key, g.running, g.last_claimed_on, bucket.tokens, cfg.group_concurrency
     FROM queue.job_group g

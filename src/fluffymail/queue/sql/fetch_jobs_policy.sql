@@ -11,7 +11,8 @@ WITH done AS (
     SELECT DISTINCT ON (coalesce(j.singleton_key, '')) j.id, j.priority
     FROM queue.job j
     WHERE j.name = %(name)s AND j.state < 'active' AND j.start_after <= now()
-      AND NOT EXISTS (SELECT 1 FROM queue.queue q WHERE q.name = %(name)s AND q.paused)
+      AND NOT EXISTS (SELECT 1 FROM queue.queue q WHERE q.name = %(name)s
+                      AND (q.paused OR q.paused_until > now()))
       AND NOT EXISTS (
           SELECT 1 FROM queue.job a
           WHERE a.name = j.name AND a.state = 'active'
