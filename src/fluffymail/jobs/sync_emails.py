@@ -2,8 +2,11 @@
 
 Each batch of pages commits in ONE transaction with the cursor after it and the
 `extract-contacts` jobs for its new messages (one job per 500 messages), so a crash repeats
-at most one batch (≤ `BATCH_SIZE` messages). The end of a sync enqueues one `analyze-relationships` per
-user (singleton key). `fluffymail import` calls `sync_connection` directly, in process.
+at most one batch (≤ `BATCH_SIZE` messages) of writes; nothing is stored twice. In the job
+the next batch is parsed while one is written, so a crash re-reads at most two; `fluffymail
+import` (which calls `sync_connection` in process, parsing in a child process) parses
+`PARSE_AHEAD` batches ahead and re-reads at most three. The end of a sync enqueues one
+`analyze-relationships` per user (singleton key).
 A paused connection, or one being deleted, is skipped. A Gmail sync first records the
 account's send-as addresses as the user's aliases and saves refreshed access tokens.
 """
