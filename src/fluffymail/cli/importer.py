@@ -56,6 +56,14 @@ def import_command(
     full: Annotated[
         bool, typer.Option("--full", help="Re-read everything, ignoring the saved position")
     ] = False,
+    all_labels: Annotated[
+        bool,
+        typer.Option(
+            "--all-labels",
+            help="Also import Google Takeout mail labelled Spam, Trash, Drafts, Chat or a"
+            " Promotions/Social/Forums/Updates category (skipped by default, as Gmail sync does)",
+        ),
+    ] = False,
 ) -> None:
     """Import mail from files into USER's mailbox (created if missing)."""
     try:
@@ -66,7 +74,7 @@ def import_command(
         raise typer.Exit(1) from None
     settings = Settings()
     try:
-        asyncio.run(run_import(settings, root, kind, email, name, full=full))
+        asyncio.run(run_import(settings, root, kind, email, name, full=full, all_labels=all_labels))
     except FluffyMailError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
@@ -117,7 +125,14 @@ def check_path(path: Path) -> tuple[Path, ConnectionKind]:
 
 
 async def run_import(
-    settings: Settings, root: Path, kind: ConnectionKind, email: str, name: str, *, full: bool
+    settings: Settings,
+    root: Path,
+    kind: ConnectionKind,
+    email: str,
+    name: str,
+    *,
+    full: bool,
+    all_labels: bool = False,
 ) -> sync_emails.SyncResult:
     from fluffymail.cli.context import open_context
     from fluffymail.jobs import build_registry, sync_emails
@@ -135,7 +150,7 @@ async def run_import(
             )
         if created:
             console.print(f"created user {user.email} (id {user.id})")
-        source = FileSource(root)
+        source = FileSource(root, skip_labels=()) if all_labels else FileSource(root)
         total = source.estimate(None if full else connection.cursor)
         # A parser process overlaps parsing with storing on big imports; for a handful of new
         # messages, starting it would cost more than the whole sync.
@@ -192,6 +207,12 @@ def _summary(result: sync_emails.SyncResult, source: FileSource) -> None:
         f"{result.seen} messages read, {result.stored} new, "
         f"{result.seen - result.stored} duplicates, in {result.seconds:.2f} s ({rate:.0f} msg/s)"
     )
+    if source.skipped_by_label:
+        counts = ", ".join(f"{label} {n}" for label, n in source.skipped_by_label.most_common())
+        console.print(
+            f"[yellow]skipped {source.skipped_by_label.total()} messages by their Gmail labels"
+            f" ({counts});[/yellow] import them with --all-labels --full"
+        )
     if source.skipped:
         console.print(f"[yellow]skipped {len(source.skipped)} files that are not mail:[/yellow]")
         for path in source.skipped:

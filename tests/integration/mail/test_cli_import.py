@@ -76,3 +76,28 @@ def test_import__creates_the_user_then_a_second_run_adds_nothing(
     )
     assert full.exit_code == 0 and "3 messages read, 0 new" in full.output
     assert counts(db_url) == (1, 1, 2)
+
+
+def test_import__takeout_spam_and_trash_are_skipped_and_said_then_imported_on_request(
+    db_url: str, tmp_path: Path
+) -> None:
+    labelled = [
+        message(1, extra="X-Gmail-Labels: Inbox,Opened\n"),
+        message(2, extra="X-Gmail-Labels: Spam,Unread\n"),
+        message(3, extra="X-Gmail-Labels: Trash\n"),
+        message(4, extra="X-Gmail-Labels: Sent\n"),
+    ]
+    mbox = write_mbox(tmp_path / "All mail Including Spam and Trash.mbox", labelled)
+
+    first = invoke(db_url, tmp_path, str(mbox), "--user", "owner@example.com")
+    everything = invoke(
+        db_url, tmp_path, str(mbox), "--user", "owner@example.com", "--all-labels", "--full"
+    )
+
+    output = " ".join(first.output.split())
+    assert first.exit_code == 0, first.output
+    assert "2 messages read, 2 new" in output
+    assert "skipped 2 messages by their Gmail labels (spam 1, trash 1)" in output
+    assert "--all-labels --full" in output
+    assert everything.exit_code == 0 and "4 messages read, 2 new" in everything.output
+    assert counts(db_url) == (1, 1, 4)

@@ -3,14 +3,20 @@
 Streams with bounded memory and resumes from a cursor: an mbox folder remembers the byte
 offset after its last stored message, a Maildir folder the last unique file name (in name
 order, which is delivery order for standard Maildir names). Never touches the database.
+
+A Google Takeout export carries each message's Gmail labels (`X-Gmail-Labels`); messages
+labelled Spam, Trash, Drafts, Chat or a Promotions/Social/Forums/Updates category are skipped by
+default, as a Gmail connection skips them, and counted in `skipped_by_label`.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -18,7 +24,7 @@ from fluffymail.integrations.mail.files import MailSource as FileContainer
 from fluffymail.integrations.mail.files import discover_sources
 from fluffymail.integrations.mail.source import Cursor, SourceMail, SourcePage
 
-__all__ = ["FileSource", "folder_name"]
+__all__ = ["SKIPPED_GMAIL_LABELS", "FileSource", "folder_name", "gmail_labels"]
 
 PAGE_SIZE = 500
 _HEAD_BYTES = 1024
@@ -26,6 +32,20 @@ _CHUNK = 1 << 20
 _MAILDIR_INFO = re.compile(r"[:!;]2,")
 _HEADER_LINE = re.compile(rb"[\x21-\x39\x3b-\x7e]+[ \t]*:")
 _SNIFF = 4096
+# Takeout's names for what a Gmail connection leaves out by default (`gmail.DEFAULT_QUERY`),
+# plus Chat (Hangouts transcripts exported as messages); the first one a message has is counted.
+SKIPPED_GMAIL_LABELS = (
+    "spam",
+    "trash",
+    "drafts",
+    "draft",
+    "chat",
+    "category promotions",
+    "category social",
+    "category forums",
+    "category updates",
+)
+_LABELS_HEADER = re.compile(rb"^x-gmail-labels:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.I | re.M)
 log = logging.getLogger(__name__)
 
 
@@ -39,27 +59,40 @@ class FileSource:
         MailSourceError: from `pages`/`estimate` if `root` no longer holds mail.
     """
 
-    def __init__(self, root: str | Path, *, page_size: int = PAGE_SIZE) -> None:
+    def __init__(
+        self,
+        root: str | Path,
+        *,
+        page_size: int = PAGE_SIZE,
+        skip_labels: tuple[str, ...] = SKIPPED_GMAIL_LABELS,
+    ) -> None:
         self.root = Path(root)
         self.page_size = page_size
+        self.skip_labels = tuple(label.lower() for label in skip_labels)
         self.skipped: list[str] = []  # loose files that were not mail (logged, never silent)
+        self.skipped_by_label: Counter[str] = Counter()  # label -> messages (logged)
 
     async def pages(self, cursor: Cursor | None) -> AsyncIterator[SourcePage]:
         """Yield the messages not covered by `cursor`, each page with the cursor after it."""
         state: dict[str, dict[str, Any]] = {
             name: dict(value) for name, value in ((cursor or {}).get("folders") or {}).items()
         }
-        remaining = self.estimate(cursor)
+        total, read = self.estimate(cursor), 0
         for container in discover_sources(self.root):
             for folder, mails, position in self._folder_chunks(container, state):
                 state[folder] = position
-                remaining = max(remaining - len(mails), 0)
+                read += len(mails)
                 yield SourcePage(
                     folder=folder,
                     mails=tuple(mails),
                     cursor={"folders": {k: dict(v) for k, v in state.items()}},
-                    remaining=remaining,
+                    remaining=max(total - read - self.skipped_by_label.total(), 0),
                 )
+        if self.skipped_by_label:
+            log.warning(
+                "messages skipped by their Gmail labels",
+                extra={"action": "mail.skipped_by_label", **self.skipped_by_label},
+            )
 
     def estimate(self, cursor: Cursor | None) -> int:
         """How many messages `pages(cursor)` will yield (cheap: no parsing)."""
@@ -86,7 +119,18 @@ class FileSource:
             mails = self._maildir_mails(container, state)
         else:
             mails = self._message_dir_mails(container, state)
-        yield from _chunked(mails, self.page_size)
+        yield from _chunked(mails, self.page_size, self._wanted if self.skip_labels else None)
+
+    def _wanted(self, mail: SourceMail) -> bool:
+        """False (and counted) for a message with a label in `skip_labels`."""
+        labels = gmail_labels(mail.raw)
+        if not labels:
+            return True
+        for label in self.skip_labels:
+            if label in labels:
+                self.skipped_by_label[label] += 1
+                return False
+        return True
 
     def _mbox_mails(
         self, container: FileContainer, state: dict[str, dict[str, Any]]
@@ -149,19 +193,37 @@ class FileSource:
 
 
 def _chunked(
-    mails: Iterator[tuple[SourceMail, dict[str, Any]]], size: int
+    mails: Iterator[tuple[SourceMail, dict[str, Any]]],
+    size: int,
+    wanted: Callable[[SourceMail], bool] | None = None,
 ) -> Iterator[tuple[str, list[SourceMail], dict[str, Any]]]:
-    """Pages of up to `size` mails of one folder, each with the folder position after it."""
+    """Pages of up to `size` mails of one folder, each with the folder position after it.
+
+    Mails `wanted` refuses are left out but still advance the position (a page can then be
+    empty: a folder that ends in skipped mail), so they are not read again."""
     chunk: list[SourceMail] = []
-    last: dict[str, Any] = {}
+    folder, last, moved = "", {}, False
     for mail, position in mails:
-        if chunk and (mail.folder != chunk[-1].folder or len(chunk) >= size):
-            yield chunk[-1].folder, chunk, last
-            chunk = []
-        chunk.append(mail)
-        last = position
-    if chunk:
-        yield chunk[-1].folder, chunk, last
+        if moved and (mail.folder != folder or len(chunk) >= size):
+            yield folder, chunk, last
+            chunk, moved = [], False
+        if wanted is None or wanted(mail):
+            chunk.append(mail)
+        folder, last, moved = mail.folder, position, True
+    if moved:
+        yield folder, chunk, last
+
+
+def gmail_labels(raw: bytes) -> frozenset[str]:
+    """The lower-cased Gmail labels of a Google Takeout message (its `X-Gmail-Labels` header, a
+    CSV list, possibly folded); empty for other mail."""
+    ends = [i for i in (raw.find(b"\n\n"), raw.find(b"\n\r\n")) if i >= 0]
+    header = raw[: min(ends) + 1] if ends else raw
+    match = _LABELS_HEADER.search(header)
+    if match is None:
+        return frozenset()
+    value = re.sub(rb"\r?\n[ \t]", b" ", match[1]).decode("utf-8", "replace").strip()
+    return frozenset(label.strip().lower() for label in next(csv.reader([value])) if label.strip())
 
 
 def _loose_files(directory: Path) -> list[Path]:
