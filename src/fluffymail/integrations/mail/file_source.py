@@ -45,6 +45,7 @@ SKIPPED_GMAIL_LABELS = (
     "category forums",
     "category updates",
 )
+_LABELS_WITHIN = 8192  # bytes from the start of a message where X-Gmail-Labels is looked for
 _LABELS_HEADER = re.compile(rb"^x-gmail-labels:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.I | re.M)
 log = logging.getLogger(__name__)
 
@@ -216,10 +217,18 @@ def _chunked(
 
 def gmail_labels(raw: bytes) -> frozenset[str]:
     """The lower-cased Gmail labels of a Google Takeout message (its `X-Gmail-Labels` header, a
-    CSV list, possibly folded); empty for other mail."""
-    ends = [i for i in (raw.find(b"\n\n"), raw.find(b"\n\r\n")) if i >= 0]
-    header = raw[: min(ends) + 1] if ends else raw
-    match = _LABELS_HEADER.search(header)
+    CSV list, possibly folded, spelled as Takeout writes it or lower-cased, within the first
+    8 KiB); empty for other mail."""
+    # Takeout writes the header among the first ones: two bounded scans clear other mail fast
+    if (
+        raw.find(b"X-Gmail-Labels:", 0, _LABELS_WITHIN) < 0
+        and raw.find(b"x-gmail-labels:", 0, _LABELS_WITHIN) < 0
+    ):
+        return frozenset()
+    end = raw.find(b"\n\n")
+    end = len(raw) if end < 0 else end
+    crlf = raw.find(b"\n\r\n", 0, end)
+    match = _LABELS_HEADER.search(raw[: (crlf if crlf >= 0 else end) + 1])
     if match is None:
         return frozenset()
     value = re.sub(rb"\r?\n[ \t]", b" ", match[1]).decode("utf-8", "replace").strip()
