@@ -189,8 +189,13 @@ class JobQueue:
         return {row["name"]: row for row in await self.store.depth()}
 
     async def get_paused_queues(self) -> set[str]:
-        """Names of the queues an operator paused."""
-        return await self.store.paused()
+        """Names of the queues an operator paused (until resumed)."""
+        return {name for name, until in (await self.store.pauses()).items() if until is None}
+
+    async def get_queue_pauses(self) -> dict[str, datetime | None]:
+        """Every paused queue: None when paused until resumed, else when its timed pause
+        (`pause_queue(name, seconds)` or a `Snooze(pause_queue=True)`) ends."""
+        return await self.store.pauses()
 
     async def get_throughput(self, minutes: int = 60) -> tuple[datetime, list[int]]:
         """Jobs completed per minute over the last `minutes` minutes (current minute last),

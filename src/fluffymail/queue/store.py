@@ -280,10 +280,15 @@ class Store:
     async def throughput(self, minutes: int) -> list[tuple[Any, ...]]:
         return await self._rows("job_throughput", {"minutes": minutes})
 
-    async def paused(self) -> set[str]:
+    async def pauses(self) -> dict[str, Any]:
+        """Paused queues: None when until resumed, else the time a timed pause ends."""
         async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             rows = await (await cur.execute(SQL["get_queues"])).fetchall()
-        return {row["name"] for row in rows if row["paused"]}
+        return {
+            row["name"]: None if row["paused"] else row["paused_until"]
+            for row in rows
+            if row["paused"] or row["paused_until"] is not None
+        }
 
     async def prune(self, limit: int) -> int:
         return len(await self._rows("prune_jobs", {"limit": limit}))
@@ -310,7 +315,9 @@ class Store:
         async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             rows = await (await cur.execute(SQL["get_queues"])).fetchall()
         return {
-            row.pop("name"): QueueOptions(**{k: v for k, v in row.items() if k != "paused"})
+            row.pop("name"): QueueOptions(
+                **{k: v for k, v in row.items() if k not in ("paused", "paused_until")}
+            )
             for row in rows
         }
 

@@ -133,6 +133,18 @@ async def test_pause_resume_and_unknown_queue(
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
 
 
+async def test_stats__a_timed_pause_shows_when_it_ends(
+    client: httpx.AsyncClient, admin: User, jobs: JobQueue
+) -> None:
+    await jobs.create_queue("ai")
+    await jobs.pause_queue("ai", 600)  # as a Snooze(pause_queue=True) after a shared 429 does
+    [row] = (await client.get("/api/jobs/stats", headers=admin.auth)).json()["queues"]
+    assert row["paused"] is False and row["paused_until"] is not None
+    await client.post("/api/queues/ai/resume", headers=admin.auth)
+    [row] = (await client.get("/api/jobs/stats", headers=admin.auth)).json()["queues"]
+    assert row["paused_until"] is None
+
+
 async def test_redrive__sends_dead_letters_back(
     client: httpx.AsyncClient, admin: User, jobs: JobQueue
 ) -> None:

@@ -68,6 +68,11 @@ async def test_jobs_page__pause_resume_and_redrive(
     assert (
         "0 dead letters sent back" in (await client.post("/queues/dead/redrive", headers=csrf)).text
     )
+    await jobs.send("work", {})
+    await jobs.pause_queue("work", 600)  # a timed pause, as after the AI's shared 429
+    panel = (await client.get("/jobs/panel")).text
+    assert "resumes in 10m 0s" in panel or "resumes in 9m" in panel
+    assert 'hx-post="/queues/work/resume"' in panel
 
 
 async def test_jobs_page__not_for_non_admins(client: httpx.AsyncClient, alice: User) -> None:

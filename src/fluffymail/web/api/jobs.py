@@ -51,6 +51,7 @@ def _row(row: jobs_service.QueueRow) -> dict[str, object]:
         "oldest_seconds": row.oldest_seconds,
         "workers": row.workers,
         "paused": row.paused,
+        "paused_until": row.paused_until,
         "dead_letter": row.dead_letter,
         "is_dead_letter": row.is_dead_letter,
     }

@@ -104,7 +104,11 @@ class QueueStatsOut(BaseModel):
     available: int = Field(description="Jobs that could start now")
     oldest_seconds: float = Field(description="Age of the oldest job that could start now")
     workers: int
-    paused: bool
+    paused: bool = Field(description="Paused by an operator, until resumed")
+    paused_until: datetime | None = Field(
+        default=None,
+        description="A timed pause ends then: a job hit a limit every job of the queue shares",
+    )
     dead_letter: str | None = None
     is_dead_letter: bool
 

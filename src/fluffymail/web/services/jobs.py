@@ -1,8 +1,5 @@
-"""The jobs dashboard's figures: per-queue counts and backlog age, failures, dead letters,
-schedules, workers and per-minute throughput, read through the public `JobQueue` API.
-
-Throughput and paused flags are read with two read-only statements in `web/sql/` because the
-queue API does not offer them yet (noted in issue 7).
+"""The jobs dashboard's figures: per-queue counts and backlog age, pauses, failures, dead
+letters, schedules, workers and per-minute throughput, read through the public `JobQueue` API.
 """
 
 from __future__ import annotations
@@ -27,6 +24,8 @@ class QueueRow:
     paused: bool
     dead_letter: str | None
     is_dead_letter: bool
+    # a timed pause (a job hit a limit shared by the whole queue, e.g. the AI's 429) ends then
+    paused_until: datetime | None = None
 
     @property
     def waiting_dead(self) -> int:
@@ -77,7 +76,7 @@ async def queue_rows(queue: JobQueue) -> list[QueueRow]:
     stats = await queue.get_queue_stats()
     options = await queue.get_queues()
     depth = await queue.get_queue_depth()
-    paused = await queue.get_paused_queues()
+    pauses = await queue.get_queue_pauses()
     targets = {opts.dead_letter for opts in options.values() if opts.dead_letter}
     rows = []
     for name, counts in stats.items():  # type: ignore[union-attr]
@@ -89,7 +88,8 @@ async def queue_rows(queue: JobQueue) -> list[QueueRow]:
                 available=int(d.get("available", 0)),
                 oldest_seconds=float(d.get("oldest_seconds", 0) or 0),
                 workers=int(d.get("workers", 0)),
-                paused=name in paused,
+                paused=name in pauses and pauses[name] is None,
+                paused_until=pauses.get(name),
                 dead_letter=options[name].dead_letter if name in options else None,
                 is_dead_letter=name in targets,
             )
