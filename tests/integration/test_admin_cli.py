@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 from psycopg_pool import AsyncConnectionPool
 from typer.testing import CliRunner
@@ -77,6 +78,13 @@ def test_jobs_cli__write_commands(cli: CliRunner, db_url: str) -> None:
     assert "retried 1 job(s)" in invoke(cli, "jobs", "retry", "--queue", "sync")
     assert "cancelled 1 job(s)" in invoke(cli, "jobs", "cancel", str(ids["waiting"]))
     assert "paused sync" in invoke(cli, "jobs", "pause", "sync")
+    assert "resumed sync" in invoke(cli, "jobs", "resume", "sync")
+    assert "paused sync for 90 s" in invoke(cli, "jobs", "pause", "sync", "--for", "90")
+    with psycopg.connect(db_url) as conn:
+        row = conn.execute(
+            "SELECT paused, paused_until > now() FROM queue.queue WHERE name = 'sync'"
+        )
+        assert row.fetchone() == (False, True)
     assert "resumed sync" in invoke(cli, "jobs", "resume", "sync")
     stats = json.loads(invoke(cli, "jobs", "stats", "--queue", "sync", "--json"))["sync"]
     assert (stats["created"], stats["retry"], stats["cancelled"]) == (1, 1, 1)

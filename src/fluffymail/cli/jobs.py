@@ -210,10 +210,16 @@ def redrive(dead_letter_queue: str, limit: int | None = None) -> None:
 
 
 @app.command("pause")
-def pause(queue: str) -> None:
-    """Stop every worker from starting jobs of QUEUE."""
-    with_queue(lambda ctx: ctx.queue.pause_queue(queue))
-    console.print(f"paused {queue}")
+def pause(
+    queue: str,
+    seconds: Annotated[
+        float | None,
+        typer.Option("--for", min=1, help="Resume by itself after this many seconds"),
+    ] = None,
+) -> None:
+    """Stop every worker from starting jobs of QUEUE (until `resume`, or for --for seconds)."""
+    with_queue(lambda ctx: ctx.queue.pause_queue(queue, seconds))
+    console.print(f"paused {queue}" + (f" for {seconds:g} s" if seconds else ""))
 
 
 @app.command("resume")
