@@ -13,6 +13,7 @@ import gc
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -73,11 +74,37 @@ def import_command(
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
     settings = Settings()
+    committed = Committed()
     try:
-        asyncio.run(run_import(settings, root, kind, email, name, full=full, all_labels=all_labels))
+        asyncio.run(
+            run_import(
+                settings,
+                root,
+                kind,
+                email,
+                name,
+                full=full,
+                all_labels=all_labels,
+                committed=committed,
+            )
+        )
     except FluffyMailError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        console.print(
+            f"[yellow]interrupted[/yellow] after {committed.seen:,} messages"
+            f" ({committed.stored:,} new, all kept); run the same command again to continue"
+        )
+        raise typer.Exit(130) from None
+
+
+@dataclass(slots=True)
+class Committed:
+    """The import's progress as of its last committed batch (what an interruption reports)."""
+
+    seen: int = 0
+    stored: int = 0
 
 
 PARSER_PROCESS_FROM = 2000  # messages
@@ -133,6 +160,7 @@ async def run_import(
     *,
     full: bool,
     all_labels: bool = False,
+    committed: Committed | None = None,
 ) -> sync_emails.SyncResult:
     from fluffymail.cli.context import open_context
     from fluffymail.jobs import build_registry, sync_emails
@@ -161,6 +189,8 @@ async def run_import(
             task = progress.add_task("importing", total=total)
 
             def report(update: sync_emails.SyncProgress) -> None:
+                if committed is not None:  # called once a batch has committed
+                    committed.seen, committed.stored = update.seen, update.stored
                 remaining = update.remaining if update.remaining is not None else 0
                 progress.update(task, completed=update.seen, total=update.seen + remaining)
 

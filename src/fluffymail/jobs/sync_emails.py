@@ -61,6 +61,7 @@ __all__ = [
 QUEUE = "sync-emails"
 ANALYZE_QUEUE = "analyze-relationships"
 BATCH_SIZE = 500
+INTERRUPTED = "interrupted before the end; the next sync continues where this one stopped"
 PARSE_AHEAD = 2  # batches parsed ahead of the one being stored, when parsing in a process
 QUEUE_OPTIONS: dict[str, Any] = {
     "policy": "stately",  # one queued + one running sync per connection (singleton key)
@@ -244,6 +245,9 @@ async def sync_connection(
         await _finish(pool, queue, connection, clock)
     except AuthError as exc:
         await _fail(pool, connection, clock, exc.reason, needs_reauth=True)
+        raise
+    except asyncio.CancelledError:  # Ctrl-C, or a worker stopping: what committed stays
+        await _fail(pool, connection, clock, INTERRUPTED)
         raise
     except BaseException as exc:
         await _fail(pool, connection, clock, f"{type(exc).__name__}: {exc}")

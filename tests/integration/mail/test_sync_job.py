@@ -300,3 +300,47 @@ async def test_participants__go_with_their_message_and_their_user(
     ) == [("hello 2", "from", "alice@example.com"), ("hello 2", "to", "bob@example.com")]
     await rows(pool, "DELETE FROM crm.users RETURNING id")
     assert await rows(pool, "SELECT count(*) FROM crm.message_participants") == [(0,)]
+
+
+class StallingSource:
+    """FileSource that hangs after `pages` pages, as a sync does when a user presses Ctrl-C."""
+
+    def __init__(self, inner: FileSource, pages: int) -> None:
+        self.inner, self.limit = inner, pages
+
+    async def pages(self, cursor: Cursor | None) -> AsyncIterator[SourcePage]:
+        count = 0
+        async for page in self.inner.pages(cursor):
+            if count == self.limit:
+                await asyncio.Event().wait()
+            count += 1
+            yield page
+
+
+async def test_sync__an_interrupted_sync_keeps_what_committed_and_says_so(
+    pool: AsyncConnectionPool, queue: JobQueue, registry: Registry, file_connection, tmp_path: Path
+) -> None:
+    del registry
+    mbox = write_mbox(tmp_path / "a.mbox", [message(i) for i in range(6)])
+    connection = await file_connection(mbox)
+    committed = asyncio.Event()
+    stalling = StallingSource(FileSource(mbox, page_size=2), pages=2)
+    running = sync_emails.sync_connection(
+        pool=pool, queue=queue, connection_id=connection.id, clock=SystemClock(),
+        source=stalling, batch_size=2, on_progress=lambda _: committed.set(),
+    )  # fmt: skip
+    sync = asyncio.create_task(running)
+    await asyncio.wait_for(committed.wait(), 10)
+    sync.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await sync
+
+    [(status, error, stored)] = await rows(
+        pool, "SELECT status, last_error, (SELECT count(*) FROM crm.messages) FROM crm.connections"
+    )
+    assert status == "failed" and error == sync_emails.INTERRUPTED and stored in (2, 4)
+    again = await sync_emails.sync_connection(
+        pool=pool, queue=queue, connection_id=connection.id, clock=SystemClock(), batch_size=2
+    )
+    assert again.stored == 6 - stored
+    assert await rows(pool, "SELECT status, count(*) OVER () FROM crm.connections") == [("ok", 1)]
