@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 from psycopg.conninfo import make_conninfo
 
-_SUMMARY = re.compile(r"(\d+) messages read, (\d+) new, \d+ duplicates, in ([\d.]+) s")
+_SUMMARY = re.compile(r"([\d,]+) messages? read, ([\d,]+) new, [\d,]+ duplicates?, in ([\d.]+) s")
 
 
 @contextlib.contextmanager
@@ -57,7 +57,8 @@ def run_import(path: Path, env: dict[str, str], user: str) -> dict[str, Any]:
     match = _SUMMARY.search(" ".join(done.stdout.split()))
     if match is None:
         raise RuntimeError(f"unexpected import output: {done.stdout!r}")
-    seen, stored, seconds = int(match[1]), int(match[2]), float(match[3])
+    seen, stored = int(match[1].replace(",", "")), int(match[2].replace(",", ""))
+    seconds = float(match[3])
     return {
         "messages_read": seen,
         "messages_stored": stored,

@@ -231,11 +231,16 @@ def _progress() -> Progress:
     )
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
 def _summary(result: sync_emails.SyncResult, source: FileSource) -> None:
     rate = result.seen / result.seconds if result.seconds > 0 else 0.0
+    duplicates = result.seen - result.stored
     console.print(
-        f"{result.seen} messages read, {result.stored} new, "
-        f"{result.seen - result.stored} duplicates, in {result.seconds:.2f} s ({rate:.0f} msg/s)"
+        f"{_count(result.seen, 'message')} read, {result.stored:,} new, "
+        f"{_count(duplicates, 'duplicate')}, in {result.seconds:.2f} s ({rate:,.0f} msg/s)"
     )
     if source.skipped_by_label:
         counts = ", ".join(f"{label} {n}" for label, n in source.skipped_by_label.most_common())

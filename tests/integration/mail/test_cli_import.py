@@ -70,7 +70,7 @@ def test_import__creates_the_user_then_a_second_run_adds_nothing(
 
     assert first.exit_code == 0, first.output
     assert "created user owner@example.com" in first.output
-    assert "3 messages read, 2 new" in first.output
+    assert "3 messages read, 2 new, 1 duplicate," in first.output
     assert (
         second.exit_code == 0 and "0 new" in second.output and "created user" not in second.output
     )
