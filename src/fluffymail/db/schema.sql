@@ -390,7 +390,7 @@ CREATE TABLE crm.messages (
     processed_on timestamp with time zone,
     automated_reason text
 )
-WITH (fillfactor='85');
+WITH (fillfactor='50');
 ALTER TABLE ONLY crm.messages ALTER COLUMN body_text SET COMPRESSION lz4;
 
 ALTER TABLE crm.messages ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
