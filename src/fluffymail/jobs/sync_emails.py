@@ -21,7 +21,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeGuard
 
@@ -109,15 +109,19 @@ class SyncResult:
     batches: int
     seconds: float
     status: str = "ok"
+    skipped_by_label: dict[str, int] = field(default_factory=dict)  # Takeout Spam, Trash, ...
 
     def as_output(self) -> dict[str, Any]:
-        return {
+        output: dict[str, Any] = {
             "status": self.status,
             "seen": self.seen,
             "stored": self.stored,
             "batches": self.batches,
             "seconds": round(self.seconds, 3),
         }
+        if self.skipped_by_label:
+            output["skipped_by_label"] = self.skipped_by_label
+        return output
 
 
 ProgressCallback = Callable[[SyncProgress], None]
@@ -258,6 +262,7 @@ async def sync_connection(
         stored=stored,
         batches=batches,
         seconds=clock.monotonic() - started,
+        skipped_by_label=dict(getattr(source, "skipped_by_label", None) or {}),
     )
     log.info(
         "mail synced",

@@ -344,3 +344,25 @@ async def test_sync__an_interrupted_sync_keeps_what_committed_and_says_so(
     )
     assert again.stored == 6 - stored
     assert await rows(pool, "SELECT status, count(*) OVER () FROM crm.connections") == [("ok", 1)]
+
+
+async def test_sync_job__reports_takeout_mail_skipped_by_label(
+    pool: AsyncConnectionPool, queue: JobQueue, registry: Registry, file_connection, tmp_path: Path
+) -> None:
+    mbox = write_mbox(
+        tmp_path / "takeout.mbox",
+        [message(1, extra="X-Gmail-Labels: Inbox\n"), message(2, extra="X-Gmail-Labels: Spam\n")],
+    )
+    connection = await file_connection(mbox)
+    job_id = await sync_emails.enqueue(
+        queue, sync_emails.Args(connection_id=connection.id, user_id=connection.user_id)
+    )
+    assert job_id is not None
+    await queue.work(sync_emails.QUEUE, registry[sync_emails.QUEUE].handler)
+
+    await wait_done(queue, job_id)
+
+    job = await queue.get_job(job_id)
+    assert job is not None and job.state == JobState.COMPLETED, job
+    assert (job.output["seen"], job.output["stored"]) == (1, 1)
+    assert job.output["skipped_by_label"] == {"spam": 1}

@@ -92,7 +92,7 @@ class FileSource:
         if self.skipped_by_label:
             log.warning(
                 "messages skipped by their Gmail labels",
-                extra={"action": "mail.skipped_by_label", **self.skipped_by_label},
+                extra={"action": "mail.skipped_by_label", "labels": dict(self.skipped_by_label)},
             )
 
     def estimate(self, cursor: Cursor | None) -> int:

@@ -289,7 +289,7 @@ async def save_connection(
     log.info(
         "connection saved",
         extra={"action": "web.connection_saved", "connection_id": connection.id,
-               "kind": str(kind), "created": created},
+               "kind": str(kind), "new": created},
     )  # fmt: skip
     request = SyncRequest(connection_id=connection.id, job_id=None, schedule=SYNC_CRON)
     if connection.paused_on is None:
