@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+import pytest
+
 from fluffymail.queue import Job, JobQueue, JobState
 from fluffymail.queue.outcomes import Snooze
 from tests.helpers import settled, wait_for
@@ -88,6 +90,8 @@ async def test_pause_queue__for_seconds_ends_by_itself_and_never_shortens(
     )
     await sql.execute("UPDATE queue.queue SET paused_until = now() WHERE name = 'q'")  # time passes
     assert len(await queue.fetch("q")) == 1
+    with pytest.raises(ValueError, match="must be > 0"):
+        await queue.pause_queue("q", 0)
 
 
 async def test_pause_queue__stops_claims_until_resumed(queue: JobQueue) -> None:

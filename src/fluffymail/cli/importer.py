@@ -115,6 +115,7 @@ def _parser(processes: int) -> Iterator[ProcessPoolExecutor | None]:
     if not processes:
         yield None
         return
+    batch_gc()  # here (a bulk import) and in the parser processes
     with ProcessPoolExecutor(processes, initializer=batch_gc) as pool:
         yield pool
 
@@ -183,8 +184,6 @@ async def run_import(
         # A parser process overlaps parsing with storing on big imports; for a handful of new
         # messages, starting it would cost more than the whole sync.
         pool_size = 1 if total >= PARSER_PROCESS_FROM else 0
-        if pool_size:
-            batch_gc()
         with _progress() as progress, _parser(pool_size) as parser:
             task = progress.add_task("importing", total=total)
 

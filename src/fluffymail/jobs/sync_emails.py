@@ -16,14 +16,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sys
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import TYPE_CHECKING, Any
 
 from psycopg_pool import AsyncConnectionPool
 
@@ -234,10 +233,10 @@ async def sync_connection(
     try:
         if source is None:
             source = await _open(pool, connection, settings)
-        if _is_gmail(source):
-            saver = _TokenSaver(source, pool, connection.id, settings or Settings())
-            await _record_send_as(pool, connection, source, clock)
-            source = saver
+        if (gmail := _gmail_source(connection, source)) is not None:
+            # the saver first: it compares against the token as it was before any request
+            source = _TokenSaver(gmail, pool, connection.id, settings or Settings())
+            await _record_send_as(pool, connection, gmail, clock)
         cursor = None if full else connection.cursor
         seen = stored = batches = 0
         async for batch, page_seen, page_stored in _pipeline(
@@ -271,11 +270,14 @@ async def sync_connection(
     return result
 
 
-def _is_gmail(source: MailSource) -> TypeGuard[GmailSource]:
-    """Whether `source` is a Gmail API source (False without importing the Google libraries
-    when no Gmail source was ever built in this process)."""
-    gmail = sys.modules.get("fluffymail.integrations.mail.gmail")
-    return gmail is not None and isinstance(source, gmail.GmailSource)
+def _gmail_source(connection: Connection, source: MailSource) -> GmailSource | None:
+    """`source` when it is a Gmail connection's API source (it then records send-as aliases
+    and saves refreshed tokens); the Google libraries load only for Gmail connections."""
+    if connection.kind is not ConnectionKind.GMAIL:
+        return None
+    from fluffymail.integrations.mail.gmail import GmailSource
+
+    return source if isinstance(source, GmailSource) else None
 
 
 async def _start(pool: AsyncConnectionPool, connection_id: int, clock: Clock) -> Connection | None:

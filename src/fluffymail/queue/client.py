@@ -310,6 +310,8 @@ class JobQueue:
     async def pause_queue(self, name: str, seconds: float | None = None) -> None:
         """Stop every worker from claiming jobs of `name` until `resume_queue`, or for
         `seconds` when given (a longer pause already set stays)."""
+        if seconds is not None and not seconds > 0:
+            raise ValueError(f"pause seconds must be > 0, got {seconds}")
         if seconds is None:
             found = await self.store.set_paused(name, True)
         else:

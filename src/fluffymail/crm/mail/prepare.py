@@ -14,55 +14,49 @@ from fluffymail.crm.mail.models import IncomingMessage
 from fluffymail.crm.messages.models import Address, ParsedMessage
 from fluffymail.crm.messages.threading import thread_keys
 
-__all__ = ["MESSAGE_COLUMNS", "PARTICIPANT_COLUMNS", "PreparedMessage", "clean", "prepare"]
+__all__ = [
+    "MESSAGE_COLUMNS",
+    "MESSAGE_FIELDS",
+    "PARTICIPANT_FIELDS",
+    "PreparedMessage",
+    "clean",
+    "prepare",
+]
 
-# `PreparedMessage.row`, in this order; the store adds id, user_id, thread_id, problems, created_on.
-MESSAGE_COLUMNS = (
-    "dedup_key",
-    "message_id",
-    "from_address",
-    "from_name",
-    "date",
-    "subject",
-    "snippet",
-    "body_text",
-    "content_type",
-    "list_id",
-    "list_unsubscribe",
-    "precedence",
-    "auto_submitted",
-    "return_path",
-    "in_reply_to",
-    "references",
-    "extra_headers",
-    "size",
-    "has_calendar",
-    "is_delivery_report",
+# `PreparedMessage.row`: (column, COPY type) in order; the store adds id, user_id, thread_id,
+# problems and created_on.
+MESSAGE_FIELDS = (
+    ("dedup_key", "text"),
+    ("message_id", "text"),
+    ("from_address", "text"),
+    ("from_name", "text"),
+    ("date", "timestamptz"),
+    ("subject", "text"),
+    ("snippet", "text"),
+    ("body_text", "text"),
+    ("content_type", "text"),
+    ("list_id", "text"),
+    ("list_unsubscribe", "text"),
+    ("precedence", "text"),
+    ("auto_submitted", "text"),
+    ("return_path", "text"),
+    ("in_reply_to", "text"),
+    ("references", "text[]"),
+    ("extra_headers", "jsonb"),
+    ("size", "int4"),
+    ("has_calendar", "bool"),
+    ("is_delivery_report", "bool"),
 )
-MESSAGE_TYPES = (
-    "text",
-    "text",
-    "text",
-    "text",
-    "timestamptz",
-    "text",
-    "text",
-    "text",
-    "text",
-    "text",
-    "text",
-    "text",
-    "text",
-    "text",
-    "text",
-    "text[]",
-    "jsonb",
-    "int4",
-    "bool",
-    "bool",
+MESSAGE_COLUMNS = tuple(name for name, _ in MESSAGE_FIELDS)
+_KEY, _DATE, _SUBJECT = (MESSAGE_COLUMNS.index(c) for c in ("dedup_key", "date", "subject"))
+# Each participant row, after the message id the store puts first: (column, COPY type).
+PARTICIPANT_FIELDS = (
+    ("role", "text"),
+    ("position", "int4"),
+    ("address", "text"),
+    ("display_name", "text"),
+    ("valid", "bool"),
 )
-# Each participant row, after the message id the store puts first.
-PARTICIPANT_COLUMNS = ("role", "position", "address", "display_name", "valid")
 
 _ROLES = ("to", "cc", "bcc", "reply_to")
 _EXTRA = ("x_from", "x_to", "x_cc", "x_bcc", "x_gm_thrid")
@@ -75,23 +69,32 @@ class PreparedMessage(NamedTuple):
 
     Attributes:
         folder, source_id: where it was found (see `IncomingMessage`).
-        dedup_key: its per-user identity.
         thread_keys: its thread keys, the primary one first.
-        subject: the cleaned subject (a new thread takes its first message's).
-        problems: parse problems, cleaned.
+        problems: parse problems, cleaned (a duplicate's may be merged in: kept out of `row`).
         row: the `crm.messages` values in `MESSAGE_COLUMNS` order.
         participants: (role, position, address, display name, valid) per address.
     """
 
     folder: str
     source_id: str
-    dedup_key: str
     thread_keys: tuple[str, ...]
-    subject: str
-    date: datetime | None
     problems: tuple[str, ...]
     row: tuple[Any, ...]
     participants: tuple[Participant, ...]
+
+    @property
+    def dedup_key(self) -> str:
+        """Its per-user identity."""
+        return self.row[_KEY]
+
+    @property
+    def subject(self) -> str:
+        """The cleaned subject (a new thread takes its first message's)."""
+        return self.row[_SUBJECT]
+
+    @property
+    def date(self) -> datetime | None:
+        return self.row[_DATE]
 
 
 def prepare(message: IncomingMessage) -> PreparedMessage:
@@ -100,16 +103,9 @@ def prepare(message: IncomingMessage) -> PreparedMessage:
     row = _row(p, message.dedup_key)
     problems = p.problems if _all_clean(p.problems) else tuple(clean(x) for x in p.problems)
     return PreparedMessage(  # positional: this runs once per message
-        message.folder,
-        clean(message.source_id),
-        row[0],
-        _thread_keys(message),
-        row[5],
-        p.date,
-        problems,
-        row,
+        message.folder, clean(message.source_id), _thread_keys(message), problems, row,
         _participants(p),
-    )
+    )  # fmt: skip
 
 
 def clean(text: str) -> str:

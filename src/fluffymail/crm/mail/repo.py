@@ -16,12 +16,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from fluffymail.crm.mail.models import Connection, ConnectionKind, MailError, StoredPage, User
-from fluffymail.crm.mail.prepare import (
-    MESSAGE_COLUMNS,
-    MESSAGE_TYPES,
-    PARTICIPANT_COLUMNS,
-    PreparedMessage,
-)
+from fluffymail.crm.mail.prepare import MESSAGE_FIELDS, PARTICIPANT_FIELDS, PreparedMessage
 from fluffymail.crm.mail.threads import ThreadPlan, plan_threads
 from fluffymail.db.sql import load_sql
 
@@ -206,18 +201,21 @@ async def mark_relationships_analyzed(conn: Conn, user_id: int, now: datetime) -
 
 # -- messages --------------------------------------------------------------------------------
 
-_COPY_MESSAGES = (
-    "COPY crm.messages (id, user_id, thread_id, created_on, problems, "
-    + ", ".join(f'"{c}"' for c in MESSAGE_COLUMNS)
-    + ") FROM STDIN (FORMAT BINARY)"
+
+def _copy(table: str, fields: Sequence[tuple[str, str]]) -> tuple[str, tuple[str, ...]]:
+    """A binary `COPY table (columns) FROM STDIN` statement and its column types."""
+    columns = ", ".join(f'"{name}"' for name, _ in fields)
+    return f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)", tuple(t for _, t in fields)
+
+
+_COPY_MESSAGES, _COPY_MESSAGE_TYPES = _copy(
+    "crm.messages",
+    (("id", "int8"), ("user_id", "int8"), ("thread_id", "int8"), ("created_on", "timestamptz"),
+     ("problems", "text[]"), *MESSAGE_FIELDS),
+)  # fmt: skip
+_COPY_PARTICIPANTS, _COPY_PARTICIPANT_TYPES = _copy(
+    "crm.message_participants", (("message_id", "int8"), *PARTICIPANT_FIELDS)
 )
-_COPY_MESSAGE_TYPES = ("int8", "int8", "int8", "timestamptz", "text[]", *MESSAGE_TYPES)
-_COPY_PARTICIPANTS = (
-    "COPY crm.message_participants (message_id, "
-    + ", ".join(f'"{c}"' for c in PARTICIPANT_COLUMNS)
-    + ") FROM STDIN (FORMAT BINARY)"
-)
-_COPY_PARTICIPANT_TYPES = ("int8", "text", "int4", "text", "text", "bool")
 _INSERT_ATTEMPTS = 5
 
 
@@ -236,11 +234,13 @@ async def store_messages(
     A dozen statements per batch, whatever its size; the rows stream in with binary COPY.
     Call inside a transaction.
     """
+    if not messages:  # a page of skipped mail only moves the cursor
+        return StoredPage(seen=0, new_message_ids=(), duplicates=0)
     unique = _unique(messages)
     stored, fresh, new_ids, threads = await _insert_new(conn, user_id, unique, now)
     ids = {**stored, **dict(zip((m.dedup_key for m in fresh), new_ids, strict=True))}
     await _link_folders(conn, connection_id, messages, ids)
-    await _merge_problems(conn, user_id, [unique[k] for k in stored])
+    await _merge_problems(conn, [(stored[k], unique[k].problems) for k in stored])
     return StoredPage(
         seen=len(messages),
         new_message_ids=tuple(new_ids),
@@ -391,12 +391,11 @@ async def _link_folders(
     await conn.execute(SQL["link_message_folders"], {"links": _dumps(links)})
 
 
-async def _merge_problems(conn: Conn, user_id: int, messages: Sequence[PreparedMessage]) -> None:
-    rows = [
-        {"dedup_key": m.dedup_key, "problems": list(m.problems)} for m in messages if m.problems
-    ]
+async def _merge_problems(conn: Conn, problems: Sequence[tuple[int, tuple[str, ...]]]) -> None:
+    """Add to stored messages (by id) the problems a duplicate copy of them had."""
+    rows = [{"id": message_id, "problems": list(found)} for message_id, found in problems if found]
     if rows:
-        await conn.execute(SQL["merge_problems"], {"user_id": user_id, "problems": _dumps(rows)})
+        await conn.execute(SQL["merge_problems"], {"problems": _dumps(rows)})
 
 
 # -- encoding --------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import logging
 import re
 from collections import Counter
@@ -72,6 +73,7 @@ class FileSource:
         self.skip_labels = tuple(label.lower() for label in skip_labels)
         self.skipped: list[str] = []  # loose files that were not mail (logged, never silent)
         self.skipped_by_label: Counter[str] = Counter()  # label -> messages (logged)
+        self._estimated: tuple[str, int] | None = None  # (cursor as JSON, its estimate)
 
     async def pages(self, cursor: Cursor | None) -> AsyncIterator[SourcePage]:
         """Yield the messages not covered by `cursor`, each page with the cursor after it."""
@@ -96,7 +98,15 @@ class FileSource:
             )
 
     def estimate(self, cursor: Cursor | None) -> int:
-        """How many messages `pages(cursor)` will yield (cheap: no parsing)."""
+        """How many messages `pages(cursor)` will yield (cheap: no parsing). Kept for the same
+        cursor: `fluffymail import` asks before the sync and `pages` asks again, and on a
+        multi-GB mbox each answer is a scan of the whole file."""
+        key = json.dumps(cursor, sort_keys=True, default=str)
+        if self._estimated is None or self._estimated[0] != key:
+            self._estimated = (key, self._count(cursor))
+        return self._estimated[1]
+
+    def _count(self, cursor: Cursor | None) -> int:
         state = (cursor or {}).get("folders") or {}
         total = 0
         for container in discover_sources(self.root):
@@ -354,13 +364,6 @@ def _resume_offset(path: Path, position: dict[str, Any] | None) -> int:
 
 
 def _count_from(path: Path, offset: int) -> int:
-    """Count envelope lines from `offset` on, in 1 MiB chunks (C speed, no line splitting)."""
-    count = 0
+    """How many messages start at or after `offset` (envelope scan only: no message read)."""
     with path.open("rb") as handle:
-        handle.seek(offset)
-        carry = b"\n"  # `offset` is the start of a line
-        while chunk := handle.read(_CHUNK):
-            data = carry + chunk
-            count += data.count(b"\nFrom ")
-            carry = data[-5:]  # a "\nFrom" split across two chunks is counted next round
-    return count
+        return max(sum(1 for _ in _envelope_offsets(handle, offset)) - 1, 0)  # less the end
