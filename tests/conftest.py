@@ -3,8 +3,12 @@ and a fresh clone of it for every test that asks for `db_url`."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -15,16 +19,35 @@ from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.db import embedded
 
-REPO = Path(__file__).resolve().parents[1]
-CORPUS = Path(os.environ.get("FLUFFYMAIL_CORPUS", REPO.parent / "shared" / "corpus"))
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say why tests were skipped, one line per reason, whatever flags pytest was given."""
+    reasons = Counter(skip_reason(report) for report in terminalreporter.stats.get("skipped", []))
+    if not reasons:
+        return
+    terminalreporter.section("why tests were skipped", sep="-")
+    for reason, count in reasons.most_common():
+        terminalreporter.write_line(f"{count:>4} skipped: {reason}")
+
+
+def skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    return reason.removeprefix("Skipped: ")
 
 
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The server under test: DATABASE_URL when set, else an embedded PostgreSQL."""
+def server_url() -> str:
+    """The server under test: DATABASE_URL when set, else an embedded PostgreSQL.
+
+    The embedded server's data lives outside pytest's temporary folders, which another pytest
+    run on the machine may prune while this one still runs; it is deleted when the server stops.
+    """
     if url := os.environ.get("DATABASE_URL"):
         return url
-    return embedded.start(tmp_path_factory.mktemp("pg"), database="fluffymail_tests")
+    root = Path(tempfile.mkdtemp(prefix="fluffymail-tests-pg-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)  # runs after the server stops
+    return embedded.start(root, database="fluffymail_tests", throwaway=True)
 
 
 def with_db(url: str, dbname: str) -> str:

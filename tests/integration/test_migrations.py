@@ -21,6 +21,10 @@ CATALOG = {
     "functions": """SELECT n.nspname, p.proname, pg_get_functiondef(p.oid) FROM pg_proc p
                     JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')""",
     "enums": """SELECT t.typname, e.enumlabel, e.enumsortorder FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid""",
+    "storage": """SELECT c.relname, a.attname, a.attcompression, a.attstorage, c.reloptions::text
+                  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND a.attnum > 0
+                  AND c.relname NOT LIKE 'schema_migrations%'""",
 }
 
 

@@ -16,8 +16,11 @@ log = logging.getLogger(__name__)
 DATABASE = "fluffymail"
 
 
-def start(data_dir: Path, database: str = DATABASE) -> str:
-    """Start (or join) the embedded server and return a URL for `database`, creating it if needed."""
+def start(data_dir: Path, database: str = DATABASE, *, throwaway: bool = False) -> str:
+    """Start (or join) the embedded server and return a URL for `database`, creating it if needed.
+
+    `throwaway`: the data directory is deleted when the server stops (a test session's server).
+    """
     with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset; harmless
         warnings.simplefilter("ignore")
         import pgserver  # imported lazily: starting it is slow and only needed without DATABASE_URL
@@ -25,7 +28,7 @@ def start(data_dir: Path, database: str = DATABASE) -> str:
     pgdata = data_dir / "pgdata"
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     try:
-        server = pgserver.get_server(pgdata, cleanup_mode="stop")
+        server = pgserver.get_server(pgdata, cleanup_mode="delete" if throwaway else "stop")
     except Exception as exc:
         raise DatabaseError(f"could not start the embedded PostgreSQL in {pgdata}: {exc}") from exc
     _keep_alive.append(server)

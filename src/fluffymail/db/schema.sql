@@ -391,7 +391,13 @@ CREATE TABLE crm.messages (
     automated_reason text
 )
 WITH (fillfactor='50');
-ALTER TABLE ONLY crm.messages ALTER COLUMN body_text SET COMPRESSION lz4;
+DO $$
+BEGIN
+    ALTER TABLE ONLY crm.messages ALTER COLUMN body_text SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported THEN
+    RAISE NOTICE 'lz4 is not available in this PostgreSQL build; keeping pglz';
+END
+$$;
 
 ALTER TABLE crm.messages ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME crm.messages_id_seq
