@@ -5,18 +5,16 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import pytest
-
 from fluffymail.clock import SystemClock
 from fluffymail.crm.contacts import addresses, automated
 from fluffymail.crm.contacts import service as contacts_service
 from fluffymail.crm.contacts.enrichment import default_providers
-from tests.conftest import CORPUS
+from tests.corpus import CORPUS, skip_without
 from tests.integration.contacts.conftest import Extract, ImportMail, Rows, mail
 
 ALLEN = CORPUS / "enron" / "mbox" / "allen-p"
 OWNER = "phillip.allen@enron.com"
-pytestmark = pytest.mark.skipif(not ALLEN.is_dir(), reason=f"corpus not found at {ALLEN}")
+pytestmark = skip_without(ALLEN)
 
 
 def correspondent_truth(address: str) -> dict[str, str]:

@@ -12,7 +12,7 @@ from fluffymail.crm.contacts import service as contacts_service
 from fluffymail.jobs import extract_contacts
 from fluffymail.queue import JobQueue
 from fluffymail.queue.registry import Registry
-from tests.conftest import CORPUS
+from tests.corpus import CORPUS, skip_without
 from tests.helpers import settled, wait_for, write_maildir
 from tests.integration.contacts.conftest import Extract, ImportMail, Rows, mail
 
@@ -161,7 +161,7 @@ async def test_bad_input__no_crash_and_no_junk_contact(
     assert idn is not None and idn["sent_to"] == 2
 
 
-@pytest.mark.skipif(not BOUNCES.is_dir(), reason=f"corpus not found at {BOUNCES}")
+@skip_without(BOUNCES)
 async def test_bounce__delivery_report_marks_the_address_undeliverable(
     import_mail: ImportMail, extract: Extract, rows: Rows, tmp_path: Path
 ) -> None:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.conftest import CORPUS
+from tests.corpus import CORPUS, skip_without
 from tests.integration.contacts.conftest import Extract, ImportMail, Rows
 
 SPAM = CORPUS / "spamassassin" / "spam"
 HAM = CORPUS / "spamassassin" / "easy_ham"
 
 
-@pytest.mark.skipif(not SPAM.is_dir(), reason=f"corpus not found at {SPAM}")
+@skip_without(SPAM)
 async def test_spam__no_sender_becomes_a_contact_under_the_default_policy(
     import_mail: ImportMail, extract: Extract, rows: Rows
 ) -> None:
@@ -21,7 +19,7 @@ async def test_spam__no_sender_becomes_a_contact_under_the_default_policy(
     assert await rows.one("SELECT count(*) FROM crm.contacts WHERE created") == 0
 
 
-@pytest.mark.skipif(not HAM.is_dir(), reason=f"corpus not found at {HAM}")
+@skip_without(HAM)
 async def test_easy_ham__mailing_list_mail_is_recognised_as_list_mail(
     import_mail: ImportMail, extract: Extract, rows: Rows
 ) -> None:

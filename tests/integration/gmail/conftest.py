@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,11 +10,11 @@ from typing import Any
 import pytest
 
 from fluffymail.integrations.mail.gmail import GmailConfig, GmailSource, GmailToken
+from tests.corpus import CORPUS, require
 
 from .emulator import GmailEmulator
 
 REPO = Path(__file__).resolve().parents[3]
-CORPUS = Path(os.environ.get("FLUFFYMAIL_CORPUS", REPO.parent / "shared" / "corpus"))
 
 
 def enron_files(limit: int) -> list[Path]:
@@ -26,8 +25,7 @@ def enron_files(limit: int) -> list[Path]:
 @pytest.fixture(scope="session")
 def enron_messages() -> list[bytes]:
     """Real messages from the corpus, read in place (never copied into the repo)."""
-    if not (CORPUS / "enron" / "maildir").is_dir():
-        pytest.skip(f"the Enron corpus is not at {CORPUS / 'enron'} (set FLUFFYMAIL_CORPUS)")
+    require(CORPUS / "enron" / "maildir")
     return [p.read_bytes() for p in enron_files(400)]
 
 

@@ -20,9 +20,9 @@ import pytest
 from imapclient import IMAPClient
 
 from fluffymail.integrations.mail.imap import ImapConfig
+from tests.corpus import CORPUS, require
 
 REPO = Path(__file__).resolve().parents[3]
-CORPUS = Path(os.environ.get("FLUFFYMAIL_CORPUS", REPO.parent / "shared" / "corpus"))
 PASSWORD = "correct-horse"
 USERS = [f"user{i}" for i in range(1, 21)]
 
@@ -227,9 +227,7 @@ def imap_user(dovecot: Dovecot) -> str:
 @pytest.fixture(scope="session")
 def enron_messages() -> list[bytes]:
     """Real messages from the corpus, read in place (never copied into the repo)."""
-    folder = CORPUS / "enron" / "maildir"
-    if not folder.is_dir():
-        pytest.skip(f"the Enron corpus is not at {folder} (set FLUFFYMAIL_CORPUS)")
+    folder = require(CORPUS / "enron" / "maildir")
     files = sorted(p for p in folder.rglob("*") if p.is_file() and "/cur/" in str(p))[:40]
     return [p.read_bytes() for p in files]
 

@@ -6,7 +6,6 @@ import collections
 import csv
 from pathlib import Path
 
-import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.clock import SystemClock
@@ -16,7 +15,7 @@ from fluffymail.integrations.mail.files import iter_source
 from fluffymail.jobs import sync_emails
 from fluffymail.queue import JobQueue
 from fluffymail.queue.registry import Registry
-from tests.conftest import CORPUS
+from tests.corpus import CORPUS, skip_without
 
 ENRON = CORPUS / "enron"
 MALFORMED = CORPUS / "malformed"
@@ -31,7 +30,7 @@ async def rows(pool: AsyncConnectionPool, query: str, *params: object) -> list[t
         return await (await conn.execute(query, params)).fetchall()
 
 
-@pytest.mark.skipif(not ENRON.is_dir(), reason=f"corpus not found at {ENRON}")
+@skip_without(ENRON)
 async def test_enron__imported_once_per_distinct_message_and_again_adds_nothing(
     pool: AsyncConnectionPool, queue: JobQueue, registry: Registry, file_connection
 ) -> None:
@@ -103,7 +102,7 @@ async def test_enron__imported_once_per_distinct_message_and_again_adds_nothing(
     assert (status, seen, new, remaining) == ("ok", total, 0, 0)
 
 
-@pytest.mark.skipif(not MALFORMED.is_dir(), reason=f"corpus not found at {MALFORMED}")
+@skip_without(MALFORMED)
 async def test_malformed__every_message_stored_with_its_problems(
     pool: AsyncConnectionPool, queue: JobQueue, registry: Registry, file_connection
 ) -> None:

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from fluffymail.crm.relationships.summaries import EXTRACTIVE
-from tests.conftest import CORPUS
+from tests.corpus import CORPUS, skip_without
 from tests.integration.llm import summary_world
 from tests.integration.llm.summary_world import World
 
 ALLEN = CORPUS / "enron" / "mbox" / "allen-p"
 OWNER = "phillip.allen@enron.com"
-pytestmark = pytest.mark.skipif(not ALLEN.is_dir(), reason=f"corpus not found at {ALLEN}")
+pytestmark = skip_without(ALLEN)
 world = summary_world.world  # fixture
 
 

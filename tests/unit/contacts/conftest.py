@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-
-def _corpus_root() -> Path:
-    env = os.environ.get("FLUFFYMAIL_CORPUS")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[3].parent / "shared" / "corpus"
+from tests.corpus import CORPUS, require
 
 
 @pytest.fixture(scope="session")
 def corpus() -> Path:
-    root = _corpus_root()
-    if not (root / "ground_truth").is_dir():
-        pytest.skip(f"corpus not found at {root} (set FLUFFYMAIL_CORPUS)")
-    return root
+    require(CORPUS / "ground_truth")
+    return CORPUS

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-_REPO_ROOT = Path(__file__).resolve().parents[3]
+from tests.corpus import CORPUS, require
 
 
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     """The development corpus (`../shared/corpus` or $FLUFFYMAIL_CORPUS); skips when absent."""
-    configured = os.environ.get("FLUFFYMAIL_CORPUS")
-    path = Path(configured) if configured else _REPO_ROOT / ".." / "shared" / "corpus"
-    if not (path / "README.md").is_file():
-        pytest.skip(f"mail corpus not found at {path} (set FLUFFYMAIL_CORPUS)")
-    return path.resolve()
+    require(CORPUS / "README.md")
+    return CORPUS.resolve()
