@@ -7,9 +7,7 @@ Run: ``.venv/bin/python bench/eval_contacts.py`` (corpus at ``<repo>/../shared/c
 from __future__ import annotations
 
 import csv
-import os
 import re
-import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -18,6 +16,7 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 from pathlib import Path
 
+import corpus
 from fluffymail.crm.contacts import addresses, automated, companies, names, signatures
 
 _HEADER_PARSER = BytesHeaderParser(policy=compat32)
@@ -45,11 +44,7 @@ class Figure:
 
 
 def corpus_root() -> Path:
-    env = os.environ.get("FLUFFYMAIL_CORPUS")
-    root = Path(env) if env else Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-    if not (root / "ground_truth").is_dir():
-        sys.exit(f"corpus not found at {root} (set FLUFFYMAIL_CORPUS)")
-    return root
+    return corpus.require("ground_truth")
 
 
 # --- Enron: display names per address -------------------------------------------------

@@ -43,6 +43,7 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 from psycopg_pool import AsyncConnectionPool
 
+import corpus
 from fluffymail.clock import SystemClock
 from fluffymail.config import Settings
 from fluffymail.crm.contacts import automated
@@ -124,11 +125,7 @@ class OwnerResult:
 
 
 def corpus_root() -> Path:
-    env = os.environ.get("FLUFFYMAIL_CORPUS")
-    root = Path(env) if env else Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-    if not (root / "ground_truth").is_dir():
-        sys.exit(f"corpus not found at {root} (set FLUFFYMAIL_CORPUS)")
-    return root
+    return corpus.require("ground_truth")
 
 
 def load_owners(root: Path) -> list[Owner]:

@@ -26,6 +26,7 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 from psycopg_pool import AsyncConnectionPool
 
+import corpus
 from fluffymail.clock import SystemClock
 from fluffymail.config import Settings
 from fluffymail.jobs import build_registry, extract_contacts
@@ -33,7 +34,7 @@ from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import JobQueue, runner
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_PATH = ROOT.parent / "shared" / "corpus" / "enron"
+DEFAULT_PATH = corpus.enron()
 DRAIN_POLL_S = 0.02  # how often the drain loop looks whether jobs are left
 SUMMARY_SQL = """
 SELECT (SELECT count(*) FROM crm.messages),

@@ -22,12 +22,13 @@ from typing import Any
 
 import psycopg
 
+import corpus
 import import_command
 from fluffymail.integrations.mail.files import iter_source
 from import_command import fresh_database
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_PATH = ROOT.parent / "shared" / "corpus" / "enron"
+DEFAULT_PATH = corpus.enron()
 
 
 def compat32_rate(path: Path, rounds: int = 3) -> dict[str, Any]:

@@ -15,10 +15,11 @@ from email.policy import compat32
 from pathlib import Path
 from typing import Any
 
+import corpus
 from fluffymail.crm.messages.parse import parse_message
 from fluffymail.integrations.mail.files import iter_source
 
-DEFAULT_PATH = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus" / "enron"
+DEFAULT_PATH = corpus.enron()
 
 
 def _time(

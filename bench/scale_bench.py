@@ -24,12 +24,12 @@ from typing import Any
 
 import psycopg
 
+import corpus
 import import_command
 from fluffymail.integrations.mail.files import iter_source
 from import_command import fresh_database
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus" / "enron"
 USER = "scale@bench.fluffymail"
 _FROM_LINE = re.compile(rb"(?m)^(>*From )")
 _MESSAGE_ID = re.compile(rb"(?im)^message-id:[^\n]*\n")
@@ -37,7 +37,7 @@ _SUBJECT = re.compile(rb"(?im)^subject:")
 
 
 def corpus_messages() -> list[bytes]:
-    return [mail.raw for mail in iter_source(CORPUS)]
+    return [mail.raw for mail in iter_source(corpus.require("enron") / "enron")]
 
 
 def variant(raw: bytes, copy: int | str, index: int) -> bytes:
