@@ -17,7 +17,7 @@ from typing import Any
 from fluffymail.clock import Clock
 from fluffymail.crm.relationships import analysis, network
 from fluffymail.crm.relationships import repo as relationships_repo
-from fluffymail.jobs import summarize_relationship
+from fluffymail.jobs import priorities, summarize_relationship
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue
 
@@ -87,11 +87,15 @@ async def enqueue(
 ) -> int | None:
     """Ask for an analysis of `user_id` in `debounce` seconds; None when one is already queued.
 
-    The singleton key makes every request until the queued job starts share it.
+    The singleton key makes every request until the queued job starts share it. A full
+    rebuild is bulk history work and waits behind the incremental analyses of new mail.
     """
     key = f"user-{user_id}-full" if full else f"user-{user_id}"
     data = Args(user_id=user_id, full=full).to_data()
-    return await queue.send(QUEUE, data, conn=conn, singleton_key=key, start_after=debounce)
+    priority = priorities.BULK if full else priorities.BACKGROUND
+    return await queue.send(
+        QUEUE, data, conn=conn, singleton_key=key, start_after=debounce, priority=priority
+    )
 
 
 async def install_schedule(queue: JobQueue) -> bool:
@@ -99,7 +103,13 @@ async def install_schedule(queue: JobQueue) -> bool:
     schedules = await queue.get_schedules()
     if any(s["name"] == QUEUE and s["key"] == NIGHTLY_KEY for s in schedules):
         return False
-    await queue.schedule(QUEUE, NIGHTLY_CRON, Args(rescore_all=True).to_data(), key=NIGHTLY_KEY)
+    await queue.schedule(
+        QUEUE,
+        NIGHTLY_CRON,
+        Args(rescore_all=True).to_data(),
+        key=NIGHTLY_KEY,
+        priority=priorities.BULK,
+    )
     return True
 
 
@@ -149,7 +159,11 @@ async def _fan_out(deps: JobDeps) -> dict[str, Any]:
     async with deps.pool.connection() as conn:
         users = await relationships_repo.analyzed_users(conn)
     specs = [
-        {"data": Args(user_id=u, rescore=True).to_data(), "singleton_key": f"rescore-{u}"}
+        {
+            "data": Args(user_id=u, rescore=True).to_data(),
+            "singleton_key": f"rescore-{u}",
+            "priority": priorities.BULK,
+        }
         for u in users
     ]
     sent = await deps.queue.insert_many(QUEUE, specs) if specs else []

@@ -37,7 +37,7 @@ from fluffymail.crm.messages.parse import parse_message
 from fluffymail.integrations.mail.file_source import FileSource
 from fluffymail.integrations.mail.files import MailSourceError
 from fluffymail.integrations.mail.source import AuthError, Cursor, MailSource, SourcePage
-from fluffymail.jobs import extract_contacts
+from fluffymail.jobs import extract_contacts, priorities
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue
 
@@ -130,11 +130,23 @@ class MissingConnection(MailError):
     """The connection does not exist (any more)."""
 
 
-async def enqueue(queue: JobQueue, args: Args, *, conn: Any = None) -> int | None:
-    """Send a sync for one connection; None when one is already queued for it."""
-    return await queue.send(
-        QUEUE, args.to_data(), conn=conn, singleton_key=f"connection-{args.connection_id}"
+async def enqueue(
+    queue: JobQueue, args: Args, *, conn: Any = None, asked: bool = False
+) -> int | None:
+    """Send a sync for one connection; None when one is already queued for it.
+
+    `asked`: a person is waiting for it ("Sync now", a new connection), so it goes ahead of the
+    background syncs of other connections; a background sync already queued for this
+    connection is moved up instead of a second one being queued.
+    """
+    key = f"connection-{args.connection_id}"
+    priority = priorities.ASKED if asked else priorities.BACKGROUND
+    job_id = await queue.send(
+        QUEUE, args.to_data(), conn=conn, singleton_key=key, priority=priority
     )
+    if job_id is None and asked:
+        await queue.promote(QUEUE, key, priority, conn=conn)
+    return job_id
 
 
 def open_source(

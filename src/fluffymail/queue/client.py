@@ -242,6 +242,14 @@ class JobQueue:
             return await self.store.send_direct(name, record, defaults, conn)
         return await self.store.send(name, record, conn)
 
+    async def promote(
+        self, name: str, singleton_key: str, priority: int, *, conn: Conn | None = None
+    ) -> list[int]:
+        """Raise the queued jobs of `name` with `singleton_key` to `priority` (never lower it);
+        returns their ids. With a singleton rule, `send` returns None when it joins a queued
+        job: promote it when the new request is more urgent than the one queued."""
+        return await self.store.promote(name, singleton_key, priority, conn)
+
     async def insert(
         self,
         name: str,

@@ -188,6 +188,12 @@ class Store:
     async def pause_until(self, name: str, seconds: float) -> bool:
         return bool(await self._rows("pause_queue_until", {"name": name, "seconds": seconds}))
 
+    async def promote(
+        self, name: str, singleton_key: str, priority: int, conn: Conn | None = None
+    ) -> list[int]:
+        params = {"name": name, "singleton_key": singleton_key, "priority": priority}
+        return [row[0] for row in await self._rows("promote_jobs", params, conn)]
+
     async def redrive(self, name: str, limit: int) -> int:
         ((revived, _completed, _woken),) = await self._rows(
             "redrive_jobs", {"name": name, "limit": limit}

@@ -200,7 +200,7 @@ async def request_sync(
 async def _start_syncing(queue: JobQueue, user_id: int, connection_id: int) -> SyncRequest:
     await ensure_sync_queue(queue)
     args = sync_emails.Args(connection_id=connection_id, user_id=user_id)
-    job_id = await sync_emails.enqueue(queue, args)
+    job_id = await sync_emails.enqueue(queue, args, asked=True)
     data = {"connection_id": connection_id, "user_id": user_id}
     await queue.schedule(sync_emails.QUEUE, SYNC_CRON, data, key=schedule_key(connection_id))
     return SyncRequest(connection_id=connection_id, job_id=job_id, schedule=SYNC_CRON)
