@@ -31,7 +31,13 @@ from fluffymail.config import Settings
 from fluffymail.crm import secrets
 from fluffymail.crm.contacts import repo as contacts_repo
 from fluffymail.crm.mail import repo as mail_repo
-from fluffymail.crm.mail.models import Connection, ConnectionKind, IncomingMessage, MailError
+from fluffymail.crm.mail.models import (
+    Connection,
+    ConnectionKind,
+    IncomingMessage,
+    MailError,
+    SyncStatus,
+)
 from fluffymail.crm.mail.prepare import PreparedMessage, prepare
 from fluffymail.crm.messages.parse import parse_message
 from fluffymail.integrations.mail.file_source import FileSource
@@ -54,6 +60,7 @@ __all__ = [
     "gmail_credentials",
     "gmail_token",
     "make_handler",
+    "schedule_key",
     "sync_connection",
 ]
 
@@ -130,6 +137,11 @@ class MissingConnection(MailError):
     """The connection does not exist (any more)."""
 
 
+def schedule_key(connection_id: int) -> str:
+    """The key of a connection's 15-minute sync schedule (and of its jobs' singleton rule)."""
+    return f"connection-{connection_id}"
+
+
 async def enqueue(
     queue: JobQueue, args: Args, *, conn: Any = None, asked: bool = False
 ) -> int | None:
@@ -139,7 +151,7 @@ async def enqueue(
     background syncs of other connections; a background sync already queued for this
     connection is moved up instead of a second one being queued.
     """
-    key = f"connection-{args.connection_id}"
+    key = schedule_key(args.connection_id)
     priority = priorities.ASKED if asked else priorities.BACKGROUND
     job_id = await queue.send(
         QUEUE, args.to_data(), conn=conn, singleton_key=key, priority=priority
@@ -232,14 +244,14 @@ async def sync_connection(
         AuthError: credentials refused; the connection is marked `needs_reauth`.
         MailError: unknown connection or kind; other errors mark it `failed` and propagate.
     """
-    connection = await _start(pool, connection_id, clock)
-    if connection is None:
+    connection, skipped = await _start(pool, connection_id, clock)
+    if skipped is not None:
         log.info(
-            "connection paused or being deleted; sync skipped",
-            extra={"action": "mail.sync_skipped", "connection_id": connection_id},
+            "sync skipped",
+            extra={"action": "mail.sync_skipped", "connection_id": connection_id, "why": skipped},
         )
         return SyncResult(
-            connection_id=connection_id, seen=0, stored=0, batches=0, seconds=0.0, status="skipped"
+            connection_id=connection_id, seen=0, stored=0, batches=0, seconds=0.0, status=skipped
         )
     started = clock.monotonic()
     try:
@@ -260,6 +272,7 @@ async def sync_connection(
         await _finish(pool, queue, connection, clock)
     except AuthError as exc:
         await _fail(pool, connection, clock, exc.reason, needs_reauth=True)
+        await queue.unschedule(QUEUE, schedule_key(connection.id))  # until new credentials
         raise
     except asyncio.CancelledError:  # Ctrl-C, or a worker stopping: what committed stays
         await _fail(pool, connection, clock, INTERRUPTED)
@@ -292,15 +305,20 @@ def _gmail_source(connection: Connection, source: MailSource) -> GmailSource | N
     return source if isinstance(source, GmailSource) else None
 
 
-async def _start(pool: AsyncConnectionPool, connection_id: int, clock: Clock) -> Connection | None:
-    """The connection, marked syncing; None when it is paused or being deleted."""
+async def _start(
+    pool: AsyncConnectionPool, connection_id: int, clock: Clock
+) -> tuple[Connection, str | None]:
+    """The connection, marked syncing; or why it does not sync now: `skipped` (paused or being
+    deleted) or `needs_reauth` (its credentials were refused: nothing logs in until new ones)."""
     async with pool.connection() as conn:
         connection = await mail_repo.get_connection(conn, connection_id)
         if connection is None:
             raise MissingConnection(f"no connection {connection_id}")
         if not await mail_repo.mark_sync_started(conn, connection_id, clock.now()):
-            return None
-    return connection
+            current = await mail_repo.get_connection(conn, connection_id) or connection
+            refused = current.status is SyncStatus.NEEDS_REAUTH
+            return connection, "needs_reauth" if refused else "skipped"
+    return connection, None
 
 
 async def _record_send_as(

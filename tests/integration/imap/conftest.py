@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from imapclient import IMAPClient
+from imapclient.exceptions import LoginError
 
 from fluffymail.integrations.mail.imap import ImapConfig
 from tests.corpus import CORPUS, require
@@ -103,9 +104,19 @@ class Dovecot:
         return ImapConfig(host=self.host, port=self.port, ssl=False, username=username, **options)  # type: ignore[arg-type]
 
     def client(self, username: str) -> IMAPClient:
-        client = IMAPClient(self.host, port=self.port, ssl=False, timeout=10)
-        client.login(username, PASSWORD)
-        return client
+        """A signed-in client; retried while Dovecot's auth process is still starting up
+        (it answers `[UNAVAILABLE] Temporary authentication failure` on a loaded machine)."""
+        deadline = time.monotonic() + 15
+        while True:
+            client = IMAPClient(self.host, port=self.port, ssl=False, timeout=10)
+            try:
+                client.login(username, PASSWORD)
+                return client
+            except LoginError as exc:
+                client.shutdown()
+                if "UNAVAILABLE" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
     def log(self) -> str:
         path = self.root / "dovecot.log"

@@ -127,7 +127,8 @@ async def live_contact_ids(conn: Conn, user_id: int) -> list[int]:
 
 
 async def mark_sync_started(conn: Conn, connection_id: int, now: datetime) -> bool:
-    """Mark the connection syncing; False (and unchanged) when it is paused or being deleted."""
+    """Mark the connection syncing; False (and unchanged) when it is paused, being deleted or
+    waiting for new credentials."""
     cur = await conn.execute(SQL["mark_sync_started"], {"id": connection_id, "now": now})
     return cur.rowcount > 0
 

@@ -144,10 +144,6 @@ class SyncRequest:
     schedule: str
 
 
-def schedule_key(connection_id: int) -> str:
-    return f"connection-{connection_id}"
-
-
 async def list_connections(pool: AsyncConnectionPool, user_id: int) -> list[ConnectionView]:
     async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
         rows = await (await cur.execute(SQL["list_connections"], {"user_id": user_id})).fetchall()
@@ -194,7 +190,23 @@ async def request_sync(
         raise ConnectionProblem(409, "deleting", "this connection is being deleted")
     if view.paused:
         raise ConnectionProblem(409, "paused", "this connection is paused; resume it to sync")
+    if view.status == "needs_reauth":
+        raise ConnectionProblem(409, "needs_reauth", reauth_advice(view))
     return await _start_syncing(queue, user_id, connection_id)
+
+
+def reauth_advice(view: ConnectionView) -> str:
+    """What to do when the provider refused the stored credentials (nothing logs in till then)."""
+    if view.kind == "gmail":
+        return (
+            "Google no longer accepts FluffyMail's access to this mailbox; connect Gmail again "
+            "to resume syncing. Nothing tries to sign in until you do."
+        )
+    return (
+        "the mail server refused the stored password; add the account again with its current "
+        "password to resume syncing. Nothing tries to sign in until you do, so the server "
+        "has no reason to lock the account."
+    )
 
 
 async def _start_syncing(queue: JobQueue, user_id: int, connection_id: int) -> SyncRequest:
@@ -202,7 +214,9 @@ async def _start_syncing(queue: JobQueue, user_id: int, connection_id: int) -> S
     args = sync_emails.Args(connection_id=connection_id, user_id=user_id)
     job_id = await sync_emails.enqueue(queue, args, asked=True)
     data = {"connection_id": connection_id, "user_id": user_id}
-    await queue.schedule(sync_emails.QUEUE, SYNC_CRON, data, key=schedule_key(connection_id))
+    await queue.schedule(
+        sync_emails.QUEUE, SYNC_CRON, data, key=sync_emails.schedule_key(connection_id)
+    )
     return SyncRequest(connection_id=connection_id, job_id=job_id, schedule=SYNC_CRON)
 
 
@@ -332,15 +346,19 @@ async def pause(
 ) -> ConnectionView:
     """Stop syncing: the schedule goes, and a sync still queued skips itself when it runs."""
     await _set_paused(pool, user_id, connection_id, True)
-    await queue.unschedule(sync_emails.QUEUE, schedule_key(connection_id))
+    await queue.unschedule(sync_emails.QUEUE, sync_emails.schedule_key(connection_id))
     return await get_connection(pool, user_id, connection_id)
 
 
 async def resume(
     pool: AsyncConnectionPool, queue: JobQueue, user_id: int, connection_id: int
 ) -> tuple[ConnectionView, SyncRequest]:
-    """Sync again: now, and every 15 minutes."""
+    """Sync again: now, and every 15 minutes (once new credentials are given, when the
+    provider refused the stored ones)."""
     await _set_paused(pool, user_id, connection_id, False)
+    view = await get_connection(pool, user_id, connection_id)
+    if view.status == "needs_reauth":
+        return view, SyncRequest(connection_id=connection_id, job_id=None, schedule=SYNC_CRON)
     request = await _start_syncing(queue, user_id, connection_id)
     return await get_connection(pool, user_id, connection_id), request
 
@@ -359,5 +377,5 @@ async def delete(
         if row is None:
             raise ConnectionNotFound(f"no connection {connection_id}")
         job_id = await delete_connection.enqueue(queue, args, conn=conn)
-    await queue.unschedule(sync_emails.QUEUE, schedule_key(connection_id))
+    await queue.unschedule(sync_emails.QUEUE, sync_emails.schedule_key(connection_id))
     return job_id
