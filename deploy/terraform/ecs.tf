@@ -133,9 +133,14 @@ locals {
 
   environment = [
     for name, value in {
-      FLUFFYMAIL_MIGRATE_ON_START = "false" # the migrate task runs them once per release
+      FLUFFYMAIL_ENVIRONMENT      = "production" # needs FLUFFYMAIL_SECRET_KEY; Secure cookies
+      FLUFFYMAIL_MIGRATE_ON_START = "false"      # the migrate task runs them once per release
       FLUFFYMAIL_SHUTDOWN_GRACE   = tostring(var.shutdown_grace)
       FLUFFYMAIL_LOG_FORMAT       = "json"
+      # Trust X-Forwarded-Proto/For from any peer: load balancer nodes have no fixed addresses,
+      # and tasks in private subnets are reached only through the load balancer (keep the
+      # tasks' security groups open to it alone).
+      FLUFFYMAIL_FORWARDED_ALLOW_IPS = "*"
     } : { name = name, value = value }
   ]
 

@@ -82,11 +82,18 @@ class Settings(BaseSettings):
         default=None, description="Report failed jobs to Sentry (needs the `sentry` extra)."
     )
     environment: str = Field(
-        default="development", description="Deployment name reported to Sentry."
+        default="development",
+        description=(
+            "Deployment name reported to Sentry. 'production' also requires "
+            "FLUFFYMAIL_SECRET_KEY and marks every cookie Secure."
+        ),
     )
     forwarded_allow_ips: str = Field(
         default="127.0.0.1",
-        description="Proxies whose X-Forwarded-* headers the web app trusts (comma-separated, or *).",
+        description=(
+            "Proxies whose X-Forwarded-* headers the web app trusts (comma-separated addresses "
+            "or networks, or * when only the platform's proxy can reach the app)."
+        ),
     )
     shutdown_grace: float = Field(
         default=20.0, ge=0, description="Seconds in-flight jobs get to finish on SIGTERM."
@@ -95,7 +102,15 @@ class Settings(BaseSettings):
         default=None,
         description=(
             "Fernet key (urlsafe base64 of 32 bytes) encrypting mail credentials at rest; "
-            "unset: a development key is created in DATA_DIR/secret.key, with a warning."
+            "required in production; elsewhere, unset: a development key is created in "
+            "DATA_DIR/secret.key, with a warning."
+        ),
+    )
+    old_secret_keys: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Earlier secret keys, comma-separated: they still decrypt, nothing new is encrypted "
+            "with them. Drop them once `fluffymail secrets rotate` has re-encrypted everything."
         ),
     )
     ai_provider: str = Field(
@@ -169,20 +184,41 @@ class Settings(BaseSettings):
     @field_validator("secret_key")
     @classmethod
     def _check_secret_key(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None:
-            return None
-        try:
-            raw = base64.urlsafe_b64decode(value.get_secret_value().encode("ascii"))
-        except (ValueError, UnicodeEncodeError):
-            raw = b""
-        if len(raw) != 32:
-            raise ValueError(
-                "FLUFFYMAIL_SECRET_KEY must be a Fernet key (urlsafe base64 of 32 bytes); "
-                "make one with: python -c 'from cryptography.fernet import Fernet; "
-                "print(Fernet.generate_key().decode())'"
-            )
+        if value is not None:
+            _check_fernet_key(value.get_secret_value(), "FLUFFYMAIL_SECRET_KEY")
+        return value
+
+    @field_validator("old_secret_keys")
+    @classmethod
+    def _check_old_secret_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            for key in split_keys(value.get_secret_value()):
+                _check_fernet_key(key, "each of FLUFFYMAIL_OLD_SECRET_KEYS")
         return value
 
     @property
     def queue_concurrency(self) -> dict[str, int]:
         return parse_queue_concurrency(self.queues)
+
+    @property
+    def is_production(self) -> bool:
+        """`FLUFFYMAIL_ENVIRONMENT=production`: a secret key is required, cookies are Secure."""
+        return self.environment.strip().lower() == "production"
+
+
+def split_keys(spec: str) -> list[str]:
+    """`"k1, k2,"` -> `["k1", "k2"]`: the comma-separated keys of FLUFFYMAIL_OLD_SECRET_KEYS."""
+    return [key for key in (part.strip() for part in spec.split(",")) if key]
+
+
+def _check_fernet_key(key: str, name: str) -> None:
+    try:
+        raw = base64.urlsafe_b64decode(key.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        raw = b""
+    if len(raw) != 32:
+        raise ValueError(
+            f"{name} must be a Fernet key (urlsafe base64 of 32 bytes); "
+            "make one with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'"
+        )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import http.server
 import importlib.util
+import ipaddress
 import json
 import os
 import re
@@ -99,11 +100,33 @@ def expand(text: str) -> str:
     return re.sub(r"\$\{(\w+)(?::-([^}]*))?\}|\$(\w+)", value, text)
 
 
-def shell_words(command: str | list[str]) -> CliCommand:
-    """A platform's command (string or exec-form list) as argv, unwrapping `sh -c "exec ..."`."""
+ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+
+
+def unwrapped_words(command: str | list[str]) -> list[str]:
+    """A platform's command (string or exec-form list) split into words, `sh -c "..."` unwrapped."""
     words = shlex.split(command) if isinstance(command, str) else list(command)
     if len(words) >= 3 and Path(words[0]).name in ("sh", "bash") and words[1] == "-c":
         words = shlex.split(words[2])
+    return words
+
+
+def shell_assignments(command: str | list[str]) -> dict[str, str]:
+    """The `NAME=value` words before the command (variables set for it), expanded."""
+    env = {}
+    for word in unwrapped_words(command):
+        if not ASSIGNMENT.match(word):
+            break
+        name, _, value = word.partition("=")
+        env[name] = expand(value)
+    return env
+
+
+def shell_words(command: str | list[str]) -> CliCommand:
+    """A platform's command as argv: `sh -c "NAME=value exec ..."` unwrapped."""
+    words = unwrapped_words(command)
+    while words and ASSIGNMENT.match(words[0]):
+        words = words[1:]
     if words and words[0] == "exec":
         words = words[1:]
     return [expand(word) for word in words]
@@ -769,6 +792,85 @@ def test_terraform__validate_with_a_local_provider_mirror(tmp_path: Path) -> Non
         assert result.returncode == 0, f"terraform {step[0]}:\n{result.stdout}{result.stderr}"
 
 
+# ---- production mode, trusted proxies, the secret key (security issue #15, 4 and 5) ------------
+
+
+def check_production_env(env: dict[str, Any], where: str, *, web: bool) -> None:
+    """The process runs in production mode (a secret key is required, cookies are Secure), a web
+    process trusts its platform's proxy, and no secret key is written into the file."""
+    assert env.get("FLUFFYMAIL_ENVIRONMENT") == "production", f"{where}: not in production mode"
+    if web:
+        proxies = env.get("FLUFFYMAIL_FORWARDED_ALLOW_IPS")
+        assert proxies, f"{where}: FLUFFYMAIL_FORWARDED_ALLOW_IPS unset: the proxy is not trusted"
+        if proxies != "*":
+            for network in proxies.split(","):
+                ipaddress.ip_network(network.strip(), strict=False)
+    assert not env.get("FLUFFYMAIL_SECRET_KEY"), f"{where}: a secret key committed to the file"
+    config = Settings(
+        _env_file=None,
+        environment=env["FLUFFYMAIL_ENVIRONMENT"],
+        forwarded_allow_ips=env.get("FLUFFYMAIL_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+    )
+    assert config.is_production
+
+
+def test_fly__production_proxy_and_secret_key() -> None:
+    text = (REPO / "fly.toml").read_text()
+    fly = tomllib.loads(text)
+    check_production_env(fly["env"], "fly.toml [env]", web=True)  # shared by web and worker
+    assert "fly secrets set FLUFFYMAIL_SECRET_KEY" in text, "fly.toml: say how to set the key"
+    if fly["env"]["FLUFFYMAIL_FORWARDED_ALLOW_IPS"] == "*":
+        assert "publishes no fixed address range" in text, "fly.toml: say why '*' is safe"
+
+
+def test_render__production_proxy_and_secret_key() -> None:
+    yaml = pytest.importorskip("yaml", reason="PyYAML is not installed: render.yaml not parsed")
+    text = (REPO / "render.yaml").read_text()
+    blueprint = yaml.safe_load(text)
+    groups = {group["name"]: group["envVars"] for group in blueprint.get("envVarGroups", [])}
+    services = {service["type"]: service for service in blueprint["services"]}
+    for kind, service in services.items():
+        variables = [
+            variable
+            for entry in service["envVars"]
+            for variable in (groups[entry["fromGroup"]] if "fromGroup" in entry else [entry])
+        ]
+        env = {v["key"]: v.get("value") for v in variables}
+        check_production_env(env, f"render.yaml {kind}", web=kind == "web")
+        [key] = [v for v in variables if v["key"] == "FLUFFYMAIL_SECRET_KEY"]
+        if kind == "web":
+            assert key == {"key": "FLUFFYMAIL_SECRET_KEY", "sync": False}, "render: ask for it"
+        else:  # the same value as the web service's
+            assert key["fromService"]["name"] == services["web"]["name"]
+    assert "publishes no fixed address range" in text, "render.yaml: say why '*' is safe"
+
+
+@pytest.mark.parametrize("path", RAILWAY_FILES, ids=lambda p: p.relative_to(REPO).as_posix())
+def test_railway__production_and_proxy_in_the_start_command(path: Path) -> None:
+    """Railway's config files cannot hold variables: the start command defaults them."""
+    start = json.loads(path.read_text())["deploy"]["startCommand"]
+    where = path.relative_to(REPO).as_posix()
+    check_production_env(shell_assignments(start), where, web=shell_words(start)[1] == "web")
+    assert "SECRET_KEY" not in path.read_text()
+    # A value set in Railway's dashboard still wins over the default.
+    assert "FLUFFYMAIL_ENVIRONMENT=${FLUFFYMAIL_ENVIRONMENT:-production}" in start
+
+
+def test_terraform__production_and_proxy() -> None:
+    text = TF_FILE.read_text()
+    block = re.search(r"environment = \[\n    for name, value in \{\n(.*?)\n    \}", text, re.S)
+    assert block, "ecs.tf: no shared environment map"
+    env = dict(re.findall(r'^\s*(FLUFFYMAIL_\w+)\s*=\s*"([^"]*)"', block.group(1), re.M))
+    check_production_env(env, "ecs.tf", web=True)
+    assert '{ name = "FLUFFYMAIL_SECRET_KEY", valueFrom = var.secret_key_secret_arn }' in text
+
+
+def test_compose__requires_the_secret_key(compose: dict[str, Any]) -> None:
+    for name in ("migrate", "web", "worker"):
+        value = compose["services"][name]["environment"]["FLUFFYMAIL_SECRET_KEY"]
+        assert value.startswith("${FLUFFYMAIL_SECRET_KEY:?"), f"compose {name}: key not required"
+
+
 # ---- deploy/README.md ----------------------------------------------------------------------------
 
 
@@ -779,6 +881,10 @@ def test_deploy_readme__names_real_commands_and_the_required_settings() -> None:
     for setting in (
         "DATABASE_URL",
         "FLUFFYMAIL_SECRET_KEY",
+        "FLUFFYMAIL_OLD_SECRET_KEYS",
+        "FLUFFYMAIL_ENVIRONMENT",
+        "FLUFFYMAIL_FORWARDED_ALLOW_IPS",
+        "fluffymail secrets rotate",
         "FLUFFYMAIL_SHUTDOWN_GRACE",
         "FLUFFYMAIL_MIGRATE_ON_START",
         "FLUFFYMAIL_METRICS_PORT",

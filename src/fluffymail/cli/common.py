@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from fluffymail.config import Settings
 from fluffymail.errors import FluffyMailError
@@ -28,5 +29,19 @@ def run(coro: Coroutine[Any, Any, Any]) -> Any:
     try:
         return asyncio.run(coro)
     except FluffyMailError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
+        fail(exc)
+
+
+def require_secret_key(config: Settings) -> None:
+    """Stop a production process that lacks FLUFFYMAIL_SECRET_KEY, saying how to set one."""
+    from fluffymail.crm import secrets
+
+    try:
+        secrets.require_key(config)
+    except FluffyMailError as exc:
+        fail(exc)
+
+
+def fail(exc: FluffyMailError) -> NoReturn:
+    console.print(f"[red]error:[/red] {escape(str(exc))}")
+    raise typer.Exit(1) from None

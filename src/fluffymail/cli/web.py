@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from fluffymail.cli.common import console, run, settings
+from fluffymail.cli.common import console, require_secret_key, run, settings
 from fluffymail.cli.context import open_context
 
 users = typer.Typer(help="Web app accounts: create users, issue API tokens.", no_args_is_help=True)
@@ -23,6 +23,7 @@ def web(
     import uvicorn
 
     config = settings()
+    require_secret_key(config)
     console.print(f"FluffyMail web app on [bold]http://{host}:{port}/[/bold] (API docs at /docs)")
     if reload:  # the reloader re-imports the app in a child process, so it needs a factory path
         uvicorn.run(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from fluffymail.cli.common import run, settings
+from fluffymail.cli.common import require_secret_key, run, settings
 from fluffymail.cli.context import load_registry_factory, open_context
 from fluffymail.config import parse_queue_concurrency
 from fluffymail.queue import JobQueue, runner
@@ -41,6 +41,7 @@ def worker(
         reload_on_change()
         return
     config = settings()
+    require_secret_key(config)
     concurrency = parse_queue_concurrency(queues) if queues else config.queue_concurrency
     factory = load_registry_factory(jobs)
     port = metrics_port if metrics_port is not None else config.metrics_port

@@ -169,7 +169,7 @@ def open_source(
         return FileSource(connection.source)
     if credentials is None:
         raise AuthError(reason=f"no {connection.kind!s} credentials stored; reconnect")
-    stored = secrets.SecretBox(secrets.load_key(settings)).decrypt_json(credentials)
+    stored = secrets.open_box(settings).decrypt_json(credentials)
     if connection.kind is ConnectionKind.IMAP:
         from fluffymail.integrations.mail.imap import ImapConfig, ImapSource
 
@@ -364,7 +364,7 @@ class _TokenSaver:
         token = self._source.token
         if token.access_token == self._saved:
             return
-        box = secrets.SecretBox(secrets.load_key(self._settings))
+        box = secrets.open_box(self._settings)
         async with self._pool.connection() as conn:
             await mail_repo.set_credentials(
                 conn, self._connection_id, box.encrypt_json(gmail_credentials(token))

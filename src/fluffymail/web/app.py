@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry
 
 from fluffymail import __version__
 from fluffymail.config import Settings
+from fluffymail.crm import secrets
 from fluffymail.db import migrate
 from fluffymail.db.pool import database_url, open_pool
 from fluffymail.queue import JobQueue
@@ -38,7 +39,12 @@ PACKAGE = resources.files("fluffymail.web")
 
 
 def create_app(settings: Settings) -> FastAPI:
-    """The FastAPI app for `settings`; the database is opened when the app starts."""
+    """The FastAPI app for `settings`; the database is opened when the app starts.
+
+    Raises:
+        MissingSecretKey: production settings without FLUFFYMAIL_SECRET_KEY.
+    """
+    secrets.require_key(settings)
     registry = CollectorRegistry()
 
     @contextlib.asynccontextmanager

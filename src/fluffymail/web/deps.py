@@ -42,6 +42,12 @@ def get_state(request: Request) -> AppState:
     return request.app.state.fm
 
 
+def secure_cookies(request: Request) -> bool:
+    """Mark cookies Secure: always in production (behind a TLS proxy the app may see plain
+    http), elsewhere when the request came over https."""
+    return get_state(request).settings.is_production or request.url.scheme == "https"
+
+
 def get_templates(request: Request) -> Jinja2Templates:
     return request.app.state.templates
 

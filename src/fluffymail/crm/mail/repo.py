@@ -93,6 +93,26 @@ async def set_credentials(
     await conn.execute(SQL["set_credentials"], params)
 
 
+async def credentials_batch(conn: Conn, *, after: int, limit: int) -> list[tuple[int, bytes]]:
+    """Up to `limit` (connection id, encrypted credentials) with ids above `after`, in order."""
+    params = {"after": after, "limit": limit}
+    rows = await (await conn.execute(SQL["credentials_batch"], params)).fetchall()
+    return [(row[0], bytes(row[1])) for row in rows]
+
+
+async def replace_credentials(
+    conn: Conn, replacements: Sequence[tuple[int, bytes, bytes]]
+) -> set[int]:
+    """Write (id, old, new) credentials where the row still holds `old`; the ids written."""
+    params = {
+        "ids": [id_ for id_, _, _ in replacements],
+        "old": [old for _, old, _ in replacements],
+        "new": [new for _, _, new in replacements],
+    }
+    rows = await (await conn.execute(SQL["replace_credentials"], params)).fetchall()
+    return {row[0] for row in rows}
+
+
 # -- deleting a connection -------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from fluffymail.web.deps import (
     PageSession,
     State,
     Templates,
+    secure_cookies,
 )
 from fluffymail.web.errors import CsrfFailed
 from fluffymail.web.services import accounts
@@ -52,7 +53,14 @@ def _login_page(
         {"csrf_token": token, "next": next_url, "error": error, "email": email, "session": None},
         status_code=status,
     )
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login")
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=secure_cookies(request),
+        path="/login",
+    )
     return response
 
 
@@ -96,7 +104,7 @@ async def login(
         max_age=accounts.SESSION_SECONDS,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=secure_cookies(request),
         path="/",
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
