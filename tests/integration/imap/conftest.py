@@ -214,7 +214,9 @@ def dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dovecot]:
     )
     try:
         _wait_for_port(proc, port, root)
-        yield Dovecot(host="127.0.0.1", port=port, root=root)
+        server = Dovecot(host="127.0.0.1", port=port, root=root)
+        server.client(USERS[-1]).logout()  # its auth process answers too, not only its port
+        yield server
     finally:
         proc.terminate()
         try:

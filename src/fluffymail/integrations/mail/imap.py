@@ -112,8 +112,7 @@ def connect(config: ImapConfig) -> IMAPClient:
             client.login(config.username, config.password or "")
     except imap_errors.LoginError as exc:
         _close(client)
-        reason = f"IMAP login refused for {config.username} at {config.host}: {_server_text(exc)}"
-        raise AuthError(reason, reason=reason) from exc
+        raise _login_failure(exc, f"for {config.username} at {config.host}") from exc
     client.normalise_times = False
     return client
 
@@ -324,7 +323,7 @@ async def _blocking(fn: Callable[..., T], *args: Any) -> T:
     except SourceError:
         raise
     except imap_errors.LoginError as exc:
-        raise AuthError(f"IMAP login refused: {_server_text(exc)}") from exc
+        raise _login_failure(exc) from exc
     except (OSError, imaplib.IMAP4.abort) as exc:  # network, TLS, dropped connection
         raise TransientSourceError(f"IMAP connection failed: {exc}") from exc
     except imaplib.IMAP4.error as exc:
@@ -336,6 +335,20 @@ def _close(client: IMAPClient) -> None:
         client.logout()
     except Exception:  # the connection may already be gone; nothing to clean up then
         log.debug("imap logout failed", extra={"action": "imap.logout"}, exc_info=True)
+
+
+# RFC 5530 response codes that say a sign-in failed for a passing reason, not because of the
+# credentials: the stored password must not be set aside for these (that stops all syncing).
+_TRANSIENT_LOGIN_CODES = ("[UNAVAILABLE]", "[INUSE]", "[SERVERBUG]", "[LIMIT]")
+
+
+def _login_failure(exc: BaseException, who: str = "") -> SourceError:
+    """A refused sign-in: the credentials (AuthError), or a server busy for now (retried)."""
+    text = _server_text(exc)
+    if any(code in text.upper() for code in _TRANSIENT_LOGIN_CODES):
+        return TransientSourceError(f"the IMAP server could not sign in just now: {text}")
+    reason = f"IMAP login refused{' ' + who if who else ''}: {text}"
+    return AuthError(reason, reason=reason)
 
 
 def _server_text(exc: BaseException) -> str:

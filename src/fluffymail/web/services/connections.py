@@ -26,7 +26,7 @@ from fluffymail.crm.mail.models import ConnectionKind
 from fluffymail.db.sql import load_sql
 from fluffymail.errors import FluffyMailError
 from fluffymail.integrations.mail import imap
-from fluffymail.integrations.mail.source import AuthError
+from fluffymail.integrations.mail.source import AuthError, TransientSourceError
 from fluffymail.jobs import delete_connection, sync_emails
 from fluffymail.queue import Job, JobQueue
 
@@ -263,6 +263,10 @@ def _test_login(account: ImapAccount, connect: imap.Connect) -> None:
         client = connect(account.config())
     except AuthError as exc:
         raise ConnectionProblem(400, "imap_login_failed", exc.reason) from exc
+    except TransientSourceError as exc:
+        raise ConnectionProblem(
+            503, "imap_busy", f"{where} could not sign in just now ({exc}); try again in a minute"
+        ) from exc
     except (OSError, imaplib.IMAP4.error) as exc:
         detail = str(exc) or type(exc).__name__
         raise ConnectionProblem(
