@@ -113,6 +113,7 @@ def test_cli__the_commands_the_deploy_files_rely_on_exist() -> None:
     """The processes every platform runs; a rename in the CLI must break this test first."""
     check_cli_command(["fluffymail", "web", "--host", "0.0.0.0", "--port", "8000"], "cli")
     check_cli_command(["fluffymail", "worker", "--metrics-port", "9100"], "cli")
+    check_cli_command(["fluffymail", "worker", "--metrics-host", "0.0.0.0"], "cli")
     check_cli_command(["fluffymail", "db", "upgrade"], "cli")
     with pytest.raises(pytest.fail.Exception, match="no command 'nope'"):
         check_cli_command(["fluffymail", "db", "nope"], "cli")
@@ -513,6 +514,8 @@ def test_fly__processes_release_checks_and_kill_timeout() -> None:
     metrics_port = int(option_value(argv["worker"], "--metrics-port") or 0)
     for check in worker_checks:
         assert (check["type"], check["port"], check["path"]) == ("http", metrics_port, HEALTH_PATH)
+    # Fly checks (and scrapes) the machine over its network, not inside it: loopback would fail.
+    assert option_value(argv["worker"], "--metrics-host") == "0.0.0.0"
 
 
 # ---- render.yaml ---------------------------------------------------------------------------------
@@ -576,6 +579,8 @@ def test_railway__dockerfile_build_commands_health_restart(path: Path) -> None:
         assert any("$PORT" in w or "${PORT" in w for w in raw), (
             f"{where}: health check probes $PORT"
         )
+        if start[1] == "worker":  # over the network: the metrics port must not bind loopback
+            assert option_value(start, "--metrics-host") == "0.0.0.0", where
     for field_name in ("numReplicas", "drainingSeconds", "overlapSeconds", "healthcheckTimeout"):
         if field_name in deploy:
             assert isinstance(deploy[field_name], int), (
