@@ -64,6 +64,11 @@ variable "secret_key_secret_arn" {
   type        = string
 }
 
+variable "allowed_hosts" {
+  description = "Host names the web app answers, comma-separated (e.g. crm.example.com): production refuses other Host headers and will not start without them."
+  type        = string
+}
+
 variable "web_target_group_arn" {
   description = "Load balancer target group for the web service (health check path /healthz, port 8000); null for no load balancer."
   type        = string
@@ -141,6 +146,7 @@ locals {
       # and tasks in private subnets are reached only through the load balancer (keep the
       # tasks' security groups open to it alone).
       FLUFFYMAIL_FORWARDED_ALLOW_IPS = "*"
+      FLUFFYMAIL_ALLOWED_HOSTS       = var.allowed_hosts
     } : { name = name, value = value }
   ]
 

@@ -78,13 +78,35 @@ class Settings(BaseSettings):
         default=None,
         description="Serve Prometheus metrics and /healthz from the worker on this port.",
     )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description=(
+            "Address the worker's metrics port binds; 0.0.0.0 only where a platform probes or "
+            "scrapes the worker over the network."
+        ),
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Bearer token for /metrics: the web app serves /metrics only when it is set; the "
+            "worker's metrics port asks for it when set."
+        ),
+    )
+    allowed_hosts: str | None = Field(
+        default=None,
+        description=(
+            "Host names the web app answers (comma-separated, `*.example.com` allowed); "
+            "required outside development, where unset means any."
+        ),
+    )
     sentry_dsn: str | None = Field(
         default=None, description="Report failed jobs to Sentry (needs the `sentry` extra)."
     )
     environment: str = Field(
         default="development",
         description=(
-            "Deployment name reported to Sentry. 'production' also requires "
+            "Deployment name reported to Sentry. Anything but 'development' puts the API docs "
+            "behind login and requires FLUFFYMAIL_ALLOWED_HOSTS; 'production' also requires "
             "FLUFFYMAIL_SECRET_KEY and marks every cookie Secure."
         ),
     )
@@ -181,6 +203,16 @@ class Settings(BaseSettings):
         parse_queue_concurrency(value)
         return value
 
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _check_allowed_hosts(cls, value: str | None) -> str | None:
+        for host in filter(None, (part.strip() for part in (value or "").split(","))):
+            if "*" in host.removeprefix("*.") and host != "*":
+                raise ValueError(
+                    f"bad allowed host {host!r}: a wildcard only as '*' or a '*.' prefix"
+                )
+        return value
+
     @field_validator("secret_key")
     @classmethod
     def _check_secret_key(cls, value: SecretStr | None) -> SecretStr | None:
@@ -199,6 +231,16 @@ class Settings(BaseSettings):
     @property
     def queue_concurrency(self) -> dict[str, int]:
         return parse_queue_concurrency(self.queues)
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment.strip().lower() == "development"
+
+    @property
+    def allowed_host_list(self) -> list[str]:
+        return [
+            host.strip().lower() for host in (self.allowed_hosts or "").split(",") if host.strip()
+        ]
 
     @property
     def is_production(self) -> bool:

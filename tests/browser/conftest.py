@@ -1,12 +1,17 @@
 """Browser fixtures: the real app served by uvicorn on a free loopback port, and Debian's
-Chromium driven by Playwright (skipped with a reason when /usr/bin/chromium is missing)."""
+Chromium driven by Playwright (skipped with a reason when /usr/bin/chromium is missing).
+
+Every page a test opens reports Content-Security-Policy violations (the `securitypolicyviolation`
+event and Chromium's console errors); any violation fails the test. Screenshots pass
+`caret="initial"`: Playwright's default hides the caret with inline styles, which the CSP refuses."""
 
 from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -24,6 +29,15 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+CSP_VIOLATIONS = pytest.StashKey[list[str]]()
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__reportCspViolation(
+    `${event.effectiveDirective} refused ${event.blockedURI || "inline"} ` +
+      `(${event.sourceFile || document.URL}:${event.lineNumber})`,
+  );
+});
+"""
 
 
 def _free_port() -> int:
@@ -58,7 +72,13 @@ def server(db_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def browser() -> Iterator[object]:
+def csp_violations(request: pytest.FixtureRequest) -> list[str]:
+    """The CSP violations of the test's pages so far; any left at the end fail the test."""
+    return request.node.stash.setdefault(CSP_VIOLATIONS, [])
+
+
+@pytest.fixture
+def browser(csp_violations: list[str]) -> Iterator[object]:
     if not CHROMIUM.exists():
         pytest.skip(
             "/usr/bin/chromium is missing: install Debian's chromium (apt-get install -y chromium)"
@@ -69,8 +89,40 @@ def browser() -> Iterator[object]:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
+        new_context = chromium.new_context
+
+        def watched_context(**options: Any) -> Any:
+            context = new_context(**options)
+            watch_csp(context, csp_violations)
+            return context
+
+        chromium.new_context = watched_context  # type: ignore[method-assign]
+        chromium.new_page = lambda **options: watched_context(**options).new_page()  # type: ignore[method-assign]
         yield chromium
         chromium.close()
+
+
+def watch_csp(context: Any, violations: list[str]) -> None:
+    """Record every CSP violation in `context`'s pages into `violations`."""
+    context.expose_binding(
+        "__reportCspViolation",
+        lambda source, text: violations.append(f"{source['page'].url}: {text}"),
+    )
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
+
+    def on_console(message: Any) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            violations.append(f"console: {message.text}")
+
+    context.on("console", on_console)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    result = yield
+    if violations := item.stash.get(CSP_VIOLATIONS, None):
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(violations))
+    return result
 
 
 @pytest.fixture

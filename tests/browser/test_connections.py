@@ -87,7 +87,7 @@ def _in_thread(coro: Any) -> Any:
 
 
 def _shot(page: Any, folder: Path, name: str) -> None:
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True, caret="initial")
 
 
 def test_upload_sync_pause_delete(

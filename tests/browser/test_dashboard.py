@@ -83,7 +83,7 @@ def failed_id(db_url: str) -> int:
 
 
 def _shot(page: Any, artifacts: Path, name: str) -> None:
-    page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True, caret="initial")
 
 
 def test_login_dashboard_retry(failed_id: int, server: str, browser: Any, artifacts: Path) -> None:

@@ -32,9 +32,11 @@ from urllib.parse import urlsplit
 
 import pytest
 import typer
+from cryptography.fernet import Fernet
 
 from fluffymail.cli import app
 from fluffymail.config import Settings
+from fluffymail.web.app import create_app
 
 REPO = Path(__file__).resolve().parents[2]
 TF_FILE = REPO / "deploy" / "terraform" / "ecs.tf"
@@ -136,6 +138,7 @@ def test_cli__the_commands_the_deploy_files_rely_on_exist() -> None:
     """The processes every platform runs; a rename in the CLI must break this test first."""
     check_cli_command(["fluffymail", "web", "--host", "0.0.0.0", "--port", "8000"], "cli")
     check_cli_command(["fluffymail", "worker", "--metrics-port", "9100"], "cli")
+    check_cli_command(["fluffymail", "worker", "--metrics-host", "0.0.0.0"], "cli")
     check_cli_command(["fluffymail", "db", "upgrade"], "cli")
     with pytest.raises(pytest.fail.Exception, match="no command 'nope'"):
         check_cli_command(["fluffymail", "db", "nope"], "cli")
@@ -536,6 +539,8 @@ def test_fly__processes_release_checks_and_kill_timeout() -> None:
     metrics_port = int(option_value(argv["worker"], "--metrics-port") or 0)
     for check in worker_checks:
         assert (check["type"], check["port"], check["path"]) == ("http", metrics_port, HEALTH_PATH)
+    # Fly checks (and scrapes) the machine over its network, not inside it: loopback would fail.
+    assert option_value(argv["worker"], "--metrics-host") == "0.0.0.0"
 
 
 # ---- render.yaml ---------------------------------------------------------------------------------
@@ -599,6 +604,8 @@ def test_railway__dockerfile_build_commands_health_restart(path: Path) -> None:
         assert any("$PORT" in w or "${PORT" in w for w in raw), (
             f"{where}: health check probes $PORT"
         )
+        if start[1] == "worker":  # over the network: the metrics port must not bind loopback
+            assert option_value(start, "--metrics-host") == "0.0.0.0", where
     for field_name in ("numReplicas", "drainingSeconds", "overlapSeconds", "healthcheckTimeout"):
         if field_name in deploy:
             assert isinstance(deploy[field_name], int), (
@@ -805,13 +812,19 @@ def check_production_env(env: dict[str, Any], where: str, *, web: bool) -> None:
         if proxies != "*":
             for network in proxies.split(","):
                 ipaddress.ip_network(network.strip(), strict=False)
+        hosts = env.get("FLUFFYMAIL_ALLOWED_HOSTS")
+        assert hosts, f"{where}: FLUFFYMAIL_ALLOWED_HOSTS unset: production web would not start"
     assert not env.get("FLUFFYMAIL_SECRET_KEY"), f"{where}: a secret key committed to the file"
     config = Settings(
         _env_file=None,
         environment=env["FLUFFYMAIL_ENVIRONMENT"],
         forwarded_allow_ips=env.get("FLUFFYMAIL_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        secret_key=Fernet.generate_key().decode(),
+        **({"allowed_hosts": "crm.example.com"} if web else {}),
     )
     assert config.is_production
+    if web:  # the app these settings build starts (production refuses to without hosts)
+        create_app(config)
 
 
 def test_fly__production_proxy_and_secret_key() -> None:
@@ -836,6 +849,7 @@ def test_render__production_proxy_and_secret_key() -> None:
             for variable in (groups[entry["fromGroup"]] if "fromGroup" in entry else [entry])
         ]
         env = {v["key"]: v.get("value") for v in variables}
+        env |= shell_assignments(service["dockerCommand"])  # defaults set by the start command
         check_production_env(env, f"render.yaml {kind}", web=kind == "web")
         [key] = [v for v in variables if v["key"] == "FLUFFYMAIL_SECRET_KEY"]
         if kind == "web":
@@ -860,7 +874,7 @@ def test_terraform__production_and_proxy() -> None:
     text = TF_FILE.read_text()
     block = re.search(r"environment = \[\n    for name, value in \{\n(.*?)\n    \}", text, re.S)
     assert block, "ecs.tf: no shared environment map"
-    env = dict(re.findall(r'^\s*(FLUFFYMAIL_\w+)\s*=\s*"([^"]*)"', block.group(1), re.M))
+    env = dict(re.findall(r'^\s*(FLUFFYMAIL_\w+)\s*=\s*"?([^"\s]*)"?', block.group(1), re.M))
     check_production_env(env, "ecs.tf", web=True)
     assert '{ name = "FLUFFYMAIL_SECRET_KEY", valueFrom = var.secret_key_secret_arn }' in text
 

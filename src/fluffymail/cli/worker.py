@@ -17,6 +17,8 @@ from fluffymail.queue import JobQueue, runner
 from fluffymail.queue.registry import Registry
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from fluffymail.config import Settings
     from fluffymail.crm.relationships.summaries import SummaryProvider
 
@@ -32,6 +34,12 @@ def worker(
         int | None,
         typer.Option(help="Serve /metrics and /healthz here (default: FLUFFYMAIL_METRICS_PORT)"),
     ] = None,
+    metrics_host: Annotated[
+        str | None,
+        typer.Option(
+            help="Address the metrics port binds (default: FLUFFYMAIL_METRICS_HOST, 127.0.0.1)"
+        ),
+    ] = None,
     reload: Annotated[
         bool, typer.Option(help="Restart (gracefully) when the code changes (development)")
     ] = False,
@@ -45,6 +53,8 @@ def worker(
     concurrency = parse_queue_concurrency(queues) if queues else config.queue_concurrency
     factory = load_registry_factory(jobs)
     port = metrics_port if metrics_port is not None else config.metrics_port
+    host = metrics_host or config.metrics_host
+    token = config.metrics_token.get_secret_value() if config.metrics_token else None
 
     async def main() -> None:
         async with (
@@ -58,7 +68,7 @@ def worker(
                 from fluffymail.integrations import sentry
 
                 sentry.attach(ctx.queue, config.sentry_dsn, environment=config.environment)
-            async with serve_metrics(ctx.queue, port):
+            async with serve_metrics(ctx.queue, port, host=host, token=token):
                 await runner.run(
                     ctx.queue,
                     registry,
@@ -119,10 +129,13 @@ def reload_on_change() -> None:
 
 
 @contextlib.asynccontextmanager
-async def serve_metrics(queue: JobQueue, port: int | None) -> AsyncIterator[None]:
-    """Serve /metrics and /healthz for this worker on `port` (when set) while the block runs."""
+async def serve_metrics(
+    queue: JobQueue, port: int | None, *, host: str = "127.0.0.1", token: str | None = None
+) -> AsyncIterator[uvicorn.Server | None]:
+    """Serve /metrics and /healthz for this worker on `host:port` (when a port is set) while the
+    block runs; yields the server."""
     if port is None:
-        yield
+        yield None
         return
     import uvicorn
 
@@ -132,13 +145,18 @@ async def serve_metrics(queue: JobQueue, port: int | None) -> AsyncIterator[None
     metrics = QueueMetrics(queue)
     metrics.loop.start()
     config = uvicorn.Config(
-        create_app(queue, metrics), host="0.0.0.0", port=port, log_level="warning", lifespan="off"
+        create_app(queue, metrics, token),
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        proxy_headers=False,  # /healthz trusts loopback peers: the peer must be the real one
     )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # the runner owns signals
     task = asyncio.create_task(server.serve())
     try:
-        yield
+        yield server
     finally:
         server.should_exit = True
         await task

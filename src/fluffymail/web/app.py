@@ -24,7 +24,7 @@ from fluffymail.db.pool import database_url, open_pool
 from fluffymail.queue import JobQueue
 from fluffymail.queue.maintenance import MaintenanceOptions
 from fluffymail.queue.metrics import QueueMetrics
-from fluffymail.web import api, errors, health, ui
+from fluffymail.web import api, docs, errors, health, security, ui
 from fluffymail.web.api import companies as companies_api
 from fluffymail.web.api import contacts as contacts_api
 from fluffymail.web.api import messages as messages_api
@@ -84,10 +84,16 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         summary="Your mailbox as a relationship CRM: JSON API (cookie session or Bearer token).",
         lifespan=lifespan,
+        openapi_url=None,  # web.docs serves it, and /docs, behind login outside development
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.templates = _templates()
     errors.install(app)
     app.add_middleware(health.HttpMetrics, registry=registry)
+    app.add_middleware(security.SecurityHeaders)
+    app.add_middleware(security.TrustedHosts, allowed_hosts=security.allowed_hosts(settings))
+    docs.install(app, settings)
     app.mount("/static", StaticFiles(directory=str(PACKAGE / "static")), name="static")
     app.include_router(health.router)
     app.include_router(api.router)
@@ -100,6 +106,8 @@ def create_app(settings: Settings) -> FastAPI:
 
 
 def _templates() -> Jinja2Templates:
-    templates = Jinja2Templates(directory=str(PACKAGE / "templates"))
+    templates = Jinja2Templates(
+        directory=str(PACKAGE / "templates"), context_processors=[security.template_context]
+    )
     filters.install(templates.env)
     return templates

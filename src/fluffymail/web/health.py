@@ -1,13 +1,15 @@
 """`/healthz` (the process is up), `/readyz` (database reachable, migrations current) and
-`/metrics` (the queue's Prometheus metrics plus HTTP request counts and latencies)."""
+`/metrics` (the queue's Prometheus metrics plus HTTP request counts and latencies), served only
+when FLUFFYMAIL_METRICS_TOKEN is set and only to a scraper that sends it as a Bearer token."""
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -20,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fluffymail.db import migrate
 from fluffymail.web.deps import State
+from fluffymail.web.errors import NotAuthenticated, NotFound
 
 router = APIRouter(tags=["health"])
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -52,8 +55,14 @@ async def readyz(state: State) -> Any:
     return {"status": "ok"}
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-async def metrics(state: State) -> Response:
+@router.get("/metrics", include_in_schema=False)
+async def metrics(request: Request, state: State) -> Response:
+    token = state.settings.metrics_token
+    if token is None:
+        raise NotFound()
+    sent = request.headers.get("authorization", "").encode()
+    if not secrets.compare_digest(sent, f"Bearer {token.get_secret_value()}".encode()):
+        raise NotAuthenticated("send the metrics token: Authorization: Bearer <token>")
     return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
