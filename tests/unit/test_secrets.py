@@ -44,7 +44,11 @@ def test_production__without_a_key_nothing_is_generated(tmp_path: Path) -> None:
 def test_production__the_web_app_refuses_to_start_without_a_key(tmp_path: Path) -> None:
     with pytest.raises(secrets.MissingSecretKey):
         create_app(make_settings(tmp_path, environment="production"))
-    create_app(make_settings(tmp_path, environment="Production", secret_key=KEY_A))
+    create_app(
+        make_settings(
+            tmp_path, environment="Production", secret_key=KEY_A, allowed_hosts="crm.example.com"
+        )
+    )
 
 
 @pytest.mark.parametrize("command", [["web"], ["worker"], ["secrets", "rotate"]])
@@ -78,6 +82,11 @@ def test_web_command__passes_the_trusted_proxies_to_uvicorn(
     monkeypatch.setenv("FLUFFYMAIL_SECRET_KEY", KEY_A)
     monkeypatch.setenv("FLUFFYMAIL_FORWARDED_ALLOW_IPS", "*")
     monkeypatch.setenv("FLUFFYMAIL_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("FLUFFYMAIL_ALLOWED_HOSTS", raising=False)
+    refused = CliRunner().invoke(app, ["web", "--port", "8123"])
+    assert refused.exit_code == 1 and not calls  # a clear error, not a traceback
+    assert "FLUFFYMAIL_ALLOWED_HOSTS" in refused.output and "Traceback" not in refused.output
+    monkeypatch.setenv("FLUFFYMAIL_ALLOWED_HOSTS", "crm.example.com")
     result = CliRunner().invoke(app, ["web", "--port", "8123"])
     assert result.exit_code == 0, result.output
     [options] = calls

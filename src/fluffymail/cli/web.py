@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
-from fluffymail.cli.common import console, require_secret_key, run, settings
+from fluffymail.cli.common import console, fail, require_secret_key, run, settings
 from fluffymail.cli.context import open_context
+from fluffymail.errors import FluffyMailError
 
 users = typer.Typer(help="Web app accounts: create users, issue API tokens.", no_args_is_help=True)
 
@@ -22,8 +23,14 @@ def web(
     """Serve the web app (UI and JSON API; docs at /docs). Workers run separately: `fluffymail worker`."""
     import uvicorn
 
+    from fluffymail.web import security
+
     config = settings()
     require_secret_key(config)
+    try:
+        security.allowed_hosts(config)
+    except FluffyMailError as exc:
+        fail(exc)
     console.print(f"FluffyMail web app on [bold]http://{host}:{port}/[/bold] (API docs at /docs)")
     if reload:  # the reloader re-imports the app in a child process, so it needs a factory path
         uvicorn.run(

@@ -68,8 +68,8 @@ def template_context(request: Request) -> dict[str, Any]:
 
 
 class HostsNotConfigured(ConfigError):
-    """Set FLUFFYMAIL_ALLOWED_HOSTS to the host names this server answers (comma-separated):
-    outside development, requests with any other `Host` are refused."""
+    """Set FLUFFYMAIL_ALLOWED_HOSTS to the host names this server answers (comma-separated,
+    e.g. crm.example.com): outside development, requests with any other Host are refused."""
 
 
 def allowed_hosts(settings: Settings) -> list[str]:

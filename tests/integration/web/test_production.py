@@ -53,9 +53,12 @@ async def log_in_over_http(app: FastAPI) -> tuple[httpx.Response, httpx.Response
 @pytest.fixture
 async def production_app(db_url: str, tmp_path: Path) -> AsyncIterator[FastAPI]:
     settings = Settings(
-        **web_settings(db_url, tmp_path).model_dump(exclude={"environment", "secret_key"}),
+        **web_settings(db_url, tmp_path).model_dump(
+            exclude={"environment", "secret_key", "allowed_hosts"}
+        ),
         environment="production",
         secret_key=Fernet.generate_key().decode(),
+        allowed_hosts="test",
     )
     application = create_app(settings)
     async with application.router.lifespan_context(application):

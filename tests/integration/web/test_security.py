@@ -88,7 +88,7 @@ async def test_docs__swagger_ui_from_the_package_with_the_nonce(
 async def test_docs__behind_login_outside_development(
     db_url: str, tmp_path: Path, make_user: Callable[..., Awaitable[User]]
 ) -> None:
-    settings = settings_for(db_url, tmp_path, environment="production", allowed_hosts="test")
+    settings = settings_for(db_url, tmp_path, environment="staging", allowed_hosts="test")
     user = await make_user("reader@example.com")
     async with serve(settings) as client:
         page = await client.get("/docs", headers={"Accept": "text/html"})
@@ -115,6 +115,6 @@ async def test_host__only_the_allowed_hosts_are_answered(db_url: str, tmp_path: 
 
 def test_host__outside_development_the_allowed_hosts_must_be_set(tmp_path: Path) -> None:
     with pytest.raises(HostsNotConfigured, match="FLUFFYMAIL_ALLOWED_HOSTS"):
-        create_app(Settings(_env_file=None, data_dir=tmp_path, environment="production"))  # type: ignore[call-arg]
+        create_app(Settings(_env_file=None, data_dir=tmp_path, environment="staging"))  # type: ignore[call-arg]
     with pytest.raises(pydantic.ValidationError, match="wildcard"):
         Settings(_env_file=None, allowed_hosts="crm.*.example.com")  # type: ignore[call-arg]
