@@ -244,7 +244,7 @@ build() {
   say "build: $IMAGE from $BASE"
   LOGS=("$WORK/build.log")
   started=$SECONDS
-  timeout 1200 buildah bud --isolation chroot --layers --format docker \
+  timeout 1200 buildah bud --isolation chroot --layers --force-rm --format docker \
       --build-arg "BASE_IMAGE=$BASE" "${args[@]}" -t "$IMAGE" -f Dockerfile . \
       >"$WORK/build.log" 2>&1 || fail "the image did not build (buildah bud)"
   LOGS=()
