@@ -3,23 +3,32 @@
 #   web:    fluffymail web --host 0.0.0.0 --port 8000      (the default CMD)
 #   worker: fluffymail worker --metrics-port 9100          (override the command)
 # Migrations run once per release with `fluffymail db upgrade` (see deploy/README.md).
+#
+# BASE_IMAGE is any Debian-based image with Python >= 3.11 and its venv module as `python3` on
+# PATH; deployments use the official one. `./dev image` builds this file on a local Debian base
+# made from the machine's apt mirrors (scripts/image_check.sh) where no container registry is
+# reachable.
 
-ARG PYTHON_IMAGE=python:3.11-slim
+ARG BASE_IMAGE=python:3.11-slim
 
 # ---- builder: the locked dependencies, then the project, into /app/.venv -------------------
-FROM ${PYTHON_IMAGE} AS builder
+FROM ${BASE_IMAGE} AS builder
 
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     UV_PROJECT_ENVIRONMENT=/app/.venv \
-    UV_PYTHON=/usr/local/bin/python3 \
+    UV_PYTHON=python3 \
+    UV_PYTHON_PREFERENCE=only-system \
     UV_PYTHON_DOWNLOADS=never \
     UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
     UV_NO_CACHE=1
 
-# The same pinned uv as ./dev.
-RUN pip install "uv==0.13.9"
+# The same pinned uv as ./dev, from a venv of its own (Debian's system pip refuses to install:
+# PEP 668); only its binary goes on PATH, so `python3` stays the base image's interpreter.
+RUN python3 -m venv /opt/uv \
+ && /opt/uv/bin/pip install "uv==0.13.9" \
+ && ln -s /opt/uv/bin/uv /usr/local/bin/uv
 
 WORKDIR /src
 # Dependencies first, in their own layer: it is rebuilt only when the lock changes.
@@ -32,7 +41,7 @@ COPY src ./src
 RUN uv sync --frozen --no-dev --no-editable --extra sentry
 
 # ---- runtime: the venv and nothing else --------------------------------------------------------
-FROM ${PYTHON_IMAGE} AS runtime
+FROM ${BASE_IMAGE} AS runtime
 
 ENV PATH="/app/.venv/bin:${PATH}" \
     PYTHONUNBUFFERED=1 \

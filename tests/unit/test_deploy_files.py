@@ -339,6 +339,34 @@ def test_dockerfile__slim_multi_stage_uv_build(dockerfile: list[Instruction]) ->
     )
 
 
+def test_dockerfile__any_debian_python_base(dockerfile: list[Instruction]) -> None:
+    """The official image by default; scripts/image_check.sh builds it on a local Debian base,
+    so the base is one global ARG and the build uses `python3` from PATH, not the official
+    image's /usr/local/bin (Debian's is /usr/bin)."""
+    global_args = [i.args for i in dockerfile if i.stage == -1 and i.name == "ARG"]
+    assert "BASE_IMAGE=python:3.11-slim" in global_args, global_args
+    assert [i.args.split()[0] for i in dockerfile if i.name == "FROM"] == ["${BASE_IMAGE}"] * 2
+    assert not [i.args for i in dockerfile if "/usr/local/bin/python" in i.args]
+    builder_runs = [i.args for i in dockerfile if i.stage == 0 and i.name == "RUN"]
+    # Debian's system pip refuses `pip install` (PEP 668): uv comes from a venv of its own.
+    assert re.match(r"python3 -m venv (\S+)\s+&&\s+\1/bin/pip install", builder_runs[0]), (
+        builder_runs
+    )
+    env = " ".join(i.args for i in dockerfile if i.stage == 0 and i.name == "ENV")
+    assert "UV_PYTHON=python3" in env and "UV_PYTHON_DOWNLOADS=never" in env
+
+
+def test_image_check_script__is_valid_bash_and_run_by_ci() -> None:
+    script = REPO / "scripts" / "image_check.sh"
+    assert os.access(script, os.X_OK), "scripts/image_check.sh is not executable"
+    result = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    if shellcheck := shutil.which("shellcheck"):
+        result = subprocess.run([shellcheck, str(script)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout
+    assert re.search(r"^scripts/image_check\.sh$", (REPO / ".ci" / "run").read_text(), re.M)
+
+
 def expand_args(text: str, args: dict[str, str]) -> str:
     return re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: args[m.group(1) or m.group(2)], text)
 
@@ -492,6 +520,21 @@ def test_compose__services_commands_and_order(compose: dict[str, Any]) -> None:
         assert services[name]["environment"]["FLUFFYMAIL_MIGRATE_ON_START"] == "false"
     assert services["worker"]["deploy"]["replicas"] == 2
     assert "ports" not in services["worker"], "published ports would collide between replicas"
+
+
+def test_compose__web_and_workers_share_the_data_directory(
+    compose: dict[str, Any], dockerfile: list[Instruction]
+) -> None:
+    """Uploads are written by the web app and imported by a worker, in other containers."""
+    env = " ".join(i.args for i in last_stage(dockerfile) if i.name == "ENV")
+    match = re.search(r"FLUFFYMAIL_DATA_DIR=(\S+)", env)
+    assert match, "the image sets no FLUFFYMAIL_DATA_DIR"
+    mounts = {}
+    for name in ("web", "worker"):
+        volumes = [v.split(":") for v in compose["services"][name].get("volumes", [])]
+        mounts[name] = {source for source, target, *_ in volumes if target == match.group(1)}
+    assert mounts["web"] and mounts["web"] == mounts["worker"], mounts
+    assert mounts["web"] <= set(compose["volumes"]), "the data directory is not a named volume"
 
 
 def test_compose__health_checks_and_stop_grace(compose: dict[str, Any]) -> None:
