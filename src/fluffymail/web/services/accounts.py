@@ -46,8 +46,10 @@ class Account:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Session:
-    """A logged-in browser: its account and the CSRF token its forms must echo."""
+    """A logged-in browser: its id (the cookie token's hash), its account and the CSRF token
+    its forms must echo."""
 
+    id: bytes
     account: Account
     csrf_token: str
 
@@ -113,22 +115,26 @@ async def authenticate(pool: AsyncConnectionPool, email: str, password: str) -> 
 async def start_session(pool: AsyncConnectionPool, account: Account) -> tuple[str, Session]:
     """A new session for `account`; returns the cookie token (shown only here) and the session."""
     token, csrf = new_token(), new_token()
+    session_id = token_hash(token)
     await _one(
         pool,
         "insert_session",
         {
-            "token_hash": token_hash(token),
+            "token_hash": session_id,
             "user_id": account.id,
             "csrf_token": csrf,
             "seconds": SESSION_SECONDS,
         },
     )
-    return token, Session(account=account, csrf_token=csrf)
+    return token, Session(id=session_id, account=account, csrf_token=csrf)
 
 
 async def get_session(pool: AsyncConnectionPool, token: str) -> Session | None:
-    row = await _one(pool, "get_session", {"token_hash": token_hash(token)})
-    return Session(account=Account.from_row(row), csrf_token=row["csrf_token"]) if row else None
+    session_id = token_hash(token)
+    row = await _one(pool, "get_session", {"token_hash": session_id})
+    if row is None:
+        return None
+    return Session(id=session_id, account=Account.from_row(row), csrf_token=row["csrf_token"])
 
 
 async def end_session(pool: AsyncConnectionPool, token: str) -> None:
