@@ -1,11 +1,13 @@
 """Accounts: argon2 passwords, server-side sessions with a CSRF token, and hashed API tokens.
 
 Tokens are random 32-byte strings; only their SHA-256 is stored, so the tables cannot be
-replayed. Runs `web/sql/*.sql` on the caller's pool.
+replayed. argon2 runs in a worker thread: it is meant to be slow and must not stall the event
+loop. Runs `web/sql/*.sql` on the caller's pool.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -82,7 +84,7 @@ async def create_user(
     params = {
         "email": email,
         "name": name,
-        "password_hash": _hasher.hash(password),
+        "password_hash": await asyncio.to_thread(_hasher.hash, password),
         "is_admin": is_admin,
     }
     async with pool.connection() as conn, conn.transaction():
@@ -99,17 +101,21 @@ async def authenticate(pool: AsyncConnectionPool, email: str, password: str) -> 
     """The account when `password` is right, else None (same work either way)."""
     row = await _one(pool, "get_login", {"email": email.strip().lower()})
     stored = (row or {}).get("password_hash") or _DUMMY_HASH
-    try:
-        _hasher.verify(stored, password)
-    except (VerificationError, InvalidHashError):
+    if not await _verify(stored, password):
         return None
     if row is None or row["password_hash"] is None:
         return None
     if _hasher.check_needs_rehash(stored):
-        await _one(
-            pool, "set_password_hash", {"id": row["id"], "password_hash": _hasher.hash(password)}
-        )
+        rehashed = await asyncio.to_thread(_hasher.hash, password)
+        await _one(pool, "set_password_hash", {"id": row["id"], "password_hash": rehashed})
     return Account.from_row(row)
+
+
+async def _verify(stored: str, password: str) -> bool:
+    try:
+        return await asyncio.to_thread(_hasher.verify, stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 async def start_session(pool: AsyncConnectionPool, account: Account) -> tuple[str, Session]:
