@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import timedelta
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -10,7 +11,14 @@ from fluffymail.cli.common import console, fail, require_secret_key, run, settin
 from fluffymail.cli.context import open_context
 from fluffymail.errors import FluffyMailError
 
-users = typer.Typer(help="Web app accounts: create users, issue API tokens.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from psycopg_pool import AsyncConnectionPool
+
+    from fluffymail.web.services.accounts import Account
+
+users = typer.Typer(
+    help="Web app accounts: create users, issue, list and revoke API tokens.", no_args_is_help=True
+)
 
 
 def web(
@@ -93,23 +101,71 @@ def create_user(
 
 
 @users.command("token")
-def create_token(
-    email: Annotated[str, typer.Argument(help="Whose token")],
+def token(
+    email: Annotated[str | None, typer.Argument(help="Whose token (not with --revoke)")] = None,
     name: Annotated[
         str, typer.Option(help="What the token is for (replaces one of that name)")
     ] = "cli",
+    expires_days: Annotated[
+        float | None,
+        typer.Option(
+            "--expires-days", min=0.001, help="Valid this many days (default: until revoked)"
+        ),
+    ] = None,
+    revoke: Annotated[
+        int | None, typer.Option("--revoke", min=1, metavar="ID", help="Revoke token ID instead")
+    ] = None,
 ) -> None:
-    """Issue an API token (`Authorization: Bearer <token>`); it is shown only once."""
+    """Issue an API token (`Authorization: Bearer <token>`; shown only once), or revoke one."""
+    from fluffymail.web.services import accounts
+
+    if (email is None) == (revoke is None):
+        raise typer.BadParameter("give an EMAIL to issue a token, or --revoke ID to revoke one")
+
+    async def main() -> None:
+        async with open_context(settings(), migrate_first=True, name="cli") as ctx:
+            if revoke is not None:
+                revoked = await accounts.revoke_api_token(ctx.pool, revoke, account_id=None)
+                if revoked is None:
+                    raise accounts.AccountError(f"no API token with id {revoke}")
+                console.print(f"token {revoke} ({revoked}) revoked")
+                return
+            assert email is not None
+            account = await _account(ctx.pool, email)
+            lifetime = timedelta(days=expires_days) if expires_days else None
+            token = await accounts.create_api_token(ctx.pool, account.id, name, lifetime=lifetime)
+            console.print(token, soft_wrap=True, highlight=False)
+
+    run(main())
+
+
+@users.command("tokens")
+def tokens(email: Annotated[str, typer.Argument(help="Whose tokens")]) -> None:
+    """List a user's API tokens: id, name, created, last used, expiry (never the tokens)."""
     from fluffymail.web.services import accounts
 
     async def main() -> None:
         async with open_context(settings(), migrate_first=True, name="cli") as ctx:
-            account = await accounts.find_account(ctx.pool, email)
-            if account is None:
-                raise accounts.AccountError(
-                    f"no user {email!r}: create one with `fluffymail users create`"
-                )
-            token = await accounts.create_api_token(ctx.pool, account.id, name)
-        console.print(token, soft_wrap=True, highlight=False)
+            account = await _account(ctx.pool, email)
+            listed = await accounts.list_api_tokens(ctx.pool, account.id)
+        for t in listed:  # tab-separated, for scripts
+            expiry = "never" if t.expires_on is None else f"{t.expires_on:%Y-%m-%d %H:%M}"
+            used = "never" if t.last_used_on is None else f"{t.last_used_on:%Y-%m-%d %H:%M}"
+            state = " (expired)" if t.expired else ""
+            typer.echo(
+                f"{t.id}\t{t.name}\tcreated {t.created_on:%Y-%m-%d %H:%M}\tlast used {used}"
+                f"\texpires {expiry}{state}"
+            )
+        if not listed:
+            console.print(f"{account.email} has no API tokens")
 
     run(main())
+
+
+async def _account(pool: AsyncConnectionPool, email: str) -> Account:
+    from fluffymail.web.services import accounts
+
+    account = await accounts.find_account(pool, email)
+    if account is None:
+        raise accounts.AccountError(f"no user {email!r}: create one with `fluffymail users create`")
+    return account

@@ -139,6 +139,7 @@ CREATE TABLE crm.api_tokens (
     token_hash bytea NOT NULL,
     created_on timestamp with time zone DEFAULT now() NOT NULL,
     last_used_on timestamp with time zone,
+    expires_on timestamp with time zone,
     CONSTRAINT api_tokens_name_check CHECK ((name <> ''::text))
 );
 
@@ -345,6 +346,14 @@ CREATE TABLE crm.introductions (
     introduced_on timestamp with time zone
 );
 
+CREATE TABLE crm.login_throttle (
+    key text NOT NULL,
+    failures integer NOT NULL,
+    last_failed_on timestamp with time zone NOT NULL,
+    locked_until timestamp with time zone,
+    CONSTRAINT login_throttle_failures_check CHECK ((failures > 0))
+);
+
 CREATE TABLE crm.message_folders (
     folder_id bigint NOT NULL,
     source_id text NOT NULL,
@@ -406,6 +415,16 @@ ALTER TABLE crm.messages ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MINVALUE
     NO MAXVALUE
     CACHE 1
+);
+
+CREATE TABLE crm.oauth_states (
+    state_hash bytea NOT NULL,
+    session_hash bytea NOT NULL,
+    user_id bigint NOT NULL,
+    redirect_uri text NOT NULL,
+    code_verifier text NOT NULL,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    used_on timestamp with time zone
 );
 
 CREATE TABLE crm.relationship_folds (
@@ -754,6 +773,9 @@ ALTER TABLE ONLY crm.folders
 ALTER TABLE ONLY crm.introductions
     ADD CONSTRAINT introductions_pkey PRIMARY KEY (user_id, contact_id);
 
+ALTER TABLE ONLY crm.login_throttle
+    ADD CONSTRAINT login_throttle_pkey PRIMARY KEY (key);
+
 ALTER TABLE ONLY crm.message_folders
     ADD CONSTRAINT message_folders_pkey PRIMARY KEY (folder_id, source_id);
 
@@ -765,6 +787,9 @@ ALTER TABLE ONLY crm.messages
 
 ALTER TABLE ONLY crm.messages
     ADD CONSTRAINT messages_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY crm.oauth_states
+    ADD CONSTRAINT oauth_states_pkey PRIMARY KEY (state_hash);
 
 ALTER TABLE ONLY crm.relationship_folds
     ADD CONSTRAINT relationship_folds_pkey PRIMARY KEY (user_id, contact_id);
@@ -861,6 +886,10 @@ CREATE INDEX messages_message_id_idx ON crm.messages USING btree (user_id, messa
 CREATE INDEX messages_thread_idx ON crm.messages USING btree (thread_id);
 
 CREATE INDEX messages_user_date_idx ON crm.messages USING btree (user_id, date);
+
+CREATE INDEX oauth_states_created_idx ON crm.oauth_states USING btree (created_on);
+
+CREATE INDEX oauth_states_session_idx ON crm.oauth_states USING btree (session_hash);
 
 CREATE INDEX relationship_folds_contact_idx ON crm.relationship_folds USING btree (contact_id);
 
@@ -979,6 +1008,12 @@ ALTER TABLE ONLY crm.messages
 
 ALTER TABLE ONLY crm.messages
     ADD CONSTRAINT messages_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.oauth_states
+    ADD CONSTRAINT oauth_states_session_hash_fkey FOREIGN KEY (session_hash) REFERENCES crm.sessions(token_hash) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.oauth_states
+    ADD CONSTRAINT oauth_states_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY crm.relationship_folds
     ADD CONSTRAINT relationship_folds_contact_id_fkey FOREIGN KEY (contact_id) REFERENCES crm.contacts(id) ON DELETE CASCADE;

@@ -122,6 +122,7 @@ class GmailEmulator:
              "isDefault": True, "verificationStatus": "accepted"},
         ]  # fmt: skip
         self.consent = True  # False: the authorisation endpoint answers error=access_denied
+        self.require_pkce = True  # Google lets web clients skip PKCE; these tests demand it
         self.codes: dict[str, Grant] = {}
         self.quota: Quota | None = None
         self._injected: list[Injected] = []
@@ -330,7 +331,9 @@ class GmailEmulator:
             return Reply(status=400, body={"error": "invalid_request",
                                            "error_description": "unknown client or no redirect_uri"})  # fmt: skip
         back: dict[str, str] = {"state": args["state"]} if "state" in args else {}
-        if not self.consent:
+        if refusal := self._pkce_refusal(args):
+            back["error"], back["error_description"] = "invalid_request", refusal
+        elif not self.consent:
             back["error"] = "access_denied"
         else:
             code = f"4/{uuid.uuid4().hex}"
@@ -338,12 +341,23 @@ class GmailEmulator:
                 self.codes[code] = Grant(
                     client_id=args["client_id"], redirect_uri=redirect,
                     scope=args.get("scope", SCOPE), challenge=args.get("code_challenge"),
-                    method=args.get("code_challenge_method"),
+                    method=args.get("code_challenge_method", "plain"),
                 )  # fmt: skip
             back["code"] = code
             back["scope"] = args.get("scope", SCOPE)
         sep = "&" if "?" in redirect else "?"
         return Reply(status=302, body={}, headers={"Location": f"{redirect}{sep}{urlencode(back)}"})
+
+    def _pkce_refusal(self, args: dict[str, str]) -> str | None:
+        """Why the authorisation request's PKCE parameters are refused (RFC 7636 §4.3)."""
+        challenge = args.get("code_challenge")
+        if challenge is None:
+            return "code_challenge is required" if self.require_pkce else None
+        if args.get("code_challenge_method", "plain") not in ("S256", "plain"):
+            return "Invalid code_challenge_method."
+        if not re.fullmatch(r"[A-Za-z0-9._~-]{43,128}", challenge):
+            return "Invalid code_challenge."
+        return None
 
     def _exchange(self, form: dict[str, str], auth: str) -> Reply:
         """grant_type=authorization_code: one use per code, client and PKCE checked."""
@@ -356,7 +370,7 @@ class GmailEmulator:
             return Reply(status=401, body={"error": "invalid_client"})
         if form.get("redirect_uri") != grant.redirect_uri:
             return Reply(status=400, body={"error": "redirect_uri_mismatch"})
-        if grant.challenge is not None and _s256(form.get("code_verifier", "")) != grant.challenge:
+        if not _verifier_fits(grant, form.get("code_verifier")):
             return Reply(status=400, body={"error": "invalid_grant",
                                            "error_description": "Invalid code verifier."})  # fmt: skip
         access, refresh = self.grant()
@@ -448,6 +462,15 @@ def _client(form: dict[str, str], auth: str) -> tuple[str | None, str | None]:
         client_id, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
         return client_id, secret
     return form.get("client_id"), form.get("client_secret")
+
+
+def _verifier_fits(grant: Grant, verifier: str | None) -> bool:
+    """RFC 7636 §4.6: a code issued with a challenge needs the verifier that made it."""
+    if grant.challenge is None:
+        return verifier is None
+    if verifier is None or not re.fullmatch(r"[A-Za-z0-9._~-]{43,128}", verifier):
+        return False
+    return (_s256(verifier) if grant.method == "S256" else verifier) == grant.challenge
 
 
 def _s256(verifier: str) -> str:

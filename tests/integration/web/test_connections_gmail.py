@@ -1,9 +1,11 @@
 """Connecting Gmail end to end against the emulator: authorize -> Google's consent (emulated)
 -> callback -> an encrypted connection -> sync stores the mail and records the send-as aliases;
-expired access tokens are refreshed and saved; a refused refresh marks `needs_reauth`."""
+expired access tokens are refreshed and saved; a refused refresh marks `needs_reauth`. The
+sign-in belongs to the browser session that started it (issue 15, finding 1)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -18,7 +20,7 @@ from fluffymail.crm import secrets
 from fluffymail.integrations.mail.source import AuthError
 from fluffymail.queue import JobQueue
 from tests.integration.gmail.emulator import GmailEmulator
-from tests.integration.web.conftest import User, login
+from tests.integration.web.conftest import User, csrf_from, login
 from tests.integration.web.connections_support import (
     connection_settings,
     data_dir,  # noqa: F401  (fixture)
@@ -56,9 +58,10 @@ def api(served: tuple[FastAPI, httpx.AsyncClient]) -> httpx.AsyncClient:
     return served[1]
 
 
-async def _consent(api: httpx.AsyncClient, user: User, emulator: GmailEmulator) -> str:
-    """Authorize, then 'click Allow' on the emulated consent screen; the callback URL back."""
-    response = await api.get("/api/connections/gmail/authorize", headers=user.auth)
+async def _consent(browser: httpx.AsyncClient, emulator: GmailEmulator) -> str:
+    """Authorize in a logged-in browser, then 'click Allow' on the emulated consent screen;
+    the callback URL back."""
+    response = await browser.get("/api/connections/gmail/authorize")
     assert response.status_code == 200, response.text
     url = response.json()["authorization_url"]
     query = parse_qs(urlsplit(url).query)
@@ -106,8 +109,9 @@ async def test_connect_sync_aliases_refresh_and_revocation(
         emulator.add_message(sample_message(n, to="owner@gmail.example"))
     emulator.add_message(sample_message(99), labels=("SPAM",))
 
-    callback = await _consent(api, alice, emulator)
-    response = await api.get(callback)  # Google sends the browser back; the state names Alice
+    await login(api, "alice@example.com")
+    callback = await _consent(api, emulator)
+    response = await api.get(callback)  # Google sends Alice's browser back
     assert response.status_code == 200, response.text
     body = response.json()
     connection = body["connection"]
@@ -155,7 +159,7 @@ async def test_connect_sync_aliases_refresh_and_revocation(
     assert after["status"] == "needs_reauth" and "invalid_grant" in after["last_error"]
 
     # connecting again gives new tokens to the same connection and clears needs_reauth
-    again = await api.get(await _consent(api, alice, emulator))
+    again = await api.get(await _consent(api, emulator))
     assert again.status_code == 200 and again.json()["created"] is False
     assert again.json()["connection"]["id"] == connection["id"]
     assert again.json()["connection"]["status"] == "ok"
@@ -169,7 +173,8 @@ async def test_callback_refusals(
     emulator: GmailEmulator,
     served: tuple[FastAPI, httpx.AsyncClient],
 ) -> None:
-    callback = await _consent(api, alice, emulator)
+    await login(api, "alice@example.com")
+    callback = await _consent(api, emulator)
     bad = await api.get(callback.replace("state=", "state=x"))
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "oauth_bad_state"
     # a browser logged in as Bob cannot complete Alice's sign-in
@@ -178,14 +183,14 @@ async def test_callback_refusals(
     ) as bobs_browser:
         await login(bobs_browser, "bob@example.com")
         other = await bobs_browser.get(callback)
-    assert other.status_code == 400 and other.json()["error"]["code"] == "oauth_other_user"
+    assert other.status_code == 400 and other.json()["error"]["code"] == "oauth_other_session"
     assert (await api.get(callback)).status_code == 200
-    reused = await api.get(callback)  # an authorisation code works once
-    assert reused.status_code == 400 and reused.json()["error"]["code"] == "oauth_refused"
+    reused = await api.get(callback)  # a sign-in completes once
+    assert reused.status_code == 400 and reused.json()["error"]["code"] == "oauth_state_used"
     emulator.consent = False
-    denied = await api.get(await _consent(api, alice, emulator))
+    denied = await api.get(await _consent(api, emulator))
     assert denied.status_code == 400 and denied.json()["error"]["code"] == "oauth_denied"
-    browser = await api.get(await _consent(api, alice, emulator), headers={"accept": "text/html"})
+    browser = await api.get(await _consent(api, emulator), headers={"accept": "text/html"})
     assert (
         browser.status_code == 303
         and browser.headers["location"] == "/connections?gmail=oauth_denied"
@@ -199,7 +204,8 @@ async def test_callback_refusals(
 async def test_code_exchange_refused__400_with_googles_reason(
     api: httpx.AsyncClient, alice: User, emulator: GmailEmulator
 ) -> None:
-    callback = await _consent(api, alice, emulator)
+    await login(api, "alice@example.com")
+    callback = await _consent(api, emulator)
     emulator.codes.clear()  # the code expired at Google
     response = await api.get(callback)
     assert response.status_code == 400
@@ -219,3 +225,107 @@ async def test_gmail_not_configured__409_with_what_to_set(
         response = await http.get("/api/connections/gmail/authorize", headers=alice.auth)
         assert response.status_code == 409
         assert "FLUFFYMAIL_GMAIL_CLIENT_ID" in response.json()["error"]["message"]
+
+
+async def _execute(pool: AsyncConnectionPool, query: str) -> None:
+    async with pool.connection() as conn:
+        await conn.execute(query)
+
+
+@contextlib.asynccontextmanager
+async def _browser(
+    served: tuple[FastAPI, httpx.AsyncClient], email: str | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Another browser (own cookie jar), logged in as `email` when given."""
+    transport = httpx.ASGITransport(app=served[0])
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as browser:
+        if email:
+            await login(browser, email)
+        yield browser
+
+
+async def test_a_victim_without_a_session_cannot_attach_their_mailbox_to_the_starter(
+    served: tuple[FastAPI, httpx.AsyncClient],
+    bob: User,
+    emulator: GmailEmulator,
+    pool: AsyncConnectionPool,
+) -> None:
+    """Issue 15 #1: Bob starts, sends the link; the victim (no FluffyMail session) approves."""
+    async with _browser(served, "bob@example.com") as bobs_browser:
+        callback = await _consent(bobs_browser, emulator)
+    async with _browser(served) as victims_browser:
+        page = await victims_browser.get(callback, headers={"accept": "text/html"})
+        api = await victims_browser.get(callback)
+    assert page.status_code == 303 and page.headers["location"] == "/login?next=/connections"
+    assert api.status_code == 401 and api.json()["error"]["code"] == "not_authenticated"
+    assert await _rows(pool, "SELECT id FROM crm.connections") == []
+    assert len(emulator.codes) == 1  # the victim's code was never exchanged
+
+
+async def test_the_same_user_in_another_session_cannot_complete_it(
+    served: tuple[FastAPI, httpx.AsyncClient],
+    alice: User,
+    emulator: GmailEmulator,
+    pool: AsyncConnectionPool,
+) -> None:
+    async with _browser(served, "alice@example.com") as first:
+        callback = await _consent(first, emulator)
+        async with _browser(served, "alice@example.com") as second:
+            other = await second.get(callback)
+        assert other.status_code == 400
+        assert other.json()["error"]["code"] == "oauth_other_session"
+        assert (await first.get(callback)).status_code == 200  # the starter still can, once
+    assert len(await _rows(pool, "SELECT id FROM crm.connections")) == 1
+
+
+async def test_authorize__needs_a_browser_session_not_an_api_token(
+    api: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    response = await api.get("/api/connections/gmail/authorize", headers=alice.auth)
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "oauth_needs_session"
+    assert await _rows(pool, "SELECT 1 FROM crm.oauth_states") == []
+
+
+async def test_sign_in__kept_server_side_with_a_random_pkce_verifier_and_short_life(
+    api: httpx.AsyncClient,
+    alice: User,
+    emulator: GmailEmulator,
+    pool: AsyncConnectionPool,
+) -> None:
+    await login(api, "alice@example.com")
+    callback = await _consent(api, emulator)
+    state = parse_qs(urlsplit(callback).query)["state"][0]
+    [[verifier, user_id]] = await _rows(pool, "SELECT code_verifier, user_id FROM crm.oauth_states")
+    assert user_id == alice.account.id and 43 <= len(verifier) <= 128
+    [grant] = emulator.codes.values()
+    assert grant.method == "S256" and grant.challenge != verifier
+    second = await _consent(api, emulator)
+    assert await _rows(pool, "SELECT count(DISTINCT code_verifier) FROM crm.oauth_states") == [(2,)]
+
+    await _execute(pool, "UPDATE crm.oauth_states SET created_on = now() - interval '11 minutes'")
+    expired = await api.get(callback)
+    assert expired.status_code == 400
+    assert expired.json()["error"]["code"] == "oauth_state_expired"
+    assert state not in expired.text
+    # logging out drops the session's pending sign-ins
+    await _execute(pool, "UPDATE crm.oauth_states SET created_on = now()")
+    await api.post("/logout", data={"csrf_token": csrf_from((await api.get("/contacts")).text)})
+    assert await _rows(pool, "SELECT 1 FROM crm.oauth_states") == []
+    await login(api, "alice@example.com")
+    gone = await api.get(second)
+    assert gone.status_code == 400 and gone.json()["error"]["code"] == "oauth_bad_state"
+    assert (await api.get("/api/connections")).json() == []
+
+
+async def test_pkce__google_refuses_a_verifier_that_did_not_make_the_challenge(
+    api: httpx.AsyncClient, alice: User, emulator: GmailEmulator, pool: AsyncConnectionPool
+) -> None:
+    await login(api, "alice@example.com")
+    callback = await _consent(api, emulator)
+    await _execute(pool, "UPDATE crm.oauth_states SET code_verifier = repeat('x', 64)")
+    response = await api.get(callback)
+    assert response.status_code == 400
+    assert (
+        response.json()["error"]["message"] == "Google refused the sign-in: Invalid code verifier."
+    )

@@ -47,6 +47,7 @@ async def _alices_world(
     assert merged.status_code == 200
     connection = await make_connection(alice)
     synced = await client.post(f"/api/connections/{connection}/sync", headers=alice.auth)
+    tokens = (await client.get("/api/me/tokens", headers=alice.auth)).json()
     return {
         "contact_id": list(seeded.contacts.values()),
         "company_id": list(seeded.companies.values()),
@@ -56,6 +57,7 @@ async def _alices_world(
         "job_id": [synced.json()["job_id"]],
         "name": ["sync-emails"],
         "action": ["pause", "resume"],
+        "token_id": [token["id"] for token in tokens],
     }
 
 
@@ -74,8 +76,9 @@ async def _snapshot(pool: AsyncConnectionPool, jobs: JobQueue) -> tuple[object, 
                 "SELECT address, contact_id FROM crm.contact_addresses ORDER BY address"
             )
         ).fetchall()
+        tokens = await (await conn.execute("SELECT id FROM crm.api_tokens ORDER BY id")).fetchall()
     found = [(j.id, j.state) for j in await jobs.find_jobs(limit=1000)]
-    return contacts, merges, addresses, found, len(await jobs.get_schedules())
+    return contacts, merges, addresses, tokens, found, len(await jobs.get_schedules())
 
 
 def _fill(path: str, ids: dict[str, list[object]]) -> list[str]:

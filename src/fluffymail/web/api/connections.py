@@ -1,8 +1,9 @@
 """The caller's mail connections: list, detail with recent sync jobs, create (IMAP, Gmail OAuth,
 archive upload), "sync now", pause, resume and delete.
 
-Every query carries the caller's user id: someone else's connection answers 404. The Gmail
-callback is the one route without a session or token: the signed `state` names the user.
+Every query carries the caller's user id: someone else's connection answers 404. Connecting
+Gmail needs a browser session: the sign-in is stored for the session that started it, and the
+callback completes it only in that same logged-in session.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from fluffymail.web.api.schemas import (
     SyncOut,
 )
 from fluffymail.web.deps import CurrentAccount, OptionalSession, State
-from fluffymail.web.errors import WebError
+from fluffymail.web.errors import NotAuthenticated, WebError
 from fluffymail.web.services import connections as service
 from fluffymail.web.services import gmail_oauth, uploads
+from fluffymail.web.services.accounts import Session
 
 ERRORS = {401: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 NOT_FOUND = {**ERRORS, 404: {"model": ErrorOut}}
@@ -169,12 +171,23 @@ async def create_imap(
 @router.get(
     "/connections/gmail/authorize",
     response_model=AuthorizeOut,
-    responses={**ERRORS, 409: {"model": ErrorOut}},
-    summary="Start connecting Gmail: the Google sign-in URL, with a signed state",
+    responses={**ERRORS, 403: {"model": ErrorOut}, 409: {"model": ErrorOut}},
+    summary="Start connecting Gmail (logged-in browser session only): the Google sign-in URL",
 )
-async def gmail_authorize(request: Request, state: State, account: CurrentAccount) -> AuthorizeOut:
+async def gmail_authorize(
+    request: Request, state: State, account: CurrentAccount, session: OptionalSession
+) -> AuthorizeOut:
     with answering():
-        auth = gmail_oauth.authorization(state.settings, account.id, callback_url(request))
+        gmail_oauth.ensure_configured(state.settings)
+        if session is None or session.account.id != account.id:
+            raise service.ConnectionProblem(
+                403, "oauth_needs_session",
+                "connect Gmail from a logged-in browser: Google's answer can only complete in "
+                "the session that started the sign-in",
+            )  # fmt: skip
+        auth = await gmail_oauth.authorization(
+            state.pool, state.settings, session, callback_url(request)
+        )
     return AuthorizeOut(authorization_url=auth.url, state=auth.state)
 
 
@@ -200,6 +213,10 @@ async def gmail_callback(
     error: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response | CreatedOut:
     browser = "text/html" in request.headers.get("accept", "")
+    if session is None:  # nothing is taken or created: only the starting session may finish
+        if browser:
+            return RedirectResponse("/login?next=/connections", status_code=303)
+        raise NotAuthenticated("log in first: Google's answer completes only in your session")
     try:
         created = await _gmail_callback(state, session, code, oauth_state, error)
     except service.ConnectionProblem as exc:
@@ -214,14 +231,9 @@ async def gmail_callback(
 
 
 async def _gmail_callback(
-    state: State, session: object, code: str | None, raw_state: str, error: str | None
+    state: State, session: Session, code: str | None, raw_state: str, error: str | None
 ) -> service.Created:
-    data = gmail_oauth.read_state(state.settings, raw_state)
-    account = getattr(session, "account", None)
-    if account is not None and account.id != data["u"]:
-        raise service.ConnectionProblem(
-            400, "oauth_other_user", "this Google sign-in was started by another FluffyMail user"
-        )
+    pending = await gmail_oauth.take_state(state.pool, session, raw_state)
     if error:
         raise service.ConnectionProblem(
             400, "oauth_denied", f"Google sign-in did not complete: {error}"
@@ -229,7 +241,7 @@ async def _gmail_callback(
     if not code:
         raise service.ConnectionProblem(400, "oauth_no_code", "Google sent no authorisation code")
     return await gmail_oauth.complete(
-        state.pool, state.queue, state.settings, code=code, state=data, raw_state=raw_state
+        state.pool, state.queue, state.settings, code=code, pending=pending
     )
 
 

@@ -1,18 +1,16 @@
 """Connecting Gmail with OAuth 2.0 (google-auth-oauthlib's Flow): the authorisation URL and
 the callback that exchanges the code, stores the tokens encrypted and creates the connection.
 
-The `state` is signed (itsdangerous, keyed by the credentials key) and names the user who
-asked, the callback URL and a nonce; it expires after `STATE_MAX_AGE`. The PKCE code verifier
-is derived from that nonce with the same key, so nothing is kept between the two requests and
-the verifier itself never leaves the server (only its S256 challenge does).
+A sign-in belongs to the browser session that started it. The random `state` sent to Google is
+kept server-side (only its hash) with that session, the user, the redirect URI and the PKCE
+code verifier (only its S256 challenge leaves the server). The callback takes it once, within
+`STATE_MAX_AGE`, and only from the same logged-in session: a link started by one user and
+approved in someone else's browser cannot attach that person's mailbox to the starter.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
 import logging
 import secrets as random
 from dataclasses import dataclass
@@ -20,23 +18,28 @@ from datetime import UTC
 from typing import Any
 
 from google_auth_oauthlib.flow import Flow
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
+from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.config import Settings
 from fluffymail.crm import secrets
 from fluffymail.crm.mail.models import ConnectionKind
+from fluffymail.db.sql import load_sql
 from fluffymail.integrations.mail.gmail import SCOPES, GmailSource, GmailToken
 from fluffymail.integrations.mail.source import AuthError, SourceError, TransientSourceError
 from fluffymail.jobs.sync_emails import gmail_config, gmail_credentials
 from fluffymail.queue import JobQueue
+from fluffymail.web.services.accounts import Session, token_hash
 from fluffymail.web.services.connections import ConnectionProblem, Created, save_connection
 
-__all__ = ["STATE_MAX_AGE", "Authorization", "authorization", "complete", "configured"]
+__all__ = [
+    "STATE_MAX_AGE", "Authorization", "PendingSignIn", "authorization", "complete",
+    "configured", "ensure_configured", "take_state",
+]  # fmt: skip
 
-STATE_MAX_AGE = 15 * 60
-_SALT = "fluffymail.gmail-oauth"
+STATE_MAX_AGE = 10 * 60
+SQL = load_sql("fluffymail.web")
 log = logging.getLogger("fluffymail.web")
 
 
@@ -46,8 +49,23 @@ class Authorization:
     state: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PendingSignIn:
+    """A started sign-in, taken by its callback: whose it is and how to finish it."""
+
+    user_id: int
+    state: str
+    redirect_uri: str
+    code_verifier: str
+
+
 def configured(settings: Settings) -> bool:
     return bool(settings.gmail_client_id) and settings.gmail_client_secret is not None
+
+
+def ensure_configured(settings: Settings) -> None:
+    """`ConnectionProblem` 409, saying what to set, when Gmail is not set up."""
+    _client_config(settings)
 
 
 def _client_config(settings: Settings) -> dict[str, Any]:
@@ -68,51 +86,72 @@ def _client_config(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _serializer(key: bytes) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(key, salt=_SALT)
+async def _run(
+    pool: AsyncConnectionPool, query: str, params: dict[str, Any]
+) -> dict[str, Any] | None:
+    async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(SQL[query], params)  # type: ignore[index]
+        return await cur.fetchone() if cur.description else None
 
 
-def _verifier(key: bytes, nonce: str) -> str:
-    """The PKCE code verifier for this nonce (43 URL-safe characters)."""
-    digest = hmac.new(key, b"pkce:" + nonce.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
-
-
-def _flow(settings: Settings, redirect_uri: str, verifier: str, state: str | None = None) -> Flow:
+def _flow(settings: Settings, redirect_uri: str, state: str, verifier: str | None = None) -> Flow:
+    """The library's flow; without `verifier` it makes a random PKCE one (S256 challenge)."""
     return Flow.from_client_config(
         _client_config(settings), scopes=list(SCOPES), redirect_uri=redirect_uri,
-        code_verifier=verifier, state=state,
+        state=state, code_verifier=verifier, autogenerate_code_verifier=verifier is None,
     )  # fmt: skip
 
 
-def authorization(settings: Settings, user_id: int, redirect_uri: str) -> Authorization:
-    """The URL to send the user to (offline access, consent shown so a refresh token comes)."""
-    _client_config(settings)  # refuse early when Gmail is not set up
-    key = secrets.load_key(settings)
-    nonce = random.token_urlsafe(16)
-    state = _serializer(key).dumps({"u": user_id, "n": nonce, "r": redirect_uri})
-    flow = _flow(settings, redirect_uri, _verifier(key, nonce), state)
+async def authorization(
+    pool: AsyncConnectionPool, settings: Settings, session: Session, redirect_uri: str
+) -> Authorization:
+    """The URL to send the user to (offline access, consent shown so a refresh token comes);
+    the sign-in is stored for `session`, which alone can complete it."""
+    ensure_configured(settings)
+    state = random.token_urlsafe(32)
+    flow = _flow(settings, redirect_uri, state)
     url, _ = flow.authorization_url(
         access_type="offline", prompt="consent", include_granted_scopes="true"
     )
+    assert flow.code_verifier, "PKCE: the flow made no code verifier"
+    await _run(
+        pool, "insert_oauth_state",
+        {"state_hash": token_hash(state), "session_hash": session.id,
+         "user_id": session.account.id, "redirect_uri": redirect_uri,
+         "code_verifier": flow.code_verifier},
+    )  # fmt: skip
     return Authorization(url=url, state=state)
 
 
-def read_state(settings: Settings, state: str) -> dict[str, Any]:
-    """The signed state's content; `ConnectionProblem` 400 when forged or expired."""
-    try:
-        data = _serializer(secrets.load_key(settings)).loads(state, max_age=STATE_MAX_AGE)
-    except SignatureExpired as exc:
-        raise ConnectionProblem(
-            400, "oauth_state_expired", "the Google sign-in took too long; start again"
-        ) from exc
-    except BadSignature as exc:
+async def take_state(pool: AsyncConnectionPool, session: Session, state: str) -> PendingSignIn:
+    """The pending sign-in `state` names, used up; `ConnectionProblem` 400 when it is unknown,
+    another session's, already used or expired."""
+    row = await _run(
+        pool, "take_oauth_state",
+        {"state_hash": token_hash(state), "session_hash": session.id,
+         "max_age": STATE_MAX_AGE},
+    )  # fmt: skip
+    if row is None:
         raise ConnectionProblem(
             400, "oauth_bad_state", "the Google sign-in answer was not for this server; start again"
-        ) from exc
-    if not isinstance(data, dict) or not {"u", "n", "r"} <= set(data):
-        raise ConnectionProblem(400, "oauth_bad_state", "the Google sign-in answer is malformed")
-    return data
+        )
+    if not row["same_session"]:
+        raise ConnectionProblem(
+            400, "oauth_other_session",
+            "this Google sign-in was started in another browser session; start it again here",
+        )  # fmt: skip
+    if row["used"]:
+        raise ConnectionProblem(
+            400, "oauth_state_used", "this Google sign-in was already used; start again"
+        )
+    if row["expired"] or row["user_id"] is None:
+        raise ConnectionProblem(
+            400, "oauth_state_expired", "the Google sign-in took too long; start again"
+        )
+    return PendingSignIn(
+        user_id=row["user_id"], state=state, redirect_uri=row["redirect_uri"],
+        code_verifier=row["code_verifier"],
+    )  # fmt: skip
 
 
 async def complete(
@@ -121,12 +160,10 @@ async def complete(
     settings: Settings,
     *,
     code: str,
-    state: dict[str, Any],
-    raw_state: str,
+    pending: PendingSignIn,
 ) -> Created:
     """Exchange the code, read the account's address, store the tokens and start syncing."""
-    key = secrets.load_key(settings)
-    flow = _flow(settings, str(state["r"]), _verifier(key, str(state["n"])), raw_state)
+    flow = _flow(settings, pending.redirect_uri, pending.state, pending.code_verifier)
     try:
         await asyncio.to_thread(flow.fetch_token, code=code)
     except OAuth2Error as exc:
@@ -140,9 +177,9 @@ async def complete(
         ) from exc
     token = _token(flow, settings)
     address = await _account_address(settings, token)
-    box = secrets.SecretBox(key)
+    box = secrets.SecretBox(secrets.load_key(settings))
     created = await save_connection(
-        pool, queue, int(state["u"]), kind=ConnectionKind.GMAIL, source=address,
+        pool, queue, pending.user_id, kind=ConnectionKind.GMAIL, source=address,
         display_name=address, credentials=box.encrypt_json(gmail_credentials(token)),
     )  # fmt: skip
     log.info(

@@ -1,12 +1,13 @@
-"""Server-rendered pages (Jinja2 + htmx): login, jobs dashboard, connections."""
+"""Server-rendered pages (Jinja2 + htmx): login, account, jobs dashboard, connections."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fluffymail.web.ui import auth, connections, jobs
+from fluffymail.web.ui import account, auth, connections, jobs
 
 router = APIRouter()
 router.include_router(auth.router)
+router.include_router(account.router)
 router.include_router(jobs.router)
 router.include_router(connections.router)

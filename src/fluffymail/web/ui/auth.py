@@ -1,5 +1,6 @@
 """Login and logout pages. The login form is CSRF-protected by a double-submit token (cookie +
-hidden field) because no session exists yet; logout checks the session's own token."""
+hidden field) because no session exists yet; logout checks the session's own token. Failed
+logins are throttled per account and per client address (`services.login_throttle`)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from fluffymail.web.deps import (
     secure_cookies,
 )
 from fluffymail.web.errors import CsrfFailed
-from fluffymail.web.services import accounts
+from fluffymail.web.services import accounts, login_throttle
 
 router = APIRouter()
 
@@ -45,6 +46,7 @@ def _login_page(
     error: str | None = None,
     email: str = "",
     status: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     token = secrets.token_urlsafe(32)
     response = templates.TemplateResponse(
@@ -52,6 +54,7 @@ def _login_page(
         "login.html",
         {"csrf_token": token, "next": next_url, "error": error, "email": email, "session": None},
         status_code=status,
+        headers=headers,
     )
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
@@ -86,8 +89,20 @@ async def login(
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie or not secrets.compare_digest(cookie, csrf_token):
         raise CsrfFailed()
+    attempt = login_throttle.LoginAttempt.of(email, request.client.host if request.client else None)
+    if wait := await login_throttle.wait_seconds(state.pool, attempt):
+        return _login_page(
+            request,
+            templates,
+            next_url=_safe_next(next),
+            email=email,
+            error=f"Too many failed logins. Try again in {_duration(wait)}.",
+            status=429,
+            headers={"Retry-After": str(wait)},
+        )
     account = await accounts.authenticate(state.pool, email, password)
     if account is None:
+        await login_throttle.failed(state.pool, attempt)
         return _login_page(
             request,
             templates,
@@ -96,6 +111,7 @@ async def login(
             error="That email and password do not match.",
             status=401,
         )
+    await login_throttle.succeeded(state.pool, attempt)
     token, _ = await accounts.start_session(state.pool, account)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
@@ -109,6 +125,12 @@ async def login(
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} seconds"
+    return f"{-(-seconds // 60)} minutes"
 
 
 @router.post("/logout")

@@ -30,6 +30,12 @@ GMAIL_NOTICES = {
         "FLUFFYMAIL_GMAIL_CLIENT_ID and FLUFFYMAIL_GMAIL_CLIENT_SECRET.",
     ),
     "oauth_state_expired": ("error", "The Google sign-in took too long. Please try again."),
+    "oauth_other_session": (
+        "error",
+        "That Google sign-in was started in another browser or session, so nothing was "
+        "connected. Use Connect Gmail here to start your own.",
+    ),
+    "oauth_state_used": ("error", "That Google sign-in was already used. Please try again."),
 }
 
 
@@ -319,7 +325,9 @@ def _field_errors(exc: ValidationError) -> dict[str, str]:
 async def connect_gmail(request: Request, state: State, session: PageSession) -> Response:
     """Off to Google's consent screen; back at the API callback, which returns here."""
     try:
-        auth = gmail_oauth.authorization(state.settings, session.account.id, callback_url(request))
+        auth = await gmail_oauth.authorization(
+            state.pool, state.settings, session, callback_url(request)
+        )
     except service.ConnectionProblem as exc:
         return RedirectResponse(f"/connections?gmail={exc.code}", status_code=303)
     return RedirectResponse(auth.url, status_code=303)

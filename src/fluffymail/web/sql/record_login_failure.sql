@@ -1,0 +1,16 @@
+-- Count a failed login against a throttle key (an account or a client address). Failures
+-- within `window` seconds of the one before add up; from the `free`-th on, the key is locked
+-- for `base` seconds, doubling with each further failure, at most `cap`. One statement, so
+-- parallel failures all count.
+INSERT INTO crm.login_throttle AS t (key, failures, last_failed_on, locked_until)
+VALUES (%(key)s, 1, now(),
+        CASE WHEN %(free)s <= 1 THEN now() + make_interval(secs => %(base)s) END)
+ON CONFLICT (key) DO UPDATE SET
+    failures = CASE WHEN t.last_failed_on >= now() - make_interval(secs => %(window)s)
+                    THEN t.failures + 1 ELSE 1 END,
+    last_failed_on = now(),
+    locked_until = CASE
+        WHEN t.last_failed_on >= now() - make_interval(secs => %(window)s)
+             AND t.failures + 1 >= %(free)s
+        THEN now() + make_interval(secs => least(%(cap)s, %(base)s * 2 ^ (t.failures + 1 - %(free)s)))
+    END
