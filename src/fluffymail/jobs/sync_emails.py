@@ -147,11 +147,13 @@ def open_source(
         raise AuthError(reason=f"no {connection.kind!s} credentials stored; reconnect")
     stored = secrets.SecretBox(secrets.load_key(settings)).decrypt_json(credentials)
     if connection.kind is ConnectionKind.IMAP:
-        from fluffymail.integrations.mail.imap import ImapConfig, ImapSource
+        from fluffymail.integrations import net
+        from fluffymail.integrations.mail.imap import IMAP_PORTS, ImapConfig, ImapSource
 
         if stored.get("folders") is not None:
             stored["folders"] = tuple(stored["folders"])
-        return ImapSource(ImapConfig(**stored))
+        policy = net.OutboundPolicy.from_settings(settings, ports=IMAP_PORTS)
+        return ImapSource(ImapConfig(**stored), policy=policy)
     if connection.kind is ConnectionKind.GMAIL:
         from fluffymail.integrations.mail.gmail import GmailSource
 
