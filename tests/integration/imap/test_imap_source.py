@@ -41,7 +41,9 @@ async def test_initial_sync__yields_every_message_and_skips_drafts_trash_junk(
     for skipped in ("Drafts", "Trash", "Junk", "Spam", "Papierkorb"):
         seed(imap_user, skipped, enron_messages[8:9])
 
-    pages, cursor = await sync(ImapSource(dovecot.config(imap_user, page_size=2), policy=dovecot.policy), None)
+    pages, cursor = await sync(
+        ImapSource(dovecot.config(imap_user, page_size=2), policy=dovecot.policy), None
+    )
 
     assert sorted(message_ids(pages)) == sorted(ids_of(enron_messages[:8]))
     assert {p.folder for p in pages} == {"INBOX", "Projects/Enron"}
@@ -163,6 +165,8 @@ async def test_explicit_folders__override_the_default_skips(
     seed(imap_user, "INBOX", enron_messages[:1])
     seed(imap_user, "Junk", enron_messages[1:2])
 
-    pages, _ = await sync(ImapSource(dovecot.config(imap_user, folders=("Junk",)), policy=dovecot.policy), None)
+    pages, _ = await sync(
+        ImapSource(dovecot.config(imap_user, folders=("Junk",)), policy=dovecot.policy), None
+    )
 
     assert message_ids(pages) == ids_of(enron_messages[1:2])

@@ -201,7 +201,7 @@ async def test_upload_maildir_archive__unpacked_and_imported(
     connection = response.json()["connection"]
     assert connection["kind"] == "maildir" and connection["display_name"] == "Old laptop"
     stored = Path(await _stored_path(pool, connection["id"]))
-    assert stored.is_dir() and not any(stored.parent.glob(name))  # the archive itself is gone
+    assert stored.is_dir() and not any(stored.parent.glob(name))  # noqa: ASYNC240  (the archive is gone)
     result = await run_sync(pool, settings, connection["id"])
     assert result.stored == 5
 

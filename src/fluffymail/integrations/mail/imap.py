@@ -63,7 +63,7 @@ class ImapConfig:
     those names; otherwise every selectable folder is synced except the ones carrying a
     `skip_flags` SPECIAL-USE flag or named like one of `skip_names` (last path segment,
     case-insensitive). On Gmail (X-GM-EXT-1) only the `\\All` folder is synced, since every
-    label is a view of it.
+    label is a view of it. `ssl_context` defaults to the system's trusted authorities.
     """
 
     host: str
@@ -78,6 +78,7 @@ class ImapConfig:
     skip_names: frozenset[str] = DEFAULT_SKIP_NAMES
     page_size: int = 200
     timeout: float = 60.0
+    ssl_context: ssl.SSLContext | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -144,9 +145,10 @@ def _open(address: net.Address, config: ImapConfig) -> IMAPClient:
     timeout = SocketTimeout(connect=min(net.CONNECT_TIMEOUT, config.timeout), read=config.timeout)
     client: IMAPClient | None = None
     try:
-        client = _PinnedClient(address, ssl=config.ssl, timeout=timeout)
+        context = config.ssl_context or ssl.create_default_context()
+        client = _PinnedClient(address, ssl=config.ssl, ssl_context=context, timeout=timeout)
         if config.starttls:
-            client.starttls(ssl.create_default_context())
+            client.starttls(context)
     except net.OutboundError:
         raise
     except Exception as exc:
