@@ -15,6 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.clock import SystemClock
 from fluffymail.config import Settings
+from fluffymail.integrations.mail.files import MailSourceError
 from fluffymail.jobs import delete_connection, sync_emails
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import JobQueue
@@ -435,3 +436,31 @@ async def test_visibility__keeps_bodies_from_the_ai_and_is_validated(
         f"/api/connections/{connection_id}", json={"visibility": "full"}, headers=bob.auth
     )
     assert other.status_code == 404
+
+
+async def test_a_file_connections_path_is_never_shown(
+    api: httpx.AsyncClient,
+    alice: User,
+    pool: AsyncConnectionPool,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    """Not in the upload's answer, the listing, nor the error of a failed sync."""
+    mbox = write_mbox(tmp_path / "a.mbox", range(2)).read_bytes()
+    created = await _upload(api, alice, "a.mbox", mbox)
+    connection_id = created.json()["connection"]["id"]
+    stored = Path(await _stored_path(pool, connection_id))
+    stored.unlink()  # noqa: ASYNC240  (gone from the disk: the sync fails)
+    with pytest.raises(MailSourceError):
+        await run_sync(pool, settings, connection_id)
+    shown = [
+        created,
+        await api.get("/api/connections", headers=alice.auth),
+        await api.get(f"/api/connections/{connection_id}", headers=alice.auth),
+    ]
+    assert shown[2].json()["last_error"] == (
+        "MailSourceError: the mail files could not be read: they are missing or hold no mail"
+    )
+    for response in shown:
+        assert response.status_code in (200, 201)
+        assert str(settings.data_dir) not in response.text
