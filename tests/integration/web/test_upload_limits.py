@@ -56,6 +56,14 @@ def _zip_of_empty_files(count: int) -> bytes:
     return out.getvalue()
 
 
+def _zip_understating_its_count(count: int) -> bytes:
+    """A zip whose end record claims one member (zipfile reads them all regardless)."""
+    data = bytearray(_zip_of_empty_files(count))
+    end = data.rindex(b"PK\x05\x06")
+    data[end + 8 : end + 12] = (1).to_bytes(2, "little") * 2
+    return bytes(data)
+
+
 def _tar_of_empty_files(count: int) -> bytes:
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w:gz") as tf:
@@ -66,7 +74,11 @@ def _tar_of_empty_files(count: int) -> bytes:
 
 @pytest.mark.parametrize(
     ("name", "archive"),
-    [("many.zip", _zip_of_empty_files), ("many.tar.gz", _tar_of_empty_files)],
+    [
+        ("many.zip", _zip_of_empty_files),
+        ("lying.zip", _zip_understating_its_count),
+        ("many.tar.gz", _tar_of_empty_files),
+    ],
 )
 async def test_an_archive_of_too_many_files_is_refused_before_unpacking(
     api: httpx.AsyncClient,
@@ -80,7 +92,7 @@ async def test_an_archive_of_too_many_files_is_refused_before_unpacking(
     assert response.json()["error"] == {
         "code": "too_many_files",
         "message": f"the archive holds more than {MEMBERS} files and folders, "
-        "the most one archive may",
+        "the limit for one archive",
     }
     assert _nothing_unpacked(data_dir)
 
@@ -97,7 +109,7 @@ async def test_an_archive_that_unpacks_too_large_is_refused(
     assert response.status_code == 413, response.text
     assert response.json()["error"] == {
         "code": "unpacks_too_large",
-        "message": "the archive unpacks to more than 64 KB, the most one archive may",
+        "message": "the archive unpacks to more than 64 KB, the limit for one archive",
     }
     assert _nothing_unpacked(data_dir)
 
@@ -159,3 +171,27 @@ async def test_a_user_has_two_uploads_in_progress_at_most(
     release.set()
     assert [(await task).status_code for task in (first, second)] == [201, 201]
     assert (await _upload(api, alice, "c.mbox", b"From x\n\nhello\n")).status_code == 201
+
+
+async def test_a_zip_directory_too_long_for_its_claimed_count_is_refused_unread(
+    db_url: str,
+    alice: User,
+    data_dir: Path,  # noqa: F811
+) -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        for n in range(MEMBERS):  # within the count, but names long enough to be suspicious
+            zf.writestr(f"Maildir/cur/{n}-{'x' * 1200}", b"")
+    data = bytearray(out.getvalue())
+    end = data.rindex(b"PK\x05\x06")
+    data[end + 8 : end + 12] = (1).to_bytes(2, "little") * 2
+    settings = connection_settings(db_url, data_dir, upload_max_members=MEMBERS)  # default quota
+    async for _, api in running_app(settings):
+        response = await _upload(api, alice, "long.zip", bytes(data))
+    assert response.status_code == 413, response.text
+    assert response.json()["error"] == {
+        "code": "too_many_files",
+        "message": f"the archive's list of files is too long for {MEMBERS} files, "
+        "the limit for one archive",
+    }
+    assert _nothing_unpacked(data_dir)

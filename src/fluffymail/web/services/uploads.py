@@ -101,7 +101,7 @@ class UploadLimits:
         if size > self.file_bytes:
             raise ConnectionProblem(
                 413, "too_large",
-                f"the upload is larger than {size_text(self.file_bytes)}, the most one file may be",
+                f"the upload is larger than {size_text(self.file_bytes)}, the limit for one file",
             )  # fmt: skip
         self._check_room(size)
 
@@ -110,7 +110,7 @@ class UploadLimits:
             raise ConnectionProblem(
                 413, "unpacks_too_large",
                 f"the archive unpacks to more than {size_text(self.unpacked_bytes)}, "
-                "the most one archive may",
+                "the limit for one archive",
             )  # fmt: skip
         self._check_room(size)
 
@@ -119,7 +119,7 @@ class UploadLimits:
             raise ConnectionProblem(
                 413, "too_many_files",
                 f"the archive holds more than {self.members:,} files and folders, "
-                "the most one archive may",
+                "the limit for one archive",
             )  # fmt: skip
 
     def _check_room(self, size: int) -> None:
@@ -413,8 +413,8 @@ def _check_zip_directory(archive: Path, bounds: UploadLimits) -> None:
     if end[zipfile._ECD_SIZE] > bounds.members * MAX_ENTRY_BYTES:  # type: ignore[attr-defined]
         raise ConnectionProblem(  # its count understates it: a damaged or crafted archive
             413, "too_many_files",
-            f"the archive's list of files is larger than {bounds.members:,} files need, "
-            "the most one archive may hold",
+            f"the archive's list of files is too long for {bounds.members:,} files, "
+            "the limit for one archive",
         )  # fmt: skip
 
 
