@@ -7,11 +7,16 @@ Built only by entry points (the CLI, the web app factory) and passed down; nothi
 from __future__ import annotations
 
 import base64
+import ipaddress
+import re
 from pathlib import Path
+from typing import Self
 
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_HOST_NAME = re.compile(r"(?i)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?")
 
 
 def parse_queue_concurrency(spec: str) -> dict[str, int]:
@@ -25,6 +30,35 @@ def parse_queue_concurrency(spec: str) -> dict[str, int]:
             )
         result[name.strip()] = int(count)
     return result
+
+
+def parse_outbound_allow(
+    spec: str,
+) -> tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...], frozenset[str]]:
+    """Parse `"127.0.0.1,10.0.0.0/8,mail.lan"` into (networks, lower-cased host names)."""
+    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    hosts: set[str] = set()
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(item.strip("[]"), strict=False))
+        except ValueError:
+            if not _HOST_NAME.fullmatch(item):
+                raise ValueError(
+                    f"bad FLUFFYMAIL_OUTBOUND_ALLOW entry {item!r}: expected an address, "
+                    "a network like 10.0.0.0/8 or a host name"
+                ) from None
+            hosts.add(item.casefold().rstrip("."))
+    return tuple(networks), frozenset(hosts)
+
+
+def parse_ports(spec: str) -> frozenset[int]:
+    """Parse `"1143,10993"` into port numbers (1 to 65535)."""
+    ports: set[int] = set()
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        if not item.isdigit() or not 1 <= int(item) <= 65535:
+            raise ValueError(f"bad FLUFFYMAIL_OUTBOUND_PORTS entry {item!r}: expected 1 to 65535")
+        ports.add(int(item))
+    return frozenset(ports)
 
 
 class Settings(BaseSettings):
@@ -52,7 +86,7 @@ class Settings(BaseSettings):
     )
     enrich_debounce: int = Field(
         default=60,
-        ge=0,
+        ge=1,  # it is the enrich-contact job's singleton_seconds, which must be at least 1
         description="Seconds a contact's mail is batched before enrich-contact runs.",
     )
     analyze_debounce: int = Field(
@@ -63,8 +97,8 @@ class Settings(BaseSettings):
     migrate_on_start: bool = Field(
         default=True, description="Apply migrations when a worker or the web app starts."
     )
-    pool_min_size: int = 2
-    pool_max_size: int = 10
+    pool_min_size: int = Field(default=2, ge=0, description="Database connections kept open.")
+    pool_max_size: int = Field(default=10, ge=1, description="Most database connections open.")
     poll_interval: float = Field(
         default=1.0, gt=0, description="Seconds between polls when no NOTIFY arrives."
     )
@@ -76,6 +110,8 @@ class Settings(BaseSettings):
     )
     metrics_port: int | None = Field(
         default=None,
+        ge=1,
+        le=65535,
         description="Serve Prometheus metrics and /healthz from the worker on this port.",
     )
     metrics_host: str = Field(
@@ -194,6 +230,41 @@ class Settings(BaseSettings):
         gt=0,
         description="Largest mbox/Maildir archive the web app accepts (bytes, also unpacked).",
     )
+    upload_max_unpacked_bytes: int = Field(
+        default=20 * 1024**3, gt=0, description="Largest size an uploaded archive may unpack to."
+    )
+    upload_max_members: int = Field(
+        default=100_000, ge=1, description="Most files and folders one uploaded archive may hold."
+    )
+    uploads_per_user: int = Field(
+        default=2, ge=1, description="Uploads one user may have in progress at once."
+    )
+    upload_quota_bytes: int = Field(
+        default=50 * 1024**3,
+        gt=0,
+        description="Disk space one user's uploaded mail may take in DATA_DIR/uploads.",
+    )
+    outbound_allow: str = Field(
+        default="",
+        description=(
+            "Addresses, networks and host names on private networks (loopback, LAN) that "
+            "user-given servers may be, comma-separated, e.g. 10.0.0.0/8,mail.lan; "
+            "unset: only public addresses are reached."
+        ),
+    )
+    outbound_ports: str = Field(
+        default="",
+        description=(
+            "Ports user-given servers may use besides the standard ones (IMAP: 993, 143), "
+            "comma-separated."
+        ),
+    )
+    connection_test_workers: int = Field(
+        default=8, ge=1, description="Threads the web app tests new mail connections on."
+    )
+    connection_tests_per_user: int = Field(
+        default=2, ge=1, description="Connection tests one user may run at once."
+    )
     log_level: str = "INFO"
     log_format: str = Field(default="console", pattern="^(console|json)$")
 
@@ -212,6 +283,27 @@ class Settings(BaseSettings):
                     f"bad allowed host {host!r}: a wildcard only as '*' or a '*.' prefix"
                 )
         return value
+
+    @field_validator("outbound_allow")
+    @classmethod
+    def _check_outbound_allow(cls, value: str) -> str:
+        parse_outbound_allow(value)
+        return value
+
+    @field_validator("outbound_ports")
+    @classmethod
+    def _check_outbound_ports(cls, value: str) -> str:
+        parse_ports(value)
+        return value
+
+    @model_validator(mode="after")
+    def _check_pool_sizes(self) -> Self:
+        if self.pool_max_size < self.pool_min_size:
+            raise ValueError(
+                "FLUFFYMAIL_POOL_MAX_SIZE must be at least FLUFFYMAIL_POOL_MIN_SIZE "
+                f"({self.pool_max_size} < {self.pool_min_size})"
+            )
+        return self
 
     @field_validator("secret_key")
     @classmethod
@@ -246,6 +338,10 @@ class Settings(BaseSettings):
     def is_production(self) -> bool:
         """`FLUFFYMAIL_ENVIRONMENT=production`: a secret key is required, cookies are Secure."""
         return self.environment.strip().lower() == "production"
+
+    @property
+    def outbound_port_numbers(self) -> frozenset[int]:
+        return parse_ports(self.outbound_ports)
 
 
 def split_keys(spec: str) -> list[str]:

@@ -68,6 +68,7 @@ QUEUE = "sync-emails"
 ANALYZE_QUEUE = "analyze-relationships"
 BATCH_SIZE = 500
 INTERRUPTED = "interrupted before the end; the next sync continues where this one stopped"
+FILES_UNREADABLE = "the mail files could not be read: they are missing or hold no mail"
 PARSE_AHEAD = 2  # batches parsed ahead of the one being stored, when parsing in a process
 QUEUE_OPTIONS: dict[str, Any] = {
     "policy": "stately",  # one queued + one running sync per connection (singleton key)
@@ -171,11 +172,13 @@ def open_source(
         raise AuthError(reason=f"no {connection.kind!s} credentials stored; reconnect")
     stored = secrets.open_box(settings).decrypt_json(credentials)
     if connection.kind is ConnectionKind.IMAP:
-        from fluffymail.integrations.mail.imap import ImapConfig, ImapSource
+        from fluffymail.integrations import net
+        from fluffymail.integrations.mail.imap import IMAP_PORTS, ImapConfig, ImapSource
 
         if stored.get("folders") is not None:
             stored["folders"] = tuple(stored["folders"])
-        return ImapSource(ImapConfig(**stored))
+        policy = net.OutboundPolicy.from_settings(settings, ports=IMAP_PORTS)
+        return ImapSource(ImapConfig(**stored), policy=policy)
     if connection.kind is ConnectionKind.GMAIL:
         from fluffymail.integrations.mail.gmail import GmailSource
 
@@ -278,7 +281,7 @@ async def sync_connection(
         await _fail(pool, connection, clock, INTERRUPTED)
         raise
     except BaseException as exc:
-        await _fail(pool, connection, clock, f"{type(exc).__name__}: {exc}")
+        await _fail(pool, connection, clock, _recorded_error(connection, exc), detail=str(exc))
         raise
     result = SyncResult(
         connection_id=connection.id,
@@ -556,6 +559,14 @@ async def _finish(
         )
 
 
+def _recorded_error(connection: Connection, exc: BaseException) -> str:
+    """The error as the connection's owner sees it: a file connection's without the server's
+    paths (the log keeps them)."""
+    if connection.kind.is_file and isinstance(exc, MailSourceError | OSError):
+        return f"{type(exc).__name__}: {FILES_UNREADABLE}"
+    return f"{type(exc).__name__}: {exc}"
+
+
 async def _fail(
     pool: AsyncConnectionPool,
     connection: Connection,
@@ -563,6 +574,7 @@ async def _fail(
     error: str,
     *,
     needs_reauth: bool = False,
+    detail: str | None = None,
 ) -> None:
     try:
         async with pool.connection() as conn:
@@ -577,7 +589,7 @@ async def _fail(
             "action": "mail.sync_failed",
             "connection_id": connection.id,
             "needs_reauth": needs_reauth,
-            "error": error,
+            "error": detail or error,
         },
     )
 
@@ -600,8 +612,8 @@ def make_handler(deps: JobDeps, clock: Clock) -> Callable[[Job], Any]:
             )
         except AuthError as exc:
             return {"status": "needs_reauth", "reason": exc.reason}
-        except MailSourceError as exc:
-            return {"status": "failed", "reason": str(exc)}
+        except MailSourceError:  # the path stays in the log: job output is shown to users
+            return {"status": "failed", "reason": FILES_UNREADABLE}
         except MissingConnection as exc:  # deleted since the job was sent: nothing to do
             return {"status": "gone", "reason": str(exc)}
         output = result.as_output()

@@ -29,6 +29,7 @@ from fluffymail.web.api import companies as companies_api
 from fluffymail.web.api import contacts as contacts_api
 from fluffymail.web.api import messages as messages_api
 from fluffymail.web.deps import AppState
+from fluffymail.web.services import connections, limits
 from fluffymail.web.ui import companies as companies_ui
 from fluffymail.web.ui import contacts as contacts_ui
 from fluffymail.web.ui import filters
@@ -71,10 +72,19 @@ def create_app(settings: Settings) -> FastAPI:
             )
             metrics = QueueMetrics(queue, registry=registry, log=log)
             metrics.loop.start()
-            app.state.fm = AppState(settings=settings, pool=pool, queue=queue, metrics=metrics)
+            tests = connections.connection_tests(settings)
+            app.state.fm = AppState(
+                settings=settings,
+                pool=pool,
+                queue=queue,
+                metrics=metrics,
+                connection_tests=tests,
+                uploads=limits.UserSlots(settings.uploads_per_user),
+            )
             try:
                 yield
             finally:
+                tests.close()
                 await metrics.loop.stop()
         finally:
             await pool.close()

@@ -19,7 +19,7 @@ from fluffymail.config import Settings
 from fluffymail.queue import JobQueue
 from fluffymail.queue.metrics import QueueMetrics
 from fluffymail.web.errors import CsrfFailed, NotAllowed, NotAuthenticated
-from fluffymail.web.services import accounts
+from fluffymail.web.services import accounts, limits
 from fluffymail.web.services.accounts import Account, Session
 
 SESSION_COOKIE = "fm_session"
@@ -36,6 +36,8 @@ class AppState:
     pool: AsyncConnectionPool
     queue: JobQueue
     metrics: QueueMetrics
+    connection_tests: limits.BlockingRunner  # test logins: their own pool, few per user
+    uploads: limits.UserSlots  # uploads in progress per user
 
 
 def get_state(request: Request) -> AppState:

@@ -5,6 +5,7 @@ Skips (with the install command) when the `dovecot` binary is absent; never pass
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import os
 import pwd
@@ -20,7 +21,8 @@ import pytest
 from imapclient import IMAPClient
 from imapclient.exceptions import LoginError
 
-from fluffymail.integrations.mail.imap import ImapConfig
+from fluffymail.integrations import net
+from fluffymail.integrations.mail.imap import IMAP_PORTS, ImapConfig
 from tests.corpus import CORPUS, require
 
 REPO = Path(__file__).resolve().parents[3]
@@ -102,6 +104,19 @@ class Dovecot:
     def config(self, username: str, **overrides: object) -> ImapConfig:
         options: dict[str, object] = {"password": PASSWORD, **overrides}
         return ImapConfig(host=self.host, port=self.port, ssl=False, username=username, **options)  # type: ignore[arg-type]
+
+    @property
+    def policy(self) -> net.OutboundPolicy:
+        """Outbound connections may reach this loopback server, as an administrator's
+        FLUFFYMAIL_OUTBOUND_ALLOW and FLUFFYMAIL_OUTBOUND_PORTS would let them."""
+        return net.OutboundPolicy(
+            ports=IMAP_PORTS | {self.port}, networks=(ipaddress.ip_network(self.host),)
+        )
+
+    @property
+    def settings(self) -> dict[str, str]:
+        """The same allowance as settings (for the web app and the worker)."""
+        return {"outbound_allow": self.host, "outbound_ports": str(self.port)}
 
     def client(self, username: str) -> IMAPClient:
         """A signed-in client; retried while Dovecot's auth process is still starting up

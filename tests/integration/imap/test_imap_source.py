@@ -41,7 +41,9 @@ async def test_initial_sync__yields_every_message_and_skips_drafts_trash_junk(
     for skipped in ("Drafts", "Trash", "Junk", "Spam", "Papierkorb"):
         seed(imap_user, skipped, enron_messages[8:9])
 
-    pages, cursor = await sync(ImapSource(dovecot.config(imap_user, page_size=2)), None)
+    pages, cursor = await sync(
+        ImapSource(dovecot.config(imap_user, page_size=2), policy=dovecot.policy), None
+    )
 
     assert sorted(message_ids(pages)) == sorted(ids_of(enron_messages[:8]))
     assert {p.folder for p in pages} == {"INBOX", "Projects/Enron"}
@@ -58,7 +60,7 @@ async def test_cursor__advances_only_past_yielded_pages(
     dovecot: Dovecot, imap_user: str, seed: Seed, enron_messages: list[bytes]
 ) -> None:
     seed(imap_user, "INBOX", enron_messages[:5])
-    source = ImapSource(dovecot.config(imap_user, page_size=2))
+    source = ImapSource(dovecot.config(imap_user, page_size=2), policy=dovecot.policy)
     first_page = await anext(aiter(source.pages(None)))  # "crash" after storing one page
 
     rest, _ = await sync(source, first_page.cursor)
@@ -71,7 +73,7 @@ async def test_incremental_sync__picks_up_only_the_appended_message(
     dovecot: Dovecot, imap_user: str, seed: Seed, enron_messages: list[bytes]
 ) -> None:
     seed(imap_user, "INBOX", enron_messages[:4])
-    source = ImapSource(dovecot.config(imap_user))
+    source = ImapSource(dovecot.config(imap_user), policy=dovecot.policy)
     _, cursor = await sync(source, None)
     unchanged, _ = await sync(source, cursor)
 
@@ -89,7 +91,7 @@ async def test_uidvalidity_change__resyncs_that_folder_from_scratch(
 ) -> None:
     seed(imap_user, "INBOX", enron_messages[:2])
     seed(imap_user, "Archive", enron_messages[2:5])
-    source = ImapSource(dovecot.config(imap_user))
+    source = ImapSource(dovecot.config(imap_user), policy=dovecot.policy)
     _, cursor = await sync(source, None)
     assert cursor is not None
     old_validity = cursor["folders"]["Archive"]["uidvalidity"]
@@ -113,7 +115,7 @@ async def test_expunged_message__is_missing_from_present_ids(
     dovecot: Dovecot, imap_user: str, seed: Seed, enron_messages: list[bytes]
 ) -> None:
     seed(imap_user, "INBOX", enron_messages[:4])
-    source = ImapSource(dovecot.config(imap_user))
+    source = ImapSource(dovecot.config(imap_user), policy=dovecot.policy)
     first, cursor = await sync(source, None)
     validity = cursor["folders"]["INBOX"]["uidvalidity"] if cursor else None
     assert first[0].present_ids == {f"{validity}:{u}" for u in (1, 2, 3, 4)}
@@ -132,7 +134,7 @@ async def test_deleted_folder__is_reported_as_emptied(
     dovecot: Dovecot, imap_user: str, seed: Seed, enron_messages: list[bytes]
 ) -> None:
     seed(imap_user, "Old", enron_messages[:1])
-    source = ImapSource(dovecot.config(imap_user))
+    source = ImapSource(dovecot.config(imap_user), policy=dovecot.policy)
     _, cursor = await sync(source, None)
 
     with dovecot.client(imap_user) as client:
@@ -146,7 +148,7 @@ async def test_deleted_folder__is_reported_as_emptied(
 async def test_wrong_password__raises_auth_error_with_a_clear_reason(
     dovecot: Dovecot, imap_user: str
 ) -> None:
-    source = ImapSource(dovecot.config(imap_user, password="wrong-password"))
+    source = ImapSource(dovecot.config(imap_user, password="wrong-password"), policy=dovecot.policy)
 
     with pytest.raises(AuthError) as caught:
         await sync(source, None)
@@ -163,6 +165,8 @@ async def test_explicit_folders__override_the_default_skips(
     seed(imap_user, "INBOX", enron_messages[:1])
     seed(imap_user, "Junk", enron_messages[1:2])
 
-    pages, _ = await sync(ImapSource(dovecot.config(imap_user, folders=("Junk",))), None)
+    pages, _ = await sync(
+        ImapSource(dovecot.config(imap_user, folders=("Junk",)), policy=dovecot.policy), None
+    )
 
     assert message_ids(pages) == ids_of(enron_messages[1:2])

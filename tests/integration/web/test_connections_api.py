@@ -15,6 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.clock import SystemClock
 from fluffymail.config import Settings
+from fluffymail.integrations.mail.files import MailSourceError
 from fluffymail.jobs import delete_connection, sync_emails
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import JobQueue
@@ -132,6 +133,16 @@ def _on_disk(path: str) -> bool:
     return Path(path).exists()
 
 
+async def _stored_path(pool: AsyncConnectionPool, connection_id: int) -> str:
+    """Where the upload lies on the server (the API never says)."""
+    async with pool.connection() as conn:
+        row = await (
+            await conn.execute("SELECT source FROM crm.connections WHERE id = %s", (connection_id,))
+        ).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
 async def _count(pool: AsyncConnectionPool, query: str, *params: object) -> int:
     async with pool.connection() as conn:
         row = await (await conn.execute(query, params or None)).fetchone()
@@ -158,10 +169,11 @@ async def test_upload_mbox__a_job_imports_it(
         and connection["display_name"] == "2019 archive.mbox"
     )
     assert connection["state"] == "ok" and connection["last_synced_on"] is None
-    assert _on_disk(connection["source"])
-    assert Path(connection["source"]).is_relative_to(
-        settings.data_dir / "uploads" / str(alice.account.id)
-    )
+    assert connection["source"] == f"file:{connection['id']}"  # no server path
+    assert str(settings.data_dir) not in response.text
+    stored = await _stored_path(pool, connection["id"])
+    assert _on_disk(stored)
+    assert Path(stored).is_relative_to(settings.data_dir / "uploads" / str(alice.account.id))
     job = await jobs.get_job(body["job_id"])
     assert (
         job is not None
@@ -189,7 +201,8 @@ async def test_upload_maildir_archive__unpacked_and_imported(
     assert response.status_code == 201, response.text
     connection = response.json()["connection"]
     assert connection["kind"] == "maildir" and connection["display_name"] == "Old laptop"
-    assert not any(Path(connection["source"]).parent.glob(name))  # the archive itself is gone
+    stored = Path(await _stored_path(pool, connection["id"]))
+    assert stored.is_dir() and not any(stored.parent.glob(name))  # noqa: ASYNC240  (the archive is gone)
     result = await run_sync(pool, settings, connection["id"])
     assert result.stored == 5
 
@@ -301,6 +314,7 @@ async def test_delete__removes_its_mail_keeps_mail_another_connection_holds(
         )
     ).json()
     a, b = first["connection"]["id"], second["connection"]["id"]
+    a_path, b_path = await _stored_path(pool, a), await _stored_path(pool, b)
     await run_sync(pool, settings, a)
     await run_sync(pool, settings, b)
     assert await _count(pool, "SELECT count(*) FROM crm.messages") == 15
@@ -340,8 +354,8 @@ async def test_delete__removes_its_mail_keeps_mail_another_connection_holds(
         )
         == 0
     )
-    assert not _on_disk(first["connection"]["source"])  # the uploaded file is gone
-    assert _on_disk(second["connection"]["source"])
+    assert not _on_disk(a_path)  # the uploaded file is gone
+    assert _on_disk(b_path)
     assert (await api.get(f"/api/connections/{a}", headers=alice.auth)).status_code == 404
     again = await run_delete(pool, settings, a, alice.account.id)
     assert again.status == "gone"
@@ -422,3 +436,31 @@ async def test_visibility__keeps_bodies_from_the_ai_and_is_validated(
         f"/api/connections/{connection_id}", json={"visibility": "full"}, headers=bob.auth
     )
     assert other.status_code == 404
+
+
+async def test_a_file_connections_path_is_never_shown(
+    api: httpx.AsyncClient,
+    alice: User,
+    pool: AsyncConnectionPool,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    """Not in the upload's answer, the listing, nor the error of a failed sync."""
+    mbox = write_mbox(tmp_path / "a.mbox", range(2)).read_bytes()
+    created = await _upload(api, alice, "a.mbox", mbox)
+    connection_id = created.json()["connection"]["id"]
+    stored = Path(await _stored_path(pool, connection_id))
+    stored.unlink()  # noqa: ASYNC240  (gone from the disk: the sync fails)
+    with pytest.raises(MailSourceError):
+        await run_sync(pool, settings, connection_id)
+    shown = [
+        created,
+        await api.get("/api/connections", headers=alice.auth),
+        await api.get(f"/api/connections/{connection_id}", headers=alice.auth),
+    ]
+    assert shown[2].json()["last_error"] == (
+        "MailSourceError: the mail files could not be read: they are missing or hold no mail"
+    )
+    for response in shown:
+        assert response.status_code in (200, 201)
+        assert str(settings.data_dir) not in response.text

@@ -32,8 +32,8 @@ NEW_PASSWORD = "battery-staple"
 
 
 @pytest.fixture
-def settings(db_url: str, data_dir: Path) -> Settings:  # noqa: F811  (the imported fixture)
-    return connection_settings(db_url, data_dir)
+def settings(db_url: str, data_dir: Path, dovecot: Dovecot) -> Settings:  # noqa: F811
+    return connection_settings(db_url, data_dir, **dovecot.settings)  # loopback allowed
 
 
 @pytest.fixture

@@ -109,7 +109,7 @@ async def test_imap_form__inline_errors_and_no_password_echo(browser: Browser, a
                 "display_name": "",
             },
         )
-        assert "could not talk IMAP to 127.0.0.1:1" in unreachable.text
+        assert "port 1 is not allowed (use 143 or 993)" in unreachable.text
 
 
 async def test_pause_resume_delete_buttons(browser: Browser, alice: User, make_upload) -> None:

@@ -1,6 +1,8 @@
 """IMAP mail source (imapclient, run in a worker thread): folders, per-folder UID cursors, deletions.
 
-A pure adapter: yields `SourcePage`s and never touches the database.
+A pure adapter: yields `SourcePage`s and never touches the database. It connects only to an
+address the outbound policy allows (`integrations.net`), resolved once; TLS still verifies
+the certificate against the host name the user gave.
 """
 
 from __future__ import annotations
@@ -8,15 +10,17 @@ from __future__ import annotations
 import asyncio
 import imaplib
 import logging
+import socket
 import ssl
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from imapclient import IMAPClient
+from imapclient import IMAPClient, SocketTimeout
 from imapclient import exceptions as imap_errors
 
+from fluffymail.integrations import net
 from fluffymail.integrations.mail.source import (
     AuthError,
     Cursor,
@@ -26,7 +30,15 @@ from fluffymail.integrations.mail.source import (
     TransientSourceError,
 )
 
-__all__ = ["DEFAULT_SKIP_FLAGS", "DEFAULT_SKIP_NAMES", "ImapConfig", "ImapFolder", "ImapSource"]
+__all__ = [
+    "DEFAULT_SKIP_FLAGS",
+    "DEFAULT_SKIP_NAMES",
+    "IMAP_PORTS",
+    "ImapConfig",
+    "ImapFolder",
+    "ImapSource",
+    "connect",
+]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -38,6 +50,7 @@ DEFAULT_SKIP_NAMES = frozenset(
         "junk", "junk e-mail", "junk email", "spam", "bulk mail",
     }
 )  # fmt: skip
+IMAP_PORTS = frozenset({993, 143})  # TLS, and plain or STARTTLS
 _GMAIL_EXT = b"X-GM-EXT-1"
 _CONDSTORE = b"CONDSTORE"
 
@@ -50,7 +63,7 @@ class ImapConfig:
     those names; otherwise every selectable folder is synced except the ones carrying a
     `skip_flags` SPECIAL-USE flag or named like one of `skip_names` (last path segment,
     case-insensitive). On Gmail (X-GM-EXT-1) only the `\\All` folder is synced, since every
-    label is a view of it.
+    label is a view of it. `ssl_context` defaults to the system's trusted authorities.
     """
 
     host: str
@@ -65,6 +78,7 @@ class ImapConfig:
     skip_names: frozenset[str] = DEFAULT_SKIP_NAMES
     page_size: int = 200
     timeout: float = 60.0
+    ssl_context: ssl.SSLContext | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,14 +111,22 @@ class _Status:
         )
 
 
-Connect = Callable[[ImapConfig], IMAPClient]
+Connect = Callable[[ImapConfig, net.OutboundPolicy], IMAPClient]
 
 
-def connect(config: ImapConfig) -> IMAPClient:
-    """Open and authenticate a connection (blocking)."""
-    client = IMAPClient(config.host, port=config.port, ssl=config.ssl, timeout=config.timeout)
-    if config.starttls:
-        client.starttls(ssl.create_default_context())
+def connect(
+    config: ImapConfig, policy: net.OutboundPolicy, *, resolve: net.Resolve = socket.getaddrinfo
+) -> IMAPClient:
+    """Open and authenticate a connection (blocking) to an address `policy` allows.
+
+    Raises:
+        net.OutboundRefused: the host is on a private network or the port is not allowed.
+        net.Unreachable: no such host, refused, timed out, a TLS failure or not an IMAP
+            server, said in the user's terms (never the other side's words).
+        AuthError: the server refused the login.
+    """
+    address = net.resolve_public(config.host, config.port, policy, resolve=resolve)
+    client = _open(address, config)
     try:
         if config.access_token is not None:
             client.oauth2_login(config.username, config.access_token)
@@ -117,6 +139,77 @@ def connect(config: ImapConfig) -> IMAPClient:
     return client
 
 
+def _open(address: net.Address, config: ImapConfig) -> IMAPClient:
+    """Connect, read the greeting and upgrade to TLS when asked; failures in user terms."""
+    timeout = SocketTimeout(connect=min(net.CONNECT_TIMEOUT, config.timeout), read=config.timeout)
+    client: IMAPClient | None = None
+    try:
+        context = config.ssl_context or ssl.create_default_context()
+        client = _PinnedClient(address, ssl=config.ssl, ssl_context=context, timeout=timeout)
+        if config.starttls:
+            client.starttls(context)
+    except net.OutboundError:
+        raise
+    except Exception as exc:
+        if client is not None:
+            _close(client)
+        raise _not_imap(address, exc) from exc
+    return client
+
+
+def _not_imap(address: net.Address, exc: Exception) -> net.Unreachable:
+    """Why talking IMAP failed, from our side of the connection (never the server's text)."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return net.Unreachable(
+            f"{address.where} did not prove it is {address.host} ({exc.verify_message})"
+        )
+    if isinstance(exc, ssl.SSLError):
+        return net.Unreachable(f"could not set up TLS with {address.where}")
+    detail = f" ({net.failure(exc)})" if isinstance(exc, OSError) else ""
+    return net.Unreachable(f"{address.where} did not answer like an IMAP server{detail}")
+
+
+class _PinnedClient(IMAPClient):
+    """An IMAPClient connected to a checked address; TLS verifies the host name given."""
+
+    def __init__(self, address: net.Address, **options: Any) -> None:
+        self._address = address
+        super().__init__(address.host, port=address.port, **options)
+
+    def _create_IMAP4(self) -> imaplib.IMAP4:
+        connect_timeout = self._timeout.connect
+        if self.ssl:
+            return _PinnedTLS(self._address, connect_timeout, self.ssl_context)
+        return _PinnedIMAP4(self._address, connect_timeout)
+
+
+class _PinnedIMAP4(imaplib.IMAP4):
+    """imaplib over a socket to the checked address; `host` stays the name (for STARTTLS)."""
+
+    def __init__(self, address: net.Address, timeout: float | None) -> None:
+        self._address = address
+        super().__init__(address.host, address.port, timeout=timeout)
+
+    def _create_socket(self, timeout: float | None = None) -> socket.socket:
+        return net.open_socket(self._address, timeout or net.CONNECT_TIMEOUT)
+
+
+class _PinnedTLS(_PinnedIMAP4):
+    def __init__(
+        self, address: net.Address, timeout: float | None, context: ssl.SSLContext | None
+    ) -> None:
+        self._context = context or ssl.create_default_context()
+        super().__init__(address, timeout)
+
+    def _create_socket(self, timeout: float | None = None) -> socket.socket:
+        sock = super()._create_socket(timeout)
+        try:
+            return self._context.wrap_socket(sock, server_hostname=self.host)
+        except BaseException:
+            sock.close()
+            raise
+
+
 class ImapSource:
     """Reads an IMAP account folder by folder, from a per-folder UID cursor.
 
@@ -126,8 +219,11 @@ class ImapSource:
     previous sync finished.
     """
 
-    def __init__(self, config: ImapConfig, *, connector: Connect = connect) -> None:
+    def __init__(
+        self, config: ImapConfig, *, policy: net.OutboundPolicy, connector: Connect = connect
+    ) -> None:
         self._config = config
+        self._policy = policy
         self._connect = connector
 
     async def pages(self, cursor: Cursor | None) -> AsyncIterator[SourcePage]:
@@ -135,7 +231,7 @@ class ImapSource:
         state: dict[str, dict[str, Any]] = {
             name: dict(value) for name, value in ((cursor or {}).get("folders") or {}).items()
         }
-        client = await _blocking(self._connect, self._config)
+        client = await _blocking(self._connect, self._config, self._policy)
         try:
             capabilities = await _blocking(client.capabilities)
             listed = await _blocking(_list_folders, client)
@@ -322,6 +418,10 @@ async def _blocking(fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.to_thread(fn, *args)
     except SourceError:
         raise
+    except net.Unreachable as exc:
+        raise TransientSourceError(exc.reason) from exc
+    except net.OutboundRefused as exc:
+        raise SourceError(exc.reason) from exc
     except imap_errors.LoginError as exc:
         raise _login_failure(exc) from exc
     except (OSError, imaplib.IMAP4.abort) as exc:  # network, TLS, dropped connection

@@ -142,7 +142,12 @@ async def list_connections(state: State, account: CurrentAccount) -> list[Connec
     "/connections/imap",
     response_model=CreatedOut,
     status_code=201,
-    responses={**ERRORS, 400: {"model": ErrorOut}, 409: {"model": ErrorOut}},
+    responses={
+        **ERRORS,
+        400: {"model": ErrorOut},
+        409: {"model": ErrorOut},
+        429: {"model": ErrorOut},
+    },
     summary="Add an IMAP account (after a test login), sync it now and every 15 minutes",
 )
 async def create_imap(
@@ -159,7 +164,12 @@ async def create_imap(
     )
     with answering():
         created = await service.create_imap(
-            state.pool, state.queue, state.settings, account.id, details
+            state.pool,
+            state.queue,
+            state.settings,
+            account.id,
+            details,
+            tests=state.connection_tests,
         )
     if not created.created:
         response.status_code = 200
@@ -290,6 +300,7 @@ UPLOAD_BODY = {
         400: {"model": ErrorOut},
         413: {"model": ErrorOut},
         415: {"model": ErrorOut},
+        429: {"model": ErrorOut},
     },
     summary="Upload an mbox file or a Maildir archive; a job imports it",
 )
@@ -302,6 +313,7 @@ async def upload(request: Request, state: State, account: CurrentAccount) -> Cre
             queue=state.queue,
             settings=state.settings,
             user_id=account.id,
+            in_flight=state.uploads,
         )
     return CreatedOut(
         connection=_out(created.connection), created=created.created, job_id=created.job_id

@@ -8,7 +8,6 @@ a code and a reason (never a credential).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import imaplib
 import logging
@@ -25,10 +24,12 @@ from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.crm.mail.models import ConnectionKind
 from fluffymail.db.sql import load_sql
 from fluffymail.errors import FluffyMailError
+from fluffymail.integrations import net
 from fluffymail.integrations.mail import imap
 from fluffymail.integrations.mail.source import AuthError, TransientSourceError
 from fluffymail.jobs import delete_connection, sync_emails
 from fluffymail.queue import Job, JobQueue
+from fluffymail.web.services import limits
 
 SQL = load_sql("fluffymail.web")
 SYNC_CRON = "*/15 * * * *"
@@ -59,7 +60,7 @@ class ConnectionView:
 
     id: int
     kind: str
-    source: str
+    source: str  # imap://user@host:port, the Gmail address, or file:<id> (never a path)
     display_name: str
     status: str
     last_error: str | None
@@ -76,7 +77,10 @@ class ConnectionView:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> ConnectionView:
-        return cls(**{k: v for k, v in row.items() if k != "user_id"})
+        values = {k: v for k, v in row.items() if k != "user_id"}
+        if ConnectionKind(values["kind"]).is_file:  # its path on the server stays there
+            values["source"] = f"file:{values['id']}"
+        return cls(**values)
 
     @property
     def label(self) -> str:
@@ -231,6 +235,16 @@ async def db_now(pool: AsyncConnectionPool) -> datetime:
 # -- creating ----------------------------------------------------------------------------
 
 
+def connection_tests(settings: Settings) -> limits.BlockingRunner:
+    """The pool test logins run on: `connection_test_workers` threads, at most
+    `connection_tests_per_user` tests at once per user."""
+    return limits.BlockingRunner(
+        workers=settings.connection_test_workers,
+        per_user=settings.connection_tests_per_user,
+        name="fm-connection-test",
+    )
+
+
 async def create_imap(
     pool: AsyncConnectionPool,
     queue: JobQueue,
@@ -238,16 +252,30 @@ async def create_imap(
     user_id: int,
     account: ImapAccount,
     *,
+    tests: limits.BlockingRunner,
     connect: imap.Connect = imap.connect,
 ) -> Created:
     """Add (or reconnect) an IMAP account once a test login succeeds, then sync it.
 
+    The test login runs on `tests` (its own pool, a few at once per user) and reaches only
+    addresses the outbound policy allows.
+
     Raises:
-        ConnectionProblem: the server refused the login (400 imap_login_failed), could not be
-            reached (400 imap_unreachable), lacks a requested folder, or the account is being
-            deleted (409).
+        ConnectionProblem: the address is not allowed (400 imap_address_not_allowed), the
+            server refused the login (400 imap_login_failed), could not be reached (400
+            imap_unreachable), lacks a requested folder, the user has too many tests
+            running (429 too_many_tests), or the account is being deleted (409).
     """
-    await asyncio.to_thread(_test_login, account, connect)
+    policy = net.OutboundPolicy.from_settings(settings, ports=imap.IMAP_PORTS)
+
+    def too_many() -> ConnectionProblem:
+        return ConnectionProblem(
+            429, "too_many_tests",
+            f"you already have {tests.slots.limit} connection tests running, the most at "
+            "once; wait for one to finish",
+        )  # fmt: skip
+
+    await tests.run(user_id, lambda: _test_login(account, policy, connect), too_many)
     box = secrets.SecretBox(secrets.load_key(settings))
     return await save_connection(
         pool, queue, user_id, kind=ConnectionKind.IMAP, source=account.source,
@@ -256,21 +284,24 @@ async def create_imap(
     )  # fmt: skip
 
 
-def _test_login(account: ImapAccount, connect: imap.Connect) -> None:
+def _test_login(account: ImapAccount, policy: net.OutboundPolicy, connect: imap.Connect) -> None:
     """Log in (blocking) and check the requested folders exist; the password is never logged."""
     where = f"{account.host}:{account.port}"
     try:
-        client = connect(account.config())
+        client = connect(account.config(), policy)
     except AuthError as exc:
         raise ConnectionProblem(400, "imap_login_failed", exc.reason) from exc
     except TransientSourceError as exc:
         raise ConnectionProblem(
             503, "imap_busy", f"{where} could not sign in just now ({exc}); try again in a minute"
         ) from exc
-    except (OSError, imaplib.IMAP4.error) as exc:
-        detail = str(exc) or type(exc).__name__
+    except net.OutboundRefused as exc:
+        raise ConnectionProblem(400, "imap_address_not_allowed", exc.reason) from exc
+    except net.Unreachable as exc:
+        raise ConnectionProblem(400, "imap_unreachable", exc.reason) from exc
+    except (OSError, imaplib.IMAP4.error) as exc:  # after the greeting: the login itself broke
         raise ConnectionProblem(
-            400, "imap_unreachable", f"could not talk IMAP to {where}: {detail}"
+            400, "imap_unreachable", f"{account.host} on port {account.port} dropped the login"
         ) from exc
     try:
         missing = [f for f in account.folders or () if not client.folder_exists(f)]

@@ -3,13 +3,16 @@ limit, then recognised as an mbox file or unpacked (zip/tar of a Maildir or of m
 
 Nothing is spooled in memory or in a temporary file first: each chunk of the request goes to
 its final place on disk, and the upload stops with 413 the moment it passes the limit. An
-archive is unpacked with the same limit on its unpacked size and refused if a member would
-land outside its directory or is a link or a device.
+archive's member count and unpacked size are checked from its directory (zip) or headers
+(tar) before anything is unpacked, and it is refused if a member would land outside its
+directory or is a link or a device. Each user has a few uploads in progress at most and a
+storage quota; every refusal names the limit and its value.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shutil
 import tarfile
@@ -27,11 +30,13 @@ from fluffymail.config import Settings
 from fluffymail.crm.mail.models import ConnectionKind
 from fluffymail.integrations.mail.files import MailSourceError, discover_sources
 from fluffymail.queue import JobQueue
+from fluffymail.web.services import limits
 from fluffymail.web.services.connections import ConnectionProblem, Created, save_connection
 
 __all__ = [
     "Archive",
     "Received",
+    "UploadLimits",
     "discard",
     "import_upload",
     "prepare_archive",
@@ -43,7 +48,7 @@ __all__ = [
 UPLOADS = "uploads"  # under the data directory; the delete-connection job removes its folders
 FILE_FIELD = "file"
 MAX_FIELD_BYTES = 4096
-MAX_MEMBERS = 2_000_000
+MAX_ENTRY_BYTES = 1024  # zip directory bytes one member may need (a long name and extras)
 OVERHEAD = 64 * 1024  # multipart framing and small fields on top of the file
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
 
@@ -67,6 +72,65 @@ class Archive:
     name: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UploadLimits:
+    """What one upload may be: the file as sent, its unpacked size and member count, and
+    the room left in the user's storage quota (`used` of `quota`)."""
+
+    file_bytes: int
+    unpacked_bytes: int
+    members: int
+    quota: int
+    used: int = 0
+
+    @classmethod
+    def of(cls, settings: Settings, used: int) -> UploadLimits:
+        return cls(
+            file_bytes=settings.upload_max_bytes,
+            unpacked_bytes=settings.upload_max_unpacked_bytes,
+            members=settings.upload_max_members,
+            quota=settings.upload_quota_bytes,
+            used=used,
+        )
+
+    @property
+    def room(self) -> int:
+        return max(self.quota - self.used, 0)
+
+    def check_file(self, size: int) -> None:
+        if size > self.file_bytes:
+            raise ConnectionProblem(
+                413, "too_large",
+                f"the upload is larger than {size_text(self.file_bytes)}, the limit for one file",
+            )  # fmt: skip
+        self._check_room(size)
+
+    def check_unpacked(self, size: int) -> None:
+        if size > self.unpacked_bytes:
+            raise ConnectionProblem(
+                413, "unpacks_too_large",
+                f"the archive unpacks to more than {size_text(self.unpacked_bytes)}, "
+                "the limit for one archive",
+            )  # fmt: skip
+        self._check_room(size)
+
+    def check_members(self, count: int) -> None:
+        if count > self.members:
+            raise ConnectionProblem(
+                413, "too_many_files",
+                f"the archive holds more than {self.members:,} files and folders, "
+                "the limit for one archive",
+            )  # fmt: skip
+
+    def _check_room(self, size: int) -> None:
+        if size > self.room:
+            raise ConnectionProblem(
+                413, "quota_exceeded",
+                f"this upload does not fit in your storage quota of {size_text(self.quota)} "
+                f"({size_text(self.used)} used); delete an uploaded connection to make room",
+            )  # fmt: skip
+
+
 async def import_upload(
     chunks: AsyncIterator[bytes],
     headers: Mapping[str, str],
@@ -75,26 +139,54 @@ async def import_upload(
     queue: JobQueue,
     settings: Settings,
     user_id: int,
+    in_flight: limits.UserSlots,
 ) -> Created:
     """Stream an uploaded archive to the data directory, recognise it, and create its
     connection with the first sync (the sync-emails job imports it). Anything written is
-    removed again when the upload is refused."""
-    limit = settings.upload_max_bytes
-    length = headers.get("content-length", "")
-    if length.isdigit() and int(length) > limit + OVERHEAD:
-        raise ConnectionProblem(413, "too_large", f"the upload is larger than {size_text(limit)}")
-    target = upload_dir(settings.data_dir, user_id)
-    try:
-        received = await receive_upload(chunks, headers.get("content-type", ""), target, limit)
-        archive = await asyncio.to_thread(prepare_archive, received, limit)
-        name = received.fields.get("display_name", "").strip()[:200] or archive.name
-        return await save_connection(
-            pool, queue, user_id, kind=archive.kind, source=str(archive.source),
-            display_name=name, credentials=None,
+    removed again when the upload is refused.
+
+    Raises:
+        ConnectionProblem: 429 too_many_uploads when the user has `in_flight.limit` uploads
+            in progress; 413 over a size, member or quota limit; 4xx for a bad upload.
+    """
+
+    def busy() -> ConnectionProblem:
+        return ConnectionProblem(
+            429, "too_many_uploads",
+            f"you already have {in_flight.limit} uploads in progress, the most at once; "
+            "wait for one to finish",
         )  # fmt: skip
-    except BaseException:
-        discard(target)
-        raise
+
+    with in_flight.hold(user_id, busy):
+        mine = Path(settings.data_dir) / UPLOADS / str(user_id)
+        bounds = UploadLimits.of(settings, await asyncio.to_thread(disk_usage, mine))
+        length = headers.get("content-length", "")
+        if length.isdigit():
+            bounds.check_file(max(int(length) - OVERHEAD, 0))
+        target = upload_dir(settings.data_dir, user_id)
+        try:
+            received = await receive_upload(chunks, headers.get("content-type", ""), target, bounds)
+            archive = await asyncio.to_thread(prepare_archive, received, bounds)
+            name = received.fields.get("display_name", "").strip()[:200] or archive.name
+            return await save_connection(
+                pool, queue, user_id, kind=archive.kind, source=str(archive.source),
+                display_name=name, credentials=None,
+            )  # fmt: skip
+        except BaseException:
+            discard(target)
+            raise
+
+
+def disk_usage(directory: Path) -> int:
+    """Bytes of the files under `directory` (0 when it does not exist)."""
+    total = 0
+    for root, _, files in os.walk(directory):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except FileNotFoundError:  # removed while we walked (a connection being deleted)
+                continue
+    return total
 
 
 def upload_dir(data_dir: Path, user_id: int) -> Path:
@@ -115,9 +207,9 @@ class _Parts:
     """Callbacks of the streaming multipart parser: the file part goes to disk, others to
     memory (bounded), everything counted against the limit."""
 
-    def __init__(self, target: Path, limit: int) -> None:
+    def __init__(self, target: Path, bounds: UploadLimits) -> None:
         self.target = target
-        self.limit = limit
+        self.bounds = bounds
         self.result = Received()
         self._field = b""
         self._value = b""
@@ -168,10 +260,7 @@ class _Parts:
         chunk = data[start:end]
         if self._is_file:
             self.result.size += len(chunk)
-            if self.result.size > self.limit:
-                raise ConnectionProblem(
-                    413, "too_large", f"the upload is larger than {size_text(self.limit)}"
-                )
+            self.bounds.check_file(self.result.size)
             assert self._handle is not None
             self._handle.write(chunk)
             return
@@ -192,9 +281,9 @@ class _Parts:
 
 
 async def receive_upload(
-    chunks: AsyncIterator[bytes], content_type: str, target: Path, limit: int
+    chunks: AsyncIterator[bytes], content_type: str, target: Path, bounds: UploadLimits
 ) -> Received:
-    """Stream a multipart/form-data body into `target` (its `file` field) under `limit` bytes.
+    """Stream a multipart/form-data body into `target` (its `file` field) within `bounds`.
 
     Raises:
         ConnectionProblem: not multipart (415), over the limit (413), no file or a malformed
@@ -206,7 +295,7 @@ async def receive_upload(
         raise ConnectionProblem(
             415, "unsupported_media_type", "send the archive as multipart/form-data"
         )
-    parts = _Parts(target, limit)
+    parts = _Parts(target, bounds)
     parser = MultipartParser(boundary, parts.callbacks())  # type: ignore[arg-type]
     try:
         async for chunk in chunks:
@@ -225,7 +314,7 @@ async def receive_upload(
     return parts.result
 
 
-def prepare_archive(received: Received, limit: int) -> Archive:
+def prepare_archive(received: Received, bounds: UploadLimits) -> Archive:
     """Recognise the upload: an mbox file is kept as it is; a zip or tar is unpacked next to
     it (then deleted) and must hold a Maildir or mbox files. Blocking: run it in a thread.
 
@@ -239,7 +328,7 @@ def prepare_archive(received: Received, limit: int) -> Archive:
         unpacked = path.parent / "mail"
         unpacked.mkdir()
         try:
-            _unpack(path, unpacked, limit)
+            _unpack(path, unpacked, bounds)
         finally:
             path.unlink(missing_ok=True)
         return Archive(source=unpacked, kind=_kind_of(unpacked, name), name=name)
@@ -277,17 +366,19 @@ def _kind_of(root: Path, name: str) -> ConnectionKind:
     return ConnectionKind.MBOX
 
 
-def _unpack(archive: Path, target: Path, limit: int) -> None:
+def _unpack(archive: Path, target: Path, bounds: UploadLimits) -> None:
     if zipfile.is_zipfile(archive):
-        _unzip(archive, target, limit)
+        _unzip(archive, target, bounds)
     else:
-        _untar(archive, target, limit)
+        _untar(archive, target, bounds)
 
 
-def _unzip(archive: Path, target: Path, limit: int) -> None:
+def _unzip(archive: Path, target: Path, bounds: UploadLimits) -> None:
+    _check_zip_directory(archive, bounds)
     with zipfile.ZipFile(archive) as zf:
         members = zf.infolist()
-        _check_totals(len(members), sum(m.file_size for m in members), limit)
+        bounds.check_members(len(members))
+        bounds.check_unpacked(sum(m.file_size for m in members))
         root = target.resolve()
         for member in members:
             destination = (target / member.filename).resolve()
@@ -307,39 +398,46 @@ def _unzip(archive: Path, target: Path, limit: int) -> None:
             with zf.open(member) as source, destination.open("wb") as out:
                 while chunk := source.read(1 << 20):
                     written += len(chunk)
-                    if written > limit:  # sizes in the directory can lie
-                        raise ConnectionProblem(
-                            413, "too_large", f"the archive unpacks to more than {size_text(limit)}"
-                        )
+                    bounds.check_unpacked(written)  # sizes in the directory can lie
                     out.write(chunk)
 
 
-def _untar(archive: Path, target: Path, limit: int) -> None:
+def _check_zip_directory(archive: Path, bounds: UploadLimits) -> None:
+    """Refuse too many members from the zip's end record, before `zipfile` reads the whole
+    directory into memory (millions of empty files fit in a small upload)."""
+    with archive.open("rb") as handle:
+        end = zipfile._EndRecData(handle)  # type: ignore[attr-defined]  # the stdlib's reader
+    if end is None:
+        raise ConnectionProblem(400, "bad_archive", "the zip archive is damaged")
+    bounds.check_members(end[zipfile._ECD_ENTRIES_TOTAL])  # type: ignore[attr-defined]
+    if end[zipfile._ECD_SIZE] > bounds.members * MAX_ENTRY_BYTES:  # type: ignore[attr-defined]
+        raise ConnectionProblem(  # its count understates it: a damaged or crafted archive
+            413, "too_many_files",
+            f"the archive's list of files is too long for {bounds.members:,} files, "
+            "the limit for one archive",
+        )  # fmt: skip
+
+
+def _untar(archive: Path, target: Path, bounds: UploadLimits) -> None:
+    """Read the headers one by one, refusing at the first member over a limit, then unpack."""
     try:
         with tarfile.open(archive, "r:*") as tf:
-            members = tf.getmembers()
-            _check_totals(len(members), sum(m.size for m in members if m.isfile()), limit)
-            for member in members:
+            members: list[tarfile.TarInfo] = []
+            size = 0
+            for member in tf:
+                members.append(member)
+                bounds.check_members(len(members))
                 if not (member.isfile() or member.isdir()):
                     raise ConnectionProblem(
                         400, "unsafe_archive", f"unsafe archive member {member.name!r}"
                     )
-            tf.extractall(target, filter="data")
+                size += member.size if member.isfile() else 0
+                bounds.check_unpacked(size)
+            tf.extractall(target, members=members, filter="data")
     except tarfile.FilterError as exc:
         raise ConnectionProblem(400, "unsafe_archive", f"unsafe archive member: {exc}") from exc
     except (tarfile.TarError, EOFError) as exc:
         raise ConnectionProblem(400, "bad_archive", f"the tar archive is damaged: {exc}") from exc
-
-
-def _check_totals(count: int, size: int, limit: int) -> None:
-    if count > MAX_MEMBERS:
-        raise ConnectionProblem(
-            400, "bad_archive", f"the archive holds more than {MAX_MEMBERS:,} files"
-        )
-    if size > limit:
-        raise ConnectionProblem(
-            413, "too_large", f"the archive unpacks to more than {size_text(limit)}"
-        )
 
 
 def discard(directory: Path) -> None:

@@ -225,6 +225,7 @@ async def upload(
             queue=state.queue,
             settings=state.settings,
             user_id=session.account.id,
+            in_flight=state.uploads,
         )
     except service.ConnectionProblem as exc:
         return templates.TemplateResponse(
@@ -277,7 +278,12 @@ async def add_imap(
     )
     try:
         created = await service.create_imap(
-            state.pool, state.queue, state.settings, session.account.id, account
+            state.pool,
+            state.queue,
+            state.settings,
+            session.account.id,
+            account,
+            tests=state.connection_tests,
         )
     except service.ConnectionProblem as exc:
         field = {"imap_login_failed": "password", "imap_folder_missing": "folders"}.get(exc.code)
