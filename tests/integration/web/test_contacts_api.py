@@ -42,6 +42,19 @@ async def test_list__ranked_by_strength_without_hidden_or_suppressed(
     assert pat["score"] is None and pat["level"] == "no connection" and pat["is_internal"]
 
 
+async def test_list__company_has_the_same_domain_as_the_contact_page(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    await seed_crm(pool, alice.account.id)
+    for params in ({}, {"sort": "name"}, {"sort": "last_interaction"}, {"q": "acme"}):
+        listed = (await client.get("/api/contacts", params=params, headers=alice.auth)).json()
+        for item in listed["items"]:
+            detail = (await client.get(f"/api/contacts/{item['id']}", headers=alice.auth)).json()
+            assert item["company"] == detail["company"], params
+    ada = (await client.get("/api/contacts?q=ada", headers=alice.auth)).json()["items"][0]
+    assert ada["company"]["domain"] == "acme.test"
+
+
 async def test_list__search_filters_sorts_and_pages(
     client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
 ) -> None:
