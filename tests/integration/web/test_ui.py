@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from xml.etree import ElementTree
 
 import httpx
 
@@ -133,3 +134,12 @@ async def test_connections_page__another_users_connection_is_404(
         f"/connections/{alices}/sync", headers={"X-CSRF-Token": csrf, "HX-Request": "true"}
     )
     assert response.status_code == 404
+
+
+async def test_every_page_links_the_favicon(client: httpx.AsyncClient) -> None:
+    login_page = await client.get("/login", headers=HTML)
+    link = re.search(r'<link rel="icon" type="image/svg\+xml" href="([^"]+)">', login_page.text)
+    assert link, "no favicon link in the layout"
+    icon = await client.get(link[1])
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert ElementTree.fromstring(icon.content).tag == "{http://www.w3.org/2000/svg}svg"
