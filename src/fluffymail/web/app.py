@@ -32,7 +32,7 @@ from fluffymail.web.deps import AppState
 from fluffymail.web.services import connections, limits
 from fluffymail.web.ui import companies as companies_ui
 from fluffymail.web.ui import contacts as contacts_ui
-from fluffymail.web.ui import filters
+from fluffymail.web.ui import error_page, filters
 from fluffymail.web.ui import messages as messages_ui
 
 log = logging.getLogger("fluffymail.web")
@@ -99,7 +99,7 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.templates = _templates()
-    errors.install(app)
+    errors.install(app, page=error_page.render)
     app.add_middleware(health.HttpMetrics, registry=registry)
     app.add_middleware(security.SecurityHeaders)
     app.add_middleware(security.TrustedHosts, allowed_hosts=security.allowed_hosts(settings))

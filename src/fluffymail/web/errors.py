@@ -1,12 +1,15 @@
 """Every error the web app answers, mapped to HTTP in this one place.
 
 JSON routes answer `{"error": {"code": ..., "message": ...}}` (validation errors add
-`details`); pages get an error page, or a redirect to the login page when not logged in.
+`details`); pages get an error page in the normal layout (drawn by the `page` renderer the
+app installs, web/ui/error_page.py), or a redirect to the login page when not logged in.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -89,6 +92,24 @@ _HTTP_CODES = {
 }
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Problem:
+    """An error about to be answered: as JSON (status, code, message) or as a page. A page
+    says `page_message` (a message already written for people, e.g. a `WebError`'s) or words
+    the validation `errors` (pydantic's: loc, type, ctx) itself; never `message`, which is for
+    developers."""
+
+    status: int
+    code: str
+    message: str
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    page_message: str | None = None
+
+
+INTERNAL = Problem(status=500, code="internal", message="FluffyMail failed; the error was logged.")
+PageRenderer = Callable[[Request, Problem], Awaitable[Response]]
+
+
 def wants_json(request: Request) -> bool:
     """API routes and non-browser clients get JSON; browsers on pages get HTML."""
     if request.url.path.startswith("/api") or request.url.path in (
@@ -104,37 +125,38 @@ def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, **extra}}
 
 
-def _respond(request: Request, status: int, code: str, message: str, **extra: Any) -> Response:
-    if status == 401 and not wants_json(request):
+async def _respond(request: Request, problem: Problem, **extra: Any) -> Response:
+    if problem.status == 401 and not wants_json(request):
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     if wants_json(request) or request.headers.get("hx-request"):
-        return JSONResponse(error_body(code, message, **extra), status_code=status)
-    templates = request.app.state.templates
-    return templates.TemplateResponse(
-        request,
-        "error.html",
-        {"status": status, "message": message, "session": None},
-        status_code=status,
-    )
+        body = error_body(problem.code, problem.message, **extra)
+        return JSONResponse(body, status_code=problem.status)
+    page: PageRenderer = request.app.state.error_page
+    return await page(request, problem)
 
 
 async def _web_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, WebError)
-    return _respond(request, exc.status, exc.code, str(exc))
+    message = str(exc)
+    problem = Problem(status=exc.status, code=exc.code, message=message, page_message=message)
+    return await _respond(request, problem)
 
 
 async def _domain_error(request: Request, exc: Exception) -> Response:
     for kind, status, code in _DOMAIN:
         if isinstance(exc, kind):
-            return _respond(request, status, code, str(exc))
+            message = str(exc)
+            problem = Problem(status=status, code=code, message=message, page_message=message)
+            return await _respond(request, problem)
     log.error("unmapped error", exc_info=exc, extra={"action": "web.error"})
-    return _respond(request, 500, "internal", "FluffyMail failed; the error was logged.")
+    return await _respond(request, INTERNAL)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, "error")
-    response = _respond(request, exc.status_code, code, str(exc.detail))
+    problem = Problem(status=exc.status_code, code=code, message=str(exc.detail))
+    response = await _respond(request, problem)
     if exc.headers:
         response.headers.update(exc.headers)
     return response
@@ -146,23 +168,33 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     first = details[0] if details else {"loc": [], "message": "invalid request"}
     where = ".".join(str(part) for part in first["loc"])
     message = f"{where}: {first['message']}" if where else str(first["message"])
-    return _respond(request, 422, "validation_error", message, details=jsonable_encoder(details))
+    problem = Problem(
+        status=422, code="validation_error", message=message, errors=list(exc.errors())
+    )
+    return await _respond(request, problem, details=jsonable_encoder(details))
 
 
 async def _data_error(request: Request, exc: Exception) -> Response:
     # Values PostgreSQL refuses (NUL bytes, out-of-range numbers) are the client's mistake.
-    return _respond(request, 400, "bad_request", f"value refused by the database: {exc}")
+    problem = Problem(
+        status=400,
+        code="bad_request",
+        message=f"value refused by the database: {exc}",
+        page_message="The address or form holds a value FluffyMail cannot look up or store.",
+    )
+    return await _respond(request, problem)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.error(
         "unhandled error", exc_info=exc, extra={"action": "web.error", "path": request.url.path}
     )
-    return _respond(request, 500, "internal", "FluffyMail failed; the error was logged.")
+    return await _respond(request, INTERNAL)
 
 
-def install(app: FastAPI) -> None:
-    """Register every handler on `app`."""
+def install(app: FastAPI, page: PageRenderer) -> None:
+    """Register every handler on `app`; `page` draws the error pages browsers get."""
+    app.state.error_page = page
     app.add_exception_handler(WebError, _web_error)
     app.add_exception_handler(FluffyMailError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -191,6 +191,54 @@ async def test_upload_mbox__a_job_imports_it(
     assert after["status"] == "ok" and after["stored_count"] == 12 and after["last_synced_on"]
 
 
+@pytest.mark.parametrize("name", ["a.mbox", "mail.zip"])
+async def test_sync_now__an_imported_archive_says_so_and_sends_nothing(
+    api: httpx.AsyncClient,
+    alice: User,
+    pool: AsyncConnectionPool,
+    settings: Settings,
+    jobs: JobQueue,
+    tmp_path: Path,
+    name: str,
+) -> None:
+    if name.endswith(".zip"):
+        data = maildir_zip(range(4))
+    else:
+        data = write_mbox(tmp_path / name, range(4)).read_bytes()
+    upload = await _upload(api, alice, name, data)
+    connection_id = upload.json()["connection"]["id"]
+    await run_sync(pool, settings, connection_id)
+    queued = await jobs.find_jobs(name="sync-emails")
+    response = await api.post(f"/api/connections/{connection_id}/sync", headers=alice.auth)
+    assert response.status_code == 409
+    assert response.json()["error"] == {
+        "code": "already_imported",
+        "message": "This archive is already imported (4 messages)."
+        " To add newer mail, upload a newer export.",
+    }
+    assert await jobs.find_jobs(name="sync-emails") == queued
+
+
+async def test_sync_now__a_local_mbox_that_grew_syncs_again(
+    api: httpx.AsyncClient,
+    alice: User,
+    pool: AsyncConnectionPool,
+    settings: Settings,
+    make_connection,
+    tmp_path: Path,
+) -> None:
+    """Not an upload: `fluffymail import` of a file that may grow. Only when nothing is left
+    after its cursor does "Sync now" say it is imported."""
+    path = write_mbox(tmp_path / "local.mbox", range(2))
+    connection_id = await make_connection(alice, str(path))
+    await run_sync(pool, settings, connection_id)
+    again = await api.post(f"/api/connections/{connection_id}/sync", headers=alice.auth)
+    assert again.status_code == 409 and "(2 messages)" in again.json()["error"]["message"]
+    write_mbox(path, range(2, 3))  # mailbox.mbox appends
+    grown = await api.post(f"/api/connections/{connection_id}/sync", headers=alice.auth)
+    assert grown.status_code == 202 and grown.json()["job_id"]
+
+
 @pytest.mark.parametrize(
     ("name", "make"), [("mail.zip", maildir_zip), ("mail.tar.gz", maildir_tar)]
 )

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.config import Settings
 from fluffymail.queue import JobQueue
@@ -17,6 +18,7 @@ from tests.integration.web.conftest import User, login, session_csrf
 from tests.integration.web.connections_support import (
     connection_settings,
     data_dir,  # noqa: F401  (fixture)
+    run_sync,
     running_app,
     write_mbox,
 )
@@ -131,6 +133,31 @@ async def test_pause_resume_delete_buttons(browser: Browser, alice: User, make_u
         deleting = await http.post(f"/connections/{connection_id}/delete", headers=htmx)
         assert "Deleting a.mbox" in deleting.text and ">Deleting</span>" in deleting.text
         assert f'hx-post="/connections/{connection_id}/sync"' not in deleting.text
+
+
+async def test_sync_now_on_an_imported_archive__says_so_and_offers_an_upload(
+    browser: Browser,
+    alice: User,
+    make_upload,
+    pool: AsyncConnectionPool,
+    settings: Settings,
+) -> None:
+    connection_id = await make_upload(alice)
+    await run_sync(pool, settings, connection_id)
+    async with browser("alice@example.com") as (http, htmx):
+        first = await http.get("/connections/list", headers=htmx)
+        assert "2 new of 2 read" in first.text
+        again = await http.post(f"/connections/{connection_id}/sync", headers=htmx)
+        assert again.status_code == 200
+        assert (
+            "This archive is already imported (2 messages)."
+            " To add newer mail, upload a newer export."
+        ) in again.text
+        assert '<a href="#upload-form">Upload a newer export</a>' in again.text
+        await run_sync(pool, settings, connection_id)  # the 15-minute sync reads nothing
+        later = await http.get("/connections/list", headers=htmx)
+        assert "everything in this archive is imported" in later.text
+        assert "0 new of 0 read" not in later.text
 
 
 async def test_keep_private_from_the_ai_button(browser: Browser, alice: User, make_upload) -> None:

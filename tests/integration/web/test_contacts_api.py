@@ -42,6 +42,19 @@ async def test_list__ranked_by_strength_without_hidden_or_suppressed(
     assert pat["score"] is None and pat["level"] == "no connection" and pat["is_internal"]
 
 
+async def test_list__company_has_the_same_domain_as_the_contact_page(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    await seed_crm(pool, alice.account.id)
+    for params in ({}, {"sort": "name"}, {"sort": "last_interaction"}, {"q": "acme"}):
+        listed = (await client.get("/api/contacts", params=params, headers=alice.auth)).json()
+        for item in listed["items"]:
+            detail = (await client.get(f"/api/contacts/{item['id']}", headers=alice.auth)).json()
+            assert item["company"] == detail["company"], params
+    ada = (await client.get("/api/contacts?q=ada", headers=alice.auth)).json()["items"][0]
+    assert ada["company"]["domain"] == "acme.test"
+
+
 async def test_list__search_filters_sorts_and_pages(
     client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
 ) -> None:
@@ -342,6 +355,26 @@ async def test_pages__list_contact_message_and_merge_form(
     after = await client.get(merged.headers["location"], headers=HTML)
     assert "now belong here" in after.text and "Undo" in after.text
     assert (await client.get("/contacts/999999", headers=HTML)).status_code == 404
+
+
+async def test_page__a_gravatar_url_is_not_shown_as_a_fact(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    """The page shows initials; it never loads or lists the Gravatar URL (the API keeps it)."""
+    seeded = await seed_crm(pool, alice.account.id)
+    async with pool.connection() as conn:
+        await conn.execute(
+            "INSERT INTO crm.contact_facts (contact_id, field, value, source, confidence,"
+            " observed_on) VALUES (%s, 'gravatar', 'https://gravatar.com/avatar/ab12?d=404',"
+            " 'gravatar', 0.3, now())",
+            (seeded.contacts["ada"],),
+        )
+    await login(client, "alice@example.com")
+    page = await client.get(f"/contacts/{seeded.contacts['ada']}", headers=HTML)
+    assert "Chief Engineer" in page.text and '<span class="avatar avatar-lg"' in page.text
+    assert "gravatar" not in page.text.lower()
+    detail = await client.get(f"/api/contacts/{seeded.contacts['ada']}", headers=alice.auth)
+    assert "gravatar" in {fact["field"] for fact in detail.json()["facts"]}
 
 
 async def test_pages__empty_state_says_connect_a_mailbox(

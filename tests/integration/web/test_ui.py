@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+from xml.etree import ElementTree
+
 import httpx
 
 from fluffymail.queue import JobQueue
@@ -36,6 +40,27 @@ async def test_jobs_page__shows_failures_and_retries_them(
     assert retried.status_code == 200
     assert f"Job {job_id} queued for retry." in retried.text
     assert (await jobs.get_job(job_id)).state in ("retry", "created")
+
+
+async def test_jobs_page__a_schedule_that_never_fired_has_not_run_yet(
+    client: httpx.AsyncClient, admin: User, jobs: JobQueue
+) -> None:
+    """A new nightly schedule starts from the tick before it existed (22h ago, say): that is
+    not a run. Once a tick fires, the page says when."""
+    await jobs.create_queue("rescore")
+    await jobs.schedule("rescore", "0 3 * * *", key="nightly")
+    await login(client, "admin@example.com")
+
+    def last_run(html: str) -> str:
+        row = re.search(r'<th scope="row" class="mono">rescore</th>.*?</tr>', html, re.S)
+        assert row, "no schedule row"
+        return re.findall(r"<td[^>]*>([^<]*)</td>", row[0])[-1]
+
+    assert last_run((await client.get("/jobs/panel")).text) == "not run yet"
+    [schedule] = await jobs.get_schedules()
+    tick = schedule["created_on"] + timedelta(seconds=1)  # as the scheduler fires it
+    assert await jobs.store.fire_schedule("rescore", "nightly", tick, schedule["next_tick"])
+    assert last_run((await client.get("/jobs/panel")).text) in ("just now", "1s ago", "2s ago")
 
 
 async def test_jobs_page__retry_without_csrf_is_refused(
@@ -109,3 +134,12 @@ async def test_connections_page__another_users_connection_is_404(
         f"/connections/{alices}/sync", headers={"X-CSRF-Token": csrf, "HX-Request": "true"}
     )
     assert response.status_code == 404
+
+
+async def test_every_page_links_the_favicon(client: httpx.AsyncClient) -> None:
+    login_page = await client.get("/login", headers=HTML)
+    link = re.search(r'<link rel="icon" type="image/svg\+xml" href="([^"]+)">', login_page.text)
+    assert link, "no favicon link in the layout"
+    icon = await client.get(link[1])
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert ElementTree.fromstring(icon.content).tag == "{http://www.w3.org/2000/svg}svg"

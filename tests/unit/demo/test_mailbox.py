@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mailbox
+import re
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 from fluffymail.demo.mailbox import OWNER, messages, write_mbox
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
+README = Path(__file__).resolve().parents[3] / "README.md"
 
 
 def test_same_now_and_seed_give_the_same_mail() -> None:
@@ -46,3 +48,9 @@ def test_write_mbox_round_trips(tmp_path: Path) -> None:
     finally:
         box.close()
     assert not path.with_suffix(".partial").exists()
+
+
+def test_the_readme_gives_the_demo_mailbox_its_true_size() -> None:
+    stated = re.search(r"sample mailbox of (\d+)\s+invented messages", README.read_text())
+    assert stated is not None, "README.md no longer says how many messages the demo writes"
+    assert int(stated.group(1)) == sum(1 for _ in messages(NOW))

@@ -26,6 +26,8 @@ from fluffymail.db.sql import load_sql
 from fluffymail.errors import FluffyMailError
 from fluffymail.integrations import net
 from fluffymail.integrations.mail import imap
+from fluffymail.integrations.mail.file_source import FileSource
+from fluffymail.integrations.mail.files import MailSourceError
 from fluffymail.integrations.mail.source import AuthError, TransientSourceError
 from fluffymail.jobs import delete_connection, sync_emails
 from fluffymail.queue import Job, JobQueue
@@ -196,6 +198,14 @@ async def request_sync(
         raise ConnectionProblem(409, "paused", "this connection is paused; resume it to sync")
     if view.status == "needs_reauth":
         raise ConnectionProblem(409, "needs_reauth", reauth_advice(view))
+    if await _fully_imported(pool, view):
+        count = await message_count(pool, connection_id)
+        raise ConnectionProblem(
+            409,
+            "already_imported",
+            f"This archive is already imported ({count:,} message{'' if count == 1 else 's'})."
+            " To add newer mail, upload a newer export.",
+        )
     return await _start_syncing(queue, user_id, connection_id)
 
 
@@ -211,6 +221,33 @@ def reauth_advice(view: ConnectionView) -> str:
         "password to resume syncing. Nothing tries to sign in until you do, so the server "
         "has no reason to lock the account."
     )
+
+
+async def _fully_imported(pool: AsyncConnectionPool, view: ConnectionView) -> bool:
+    """An mbox or Maildir synced to its end with nothing after its cursor: syncing it again
+    would read nothing (an uploaded export never changes; a local file may have grown)."""
+    if not ConnectionKind(view.kind).is_file or view.status != "ok" or not view.last_synced_on:
+        return False
+    async with pool.connection() as conn:
+        connection = await mail_repo.get_connection(conn, view.id)
+    if connection is None or connection.cursor is None:
+        return False
+    try:
+        remaining = await asyncio.to_thread(
+            FileSource(connection.source).estimate, connection.cursor
+        )
+    except (MailSourceError, OSError):
+        return False  # a sync reports what is wrong with the file
+    return remaining == 0
+
+
+async def message_count(pool: AsyncConnectionPool, connection_id: int) -> int:
+    """How many messages the connection has read (each once)."""
+    async with pool.connection() as conn:
+        row = await (
+            await conn.execute(SQL["connection_message_count"], {"id": connection_id})
+        ).fetchone()
+    return int(row[0]) if row else 0
 
 
 async def _start_syncing(queue: JobQueue, user_id: int, connection_id: int) -> SyncRequest:

@@ -14,6 +14,7 @@ from fluffymail.web.services.messages import MessageRef, message_ids
 from fluffymail.web.services.paging import display_score
 
 Row = Mapping[str, Any]
+PICTURE_FIELDS = frozenset({"gravatar"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -171,7 +172,10 @@ class ContactDetail:
 
     @property
     def current_facts(self) -> list[Fact]:
-        return [f for f in self.facts if f.is_current]
+        """The facts the page shows: current ones, without picture URLs (a Gravatar URL is a
+        guess at a picture, not something known about the person, and loading it would tell
+        Gravatar whom the user is looking at; the page shows initials instead)."""
+        return [f for f in self.facts if f.is_current and f.field not in PICTURE_FIELDS]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -61,11 +61,35 @@ class Throughput:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduleRow:
+    name: str
+    key: str
+    cron: str
+    tz: str
+    next_tick: datetime
+    last_run: datetime | None  # None: not run yet
+
+    @classmethod
+    def from_schedule(cls, schedule: dict[str, Any]) -> ScheduleRow:
+        """A schedule's `last_tick` starts as the tick before it was created (so it first fires
+        at the next one): a tick from before the schedule existed never ran."""
+        last_tick, created_on = schedule["last_tick"], schedule["created_on"]
+        return cls(
+            name=schedule["name"],
+            key=schedule["key"],
+            cron=schedule["cron"],
+            tz=schedule["tz"],
+            next_tick=schedule["next_tick"],
+            last_run=last_tick if last_tick is not None and last_tick > created_on else None,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Dashboard:
     now: datetime
     queues: list[QueueRow]
     failed: list[FailedJob]
-    schedules: list[dict[str, Any]]
+    schedules: list[ScheduleRow]
     workers: list[dict[str, Any]]
     throughput: Throughput
     dead_letter_queues: list[QueueRow] = field(default_factory=list)
@@ -131,7 +155,7 @@ async def dashboard(queue: JobQueue) -> Dashboard:
         queues=[row for row in rows if not row.is_dead_letter],
         dead_letter_queues=[row for row in rows if row.is_dead_letter],
         failed=await failed_jobs(queue),
-        schedules=await queue.get_schedules(),
+        schedules=[ScheduleRow.from_schedule(s) for s in await queue.get_schedules()],
         workers=await queue.get_workers(),
         throughput=tp,
     )

@@ -1,6 +1,7 @@
 -- One page of a user's visible contacts by name (the address when unnamed), read in
 -- contacts_list_name_idx order (relationships joined per row). Filters as in contact_count.sql.
-SELECT c.id, c.name, c.primary_address, c.company_id, co.name AS company_name, c.is_internal,
+SELECT c.id, c.name, c.primary_address, c.company_id, co.name AS company_name,
+       co.domain AS company_domain, c.is_internal,
        c.first_interaction_on, c.last_interaction_on, c.sent_to_count, c.received_from_count,
        r.score, coalesce(r.level, 'no connection') AS level, r.trend,
        coalesce(r.going_cold, false) AS going_cold

@@ -24,7 +24,8 @@ WITH found AS (
       AND (length(%(q)s::text) < 3 OR crm.trigrams(co.name) @> crm.trigrams(%(q)s::text))
       AND strpos(lower(co.name), lower(%(q)s::text)) > 0
 )
-SELECT c.id, c.name, c.primary_address, c.company_id, co.name AS company_name, c.is_internal,
+SELECT c.id, c.name, c.primary_address, c.company_id, co.name AS company_name,
+       co.domain AS company_domain, c.is_internal,
        c.first_interaction_on, c.last_interaction_on, c.sent_to_count, c.received_from_count,
        r.score, coalesce(r.level, 'no connection') AS level, r.trend,
        coalesce(r.going_cold, false) AS going_cold,

@@ -37,7 +37,8 @@ WITH scored AS MATERIALIZED (
     UNION ALL
     SELECT 1 AS part, * FROM unscored
 )
-SELECT p.id, p.name, p.primary_address, p.company_id, co.name AS company_name, p.is_internal,
+SELECT p.id, p.name, p.primary_address, p.company_id, co.name AS company_name,
+       co.domain AS company_domain, p.is_internal,
        p.first_interaction_on, p.last_interaction_on, p.sent_to_count, p.received_from_count,
        p.score, p.level, p.trend, p.going_cold
 FROM ranked p

@@ -112,6 +112,10 @@ async def sync(
             state.pool, state.queue, session.account.id, connection_id
         )
     except service.ConnectionProblem as exc:
+        if exc.code == "already_imported":
+            return await _list(
+                request, state, templates, session, notice=exc.reason, offer_upload=True
+            )
         return await _list(request, state, templates, session, error=exc.reason)
     notice = (
         "Sync queued; it also runs every 15 minutes."
@@ -122,10 +126,11 @@ async def sync(
 
 
 async def _list(
-    request: Request, state: State, templates: Templates, session: Session, **messages: str | None
+    request: Request, state: State, templates: Templates, session: Session, **extra: Any
 ) -> Response:
+    """The list with a `notice` or an `error` (and `offer_upload`: a link to the upload form)."""
     return await _render(
-        request, state, templates, session, "partials/connections_list.html", **messages
+        request, state, templates, session, "partials/connections_list.html", **extra
     )
 
 

@@ -32,7 +32,9 @@ def _choice(value: str, allowed: list[str] | dict[str, str], what: str) -> str |
     if not value:
         return None
     if value not in allowed:
-        raise WebError(f"unknown {what} {value!r}")
+        names = list(allowed.values()) if isinstance(allowed, dict) else allowed
+        choices = ", ".join(f"“{name}”" for name in names[:-1]) + f" or “{names[-1]}”"
+        raise WebError(f"There is no {what} called “{value}”. Choose {choices}.")
     return value
 
 
@@ -41,12 +43,14 @@ def _query(
 ) -> service.ContactQuery:
     """The list query from the filter form's fields (empty = not filtered)."""
     if company and not company.isdigit():
-        raise WebError(f"not a company id: {company!r}")
+        raise WebError("The company filter must be a company's number, as in its link.")
     return service.ContactQuery(
         q=q.strip() or None,
-        level=_choice(level, LEVELS, "level"),
-        sort=_choice(sort, SORTS, "sort") or ContactSort.STRENGTH.value,
-        internal={"internal": True, "external": False}.get(_choice(people, PEOPLE, "people") or ""),
+        level=_choice(level, LEVELS, "strength level"),
+        sort=_choice(sort, SORTS, "sort order") or ContactSort.STRENGTH.value,
+        internal={"internal": True, "external": False}.get(
+            _choice(people, PEOPLE, "people filter") or ""
+        ),
         going_cold=True if cold else None,
         company_id=int(company) if company else None,
         limit=PAGE_SIZE,

@@ -1,0 +1,78 @@
+"""A logged-in person opens every page with a bad id and with bad query values (the pages are
+read from the app, so a new page is covered without editing this test): each error page keeps
+the navigation bar and says in plain words what went wrong, with a link back; never a
+validation message, a field path or a traceback. Screenshots of a 404 and a 400 page go to
+test-artifacts/ (not committed); look at them when changing the error page."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from psycopg_pool import AsyncConnectionPool
+
+from fluffymail.config import Settings
+from fluffymail.web.app import create_app
+from fluffymail.web.services import accounts
+from tests.integration.web.page_routes import bad_urls, developer_text, page_routes
+
+EMAIL, PASSWORD = "ops@example.com", "correct horse battery"
+
+
+async def _admin(db_url: str) -> None:
+    async with AsyncConnectionPool(
+        db_url, min_size=1, max_size=1, kwargs={"autocommit": True}
+    ) as pool:
+        await accounts.create_user(pool, EMAIL, PASSWORD, name="Ops", is_admin=True)
+
+
+@pytest.fixture
+def admin(db_url: str) -> None:
+    asyncio.run(_admin(db_url))
+
+
+def test_every_page_with_bad_input__plain_error_in_the_layout(
+    admin: None, db_url: str, server: str, browser: Any, artifacts: Path
+) -> None:
+    urls = bad_urls(page_routes(create_app(Settings(database_url=db_url))))
+    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    page.goto(f"{server}/login")
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{server}/contacts")
+
+    errors = 0
+    for bad in urls:
+        response = page.goto(f"{server}{bad.url}")
+        assert response is not None, bad.url
+        text = page.locator("body").inner_text()
+        assert response.status < 500, bad.url
+        assert developer_text(text) == [], (bad.url, developer_text(text))
+        if bad.bad_path:
+            assert response.status == 404, bad.url
+        if response.status < 400:
+            continue
+        errors += 1
+        assert page.get_by_role("navigation", name="Main").is_visible(), bad.url
+        assert (
+            page.get_by_role("navigation", name="Main")
+            .get_by_role("link", name="Contacts")
+            .is_visible()
+        ), bad.url
+        main = page.locator("main")
+        assert main.get_by_role("heading", level=1).inner_text().strip(), bad.url
+        assert len(main.locator(".error-message").inner_text().strip()) >= 10, bad.url
+        assert main.locator(".error-links a").count() >= 1, bad.url
+    assert errors >= len([u for u in urls if u.bad_path]) + 5
+
+    page.goto(f"{server}/contacts/abc")
+    assert page.get_by_role("heading", name="We couldn't find that contact").is_visible()
+    page.screenshot(path=str(artifacts / "error-404.png"), full_page=True)
+    page.goto(f"{server}/contacts?people=all")
+    assert page.get_by_text("There is no people filter called “all”.").is_visible()
+    page.screenshot(path=str(artifacts / "error-400.png"), full_page=True)
+    page.get_by_role("link", name="All contacts").click()
+    page.wait_for_url(f"{server}/contacts")
