@@ -8,6 +8,7 @@ a code and a reason (never a credential).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import imaplib
 import logging
