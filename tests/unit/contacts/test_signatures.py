@@ -61,6 +61,60 @@ def test_extract_signature__dash_dash_delimiter() -> None:
     assert sig.twitter == "https://twitter.com/alice"
 
 
+@pytest.mark.parametrize("rule", ["_______________", "----------", "=========="])
+def test_extract_signature__after_a_drawn_separator(rule: str) -> None:
+    body = f"The contract is attached.\n\n{rule}\nPriya Raman\nCredit Analyst\n(555) 014-2291\n"
+    sig = signatures.extract_signature(body, "Raman, Priya", sender_email="p.raman@mail.test")
+    assert sig is not None
+    assert sig.start_line == 3 and sig.title == "Credit Analyst"
+
+
+def test_a_separator_before_a_forwarded_header__is_quoted_history_not_a_signature() -> None:
+    body = (
+        "FYI below.\n\nLee\n\n________________________________\n"
+        "From: Someone Else\nSent: Monday\nTo: Lee\nSubject: Rates\n\nRates up.\n"
+    )
+    sig = signatures.extract_signature(body, "Lee Park", sender_email="lee@mail.test")
+    assert sig is not None and sig.end_line == 2  # "Lee", above the forwarded message
+
+
+def test_machine_generated_report_lines__are_not_a_signature() -> None:
+    body = (
+        "Daily position report\n\n"
+        "Desk     Long    Short   Net\n"
+        "Gas      1,200   800     400\n"
+        "Power    950     1,010   -60\n"
+        "Page 1 of 1\n"
+        "Generated on 10/02/2001 06:00\n"
+    )
+    assert signatures.extract_signature(body, "Risk Reports", sender_email="r@mail.test") is None
+
+
+@pytest.mark.parametrize("closing", ["Q3 Budget Summary", "Meeting Agenda", "Attachments"])
+def test_a_document_title_at_the_end__is_not_a_name(closing: str) -> None:
+    body = f"Please review before Friday.\n\n{closing}\n"
+    assert signatures.extract_signature(body, "Dana Lee", sender_email="dana@mail.test") is None
+
+
+@pytest.mark.parametrize("closing", ["JB", "- M", "J.B."])
+def test_lone_initials__are_not_a_signature(closing: str) -> None:
+    body = f"Sounds good, let's do it.\n\n{closing}\n"
+    assert signatures.extract_signature(body, "Dana Lee", sender_email="dana@mail.test") is None
+
+
+def test_a_lone_first_name_after_the_text__still_is() -> None:
+    body = "Sounds good, let's do it.\n\nMarta\n"
+    sig = signatures.extract_signature(body, "Marta Rossi", sender_email="m@mail.test")
+    assert sig is not None and sig.start_line == 2
+
+
+def test_rules__are_the_tunable_limits() -> None:
+    body = "Done.\n\nThanks,\nAl Bo\nLine 3\nLine 4\nLine 5\nLine 6\n"
+    assert signatures.extract_signature(body, "Al Bo") is not None
+    narrow = signatures.SignatureRules(max_lines=3)
+    assert signatures.extract_signature(body, "Al Bo", rules=narrow) is None
+
+
 def test_extract_signature__ignores_quoted_history() -> None:
     body = (
         "Sounds good.\n\nRegards,\nBert\n\n"

@@ -15,15 +15,20 @@ import phonenumbers
 
 from fluffymail.crm.contacts import names
 
-__all__ = ["Phone", "PhoneKind", "Signature", "extract_signature", "strip_quoted"]
+__all__ = [
+    "DEFAULT_RULES",
+    "Phone",
+    "PhoneKind",
+    "Signature",
+    "SignatureRules",
+    "extract_signature",
+    "strip_quoted",
+]
 
 _MAX_BODY_CHARS = 200_000
-_MAX_SIG_LINES = 12
-_MAX_SIG_LINE_LEN = 80
-_MAX_ANCHOR_LEN = 40
 _QUOTE_MARKERS = re.compile(
     r"^\s*(?:-{2,}\s*(?:Original Message|Forwarded by|Forwarded Message|Reply Separator)"
-    r"|_{5,}\s*$|From:\s.*\[mailto:|Begin forwarded message:|>)",
+    r"|From:\s.*\[mailto:|Begin forwarded message:|>)",
     re.IGNORECASE,
 )
 _ON_WROTE = re.compile(r"^\s*On\b.{0,200}\bwrote:\s*$", re.IGNORECASE | re.DOTALL)
@@ -39,6 +44,22 @@ _SIGNOFF = re.compile(
     re.IGNORECASE,
 )
 _NAMELIKE = re.compile(r"^[A-Z][A-Za-z'’.\-]*(?:\s+[A-Z][A-Za-z'’.\-]*){0,2}\.?$")
+_RULE_LINE = re.compile(r"^\s*(?:_{4,}|-{4,}|={4,})\s*$")  # a drawn separator line
+_INITIALS = re.compile(r"^[\s\-–—~]*(?:[A-Z]\.?\s?){1,3}$")  # "JB", "- M", "J.B."
+# Words that make a short capitalised line a document or section title, not a person's name.
+_TITLE_NOUNS = re.compile(
+    r"\b(?:report|agenda|summary|schedule|attachments?|draft|update|memo|minutes|notes|plan"
+    r"|budget|proposal|presentation|review|policy|contract|agreement|invoice|statement|form"
+    r"|list|table|chart|document|file|spreadsheet|analysis|forecast|overview|appendix"
+    r"|results|index|prices?|totals?|volumes?|positions?|curves?)\b",
+    re.IGNORECASE,
+)
+# Machine-generated lines: several numeric columns, page counters, run stamps.
+_NUMBER = re.compile(r"[-+$]?\d[\d,]*(?:\.\d+)?%?")
+_REPORT_LINE = re.compile(
+    r"\bpage\s+\d+\s+of\s+\d+\b|\b(?:run|report|generated|printed)\s+(?:on|at|date|by)\b",
+    re.IGNORECASE,
+)
 _PS = re.compile(r"^\s*P\.?\s?P?\.?\s?S\.?[\s:]", re.IGNORECASE)
 _CELL_SPLIT = re.compile(r"\t+|\s{2,}")
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>()\"']+", re.IGNORECASE)
@@ -86,6 +107,21 @@ class Phone:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SignatureRules:
+    """The detector's size limits: a signature is at most `max_lines` trailing lines of at
+    most `max_line_len` characters, anchored on a line of at most `max_anchor_len` characters;
+    a lone name anchors only within the last `lone_name_window` lines."""
+
+    max_lines: int = 12
+    max_line_len: int = 80
+    max_anchor_len: int = 40
+    lone_name_window: int = 4
+
+
+DEFAULT_RULES = SignatureRules()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Signature:
     """A signature block: lines ``start_line..end_line`` (0-based, inclusive) of the body."""
 
@@ -111,6 +147,7 @@ def extract_signature(
     *,
     sender_email: str | None = None,
     default_region: str = "US",
+    rules: SignatureRules = DEFAULT_RULES,
 ) -> Signature | None:
     """Find the sender's signature at the end of their own text and extract its fields.
 
@@ -119,6 +156,7 @@ def extract_signature(
         sender_name: the From display name, used to recognise the name line.
         sender_email: the From address; its country TLD sets the phone region.
         default_region: phone region when the TLD says nothing (ISO 3166 code).
+        rules: the size limits (the evaluation tunes them on some senders, scores on others).
 
     Returns:
         The signature with its line span, or None when no signature block is found.
@@ -127,7 +165,7 @@ def extract_signature(
         return None
     lines = body_text[:_MAX_BODY_CHARS].splitlines()
     own_end = strip_quoted(lines)
-    span = _find_block(lines[:own_end], _sender_tokens(sender_name, sender_email))
+    span = _find_block(lines[:own_end], _sender_tokens(sender_name, sender_email), rules)
     if span is None:
         return None
     start, end = span
@@ -139,6 +177,8 @@ def strip_quoted(lines: list[str]) -> int:
     """Index of the first line of quoted or forwarded history (``len(lines)`` when none)."""
     for i, line in enumerate(lines):
         if _QUOTE_MARKERS.match(line) or (_NOTES_ON.search(line) and _header_follows(lines, i)):
+            return i
+        if _RULE_LINE.match(line) and _header_follows(lines, i):  # Outlook's "_____" + From:
             return i
         if _ON_WROTE.match(line) or (
             i + 1 < len(lines) and _ON_WROTE.match(f"{line} {lines[i + 1]}")
@@ -167,53 +207,74 @@ def _sender_tokens(sender_name: str | None, sender_email: str | None) -> frozens
     return frozenset(t.casefold().strip(".") for t in tokens if len(t.strip(".")) >= 2)
 
 
-def _find_block(own: list[str], sender: frozenset[str]) -> tuple[int, int] | None:
+def _find_block(
+    own: list[str], sender: frozenset[str], rules: SignatureRules
+) -> tuple[int, int] | None:
     nonblank = [i for i, line in enumerate(own) if line.strip()]
     postscript = next((k for k, i in enumerate(nonblank) if _PS.match(own[i])), None)
     nonblank = nonblank[:postscript] if postscript is not None else nonblank
     if not nonblank:
         return None
     end = nonblank[-1]
-    tail = _tail_region(own, nonblank)
-    anchor = _delimiter(own, tail) or _first_anchor(own, tail, sender, end)
+    tail = _tail_region(own, nonblank, rules)
+    if _machine_made(own, tail):
+        return None
+    anchor = _delimiter(own, tail) or _first_anchor(own, tail, sender, end, rules)
     if anchor is None:
         return None
     return anchor, end
 
 
-def _tail_region(own: list[str], nonblank: list[int]) -> list[int]:
+def _tail_region(own: list[str], nonblank: list[int], rules: SignatureRules) -> list[int]:
     """The trailing non-blank lines short enough to belong to a signature."""
     region: list[int] = []
     for i in reversed(nonblank):
-        if len(own[i].strip()) > _MAX_SIG_LINE_LEN or len(region) >= _MAX_SIG_LINES:
+        if len(own[i].strip()) > rules.max_line_len or len(region) >= rules.max_lines:
             break
         region.append(i)
     return region[::-1]
 
 
+def _machine_made(own: list[str], tail: list[int]) -> bool:
+    """A tail of report lines (numeric columns, page counters, run stamps) is no signature."""
+    reports = sum(1 for i in tail if _is_report_line(own[i]))
+    return reports >= 2 and reports * 2 >= len(tail)
+
+
+def _is_report_line(line: str) -> bool:
+    cells = [c for c in re.split(r"\s+", line.strip()) if c]
+    numeric = sum(1 for c in cells if _NUMBER.fullmatch(c.strip("()")))
+    return numeric >= 3 or _REPORT_LINE.search(line) is not None
+
+
 def _delimiter(own: list[str], tail: list[int]) -> int | None:
+    """The line after a `-- ` delimiter, or after a drawn separator (`_____`, `-----`) that
+    closes the message (the quoted-history check already took the ones a header follows)."""
     for pos, i in enumerate(tail):
-        if own[i].rstrip() in {"--", "-- "} and pos + 1 < len(tail):
+        line = own[i].rstrip()
+        if pos + 1 < len(tail) and (line in {"--", "-- "} or _RULE_LINE.match(line)):
             return tail[pos + 1]
     return None
 
 
-def _first_anchor(own: list[str], tail: list[int], sender: frozenset[str], end: int) -> int | None:
+def _first_anchor(
+    own: list[str], tail: list[int], sender: frozenset[str], end: int, rules: SignatureRules
+) -> int | None:
     for pos, i in enumerate(tail):
         text = own[i].strip()
-        if len(text) > _MAX_ANCHOR_LEN:
+        if len(text) > rules.max_anchor_len:
             continue
         signoff = _SIGNOFF.match(text)
-        if signoff and (signoff.group("rest") or i != end) and _signoff_ok(own, tail, pos):
+        if signoff and (signoff.group("rest") or i != end) and _signoff_ok(own, tail, pos, rules):
             return i
         if _mentions_sender(text, sender):
             return i
-        if pos >= len(tail) - 4 and _lone_name(own, tail, pos):
+        if pos >= len(tail) - rules.lone_name_window and _lone_name(own, tail, pos):
             return i
     return None
 
 
-def _signoff_ok(own: list[str], tail: list[int], pos: int) -> bool:
+def _signoff_ok(own: list[str], tail: list[int], pos: int, rules: SignatureRules) -> bool:
     """A sign-off must be followed by a short name-ish line, not by more prose."""
     rest = _SIGNOFF.match(own[tail[pos]].strip())
     if rest and rest.group("rest").strip(" ,.!"):
@@ -221,7 +282,7 @@ def _signoff_ok(own: list[str], tail: list[int], pos: int) -> bool:
     if pos + 1 >= len(tail):
         return False
     following = own[tail[pos + 1]].strip()
-    return len(following) <= _MAX_ANCHOR_LEN and not following.endswith(("?", ":"))
+    return len(following) <= rules.max_anchor_len and not following.endswith(("?", ":"))
 
 
 def _mentions_sender(text: str, sender: frozenset[str]) -> bool:
@@ -242,6 +303,8 @@ def _lone_name(own: list[str], tail: list[int], pos: int) -> bool:
     i = tail[pos]
     text = own[i].strip()
     if not _NAMELIKE.match(text) or _SIGNOFF.match(text):
+        return False
+    if _INITIALS.match(text) or _TITLE_NOUNS.search(text):  # "JB", "Q3 Budget Summary"
         return False
     if i == 0 or own[i - 1].strip():
         prev = own[i - 1].strip() if i else ""
