@@ -5,6 +5,7 @@ when FLUFFYMAIL_METRICS_TOKEN is set and only to a scraper that sends it as a Be
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import time
 from typing import Any
@@ -25,6 +26,7 @@ from fluffymail.web.deps import State
 from fluffymail.web.errors import NotAuthenticated, NotFound
 
 router = APIRouter(tags=["health"])
+log = logging.getLogger("fluffymail.web")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
@@ -39,17 +41,22 @@ async def healthz() -> dict[str, str]:
     responses={503: {"description": "Not ready"}},
 )
 async def readyz(state: State) -> Any:
+    """Anonymous, so it names no error and no migration: those go to the log."""
     try:
         async with asyncio.timeout(3), state.pool.connection() as conn:
             pending = await migrate.pending(conn)
-    except Exception as exc:  # any failure means not ready
+    except Exception:  # any failure means not ready
+        log.warning("not ready: database unreachable", exc_info=True, extra={"action": "web.ready"})
         return JSONResponse(
-            {"status": "unavailable", "reason": f"database: {type(exc).__name__}"}, status_code=503
+            {"status": "unavailable", "reason": "the database does not answer"}, status_code=503
         )
     if pending:
         names = [f"{m.version:04d}_{m.name}" for m in pending]
+        log.warning(
+            "not ready: migrations pending", extra={"action": "web.ready", "pending": names}
+        )
         return JSONResponse(
-            {"status": "unavailable", "reason": "pending migrations", "pending": names},
+            {"status": "unavailable", "reason": "the schema is behind: run fluffymail db upgrade"},
             status_code=503,
         )
     return {"status": "ok"}

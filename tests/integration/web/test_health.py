@@ -25,7 +25,10 @@ async def test_readyz__503_when_a_migration_is_pending(
         await conn.execute("DELETE FROM schema_migrations WHERE version = 5")
     response = await client.get("/readyz")
     assert response.status_code == 503
-    assert response.json()["pending"] == ["0005_web"]
+    assert response.json() == {
+        "status": "unavailable",
+        "reason": "the schema is behind: run fluffymail db upgrade",
+    }  # anonymous: the migration's name goes to the log only
 
 
 async def test_metrics__off_unless_a_token_is_configured(client: httpx.AsyncClient) -> None:
