@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from fluffymail import logging as fm_logging
-from fluffymail.cli import contacts, db, importer, jobs, secrets
+from fluffymail.cli import connections, contacts, db, importer, jobs, secrets
 from fluffymail.cli.common import console, run, settings
 from fluffymail.cli.web import users, web
 from fluffymail.cli.worker import worker
@@ -16,6 +16,7 @@ app = typer.Typer(help="FluffyMail: your mailbox as a relationship CRM.", no_arg
 app.add_typer(db.app, name="db")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(contacts.app, name="contacts")
+app.add_typer(connections.app, name="connections")
 app.command()(worker)
 app.command("import")(importer.import_command)
 app.command()(web)

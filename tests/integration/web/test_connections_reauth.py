@@ -12,8 +12,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import Result
 from psycopg_pool import AsyncConnectionPool
+from typer.testing import CliRunner
 
+from fluffymail.cli import app
 from fluffymail.config import Settings
 from fluffymail.integrations.mail.source import AuthError
 from fluffymail.queue import JobQueue
@@ -21,6 +24,7 @@ from tests.helpers import wait_for
 from tests.integration.imap.conftest import PASSWORD, Dovecot, dovecot, imap_user, seed  # noqa: F401
 from tests.integration.web.conftest import User
 from tests.integration.web.connections_support import (
+    KEY,
     connection_settings,
     data_dir,  # noqa: F401  (fixture)
     run_sync,
@@ -130,3 +134,52 @@ async def test_refused_password__no_sign_in_again_until_new_credentials(
     assert again.json()["connection"]["status"] == "ok"
     assert key in [s["key"] for s in await jobs.get_schedules()]
     assert (await run_sync(pool, settings, connection_id)).stored == 1
+
+
+async def test_command_line__shows_the_refusal_and_takes_the_new_password(
+    api: httpx.AsyncClient,
+    alice: User,
+    dovecot: Dovecot,  # noqa: F811  (fixtures imported above)
+    imap_user: str,  # noqa: F811
+    seed,  # noqa: F811
+    pool: AsyncConnectionPool,
+    settings: Settings,
+    jobs: JobQueue,
+    db_url: str,
+    data_dir: Path,  # noqa: F811
+) -> None:
+    seed(imap_user, "INBOX", [sample_message(n) for n in range(2)])
+    env = {
+        "DATABASE_URL": db_url,
+        "FLUFFYMAIL_SECRET_KEY": KEY,
+        "FLUFFYMAIL_DATA_DIR": str(data_dir),
+        "FLUFFYMAIL_OUTBOUND_ALLOW": dovecot.settings["outbound_allow"],
+        "FLUFFYMAIL_OUTBOUND_PORTS": dovecot.settings["outbound_ports"],
+        "FLUFFYMAIL_LOG_LEVEL": "WARNING",
+    }
+
+    async def cli(*args: str, password: str | None = None) -> Result:
+        return await asyncio.to_thread(CliRunner().invoke, app, list(args), input=password, env=env)
+
+    imap_args = ["connections", "imap", "--user", alice.account.email, "--host", dovecot.host,
+                 "--port", str(dovecot.port), "--security", "plain", "--username", imap_user,
+                 "--password-stdin"]  # fmt: skip
+    added = await cli(*imap_args, password=f"{PASSWORD}\n")
+    assert added.exit_code == 0, added.output
+    [view] = (await api.get("/api/connections", headers=alice.auth)).json()
+    assert (await run_sync(pool, settings, view["id"])).stored == 2
+
+    change_password(dovecot, imap_user, NEW_PASSWORD)
+    await asyncio.sleep(1.1)  # Dovecot looks at the file at most once per second
+    with pytest.raises(AuthError):
+        await run_sync(pool, settings, view["id"])
+    listed = await cli("connections", "list", "--user", alice.account.email)
+    assert "needs_reauth" in listed.output
+    refused = await cli("connections", "sync", str(view["id"]), "--user", alice.account.email)
+    assert refused.exit_code == 1 and "current password" in refused.output
+
+    wrong = await cli(*imap_args, password=f"{PASSWORD}\n")  # still the old one: refused
+    assert wrong.exit_code == 1 and "refused" in wrong.output
+    fixed = await cli(*imap_args, password=f"{NEW_PASSWORD}\n")
+    assert fixed.exit_code == 0 and "updated; state ok" in fixed.output, fixed.output
+    assert f"connection-{view['id']}" in [s["key"] for s in await jobs.get_schedules()]

@@ -1,0 +1,145 @@
+"""`fluffymail connections ...`: a user's mail connections from the command line: list them, add or
+reconnect an IMAP account (a test login first, as the web app does), and ask for a sync."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from fluffymail.cli.common import console, run, settings
+from fluffymail.cli.context import Context, open_context
+from fluffymail.errors import FluffyMailError
+
+app = typer.Typer(help="Mail connections: list, add or reconnect IMAP, sync now.")
+
+UserOption = Annotated[str, typer.Option("--user", help="The user's email address")]
+
+
+class UnknownUser(FluffyMailError):
+    """No such user."""
+
+
+@app.command("list")
+def list_command(
+    user: UserOption,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,
+) -> None:
+    """The user's connections and their state (ok, syncing, failed, needs_reauth, paused)."""
+    import json
+
+    from fluffymail.web.services import connections as service
+
+    async def main() -> None:
+        async with open_context(settings(), name="cli") as ctx:
+            views = await service.list_connections(ctx.pool, await _user_id(ctx, user))
+        for view in views:
+            if as_json:
+                console.print_json(json.dumps(_summary(view), default=str))
+            else:
+                synced = (
+                    view.last_synced_on.isoformat(" ", "minutes")
+                    if view.last_synced_on
+                    else "never"
+                )
+                problem = f"  {view.last_error}" if view.last_error else ""
+                console.print(
+                    f"{view.id}\t{view.kind}\t{view.label}\t{view.state}\tsynced {synced}{problem}"
+                )
+
+    run(main())
+
+
+@app.command("imap")
+def imap_command(
+    user: UserOption,
+    host: Annotated[str, typer.Option(help="IMAP server host name")],
+    username: Annotated[str, typer.Option(help="IMAP login name")],
+    port: Annotated[int, typer.Option(min=1, max=65535, help="IMAP port")] = 993,
+    security: Annotated[
+        str, typer.Option(help="ssl (port 993), starttls or plain (port 143)")
+    ] = "ssl",
+    folder: Annotated[
+        list[str] | None, typer.Option(help="Sync only this folder (repeat for several)")
+    ] = None,
+    name: Annotated[str, typer.Option(help="Display name")] = "",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input")
+    ] = False,
+) -> None:
+    """Add an IMAP account, or give an existing one its new password.
+
+    The server is signed in to first; then the connection is saved (encrypted) and synced now
+    and every 15 minutes. A connection that needed new credentials syncs again from here on.
+    """
+    from fluffymail.web.services import connections as service
+
+    if security not in {"ssl", "starttls", "plain"}:
+        raise typer.BadParameter("--security must be ssl, starttls or plain")
+    password = (
+        sys.stdin.readline().rstrip("\n")
+        if password_stdin
+        else typer.prompt("IMAP password", hide_input=True)
+    )
+    account = service.ImapAccount(
+        host=host, port=port, security=security, username=username, password=password,
+        folders=tuple(folder) if folder else None, display_name=name,
+    )  # fmt: skip
+
+    async def main() -> None:
+        config = settings()
+        tests = service.connection_tests(config)
+        try:
+            async with open_context(config, migrate_first=True, name="cli") as ctx:
+                user_id = await _user_id(ctx, user)
+                created = await service.create_imap(
+                    ctx.pool, ctx.queue, config, user_id, account, tests=tests
+                )
+        finally:
+            tests.close()
+        verb = "added" if created.created else "updated"
+        view = created.connection
+        console.print(f"connection {view.id} ({view.label}) {verb}; state {view.state}")
+
+    run(main())
+
+
+@app.command("sync")
+def sync_command(
+    connection_id: Annotated[int, typer.Argument(help="The connection's id (see `list`)")],
+    user: UserOption,
+) -> None:
+    """Sync a connection now (ahead of the background syncs), as "Sync now" does."""
+    from fluffymail.web.services import connections as service
+
+    async def main() -> None:
+        async with open_context(settings(), name="cli") as ctx:
+            request = await service.request_sync(
+                ctx.pool, ctx.queue, await _user_id(ctx, user), connection_id
+            )
+        queued = f"job {request.job_id}" if request.job_id else "the sync already queued"
+        console.print(f"connection {connection_id}: {queued} will run next")
+
+    run(main())
+
+
+async def _user_id(ctx: Context, email: str) -> int:
+    from fluffymail.crm.mail import repo as mail_repo
+
+    async with ctx.pool.connection() as conn:
+        found = await mail_repo.get_user(conn, email.strip().lower())
+    if found is None:
+        raise UnknownUser(f"no user {email}")
+    return found.id
+
+
+def _summary(view: Any) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "kind": view.kind,
+        "label": view.label,
+        "state": view.state,
+        "last_error": view.last_error,
+        "last_synced_on": view.last_synced_on,
+    }
