@@ -14,20 +14,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from fluffymail.crm.contacts import addresses, enrichment, extraction, names
+from fluffymail.crm.contacts import addresses, enrichment, extraction, identity, names
 from fluffymail.crm.contacts import repo as contacts_repo
 from fluffymail.crm.contacts.extraction import Link, MessageInput, MessagePlan, SelfSet
 
 __all__ = [
     "ExtractResult",
+    "IdentityReview",
     "Planned",
     "Prepared",
+    "confirm_alias",
     "enrich_contact",
     "extract_messages",
     "extract_prepared",
     "merge_contacts",
     "prepare_batch",
+    "release_aliases",
     "repair_aliases",
+    "review_identity",
     "unmerge",
 ]
 
@@ -80,6 +84,7 @@ class Prepared:
     users: tuple[Planned, ...]
     new_aliases: dict[int, tuple[str, ...]]  # user id -> addresses first recorded now
     contacts_created: int
+    released: dict[int, tuple[str, ...]] = field(default_factory=dict)  # no longer aliases
 
 
 async def prepare_batch(conn: Conn, message_ids: Sequence[int], *, now: datetime) -> Prepared:
@@ -95,24 +100,124 @@ async def prepare_batch(conn: Conn, message_ids: Sequence[int], *, now: datetime
     selves = await contacts_repo.load_self(conn, list(by_user))
     users: list[Planned] = []
     new_aliases: dict[int, tuple[str, ...]] = {}
+    released: dict[int, tuple[str, ...]] = {}
     for user_id, batch in sorted(by_user.items()):
         user = selves[user_id]
         me = SelfSet.build(user.email, user.aliases)
-        found: list[tuple[str, str, int | None]] = []
         if me.owner not in user.aliases:
-            found.append((me.owner, "owner", None))
-        found += [(a, "sent_folder", m) for a, m in extraction.learn_aliases(batch, me)]
-        if found:
-            added = await contacts_repo.add_aliases(conn, user_id, found, now)
-            if learned := tuple(a for a in added if a != me.owner):
-                new_aliases[user_id] = learned
+            await contacts_repo.add_aliases(conn, user_id, [(me.owner, "owner", None)], now)
+        if await _needs_review(conn, user_id, extraction.sent_folder_senders(batch, me)):
+            review = await review_identity(conn, user_id, now=now)
+            if review.added:
+                new_aliases[user_id] = review.added
+            if review.released:
+                released[user_id] = review.released
+            me = SelfSet.build(user.email, review.aliases)
         users.append(await _plan(conn, user_id, me, batch, now))
     return Prepared(
         messages=len(messages),
         users=tuple(users),
         new_aliases=new_aliases,
         contacts_created=sum(len(u.created) for u in users),
+        released=released,
     )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IdentityReview:
+    """What `review_identity` changed: aliases added and released, and the aliases now."""
+
+    aliases: tuple[str, ...]
+    added: tuple[str, ...] = ()
+    released: tuple[str, ...] = ()
+    decisions: tuple[identity.Decision, ...] = ()
+
+
+async def _needs_review(conn: Conn, user_id: int, senders: set[str]) -> bool:
+    """A batch's sent-folder senders can change the user's identity when one is new, was only
+    just short of an alias, or is an alias from before the evidence rule."""
+    if not senders:
+        return False
+    stored = {r["address"]: r for r in await contacts_repo.load_mailbox_senders(conn, user_id)}
+    return any(
+        (row := stored.get(address)) is None
+        or (row["decided_by"] == "rule" and row["reason"].startswith(identity.UNDECIDED_REASONS))
+        for address in senders
+    )
+
+
+async def review_identity(conn: Conn, user_id: int, *, now: datetime) -> IdentityReview:
+    """Decide again, from the whole sent folder, which senders are the user and which are
+    delegates (`identity.decide`); record the aliases that pass and release those that no
+    longer do (the caller re-attributes their mail: `release_aliases`). A decision the user
+    made on the "You" page stands."""
+    user = (await contacts_repo.load_self(conn, [user_id]))[user_id]
+    senders = _sent_senders(
+        await contacts_repo.sent_senders(conn, user_id, extraction.SENT_FOLDER_PATTERN)
+    )
+    stored = {r["address"]: r for r in await contacts_repo.load_mailbox_senders(conn, user_id)}
+    by_user = {a: r["kind"] for a, r in stored.items() if r["decided_by"] == "user"}
+    by_rule = {a for a, r in stored.items() if r["decided_by"] == "rule" and r["kind"] == "alias"}
+    known = set(user.aliases) - by_rule
+    decisions = identity.decide(
+        senders,
+        owner=user.email,
+        owner_person=identity.owner_name(user.name, user.email, senders),
+        self_addresses=known,
+    )
+    rows = [
+        {
+            "address": d.address,
+            "display_name": d.display_name[:300],
+            "messages": d.messages,
+            "total": d.total,
+            "kind": str(d.kind),
+            "reason": d.reason,
+        }
+        for d in decisions
+    ]
+    await contacts_repo.save_mailbox_senders(conn, user_id, rows, now)
+    wanted = {d.address for d in decisions if d.kind is identity.Kind.ALIAS}
+    wanted = {a for a in wanted if by_user.get(a, "alias") == "alias"}
+    added = await contacts_repo.add_aliases(
+        conn, user_id, [(a, "sent_folder", None) for a in sorted(wanted - set(user.aliases))], now
+    )
+    stale = sorted(a for a in (by_rule & set(user.aliases)) - wanted if a not in by_user)
+    released = await contacts_repo.delete_aliases(conn, user_id, stale) if stale else []
+    aliases = (set(user.aliases) | set(added)) - set(released)
+    if added or released:
+        log.info(
+            "identity reviewed",
+            extra={
+                "action": "contacts.identity_reviewed",
+                "user_id": user_id,
+                "added": len(added),
+                "released": len(released),
+            },
+        )
+    return IdentityReview(
+        aliases=tuple(sorted(aliases)),
+        added=tuple(sorted(added)),
+        released=tuple(sorted(released)),
+        decisions=tuple(decisions),
+    )
+
+
+def _sent_senders(rows: Sequence[tuple[str, str, int]]) -> list[identity.SentSender]:
+    """Rows of `sent_senders.sql` by normalised address (as extraction compares them)."""
+    counts: dict[str, int] = defaultdict(int)
+    shown: dict[str, tuple[int, str]] = {}
+    for raw, display, messages in rows:
+        normalized = addresses.normalize_address(raw)
+        if normalized is None:
+            continue
+        counts[normalized.email] += messages
+        if messages > shown.get(normalized.email, (0, ""))[0]:
+            shown[normalized.email] = (messages, display)
+    return [
+        identity.SentSender(address=a, display_name=shown[a][1], messages=n)
+        for a, n in sorted(counts.items())
+    ]
 
 
 async def extract_prepared(
@@ -141,15 +246,22 @@ async def extract_messages(
     """`prepare_batch`, `repair_aliases` when it found aliases, then `extract_prepared`, all in
     the caller's transaction (the job commits the first step separately, for concurrency)."""
     prepared = await prepare_batch(conn, message_ids, now=now)
-    for user_id in sorted(prepared.new_aliases):
-        await repair_aliases(conn, user_id, now=now, actor=actor)
+    for user_id in sorted({*prepared.new_aliases, *prepared.released}):
+        released = prepared.released.get(user_id, ())
+        await repair_aliases(conn, user_id, now=now, actor=actor, released=released)
     return await extract_prepared(conn, prepared, now=now, actor=actor)
 
 
 async def repair_aliases(
-    conn: Conn, user_id: int, *, now: datetime, actor: str = "extract-contacts"
+    conn: Conn,
+    user_id: int,
+    *,
+    now: datetime,
+    actor: str = "extract-contacts",
+    released: Sequence[str] = (),
 ) -> ExtractResult:
-    """Undo contacts made of the user's own addresses and extract their messages again.
+    """Undo contacts made of the user's own addresses, and undo the user's part in the mail of
+    `released` addresses (aliases no longer), then extract the messages touched again.
 
     Takes the user's extraction lock exclusively, so every batch that started before an
     alias was recorded has committed and its links are visible here.
@@ -159,6 +271,12 @@ async def repair_aliases(
     aliases = sorted({user.email, *user.aliases})
     await contacts_repo.suppress_self(conn, user_id, aliases, now)
     redo, contact_ids = await contacts_repo.unlink_messages(conn, user_id, aliases)
+    released = sorted(set(released) - set(aliases))
+    if released:
+        await contacts_repo.release_self(conn, user_id, released, now)
+        more, more_contacts = await contacts_repo.unlink_participants(conn, user_id, released)
+        redo |= more
+        contact_ids |= more_contacts
     await contacts_repo.recompute_counts(conn, sorted(contact_ids), now)
     result = ExtractResult()
     if redo:
@@ -167,11 +285,46 @@ async def repair_aliases(
         result.messages = len(messages)
         planned = await _plan(conn, user_id, me, messages, now)
         await _link_and_count(conn, planned, result, now=now, actor=actor)
+        await _refresh_released(conn, user_id, released, planned, now)
     log.info(
         "aliases repaired",
         extra={"action": "contacts.aliases_repaired", "user_id": user_id, "messages": len(redo)},
     )
     return result
+
+
+async def _refresh_released(
+    conn: Conn, user_id: int, released: Sequence[str], planned: Planned, now: datetime
+) -> None:
+    """Contacts of released addresses that existed before: counts from their links again."""
+    ids = [planned.contact_of[a] for a in released if a in planned.contact_of]
+    if ids:
+        await contacts_repo.recompute_counts(conn, ids, now)
+
+
+async def release_aliases(
+    conn: Conn, user_id: int, addresses_: Sequence[str], *, now: datetime, actor: str
+) -> ExtractResult:
+    """The user says these addresses are not them: record it, drop the aliases and
+    re-attribute their mail (they become contacts; delegates when they sent from the user's
+    sent folders). Call inside a transaction."""
+    for address in addresses_:
+        await contacts_repo.decide_mailbox_sender(
+            conn, user_id, address, "delegate", "rejected by the user", now
+        )
+    dropped = await contacts_repo.delete_aliases(conn, user_id, addresses_)
+    return await repair_aliases(conn, user_id, now=now, actor=actor, released=dropped)
+
+
+async def confirm_alias(
+    conn: Conn, user_id: int, address: str, *, now: datetime, actor: str
+) -> ExtractResult:
+    """The user says this address is theirs: record it and extract its mail as theirs."""
+    await contacts_repo.decide_mailbox_sender(
+        conn, user_id, address, "alias", "confirmed by the user", now
+    )
+    await contacts_repo.add_aliases(conn, user_id, [(address, "user", None)], now)
+    return await repair_aliases(conn, user_id, now=now, actor=actor)
 
 
 def _by_user(messages: Sequence[MessageInput]) -> dict[int, list[MessageInput]]:
