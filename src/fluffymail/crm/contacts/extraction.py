@@ -107,11 +107,17 @@ class SelfSet:
     owner: str
     aliases: set[str]
     own_domains: set[str]
+    # other people who send from the user's mailbox (`identity`): what they send from the
+    # user's sent folders is the user's mail, sent on the user's behalf
+    delegates: frozenset[str] = frozenset()
 
     @classmethod
-    def build(cls, owner: str, aliases: Iterable[str]) -> SelfSet:
+    def build(cls, owner: str, aliases: Iterable[str], delegates: Iterable[str] = ()) -> SelfSet:
         found = {owner.lower(), *(a.lower() for a in aliases)}
-        return cls(owner=owner.lower(), aliases=found, own_domains=_work_domains(found))
+        others = frozenset(d.lower() for d in delegates) - found
+        return cls(
+            owner=owner.lower(), aliases=found, own_domains=_work_domains(found), delegates=others
+        )
 
     def add(self, address: str) -> None:
         self.aliases.add(address)
@@ -172,13 +178,30 @@ def sent_folder_senders(messages: Iterable[MessageInput], me: SelfSet) -> set[st
 def plan_message(message: MessageInput, me: SelfSet) -> MessagePlan:
     """The links one message contributes, or the reason it contributes none."""
     sender = _sender(message)
-    outgoing = sender is not None and sender in me
+    on_behalf = sender in me.delegates and any(is_sent_folder(f) for f in message.folders)
+    outgoing = sender is not None and (sender in me or on_behalf)
     reason = _automated_reason(message, sender, outgoing)
     if reason is not None:
         bounced = bounced_addresses(message.report_text) if _is_bounce(message, reason) else ()
         return MessagePlan(message_id=message.id, automated_reason=reason, bounced=bounced)
     links = _links(message, sender, outgoing, me)
+    if on_behalf and sender is not None:  # the delegate wrote it: a link of their own
+        links.append(_delegate_link(message, sender))
     return MessagePlan(message_id=message.id, links=tuple(links))
+
+
+def _delegate_link(message: MessageInput, sender: str) -> Link:
+    """Mail a delegate sent from the user's sent folder is the user's to its recipients and,
+    with the delegate, the delegate's (`received_from`): see relationships/SCORING.md."""
+    found = next(p for p in message.participants if p.role == "from" and p.valid)
+    return Link(
+        message_id=message.id,
+        address=sender,
+        role="received_from",
+        display_name=_display_name(found, message),
+        occurred_on=message.date,
+        visible=message.policy is not Policy.NONE,
+    )
 
 
 def _sender(message: MessageInput) -> str | None:

@@ -40,6 +40,7 @@ class UserSelf:
     email: str
     aliases: tuple[str, ...]
     name: str = ""
+    delegates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -196,8 +197,14 @@ async def load_self(conn: Conn, user_ids: Sequence[int]) -> dict[int, UserSelf]:
     params = {"user_ids": sorted(set(user_ids))}
     rows = await (await conn.execute(SQL["load_self"], params)).fetchall()
     return {
-        user_id: UserSelf(user_id=user_id, email=email, aliases=tuple(aliases), name=name)
-        for user_id, email, aliases, name in rows
+        user_id: UserSelf(
+            user_id=user_id,
+            email=email,
+            aliases=tuple(aliases),
+            name=name,
+            delegates=tuple(delegates),
+        )
+        for user_id, email, aliases, name, delegates in rows
     }
 
 

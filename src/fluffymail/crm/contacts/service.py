@@ -103,7 +103,7 @@ async def prepare_batch(conn: Conn, message_ids: Sequence[int], *, now: datetime
     released: dict[int, tuple[str, ...]] = {}
     for user_id, batch in sorted(by_user.items()):
         user = selves[user_id]
-        me = SelfSet.build(user.email, user.aliases)
+        me = SelfSet.build(user.email, user.aliases, user.delegates)
         if me.owner not in user.aliases:
             await contacts_repo.add_aliases(conn, user_id, [(me.owner, "owner", None)], now)
         if await _needs_review(conn, user_id, extraction.sent_folder_senders(batch, me)):
@@ -112,7 +112,7 @@ async def prepare_batch(conn: Conn, message_ids: Sequence[int], *, now: datetime
                 new_aliases[user_id] = review.added
             if review.released:
                 released[user_id] = review.released
-            me = SelfSet.build(user.email, review.aliases)
+            me = SelfSet.build(user.email, review.aliases, review.delegates)
         users.append(await _plan(conn, user_id, me, batch, now))
     return Prepared(
         messages=len(messages),
@@ -128,6 +128,7 @@ class IdentityReview:
     """What `review_identity` changed: aliases added and released, and the aliases now."""
 
     aliases: tuple[str, ...]
+    delegates: tuple[str, ...] = ()
     added: tuple[str, ...] = ()
     released: tuple[str, ...] = ()
     decisions: tuple[identity.Decision, ...] = ()
@@ -195,8 +196,10 @@ async def review_identity(conn: Conn, user_id: int, *, now: datetime) -> Identit
                 "released": len(released),
             },
         )
+    delegates = {d.address for d in decisions if d.address not in aliases}
     return IdentityReview(
         aliases=tuple(sorted(aliases)),
+        delegates=tuple(sorted(delegates)),
         added=tuple(sorted(added)),
         released=tuple(sorted(released)),
         decisions=tuple(decisions),
@@ -232,7 +235,7 @@ async def extract_prepared(
     for planned in prepared.users:
         await contacts_repo.lock_user(conn, planned.user_id, exclusive=False)
         user = (await contacts_repo.load_self(conn, [planned.user_id]))[planned.user_id]
-        me = SelfSet.build(user.email, user.aliases)
+        me = SelfSet.build(user.email, user.aliases, user.delegates)
         if me.aliases != planned.aliases:  # another batch found an alias meanwhile: re-plan
             planned = await _replan(conn, planned, me, now)
             result.contacts_created += len(planned.created)
@@ -281,7 +284,7 @@ async def repair_aliases(
     result = ExtractResult()
     if redo:
         messages = await contacts_repo.load_messages(conn, sorted(redo))
-        me = SelfSet.build(user.email, user.aliases)
+        me = SelfSet.build(user.email, user.aliases, user.delegates)
         result.messages = len(messages)
         planned = await _plan(conn, user_id, me, messages, now)
         await _link_and_count(conn, planned, result, now=now, actor=actor)
