@@ -24,6 +24,7 @@ __all__ = [
     "Planned",
     "Prepared",
     "confirm_alias",
+    "describe_self",
     "enrich_contact",
     "extract_messages",
     "extract_prepared",
@@ -204,6 +205,36 @@ async def review_identity(conn: Conn, user_id: int, *, now: datetime) -> Identit
         released=tuple(sorted(released)),
         decisions=tuple(decisions),
     )
+
+
+async def describe_self(conn: Conn, user_id: int) -> list[str]:
+    """How "self" is decided for the user, in words (the import summary): the account address,
+    aliases and delegates as the rule sees the sent folders now (read only)."""
+    user = (await contacts_repo.load_self(conn, [user_id]))[user_id]
+    senders = _sent_senders(
+        await contacts_repo.sent_senders(conn, user_id, extraction.SENT_FOLDER_PATTERN)
+    )
+    if not senders:
+        return [
+            f"self: {user.email} (the --user address) and the addresses your provider or you"
+            " confirmed; no sent folder was found, so no other address is taken for you"
+        ]
+    person = identity.owner_name(user.name, user.email, senders)
+    decisions = identity.decide(
+        senders, owner=user.email, owner_person=person, self_addresses=[user.email]
+    )
+    aliases = [d for d in decisions if d.kind is identity.Kind.ALIAS]
+    delegates = [d for d in decisions if d.kind is identity.Kind.DELEGATE]
+    total = sum(s.messages for s in senders)
+    named = f"named {person.full}" if person is not None else "name unknown"
+    lines = [
+        f"self: {user.email} (the --user address, {named}); {total:,} sent-folder messages."
+        f" Another address is yours only with your name on >= {identity.MIN_MESSAGES} and"
+        f" >= {identity.MIN_SHARE:.0%} of them, or once you confirm it (the You page)"
+    ]
+    lines += [f"  alias: {d.address} ({d.reason})" for d in aliases]
+    lines += [f"  delegate: {d.address} ({d.reason}; {d.messages} sent)" for d in delegates]
+    return lines
 
 
 def _sent_senders(rows: Sequence[tuple[str, str, int]]) -> list[identity.SentSender]:
