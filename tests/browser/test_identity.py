@@ -13,7 +13,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.web.services import accounts
 from tests.integration.web.conftest import User
-from tests.integration.web.test_identity import AIDE, ALIAS, seed_identity
+from tests.integration.web.identity_seed import AIDE, ALIAS, seed_identity
 
 EMAIL, PASSWORD = "alice@example.com", "correct horse battery"
 

@@ -7,35 +7,7 @@ import httpx
 from psycopg_pool import AsyncConnectionPool
 
 from tests.integration.web.conftest import User, login, session_csrf
-
-ALIAS = "alice.home@example.net"
-AIDE = "ina.aide@example.com"
-
-
-async def seed_identity(pool: AsyncConnectionPool, user: User) -> None:
-    """An account with a rule-made alias, a delegate and a contact for the delegate."""
-    async with pool.connection() as conn:
-        user_id, email = user.account.id, user.account.email
-        await conn.execute(
-            "INSERT INTO crm.user_aliases (user_id, address, source) VALUES"
-            " (%(u)s, %(e)s, 'owner'), (%(u)s, %(a)s, 'sent_folder')",
-            {"u": user_id, "e": email, "a": ALIAS},
-        )
-        await conn.execute(
-            "INSERT INTO crm.mailbox_senders (user_id, address, display_name, sent_messages,"
-            " sent_total, kind, decided_by, reason) VALUES"
-            " (%(u)s, %(a)s, 'Alice Example', 40, 120, 'alias', 'rule',"
-            "  'the owner''s name on 40 of 120 sent messages'),"
-            " (%(u)s, %(d)s, 'Ina Aide', 30, 120, 'delegate', 'rule', 'a different person''s name')",
-            {"u": user_id, "a": ALIAS, "d": AIDE},
-        )
-        await conn.execute(
-            "WITH c AS (INSERT INTO crm.contacts (user_id, primary_address, name)"
-            " VALUES (%(u)s, %(d)s, 'Ina Aide') RETURNING id)"
-            " INSERT INTO crm.contact_addresses (user_id, address, contact_id)"
-            " SELECT %(u)s, %(d)s, id FROM c",
-            {"u": user_id, "d": AIDE},
-        )
+from tests.integration.web.identity_seed import AIDE, ALIAS, seed_identity
 
 
 async def test_identity__lists_evidence_and_reject_then_confirm_moves_the_address(
@@ -69,18 +41,17 @@ async def test_identity__lists_evidence_and_reject_then_confirm_moves_the_addres
     assert AIDE in [a["address"] for a in body["aliases"]]
 
 
-async def test_identity__the_account_address_cannot_be_rejected(
+async def test_identity__the_account_address_stays_and_unlisted_addresses_are_not_found(
     client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
 ) -> None:
     await seed_identity(pool, alice)
     url = f"/api/me/identity/aliases/{alice.account.email}/reject"
     response = await client.post(url, headers=alice.auth)
-    assert response.status_code == 400
-    assert response.json()["error"]["code"] == "bad_request"
-    response = await client.post(
-        "/api/me/identity/aliases/not-an-address/reject", headers=alice.auth
-    )
-    assert response.status_code == 400
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "conflict"
+    for unknown in ("not-an-address", "stranger@example.org"):
+        url = f"/api/me/identity/aliases/{unknown}/confirm"
+        assert (await client.post(url, headers=alice.auth)).status_code == 404
 
 
 async def test_you_page__forms_carry_csrf_and_reject_redirects_with_a_notice(

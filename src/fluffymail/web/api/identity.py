@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from fluffymail.web.api.schemas import ErrorOut
 from fluffymail.web.deps import CurrentAccount, State
-from fluffymail.web.errors import WebError
+from fluffymail.web.errors import NotFound, WebError
 from fluffymail.web.services import identity as service
 
 ERRORS = {401: {"model": ErrorOut}, 422: {"model": ErrorOut}}
@@ -24,7 +24,7 @@ Address = Annotated[
 class IdentityRefused(WebError):
     """The change cannot be made."""
 
-    status, code = 400, "bad_request"
+    status, code = 409, "conflict"
 
 
 class IdentityEntryOut(BaseModel):
@@ -76,7 +76,7 @@ async def get_identity(state: State, account: CurrentAccount) -> IdentityOut:
 @router.post(
     "/aliases/{address}/confirm",
     response_model=DecisionOut,
-    responses={400: {"model": ErrorOut}},
+    responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}},
     summary="This address is you: its mail becomes yours",
 )
 async def confirm(address: Address, state: State, account: CurrentAccount) -> DecisionOut:
@@ -86,13 +86,15 @@ async def confirm(address: Address, state: State, account: CurrentAccount) -> De
         )
     except service.IdentityRefused as exc:
         raise IdentityRefused(str(exc)) from exc
+    except service.AddressNotListed as exc:
+        raise NotFound(str(exc)) from exc
     return DecisionOut(address=address.lower(), kind="alias")
 
 
 @router.post(
     "/aliases/{address}/reject",
     response_model=DecisionOut,
-    responses={400: {"model": ErrorOut}},
+    responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}},
     summary="This address is someone else: its mail is theirs again (undoes an alias)",
 )
 async def reject(address: Address, state: State, account: CurrentAccount) -> DecisionOut:
@@ -107,4 +109,6 @@ async def reject(address: Address, state: State, account: CurrentAccount) -> Dec
         )
     except service.IdentityRefused as exc:
         raise IdentityRefused(str(exc)) from exc
+    except service.AddressNotListed as exc:
+        raise NotFound(str(exc)) from exc
     return DecisionOut(address=address.lower(), kind="delegate")

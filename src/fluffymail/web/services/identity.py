@@ -16,13 +16,25 @@ from fluffymail.errors import FluffyMailError
 from fluffymail.jobs import analyze_relationships
 from fluffymail.queue import JobQueue
 from fluffymail.web.services.contacts import db_now
-from fluffymail.web.services.messages import Conn, fetch_all
+from fluffymail.web.services.messages import Conn, fetch_all, fetch_one
 
-__all__ = ["Identity", "IdentityEntry", "IdentityRefused", "confirm", "load", "reject"]
+__all__ = [
+    "AddressNotListed",
+    "Identity",
+    "IdentityEntry",
+    "IdentityRefused",
+    "confirm",
+    "load",
+    "reject",
+]
 
 
 class IdentityRefused(FluffyMailError):
-    """The change cannot be made (the account's own address, or not an address)."""
+    """The change cannot be made (the account's own address is always the user's)."""
+
+
+class AddressNotListed(FluffyMailError):
+    """The address is not one of the user's aliases or sent-folder senders."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,11 +71,17 @@ async def load(pool: AsyncConnectionPool, user_id: int) -> Identity:
     )
 
 
-def _address(raw: str) -> str:
+async def _listed(conn: Conn, user_id: int, raw: str) -> str:
+    """The normalised address, when the user's page lists it; else `AddressNotListed` (another
+    user's address looks exactly like one nobody has)."""
     normalized = addresses.normalize_address(raw)
-    if normalized is None:
-        raise IdentityRefused(f"{raw!r} is not an email address")
-    return normalized.email
+    if normalized is not None:
+        row = await fetch_one(
+            conn, "identity_has_address", {"user_id": user_id, "address": normalized.email}
+        )
+        if row is not None and row["listed"]:
+            return normalized.email
+    raise AddressNotListed(f"no address {raw!r} among your addresses and delegates")
 
 
 async def _ensure_analysis_queue(queue: JobQueue | None) -> None:
@@ -86,9 +104,9 @@ async def confirm(
     queue: JobQueue | None = None,
 ) -> None:
     """The address is the user's: its mail becomes theirs (and the user is rescored)."""
-    email = _address(address)
     await _ensure_analysis_queue(queue)
     async with pool.connection() as conn, conn.transaction():
+        email = await _listed(conn, user_id, address)
         now = await db_now(conn)
         await contacts_service.confirm_alias(conn, user_id, email, now=now, actor=actor)
         await _request_analysis(queue, conn, user_id)
@@ -104,11 +122,11 @@ async def reject(
     queue: JobQueue | None = None,
 ) -> None:
     """The address is someone else: no longer an alias, its mail re-attributed to them."""
-    email = _address(address)
-    if email == account_email.lower():
-        raise IdentityRefused("the account's own address is always yours")
     await _ensure_analysis_queue(queue)
     async with pool.connection() as conn, conn.transaction():
+        email = await _listed(conn, user_id, address)
+        if email == account_email.lower():
+            raise IdentityRefused("the account's own address is always yours")
         now = await db_now(conn)
         await contacts_service.release_aliases(conn, user_id, [email], now=now, actor=actor)
         await _request_analysis(queue, conn, user_id)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Request
 from starlette.responses import RedirectResponse, Response
 
 from fluffymail.web.deps import PageSession, State, Templates
+from fluffymail.web.errors import NotFound
 from fluffymail.web.services import identity as service
 from fluffymail.web.services.accounts import Session
 
@@ -58,7 +59,9 @@ async def confirm(
             state.pool, account.id, address, actor=account.email, queue=state.queue
         )
     except service.IdentityRefused as exc:
-        return await _render(request, state, templates, session, error=str(exc), status=400)
+        return await _render(request, state, templates, session, error=str(exc), status=409)
+    except service.AddressNotListed as exc:
+        raise NotFound(str(exc)) from exc
     return RedirectResponse("/you?done=confirmed", status_code=303)
 
 
@@ -77,5 +80,7 @@ async def reject(
             queue=state.queue,
         )
     except service.IdentityRefused as exc:
-        return await _render(request, state, templates, session, error=str(exc), status=400)
+        return await _render(request, state, templates, session, error=str(exc), status=409)
+    except service.AddressNotListed as exc:
+        raise NotFound(str(exc)) from exc
     return RedirectResponse("/you?done=rejected", status_code=303)
