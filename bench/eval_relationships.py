@@ -23,8 +23,12 @@ line; exits 1 when a bar misses (Spearman >= 0.6 overall; no bulk sender in a to
 top-correspondent recall >= 0.8; no delegate folded into self).
 
 Top-correspondent recall (issue 12): per owner, the share of the ground truth's 10 largest
-correspondents (by `total`) that are among the 20 people `contacts top` shows (any address of
-a shown contact counts); the mean over owners is the figure. Delegates folded into self: an
+correspondents (by `total`) that are among the product's 20 strongest people, `contacts top
+--all` (every scored contact; any address of a contact counts); the mean over owners is the
+figure and carries the bar. Two more views, for information: the same against the 20 that
+`contacts top` shows (contacts the owner wrote to, the default policy), and the ground truth's
+10 largest *people* (leaving out the addresses the bulk check above flags, which the product
+keeps out of a top list by design, e.g. ``40enron@``, newsletters). Delegates folded into self: an
 alias the extraction recorded from the sent folder whose local part does not carry the
 custodian's family name (the custodian id, ``allen-p``: an assistant such as ``ina.rangel@``);
 the rule under test never sees the custodian id. An owner whose mailbox has no sent-folder
@@ -141,8 +145,10 @@ class OwnerResult:
     bulk_in_top: list[str]  # in the top 10 `contacts top` shows (contacts the user wrote to)
     bulk_in_top_all: list[str]  # in the top 10 of `contacts top --all` (every scored contact)
     one_way_in_top: list[str]
-    recall: float  # top-correspondent recall (nan without ground truth)
-    missed: list[str]  # ground-truth top correspondents not in the shown top 20
+    recall: float  # top-correspondent recall against `contacts top --all` (nan without truth)
+    recall_shown: float  # ... against `contacts top` (contacts the owner wrote to)
+    recall_people: float  # the ground truth's largest non-bulk correspondents, `--all`
+    missed: list[str]  # ground-truth top correspondents not in the top 20 --all
     folded: list[str]  # delegates recorded as the owner's own aliases
 
 
@@ -256,9 +262,13 @@ async def evaluate(
         bulk = {r[0] for r in rows}
         shown = await relationships_repo.top(conn, user_id, limit=10)
         top = await relationships_repo.top(conn, user_id, limit=10, everyone=True)
-        people = await relationships_repo.top(conn, user_id, limit=SHOWN_TOP)
-        params = {"user_id": user_id, "ids": [t.contact_id for t in people]}
-        in_top = {r[0] for r in await (await conn.execute(CONTACT_ADDRESSES, params)).fetchall()}
+        in_top, in_shown = set[str](), set[str]()
+        for found, everyone in ((in_top, True), (in_shown, False)):
+            people = await relationships_repo.top(conn, user_id, limit=SHOWN_TOP, everyone=everyone)
+            params = {"user_id": user_id, "ids": [t.contact_id for t in people]}
+            found |= {
+                r[0] for r in await (await conn.execute(CONTACT_ADDRESSES, params)).fetchall()
+            }
         learned = [r[0] for r in await (await conn.execute(LEARNED_ALIASES, (user_id,))).fetchall()]
     pairs = [(float(scores.get(a, 0.0)), total) for a, (total, _) in truth.items()]
     pairs_two_way = [(float(scores.get(a, 0.0)), both) for a, (_, both) in truth.items()]
@@ -269,9 +279,10 @@ async def evaluate(
     flagged = [t.address for t in shown if is_bulk(t.address)]
     flagged_all = [t.address for t in top if is_bulk(t.address)]
     one_way = [t.address for t in top if t.sent == 0]
-    largest = sorted(truth, key=lambda a: (-truth[a][0], a))[:TRUTH_TOP]
+    by_total = sorted(truth, key=lambda a: (-truth[a][0], a))
+    largest = by_total[:TRUTH_TOP]
+    largest_people = [a for a in by_total if not is_bulk(a)][:TRUTH_TOP]
     missed = [a for a in largest if a not in in_top]
-    recall = (len(largest) - len(missed)) / len(largest) if largest else math.nan
     family = owner.custodian.split("-")[0]
     folded = [a for a in learned if family not in a.split("@")[0]]
     return OwnerResult(
@@ -284,10 +295,21 @@ async def evaluate(
         bulk_in_top=flagged,
         bulk_in_top_all=flagged_all,
         one_way_in_top=one_way,
-        recall=recall,
+        recall=_recall(largest, in_top),
+        recall_shown=_recall(largest, in_shown),
+        recall_people=_recall(largest_people, in_top),
         missed=missed,
         folded=folded,
     )
+
+
+def _recall(wanted: list[str], found: set[str]) -> float:
+    return sum(a in found for a in wanted) / len(wanted) if wanted else math.nan
+
+
+def _mean(values: list[float]) -> float:
+    kept = [v for v in values if not math.isnan(v)]
+    return statistics.fmean(kept) if kept else math.nan
 
 
 def disagreements(result: OwnerResult, truth: dict[str, tuple[float, float]], n: int) -> list[str]:
@@ -326,9 +348,12 @@ async def run(
                 f"spearman_two_way_{owner.custodian} {result.spearman_two_way:.3f}  info",
                 flush=True,
             )
-            print(f"top_correspondent_recall_{owner.custodian} {result.recall:.2f}  info")
+            print(
+                f"top_correspondent_recall_{owner.custodian} {result.recall:.2f}"
+                f" (shown {result.recall_shown:.2f}, people {result.recall_people:.2f})  info"
+            )
             if result.missed:
-                print(f"#   not in top {SHOWN_TOP}: {', '.join(result.missed)}", flush=True)
+                print(f"#   not in top {SHOWN_TOP} --all: {', '.join(result.missed)}", flush=True)
             for address in result.folded:
                 print(f"#   delegate folded into self: {address}", flush=True)
             top3 = ", ".join(f"{a} {s:.1f}" for a, s in result.top[:3])
@@ -385,6 +410,8 @@ def main() -> None:
     worst = min(scored)
     recalls = [r.recall for r in results if not math.isnan(r.recall)] or [math.nan]
     recall = statistics.fmean(recalls)
+    recall_shown = _mean([r.recall_shown for r in results])
+    recall_people = _mean([r.recall_people for r in results])
     folded = sum(len(r.folded) for r in results)
     bulk = sum(len(r.bulk_in_top) for r in results)
     print(f"spearman_pooled {pooled:.3f}  bar>={SPEARMAN_BAR:.2f}  "
@@ -395,6 +422,8 @@ def main() -> None:
     print(f"top_correspondent_recall_mean {recall:.3f}  bar>={RECALL_BAR:.2f}  "
           f"{'ok' if recall >= RECALL_BAR else 'FAIL'}")  # fmt: skip
     print(f"top_correspondent_recall_worst_owner {min(recalls):.2f}  info")
+    print(f"top_correspondent_recall_shown_mean {recall_shown:.3f}  info")
+    print(f"top_correspondent_recall_people_mean {recall_people:.3f}  info")
     print(f"delegates_folded_into_self {folded}  bar=0  {'ok' if folded == 0 else 'FAIL'}")
     two_way = spearman([p for r in results for p in r.pairs_two_way])
     print(f"spearman_two_way_pooled {two_way:.3f}  info")
