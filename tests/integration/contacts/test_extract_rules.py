@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 from psycopg_pool import AsyncConnectionPool
+from typer.testing import CliRunner
 
+from fluffymail.cli import app
 from fluffymail.clock import SystemClock
 from fluffymail.crm.contacts import service as contacts_service
 from fluffymail.jobs import extract_contacts
@@ -286,3 +289,44 @@ async def test_confirmed_alias__rejecting_it_reattributes_its_mail(
         "SELECT kind || '/' || decided_by FROM crm.mailbox_senders"
         " WHERE address = 'ina.aide@owner-co.com'"
     ) == ("delegate/user")
+
+
+async def test_legacy_alias__next_extraction_releases_it_and_its_mail_is_the_assistants(
+    import_mail: ImportMail, extract: Extract, rows: Rows, db_url: str, tmp_path: Path
+) -> None:
+    assistant = "Ina Aide <ina.aide@owner-co.com>"
+    sent = [mail(n, sender=ME, to=assistant) for n in range(6)] + [
+        mail(6, sender=assistant, to="Pat Partner <pat@partner-co.com>")
+    ]
+    await import_mail(write_maildir(tmp_path / "mail", {"Sent": sent}), OWNER)
+    user_id = await rows.one("SELECT id FROM crm.users")
+    # what the one-message rule left behind, as migration 0017 marks it
+    await rows.all(
+        "INSERT INTO crm.user_aliases (user_id, address, source) VALUES"
+        " (%s, 'ina.aide@owner-co.com', 'sent_folder') RETURNING address",
+        user_id,
+    )
+    await rows.all(
+        "INSERT INTO crm.mailbox_senders (user_id, address, kind, decided_by, reason) VALUES"
+        " (%s, 'ina.aide@owner-co.com', 'alias', 'rule', 'legacy: one sent-folder message')"
+        " RETURNING address",
+        user_id,
+    )
+
+    await extract()
+
+    assert await rows.one("SELECT count(*) FROM crm.user_aliases") == 1
+    assert await rows.one("SELECT kind || ': ' || reason FROM crm.mailbox_senders") == (
+        "delegate: a different person's name"
+    )
+    ina = await rows.contact("ina.aide@owner-co.com")
+    assert ina is not None and ina["suppressed_reason"] is None
+    assert (ina["sent_to"], ina["received_from"], ina["created"]) == (6, 1, True)
+    pat = await rows.contact("pat@partner-co.com")  # sent on the owner's behalf
+    assert pat is not None and pat["sent_to"] == 1
+
+    args = ["contacts", "review-identity", "--user", OWNER]
+    env = {"DATABASE_URL": db_url, "FLUFFYMAIL_LOG_LEVEL": "ERROR"}
+    result = await asyncio.to_thread(CliRunner().invoke, app, args, env=env)
+    assert result.exit_code == 0, result.output
+    assert "delegate: ina.aide@owner-co.com (a different person's name; 1 sent)" in result.output

@@ -16,6 +16,7 @@ from enum import StrEnum
 from fluffymail.crm.contacts import automated, names
 
 __all__ = [
+    "LEGACY_REASON",
     "MIN_MESSAGES",
     "MIN_SHARE",
     "UNDECIDED_REASONS",
@@ -30,7 +31,8 @@ __all__ = [
 MIN_MESSAGES = 5  # sent-folder messages an address needs before it can be the user's
 MIN_SHARE = 0.10  # ... and its share of all the user's sent-folder messages
 # reasons of rule decisions that more mail may change (reviewed again when the sender sends)
-UNDECIDED_REASONS = ("the owner's name", "legacy", "the owner's name is unknown")
+UNDECIDED_REASONS = ("the owner's name", "the owner's name is unknown")
+LEGACY_REASON = "legacy"  # an alias of the one-message rule, marked by migration 0017
 
 
 class Kind(StrEnum):

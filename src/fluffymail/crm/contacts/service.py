@@ -136,11 +136,12 @@ class IdentityReview:
 
 
 async def _needs_review(conn: Conn, user_id: int, senders: set[str]) -> bool:
-    """A batch's sent-folder senders can change the user's identity when one is new, was only
-    just short of an alias, or is an alias from before the evidence rule."""
-    if not senders:
-        return False
+    """A batch's sent-folder senders can change the user's identity when one is new or was
+    only just short of an alias; an alias from before the evidence rule (migration 0017) is
+    reviewed by the user's next batch, whatever it holds."""
     stored = {r["address"]: r for r in await contacts_repo.load_mailbox_senders(conn, user_id)}
+    if any(r["reason"].startswith(identity.LEGACY_REASON) for r in stored.values()):
+        return True
     return any(
         (row := stored.get(address)) is None
         or (row["decided_by"] == "rule" and row["reason"].startswith(identity.UNDECIDED_REASONS))
@@ -167,6 +168,10 @@ async def review_identity(conn: Conn, user_id: int, *, now: datetime) -> Identit
         owner_person=identity.owner_name(user.name, user.email, senders),
         self_addresses=known,
     )
+    wanted = {d.address for d in decisions if d.kind is identity.Kind.ALIAS}
+    wanted = {a for a in wanted if by_user.get(a, "alias") == "alias"}
+    stale = sorted(a for a in (by_rule & set(user.aliases)) - wanted if a not in by_user)
+    total = sum(s.messages for s in senders)
     rows = [
         {
             "address": d.address,
@@ -178,13 +183,16 @@ async def review_identity(conn: Conn, user_id: int, *, now: datetime) -> Identit
         }
         for d in decisions
     ]
+    decided = {d.address for d in decisions}
+    rows += [  # an alias of the old rule whose sent-folder mail is gone
+        {"address": a, "display_name": "", "messages": 0, "total": total, "kind": "delegate",
+         "reason": "no sent-folder messages"}
+        for a in stale if a not in decided
+    ]  # fmt: skip
     await contacts_repo.save_mailbox_senders(conn, user_id, rows, now)
-    wanted = {d.address for d in decisions if d.kind is identity.Kind.ALIAS}
-    wanted = {a for a in wanted if by_user.get(a, "alias") == "alias"}
     added = await contacts_repo.add_aliases(
         conn, user_id, [(a, "sent_folder", None) for a in sorted(wanted - set(user.aliases))], now
     )
-    stale = sorted(a for a in (by_rule & set(user.aliases)) - wanted if a not in by_user)
     released = await contacts_repo.delete_aliases(conn, user_id, stale) if stale else []
     aliases = (set(user.aliases) | set(added)) - set(released)
     if added or released:
