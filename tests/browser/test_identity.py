@@ -60,5 +60,9 @@ def test_you_page__evidence_shown_and_a_wrong_alias_undone(
     assert aliases.count() == 1 and delegates.count() == 2
     assert delegates.get_by_text("your decision").is_visible()
     _shot(page, tmp_path, "02-you-rejected")
+
+    page.get_by_role("link", name=AIDE).click()  # the delegate is a contact in their own right
+    page.get_by_role("link", name="delegate, sent 30 for you").wait_for()
+    _shot(page, tmp_path, "03-delegate-contact")
     context.close()
     print(f"screenshots in {tmp_path}")

@@ -21,6 +21,10 @@ async def test_identity__lists_evidence_and_reject_then_confirm_moves_the_addres
     assert (alias["sent_messages"], alias["sent_total"], alias["decided_by"]) == (40, 120, "rule")
     (aide,) = body["delegates"]
     assert aide["address"] == AIDE and aide["kind"] == "delegate" and aide["contact_id"]
+    contact = await client.get(f"/api/contacts/{aide['contact_id']}", headers=alice.auth)
+    assert contact.json()["addresses"] == [  # what the delegate sent for the user, labelled
+        {"address": AIDE, "is_primary": True, "undeliverable": False, "sent_for_you": 30}
+    ]
 
     response = await client.post(f"/api/me/identity/aliases/{ALIAS}/reject", headers=alice.auth)
     assert response.status_code == 200, response.text
@@ -68,3 +72,9 @@ async def test_you_page__forms_carry_csrf_and_reject_redirects_with_a_notice(
     assert done.status_code == 303 and done.headers["location"] == "/you?done=rejected"
     after = await client.get("/you?done=rejected")
     assert "its mail counts as theirs" in after.text
+    async with pool.connection() as conn:
+        cur = await conn.execute("SELECT id FROM crm.contacts WHERE primary_address = %s", (AIDE,))
+        row = await cur.fetchone()
+    assert row is not None
+    contact = await client.get(f"/contacts/{row[0]}")
+    assert "delegate, sent 30 for you" in contact.text
