@@ -74,6 +74,40 @@ def top(
         console.print(_table(ranked))
 
 
+@app.command("review-identity")
+def review_identity(
+    user: Annotated[str, typer.Option("--user", help="The mailbox owner's email address")],
+) -> None:
+    """Decide again which sent-folder senders are USER and which are delegates (aliases learned
+    by the old one-message rule included), re-attributing the mail of addresses released."""
+    config = settings()
+
+    from fluffymail.cli.context import open_context
+    from fluffymail.crm.contacts import service as contacts_service
+    from fluffymail.crm.relationships import repo as relationships_repo
+
+    async def main() -> list[str]:
+        async with open_context(config, name="cli") as ctx, ctx.pool.connection() as conn:
+            found = await relationships_repo.get_user(conn, user.strip())
+            if found is None:
+                raise UnknownUserError(f"unknown user {user!r}")
+            now = SystemClock().now()
+            async with conn.transaction():
+                review = await contacts_service.review_identity(conn, found.id, now=now)
+                await contacts_service.repair_aliases(
+                    conn, found.id, now=now, actor="cli", released=review.released
+                )
+            return [
+                *(f"alias added: {a}" for a in review.added),
+                *(f"alias released (now a delegate): {a}" for a in review.released),
+                *await contacts_service.describe_self(conn, found.id),
+            ]
+
+    for line in run(main()):
+        console.print(line, markup=False)
+    console.print("run `fluffymail contacts top --user ... --analyze --full` to rescore")
+
+
 def _aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 

@@ -34,6 +34,7 @@ from rich.text import Text
 
 from fluffymail.clock import SystemClock
 from fluffymail.config import Settings
+from fluffymail.crm.contacts import addresses
 from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.crm.mail.models import ConnectionKind
 from fluffymail.errors import FluffyMailError
@@ -130,11 +131,22 @@ def batch_gc() -> None:
 
 
 def check_email(user: str) -> str:
-    """The normalised (lower-cased) address, or ImportInputError; syntax only, no DNS."""
+    """The normalised (lower-cased) address, or ImportInputError; syntax only, no DNS.
+
+    An address as it appears in real mail but outside RFC 5322 (``t..hodge@enron.com``, from
+    old Exchange and Notes exports) is taken as written, with a warning: it is the owner's.
+    """
     try:
         checked = validate_email(user, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise ImportInputError(f"--user {user!r} is not a valid email address: {exc}") from None
+        lenient = addresses.normalize_address(user.strip())
+        if lenient is None:
+            raise ImportInputError(f"--user {user!r} is not a valid email address: {exc}") from None
+        console.print(
+            f"[yellow]warning:[/yellow] --user {user!r} breaks RFC 5322 ({exc});"
+            f" using it as it appears in your mail: {lenient.email}"
+        )
+        return lenient.email
     return checked.normalized.lower()
 
 
@@ -164,6 +176,7 @@ async def run_import(
     committed: Committed | None = None,
 ) -> sync_emails.SyncResult:
     from fluffymail.cli.context import open_context
+    from fluffymail.crm.contacts import service as contacts_service
     from fluffymail.jobs import build_registry, sync_emails
     from fluffymail.queue import runner
 
@@ -204,7 +217,11 @@ async def run_import(
                 on_progress=report,
                 parser=parser,
             )
+        async with ctx.pool.connection() as conn:
+            self_lines = await contacts_service.describe_self(conn, user.id)
     _summary(result, source)
+    for line in self_lines:
+        console.print(line, markup=False)
     return result
 
 

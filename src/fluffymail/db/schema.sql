@@ -354,6 +354,20 @@ CREATE TABLE crm.login_throttle (
     CONSTRAINT login_throttle_failures_check CHECK ((failures > 0))
 );
 
+CREATE TABLE crm.mailbox_senders (
+    user_id bigint NOT NULL,
+    address text NOT NULL,
+    display_name text DEFAULT ''::text NOT NULL,
+    sent_messages integer DEFAULT 0 NOT NULL,
+    sent_total integer DEFAULT 0 NOT NULL,
+    kind text NOT NULL,
+    decided_by text NOT NULL,
+    reason text DEFAULT ''::text NOT NULL,
+    updated_on timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT mailbox_senders_decided_by_check CHECK ((decided_by = ANY (ARRAY['rule'::text, 'user'::text]))),
+    CONSTRAINT mailbox_senders_kind_check CHECK ((kind = ANY (ARRAY['alias'::text, 'delegate'::text])))
+);
+
 CREATE TABLE crm.message_folders (
     folder_id bigint NOT NULL,
     source_id text NOT NULL,
@@ -776,6 +790,9 @@ ALTER TABLE ONLY crm.introductions
 ALTER TABLE ONLY crm.login_throttle
     ADD CONSTRAINT login_throttle_pkey PRIMARY KEY (key);
 
+ALTER TABLE ONLY crm.mailbox_senders
+    ADD CONSTRAINT mailbox_senders_pkey PRIMARY KEY (user_id, address);
+
 ALTER TABLE ONLY crm.message_folders
     ADD CONSTRAINT message_folders_pkey PRIMARY KEY (folder_id, source_id);
 
@@ -996,6 +1013,9 @@ ALTER TABLE ONLY crm.introductions
 
 ALTER TABLE ONLY crm.introductions
     ADD CONSTRAINT introductions_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.mailbox_senders
+    ADD CONSTRAINT mailbox_senders_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY crm.message_folders
     ADD CONSTRAINT message_folders_folder_id_fkey FOREIGN KEY (folder_id) REFERENCES crm.folders(id) ON DELETE CASCADE;

@@ -1,8 +1,9 @@
 """The `extract-contacts` job: turn a batch of stored messages into contacts of their user.
 
 Payload `{"message_ids": [...]}` (what `sync-emails` sends, one job per batch), the older
-`{"message_id": id}`, or `{"repair_user_id": id}` (sent when a batch finds a new alias of
-the user). A batch first commits the aliases it reveals, then, in one transaction, its
+`{"message_id": id}`, or `{"repair_user_id": id, "released": [...]}` (sent when a batch
+finds a new alias of the user, or finds that an address is no longer one: its mail is then
+re-attributed). A batch first commits the aliases it reveals, then, in one transaction, its
 contacts, links, counts, merges and the debounced `enrich-contact` follow-ups.
 Re-running a job changes nothing.
 """
@@ -36,11 +37,13 @@ log = logging.getLogger(__name__)
 class Args:
     message_ids: tuple[int, ...] = ()
     repair_user_id: int | None = None
+    released: tuple[str, ...] = ()
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Args:
         if "repair_user_id" in data:
-            return cls(repair_user_id=int(data["repair_user_id"]))
+            released = tuple(str(a) for a in data.get("released", ()))
+            return cls(repair_user_id=int(data["repair_user_id"]), released=released)
         if "message_ids" in data:
             return cls(message_ids=tuple(int(i) for i in data["message_ids"]))
         return cls(message_ids=(int(data["message_id"]),))
@@ -102,7 +105,7 @@ async def _extract(deps: JobDeps, clock: Clock, args: Args, debounce: int) -> di
         if args.repair_user_id is not None:
             async with conn.transaction():
                 result = await contacts_service.repair_aliases(
-                    conn, args.repair_user_id, now=clock.now()
+                    conn, args.repair_user_id, now=clock.now(), released=args.released
                 )
                 enqueued = await enqueue_enrichment(
                     deps.queue, sorted(result.visible_touched), conn=conn, debounce=debounce
@@ -111,6 +114,7 @@ async def _extract(deps: JobDeps, clock: Clock, args: Args, debounce: int) -> di
         async with conn.transaction():  # aliases and new contacts first: seen by all at once
             prepared = await contacts_service.prepare_batch(conn, args.message_ids, now=clock.now())
             await _request_repairs(deps.queue, sorted(prepared.new_aliases), conn=conn)
+            await _request_releases(deps.queue, prepared.released, conn=conn)
         async with conn.transaction():
             result = await contacts_service.extract_prepared(conn, prepared, now=clock.now())
             enqueued = await enqueue_enrichment(
@@ -126,3 +130,12 @@ async def _request_repairs(queue: JobQueue, user_ids: Sequence[int], *, conn: An
     for user_id in user_ids:
         key = f"aliases-{user_id}"
         await queue.send(QUEUE, {"repair_user_id": user_id}, conn=conn, singleton_key=key)
+
+
+async def _request_releases(
+    queue: JobQueue, released: dict[int, tuple[str, ...]], *, conn: Any
+) -> None:
+    """A repair per user that names the addresses released (never folded into another)."""
+    for user_id, addresses in sorted(released.items()):
+        data = {"repair_user_id": user_id, "released": list(addresses)}
+        await queue.send(QUEUE, data, conn=conn)

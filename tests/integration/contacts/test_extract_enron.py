@@ -33,9 +33,15 @@ async def test_enron__self_bulk_policy_counts_and_rerun(
     result = await extract()
     assert result.messages == await rows.one("SELECT count(*) FROM crm.messages") > 1000
 
-    # the owner and the sent-folder Froms (k..allen, the assistant) are the user, not contacts
+    # the owner and the sent-folder Froms with the owner's name (k..allen) are the user, not
+    # contacts; the assistant sending from the sent folder is a delegate, a contact
     aliases = {r[0] for r in await rows.all("SELECT address FROM crm.user_aliases")}
-    assert {OWNER, "k..allen@enron.com"} <= aliases
+    assert aliases == {OWNER, "k..allen@enron.com"}
+    assert await rows.one(
+        "SELECT kind FROM crm.mailbox_senders WHERE address = 'ina.rangel@enron.com'"
+    ) == ("delegate")
+    ina = await rows.contact("ina.rangel@enron.com")
+    assert ina is not None and ina["suppressed_reason"] is None and ina["sent_to"] > 50
     for alias in aliases:
         contact = await rows.contact(alias)
         assert contact is None or contact["suppressed_reason"] == "self", contact
@@ -62,14 +68,20 @@ async def test_enron__self_bulk_policy_counts_and_rerun(
     assert not [a for a in contact_addresses if automated.is_role_address(a)]
     assert all(addresses.normalize_address(a).email == a for a in contact_addresses)  # type: ignore[union-attr]
 
-    # default policy "sent": visible contacts are exactly the people the owner wrote to
+    # default policy "sent": visible contacts are exactly the people the owner wrote to, or a
+    # delegate wrote to (or was) on the owner's behalf
     assert (
         await rows.one(
             "SELECT count(*) FROM crm.contacts c WHERE c.created AND NOT EXISTS ("
             " SELECT 1 FROM crm.contact_addresses a JOIN crm.contact_links l"
-            " ON l.user_id = a.user_id AND l.address = a.address AND l.role IN ('sent_to', 'cc')"
+            " ON l.user_id = a.user_id AND l.address = a.address"
+            " AND l.role IN ('sent_to', 'cc', 'received_from')"
             " JOIN crm.messages m ON m.id = l.message_id"
-            " JOIN crm.user_aliases u ON u.user_id = m.user_id AND u.address = m.from_address"
+            " JOIN (SELECT user_id, address, 'alias' AS kind FROM crm.user_aliases UNION ALL"
+            "       SELECT user_id, address, kind FROM crm.mailbox_senders"
+            "       WHERE kind = 'delegate') u"
+            " ON u.user_id = m.user_id AND u.address = m.from_address"
+            " AND (l.role <> 'received_from' OR u.kind = 'delegate')"
             " WHERE a.contact_id = c.id)"
         )
         == 0

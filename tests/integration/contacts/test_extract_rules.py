@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 from psycopg_pool import AsyncConnectionPool
+from typer.testing import CliRunner
 
+from fluffymail.cli import app
 from fluffymail.clock import SystemClock
 from fluffymail.crm.contacts import service as contacts_service
 from fluffymail.jobs import extract_contacts
@@ -186,32 +189,37 @@ async def test_bounce__delivery_report_marks_the_address_undeliverable(
 async def test_alias_found_later__earlier_extraction_is_repaired(
     import_mail: ImportMail, rows: Rows, queue: JobQueue, registry: Registry, tmp_path: Path
 ) -> None:
-    alias = "Al Owner <al@owner-co.com>"
+    alias = "Olive Owner <olive.owner@home-co.com>"  # the owner's name, half the sent folder
     root = write_maildir(
         tmp_path / "mail",
         {
             "inbox": [mail(1, sender=alias, to="Pat Partner <pat@partner-co.com>")],
-            "Sent": [mail(2, sender=alias, to="Quinn <quinn@partner-co.com>")],
+            "Sent": [mail(n, sender=alias, to="Quinn <quinn@partner-co.com>") for n in range(2, 7)]
+            + [mail(n, sender=ME, to="Quinn <quinn@partner-co.com>") for n in range(7, 12)],
         },
     )
     await import_mail(root, OWNER)
     await rows.all("DELETE FROM queue.job WHERE name = 'extract-contacts' RETURNING id")
-    inbox, sent = [r[0] for r in await rows.all("SELECT id FROM crm.messages ORDER BY subject")]
+    ids = [r[0] for r in await rows.all("SELECT id FROM crm.messages ORDER BY subject")]
+    inbox, sent = ids[0], ids[1:]  # note 1, then notes 10, 11, 2, ...
     entry = registry[extract_contacts.QUEUE]
     await queue.work(entry.name, entry.handler, concurrency=5)
-    for message_id in (inbox, sent):  # the inbox copy first: al looks like a stranger
-        await queue.send(extract_contacts.QUEUE, {"message_id": message_id})
-        await wait_for(lambda: settled(queue, extract_contacts.QUEUE), 30)
+    await queue.send(extract_contacts.QUEUE, {"message_id": inbox})  # al looks like a stranger
+    await wait_for(lambda: settled(queue, extract_contacts.QUEUE), 30)
+    await queue.send(extract_contacts.QUEUE, {"message_ids": sent})
+    await wait_for(lambda: settled(queue, extract_contacts.QUEUE), 30)
 
     assert await rows.one(
-        "SELECT source FROM crm.user_aliases WHERE address = 'al@owner-co.com'"
+        "SELECT source FROM crm.user_aliases WHERE address = 'olive.owner@home-co.com'"
     ) == ("sent_folder")
-    al = await rows.contact("al@owner-co.com")
+    al = await rows.contact("olive.owner@home-co.com")
     assert al is not None and al["suppressed_reason"] == "self"
-    pat = await rows.contact("pat@partner-co.com")  # al's mail was the user's all along
+    pat = await rows.contact("pat@partner-co.com")  # the alias's mail was the user's all along
     assert pat is not None and (pat["sent_to"], pat["cc"], pat["created"]) == (1, 0, True)
     assert (
-        await rows.one("SELECT count(*) FROM crm.contact_links WHERE address = 'al@owner-co.com'")
+        await rows.one(
+            "SELECT count(*) FROM crm.contact_links WHERE address = 'olive.owner@home-co.com'"
+        )
         == 0
     )
     assert (
@@ -221,3 +229,104 @@ async def test_alias_found_later__earlier_extraction_is_repaired(
         )
         == 1
     )
+
+
+async def test_delegates__assistant_and_namesake_sending_from_the_sent_folder_stay_people(
+    import_mail: ImportMail, extract: Extract, rows: Rows, tmp_path: Path
+) -> None:
+    assistant = "Ina Aide <ina.aide@owner-co.com>"  # sends a real share, a different name
+    namesake = "Oscar Owner <oscar.owner@owner-co.com>"  # same family name, other given name
+    once = "Olive Owner <olive@old-home.net>"  # the owner's name, one message: not enough
+    sent = (
+        [mail(n, sender=ME, to=assistant) for n in range(10)]
+        + [mail(n, sender=assistant, to="Pat Partner <pat@partner-co.com>") for n in range(10, 16)]
+        + [mail(n, sender=namesake, to="Pat Partner <pat@partner-co.com>") for n in range(16, 22)]
+        + [mail(22, sender=once, to="Pat Partner <pat@partner-co.com>")]
+    )
+    await import_mail(write_maildir(tmp_path / "mail", {"Sent": sent}), OWNER)
+    await extract()
+
+    aliases = {r[0] for r in await rows.all("SELECT address FROM crm.user_aliases")}
+    assert aliases == {OWNER}
+    kinds = dict(await rows.all("SELECT address, kind FROM crm.mailbox_senders"))
+    assert kinds == {
+        "ina.aide@owner-co.com": "delegate",
+        "oscar.owner@owner-co.com": "delegate",
+        "olive@old-home.net": "delegate",
+    }
+    ina = await rows.contact("ina.aide@owner-co.com")
+    assert ina is not None and ina["suppressed_reason"] is None
+    assert (ina["sent_to"], ina["received_from"], ina["created"]) == (10, 6, True)
+
+
+async def test_confirmed_alias__rejecting_it_reattributes_its_mail(
+    import_mail: ImportMail, extract: Extract, rows: Rows, pool: AsyncConnectionPool, tmp_path: Path
+) -> None:
+    assistant = "Ina Aide <ina.aide@owner-co.com>"
+    sent = [mail(n, sender=ME, to=assistant) for n in range(6)] + [
+        mail(6, sender=assistant, to="Pat Partner <pat@partner-co.com>")
+    ]
+    await import_mail(write_maildir(tmp_path / "mail", {"Sent": sent}), OWNER)
+    await extract()
+    now = SystemClock().now()
+    async with pool.connection() as conn, conn.transaction():  # the user says it is them
+        user_id = await rows.one("SELECT id FROM crm.users")
+        await contacts_service.confirm_alias(
+            conn, user_id, "ina.aide@owner-co.com", now=now, actor=OWNER
+        )
+    ina = await rows.contact("ina.aide@owner-co.com")
+    assert ina is not None and ina["suppressed_reason"] == "self"
+
+    async with pool.connection() as conn, conn.transaction():
+        await contacts_service.release_aliases(
+            conn, user_id, ["ina.aide@owner-co.com"], now=now, actor=OWNER
+        )
+    assert await rows.one("SELECT count(*) FROM crm.user_aliases") == 1
+    ina = await rows.contact("ina.aide@owner-co.com")
+    assert ina is not None and ina["suppressed_reason"] is None
+    assert (ina["sent_to"], ina["received_from"]) == (6, 1)
+    assert await rows.one(
+        "SELECT kind || '/' || decided_by FROM crm.mailbox_senders"
+        " WHERE address = 'ina.aide@owner-co.com'"
+    ) == ("delegate/user")
+
+
+async def test_legacy_alias__next_extraction_releases_it_and_its_mail_is_the_assistants(
+    import_mail: ImportMail, extract: Extract, rows: Rows, db_url: str, tmp_path: Path
+) -> None:
+    assistant = "Ina Aide <ina.aide@owner-co.com>"
+    sent = [mail(n, sender=ME, to=assistant) for n in range(6)] + [
+        mail(6, sender=assistant, to="Pat Partner <pat@partner-co.com>")
+    ]
+    await import_mail(write_maildir(tmp_path / "mail", {"Sent": sent}), OWNER)
+    user_id = await rows.one("SELECT id FROM crm.users")
+    # what the one-message rule left behind, as migration 0017 marks it
+    await rows.all(
+        "INSERT INTO crm.user_aliases (user_id, address, source) VALUES"
+        " (%s, 'ina.aide@owner-co.com', 'sent_folder') RETURNING address",
+        user_id,
+    )
+    await rows.all(
+        "INSERT INTO crm.mailbox_senders (user_id, address, kind, decided_by, reason) VALUES"
+        " (%s, 'ina.aide@owner-co.com', 'alias', 'rule', 'legacy: one sent-folder message')"
+        " RETURNING address",
+        user_id,
+    )
+
+    await extract()
+
+    assert await rows.one("SELECT count(*) FROM crm.user_aliases") == 1
+    assert await rows.one("SELECT kind || ': ' || reason FROM crm.mailbox_senders") == (
+        "delegate: a different person's name"
+    )
+    ina = await rows.contact("ina.aide@owner-co.com")
+    assert ina is not None and ina["suppressed_reason"] is None
+    assert (ina["sent_to"], ina["received_from"], ina["created"]) == (6, 1, True)
+    pat = await rows.contact("pat@partner-co.com")  # sent on the owner's behalf
+    assert pat is not None and pat["sent_to"] == 1
+
+    args = ["contacts", "review-identity", "--user", OWNER]
+    env = {"DATABASE_URL": db_url, "FLUFFYMAIL_LOG_LEVEL": "ERROR"}
+    result = await asyncio.to_thread(CliRunner().invoke, app, args, env=env)
+    assert result.exit_code == 0, result.output
+    assert "delegate: ina.aide@owner-co.com (a different person's name; 1 sent)" in result.output

@@ -101,3 +101,41 @@ def test_import__takeout_spam_and_trash_are_skipped_and_said_then_imported_on_re
     assert "--all-labels --full" in output
     assert everything.exit_code == 0 and "4 messages read, 2 new" in everything.output
     assert counts(db_url) == (1, 1, 4)
+
+
+def _sent(n: int, sender: str) -> bytes:
+    return (
+        f"From: {sender}\nTo: pat@partner.example\nSubject: note {n}\n"
+        f"Date: Mon, 1 Jan 2001 11:{n % 60:02d}:00 +0000\nMessage-ID: <s{n}@example.com>\n\n"
+        f"body {n}\n"
+    ).encode()
+
+
+def test_import__owner_address_outside_rfc5322_warns_and_summary_says_how_self_was_decided(
+    db_url: str, tmp_path: Path
+) -> None:
+    owner = "Tom Hodge <t..hodge@enron.com>"
+    sent = [_sent(n, owner) for n in range(6)] + [
+        _sent(n, "Ina Aide <ina.aide@enron.com>") for n in range(6, 9)
+    ]
+    root = write_maildir(tmp_path / "mail", {"inbox": [message(1)], "sent": sent})
+
+    result = invoke(db_url, tmp_path, str(root), "--user", "t..hodge@enron.com")
+
+    text = " ".join(result.output.split())
+    assert result.exit_code == 0, result.output
+    assert "warning: --user 't..hodge@enron.com' breaks RFC 5322" in text
+    assert "self: t..hodge@enron.com (the --user address, named Tom Hodge); 9 sent-folder" in text
+    assert "delegate: ina.aide@enron.com (a different person's name; 3 sent)" in text
+    assert counts(db_url) == (1, 1, 10)
+
+
+def test_import__without_a_sent_folder_self_is_the_user_address(
+    db_url: str, tmp_path: Path
+) -> None:
+    root = write_maildir(tmp_path / "mail", {"inbox": [message(1)]})
+
+    result = invoke(db_url, tmp_path, str(root), "--user", "bob@example.com")
+
+    assert result.exit_code == 0, result.output
+    assert "no sent folder was found" in " ".join(result.output.split())

@@ -146,7 +146,7 @@ async def test_detail__evidence_stats_summary_facts_resolved(
     seeded = await seed_crm(pool, alice.account.id)
     ada = (await client.get(f"/api/contacts/{seeded.contacts['ada']}", headers=alice.auth)).json()
     assert ada["addresses"] == [
-        {"address": "ada@acme.test", "is_primary": True, "undeliverable": False}
+        {"address": "ada@acme.test", "is_primary": True, "undeliverable": False, "sent_for_you": 0}
     ]
     relationship = ada["relationship"]
     assert relationship["score"] == 85.4 and relationship["level"] == "very strong"

@@ -17,6 +17,7 @@ from fluffymail.queue import JobQueue
 from fluffymail.web import ui
 from tests.integration.web.conftest import User, login, session_csrf
 from tests.integration.web.contact_seed import seed_crm
+from tests.integration.web.identity_seed import AIDE, ALIAS, seed_identity
 
 ADMIN_ONLY = re.compile(r"^/(api/)?(jobs|queues|schedules|workers)\b")
 
@@ -48,6 +49,7 @@ async def _alices_world(
     connection = await make_connection(alice)
     synced = await client.post(f"/api/connections/{connection}/sync", headers=alice.auth)
     tokens = (await client.get("/api/me/tokens", headers=alice.auth)).json()
+    await seed_identity(pool, alice)
     return {
         "contact_id": list(seeded.contacts.values()),
         "company_id": list(seeded.companies.values()),
@@ -58,6 +60,7 @@ async def _alices_world(
         "name": ["sync-emails"],
         "action": ["pause", "resume"],
         "token_id": [token["id"] for token in tokens],
+        "address": [ALIAS, AIDE],
     }
 
 

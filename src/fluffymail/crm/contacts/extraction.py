@@ -1,6 +1,6 @@
 """Pure extraction planning: which participants of a message become contact links, and why not.
 
-Decides self (owner + aliases, From of sent-folder mail), automated/bulk mail, bounces, the
+Decides self (owner + aliases; `identity` decides which sent-folder senders are aliases), automated/bulk mail, bounces, the
 creation policy and each link's role. No database: `service.py` feeds it rows and stores
 the plan through `repo.py`.
 """
@@ -18,6 +18,7 @@ from fluffymail.crm.contacts import addresses, automated, companies
 
 __all__ = [
     "NO_SENDER",
+    "SENT_FOLDER_PATTERN",
     "AddressInfo",
     "Link",
     "MessageInput",
@@ -29,12 +30,14 @@ __all__ = [
     "bounced_addresses",
     "identity_key",
     "is_sent_folder",
-    "learn_aliases",
     "plan_message",
+    "sent_folder_senders",
 ]
 
 NO_SENDER = "no_sender"  # automated_reason for a message with no usable From
-_SENT_FOLDER = re.compile(r"(?:^|[^a-z])sent(?:[^a-z]|$)|gesendet|envoy|enviad|inviat", re.I)
+# also run by PostgreSQL (`~*`, contacts/sql/sent_senders.sql): keep it to the common syntax
+SENT_FOLDER_PATTERN = r"(?:^|[^a-z])sent(?:[^a-z]|$)|gesendet|envoy|enviad|inviat"
+_SENT_FOLDER = re.compile(SENT_FOLDER_PATTERN, re.I)
 _BOUNCE_LINE = re.compile(r"^\s*<([^<>\s@]+@[^<>\s]+)>:", re.MULTILINE)
 _FINAL_RECIPIENT = re.compile(
     r"^\s*(?:Final|Original)-Recipient:\s*rfc822\s*;\s*<?([^\s<>;]+@[^\s<>;]+)>?",
@@ -104,11 +107,17 @@ class SelfSet:
     owner: str
     aliases: set[str]
     own_domains: set[str]
+    # other people who send from the user's mailbox (`identity`): what they send from the
+    # user's sent folders is the user's mail, sent on the user's behalf
+    delegates: frozenset[str] = frozenset()
 
     @classmethod
-    def build(cls, owner: str, aliases: Iterable[str]) -> SelfSet:
+    def build(cls, owner: str, aliases: Iterable[str], delegates: Iterable[str] = ()) -> SelfSet:
         found = {owner.lower(), *(a.lower() for a in aliases)}
-        return cls(owner=owner.lower(), aliases=found, own_domains=_work_domains(found))
+        others = frozenset(d.lower() for d in delegates) - found
+        return cls(
+            owner=owner.lower(), aliases=found, own_domains=_work_domains(found), delegates=others
+        )
 
     def add(self, address: str) -> None:
         self.aliases.add(address)
@@ -153,30 +162,46 @@ def is_sent_folder(name: str) -> bool:
     return bool(_SENT_FOLDER.search(name))
 
 
-def learn_aliases(messages: Iterable[MessageInput], me: SelfSet) -> list[tuple[str, int]]:
-    """Add the From of every sent-folder message to `me`; returns `(alias, message_id)` found.
-
-    Run over a whole batch before `plan_message`, so no message of the batch makes a contact
-    of an address another one reveals as the user's.
-    """
-    found: list[tuple[str, int]] = []
+def sent_folder_senders(messages: Iterable[MessageInput], me: SelfSet) -> set[str]:
+    """Senders of sent-folder messages that are not (yet) the user: each is an alias or a
+    delegate, which only the whole sent folder can tell (`identity.decide`)."""
+    found: set[str] = set()
     for message in messages:
-        alias = _learn_alias(message, _sender(message), me)
-        if alias is not None:
-            found.append((alias, message.id))
+        sender = _sender(message)
+        if sender is None or sender in me or automated.is_role_address(sender):
+            continue
+        if any(is_sent_folder(folder) for folder in message.folders):
+            found.add(sender)
     return found
 
 
 def plan_message(message: MessageInput, me: SelfSet) -> MessagePlan:
     """The links one message contributes, or the reason it contributes none."""
     sender = _sender(message)
-    outgoing = sender is not None and sender in me
+    on_behalf = sender in me.delegates and any(is_sent_folder(f) for f in message.folders)
+    outgoing = sender is not None and (sender in me or on_behalf)
     reason = _automated_reason(message, sender, outgoing)
     if reason is not None:
         bounced = bounced_addresses(message.report_text) if _is_bounce(message, reason) else ()
         return MessagePlan(message_id=message.id, automated_reason=reason, bounced=bounced)
     links = _links(message, sender, outgoing, me)
+    if on_behalf and sender is not None:  # the delegate wrote it: a link of their own
+        links.append(_delegate_link(message, sender))
     return MessagePlan(message_id=message.id, links=tuple(links))
+
+
+def _delegate_link(message: MessageInput, sender: str) -> Link:
+    """Mail a delegate sent from the user's sent folder is the user's to its recipients and,
+    with the delegate, the delegate's (`received_from`): see relationships/SCORING.md."""
+    found = next(p for p in message.participants if p.role == "from" and p.valid)
+    return Link(
+        message_id=message.id,
+        address=sender,
+        role="received_from",
+        display_name=_display_name(found, message),
+        occurred_on=message.date,
+        visible=message.policy is not Policy.NONE,
+    )
 
 
 def _sender(message: MessageInput) -> str | None:
@@ -185,15 +210,6 @@ def _sender(message: MessageInput) -> str | None:
             normalized = addresses.normalize_address(p.address)
             if normalized is not None:
                 return normalized.email
-    return None
-
-
-def _learn_alias(message: MessageInput, sender: str | None, me: SelfSet) -> str | None:
-    if sender is None or sender in me or automated.is_role_address(sender):
-        return None
-    if any(is_sent_folder(folder) for folder in message.folders):
-        me.add(sender)
-        return sender
     return None
 
 

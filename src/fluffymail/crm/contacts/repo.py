@@ -39,6 +39,8 @@ class UserSelf:
     user_id: int
     email: str
     aliases: tuple[str, ...]
+    name: str = ""
+    delegates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -195,8 +197,14 @@ async def load_self(conn: Conn, user_ids: Sequence[int]) -> dict[int, UserSelf]:
     params = {"user_ids": sorted(set(user_ids))}
     rows = await (await conn.execute(SQL["load_self"], params)).fetchall()
     return {
-        user_id: UserSelf(user_id=user_id, email=email, aliases=tuple(aliases))
-        for user_id, email, aliases in rows
+        user_id: UserSelf(
+            user_id=user_id,
+            email=email,
+            aliases=tuple(aliases),
+            name=name,
+            delegates=tuple(delegates),
+        )
+        for user_id, email, aliases, name, delegates in rows
     }
 
 
@@ -229,6 +237,57 @@ async def unlink_messages(
     """Drop the links of every message linked to `aliases`: (message ids, contact ids)."""
     params = {"user_id": user_id, "aliases": sorted(aliases)}
     rows = await (await conn.execute(SQL["unlink_messages"], params)).fetchall()
+    return {m for m, _ in rows}, {c for _, c in rows if c is not None}
+
+
+async def sent_senders(conn: Conn, user_id: int, sent_pattern: str) -> list[tuple[str, str, int]]:
+    """`(address, display name, messages)` of every From in the user's sent folders."""
+    params = {"user_id": user_id, "sent_pattern": sent_pattern}
+    rows = await (await conn.execute(SQL["sent_senders"], params)).fetchall()
+    return [(address, name or "", messages) for address, messages, name in rows]
+
+
+async def load_mailbox_senders(conn: Conn, user_id: int) -> list[dict[str, Any]]:
+    """The user's decided sent-folder senders (aliases and delegates) with their evidence."""
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(SQL["load_mailbox_senders"], {"user_id": user_id})
+        return await cur.fetchall()
+
+
+async def save_mailbox_senders(
+    conn: Conn, user_id: int, rows: Sequence[dict[str, Any]], now: datetime
+) -> None:
+    """Store the rule's decisions (rows: address, display_name, messages, total, kind, reason)."""
+    if rows:
+        params = {"user_id": user_id, "rows": _dumps(list(rows)), "now": now}
+        await conn.execute(SQL["save_mailbox_senders"], params)
+
+
+async def decide_mailbox_sender(
+    conn: Conn, user_id: int, address: str, kind: str, reason: str, now: datetime
+) -> None:
+    params = {"user_id": user_id, "address": address, "kind": kind, "reason": reason, "now": now}
+    await conn.execute(SQL["decide_mailbox_sender"], params)
+
+
+async def delete_aliases(conn: Conn, user_id: int, addresses: Sequence[str]) -> list[str]:
+    """Drop aliases (never the account's address); returns those dropped."""
+    params = {"user_id": user_id, "addresses": sorted(addresses)}
+    return [r[0] for r in await (await conn.execute(SQL["delete_aliases"], params)).fetchall()]
+
+
+async def release_self(conn: Conn, user_id: int, addresses: Sequence[str], now: datetime) -> None:
+    """Contacts suppressed as 'self' for `addresses` are people again."""
+    params = {"user_id": user_id, "addresses": sorted(addresses), "now": now}
+    await conn.execute(SQL["release_self"], params)
+
+
+async def unlink_participants(
+    conn: Conn, user_id: int, addresses: Sequence[str]
+) -> tuple[set[int], set[int]]:
+    """Drop the links of every message `addresses` took part in: (message ids, contact ids)."""
+    params = {"user_id": user_id, "addresses": sorted(addresses)}
+    rows = await (await conn.execute(SQL["unlink_participants"], params)).fetchall()
     return {m for m, _ in rows}, {c for _, c in rows if c is not None}
 
 

@@ -14,20 +14,25 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from fluffymail.crm.contacts import addresses, enrichment, extraction, names
+from fluffymail.crm.contacts import addresses, enrichment, extraction, identity, names
 from fluffymail.crm.contacts import repo as contacts_repo
 from fluffymail.crm.contacts.extraction import Link, MessageInput, MessagePlan, SelfSet
 
 __all__ = [
     "ExtractResult",
+    "IdentityReview",
     "Planned",
     "Prepared",
+    "confirm_alias",
+    "describe_self",
     "enrich_contact",
     "extract_messages",
     "extract_prepared",
     "merge_contacts",
     "prepare_batch",
+    "release_aliases",
     "repair_aliases",
+    "review_identity",
     "unmerge",
 ]
 
@@ -80,6 +85,7 @@ class Prepared:
     users: tuple[Planned, ...]
     new_aliases: dict[int, tuple[str, ...]]  # user id -> addresses first recorded now
     contacts_created: int
+    released: dict[int, tuple[str, ...]] = field(default_factory=dict)  # no longer aliases
 
 
 async def prepare_batch(conn: Conn, message_ids: Sequence[int], *, now: datetime) -> Prepared:
@@ -95,24 +101,165 @@ async def prepare_batch(conn: Conn, message_ids: Sequence[int], *, now: datetime
     selves = await contacts_repo.load_self(conn, list(by_user))
     users: list[Planned] = []
     new_aliases: dict[int, tuple[str, ...]] = {}
+    released: dict[int, tuple[str, ...]] = {}
     for user_id, batch in sorted(by_user.items()):
         user = selves[user_id]
-        me = SelfSet.build(user.email, user.aliases)
-        found: list[tuple[str, str, int | None]] = []
+        me = SelfSet.build(user.email, user.aliases, user.delegates)
         if me.owner not in user.aliases:
-            found.append((me.owner, "owner", None))
-        found += [(a, "sent_folder", m) for a, m in extraction.learn_aliases(batch, me)]
-        if found:
-            added = await contacts_repo.add_aliases(conn, user_id, found, now)
-            if learned := tuple(a for a in added if a != me.owner):
-                new_aliases[user_id] = learned
+            await contacts_repo.add_aliases(conn, user_id, [(me.owner, "owner", None)], now)
+        if await _needs_review(conn, user_id, extraction.sent_folder_senders(batch, me)):
+            review = await review_identity(conn, user_id, now=now)
+            if review.added:
+                new_aliases[user_id] = review.added
+            if review.released:
+                released[user_id] = review.released
+            me = SelfSet.build(user.email, review.aliases, review.delegates)
         users.append(await _plan(conn, user_id, me, batch, now))
     return Prepared(
         messages=len(messages),
         users=tuple(users),
         new_aliases=new_aliases,
         contacts_created=sum(len(u.created) for u in users),
+        released=released,
     )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IdentityReview:
+    """What `review_identity` changed: aliases added and released, and the aliases now."""
+
+    aliases: tuple[str, ...]
+    delegates: tuple[str, ...] = ()
+    added: tuple[str, ...] = ()
+    released: tuple[str, ...] = ()
+    decisions: tuple[identity.Decision, ...] = ()
+
+
+async def _needs_review(conn: Conn, user_id: int, senders: set[str]) -> bool:
+    """A batch's sent-folder senders can change the user's identity when one is new or was
+    only just short of an alias; an alias from before the evidence rule (migration 0017) is
+    reviewed by the user's next batch, whatever it holds."""
+    stored = {r["address"]: r for r in await contacts_repo.load_mailbox_senders(conn, user_id)}
+    if any(r["reason"].startswith(identity.LEGACY_REASON) for r in stored.values()):
+        return True
+    return any(
+        (row := stored.get(address)) is None
+        or (row["decided_by"] == "rule" and row["reason"].startswith(identity.UNDECIDED_REASONS))
+        for address in senders
+    )
+
+
+async def review_identity(conn: Conn, user_id: int, *, now: datetime) -> IdentityReview:
+    """Decide again, from the whole sent folder, which senders are the user and which are
+    delegates (`identity.decide`); record the aliases that pass and release those that no
+    longer do (the caller re-attributes their mail: `release_aliases`). A decision the user
+    made on the "You" page stands."""
+    user = (await contacts_repo.load_self(conn, [user_id]))[user_id]
+    senders = _sent_senders(
+        await contacts_repo.sent_senders(conn, user_id, extraction.SENT_FOLDER_PATTERN)
+    )
+    stored = {r["address"]: r for r in await contacts_repo.load_mailbox_senders(conn, user_id)}
+    by_user = {a: r["kind"] for a, r in stored.items() if r["decided_by"] == "user"}
+    by_rule = {a for a, r in stored.items() if r["decided_by"] == "rule" and r["kind"] == "alias"}
+    known = set(user.aliases) - by_rule
+    decisions = identity.decide(
+        senders,
+        owner=user.email,
+        owner_person=identity.owner_name(user.name, user.email, senders),
+        self_addresses=known,
+    )
+    wanted = {d.address for d in decisions if d.kind is identity.Kind.ALIAS}
+    wanted = {a for a in wanted if by_user.get(a, "alias") == "alias"}
+    stale = sorted(a for a in (by_rule & set(user.aliases)) - wanted if a not in by_user)
+    total = sum(s.messages for s in senders)
+    rows = [
+        {
+            "address": d.address,
+            "display_name": d.display_name[:300],
+            "messages": d.messages,
+            "total": d.total,
+            "kind": str(d.kind),
+            "reason": d.reason,
+        }
+        for d in decisions
+    ]
+    decided = {d.address for d in decisions}
+    rows += [  # an alias of the old rule whose sent-folder mail is gone
+        {"address": a, "display_name": "", "messages": 0, "total": total, "kind": "delegate",
+         "reason": "no sent-folder messages"}
+        for a in stale if a not in decided
+    ]  # fmt: skip
+    await contacts_repo.save_mailbox_senders(conn, user_id, rows, now)
+    added = await contacts_repo.add_aliases(
+        conn, user_id, [(a, "sent_folder", None) for a in sorted(wanted - set(user.aliases))], now
+    )
+    released = await contacts_repo.delete_aliases(conn, user_id, stale) if stale else []
+    aliases = (set(user.aliases) | set(added)) - set(released)
+    if added or released:
+        log.info(
+            "identity reviewed",
+            extra={
+                "action": "contacts.identity_reviewed",
+                "user_id": user_id,
+                "added": len(added),
+                "released": len(released),
+            },
+        )
+    delegates = {d.address for d in decisions if d.address not in aliases}
+    return IdentityReview(
+        aliases=tuple(sorted(aliases)),
+        delegates=tuple(sorted(delegates)),
+        added=tuple(sorted(added)),
+        released=tuple(sorted(released)),
+        decisions=tuple(decisions),
+    )
+
+
+async def describe_self(conn: Conn, user_id: int) -> list[str]:
+    """How "self" is decided for the user, in words (the import summary): the account address,
+    aliases and delegates as the rule sees the sent folders now (read only)."""
+    user = (await contacts_repo.load_self(conn, [user_id]))[user_id]
+    senders = _sent_senders(
+        await contacts_repo.sent_senders(conn, user_id, extraction.SENT_FOLDER_PATTERN)
+    )
+    if not senders:
+        return [
+            f"self: {user.email} (the --user address) and the addresses your provider or you"
+            " confirmed; no sent folder was found, so no other address is taken for you"
+        ]
+    person = identity.owner_name(user.name, user.email, senders)
+    decisions = identity.decide(
+        senders, owner=user.email, owner_person=person, self_addresses=[user.email]
+    )
+    aliases = [d for d in decisions if d.kind is identity.Kind.ALIAS]
+    delegates = [d for d in decisions if d.kind is identity.Kind.DELEGATE]
+    total = sum(s.messages for s in senders)
+    named = f"named {person.full}" if person is not None else "name unknown"
+    lines = [
+        f"self: {user.email} (the --user address, {named}); {total:,} sent-folder messages."
+        f" Another address is yours only with your name on >= {identity.MIN_MESSAGES} and"
+        f" >= {identity.MIN_SHARE:.0%} of them, or once you confirm it (the You page)"
+    ]
+    lines += [f"  alias: {d.address} ({d.reason})" for d in aliases]
+    lines += [f"  delegate: {d.address} ({d.reason}; {d.messages} sent)" for d in delegates]
+    return lines
+
+
+def _sent_senders(rows: Sequence[tuple[str, str, int]]) -> list[identity.SentSender]:
+    """Rows of `sent_senders.sql` by normalised address (as extraction compares them)."""
+    counts: dict[str, int] = defaultdict(int)
+    shown: dict[str, tuple[int, str]] = {}
+    for raw, display, messages in rows:
+        normalized = addresses.normalize_address(raw)
+        if normalized is None:
+            continue
+        counts[normalized.email] += messages
+        if messages > shown.get(normalized.email, (0, ""))[0]:
+            shown[normalized.email] = (messages, display)
+    return [
+        identity.SentSender(address=a, display_name=shown[a][1], messages=n)
+        for a, n in sorted(counts.items())
+    ]
 
 
 async def extract_prepared(
@@ -127,7 +274,7 @@ async def extract_prepared(
     for planned in prepared.users:
         await contacts_repo.lock_user(conn, planned.user_id, exclusive=False)
         user = (await contacts_repo.load_self(conn, [planned.user_id]))[planned.user_id]
-        me = SelfSet.build(user.email, user.aliases)
+        me = SelfSet.build(user.email, user.aliases, user.delegates)
         if me.aliases != planned.aliases:  # another batch found an alias meanwhile: re-plan
             planned = await _replan(conn, planned, me, now)
             result.contacts_created += len(planned.created)
@@ -141,15 +288,22 @@ async def extract_messages(
     """`prepare_batch`, `repair_aliases` when it found aliases, then `extract_prepared`, all in
     the caller's transaction (the job commits the first step separately, for concurrency)."""
     prepared = await prepare_batch(conn, message_ids, now=now)
-    for user_id in sorted(prepared.new_aliases):
-        await repair_aliases(conn, user_id, now=now, actor=actor)
+    for user_id in sorted({*prepared.new_aliases, *prepared.released}):
+        released = prepared.released.get(user_id, ())
+        await repair_aliases(conn, user_id, now=now, actor=actor, released=released)
     return await extract_prepared(conn, prepared, now=now, actor=actor)
 
 
 async def repair_aliases(
-    conn: Conn, user_id: int, *, now: datetime, actor: str = "extract-contacts"
+    conn: Conn,
+    user_id: int,
+    *,
+    now: datetime,
+    actor: str = "extract-contacts",
+    released: Sequence[str] = (),
 ) -> ExtractResult:
-    """Undo contacts made of the user's own addresses and extract their messages again.
+    """Undo contacts made of the user's own addresses, and undo the user's part in the mail of
+    `released` addresses (aliases no longer), then extract the messages touched again.
 
     Takes the user's extraction lock exclusively, so every batch that started before an
     alias was recorded has committed and its links are visible here.
@@ -159,19 +313,60 @@ async def repair_aliases(
     aliases = sorted({user.email, *user.aliases})
     await contacts_repo.suppress_self(conn, user_id, aliases, now)
     redo, contact_ids = await contacts_repo.unlink_messages(conn, user_id, aliases)
+    released = sorted(set(released) - set(aliases))
+    if released:
+        await contacts_repo.release_self(conn, user_id, released, now)
+        more, more_contacts = await contacts_repo.unlink_participants(conn, user_id, released)
+        redo |= more
+        contact_ids |= more_contacts
     await contacts_repo.recompute_counts(conn, sorted(contact_ids), now)
     result = ExtractResult()
     if redo:
         messages = await contacts_repo.load_messages(conn, sorted(redo))
-        me = SelfSet.build(user.email, user.aliases)
+        me = SelfSet.build(user.email, user.aliases, user.delegates)
         result.messages = len(messages)
         planned = await _plan(conn, user_id, me, messages, now)
         await _link_and_count(conn, planned, result, now=now, actor=actor)
+        await _refresh_released(conn, user_id, released, planned, now)
     log.info(
         "aliases repaired",
         extra={"action": "contacts.aliases_repaired", "user_id": user_id, "messages": len(redo)},
     )
     return result
+
+
+async def _refresh_released(
+    conn: Conn, user_id: int, released: Sequence[str], planned: Planned, now: datetime
+) -> None:
+    """Contacts of released addresses that existed before: counts from their links again."""
+    ids = [planned.contact_of[a] for a in released if a in planned.contact_of]
+    if ids:
+        await contacts_repo.recompute_counts(conn, ids, now)
+
+
+async def release_aliases(
+    conn: Conn, user_id: int, addresses_: Sequence[str], *, now: datetime, actor: str
+) -> ExtractResult:
+    """The user says these addresses are not them: record it, drop the aliases and
+    re-attribute their mail (they become contacts; delegates when they sent from the user's
+    sent folders). Call inside a transaction."""
+    for address in addresses_:
+        await contacts_repo.decide_mailbox_sender(
+            conn, user_id, address, "delegate", "rejected by the user", now
+        )
+    dropped = await contacts_repo.delete_aliases(conn, user_id, addresses_)
+    return await repair_aliases(conn, user_id, now=now, actor=actor, released=dropped)
+
+
+async def confirm_alias(
+    conn: Conn, user_id: int, address: str, *, now: datetime, actor: str
+) -> ExtractResult:
+    """The user says this address is theirs: record it and extract its mail as theirs."""
+    await contacts_repo.decide_mailbox_sender(
+        conn, user_id, address, "alias", "confirmed by the user", now
+    )
+    await contacts_repo.add_aliases(conn, user_id, [(address, "user", None)], now)
+    return await repair_aliases(conn, user_id, now=now, actor=actor)
 
 
 def _by_user(messages: Sequence[MessageInput]) -> dict[int, list[MessageInput]]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fluffymail.web.api import connections, jobs, me
+from fluffymail.web.api import connections, identity, jobs, me
 
 router = APIRouter()
 router.include_router(me.router)
+router.include_router(identity.router)
 router.include_router(jobs.router)
 router.include_router(connections.router)

@@ -75,6 +75,9 @@ class AddressOut(_Out):
     address: str
     is_primary: bool
     undeliverable: bool
+    sent_for_you: int = Field(
+        0, description="A delegate's messages sent from your sent folders (0: not a delegate)"
+    )
 
 
 class FactOut(_Out):

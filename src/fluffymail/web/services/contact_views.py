@@ -50,6 +50,7 @@ class Address:
     address: str
     is_primary: bool
     undeliverable: bool
+    sent_for_you: int = 0  # a delegate's messages from the user's sent folders
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fluffymail.web.ui import account, auth, connections, jobs
+from fluffymail.web.ui import account, auth, connections, identity, jobs
 
 router = APIRouter()
 router.include_router(auth.router)
 router.include_router(account.router)
+router.include_router(identity.router)
 router.include_router(jobs.router)
 router.include_router(connections.router)
