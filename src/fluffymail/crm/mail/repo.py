@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -199,15 +200,48 @@ async def forget_folder_sources(
     *,
     mode: Literal["all", "listed", "unlisted"],
     source_ids: Sequence[str] = (),
-) -> None:
-    """Drop provider ids recorded for `folder` (resync, deletions, expunged messages)."""
+) -> list[int]:
+    """Drop provider ids recorded for `folder` (resync, deletions, expunged messages); the
+    messages left in no folder of any connection (see `delete_unlinked_messages`)."""
     params = {
         "connection_id": connection_id,
         "folder": folder,
         "mode": mode,
         "source_ids": list(source_ids),
     }
-    await conn.execute(SQL["forget_folder_sources"], params)
+    rows = await (await conn.execute(SQL["forget_folder_sources"], params)).fetchall()
+    return [row[0] for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Deleted:
+    """Messages deleted because no folder holds them, and the contacts they were linked to."""
+
+    message_ids: tuple[int, ...] = ()
+    contact_ids: tuple[int, ...] = ()
+
+
+async def delete_unlinked_messages(conn: Conn, user_id: int, message_ids: Sequence[int]) -> Deleted:
+    """Delete those of `message_ids` that no folder of any connection holds, and recount their
+    threads (emptied threads go). Call in a transaction."""
+    if not message_ids:
+        return Deleted()
+    params = {"user_id": user_id, "ids": sorted(set(message_ids))}
+    row = await (await conn.execute(SQL["delete_unlinked_messages"], params)).fetchone()
+    assert row is not None
+    deleted, thread_ids, contact_ids = row
+    if thread_ids:
+        await conn.execute(SQL["recount_threads"], {"ids": list(thread_ids)})
+    return Deleted(message_ids=tuple(deleted), contact_ids=tuple(contact_ids))
+
+
+async def mark_summaries_stale(conn: Conn, user_id: int, message_ids: Sequence[int]) -> list[int]:
+    """Summaries citing any of these (deleted) messages stop being current; their contacts."""
+    if not message_ids:
+        return []
+    params = {"user_id": user_id, "ids": list(message_ids)}
+    rows = await (await conn.execute(SQL["mark_summaries_stale"], params)).fetchall()
+    return [row[0] for row in rows]
 
 
 async def mark_messages_processed(conn: Conn, message_ids: Sequence[int], now: datetime) -> int:
