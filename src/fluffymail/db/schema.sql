@@ -941,6 +941,8 @@ CREATE INDEX schedule_due ON queue.schedule USING btree (next_tick);
 
 CREATE TRIGGER message_folders_keep_privacy AFTER DELETE ON crm.message_folders REFERENCING OLD TABLE AS unlinked FOR EACH STATEMENT EXECUTE FUNCTION crm.keep_privacy_of_unlinked();
 
+CREATE TRIGGER message_folders_keep_privacy_on_move AFTER UPDATE ON crm.message_folders REFERENCING OLD TABLE AS unlinked FOR EACH STATEMENT EXECUTE FUNCTION crm.keep_privacy_of_unlinked();
+
 CREATE TRIGGER messages_delete_participants AFTER DELETE ON crm.messages REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION crm.delete_message_participants();
 
 CREATE TRIGGER job_group_delete AFTER DELETE ON queue.job REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION queue.count_deleted_groups();

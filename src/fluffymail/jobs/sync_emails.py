@@ -548,7 +548,7 @@ async def _store_batch(
             stored=len(stored.new_message_ids),
             remaining=batch[-1].remaining,
         )
-    unlinked.update(left)
+    unlinked.update(left, stored.unlinked)
     return stored.seen, len(stored.new_message_ids)
 
 

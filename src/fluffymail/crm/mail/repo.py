@@ -294,13 +294,14 @@ async def store_messages(
     unique = _unique(messages)
     stored, fresh, new_ids, threads = await _insert_new(conn, user_id, unique, now)
     ids = {**stored, **dict(zip((m.dedup_key for m in fresh), new_ids, strict=True))}
-    await _link_folders(conn, connection_id, messages, ids)
+    unlinked = await _link_folders(conn, connection_id, messages, ids)
     await _merge_problems(conn, [(stored[k], unique[k].problems) for k in stored])
     return StoredPage(
         seen=len(messages),
         new_message_ids=tuple(new_ids),
         duplicates=len(messages) - len(new_ids),
         threads_touched=threads,
+        unlinked=unlinked,
     )
 
 
@@ -435,7 +436,8 @@ async def _bump_threads(
 
 async def _link_folders(
     conn: Conn, connection_id: int, messages: Sequence[PreparedMessage], ids: Mapping[str, int]
-) -> None:
+) -> tuple[int, ...]:
+    """Link each message to its (folder, provider id); the messages a moved id left unlinked."""
     names = list(dict.fromkeys(m.folder for m in messages))
     params = {"connection_id": connection_id, "names": names}
     folder_ids = dict(
@@ -443,7 +445,8 @@ async def _link_folders(
         for folder_id, name in await (await conn.execute(SQL["ensure_folders"], params)).fetchall()
     )
     links = [[folder_ids[m.folder], m.source_id, ids[m.dedup_key]] for m in messages]
-    await conn.execute(SQL["link_message_folders"], {"links": _dumps(links)})
+    cur = await conn.execute(SQL["link_message_folders"], {"links": _dumps(links)})
+    return tuple(row[0] for row in await cur.fetchall())
 
 
 async def _merge_problems(conn: Conn, problems: Sequence[tuple[int, tuple[str, ...]]]) -> None:

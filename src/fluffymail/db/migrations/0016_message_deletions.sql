@@ -3,7 +3,8 @@
 -- stays keeps the privacy of every connection that held it: when a folder link of a
 -- connection that keeps bodies private ('metadata') goes, the message is marked `held_private`,
 -- and the summariser treats it as private for good (0008_ai_privacy.sql), whichever path
--- removed the link (a deletion on the server, a resync, a deleted connection).
+-- removed the link (a deletion on the server, a resync, a deleted connection) or moved it to
+-- another message (a provider id reused by a newer export).
 ALTER TABLE crm.messages ADD COLUMN held_private boolean NOT NULL DEFAULT false;
 
 CREATE FUNCTION crm.keep_privacy_of_unlinked() RETURNS trigger
@@ -20,5 +21,10 @@ $$;
 
 CREATE TRIGGER message_folders_keep_privacy
     AFTER DELETE ON crm.message_folders
+    REFERENCING OLD TABLE AS unlinked
+    FOR EACH STATEMENT EXECUTE FUNCTION crm.keep_privacy_of_unlinked();
+
+CREATE TRIGGER message_folders_keep_privacy_on_move
+    AFTER UPDATE ON crm.message_folders
     REFERENCING OLD TABLE AS unlinked
     FOR EACH STATEMENT EXECUTE FUNCTION crm.keep_privacy_of_unlinked();
