@@ -214,6 +214,8 @@ CREATE TABLE crm.connections (
     visibility text DEFAULT 'full'::text NOT NULL,
     paused_on timestamp with time zone,
     deleting_on timestamp with time zone,
+    progress_folder text,
+    last_progress_on timestamp with time zone,
     CONSTRAINT connections_contact_policy_check CHECK ((contact_policy = ANY (ARRAY['sent'::text, 'sent_and_received'::text, 'none'::text]))),
     CONSTRAINT connections_kind_check CHECK ((kind = ANY (ARRAY['gmail'::text, 'imap'::text, 'mbox'::text, 'maildir'::text]))),
     CONSTRAINT connections_status_check CHECK ((status = ANY (ARRAY['ok'::text, 'syncing'::text, 'failed'::text, 'needs_reauth'::text]))),

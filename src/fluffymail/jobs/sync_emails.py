@@ -21,6 +21,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
+import ssl
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -47,7 +49,13 @@ from fluffymail.crm.mail.prepare import PreparedMessage, prepare
 from fluffymail.crm.messages.parse import parse_message
 from fluffymail.integrations.mail.file_source import FileSource
 from fluffymail.integrations.mail.files import MailSourceError
-from fluffymail.integrations.mail.source import AuthError, Cursor, MailSource, SourcePage
+from fluffymail.integrations.mail.source import (
+    AuthError,
+    Cursor,
+    MailSource,
+    SourcePage,
+    TransientSourceError,
+)
 from fluffymail.jobs import extract_contacts, priorities, summarize_relationship
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue
@@ -75,6 +83,7 @@ BATCH_SIZE = 500
 INTERRUPTED = "interrupted before the end; the next sync continues where this one stopped"
 FILES_UNREADABLE = "the mail files could not be read: they are missing or hold no mail"
 PARSE_AHEAD = 2  # batches parsed ahead of the one being stored, when parsing in a process
+HEARTBEAT_SECONDS = 2.0  # how often the time of the server's last answer is written down
 QUEUE_OPTIONS: dict[str, Any] = {
     "policy": "stately",  # one queued + one running sync per connection (singleton key)
     "retry_limit": 5,
@@ -265,17 +274,22 @@ async def sync_connection(
         )
     started = clock.monotonic()
     unlinked: set[int] = set()  # messages a batch left in no folder: deleted at the end
+    activity = _Activity(clock)
+    heartbeat = asyncio.create_task(_heartbeat(pool, connection.id, activity))
     try:
         if source is None:
             source = await _open(pool, connection, settings)
+        if hasattr(source, "on_activity"):  # a source that reports each answer (IMAP)
+            source.on_activity = activity.answered
         if (gmail := _gmail_source(connection, source)) is not None:
             # the saver first: it compares against the token as it was before any request
             source = _TokenSaver(gmail, pool, connection.id, settings or Settings())
             await _record_send_as(pool, connection, gmail, clock)
         cursor = None if full else connection.cursor
         seen = stored = batches = 0
+        pages = _watched(source.pages(cursor), activity)
         async for batch, page_seen, page_stored in _pipeline(
-            pool, queue, connection, source.pages(cursor), batch_size, clock, parser, unlinked
+            pool, queue, connection, pages, batch_size, clock, parser, unlinked
         ):
             seen, stored, batches = seen + page_seen, stored + page_stored, batches + 1
             if on_progress is not None:
@@ -294,6 +308,10 @@ async def sync_connection(
         await _delete_unlinked(pool, queue, connection, clock, unlinked)
         await _fail(pool, connection, clock, _recorded_error(connection, exc), detail=str(exc))
         raise
+    finally:
+        heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heartbeat
     result = SyncResult(
         connection_id=connection.id,
         seen=seen,
@@ -308,6 +326,46 @@ async def sync_connection(
         extra={"action": "mail.synced", **result.as_output(), "connection_id": connection.id},
     )
     return result
+
+
+class _Activity:
+    """When the source last answered and in which folder (set from the source's thread too)."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self.at: datetime | None = None
+        self.folder: str | None = None
+
+    def answered(self, folder: str | None) -> None:
+        self.at, self.folder = self._clock.now(), folder or self.folder
+
+
+async def _watched(
+    pages: AsyncIterator[SourcePage], activity: _Activity
+) -> AsyncIterator[SourcePage]:
+    """The source's pages; each one arriving is an answer from the server."""
+    async for page in pages:
+        activity.answered(page.folder)
+        yield page
+
+
+async def _heartbeat(pool: AsyncConnectionPool, connection_id: int, activity: _Activity) -> None:
+    """Write down, every few seconds, when the server last answered: the connections page
+    shows a sync whose server went silent as stalled, long before the read timeout."""
+    written: tuple[datetime | None, str | None] = (None, None)
+    while True:
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+        current = (activity.at, activity.folder)
+        if current == written or activity.at is None:
+            continue
+        try:
+            async with pool.connection() as conn:
+                await mail_repo.record_activity(
+                    conn, connection_id, at=activity.at, folder=activity.folder
+                )
+            written = current
+        except Exception:  # progress display only: never fail the sync for it
+            log.warning("could not record sync activity", extra={"action": "mail.activity"})
 
 
 def _gmail_source(connection: Connection, source: MailSource) -> GmailSource | None:
@@ -639,11 +697,50 @@ async def _send_analysis(conn: Any, queue: JobQueue, connection: Connection) -> 
 
 
 def _recorded_error(connection: Connection, exc: BaseException) -> str:
-    """The error as the connection's owner sees it: a file connection's without the server's
-    paths (the log keeps them)."""
+    """The error as the connection's owner sees it: a sentence for the failures a mail server
+    or the files cause (the log keeps the raw error, with a file connection's paths)."""
     if connection.kind.is_file and isinstance(exc, MailSourceError | OSError):
-        return f"{type(exc).__name__}: {FILES_UNREADABLE}"
-    return f"{type(exc).__name__}: {exc}"
+        return FILES_UNREADABLE
+    return plain_error(exc) or f"{type(exc).__name__}: {exc}"
+
+
+_PLAIN_ERRORS: tuple[tuple[type[BaseException], str], ...] = (
+    (ConnectionRefusedError, "the mail server refused the connection"),
+    (socket.gaierror, "the mail server's name could not be found"),
+    (TimeoutError, "the mail server did not answer in time"),
+    (ssl.SSLError, "a secure connection to the mail server could not be made"),
+    (ConnectionResetError, "the mail server closed the connection"),
+    (OSError, "the mail server could not be reached"),
+)
+_PLAIN_TEXTS = (
+    ("connection refused", "the mail server refused the connection"),
+    ("timed out", "the mail server did not answer in time"),
+    ("eof", "the mail server closed the connection in the middle of a reply"),
+    ("connection reset", "the mail server closed the connection"),
+    ("could not sign in just now", "the mail server could not sign in just now"),
+    ("rate limit", "the mail provider asked us to slow down"),
+    ("429", "the mail provider asked us to slow down"),
+    ("quota", "the mail provider asked us to slow down"),
+)
+
+
+def plain_error(exc: BaseException) -> str | None:
+    """A sentence for a network or mail-server failure ("the mail server refused the
+    connection"), from the error or the one that caused it; None for anything else."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    for error in chain:
+        for kind, sentence in _PLAIN_ERRORS:
+            if isinstance(error, kind):
+                return sentence
+    if isinstance(exc, TransientSourceError):
+        text = str(exc).lower()
+        found = next((sentence for word, sentence in _PLAIN_TEXTS if word in text), None)
+        return found or "the mail server could not be reached or answered with an error"
+    return None
 
 
 async def _fail(

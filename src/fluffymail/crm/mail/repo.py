@@ -161,6 +161,14 @@ async def record_progress(
     await conn.execute(SQL["record_progress"], params)
 
 
+async def record_activity(
+    conn: Conn, connection_id: int, *, at: datetime, folder: str | None
+) -> None:
+    """The server answered the syncing connection at `at` (reading `folder`, when known)."""
+    params = {"id": connection_id, "at": at, "folder": folder}
+    await conn.execute(SQL["record_activity"], params)
+
+
 async def mark_sync_finished(conn: Conn, connection_id: int, now: datetime) -> None:
     await conn.execute(SQL["mark_sync_finished"], {"id": connection_id, "now": now})
 

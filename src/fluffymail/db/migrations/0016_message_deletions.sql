@@ -28,3 +28,10 @@ CREATE TRIGGER message_folders_keep_privacy_on_move
     AFTER UPDATE ON crm.message_folders
     REFERENCING OLD TABLE AS unlinked
     FOR EACH STATEMENT EXECUTE FUNCTION crm.keep_privacy_of_unlinked();
+
+-- Sync progress people can read (issue 21, item 3): the folder being read, and when the server
+-- last answered. A sync whose server has been silent for a few seconds reads as "stalled"
+-- (derived when reading, web/sql/list_connections.sql), long before its timeout.
+ALTER TABLE crm.connections
+    ADD COLUMN progress_folder text,
+    ADD COLUMN last_progress_on timestamptz;
