@@ -14,7 +14,7 @@ from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.crm.mail.models import Connection, ConnectionKind
 from fluffymail.integrations.mail.file_source import FileSource
 from fluffymail.integrations.mail.source import MailSource
-from fluffymail.jobs import sync_emails
+from fluffymail.jobs import delete_connection, sync_emails
 from fluffymail.queue import JobQueue
 from fluffymail.queue.registry import Registry
 from tests.integration.conftest import Sql
@@ -94,3 +94,40 @@ async def test_file_reimport__a_message_gone_from_the_new_export_leaves_the_crm(
     assert [s for _, s in subjects] == ["hello 0", "hello 2", "hello 3", "hello 4"]
     assert set(kept) <= set(subjects)  # the messages still there keep their ids
     assert await sql.one("SELECT count(*) FROM crm.message_folders") == 4
+
+
+async def test_deleted_connection__summaries_citing_its_mail_go_stale(
+    pool: AsyncConnectionPool,
+    queue: JobQueue,
+    registry: Registry,
+    sql: Sql,
+    file_connection,
+    tmp_path: Path,
+) -> None:
+    del registry
+    mbox = write_mbox(tmp_path / "export.mbox", [message(1), message(2)])
+    connection = await file_connection(mbox)
+    await sync(pool, queue, connection, FileSource(mbox))
+    cited = await sql.one("SELECT min(id) FROM crm.messages")
+    await sql.execute(
+        "INSERT INTO crm.contacts (user_id, primary_address, created_on, updated_on)"
+        " VALUES (%s, 'x@example.com', now(), now())",
+        connection.user_id,
+    )
+    await sql.execute(
+        "INSERT INTO crm.relationship_summaries (user_id, contact_id, status, generated_by,"
+        " prompt_version, summary, last_message_at) SELECT %s, id, 'ok', 'extractive', '1',"
+        " jsonb_build_object('citations', jsonb_build_array(%s::bigint)), now()"
+        " FROM crm.contacts",
+        connection.user_id,
+        cited,
+    )
+    await sql.execute("UPDATE crm.connections SET deleting_on = now()")
+
+    args = delete_connection.Args(connection_id=connection.id, user_id=connection.user_id)
+    done = await delete_connection.delete_connection(
+        pool=pool, queue=queue, args=args, clock=SystemClock()
+    )
+
+    assert done.messages == 2
+    assert await sql.one("SELECT last_message_at FROM crm.relationship_summaries") is None

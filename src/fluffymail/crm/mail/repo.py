@@ -121,14 +121,16 @@ async def delete_connection_batch(
     conn: Conn, *, connection_id: int, user_id: int, limit: int
 ) -> tuple[int, int]:
     """Forget up to `limit` of the connection's message locations and delete the messages no
-    other connection holds; recount their threads. Returns (locations forgotten, messages
-    deleted): 0 forgotten means the connection holds no more mail. Call in a transaction."""
+    other connection holds; recount their threads and mark stale the summaries citing them.
+    Returns (locations forgotten, messages deleted): 0 forgotten means the connection holds
+    no more mail. Call in a transaction."""
     params = {"id": connection_id, "user_id": user_id, "limit": limit}
     row = await (await conn.execute(SQL["delete_connection_batch"], params)).fetchone()
     assert row is not None
-    forgotten, deleted, thread_ids = row
+    forgotten, deleted, thread_ids, deleted_ids = row
     if thread_ids:
         await conn.execute(SQL["recount_threads"], {"ids": list(thread_ids)})
+    await mark_summaries_stale(conn, user_id, deleted_ids)
     return int(forgotten), int(deleted)
 
 
