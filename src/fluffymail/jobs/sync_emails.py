@@ -306,7 +306,8 @@ async def sync_connection(
         raise
     except BaseException as exc:
         await _delete_unlinked(pool, queue, connection, clock, unlinked)
-        await _fail(pool, connection, clock, _recorded_error(connection, exc), detail=str(exc))
+        raw = f"{type(exc).__name__}: {exc}"  # the log keeps it; the owner reads a sentence
+        await _fail(pool, connection, clock, _recorded_error(connection, exc), detail=raw)
         raise
     finally:
         heartbeat.cancel()
@@ -727,6 +728,8 @@ _PLAIN_TEXTS = (
 def plain_error(exc: BaseException) -> str | None:
     """A sentence for a network or mail-server failure ("the mail server refused the
     connection"), from the error or the one that caused it; None for anything else."""
+    if not isinstance(exc, TransientSourceError | OSError):
+        return None
     chain: list[BaseException] = []
     current: BaseException | None = exc
     while current is not None and current not in chain:

@@ -1,5 +1,6 @@
 """A Dovecot that freezes in the middle of a sync: the connection reads "stalled" within
-10 s (long before the 60 s read timeout), then syncs on once the server answers again."""
+10 s (long before the 60 s read timeout), then syncs on once the server answers again; a
+refused connection is recorded as a sentence, not a traceback."""
 
 from __future__ import annotations
 
@@ -7,16 +8,19 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.clock import SystemClock
 from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.crm.mail.models import ConnectionKind
 from fluffymail.integrations.mail.imap import ImapSource
+from fluffymail.integrations.mail.source import TransientSourceError
 from fluffymail.jobs import sync_emails
 from fluffymail.queue import JobQueue
 from fluffymail.queue.registry import Registry
@@ -104,3 +108,31 @@ async def test_frozen_server__reads_stalled_within_10_s_then_syncs_on(
     assert result.seen == 4
     view = await connections_service.get_connection(pool, user.id, connection.id)
     assert view.state == "ok" and view.stalled_seconds is None
+
+
+async def test_refused_connection__is_recorded_as_a_sentence(
+    dovecot: Dovecot,
+    pool: AsyncConnectionPool,
+    queue: JobQueue,
+    registry: Registry,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    del registry
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    closed = Dovecot(host=dovecot.host, port=port, root=dovecot.root)
+    async with pool.connection() as conn:
+        user, _ = await mail_repo.get_or_create_user(conn, "owner@example.com")
+        connection, _ = await mail_repo.upsert_connection(
+            conn, user_id=user.id, kind=ConnectionKind.IMAP, source="imap://nobody"
+        )
+    source = ImapSource(closed.config("user1"), policy=closed.policy)
+    with pytest.raises(TransientSourceError):
+        await sync_emails.sync_connection(
+            pool=pool, queue=queue, connection_id=connection.id, clock=SystemClock(), source=source
+        )
+    view = await connections_service.get_connection(pool, user.id, connection.id)
+    assert (view.state, view.last_error) == ("failed", "the mail server refused the connection")
+    [logged] = [r for r in caplog.records if getattr(r, "action", "") == "mail.sync_failed"]
+    assert "TransientSourceError" in logged.error and "connection refused" in logged.error

@@ -82,3 +82,13 @@ def test_retry_note__counts_the_next_try_and_the_tries_left() -> None:
 def test_retry_note__no_tries_left_points_to_the_schedule() -> None:
     for done in (job(JobState.FAILED, retry_count=5), None):
         assert retry_note(done, NOW).startswith("no tries left; it syncs again")
+
+
+def test_plain_error__an_internal_error_raised_while_handling_a_network_one_stays_raw() -> None:
+    try:
+        try:
+            raise ConnectionRefusedError(111, "Connection refused")
+        except OSError:
+            raise RuntimeError("bug in the handler") from None
+    except RuntimeError as exc:
+        assert plain_error(exc) is None
