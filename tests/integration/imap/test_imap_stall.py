@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import socket
@@ -128,7 +129,10 @@ async def test_refused_connection__is_recorded_as_a_sentence(
             conn, user_id=user.id, kind=ConnectionKind.IMAP, source="imap://nobody"
         )
     source = ImapSource(closed.config("user1"), policy=closed.policy)
-    with pytest.raises(TransientSourceError):
+    with (
+        caplog.at_level(logging.WARNING, logger="fluffymail.jobs.sync_emails"),
+        pytest.raises(TransientSourceError),
+    ):
         await sync_emails.sync_connection(
             pool=pool, queue=queue, connection_id=connection.id, clock=SystemClock(), source=source
         )
