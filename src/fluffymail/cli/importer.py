@@ -258,6 +258,8 @@ def _summary(result: sync_emails.SyncResult, source: FileSource) -> None:
         f"{_count(result.seen, 'message')} read, {result.stored:,} new, "
         f"{_count(duplicates, 'duplicate')}, in {result.seconds:.2f} s ({rate:,.0f} msg/s)"
     )
+    if result.deleted:
+        console.print(f"{_count(result.deleted, 'message')} no longer in the files: deleted")
     if source.skipped_by_label:
         counts = ", ".join(f"{label} {n}" for label, n in source.skipped_by_label.most_common())
         console.print(

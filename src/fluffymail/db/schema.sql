@@ -21,6 +21,19 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION crm.keep_privacy_of_unlinked() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    UPDATE crm.messages m SET held_private = true
+    FROM unlinked u
+    JOIN crm.folders f ON f.id = u.folder_id
+    JOIN crm.connections c ON c.id = f.connection_id
+    WHERE m.id = u.message_id AND c.visibility <> 'full' AND NOT m.held_private;
+    RETURN NULL;
+END
+$$;
+
 CREATE FUNCTION crm.trigrams(value text) RETURNS text[]
     LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
     AS $$
@@ -201,6 +214,8 @@ CREATE TABLE crm.connections (
     visibility text DEFAULT 'full'::text NOT NULL,
     paused_on timestamp with time zone,
     deleting_on timestamp with time zone,
+    progress_folder text,
+    last_progress_on timestamp with time zone,
     CONSTRAINT connections_contact_policy_check CHECK ((contact_policy = ANY (ARRAY['sent'::text, 'sent_and_received'::text, 'none'::text]))),
     CONSTRAINT connections_kind_check CHECK ((kind = ANY (ARRAY['gmail'::text, 'imap'::text, 'mbox'::text, 'maildir'::text]))),
     CONSTRAINT connections_status_check CHECK ((status = ANY (ARRAY['ok'::text, 'syncing'::text, 'failed'::text, 'needs_reauth'::text]))),
@@ -411,7 +426,8 @@ CREATE TABLE crm.messages (
     problems text[] DEFAULT '{}'::text[] NOT NULL,
     created_on timestamp with time zone DEFAULT now() NOT NULL,
     processed_on timestamp with time zone,
-    automated_reason text
+    automated_reason text,
+    held_private boolean DEFAULT false NOT NULL
 )
 WITH (fillfactor='50');
 DO $$
@@ -941,6 +957,10 @@ CREATE UNIQUE INDEX job_singleton_queued ON queue.job USING btree (name, singlet
 CREATE UNIQUE INDEX job_singleton_slot ON queue.job USING btree (name, singleton_on, COALESCE(singleton_key, ''::text)) WHERE ((singleton_on IS NOT NULL) AND (state <> 'cancelled'::queue.job_state));
 
 CREATE INDEX schedule_due ON queue.schedule USING btree (next_tick);
+
+CREATE TRIGGER message_folders_keep_privacy AFTER DELETE ON crm.message_folders REFERENCING OLD TABLE AS unlinked FOR EACH STATEMENT EXECUTE FUNCTION crm.keep_privacy_of_unlinked();
+
+CREATE TRIGGER message_folders_keep_privacy_on_move AFTER UPDATE ON crm.message_folders REFERENCING OLD TABLE AS unlinked FOR EACH STATEMENT EXECUTE FUNCTION crm.keep_privacy_of_unlinked();
 
 CREATE TRIGGER messages_delete_participants AFTER DELETE ON crm.messages REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION crm.delete_message_participants();
 

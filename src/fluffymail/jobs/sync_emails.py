@@ -7,6 +7,11 @@ the next batch is parsed while one is written, so a crash re-reads at most two; 
 import` (which calls `sync_connection` in process, parsing in a child process) parses
 `PARSE_AHEAD` batches ahead and re-reads at most three. The end of a sync enqueues one
 `analyze-relationships` per user (singleton key).
+Mail deleted on the server (an IMAP expunge, a Gmail `messagesDeleted` record, a message gone
+from a fully re-read file) loses its folder link in the batch that reports it; at the end of
+the sync (or of a failed one) each message no folder of any connection holds any more is
+deleted, its contacts recounted, summaries citing it marked stale and re-summarised, and the
+relationships re-analysed (see crm/mail/README.md, "Deletions").
 A paused connection, or one being deleted, is skipped. A Gmail sync first records the
 account's send-as addresses as the user's aliases and saves refreshed access tokens.
 """
@@ -16,6 +21,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
+import ssl
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -42,8 +49,14 @@ from fluffymail.crm.mail.prepare import PreparedMessage, prepare
 from fluffymail.crm.messages.parse import parse_message
 from fluffymail.integrations.mail.file_source import FileSource
 from fluffymail.integrations.mail.files import MailSourceError
-from fluffymail.integrations.mail.source import AuthError, Cursor, MailSource, SourcePage
-from fluffymail.jobs import extract_contacts, priorities
+from fluffymail.integrations.mail.source import (
+    AuthError,
+    Cursor,
+    MailSource,
+    SourcePage,
+    TransientSourceError,
+)
+from fluffymail.jobs import extract_contacts, priorities, summarize_relationship
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue
 
@@ -70,6 +83,7 @@ BATCH_SIZE = 500
 INTERRUPTED = "interrupted before the end; the next sync continues where this one stopped"
 FILES_UNREADABLE = "the mail files could not be read: they are missing or hold no mail"
 PARSE_AHEAD = 2  # batches parsed ahead of the one being stored, when parsing in a process
+HEARTBEAT_SECONDS = 2.0  # how often the time of the server's last answer is written down
 QUEUE_OPTIONS: dict[str, Any] = {
     "policy": "stately",  # one queued + one running sync per connection (singleton key)
     "retry_limit": 5,
@@ -116,6 +130,7 @@ class SyncResult:
     batches: int
     seconds: float
     status: str = "ok"
+    deleted: int = 0  # messages that left the CRM: no folder of any connection holds them
     skipped_by_label: dict[str, int] = field(default_factory=dict)  # Takeout Spam, Trash, ...
 
     def as_output(self) -> dict[str, Any]:
@@ -123,6 +138,7 @@ class SyncResult:
             "status": self.status,
             "seen": self.seen,
             "stored": self.stored,
+            "deleted": self.deleted,
             "batches": self.batches,
             "seconds": round(self.seconds, 3),
         }
@@ -257,37 +273,52 @@ async def sync_connection(
             connection_id=connection_id, seen=0, stored=0, batches=0, seconds=0.0, status=skipped
         )
     started = clock.monotonic()
+    unlinked: set[int] = set()  # messages a batch left in no folder: deleted at the end
+    activity = _Activity(clock)
+    heartbeat = asyncio.create_task(_heartbeat(pool, connection.id, activity))
     try:
         if source is None:
             source = await _open(pool, connection, settings)
+        if hasattr(source, "on_activity"):  # a source that reports each answer (IMAP)
+            source.on_activity = activity.answered
         if (gmail := _gmail_source(connection, source)) is not None:
             # the saver first: it compares against the token as it was before any request
             source = _TokenSaver(gmail, pool, connection.id, settings or Settings())
             await _record_send_as(pool, connection, gmail, clock)
         cursor = None if full else connection.cursor
         seen = stored = batches = 0
+        pages = _watched(source.pages(cursor), activity)
         async for batch, page_seen, page_stored in _pipeline(
-            pool, queue, connection, source.pages(cursor), batch_size, clock, parser
+            pool, queue, connection, pages, batch_size, clock, parser, unlinked
         ):
             seen, stored, batches = seen + page_seen, stored + page_stored, batches + 1
             if on_progress is not None:
                 on_progress(SyncProgress(seen=seen, stored=stored, remaining=batch[-1].remaining))
-        await _finish(pool, queue, connection, clock)
+        deleted = await _finish(pool, queue, connection, clock, unlinked)
     except AuthError as exc:
+        await _delete_unlinked(pool, queue, connection, clock, unlinked)
         await _fail(pool, connection, clock, exc.reason, needs_reauth=True)
         await queue.unschedule(QUEUE, schedule_key(connection.id))  # until new credentials
         raise
     except asyncio.CancelledError:  # Ctrl-C, or a worker stopping: what committed stays
+        await _delete_unlinked(pool, queue, connection, clock, unlinked)
         await _fail(pool, connection, clock, INTERRUPTED)
         raise
     except BaseException as exc:
-        await _fail(pool, connection, clock, _recorded_error(connection, exc), detail=str(exc))
+        await _delete_unlinked(pool, queue, connection, clock, unlinked)
+        raw = f"{type(exc).__name__}: {exc}"  # the log keeps it; the owner reads a sentence
+        await _fail(pool, connection, clock, _recorded_error(connection, exc), detail=raw)
         raise
+    finally:
+        heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heartbeat
     result = SyncResult(
         connection_id=connection.id,
         seen=seen,
         stored=stored,
         batches=batches,
+        deleted=deleted,
         seconds=clock.monotonic() - started,
         skipped_by_label=dict(getattr(source, "skipped_by_label", None) or {}),
     )
@@ -296,6 +327,46 @@ async def sync_connection(
         extra={"action": "mail.synced", **result.as_output(), "connection_id": connection.id},
     )
     return result
+
+
+class _Activity:
+    """When the source last answered and in which folder (set from the source's thread too)."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self.at: datetime | None = None
+        self.folder: str | None = None
+
+    def answered(self, folder: str | None) -> None:
+        self.at, self.folder = self._clock.now(), folder or self.folder
+
+
+async def _watched(
+    pages: AsyncIterator[SourcePage], activity: _Activity
+) -> AsyncIterator[SourcePage]:
+    """The source's pages; each one arriving is an answer from the server."""
+    async for page in pages:
+        activity.answered(page.folder)
+        yield page
+
+
+async def _heartbeat(pool: AsyncConnectionPool, connection_id: int, activity: _Activity) -> None:
+    """Write down, every few seconds, when the server last answered: the connections page
+    shows a sync whose server went silent as stalled, long before the read timeout."""
+    written: tuple[datetime | None, str | None] = (None, None)
+    while True:
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+        current = (activity.at, activity.folder)
+        if current == written or activity.at is None:
+            continue
+        try:
+            async with pool.connection() as conn:
+                await mail_repo.record_activity(
+                    conn, connection_id, at=activity.at, folder=activity.folder
+                )
+            written = current
+        except Exception:  # progress display only: never fail the sync for it
+            log.warning("could not record sync activity", extra={"action": "mail.activity"})
 
 
 def _gmail_source(connection: Connection, source: MailSource) -> GmailSource | None:
@@ -395,11 +466,13 @@ async def _pipeline(
     batch_size: int,
     clock: Clock,
     parser: Executor | None,
+    unlinked: set[int],
 ) -> AsyncIterator[tuple[list[SourcePage], int, int]]:
     """Parse ahead while storing: the next batches are parsed (in `parser`, else a thread)
     while the one before them is written, so a slow batch on one leg does not stall the
     other. Batches commit strictly in order. When the source fails, the batches already read
-    are still stored (their cursors are valid) before the error propagates."""
+    are still stored (their cursors are valid) before the error propagates. Messages a batch
+    left in no folder are added to `unlinked` once it commits."""
     ahead = PARSE_AHEAD if parser is not None else 0
     parsing: deque[tuple[list[SourcePage], asyncio.Task[list[PreparedMessage]]]] = deque()
     storing: asyncio.Task[tuple[int, int]] | None = None
@@ -411,7 +484,9 @@ async def _pipeline(
         batch, parse = parsing.popleft()
         parsed = await parse
         done = (previous, *await storing) if storing is not None else None
-        storing = asyncio.create_task(_store_batch(pool, queue, connection, batch, parsed, clock))
+        storing = asyncio.create_task(
+            _store_batch(pool, queue, connection, batch, parsed, clock, unlinked)
+        )
         previous = batch
         return done
 
@@ -507,11 +582,13 @@ async def _store_batch(
     batch: Sequence[SourcePage],
     messages: Sequence[PreparedMessage],
     clock: Clock,
+    unlinked: set[int],
 ) -> tuple[int, int]:
-    """Store the parsed batch, its cursor and its follow-up jobs in one transaction."""
+    """Store the parsed batch, its cursor and its follow-up jobs in one transaction; the
+    messages its folder changes left in no folder join `unlinked` once it commits."""
     now = clock.now()
     async with pool.connection() as conn, conn.transaction():
-        await _apply_folder_changes(conn, connection.id, batch[0])
+        left = await _apply_folder_changes(conn, connection.id, batch[0])
         stored = await mail_repo.store_messages(
             conn,
             user_id=connection.user_id,
@@ -530,41 +607,143 @@ async def _store_batch(
             stored=len(stored.new_message_ids),
             remaining=batch[-1].remaining,
         )
+    unlinked.update(left, stored.unlinked)
     return stored.seen, len(stored.new_message_ids)
 
 
-async def _apply_folder_changes(conn: Any, connection_id: int, page: SourcePage) -> None:
+async def _apply_folder_changes(conn: Any, connection_id: int, page: SourcePage) -> list[int]:
+    """Forget the folder's provider ids the page drops; the messages left in no folder."""
+    left: list[int] = []
     if page.resync:
-        await mail_repo.forget_folder_sources(conn, connection_id, page.folder, mode="all")
+        left += await mail_repo.forget_folder_sources(conn, connection_id, page.folder, mode="all")
     if page.deleted_ids:
-        await mail_repo.forget_folder_sources(
+        left += await mail_repo.forget_folder_sources(
             conn, connection_id, page.folder, mode="listed", source_ids=page.deleted_ids
         )
     if page.present_ids is not None:
-        await mail_repo.forget_folder_sources(
+        left += await mail_repo.forget_folder_sources(
             conn, connection_id, page.folder, mode="unlisted", source_ids=sorted(page.present_ids)
         )
+    return left
 
 
 async def _finish(
-    pool: AsyncConnectionPool, queue: JobQueue, connection: Connection, clock: Clock
-) -> None:
+    pool: AsyncConnectionPool,
+    queue: JobQueue,
+    connection: Connection,
+    clock: Clock,
+    unlinked: set[int],
+) -> int:
+    """Mark the sync finished, delete what no folder holds any more and ask for a re-analysis,
+    in one transaction; how many messages were deleted."""
     async with pool.connection() as conn, conn.transaction():
         await mail_repo.mark_sync_finished(conn, connection.id, clock.now())
-        await queue.send(
-            ANALYZE_QUEUE,
-            {"user_id": connection.user_id},
-            conn=conn,
-            singleton_key=f"user-{connection.user_id}",
+        deleted = await _delete_messages(conn, queue, connection, clock, unlinked)
+        await _send_analysis(conn, queue, connection)
+    return deleted
+
+
+async def _delete_unlinked(
+    pool: AsyncConnectionPool,
+    queue: JobQueue,
+    connection: Connection,
+    clock: Clock,
+    unlinked: set[int],
+) -> None:
+    """After a failed sync: what its committed batches unlinked is still deleted (a later
+    sync would not report it again). Best effort: the sync's own error matters more."""
+    if not unlinked:
+        return
+    try:
+        async with pool.connection() as conn, conn.transaction():
+            if await _delete_messages(conn, queue, connection, clock, unlinked):
+                await _send_analysis(conn, queue, connection)
+    except Exception:
+        log.exception(
+            "could not delete unlinked messages",
+            extra={"action": "mail.delete_failed", "connection_id": connection.id},
         )
 
 
+async def _delete_messages(
+    conn: Any, queue: JobQueue, connection: Connection, clock: Clock, unlinked: set[int]
+) -> int:
+    """Delete the `unlinked` messages no folder of any connection holds (a message re-found in
+    another folder stays), recount their contacts, and mark stale (and re-summarise) the
+    summaries that cited them; the number deleted."""
+    deleted = await mail_repo.delete_unlinked_messages(conn, connection.user_id, sorted(unlinked))
+    unlinked.clear()
+    if not deleted.message_ids:
+        return 0
+    user_id = connection.user_id
+    if deleted.contact_ids:
+        await contacts_repo.recompute_counts(conn, deleted.contact_ids, clock.now())
+    stale = await mail_repo.mark_summaries_stale(conn, user_id, deleted.message_ids)
+    await summarize_relationship.enqueue_many(queue, user_id, stale, conn=conn)
+    log.info(
+        "deleted mail removed",
+        extra={"action": "mail.deleted", "connection_id": connection.id,
+               "messages": len(deleted.message_ids), "stale_summaries": len(stale)},
+    )  # fmt: skip
+    return len(deleted.message_ids)
+
+
+async def _send_analysis(conn: Any, queue: JobQueue, connection: Connection) -> None:
+    await queue.send(
+        ANALYZE_QUEUE,
+        {"user_id": connection.user_id},
+        conn=conn,
+        singleton_key=f"user-{connection.user_id}",
+    )
+
+
 def _recorded_error(connection: Connection, exc: BaseException) -> str:
-    """The error as the connection's owner sees it: a file connection's without the server's
-    paths (the log keeps them)."""
+    """The error as the connection's owner sees it: a sentence for the failures a mail server
+    or the files cause (the log keeps the raw error, with a file connection's paths)."""
     if connection.kind.is_file and isinstance(exc, MailSourceError | OSError):
-        return f"{type(exc).__name__}: {FILES_UNREADABLE}"
-    return f"{type(exc).__name__}: {exc}"
+        return FILES_UNREADABLE
+    return plain_error(exc) or f"{type(exc).__name__}: {exc}"
+
+
+_PLAIN_ERRORS: tuple[tuple[type[BaseException], str], ...] = (
+    (ConnectionRefusedError, "the mail server refused the connection"),
+    (socket.gaierror, "the mail server's name could not be found"),
+    (TimeoutError, "the mail server did not answer in time"),
+    (ssl.SSLError, "a secure connection to the mail server could not be made"),
+    (ConnectionResetError, "the mail server closed the connection"),
+    (OSError, "the mail server could not be reached"),
+)
+_PLAIN_TEXTS = (
+    ("connection refused", "the mail server refused the connection"),
+    ("timed out", "the mail server did not answer in time"),
+    ("eof", "the mail server closed the connection in the middle of a reply"),
+    ("connection reset", "the mail server closed the connection"),
+    ("could not sign in just now", "the mail server could not sign in just now"),
+    ("rate limit", "the mail provider asked us to slow down"),
+    ("429", "the mail provider asked us to slow down"),
+    ("quota", "the mail provider asked us to slow down"),
+)
+
+
+def plain_error(exc: BaseException) -> str | None:
+    """A sentence for a network or mail-server failure ("the mail server refused the
+    connection"), from the error or the one that caused it; None for anything else."""
+    if not isinstance(exc, TransientSourceError | OSError):
+        return None
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    for error in chain:
+        for kind, sentence in _PLAIN_ERRORS:
+            if isinstance(error, kind):
+                return sentence
+    if isinstance(exc, TransientSourceError):
+        text = str(exc).lower()
+        found = next((sentence for word, sentence in _PLAIN_TEXTS if word in text), None)
+        return found or "the mail server could not be reached or answered with an error"
+    return None
 
 
 async def _fail(

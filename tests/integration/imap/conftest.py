@@ -100,6 +100,7 @@ class Dovecot:
     host: str
     port: int
     root: Path
+    pid: int = 0  # the master process (its children serve the connections)
 
     def config(self, username: str, **overrides: object) -> ImapConfig:
         options: dict[str, object] = {"password": PASSWORD, **overrides}
@@ -229,7 +230,7 @@ def dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dovecot]:
     )
     try:
         _wait_for_port(proc, port, root)
-        server = Dovecot(host="127.0.0.1", port=port, root=root)
+        server = Dovecot(host="127.0.0.1", port=port, root=root, pid=proc.pid)
         server.client(USERS[-1]).logout()  # its auth process answers too, not only its port
         yield server
     finally:

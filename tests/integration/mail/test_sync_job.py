@@ -239,8 +239,9 @@ async def test_sync__parsing_ahead_still_commits_batches_in_order(
             source=FileSource(mbox, page_size=2), batch_size=2, parser=parser,
             on_progress=lambda update: progress.append(update.seen),
         )  # fmt: skip
-    assert (result.seen, result.stored, result.batches) == (11, 11, 6)
-    assert progress == [2, 4, 6, 8, 10, 11]
+    # the 7th batch is the full read's closing page: every id still in the file (none deleted)
+    assert (result.seen, result.stored, result.batches, result.deleted) == (11, 11, 7, 0)
+    assert progress == [2, 4, 6, 8, 10, 11, 11]
     ids = [r[0] for r in await rows(pool, "SELECT id FROM crm.messages ORDER BY id")]
     subjects = await rows(pool, "SELECT subject FROM crm.messages ORDER BY id")
     assert subjects == [(f"hello {i}",) for i in range(11)] and len(set(ids)) == 11

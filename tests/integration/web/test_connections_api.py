@@ -507,7 +507,7 @@ async def test_a_file_connections_path_is_never_shown(
         await api.get(f"/api/connections/{connection_id}", headers=alice.auth),
     ]
     assert shown[2].json()["last_error"] == (
-        "MailSourceError: the mail files could not be read: they are missing or hold no mail"
+        "the mail files could not be read: they are missing or hold no mail"
     )
     for response in shown:
         assert response.status_code in (200, 201)

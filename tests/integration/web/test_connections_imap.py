@@ -127,3 +127,37 @@ async def test_create__refused_login_or_unreachable_server_is_a_clear_400(
     assert other_port.json()["error"]["code"] == "imap_address_not_allowed"
     assert "is not allowed" in other_port.json()["error"]["message"]
     assert (await api.get("/api/connections", headers=alice.auth)).json() == []
+
+
+async def test_mail_deleted_on_the_server__is_gone_from_the_api(
+    api: httpx.AsyncClient,
+    alice: User,
+    dovecot: Dovecot,  # noqa: F811  (fixtures imported above)
+    imap_user: str,  # noqa: F811
+    seed,  # noqa: F811
+    pool: AsyncConnectionPool,
+    settings: Settings,
+) -> None:
+    seed(imap_user, "INBOX", [sample_message(n) for n in range(3)])
+    created = await api.post(
+        "/api/connections/imap", headers=alice.auth, json=_account(dovecot, imap_user)
+    )
+    connection_id = created.json()["connection"]["id"]
+    await run_sync(pool, settings, connection_id)
+    async with pool.connection() as conn:
+        [(message_id,)] = await (
+            await conn.execute("SELECT id FROM crm.messages WHERE subject LIKE '%%part 1'")
+        ).fetchall()
+    assert (await api.get(f"/api/messages/{message_id}", headers=alice.auth)).status_code == 200
+
+    with dovecot.client(imap_user) as client:
+        client.select_folder("INBOX")
+        client.delete_messages(client.search(["HEADER", "Subject", "part 1"]))
+        client.expunge()
+    result = await run_sync(pool, settings, connection_id)
+
+    assert result.as_output()["deleted"] == 1
+    gone = await api.get(f"/api/messages/{message_id}", headers=alice.auth)
+    assert gone.status_code == 404
+    kept = await api.get(f"/api/messages/{message_id + 1}", headers=alice.auth)
+    assert kept.status_code == 200

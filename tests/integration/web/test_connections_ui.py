@@ -3,6 +3,7 @@ form's inline errors, pause/resume/delete, the Gmail button, and other users' id
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -222,3 +223,42 @@ def make_upload(app: FastAPI, tmp_path: Path) -> Callable[[User], object]:
         return response.json()["connection"]["id"]
 
     return make
+
+
+async def test_sync_status__stalled_and_failed_read_plainly(
+    browser: Browser, alice: User, make_upload, pool: AsyncConnectionPool
+) -> None:
+    """A sync whose server went silent reads "stalled" with how long; a failed one says in
+    words what went wrong and when it is tried again, from its job's retry state."""
+    stalled, failed = await make_upload(alice), await make_upload(alice)
+    async with pool.connection() as conn:
+        await conn.execute(
+            "UPDATE crm.connections SET status = 'syncing', sync_started_on = now(),"
+            " seen_count = 120, progress_folder = 'INBOX',"
+            " last_progress_on = now() - interval '12.4 seconds' WHERE id = %s",
+            (stalled,),
+        )
+        await conn.execute(
+            "UPDATE crm.connections SET status = 'failed', last_error_on = now(),"
+            " last_error = 'the mail server refused the connection' WHERE id = %s",
+            (failed,),
+        )
+        await conn.execute(
+            "UPDATE queue.job SET state = 'retry', retry_count = 4, retry_limit = 5,"
+            " start_after = now() + interval '40.5 seconds'"
+            " WHERE name = 'sync-emails' AND (data ->> 'connection_id')::bigint = %s",
+            (failed,),
+        )
+    async with browser("alice@example.com") as (http, htmx):
+        listing = (await http.get("/connections/list", headers=htmx)).text
+        api = await http.get(f"/api/connections/{stalled}", headers=alice.auth)
+    assert "stalled — no answer from the server for 12 s (reading INBOX)" in listing
+    assert "the mail server refused the connection" in listing
+    assert re.search(r"; next try in (40|41) s, 2 tries left</span>", listing), listing
+    assert "it will be retried" not in listing
+    body = api.json()
+    assert (body["state"], body["stalled_seconds"], body["progress_folder"]) == (
+        "stalled",
+        12,
+        "INBOX",
+    )

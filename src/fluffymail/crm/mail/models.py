@@ -153,9 +153,12 @@ class StoredPage:
         new_message_ids: ids of messages stored for the first time (in batch order).
         duplicates: messages that were already stored (in this batch or before).
         threads_touched: threads that gained messages.
+        unlinked: stored messages left in no folder because their provider id now names
+            another message (the sync deletes them unless found again).
     """
 
     seen: int
     new_message_ids: tuple[int, ...]
     duplicates: int
     threads_touched: int = 0
+    unlinked: tuple[int, ...] = ()

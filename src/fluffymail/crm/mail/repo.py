@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -120,14 +121,16 @@ async def delete_connection_batch(
     conn: Conn, *, connection_id: int, user_id: int, limit: int
 ) -> tuple[int, int]:
     """Forget up to `limit` of the connection's message locations and delete the messages no
-    other connection holds; recount their threads. Returns (locations forgotten, messages
-    deleted): 0 forgotten means the connection holds no more mail. Call in a transaction."""
+    other connection holds; recount their threads and mark stale the summaries citing them.
+    Returns (locations forgotten, messages deleted): 0 forgotten means the connection holds
+    no more mail. Call in a transaction."""
     params = {"id": connection_id, "user_id": user_id, "limit": limit}
     row = await (await conn.execute(SQL["delete_connection_batch"], params)).fetchone()
     assert row is not None
-    forgotten, deleted, thread_ids = row
+    forgotten, deleted, thread_ids, deleted_ids = row
     if thread_ids:
         await conn.execute(SQL["recount_threads"], {"ids": list(thread_ids)})
+    await mark_summaries_stale(conn, user_id, deleted_ids)
     return int(forgotten), int(deleted)
 
 
@@ -158,6 +161,14 @@ async def record_progress(
 ) -> None:
     params = {"id": connection_id, "seen": seen, "stored": stored, "remaining": remaining}
     await conn.execute(SQL["record_progress"], params)
+
+
+async def record_activity(
+    conn: Conn, connection_id: int, *, at: datetime, folder: str | None
+) -> None:
+    """The server answered the syncing connection at `at` (reading `folder`, when known)."""
+    params = {"id": connection_id, "at": at, "folder": folder}
+    await conn.execute(SQL["record_activity"], params)
 
 
 async def mark_sync_finished(conn: Conn, connection_id: int, now: datetime) -> None:
@@ -199,15 +210,48 @@ async def forget_folder_sources(
     *,
     mode: Literal["all", "listed", "unlisted"],
     source_ids: Sequence[str] = (),
-) -> None:
-    """Drop provider ids recorded for `folder` (resync, deletions, expunged messages)."""
+) -> list[int]:
+    """Drop provider ids recorded for `folder` (resync, deletions, expunged messages); the
+    messages left in no folder of any connection (see `delete_unlinked_messages`)."""
     params = {
         "connection_id": connection_id,
         "folder": folder,
         "mode": mode,
         "source_ids": list(source_ids),
     }
-    await conn.execute(SQL["forget_folder_sources"], params)
+    rows = await (await conn.execute(SQL["forget_folder_sources"], params)).fetchall()
+    return [row[0] for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Deleted:
+    """Messages deleted because no folder holds them, and the contacts they were linked to."""
+
+    message_ids: tuple[int, ...] = ()
+    contact_ids: tuple[int, ...] = ()
+
+
+async def delete_unlinked_messages(conn: Conn, user_id: int, message_ids: Sequence[int]) -> Deleted:
+    """Delete those of `message_ids` that no folder of any connection holds, and recount their
+    threads (emptied threads go). Call in a transaction."""
+    if not message_ids:
+        return Deleted()
+    params = {"user_id": user_id, "ids": sorted(set(message_ids))}
+    row = await (await conn.execute(SQL["delete_unlinked_messages"], params)).fetchone()
+    assert row is not None
+    deleted, thread_ids, contact_ids = row
+    if thread_ids:
+        await conn.execute(SQL["recount_threads"], {"ids": list(thread_ids)})
+    return Deleted(message_ids=tuple(deleted), contact_ids=tuple(contact_ids))
+
+
+async def mark_summaries_stale(conn: Conn, user_id: int, message_ids: Sequence[int]) -> list[int]:
+    """Summaries citing any of these (deleted) messages stop being current; their contacts."""
+    if not message_ids:
+        return []
+    params = {"user_id": user_id, "ids": list(message_ids)}
+    rows = await (await conn.execute(SQL["mark_summaries_stale"], params)).fetchall()
+    return [row[0] for row in rows]
 
 
 async def mark_messages_processed(conn: Conn, message_ids: Sequence[int], now: datetime) -> int:
@@ -260,13 +304,14 @@ async def store_messages(
     unique = _unique(messages)
     stored, fresh, new_ids, threads = await _insert_new(conn, user_id, unique, now)
     ids = {**stored, **dict(zip((m.dedup_key for m in fresh), new_ids, strict=True))}
-    await _link_folders(conn, connection_id, messages, ids)
+    unlinked = await _link_folders(conn, connection_id, messages, ids)
     await _merge_problems(conn, [(stored[k], unique[k].problems) for k in stored])
     return StoredPage(
         seen=len(messages),
         new_message_ids=tuple(new_ids),
         duplicates=len(messages) - len(new_ids),
         threads_touched=threads,
+        unlinked=unlinked,
     )
 
 
@@ -401,7 +446,8 @@ async def _bump_threads(
 
 async def _link_folders(
     conn: Conn, connection_id: int, messages: Sequence[PreparedMessage], ids: Mapping[str, int]
-) -> None:
+) -> tuple[int, ...]:
+    """Link each message to its (folder, provider id); the messages a moved id left unlinked."""
     names = list(dict.fromkeys(m.folder for m in messages))
     params = {"connection_id": connection_id, "names": names}
     folder_ids = dict(
@@ -409,7 +455,8 @@ async def _link_folders(
         for folder_id, name in await (await conn.execute(SQL["ensure_folders"], params)).fetchall()
     )
     links = [[folder_ids[m.folder], m.source_id, ids[m.dedup_key]] for m in messages]
-    await conn.execute(SQL["link_message_folders"], {"links": _dumps(links)})
+    cur = await conn.execute(SQL["link_message_folders"], {"links": _dumps(links)})
+    return tuple(row[0] for row in await cur.fetchall())
 
 
 async def _merge_problems(conn: Conn, problems: Sequence[tuple[int, tuple[str, ...]]]) -> None:

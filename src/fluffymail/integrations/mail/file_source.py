@@ -1,6 +1,7 @@
 """File mail source (mbox, Maildir++, one-message-per-file folders) behind the `MailSource` port.
 
-Streams with bounded memory and resumes from a cursor: an mbox folder remembers the byte
+Streams with bounded memory (a full re-read also keeps the ids it found, to report the
+rest as deleted) and resumes from a cursor: an mbox folder remembers the byte
 offset after its last stored message, a Maildir folder the last unique file name (in name
 order, which is delivery order for standard Maildir names). Never touches the database.
 
@@ -76,21 +77,37 @@ class FileSource:
         self._estimated: tuple[str, int] | None = None  # (cursor as JSON, its estimate)
 
     async def pages(self, cursor: Cursor | None) -> AsyncIterator[SourcePage]:
-        """Yield the messages not covered by `cursor`, each page with the cursor after it."""
+        """Yield the messages not covered by `cursor`, each page with the cursor after it.
+
+        Read from no cursor (a first import, or a full re-import of a newer export), it ends
+        with one empty page per folder read whose `present_ids` lists every message found:
+        what an earlier import stored there and the files no longer hold was deleted. An
+        incremental read only appends and reports no deletions."""
         state: dict[str, dict[str, Any]] = {
             name: dict(value) for name, value in ((cursor or {}).get("folders") or {}).items()
         }
         total, read = self.estimate(cursor), 0
+        present: dict[str, set[str]] | None = {} if cursor is None else None
         for container in discover_sources(self.root):
             for folder, mails, position in self._folder_chunks(container, state):
                 state[folder] = position
                 read += len(mails)
+                if present is not None:
+                    present.setdefault(folder, set()).update(m.source_id for m in mails)
                 yield SourcePage(
                     folder=folder,
                     mails=tuple(mails),
                     cursor={"folders": {k: dict(v) for k, v in state.items()}},
                     remaining=max(total - read - self.skipped_by_label.total(), 0),
                 )
+        for folder, ids in (present or {}).items():  # a full re-read: the rest was deleted
+            yield SourcePage(
+                folder=folder,
+                mails=(),
+                cursor={"folders": {k: dict(v) for k, v in state.items()}},
+                present_ids=frozenset(ids),
+                remaining=0,
+            )
         if self.skipped_by_label:
             log.warning(
                 "messages skipped by their Gmail labels",

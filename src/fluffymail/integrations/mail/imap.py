@@ -217,6 +217,9 @@ class ImapSource:
     "highestmodseq"}}}`. `last_uid` advances page by page; the STATUS snapshot is written
     only with a folder's last page, so an unchanged folder is skipped only when its
     previous sync finished.
+
+    `on_activity`, when set, is called after every answer from the server with the folder
+    being read (None before the first): a sync tells a slow server from a frozen one by it.
     """
 
     def __init__(
@@ -225,16 +228,24 @@ class ImapSource:
         self._config = config
         self._policy = policy
         self._connect = connector
+        self.on_activity: Callable[[str | None], None] | None = None
+
+    async def _ask(self, folder: str | None, fn: Callable[..., T], *args: Any) -> T:
+        """`_blocking(fn, *args)`, then report the server's answer to `on_activity`."""
+        result = await _blocking(fn, *args)
+        if self.on_activity is not None:
+            self.on_activity(folder)
+        return result
 
     async def pages(self, cursor: Cursor | None) -> AsyncIterator[SourcePage]:
         """Yield new mail page by page, plus deletion reports, for every synced folder."""
         state: dict[str, dict[str, Any]] = {
             name: dict(value) for name, value in ((cursor or {}).get("folders") or {}).items()
         }
-        client = await _blocking(self._connect, self._config, self._policy)
+        client = await self._ask(None, self._connect, self._config, self._policy)
         try:
-            capabilities = await _blocking(client.capabilities)
-            listed = await _blocking(_list_folders, client)
+            capabilities = await self._ask(None, client.capabilities)
+            listed = await self._ask(None, _list_folders, client)
             for folder in self._selected(listed, capabilities):
                 async for page in self._sync_folder(client, folder, capabilities, state):
                     yield page
@@ -268,7 +279,8 @@ class ImapSource:
         capabilities: Sequence[bytes],
         state: dict[str, dict[str, Any]],
     ) -> AsyncIterator[SourcePage]:
-        status = await _blocking(_folder_status, client, folder.name, _CONDSTORE in capabilities)
+        condstore = _CONDSTORE in capabilities
+        status = await self._ask(folder.name, _folder_status, client, folder.name, condstore)
         previous = state.get(folder.name, {})
         if status.matches(previous):
             return
@@ -280,14 +292,14 @@ class ImapSource:
             )
             previous = {}
         last_uid = int(previous.get("last_uid", 0))
-        present = await _blocking(_select_and_search, client, folder.name)
+        present = await self._ask(folder.name, _select_and_search, client, folder.name)
         new_uids = [uid for uid in present if uid > last_uid]
         present_ids = frozenset(_source_id(status.uidvalidity, uid) for uid in present)
         state[folder.name] = {**previous, "uidvalidity": status.uidvalidity, "last_uid": last_uid}
         chunks = _chunks(new_uids, self._config.page_size) or [[]]
         gmail = _GMAIL_EXT in capabilities
         for index, chunk in enumerate(chunks):
-            fetched = await _blocking(_fetch, client, chunk, gmail) if chunk else {}
+            fetched = await self._ask(folder.name, _fetch, client, chunk, gmail) if chunk else {}
             mails = tuple(
                 _mail(folder.name, status.uidvalidity, uid, fetched[uid])
                 for uid in chunk

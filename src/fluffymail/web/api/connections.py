@@ -47,7 +47,12 @@ class ConnectionStateOut(ConnectionOut):
         default="full", description="full: bodies may go to the external AI; metadata: never"
     )
     state: str = Field(
-        description="deleting, paused, or the sync status (ok, syncing, failed, needs_reauth)"
+        description="deleting, paused, stalled (syncing, but the server silent for 8 s or"
+        " more), or the sync status (ok, syncing, failed, needs_reauth)"
+    )
+    progress_folder: str | None = Field(default=None, description="The folder a sync reads")
+    stalled_seconds: int | None = Field(
+        default=None, description="How long the server of a stalled sync has been silent"
     )
 
 

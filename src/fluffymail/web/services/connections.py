@@ -12,7 +12,8 @@ import asyncio
 import contextlib
 import imaplib
 import logging
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -31,7 +32,7 @@ from fluffymail.integrations.mail.file_source import FileSource
 from fluffymail.integrations.mail.files import MailSourceError
 from fluffymail.integrations.mail.source import AuthError, TransientSourceError
 from fluffymail.jobs import delete_connection, sync_emails
-from fluffymail.queue import Job, JobQueue
+from fluffymail.queue import Job, JobQueue, JobState
 from fluffymail.web.services import limits
 
 SQL = load_sql("fluffymail.web")
@@ -77,6 +78,9 @@ class ConnectionView:
     paused_on: datetime | None = None
     deleting_on: datetime | None = None
     visibility: str = "full"  # 'metadata': bodies never go to an external AI model
+    progress_folder: str | None = None  # the folder a running sync reads
+    stalled_seconds: int | None = None  # syncing, but the server silent this long
+    retry_note: str | None = None  # a failed sync: when it is tried again (`with_retry_notes`)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> ConnectionView:
@@ -99,8 +103,11 @@ class ConnectionView:
 
     @property
     def state(self) -> str:
-        """What the connection is doing, for people: deleting, paused, or its sync status."""
-        return "deleting" if self.deleting else "paused" if self.paused else self.status
+        """What the connection is doing, for people: deleting, paused, stalled (syncing, but
+        the server has not answered for a while), or its sync status."""
+        if self.deleting or self.paused:
+            return "deleting" if self.deleting else "paused"
+        return "stalled" if self.stalled_seconds is not None else self.status
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -175,6 +182,46 @@ async def recent_sync_jobs(
     """The latest sync jobs of one of the user's connections (newest first)."""
     jobs = await queue.find_jobs(name=sync_emails.QUEUE, limit=RECENT_JOBS_SCAN)
     return [job for job in jobs if _is_sync_of(job, user_id, connection_id)][:limit]
+
+
+async def with_retry_notes(
+    queue: JobQueue, user_id: int, views: list[ConnectionView], now: datetime
+) -> list[ConnectionView]:
+    """The views, failed ones with `retry_note` (when their sync is tried again) from their
+    latest sync job's retry state."""
+    failed = {v.id for v in views if v.state == "failed"}
+    if not failed:
+        return views
+    latest: dict[int, Job] = {}
+    for job in await queue.find_jobs(name=sync_emails.QUEUE, limit=RECENT_JOBS_SCAN):
+        data = job.data if isinstance(job.data, dict) else {}
+        if data.get("user_id") == user_id and data.get("connection_id") in failed:
+            latest.setdefault(data["connection_id"], job)  # newest first
+    return [
+        replace(v, retry_note=retry_note(latest.get(v.id), now)) if v.id in failed else v
+        for v in views
+    ]
+
+
+def retry_note(job: Job | None, now: datetime) -> str:
+    """When a failed sync is tried again, in words: "next try in 40 s, 2 tries left" (the
+    tries left count the next one), or that only the 15-minute schedule will."""
+    if job is not None and job.state in (JobState.RETRY, JobState.CREATED):
+        wait = 0 if job.start_after is None else (job.start_after - now).total_seconds()
+        left = max(job.retry_limit - job.retry_count + 1, 1)
+        tries = "1 try left" if left == 1 else f"{left} tries left"
+        return f"next try {_in(wait)}, {tries}"
+    if job is not None and job.state is JobState.ACTIVE:
+        return "trying again now"
+    return "no tries left; it syncs again at its next 15-minute check, or use Sync now"
+
+
+def _in(seconds: float) -> str:
+    if seconds < 1:
+        return "any moment now"
+    if seconds < 90:
+        return f"in {math.ceil(seconds)} s"
+    return f"in {math.ceil(seconds / 60)} min"
 
 
 def _is_sync_of(job: Job, user_id: int, connection_id: int) -> bool:

@@ -62,6 +62,7 @@ async def _render(
 ) -> Response:
     items = await service.list_connections(state.pool, session.account.id)
     now = await service.db_now(state.pool)
+    items = await service.with_retry_notes(state.queue, session.account.id, items, now)
     context = {
         "session": session,
         "connections": items,

@@ -1,7 +1,7 @@
 -- One batch of a connection's deletion: forget up to %(limit)s of its (folder, provider id)
 -- rows, then delete the messages among them that no other folder (of any connection) still
 -- holds. Their threads are recounted; emptied threads go. Returns (rows forgotten, messages
--- deleted); run until the first number is 0.
+-- deleted, their threads, their ids); run until the first number is 0.
 WITH batch AS (
     SELECT mf.folder_id, mf.source_id, mf.message_id
     FROM crm.message_folders mf
@@ -26,9 +26,10 @@ WITH batch AS (
     DELETE FROM crm.messages m
     USING orphans o
     WHERE m.id = o.message_id AND m.user_id = %(user_id)s
-    RETURNING m.thread_id
+    RETURNING m.id, m.thread_id
 )
 SELECT (SELECT count(*) FROM forgotten) AS forgotten,
        (SELECT count(*) FROM deleted) AS deleted,
        coalesce((SELECT array_agg(DISTINCT thread_id) FROM deleted WHERE thread_id IS NOT NULL),
-                '{}') AS thread_ids
+                '{}') AS thread_ids,
+       coalesce((SELECT array_agg(id ORDER BY id) FROM deleted), '{}') AS deleted_ids

@@ -1,7 +1,8 @@
 -- The contact's messages with the user, newest first, while they fit `max_chars`: mail the
 -- contact sent the user, and mail the user sent with the contact on To or Cc. Mail from third
 -- parties that merely copies both is not "with the user". `private`: one of the connections the
--- message was found in forbids sending bodies to an external model (0008_ai_privacy.sql).
+-- message is found in forbids sending bodies to an external model (0008_ai_privacy.sql), or one
+-- that did once held it (`held_private`, 0016_message_deletions.sql).
 WITH linked AS (
     SELECT l.message_id, bool_or(l.role = 'received_from') AS from_contact
     FROM crm.contact_addresses a
@@ -14,7 +15,7 @@ WITH linked AS (
            m.subject, coalesce(t.subject, m.subject) AS thread_subject,
            left(m.body_text, %(max_body_chars)s) AS body,
            k.from_contact,
-           EXISTS (
+           m.held_private OR EXISTS (
                SELECT 1
                FROM crm.message_folders mf
                JOIN crm.folders f ON f.id = mf.folder_id

@@ -1,0 +1,133 @@
+"""Deletions through the sync job: Gmail `messagesDeleted` history records, and a message gone
+from a fully re-imported file (an incremental sync of the same file deletes nothing)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from psycopg_pool import AsyncConnectionPool
+
+from fluffymail.clock import SystemClock
+from fluffymail.crm.mail import repo as mail_repo
+from fluffymail.crm.mail.models import Connection, ConnectionKind
+from fluffymail.integrations.mail.file_source import FileSource
+from fluffymail.integrations.mail.source import MailSource
+from fluffymail.jobs import delete_connection, sync_emails
+from fluffymail.queue import JobQueue
+from fluffymail.queue.registry import Registry
+from tests.integration.conftest import Sql
+from tests.integration.gmail.conftest import emulator, make_source, sleeps  # noqa: F401
+from tests.integration.gmail.emulator import GmailEmulator
+from tests.integration.mail.conftest import message, write_mbox
+
+
+async def sync(
+    pool: AsyncConnectionPool,
+    queue: JobQueue,
+    connection: Connection,
+    source: MailSource,
+    *,
+    full: bool = False,
+) -> sync_emails.SyncResult:
+    return await sync_emails.sync_connection(
+        pool=pool, queue=queue, connection_id=connection.id, clock=SystemClock(),
+        source=source, full=full,
+    )  # fmt: skip
+
+
+async def test_gmail_messages_deleted__leave_the_crm(
+    pool: AsyncConnectionPool,
+    queue: JobQueue,
+    registry: Registry,
+    sql: Sql,
+    emulator: GmailEmulator,  # noqa: F811
+    make_source: Callable[..., MailSource],  # noqa: F811
+    caplog,
+) -> None:
+    del registry
+    ids = [emulator.add_message(message(n), ("INBOX",)) for n in range(3)]
+    async with pool.connection() as conn:
+        user, _ = await mail_repo.get_or_create_user(conn, "owner@example.com")
+        connection, _ = await mail_repo.upsert_connection(
+            conn, user_id=user.id, kind=ConnectionKind.GMAIL, source="owner@example.com"
+        )
+    source = make_source()
+    await sync(pool, queue, connection, source)
+    assert await sql.one("SELECT count(*) FROM crm.messages") == 3
+
+    emulator.delete_message(ids[1])
+    with caplog.at_level(logging.INFO, logger="fluffymail.jobs.sync_emails"):
+        result = await sync(pool, queue, connection, source)
+
+    assert result.as_output()["deleted"] == 1
+    assert await sql.all("SELECT subject FROM crm.messages ORDER BY subject") == [
+        ("hello 0",),
+        ("hello 2",),
+    ]
+    assert any(getattr(r, "action", "") == "mail.deleted" for r in caplog.records)
+
+
+async def test_file_reimport__a_message_gone_from_the_new_export_leaves_the_crm(
+    pool: AsyncConnectionPool,
+    queue: JobQueue,
+    registry: Registry,
+    sql: Sql,
+    file_connection,
+    tmp_path: Path,
+) -> None:
+    del registry
+    mbox = write_mbox(tmp_path / "export.mbox", [message(n) for n in range(4)])
+    connection = await file_connection(mbox)
+    await sync(pool, queue, connection, FileSource(mbox))
+    kept = await sql.all("SELECT id, subject FROM crm.messages WHERE subject <> 'hello 1'")
+
+    write_mbox(mbox, [message(4)])  # appended: an incremental sync reads only the new mail
+    assert (await sync(pool, queue, connection, FileSource(mbox))).deleted == 0
+    mbox.unlink()  # a newer export without "hello 1" (its offsets now name other mail)
+    write_mbox(mbox, [message(n) for n in (0, 2, 3, 4)])
+    full = await sync(pool, queue, connection, FileSource(mbox), full=True)
+
+    assert full.deleted == 1
+    subjects = await sql.all("SELECT id, subject FROM crm.messages ORDER BY id")
+    assert [s for _, s in subjects] == ["hello 0", "hello 2", "hello 3", "hello 4"]
+    assert set(kept) <= set(subjects)  # the messages still there keep their ids
+    assert await sql.one("SELECT count(*) FROM crm.message_folders") == 4
+
+
+async def test_deleted_connection__summaries_citing_its_mail_go_stale(
+    pool: AsyncConnectionPool,
+    queue: JobQueue,
+    registry: Registry,
+    sql: Sql,
+    file_connection,
+    tmp_path: Path,
+) -> None:
+    del registry
+    mbox = write_mbox(tmp_path / "export.mbox", [message(1), message(2)])
+    connection = await file_connection(mbox)
+    await sync(pool, queue, connection, FileSource(mbox))
+    cited = await sql.one("SELECT min(id) FROM crm.messages")
+    await sql.execute(
+        "INSERT INTO crm.contacts (user_id, primary_address, created_on, updated_on)"
+        " VALUES (%s, 'x@example.com', now(), now())",
+        connection.user_id,
+    )
+    await sql.execute(
+        "INSERT INTO crm.relationship_summaries (user_id, contact_id, status, generated_by,"
+        " prompt_version, summary, last_message_at) SELECT %s, id, 'ok', 'extractive', '1',"
+        " jsonb_build_object('citations', jsonb_build_array(%s::bigint)), now()"
+        " FROM crm.contacts",
+        connection.user_id,
+        cited,
+    )
+    await sql.execute("UPDATE crm.connections SET deleting_on = now()")
+
+    args = delete_connection.Args(connection_id=connection.id, user_id=connection.user_id)
+    done = await delete_connection.delete_connection(
+        pool=pool, queue=queue, args=args, clock=SystemClock()
+    )
+
+    assert done.messages == 2
+    assert await sql.one("SELECT last_message_at FROM crm.relationship_summaries") is None
