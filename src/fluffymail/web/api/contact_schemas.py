@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fluffymail.web.api.note_schemas import TagOut
 from fluffymail.web.api.schemas import JSON_INT_MAX
 
 
@@ -61,6 +62,7 @@ class ContactItemOut(_Out):
     first_interaction_on: datetime | None = None
     sent: int = Field(description="Messages you sent them")
     received: int = Field(description="Messages they sent you")
+    tags: list[TagOut] = Field(default_factory=list, description="Your workspace's tags on them")
 
 
 class ContactPageOut(BaseModel):
