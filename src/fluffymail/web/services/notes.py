@@ -60,6 +60,13 @@ async def require_subject(conn: Conn, user_id: int, kind: SubjectKind, subject_i
         raise CompanyNotFound(f"no company {subject_id}")
 
 
+async def require(
+    pool: AsyncConnectionPool, user_id: int, kind: SubjectKind, subject_id: int
+) -> None:
+    async with pool.connection() as conn:
+        await require_subject(conn, user_id, kind, subject_id)
+
+
 async def list_notes(
     pool: AsyncConnectionPool, user_id: int, kind: SubjectKind, subject_id: int
 ) -> list[Note]:
