@@ -11,8 +11,11 @@ from starlette.responses import Response
 
 from fluffymail.web.api.schemas import BIGINT_MAX
 from fluffymail.web.deps import PageSession, State, Templates
+from fluffymail.web.services import activity
 from fluffymail.web.services import companies as service
 from fluffymail.web.services import contacts as contacts_service
+from fluffymail.web.services import notes as notes_service
+from fluffymail.web.services import tags as tags_service
 
 router = APIRouter()
 PAGE_SIZE = 50
@@ -50,10 +53,16 @@ async def company(
     templates: Templates,
     session: PageSession,
 ) -> Response:
-    detail = await service.get_company(state.pool, session.account.id, company_id)
+    user_id = session.account.id
+    detail = await service.get_company(state.pool, user_id, company_id)
     context = {
         "session": session,
         "co": detail,
+        "tags": await tags_service.company_tags(state.pool, user_id, company_id),
+        "all_tags": await tags_service.list_tags(state.pool, user_id),
+        "colours": tags_service.COLOURS,
+        "notes": await notes_service.list_notes(state.pool, user_id, "company", company_id),
+        "activity": await activity.for_subject(state.pool, user_id, ("company", company_id)),
         "active": "companies",
         "now": await contacts_service.page_now(state.pool),
     }
