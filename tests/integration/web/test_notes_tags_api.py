@@ -231,3 +231,30 @@ async def test_activity__merge_and_undo_are_logged_on_both_contacts(
     assert await _activity(client, alice, ada) == ["contact.unmerged", "contact.merged"]
     log = (await client.get(f"/api/contacts/{linus}/activity", headers=alice.auth)).json()
     assert log[1]["detail"]["other_contact_id"] == ada and log[1]["actor_id"] == alice.account.id
+
+
+async def test_list__sorted_by_tag_tagged_first_by_tag_name_then_name(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    seeded = await seed_crm(pool, alice.account.id)
+    for name, who in (("zebra", "ada"), ("alpha", "linus"), ("zebra", "grace")):
+        tags = {
+            t["name"]: t["id"] for t in (await client.get("/api/tags", headers=alice.auth)).json()
+        }
+        tag_id = (
+            tags.get(name)
+            or (await client.post("/api/tags", json={"name": name}, headers=alice.auth)).json()[
+                "id"
+            ]
+        )
+        put = await client.put(
+            f"/api/contacts/{seeded.contacts[who]}/tags/{tag_id}", headers=alice.auth
+        )
+        assert put.status_code == 200
+    expected = ["Linus Torvalds", "Ada Lovelace", "Grace Hopper", "Pat Colleague"]
+    listed = await client.get("/api/contacts?sort=tag", headers=alice.auth)
+    assert [c["name"] for c in listed.json()["items"]] == expected
+    searched = await client.get("/api/contacts?sort=tag&q=a", headers=alice.auth)
+    assert [c["name"] for c in searched.json()["items"]] == expected
+    paged = await client.get("/api/contacts?sort=tag&limit=2&offset=2", headers=alice.auth)
+    assert [c["name"] for c in paged.json()["items"]] == expected[2:]

@@ -26,6 +26,7 @@ class ContactSort(StrEnum):
     STRENGTH = "strength"
     LAST_INTERACTION = "last_interaction"
     NAME = "name"
+    TAG = "tag"  # tagged first, by their first tag's name, then by name
 
 
 class _Out(BaseModel):

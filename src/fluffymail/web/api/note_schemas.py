@@ -24,22 +24,23 @@ class _Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+# Some text that is not only white space; no control characters but tab and line breaks.
+NOTE_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*[^\s\x00-\x1f][^\x00-\x08\x0b\x0c\x0e-\x1f]*$"
+
+
 class NoteIn(BaseModel):
     body: str = Field(
         min_length=1,
         max_length=MAX_BYTES,
+        pattern=NOTE_PATTERN,
         description=f"Markdown (no raw HTML; links to http, https and mailto only); at most "
-        f"{MAX_BYTES:,} bytes. `@Name` mentions link the note to that contact too.",
+        f"{MAX_BYTES:,} bytes of UTF-8. `@Name` mentions link the note to that contact too.",
     )
 
     @field_validator("body")
     @classmethod
     def _bounded(cls, body: str) -> str:
-        if not body.strip():
-            raise ValueError("a note needs some text")
-        if "\x00" in body:
-            raise ValueError("a note cannot hold NUL characters")
-        if len(body.encode("utf-8")) > MAX_BYTES:
+        if len(body.encode("utf-8", "surrogatepass")) > MAX_BYTES:
             raise ValueError(f"a note can be at most {MAX_BYTES:,} bytes")
         return body
 

@@ -46,6 +46,7 @@ LIST_BY_SORT = {
     "strength": "contact_list_strength",
     "last_interaction": "contact_list_recent",
     "name": "contact_list_name",
+    "tag": "contact_list_tag",
 }
 
 

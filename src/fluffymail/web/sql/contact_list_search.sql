@@ -47,6 +47,10 @@ ORDER BY
     CASE WHEN %(sort)s::text = 'strength' THEN r.score END DESC,
     CASE WHEN %(sort)s::text = 'strength' AND r.score IS NULL
          OR %(sort)s::text = 'last_interaction' THEN c.last_interaction_on END DESC NULLS LAST,
-    CASE WHEN %(sort)s::text = 'name' THEN lower(coalesce(nullif(c.name, ''), c.primary_address)) END,
+    CASE WHEN %(sort)s::text = 'tag' THEN (
+        SELECT min(lower(t.name)) FROM crm.contact_tags ct JOIN crm.tags t ON t.id = ct.tag_id
+        WHERE ct.contact_id = c.id) END NULLS LAST,
+    CASE WHEN %(sort)s::text IN ('name', 'tag')
+         THEN lower(coalesce(nullif(c.name, ''), c.primary_address)) END,
     c.id
 LIMIT %(limit)s OFFSET %(offset)s

@@ -27,7 +27,12 @@ CANDIDATES = 8
 ContactId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 Text = Annotated[str, Query(max_length=200)]
 LEVELS = [level.value for level in LevelName]
-SORTS = {"strength": "Strength", "last_interaction": "Last interaction", "name": "Name"}
+SORTS = {
+    "strength": "Strength",
+    "last_interaction": "Last interaction",
+    "name": "Name",
+    "tag": "Tag",
+}
 PEOPLE = {"": "Everyone", "external": "Outside your company", "internal": "Colleagues"}
 
 
