@@ -134,3 +134,7 @@ async def owned_contacts(conn: Conn, user_id: int, contact_ids: Sequence[int]) -
     """Those of `contact_ids` that are the user's contacts and not merged away."""
     params = {"user_id": user_id, "contact_ids": sorted(set(contact_ids))}
     return [r["id"] for r in await _rows(conn, "contacts_owned", params)]
+
+
+async def tag_by_name(conn: Conn, workspace_id: int, name: str) -> Tag | None:
+    return await _tag(conn, "tag_by_name", {"workspace_id": workspace_id, "name": name})

@@ -71,16 +71,27 @@ async def _tag(conn: Conn, user_id: int, tag_id: int) -> Tag:
 
 
 async def create_tag(pool: AsyncConnectionPool, user_id: int, name: str, colour: str) -> Tag:
-    name, colour = check_name(name), check_colour(colour)
     async with pool.connection() as conn, conn.transaction():
-        workspace_id = await activity.workspace_of(conn, user_id)
-        try:
-            tag = await tags_repo.create_tag(
-                conn, workspace_id, name=name, colour=colour, user_id=user_id
-            )
-        except tags_repo.DuplicateName:
-            raise TagConflict(f"there is already a tag called {name!r}") from None
-        await activity.log(conn, user_id, ("tag", tag.id), "tag.created", name=name, colour=colour)
+        return await _create(conn, user_id, name, colour)
+
+
+async def _named(conn: Conn, user_id: int, name: str, colour: str) -> Tag:
+    """The workspace's tag by that name (ignoring case), else a new one in `colour`."""
+    workspace_id = await activity.workspace_of(conn, user_id)
+    found = await tags_repo.tag_by_name(conn, workspace_id, check_name(name))
+    return found or await _create(conn, user_id, name, colour)
+
+
+async def _create(conn: Conn, user_id: int, name: str, colour: str) -> Tag:
+    name, colour = check_name(name), check_colour(colour)
+    workspace_id = await activity.workspace_of(conn, user_id)
+    try:
+        tag = await tags_repo.create_tag(
+            conn, workspace_id, name=name, colour=colour, user_id=user_id
+        )
+    except tags_repo.DuplicateName:
+        raise TagConflict(f"there is already a tag called {name!r}") from None
+    await activity.log(conn, user_id, ("tag", tag.id), "tag.created", name=name, colour=colour)
     return tag
 
 
@@ -129,19 +140,28 @@ async def bulk(
     pool: AsyncConnectionPool,
     user_id: int,
     action: Literal["tag", "untag"],
-    tag_id: int,
+    tag_id: int | None,
     contact_ids: Sequence[int],
+    *,
+    new_tag: tuple[str, str] | None = None,
 ) -> BulkResult:
     """Tag or untag the contacts, all or none: `ContactNotFound` (and no change) when any is
-    not the user's."""
+    not the user's. Without `tag_id`, a new tag (name, colour) is made in the same
+    transaction (or the workspace's tag by that name), so a refused change leaves no tag
+    behind either."""
     wanted = sorted(set(contact_ids))
     async with pool.connection() as conn, conn.transaction():
-        tag = await _tag(conn, user_id, tag_id)
+        if tag_id is not None:
+            tag = await _tag(conn, user_id, tag_id)
+        elif new_tag is not None and action == "tag":
+            tag = await _named(conn, user_id, *new_tag)
+        else:
+            raise TagRefused("choose a tag")
         owned = await tags_repo.owned_contacts(conn, user_id, wanted)
         if missing := sorted(set(wanted) - set(owned)):
             raise ContactNotFound(f"no contact {', '.join(map(str, missing[:10]))}")
         change = tags_repo.tag_contacts if action == "tag" else tags_repo.untag_contacts
-        changed = await change(conn, user_id, tag_id, wanted)
+        changed = await change(conn, user_id, tag.id, wanted)
         verb = "tag.added" if action == "tag" else "tag.removed"
         for contact_id in changed:
             await activity.log(
@@ -156,12 +176,25 @@ async def bulk(
 
 
 async def set_company_tag(
-    pool: AsyncConnectionPool, user_id: int, company_id: int, tag_id: int, *, on: bool
+    pool: AsyncConnectionPool,
+    user_id: int,
+    company_id: int,
+    tag_id: int | None,
+    *,
+    on: bool,
+    new_tag: tuple[str, str] | None = None,
 ) -> Tag:
-    """Put the tag on the user's company (`on`) or take it off; logged when it changed."""
+    """Put the tag on the user's company (`on`) or take it off; logged when it changed.
+    Without `tag_id`, the tag named (name, colour) is found or made in the same transaction."""
     async with pool.connection() as conn, conn.transaction():
         await require_subject(conn, user_id, "company", company_id)
-        tag = await _tag(conn, user_id, tag_id)
+        if tag_id is not None:
+            tag = await _tag(conn, user_id, tag_id)
+        elif new_tag is not None and on:
+            tag = await _named(conn, user_id, *new_tag)
+        else:
+            raise TagRefused("choose a tag")
+        tag_id = tag.id
         change = tags_repo.tag_company if on else tags_repo.untag_company
         if await change(conn, user_id, tag_id, company_id):
             verb = "tag.added" if on else "tag.removed"

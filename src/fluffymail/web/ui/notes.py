@@ -78,15 +78,13 @@ async def delete_note(note_id: Id, state: State, session: PageSession) -> Respon
     return _back(*_subject(note), "timeline-title")
 
 
-async def _chosen_tag(
-    state: State, user_id: int, tag_id: str, name: str, colour: str
-) -> tags_service.Tag:
-    """The tag picked from the list, else a new one by the name typed."""
-    if (chosen := _id(tag_id, "tag")) is not None:
-        return await tags_service.get_tag(state.pool, user_id, chosen)
+def _new_tag(tag_id: int | None, name: str, colour: str) -> tuple[str, str] | None:
+    """The new tag to make (name, colour) when none was picked from the list."""
+    if tag_id is not None:
+        return None
     if not name.strip():
         raise WebError("Choose a tag, or type a name for a new one.")
-    return await tags_service.create_tag(state.pool, user_id, name, colour or "grey")
+    return name, colour or "grey"
 
 
 @router.post("/contacts/{contact_id}/tags")
@@ -98,9 +96,15 @@ async def tag_contact(
     name: FormName = "",
     colour: FormName = "",
 ) -> Response:
-    await notes_service.require(state.pool, session.account.id, "contact", contact_id)
-    tag = await _chosen_tag(state, session.account.id, tag_id, name, colour)
-    await tags_service.bulk(state.pool, session.account.id, "tag", tag.id, [contact_id])
+    chosen = _id(tag_id, "tag")
+    await tags_service.bulk(
+        state.pool,
+        session.account.id,
+        "tag",
+        chosen,
+        [contact_id],
+        new_tag=_new_tag(chosen, name, colour),
+    )
     return _back("contact", contact_id, "tags")
 
 
@@ -119,9 +123,15 @@ async def tag_company(
     name: FormName = "",
     colour: FormName = "",
 ) -> Response:
-    await notes_service.require(state.pool, session.account.id, "company", company_id)
-    tag = await _chosen_tag(state, session.account.id, tag_id, name, colour)
-    await tags_service.set_company_tag(state.pool, session.account.id, company_id, tag.id, on=True)
+    chosen = _id(tag_id, "tag")
+    await tags_service.set_company_tag(
+        state.pool,
+        session.account.id,
+        company_id,
+        chosen,
+        on=True,
+        new_tag=_new_tag(chosen, name, colour),
+    )
     return _back("company", company_id, "tags")
 
 
@@ -148,8 +158,15 @@ async def bulk(
         raise WebError("Tick the contacts to tag first.")
     if action == "untag" and not tag_id.strip():
         raise WebError("Choose the tag to take off.")
-    tag = await _chosen_tag(state, session.account.id, tag_id, name, colour)
-    result = await tags_service.bulk(state.pool, session.account.id, action, tag.id, ids)
+    chosen = _id(tag_id, "tag")
+    result = await tags_service.bulk(
+        state.pool,
+        session.account.id,
+        action,
+        chosen,
+        ids,
+        new_tag=_new_tag(chosen, name, colour),
+    )
     query = back if back.startswith("?") and "\n" not in back and "\\" not in back else ""
-    done = urlencode({"bulk": action, "bulk_tag": tag.id, "bulk_n": len(result.changed)})
+    done = urlencode({"bulk": action, "bulk_tag": result.tag.id, "bulk_n": len(result.changed)})
     return RedirectResponse(f"/contacts{query}{'&' if query else '?'}{done}", status_code=303)
