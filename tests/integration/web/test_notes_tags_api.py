@@ -4,11 +4,14 @@ list filtered by tag; every change logged; bad input refused with nothing writte
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 from psycopg_pool import AsyncConnectionPool
 
+from fluffymail.web.services import notes as notes_service
 from tests.integration.web.conftest import User
-from tests.integration.web.contact_seed import seed_crm
+from tests.integration.web.contact_seed import NOW, seed_crm
 
 
 async def _count(pool: AsyncConnectionPool, table: str) -> int:
@@ -258,3 +261,35 @@ async def test_list__sorted_by_tag_tagged_first_by_tag_name_then_name(
     assert [c["name"] for c in searched.json()["items"]] == expected
     paged = await client.get("/api/contacts?sort=tag&limit=2&offset=2", headers=alice.auth)
     assert [c["name"] for c in paged.json()["items"]] == expected[2:]
+
+
+async def test_timeline__notes_sit_between_the_messages_page_by_page(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    seeded = await seed_crm(pool, alice.account.id)
+    ada = seeded.contacts["ada"]  # messages 20, 19 and 2 days before NOW
+    written = {}
+    for text, days in (("newest", None), ("between", 10), ("oldest", 90)):
+        note = await client.post(
+            f"/api/contacts/{ada}/notes", json={"body": text}, headers=alice.auth
+        )
+        written[text] = note.json()["id"]
+        if days is not None:
+            async with pool.connection() as conn:
+                await conn.execute(
+                    "UPDATE crm.notes SET created_on = %s, updated_on = %s WHERE id = %s",
+                    (NOW - timedelta(days=days), NOW - timedelta(days=days), written[text]),
+                )
+
+    def kinds(page: notes_service.MixedTimeline) -> list[str]:
+        return [e.note.body if e.note else f"message {e.message.message_id}" for e in page.entries]  # type: ignore[union-attr]
+
+    whole = await notes_service.contact_timeline(pool, alice.account.id, ada, limit=20, offset=0)
+    msgs = [f"message {seeded.messages[m]}" for m in ("notes", "reply", "plan")]
+    assert kinds(whole) == ["newest", msgs[0], "between", msgs[1], msgs[2], "oldest"]
+    pages = [
+        kinds(await notes_service.contact_timeline(pool, alice.account.id, ada, limit=1, offset=o))
+        for o in range(3)
+    ]
+    assert [entry for page in pages for entry in page] == kinds(whole)
+    assert pages[0] == ["newest", msgs[0]]
