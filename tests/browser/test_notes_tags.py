@@ -106,3 +106,28 @@ def test_contacts_list_fits_a_phone(
     page.get_by_role("button", name="Save note").click()
     expect(page.locator("article.note")).to_contain_text("From my phone")
     _shot(page, tmp_path, "06-phone-contact")
+
+
+def test_company_note_and_tag(
+    seeded: Seeded,  # noqa: F811
+    server: str,
+    browser: Any,
+    tmp_path: Path,
+) -> None:
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    _login(page, server)
+    page.goto(f"{server}/companies/{seeded.companies['acme']}")
+    page.get_by_text("Add tag").click()
+    page.get_by_label("New tag").fill("Customer")
+    page.get_by_label("Colour").select_option("green")
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.locator("#tags .tag-green", has_text="Customer")).to_be_visible()
+    page.get_by_label("Add a note").fill("Renewal in **May**; [contract](https://example.com/c)")
+    page.get_by_role("button", name="Save note").click()
+    expect(page.locator("article.note strong", has_text="May")).to_be_visible()
+    history = page.locator("#history-title").locator("xpath=../..")
+    expect(history).to_contain_text("tagged it")
+    expect(history).to_contain_text("added a note")
+    _shot(page, tmp_path, "07-company")
+    page.get_by_role("button", name="Remove tag Customer").click()
+    expect(page.locator("#tags .tag")).to_have_count(0)
