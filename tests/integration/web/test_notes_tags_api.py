@@ -10,7 +10,7 @@ import httpx
 from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.web.services import notes as notes_service
-from tests.integration.web.conftest import User
+from tests.integration.web.conftest import User, login
 from tests.integration.web.contact_seed import NOW, seed_crm
 
 
@@ -293,3 +293,18 @@ async def test_timeline__notes_sit_between_the_messages_page_by_page(
     ]
     assert [entry for page in pages for entry in page] == kinds(whole)
     assert pages[0] == ["newest", msgs[0]]
+
+
+async def test_companies__filtered_by_tag_on_the_api_and_the_page(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    seeded = await seed_crm(pool, alice.account.id)
+    tag = (await client.post("/api/tags", json={"name": "Partner"}, headers=alice.auth)).json()
+    acme = seeded.companies["acme"]
+    await client.put(f"/api/companies/{acme}/tags/{tag['id']}", headers=alice.auth)
+    listed = (await client.get(f"/api/companies?tag={tag['id']}", headers=alice.auth)).json()
+    assert [c["id"] for c in listed["items"]] == [acme] and listed["total"] == 1
+    assert len((await client.get("/api/companies", headers=alice.auth)).json()["items"]) == 2
+    await login(client, "alice@example.com")
+    page = (await client.get(f"/companies?tag={tag['id']}", headers={"accept": "text/html"})).text
+    assert "Acme Corp" in page and "Globex" not in page and 'class="tag tag-grey">Partner' in page

@@ -225,3 +225,12 @@ async def tags_of_contacts(
         return {}
     async with pool.connection() as conn:
         return await tags_repo.tags_of_contacts(conn, user_id, contact_ids)
+
+
+async def tags_of_companies(
+    pool: AsyncConnectionPool, user_id: int, company_ids: Sequence[int]
+) -> dict[int, list[Tag]]:
+    if not company_ids:
+        return {}
+    async with pool.connection() as conn:
+        return await tags_repo.tags_of_companies(conn, user_id, company_ids)

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from fluffymail.web.api.schemas import BIGINT_MAX
 from fluffymail.web.deps import PageSession, State, Templates
+from fluffymail.web.errors import WebError
 from fluffymail.web.services import activity
 from fluffymail.web.services import companies as service
 from fluffymail.web.services import contacts as contacts_service
@@ -28,16 +29,26 @@ async def page(
     templates: Templates,
     session: PageSession,
     q: Annotated[str, Query(max_length=200)] = "",
+    tag: Annotated[str, Query(max_length=200)] = "",
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
+    if tag and not (tag.isdigit() and 0 < int(tag) <= BIGINT_MAX):
+        raise WebError("The tag filter must be one of the tags in the list.")
+    tag_id = int(tag) if tag else None
+    user_id = session.account.id
     listing = await service.list_companies(
-        state.pool, session.account.id, q=q, limit=PAGE_SIZE, offset=offset
+        state.pool, user_id, q=q, limit=PAGE_SIZE, offset=offset, tag_id=tag_id
     )
-    form = {"q": q.strip()} if q.strip() else {}
+    form = {"q": q.strip(), "tag": tag}
+    form = {k: v for k, v in form.items() if v}
+    tags = await tags_service.tags_of_companies(state.pool, user_id, [c.id for c in listing.items])
     context = {
         "session": session,
         "page": listing,
         "q": q.strip(),
+        "tag_id": tag_id,
+        "all_tags": await tags_service.list_tags(state.pool, user_id),
+        "tags": tags,
         "active": "companies",
         "now": await contacts_service.page_now(state.pool),
         "link": lambda **changes: "/companies?" + urlencode({**form, **changes}),
