@@ -107,7 +107,8 @@ async def update_tag(
             tag = await tags_repo.update_tag(conn, workspace_id, tag_id, name=name, colour=colour)
         except tags_repo.DuplicateName:
             raise TagConflict(f"there is already a tag called {name!r}") from None
-        assert tag is not None
+        if tag is None:  # deleted meanwhile
+            raise TagNotFound(f"no tag {tag_id}")
         await activity.log(
             conn,
             user_id,

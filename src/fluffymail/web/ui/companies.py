@@ -32,7 +32,7 @@ async def page(
     tag: Annotated[str, Query(max_length=200)] = "",
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
-    if tag and not (tag.isdigit() and 0 < int(tag) <= BIGINT_MAX):
+    if tag and not (tag.isascii() and tag.isdigit() and 0 < int(tag) <= BIGINT_MAX):
         raise WebError("The tag filter must be one of the tags in the list.")
     tag_id = int(tag) if tag else None
     user_id = session.account.id

@@ -50,9 +50,9 @@ def _query(
     q: str, level: str, sort: str, people: str, cold: str, company: str, offset: int, tag: str = ""
 ) -> service.ContactQuery:
     """The list query from the filter form's fields (empty = not filtered)."""
-    if company and not company.isdigit():
+    if company and not (company.isascii() and company.isdigit()):
         raise WebError("The company filter must be a company's number, as in its link.")
-    if tag and not (tag.isdigit() and 0 < int(tag) <= BIGINT_MAX):
+    if tag and not (tag.isascii() and tag.isdigit() and 0 < int(tag) <= BIGINT_MAX):
         raise WebError("The tag filter must be one of the tags in the list.")
     return service.ContactQuery(
         q=q.strip() or None,

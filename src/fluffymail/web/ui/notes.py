@@ -25,18 +25,15 @@ Kind = Literal["contact", "company"]
 PAGES: dict[Kind, str] = {"contact": "/contacts", "company": "/companies"}
 
 
-def _back(kind: Kind, subject_id: int, anchor: str = "", **query: object) -> Response:
-    url = f"{PAGES[kind]}/{subject_id}"
-    if query:
-        url += "?" + urlencode(query)
-    return RedirectResponse(url + (f"#{anchor}" if anchor else ""), status_code=303)
+def _back(kind: Kind, subject_id: int, anchor: str) -> Response:
+    return RedirectResponse(f"{PAGES[kind]}/{subject_id}#{anchor}", status_code=303)
 
 
 def _id(value: str, what: str) -> int | None:
     value = value.strip()
     if not value:
         return None
-    if not value.isdigit() or not 0 < int(value) <= BIGINT_MAX:
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= BIGINT_MAX:
         raise WebError(f"The {what} must be chosen from the list.")
     return int(value)
 
