@@ -82,6 +82,13 @@ def test_write_a_note_then_tag_three_contacts_in_bulk(
     expect(rows).to_have_count(2)  # still filtered by the tag
     _shot(page, tmp_path, "04-filtered-untagged")
 
+    page.locator("#manage-tags summary").click()
+    page.get_by_label("Name of Investor").fill("Angel")
+    page.get_by_label("Colour of Investor").select_option("purple")
+    page.get_by_role("button", name="Save tag Investor").click()
+    expect(rows.locator(".tag-purple", has_text="Angel")).to_have_count(2)
+    _shot(page, tmp_path, "04b-tag-renamed")
+
     page.goto(f"{server}/contacts/{ada}")
     history = page.locator("#history-title").locator("xpath=../..")
     expect(history).to_contain_text("tagged it")

@@ -87,3 +87,32 @@ async def test_bulk_form__all_or_nothing_and_a_tag_reused_by_name(
         "/contacts/bulk", data={"action": "tag", "csrf_token": csrf}, headers=HTML
     )
     assert nothing.status_code == 400 and "Tick the contacts" in nothing.text
+
+
+async def test_manage_tags__rename_and_delete_from_the_contacts_page(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    seeded = await seed_crm(pool, alice.account.id)
+    tag = (await client.post("/api/tags", json={"name": "Old"}, headers=alice.auth)).json()
+    other = (await client.post("/api/tags", json={"name": "Other"}, headers=alice.auth)).json()
+    await client.put(f"/api/contacts/{seeded.contacts['ada']}/tags/{tag['id']}", headers=alice.auth)
+    csrf = await _browser(client)
+    renamed = await client.post(
+        f"/tags/{tag['id']}/edit",
+        data={"name": "New", "colour": "teal", "csrf_token": csrf},
+        headers=HTML,
+    )
+    assert renamed.status_code == 303
+    listed = (await client.get("/contacts", headers=HTML)).text
+    assert 'class="tag tag-teal">New' in listed
+    clash = await client.post(
+        f"/tags/{other['id']}/edit", data={"name": "new", "csrf_token": csrf}, headers=HTML
+    )
+    assert clash.status_code == 409 and "already a tag called" in clash.text
+    bad = await client.post(
+        f"/tags/{other['id']}/edit", data={"colour": "#fff", "csrf_token": csrf}, headers=HTML
+    )
+    assert bad.status_code == 400
+    gone = await client.post(f"/tags/{tag['id']}/delete", data={"csrf_token": csrf}, headers=HTML)
+    assert gone.status_code == 303
+    assert await _count(pool, "tags") == 1 and await _count(pool, "contact_tags") == 0

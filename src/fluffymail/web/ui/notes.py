@@ -167,3 +167,20 @@ async def bulk(
     query = back if back.startswith("?") and "\n" not in back and "\\" not in back else ""
     done = urlencode({"bulk": action, "bulk_tag": result.tag.id, "bulk_n": len(result.changed)})
     return RedirectResponse(f"/contacts{query}{'&' if query else '?'}{done}", status_code=303)
+
+
+@router.post("/tags/{tag_id}/edit")
+async def edit_tag(
+    tag_id: Id, state: State, session: PageSession, name: FormName = "", colour: FormName = ""
+) -> Response:
+    """Rename or recolour a tag (from the contacts page's "Manage tags")."""
+    await tags_service.update_tag(
+        state.pool, session.account.id, tag_id, name=name or None, colour=colour or None
+    )
+    return RedirectResponse("/contacts#manage-tags", status_code=303)
+
+
+@router.post("/tags/{tag_id}/delete")
+async def delete_tag(tag_id: Id, state: State, session: PageSession) -> Response:
+    await tags_service.delete_tag(state.pool, session.account.id, tag_id)
+    return RedirectResponse("/contacts#manage-tags", status_code=303)
