@@ -138,6 +138,28 @@ CREATE FUNCTION queue.retry_delay(delay integer, backoff boolean, delay_max inte
     END)
 $$;
 
+CREATE TABLE crm.activity (
+    id bigint NOT NULL,
+    workspace_id bigint NOT NULL,
+    actor_id bigint,
+    subject_kind text NOT NULL,
+    subject_id bigint NOT NULL,
+    action text NOT NULL,
+    detail jsonb DEFAULT '{}'::jsonb NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT activity_action_check CHECK ((action <> ''::text)),
+    CONSTRAINT activity_subject_kind_check CHECK ((subject_kind = ANY (ARRAY['contact'::text, 'company'::text, 'tag'::text])))
+);
+
+ALTER TABLE crm.activity ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME crm.activity_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE crm.ai_usage (
     user_id bigint NOT NULL,
     day date NOT NULL,
@@ -191,6 +213,13 @@ ALTER TABLE crm.companies ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MINVALUE
     NO MAXVALUE
     CACHE 1
+);
+
+CREATE TABLE crm.company_tags (
+    company_id bigint NOT NULL,
+    tag_id bigint NOT NULL,
+    tagged_by bigint,
+    tagged_on timestamp with time zone DEFAULT now() NOT NULL
 );
 
 CREATE TABLE crm.connections (
@@ -300,6 +329,13 @@ CREATE TABLE crm.contact_name_votes (
     address text NOT NULL,
     display_name text NOT NULL,
     votes integer NOT NULL
+);
+
+CREATE TABLE crm.contact_tags (
+    contact_id bigint NOT NULL,
+    tag_id bigint NOT NULL,
+    tagged_by bigint,
+    tagged_on timestamp with time zone DEFAULT now() NOT NULL
 );
 
 CREATE TABLE crm.contacts (
@@ -447,6 +483,33 @@ ALTER TABLE crm.messages ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE crm.note_mentions (
+    note_id bigint NOT NULL,
+    contact_id bigint NOT NULL
+);
+
+CREATE TABLE crm.notes (
+    id bigint NOT NULL,
+    workspace_id bigint NOT NULL,
+    author_id bigint,
+    contact_id bigint,
+    company_id bigint,
+    body text NOT NULL,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    updated_on timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT notes_body_check CHECK (((btrim(body) <> ''::text) AND (octet_length(body) <= 100000))),
+    CONSTRAINT notes_check CHECK ((num_nonnulls(contact_id, company_id) = 1))
+);
+
+ALTER TABLE crm.notes ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME crm.notes_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE crm.oauth_states (
     state_hash bytea NOT NULL,
     session_hash bytea NOT NULL,
@@ -512,6 +575,26 @@ CREATE TABLE crm.sessions (
     created_on timestamp with time zone DEFAULT now() NOT NULL,
     last_seen_on timestamp with time zone DEFAULT now() NOT NULL,
     expires_on timestamp with time zone NOT NULL
+);
+
+CREATE TABLE crm.tags (
+    id bigint NOT NULL,
+    workspace_id bigint NOT NULL,
+    name text NOT NULL,
+    colour text NOT NULL,
+    created_by bigint,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT tags_colour_check CHECK ((colour = ANY (ARRAY['grey'::text, 'red'::text, 'orange'::text, 'yellow'::text, 'green'::text, 'teal'::text, 'blue'::text, 'purple'::text, 'pink'::text]))),
+    CONSTRAINT tags_name_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 40)))
+);
+
+ALTER TABLE crm.tags ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME crm.tags_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
 );
 
 CREATE TABLE crm.thread_keys (
@@ -743,6 +826,9 @@ CREATE TABLE queue.worker (
     heartbeat_on timestamp with time zone DEFAULT now() NOT NULL
 );
 
+ALTER TABLE ONLY crm.activity
+    ADD CONSTRAINT activity_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY crm.ai_usage
     ADD CONSTRAINT ai_usage_pkey PRIMARY KEY (user_id, day);
 
@@ -763,6 +849,9 @@ ALTER TABLE ONLY crm.companies
 
 ALTER TABLE ONLY crm.companies
     ADD CONSTRAINT companies_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY crm.company_tags
+    ADD CONSTRAINT company_tags_pkey PRIMARY KEY (company_id, tag_id);
 
 ALTER TABLE ONLY crm.connections
     ADD CONSTRAINT connections_pkey PRIMARY KEY (id);
@@ -787,6 +876,9 @@ ALTER TABLE ONLY crm.contact_merges
 
 ALTER TABLE ONLY crm.contact_name_votes
     ADD CONSTRAINT contact_name_votes_pkey PRIMARY KEY (user_id, address, display_name);
+
+ALTER TABLE ONLY crm.contact_tags
+    ADD CONSTRAINT contact_tags_pkey PRIMARY KEY (contact_id, tag_id);
 
 ALTER TABLE ONLY crm.contacts
     ADD CONSTRAINT contacts_pkey PRIMARY KEY (id);
@@ -821,6 +913,12 @@ ALTER TABLE ONLY crm.messages
 ALTER TABLE ONLY crm.messages
     ADD CONSTRAINT messages_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY crm.note_mentions
+    ADD CONSTRAINT note_mentions_pkey PRIMARY KEY (note_id, contact_id);
+
+ALTER TABLE ONLY crm.notes
+    ADD CONSTRAINT notes_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY crm.oauth_states
     ADD CONSTRAINT oauth_states_pkey PRIMARY KEY (state_hash);
 
@@ -838,6 +936,9 @@ ALTER TABLE ONLY crm.relationships
 
 ALTER TABLE ONLY crm.sessions
     ADD CONSTRAINT sessions_pkey PRIMARY KEY (token_hash);
+
+ALTER TABLE ONLY crm.tags
+    ADD CONSTRAINT tags_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY crm.thread_keys
     ADD CONSTRAINT thread_keys_pkey PRIMARY KEY (user_id, key);
@@ -884,7 +985,13 @@ ALTER TABLE ONLY queue.schedule
 ALTER TABLE ONLY queue.worker
     ADD CONSTRAINT worker_pkey PRIMARY KEY (id);
 
+CREATE INDEX activity_subject_idx ON crm.activity USING btree (subject_kind, subject_id, at DESC);
+
+CREATE INDEX activity_workspace_idx ON crm.activity USING btree (workspace_id, at DESC);
+
 CREATE INDEX companies_name_trigrams_idx ON crm.companies USING gin (crm.trigrams(name));
+
+CREATE INDEX company_tags_tag_idx ON crm.company_tags USING btree (tag_id, company_id);
 
 CREATE INDEX contact_addresses_contact_idx ON crm.contact_addresses USING btree (contact_id);
 
@@ -897,6 +1004,8 @@ CREATE INDEX contact_links_address_idx ON crm.contact_links USING btree (user_id
 CREATE INDEX contact_merges_from_idx ON crm.contact_merges USING btree (from_contact_id);
 
 CREATE INDEX contact_merges_pair_idx ON crm.contact_merges USING btree (user_id, into_contact_id, from_contact_id);
+
+CREATE INDEX contact_tags_tag_idx ON crm.contact_tags USING btree (tag_id, contact_id);
 
 CREATE INDEX contacts_company_idx ON crm.contacts USING btree (company_id) WHERE (company_id IS NOT NULL);
 
@@ -920,6 +1029,12 @@ CREATE INDEX messages_thread_idx ON crm.messages USING btree (thread_id);
 
 CREATE INDEX messages_user_date_idx ON crm.messages USING btree (user_id, date);
 
+CREATE INDEX note_mentions_contact_idx ON crm.note_mentions USING btree (contact_id);
+
+CREATE INDEX notes_company_idx ON crm.notes USING btree (company_id, created_on) WHERE (company_id IS NOT NULL);
+
+CREATE INDEX notes_contact_idx ON crm.notes USING btree (contact_id, created_on) WHERE (contact_id IS NOT NULL);
+
 CREATE INDEX oauth_states_created_idx ON crm.oauth_states USING btree (created_on);
 
 CREATE INDEX oauth_states_session_idx ON crm.oauth_states USING btree (session_hash);
@@ -935,6 +1050,8 @@ CREATE INDEX relationships_rank_idx ON crm.relationships USING btree (user_id, s
 CREATE INDEX sessions_expires_idx ON crm.sessions USING btree (expires_on);
 
 CREATE INDEX sessions_user_idx ON crm.sessions USING btree (user_id);
+
+CREATE UNIQUE INDEX tags_name_key ON crm.tags USING btree (workspace_id, lower(name));
 
 CREATE INDEX workspace_members_user_idx ON crm.workspace_members USING btree (user_id);
 
@@ -968,6 +1085,12 @@ CREATE TRIGGER job_group_delete AFTER DELETE ON queue.job REFERENCING OLD TABLE 
 
 CREATE TRIGGER job_group_update AFTER UPDATE OF state ON queue.job FOR EACH ROW WHEN (((old.group_key IS NOT NULL) AND (((old.state < 'active'::queue.job_state) IS DISTINCT FROM (new.state < 'active'::queue.job_state)) OR ((old.state = 'active'::queue.job_state) IS DISTINCT FROM (new.state = 'active'::queue.job_state))))) EXECUTE FUNCTION queue.count_group_change();
 
+ALTER TABLE ONLY crm.activity
+    ADD CONSTRAINT activity_actor_id_fkey FOREIGN KEY (actor_id) REFERENCES crm.users(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY crm.activity
+    ADD CONSTRAINT activity_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES crm.workspaces(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY crm.ai_usage
     ADD CONSTRAINT ai_usage_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
 
@@ -982,6 +1105,15 @@ ALTER TABLE ONLY crm.bounced_addresses
 
 ALTER TABLE ONLY crm.companies
     ADD CONSTRAINT companies_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.company_tags
+    ADD CONSTRAINT company_tags_company_id_fkey FOREIGN KEY (company_id) REFERENCES crm.companies(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.company_tags
+    ADD CONSTRAINT company_tags_tag_id_fkey FOREIGN KEY (tag_id) REFERENCES crm.tags(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.company_tags
+    ADD CONSTRAINT company_tags_tagged_by_fkey FOREIGN KEY (tagged_by) REFERENCES crm.users(id) ON DELETE SET NULL;
 
 ALTER TABLE ONLY crm.connections
     ADD CONSTRAINT connections_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
@@ -1009,6 +1141,15 @@ ALTER TABLE ONLY crm.contact_merges
 
 ALTER TABLE ONLY crm.contact_merges
     ADD CONSTRAINT contact_merges_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.contact_tags
+    ADD CONSTRAINT contact_tags_contact_id_fkey FOREIGN KEY (contact_id) REFERENCES crm.contacts(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.contact_tags
+    ADD CONSTRAINT contact_tags_tag_id_fkey FOREIGN KEY (tag_id) REFERENCES crm.tags(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.contact_tags
+    ADD CONSTRAINT contact_tags_tagged_by_fkey FOREIGN KEY (tagged_by) REFERENCES crm.users(id) ON DELETE SET NULL;
 
 ALTER TABLE ONLY crm.contacts
     ADD CONSTRAINT contacts_company_id_fkey FOREIGN KEY (company_id) REFERENCES crm.companies(id) ON DELETE SET NULL;
@@ -1049,6 +1190,24 @@ ALTER TABLE ONLY crm.messages
 ALTER TABLE ONLY crm.messages
     ADD CONSTRAINT messages_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY crm.note_mentions
+    ADD CONSTRAINT note_mentions_contact_id_fkey FOREIGN KEY (contact_id) REFERENCES crm.contacts(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.note_mentions
+    ADD CONSTRAINT note_mentions_note_id_fkey FOREIGN KEY (note_id) REFERENCES crm.notes(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.notes
+    ADD CONSTRAINT notes_author_id_fkey FOREIGN KEY (author_id) REFERENCES crm.users(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY crm.notes
+    ADD CONSTRAINT notes_company_id_fkey FOREIGN KEY (company_id) REFERENCES crm.companies(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.notes
+    ADD CONSTRAINT notes_contact_id_fkey FOREIGN KEY (contact_id) REFERENCES crm.contacts(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.notes
+    ADD CONSTRAINT notes_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES crm.workspaces(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY crm.oauth_states
     ADD CONSTRAINT oauth_states_session_hash_fkey FOREIGN KEY (session_hash) REFERENCES crm.sessions(token_hash) ON DELETE CASCADE;
 
@@ -1078,6 +1237,12 @@ ALTER TABLE ONLY crm.relationships
 
 ALTER TABLE ONLY crm.sessions
     ADD CONSTRAINT sessions_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.tags
+    ADD CONSTRAINT tags_created_by_fkey FOREIGN KEY (created_by) REFERENCES crm.users(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY crm.tags
+    ADD CONSTRAINT tags_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES crm.workspaces(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY crm.thread_keys
     ADD CONSTRAINT thread_keys_thread_id_fkey FOREIGN KEY (thread_id) REFERENCES crm.threads(id) ON DELETE CASCADE;

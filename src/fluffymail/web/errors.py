@@ -26,6 +26,8 @@ from fluffymail.web.services.companies import CompanyNotFound
 from fluffymail.web.services.connections import ConnectionNotFound
 from fluffymail.web.services.contacts import ContactNotFound, MergeNotFound, MergeRefused
 from fluffymail.web.services.messages import MessageNotFound
+from fluffymail.web.services.notes import NoteNotFound, NoteRefused
+from fluffymail.web.services.tags import TagConflict, TagNotFound, TagRefused
 
 log = logging.getLogger("fluffymail.web")
 
@@ -75,6 +77,11 @@ _DOMAIN: list[tuple[type[Exception], int, str]] = [
     (MessageNotFound, 404, "not_found"),
     (MergeNotFound, 404, "not_found"),
     (MergeRefused, 409, "conflict"),
+    (NoteNotFound, 404, "not_found"),
+    (NoteRefused, 400, "bad_request"),
+    (TagNotFound, 404, "not_found"),
+    (TagRefused, 400, "bad_request"),
+    (TagConflict, 409, "conflict"),
     (UnknownQueueError, 404, "not_found"),
     (InvalidOptionError, 400, "bad_request"),
     (AccountError, 400, "bad_request"),

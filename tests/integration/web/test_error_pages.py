@@ -54,7 +54,7 @@ async def test_every_page_with_a_bad_id_or_query__plain_words_in_the_layout(
         ("/contacts/1/timeline?offset=-1", 400, "The position in the list must be a whole number"),
         ("/no/such/page", 404, "There&#39;s no page at this address"),
         ("/contacts?people=all", 400, "There is no people filter called “all”."),
-        ("/contacts?sort=nonsense", 400, "Choose “Strength”, “Last interaction” or “Name”."),
+        ("/contacts?sort=nonsense", 400, "Choose “Strength”, “Last interaction”, “Name” or “Tag”."),
         (
             "/contacts?offset=-1",
             400,

@@ -1,5 +1,5 @@
 """A second user can neither read nor change the first user's contacts, companies, messages,
-merges, connections or jobs through any route: every route with a path parameter, API (from
+merges, connections, jobs, notes, tags or activity through any route: every route with a path parameter, API (from
 the OpenAPI schema) and pages alike, is called by Bob with Alice's ids."""
 
 from __future__ import annotations
@@ -50,7 +50,9 @@ async def _alices_world(
     synced = await client.post(f"/api/connections/{connection}/sync", headers=alice.auth)
     tokens = (await client.get("/api/me/tokens", headers=alice.auth)).json()
     await seed_identity(pool, alice)
+    notes_tags = await _alices_notes_and_tags(client, alice, seeded.contacts, seeded.companies)
     return {
+        **notes_tags,
         "contact_id": list(seeded.contacts.values()),
         "company_id": list(seeded.companies.values()),
         "message_id": list(seeded.messages.values()),
@@ -62,6 +64,40 @@ async def _alices_world(
         "token_id": [token["id"] for token in tokens],
         "address": [ALIAS, AIDE],
     }
+
+
+async def _alices_notes_and_tags(
+    client: httpx.AsyncClient, alice: User, contacts: dict[str, int], companies: dict[str, int]
+) -> dict[str, list[object]]:
+    """A tag on Alice's contacts and company, and notes on both (one mentioning Grace)."""
+    tag = await client.post("/api/tags", json={"name": "Alice only"}, headers=alice.auth)
+    assert tag.status_code == 201
+    tag_id = tag.json()["id"]
+    people = [contacts[name] for name in ("ada", "grace", "colleague")]  # Linus is merged away
+    bulk = {"action": "tag", "tag_id": tag_id, "contact_ids": people}
+    assert (await client.post("/api/contacts/bulk", json=bulk, headers=alice.auth)).is_success
+    company = companies["acme"]
+    put = await client.put(f"/api/companies/{company}/tags/{tag_id}", headers=alice.auth)
+    assert put.is_success
+    note_ids = []
+    for url in (f"/api/contacts/{contacts['ada']}/notes", f"/api/companies/{company}/notes"):
+        note = await client.post(url, json={"body": "Secret @Grace plan"}, headers=alice.auth)
+        assert note.status_code == 201
+        note_ids.append(note.json()["id"])
+    return {"tag_id": [tag_id], "note_id": note_ids}
+
+
+def _api_body(method: str, path: str, bobs_ada: int) -> dict[str, object] | None:
+    """A valid body for each route that takes one, so Bob is refused for the ids alone."""
+    if path.endswith("/merge"):
+        return {"other_contact_id": bobs_ada}
+    if "/notes" in path and method in ("post", "patch"):
+        return {"body": "Bob was here"}
+    if path.startswith("/api/tags/") and method == "patch":
+        return {"name": "Bob's now", "colour": "red"}
+    if method == "patch":
+        return {"visibility": "metadata"}  # PATCH /api/connections/{id}
+    return None
 
 
 async def _snapshot(pool: AsyncConnectionPool, jobs: JobQueue) -> tuple[object, ...]:
@@ -80,8 +116,20 @@ async def _snapshot(pool: AsyncConnectionPool, jobs: JobQueue) -> tuple[object, 
             )
         ).fetchall()
         tokens = await (await conn.execute("SELECT id FROM crm.api_tokens ORDER BY id")).fetchall()
+        notes_tags = [
+            await (await conn.execute(query)).fetchall()
+            for query in (
+                "SELECT id, body, updated_on, contact_id, company_id FROM crm.notes ORDER BY id",
+                "SELECT note_id, contact_id FROM crm.note_mentions ORDER BY 1, 2",
+                "SELECT id, workspace_id, name, colour FROM crm.tags ORDER BY id",
+                "SELECT contact_id, tag_id FROM crm.contact_tags ORDER BY 1, 2",
+                "SELECT company_id, tag_id FROM crm.company_tags ORDER BY 1, 2",
+                "SELECT id, workspace_id, subject_kind, subject_id, action FROM crm.activity"
+                " ORDER BY id",
+            )
+        ]
     found = [(j.id, j.state) for j in await jobs.find_jobs(limit=1000)]
-    return contacts, merges, addresses, tokens, found, len(await jobs.get_schedules())
+    return contacts, merges, addresses, tokens, found, len(await jobs.get_schedules()), notes_tags
 
 
 def _fill(path: str, ids: dict[str, list[object]]) -> list[str]:
@@ -105,6 +153,7 @@ async def test_bob_cannot_reach_alices_data_through_any_api_route(
 ) -> None:
     ids = await _alices_world(client, alice, pool, make_connection, jobs)
     bobs = await seed_crm(pool, bob.account.id, domain="bob.test")
+    bobs_tag = (await client.post("/api/tags", json={"name": "Bob's"}, headers=bob.auth)).json()
     before = await _snapshot(pool, jobs)
     schema = (await client.get("/openapi.json")).json()
     probed = 0
@@ -113,15 +162,7 @@ async def test_bob_cannot_reach_alices_data_through_any_api_route(
             continue
         for method in operations:
             for path in _fill(template, ids):
-                body = (
-                    {"other_contact_id": bobs.contacts["ada"]}
-                    if path.endswith("/merge")
-                    else {
-                        "visibility": "metadata"
-                    }  # PATCH /api/connections/{id}; ignored elsewhere
-                    if method == "patch"
-                    else None
-                )
+                body = _api_body(method, path, bobs.contacts["ada"])
                 response = await client.request(method.upper(), path, json=body, headers=bob.auth)
                 expected = 403 if ADMIN_ONLY.match(template) else 404
                 assert response.status_code == expected, (method, path, response.text)
@@ -135,7 +176,36 @@ async def test_bob_cannot_reach_alices_data_through_any_api_route(
         headers=bob.auth,
     )
     assert steal.status_code == 404
+    # Nor tag across the line: Alice's tag on Bob's contact, Bob's tag on Alice's contacts.
+    alices_tag, alices_ada = ids["tag_id"][0], ids["contact_id"][0]
+    crossings = [
+        ("PUT", f"/api/contacts/{bobs.contacts['ada']}/tags/{alices_tag}", None),
+        ("PUT", f"/api/companies/{bobs.companies['acme']}/tags/{alices_tag}", None),
+        (
+            "POST",
+            "/api/contacts/bulk",
+            {"action": "tag", "tag_id": alices_tag, "contact_ids": [bobs.contacts["ada"]]},
+        ),
+        (
+            "POST",
+            "/api/contacts/bulk",
+            {"action": "tag", "tag_id": bobs_tag["id"], "contact_ids": [alices_ada]},
+        ),
+        (
+            "POST",
+            "/api/contacts/bulk",
+            {"action": "untag", "tag_id": alices_tag, "contact_ids": [alices_ada]},
+        ),
+    ]
+    for method, path, body in crossings:
+        response = await client.request(method, path, json=body, headers=bob.auth)
+        assert response.status_code == 404, (method, path, response.text)
     assert await _snapshot(pool, jobs) == before
+    assert [t["name"] for t in (await client.get("/api/tags", headers=bob.auth)).json()] == [
+        "Bob's"
+    ]
+    tagged = await client.get(f"/api/contacts?tag={alices_tag}", headers=bob.auth)
+    assert tagged.json()["items"] == [] and tagged.json()["total"] == 0
     # Bob's lists hold only his own people and companies.
     listed = (await client.get("/api/contacts?limit=200", headers=bob.auth)).json()["items"]
     assert {c["primary_address"].split("@")[1] for c in listed} <= {
@@ -175,6 +245,8 @@ async def test_bob_cannot_reach_alices_data_through_any_page(
                     if path.endswith("/merge")
                     else {"visibility": "metadata"}
                     if path.endswith("/visibility")
+                    else {"body": "Bob was here", "tag_id": str(ids["tag_id"][0]), "name": "x"}
+                    if method == "POST"
                     else None
                 )
                 response = await browser.request(method, path, headers=headers, data=data)
@@ -183,4 +255,5 @@ async def test_bob_cannot_reach_alices_data_through_any_page(
                 assert (
                     "Ada Lovelace" not in response.text and "Analytical engine" not in response.text
                 )
+                assert "Secret" not in response.text and "Alice only" not in response.text
     assert await _snapshot(pool, jobs) == before

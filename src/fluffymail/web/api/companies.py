@@ -28,10 +28,15 @@ async def list_companies(
             max_length=200, pattern=r"^[^\x00]*$", description="Matches company names and domains"
         ),
     ] = None,
+    tag: Annotated[
+        int | None, Query(ge=1, le=BIGINT_MAX, description="Only those with this tag (its id)")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> CompanyPageOut:
-    page = await service.list_companies(state.pool, account.id, q=q, limit=limit, offset=offset)
+    page = await service.list_companies(
+        state.pool, account.id, q=q, limit=limit, offset=offset, tag_id=tag
+    )
     return CompanyPageOut(
         items=[CompanyItemOut.model_validate(i) for i in page.items],
         total=page.total,

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from fluffymail.web.api.note_schemas import TagOut
 from fluffymail.web.api.schemas import JSON_INT_MAX
 
 
@@ -25,6 +26,7 @@ class ContactSort(StrEnum):
     STRENGTH = "strength"
     LAST_INTERACTION = "last_interaction"
     NAME = "name"
+    TAG = "tag"  # tagged first, by their first tag's name, then by name
 
 
 class _Out(BaseModel):
@@ -61,6 +63,7 @@ class ContactItemOut(_Out):
     first_interaction_on: datetime | None = None
     sent: int = Field(description="Messages you sent them")
     received: int = Field(description="Messages they sent you")
+    tags: list[TagOut] = Field(default_factory=list, description="Your workspace's tags on them")
 
 
 class ContactPageOut(BaseModel):

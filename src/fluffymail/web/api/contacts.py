@@ -22,9 +22,11 @@ from fluffymail.web.api.contact_schemas import (
     TimelinePageOut,
     UndoOut,
 )
+from fluffymail.web.api.note_schemas import TagOut
 from fluffymail.web.api.schemas import BIGINT_MAX, ErrorOut
 from fluffymail.web.deps import CurrentAccount, State
 from fluffymail.web.services import contacts as service
+from fluffymail.web.services import tags as tags_service
 
 ERRORS = {401: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 NOT_FOUND = {**ERRORS, 404: {"model": ErrorOut}}
@@ -55,6 +57,9 @@ async def list_contacts(
     internal: Annotated[
         bool | None, Query(description="Colleagues (true) or outsiders (false)")
     ] = None,
+    tag: Annotated[
+        int | None, Query(ge=1, le=BIGINT_MAX, description="Only those with this tag (its id)")
+    ] = None,
     sort: Annotated[ContactSort, Query()] = ContactSort.STRENGTH,
     limit: Limit = 50,
     offset: Offset = 0,
@@ -65,13 +70,20 @@ async def list_contacts(
         company_id=company_id,
         going_cold=going_cold,
         internal=internal,
+        tag_id=tag,
         sort=sort.value,
         limit=limit,
         offset=offset,
     )
     page = await service.list_contacts(state.pool, account.id, query)
+    tags = await tags_service.tags_of_contacts(state.pool, account.id, [i.id for i in page.items])
     return ContactPageOut(
-        items=[ContactItemOut.model_validate(i) for i in page.items],
+        items=[
+            ContactItemOut.model_validate(i).model_copy(
+                update={"tags": [TagOut.model_validate(t) for t in tags.get(i.id, [])]}
+            )
+            for i in page.items
+        ],
         total=page.total,
         limit=page.limit,
         offset=page.offset,

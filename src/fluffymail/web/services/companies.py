@@ -79,12 +79,20 @@ class CompanyDetail:
 
 
 async def list_companies(
-    pool: AsyncConnectionPool, user_id: int, *, q: str | None, limit: int, offset: int
+    pool: AsyncConnectionPool,
+    user_id: int,
+    *,
+    q: str | None,
+    limit: int,
+    offset: int,
+    tag_id: int | None = None,
 ) -> Page[CompanyItem]:
-    """One page of the user's companies with visible people, strongest relationship first."""
+    """One page of the user's companies with visible people, strongest relationship first
+    (only those with the tag `tag_id`, when given)."""
     text = (q or "").strip()
     params = {
         "user_id": user_id,
+        "tag_id": tag_id,
         "limit": limit,
         "offset": offset,
         "pattern": f"%{text.translate(LIKE_SPECIALS)}%" if text else None,

@@ -20,8 +20,8 @@ from fluffymail.crm.relationships import network, summaries
 from fluffymail.errors import FluffyMailError
 from fluffymail.jobs import analyze_relationships
 from fluffymail.queue import JobQueue
+from fluffymail.web.services import activity, messages
 from fluffymail.web.services import contact_views as views
-from fluffymail.web.services import messages
 from fluffymail.web.services.messages import Conn, MessageRef, fetch_all, fetch_one
 from fluffymail.web.services.paging import Page
 
@@ -46,6 +46,7 @@ LIST_BY_SORT = {
     "strength": "contact_list_strength",
     "last_interaction": "contact_list_recent",
     "name": "contact_list_name",
+    "tag": "contact_list_tag",
 }
 
 
@@ -58,6 +59,7 @@ class ContactQuery:
     company_id: int | None = None
     going_cold: bool | None = None
     internal: bool | None = None
+    tag_id: int | None = None
     sort: str = "strength"
     limit: int = 50
     offset: int = 0
@@ -69,6 +71,7 @@ class ContactQuery:
             "company_id": self.company_id,
             "going_cold": self.going_cold,
             "internal": self.internal,
+            "tag_id": self.tag_id,
             "sort": self.sort,
             "q": self.search,
             "limit": self.limit,
@@ -92,7 +95,8 @@ class ContactQuery:
     @property
     def filtered(self) -> bool:
         return any(
-            v is not None for v in (self.level, self.company_id, self.going_cold, self.internal)
+            v is not None
+            for v in (self.level, self.company_id, self.going_cold, self.internal, self.tag_id)
         ) or bool(self.search)
 
 
@@ -230,6 +234,7 @@ async def merge(
         if merge_id is None:
             raise MergeRefused("one of the contacts changed meanwhile; reload and try again")
         row = await fetch_one(conn, "contact_merge_get", {"id": merge_id, "user_id": user_id})
+        await _log_merge(conn, user_id, "contact.merged", merge_id, into_id, from_id)
         await _request_analysis(queue, conn, user_id)
     assert row is not None
     return MergeResult(
@@ -238,6 +243,23 @@ async def merge(
         from_contact_id=from_id,
         addresses=tuple(row["addresses"]),
     )
+
+
+async def _log_merge(
+    conn: Conn, user_id: int, action: str, merge_id: int, into_id: int, from_id: int
+) -> None:
+    """Both contacts' activity logs tell of a merge or its undo."""
+    for subject, other in ((into_id, from_id), (from_id, into_id)):
+        await activity.log(
+            conn,
+            user_id,
+            ("contact", subject),
+            action,
+            merge_id=merge_id,
+            into_contact_id=into_id,
+            from_contact_id=from_id,
+            other_contact_id=other,
+        )
 
 
 async def _ensure_analysis_queue(queue: JobQueue | None) -> None:
@@ -320,6 +342,14 @@ async def undo_merge(
             conn, merge_id, actor=actor, now=now
         ):
             raise MergeRefused(f"merge {merge_id} was already undone")
+        await _log_merge(
+            conn,
+            user_id,
+            "contact.unmerged",
+            merge_id,
+            row["into_contact_id"],
+            row["from_contact_id"],
+        )
         await _request_analysis(queue, conn, user_id)
     return MergeResult(
         merge_id=merge_id,

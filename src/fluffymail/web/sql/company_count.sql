@@ -6,3 +6,5 @@ JOIN crm.contacts c ON c.company_id = co.id AND c.user_id = co.user_id AND c.cre
 WHERE co.user_id = %(user_id)s
   AND (%(pattern)s::text IS NULL OR co.name ILIKE %(pattern)s::text
        OR co.domain ILIKE %(pattern)s::text)
+  AND (%(tag_id)s::bigint IS NULL OR EXISTS (
+      SELECT FROM crm.company_tags ct WHERE ct.company_id = co.id AND ct.tag_id = %(tag_id)s::bigint))

@@ -10,6 +10,8 @@ LEFT JOIN crm.relationships r ON r.user_id = c.user_id AND r.contact_id = c.id
 WHERE co.user_id = %(user_id)s
   AND (%(pattern)s::text IS NULL OR co.name ILIKE %(pattern)s::text
        OR co.domain ILIKE %(pattern)s::text)
+  AND (%(tag_id)s::bigint IS NULL OR EXISTS (
+      SELECT FROM crm.company_tags ct WHERE ct.company_id = co.id AND ct.tag_id = %(tag_id)s::bigint))
 GROUP BY co.id
 ORDER BY max(coalesce(r.score, -1)) DESC, max(c.last_interaction_on) DESC NULLS LAST, co.id
 LIMIT %(limit)s OFFSET %(offset)s

@@ -9,6 +9,8 @@ SELECT CASE WHEN %(level)s::text IS NULL AND %(going_cold)s::boolean IS NULL THE
     WHERE c.user_id = %(user_id)s AND c.created AND c.merged_into_id IS NULL
       AND c.suppressed_reason IS NULL
       AND (%(company_id)s::bigint IS NULL OR c.company_id = %(company_id)s::bigint)
+      AND (%(tag_id)s::bigint IS NULL OR EXISTS (
+          SELECT FROM crm.contact_tags ct WHERE ct.contact_id = c.id AND ct.tag_id = %(tag_id)s::bigint))
       AND (%(internal)s::boolean IS NULL OR c.is_internal = %(internal)s::boolean)
 ) ELSE (
     SELECT count(*)
@@ -19,6 +21,8 @@ SELECT CASE WHEN %(level)s::text IS NULL AND %(going_cold)s::boolean IS NULL THE
       AND (%(level)s::text IS NULL OR r.level = %(level)s::text)
       AND (%(going_cold)s::boolean IS NULL OR r.going_cold = %(going_cold)s::boolean)
       AND (%(company_id)s::bigint IS NULL OR c.company_id = %(company_id)s::bigint)
+      AND (%(tag_id)s::bigint IS NULL OR EXISTS (
+          SELECT FROM crm.contact_tags ct WHERE ct.contact_id = c.id AND ct.tag_id = %(tag_id)s::bigint))
       AND (%(internal)s::boolean IS NULL OR c.is_internal = %(internal)s::boolean)
 ) + (
     SELECT count(*)
@@ -30,5 +34,7 @@ SELECT CASE WHEN %(level)s::text IS NULL AND %(going_cold)s::boolean IS NULL THE
       AND NOT EXISTS (SELECT FROM crm.relationships r
                       WHERE r.user_id = c.user_id AND r.contact_id = c.id)
       AND (%(company_id)s::bigint IS NULL OR c.company_id = %(company_id)s::bigint)
+      AND (%(tag_id)s::bigint IS NULL OR EXISTS (
+          SELECT FROM crm.contact_tags ct WHERE ct.contact_id = c.id AND ct.tag_id = %(tag_id)s::bigint))
       AND (%(internal)s::boolean IS NULL OR c.is_internal = %(internal)s::boolean)
 ) END AS count

@@ -13,6 +13,8 @@ WHERE c.user_id = %(user_id)s AND c.created AND c.merged_into_id IS NULL
   AND (%(level)s::text IS NULL OR coalesce(r.level, 'no connection') = %(level)s::text)
   AND (%(going_cold)s::boolean IS NULL OR coalesce(r.going_cold, false) = %(going_cold)s::boolean)
   AND (%(company_id)s::bigint IS NULL OR c.company_id = %(company_id)s::bigint)
+  AND (%(tag_id)s::bigint IS NULL OR EXISTS (
+      SELECT FROM crm.contact_tags ct WHERE ct.contact_id = c.id AND ct.tag_id = %(tag_id)s::bigint))
   AND (%(internal)s::boolean IS NULL OR c.is_internal = %(internal)s::boolean)
 ORDER BY lower(coalesce(nullif(c.name, ''), c.primary_address)), c.id
 LIMIT %(limit)s OFFSET %(offset)s

@@ -39,12 +39,18 @@ WHERE c.user_id = %(user_id)s AND c.created AND c.merged_into_id IS NULL
   AND (%(level)s::text IS NULL OR coalesce(r.level, 'no connection') = %(level)s::text)
   AND (%(going_cold)s::boolean IS NULL OR coalesce(r.going_cold, false) = %(going_cold)s::boolean)
   AND (%(company_id)s::bigint IS NULL OR c.company_id = %(company_id)s::bigint)
+  AND (%(tag_id)s::bigint IS NULL OR EXISTS (
+      SELECT FROM crm.contact_tags ct WHERE ct.contact_id = c.id AND ct.tag_id = %(tag_id)s::bigint))
   AND (%(internal)s::boolean IS NULL OR c.is_internal = %(internal)s::boolean)
 ORDER BY
     CASE WHEN %(sort)s::text = 'strength' THEN r.score IS NULL END,
     CASE WHEN %(sort)s::text = 'strength' THEN r.score END DESC,
     CASE WHEN %(sort)s::text = 'strength' AND r.score IS NULL
          OR %(sort)s::text = 'last_interaction' THEN c.last_interaction_on END DESC NULLS LAST,
-    CASE WHEN %(sort)s::text = 'name' THEN lower(coalesce(nullif(c.name, ''), c.primary_address)) END,
+    CASE WHEN %(sort)s::text = 'tag' THEN (
+        SELECT min(lower(t.name)) FROM crm.contact_tags ct JOIN crm.tags t ON t.id = ct.tag_id
+        WHERE ct.contact_id = c.id) END NULLS LAST,
+    CASE WHEN %(sort)s::text IN ('name', 'tag')
+         THEN lower(coalesce(nullif(c.name, ''), c.primary_address)) END,
     c.id
 LIMIT %(limit)s OFFSET %(offset)s

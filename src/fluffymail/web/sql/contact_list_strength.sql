@@ -13,6 +13,8 @@ WITH scored AS MATERIALIZED (
       AND (%(level)s::text IS NULL OR r.level = %(level)s::text)
       AND (%(going_cold)s::boolean IS NULL OR r.going_cold = %(going_cold)s::boolean)
       AND (%(company_id)s::bigint IS NULL OR c.company_id = %(company_id)s::bigint)
+      AND (%(tag_id)s::bigint IS NULL OR EXISTS (
+          SELECT FROM crm.contact_tags ct WHERE ct.contact_id = c.id AND ct.tag_id = %(tag_id)s::bigint))
       AND (%(internal)s::boolean IS NULL OR c.is_internal = %(internal)s::boolean)
     ORDER BY r.score DESC, r.contact_id
     LIMIT %(window)s
@@ -29,6 +31,8 @@ WITH scored AS MATERIALIZED (
       AND (%(level)s::text IS NULL OR %(level)s::text = 'no connection')
       AND (%(going_cold)s::boolean IS NULL OR NOT %(going_cold)s::boolean)
       AND (%(company_id)s::bigint IS NULL OR c.company_id = %(company_id)s::bigint)
+      AND (%(tag_id)s::bigint IS NULL OR EXISTS (
+          SELECT FROM crm.contact_tags ct WHERE ct.contact_id = c.id AND ct.tag_id = %(tag_id)s::bigint))
       AND (%(internal)s::boolean IS NULL OR c.is_internal = %(internal)s::boolean)
     ORDER BY c.last_interaction_on DESC NULLS LAST, c.id
     LIMIT %(window)s

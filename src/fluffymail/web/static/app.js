@@ -10,3 +10,19 @@ document.addEventListener("htmx:xhr:progress", (event) => {
   bar.querySelector("progress").value = pct;
   bar.querySelector("output").textContent = `${pct}%`;
 });
+
+// The contacts list: the header checkbox ticks every contact on the page, and the bulk bar
+// says how many are ticked.
+function countTicked() {
+  const label = document.getElementById("bulk-count");
+  if (!label) return;
+  const n = document.querySelectorAll(".bulk-pick:checked").length;
+  label.textContent = n ? `${n} ticked` : "Tick contacts to tag them";
+}
+document.addEventListener("change", (event) => {
+  if (event.target.matches(".bulk-all")) {
+    for (const box of document.querySelectorAll(".bulk-pick")) box.checked = event.target.checked;
+  }
+  if (event.target.matches(".bulk-all, .bulk-pick")) countTicked();
+});
+document.addEventListener("htmx:afterSwap", countTicked);

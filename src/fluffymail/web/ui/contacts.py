@@ -14,7 +14,10 @@ from fluffymail.web.api.contact_schemas import ContactSort, LevelName
 from fluffymail.web.api.schemas import BIGINT_MAX
 from fluffymail.web.deps import PageSession, State, Templates
 from fluffymail.web.errors import WebError
+from fluffymail.web.services import activity
 from fluffymail.web.services import contacts as service
+from fluffymail.web.services import notes as notes_service
+from fluffymail.web.services import tags as tags_service
 from fluffymail.web.ui.charts import sparkline
 
 router = APIRouter()
@@ -24,7 +27,12 @@ CANDIDATES = 8
 ContactId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 Text = Annotated[str, Query(max_length=200)]
 LEVELS = [level.value for level in LevelName]
-SORTS = {"strength": "Strength", "last_interaction": "Last interaction", "name": "Name"}
+SORTS = {
+    "strength": "Strength",
+    "last_interaction": "Last interaction",
+    "name": "Name",
+    "tag": "Tag",
+}
 PEOPLE = {"": "Everyone", "external": "Outside your company", "internal": "Colleagues"}
 
 
@@ -39,11 +47,13 @@ def _choice(value: str, allowed: list[str] | dict[str, str], what: str) -> str |
 
 
 def _query(
-    q: str, level: str, sort: str, people: str, cold: str, company: str, offset: int
+    q: str, level: str, sort: str, people: str, cold: str, company: str, offset: int, tag: str = ""
 ) -> service.ContactQuery:
     """The list query from the filter form's fields (empty = not filtered)."""
-    if company and not company.isdigit():
+    if company and not (company.isascii() and company.isdigit()):
         raise WebError("The company filter must be a company's number, as in its link.")
+    if tag and not (tag.isascii() and tag.isdigit() and 0 < int(tag) <= BIGINT_MAX):
+        raise WebError("The tag filter must be one of the tags in the list.")
     return service.ContactQuery(
         q=q.strip() or None,
         level=_choice(level, LEVELS, "strength level"),
@@ -53,6 +63,7 @@ def _query(
         ),
         going_cold=True if cold else None,
         company_id=int(company) if company else None,
+        tag_id=int(tag) if tag else None,
         limit=PAGE_SIZE,
         offset=offset,
     )
@@ -65,6 +76,7 @@ def _form_state(query: service.ContactQuery, people: str) -> dict[str, str]:
         "people": people,
         "cold": "1" if query.going_cold else "",
         "company": str(query.company_id) if query.company_id else "",
+        "tag": str(query.tag_id) if query.tag_id else "",
         "sort": "" if query.sort == ContactSort.STRENGTH else query.sort,
     }
     return {k: v for k, v in fields.items() if v}
@@ -78,9 +90,11 @@ async def _table(
     template: str,
     query: service.ContactQuery,
     people: str,
+    notice: dict[str, object] | None = None,
 ) -> Response:
     page = await service.list_contacts(state.pool, session.account.id, query)
     form = _form_state(query, people)
+    all_tags = await tags_service.list_tags(state.pool, session.account.id)
     empty = page.total == 0 and not query.filtered
     setup = await service.setup(state.pool, session.account.id) if empty else None
     context = {
@@ -92,6 +106,14 @@ async def _table(
         "people_choices": PEOPLE,
         "query": query,
         "setup": setup,
+        "all_tags": all_tags,
+        "colours": tags_service.COLOURS,
+        "tags": await tags_service.tags_of_contacts(
+            state.pool, session.account.id, [c.id for c in page.items]
+        ),
+        "filter_tag": next((t for t in all_tags if t.id == query.tag_id), None),
+        "bulk_back": f"?{urlencode(form)}" if form else "",
+        "notice": notice,
         "now": await service.page_now(state.pool),
         "active": "contacts",
         "link": lambda **changes: "/contacts?" + urlencode({**form, **changes}),
@@ -114,10 +136,16 @@ async def page(
     people: Text = "",
     cold: Text = "",
     company: Text = "",
+    tag: Text = "",
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    bulk: Text = "",
+    bulk_tag: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
+    bulk_n: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
-    query = _query(q, level, sort, people, cold, company, offset)
-    return await _table(request, state, templates, session, "contacts.html", query, people)
+    """The list; `bulk`, `bulk_tag` and `bulk_n` tell of a bulk action just done (the notice)."""
+    query = _query(q, level, sort, people, cold, company, offset, tag)
+    notice = {"action": bulk, "tag_id": bulk_tag, "count": bulk_n} if bulk else None
+    return await _table(request, state, templates, session, "contacts.html", query, people, notice)
 
 
 @router.get("/contacts/table")
@@ -132,9 +160,10 @@ async def table(
     people: Text = "",
     cold: Text = "",
     company: Text = "",
+    tag: Text = "",
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
-    query = _query(q, level, sort, people, cold, company, offset)
+    query = _query(q, level, sort, people, cold, company, offset, tag)
     return await _table(
         request, state, templates, session, "partials/contacts_table.html", query, people
     )
@@ -151,15 +180,20 @@ async def contact(
     undone: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
 ) -> Response:
     """The contact page; `merged` / `undone` name a merge just made or undone (for the notice)."""
-    detail = await service.get_contact(state.pool, session.account.id, contact_id)
-    timeline = await service.timeline(
-        state.pool, session.account.id, contact_id, limit=TIMELINE_SIZE, offset=0
+    user_id = session.account.id
+    detail = await service.get_contact(state.pool, user_id, contact_id)
+    timeline = await notes_service.contact_timeline(
+        state.pool, user_id, contact_id, limit=TIMELINE_SIZE, offset=0
     )
     months = detail.relationship.stats.monthly if detail.relationship else ()
     context = {
         "session": session,
         "c": detail,
         "timeline": timeline,
+        "tags": await tags_service.contact_tags(state.pool, user_id, contact_id),
+        "all_tags": await tags_service.list_tags(state.pool, user_id),
+        "colours": tags_service.COLOURS,
+        "activity": await activity.for_subject(state.pool, user_id, ("contact", contact_id)),
         "active": "contacts",
         "spark": sparkline(months),
         "now": await service.page_now(state.pool),
@@ -178,7 +212,7 @@ async def timeline_page(
     session: PageSession,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
-    timeline = await service.timeline(
+    timeline = await notes_service.contact_timeline(
         state.pool, session.account.id, contact_id, limit=TIMELINE_SIZE, offset=offset
     )
     context = {

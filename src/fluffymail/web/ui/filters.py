@@ -7,6 +7,8 @@ from typing import Any
 
 from jinja2 import Environment
 
+from fluffymail.web.markdown import NoteRenderer
+
 
 def duration(seconds: float | int | None) -> str:
     """`75` -> "1m 15s"; `0` -> "0s"."""
@@ -58,5 +60,6 @@ def install(env: Environment) -> None:
         number=number,
         timestamp=timestamp,
         short_json=short_json,
+        markdown=NoteRenderer(),
     )
     env.globals["timedelta"] = timedelta

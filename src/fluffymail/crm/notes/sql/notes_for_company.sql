@@ -1,0 +1,13 @@
+-- The notes about a company, newest first (the caller checked the company is the user's).
+SELECT n.id, n.contact_id, n.company_id, n.body, n.created_on, n.updated_on, n.author_id,
+       coalesce(nullif(u.name, ''), u.email, 'someone') AS author,
+       (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'id', m.id, 'label', coalesce(nullif(m.name, ''), m.primary_address))
+                   ORDER BY m.id), '[]')
+        FROM crm.note_mentions nm JOIN crm.contacts m ON m.id = nm.contact_id
+        WHERE nm.note_id = n.id) AS mentions
+FROM crm.notes n
+LEFT JOIN crm.users u ON u.id = n.author_id
+WHERE n.workspace_id = %(workspace_id)s AND n.company_id = %(company_id)s
+ORDER BY n.created_on DESC, n.id DESC
+LIMIT %(limit)s

@@ -1,0 +1,23 @@
+-- One page of a user's visible contacts by tag: those tagged first, by the alphabetically first
+-- of their tags' names, then by name. No index serves this order: every matching contact is
+-- sorted (fine at tens of thousands). Filters as in contact_count.sql.
+SELECT c.id, c.name, c.primary_address, c.company_id, co.name AS company_name,
+       co.domain AS company_domain, c.is_internal,
+       c.first_interaction_on, c.last_interaction_on, c.sent_to_count, c.received_from_count,
+       r.score, coalesce(r.level, 'no connection') AS level, r.trend,
+       coalesce(r.going_cold, false) AS going_cold
+FROM crm.contacts c
+LEFT JOIN crm.relationships r ON r.user_id = c.user_id AND r.contact_id = c.id
+LEFT JOIN crm.companies co ON co.id = c.company_id
+WHERE c.user_id = %(user_id)s AND c.created AND c.merged_into_id IS NULL
+  AND c.suppressed_reason IS NULL
+  AND (%(level)s::text IS NULL OR coalesce(r.level, 'no connection') = %(level)s::text)
+  AND (%(going_cold)s::boolean IS NULL OR coalesce(r.going_cold, false) = %(going_cold)s::boolean)
+  AND (%(company_id)s::bigint IS NULL OR c.company_id = %(company_id)s::bigint)
+  AND (%(tag_id)s::bigint IS NULL OR EXISTS (
+      SELECT FROM crm.contact_tags ct WHERE ct.contact_id = c.id AND ct.tag_id = %(tag_id)s::bigint))
+  AND (%(internal)s::boolean IS NULL OR c.is_internal = %(internal)s::boolean)
+ORDER BY (SELECT min(lower(t.name)) FROM crm.contact_tags ct JOIN crm.tags t ON t.id = ct.tag_id
+          WHERE ct.contact_id = c.id) NULLS LAST,
+         lower(coalesce(nullif(c.name, ''), c.primary_address)), c.id
+LIMIT %(limit)s OFFSET %(offset)s
