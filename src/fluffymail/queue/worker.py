@@ -148,8 +148,8 @@ class Worker:
         for held in unfinished:
             assert held.task is not None
             held.task.cancel()
-        if unfinished:
-            await asyncio.wait([held.task for held in unfinished if held.task], timeout=left())
+        if unfinished:  # half the time left: the acks and releases need the rest
+            await asyncio.wait([held.task for held in unfinished if held.task], timeout=left() / 2)
         stuck = [held for held in unfinished if held.task and not held.task.done()]
         if stuck:
             self.log.error(
