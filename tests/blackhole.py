@@ -26,6 +26,7 @@ class BlackHoleProxy:
         self._flowing.set()
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._writers: list[asyncio.StreamWriter] = []
         self.port = 0
 
     @property
@@ -49,6 +50,11 @@ class BlackHoleProxy:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        for writer in self._writers:
+            writer.close()
+        await asyncio.sleep(0.05)  # let the transports finish closing
+        if self._server is not None:
+            await self._server.wait_closed()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await self._flowing.wait()  # a connect during a black hole hangs in the handshake
@@ -56,6 +62,7 @@ class BlackHoleProxy:
             up_reader, up_writer = await asyncio.open_unix_connection(self._unix)
         else:
             up_reader, up_writer = await asyncio.open_connection(*self._target)
+        self._writers += [writer, up_writer]
         for src, dst in ((reader, up_writer), (up_reader, writer)):
             task = asyncio.create_task(self._pipe(src, dst))
             self._tasks.add(task)
@@ -105,3 +112,4 @@ class ProxyThread:
         self._call(self.proxy.close())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
+        self._loop.close()
