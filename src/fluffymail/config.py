@@ -156,6 +156,23 @@ class Settings(BaseSettings):
     shutdown_grace: float = Field(
         default=20.0, ge=0, description="Seconds in-flight jobs get to finish on SIGTERM."
     )
+    shutdown_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description=(
+            "Seconds past the grace after which a stopping worker exits anyway (exit code 3), "
+            "abandoning handlers that ignore cancellation and work an unreachable database "
+            "did not take; their jobs are rescued once their heartbeat lapses."
+        ),
+    )
+    db_stall_seconds: float = Field(
+        default=6.0,
+        gt=0,
+        description=(
+            "Seconds without an answer from the database after which the worker drops its "
+            "connections and reconnects."
+        ),
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         description=(

@@ -27,8 +27,16 @@ def build_registry(deps: JobDeps) -> Registry:
             await asyncio.sleep(job.data["sleep"])
         await record(job)
 
+    async def stubborn(job: Job) -> None:
+        while True:  # ignores cancellation: only the shutdown deadline gets rid of it
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                continue
+
     registry = Registry()
     registry.register("acc-noop", noop, concurrency=10)
     registry.register("acc-slow", slow, concurrency=5, heartbeat_seconds=2, retry_limit=3)
     registry.register("acc-cron", noop, concurrency=2)
+    registry.register("acc-stubborn", stubborn, concurrency=1)
     return registry

@@ -63,7 +63,7 @@ class Workers:
 def workers(db_url: str) -> Iterator[Workers]:
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute("CREATE TABLE IF NOT EXISTS acc_effect (job_id bigint, attempt int, pid int)")
-        for name in ("acc-noop", "acc-slow", "acc-cron"):
+        for name in ("acc-noop", "acc-slow", "acc-cron", "acc-stubborn"):
             conn.execute(
                 "INSERT INTO queue.queue (name, heartbeat_seconds, retry_limit) VALUES (%s, 2, 3)"
                 " ON CONFLICT DO NOTHING",
@@ -182,3 +182,38 @@ def test_worker_serves_healthz_and_metrics(db_url: str, workers: Workers) -> Non
     assert "fluffymail_queue_jobs" in httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 0
+
+
+def test_sigterm_exits_by_its_deadline_when_a_handler_ignores_cancellation(
+    db_url: str, workers: Workers
+) -> None:
+    send(db_url, "acc-stubborn", ["{}"])
+    worker = workers.start("acc-stubborn:1", FLUFFYMAIL_SHUTDOWN_GRACE="1")
+    wait_until(
+        lambda: count(db_url, "SELECT count(*) FROM queue.job WHERE state = 'active'") == 1,
+        what="the stubborn job running",
+    )
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=60) == 3, "exit code 3: stopped at the deadline, work abandoned"
+    assert query(db_url, "SELECT state::text FROM queue.job") == [("retry",)], "job released"
+
+
+def test_sigterm_exits_by_its_deadline_when_the_database_is_black_holed(
+    db_url: str, workers: Workers
+) -> None:
+    from tests.blackhole import ProxyThread
+
+    proxy = ProxyThread(db_url)
+    try:
+        send(db_url, "acc-slow", ['{"sleep": 60}'])
+        worker = workers.start("acc-slow:1", DATABASE_URL=proxy.url, FLUFFYMAIL_SHUTDOWN_GRACE="1")
+        wait_until(
+            lambda: count(db_url, "SELECT count(*) FROM queue.job WHERE state = 'active'") == 1,
+            what="the job running",
+        )
+        proxy.black_hole()
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=60) == 3, "exits with the database unreachable, code 3"
+    finally:
+        proxy.heal()
+        proxy.close()

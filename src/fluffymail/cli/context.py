@@ -18,6 +18,7 @@ from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import JobQueue
 from fluffymail.queue.maintenance import MaintenanceOptions
 from fluffymail.queue.registry import Registry
+from fluffymail.queue.watchdog import WatchdogOptions
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,7 +48,13 @@ async def open_context(
         maintenance = MaintenanceOptions(
             rescue_interval=settings.rescue_interval, leader_ttl=settings.leader_ttl
         )
-        queue = JobQueue(pool, poll_interval=settings.poll_interval, maintenance=maintenance)
+        queue = JobQueue(
+            pool,
+            poll_interval=settings.poll_interval,
+            maintenance=maintenance,
+            watchdog=WatchdogOptions(stall_seconds=settings.db_stall_seconds),
+            shutdown_timeout=settings.shutdown_timeout,
+        )
         yield Context(
             settings=settings,
             url=url,

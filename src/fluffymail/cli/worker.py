@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import logging
+import os
+import sys
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -44,7 +47,9 @@ def worker(
         bool, typer.Option(help="Restart (gracefully) when the code changes (development)")
     ] = False,
 ) -> None:
-    """Run the worker service: process jobs until SIGTERM/SIGINT, then drain gracefully."""
+    """Run the worker service: process jobs until SIGTERM/SIGINT, then drain gracefully.
+
+    Exits 0 after a clean drain, 3 when it gave up at grace + FLUFFYMAIL_SHUTDOWN_TIMEOUT."""
     if reload:
         reload_on_change()
         return
@@ -69,7 +74,7 @@ def worker(
 
                 sentry.attach(ctx.queue, config.sentry_dsn, environment=config.environment)
             async with serve_metrics(ctx.queue, port, host=host, token=token):
-                await runner.run(
+                clean = await runner.run(
                     ctx.queue,
                     registry,
                     concurrency,
@@ -77,8 +82,26 @@ def worker(
                     only=only,
                     log=ctx.log,
                 )
+                if not clean:
+                    exit_now(ctx.log)
 
     run(main())
+
+
+EXIT_ABANDONED = 3  # stopped at the shutdown deadline, leaving work behind
+
+
+def exit_now(log: logging.Logger) -> NoReturn:
+    """Leave the process at once: after a drain that gave up at its deadline, closing the pool
+    or awaiting abandoned tasks (a handler that ignores cancellation) could hang."""
+    log.error(
+        "exiting at the shutdown deadline; abandoned jobs are rescued once their heartbeat lapses",
+        extra={"action": "worker.exit_abandoned", "exit_code": EXIT_ABANDONED},
+    )
+    logging.shutdown()  # flush the log handlers
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(EXIT_ABANDONED)
 
 
 @contextlib.asynccontextmanager

@@ -22,8 +22,9 @@ from fluffymail.queue.job import Job, Lease
 from fluffymail.queue.maintenance import Maintenance, MaintenanceOptions
 from fluffymail.queue.notifier import Notifier
 from fluffymail.queue.options import QueueOptions, job_record, queue_options
-from fluffymail.queue.service import Loop
+from fluffymail.queue.service import Loop, bounded
 from fluffymail.queue.store import Conn, Store
+from fluffymail.queue.watchdog import Watchdog, WatchdogOptions
 from fluffymail.queue.worker import Handler, Worker, describe_error
 
 JobRef = Job | Lease
@@ -40,6 +41,9 @@ class JobQueue:
         heartbeat_interval: seconds between heartbeat passes over held jobs.
         listen: use LISTEN/NOTIFY for low-latency wake-ups (polling stays as the safety net).
         maintenance: leader lease, schedule, pruning and registry timings.
+        watchdog: when a silent database counts as unreachable (see `watchdog.py`).
+        shutdown_timeout: seconds `stop()` may take beyond its grace before it gives up on
+            handlers that ignore cancellation and on a database that does not answer.
     """
 
     def __init__(
@@ -51,6 +55,8 @@ class JobQueue:
         heartbeat_interval: float = 2.0,
         listen: bool = True,
         maintenance: MaintenanceOptions | None = None,
+        watchdog: WatchdogOptions | None = None,
+        shutdown_timeout: float = 5.0,
         log: logging.Logger | None = None,
     ) -> None:
         self.pool = pool
@@ -70,6 +76,15 @@ class JobQueue:
             self.store, self.worker_id, self.queue_names, self.rescue, options, self.log
         )
         self._heartbeats = Loop("queue.heartbeat", self._heartbeat, heartbeat_interval, self.log)
+        self.watchdog = Watchdog(
+            self.store,
+            pool,
+            watchdog or WatchdogOptions(),
+            self.log,
+            on_stall=self._notifier.reset if self._notifier else lambda: None,
+            on_recover=self._reconnected,
+        )
+        self.shutdown_timeout = shutdown_timeout
         self._started = False
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -84,25 +99,67 @@ class JobQueue:
             await asyncio.wait_for(self._notifier.listening.wait(), 10)
         self._heartbeats.start()
         self.maintenance.start()
+        self.watchdog.start()
 
-    async def stop(self, grace: float = 20.0) -> None:
-        """Stop every worker: no new claims, `grace` seconds for running jobs, the rest released."""
-        results = await asyncio.gather(*(worker.stop(grace) for worker in self._workers))
+    async def stop(self, grace: float = 20.0) -> bool:
+        """Stop every worker: no new claims, `grace` seconds for running jobs, the rest released.
+
+        Returns within `grace + shutdown_timeout` seconds whatever happens: handlers that
+        ignore cancellation, and work the database does not take in time (acks, releases,
+        deregistering), are then abandoned, and it returns False. Abandoned attempts stay
+        active until the rescuer of a live worker fails them once their heartbeat lapses (so
+        they run again, with a retry spent). True: everything finished, acked or released.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace + self.shutdown_timeout
+
+        def left() -> float:
+            return max(deadline - loop.time(), 0.0)
+
+        workers = self._workers  # still heart-beating while they drain
+        results = await asyncio.gather(*(worker.stop(grace, deadline) for worker in workers))
+        self._workers = []
+        clean = not any(worker.abandoned for worker in workers)
         unfinished = [lease for leases in results for lease in leases]
         if unfinished:
-            released = await self.store.release(unfinished)
-            self.log.info(
-                "released unfinished jobs",
-                extra={"action": "queue.released", "count": len(released)},
-            )
-        self._workers.clear()
+            clean = await self._release(unfinished, left()) and clean
         if not self._started:
-            return
-        await self._heartbeats.stop()
-        await self.maintenance.stop()
-        if self._notifier is not None:
-            await self._notifier.stop()
+            return clean
         self._started = False
+        clean = await self._heartbeats.stop(left()) and clean
+        try:
+            clean = await bounded(self.maintenance.stop(), left()) and clean
+        except Exception as exc:
+            clean = False
+            self.log.warning(
+                "could not deregister this worker",
+                extra={"action": "queue.deregister_error", "error": repr(exc)},
+            )
+        if self._notifier is not None:
+            clean = await self._notifier.stop(left()) and clean
+        clean = await self.watchdog.stop(left()) and clean
+        if not clean:
+            self.log.error(
+                "shutdown gave up on unfinished work at its deadline",
+                extra={"action": "queue.stop_deadline", "grace": grace},
+            )
+        return clean
+
+    async def _release(self, leases: list[Lease], seconds: float) -> bool:
+        try:
+            return await bounded(self._release_now(leases), seconds)
+        except Exception as exc:
+            self.log.warning(
+                "could not release unfinished jobs",
+                extra={"action": "queue.release_error", "error": repr(exc)},
+            )
+            return False
+
+    async def _release_now(self, leases: list[Lease]) -> None:
+        released = await self.store.release(leases)
+        self.log.info(
+            "released unfinished jobs", extra={"action": "queue.released", "count": len(released)}
+        )
 
     # -- schedules -------------------------------------------------------------------------
 
@@ -418,8 +475,19 @@ class JobQueue:
     # -- maintenance -----------------------------------------------------------------------
 
     async def rescue(self) -> int:
-        """Fail (and so retry) attempts whose worker died or that ran past their expiry."""
-        rows = await self.store.rescue()
+        """Fail (and so retry) attempts whose worker died or that ran past their expiry.
+
+        Never the attempts this process still holds, and not while the database is unreachable
+        or during `stall_seconds` after it answers again: other workers that were cut off too
+        first flush their acks and heartbeats."""
+        watchdog, now = self.watchdog, time.monotonic()
+        if watchdog.stalled_since is not None or (
+            watchdog.recovered_at is not None
+            and now - watchdog.recovered_at < watchdog.options.stall_seconds
+        ):
+            return 0
+        held = [job_id for worker in self._workers for job_id in worker.holding()]
+        rows = await self.store.rescue(self.worker_id, held)
         if rows:
             self.log.warning("rescued jobs", extra={"action": "queue.rescued", "count": len(rows)})
             for worker in self._workers:
@@ -446,6 +514,12 @@ class JobQueue:
                     extra={"action": "queue.lease_lost", "job_id": held.job.id},
                 )
                 worker.lose(held)
+
+    async def _reconnected(self) -> None:
+        """After a stall: flush the acks at once and renew the leases of held jobs."""
+        for worker in self._workers:
+            worker.reconnected()
+        await self._heartbeats.run_once()
 
     def _on_notify(self, queue: str | None) -> None:
         for worker in self._workers:

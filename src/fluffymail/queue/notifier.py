@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
 import psycopg
+
+from fluffymail.db.pool import sever
 
 CHANNEL = "fluffymail_queue"
 
@@ -28,16 +29,26 @@ class Notifier:
         self._conninfo, self._on_notify, self._log = conninfo, on_notify, log
         self._kwargs = {k: v for k, v in (connect_kwargs or {}).items() if k != "autocommit"}
         self._task: asyncio.Task[None] | None = None
+        self._conn: psycopg.AsyncConnection[object] | None = None
         self.listening = asyncio.Event()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="queue.notifier")
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+    async def stop(self, wait: float = 5.0) -> bool:
+        """Stop listening; False if the task did not end within `wait` seconds (abandoned)."""
+        if self._task is None:
+            return True
+        self._task.cancel()
+        done, _ = await asyncio.wait({self._task}, timeout=wait)
+        if not done:
+            self.reset()
+        return bool(done)
+
+    def reset(self) -> None:
+        """The database stopped answering: drop the listening connection and reconnect."""
+        if self._conn is not None:
+            sever(self._conn)
 
     async def _run(self) -> None:
         delay = 0.5
@@ -57,6 +68,7 @@ class Notifier:
         conn = await psycopg.AsyncConnection.connect(
             self._conninfo, autocommit=True, **self._kwargs
         )
+        self._conn = conn
         async with conn:
             await conn.execute(f"LISTEN {CHANNEL}")
             self.listening.set()

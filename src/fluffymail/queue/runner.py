@@ -1,6 +1,7 @@
 """Run a registry's workers until told to stop: the worker service's main loop.
 
 SIGTERM/SIGINT stop claiming, give running jobs the grace period, release the rest, exit.
+Stopping never takes longer than the grace period plus the queue's `shutdown_timeout`.
 """
 
 from __future__ import annotations
@@ -48,8 +49,11 @@ async def run(
     only: set[str] | None = None,
     stop: asyncio.Event | None = None,
     log: logging.Logger | None = None,
-) -> None:
-    """Start workers and block until `stop` is set or SIGTERM/SIGINT arrives, then drain."""
+) -> bool:
+    """Start workers and block until `stop` is set or SIGTERM/SIGINT arrives, then drain.
+
+    Returns False when the drain gave up on unfinished work at its deadline (see
+    `JobQueue.stop`): the caller should then exit without waiting for anything else."""
     log = log or logging.getLogger("fluffymail.worker")
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -64,5 +68,6 @@ async def run(
     )
     await stop.wait()
     log.info("worker stopping", extra={"action": "worker.stopping", "grace": grace})
-    await queue.stop(grace=grace)
-    log.info("worker stopped", extra={"action": "worker.stopped"})
+    clean = await queue.stop(grace=grace)
+    log.info("worker stopped", extra={"action": "worker.stopped", "clean": clean})
+    return clean

@@ -1,4 +1,5 @@
-"""`Loop`: the small start/stop service every periodic background task is built on."""
+"""`Loop`: the small start/stop service every periodic background task is built on, and
+`bounded`: awaiting work for at most a given time without being held by it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,23 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
+from typing import Any
+
+
+async def bounded(work: Awaitable[Any], seconds: float) -> bool:
+    """Await `work` for at most `seconds`; on time out cancel it and return False at once.
+
+    Unlike `asyncio.timeout`, this never waits for the cancelled work to finish: a statement
+    stuck on a dead connection, or a handler that swallows CancelledError, cannot hold it up.
+    Errors of `work` are raised.
+    """
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=max(seconds, 0.0))
+    if not done:
+        task.cancel()
+        return False
+    task.result()
+    return True
 
 
 class Loop:
@@ -24,13 +42,17 @@ class Loop:
             self._stop.clear()
             self._task = asyncio.create_task(self._run(), name=self.name)
 
-    async def stop(self) -> None:
+    async def stop(self, wait: float = 10.0) -> bool:
+        """Cancel the loop and wait for it at most `wait` seconds; False if it did not end."""
         self._stop.set()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        if task is None:
+            return True
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=max(wait, 0.0))
+        if done and not task.cancelled() and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]
+        return bool(done)
 
     async def run_once(self) -> object:
         return await self.step()

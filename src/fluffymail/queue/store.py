@@ -1,12 +1,16 @@
 """The only module that executes queue SQL; everything else calls these functions.
 
-Statements live in `sql/*.sql`, loaded once. Each function is one round trip.
+Statements live in `sql/*.sql`, loaded once. Each function is one round trip. The store also
+keeps what the watchdog needs: when a statement last succeeded, and which pool connections its
+statements are using now (to sever them when the database stops answering).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Sequence
+import time
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +18,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from fluffymail.db.pool import sever
 from fluffymail.db.sql import load_sql
 from fluffymail.queue.errors import InvalidOptionError, UnknownQueueError
 from fluffymail.queue.job import Job, Lease
@@ -76,13 +81,43 @@ class Store:
 
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self.pool = pool
+        self.last_ok = time.monotonic()  # when a statement of ours last succeeded
+        self._in_flight: dict[Conn, float] = {}  # pool connections in use -> since when
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Conn]:
+        """A pool connection, tracked while in use; a clean exit counts as a round trip."""
+        async with self.pool.connection() as conn:
+            self._in_flight[conn] = time.monotonic()
+            try:
+                yield conn
+            finally:
+                self._in_flight.pop(conn, None)
+        self.last_ok = time.monotonic()
+
+    def oldest_in_flight(self) -> float | None:
+        """Since when (time.monotonic) the longest-running statement of ours has been waiting."""
+        return min(self._in_flight.values(), default=None)
+
+    def sever(self, older_than: float | None = None) -> int:
+        """Shut down the sockets of the connections our statements are waiting on (those in use
+        since before `older_than`, or all): the statements fail at once and the pool replaces
+        the connections. Returns how many were severed."""
+        doomed = [
+            conn
+            for conn, since in self._in_flight.items()
+            if older_than is None or since < older_than
+        ]
+        for conn in doomed:
+            sever(conn)
+        return len(doomed)
 
     async def _rows(
         self, name: str, params: dict[str, Any], conn: Conn | None = None
     ) -> list[tuple[Any, ...]]:
         if conn is not None:
             return await (await conn.execute(SQL[name], params)).fetchall()
-        async with self.pool.connection() as own:
+        async with self._connection() as own:
             return await (await own.execute(SQL[name], params)).fetchall()
 
     async def insert(
@@ -218,12 +253,12 @@ class Store:
             "until": until,
             "limit": limit,
         }
-        async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        async with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             rows = await (await cur.execute(SQL["find_jobs"], params)).fetchall()
         return [Job.from_mapping(row) for row in rows]
 
     async def attempts(self, job_id: int) -> list[dict[str, Any]]:
-        async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        async with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             return await (await cur.execute(SQL["get_attempts"], {"id": job_id})).fetchall()
 
     # -- schedules, leases, workers, pruning ---------------------------------------------------
@@ -242,7 +277,7 @@ class Store:
         return len(await self._rows("delete_schedules", {"name": name, "key": key}))
 
     async def schedules(self, *, due: bool = False, limit: int = 10_000) -> list[dict[str, Any]]:
-        async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        async with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             return await (
                 await cur.execute(SQL["get_schedules"], {"due": due, "limit": limit})
             ).fetchall()
@@ -252,7 +287,7 @@ class Store:
     ) -> int | bool | None:
         """Advance the schedule past `tick` and send its job, atomically; False if already fired."""
         params = {"name": name, "key": key, "tick": tick, "next_tick": next_tick}
-        async with self.pool.connection() as conn, conn.transaction():
+        async with self._connection() as conn, conn.transaction():
             rows = await (await conn.execute(SQL["advance_schedule"], params)).fetchall()
             if not rows:
                 return False
@@ -276,11 +311,11 @@ class Store:
         )
 
     async def workers(self) -> list[dict[str, Any]]:
-        async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        async with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             return await (await cur.execute(SQL["get_workers"])).fetchall()
 
     async def depth(self) -> list[dict[str, Any]]:
-        async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        async with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             return await (await cur.execute(SQL["queue_depth"])).fetchall()
 
     async def throughput(self, minutes: int) -> list[tuple[Any, ...]]:
@@ -288,7 +323,7 @@ class Store:
 
     async def pauses(self) -> dict[str, Any]:
         """Paused queues: None when until resumed, else the time a timed pause ends."""
-        async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        async with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             rows = await (await cur.execute(SQL["get_queues"])).fetchall()
         return {
             row["name"]: None if row["paused"] else row["paused_until"]
@@ -299,8 +334,12 @@ class Store:
     async def prune(self, limit: int) -> int:
         return len(await self._rows("prune_jobs", {"limit": limit}))
 
-    async def rescue(self, limit: int = 1000) -> list[tuple[Any, ...]]:
-        return await self._rows("rescue_jobs", {"limit": limit})
+    async def rescue(
+        self, worker: str, held: Sequence[int] = (), limit: int = 1000
+    ) -> list[tuple[Any, ...]]:
+        """Fail stale attempts, except those `worker` still holds (ids in `held`)."""
+        params = {"limit": limit, "worker": worker, "held": int_array(held)}
+        return await self._rows("rescue_jobs", params)
 
     async def set_state(self, query: str, ids: Sequence[int]) -> list[int]:
         """Run one of cancel_jobs / resume_jobs / retry_jobs / delete_jobs."""
@@ -310,7 +349,7 @@ class Store:
         return [row[0] for row in await self._rows("purge_queue", {"name": name})]
 
     async def get_job(self, job_id: int) -> Job | None:
-        async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        async with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             row = await (await cur.execute(SQL["get_job"], {"id": job_id})).fetchone()
         return Job.from_mapping(row) if row else None
 
@@ -318,7 +357,7 @@ class Store:
         await self._rows("upsert_queue", options.as_params(name))
 
     async def get_queues(self) -> dict[str, QueueOptions]:
-        async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        async with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             rows = await (await cur.execute(SQL["get_queues"])).fetchall()
         return {
             row.pop("name"): QueueOptions(
@@ -328,6 +367,6 @@ class Store:
         }
 
     async def stats(self, name: str | None = None) -> dict[str, dict[str, int]]:
-        async with self.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        async with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             rows = await (await cur.execute(SQL["queue_stats"], {"name": name})).fetchall()
         return {row.pop("name"): row for row in rows}

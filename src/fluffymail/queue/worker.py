@@ -18,6 +18,7 @@ listens.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import math
@@ -100,6 +101,9 @@ class Worker:
         self._mean_duration: float | None = None
         self._mean_round_trip = 0.002
         self._acks: list[tuple[Job, Any, float]] = []
+        self._acking: list[tuple[Job, Any, float]] = []  # acks in the round trip in flight
+        self._retry_now = asyncio.Event()
+        self.abandoned = 0  # jobs given up on at a shutdown deadline
         self._signal = asyncio.Event()
         self._expiry: asyncio.TimerHandle | None = None
         self._expiry_at = math.inf
@@ -116,12 +120,19 @@ class Worker:
         self._wanted = True
         self._signal.set()
 
-    async def stop(self, grace: float) -> list[Lease]:
+    async def stop(self, grace: float, deadline: float = math.inf) -> list[Lease]:
         """Stop claiming, give running jobs `grace` seconds, then cancel the rest.
 
         Returns the leases of the jobs that did not finish (or never started), for the caller
-        to release back to the queue.
+        to release back to the queue. Nothing holds it past `deadline` (loop.time()): a handler
+        that ignores cancellation, or acks the database does not take, are then abandoned
+        (counted in `abandoned`); their attempts are rescued once their heartbeat lapses.
         """
+        loop = asyncio.get_running_loop()
+
+        def left() -> float:
+            return max(deadline - loop.time(), 0.0)
+
         self._stopping = True
         unstarted = [held.job.lease for held in self._waiting]
         for held in self._waiting:
@@ -130,19 +141,52 @@ class Worker:
         self._signal.set()
         running = [held for held in self.held.values() if held.task is not None]
         if running:
-            await asyncio.wait([held.task for held in running if held.task], timeout=grace)
+            await asyncio.wait(
+                [held.task for held in running if held.task], timeout=min(grace, left())
+            )
         unfinished = [held for held in running if held.task and not held.task.done()]
         for held in unfinished:
             assert held.task is not None
             held.task.cancel()
-        await asyncio.gather(
-            *(held.task for held in unfinished if held.task), return_exceptions=True
-        )
+        if unfinished:  # half the time left: the acks and releases need the rest
+            await asyncio.wait([held.task for held in unfinished if held.task], timeout=left() / 2)
+        stuck = [held for held in unfinished if held.task and not held.task.done()]
+        if stuck:
+            self.log.error(
+                "handlers ignored cancellation; abandoning them",
+                extra={"action": "queue.handlers_stuck", "queue": self.name, "count": len(stuck)},
+            )
+            for held in stuck:
+                self.held.pop(held.job.id, None)
+            self._signal.set()
         if self._task is not None:
-            await self._task
+            done, _ = await asyncio.wait({self._task}, timeout=left())
+            if not done:
+                self._task.cancel()
+                self.abandoned += len(self._acks) + len(self._acking)
+                self.log.error(
+                    "could not acknowledge finished jobs before the shutdown deadline; they run "
+                    "again once their heartbeat lapses",
+                    extra={
+                        "action": "queue.acks_abandoned",
+                        "queue": self.name,
+                        "count": len(self._acks) + len(self._acking),
+                    },
+                )
+        self.abandoned += len(stuck)
         if self._expiry is not None:
             self._expiry.cancel()
         return unstarted + [held.job.lease for held in unfinished] + self._late
+
+    def holding(self) -> list[int]:
+        """Ids of the attempts this worker still answers for: running, waiting to start, or
+        finished and not yet acknowledged. The rescuer must leave them alone."""
+        return [*self.held, *(job.id for job, _, _ in self._acks + self._acking)]
+
+    def reconnected(self) -> None:
+        """The database answers again: retry a failed round trip now, flushing the acks."""
+        self._retry_now.set()
+        self._signal.set()
 
     def lose(self, held: Held) -> None:
         """The lease of `held` is gone: stop its handler, or forget it if it never started."""
@@ -167,7 +211,9 @@ class Worker:
                     extra={"action": "queue.fetch_error", "queue": self.name, "error": repr(exc)},
                 )
                 self.events.emit("error", error=exc, queue=self.name)
-                await asyncio.sleep(backoff)
+                self._retry_now.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._retry_now.wait(), backoff)
                 continue
             if self._stopping and not self.held and not self._acks:
                 return
@@ -190,7 +236,7 @@ class Worker:
         acks, demand = self._acks, self._demand()
         if not acks and demand <= 0:
             return
-        self._acks = []
+        self._acks, self._acking = [], acks
         started = time.monotonic()
         try:
             fetched = await self.store.fetch(
@@ -204,6 +250,8 @@ class Worker:
         except BaseException:
             self._acks = acks + self._acks  # acknowledged on the next round trip instead
             raise
+        finally:
+            self._acking = []
         now = time.monotonic()
         self._mean_round_trip = self._mean_round_trip * 0.8 + (now - started) * 0.2
         self._report(acks, set(fetched.acked))

@@ -1,4 +1,6 @@
--- Fail running attempts whose worker stopped heart-beating or that ran past their expiry.
+-- Fail running attempts whose worker stopped heart-beating or that ran past their expiry,
+-- but never a lapsed heartbeat of an attempt the rescuing worker itself still holds (running,
+-- or finished and not yet acknowledged, e.g. after a stall): it reports those itself.
 WITH stale AS (
     SELECT id, attempt,
            CASE WHEN started_on < now() - make_interval(secs => expire_seconds)
@@ -6,8 +8,9 @@ WITH stale AS (
            worker
     FROM queue.job
     WHERE state = 'active'
-      AND (coalesce(heartbeat_on, started_on) < now() - make_interval(secs => heartbeat_seconds)
-           OR started_on < now() - make_interval(secs => expire_seconds))
+      AND (started_on < now() - make_interval(secs => expire_seconds)
+           OR (coalesce(heartbeat_on, started_on) < now() - make_interval(secs => heartbeat_seconds)
+               AND NOT (worker IS NOT DISTINCT FROM %(worker)s AND id = ANY(%(held)s::bigint[]))))
     ORDER BY id
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
