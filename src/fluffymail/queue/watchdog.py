@@ -96,8 +96,9 @@ class Watchdog:
         except (psycopg.Error, OSError):
             ok = False
         if not ok and self._probe is not None:
-            sever(self._probe)
-            self._probe = None
+            probe, self._probe = self._probe, None
+            sever(probe)  # its socket is shut, so closing it cannot wait on the network
+            await bounded(probe.close(), 1.0)
         return ok
 
     async def _select_one(self) -> None:
