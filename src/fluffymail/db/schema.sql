@@ -265,7 +265,9 @@ CREATE TABLE crm.contact_addresses (
     address text NOT NULL,
     contact_id bigint NOT NULL,
     undeliverable boolean DEFAULT false NOT NULL,
-    created_on timestamp with time zone DEFAULT now() NOT NULL
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    defect text,
+    CONSTRAINT contact_addresses_defect_check CHECK ((defect = ANY (ARRAY['leading_dot'::text, 'trailing_dot'::text, 'doubled_dot'::text])))
 );
 
 CREATE TABLE crm.contact_facts (
@@ -359,7 +361,10 @@ CREATE TABLE crm.contacts (
     first_interaction_on timestamp with time zone,
     last_interaction_on timestamp with time zone,
     created_on timestamp with time zone DEFAULT now() NOT NULL,
-    updated_on timestamp with time zone DEFAULT now() NOT NULL
+    updated_on timestamp with time zone DEFAULT now() NOT NULL,
+    kind text DEFAULT 'person'::text NOT NULL,
+    kind_reason text,
+    CONSTRAINT contacts_kind_check CHECK ((kind = ANY (ARRAY['person'::text, 'group'::text])))
 );
 
 ALTER TABLE crm.contacts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (

@@ -25,6 +25,7 @@ from fluffymail.web.services.accounts import AccountError
 from fluffymail.web.services.companies import CompanyNotFound
 from fluffymail.web.services.connections import ConnectionNotFound
 from fluffymail.web.services.contacts import ContactNotFound, MergeNotFound, MergeRefused
+from fluffymail.web.services.groups import GroupNotFound
 from fluffymail.web.services.messages import MessageNotFound
 from fluffymail.web.services.notes import NoteNotFound, NoteRefused
 from fluffymail.web.services.tags import TagConflict, TagNotFound, TagRefused
@@ -73,6 +74,7 @@ class Conflict(WebError):
 _DOMAIN: list[tuple[type[Exception], int, str]] = [
     (ConnectionNotFound, 404, "not_found"),
     (ContactNotFound, 404, "not_found"),
+    (GroupNotFound, 404, "not_found"),
     (CompanyNotFound, 404, "not_found"),
     (MessageNotFound, 404, "not_found"),
     (MergeNotFound, 404, "not_found"),

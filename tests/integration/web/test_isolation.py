@@ -51,6 +51,11 @@ async def _alices_world(
     tokens = (await client.get("/api/me/tokens", headers=alice.auth)).json()
     await seed_identity(pool, alice)
     notes_tags = await _alices_notes_and_tags(client, alice, seeded.contacts, seeded.companies)
+    async with pool.connection() as conn:  # a distribution list of Alice's (issue 12)
+        await conn.execute(
+            "UPDATE crm.contacts SET kind = 'group', kind_reason = 'dl_address' WHERE id = %s",
+            (seeded.contacts["colleague"],),
+        )
     return {
         **notes_tags,
         "contact_id": list(seeded.contacts.values()),
@@ -63,6 +68,7 @@ async def _alices_world(
         "action": ["pause", "resume"],
         "token_id": [token["id"] for token in tokens],
         "address": [ALIAS, AIDE],
+        "group_id": [seeded.contacts["colleague"]],
     }
 
 
@@ -201,6 +207,7 @@ async def test_bob_cannot_reach_alices_data_through_any_api_route(
         response = await client.request(method, path, json=body, headers=bob.auth)
         assert response.status_code == 404, (method, path, response.text)
     assert await _snapshot(pool, jobs) == before
+    assert (await client.get("/api/groups", headers=bob.auth)).json() == []
     assert [t["name"] for t in (await client.get("/api/tags", headers=bob.auth)).json()] == [
         "Bob's"
     ]

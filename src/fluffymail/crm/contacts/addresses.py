@@ -15,12 +15,16 @@ from functools import lru_cache
 from email_validator import EmailNotValidError, validate_email
 
 __all__ = [
+    "DEFECTS",
+    "LOST_PART",
     "NormalizedAddress",
+    "address_defect",
     "decode_imceanotes",
     "is_non_routable",
     "legacy_display_name",
     "normalize_address",
     "split_address_list",
+    "split_legacy_names",
 ]
 
 _MAX_ADDRESS_LEN = 320  # RFC 3696 errata: 64 + 1 + 255
@@ -34,8 +38,13 @@ _NOTES_NAME = re.compile(
 _IMCEANOTES = re.compile(r"^IMCEANOTES-(.+)@[^@]+$", re.IGNORECASE)
 _IMCEA_HEX = re.compile(r"\+([0-9A-Fa-f]{2})")
 _ANGLE = re.compile(r"<([^<>]*)>")
+_LEGACY_ENTRY = re.compile(r"\s*([^<>,][^<>]*?)?\s*<[^<>]*>\s*(?:,|$)")
 _MAILTO_BRACKET = re.compile(r"\[mailto:([^\]]*)\]", re.IGNORECASE)
 _NOTES_DOMAIN_TAIL = re.compile(r"@(?:ENRON|ECT|EES|ENRON_DEVELOPMENT|NOTES)\s*$", re.IGNORECASE)
+# Defects old mail systems leave in a local part (issue 12): `.williams@` (a name part lost
+# before the dot), `carol.st.@` (cut short), `k..allen@` (an initial lost between dots).
+DEFECTS = ("leading_dot", "trailing_dot", "doubled_dot")
+LOST_PART = frozenset(DEFECTS[:2])  # not a valid address: kept only on request (keep_damaged)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,9 +55,10 @@ class NormalizedAddress:
     local: str
     domain: str
     ascii_domain: str
+    defect: str | None = None  # one of DEFECTS when the address is damaged but kept as written
 
 
-def normalize_address(raw: str | None) -> NormalizedAddress | None:
+def normalize_address(raw: str | None, *, keep_damaged: bool = False) -> NormalizedAddress | None:
     """Canonicalise one address as found in a header; None for junk or non-routable forms.
 
     Strips whitespace, quotes, ``<>``, a ``mailto:`` prefix and trailing dots, lower-cases,
@@ -59,6 +69,9 @@ def normalize_address(raw: str | None) -> NormalizedAddress | None:
 
     Args:
         raw: the address text, e.g. ``"<Phillip.Allen@Enron.com>."``.
+        keep_damaged: also return addresses whose local part starts or ends with a dot
+            (``.williams@enron.com``, ``carol.st.@enron.com``), as written, with `defect`
+            set: they are still one mailbox's stable key, and their people matter.
 
     Returns:
         The normalized address, or None for junk, display-name-only values, Exchange DNs and
@@ -66,16 +79,16 @@ def normalize_address(raw: str | None) -> NormalizedAddress | None:
     """
     if not raw or not isinstance(raw, str) or len(raw) > 4 * _MAX_ADDRESS_LEN:
         return None
-    return _normalize_cached(raw)
+    return _normalize_cached(raw, keep_damaged)
 
 
 @lru_cache(maxsize=65536)
-def _normalize_cached(raw: str) -> NormalizedAddress | None:
+def _normalize_cached(raw: str, keep_damaged: bool) -> NormalizedAddress | None:
     text = _clean(raw)
     if not text or is_non_routable(text):
         inner = decode_imceanotes(text) if text else None
-        return _validate(inner) if inner else None
-    return _validate(text)
+        return _validate(inner, keep_damaged) if inner else None
+    return _validate(text, keep_damaged)
 
 
 def _clean(raw: str) -> str:
@@ -89,13 +102,14 @@ def _clean(raw: str) -> str:
     return text.strip(_STRIP_CHARS).rstrip(".").strip(_STRIP_CHARS)
 
 
-def _validate(text: str) -> NormalizedAddress | None:
+def _validate(text: str, keep_damaged: bool = False) -> NormalizedAddress | None:
     if len(text) > _MAX_ADDRESS_LEN or text.count("@") != 1 or any(c.isspace() for c in text):
         return None
     local, _, domain = text.lower().partition("@")
-    if not local or local.startswith(".") or local.endswith("."):
+    defect = address_defect(f"{local}@{domain}")
+    if not local.strip(".") or (defect in LOST_PART and not keep_damaged):
         return None
-    probe = re.sub(r"\.{2,}", ".", local)  # tolerate k..allen, validate k.allen
+    probe = re.sub(r"\.{2,}", ".", local).strip(".")  # validate k..allen / .hall as k.allen / hall
     try:
         result = validate_email(f"{probe}@{domain}", check_deliverability=False)
     except (EmailNotValidError, UnicodeError, ValueError):
@@ -106,7 +120,18 @@ def _validate(text: str) -> NormalizedAddress | None:
         local=local,
         domain=uni_domain,
         ascii_domain=result.ascii_domain.lower(),
+        defect=defect,
     )
+
+
+def address_defect(email: str) -> str | None:
+    """Which of DEFECTS an address's local part shows (the first found), or None."""
+    local = email.rpartition("@")[0]
+    if local.startswith("."):
+        return "leading_dot"
+    if local.endswith("."):
+        return "trailing_dot"
+    return "doubled_dot" if ".." in local else None
 
 
 def is_non_routable(raw: str) -> bool:
@@ -172,3 +197,27 @@ def split_address_list(header: str | None, *, limit: int = 50_000) -> list[tuple
         return []
     pairs = getaddresses([header])
     return [(name.strip(), addr.strip()) for name, addr in pairs[:limit] if name or addr]
+
+
+def split_legacy_names(text: str | None) -> list[str]:
+    """Split an ``X-To``/``X-cc`` value into one entry per recipient, in order; [] if unsure.
+
+    Exchange and Notes exports write ``Hall, Steve C. </O=ENRON/...>, Belden, Tim </O=...>``:
+    every entry ends in ``<...>``, so commas inside names do not split them. A value without
+    brackets is split on commas only when no entry could be half of a ``Last, First`` name
+    (each entry holds a space or a Notes ``/``).
+    """
+    if not text or not text.strip():
+        return []
+    if "<" in text:
+        entries, end = [], 0
+        for match in _LEGACY_ENTRY.finditer(text):
+            if match.start() != end:
+                return []
+            entries.append(match.group(0).strip().rstrip(",").strip())
+            end = match.end()
+        return entries if end == len(text) else []
+    parts = [p.strip() for p in text.split(",")]
+    if all(p and (" " in p or "/" in p) for p in parts):
+        return parts
+    return []

@@ -198,7 +198,9 @@ def _delegate_link(message: MessageInput, sender: str) -> Link:
         message_id=message.id,
         address=sender,
         role="received_from",
-        display_name=_display_name(found, message),
+        display_name=_display_name(
+            found, message, damaged=addresses.address_defect(sender) in addresses.LOST_PART
+        ),
         occurred_on=message.date,
         visible=message.policy is not Policy.NONE,
     )
@@ -207,7 +209,7 @@ def _delegate_link(message: MessageInput, sender: str) -> Link:
 def _sender(message: MessageInput) -> str | None:
     for p in message.participants:
         if p.role == "from" and p.valid:
-            normalized = addresses.normalize_address(p.address)
+            normalized = addresses.normalize_address(p.address, keep_damaged=True)
             if normalized is not None:
                 return normalized.email
     return None
@@ -254,7 +256,7 @@ def _links(message: MessageInput, sender: str | None, outgoing: bool, me: SelfSe
         role = roles.get(p.role)
         if role is None or not p.valid:
             continue
-        normalized = addresses.normalize_address(p.address)
+        normalized = addresses.normalize_address(p.address, keep_damaged=True)
         if normalized is None or normalized.email in me:
             continue
         email = normalized.email
@@ -268,7 +270,9 @@ def _links(message: MessageInput, sender: str | None, outgoing: bool, me: SelfSe
                 message_id=message.id,
                 address=email,
                 role=role,
-                display_name=_display_name(p, message),
+                display_name=_display_name(
+                    p, message, damaged=normalized.defect in addresses.LOST_PART
+                ),
                 occurred_on=message.date,
                 visible=visible,
             )
@@ -276,11 +280,28 @@ def _links(message: MessageInput, sender: str | None, outgoing: bool, me: SelfSe
     return links
 
 
-def _display_name(p: Participant, message: MessageInput) -> str:
+def _display_name(p: Participant, message: MessageInput, *, damaged: bool = False) -> str:
+    """The participant's name part, else its name in X-From/X-To/X-cc when the role holds
+    one address. A damaged address (`addresses.DEFECTS`) takes its X-header name first, found
+    by position when the X-header lists as many entries as the role: its name part is a
+    fragment the old system left (``legal <.hall@enron.com>``)."""
     name = p.display_name.strip()
-    if not name and message.legacy_names.get(p.role) and _only_one(message, p.role):
-        name = message.legacy_names[p.role].strip()
+    legacy = message.legacy_names.get(p.role, "").strip()
+    if damaged and legacy:
+        name = _aligned_legacy_name(p, message, legacy) or name
+    elif not name and legacy and _only_one(message, p.role):
+        name = legacy
     return " ".join(name.split())[:300] if name else ""
+
+
+def _aligned_legacy_name(p: Participant, message: MessageInput, legacy: str) -> str:
+    same_role = [q for q in message.participants if q.role == p.role]
+    if len(same_role) == 1:
+        return legacy
+    entries = addresses.split_legacy_names(legacy)
+    if len(entries) != len(same_role):
+        return ""
+    return entries[next(i for i, q in enumerate(same_role) if q is p)]
 
 
 def _only_one(message: MessageInput, role: str) -> bool:

@@ -456,6 +456,29 @@ async def mark_bounced(
     await conn.execute(SQL["mark_bounced"], {"user_id": user_id, "bounces": _dumps(rows)})
 
 
+async def mark_groups(conn: Conn, groups: Mapping[int, str], now: datetime) -> None:
+    """Contact id -> `groups.GroupReason`: these persons are groups (never the reverse)."""
+    if groups:
+        rows = [{"id": i, "reason": r} for i, r in sorted(groups.items())]
+        await conn.execute(SQL["mark_groups"], {"groups": _dumps(rows), "now": now})
+
+
+async def fanout_candidates(
+    conn: Conn, user_id: int, contact_ids: Sequence[int], *, min_messages: int, min_senders: int
+) -> list[tuple[int, str]]:
+    """Of `contact_ids`, the persons (id, address) whose address fans mail out to the user."""
+    if not contact_ids:
+        return []
+    params = {
+        "user_id": user_id,
+        "ids": int_array(sorted(set(contact_ids))),
+        "min_messages": min_messages,
+        "min_senders": min_senders,
+    }
+    rows = await (await conn.execute(SQL["fanout_candidates"], params)).fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
 async def set_policy(conn: Conn, connection_id: int, policy: Policy) -> None:
     await conn.execute(SQL["set_policy"], {"id": connection_id, "policy": str(policy)})
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from fluffymail.crm.contacts import addresses, enrichment, extraction, identity, names
+from fluffymail.crm.contacts import addresses, enrichment, extraction, groups, identity, names
 from fluffymail.crm.contacts import repo as contacts_repo
 from fluffymail.crm.contacts.extraction import Link, MessageInput, MessagePlan, SelfSet
 
@@ -445,6 +445,7 @@ async def _link_and_count(
     names_for = {*extra_votes, *planned.created}  # only new evidence can change a name
     updates = await choose_names(conn, names_for, extra_votes=extra_votes)
     await _record_outcomes(conn, user_id, planned.messages, list(planned.plans), result, now)
+    await _mark_groups(conn, user_id, fresh, contact_of, planned.aliases, now)
     touched = await contacts_repo.apply_links(conn, user_id, fresh, updates, now)  # hot: last
     result.visible_touched |= {cid for cid, visible in touched.items() if visible}
     renamed = [u.id for u in updates if u.identity_key]
@@ -456,10 +457,43 @@ async def _link_and_count(
         result.merges += merged is not None
 
 
+async def _mark_groups(
+    conn: Conn,
+    user_id: int,
+    fresh: Sequence[Link],
+    contact_of: Mapping[str, int],
+    aliases: frozenset[str],
+    now: datetime,
+) -> None:
+    """Contacts this batch shows to be groups: by their address or display names
+    (`groups.group_reason`), or because their address fans mail out to the user."""
+    names_of: dict[str, set[str]] = defaultdict(set)
+    for link in fresh:
+        names_of[link.address].add(link.display_name)
+    found: dict[int, str] = {}
+    for address, seen in names_of.items():
+        reason = groups.group_reason(address, seen)
+        if reason is not None and address in contact_of:
+            found[contact_of[address]] = str(reason)
+    cc_only = {contact_of[k.address] for k in fresh if k.role == "cc" and k.address in contact_of}
+    candidates = await contacts_repo.fanout_candidates(
+        conn,
+        user_id,
+        sorted(cc_only - found.keys()),
+        min_messages=groups.FANOUT_MIN_MESSAGES,
+        min_senders=groups.FANOUT_MIN_SENDERS,
+    )
+    for contact_id, address in candidates:
+        if not groups.looks_like_owner(address, aliases):
+            found[contact_id] = str(groups.GroupReason.FANOUT)
+    await contacts_repo.mark_groups(conn, found, now)
+
+
 async def _ensure_contacts(
     conn: Conn, user_id: int, links: list[Link], me: SelfSet, now: datetime
 ) -> tuple[dict[str, int], set[int]]:
-    """Companies and contacts for every linked address: contact id per address, ids created."""
+    """Companies and contacts for every linked address: contact id per address, ids created
+    (a damaged address with its defect; a group address as a group)."""
     infos = [
         extraction.address_info(a, me.own_domains) for a in sorted({link.address for link in links})
     ]
@@ -470,6 +504,7 @@ async def _ensure_contacts(
             "address": info.address,
             "company_id": company_ids.get(info.company.domain) if info.company else None,
             "is_internal": info.internal,
+            "defect": addresses.address_defect(info.address),
         }
         for info in infos
     ]

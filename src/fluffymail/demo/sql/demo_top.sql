@@ -8,6 +8,6 @@ SELECT coalesce(nullif(c.name, ''), c.primary_address) AS name,
   JOIN crm.contacts c ON c.id = r.contact_id
   LEFT JOIN crm.companies co ON co.id = c.company_id
  WHERE r.user_id = %(user_id)s AND c.created AND c.merged_into_id IS NULL
-   AND c.suppressed_reason IS NULL
+   AND c.suppressed_reason IS NULL AND c.kind = 'person'
  ORDER BY r.score DESC, r.contact_id
  LIMIT %(limit)s

@@ -10,6 +10,7 @@ WITH scored AS MATERIALIZED (
     JOIN crm.contacts c ON c.id = r.contact_id
     WHERE r.user_id = %(user_id)s AND c.user_id = %(user_id)s
       AND c.created AND c.merged_into_id IS NULL AND c.suppressed_reason IS NULL
+      AND c.kind = 'person'  -- a group is never ranked among people (issue 12; /groups)
       AND (%(level)s::text IS NULL OR r.level = %(level)s::text)
       AND (%(going_cold)s::boolean IS NULL OR r.going_cold = %(going_cold)s::boolean)
       AND (%(company_id)s::bigint IS NULL OR c.company_id = %(company_id)s::bigint)

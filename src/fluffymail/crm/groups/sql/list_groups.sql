@@ -1,0 +1,15 @@
+-- A user's live groups, most recently used first, with how many messages went to each and
+-- how many people wrote to it.
+SELECT c.id, c.primary_address AS address, c.name, c.kind_reason AS reason,
+       c.last_interaction_on,
+       count(DISTINCT p.message_id) AS messages,
+       count(DISTINCT lower(m.from_address)) AS members
+FROM crm.contacts c
+LEFT JOIN crm.contact_addresses a ON a.contact_id = c.id
+LEFT JOIN crm.message_participants p ON p.address = a.address AND p.role IN ('to', 'cc')
+LEFT JOIN crm.messages m ON m.id = p.message_id AND m.user_id = c.user_id
+WHERE c.user_id = %(user_id)s AND c.kind = 'group'
+  AND c.merged_into_id IS NULL AND c.suppressed_reason IS NULL
+GROUP BY c.id
+ORDER BY c.last_interaction_on DESC NULLS LAST, c.id
+LIMIT %(limit)s

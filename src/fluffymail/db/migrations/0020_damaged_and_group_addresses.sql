@@ -1,0 +1,18 @@
+-- Damaged and group addresses (issue 12, section 2).
+--
+-- An address an old mail system damaged (`.williams@enron.com`, `carol.st.@enron.com`,
+-- `k..allen@enron.com`) is kept as written, with its defect noted, instead of being dropped
+-- with its people. A contact is a person or a group (a distribution list: `DL-...`, a display
+-- name naming a team or list, an address that fans mail out to the user); groups are never
+-- among a person's top contacts and have a page of their own. `kind_reason` says why.
+
+ALTER TABLE crm.contact_addresses
+    ADD COLUMN defect text
+        CHECK (defect IN ('leading_dot', 'trailing_dot', 'doubled_dot'));
+
+UPDATE crm.contact_addresses SET defect = 'doubled_dot'
+WHERE split_part(address, '@', 1) LIKE '%..%';
+
+ALTER TABLE crm.contacts
+    ADD COLUMN kind text NOT NULL DEFAULT 'person' CHECK (kind IN ('person', 'group')),
+    ADD COLUMN kind_reason text;
