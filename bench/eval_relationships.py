@@ -59,7 +59,7 @@ from psycopg_pool import AsyncConnectionPool
 import corpus
 from fluffymail.clock import SystemClock
 from fluffymail.config import Settings
-from fluffymail.crm.contacts import automated
+from fluffymail.crm.contacts import automated, groups, names
 from fluffymail.crm.contacts import service as contacts_service
 from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.crm.mail.models import ConnectionKind
@@ -71,7 +71,7 @@ from fluffymail.jobs import build_registry, sync_emails
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import JobQueue, runner
 
-SPEARMAN_BAR = 0.6
+SPEARMAN_BAR = 0.65  # issue 12 (0.6 before)
 RECALL_BAR = 0.8
 TRUTH_TOP = 10  # the ground truth's largest correspondents per owner ...
 SHOWN_TOP = 20  # ... looked for among this many people the product shows
@@ -140,15 +140,18 @@ class OwnerResult:
     spearman: float
     spearman_two_way: float
     pairs: list[tuple[float, float]]  # (score, total)
+    pairs_people: list[tuple[float, float]]  # the same, of the correspondents that are people
     pairs_two_way: list[tuple[float, float]]  # (score, two-way count)
     top: list[tuple[str, float]]
     bulk_in_top: list[str]  # in the top 10 `contacts top` shows (contacts the user wrote to)
     bulk_in_top_all: list[str]  # in the top 10 of `contacts top --all` (every scored contact)
     one_way_in_top: list[str]
-    recall: float  # top-correspondent recall against `contacts top --all` (nan without truth)
-    recall_shown: float  # ... against `contacts top` (contacts the owner wrote to)
-    recall_people: float  # the ground truth's largest non-bulk correspondents, `--all`
-    missed: list[str]  # ground-truth top correspondents not in the top 20 --all
+    recall: float  # the ground truth's 10 largest people in `contacts top --all` (nan: no truth)
+    recall_all: float  # ... its 10 largest correspondents of any kind (lists, newsletters too)
+    recall_shown: float  # ... its 10 largest people in `contacts top` (contacts written to)
+    recall_not_flagged: float  # ... its 10 largest the product does not flag bulk, `--all`
+    missed: list[str]  # the ground truth's 10 largest people not in the top 20 --all
+    missed_other: list[str]  # its 10 largest of any kind that are not people, not in the top 20
     folded: list[str]  # delegates recorded as the owner's own aliases
 
 
@@ -186,6 +189,26 @@ def load_truth(root: Path) -> dict[str, dict[str, tuple[float, float]]]:
             both = min(sent, float(row["received_from"]))
             truth[row["custodian"]][row["correspondent"].lower()] = (float(row["total"]), both)
     return truth
+
+
+def load_people(root: Path, truth: dict[str, dict[str, tuple[float, float]]]) -> set[str]:
+    """The ground truth's correspondents that are people, judged without the product's output:
+    not a role address (the maintained list), not a group address (`groups.group_reason` on the
+    address alone), and, when ``enron_address_names.tsv`` names the address, a name that is a
+    person's (``Enron Change Management Announcement``, ``The New York Times Direct`` are not).
+    An address the names file does not name counts as a person."""
+    named: dict[str, str] = {}
+    with (root / "ground_truth" / "enron_address_names.tsv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            named[row["address"].lower()] = row["name_normalized"].strip()
+    found = {a for by_owner in truth.values() for a in by_owner}
+    return {
+        a
+        for a in found
+        if not automated.is_role_address(a)
+        and groups.group_reason(a) is None
+        and (not named.get(a) or names.parse_display_name(named[a], a) is not None)
+    }
 
 
 def ranks(values: list[float]) -> list[float]:
@@ -254,7 +277,11 @@ async def analyze_owner(conn: psycopg.AsyncConnection[Any], user_id: int, owner:
 
 
 async def evaluate(
-    pool: AsyncConnectionPool, user_id: int, owner: Owner, truth: dict[str, tuple[float, float]]
+    pool: AsyncConnectionPool,
+    user_id: int,
+    owner: Owner,
+    truth: dict[str, tuple[float, float]],
+    people: set[str],
 ) -> OwnerResult:
     async with pool.connection() as conn:
         scores = dict(await (await conn.execute(SCORES, (user_id,))).fetchall())
@@ -264,8 +291,10 @@ async def evaluate(
         top = await relationships_repo.top(conn, user_id, limit=10, everyone=True)
         in_top, in_shown = set[str](), set[str]()
         for found, everyone in ((in_top, True), (in_shown, False)):
-            people = await relationships_repo.top(conn, user_id, limit=SHOWN_TOP, everyone=everyone)
-            params = {"user_id": user_id, "ids": [t.contact_id for t in people]}
+            strongest = await relationships_repo.top(
+                conn, user_id, limit=SHOWN_TOP, everyone=everyone
+            )
+            params = {"user_id": user_id, "ids": [t.contact_id for t in strongest]}
             found |= {
                 r[0] for r in await (await conn.execute(CONTACT_ADDRESSES, params)).fetchall()
             }
@@ -281,8 +310,10 @@ async def evaluate(
     one_way = [t.address for t in top if t.sent == 0]
     by_total = sorted(truth, key=lambda a: (-truth[a][0], a))
     largest = by_total[:TRUTH_TOP]
-    largest_people = [a for a in by_total if not is_bulk(a)][:TRUTH_TOP]
-    missed = [a for a in largest if a not in in_top]
+    largest_people = [a for a in by_total if a in people][:TRUTH_TOP]
+    not_flagged = [a for a in by_total if not is_bulk(a)][:TRUTH_TOP]
+    missed = [a for a in largest_people if a not in in_top]
+    missed_other = [a for a in largest if a not in in_top and a not in people]
     family = owner.custodian.split("-")[0]
     folded = [a for a in learned if family not in a.split("@")[0]]
     return OwnerResult(
@@ -290,15 +321,18 @@ async def evaluate(
         spearman=spearman(pairs),
         spearman_two_way=spearman(pairs_two_way),
         pairs=pairs,
+        pairs_people=[p for a, p in zip(truth, pairs, strict=True) if a in people],
         pairs_two_way=pairs_two_way,
         top=[(t.address, t.score) for t in top],
         bulk_in_top=flagged,
         bulk_in_top_all=flagged_all,
         one_way_in_top=one_way,
-        recall=_recall(largest, in_top),
-        recall_shown=_recall(largest, in_shown),
-        recall_people=_recall(largest_people, in_top),
+        recall=_recall(largest_people, in_top),
+        recall_all=_recall(largest, in_top),
+        recall_shown=_recall(largest_people, in_shown),
+        recall_not_flagged=_recall(not_flagged, in_top),
         missed=missed,
+        missed_other=missed_other,
         folded=folded,
     )
 
@@ -328,8 +362,14 @@ def disagreements(result: OwnerResult, truth: dict[str, tuple[float, float]], n:
 
 
 async def run(
-    url: str, owners: list[Owner], truth: dict[str, dict[str, tuple[float, float]]], worst: int
-) -> list[Any]:
+    url: str,
+    owners: list[Owner],
+    truth: dict[str, dict[str, tuple[float, float]]],
+    people: set[str],
+    worst: int,
+) -> tuple[list[OwnerResult], list[str]]:
+    """Results of the owners that could be scored, and the custodians that failed (an error
+    while importing or scoring one owner is printed and the others are still scored)."""
     pool = AsyncConnectionPool(url, kwargs={"autocommit": True}, open=False, max_size=4)
     await pool.open()
     async with pool.connection() as conn:
@@ -338,41 +378,50 @@ async def run(
     settings = Settings(database_url=url)
     deps = JobDeps(settings=settings, pool=pool, queue=queue, log=logging.getLogger("eval"))
     await runner.prepare(queue, build_registry(deps))
-    results = []
+    results: list[OwnerResult] = []
+    failed: list[str] = []
     try:
         for owner in owners:
-            user_id = await import_owner(pool, queue, owner)
-            result = await evaluate(pool, user_id, owner, truth.get(owner.custodian, {}))
-            print(f"spearman_{owner.custodian} {result.spearman:.3f}  info", flush=True)
-            print(
-                f"spearman_two_way_{owner.custodian} {result.spearman_two_way:.3f}  info",
-                flush=True,
-            )
-            print(
-                f"top_correspondent_recall_{owner.custodian} {result.recall:.2f}"
-                f" (shown {result.recall_shown:.2f}, people {result.recall_people:.2f})  info"
-            )
-            if result.missed:
-                print(f"#   not in top {SHOWN_TOP} --all: {', '.join(result.missed)}", flush=True)
-            for address in result.folded:
-                print(f"#   delegate folded into self: {address}", flush=True)
-            top3 = ", ".join(f"{a} {s:.1f}" for a, s in result.top[:3])
-            print(f"#   top: {top3}", flush=True)
-            for address in result.bulk_in_top:
-                print(f"#   bulk sender in top 10: {address}", flush=True)
-            for address in result.bulk_in_top_all:
-                print(f"#   bulk sender in top 10 --all: {address}", flush=True)
-            if result.one_way_in_top:
-                print(
-                    f"#   one-way in top 10 --all: {', '.join(result.one_way_in_top)}", flush=True
-                )
-            for line in disagreements(result, truth.get(owner.custodian, {}), worst):
-                print(f"#   {line}", flush=True)
+            try:
+                user_id = await import_owner(pool, queue, owner)
+                mine = truth.get(owner.custodian, {})
+                result = await evaluate(pool, user_id, owner, mine, people)
+            except Exception as exc:  # one owner's failure must not end the run
+                print(f"#   {owner.custodian} not scored: {type(exc).__name__}: {exc}", flush=True)
+                failed.append(owner.custodian)
+                continue
+            report_owner(result, truth.get(owner.custodian, {}), worst)
             results.append(result)
     finally:
         await queue.stop(grace=1)
         await pool.close()
-    return results
+    return results, failed
+
+
+def report_owner(result: OwnerResult, truth: dict[str, tuple[float, float]], worst: int) -> None:
+    custodian = result.owner.custodian
+    print(f"spearman_{custodian} {result.spearman:.3f}  info", flush=True)
+    print(f"spearman_two_way_{custodian} {result.spearman_two_way:.3f}  info", flush=True)
+    print(
+        f"top_correspondent_recall_{custodian} {result.recall:.2f} (any kind {result.recall_all:.2f},"
+        f" shown {result.recall_shown:.2f}, not flagged {result.recall_not_flagged:.2f})  info"
+    )
+    if result.missed:
+        print(f"#   people not in top {SHOWN_TOP} --all: {', '.join(result.missed)}", flush=True)
+    if result.missed_other:
+        print(f"#   not people, not in top {SHOWN_TOP}: {', '.join(result.missed_other)}")
+    for address in result.folded:
+        print(f"#   delegate folded into self: {address}", flush=True)
+    top3 = ", ".join(f"{a} {s:.1f}" for a, s in result.top[:3])
+    print(f"#   top: {top3}", flush=True)
+    for address in result.bulk_in_top:
+        print(f"#   bulk sender in top 10: {address}", flush=True)
+    for address in result.bulk_in_top_all:
+        print(f"#   bulk sender in top 10 --all: {address}", flush=True)
+    if result.one_way_in_top:
+        print(f"#   one-way in top 10 --all: {', '.join(result.one_way_in_top)}", flush=True)
+    for line in disagreements(result, truth, worst):
+        print(f"#   {line}", flush=True)
 
 
 def main() -> None:
@@ -392,6 +441,7 @@ def main() -> None:
     root = corpus_root()
     owners = [o for o in load_owners(root) if not args.owner or o.custodian in args.owner]
     truth = load_truth(root)
+    people = load_people(root, truth)
     name = args.db or f"fm_releval_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(args.dsn, autocommit=True) as admin:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
@@ -399,43 +449,52 @@ def main() -> None:
             admin.execute(f'CREATE DATABASE "{name}"')
     try:
         url = make_conninfo(args.dsn, dbname=name)
-        results = asyncio.run(run(url, owners, truth, worst=args.worst))
+        results, failed = asyncio.run(run(url, owners, truth, people, worst=args.worst))
     finally:
         if not args.db:
             with psycopg.connect(args.dsn, autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    pooled = spearman([p for r in results for p in r.pairs])
-    scored = [r.spearman for r in results if not math.isnan(r.spearman)] or [math.nan]
-    mean = statistics.fmean(scored)
-    worst = min(scored)
-    recalls = [r.recall for r in results if not math.isnan(r.recall)] or [math.nan]
-    recall = statistics.fmean(recalls)
-    recall_shown = _mean([r.recall_shown for r in results])
-    recall_people = _mean([r.recall_people for r in results])
+    sys.exit(summarize(results, failed))
+
+
+def _line(name: str, value: float, bar: float | None = None, *, fmt: str = "{:.3f}") -> bool:
+    """Print one figure; True when it meets its bar (or has none)."""
+    shown = fmt.format(value)
+    if bar is None:
+        print(f"{name} {shown}  info")
+        return True
+    ok = value >= bar
+    print(f"{name} {shown}  bar>={bar:.2f}  {'ok' if ok else 'FAIL'}")
+    return ok
+
+
+def summarize(results: list[OwnerResult], failed: list[str]) -> int:
+    """Print the summary figures; the exit code (1 when a bar is missed or an owner failed)."""
+    ok = [
+        _line("spearman_pooled_people", spearman([p for r in results for p in r.pairs_people]),
+              SPEARMAN_BAR),
+        _line("spearman_pooled", spearman([p for r in results for p in r.pairs])),
+        _line("spearman_mean_per_owner", _mean([r.spearman for r in results])),
+        _line("spearman_worst_owner", min([r.spearman for r in results] or [math.nan])),
+        _line("top_correspondent_recall_mean", _mean([r.recall for r in results]), RECALL_BAR),
+        _line("top_correspondent_recall_worst_owner", min([r.recall for r in results] or [math.nan])),
+        _line("top_correspondent_recall_any_kind_mean", _mean([r.recall_all for r in results])),
+        _line("top_correspondent_recall_shown_mean", _mean([r.recall_shown for r in results])),
+        _line("top_correspondent_recall_not_flagged_mean",
+              _mean([r.recall_not_flagged for r in results])),
+    ]  # fmt: skip
     folded = sum(len(r.folded) for r in results)
-    bulk = sum(len(r.bulk_in_top) for r in results)
-    print(f"spearman_pooled {pooled:.3f}  bar>={SPEARMAN_BAR:.2f}  "
-          f"{'ok' if pooled >= SPEARMAN_BAR else 'FAIL'}")  # fmt: skip
-    print(f"spearman_mean_per_owner {mean:.3f}  bar>={SPEARMAN_BAR:.2f}  "
-          f"{'ok' if mean >= SPEARMAN_BAR else 'FAIL'}")  # fmt: skip
-    print(f"spearman_worst_owner {worst:.3f}  info")
-    print(f"top_correspondent_recall_mean {recall:.3f}  bar>={RECALL_BAR:.2f}  "
-          f"{'ok' if recall >= RECALL_BAR else 'FAIL'}")  # fmt: skip
-    print(f"top_correspondent_recall_worst_owner {min(recalls):.2f}  info")
-    print(f"top_correspondent_recall_shown_mean {recall_shown:.3f}  info")
-    print(f"top_correspondent_recall_people_mean {recall_people:.3f}  info")
     print(f"delegates_folded_into_self {folded}  bar=0  {'ok' if folded == 0 else 'FAIL'}")
-    two_way = spearman([p for r in results for p in r.pairs_two_way])
-    print(f"spearman_two_way_pooled {two_way:.3f}  info")
-    two_way_mean = statistics.fmean(r.spearman_two_way for r in results)
-    print(f"spearman_two_way_mean_per_owner {two_way_mean:.3f}  info")
-    print(f"pairs_scored {sum(len(r.pairs) for r in results)}  info")
-    one_way = sum(len(r.one_way_in_top) for r in results)
-    print(f"one_way_in_top10_all {one_way}  info")
-    print(f"bulk_senders_in_top10_all {sum(len(r.bulk_in_top_all) for r in results)}  info")
+    _line("spearman_two_way_pooled", spearman([p for r in results for p in r.pairs_two_way]))
+    _line("spearman_two_way_mean_per_owner", _mean([r.spearman_two_way for r in results]))
+    _line("pairs_scored", sum(len(r.pairs) for r in results), fmt="{:.0f}")
+    _line("pairs_scored_people", sum(len(r.pairs_people) for r in results), fmt="{:.0f}")
+    _line("one_way_in_top10_all", sum(len(r.one_way_in_top) for r in results), fmt="{:.0f}")
+    _line("bulk_senders_in_top10_all", sum(len(r.bulk_in_top_all) for r in results), fmt="{:.0f}")
+    bulk = sum(len(r.bulk_in_top) for r in results)
     print(f"bulk_senders_in_top10 {bulk}  bar=0  {'ok' if bulk == 0 else 'FAIL'}")
-    passed = pooled >= SPEARMAN_BAR and mean >= SPEARMAN_BAR and bulk == 0
-    sys.exit(0 if passed and recall >= RECALL_BAR and folded == 0 else 1)
+    print(f"owners_scored {len(results)}  owners_failed {len(failed)}  {' '.join(failed)}")
+    return 0 if all(ok) and folded == 0 and bulk == 0 and not failed and results else 1
 
 
 if __name__ == "__main__":

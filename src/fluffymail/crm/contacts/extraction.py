@@ -92,6 +92,8 @@ class MessageInput:
     # To + Cc + Bcc as stored, when the loader counted them (it may then leave the recipients
     # of a message over automated.MAX_HUMAN_RECIPIENTS out of `participants`: it is bulk)
     recipient_count: int | None = None
+    # messages.bulk: a bulk-mail platform header, an unsubscribe line or an HTML-only body
+    bulk_signal: str | None = None
 
     @property
     def recipients(self) -> int:
@@ -226,6 +228,8 @@ def _automated_reason(message: MessageInput, sender: str | None, outgoing: bool)
     )
     if reason is None and message.is_delivery_report:
         return str(automated.AutomatedReason.DELIVERY_REPORT)
+    if reason is None and message.bulk_signal and not outgoing:
+        return message.bulk_signal  # bulk without List-* headers (issue 12)
     return str(reason) if reason is not None else None
 
 

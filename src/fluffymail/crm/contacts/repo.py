@@ -179,6 +179,7 @@ def _message_input(row: tuple[Any, ...], participants: Sequence[Participant]) ->
         participants=tuple(participants),
         legacy_names={role: row[i] for role, i in _LEGACY_ROLES if row[i]},
         recipient_count=row[17],
+        bulk_signal=row[18],
     )
 
 

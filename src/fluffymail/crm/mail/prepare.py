@@ -59,7 +59,7 @@ PARTICIPANT_FIELDS = (
 )
 
 _ROLES = ("to", "cc", "bcc", "reply_to")
-_EXTRA = ("x_from", "x_to", "x_cc", "x_bcc", "x_gm_thrid")
+_EXTRA = ("x_from", "x_to", "x_cc", "x_bcc", "x_gm_thrid", "bulk_signal")
 
 Participant = tuple[str, int, str, str, bool]
 

@@ -47,6 +47,7 @@ class BodyInfo:
 
     text: str = ""
     has_calendar: bool = False
+    html_only: bool = False  # the text came from HTML: there was no text/plain part
 
 
 def parse_content_type(value: str | None) -> ContentType:
@@ -85,7 +86,7 @@ def extract_body(
         return BodyInfo(has_calendar=ctype.mime_type == "text/calendar")
     data = decode_transfer(body, encoding, problems)
     text = _to_text(data, ctype.mime_type, ctype.param("charset"), problems)
-    return BodyInfo(text=text)
+    return BodyInfo(text=text, html_only=ctype.mime_type == "text/html")
 
 
 def _to_text(data: bytes, mime_type: str, charset: str | None, problems: list[str]) -> str:
@@ -136,7 +137,8 @@ def _walk_parts(msg: Message, problems: list[str]) -> BodyInfo:
     if chosen is None:
         problems.append("no-text-body")
         return BodyInfo(has_calendar=has_calendar)
-    return BodyInfo(text=_part_text(chosen, problems), has_calendar=has_calendar)
+    text = _part_text(chosen, problems)
+    return BodyInfo(text=text, has_calendar=has_calendar, html_only=plain is None)
 
 
 def _is_attachment(part: Message) -> bool:

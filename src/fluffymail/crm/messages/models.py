@@ -71,6 +71,7 @@ class ParsedMessage:
     references: tuple[str, ...] = ()
     content_type: str = "text/plain"
     x_gm_thrid: str | None = None
+    bulk_signal: str | None = None  # messages.bulk: a bulk-mail sign without List-* headers
     x_from: str | None = None
     x_to: str | None = None
     x_cc: str | None = None

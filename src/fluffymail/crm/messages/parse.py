@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_tz
 from typing import Any
 
+from fluffymail.crm.messages import bulk
 from fluffymail.crm.messages.addresses import make_address, parse_address_list
 from fluffymail.crm.messages.body import extract_body, parse_content_type
 from fluffymail.crm.messages.decode import decode_8bit_header, decode_header_value
@@ -201,6 +202,9 @@ def _read_body(
     info = extract_body(body, ctype, encoding, raw, problems)
     fields["body_text"] = info.text
     fields["has_calendar"] = info.has_calendar
+    subject = fields.get("subject") or ""
+    found = bulk.signal(headers, info.text, html_only=info.html_only, subject=subject)
+    fields["bulk_signal"] = str(found) if found else None
     fields["snippet"] = " ".join(info.text[: SNIPPET_CHARS * 8].split())[:SNIPPET_CHARS]
 
 

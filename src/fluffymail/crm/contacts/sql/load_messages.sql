@@ -11,7 +11,8 @@ SELECT m.id, m.user_id, m.date, m.list_id, m.list_unsubscribe, m.precedence, m.a
        coalesce(f.folders, '{}') AS folders,
        coalesce(f.policies, '{}') AS policies,
        (SELECT count(*) FROM crm.message_participants p
-        WHERE p.message_id = m.id AND p.role IN ('to', 'cc', 'bcc')) AS recipient_count
+        WHERE p.message_id = m.id AND p.role IN ('to', 'cc', 'bcc')) AS recipient_count,
+       m.extra_headers->>'bulk_signal' AS bulk_signal
 FROM crm.messages m
 LEFT JOIN LATERAL (
     SELECT array_agg(DISTINCT fo.name) AS folders, array_agg(DISTINCT c.contact_policy) AS policies

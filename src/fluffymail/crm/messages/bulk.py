@@ -1,0 +1,90 @@
+"""Bulk-mail signals a message carries without any List-* header (issue 12): a bulk-mail
+platform's headers, an unsubscribe or opt-out line at the end of the body, an HTML-only body.
+
+Pure and stdlib only; `parse` records the signal on the message, `contacts.automated` turns it
+into an automated reason. No rule names a sender.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from enum import StrEnum
+
+__all__ = ["SIGNALS", "BulkSignal", "body_signal", "header_signal", "signal"]
+
+# Headers that only bulk-mail platforms and campaign tools add (Mailgun, SendGrid, Mailchimp /
+# Mandrill, Amazon SES / Google Feedback-ID loops, campaign managers, CSA certification)
+_PLATFORM_PREFIXES = (
+    "x-mailgun-", "x-sg-", "x-sendgrid", "x-campaign", "x-mailchimp", "x-mc-", "x-mandrill",
+    "x-rpcampaign", "x-cmae-", "x-csa-complaints", "x-listmember", "x-mailer-recptid",
+    "x-emv-", "x-ems", "x-ymlp", "x-msfbl", "x-bulkmail", "x-campaignid", "x-job",
+)  # fmt: skip
+_PLATFORM_HEADERS = frozenset({"feedback-id", "list-unsubscribe-post", "x-abuse-reports-to"})
+_TAIL_CHARS = 1500
+_UNSUBSCRIBE = re.compile(
+    r"unsubscribe|opt[\s-]?out\b|remove yourself|to be removed|no longer wish to receive"
+    r"|do not wish to receive|stop receiving|update your (?:e-?mail )?preferences"
+    r"|manage (?:your )?subscription",
+    re.IGNORECASE,
+)
+# A reply or forward quotes the mail it answers, unsubscribe line and all: a line found after
+# the first quote marker is not the sender's own
+_QUOTED = re.compile(
+    r"-{3,}\s*(?:original message|forwarded (?:message|by))|^\s*begin forwarded message"
+    r"|wrote:\s*$|^>|^\s*(?:subject|sent|to|cc):\s",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+class BulkSignal(StrEnum):
+    """Which bulk signal a message carries (stored in `extra_headers.bulk_signal`)."""
+
+    PLATFORM_HEADER = "bulk_platform_header"
+    BODY_UNSUBSCRIBE = "body_unsubscribe"
+    HTML_ONLY = "html_only"
+
+
+SIGNALS = tuple(BulkSignal)
+
+
+def header_signal(names: Iterable[str]) -> BulkSignal | None:
+    """PLATFORM_HEADER when a header name is a bulk-mail platform's."""
+    for name in names:
+        lowered = name.lower()
+        if lowered in _PLATFORM_HEADERS or lowered.startswith(_PLATFORM_PREFIXES):
+            return BulkSignal.PLATFORM_HEADER
+    return None
+
+
+def body_signal(text: str, *, html_only: bool, subject: str = "") -> BulkSignal | None:
+    """BODY_UNSUBSCRIBE for an opt-out line in the body's last lines, before anything quoted;
+    HTML_ONLY for a body sent as HTML alone (people's mail programs add a text part)."""
+    start = max(len(text) - _TAIL_CHARS, 0)
+    found = _UNSUBSCRIBE.search(text, start)
+    quoted = _QUOTED.search(text)
+    forwarded = subject.lower().startswith(("fw:", "fwd:"))
+    if found and not forwarded and (quoted is None or quoted.start() > found.start()):
+        return BulkSignal.BODY_UNSUBSCRIBE
+    if html_only and text.strip():
+        return BulkSignal.HTML_ONLY
+    return None
+
+
+def signal(
+    header_names: Iterable[str],
+    text: str,
+    *,
+    html_only: bool,
+    subject: str = "",
+    enabled: Iterable[BulkSignal] = SIGNALS,
+) -> BulkSignal | None:
+    """The first bulk signal among `enabled` (header, then body), or None."""
+    allowed = set(enabled)
+    found = header_signal(header_names)
+    if found in allowed:
+        return found
+    found = body_signal(
+        text, html_only=html_only and BulkSignal.HTML_ONLY in allowed, subject=subject
+    )
+    return found if found in allowed else None
