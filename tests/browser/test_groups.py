@@ -60,7 +60,9 @@ def test_groups_page__a_list_with_the_people_who_write_to_it(
     rows = page.locator("section[aria-labelledby=groups-title] tbody tr")
     assert rows.count() == 1
     assert rows.nth(0).get_by_text("distribution list").is_visible()
-    assert page.get_by_role("link", name="Groups", exact=True).get_attribute("aria-current") == "page"
+    assert (
+        page.get_by_role("link", name="Groups", exact=True).get_attribute("aria-current") == "page"
+    )
     page.screenshot(path=str(SHOTS / "trust-addresses-groups-1-list.png"), full_page=True,
                     caret="initial")  # fmt: skip
 

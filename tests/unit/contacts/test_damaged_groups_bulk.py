@@ -160,3 +160,22 @@ def test_bulk__signal_reaches_extraction_as_the_automated_reason() -> None:
     )
     plan = extraction.plan_message(message, SelfSet.build("olive@owner.com", []))
     assert plan.automated_reason == "body_unsubscribe" and plan.links == ()
+
+
+def test_extraction__a_damaged_address_lowercase_name_part_is_a_fragment_not_a_name() -> None:
+    message = _message("houston <.ward@acme.com>, bob@acme.com", "")
+    message = MessageInput(
+        **{
+            **{f: getattr(message, f) for f in MessageInput.__dataclass_fields__},
+            "participants": (
+                Participant(role="from", address="olive@owner.com"),
+                Participant(role="to", address=".ward@acme.com", display_name="houston"),
+                Participant(role="to", address="bob@acme.com", display_name="Bob Stone"),
+            ),
+        }
+    )
+    plan = extraction.plan_message(message, SelfSet.build("olive@owner.com", []))
+    assert {k.address: k.display_name for k in plan.links} == {
+        ".ward@acme.com": "",
+        "bob@acme.com": "Bob Stone",
+    }

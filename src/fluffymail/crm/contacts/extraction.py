@@ -291,6 +291,8 @@ def _display_name(p: Participant, message: MessageInput, *, damaged: bool = Fals
     fragment the old system left (``legal <.hall@enron.com>``)."""
     name = p.display_name.strip()
     legacy = message.legacy_names.get(p.role, "").strip()
+    if damaged and " " not in name and name.islower():
+        name = ""  # `houston <.ward@…>`: the fragment of a "(Houston)" note, not a name
     if damaged and legacy:
         name = _aligned_legacy_name(p, message, legacy) or name
     elif not name and legacy and _only_one(message, p.role):
