@@ -179,3 +179,12 @@ def test_extraction__a_damaged_address_lowercase_name_part_is_a_fragment_not_a_n
         ".ward@acme.com": "",
         "bob@acme.com": "Bob Stone",
     }
+
+
+def test_groups__sole_recipient_of_mail_that_reached_the_user_unnamed() -> None:
+    me = {"olive@owner.com"}
+    to_list = [("from", "ann@acme.com"), ("to", "desk@acme.com")]
+    assert groups.sole_recipient(to_list, me) == "desk@acme.com"
+    assert groups.sole_recipient([*to_list, ("cc", "olive@owner.com")], me) is None
+    assert groups.sole_recipient([*to_list, ("cc", "bob@acme.com")], me) is None
+    assert groups.sole_recipient([("from", "olive@owner.com"), ("to", "bob@acme.com")], me) is None

@@ -17,6 +17,7 @@ __all__ = [
     "GroupReason",
     "group_reason",
     "looks_like_owner",
+    "sole_recipient",
 ]
 
 # An address is a fan-out group once it was the only To/Cc recipient of this many messages
@@ -77,6 +78,19 @@ def looks_like_owner(address: str, owner_addresses: Iterable[str]) -> bool:
             if len(word) >= 4 and word[:_OWNER_STEM] in local:
                 return True
     return False
+
+
+def sole_recipient(participants: Iterable[tuple[str, str]], me: Iterable[str]) -> str | None:
+    """The one To/Cc address of a message that reached the user without naming the user (and
+    not from the user): the evidence the fan-out rule counts. `participants`: (role, address)."""
+    mine = set(me)
+    named: list[str] = []
+    for role, address in participants:
+        if address in mine and role in {"from", "to", "cc", "bcc"}:
+            return None
+        if role in {"to", "cc"}:
+            named.append(address)
+    return named[0] if len(named) == 1 else None
 
 
 def _name_part(display: str) -> str:

@@ -445,7 +445,7 @@ async def _link_and_count(
     names_for = {*extra_votes, *planned.created}  # only new evidence can change a name
     updates = await choose_names(conn, names_for, extra_votes=extra_votes)
     await _record_outcomes(conn, user_id, planned.messages, list(planned.plans), result, now)
-    await _mark_groups(conn, user_id, fresh, contact_of, planned.aliases, now)
+    await _mark_groups(conn, user_id, fresh, planned, now)
     touched = await contacts_repo.apply_links(conn, user_id, fresh, updates, now)  # hot: last
     result.visible_touched |= {cid for cid, visible in touched.items() if visible}
     renamed = [u.id for u in updates if u.identity_key]
@@ -458,15 +458,12 @@ async def _link_and_count(
 
 
 async def _mark_groups(
-    conn: Conn,
-    user_id: int,
-    fresh: Sequence[Link],
-    contact_of: Mapping[str, int],
-    aliases: frozenset[str],
-    now: datetime,
+    conn: Conn, user_id: int, fresh: Sequence[Link], planned: Planned, now: datetime
 ) -> None:
     """Contacts this batch shows to be groups: by their address or display names
-    (`groups.group_reason`), or because their address fans mail out to the user."""
+    (`groups.group_reason`), or because their address fans mail out to the user (checked in
+    SQL over all the user's mail, for the addresses that did so in this batch)."""
+    contact_of = planned.contact_of
     names_of: dict[str, set[str]] = defaultdict(set)
     for link in fresh:
         names_of[link.address].add(link.display_name)
@@ -475,18 +472,28 @@ async def _mark_groups(
         reason = groups.group_reason(address, seen)
         if reason is not None and address in contact_of:
             found[contact_of[address]] = str(reason)
-    cc_only = {contact_of[k.address] for k in fresh if k.role == "cc" and k.address in contact_of}
+    via = {_sole_recipient(m, planned.aliases) for m in planned.messages} - {None}
+    wanted = {contact_of[a] for a in via if a in contact_of} - found.keys()
     candidates = await contacts_repo.fanout_candidates(
         conn,
         user_id,
-        sorted(cc_only - found.keys()),
+        sorted(wanted),
         min_messages=groups.FANOUT_MIN_MESSAGES,
         min_senders=groups.FANOUT_MIN_SENDERS,
     )
     for contact_id, address in candidates:
-        if not groups.looks_like_owner(address, aliases):
+        if not groups.looks_like_owner(address, planned.aliases):
             found[contact_id] = str(groups.GroupReason.FANOUT)
     await contacts_repo.mark_groups(conn, found, now)
+
+
+def _sole_recipient(message: MessageInput, me: frozenset[str]) -> str | None:
+    pairs = []
+    for p in message.participants:
+        normalized = addresses.normalize_address(p.address, keep_damaged=True)
+        if normalized is not None:
+            pairs.append((p.role, normalized.email))
+    return groups.sole_recipient(pairs, me)
 
 
 async def _ensure_contacts(
