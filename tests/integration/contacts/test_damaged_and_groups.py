@@ -91,6 +91,8 @@ async def test_group__dl_and_fanout_addresses_are_groups_with_members_not_top_co
         OWNER,
         policy="sent_and_received",
     )
+    other = [mail(60 + n, sender="zed@acme.com", to=dl, cc="otto@other-co.com") for n in range(2)]
+    await import_mail(write_maildir(tmp_path / "other", {"inbox": other}), "otto@other-co.com")
     await extract()
 
     kinds = dict(
@@ -110,6 +112,10 @@ async def test_group__dl_and_fanout_addresses_are_groups_with_members_not_top_co
     shown = {t.address for t in top}
     assert dl not in shown and fan not in shown and "bob@acme.com" in shown
     assert {g.address for g in found} == {dl, fan}
+    by_address = {g.address: g for g in found}
+    # Olive's 6 and Ann's 1: another user's mail to the same list is not counted
+    assert (by_address[dl].messages, by_address[dl].members) == (7, 1)
+    assert (by_address[fan].messages, by_address[fan].members) == (4, 3)
     assert [m.address for m in members] == ["ann.lee@acme.com"]
     assert sorted(m.address for m in fan_members) == [
         "ann.lee@acme.com",

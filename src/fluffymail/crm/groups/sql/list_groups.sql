@@ -1,9 +1,14 @@
--- A user's live groups, most recently used first, with how many messages went to each and
--- how many people wrote to it.
+-- A user's live groups, most recently used first, with how many of the user's messages went
+-- to each and how many people (the user left out, as in group_members.sql) wrote to it.
+WITH me AS (
+    SELECT email AS address FROM crm.users WHERE id = %(user_id)s
+    UNION SELECT address FROM crm.user_aliases WHERE user_id = %(user_id)s
+)
 SELECT c.id, c.primary_address AS address, c.name, c.kind_reason AS reason,
        c.last_interaction_on,
-       count(DISTINCT p.message_id) AS messages,
-       count(DISTINCT lower(m.from_address)) AS members
+       count(DISTINCT m.id) AS messages,
+       count(DISTINCT lower(m.from_address)) FILTER (
+           WHERE lower(m.from_address) NOT IN (SELECT address FROM me)) AS members
 FROM crm.contacts c
 LEFT JOIN crm.contact_addresses a ON a.contact_id = c.id
 LEFT JOIN crm.message_participants p ON p.address = a.address AND p.role IN ('to', 'cc')
