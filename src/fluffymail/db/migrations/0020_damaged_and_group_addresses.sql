@@ -16,3 +16,8 @@ WHERE split_part(address, '@', 1) LIKE '%..%';
 ALTER TABLE crm.contacts
     ADD COLUMN kind text NOT NULL DEFAULT 'person' CHECK (kind IN ('person', 'group')),
     ADD COLUMN kind_reason text;
+
+-- Existing distribution lists by their address alone (the rule `contacts.groups` applies to new
+-- mail, written once here): the other group rules need the mail and apply as it is extracted.
+UPDATE crm.contacts SET kind = 'group', kind_reason = 'dl_address'
+WHERE split_part(primary_address, '@', 1) ~* '(^|[._+-])(dl|dist|distlist|distribution)([._+-]|$)';
