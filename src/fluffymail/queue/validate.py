@@ -1,0 +1,159 @@
+"""Checks on what callers hand the queue, run before any SQL (issue 16): types, ranges, names
+and text PostgreSQL cannot store. Each failure is an `InvalidOptionError` naming the input.
+
+Limits: integers fit the integer columns (durations are whole seconds up to 2**31 - 1, about
+68 years); job ids are 1 .. 2**63 - 1; queue names match `QUEUE_NAME` (the table's CHECK);
+keys are strings (or ints, stored as text) of at most `MAX_KEY_LENGTH` characters; no text,
+in data or anywhere else, may hold a NUL character or a lone UTF-16 surrogate.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from fluffymail.queue.errors import InvalidOptionError
+
+INT4_MIN, INT4_MAX = -(2**31), 2**31 - 1
+BIGINT_MAX = 2**63 - 1
+MAX_SECONDS = INT4_MAX  # durations are stored as integer seconds
+MAX_KEY_LENGTH = 500  # singleton/group keys live in btree indexes (about 2,700 bytes a row)
+QUEUE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}")  # = queue.queue's name CHECK
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_ESCAPE = re.compile(r"\\\\|\\u([0-9a-f]{4})")  # an escaped backslash, or a \uXXXX escape
+
+
+def integer(value: Any, option: str, minimum: int = 0, maximum: int = INT4_MAX) -> int:
+    """`value` if it is an int (not a bool) within [minimum, maximum]."""
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise InvalidOptionError(
+            f"{option} must be an integer from {minimum} to {maximum}, got {value!r}"
+        )
+    return value
+
+
+def flag(value: Any, option: str) -> bool:
+    """`value` if it is a bool (1, "yes" and None are refused: say True or False)."""
+    if not isinstance(value, bool):
+        raise InvalidOptionError(f"{option} must be True or False, got {value!r}")
+    return value
+
+
+def seconds(value: Any, option: str, maximum: float = MAX_SECONDS) -> float:
+    """A finite, positive number of seconds up to `maximum`."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not (math.isfinite(value) and 0 < value <= maximum)
+    ):
+        raise InvalidOptionError(
+            f"{option} must be a number of seconds above 0 and at most {maximum}, got {value!r}"
+        )
+    return float(value)
+
+
+def text(value: Any, option: str, max_length: int | None = None) -> str:
+    """A string PostgreSQL can store: no NUL, no lone surrogate, at most `max_length` long."""
+    if not isinstance(value, str):
+        raise InvalidOptionError(f"{option} must be a string, got {value!r}")
+    if "\x00" in value or _SURROGATE.search(value):
+        raise InvalidOptionError(
+            f"{option} must not contain NUL characters or lone surrogates, got {value!r}"
+        )
+    if max_length is not None and len(value) > max_length:
+        raise InvalidOptionError(
+            f"{option} must be at most {max_length} characters, got {len(value)}"
+        )
+    return value
+
+
+def queue_name(value: Any, option: str = "queue name") -> str:
+    """A queue name: 1-100 of letters, digits and `_ . : / -`, starting with a letter or digit."""
+    if not isinstance(value, str) or not QUEUE_NAME.fullmatch(value):
+        raise InvalidOptionError(
+            f"{option} must be 1-100 characters of letters, digits and _.:/- "
+            f"starting with a letter or digit, got {value!r}"
+        )
+    return value
+
+
+def key(value: Any, option: str) -> str:
+    """A singleton or group key: a string, or an int (stored as its decimal text)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise InvalidOptionError(f"{option} must be a string or an integer, got {value!r}")
+    return text(value, option, MAX_KEY_LENGTH)
+
+
+def job_id(value: Any, option: str = "job id") -> int:
+    return integer(value, option, 1, BIGINT_MAX)
+
+
+def job_ids(value: Any) -> list[int]:
+    """One job id or an iterable of them."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [job_id(value)]
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise InvalidOptionError(f"job ids must be an integer or a list of them, got {value!r}")
+    return [job_id(item) for item in value]
+
+
+def lease(value: Any) -> tuple[int, int]:
+    """A (job id, attempt) pair."""
+    if not isinstance(value, tuple) or len(value) != 2:
+        raise InvalidOptionError(
+            f"expected a Job, a Lease or a (job id, attempt) pair, got {value!r}"
+        )
+    return job_id(value[0]), integer(value[1], "attempt")
+
+
+def moment(value: Any, option: str) -> datetime | None:
+    """None or a datetime (naive ones are read in the database session's time zone)."""
+    if value is not None and not isinstance(value, datetime):
+        raise InvalidOptionError(f"{option} must be a datetime, got {value!r}")
+    return value
+
+
+def json_text(value: Any, what: str = "data") -> str:
+    """`value` as compact JSON that jsonb accepts (no NaN, no NUL, no lone surrogate)."""
+    try:
+        encoded = json.dumps(value, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise InvalidOptionError(f"{what} is not JSON-serialisable: {exc}") from exc
+    # ensure_ascii: every NUL and surrogate is a \uXXXX escape, so a substring test clears
+    # almost every payload; only those that hold one are looked at escape by escape
+    if ("\\u0000" in encoded or "\\ud" in encoded) and (problem := _unstorable(encoded)):
+        raise InvalidOptionError(f"{what} contains {problem}, which PostgreSQL cannot store")
+    return encoded
+
+
+def _unstorable(encoded: str) -> str | None:
+    """'a NUL character' or 'a lone surrogate' if the JSON text's escapes hold one."""
+    low_due = -1  # where the low half of a surrogate pair must start
+    for match in _ESCAPE.finditer(encoded):
+        code = -1 if match[1] is None else int(match[1], 16)
+        is_low = 0xDC00 <= code <= 0xDFFF
+        if low_due >= 0:
+            if match.start() != low_due or not is_low:
+                return "a lone surrogate"
+            low_due = -1
+        elif code == 0:
+            return "a NUL character"
+        elif 0xD800 <= code <= 0xDBFF:
+            low_due = match.end()
+        elif is_low:
+            return "a lone surrogate"
+    return "a lone surrogate" if low_due >= 0 else None
+
+
+def printable(value: str) -> str:
+    """`value` with NULs and lone surrogates escaped, for error text the queue stores."""
+    if "\x00" not in value and not _SURROGATE.search(value):
+        return value
+    cleaned = value.replace("\x00", "\\x00")
+    return cleaned.encode("utf-8", "backslashreplace").decode("utf-8")
