@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 
 import pytest
 
@@ -25,6 +26,7 @@ from fluffymail.queue.worker import describe_error
         "\ud83d\ude00",  # a valid pair of surrogate code points: jsonb joins them
         {"\U0001f600\ud83d\ude00": ["\\", "\\\\ud800", "é"]},
         "\x01\x1f\x7f",
+        ["\\ud800", "\U0001f600", "\\\\ud83d\\ude00"],
     ],
 )
 def test_json_text__accepts_what_jsonb_stores(value: object) -> None:
@@ -44,11 +46,45 @@ def test_json_text__accepts_what_jsonb_stores(value: object) -> None:
         ("\udc00\ud800", "a lone surrogate"),
         ("\ud800\\", "a lone surrogate"),
         ("ok\ud83d", "a lone surrogate"),
+        ("\\ud83d\ude00", "a lone surrogate"),  # text like a high half, then a lone low one
+        (["\\u0000", "\udc00"], "a lone surrogate"),
     ],
 )
 def test_json_text__refuses_what_jsonb_cannot_store(value: object, problem: str) -> None:
     with pytest.raises(InvalidOptionError, match=f"output contains {problem}"):
         validate.json_text(value, "output")
+
+
+def test_json_text__agrees_with_jsonb_on_random_tricky_strings() -> None:
+    """jsonb stores a string iff, escapes decoded (pairs joined), it has no NUL and is UTF-8."""
+    rng = random.Random(16)
+    alphabet = [
+        "\\",
+        "u",
+        "d",
+        "8",
+        "c",
+        "0",
+        "a",
+        "\x00",
+        "\ud800",
+        "\udc00",
+        "\ude00",
+        "\U0001f600",
+    ]
+    for _ in range(20_000):
+        value = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8)))
+        decoded = json.loads(json.dumps(value))
+        try:
+            storable = "\x00" not in decoded and len(decoded.encode()) >= 0
+        except UnicodeEncodeError:
+            storable = False
+        try:
+            validate.json_text(value)
+        except InvalidOptionError:
+            assert not storable, value
+        else:
+            assert storable, value
 
 
 @pytest.mark.parametrize(

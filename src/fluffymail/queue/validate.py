@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +24,11 @@ MAX_SECONDS = INT4_MAX  # durations are stored as integer seconds
 MAX_KEY_LENGTH = 500  # singleton/group keys live in btree indexes (about 2,700 bytes a row)
 QUEUE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}")  # = queue.queue's name CHECK
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_ESCAPE = re.compile(r"\\\\|\\u([0-9a-f]{4})")  # an escaped backslash, or a \uXXXX escape
+# in JSON text with no escaped backslash before a "ud": a high-surrogate escape with no low one
+# after it, or a low one with no high one before it
+_LONE_SURROGATE = re.compile(
+    r"\\ud(?:[89ab][0-9a-f]{2}(?!\\ud[c-f])|[c-f][0-9a-f]{2}(?<!\\ud[89ab][0-9a-f]{2}\\ud[c-f][0-9a-f]{2}))"
+)
 
 
 def integer(value: Any, option: str, minimum: int = 0, maximum: int = INT4_MAX) -> int:
@@ -134,21 +138,41 @@ def json_text(value: Any, what: str = "data") -> str:
 
 def _unstorable(encoded: str) -> str | None:
     """'a NUL character' or 'a lone surrogate' if the JSON text's escapes hold one."""
-    low_due = -1  # where the low half of a surrogate pair must start
-    for match in _ESCAPE.finditer(encoded):
-        code = -1 if match[1] is None else int(match[1], 16)
-        is_low = 0xDC00 <= code <= 0xDFFF
-        if low_due >= 0:
-            if match.start() != low_due or not is_low:
-                return "a lone surrogate"
-            low_due = -1
-        elif code == 0:
-            return "a NUL character"
-        elif 0xD800 <= code <= 0xDBFF:
-            low_due = match.end()
-        elif is_low:
-            return "a lone surrogate"
-    return "a lone surrogate" if low_due >= 0 else None
+    if "\\u0000" in encoded and next(_escapes(encoded, "\\u0000"), None) is not None:
+        return "a NUL character"
+    if "\\ud" not in encoded:
+        return None
+    if "\\\\ud" in encoded:  # text that only looks like an escape: decode to be sure
+        return None if _utf8(encoded) else "a lone surrogate"
+    return "a lone surrogate" if _LONE_SURROGATE.search(encoded) else None
+
+
+def _utf8(encoded: str) -> bool:
+    """Whether the JSON text's strings, escapes decoded, can be written as UTF-8."""
+    try:
+        json.dumps(json.loads(encoded), ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _escapes(encoded: str, prefix: str) -> Iterator[int]:
+    """Where `prefix` starts a real escape (its backslash is not itself escaped)."""
+    at = encoded.find(prefix)
+    while at >= 0:
+        before = at
+        while before and encoded[before - 1] == "\\":
+            before -= 1
+        if (at - before) % 2 == 0:
+            yield at
+        at = encoded.find(prefix, at + 1)
+
+
+def _code_at(encoded: str, at: int) -> int:
+    """The code of the \\uXXXX escape at `at`, or -1 if there is none."""
+    if encoded.startswith("\\u", at):
+        return int(encoded[at + 2 : at + 6], 16)
+    return -1
 
 
 def printable(value: str) -> str:
