@@ -23,6 +23,7 @@ from fluffymail.queue.errors import InvalidOptionError
 
 POLICIES = ("standard", "singleton", "stately")
 START_AFTER_HORIZON = timedelta(days=3653)  # about 10 years: later is a bug, not a plan
+_HORIZON_SECONDS = START_AFTER_HORIZON.total_seconds()
 _UNITS = {
     "": 1,
     "s": 1,
@@ -102,7 +103,7 @@ def parse_start_after(value: Any, now: datetime | None = None) -> dict[str, Any]
         else:
             return {"start_at": _within_horizon(moment, now).isoformat()}
     delay = parse_duration(value, "start_after")
-    if delay > START_AFTER_HORIZON.total_seconds():
+    if delay > _HORIZON_SECONDS:
         raise _beyond_horizon(value)
     return {"start_in": delay}
 
@@ -237,16 +238,16 @@ def job_record(data: Any, options: Mapping[str, Any]) -> dict[str, Any]:
     payload itself is checked when it is encoded (`validate.json_text`)."""
     if not options:
         return {"data": data}
-    if not isinstance(options, Mapping):
-        raise InvalidOptionError(f"job options must be a mapping, got {options!r}")
-    options = dict(options)
+    if not isinstance(options, dict):
+        if not isinstance(options, Mapping):
+            raise InvalidOptionError(f"job options must be a mapping, got {options!r}")
+        options = dict(options)
     reject_unknown(options, SEND_OPTIONS)
-    return {
-        "data": data,
-        **_retry_options(options),
-        **_time_options(options),
-        **_send_only_options(options),
-    }
+    record = {"data": data}
+    record.update(_retry_options(options))
+    record.update(_time_options(options))
+    record.update(_send_only_options(options))
+    return record
 
 
 def _send_only_options(options: dict[str, Any]) -> dict[str, Any]:
@@ -306,6 +307,8 @@ SEND_OPTIONS = frozenset(
 
 
 def reject_unknown(options: dict[str, Any], known: frozenset[str]) -> None:
+    if options.keys() <= known:
+        return
     for option in options:
         if not isinstance(option, str):
             raise InvalidOptionError(f"option names must be strings, got {option!r}")

@@ -64,7 +64,7 @@ def text(value: Any, option: str, max_length: int | None = None) -> str:
     """A string PostgreSQL can store: no NUL, no lone surrogate, at most `max_length` long."""
     if not isinstance(value, str):
         raise InvalidOptionError(f"{option} must be a string, got {value!r}")
-    if "\x00" in value or _SURROGATE.search(value):
+    if "\x00" in value or (not value.isascii() and _SURROGATE.search(value)):
         raise InvalidOptionError(
             f"{option} must not contain NUL characters or lone surrogates, got {value!r}"
         )
