@@ -312,6 +312,11 @@ class JobQueue:
 
         Pass `conn` to enqueue inside your own transaction: the job exists (and workers are
         woken) only if that transaction commits.
+
+        Raises:
+            InvalidOptionError: before any SQL, for input the database could not take (see
+                `validate.py` for the limits, `options.py` for the option forms).
+            UnknownQueueError: no queue `name`, or no queue named by the `dead_letter` option.
         """
         validate.queue_name(name)
         record = job_record(data, options)
