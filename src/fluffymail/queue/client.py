@@ -9,19 +9,19 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.queue import cron, validate
-from fluffymail.queue.errors import InvalidHandlerError, InvalidOptionError, UnknownQueueError
+from fluffymail.queue.errors import InvalidHandlerError, UnknownQueueError
 from fluffymail.queue.events import Events
-from fluffymail.queue.job import Job, JobState, Lease
+from fluffymail.queue.job import Job, Lease
 from fluffymail.queue.maintenance import Maintenance, MaintenanceOptions
 from fluffymail.queue.notifier import Notifier
-from fluffymail.queue.options import QueueOptions, job_record, queue_options, reject_unknown
+from fluffymail.queue.options import QueueOptions, job_record, queue_options, spec_record
 from fluffymail.queue.service import Loop, bounded
 from fluffymail.queue.store import Conn, Store
 from fluffymail.queue.watchdog import Watchdog, WatchdogOptions
@@ -29,7 +29,6 @@ from fluffymail.queue.worker import Handler, Worker, describe_error
 
 JobRef = Job | Lease
 QUEUE_CACHE_SECONDS = 30.0  # how stale a queue's defaults may be when a job is sent
-FILTERS = frozenset({"name", "states", "group_key", "since", "until", "limit"})
 MAX_THROUGHPUT_MINUTES = 31 * 24 * 60
 
 
@@ -353,7 +352,7 @@ class JobQueue:
         shared = job_record(None, options or {})
         del shared["data"]
         await self._require_dead_letter(shared)
-        records = [{**shared, "data": data} for data in _items(jobs, "jobs")]
+        records = [{**shared, "data": data} for data in validate.items(jobs, "jobs")]
         return await self.store.insert(name, records, conn) if records else []
 
     async def insert_many(
@@ -361,7 +360,7 @@ class JobQueue:
     ) -> list[int]:
         """Send many jobs with per-job options: each spec is `{"data": ..., **options}`."""
         validate.queue_name(name)
-        records = [_spec_record(spec) for spec in _items(specs, "specs")]
+        records = [spec_record(spec) for spec in validate.items(specs, "specs")]
         for dead_letter in {record["dead_letter"] for record in records if "dead_letter" in record}:
             await self._require_queue(dead_letter)
         return await self.store.insert(name, records, conn) if records else []
@@ -446,7 +445,7 @@ class JobQueue:
 
     async def find_jobs(self, **filters: Any) -> list[Job]:
         """Jobs matching `name`, `states`, `group_key`, `since`, `until` (newest first, `limit`)."""
-        return await self.store.find(**_filters(filters))
+        return await self.store.find(**validate.filters(filters))
 
     async def retry_matching(self, **filters: Any) -> int:
         """Retry every failed job matching the filter (see `find_jobs`), in batches."""
@@ -457,7 +456,7 @@ class JobQueue:
         return await self._bulk("cancel_jobs", {"created", "retry", "active"}, filters)
 
     async def _bulk(self, query: str, allowed: set[str], filters: dict[str, Any]) -> int:
-        filters = _filters(filters)
+        filters = validate.filters(filters)
         filters.pop("limit", None)
         states = sorted(allowed & set(filters.pop("states", None) or allowed))
         total = 0
@@ -582,42 +581,5 @@ def _is_async_callable(handler: object) -> bool:
 
 
 def _leases(jobs: JobRef | Sequence[JobRef]) -> list[Lease]:
-    items = [jobs] if isinstance(jobs, Job | Lease) else _items(jobs, "jobs")
+    items = [jobs] if isinstance(jobs, Job | Lease) else validate.items(jobs, "jobs")
     return [item.lease if isinstance(item, Job) else Lease(*validate.lease(item)) for item in items]
-
-
-def _items(values: Any, what: str) -> list[Any]:
-    """A list from an iterable of items (a string or a mapping is one item, not many)."""
-    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
-        raise InvalidOptionError(f"{what} must be a list (or another iterable), got {values!r}")
-    return list(values)
-
-
-def _spec_record(spec: Any) -> dict[str, Any]:
-    if not isinstance(spec, Mapping):
-        raise InvalidOptionError(f"each spec must be a mapping like {{'data': ...}}, got {spec!r}")
-    return job_record(spec.get("data"), {k: v for k, v in spec.items() if k != "data"})
-
-
-def _filters(filters: dict[str, Any]) -> dict[str, Any]:
-    """find_jobs' filters, checked: see `find_jobs`."""
-    reject_unknown(filters, FILTERS)
-    checked = dict(filters)
-    if checked.get("name") is not None:
-        validate.queue_name(checked["name"], "name")
-    if checked.get("group_key") is not None:
-        checked["group_key"] = validate.key(checked["group_key"], "group_key")
-    if checked.get("states") is not None:
-        checked["states"] = [_state(state) for state in _items(checked["states"], "states")]
-    for bound in ("since", "until"):
-        validate.moment(checked.get(bound), bound)
-    if "limit" in checked:
-        validate.integer(checked["limit"], "limit", 0, validate.BIGINT_MAX)
-    return checked
-
-
-def _state(value: Any) -> str:
-    if not isinstance(value, str) or value not in JobState._value2member_map_:
-        known = ", ".join(JobState)
-        raise InvalidOptionError(f"states must be among {known}, got {value!r}")
-    return str(value)

@@ -8,7 +8,6 @@ or an ISO-8601 timestamp, at most `START_AFTER_HORIZON` ahead. Checks of single 
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Mapping
@@ -173,7 +172,7 @@ class QueueOptions:
 
 def queue_options(**options: Any) -> QueueOptions:
     """Validate `create_queue` keyword options (pg-boss names accepted: expire_in, retention)."""
-    reject_unknown(options, QUEUE_OPTIONS)
+    validate.known_options(options, QUEUE_OPTIONS)
     values: dict[str, Any] = {}
     if "policy" in options:
         if options["policy"] not in POLICIES:
@@ -242,12 +241,19 @@ def job_record(data: Any, options: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(options, Mapping):
             raise InvalidOptionError(f"job options must be a mapping, got {options!r}")
         options = dict(options)
-    reject_unknown(options, SEND_OPTIONS)
+    validate.known_options(options, SEND_OPTIONS)
     record = {"data": data}
     record.update(_retry_options(options))
     record.update(_time_options(options))
     record.update(_send_only_options(options))
     return record
+
+
+def spec_record(spec: Any) -> dict[str, Any]:
+    """One row for `insert_many`: a spec is `{"data": ..., **options}`."""
+    if not isinstance(spec, Mapping):
+        raise InvalidOptionError(f"each spec must be a mapping like {{'data': ...}}, got {spec!r}")
+    return job_record(spec.get("data"), {k: v for k, v in spec.items() if k != "data"})
 
 
 def _send_only_options(options: dict[str, Any]) -> dict[str, Any]:
@@ -304,15 +310,3 @@ SEND_OPTIONS = frozenset(
         "dead_letter",
     }
 )
-
-
-def reject_unknown(options: dict[str, Any], known: frozenset[str]) -> None:
-    if options.keys() <= known:
-        return
-    for option in options:
-        if not isinstance(option, str):
-            raise InvalidOptionError(f"option names must be strings, got {option!r}")
-        if option not in known:
-            close = difflib.get_close_matches(option, sorted(known), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise InvalidOptionError(f"unknown option {option!r}{hint}")

@@ -9,6 +9,7 @@ in data or anywhere else, may hold a NUL character or a lone UTF-16 surrogate.
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import re
@@ -17,12 +18,14 @@ from datetime import datetime
 from typing import Any
 
 from fluffymail.queue.errors import InvalidOptionError
+from fluffymail.queue.job import JobState
 
 INT4_MIN, INT4_MAX = -(2**31), 2**31 - 1
 BIGINT_MAX = 2**63 - 1
 MAX_SECONDS = INT4_MAX  # durations are stored as integer seconds
 MAX_KEY_LENGTH = 500  # singleton/group keys live in btree indexes (about 2,700 bytes a row)
 QUEUE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}")  # = queue.queue's name CHECK
+FILTERS = frozenset({"name", "states", "group_key", "since", "until", "limit"})  # find_jobs'
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # in JSON text with no escaped backslash before a "ud": a high-surrogate escape with no low one
 # after it, or a low one with no high one before it
@@ -114,6 +117,49 @@ def lease(value: Any) -> tuple[int, int]:
             f"expected a Job, a Lease or a (job id, attempt) pair, got {value!r}"
         )
     return job_id(value[0]), integer(value[1], "attempt")
+
+
+def items(values: Any, what: str) -> list[Any]:
+    """A list from an iterable of items (a string or a mapping is one item, not many)."""
+    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
+        raise InvalidOptionError(f"{what} must be a list (or another iterable), got {values!r}")
+    return list(values)
+
+
+def known_options(options: Mapping[str, Any], known: frozenset[str]) -> None:
+    """Refuse an option not in `known`, suggesting the closest one."""
+    if options.keys() <= known:
+        return
+    for option in options:
+        if not isinstance(option, str):
+            raise InvalidOptionError(f"option names must be strings, got {option!r}")
+        if option not in known:
+            close = difflib.get_close_matches(option, sorted(known), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise InvalidOptionError(f"unknown option {option!r}{hint}")
+
+
+def filters(given: dict[str, Any]) -> dict[str, Any]:
+    """`find_jobs` filters, checked (group keys as text, states as their names)."""
+    known_options(given, FILTERS)
+    checked = dict(given)
+    if checked.get("name") is not None:
+        queue_name(checked["name"], "name")
+    if checked.get("group_key") is not None:
+        checked["group_key"] = key(checked["group_key"], "group_key")
+    if checked.get("states") is not None:
+        checked["states"] = [_state(state) for state in items(checked["states"], "states")]
+    for bound in ("since", "until"):
+        moment(checked.get(bound), bound)
+    if "limit" in checked:
+        integer(checked["limit"], "limit", 0, BIGINT_MAX)
+    return checked
+
+
+def _state(value: Any) -> str:
+    if not isinstance(value, str) or value not in JobState._value2member_map_:
+        raise InvalidOptionError(f"states must be among {', '.join(JobState)}, got {value!r}")
+    return str(value)
 
 
 def moment(value: Any, option: str) -> datetime | None:
