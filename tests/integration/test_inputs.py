@@ -342,3 +342,19 @@ async def test_bad_input__no_false_alarms(queue: JobQueue) -> None:
     assert job.data == {**data, "emoji": "\U0001f600 \U0001f600"}
     assert (job.priority, job.group_key, job.dead_letter) == (BIG - 1, str(2**70), "dlq")
     assert await queue.send("a" * 100, None, priority=-BIG) is not None
+
+
+async def test_bad_input__inside_a_transaction_leaves_it_usable(
+    world: tuple[JobQueue, int], pool: Any
+) -> None:
+    """Refused before any SQL, so the caller's transaction is not aborted: it goes on and
+    commits (a driver error would have failed every later statement in it)."""
+    queue, _ = world
+    async with pool.connection() as conn, conn.transaction():
+        with pytest.raises(InvalidOptionError, match="NUL"):
+            await queue.send("q", {"a": "\x00"}, conn=conn)
+        with pytest.raises(InvalidOptionError, match="priority"):
+            await queue.send("q", {}, conn=conn, priority=BIG)
+        job_id = await queue.send("q", {"after": "refusals"}, conn=conn)
+    job = await queue.get_job(job_id)
+    assert job is not None and job.data == {"after": "refusals"}
