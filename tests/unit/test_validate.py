@@ -190,4 +190,4 @@ async def test_ack_explain__a_failed_lookup_claims_neither(
         await acks.explain(_DownStore(), [(job, None, 0.1)], Events(log), log)  # type: ignore[arg-type]
     (record,) = caplog.records
     assert record.getMessage().startswith("completion not confirmed: refused, or recorded")
-    assert (record.action, record.job_id) == ("queue.stale_ack", 7)  # type: ignore[attr-defined]
+    assert (record.action, record.job_id) == ("queue.ack_unconfirmed", 7)  # type: ignore[attr-defined]

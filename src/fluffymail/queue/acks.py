@@ -3,7 +3,9 @@
 A completion is refused when its lease is stale (the job was cancelled, deleted, failed by the
 rescuer, or claimed again). But a completion whose round trip committed and whose reply was
 lost is re-sent and then matches nothing either: the job is already `completed` by this very
-attempt. Looking the jobs up tells the two apart; only the first is a refusal.
+attempt. Looking the jobs up tells the two apart; only the first is a refusal. Log actions:
+`queue.ack_recorded` (info), `queue.stale_ack` (warning, with a `reason`) and, when the lookup
+itself fails, `queue.ack_unconfirmed`.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ async def explain(store: Store, acks: list[Ack], events: Events, log: logging.Lo
             log.warning(
                 "completion not confirmed: refused, or recorded with its reply lost "
                 "(the job could not be looked up)",
-                extra={**_fields(job), "action": "queue.stale_ack", "error": repr(exc)},
+                extra={**_fields(job), "action": "queue.ack_unconfirmed", "error": repr(exc)},
             )
         return
     for job, output, duration in acks:
