@@ -4,7 +4,8 @@ and text PostgreSQL cannot store. Each failure is an `InvalidOptionError` naming
 Limits: integers fit the integer columns (durations are whole seconds up to 2**31 - 1, about
 68 years); job ids are 1 .. 2**63 - 1; queue names match `QUEUE_NAME` (the table's CHECK);
 keys are strings (or ints, stored as text) of at most `MAX_KEY_LENGTH` characters; no text,
-in data or anywhere else, may hold a NUL character or a lone UTF-16 surrogate.
+in data or anywhere else, may hold a NUL character or a lone UTF-16 surrogate; `start_after`
+is at most `options.START_AFTER_HORIZON` (3,653 days) ahead.
 """
 
 from __future__ import annotations
