@@ -124,7 +124,7 @@ async def test_send__unknown_queue_is_a_clear_error(queue: JobQueue) -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"retry_limit": -1}, "retry_limit must be a non-negative integer"),
+        ({"retry_limit": -1}, "retry_limit must be an integer from 0 to"),
         ({"start_after": "whenever"}, "start_after: cannot parse 'whenever'"),
         ({"start_after": -5}, "start_after must be a non-negative duration"),
         ({"priority": "high"}, "priority must be an integer"),

@@ -15,13 +15,13 @@ from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
-from fluffymail.queue import cron
-from fluffymail.queue.errors import InvalidHandlerError, InvalidOptionError, UnknownQueueError
+from fluffymail.queue import cron, validate
+from fluffymail.queue.errors import InvalidHandlerError, UnknownQueueError
 from fluffymail.queue.events import Events
 from fluffymail.queue.job import Job, Lease
 from fluffymail.queue.maintenance import Maintenance, MaintenanceOptions
 from fluffymail.queue.notifier import Notifier
-from fluffymail.queue.options import QueueOptions, job_record, queue_options
+from fluffymail.queue.options import QueueOptions, job_record, queue_options, spec_record
 from fluffymail.queue.service import Loop, bounded
 from fluffymail.queue.store import Conn, Store
 from fluffymail.queue.watchdog import Watchdog, WatchdogOptions
@@ -29,6 +29,7 @@ from fluffymail.queue.worker import Handler, Worker, describe_error
 
 JobRef = Job | Lease
 QUEUE_CACHE_SECONDS = 30.0  # how stale a queue's defaults may be when a job is sent
+MAX_THROUGHPUT_MINUTES = 31 * 24 * 60
 
 
 class JobQueue:
@@ -179,9 +180,13 @@ class JobQueue:
         `key` as their singleton key, so a `stately` queue keeps a slow sync from piling up.
         Exactly one job is sent per tick however many processes run; after downtime, one.
         """
-        cron.validate(cron_expr, tz)
-        await self._require_queue(name)
+        validate.queue_name(name)
+        cron.validate(validate.text(cron_expr, "cron expression"), validate.text(tz, "tz"))
+        key = None if key is None else validate.key(key, "key")
         record = job_record(data, options)
+        validate.json_text(data)
+        await self._require_queue(name)
+        await self._require_dead_letter(record)
         if key and "singleton_key" not in record:
             record["singleton_key"] = key
         now = datetime.now(UTC)
@@ -201,6 +206,8 @@ class JobQueue:
 
     async def unschedule(self, name: str, key: str | None = None) -> int:
         """Remove the schedule (name, key), or every schedule of `name` when key is None."""
+        validate.queue_name(name)
+        key = None if key is None else validate.key(key, "key")
         return await self.store.delete_schedules(name, key)
 
     async def get_schedules(self) -> list[dict[str, Any]]:
@@ -215,7 +222,10 @@ class JobQueue:
     # -- queues ----------------------------------------------------------------------------
 
     async def create_queue(self, name: str, **options: Any) -> QueueOptions:
-        """Create (or update the defaults of) queue `name`; see `QueueOptions` for the options."""
+        """Create (or update the defaults of) queue `name`; see `QueueOptions` for the options.
+
+        A `dead_letter` queue must exist already (it may be `name` itself)."""
+        validate.queue_name(name)
         validated = queue_options(**options)
         if validated.dead_letter is not None and validated.dead_letter != name:
             await self._require_queue(validated.dead_letter)
@@ -232,6 +242,8 @@ class JobQueue:
         self, name: str | None = None
     ) -> dict[str, dict[str, int]] | dict[str, int]:
         """Counts by state for one queue (a dict of state -> count) or for all (queue -> dict)."""
+        if name is not None:
+            validate.queue_name(name)
         stats = await self.store.stats(name)
         if name is None:
             return stats
@@ -256,7 +268,8 @@ class JobQueue:
 
     async def get_throughput(self, minutes: int = 60) -> tuple[datetime, list[int]]:
         """Jobs completed per minute over the last `minutes` minutes (current minute last),
-        and the database's time."""
+        and the database's time (at most MAX_THROUGHPUT_MINUTES)."""
+        validate.integer(minutes, "minutes", 1, MAX_THROUGHPUT_MINUTES)
         rows = await self.store.throughput(minutes - 1)
         now = rows[0][2]
         start = now.replace(second=0, microsecond=0) - timedelta(minutes=minutes - 1)
@@ -277,11 +290,17 @@ class JobQueue:
         return self._queues.get(name)
 
     async def _require_queue(self, name: str) -> QueueOptions:
+        """The queue's defaults; UnknownQueueError if there is no such queue."""
         if name not in self._queues:
             await self.get_queues()
         if name not in self._queues:
             raise UnknownQueueError(name)
         return self._queues[name]
+
+    async def _require_dead_letter(self, record: dict[str, Any]) -> None:
+        """A job's own dead-letter queue must exist, or its failure would go nowhere."""
+        if "dead_letter" in record:
+            await self._require_queue(record["dead_letter"])
 
     # -- sending ---------------------------------------------------------------------------
 
@@ -292,11 +311,20 @@ class JobQueue:
 
         Pass `conn` to enqueue inside your own transaction: the job exists (and workers are
         woken) only if that transaction commits.
+
+        Raises:
+            InvalidOptionError: before any SQL, for input the database could not take (see
+                `validate.py` for the limits, `options.py` for the option forms).
+            UnknownQueueError: no queue `name`, or no queue named by the `dead_letter` option.
         """
+        validate.queue_name(name)
         record = job_record(data, options)
+        encoded = validate.json_text(data)  # checked before any statement, then sent as is
+        if "dead_letter" in record:
+            await self._require_dead_letter(record)
         defaults = await self._cached_queue(name)
         if defaults is not None and not defaults.grouped:
-            return await self.store.send_direct(name, record, defaults, conn)
+            return await self.store.send_direct(name, record, defaults, conn, encoded)
         return await self.store.send(name, record, conn)
 
     async def promote(
@@ -305,6 +333,9 @@ class JobQueue:
         """Raise the queued jobs of `name` with `singleton_key` to `priority` (never lower it);
         returns their ids. With a singleton rule, `send` returns None when it joins a queued
         job: promote it when the new request is more urgent than the one queued."""
+        validate.queue_name(name)
+        singleton_key = validate.key(singleton_key, "singleton_key")
+        validate.integer(priority, "priority", validate.INT4_MIN, validate.INT4_MAX)
         return await self.store.promote(name, singleton_key, priority, conn)
 
     async def insert(
@@ -317,27 +348,30 @@ class JobQueue:
     ) -> list[int]:
         """Send many jobs in one round trip; each item is one job's data and `options` apply to
         all of them. Returns the ids created (deduplicated jobs are left out)."""
-        shared = options or {}
-        records = [job_record(data, shared) for data in jobs]
+        validate.queue_name(name)
+        shared = job_record(None, options or {})
+        del shared["data"]
+        await self._require_dead_letter(shared)
+        records = [{**shared, "data": data} for data in validate.items(jobs, "jobs")]
         return await self.store.insert(name, records, conn) if records else []
 
     async def insert_many(
         self, name: str, specs: Iterable[dict[str, Any]], *, conn: Conn | None = None
     ) -> list[int]:
         """Send many jobs with per-job options: each spec is `{"data": ..., **options}`."""
-        records = [
-            job_record(spec.get("data"), {k: v for k, v in spec.items() if k != "data"})
-            for spec in specs
-        ]
+        validate.queue_name(name)
+        records = [spec_record(spec) for spec in validate.items(specs, "specs")]
+        for dead_letter in {record["dead_letter"] for record in records if "dead_letter" in record}:
+            await self._require_queue(dead_letter)
         return await self.store.insert(name, records, conn) if records else []
 
     # -- manual processing -----------------------------------------------------------------
 
     async def fetch(self, name: str, batch_size: int = 1) -> list[Job]:
         """Claim up to `batch_size` jobs; finish each with `complete` or `fail`."""
+        validate.queue_name(name)
+        validate.integer(batch_size, "batch_size", 1)
         options = await self._require_queue(name)
-        if batch_size < 1:
-            raise InvalidOptionError(f"batch_size must be at least 1, got {batch_size}")
         fetched = await self.store.fetch(
             name, batch_size, self.worker_id, query=options.fetch_query
         )
@@ -346,37 +380,41 @@ class JobQueue:
     async def complete(self, jobs: JobRef | Sequence[JobRef], output: Any = None) -> list[int]:
         """Complete attempts; returns the ids accepted (a stale lease is refused)."""
         leases = _leases(jobs)
+        validate.json_text(output, "output")
         return await self.store.complete(leases, [output] * len(leases))
 
     async def fail(self, jobs: JobRef | Sequence[JobRef], error: Any = None) -> list[int]:
         """Fail attempts (retrying while retries remain); returns the ids accepted."""
         leases = _leases(jobs)
         payload = describe_error(error) if isinstance(error, BaseException) else error
+        validate.json_text(payload, "error")
         rows = await self.store.fail(leases, [payload] * len(leases))
         return [row[0] for row in rows]
 
     async def cancel(self, ids: int | Sequence[int]) -> list[int]:
-        return await self.store.set_state("cancel_jobs", _ids(ids))
+        return await self.store.set_state("cancel_jobs", validate.job_ids(ids))
 
     async def resume(self, ids: int | Sequence[int]) -> list[int]:
-        return await self.store.set_state("resume_jobs", _ids(ids))
+        return await self.store.set_state("resume_jobs", validate.job_ids(ids))
 
     async def retry(self, ids: int | Sequence[int]) -> list[int]:
-        return await self.store.set_state("retry_jobs", _ids(ids))
+        return await self.store.set_state("retry_jobs", validate.job_ids(ids))
 
     async def delete_job(self, ids: int | Sequence[int]) -> list[int]:
-        return await self.store.set_state("delete_jobs", _ids(ids))
+        return await self.store.set_state("delete_jobs", validate.job_ids(ids))
 
     async def purge_queue(self, name: str) -> int:
         """Delete every job of queue `name` that is not running; returns how many."""
+        validate.queue_name(name)
         await self._require_queue(name)
         return len(await self.store.purge(name))
 
     async def pause_queue(self, name: str, seconds: float | None = None) -> None:
         """Stop every worker from claiming jobs of `name` until `resume_queue`, or for
         `seconds` when given (a longer pause already set stays)."""
-        if seconds is not None and not seconds > 0:
-            raise ValueError(f"pause seconds must be > 0, got {seconds}")
+        validate.queue_name(name)
+        if seconds is not None:
+            seconds = validate.seconds(seconds, "pause seconds")
         if seconds is None:
             found = await self.store.set_paused(name, True)
         else:
@@ -385,12 +423,16 @@ class JobQueue:
             raise UnknownQueueError(name)
 
     async def resume_queue(self, name: str) -> None:
+        validate.queue_name(name)
         if not await self.store.set_paused(name, False):
             raise UnknownQueueError(name)
         self._on_notify(name)
 
     async def redrive(self, dead_letter_queue: str, limit: int | None = None) -> int:
         """Send jobs of a dead-letter queue back to their source queues; returns how many."""
+        validate.queue_name(dead_letter_queue)
+        if limit is not None:
+            validate.integer(limit, "limit", 0, validate.BIGINT_MAX)
         await self._require_queue(dead_letter_queue)
         total, batch = 0, 1000
         while limit is None or total < limit:
@@ -403,7 +445,7 @@ class JobQueue:
 
     async def find_jobs(self, **filters: Any) -> list[Job]:
         """Jobs matching `name`, `states`, `group_key`, `since`, `until` (newest first, `limit`)."""
-        return await self.store.find(**filters)
+        return await self.store.find(**validate.filters(filters))
 
     async def retry_matching(self, **filters: Any) -> int:
         """Retry every failed job matching the filter (see `find_jobs`), in batches."""
@@ -414,6 +456,8 @@ class JobQueue:
         return await self._bulk("cancel_jobs", {"created", "retry", "active"}, filters)
 
     async def _bulk(self, query: str, allowed: set[str], filters: dict[str, Any]) -> int:
+        filters = validate.filters(filters)
+        filters.pop("limit", None)
         states = sorted(allowed & set(filters.pop("states", None) or allowed))
         total = 0
         while jobs := await self.store.find(**filters, states=states, limit=1000):
@@ -425,10 +469,10 @@ class JobQueue:
 
     async def get_attempts(self, job_id: int) -> list[dict[str, Any]]:
         """Every attempt of a job: started/finished, worker, outcome, error, seconds."""
-        return await self.store.attempts(job_id)
+        return await self.store.attempts(validate.job_id(job_id))
 
     async def get_job(self, job_id: int) -> Job | None:
-        return await self.store.get_job(job_id)
+        return await self.store.get_job(validate.job_id(job_id))
 
     # -- workers ---------------------------------------------------------------------------
 
@@ -444,8 +488,10 @@ class JobQueue:
             raise InvalidHandlerError(
                 f"handler for {name!r} must be an async def function, got {handler!r}"
             )
-        if concurrency < 1 or (batch_size is not None and batch_size < 1):
-            raise InvalidOptionError("concurrency and batch_size must be at least 1")
+        validate.queue_name(name)
+        validate.integer(concurrency, "concurrency", 1)
+        if batch_size is not None:
+            validate.integer(batch_size, "batch_size", 1)
         options = await self._require_queue(name)
         await self.start()
         worker = Worker(
@@ -535,9 +581,5 @@ def _is_async_callable(handler: object) -> bool:
 
 
 def _leases(jobs: JobRef | Sequence[JobRef]) -> list[Lease]:
-    items = [jobs] if isinstance(jobs, Job | Lease) else list(jobs)
-    return [item.lease if isinstance(item, Job) else Lease(*item) for item in items]
-
-
-def _ids(ids: int | Sequence[int]) -> list[int]:
-    return [ids] if isinstance(ids, int) else list(ids)
+    items = [jobs] if isinstance(jobs, Job | Lease) else validate.items(jobs, "jobs")
+    return [item.lease if isinstance(item, Job) else Lease(*validate.lease(item)) for item in items]

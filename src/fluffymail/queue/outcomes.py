@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fluffymail.queue import validate
+
 
 class Snooze(Exception):
     """Run this job again in `seconds` without spending an attempt.
@@ -15,8 +17,8 @@ class Snooze(Exception):
     def __init__(
         self, seconds: float, *, pause_group: bool = False, pause_queue: bool = False
     ) -> None:
-        if seconds < 0:
-            raise ValueError(f"snooze seconds must be >= 0, got {seconds}")
+        if seconds != 0:  # 0: run again at once
+            validate.seconds(seconds, "snooze seconds")
         super().__init__(f"snoozed for {seconds}s")
         self.seconds = float(seconds)
         self.pause_group = pause_group

@@ -8,7 +8,6 @@ statements are using now (to sever them when the database stops answering).
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -20,7 +19,8 @@ from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.db.pool import sever
 from fluffymail.db.sql import load_sql
-from fluffymail.queue.errors import InvalidOptionError, UnknownQueueError
+from fluffymail.queue import validate
+from fluffymail.queue.errors import UnknownQueueError
 from fluffymail.queue.job import Job, Lease
 from fluffymail.queue.options import QueueOptions
 
@@ -47,12 +47,7 @@ SEND_PARAMS: dict[str, Any] = dict.fromkeys(
 )
 
 
-def dumps(value: Any, what: str = "data") -> str:
-    """JSON-encode, turning an unencodable value into a clear error."""
-    try:
-        return json.dumps(value, allow_nan=False, separators=(",", ":"))
-    except (TypeError, ValueError) as exc:
-        raise InvalidOptionError(f"{what} is not JSON-serialisable: {exc}") from exc
+dumps = validate.json_text  # JSON that jsonb accepts, or a clear InvalidOptionError
 
 
 def _split(leases: Sequence[Lease]) -> tuple[list[int], list[int]]:
@@ -136,9 +131,15 @@ class Store:
         return ids[0] if ids else None
 
     async def send_direct(
-        self, name: str, record: dict[str, Any], defaults: QueueOptions, conn: Conn | None = None
+        self,
+        name: str,
+        record: dict[str, Any],
+        defaults: QueueOptions,
+        conn: Conn | None = None,
+        data_json: str | None = None,
     ) -> int | None:
-        """Insert one job into an ungrouped queue with its defaults given; None if deduplicated."""
+        """Insert one job into an ungrouped queue with its defaults given; None if deduplicated.
+        `data_json`: the job's data already encoded (`dumps`), when the caller has it."""
         params = {
             **SEND_PARAMS,
             "policy": defaults.policy,
@@ -154,7 +155,7 @@ class Store:
             "dead_letter": defaults.dead_letter,
             **{k: v for k, v in record.items() if v is not None},
             "name": name,
-            "data": dumps(record.get("data")),
+            "data": dumps(record.get("data")) if data_json is None else data_json,
         }
         rows = await self._rows("send_job_direct", params, conn)
         return rows[0][0] if rows else None
@@ -194,6 +195,11 @@ class Store:
         ids, attempts = _split(leases)
         params = {"ids": ids, "attempts": attempts, "errors": dumps(list(errors), "error")}
         return await self._rows("fail_jobs", params)
+
+    async def lease_states(self, ids: Sequence[int]) -> dict[int, tuple[int, str]]:
+        """job id -> (current attempt, state) for the jobs that still exist."""
+        rows = await self._rows("get_lease_states", {"ids": int_array(ids)})
+        return {row[0]: (row[1], row[2]) for row in rows}
 
     async def heartbeat(self, leases: Sequence[Lease]) -> set[int]:
         ids, attempts = _split(leases)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import math
 import time
@@ -30,6 +29,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from fluffymail.logging import bind
+from fluffymail.queue import acks as ack_verdicts
+from fluffymail.queue import validate
 from fluffymail.queue.errors import JobExpiredError
 from fluffymail.queue.events import Events
 from fluffymail.queue.job import Job, Lease
@@ -48,11 +49,12 @@ def _uncancel() -> int:
 
 
 def describe_error(exc: BaseException) -> dict[str, Any]:
-    """What is stored as a failed attempt's output: type, message and traceback."""
+    """What is stored as a failed attempt's output: type, message and traceback (NULs and lone
+    surrogates escaped: PostgreSQL could not store them, and the failure would go unrecorded)."""
     return {
         "type": type(exc).__name__,
-        "message": str(exc),
-        "traceback": "".join(traceback.format_exception(exc))[-8000:],
+        "message": validate.printable(str(exc)),
+        "traceback": validate.printable("".join(traceback.format_exception(exc))[-8000:]),
     }
 
 
@@ -254,7 +256,7 @@ class Worker:
             self._acking = []
         now = time.monotonic()
         self._mean_round_trip = self._mean_round_trip * 0.8 + (now - started) * 0.2
-        self._report(acks, set(fetched.acked))
+        refused = self._report(acks, set(fetched.acked))
         for job in fetched.jobs:
             # claimed = when the claim was sent, not answered: the worker's expiry then falls
             # before the database's (started_on + expire_in), so the worker, not the rescuer,
@@ -266,6 +268,8 @@ class Worker:
             self._wanted = False
         elif acks:
             self._signal.set()
+        if refused:  # rare: look up why, so the log says what really happened
+            await ack_verdicts.explain(self.store, refused, self.events, self.log)
 
     async def _wait(self) -> None:
         if not self._signal.is_set():
@@ -275,17 +279,20 @@ class Worker:
                 self._wanted = True
         self._signal.clear()
 
-    def _report(self, acks: list[tuple[Job, Any, float]], acked: set[int]) -> None:
+    def _report(
+        self, acks: list[tuple[Job, Any, float]], acked: set[int]
+    ) -> list[tuple[Job, Any, float]]:
+        """Emit `completed` for the acks taken; return the others (see `acks.explain`)."""
         if len(acked) == len(acks) and not self.events.has("completed"):
-            return  # all accepted and nobody listening
-        for job, output, duration in acks:
+            return []  # all accepted and nobody listening
+        refused = []
+        for ack in acks:
+            job, output, duration = ack
             if job.id in acked:
                 self.events.emit("completed", job=job, output=output, duration=duration)
             else:
-                self.log.warning(
-                    "completion refused: the attempt's lease is no longer current",
-                    extra={"action": "queue.stale_ack", "job_id": job.id, "attempt": job.attempt},
-                )
+                refused.append(ack)
+        return refused
 
     # -- running one job --------------------------------------------------------------------
 
@@ -369,7 +376,8 @@ class Worker:
         if held.expired:  # the handler swallowed our cancellation and finished anyway
             _uncancel()
         if output is not None and not isinstance(output, Snooze):
-            json.dumps(output)  # an unencodable output fails this attempt, not the whole batch
+            # an output jsonb would refuse fails this attempt, not the whole batch of acks
+            validate.json_text(output, "output")
         return output
 
     async def _snooze(self, job: Job, snooze: Snooze) -> None:
