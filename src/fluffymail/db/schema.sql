@@ -375,23 +375,28 @@ CREATE VIEW crm.contact_figures AS
     r.computed_on,
         CASE
             WHEN ((c.merged_into_id IS NOT NULL) OR (c.suppressed_reason IS NOT NULL)) THEN (r.contact_id IS NOT NULL)
-            ELSE (COALESCE(k.newer, false) OR (COALESCE(k.links, (0)::bigint) <> COALESCE(f.links, 0)))
+            ELSE (COALESCE(k.newer, false) OR (COALESCE(k.links, (0)::numeric) <> (COALESCE(f.links, 0))::numeric))
         END AS updating
    FROM ((((crm.contacts c
      LEFT JOIN crm.relationships r ON (((r.user_id = c.user_id) AND (r.contact_id = c.id))))
      LEFT JOIN crm.relationship_runs run ON ((run.user_id = c.user_id)))
      LEFT JOIN crm.relationship_folds f ON (((f.user_id = c.user_id) AND (f.contact_id = c.id))))
-     LEFT JOIN LATERAL ( SELECT count(*) FILTER (WHERE (l.message_id <= COALESCE(run.last_message_id, (0)::bigint))) AS links,
-            bool_or((l.message_id > COALESCE(run.last_message_id, (0)::bigint))) AS newer
+     LEFT JOIN LATERAL ( SELECT sum(n.links) AS links,
+            bool_or(n.newer) AS newer
            FROM (( SELECT a.address
                    FROM crm.contact_addresses a
                   WHERE (a.contact_id = c.id)
                 UNION ALL
                  SELECT a.address
                    FROM (crm.contacts m
-                     JOIN crm.contact_addresses a ON ((a.contact_id = m.id)))
+                     CROSS JOIN LATERAL ( SELECT contact_addresses.address
+                           FROM crm.contact_addresses
+                          WHERE (contact_addresses.contact_id = m.id)) a)
                   WHERE (m.merged_into_id = c.id)) own
-             JOIN crm.contact_links l ON (((l.user_id = c.user_id) AND (l.address = own.address))))) k ON (((c.merged_into_id IS NULL) AND (c.suppressed_reason IS NULL))));
+             CROSS JOIN LATERAL ( SELECT count(*) FILTER (WHERE (l.message_id <= COALESCE(run.last_message_id, (0)::bigint))) AS links,
+                    bool_or((l.message_id > COALESCE(run.last_message_id, (0)::bigint))) AS newer
+                   FROM crm.contact_links l
+                  WHERE ((l.user_id = c.user_id) AND (l.address = own.address))) n)) k ON (((c.merged_into_id IS NULL) AND (c.suppressed_reason IS NULL))));
 
 CREATE TABLE crm.contact_merges (
     id bigint NOT NULL,

@@ -67,6 +67,7 @@ async def assert_consistent(
 ) -> int:
     ids = await contact_ids(pool, user_id)
     found, walked = await check.disagreements(http, auth, ids)
+    print(f"{walked} contacts walked, {len(found)} disagreements")
     assert not found, f"{len(found)} disagreements:\n" + "\n".join(map(str, found[:40]))
     return walked
 

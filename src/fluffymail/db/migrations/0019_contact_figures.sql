@@ -36,15 +36,19 @@ LEFT JOIN crm.relationships r ON r.user_id = c.user_id AND r.contact_id = c.id
 LEFT JOIN crm.relationship_runs run ON run.user_id = c.user_id
 LEFT JOIN crm.relationship_folds f ON f.user_id = c.user_id AND f.contact_id = c.id
 LEFT JOIN LATERAL (
-    -- the links the analysis folds for this contact (rel_link_counts.sql): its addresses and
-    -- those of contacts merged into it
-    SELECT count(*) FILTER (WHERE l.message_id <= coalesce(run.last_message_id, 0)) AS links,
-           bool_or(l.message_id > coalesce(run.last_message_id, 0)) AS newer
+    -- the links the analysis folds for this contact (rel_link_counts.sql): those of its
+    -- addresses and of the addresses of contacts merged into it, each read by its index
+    SELECT sum(n.links) AS links, bool_or(n.newer) AS newer
     FROM (SELECT a.address FROM crm.contact_addresses a WHERE a.contact_id = c.id
           UNION ALL
           SELECT a.address
           FROM crm.contacts m
-          JOIN crm.contact_addresses a ON a.contact_id = m.id
+          CROSS JOIN LATERAL (
+              SELECT address FROM crm.contact_addresses WHERE contact_id = m.id) a
           WHERE m.merged_into_id = c.id) own
-    JOIN crm.contact_links l ON l.user_id = c.user_id AND l.address = own.address
+    CROSS JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE l.message_id <= coalesce(run.last_message_id, 0)) AS links,
+               bool_or(l.message_id > coalesce(run.last_message_id, 0)) AS newer
+        FROM crm.contact_links l
+        WHERE l.user_id = c.user_id AND l.address = own.address) n
 ) k ON c.merged_into_id IS NULL AND c.suppressed_reason IS NULL;
