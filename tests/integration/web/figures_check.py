@@ -147,29 +147,59 @@ def strength_text(figures: dict[str, Any]) -> str:
     return "" if figures["strength"] is None else str(math.floor(figures["strength"]))
 
 
+def table_rows(html: str, selector: str) -> dict[int, dict[str, Any]]:
+    """The rows of a rendered table of people: contact id -> what its row shows."""
+    rows: dict[int, dict[str, Any]] = {}
+    for tr in HTMLParser(html).css(selector):
+        link = tr.css_first("a.person")
+        assert link is not None
+        contact_id = int(str(link.attributes["href"]).rsplit("/", 1)[1])
+        strength = tr.css_first('[data-figure="strength"]')
+        score = strength.css_first(".level-score") if strength else None
+        rows[contact_id] = {
+            "sent": _number(_text(tr.css_first('[data-figure="sent"]'))),
+            "received": _number(_text(tr.css_first('[data-figure="received"]'))),
+            "strength": _text(score) if score is not None else _text(strength),
+            "last_at": _when(tr.css_first('[data-figure="last_at"]')),
+        }
+    return rows
+
+
 async def list_rows(http: httpx.AsyncClient) -> dict[int, dict[str, Any]]:
-    """The rendered contacts list, every page: contact id -> what its row shows."""
+    """The rendered contacts list, every page."""
     rows: dict[int, dict[str, Any]] = {}
     offset = 0
     while True:
         page = await http.get("/contacts", params={"offset": offset})
         assert page.status_code == 200
-        found = HTMLParser(page.text).css("table.contacts tbody tr")
-        for tr in found:
-            link = tr.css_first("a.person")
-            assert link is not None
-            contact_id = int(str(link.attributes["href"]).rsplit("/", 1)[1])
-            strength = tr.css_first('[data-figure="strength"]')
-            score = strength.css_first(".level-score") if strength else None
-            rows[contact_id] = {
-                "sent": _number(_text(tr.css_first('[data-figure="sent"]'))),
-                "received": _number(_text(tr.css_first('[data-figure="received"]'))),
-                "strength": _text(score) if score is not None else _text(strength),
-                "last_at": _when(tr.css_first('[data-figure="last_at"]')),
-            }
+        found = table_rows(page.text, "table.contacts tbody tr")
         if not found:
             return rows
+        rows |= found
         offset += len(found)
+
+
+async def company_rows(
+    http: httpx.AsyncClient, auth: dict[str, str]
+) -> list[tuple[int, dict[int, dict[str, Any]]]]:
+    """Each company page's people table: (company id, rows)."""
+    out = []
+    offset: int | None = 0
+    while offset is not None:
+        body = (
+            await http.get("/api/companies", params={"limit": 100, "offset": offset}, headers=auth)
+        ).json()
+        for company in body["items"]:
+            page = await http.get(f"/companies/{company['id']}")
+            assert page.status_code == 200
+            out.append(
+                (
+                    company["id"],
+                    table_rows(page.text, "section[aria-labelledby=people-title] tbody tr"),
+                )
+            )
+        offset = body["next_offset"]
+    return out
 
 
 SENTENCE = re.compile(
@@ -292,7 +322,9 @@ def compare_api(
     return out
 
 
-def compare_list(cid: int, row: dict[str, Any], f: dict[str, Any]) -> list[Disagreement]:
+def compare_list(
+    cid: int, row: dict[str, Any], f: dict[str, Any], view: str = "contacts list"
+) -> list[Disagreement]:
     expected = {
         "sent": _expect(f, "sent"),
         "received": _expect(f, "received"),
@@ -300,7 +332,7 @@ def compare_list(cid: int, row: dict[str, Any], f: dict[str, Any]) -> list[Disag
         "last_at": UPDATING if f["updating"] else stamp(f["last_at"]),
     }
     return [
-        Disagreement(cid, name, "contacts list", row[name], value)
+        Disagreement(cid, name, view, row[name], value)
         for name, value in expected.items()
         if row[name] != value
     ]
@@ -335,4 +367,8 @@ async def disagreements(
             )
             if text != expected:
                 found.append(Disagreement(cid, "connector strength", "warm intro", text, expected))
+    companies = await company_rows(http, auth)
+    for company_id, people in companies:
+        for cid, row in people.items():
+            found += compare_list(cid, row, details[cid]["figures"], f"company {company_id} page")
     return found, len(contact_ids)

@@ -293,7 +293,10 @@ class TimelineItemOut(_Out):
 
 class TimelinePageOut(BaseModel):
     items: list[TimelineItemOut]
-    total: int
+    total: int = Field(
+        description="Every message of theirs listed, with mail you were both only copied on and"
+        " bulk mail; figures.messages counts only the mail between you"
+    )
     limit: int
     offset: int
     next_offset: int | None = None
@@ -343,11 +346,12 @@ class PersonOut(_Out):
     name: str
     primary_address: str
     is_internal: bool
-    score: float | None = None
+    score: float | None = Field(default=None, description="figures.strength")
     level: LevelName
     trend: str | None = None
     going_cold: bool
-    last_interaction_on: datetime | None = None
+    last_interaction_on: datetime | None = Field(default=None, description="figures.last_at")
+    figures: FiguresOut
 
 
 class RollupOut(_Out):
