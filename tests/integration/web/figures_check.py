@@ -290,7 +290,7 @@ def compare_api(
     out = []
     f = detail["figures"]
     if item is not None:
-        for key in ("figures", "sent", "received", "updating"):
+        for key in ("figures", "sent", "received", "updating", "last_interaction_on"):
             if item[key] != detail[key]:
                 out.append(
                     Disagreement(cid, key, "API list vs API contact", item[key], detail[key])
@@ -301,6 +301,8 @@ def compare_api(
         "sent": detail["sent"],
         "received": detail["received"],
         "updating": detail["updating"],
+        "last_at": detail["last_interaction_on"],
+        "first_at": detail["first_interaction_on"],
     }
     for key, value in checks.items():
         if value != f[key]:

@@ -78,11 +78,13 @@ class ContactItemOut(_Out):
         description="Relationship strength 0–100 (figures.strength); null until analysed"
         " and while updating"
     )
-    level: LevelName
+    level: LevelName = Field(
+        description="The last analysis's level (figures.level is null while updating)"
+    )
     trend: str | None = Field(description="warming, steady or cooling; null until analysed")
     going_cold: bool
-    last_interaction_on: datetime | None = None
-    first_interaction_on: datetime | None = None
+    last_interaction_on: datetime | None = Field(default=None, description="figures.last_at")
+    first_interaction_on: datetime | None = Field(default=None, description="figures.first_at")
     sent: int | None = Field(description="figures.sent; null while updating")
     received: int | None = Field(description="figures.received; null while updating")
     updating: bool = Field(description="The figures are being recomputed (see figures)")
@@ -258,8 +260,8 @@ class ContactDetailOut(_Out):
     company: CompanyRefOut | None = None
     is_internal: bool
     merged_into_id: int | None = Field(description="Set when this contact was merged into another")
-    first_interaction_on: datetime | None = None
-    last_interaction_on: datetime | None = None
+    first_interaction_on: datetime | None = Field(default=None, description="figures.first_at")
+    last_interaction_on: datetime | None = Field(default=None, description="figures.last_at")
     sent: int | None = Field(description="figures.sent; null while updating")
     received: int | None = Field(description="figures.received; null while updating")
     updating: bool = Field(description="The figures are being recomputed (see figures)")
