@@ -1038,7 +1038,7 @@ CREATE INDEX contact_addresses_trigrams_idx ON crm.contact_addresses USING gin (
 
 CREATE INDEX contact_facts_current_idx ON crm.contact_facts USING btree (contact_id, field) WHERE is_current;
 
-CREATE INDEX contact_links_address_idx ON crm.contact_links USING btree (user_id, address);
+CREATE INDEX contact_links_address_idx ON crm.contact_links USING btree (user_id, address, message_id);
 
 CREATE INDEX contact_merges_from_idx ON crm.contact_merges USING btree (from_contact_id);
 
