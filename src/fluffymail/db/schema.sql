@@ -304,6 +304,105 @@ CREATE TABLE crm.contact_links (
     CONSTRAINT contact_links_role_check CHECK ((role = ANY (ARRAY['sent_to'::text, 'received_from'::text, 'cc'::text, 'reply_to'::text])))
 );
 
+CREATE TABLE crm.contacts (
+    id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    primary_address text NOT NULL,
+    name text DEFAULT ''::text NOT NULL,
+    first_name text DEFAULT ''::text NOT NULL,
+    last_name text DEFAULT ''::text NOT NULL,
+    name_quality smallint DEFAULT 0 NOT NULL,
+    identity_key text,
+    company_id bigint,
+    is_internal boolean DEFAULT false NOT NULL,
+    suppressed_reason text,
+    created boolean DEFAULT false NOT NULL,
+    visible_on timestamp with time zone,
+    merged_into_id bigint,
+    sent_to_count integer DEFAULT 0 NOT NULL,
+    received_from_count integer DEFAULT 0 NOT NULL,
+    cc_count integer DEFAULT 0 NOT NULL,
+    first_interaction_on timestamp with time zone,
+    last_interaction_on timestamp with time zone,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    updated_on timestamp with time zone DEFAULT now() NOT NULL,
+    kind text DEFAULT 'person'::text NOT NULL,
+    kind_reason text,
+    CONSTRAINT contacts_kind_check CHECK ((kind = ANY (ARRAY['person'::text, 'group'::text])))
+);
+
+CREATE TABLE crm.relationship_folds (
+    user_id bigint NOT NULL,
+    contact_id bigint NOT NULL,
+    links integer NOT NULL,
+    CONSTRAINT relationship_folds_links_check CHECK ((links > 0))
+);
+
+CREATE TABLE crm.relationship_runs (
+    user_id bigint NOT NULL,
+    last_message_id bigint DEFAULT 0 NOT NULL,
+    analyzed_on timestamp with time zone,
+    full_on timestamp with time zone
+);
+
+CREATE TABLE crm.relationships (
+    user_id bigint NOT NULL,
+    contact_id bigint NOT NULL,
+    score real NOT NULL,
+    level text NOT NULL,
+    trend text NOT NULL,
+    going_cold boolean DEFAULT false NOT NULL,
+    sent integer DEFAULT 0 NOT NULL,
+    received integer DEFAULT 0 NOT NULL,
+    two_way_threads integer DEFAULT 0 NOT NULL,
+    first_at timestamp with time zone,
+    last_at timestamp with time zone,
+    evidence jsonb DEFAULT '[]'::jsonb NOT NULL,
+    stats jsonb DEFAULT '{}'::jsonb NOT NULL,
+    state jsonb DEFAULT '{}'::jsonb NOT NULL,
+    computed_on timestamp with time zone DEFAULT now() NOT NULL,
+    threads integer DEFAULT 0 NOT NULL,
+    CONSTRAINT relationships_score_check CHECK (((score >= (0)::double precision) AND (score <= (100)::double precision)))
+);
+
+CREATE VIEW crm.contact_figures AS
+ SELECT c.user_id,
+    c.id AS contact_id,
+    (r.sent + r.received) AS messages,
+    r.sent,
+    r.received,
+    r.threads,
+    r.two_way_threads,
+    r.first_at,
+    r.last_at,
+    (round((r.score)::numeric, 1))::double precision AS strength,
+    r.level,
+    r.computed_on,
+        CASE
+            WHEN ((c.merged_into_id IS NOT NULL) OR (c.suppressed_reason IS NOT NULL)) THEN (r.contact_id IS NOT NULL)
+            ELSE (COALESCE(k.newer, false) OR (COALESCE(k.links, (0)::numeric) <> (COALESCE(f.links, 0))::numeric))
+        END AS updating
+   FROM ((((crm.contacts c
+     LEFT JOIN crm.relationships r ON (((r.user_id = c.user_id) AND (r.contact_id = c.id))))
+     LEFT JOIN crm.relationship_runs run ON ((run.user_id = c.user_id)))
+     LEFT JOIN crm.relationship_folds f ON (((f.user_id = c.user_id) AND (f.contact_id = c.id))))
+     LEFT JOIN LATERAL ( SELECT sum(n.links) AS links,
+            bool_or(n.newer) AS newer
+           FROM (( SELECT a.address
+                   FROM crm.contact_addresses a
+                  WHERE (a.contact_id = c.id)
+                UNION ALL
+                 SELECT a.address
+                   FROM (crm.contacts m
+                     CROSS JOIN LATERAL ( SELECT contact_addresses.address
+                           FROM crm.contact_addresses
+                          WHERE (contact_addresses.contact_id = m.id)) a)
+                  WHERE (m.merged_into_id = c.id)) own
+             CROSS JOIN LATERAL ( SELECT count(*) FILTER (WHERE (l.message_id <= COALESCE(run.last_message_id, (0)::bigint))) AS links,
+                    bool_or((l.message_id > COALESCE(run.last_message_id, (0)::bigint))) AS newer
+                   FROM crm.contact_links l
+                  WHERE ((l.user_id = c.user_id) AND (l.address = own.address))) n)) k ON (((c.merged_into_id IS NULL) AND (c.suppressed_reason IS NULL))));
+
 CREATE TABLE crm.contact_merges (
     id bigint NOT NULL,
     user_id bigint NOT NULL,
@@ -338,33 +437,6 @@ CREATE TABLE crm.contact_tags (
     tag_id bigint NOT NULL,
     tagged_by bigint,
     tagged_on timestamp with time zone DEFAULT now() NOT NULL
-);
-
-CREATE TABLE crm.contacts (
-    id bigint NOT NULL,
-    user_id bigint NOT NULL,
-    primary_address text NOT NULL,
-    name text DEFAULT ''::text NOT NULL,
-    first_name text DEFAULT ''::text NOT NULL,
-    last_name text DEFAULT ''::text NOT NULL,
-    name_quality smallint DEFAULT 0 NOT NULL,
-    identity_key text,
-    company_id bigint,
-    is_internal boolean DEFAULT false NOT NULL,
-    suppressed_reason text,
-    created boolean DEFAULT false NOT NULL,
-    visible_on timestamp with time zone,
-    merged_into_id bigint,
-    sent_to_count integer DEFAULT 0 NOT NULL,
-    received_from_count integer DEFAULT 0 NOT NULL,
-    cc_count integer DEFAULT 0 NOT NULL,
-    first_interaction_on timestamp with time zone,
-    last_interaction_on timestamp with time zone,
-    created_on timestamp with time zone DEFAULT now() NOT NULL,
-    updated_on timestamp with time zone DEFAULT now() NOT NULL,
-    kind text DEFAULT 'person'::text NOT NULL,
-    kind_reason text,
-    CONSTRAINT contacts_kind_check CHECK ((kind = ANY (ARRAY['person'::text, 'group'::text])))
 );
 
 ALTER TABLE crm.contacts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
@@ -525,20 +597,6 @@ CREATE TABLE crm.oauth_states (
     used_on timestamp with time zone
 );
 
-CREATE TABLE crm.relationship_folds (
-    user_id bigint NOT NULL,
-    contact_id bigint NOT NULL,
-    links integer NOT NULL,
-    CONSTRAINT relationship_folds_links_check CHECK ((links > 0))
-);
-
-CREATE TABLE crm.relationship_runs (
-    user_id bigint NOT NULL,
-    last_message_id bigint DEFAULT 0 NOT NULL,
-    analyzed_on timestamp with time zone,
-    full_on timestamp with time zone
-);
-
 CREATE TABLE crm.relationship_summaries (
     user_id bigint NOT NULL,
     contact_id bigint NOT NULL,
@@ -552,25 +610,6 @@ CREATE TABLE crm.relationship_summaries (
     last_message_at timestamp with time zone,
     created_on timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT relationship_summaries_status_check CHECK ((status = ANY (ARRAY['ok'::text, 'failed'::text])))
-);
-
-CREATE TABLE crm.relationships (
-    user_id bigint NOT NULL,
-    contact_id bigint NOT NULL,
-    score real NOT NULL,
-    level text NOT NULL,
-    trend text NOT NULL,
-    going_cold boolean DEFAULT false NOT NULL,
-    sent integer DEFAULT 0 NOT NULL,
-    received integer DEFAULT 0 NOT NULL,
-    two_way_threads integer DEFAULT 0 NOT NULL,
-    first_at timestamp with time zone,
-    last_at timestamp with time zone,
-    evidence jsonb DEFAULT '[]'::jsonb NOT NULL,
-    stats jsonb DEFAULT '{}'::jsonb NOT NULL,
-    state jsonb DEFAULT '{}'::jsonb NOT NULL,
-    computed_on timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT relationships_score_check CHECK (((score >= (0)::double precision) AND (score <= (100)::double precision)))
 );
 
 CREATE TABLE crm.sessions (
@@ -1004,7 +1043,7 @@ CREATE INDEX contact_addresses_trigrams_idx ON crm.contact_addresses USING gin (
 
 CREATE INDEX contact_facts_current_idx ON crm.contact_facts USING btree (contact_id, field) WHERE is_current;
 
-CREATE INDEX contact_links_address_idx ON crm.contact_links USING btree (user_id, address);
+CREATE INDEX contact_links_address_idx ON crm.contact_links USING btree (user_id, address, message_id);
 
 CREATE INDEX contact_merges_from_idx ON crm.contact_merges USING btree (from_contact_id);
 

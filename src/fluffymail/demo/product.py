@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -202,7 +203,9 @@ async def top_table(pool: Any, user_id: int, limit: int = 10) -> Table:
     for column in ("#", "name", "company", "score", "level", "why"):
         table.add_column(column, justify="right" if column in ("#", "score") else "left")
     for rank, (name, company, score, level, why) in enumerate(rows, 1):
-        table.add_row(str(rank), name, company or "", f"{score:.0f}", level, why or "")
+        table.add_row(
+            str(rank), name, company or "", str(math.floor(score)), level, why or ""
+        )  # as the web app shows it
     return table
 
 

@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 PROMPT_VERSION = "relationship-summary/1"
-EXTRACTIVE_VERSION = "extractive/2"  # the prompt_version `extractive.extract` stamps
+EXTRACTIVE_VERSION = "extractive/3"  # the prompt_version `extractive.extract` stamps
 CHARS_PER_TOKEN = 4
 DEFAULT_RATE_LIMIT_SNOOZE = 30.0
 RECENCY_HALF_LIFE_DAYS = 90.0
@@ -49,7 +49,9 @@ SYSTEM_PROMPT = (
     "Answer in JSON with: who (who the contact is to the user, one sentence), discussed (what "
     "they discussed, one or two sentences), open_loops (unanswered questions or unkept promises, "
     "short items, may be empty), next_step (one concrete suggestion for the user) and "
-    "cited_message_ids (the ids of the messages you drew from; only ids that appear in the input)."
+    "cited_message_ids (the ids of the messages you drew from; only ids that appear in the input). "
+    "Do not count messages or threads: the input is only the latest part of the mail, and the "
+    "CRM shows the counts itself."
 )
 
 

@@ -2,7 +2,8 @@
 
 Payload `{"user_id": id}` (incremental: mail above the user's cursor), with `"full": true`
 (rebuild from all mail) or `"rescore": true` (recompose stored scores at now, for decay), or
-`{"rescore_all": true}` (the nightly cron: one rescore job per analysed user). Summaries of
+`{"rescore_all": true}` (the nightly cron: one rescore job per analysed user, each folding
+any mail still pending first). Summaries of
 changed relationships and introductions of new contacts are enqueued/recorded in the same
 transaction as the scores.
 """
@@ -126,9 +127,12 @@ def make_handler(deps: JobDeps, clock: Clock) -> Callable[[Job], Any]:
             return await _fan_out(deps)
         assert args.user_id is not None
         if args.rescore:
+            # fold first whatever is still pending (a lost job, or 0019's rebuild after the
+            # upgrade), so no figure says "updating…" past the night (issue 12)
+            folded = await _analyze(deps, clock, args.user_id, full=False)
             async with deps.pool.connection() as conn:
                 rescored = await analysis.rescore_user(conn, args.user_id, now=clock.now())
-            return rescored.as_output()
+            return {**rescored.as_output(), "folded": folded["contacts"]}
         return await _analyze(deps, clock, args.user_id, full=args.full)
 
     return handle

@@ -67,7 +67,33 @@ async def test_job__nightly_fans_out_rescores(
         "SELECT id FROM queue.job WHERE name = %s AND data ? 'rescore'",
         analyze_relationships.QUEUE,
     )
-    assert await run_one(queue, registry, rescore_id) == {"user_id": user_id, "rescored": 1}
+    assert await run_one(queue, registry, rescore_id) == {
+        "user_id": user_id,
+        "rescored": 1,
+        "folded": 0,
+    }
+
+
+async def test_job__nightly_rescore_folds_what_is_pending_first(
+    load: Load, queue: JobQueue, registry: Registry, rows: Rows
+) -> None:
+    """As after migration 0019 (folds forgotten): the contact says "updating" until the nightly
+    rescore rebuilds it, with its thread count."""
+    user_id = await load(exchange(ALICE, "lunch", 5, replies=2) + exchange(ALICE, "deal", 3))
+    await run_one(
+        queue, registry, await rows.one("SELECT id FROM queue.job WHERE name = %s", QUEUE)
+    )
+    await rows.all("DELETE FROM crm.relationship_folds RETURNING 1")
+    await rows.all("UPDATE crm.relationships SET threads = 0 RETURNING 1")
+    assert await rows.one("SELECT bool_and(updating) FROM crm.contact_figures")
+    rescore = await queue.send(QUEUE, {"user_id": user_id, "rescore": True})
+    assert rescore is not None
+    output = await run_one(queue, registry, rescore)
+    assert (output["folded"], output["rescored"]) == (1, 1)
+    figures = await rows.all(
+        "SELECT updating, messages, threads, two_way_threads FROM crm.contact_figures"
+    )
+    assert figures == [(False, 5, 2, 2)]
 
 
 async def test_enqueue__debounced_per_user(queue: JobQueue, registry: Registry) -> None:

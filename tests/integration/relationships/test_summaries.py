@@ -28,7 +28,7 @@ async def test_offline__stores_a_labelled_summary_citing_bens_messages(world: Wo
     stored = await world.stored(BEN)
     assert stored is not None
     assert (stored["status"], stored["generated_by"]) == ("ok", EXTRACTIVE)
-    assert stored["prompt_version"] == "extractive/2"
+    assert stored["prompt_version"] == "extractive/3"
     summary = stored["summary"]
     assert summary["ai_generated"] is False
     assert summary["who"] and summary["discussed"] and summary["next_step"]

@@ -172,6 +172,28 @@ async def _relationship(
     )
 
 
+async def mark_analysed(conn: Any, user_id: int) -> None:
+    """Record the seeded relationships as the analysis's own: the run cursor past every message
+    and each contact's folded links as they are (what `analyze_user` leaves), so their
+    figures are current (crm.contact_figures), not "updating"."""
+    await conn.execute(
+        "INSERT INTO crm.relationship_runs (user_id, last_message_id)"
+        " SELECT %s, coalesce(max(id), 0) FROM crm.messages WHERE user_id = %s"
+        " ON CONFLICT (user_id) DO UPDATE SET last_message_id = excluded.last_message_id",
+        (user_id, user_id),
+    )
+    await conn.execute(
+        "INSERT INTO crm.relationship_folds (user_id, contact_id, links)"
+        " SELECT %s, coalesce(c.merged_into_id, c.id), count(*)"
+        " FROM crm.contact_links l"
+        " JOIN crm.contact_addresses a ON a.user_id = l.user_id AND a.address = l.address"
+        " JOIN crm.contacts c ON c.id = a.contact_id"
+        " WHERE l.user_id = %s GROUP BY 2"
+        " ON CONFLICT (user_id, contact_id) DO UPDATE SET links = excluded.links",
+        (user_id, user_id),
+    )
+
+
 async def seed_crm(pool: AsyncConnectionPool, user_id: int, domain: str = "acme.test") -> Seeded:
     """Ada (very strong, warming), Grace (strong, going cold), Linus (weak), a colleague with no
     score, plus a hidden and a suppressed contact that never show."""
@@ -389,4 +411,5 @@ async def seed_crm(pool: AsyncConnectionPool, user_id: int, domain: str = "acme.
                 NOW - timedelta(days=60),
             ),
         )
+        await mark_analysed(conn, user_id)
     return seeded

@@ -79,7 +79,7 @@ def extract(request: SummaryRequest, top_topics: int = 5) -> Summary:
         cited_message_ids=tuple(dict.fromkeys(cited)),
         generated_by=EXTRACTIVE,
         model="extractive",
-        prompt_version="extractive/2",
+        prompt_version="extractive/3",
         topics=found_topics,
     )
 
@@ -136,12 +136,12 @@ def _speaker(m: ThreadMessage) -> str:
 
 
 def _who(request: SummaryRequest, messages: Sequence[ThreadMessage]) -> str:
-    sent = sum(1 for m in messages if m.direction is Direction.SENT)
-    span = f"{messages[0].date:%b %Y} – {messages[-1].date:%b %Y}"
-    return (
-        f"{request.contact.label}: {len(messages)} messages in {len(request.threads)} threads "
-        f"({sent} from you, {len(messages) - sent} from them), {span}."
-    )
+    """Who, and the latest message. No counts: the summary reads only the newest mail that
+    fits its budget, so its counts would disagree with the contact's figures (issue 12); the
+    page shows the figures beside it from crm.contact_figures."""
+    last = messages[-1]
+    side = "you" if last.direction is Direction.SENT else "them"
+    return f"{request.contact.label}; latest message {last.date:%-d %b %Y}, from {side}."
 
 
 def _discussed(found: Sequence[str], threads: Iterable[Thread]) -> str:

@@ -102,6 +102,7 @@ class RelationshipStats:
     first_at: datetime | None
     last_at: datetime | None
     monthly: tuple[MonthCount, ...]
+    threads: int = 0  # distinct threads of their mail with the user
 
     @property
     def total(self) -> int:

@@ -111,6 +111,7 @@ class Tally:
     replies_sent: int = 0
     replies_received: int = 0
     two_way_threads: int = 0
+    threads: int = 0
     sent_days: int = 0
     latencies_sent: tuple[float, ...] = ()
     latencies_received: tuple[float, ...] = ()
@@ -162,6 +163,7 @@ def tally_of(interactions: Iterable[Interaction]) -> Tally:
         replies_sent=sum(1 for i in replies if i.direction is Direction.SENT),
         replies_received=sum(1 for i in replies if i.direction is Direction.RECEIVED),
         two_way_threads=len({i.thread_id for i in replies}),
+        threads=len({i.thread_id for i in items}),
         sent_days=len(sent_days_of(items)),
         latencies_sent=_latencies(replies, Direction.SENT),
         latencies_received=_latencies(replies, Direction.RECEIVED),
@@ -308,6 +310,7 @@ def stats_of(tally: Tally) -> RelationshipStats:
         direct=tally.direct,
         cc=tally.cc,
         two_way_threads=tally.two_way_threads,
+        threads=tally.threads,
         replies_sent=tally.replies_sent,
         replies_received=tally.replies_received,
         median_reply_sent=median_delta(tally.latencies_sent),

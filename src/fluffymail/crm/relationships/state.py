@@ -34,6 +34,7 @@ class RelationshipState:
 
     tally: scoring.Tally = field(default_factory=scoring.Tally)
     two_way_thread_ids: frozenset[str] = frozenset()
+    thread_ids: frozenset[str] = frozenset()
     sent_days: frozenset[int] = frozenset()
     replies_sent: tuple[tuple[datetime, str, float], ...] = ()
     replies_received: tuple[tuple[datetime, str, float], ...] = ()
@@ -46,6 +47,7 @@ class RelationshipState:
         old = self.tally
         last = max(filter(None, [old.last, (batch[-1].at, batch[-1].message_id)]))
         threads = self.two_way_thread_ids | {i.thread_id for i in batch if i.is_reply}
+        all_threads = self.thread_ids | threads | {i.thread_id for i in batch}
         sent_days = self.sent_days | scoring.sent_days_of(batch)
         sent_lat = _latest(self.replies_sent, batch, Direction.SENT)
         recv_lat = _latest(self.replies_received, batch, Direction.RECEIVED)
@@ -58,6 +60,7 @@ class RelationshipState:
             replies_sent=old.replies_sent + _replies(batch, Direction.SENT),
             replies_received=old.replies_received + _replies(batch, Direction.RECEIVED),
             two_way_threads=len(threads),
+            threads=len(all_threads),
             sent_days=len(sent_days),
             latencies_sent=tuple(s for _, _, s in sent_lat),
             latencies_received=tuple(s for _, _, s in recv_lat),
@@ -71,6 +74,7 @@ class RelationshipState:
         return RelationshipState(
             tally=tally,
             two_way_thread_ids=threads,
+            thread_ids=all_threads,
             sent_days=sent_days,
             replies_sent=sent_lat,
             replies_received=recv_lat,
@@ -92,6 +96,7 @@ class RelationshipState:
             "days": list(t.days),
             "sums_at_last": list(t.sums_at_last),
             "two_way_thread_ids": sorted(self.two_way_thread_ids),
+            "thread_ids": sorted(self.thread_ids),
             "sent_days": sorted(self.sent_days),
             "replies_sent": [[at.isoformat(), mid, s] for at, mid, s in self.replies_sent],
             "replies_received": [[at.isoformat(), mid, s] for at, mid, s in self.replies_received],
@@ -101,6 +106,8 @@ class RelationshipState:
     def from_json(cls, data: Mapping[str, Any]) -> RelationshipState:
         sent, received, direct, cc, replies_sent, replies_received = data["counts"]
         threads = frozenset(data["two_way_thread_ids"])
+        # absent from states stored before 0019 (which makes the next run rebuild them all)
+        all_threads = threads | frozenset(data.get("thread_ids", ()))
         # absent from states stored before it was kept: count from here on (a full run rebuilds)
         sent_days = frozenset(int(d) for d in data.get("sent_days", ()))
         sent_lat = tuple(
@@ -112,7 +119,7 @@ class RelationshipState:
         tally = scoring.Tally(
             sent=sent, received=received, direct=direct, cc=cc,
             replies_sent=replies_sent, replies_received=replies_received,
-            two_way_threads=len(threads), sent_days=len(sent_days),
+            two_way_threads=len(threads), threads=len(all_threads), sent_days=len(sent_days),
             latencies_sent=tuple(s for _, _, s in sent_lat),
             latencies_received=tuple(s for _, _, s in recv_lat),
             first=_stamp_in(data["first"]), last=_stamp_in(data["last"]),
@@ -124,6 +131,7 @@ class RelationshipState:
         return cls(
             tally=tally,
             two_way_thread_ids=threads,
+            thread_ids=all_threads,
             sent_days=sent_days,
             replies_sent=sent_lat,
             replies_received=recv_lat,

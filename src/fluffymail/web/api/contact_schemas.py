@@ -49,20 +49,46 @@ class CompanyRefOut(_Out):
     domain: str
 
 
+class FiguresOut(_Out):
+    """A contact's figures, defined once (SCORING.md, "Figures") and the same on every page.
+
+    While `updating` (new mail, a merge or an undo not yet analysed) every number is null:
+    the API never returns a stale figure.
+    """
+
+    updating: bool = Field(description="Being recomputed; the numbers are null until done")
+    messages: int | None = Field(description="sent + received")
+    sent: int | None = Field(description="Messages you (or a delegate for you) sent them")
+    received: int | None = Field(description="Messages they sent you")
+    threads: int | None = Field(description="Distinct threads of those messages")
+    two_way_threads: int | None = Field(description="Threads in which one side answered the other")
+    first_at: datetime | None = Field(default=None, description="First message counted")
+    last_at: datetime | None = Field(default=None, description="Last contact: last message counted")
+    strength: float | None = Field(description="Relationship strength 0–100, one decimal")
+    level: LevelName | None = None
+
+
 class ContactItemOut(_Out):
     id: int
     name: str
     primary_address: str
     company: CompanyRefOut | None = None
     is_internal: bool
-    score: float | None = Field(description="Relationship strength 0–100; null until analysed")
-    level: LevelName
+    score: float | None = Field(
+        description="Relationship strength 0–100 (figures.strength); null until analysed"
+        " and while updating"
+    )
+    level: LevelName = Field(
+        description="The last analysis's level (figures.level is null while updating)"
+    )
     trend: str | None = Field(description="warming, steady or cooling; null until analysed")
     going_cold: bool
-    last_interaction_on: datetime | None = None
-    first_interaction_on: datetime | None = None
-    sent: int = Field(description="Messages you sent them")
-    received: int = Field(description="Messages they sent you")
+    last_interaction_on: datetime | None = Field(default=None, description="figures.last_at")
+    first_interaction_on: datetime | None = Field(default=None, description="figures.first_at")
+    sent: int | None = Field(description="figures.sent; null while updating")
+    received: int | None = Field(description="figures.received; null while updating")
+    updating: bool = Field(description="The figures are being recomputed (see figures)")
+    figures: FiguresOut
     tags: list[TagOut] = Field(default_factory=list, description="Your workspace's tags on them")
 
 
@@ -234,14 +260,16 @@ class ContactDetailOut(_Out):
     company: CompanyRefOut | None = None
     is_internal: bool
     merged_into_id: int | None = Field(description="Set when this contact was merged into another")
-    first_interaction_on: datetime | None = None
-    last_interaction_on: datetime | None = None
-    sent: int = Field(description="Messages you sent them")
-    received: int = Field(description="Messages they sent you")
+    first_interaction_on: datetime | None = Field(default=None, description="figures.first_at")
+    last_interaction_on: datetime | None = Field(default=None, description="figures.last_at")
+    sent: int | None = Field(description="figures.sent; null while updating")
+    received: int | None = Field(description="figures.received; null while updating")
+    updating: bool = Field(description="The figures are being recomputed (see figures)")
+    figures: FiguresOut
     addresses: list[AddressOut]
     facts: list[FactOut]
     relationship: RelationshipOut | None = Field(
-        description="Null until relationships are analysed"
+        description="Null until relationships are analysed, and while updating"
     )
     summary: SummaryOut | None = None
     introduction: IntroductionOut | None = None
@@ -267,7 +295,10 @@ class TimelineItemOut(_Out):
 
 class TimelinePageOut(BaseModel):
     items: list[TimelineItemOut]
-    total: int
+    total: int = Field(
+        description="Every message of theirs listed, with mail you were both only copied on and"
+        " bulk mail; figures.messages counts only the mail between you"
+    )
     limit: int
     offset: int
     next_offset: int | None = None
@@ -317,11 +348,12 @@ class PersonOut(_Out):
     name: str
     primary_address: str
     is_internal: bool
-    score: float | None = None
+    score: float | None = Field(default=None, description="figures.strength")
     level: LevelName
     trend: str | None = None
     going_cold: bool
-    last_interaction_on: datetime | None = None
+    last_interaction_on: datetime | None = Field(default=None, description="figures.last_at")
+    figures: FiguresOut
 
 
 class RollupOut(_Out):

@@ -12,7 +12,9 @@ from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
+from fluffymail.crm.relationships import figures as figures_mod
 from fluffymail.crm.relationships import network
+from fluffymail.crm.relationships.figures import Figures
 from fluffymail.errors import FluffyMailError
 from fluffymail.web.services.contacts import LIKE_SPECIALS, count_past_end
 from fluffymail.web.services.messages import fetch_all, fetch_one
@@ -46,8 +48,9 @@ class Person:
     trend: str | None
     going_cold: bool
     last_interaction_on: datetime | None
-    sent: int
-    received: int
+    sent: int | None  # figures.sent: None while updating
+    received: int | None
+    figures: Figures = figures_mod.UPDATING
 
     @property
     def label(self) -> str:
@@ -119,18 +122,20 @@ async def list_companies(
 
 
 def _person(row: dict[str, Any]) -> Person:
+    figures = figures_mod.from_json(row.get("figures"))
     return Person(
         id=row["id"],
         name=row["name"],
         primary_address=row["primary_address"],
         is_internal=row["is_internal"],
-        score=display_score(row["score"]),
-        level=row["level"],
+        score=figures.strength,
+        level=figures.level or row["level"],
         trend=row["trend"],
         going_cold=row["going_cold"],
-        last_interaction_on=row["last_interaction_on"],
-        sent=row["sent_to_count"],
-        received=row["received_from_count"],
+        last_interaction_on=figures.last_at,
+        sent=figures.sent,
+        received=figures.received,
+        figures=figures,
     )
 
 

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from fluffymail.crm.relationships import figures as figures_mod
+from fluffymail.crm.relationships.figures import Figures
 from fluffymail.web.services.messages import MessageRef, message_ids
-from fluffymail.web.services.paging import display_score
 
 Row = Mapping[str, Any]
 PICTURE_FIELDS = frozenset({"gravatar"})
@@ -37,12 +38,17 @@ class ContactItem:
     going_cold: bool
     last_interaction_on: datetime | None
     first_interaction_on: datetime | None
-    sent: int
-    received: int
+    sent: int | None  # figures.sent: None while updating
+    received: int | None
+    figures: Figures = figures_mod.UPDATING
 
     @property
     def label(self) -> str:
         return self.name or self.primary_address
+
+    @property
+    def updating(self) -> bool:
+        return self.figures.updating
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -156,8 +162,8 @@ class ContactDetail:
     merged_into_id: int | None
     first_interaction_on: datetime | None
     last_interaction_on: datetime | None
-    sent: int
-    received: int
+    sent: int | None  # figures.sent: None while updating
+    received: int | None
     addresses: tuple[Address, ...]
     facts: tuple[Fact, ...]
     relationship: Relationship | None
@@ -166,6 +172,12 @@ class ContactDetail:
     merges: tuple[MergeView, ...]
     paths_in: tuple[Any, ...] | None = None  # crm.relationships.network.PathIn
     warm_intros: tuple[Any, ...] | None = None  # crm.relationships.network.IntroPath
+    figures: Figures = figures_mod.UPDATING
+    connector_figures: Mapping[int, Figures] = field(default_factory=dict)
+
+    @property
+    def updating(self) -> bool:
+        return self.figures.updating
 
     @property
     def label(self) -> str:
@@ -233,21 +245,28 @@ def _company(row: Row) -> CompanyRef | None:
     )
 
 
+def figures_of(row: Row) -> Figures:
+    """The row's `figures` column (crm.contact_figures), the only source of its numbers."""
+    return figures_mod.from_json(row.get("figures"))
+
+
 def contact_item(row: Row) -> ContactItem:
+    figures = figures_of(row)
     return ContactItem(
         id=row["id"],
         name=row["name"],
         primary_address=row["primary_address"],
         company=_company(row),
         is_internal=row["is_internal"],
-        score=display_score(row["score"]),
-        level=row["level"],
+        score=figures.strength,
+        level=figures.level or row["level"],
         trend=row["trend"],
         going_cold=row["going_cold"],
-        last_interaction_on=row["last_interaction_on"],
-        first_interaction_on=row["first_interaction_on"],
-        sent=row["sent_to_count"],
-        received=row["received_from_count"],
+        last_interaction_on=figures.last_at,  # the figures' last contact, not the links'
+        first_interaction_on=figures.first_at,
+        sent=figures.sent,
+        received=figures.received,
+        figures=figures,
     )
 
 
@@ -316,15 +335,16 @@ def stats(row: Row) -> Stats:
 
 
 def relationship(parts: DetailRows, refs: Mapping[int, MessageRef]) -> Relationship | None:
+    """The stored analysis, or None when there is none or it is being redone (updating)."""
     row = parts.contact
-    if row.get("score") is None:
+    if row.get("score") is None or figures_of(row).updating:
         return None
     evidence = tuple(
         Evidence(text=str(e.get("text", "")), messages=_refs(_list(e.get("message_ids")), refs))
         for e in parts.evidence()
     )
     return Relationship(
-        score=round(float(row["score"]), 1),
+        score=figures_of(row).strength or 0.0,
         level=row["level"],
         trend=row["trend"],
         going_cold=row["going_cold"],
@@ -413,6 +433,7 @@ def contact_detail(
     parts: DetailRows, refs: Mapping[int, MessageRef], *, extractive: str
 ) -> ContactDetail:
     row = parts.contact
+    figures = figures_of(row)
     return ContactDetail(
         id=row["id"],
         name=row["name"],
@@ -420,16 +441,17 @@ def contact_detail(
         company=_company(row),
         is_internal=row["is_internal"],
         merged_into_id=row["merged_into_id"],
-        first_interaction_on=row["first_interaction_on"],
-        last_interaction_on=row["last_interaction_on"],
-        sent=row["sent_to_count"],
-        received=row["received_from_count"],
+        first_interaction_on=figures.first_at,
+        last_interaction_on=figures.last_at,
+        sent=figures.sent,
+        received=figures.received,
         addresses=tuple(Address(**a) for a in parts.addresses),
         facts=tuple(fact(f) for f in parts.facts),
         relationship=relationship(parts, refs),
         summary=summary(parts, refs, extractive),
         introduction=introduction(parts.introduction, refs),
         merges=tuple(merge_view(m) for m in parts.merges),
+        figures=figures,
     )
 
 

@@ -9,6 +9,7 @@ Every query carries the caller's user id: another user's contact looks exactly l
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,7 +17,9 @@ from typing import Any
 from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.crm.contacts import service as contacts_service
+from fluffymail.crm.relationships import figures as figures_mod
 from fluffymail.crm.relationships import network, summaries
+from fluffymail.crm.relationships.figures import Figures
 from fluffymail.errors import FluffyMailError
 from fluffymail.jobs import analyze_relationships
 from fluffymail.queue import JobQueue
@@ -172,10 +175,24 @@ async def get_contact(
         detail = views.contact_detail(parts, refs, extractive=summaries.EXTRACTIVE)
         paths_in = tuple(await network.best_paths_in(conn, user_id, contact_id=contact_id))
         intros: tuple[network.IntroPath, ...] = ()
-        if wants_introduction(detail.relationship):
+        if not detail.updating and wants_introduction(detail.relationship):
             found = await network.warm_intro_paths(conn, user_id, detail.primary_address, limit=3)
             intros = tuple(p for p in found if p.strength >= 1)
-    return dataclasses.replace(detail, paths_in=paths_in, warm_intros=intros)
+        connectors = await figures_of(conn, user_id, [p.connector_contact_id for p in intros])
+    return dataclasses.replace(
+        detail, paths_in=paths_in, warm_intros=intros, connector_figures=connectors
+    )
+
+
+async def figures_of(
+    conn: Conn, user_id: int, contact_ids: Iterable[int | None]
+) -> dict[int, Figures]:
+    """Some contacts' figures (crm.contact_figures), by contact id."""
+    ids = sorted({i for i in contact_ids if i is not None})
+    if not ids:
+        return {}
+    rows = await fetch_all(conn, "contact_figures", {"user_id": user_id, "ids": ids})
+    return {r["contact_id"]: figures_mod.from_json(r["figures"]) for r in rows}
 
 
 WARM_INTRO_BELOW = 40.0

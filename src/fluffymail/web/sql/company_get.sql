@@ -3,8 +3,8 @@ SELECT co.id, co.name, co.domain, co.website, co.name_source, co.created_on,
        count(c.id) AS people,
        count(c.id) FILTER (WHERE c.is_internal) AS internal_people,
        max(r.score) AS best_score,
-       coalesce(sum(c.sent_to_count), 0) AS sent,
-       coalesce(sum(c.received_from_count), 0) AS received,
+       coalesce(sum(r.sent), 0) AS sent,          -- crm.contact_figures' sent, summed
+       coalesce(sum(r.received), 0) AS received,
        min(c.first_interaction_on) AS first_interaction_on,
        max(c.last_interaction_on) AS last_interaction_on,
        count(c.id) FILTER (WHERE r.going_cold) AS going_cold

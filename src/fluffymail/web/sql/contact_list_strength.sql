@@ -45,6 +45,7 @@ WITH scored AS MATERIALIZED (
 SELECT p.id, p.name, p.primary_address, p.company_id, co.name AS company_name,
        co.domain AS company_domain, p.is_internal,
        p.first_interaction_on, p.last_interaction_on, p.sent_to_count, p.received_from_count,
+       (SELECT to_jsonb(f) FROM crm.contact_figures f WHERE f.contact_id = p.id) AS figures,
        p.score, p.level, p.trend, p.going_cold
 FROM ranked p
 LEFT JOIN crm.companies co ON co.id = p.company_id

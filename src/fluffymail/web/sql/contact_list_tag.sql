@@ -4,6 +4,7 @@
 SELECT c.id, c.name, c.primary_address, c.company_id, co.name AS company_name,
        co.domain AS company_domain, c.is_internal,
        c.first_interaction_on, c.last_interaction_on, c.sent_to_count, c.received_from_count,
+       (SELECT to_jsonb(f) FROM crm.contact_figures f WHERE f.contact_id = c.id) AS figures,
        r.score, coalesce(r.level, 'no connection') AS level, r.trend,
        coalesce(r.going_cold, false) AS going_cold
 FROM crm.contacts c

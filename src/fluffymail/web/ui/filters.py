@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,6 +43,12 @@ def number(value: int | float | None) -> str:
     return "—" if value is None else f"{value:,}"
 
 
+def strength(value: float | None) -> str:
+    """A strength as a whole number, rounded down, so it never crosses its level's threshold
+    (59.9 is "moderate" and shows 59, not 60; SCORING.md "Figures")."""
+    return "—" if value is None else str(math.floor(value))
+
+
 def timestamp(moment: datetime | None) -> str:
     return "" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
@@ -58,6 +65,7 @@ def install(env: Environment) -> None:
         duration=duration,
         relative=relative,
         number=number,
+        strength=strength,
         timestamp=timestamp,
         short_json=short_json,
         markdown=NoteRenderer(),

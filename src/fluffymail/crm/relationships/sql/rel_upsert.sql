@@ -3,7 +3,7 @@
 WITH incoming AS (
     SELECT * FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(
         contact_id bigint, score real, level text, trend text, going_cold boolean,
-        sent integer, received integer, two_way_threads integer,
+        sent integer, received integer, two_way_threads integer, threads integer,
         first_at timestamptz, last_at timestamptz,
         evidence jsonb, stats jsonb, state jsonb)
 ), old AS (
@@ -13,15 +13,15 @@ WITH incoming AS (
 ), up AS (
     INSERT INTO crm.relationships AS r (
         user_id, contact_id, score, level, trend, going_cold, sent, received, two_way_threads,
-        first_at, last_at, evidence, stats, state, computed_on)
+        threads, first_at, last_at, evidence, stats, state, computed_on)
     SELECT %(user_id)s, contact_id, score, level, trend, going_cold, sent, received,
-           two_way_threads, first_at, last_at, evidence, stats, state, %(now)s
+           two_way_threads, threads, first_at, last_at, evidence, stats, state, %(now)s
     FROM incoming
     ORDER BY contact_id
     ON CONFLICT (user_id, contact_id) DO UPDATE SET
         score = excluded.score, level = excluded.level, trend = excluded.trend,
         going_cold = excluded.going_cold, sent = excluded.sent, received = excluded.received,
-        two_way_threads = excluded.two_way_threads, first_at = excluded.first_at,
+        two_way_threads = excluded.two_way_threads, threads = excluded.threads, first_at = excluded.first_at,
         last_at = excluded.last_at, evidence = excluded.evidence, stats = excluded.stats,
         state = excluded.state,
         computed_on = excluded.computed_on
