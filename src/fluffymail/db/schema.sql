@@ -359,7 +359,8 @@ CREATE TABLE crm.contacts (
     first_interaction_on timestamp with time zone,
     last_interaction_on timestamp with time zone,
     created_on timestamp with time zone DEFAULT now() NOT NULL,
-    updated_on timestamp with time zone DEFAULT now() NOT NULL
+    updated_on timestamp with time zone DEFAULT now() NOT NULL,
+    kept_on timestamp with time zone
 );
 
 ALTER TABLE crm.contacts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (

@@ -456,10 +456,6 @@ async def mark_bounced(
     await conn.execute(SQL["mark_bounced"], {"user_id": user_id, "bounces": _dumps(rows)})
 
 
-async def set_policy(conn: Conn, connection_id: int, policy: Policy) -> None:
-    await conn.execute(SQL["set_policy"], {"id": connection_id, "policy": str(policy)})
-
-
 # -- merges ------------------------------------------------------------------------------------
 
 

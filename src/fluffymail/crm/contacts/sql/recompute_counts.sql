@@ -1,4 +1,5 @@
--- Counts, dates and visibility of contacts recomputed from their links (merges, unmerges).
+-- Counts, dates and visibility of contacts recomputed from their links (merges, unmerges); a
+-- contact the user kept (`kept_on`, 0021) stays visible.
 WITH ids AS (
     SELECT unnest(%(ids)s::bigint[]) AS id
 ), agg AS (
@@ -20,8 +21,8 @@ SET sent_to_count = coalesce(agg.sent_to, 0),
     cc_count = coalesce(agg.cc, 0),
     first_interaction_on = agg.first_on,
     last_interaction_on = agg.last_on,
-    created = coalesce(agg.visible, false),
-    visible_on = CASE WHEN coalesce(agg.visible, false) THEN coalesce(c.visible_on, %(now)s) END,
+    created = coalesce(agg.visible, false) OR c.kept_on IS NOT NULL,
+    visible_on = CASE WHEN coalesce(agg.visible, false) OR c.kept_on IS NOT NULL THEN coalesce(c.visible_on, %(now)s) END,
     updated_on = %(now)s
 FROM ids LEFT JOIN agg ON agg.contact_id = ids.id
 WHERE c.id = ids.id
