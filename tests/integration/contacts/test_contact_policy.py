@@ -10,39 +10,22 @@ from pathlib import Path
 from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.crm.contacts import policy
+from fluffymail.crm.contacts import repo as contacts_repo
 from fluffymail.crm.contacts.extraction import Policy
 from fluffymail.jobs import apply_contact_policy, extract_contacts
 from fluffymail.queue import JobQueue
 from fluffymail.queue.registry import Registry
 from fluffymail.web.services import activity
 from fluffymail.web.services import contact_policy as policy_service
-from tests.integration.contacts.conftest import CLOCK, Extract, ImportMail, Rows, mail
-from tests.integration.mail.conftest import write_mbox
+from tests.integration.contacts.conftest import CLOCK, Extract, ImportMail, Rows
+from tests.integration.web import policy_seed
+from tests.integration.web.policy_seed import WROTE
 
 ME = "me@example.com"
-WROTE = {"ann@acme.example": 3, "bob@beta.example": 2, "cy@gamma.example": 1}
 
 
 def inbox(tmp_path: Path, *, outgoing: bool = False) -> Path:
-    """Received mail only (three people and a newsletter); with `outgoing`, one message the
-    owner wrote to Eve too."""
-    messages, n = [], 0
-    for address, count in WROTE.items():
-        name = address.split("@")[0].capitalize()
-        for _ in range(count):
-            n += 1
-            messages.append(mail(n, sender=f"{name} Writer <{address}>", to=f"Me <{ME}>"))
-    messages.append(
-        mail(
-            90,
-            sender="Shop <news@shop.example>",
-            to=ME,
-            headers="List-Unsubscribe: <mailto:u@shop.example>",
-        )
-    )
-    if outgoing:
-        messages.append(mail(91, sender=f"Me <{ME}>", to="Eve Friend <eve@delta.example>"))
-    return write_mbox(tmp_path / "inbox.mbox", messages)
+    return policy_seed.inbox(tmp_path, ME, outgoing=outgoing)
 
 
 async def explain(
@@ -185,10 +168,9 @@ async def test_policy_change__loosen_shows_tighten_hides_but_keeps_the_users_wor
     assert await visible(rows) == {"ann@acme.example", "bob@beta.example"}
     async with pool.connection() as conn:
         await conn.execute(
-            "UPDATE crm.contacts SET created = false WHERE id = ANY(%s)", ([ids["ann@acme.example"]],)
+            "UPDATE crm.contacts SET created = false WHERE id = ANY(%s)",
+            ([ids["ann@acme.example"]],),
         )  # as if recounted by an older rule: recompute_counts must restore it from kept_on
-        from fluffymail.crm.contacts import repo as contacts_repo
-
         await contacts_repo.recompute_counts(conn, list(ids.values()), CLOCK.now())
     assert await visible(rows) == {"ann@acme.example", "bob@beta.example"}
     await policy_service.set_policy(pool, queue, user_id, connection.id, Policy.SENT)
