@@ -92,7 +92,8 @@ def people_line(c: repo.Counts) -> str:
         they = "they become contacts" if c.waiting > 1 else "they become a contact"
         wrote = f"{_people(c.waiting)} wrote to you"
         if c.contacts:
-            wrote = f"{_people(c.contacts)} became contacts; {wrote}"
+            became = "became a contact" if c.contacts == 1 else "became contacts"
+            wrote = f"{_people(c.contacts)} {became}; {wrote}"
         parts.append(f"{wrote}; {they} once you write to them or when you add them")
     elif c.contacts:
         verb = "is a contact" if c.contacts == 1 else "are contacts"

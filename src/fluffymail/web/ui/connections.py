@@ -69,7 +69,7 @@ async def _render(
         "session": session,
         "connections": items,
         "explained": await policy_service.explanations(state.pool, session.account.id, items),
-        "policy_labels": contact_policy.POLICY_LABELS,
+        "policy_labels": contact_policy.SHORT_LABELS,
         "notice": notice,
         "error": error,
         "now": now,

@@ -24,6 +24,16 @@ POLICY_LABELS = {
     "sent_and_received": "Everyone I write to or who writes to me",
     "none": "No one",
 }
+NOTICES = {
+    "sent": "New contacts now come from the people you write to.",
+    "sent_and_received": "New contacts now come from everyone you write to or who writes to you.",
+    "none": "This mailbox now creates no new contacts.",
+}
+SHORT_LABELS = {  # the connection card's select: "New contacts: …"
+    "sent": "people I write to",
+    "sent_and_received": "also people who write to me",
+    "none": "no one",
+}
 
 
 async def _render(
@@ -74,12 +84,11 @@ async def page(
 
 def policy_notice(policy: str) -> str | None:
     """What a policy change did, for the page it returns to (None: not a policy)."""
-    label = POLICY_LABELS.get(policy)
-    if label is None:
+    said = NOTICES.get(policy)
+    if said is None:
         return None
     return (
-        f"New contacts now come from: {label.lower()}. The mail already imported is being"
-        " updated; contacts you added or worked on stay."
+        f"{said} The mail already imported is being updated; contacts you added or worked on stay."
     )
 
 
