@@ -59,11 +59,12 @@ def parse_policy(value: str) -> Policy:
 async def explanations(
     pool: AsyncConnectionPool, user_id: int, views: Sequence[connections_service.ConnectionView]
 ) -> dict[int, Explanation]:
-    """The explanation of each connection that has read mail (not those being deleted)."""
+    """The explanation of each connection that has finished reading mail (not while it syncs:
+    the list is polled every few seconds, and the counts are read from all its mail)."""
     found: dict[int, Explanation] = {}
     async with pool.connection() as conn:
         for view in views:
-            if view.deleting or not (view.last_synced_on or view.seen_count):
+            if view.deleting or view.status == "syncing" or not view.last_synced_on:
                 continue
             explained = await policy.explain(conn, user_id, view.id)
             if explained is not None:
