@@ -148,7 +148,7 @@ def test_inbox_only_import_explains_and_the_policy_switches(
     _shot(page, "02-people-who-wrote")
 
     page.get_by_role("button", name="Add Cy Writer as a contact").click()
-    page.get_by_text("Added: 1 person is now your contacts").wait_for()
+    page.get_by_text("Added: 1 person is now a contact").wait_for()
     assert page.locator("tbody tr").count() == 2
     _shot(page, "03-added-one")
     assert "Cy Writer" in _contacts(page, site)
@@ -176,7 +176,7 @@ def test_inbox_only_import_explains_and_the_policy_switches(
     page.reload()
     card = page.locator("li.conn", has_text="Inbox export")
     card.get_by_text("See the 2 who wrote").wait_for()
-    assert "1 person became a contact; 2 people wrote to you" in card.inner_text()
+    assert "1 person became a contact; 2 others wrote to you" in card.inner_text()
     _shot(page, "06-connections-tightened")
     listed = _contacts(page, site)
     assert "Cy Writer" in listed  # added by the user: kept

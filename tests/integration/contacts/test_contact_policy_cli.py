@@ -55,7 +55,7 @@ def test_import_with_extract__says_who_wrote_and_how_to_see_them(
         db_url, tmp_path, "connections", "people", str(cid), "--user", ME, "--add", str(ann)
     )
     assert code == 0 and f"added 1 as contacts: {ann}" in out
-    assert "1 person became a contact; 2 people wrote to you" in out
+    assert "1 person became a contact; 2 others wrote to you" in out
 
 
 def test_import_without_a_worker__says_the_people_are_found_later(

@@ -93,7 +93,8 @@ def people_line(c: repo.Counts) -> str:
         wrote = f"{_people(c.waiting)} wrote to you"
         if c.contacts:
             became = "became a contact" if c.contacts == 1 else "became contacts"
-            wrote = f"{_people(c.contacts)} {became}; {wrote}"
+            others = "1 other person" if c.waiting == 1 else f"{c.waiting:,} others"
+            wrote = f"{_people(c.contacts)} {became}; {others} wrote to you"
         parts.append(f"{wrote}; {they} once you write to them or when you add them")
     elif c.contacts:
         verb = "is a contact" if c.contacts == 1 else "are contacts"

@@ -75,8 +75,8 @@ async def page(
 ) -> Response:
     notice = policy_notice(policy) if policy else None
     if added:
-        who = "1 person is" if added == 1 else f"{added} people are"
-        notice = f"Added: {who} now your contacts, whatever the policy."
+        who = "1 person is now a contact" if added == 1 else f"{added} people are now contacts"
+        notice = f"Added: {who}, whatever the policy."
     return await _render(
         request, state, templates, session, connection_id, offset=offset, notice=notice
     )
