@@ -146,6 +146,18 @@ def test_inbox_only_import_explains_and_the_policy_switches(
     assert "Ann Writer" in rows.nth(0).inner_text()
     assert page.get_by_label("People I write to").is_checked()
     _shot(page, "02-people-who-wrote")
+    mobile = browser.new_context(
+        viewport={"width": 390, "height": 844}, storage_state=context.storage_state()
+    )
+    small = mobile.new_page()
+    small.goto(page.url)
+    small.get_by_role("heading", name="People who wrote to you").wait_for()
+    overflow = small.evaluate("""() => [...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > innerWidth + 1 && !e.closest('.table-wrap'))
+        .map(e => e.tagName + '.' + e.className)""")
+    assert overflow == [], f"wider than a phone screen: {overflow}"
+    _shot(small, "02b-people-mobile")
+    mobile.close()
 
     page.get_by_role("button", name="Add Cy Writer as a contact").click()
     page.get_by_text("Added: 1 person is now a contact").wait_for()
