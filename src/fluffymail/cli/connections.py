@@ -187,7 +187,9 @@ def people_command(
         async with open_context(settings(), name="cli") as ctx:
             user_id = await _user_id(ctx, user)
             if add:
-                added = await service.add_people(ctx.pool, user_id, connection_id, add)
+                added = await service.add_people(
+                    ctx.pool, ctx.queue, ctx.settings, user_id, connection_id, add
+                )
                 console.print(f"added {len(added)} as contacts: {', '.join(map(str, added))}")
             found = await service.people(ctx.pool, user_id, connection_id, limit=limit, offset=0)
         if not as_json:

@@ -6,7 +6,7 @@ Sent by a policy change in the same transaction (`enqueue`, one queued per conne
 in batches of messages, one transaction each; re-running it changes nothing. While some of
 the connection's mail is still being extracted it runs again shortly after (a batch planned
 under the old policy may land meanwhile), for at most `SETTLE_SECONDS`. Then it asks
-`analyze-relationships` to rescore the user.
+`analyze-relationships` to rescore the user and `enrich-contact` to enrich the contacts it showed.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 from fluffymail.clock import Clock
 from fluffymail.crm.contacts import policy
 from fluffymail.jobs.deps import JobDeps
+from fluffymail.jobs.extract_contacts import enqueue_enrichment
 from fluffymail.jobs.sync_emails import ANALYZE_QUEUE
 from fluffymail.queue import Job, JobQueue
 from fluffymail.queue.outcomes import Snooze
@@ -100,6 +101,8 @@ async def apply_policy(deps: JobDeps, clock: Clock, args: Args) -> ApplyResult:
             data = {"user_id": args.user_id}
             key = f"user-{args.user_id}"
             await deps.queue.send(ANALYZE_QUEUE, data, conn=conn, singleton_key=key)
+        debounce = deps.settings.enrich_debounce  # contacts shown now are enriched, as new ones
+        await enqueue_enrichment(deps.queue, sorted(result.shown), conn=conn, debounce=debounce)
     return result
 
 

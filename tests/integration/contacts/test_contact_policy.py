@@ -145,7 +145,10 @@ async def test_policy_change__loosen_shows_tighten_hides_but_keeps_the_users_wor
     [output] = await run_jobs(queue, registry, apply_contact_policy.QUEUE)
     assert output["contacts_shown"] == 3 and output["waiting"] == 0
     assert await visible(rows) == {*WROTE, "eve@delta.example"}
-    assert "analyze-relationships" in {j.name for j in await queue.find_jobs(limit=100)}
+    queued = await queue.find_jobs(limit=100)
+    assert "analyze-relationships" in {j.name for j in queued}
+    enriching = {j.data["contact_id"] for j in queued if j.name == "enrich-contact"}
+    assert enriching >= {ids[a] for a in WROTE}  # shown now: enriched as new contacts are
 
     # The user works on some: tags Ann, writes a note about Bob; Cy is left alone.
     await _tag_and_note(pool, user_id, ids["ann@acme.example"], ids["bob@beta.example"])

@@ -48,7 +48,11 @@ async def test_people__explains_and_lists_who_wrote(
 
 
 async def test_people__add_is_all_or_none(
-    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool, tmp_path: Path
+    client: httpx.AsyncClient,
+    alice: User,
+    pool: AsyncConnectionPool,
+    jobs: JobQueue,
+    tmp_path: Path,
 ) -> None:
     connection = await seed_inbox(pool, alice.account.id, alice.account.email, tmp_path)
     items = (await client.get(f"/api/connections/{connection}/people", headers=alice.auth)).json()[
@@ -69,6 +73,8 @@ async def test_people__add_is_all_or_none(
 
     assert added.status_code == 200 and added.json() == {"added": sorted([ann, bob])}
     assert await _visible(pool) == {"ann@acme.example", "bob@beta.example"}
+    enriching = await jobs.find_jobs(name="enrich-contact", limit=10)
+    assert sorted(j.data["contact_id"] for j in enriching) == sorted([ann, bob])
     left = (await client.get(url, headers=alice.auth)).json()
     assert [p["address"] for p in left["items"]] == ["cy@gamma.example"]
     assert left["summary"]["contacts"] == 2

@@ -102,5 +102,7 @@ async def people(
 async def add_people(
     connection_id: ConnectionId, body: AddIn, state: State, account: CurrentAccount
 ) -> AddedOut:
-    added = await service.add_people(state.pool, account.id, connection_id, body.contact_ids)
+    added = await service.add_people(
+        state.pool, state.queue, state.settings, account.id, connection_id, body.contact_ids
+    )
     return AddedOut(added=added)

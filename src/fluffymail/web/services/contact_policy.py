@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 from psycopg_pool import AsyncConnectionPool
 
+from fluffymail.config import Settings
 from fluffymail.crm.contacts import policy
 from fluffymail.crm.contacts.extraction import Policy
 from fluffymail.crm.contacts.policy_repo import Sender
-from fluffymail.jobs import apply_contact_policy
+from fluffymail.jobs import apply_contact_policy, enrich_contact, extract_contacts
 from fluffymail.queue import JobQueue
 from fluffymail.web.services import activity
 from fluffymail.web.services import connections as connections_service
@@ -97,12 +98,20 @@ async def people(
 
 
 async def add_people(
-    pool: AsyncConnectionPool, user_id: int, connection_id: int, contact_ids: Sequence[int]
+    pool: AsyncConnectionPool,
+    queue: JobQueue,
+    settings: Settings,
+    user_id: int,
+    connection_id: int,
+    contact_ids: Sequence[int],
 ) -> list[int]:
-    """Add the user's people as contacts (kept whatever the policy); all or none: an id that
-    is not one of the user's live people answers `ContactNotFound` and changes nothing."""
+    """Add the user's people as contacts (kept whatever the policy) and send their enrichment,
+    as for any new contact; all or none: an id that is not one of the user's live people
+    answers `ContactNotFound` and changes nothing."""
     await connections_service.get_connection(pool, user_id, connection_id)
     wanted = sorted(set(contact_ids))
+    if extract_contacts.ENRICH_QUEUE not in await queue.get_queues():
+        await queue.create_queue(extract_contacts.ENRICH_QUEUE, **enrich_contact.QUEUE_OPTIONS)
     async with pool.connection() as conn, conn.transaction():
         added = await policy.keep(conn, user_id, wanted, now=await db_now(conn))
         if added != wanted:
@@ -112,6 +121,9 @@ async def add_people(
             await activity.log(
                 conn, user_id, ("contact", contact_id), "contact.added", connection_id=connection_id
             )
+        await extract_contacts.enqueue_enrichment(
+            queue, added, conn=conn, debounce=settings.enrich_debounce
+        )
     return added
 
 

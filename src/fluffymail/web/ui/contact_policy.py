@@ -120,7 +120,9 @@ async def add(
         return await _render(
             request, state, templates, session, connection_id, error=error, status=400
         )
-    added = await service.add_people(state.pool, user_id, connection_id, picked)
+    added = await service.add_people(
+        state.pool, state.queue, state.settings, user_id, connection_id, picked
+    )
     return RedirectResponse(
         f"/connections/{connection_id}/people?added={len(added)}", status_code=303
     )
