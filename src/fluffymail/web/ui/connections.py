@@ -60,15 +60,19 @@ async def _render(
     notice: str | None = None,
     error: str | None = None,
     headers: dict[str, str] | None = None,
+    fresh: bool = False,
     **extra: Any,
 ) -> Response:
+    """`fresh`: read the explanations again (the whole page); the polled list may reuse them."""
     items = await service.list_connections(state.pool, session.account.id)
     now = await service.db_now(state.pool)
     items = await service.with_retry_notes(state.queue, session.account.id, items, now)
     context = {
         "session": session,
         "connections": items,
-        "explained": await policy_service.explanations(state.pool, session.account.id, items),
+        "explained": await policy_service.explanations(
+            state.pool, session.account.id, items, cache=state.explanations, refresh=fresh
+        ),
         "policy_labels": contact_policy.SHORT_LABELS,
         "notice": notice,
         "error": error,
@@ -97,7 +101,9 @@ async def page(
         flash = GMAIL_NOTICES.get(
             gmail[:40], ("error", f"Connecting Gmail failed ({gmail[:40]}). Please try again.")
         )
-    return await _render(request, state, templates, session, "connections.html", flash=flash)
+    return await _render(
+        request, state, templates, session, "connections.html", flash=flash, fresh=True
+    )
 
 
 @router.get("/connections/list")
