@@ -7,7 +7,6 @@ Runs inside the caller's transaction; knows nothing of HTTP or the queue.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,7 +30,6 @@ __all__ = [
 ]
 
 REAPPLY_BATCH = 1000  # messages re-planned per transaction
-log = logging.getLogger(__name__)
 
 DESCRIPTIONS = {
     Policy.SENT: "people you write to become contacts; people who only wrote to you wait"
