@@ -12,6 +12,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.crm.contacts import policy
 from fluffymail.crm.contacts import repo as contacts_repo
+from fluffymail.crm.contacts import service as contacts_service
 from fluffymail.crm.contacts.extraction import Policy
 from fluffymail.jobs import apply_contact_policy, extract_contacts
 from fluffymail.queue import JobQueue
@@ -212,3 +213,23 @@ async def test_policy_change__same_policy_sends_nothing_and_new_mail_follows_the
     [output] = await run_jobs(queue, registry, apply_contact_policy.QUEUE)
     assert output["contacts_shown"] == 0 and output["pending"] == 0
     assert await visible(rows) == set(WROTE)
+
+
+async def test_added_contact__stays_visible_when_merged_into_a_hidden_one(
+    pool: AsyncConnectionPool, import_mail: ImportMail, extract: Extract, rows: Rows, tmp_path: Path
+) -> None:
+    connection = await import_mail(inbox(tmp_path), ME)
+    await extract()
+    ann = (await rows.contact("ann@acme.example") or {})["id"]
+    bob = (await rows.contact("bob@beta.example") or {})["id"]
+    async with pool.connection() as conn, conn.transaction():
+        await policy.keep(conn, connection.user_id, [ann], now=CLOCK.now())
+        merged = await contacts_service.merge_contacts(
+            conn, into_id=bob, from_id=ann, reason="same_name_same_company",
+            actor="extract-contacts", now=CLOCK.now(),
+        )  # fmt: skip
+    assert merged is not None
+    assert await visible(rows) == {"bob@beta.example"}  # Ann's addresses live on in Bob
+    async with pool.connection() as conn, conn.transaction():
+        assert await contacts_service.unmerge(conn, merged, actor="me", now=CLOCK.now())
+    assert await visible(rows) == {"ann@acme.example"}

@@ -16,6 +16,8 @@ WITH ids AS (
            OR EXISTS (SELECT 1 FROM crm.contact_merges cm
                       WHERE cm.into_contact_id = ids.id AND cm.reason = 'user'
                         AND cm.unmerged_on IS NULL)
+           OR EXISTS (SELECT 1 FROM crm.contacts k
+                      WHERE k.merged_into_id = ids.id AND k.kept_on IS NOT NULL)
            OR EXISTS (SELECT 1 FROM crm.contact_addresses a
                       JOIN crm.mailbox_senders s ON s.user_id = a.user_id AND s.address = a.address
                       WHERE a.contact_id = ids.id AND s.decided_by = 'user') AS worked
