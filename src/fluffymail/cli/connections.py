@@ -12,7 +12,9 @@ from fluffymail.cli.common import console, run, settings
 from fluffymail.cli.context import Context, open_context
 from fluffymail.errors import FluffyMailError
 
-app = typer.Typer(help="Mail connections: list, add or reconnect IMAP, sync now.")
+app = typer.Typer(
+    help="Mail connections: list, add or reconnect IMAP, sync now, who becomes a contact."
+)
 
 UserOption = Annotated[str, typer.Option("--user", help="The user's email address")]
 
@@ -45,7 +47,8 @@ def list_command(
                 )
                 problem = f"  {view.last_error}" if view.last_error else ""
                 console.print(
-                    f"{view.id}\t{view.kind}\t{view.label}\t{view.state}\tsynced {synced}{problem}"
+                    f"{view.id}\t{view.kind}\t{view.label}\t{view.state}\tsynced {synced}"
+                    f"\tcontacts from: {view.contact_policy}{problem}"
                 )
 
     run(main())
@@ -124,6 +127,86 @@ def sync_command(
     run(main())
 
 
+@app.command("policy")
+def policy_command(
+    connection_id: Annotated[int, typer.Argument(help="The connection's id (see `list`)")],
+    user: UserOption,
+    set_to: Annotated[
+        str | None,
+        typer.Option(
+            "--set",
+            help="sent: people you write to become contacts (default); sent_and_received: also"
+            " people who write to you; none: no one. Applied to mail already imported too",
+        ),
+    ] = None,
+) -> None:
+    """Show (or change with --set) who becomes a contact from this connection's mail."""
+    from fluffymail.crm.contacts.policy import DESCRIPTIONS
+    from fluffymail.web.services import contact_policy as service
+
+    async def main() -> None:
+        async with open_context(settings(), name="cli") as ctx:
+            user_id = await _user_id(ctx, user)
+            if set_to is not None:
+                change = await service.set_policy(
+                    ctx.pool, ctx.queue, user_id, connection_id, service.parse_policy(set_to)
+                )
+                applied = (
+                    f"job {change.job_id} applies it to the mail already imported"
+                    if change.job_id
+                    else "nothing to re-apply"
+                )
+                console.print(f"connection {connection_id}: policy {set_to}; {applied}")
+            explained = await service.explain(ctx.pool, user_id, connection_id)
+        console.print(
+            f"policy: {explained.policy} ({DESCRIPTIONS[explained.policy]})", markup=False
+        )
+        console.print(explained.sentence, markup=False)
+
+    run(main())
+
+
+@app.command("people")
+def people_command(
+    connection_id: Annotated[int, typer.Argument(help="The connection's id (see `list`)")],
+    user: UserOption,
+    limit: Annotated[int, typer.Option(min=1, max=200, help="How many to show")] = 50,
+    add: Annotated[
+        list[int] | None,
+        typer.Option("--add", help="Add this person (contact id) as a contact; repeat for several"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,
+) -> None:
+    """People who wrote to USER through this connection and are not contacts (most messages
+    first), with the explanation; --add makes them contacts, whatever the policy."""
+    import json
+
+    from fluffymail.web.services import contact_policy as service
+
+    async def main() -> None:
+        async with open_context(settings(), name="cli") as ctx:
+            user_id = await _user_id(ctx, user)
+            if add:
+                added = await service.add_people(
+                    ctx.pool, ctx.queue, ctx.settings, user_id, connection_id, add
+                )
+                console.print(f"added {len(added)} as contacts: {', '.join(map(str, added))}")
+            found = await service.people(ctx.pool, user_id, connection_id, limit=limit, offset=0)
+        if not as_json:
+            console.print(found.explanation.sentence, markup=False)
+        for p in found.page.items:
+            if as_json:
+                row = {"contact_id": p.contact_id, "address": p.address, "name": p.name,
+                       "messages": p.messages, "last_on": p.last_on}  # fmt: skip
+                console.print_json(json.dumps(row, default=str))
+            else:
+                console.print(f"{p.contact_id}\t{p.messages}\t{p.address}\t{p.name}", markup=False)
+        if not as_json and found.page.total > len(found.page.items):
+            console.print(f"… {found.page.total - len(found.page.items)} more (--limit)")
+
+    run(main())
+
+
 async def _user_id(ctx: Context, email: str) -> int:
     from fluffymail.crm.mail import repo as mail_repo
 
@@ -142,4 +225,5 @@ def _summary(view: Any) -> dict[str, Any]:
         "state": view.state,
         "last_error": view.last_error,
         "last_synced_on": view.last_synced_on,
+        "contact_policy": view.contact_policy,
     }

@@ -66,6 +66,14 @@ def import_command(
             " Promotions/Social/Forums/Updates category (skipped by default, as Gmail sync does)",
         ),
     ] = False,
+    extract: Annotated[
+        bool,
+        typer.Option(
+            "--extract",
+            help="Also find the people in the new mail now, in this process (otherwise the"
+            " worker does), and say who became a contact and why the others did not",
+        ),
+    ] = False,
 ) -> None:
     """Import mail from files into USER's mailbox (created if missing)."""
     try:
@@ -87,6 +95,7 @@ def import_command(
                 full=full,
                 all_labels=all_labels,
                 committed=committed,
+                extract=extract,
             )
         )
     except FluffyMailError as exc:
@@ -174,7 +183,9 @@ async def run_import(
     full: bool,
     all_labels: bool = False,
     committed: Committed | None = None,
+    extract: bool = False,
 ) -> sync_emails.SyncResult:
+    from fluffymail.cli import people_summary
     from fluffymail.cli.context import open_context
     from fluffymail.crm.contacts import service as contacts_service
     from fluffymail.jobs import build_registry, sync_emails
@@ -184,7 +195,8 @@ async def run_import(
     async with open_context(
         settings, migrate_first=settings.migrate_on_start, name="import"
     ) as ctx:
-        await runner.prepare(ctx.queue, build_registry(ctx.deps(), clock))
+        registry = build_registry(ctx.deps(), clock)
+        await runner.prepare(ctx.queue, registry)
         async with ctx.pool.connection() as conn, conn.transaction():
             user, created = await mail_repo.get_or_create_user(conn, email, name)
             connection, _ = await mail_repo.upsert_connection(
@@ -217,10 +229,13 @@ async def run_import(
                 on_progress=report,
                 parser=parser,
             )
+        if extract:
+            await people_summary.extract_now(ctx.queue, registry)
         async with ctx.pool.connection() as conn:
             self_lines = await contacts_service.describe_self(conn, user.id)
+            people_lines = await people_summary.lines(conn, user.id, connection.id, email)
     _summary(result, source)
-    for line in self_lines:
+    for line in [*self_lines, *people_lines]:
         console.print(line, markup=False)
     return result
 

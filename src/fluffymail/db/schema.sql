@@ -328,6 +328,7 @@ CREATE TABLE crm.contacts (
     updated_on timestamp with time zone DEFAULT now() NOT NULL,
     kind text DEFAULT 'person'::text NOT NULL,
     kind_reason text,
+    kept_on timestamp with time zone,
     CONSTRAINT contacts_kind_check CHECK ((kind = ANY (ARRAY['person'::text, 'group'::text])))
 );
 

@@ -21,10 +21,12 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
 
     sync-emails (stately per connection), extract-contacts (batches of messages),
     enrich-contact (debounced per contact), analyze-relationships (incremental per user),
-    summarize-relationship (one contact) and delete-connection.
+    summarize-relationship (one contact), delete-connection and apply-contact-policy (a
+    connection's changed creation policy, on its mail already extracted).
     """
     from fluffymail.jobs import (
         analyze_relationships,
+        apply_contact_policy,
         delete_connection,
         enrich_contact,
         extract_contacts,
@@ -70,5 +72,11 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
         delete_connection.make_handler(deps, clock),
         concurrency=1,
         **delete_connection.QUEUE_OPTIONS,
+    )
+    registry.register(
+        apply_contact_policy.QUEUE,
+        apply_contact_policy.make_handler(deps, clock),
+        concurrency=1,
+        **apply_contact_policy.QUEUE_OPTIONS,
     )
     return registry

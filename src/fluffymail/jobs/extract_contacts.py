@@ -120,9 +120,21 @@ async def _extract(deps: JobDeps, clock: Clock, args: Args, debounce: int) -> di
             enqueued = await enqueue_enrichment(
                 deps.queue, sorted(result.visible_touched), conn=conn, debounce=debounce
             )
-    output = {**result.as_output(), "enrich_enqueued": enqueued}
+    output = {**result.as_output(), "enrich_enqueued": enqueued, **_note(result)}
     log.debug("contacts extracted", extra={"action": "contacts.extracted", **output})
     return output
+
+
+def _note(result: contacts_service.ExtractResult) -> dict[str, str]:
+    """Why people of this batch are not contacts, in words (issue 12: tell the user why)."""
+    if not result.held_back:
+        return {}
+    n = len(result.held_back)
+    who = "1 person" if n == 1 else f"{n:,} people"
+    return {
+        "note": f"{who} wrote to you and did not become contacts under the connection's"
+        " creation policy; they become contacts once you write to them or when you add them"
+    }
 
 
 async def _request_repairs(queue: JobQueue, user_ids: Sequence[int], *, conn: Any) -> None:

@@ -7,7 +7,7 @@ session's CSRF token (`X-CSRF-Token` header or `csrf_token` form field). Bearer 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -21,11 +21,14 @@ from fluffymail.queue.metrics import QueueMetrics
 from fluffymail.web.errors import CsrfFailed, NotAllowed, NotAuthenticated
 from fluffymail.web.services import accounts, limits
 from fluffymail.web.services.accounts import Account, Session
+from fluffymail.web.services.ttl_cache import TtlCache
 
 SESSION_COOKIE = "fm_session"
 LOGIN_CSRF_COOKIE = "fm_login_csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 bearer = HTTPBearer(auto_error=False, description="An API token: `fluffymail users token EMAIL`")
+
+EXPLANATION_TTL = 30.0  # seconds
 
 
 @dataclass(slots=True, kw_only=True)
@@ -38,6 +41,8 @@ class AppState:
     metrics: QueueMetrics
     connection_tests: limits.BlockingRunner  # test logins: their own pool, few per user
     uploads: limits.UserSlots  # uploads in progress per user
+    # connections' "why no contacts" lines, read again at most every 30 s by the polled list
+    explanations: TtlCache = field(default_factory=lambda: TtlCache(EXPLANATION_TTL))
 
 
 def get_state(request: Request) -> AppState:

@@ -101,8 +101,10 @@ def _api_body(method: str, path: str, bobs_ada: int) -> dict[str, object] | None
         return {"body": "Bob was here"}
     if path.startswith("/api/tags/") and method == "patch":
         return {"name": "Bob's now", "colour": "red"}
-    if method == "patch":
-        return {"visibility": "metadata"}  # PATCH /api/connections/{id}
+    if path.endswith("/people") and method == "post":
+        return {"contact_ids": [bobs_ada]}
+    if method == "patch":  # PATCH /api/connections/{id}
+        return {"visibility": "metadata", "contact_policy": "none"}
     return None
 
 
@@ -110,7 +112,8 @@ async def _snapshot(pool: AsyncConnectionPool, jobs: JobQueue) -> tuple[object, 
     async with pool.connection() as conn:
         contacts = await (
             await conn.execute(
-                "SELECT id, name, merged_into_id, company_id FROM crm.contacts ORDER BY id"
+                "SELECT id, name, merged_into_id, company_id, created, kept_on FROM crm.contacts"
+                " ORDER BY id"
             )
         ).fetchall()
         merges = await (
@@ -122,6 +125,11 @@ async def _snapshot(pool: AsyncConnectionPool, jobs: JobQueue) -> tuple[object, 
             )
         ).fetchall()
         tokens = await (await conn.execute("SELECT id FROM crm.api_tokens ORDER BY id")).fetchall()
+        tokens += await (
+            await conn.execute(
+                "SELECT id, contact_policy, visibility, paused_on FROM crm.connections ORDER BY id"
+            )
+        ).fetchall()
         notes_tags = [
             await (await conn.execute(query)).fetchall()
             for query in (
@@ -184,7 +192,11 @@ async def test_bob_cannot_reach_alices_data_through_any_api_route(
     assert steal.status_code == 404
     # Nor tag across the line: Alice's tag on Bob's contact, Bob's tag on Alice's contacts.
     alices_tag, alices_ada = ids["tag_id"][0], ids["contact_id"][0]
+    assert await _snapshot(pool, jobs) == before  # the probes changed nothing
+    bobs_connection = await make_connection(bob, source="/mail/bob.mbox")
+    before = await _snapshot(pool, jobs)
     crossings = [
+        ("POST", f"/api/connections/{bobs_connection}/people", {"contact_ids": [alices_ada]}),
         ("PUT", f"/api/contacts/{bobs.contacts['ada']}/tags/{alices_tag}", None),
         ("PUT", f"/api/companies/{bobs.companies['acme']}/tags/{alices_tag}", None),
         (
@@ -223,7 +235,8 @@ async def test_bob_cannot_reach_alices_data_through_any_api_route(
     assert all(c["id"] in bobs.contacts.values() for c in listed)
     companies = (await client.get("/api/companies", headers=bob.auth)).json()["items"]
     assert {c["id"] for c in companies} == set(bobs.companies.values())
-    assert (await client.get("/api/connections", headers=bob.auth)).json() == []
+    bobs_connections = (await client.get("/api/connections", headers=bob.auth)).json()
+    assert [c["id"] for c in bobs_connections] == [bobs_connection]
 
 
 async def test_bob_cannot_reach_alices_data_through_any_page(
@@ -252,6 +265,8 @@ async def test_bob_cannot_reach_alices_data_through_any_page(
                     if path.endswith("/merge")
                     else {"visibility": "metadata"}
                     if path.endswith("/visibility")
+                    else {"policy": "none", "contact_id": "1"}
+                    if path.endswith(("/policy", "/people"))
                     else {"body": "Bob was here", "tag_id": str(ids["tag_id"][0]), "name": "x"}
                     if method == "POST"
                     else None

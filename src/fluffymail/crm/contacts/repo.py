@@ -480,10 +480,6 @@ async def fanout_candidates(
     return [(r[0], r[1]) for r in rows]
 
 
-async def set_policy(conn: Conn, connection_id: int, policy: Policy) -> None:
-    await conn.execute(SQL["set_policy"], {"id": connection_id, "policy": str(policy)})
-
-
 # -- merges ------------------------------------------------------------------------------------
 
 

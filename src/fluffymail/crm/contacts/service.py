@@ -51,6 +51,7 @@ class ExtractResult:
     aliases: int = 0
     bounced: int = 0
     visible_touched: set[int] = field(default_factory=set)
+    held_back: set[int] = field(default_factory=set)  # wrote to the user; not contacts (policy)
 
     def as_output(self) -> dict[str, int]:
         return {
@@ -62,6 +63,7 @@ class ExtractResult:
             "aliases": self.aliases,
             "bounced": self.bounced,
             "to_enrich": len(self.visible_touched),
+            "people_waiting": len(self.held_back),
         }
 
 
@@ -448,6 +450,8 @@ async def _link_and_count(
     await _mark_groups(conn, user_id, fresh, planned, now)
     touched = await contacts_repo.apply_links(conn, user_id, fresh, updates, now)  # hot: last
     result.visible_touched |= {cid for cid, visible in touched.items() if visible}
+    wrote = {contact_of.get(k.address) for k in fresh if k.role == "received_from"}
+    result.held_back |= {cid for cid in wrote if cid is not None and touched.get(cid) is False}
     renamed = [u.id for u in updates if u.identity_key]
     candidates = await contacts_repo.find_merge_candidates(conn, renamed) if renamed else []
     for into_id, from_id, _ in candidates:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fluffymail.web.api import connections, identity, jobs, me
+from fluffymail.web.api import connections, contact_policy, identity, jobs, me
 
 router = APIRouter()
 router.include_router(me.router)
 router.include_router(identity.router)
 router.include_router(jobs.router)
 router.include_router(connections.router)
+router.include_router(contact_policy.router)

@@ -28,6 +28,7 @@ from fluffymail.web.api.schemas import (
 from fluffymail.web.deps import CurrentAccount, OptionalSession, State
 from fluffymail.web.errors import NotAuthenticated, WebError
 from fluffymail.web.services import connections as service
+from fluffymail.web.services import contact_policy as policy_service
 from fluffymail.web.services import gmail_oauth, uploads
 from fluffymail.web.services.accounts import Session
 
@@ -38,6 +39,12 @@ router = APIRouter(prefix="/api", tags=["connections"], responses=ERRORS)
 ConnectionId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 Text = Annotated[str, Field(max_length=320, pattern=r"^[^\x00-\x1f\x7f]*$")]
 Visibility = Literal["full", "metadata"]
+ContactPolicy = Literal["sent", "sent_and_received", "none"]
+POLICY_HELP = (
+    "Who becomes a contact: sent (people you write to; the default), sent_and_received (also"
+    " people who write to you), none (no one). A change is applied to mail already imported"
+    " by the apply-contact-policy job; contacts you added or worked on always stay"
+)
 
 
 class ConnectionStateOut(ConnectionOut):
@@ -46,6 +53,7 @@ class ConnectionStateOut(ConnectionOut):
     visibility: Visibility = Field(
         default="full", description="full: bodies may go to the external AI; metadata: never"
     )
+    contact_policy: ContactPolicy = Field(default="sent", description=POLICY_HELP)
     state: str = Field(
         description="deleting, paused, stalled (syncing, but the server silent for 8 s or"
         " more), or the sync status (ok, syncing, failed, needs_reauth)"
@@ -59,8 +67,18 @@ class ConnectionStateOut(ConnectionOut):
 class ConnectionSettingsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    visibility: Visibility = Field(
-        description="full: bodies may be sent to the external AI; metadata: never (offline summaries)"
+    visibility: Visibility | None = Field(
+        default=None,
+        description="full: bodies may be sent to the external AI; metadata: never (offline summaries)",
+    )
+    contact_policy: ContactPolicy | None = Field(default=None, description=POLICY_HELP)
+
+
+class ConnectionUpdatedOut(ConnectionStateOut):
+    policy_job_id: int | None = Field(
+        default=None,
+        description="The apply-contact-policy job a policy change sent (null: none was needed"
+        " or one was already queued)",
     )
 
 
@@ -358,17 +376,31 @@ async def sync(connection_id: ConnectionId, state: State, account: CurrentAccoun
 
 @router.patch(
     "/connections/{connection_id}",
-    response_model=ConnectionStateOut,
-    responses=STATE_ERRORS,
-    summary="Change a connection's settings: what the AI may read",
+    response_model=ConnectionUpdatedOut,
+    responses={**STATE_ERRORS, 400: {"model": ErrorOut}},
+    summary="Change a connection's settings: what the AI may read, who becomes a contact",
 )
 async def update(
     connection_id: ConnectionId, body: ConnectionSettingsIn, state: State, account: CurrentAccount
-) -> ConnectionStateOut:
+) -> ConnectionUpdatedOut:
+    job_id = None
     with answering():
-        return _out(
-            await service.set_visibility(state.pool, account.id, connection_id, body.visibility)
-        )
+        view = await service.get_connection(state.pool, account.id, connection_id)
+        if body.visibility is None and body.contact_policy is None:
+            raise service.ConnectionProblem(
+                400, "nothing_to_change", "give visibility, contact_policy or both"
+            )
+        if body.visibility is not None:
+            view = await service.set_visibility(
+                state.pool, account.id, connection_id, body.visibility
+            )
+        if body.contact_policy is not None:
+            policy = policy_service.parse_policy(body.contact_policy)
+            change = await policy_service.set_policy(
+                state.pool, state.queue, account.id, connection_id, policy
+            )
+            view, job_id = change.connection, change.job_id
+    return ConnectionUpdatedOut(**_out(view).model_dump(), policy_job_id=job_id)
 
 
 @router.post(

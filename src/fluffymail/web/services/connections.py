@@ -78,6 +78,7 @@ class ConnectionView:
     paused_on: datetime | None = None
     deleting_on: datetime | None = None
     visibility: str = "full"  # 'metadata': bodies never go to an external AI model
+    contact_policy: str = "sent"  # who becomes a contact (crm.contacts.extraction.Policy)
     progress_folder: str | None = None  # the folder a running sync reads
     stalled_seconds: int | None = None  # syncing, but the server silent this long
     retry_note: str | None = None  # a failed sync: when it is tried again (`with_retry_notes`)

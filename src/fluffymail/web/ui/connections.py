@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
@@ -13,8 +13,10 @@ from fluffymail.web.api.connections import ImapIn, callback_url, request_body
 from fluffymail.web.api.schemas import BIGINT_MAX
 from fluffymail.web.deps import PageSession, State, Templates
 from fluffymail.web.services import connections as service
+from fluffymail.web.services import contact_policy as policy_service
 from fluffymail.web.services import gmail_oauth, uploads
 from fluffymail.web.services.accounts import Session
+from fluffymail.web.ui import contact_policy
 
 router = APIRouter()
 POLL_SECONDS = 3
@@ -58,14 +60,20 @@ async def _render(
     notice: str | None = None,
     error: str | None = None,
     headers: dict[str, str] | None = None,
+    fresh: bool = False,
     **extra: Any,
 ) -> Response:
+    """`fresh`: read the explanations again (the whole page); the polled list may reuse them."""
     items = await service.list_connections(state.pool, session.account.id)
     now = await service.db_now(state.pool)
     items = await service.with_retry_notes(state.queue, session.account.id, items, now)
     context = {
         "session": session,
         "connections": items,
+        "explained": await policy_service.explanations(
+            state.pool, session.account.id, items, cache=state.explanations, refresh=fresh
+        ),
+        "policy_labels": contact_policy.SHORT_LABELS,
         "notice": notice,
         "error": error,
         "now": now,
@@ -84,13 +92,18 @@ async def page(
     templates: Templates,
     session: PageSession,
     gmail: str | None = None,
+    policy: Annotated[str, Query(max_length=40)] = "",
 ) -> Response:
     flash = None
+    if notice := contact_policy.policy_notice(policy):
+        flash = ("ok", notice)
     if gmail:
         flash = GMAIL_NOTICES.get(
             gmail[:40], ("error", f"Connecting Gmail failed ({gmail[:40]}). Please try again.")
         )
-    return await _render(request, state, templates, session, "connections.html", flash=flash)
+    return await _render(
+        request, state, templates, session, "connections.html", flash=flash, fresh=True
+    )
 
 
 @router.get("/connections/list")

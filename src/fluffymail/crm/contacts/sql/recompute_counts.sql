@@ -1,4 +1,5 @@
--- Counts, dates and visibility of contacts recomputed from their links (merges, unmerges).
+-- Counts, dates and visibility of contacts recomputed from their links (merges, unmerges); a
+-- contact the user kept (`kept_on`, 0021), or one merged into it, stays visible.
 WITH ids AS (
     SELECT unnest(%(ids)s::bigint[]) AS id
 ), agg AS (
@@ -20,8 +21,12 @@ SET sent_to_count = coalesce(agg.sent_to, 0),
     cc_count = coalesce(agg.cc, 0),
     first_interaction_on = agg.first_on,
     last_interaction_on = agg.last_on,
-    created = coalesce(agg.visible, false),
-    visible_on = CASE WHEN coalesce(agg.visible, false) THEN coalesce(c.visible_on, %(now)s) END,
+    created = coalesce(agg.visible, false) OR kept.is_kept,
+    visible_on = CASE WHEN coalesce(agg.visible, false) OR kept.is_kept THEN coalesce(c.visible_on, %(now)s) END,
     updated_on = %(now)s
 FROM ids LEFT JOIN agg ON agg.contact_id = ids.id
+CROSS JOIN LATERAL (  -- kept by the user, itself or a contact merged into it
+    SELECT EXISTS (SELECT 1 FROM crm.contacts k
+                   WHERE (k.id = ids.id OR k.merged_into_id = ids.id) AND k.kept_on IS NOT NULL) AS is_kept
+) kept
 WHERE c.id = ids.id
