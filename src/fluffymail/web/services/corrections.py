@@ -8,6 +8,7 @@ Another user's contact or company looks exactly like a missing one.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -25,6 +26,7 @@ from fluffymail.web.services.contacts import ContactNotFound, MergeRefused, db_n
 from fluffymail.web.services.messages import Conn, fetch_one
 
 NAME_MAX = 200
+DOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}\.)+[a-z][a-z0-9-]{1,62}$")
 VALUE_MAX = 200
 UNSET: Any = object()
 """A field left as it is (None clears it)."""
@@ -152,7 +154,8 @@ async def _company_for(conn: Conn, user_id: int, edit: ContactEdit, now: datetim
     if not domain or not domain.strip():
         return None
     host = domain.strip().lower().removeprefix("https://").removeprefix("http://").split("/")[0]
-    registrable = company_rules.registrable_domain(host)
+    # A domain not under a public suffix (an intranet, .example) is taken as typed.
+    registrable = company_rules.registrable_domain(host) or (host if DOMAIN.match(host) else None)
     if registrable is None:
         raise EditRefused(f"“{domain.strip()}” is not a company's domain (as in acme.com)")
     found = await fix_repo.lock_company(conn, user_id, domain=registrable)
