@@ -302,16 +302,16 @@ async def merge_companies(
 ) -> CompanyMergeResult:
     """Move every person of company `from_id` to `into_id`; new mail from its domain follows
     (reversible with `undo_company_merge`)."""
-    if into_id == from_id:
-        raise MergeRefused("a company cannot be merged into itself")
     async with pool.connection() as conn, conn.transaction():
         now = await db_now(conn)
-        for company_id in sorted((into_id, from_id)):  # one lock order: no deadlock
+        for company_id in sorted({into_id, from_id}):  # one lock order: no deadlock
             found = await fix_repo.lock_company(conn, user_id, company_id=company_id)
             if found is None:
                 raise CompanyNotFound(f"no company {company_id}")
             if found.merged_into_id is not None:
                 raise MergeRefused(f"{found.name} was already merged into another company")
+        if into_id == from_id:
+            raise MergeRefused("a company cannot be merged into itself")
         moved = await fix_repo.move_people(conn, user_id, from_id, into_id, now)
         merge_id = await fix_repo.record_company_merge(
             conn, user_id, into_id=into_id, from_id=from_id, contact_ids=moved, actor=actor, now=now
