@@ -36,7 +36,9 @@ from fluffymail.web.deps import AppState
 from fluffymail.web.services import connections, limits
 from fluffymail.web.ui import companies as companies_ui
 from fluffymail.web.ui import contacts as contacts_ui
+from fluffymail.web.ui import corrections as corrections_ui
 from fluffymail.web.ui import error_page, filters
+from fluffymail.web.ui import lists as lists_ui
 from fluffymail.web.ui import messages as messages_ui
 from fluffymail.web.ui import notes as notes_ui
 
@@ -116,7 +118,7 @@ def create_app(settings: Settings) -> FastAPI:
     crm_apis = (contacts_api, companies_api, messages_api, notes_api, tags_api)
     for crm_api in (*crm_apis, corrections_api, lists_api):
         app.include_router(crm_api.router)
-    for crm_ui in (contacts_ui, companies_ui, messages_ui, notes_ui):
+    for crm_ui in (contacts_ui, companies_ui, messages_ui, notes_ui, corrections_ui, lists_ui):
         app.include_router(crm_ui.router, include_in_schema=False)
     return app
 

@@ -271,6 +271,8 @@ async def edit_company(
         before = await fix_repo.lock_company(conn, user_id, company_id=company_id)
         if before is None:
             raise CompanyNotFound(f"no company {company_id}")
+        if name == before.name:  # unchanged: the name is not pinned as the user's
+            name = None
         await fix_repo.edit_company(
             conn,
             user_id,
