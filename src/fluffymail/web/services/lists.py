@@ -219,28 +219,49 @@ async def change_members(
 ) -> MembersResult:
     """Put contacts on the user's static list (or take them off), all or none:
     `ContactNotFound` (and no change) when any is not the user's."""
+    async with pool.connection() as conn, conn.transaction():
+        return await _change_members(conn, user_id, list_id, contact_ids, add=add)
+
+
+async def add_to_new_list(
+    pool: AsyncConnectionPool, user_id: int, name: str, contact_ids: Sequence[int]
+) -> MembersResult:
+    """A new static list holding the contacts, made in one transaction: a refused contact
+    leaves no empty list behind."""
+    fields = check("static", ListFields(name=name), creating=True)
+    async with pool.connection() as conn, conn.transaction():
+        workspace_id = await activity.workspace_of(conn, user_id)
+        try:
+            list_id = await lists_repo.create(conn, workspace_id, user_id, "static", fields)
+        except lists_repo.DuplicateName:
+            raise ListConflict(f"you already have a list called “{fields.name}”") from None
+        await activity.log(conn, user_id, ("list", list_id), "list.created", name=fields.name)
+        return await _change_members(conn, user_id, list_id, contact_ids, add=True)
+
+
+async def _change_members(
+    conn: Conn, user_id: int, list_id: int, contact_ids: Sequence[int], *, add: bool
+) -> MembersResult:
     wanted = sorted(set(contact_ids))
     if not wanted:
         raise ListRefused("choose the contacts first")
-    async with pool.connection() as conn, conn.transaction():
-        found = await _owned(conn, user_id, list_id)
-        if found.kind != "static":
-            raise ListRefused(f"“{found.name}” is a saved view: its filter chooses its contacts")
-        owned = await tags_repo.owned_contacts(conn, user_id, wanted)
-        if missing := sorted(set(wanted) - set(owned)):
-            raise ContactNotFound(f"no contact {', '.join(map(str, missing[:10]))}")
-        if add:
-            changed = await lists_repo.add_members(conn, list_id, user_id, wanted)
-        else:
-            changed = await lists_repo.remove_members(conn, list_id, wanted)
-        verb = "list.added" if add else "list.removed"
-        for contact_id in changed:
-            await activity.log(
-                conn, user_id, ("contact", contact_id), verb, list_id=list_id, list=found.name
-            )
-        found = await _visible(conn, user_id, list_id)
+    found = await _owned(conn, user_id, list_id)
+    if found.kind != "static":
+        raise ListRefused(f"“{found.name}” is a saved view: its filter chooses its contacts")
+    owned = await tags_repo.owned_contacts(conn, user_id, wanted)
+    if missing := sorted(set(wanted) - set(owned)):
+        raise ContactNotFound(f"no contact {', '.join(map(str, missing[:10]))}")
+    if add:
+        changed = await lists_repo.add_members(conn, list_id, user_id, wanted)
+    else:
+        changed = await lists_repo.remove_members(conn, list_id, wanted)
+    verb = "list.added" if add else "list.removed"
+    for contact_id in changed:
+        await activity.log(
+            conn, user_id, ("contact", contact_id), verb, list_id=list_id, list=found.name
+        )
     return MembersResult(
-        list=found,
+        list=await _visible(conn, user_id, list_id),
         changed=tuple(changed),
         unchanged=tuple(i for i in wanted if i not in changed),
     )

@@ -200,23 +200,17 @@ async def bulk_action(
     done: dict[str, object] = {"bulk": action}
     if action == "hide":
         done["bulk_n"] = len(await corrections.set_visibility(state.pool, user_id, ids, "hidden"))
+    elif list_id.strip():
+        result = await service.change_members(
+            state.pool, user_id, _ids([list_id])[0], ids, add=True
+        )
+        done |= {"bulk_list": result.list.id, "bulk_n": len(result.changed)}
+    elif list_name.strip():
+        result = await service.add_to_new_list(state.pool, user_id, list_name, ids)
+        done |= {"bulk_list": result.list.id, "bulk_n": len(result.changed)}
     else:
-        target = await _static_list(state, user_id, list_id, list_name)
-        result = await service.change_members(state.pool, user_id, target, ids, add=True)
-        done |= {"bulk_list": target, "bulk_n": len(result.changed)}
+        raise WebError("Choose a list, or type a name for a new one.")
     query = back if back.startswith("?") and "\n" not in back and "\\" not in back else ""
     return RedirectResponse(
         f"/contacts{query}{'&' if query else '?'}{urlencode(done)}", status_code=303
     )
-
-
-async def _static_list(state: State, user_id: int, list_id: str, list_name: str) -> int:
-    """The static list chosen, or a new one by that name."""
-    if list_id.strip():
-        return _ids([list_id])[0]
-    if not list_name.strip():
-        raise WebError("Choose a list, or type a name for a new one.")
-    made = await service.create_list(
-        state.pool, user_id, "static", service.ListFields(name=list_name)
-    )
-    return made.id
