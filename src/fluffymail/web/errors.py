@@ -24,9 +24,10 @@ from fluffymail.errors import FluffyMailError
 from fluffymail.queue import InvalidOptionError, UnknownQueueError
 from fluffymail.web.services.accounts import AccountError
 from fluffymail.web.services.companies import CompanyNotFound
+from fluffymail.web.services.company_merges import CompanyMergeNotFound
 from fluffymail.web.services.connections import ConnectionNotFound
 from fluffymail.web.services.contacts import ContactNotFound, MergeNotFound, MergeRefused
-from fluffymail.web.services.corrections import AddressTaken, CompanyMergeNotFound, EditRefused
+from fluffymail.web.services.corrections import AddressTaken, EditRefused
 from fluffymail.web.services.lists import ListConflict, ListForbidden, ListNotFound, ListRefused
 from fluffymail.web.services.messages import MessageNotFound
 from fluffymail.web.services.notes import NoteNotFound, NoteRefused

@@ -26,8 +26,8 @@ from fluffymail.web.api.list_schemas import (
 )
 from fluffymail.web.api.schemas import BIGINT_MAX, ErrorOut
 from fluffymail.web.deps import CurrentAccount, State
+from fluffymail.web.services import company_merges, export, merge_preview
 from fluffymail.web.services import corrections as service
-from fluffymail.web.services import export, merge_preview
 
 ERRORS = {400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 NOT_FOUND = {**ERRORS, 404: {"model": ErrorOut}}
@@ -191,7 +191,7 @@ async def merge_companies(
     state: State,
     account: CurrentAccount,
 ) -> CompanyMergeOut:
-    result = await service.merge_companies(
+    result = await company_merges.merge_companies(
         state.pool,
         account.id,
         into_id=company_id,
@@ -210,5 +210,7 @@ async def merge_companies(
 async def undo_company_merge(
     company_merge_id: MergeId, state: State, account: CurrentAccount
 ) -> UndoOut:
-    await service.undo_company_merge(state.pool, account.id, company_merge_id, actor=account.email)
+    await company_merges.undo_company_merge(
+        state.pool, account.id, company_merge_id, actor=account.email
+    )
     return UndoOut(merge_id=company_merge_id, undone=True)

@@ -1,7 +1,7 @@
 """What a person corrects by hand, as the web app does it: rename a contact, set or clear its
 company, title and phone (their value wins over extracted ones and is kept from later
-extraction), hide it or mark it not a person, make a contact by hand; edit a company, merge two
-companies and undo it. Every change is logged in the activity log in its own transaction.
+extraction), hide it or mark it not a person, make a contact by hand; edit a company (merging
+two is services/company_merges.py). Every change is logged in the activity log in its own transaction.
 
 Another user's contact or company looks exactly like a missing one.
 """
@@ -22,7 +22,7 @@ from fluffymail.crm.messages import addresses
 from fluffymail.errors import FluffyMailError
 from fluffymail.web.services import activity
 from fluffymail.web.services.companies import CompanyNotFound
-from fluffymail.web.services.contacts import ContactNotFound, MergeRefused, db_now
+from fluffymail.web.services.contacts import ContactNotFound, db_now
 from fluffymail.web.services.messages import Conn, fetch_one
 
 NAME_MAX = 200
@@ -42,10 +42,6 @@ class AddressTaken(FluffyMailError):
     def __init__(self, message: str, contact_id: int) -> None:
         super().__init__(message)
         self.contact_id = contact_id
-
-
-class CompanyMergeNotFound(FluffyMailError):
-    """No such company merge."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -289,94 +285,3 @@ async def edit_company(
             detail.update(website=website or None)
         if detail:
             await activity.log(conn, user_id, ("company", company_id), "company.edited", **detail)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CompanyMergeResult:
-    merge_id: int
-    into_company_id: int
-    from_company_id: int
-    contact_ids: tuple[int, ...]
-
-
-async def merge_companies(
-    pool: AsyncConnectionPool, user_id: int, *, into_id: int, from_id: int, actor: str
-) -> CompanyMergeResult:
-    """Move every person of company `from_id` to `into_id`; new mail from its domain follows
-    (reversible with `undo_company_merge`)."""
-    async with pool.connection() as conn, conn.transaction():
-        now = await db_now(conn)
-        for company_id in sorted({into_id, from_id}):  # one lock order: no deadlock
-            found = await fix_repo.lock_company(conn, user_id, company_id=company_id)
-            if found is None:
-                raise CompanyNotFound(f"no company {company_id}")
-            if found.merged_into_id is not None:
-                raise MergeRefused(f"{found.name} was already merged into another company")
-        if into_id == from_id:
-            raise MergeRefused("a company cannot be merged into itself")
-        moved = await fix_repo.move_people(conn, user_id, from_id, into_id, now)
-        merge_id = await fix_repo.record_company_merge(
-            conn, user_id, into_id=into_id, from_id=from_id, contact_ids=moved, actor=actor, now=now
-        )
-        await _log_company_merge(conn, user_id, "company.merged", merge_id, into_id, from_id)
-    return CompanyMergeResult(
-        merge_id=merge_id,
-        into_company_id=into_id,
-        from_company_id=from_id,
-        contact_ids=tuple(moved),
-    )
-
-
-async def undo_company_merge(
-    pool: AsyncConnectionPool, user_id: int, merge_id: int, *, actor: str
-) -> CompanyMergeResult:
-    """The absorbed company gets back the people that moved (those still at the other)."""
-    async with pool.connection() as conn, conn.transaction():
-        now = await db_now(conn)
-        merge = await fix_repo.get_company_merge(conn, user_id, merge_id)
-        if merge is None:
-            raise CompanyMergeNotFound(f"no company merge {merge_id}")
-        if merge.unmerged_on is not None or not await fix_repo.record_company_unmerge(
-            conn, merge_id, actor, now
-        ):
-            raise MergeRefused(f"company merge {merge_id} was already undone")
-        back = await fix_repo.move_people(
-            conn, user_id, merge.into_company_id, merge.from_company_id, now, merge.contact_ids
-        )
-        await _log_company_merge(
-            conn,
-            user_id,
-            "company.unmerged",
-            merge_id,
-            merge.into_company_id,
-            merge.from_company_id,
-        )
-    return CompanyMergeResult(
-        merge_id=merge_id,
-        into_company_id=merge.into_company_id,
-        from_company_id=merge.from_company_id,
-        contact_ids=tuple(back),
-    )
-
-
-async def _log_company_merge(
-    conn: Conn, user_id: int, action: str, merge_id: int, into_id: int, from_id: int
-) -> None:
-    for subject, other in ((into_id, from_id), (from_id, into_id)):
-        await activity.log(
-            conn,
-            user_id,
-            ("company", subject),
-            action,
-            merge_id=merge_id,
-            into_company_id=into_id,
-            from_company_id=from_id,
-            other_company_id=other,
-        )
-
-
-async def company_merges(
-    pool: AsyncConnectionPool, user_id: int, company_id: int
-) -> list[dict[str, Any]]:
-    async with pool.connection() as conn:
-        return await fix_repo.company_merges(conn, user_id, company_id)

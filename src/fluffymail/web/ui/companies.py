@@ -12,7 +12,7 @@ from starlette.responses import Response
 from fluffymail.web.api.schemas import BIGINT_MAX
 from fluffymail.web.deps import PageSession, State, Templates
 from fluffymail.web.errors import WebError
-from fluffymail.web.services import activity, corrections
+from fluffymail.web.services import activity, company_merges
 from fluffymail.web.services import companies as service
 from fluffymail.web.services import contacts as contacts_service
 from fluffymail.web.services import notes as notes_service
@@ -68,7 +68,7 @@ async def company(
     """The company page; `merged` names a company merge just made (for the notice)."""
     user_id = session.account.id
     detail = await service.get_company(state.pool, user_id, company_id)
-    merges = await corrections.company_merges(state.pool, user_id, company_id)
+    merges = await company_merges.company_merges(state.pool, user_id, company_id)
     context = {
         "session": session,
         "co": detail,

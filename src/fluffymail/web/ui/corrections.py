@@ -13,9 +13,9 @@ from starlette.responses import RedirectResponse, Response
 from fluffymail.web.api.schemas import BIGINT_MAX
 from fluffymail.web.deps import PageSession, State, Templates
 from fluffymail.web.errors import WebError
+from fluffymail.web.services import company_merges, merge_preview
 from fluffymail.web.services import contacts as contacts_service
 from fluffymail.web.services import corrections as service
-from fluffymail.web.services import merge_preview
 from fluffymail.web.services import notes as notes_service
 
 router = APIRouter()
@@ -149,7 +149,7 @@ async def merge_companies(
     session: PageSession,
     other_company_id: Annotated[int, Form(ge=0, le=BIGINT_MAX)] = 0,
 ) -> Response:
-    result = await service.merge_companies(
+    result = await company_merges.merge_companies(
         state.pool,
         session.account.id,
         into_id=company_id,
@@ -161,7 +161,7 @@ async def merge_companies(
 
 @router.post("/companies/merges/{company_merge_id}/undo")
 async def undo_company_merge(company_merge_id: Id, state: State, session: PageSession) -> Response:
-    result = await service.undo_company_merge(
+    result = await company_merges.undo_company_merge(
         state.pool, session.account.id, company_merge_id, actor=session.account.email
     )
     return RedirectResponse(f"/companies/{result.from_company_id}", status_code=303)
