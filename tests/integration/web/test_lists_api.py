@@ -66,6 +66,11 @@ async def test_saved_view__filter_sort_columns_and_its_contacts(
             )
         ).fetchall()
     assert [r[0] for r in rows] == ["list.created", "list.changed"]
+    history = (await client.get(f"/api/lists/{view['id']}/activity", headers=alice.auth)).json()
+    assert [(e["action"], e["detail"]) for e in history] == [
+        ("list.changed", {"filter": 'tag:"Investor"'}),
+        ("list.created", {"name": "Investors going cold"}),
+    ]
     assert (await client.delete(f"/api/lists/{view['id']}", headers=alice.auth)).status_code == 204
     assert await _count(pool, "contact_lists") == 0
 

@@ -16,7 +16,7 @@ from fluffymail.web.api.list_schemas import (
     MembersIn,
     MembersOut,
 )
-from fluffymail.web.api.note_schemas import TagOut
+from fluffymail.web.api.note_schemas import ActivityOut, TagOut
 from fluffymail.web.api.schemas import BIGINT_MAX, ErrorOut
 from fluffymail.web.deps import CurrentAccount, State
 from fluffymail.web.services import lists as service
@@ -71,6 +71,19 @@ async def update_list(
 async def delete_list(list_id: ListId, state: State, account: CurrentAccount) -> Response:
     await service.delete_list(state.pool, account.id, list_id)
     return Response(status_code=204)
+
+
+@router.get(
+    "/lists/{list_id}/activity",
+    response_model=list[ActivityOut],
+    responses=NOT_FOUND,
+    summary="Who made and changed the list, newest first",
+)
+async def list_activity(
+    list_id: ListId, state: State, account: CurrentAccount
+) -> list[ActivityOut]:
+    found = await service.history(state.pool, account.id, list_id)
+    return [ActivityOut.model_validate(e) for e in found]
 
 
 @router.get(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from psycopg_pool import AsyncConnectionPool
 
+from fluffymail.crm.activity import repo as activity_repo
 from fluffymail.crm.lists import filters
 from fluffymail.crm.lists import repo as lists_repo
 from fluffymail.crm.tags import repo as tags_repo
@@ -265,6 +266,13 @@ async def _change_members(
         changed=tuple(changed),
         unchanged=tuple(i for i in wanted if i not in changed),
     )
+
+
+async def history(pool: AsyncConnectionPool, user_id: int, list_id: int) -> list[activity.Entry]:
+    """Who made and changed the list, newest first (from the list's workspace's log)."""
+    async with pool.connection() as conn:
+        found = await _visible(conn, user_id, list_id)
+        return await activity_repo.for_subject(conn, found.workspace_id, ("list", list_id))
 
 
 def filter_of(query: ContactQuery, tag_name: str | None, company_domain: str | None) -> str:

@@ -104,6 +104,7 @@ async def list_page(
         ),
         "filter_tag": next((t for t in all_tags if t.id == opened.query.tag_id), None),
         "bulk_back": "",
+        "activity": await service.history(state.pool, user_id, list_id),
         "now": await contacts_service.page_now(state.pool),
         "active": "lists",
         "link": lambda **changes: f"/lists/{list_id}?" + urlencode(changes),
