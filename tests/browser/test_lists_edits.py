@@ -88,6 +88,13 @@ def test_save_a_list_then_fill_a_static_list_in_bulk(
     page.get_by_role("button", name="Remove from list").click()
     expect(page.locator("#contacts-table")).to_contain_text("No contacts")
 
+    page.goto(f"{server}/contacts")
+    page.locator("#hidden-contacts summary").click()
+    _shot(page, "03b-hidden-contacts")
+    page.get_by_role("button", name="Show Linus Torvalds again").click()
+    page.goto(f"{server}/contacts")
+    expect(rows).to_have_count(4)
+
 
 def test_correct_a_contact_and_edit_a_company(
     seeded: Seeded,  # noqa: F811

@@ -23,7 +23,7 @@ from fluffymail.errors import FluffyMailError
 from fluffymail.web.services import activity
 from fluffymail.web.services.companies import CompanyNotFound
 from fluffymail.web.services.contacts import ContactNotFound, db_now
-from fluffymail.web.services.messages import Conn, fetch_one
+from fluffymail.web.services.messages import Conn, fetch_all, fetch_one
 
 NAME_MAX = 200
 DOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}\.)+[a-z][a-z0-9-]{1,62}$")
@@ -209,6 +209,14 @@ async def set_visibility(
             )
             changed.append(contact_id)
     return changed
+
+
+async def hidden_contacts(
+    pool: AsyncConnectionPool, user_id: int, *, limit: int = 200
+) -> list[dict[str, Any]]:
+    """Contacts the user hid or marked not a person (id, label, suppressed_reason)."""
+    async with pool.connection() as conn:
+        return await fetch_all(conn, "contact_hidden", {"user_id": user_id, "limit": limit})
 
 
 async def create_contact(

@@ -14,7 +14,7 @@ from fluffymail.web.api.contact_schemas import ContactSort, LevelName
 from fluffymail.web.api.schemas import BIGINT_MAX
 from fluffymail.web.deps import PageSession, State, Templates
 from fluffymail.web.errors import WebError
-from fluffymail.web.services import activity
+from fluffymail.web.services import activity, corrections
 from fluffymail.web.services import contacts as service
 from fluffymail.web.services import lists as lists_service
 from fluffymail.web.services import notes as notes_service
@@ -120,6 +120,9 @@ async def _table(
             state.pool, session.account.id, [c.id for c in page.items]
         ),
         "filter_tag": filter_tag,
+        "hidden": await corrections.hidden_contacts(state.pool, session.account.id)
+        if template == "contacts.html"
+        else [],
         "static_lists": [
             x for x in lists if x.kind == "static" and x.owner_id == session.account.id
         ],
