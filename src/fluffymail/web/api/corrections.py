@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from fluffymail.web.api.contact_schemas import MergeIn, UndoOut
 from fluffymail.web.api.list_schemas import (
+    BulkVisibilityIn,
     CompanyMergeIn,
     CompanyMergeOut,
     CompanyMergePreviewOut,
@@ -89,10 +90,6 @@ async def contact_visibility(
 ) -> VisibilityOut:
     changed = await service.set_visibility(state.pool, account.id, [contact_id], body.state)
     return VisibilityOut(changed=changed)
-
-
-class BulkVisibilityIn(MembersIn, VisibilityIn):
-    pass
 
 
 @router.post(

@@ -107,6 +107,10 @@ class VisibilityIn(_In):
     )
 
 
+class BulkVisibilityIn(MembersIn, VisibilityIn):
+    """Hide (or show) many contacts at once."""
+
+
 class VisibilityOut(BaseModel):
     changed: list[int]
 
