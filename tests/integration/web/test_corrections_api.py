@@ -238,6 +238,18 @@ async def test_company_edit_merge_preview_and_undo(
         f"/api/companies/{acme}/merge", json={"other_company_id": globex}, headers=alice.auth
     )
     assert twice.status_code == 409
+    async with pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                "INSERT INTO crm.companies (user_id, domain, name) VALUES (%s, 'third.test',"
+                " 'Third') RETURNING id",
+                (alice.account.id,),
+            )
+        ).fetchone()
+    chained = await client.post(  # Acme absorbed Globex: it is merged into, not away
+        f"/api/companies/{row[0]}/merge", json={"other_company_id": acme}, headers=alice.auth
+    )
+    assert chained.status_code == 409 and "merge into it instead" in chained.text
     undo = await client.post(f"/api/companies/merges/{merge['merge_id']}/undo", headers=alice.auth)
     assert undo.status_code == 200, undo.text
     grace = await _contact(client, alice, seeded.contacts["grace"])

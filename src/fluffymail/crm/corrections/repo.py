@@ -43,6 +43,7 @@ class Company:
     domain: str
     website: str | None
     merged_into_id: int | None
+    absorbed: bool = False  # other companies were merged into it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -142,6 +143,7 @@ async def lock_company(
         domain=r["domain"],
         website=r["website"],
         merged_into_id=r["merged_into_id"],
+        absorbed=r["absorbed"],
     )
 
 

@@ -45,6 +45,11 @@ async def merge_companies(
                 raise CompanyNotFound(f"no company {company_id}")
             if found.merged_into_id is not None:
                 raise MergeRefused(f"{found.name} was already merged into another company")
+            if company_id == from_id and found.absorbed:  # new mail follows one merge only
+                raise MergeRefused(
+                    f"other companies were merged into {found.name}; merge into it instead,"
+                    " or undo those merges first"
+                )
         if into_id == from_id:
             raise MergeRefused("a company cannot be merged into itself")
         moved = await fix_repo.move_people(conn, user_id, from_id, into_id, now)
