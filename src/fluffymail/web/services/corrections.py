@@ -199,7 +199,11 @@ async def set_visibility(
             if row["suppressed_reason"] == _REASONS[state]:
                 continue
             if not await fix_repo.set_hidden(conn, user_id, contact_id, _REASONS[state], now):
-                raise EditRefused(f"contact {contact_id} is your own address; it stays hidden")
+                why = {"self": "it is your own address"}.get(row["suppressed_reason"], "")
+                raise EditRefused(
+                    f"contact {contact_id} is kept out of your lists by FluffyMail"
+                    f"{' (' + why + ')' if why else ''}; it cannot be changed here"
+                )
             await activity.log(
                 conn,
                 user_id,
