@@ -148,7 +148,7 @@ CREATE TABLE crm.activity (
     detail jsonb DEFAULT '{}'::jsonb NOT NULL,
     at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT activity_action_check CHECK ((action <> ''::text)),
-    CONSTRAINT activity_subject_kind_check CHECK ((subject_kind = ANY (ARRAY['contact'::text, 'company'::text, 'tag'::text])))
+    CONSTRAINT activity_subject_kind_check CHECK ((subject_kind = ANY (ARRAY['contact'::text, 'company'::text, 'tag'::text, 'list'::text])))
 );
 
 ALTER TABLE crm.activity ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
@@ -203,11 +203,33 @@ CREATE TABLE crm.companies (
     website text,
     created_on timestamp with time zone DEFAULT now() NOT NULL,
     updated_on timestamp with time zone DEFAULT now() NOT NULL,
+    merged_into_id bigint,
     CONSTRAINT companies_name_source_check CHECK ((name_source = ANY (ARRAY['domain'::text, 'signature'::text, 'user'::text])))
 );
 
 ALTER TABLE crm.companies ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME crm.companies_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE crm.company_merges (
+    id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    into_company_id bigint NOT NULL,
+    from_company_id bigint NOT NULL,
+    contact_ids bigint[] NOT NULL,
+    actor text NOT NULL,
+    merged_on timestamp with time zone DEFAULT now() NOT NULL,
+    unmerged_on timestamp with time zone,
+    unmerged_by text
+);
+
+ALTER TABLE crm.company_merges ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME crm.company_merges_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -329,7 +351,12 @@ CREATE TABLE crm.contacts (
     kind text DEFAULT 'person'::text NOT NULL,
     kind_reason text,
     kept_on timestamp with time zone,
-    CONSTRAINT contacts_kind_check CHECK ((kind = ANY (ARRAY['person'::text, 'group'::text])))
+    name_source text DEFAULT 'mail'::text NOT NULL,
+    company_source text DEFAULT 'mail'::text NOT NULL,
+    created_by_hand boolean DEFAULT false NOT NULL,
+    CONSTRAINT contacts_company_source_check CHECK ((company_source = ANY (ARRAY['mail'::text, 'you'::text]))),
+    CONSTRAINT contacts_kind_check CHECK ((kind = ANY (ARRAY['person'::text, 'group'::text]))),
+    CONSTRAINT contacts_name_source_check CHECK ((name_source = ANY (ARRAY['mail'::text, 'you'::text])))
 );
 
 CREATE TABLE crm.relationship_folds (
@@ -403,6 +430,41 @@ CREATE VIEW crm.contact_figures AS
                     bool_or((l.message_id > COALESCE(run.last_message_id, (0)::bigint))) AS newer
                    FROM crm.contact_links l
                   WHERE ((l.user_id = c.user_id) AND (l.address = own.address))) n)) k ON (((c.merged_into_id IS NULL) AND (c.suppressed_reason IS NULL))));
+
+CREATE TABLE crm.contact_list_members (
+    list_id bigint NOT NULL,
+    contact_id bigint NOT NULL,
+    added_by bigint,
+    added_on timestamp with time zone DEFAULT now() NOT NULL
+);
+
+CREATE TABLE crm.contact_lists (
+    id bigint NOT NULL,
+    workspace_id bigint NOT NULL,
+    owner_id bigint NOT NULL,
+    name text NOT NULL,
+    kind text NOT NULL,
+    filter text DEFAULT ''::text NOT NULL,
+    sort text DEFAULT 'strength'::text NOT NULL,
+    columns text[] DEFAULT '{}'::text[] NOT NULL,
+    shared boolean DEFAULT false NOT NULL,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    updated_on timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT contact_lists_check CHECK (((kind = 'view'::text) OR ((NOT shared) AND (filter = ''::text)))),
+    CONSTRAINT contact_lists_filter_check CHECK ((length(filter) <= 1000)),
+    CONSTRAINT contact_lists_kind_check CHECK ((kind = ANY (ARRAY['view'::text, 'static'::text]))),
+    CONSTRAINT contact_lists_name_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 80))),
+    CONSTRAINT contact_lists_sort_check CHECK ((sort = ANY (ARRAY['strength'::text, 'last_interaction'::text, 'name'::text, 'tag'::text])))
+);
+
+ALTER TABLE crm.contact_lists ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME crm.contact_lists_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 CREATE TABLE crm.contact_merges (
     id bigint NOT NULL,
@@ -895,6 +957,9 @@ ALTER TABLE ONLY crm.companies
 ALTER TABLE ONLY crm.companies
     ADD CONSTRAINT companies_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY crm.company_merges
+    ADD CONSTRAINT company_merges_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY crm.company_tags
     ADD CONSTRAINT company_tags_pkey PRIMARY KEY (company_id, tag_id);
 
@@ -915,6 +980,12 @@ ALTER TABLE ONLY crm.contact_facts
 
 ALTER TABLE ONLY crm.contact_links
     ADD CONSTRAINT contact_links_pkey PRIMARY KEY (message_id, address, role);
+
+ALTER TABLE ONLY crm.contact_list_members
+    ADD CONSTRAINT contact_list_members_pkey PRIMARY KEY (list_id, contact_id);
+
+ALTER TABLE ONLY crm.contact_lists
+    ADD CONSTRAINT contact_lists_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY crm.contact_merges
     ADD CONSTRAINT contact_merges_pkey PRIMARY KEY (id);
@@ -1036,6 +1107,10 @@ CREATE INDEX activity_workspace_idx ON crm.activity USING btree (workspace_id, a
 
 CREATE INDEX companies_name_trigrams_idx ON crm.companies USING gin (crm.trigrams(name));
 
+CREATE INDEX company_merges_from_idx ON crm.company_merges USING btree (from_company_id);
+
+CREATE INDEX company_merges_user_idx ON crm.company_merges USING btree (user_id, into_company_id);
+
 CREATE INDEX company_tags_tag_idx ON crm.company_tags USING btree (tag_id, company_id);
 
 CREATE INDEX contact_addresses_contact_idx ON crm.contact_addresses USING btree (contact_id);
@@ -1045,6 +1120,12 @@ CREATE INDEX contact_addresses_trigrams_idx ON crm.contact_addresses USING gin (
 CREATE INDEX contact_facts_current_idx ON crm.contact_facts USING btree (contact_id, field) WHERE is_current;
 
 CREATE INDEX contact_links_address_idx ON crm.contact_links USING btree (user_id, address, message_id);
+
+CREATE INDEX contact_list_members_contact_idx ON crm.contact_list_members USING btree (contact_id);
+
+CREATE UNIQUE INDEX contact_lists_name_key ON crm.contact_lists USING btree (owner_id, lower(name));
+
+CREATE INDEX contact_lists_workspace_idx ON crm.contact_lists USING btree (workspace_id) WHERE shared;
 
 CREATE INDEX contact_merges_from_idx ON crm.contact_merges USING btree (from_contact_id);
 
@@ -1149,7 +1230,19 @@ ALTER TABLE ONLY crm.bounced_addresses
     ADD CONSTRAINT bounced_addresses_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY crm.companies
+    ADD CONSTRAINT companies_merged_into_id_fkey FOREIGN KEY (merged_into_id) REFERENCES crm.companies(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY crm.companies
     ADD CONSTRAINT companies_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.company_merges
+    ADD CONSTRAINT company_merges_from_company_id_fkey FOREIGN KEY (from_company_id) REFERENCES crm.companies(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.company_merges
+    ADD CONSTRAINT company_merges_into_company_id_fkey FOREIGN KEY (into_company_id) REFERENCES crm.companies(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.company_merges
+    ADD CONSTRAINT company_merges_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY crm.company_tags
     ADD CONSTRAINT company_tags_company_id_fkey FOREIGN KEY (company_id) REFERENCES crm.companies(id) ON DELETE CASCADE;
@@ -1177,6 +1270,21 @@ ALTER TABLE ONLY crm.contact_facts
 
 ALTER TABLE ONLY crm.contact_links
     ADD CONSTRAINT contact_links_message_id_fkey FOREIGN KEY (message_id) REFERENCES crm.messages(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.contact_list_members
+    ADD CONSTRAINT contact_list_members_added_by_fkey FOREIGN KEY (added_by) REFERENCES crm.users(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY crm.contact_list_members
+    ADD CONSTRAINT contact_list_members_contact_id_fkey FOREIGN KEY (contact_id) REFERENCES crm.contacts(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.contact_list_members
+    ADD CONSTRAINT contact_list_members_list_id_fkey FOREIGN KEY (list_id) REFERENCES crm.contact_lists(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.contact_lists
+    ADD CONSTRAINT contact_lists_owner_id_fkey FOREIGN KEY (owner_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.contact_lists
+    ADD CONSTRAINT contact_lists_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES crm.workspaces(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY crm.contact_merges
     ADD CONSTRAINT contact_merges_from_contact_id_fkey FOREIGN KEY (from_contact_id) REFERENCES crm.contacts(id) ON DELETE CASCADE;

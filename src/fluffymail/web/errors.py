@@ -19,13 +19,17 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from fluffymail.crm.lists.filters import FilterError
 from fluffymail.errors import FluffyMailError
 from fluffymail.queue import InvalidOptionError, UnknownQueueError
 from fluffymail.web.services.accounts import AccountError
 from fluffymail.web.services.companies import CompanyNotFound
+from fluffymail.web.services.company_merges import CompanyMergeNotFound
 from fluffymail.web.services.connections import ConnectionNotFound
 from fluffymail.web.services.contacts import ContactNotFound, MergeNotFound, MergeRefused
+from fluffymail.web.services.corrections import AddressTaken, EditRefused
 from fluffymail.web.services.groups import GroupNotFound
+from fluffymail.web.services.lists import ListConflict, ListForbidden, ListNotFound, ListRefused
 from fluffymail.web.services.messages import MessageNotFound
 from fluffymail.web.services.notes import NoteNotFound, NoteRefused
 from fluffymail.web.services.tags import TagConflict, TagNotFound, TagRefused
@@ -84,6 +88,14 @@ _DOMAIN: list[tuple[type[Exception], int, str]] = [
     (TagNotFound, 404, "not_found"),
     (TagRefused, 400, "bad_request"),
     (TagConflict, 409, "conflict"),
+    (ListNotFound, 404, "not_found"),
+    (ListRefused, 400, "bad_request"),
+    (ListForbidden, 403, "forbidden"),
+    (ListConflict, 409, "conflict"),
+    (FilterError, 400, "bad_filter"),
+    (EditRefused, 400, "bad_request"),
+    (AddressTaken, 409, "conflict"),
+    (CompanyMergeNotFound, 404, "not_found"),
     (UnknownQueueError, 404, "not_found"),
     (InvalidOptionError, 400, "bad_request"),
     (AccountError, 400, "bad_request"),

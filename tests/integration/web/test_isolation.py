@@ -1,5 +1,5 @@
 """A second user can neither read nor change the first user's contacts, companies, messages,
-merges, connections, jobs, notes, tags or activity through any route: every route with a path parameter, API (from
+merges, connections, jobs, notes, tags, activity, lists, corrections or company merges through any route: every route with a path parameter, API (from
 the OpenAPI schema) and pages alike, is called by Bob with Alice's ids."""
 
 from __future__ import annotations
@@ -56,8 +56,10 @@ async def _alices_world(
             "UPDATE crm.contacts SET kind = 'group', kind_reason = 'dl_address' WHERE id = %s",
             (seeded.contacts["colleague"],),
         )
+    lists = await _alices_lists_and_corrections(client, alice, seeded.contacts, seeded.companies)
     return {
         **notes_tags,
+        **lists,
         "contact_id": list(seeded.contacts.values()),
         "company_id": list(seeded.companies.values()),
         "message_id": list(seeded.messages.values()),
@@ -93,10 +95,65 @@ async def _alices_notes_and_tags(
     return {"tag_id": [tag_id], "note_id": note_ids}
 
 
+async def _alices_lists_and_corrections(
+    client: httpx.AsyncClient, alice: User, contacts: dict[str, int], companies: dict[str, int]
+) -> dict[str, list[object]]:
+    """A private view, a shared view and a static list of Alice's, an edited contact and
+    company, a contact made by hand, and a company merge (undone)."""
+    ids = []
+    for body in (
+        {"name": "Alice only view", "filter": "cold:yes"},
+        {"name": "Alice shared", "filter": "level:strong", "shared": True},
+        {"name": "Alice board", "kind": "static"},
+    ):
+        made = await client.post("/api/lists", json=body, headers=alice.auth)
+        assert made.status_code == 201, made.text
+        ids.append(made.json()["id"])
+    ada = contacts["ada"]
+    added = await client.post(
+        f"/api/lists/{ids[2]}/contacts", json={"contact_ids": [ada]}, headers=alice.auth
+    )
+    assert added.is_success
+    edit = {"title": "Alice only title", "phone": "+1 555 0100"}
+    assert (await client.patch(f"/api/contacts/{ada}", json=edit, headers=alice.auth)).is_success
+    company = {"website": "https://alice.test"}
+    patched = await client.patch(
+        f"/api/companies/{companies['acme']}", json=company, headers=alice.auth
+    )
+    assert patched.is_success
+    made = await client.post(
+        "/api/contacts", json={"address": "new@alice.test"}, headers=alice.auth
+    )
+    assert made.status_code == 201
+    merged = await client.post(
+        f"/api/companies/{companies['acme']}/merge",
+        json={"other_company_id": companies["globex"]},
+        headers=alice.auth,
+    )
+    assert merged.is_success
+    merge_id = merged.json()["merge_id"]
+    assert (
+        await client.post(f"/api/companies/merges/{merge_id}/undo", headers=alice.auth)
+    ).is_success
+    return {"list_id": ids, "company_merge_id": [merge_id]}
+
+
 def _api_body(method: str, path: str, bobs_ada: int) -> dict[str, object] | None:
     """A valid body for each route that takes one, so Bob is refused for the ids alone."""
-    if path.endswith("/merge"):
+    if path.startswith("/api/companies/") and "/merge" in path:
+        return {"other_company_id": 1}
+    if path.endswith(("/merge", "/merge/preview")):
         return {"other_contact_id": bobs_ada}
+    if path.startswith("/api/lists/") and "/contacts" in path and method == "post":
+        return {"contact_ids": [bobs_ada]}
+    if path.startswith("/api/lists/") and method == "patch":
+        return {"name": "Bob's now"}
+    if path.endswith("/visibility"):
+        return {"state": "hidden"}
+    if path.startswith("/api/contacts/") and method == "patch":
+        return {"name": "Bob was here"}
+    if path.startswith("/api/companies/") and method == "patch":
+        return {"name": "Bob's company"}
     if "/notes" in path and method in ("post", "patch"):
         return {"body": "Bob was here"}
     if path.startswith("/api/tags/") and method == "patch":
@@ -112,8 +169,8 @@ async def _snapshot(pool: AsyncConnectionPool, jobs: JobQueue) -> tuple[object, 
     async with pool.connection() as conn:
         contacts = await (
             await conn.execute(
-                "SELECT id, name, merged_into_id, company_id, created, kept_on FROM crm.contacts"
-                " ORDER BY id"
+                "SELECT id, name, merged_into_id, company_id, created, kept_on, suppressed_reason,"
+                " name_source, company_source FROM crm.contacts ORDER BY id"
             )
         ).fetchall()
         merges = await (
@@ -140,6 +197,13 @@ async def _snapshot(pool: AsyncConnectionPool, jobs: JobQueue) -> tuple[object, 
                 "SELECT company_id, tag_id FROM crm.company_tags ORDER BY 1, 2",
                 "SELECT id, workspace_id, subject_kind, subject_id, action FROM crm.activity"
                 " ORDER BY id",
+                "SELECT id, owner_id, name, filter, sort, columns, shared FROM crm.contact_lists"
+                " ORDER BY id",
+                "SELECT list_id, contact_id FROM crm.contact_list_members ORDER BY 1, 2",
+                "SELECT id, name, website, merged_into_id FROM crm.companies ORDER BY id",
+                "SELECT id, contact_ids, unmerged_on FROM crm.company_merges ORDER BY id",
+                "SELECT contact_id, field, value, source, is_current FROM crm.contact_facts"
+                " ORDER BY 1, 2, 3",
             )
         ]
     found = [(j.id, j.state) for j in await jobs.find_jobs(limit=1000)]
@@ -168,6 +232,9 @@ async def test_bob_cannot_reach_alices_data_through_any_api_route(
     ids = await _alices_world(client, alice, pool, make_connection, jobs)
     bobs = await seed_crm(pool, bob.account.id, domain="bob.test")
     bobs_tag = (await client.post("/api/tags", json={"name": "Bob's"}, headers=bob.auth)).json()
+    bobs_list = (
+        await client.post("/api/lists", json={"name": "Bob's", "kind": "static"}, headers=bob.auth)
+    ).json()
     before = await _snapshot(pool, jobs)
     schema = (await client.get("/openapi.json")).json()
     probed = 0
@@ -214,6 +281,29 @@ async def test_bob_cannot_reach_alices_data_through_any_api_route(
             "/api/contacts/bulk",
             {"action": "untag", "tag_id": alices_tag, "contact_ids": [alices_ada]},
         ),
+        ("POST", f"/api/lists/{bobs_list['id']}/contacts", {"contact_ids": [alices_ada]}),
+        ("POST", "/api/contacts/visibility", {"contact_ids": [alices_ada], "state": "hidden"}),
+        ("POST", "/api/contacts/export", {"contact_ids": [alices_ada]}),
+        (
+            "PATCH",
+            f"/api/contacts/{bobs.contacts['ada']}",
+            {"company_id": ids["company_id"][0]},
+        ),
+        (
+            "POST",
+            f"/api/companies/{bobs.companies['acme']}/merge",
+            {"other_company_id": ids["company_id"][0]},
+        ),
+        (
+            "POST",
+            f"/api/companies/{bobs.companies['acme']}/merge/preview",
+            {"other_company_id": ids["company_id"][0]},
+        ),
+        (
+            "POST",
+            f"/api/contacts/{bobs.contacts['ada']}/merge/preview",
+            {"other_contact_id": alices_ada},
+        ),
     ]
     for method, path, body in crossings:
         response = await client.request(method, path, json=body, headers=bob.auth)
@@ -233,6 +323,9 @@ async def test_bob_cannot_reach_alices_data_through_any_api_route(
         "mine.test",
     }
     assert all(c["id"] in bobs.contacts.values() for c in listed)
+    assert [x["name"] for x in (await client.get("/api/lists", headers=bob.auth)).json()] == [
+        "Bob's"
+    ]
     companies = (await client.get("/api/companies", headers=bob.auth)).json()["items"]
     assert {c["id"] for c in companies} == set(bobs.companies.values())
     bobs_connections = (await client.get("/api/connections", headers=bob.auth)).json()

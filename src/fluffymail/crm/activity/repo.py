@@ -14,7 +14,7 @@ from fluffymail.db.sql import load_sql
 
 SQL = load_sql("fluffymail.crm.activity")
 Conn = psycopg.AsyncConnection[Any]
-SubjectKind = Literal["contact", "company", "tag"]
+SubjectKind = Literal["contact", "company", "tag", "list"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

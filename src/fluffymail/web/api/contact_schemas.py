@@ -280,6 +280,11 @@ class ContactDetailOut(_Out):
     warm_intros: list[IntroPathOut] | None = Field(
         default=None, description="Two-hop warm introductions; null when not available"
     )
+    hidden: str | None = Field(
+        default=None,
+        description="Why the list does not show them: user (hidden), not_person, self, role",
+    )
+    name_source: str = Field(default="mail", description="you: the name you gave wins")
 
 
 class TimelineItemOut(_Out):

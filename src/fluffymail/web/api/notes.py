@@ -15,63 +15,71 @@ from fluffymail.web.api.schemas import BIGINT_MAX, ErrorOut
 from fluffymail.web.deps import CurrentAccount, State
 from fluffymail.web.services import activity
 from fluffymail.web.services import notes as service
+from fluffymail.web.services.notes import SubjectKind
 
 ERRORS = {401: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 NOT_FOUND = {**ERRORS, 404: {"model": ErrorOut}}
 router = APIRouter(prefix="/api", tags=["notes"], responses=NOT_FOUND)
-ContactId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
-CompanyId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 NoteId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 
 
-@router.get(
-    "/contacts/{contact_id}/notes",
-    response_model=list[NoteOut],
-    summary="Notes about the contact or mentioning it, newest first",
-)
-async def contact_notes(
-    contact_id: ContactId, state: State, account: CurrentAccount
-) -> list[NoteOut]:
-    found = await service.list_notes(state.pool, account.id, "contact", contact_id)
-    return [NoteOut.model_validate(n) for n in found]
+SUBJECT_NOUN: dict[SubjectKind, tuple[str, str]] = {
+    "contact": ("contacts", "the contact"),
+    "company": ("companies", "the company"),
+}
+LIST_SUMMARY = {
+    "contact": "Notes about the contact or mentioning it, newest first",
+    "company": "Notes about the company, newest first",
+}
 
 
-@router.post(
-    "/contacts/{contact_id}/notes",
-    response_model=NoteOut,
-    status_code=201,
-    summary="Write a note about the contact (Markdown; `@Name` links the contacts it mentions)",
-)
-async def add_contact_note(
-    contact_id: ContactId, body: Annotated[NoteIn, Body()], state: State, account: CurrentAccount
-) -> NoteOut:
-    note = await service.add_note(state.pool, account.id, "contact", contact_id, body.body)
-    return NoteOut.model_validate(note)
+def _subject_routes(kind: SubjectKind) -> None:
+    """The note and activity routes of one subject kind: /contacts/{contact_id}/notes, …"""
+    base, noun = SUBJECT_NOUN[kind]
+    param = f"{kind}_id"
+    # A default, not an annotation: annotations are strings resolved in the module's globals.
+    subject_path = Path(ge=1, le=BIGINT_MAX, alias=param)
+
+    @router.get(
+        f"/{base}/{{{param}}}/notes", response_model=list[NoteOut], summary=LIST_SUMMARY[kind]
+    )
+    async def notes(
+        state: State, account: CurrentAccount, subject_id: int = subject_path
+    ) -> list[NoteOut]:
+        found = await service.list_notes(state.pool, account.id, kind, subject_id)
+        return [NoteOut.model_validate(n) for n in found]
+
+    @router.post(
+        f"/{base}/{{{param}}}/notes",
+        response_model=NoteOut,
+        status_code=201,
+        summary=f"Write a note about {noun} (Markdown; `@Name` links the contacts it mentions)",
+    )
+    async def add_note(
+        body: Annotated[NoteIn, Body()],
+        state: State,
+        account: CurrentAccount,
+        subject_id: int = subject_path,
+    ) -> NoteOut:
+        note = await service.add_note(state.pool, account.id, kind, subject_id, body.body)
+        return NoteOut.model_validate(note)
+
+    @router.get(
+        f"/{base}/{{{param}}}/activity",
+        response_model=list[ActivityOut],
+        summary=f"Who changed what on {noun} (notes, tags, edits, merges), newest first",
+    )
+    async def subject_activity(
+        state: State, account: CurrentAccount, subject_id: int = subject_path
+    ) -> list[ActivityOut]:
+        async with state.pool.connection() as conn:
+            await service.require_subject(conn, account.id, kind, subject_id)
+        found = await activity.for_subject(state.pool, account.id, (kind, subject_id))
+        return [ActivityOut.model_validate(e) for e in found]
 
 
-@router.get(
-    "/companies/{company_id}/notes",
-    response_model=list[NoteOut],
-    summary="Notes about the company, newest first",
-)
-async def company_notes(
-    company_id: CompanyId, state: State, account: CurrentAccount
-) -> list[NoteOut]:
-    found = await service.list_notes(state.pool, account.id, "company", company_id)
-    return [NoteOut.model_validate(n) for n in found]
-
-
-@router.post(
-    "/companies/{company_id}/notes",
-    response_model=NoteOut,
-    status_code=201,
-    summary="Write a note about the company",
-)
-async def add_company_note(
-    company_id: CompanyId, body: Annotated[NoteIn, Body()], state: State, account: CurrentAccount
-) -> NoteOut:
-    note = await service.add_note(state.pool, account.id, "company", company_id, body.body)
-    return NoteOut.model_validate(note)
+for _kind in SUBJECT_NOUN:
+    _subject_routes(_kind)
 
 
 @router.get("/notes/{note_id}", response_model=NoteOut, summary="One note")
@@ -91,31 +99,3 @@ async def edit_note(
 async def delete_note(note_id: NoteId, state: State, account: CurrentAccount) -> Response:
     await service.delete_note(state.pool, account.id, note_id)
     return Response(status_code=204)
-
-
-@router.get(
-    "/contacts/{contact_id}/activity",
-    response_model=list[ActivityOut],
-    summary="Who changed what on the contact (notes, tags, merges), newest first",
-)
-async def contact_activity(
-    contact_id: ContactId, state: State, account: CurrentAccount
-) -> list[ActivityOut]:
-    async with state.pool.connection() as conn:
-        await service.require_subject(conn, account.id, "contact", contact_id)
-    found = await activity.for_subject(state.pool, account.id, ("contact", contact_id))
-    return [ActivityOut.model_validate(e) for e in found]
-
-
-@router.get(
-    "/companies/{company_id}/activity",
-    response_model=list[ActivityOut],
-    summary="Who changed what on the company (notes, tags), newest first",
-)
-async def company_activity(
-    company_id: CompanyId, state: State, account: CurrentAccount
-) -> list[ActivityOut]:
-    async with state.pool.connection() as conn:
-        await service.require_subject(conn, account.id, "company", company_id)
-    found = await activity.for_subject(state.pool, account.id, ("company", company_id))
-    return [ActivityOut.model_validate(e) for e in found]

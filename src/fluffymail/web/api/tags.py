@@ -12,14 +12,13 @@ from fluffymail.web.api.note_schemas import BulkIn, BulkOut, TagIn, TagOut, TagP
 from fluffymail.web.api.schemas import BIGINT_MAX, ErrorOut
 from fluffymail.web.deps import CurrentAccount, State
 from fluffymail.web.services import tags as service
+from fluffymail.web.services.notes import SubjectKind
 
 ERRORS = {401: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 NOT_FOUND = {**ERRORS, 404: {"model": ErrorOut}}
 CONFLICT = {**NOT_FOUND, 409: {"model": ErrorOut}}
 router = APIRouter(prefix="/api", tags=["tags"], responses=ERRORS)
 TagId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
-ContactId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
-CompanyId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 
 
 @router.get("/tags", response_model=list[TagOut], summary="Your workspace's tags, by name")
@@ -59,37 +58,6 @@ async def delete_tag(tag_id: TagId, state: State, account: CurrentAccount) -> Re
     return Response(status_code=204)
 
 
-@router.put(
-    "/contacts/{contact_id}/tags/{tag_id}",
-    response_model=list[TagOut],
-    responses=NOT_FOUND,
-    summary="Tag a contact; answers its tags",
-)
-async def tag_contact(
-    contact_id: ContactId, tag_id: TagId, state: State, account: CurrentAccount
-) -> list[TagOut]:
-    await service.bulk(state.pool, account.id, "tag", tag_id, [contact_id])
-    return await _contact_tags(state, account.id, contact_id)
-
-
-@router.delete(
-    "/contacts/{contact_id}/tags/{tag_id}",
-    response_model=list[TagOut],
-    responses=NOT_FOUND,
-    summary="Untag a contact; answers its tags",
-)
-async def untag_contact(
-    contact_id: ContactId, tag_id: TagId, state: State, account: CurrentAccount
-) -> list[TagOut]:
-    await service.bulk(state.pool, account.id, "untag", tag_id, [contact_id])
-    return await _contact_tags(state, account.id, contact_id)
-
-
-async def _contact_tags(state: State, user_id: int, contact_id: int) -> list[TagOut]:
-    found = await service.contact_tags(state.pool, user_id, contact_id)
-    return [TagOut.model_validate(t) for t in found]
-
-
 @router.post(
     "/contacts/bulk",
     response_model=BulkOut,
@@ -106,52 +74,70 @@ async def bulk(body: Annotated[BulkIn, Body()], state: State, account: CurrentAc
     )
 
 
-@router.get(
-    "/companies/{company_id}/tags",
-    response_model=list[TagOut],
-    responses=NOT_FOUND,
-    summary="A company's tags",
-)
-async def company_tags(
-    company_id: CompanyId, state: State, account: CurrentAccount
+SUBJECT_NOUN: dict[SubjectKind, tuple[str, str]] = {
+    "contact": ("contacts", "contact"),
+    "company": ("companies", "company"),
+}
+
+
+async def _subject_tags(
+    state: State, user_id: int, kind: SubjectKind, subject_id: int
 ) -> list[TagOut]:
-    found = await service.company_tags(state.pool, account.id, company_id)
-    return [TagOut.model_validate(t) for t in found]
+    read = service.contact_tags if kind == "contact" else service.company_tags
+    return [TagOut.model_validate(t) for t in await read(state.pool, user_id, subject_id)]
 
 
-@router.put(
-    "/companies/{company_id}/tags/{tag_id}",
-    response_model=list[TagOut],
-    responses=NOT_FOUND,
-    summary="Tag a company; answers its tags",
-)
-async def tag_company(
-    company_id: CompanyId, tag_id: TagId, state: State, account: CurrentAccount
-) -> list[TagOut]:
-    await service.set_company_tag(state.pool, account.id, company_id, tag_id, on=True)
-    return await company_tags(company_id, state, account)
+async def _set_tag(
+    state: State, user_id: int, kind: SubjectKind, subject_id: int, tag_id: int, *, on: bool
+) -> None:
+    if kind == "contact":
+        await service.bulk(state.pool, user_id, "tag" if on else "untag", tag_id, [subject_id])
+    else:
+        await service.set_company_tag(state.pool, user_id, subject_id, tag_id, on=on)
 
 
-@router.delete(
-    "/companies/{company_id}/tags/{tag_id}",
-    response_model=list[TagOut],
-    responses=NOT_FOUND,
-    summary="Untag a company; answers its tags",
-)
-async def untag_company(
-    company_id: CompanyId, tag_id: TagId, state: State, account: CurrentAccount
-) -> list[TagOut]:
-    await service.set_company_tag(state.pool, account.id, company_id, tag_id, on=False)
-    return await company_tags(company_id, state, account)
+def _subject_routes(kind: SubjectKind) -> None:
+    """The tag routes of one subject kind: /contacts/{contact_id}/tags, …"""
+    base, noun = SUBJECT_NOUN[kind]
+    param = f"{kind}_id"
+    # A default, not an annotation: annotations are strings resolved in the module's globals.
+    subject_path = Path(ge=1, le=BIGINT_MAX, alias=param)
+
+    @router.get(
+        f"/{base}/{{{param}}}/tags",
+        response_model=list[TagOut],
+        responses=NOT_FOUND,
+        summary=f"A {noun}'s tags",
+    )
+    async def subject_tags(
+        state: State, account: CurrentAccount, subject_id: int = subject_path
+    ) -> list[TagOut]:
+        return await _subject_tags(state, account.id, kind, subject_id)
+
+    @router.put(
+        f"/{base}/{{{param}}}/tags/{{tag_id}}",
+        response_model=list[TagOut],
+        responses=NOT_FOUND,
+        summary=f"Tag a {noun}; answers its tags",
+    )
+    async def tag(
+        tag_id: TagId, state: State, account: CurrentAccount, subject_id: int = subject_path
+    ) -> list[TagOut]:
+        await _set_tag(state, account.id, kind, subject_id, tag_id, on=True)
+        return await _subject_tags(state, account.id, kind, subject_id)
+
+    @router.delete(
+        f"/{base}/{{{param}}}/tags/{{tag_id}}",
+        response_model=list[TagOut],
+        responses=NOT_FOUND,
+        summary=f"Untag a {noun}; answers its tags",
+    )
+    async def untag(
+        tag_id: TagId, state: State, account: CurrentAccount, subject_id: int = subject_path
+    ) -> list[TagOut]:
+        await _set_tag(state, account.id, kind, subject_id, tag_id, on=False)
+        return await _subject_tags(state, account.id, kind, subject_id)
 
 
-@router.get(
-    "/contacts/{contact_id}/tags",
-    response_model=list[TagOut],
-    responses=NOT_FOUND,
-    summary="A contact's tags",
-)
-async def contact_tags(
-    contact_id: ContactId, state: State, account: CurrentAccount
-) -> list[TagOut]:
-    return await _contact_tags(state, account.id, contact_id)
+for _kind in SUBJECT_NOUN:
+    _subject_routes(_kind)

@@ -179,6 +179,9 @@ class ContactDetail:
     def updating(self) -> bool:
         return self.figures.updating
 
+    hidden: str | None = None  # 'user' (hidden by hand), 'not_person', or another suppression
+    name_source: str = "mail"  # 'you' when the user named them
+
     @property
     def label(self) -> str:
         return self.name or self.primary_address
@@ -187,8 +190,13 @@ class ContactDetail:
     def current_facts(self) -> list[Fact]:
         """The facts the page shows: current ones, without picture URLs (a Gravatar URL is a
         guess at a picture, not something known about the person, and loading it would tell
-        Gravatar whom the user is looking at; the page shows initials instead)."""
-        return [f for f in self.facts if f.is_current and f.field not in PICTURE_FIELDS]
+        Gravatar whom the user is looking at; the page shows initials instead) and without a
+        value the user cleared."""
+        return [f for f in self.facts if f.is_current and f.value and f.field not in PICTURE_FIELDS]
+
+    def current(self, field: str) -> str:
+        """The current value of `field` ('' when none), as an edit form starts from."""
+        return "; ".join(f.value for f in self.facts if f.is_current and f.field == field)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -452,6 +460,8 @@ def contact_detail(
         introduction=introduction(parts.introduction, refs),
         merges=tuple(merge_view(m) for m in parts.merges),
         figures=figures,
+        hidden=row["suppressed_reason"],
+        name_source=row.get("name_source", "mail"),
     )
 
 

@@ -44,12 +44,13 @@ class MergeRefused(FluffyMailError):
 
 
 # The list without a search: one statement per sort, each reading its first page in index order
-# (0011_contacts_list.sql). A search finds its matches first and sorts them in memory.
+# (0011_contacts_list.sql); the tag sort is the name statement with its tagged contacts first.
+# A search finds its matches first and sorts them in memory.
 LIST_BY_SORT = {
     "strength": "contact_list_strength",
     "last_interaction": "contact_list_recent",
     "name": "contact_list_name",
-    "tag": "contact_list_tag",
+    "tag": "contact_list_name",
 }
 
 
@@ -63,6 +64,7 @@ class ContactQuery:
     going_cold: bool | None = None
     internal: bool | None = None
     tag_id: int | None = None
+    list_id: int | None = None  # only the members of this static list
     sort: str = "strength"
     limit: int = 50
     offset: int = 0
@@ -75,6 +77,8 @@ class ContactQuery:
             "going_cold": self.going_cold,
             "internal": self.internal,
             "tag_id": self.tag_id,
+            "list_id": self.list_id,
+            "tag_first": self.sort == "tag",
             "sort": self.sort,
             "q": self.search,
             "limit": self.limit,
@@ -99,7 +103,14 @@ class ContactQuery:
     def filtered(self) -> bool:
         return any(
             v is not None
-            for v in (self.level, self.company_id, self.going_cold, self.internal, self.tag_id)
+            for v in (
+                self.level,
+                self.company_id,
+                self.going_cold,
+                self.internal,
+                self.tag_id,
+                self.list_id,
+            )
         ) or bool(self.search)
 
 

@@ -11,6 +11,9 @@ SELECT CASE WHEN %(level)s::text IS NULL AND %(going_cold)s::boolean IS NULL THE
       AND (%(company_id)s::bigint IS NULL OR c.company_id = %(company_id)s::bigint)
       AND (%(tag_id)s::bigint IS NULL OR EXISTS (
           SELECT FROM crm.contact_tags ct WHERE ct.contact_id = c.id AND ct.tag_id = %(tag_id)s::bigint))
+      AND (%(list_id)s::bigint IS NULL OR EXISTS (
+          SELECT FROM crm.contact_list_members m
+          WHERE m.list_id = %(list_id)s::bigint AND m.contact_id = c.id))
       AND (%(internal)s::boolean IS NULL OR c.is_internal = %(internal)s::boolean)
 ) ELSE (
     SELECT count(*)
@@ -23,6 +26,9 @@ SELECT CASE WHEN %(level)s::text IS NULL AND %(going_cold)s::boolean IS NULL THE
       AND (%(company_id)s::bigint IS NULL OR c.company_id = %(company_id)s::bigint)
       AND (%(tag_id)s::bigint IS NULL OR EXISTS (
           SELECT FROM crm.contact_tags ct WHERE ct.contact_id = c.id AND ct.tag_id = %(tag_id)s::bigint))
+      AND (%(list_id)s::bigint IS NULL OR EXISTS (
+          SELECT FROM crm.contact_list_members m
+          WHERE m.list_id = %(list_id)s::bigint AND m.contact_id = c.id))
       AND (%(internal)s::boolean IS NULL OR c.is_internal = %(internal)s::boolean)
 ) + (
     SELECT count(*)
@@ -36,5 +42,8 @@ SELECT CASE WHEN %(level)s::text IS NULL AND %(going_cold)s::boolean IS NULL THE
       AND (%(company_id)s::bigint IS NULL OR c.company_id = %(company_id)s::bigint)
       AND (%(tag_id)s::bigint IS NULL OR EXISTS (
           SELECT FROM crm.contact_tags ct WHERE ct.contact_id = c.id AND ct.tag_id = %(tag_id)s::bigint))
+      AND (%(list_id)s::bigint IS NULL OR EXISTS (
+          SELECT FROM crm.contact_list_members m
+          WHERE m.list_id = %(list_id)s::bigint AND m.contact_id = c.id))
       AND (%(internal)s::boolean IS NULL OR c.is_internal = %(internal)s::boolean)
 ) END AS count

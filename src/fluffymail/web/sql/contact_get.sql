@@ -1,6 +1,6 @@
 -- One of the user's contacts (merged or not) with its company and relationship.
 SELECT c.id, c.name, c.first_name, c.last_name, c.primary_address, c.is_internal,
-       c.suppressed_reason, c.merged_into_id, c.created, c.sent_to_count,
+       c.suppressed_reason, c.name_source, c.merged_into_id, c.created, c.sent_to_count,
        c.received_from_count, c.cc_count, c.first_interaction_on, c.last_interaction_on,
        c.created_on, co.id AS company_id, co.name AS company_name, co.domain AS company_domain,
        r.score, r.level, r.trend, r.going_cold, r.sent, r.received, r.two_way_threads,

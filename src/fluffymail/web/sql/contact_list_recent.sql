@@ -16,6 +16,9 @@ WHERE c.user_id = %(user_id)s AND c.created AND c.merged_into_id IS NULL
   AND (%(company_id)s::bigint IS NULL OR c.company_id = %(company_id)s::bigint)
   AND (%(tag_id)s::bigint IS NULL OR EXISTS (
       SELECT FROM crm.contact_tags ct WHERE ct.contact_id = c.id AND ct.tag_id = %(tag_id)s::bigint))
+  AND (%(list_id)s::bigint IS NULL OR EXISTS (
+      SELECT FROM crm.contact_list_members m
+      WHERE m.list_id = %(list_id)s::bigint AND m.contact_id = c.id))
   AND (%(internal)s::boolean IS NULL OR c.is_internal = %(internal)s::boolean)
 ORDER BY c.last_interaction_on DESC NULLS LAST, c.id
 LIMIT %(limit)s OFFSET %(offset)s

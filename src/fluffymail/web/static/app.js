@@ -17,7 +17,7 @@ function countTicked() {
   const label = document.getElementById("bulk-count");
   if (!label) return;
   const n = document.querySelectorAll(".bulk-pick:checked").length;
-  label.textContent = n ? `${n} ticked` : "Tick contacts to tag them";
+  label.textContent = n ? `${n} ticked` : "Tick contacts to act on them";
 }
 document.addEventListener("change", (event) => {
   if (event.target.matches(".bulk-all")) {

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from fluffymail.web.api.schemas import BIGINT_MAX
 from fluffymail.web.deps import PageSession, State, Templates
 from fluffymail.web.errors import WebError
-from fluffymail.web.services import activity
+from fluffymail.web.services import activity, company_merges
 from fluffymail.web.services import companies as service
 from fluffymail.web.services import contacts as contacts_service
 from fluffymail.web.services import notes as notes_service
@@ -63,9 +63,12 @@ async def company(
     state: State,
     templates: Templates,
     session: PageSession,
+    merged: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
 ) -> Response:
+    """The company page; `merged` names a company merge just made (for the notice)."""
     user_id = session.account.id
     detail = await service.get_company(state.pool, user_id, company_id)
+    merges = await company_merges.company_merges(state.pool, user_id, company_id)
     context = {
         "session": session,
         "co": detail,
@@ -74,6 +77,12 @@ async def company(
         "colours": tags_service.COLOURS,
         "notes": await notes_service.list_notes(state.pool, user_id, "company", company_id),
         "activity": await activity.for_subject(state.pool, user_id, ("company", company_id)),
+        "merges": merges,
+        "just_merged": next((m for m in merges if m["id"] == merged), None),
+        "merged_into": next(
+            (m for m in merges if m["from_company_id"] == company_id and not m["unmerged_on"]),
+            None,
+        ),
         "active": "companies",
         "now": await contacts_service.page_now(state.pool),
     }

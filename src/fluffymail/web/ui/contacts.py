@@ -14,8 +14,9 @@ from fluffymail.web.api.contact_schemas import ContactSort, LevelName
 from fluffymail.web.api.schemas import BIGINT_MAX
 from fluffymail.web.deps import PageSession, State, Templates
 from fluffymail.web.errors import WebError
-from fluffymail.web.services import activity
+from fluffymail.web.services import activity, corrections
 from fluffymail.web.services import contacts as service
+from fluffymail.web.services import lists as lists_service
 from fluffymail.web.services import notes as notes_service
 from fluffymail.web.services import tags as tags_service
 from fluffymail.web.ui.charts import sparkline
@@ -95,6 +96,13 @@ async def _table(
     page = await service.list_contacts(state.pool, session.account.id, query)
     form = _form_state(query, people)
     all_tags = await tags_service.list_tags(state.pool, session.account.id)
+    lists = await lists_service.all_lists(state.pool, session.account.id)
+    filter_tag = next((t for t in all_tags if t.id == query.tag_id), None)
+    domain = (
+        page.items[0].company.domain
+        if query.company_id and page.items and page.items[0].company
+        else None
+    )
     empty = page.total == 0 and not query.filtered
     setup = await service.setup(state.pool, session.account.id) if empty else None
     context = {
@@ -111,7 +119,16 @@ async def _table(
         "tags": await tags_service.tags_of_contacts(
             state.pool, session.account.id, [c.id for c in page.items]
         ),
-        "filter_tag": next((t for t in all_tags if t.id == query.tag_id), None),
+        "filter_tag": filter_tag,
+        "hidden": await corrections.hidden_contacts(state.pool, session.account.id)
+        if template == "contacts.html"
+        else [],
+        "static_lists": [
+            x for x in lists if x.kind == "static" and x.owner_id == session.account.id
+        ],
+        "save_filter": lists_service.filter_of(
+            query, filter_tag.name if filter_tag else None, domain
+        ),
         "bulk_back": f"?{urlencode(form)}" if form else "",
         "notice": notice,
         "now": await service.page_now(state.pool),
@@ -141,10 +158,18 @@ async def page(
     bulk: Text = "",
     bulk_tag: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
     bulk_n: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    bulk_list: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
 ) -> Response:
-    """The list; `bulk`, `bulk_tag` and `bulk_n` tell of a bulk action just done (the notice)."""
+    """The list; `bulk`, `bulk_tag` (or `bulk_list`) and `bulk_n` tell of a bulk action just
+    done (the notice)."""
     query = _query(q, level, sort, people, cold, company, offset, tag)
-    notice = {"action": bulk, "tag_id": bulk_tag, "count": bulk_n} if bulk else None
+    notice: dict[str, object] | None = None
+    if bulk:
+        done_list = None
+        if bulk_list:
+            lists = await lists_service.all_lists(state.pool, session.account.id)
+            done_list = next((x for x in lists if x.id == bulk_list), None)
+        notice = {"action": bulk, "tag_id": bulk_tag, "count": bulk_n, "list": done_list}
     return await _table(request, state, templates, session, "contacts.html", query, people, notice)
 
 

@@ -61,6 +61,16 @@ THINGS: dict[str, Thing] = {
     "job_id": Thing(
         noun="job", hint="Finished jobs are cleared after a while.", back=("/jobs", "All jobs")
     ),
+    "list_id": Thing(
+        noun="list",
+        hint="It may have been deleted, or it is someone else's and not shared.",
+        back=("/lists", "All lists"),
+    ),
+    "company_merge_id": Thing(
+        noun="company merge",
+        hint="It may have been undone already.",
+        back=("/companies", "All companies"),
+    ),
     "name": Thing(
         noun="queue", hint="Queues appear once work is sent to them.", back=("/jobs", "All jobs")
     ),
@@ -73,6 +83,7 @@ SECTIONS: dict[str, tuple[str, Link]] = {
     "connections": ("connections", ("/connections", "Your connections")),
     "jobs": ("jobs", ("/jobs", "All jobs")),
     "queues": ("jobs", ("/jobs", "All jobs")),
+    "lists": ("lists", ("/lists", "All lists")),
 }
 # Query and form fields by name, as a sentence starts.
 FIELDS: dict[str, str] = {
@@ -86,6 +97,9 @@ FIELDS: dict[str, str] = {
     "merged": "The merge number",
     "undone": "The merge number",
     "other_contact_id": "The contact to merge",
+    "other_company_id": "The company to merge",
+    "domain": "The company's domain",
+    "bulk_list": "The list number",
     "next": "The page to return to",
     "gmail": "The Gmail notice",
     "visibility": "The privacy choice",

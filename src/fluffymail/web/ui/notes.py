@@ -15,6 +15,7 @@ from fluffymail.web.deps import PageSession, State
 from fluffymail.web.errors import WebError
 from fluffymail.web.services import notes as notes_service
 from fluffymail.web.services import tags as tags_service
+from fluffymail.web.ui import lists as lists_ui
 
 router = APIRouter()
 Id = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
@@ -142,17 +143,25 @@ async def untag_company(company_id: Id, tag_id: Id, state: State, session: PageS
 async def bulk(
     state: State,
     session: PageSession,
-    action: Annotated[Literal["tag", "untag"], Form()],
+    action: Annotated[Literal["tag", "untag", "add_to_list", "hide", "export"], Form()],
     contact_ids: Annotated[list[str], Form(max_length=tags_service.BULK_MAX)] = [],  # noqa: B006
     tag_id: FormId = "",
     name: FormName = "",
     colour: FormName = "",
+    list_id: FormId = "",
+    list_name: FormName = "",
     back: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    """Tag or untag the contacts ticked in the list; back to the list as it was filtered."""
+    """Act on the contacts ticked in the list (tag, untag; add to a list, hide, export: see
+    ui/lists.py); back to the list as it was filtered."""
     ids = [i for raw in contact_ids if (i := _id(raw, "contact")) is not None]
     if not ids:
-        raise WebError("Tick the contacts to tag first.")
+        raise WebError("Tick the contacts to act on first.")
+    if action in ("add_to_list", "hide", "export"):
+        return await lists_ui.bulk_action(
+            state, session, action, ids, list_id=list_id, list_name=list_name, back=back
+        )
+    assert action in ("tag", "untag")
     if action == "untag" and not tag_id.strip():
         raise WebError("Choose the tag to take off.")
     chosen = _id(tag_id, "tag")

@@ -1,4 +1,5 @@
--- Companies per registrable domain; concurrent inserts of one domain keep the first.
+-- Companies per registrable domain; concurrent inserts of one domain keep the first. A domain
+-- whose company the user merged into another answers that other company.
 WITH input AS (
     SELECT DISTINCT ON (domain) domain, name
     FROM jsonb_to_recordset(%(companies)s::jsonb) AS c(domain text, name text)
@@ -11,5 +12,5 @@ WITH input AS (
 )
 SELECT id, domain FROM added
 UNION ALL
-SELECT c.id, c.domain FROM crm.companies c
+SELECT coalesce(c.merged_into_id, c.id), c.domain FROM crm.companies c
 WHERE c.user_id = %(user_id)s AND c.domain IN (SELECT domain FROM input)

@@ -21,8 +21,8 @@ SET sent_to_count = coalesce(agg.sent_to, 0),
     cc_count = coalesce(agg.cc, 0),
     first_interaction_on = agg.first_on,
     last_interaction_on = agg.last_on,
-    created = coalesce(agg.visible, false) OR kept.is_kept,
-    visible_on = CASE WHEN coalesce(agg.visible, false) OR kept.is_kept THEN coalesce(c.visible_on, %(now)s) END,
+    created = coalesce(agg.visible, false) OR kept.is_kept OR c.created_by_hand,
+    visible_on = CASE WHEN coalesce(agg.visible, false) OR kept.is_kept OR c.created_by_hand THEN coalesce(c.visible_on, %(now)s) END,
     updated_on = %(now)s
 FROM ids LEFT JOIN agg ON agg.contact_id = ids.id
 CROSS JOIN LATERAL (  -- kept by the user, itself or a contact merged into it

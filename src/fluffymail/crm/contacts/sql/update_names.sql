@@ -1,3 +1,4 @@
+-- Names re-chosen from the votes of each contact's addresses (not one the user typed).
 UPDATE crm.contacts c
 SET name = n.name, first_name = n.first_name, last_name = n.last_name,
     name_quality = n.quality, identity_key = n.identity_key, updated_on = %(now)s
@@ -7,3 +8,4 @@ FROM (
     ORDER BY id
 ) n
 WHERE c.id = n.id
+  AND c.name_source <> 'you'  -- a name the user gave is never re-chosen from mail

@@ -11,7 +11,8 @@ ORDER BY f.field, f.value, f.observed_on DESC
 ON CONFLICT (contact_id, field, value) DO UPDATE
 SET kind = CASE WHEN excluded.observed_on >= crm.contact_facts.observed_on
                 THEN excluded.kind ELSE crm.contact_facts.kind END,
-    source = CASE WHEN excluded.observed_on >= crm.contact_facts.observed_on
+    source = CASE WHEN crm.contact_facts.source = 'you' THEN 'you'  -- the user's value stays theirs
+                  WHEN excluded.observed_on >= crm.contact_facts.observed_on
                   THEN excluded.source ELSE crm.contact_facts.source END,
     source_message_id = CASE WHEN excluded.observed_on >= crm.contact_facts.observed_on
                              THEN excluded.source_message_id

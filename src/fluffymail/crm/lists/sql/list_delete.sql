@@ -1,0 +1,1 @@
+DELETE FROM crm.contact_lists WHERE id = %(id)s AND owner_id = %(owner_id)s

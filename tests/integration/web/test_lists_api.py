@@ -1,0 +1,178 @@
+"""Lists over the API: a saved view (filter, sort, columns) and its contacts, a static list
+filled from a selection, sharing, owners, and bad input refused with nothing written; every
+change logged."""
+
+from __future__ import annotations
+
+import httpx
+from psycopg_pool import AsyncConnectionPool
+
+from tests.integration.web.conftest import User
+from tests.integration.web.contact_seed import seed_crm
+
+
+async def _count(pool: AsyncConnectionPool, table: str) -> int:
+    async with pool.connection() as conn:
+        row = await (await conn.execute(f"SELECT count(*) FROM crm.{table}")).fetchone()
+    assert row is not None
+    return row[0]
+
+
+async def _names(client: httpx.AsyncClient, user: User, list_id: int) -> list[str]:
+    response = await client.get(f"/api/lists/{list_id}/contacts", headers=user.auth)
+    assert response.status_code == 200, response.text
+    return [c["name"] for c in response.json()["items"]]
+
+
+async def test_saved_view__filter_sort_columns_and_its_contacts(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    seeded = await seed_crm(pool, alice.account.id)
+    tag = (await client.post("/api/tags", json={"name": "Investor"}, headers=alice.auth)).json()
+    people = [seeded.contacts[n] for n in ("ada", "grace", "linus")]
+    bulk = {"action": "tag", "tag_id": tag["id"], "contact_ids": people}
+    assert (await client.post("/api/contacts/bulk", json=bulk, headers=alice.auth)).is_success
+
+    made = await client.post(
+        "/api/lists",
+        json={
+            "name": "Investors going cold",
+            "filter": "tag:Investor cold:yes",
+            "sort": "name",
+            "columns": ["last_interaction", "company"],
+        },
+        headers=alice.auth,
+    )
+    assert made.status_code == 201, made.text
+    view = made.json()
+    assert view["kind"] == "view" and view["columns"] == ["company", "last_interaction"]
+    assert await _names(client, alice, view["id"]) == ["Grace Hopper"]
+
+    changed = await client.patch(
+        f"/api/lists/{view['id']}", json={"filter": 'tag:"Investor"'}, headers=alice.auth
+    )
+    assert changed.status_code == 200, changed.text
+    assert await _names(client, alice, view["id"]) == [
+        "Ada Lovelace",
+        "Grace Hopper",
+        "Linus Torvalds",
+    ]
+    listed = (await client.get("/api/lists", headers=alice.auth)).json()
+    assert [x["name"] for x in listed] == ["Investors going cold"]
+    async with pool.connection() as conn:
+        rows = await (
+            await conn.execute(
+                "SELECT action FROM crm.activity WHERE subject_kind = 'list' ORDER BY id"
+            )
+        ).fetchall()
+    assert [r[0] for r in rows] == ["list.created", "list.changed"]
+    history = (await client.get(f"/api/lists/{view['id']}/activity", headers=alice.auth)).json()
+    assert [(e["action"], e["detail"]) for e in history] == [
+        ("list.changed", {"filter": 'tag:"Investor"'}),
+        ("list.created", {"name": "Investors going cold"}),
+    ]
+    assert (await client.delete(f"/api/lists/{view['id']}", headers=alice.auth)).status_code == 204
+    assert await _count(pool, "contact_lists") == 0
+
+
+async def test_lists__bad_input_is_refused_with_a_reason_and_nothing_written(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    await seed_crm(pool, alice.account.id)
+    bad = [
+        ({"name": "x", "filter": "colour:red"}, "unknown filter"),
+        ({"name": "x", "filter": 'tag:"unclosed'}, "quote"),
+        ({"name": "x", "filter": "level:lukewarm"}, "level must be one of"),
+        ({"name": "x", "filter": "cold:maybe"}, "cold: must be one of"),
+        ({"name": "x", "filter": "tag:a tag:b"}, "once"),
+        ({"name": "   "}, "needs a name"),
+        ({"name": "x", "kind": "static", "shared": True}, "only saved views are shared"),
+        ({"name": "x", "kind": "static", "filter": "cold:yes"}, "no filter"),
+    ]
+    for body, reason in bad:
+        response = await client.post("/api/lists", json=body, headers=alice.auth)
+        assert response.status_code == 400, (body, response.text)
+        assert reason in response.json()["error"]["message"], (body, response.text)
+    for body in ({"name": ""}, {"name": "x", "sort": "colour"}, {"name": "x", "columns": ["ssn"]}):
+        response = await client.post("/api/lists", json=body, headers=alice.auth)
+        assert response.status_code == 422, (body, response.text)
+    assert await _count(pool, "contact_lists") == 0
+    assert await _count(pool, "activity") == 0
+    ok = await client.post("/api/lists", json={"name": "Mine"}, headers=alice.auth)
+    assert ok.status_code == 201
+    again = await client.post("/api/lists", json={"name": "MINE"}, headers=alice.auth)
+    assert again.status_code == 409
+    patch = await client.patch(
+        f"/api/lists/{ok.json()['id']}", json={"filter": "people:aliens"}, headers=alice.auth
+    )
+    assert patch.status_code == 400 and "people:" in patch.json()["error"]["message"]
+
+
+async def test_static_list__add_from_a_selection_all_or_none(
+    client: httpx.AsyncClient, alice: User, bob: User, pool: AsyncConnectionPool
+) -> None:
+    seeded = await seed_crm(pool, alice.account.id)
+    bobs = await seed_crm(pool, bob.account.id, domain="bob.test")
+    made = await client.post(
+        "/api/lists", json={"name": "Board", "kind": "static"}, headers=alice.auth
+    )
+    list_id = made.json()["id"]
+    ada, grace = seeded.contacts["ada"], seeded.contacts["grace"]
+    mixed = {"contact_ids": [ada, bobs.contacts["ada"]]}
+    refused = await client.post(f"/api/lists/{list_id}/contacts", json=mixed, headers=alice.auth)
+    assert refused.status_code == 404
+    assert await _count(pool, "contact_list_members") == 0
+    added = await client.post(
+        f"/api/lists/{list_id}/contacts", json={"contact_ids": [ada, grace]}, headers=alice.auth
+    )
+    assert added.status_code == 200, added.text
+    assert added.json()["changed"] == sorted([ada, grace])
+    assert added.json()["list"]["members"] == 2
+    assert await _names(client, alice, list_id) == ["Ada Lovelace", "Grace Hopper"]
+    again = await client.post(
+        f"/api/lists/{list_id}/contacts", json={"contact_ids": [ada]}, headers=alice.auth
+    )
+    assert again.json() | {"list": None} == {"list": None, "changed": [], "unchanged": [ada]}
+    removed = await client.post(
+        f"/api/lists/{list_id}/contacts/remove", json={"contact_ids": [ada]}, headers=alice.auth
+    )
+    assert removed.json()["changed"] == [ada]
+    assert await _names(client, alice, list_id) == ["Grace Hopper"]
+    activity = (await client.get(f"/api/contacts/{ada}/activity", headers=alice.auth)).json()
+    assert [e["action"] for e in activity][:2] == ["list.removed", "list.added"]
+    # A view's contacts come from its filter: nothing is put on it by hand.
+    view = (await client.post("/api/lists", json={"name": "V"}, headers=alice.auth)).json()
+    onto_view = await client.post(
+        f"/api/lists/{view['id']}/contacts", json={"contact_ids": [ada]}, headers=alice.auth
+    )
+    assert onto_view.status_code == 400 and "saved view" in onto_view.json()["error"]["message"]
+
+
+async def test_shared_view__seen_by_the_workspace_changed_only_by_its_owner(
+    client: httpx.AsyncClient, alice: User, bob: User, pool: AsyncConnectionPool
+) -> None:
+    await seed_crm(pool, alice.account.id)
+    await seed_crm(pool, bob.account.id, domain="bob.test")
+    async with pool.connection() as conn:  # Bob joins Alice's workspace
+        await conn.execute(
+            "INSERT INTO crm.workspace_members (workspace_id, user_id, role)"
+            " SELECT workspace_id, %s, 'member' FROM crm.workspace_members WHERE user_id = %s",
+            (bob.account.id, alice.account.id),
+        )
+    private = (await client.post("/api/lists", json={"name": "Mine"}, headers=alice.auth)).json()
+    shared = (
+        await client.post(
+            "/api/lists",
+            json={"name": "Strong ones", "filter": "level:strong", "shared": True},
+            headers=alice.auth,
+        )
+    ).json()
+    seen = [x["name"] for x in (await client.get("/api/lists", headers=bob.auth)).json()]
+    assert seen == ["Strong ones"]
+    assert (await client.get(f"/api/lists/{private['id']}", headers=bob.auth)).status_code == 404
+    # The view applies to Bob's own contacts.
+    assert await _names(client, bob, shared["id"]) == ["Grace Hopper"]
+    rename = await client.patch(f"/api/lists/{shared['id']}", json={"name": "x"}, headers=bob.auth)
+    assert rename.status_code == 403
+    assert (await client.delete(f"/api/lists/{shared['id']}", headers=bob.auth)).status_code == 403
+    assert await _count(pool, "contact_lists") == 2
