@@ -20,6 +20,7 @@ from fluffymail.web.api.schemas import (
     JobOut,
     Name,
     QueueActionOut,
+    QueueNameText,
     QueueStatsOut,
     RedriveIn,
     ScheduleOut,
@@ -34,7 +35,7 @@ ERRORS = {401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 422: {"model": Err
 NOT_FOUND = {**ERRORS, 404: {"model": ErrorOut}}
 router = APIRouter(prefix="/api", tags=["jobs"], responses=ERRORS)
 JobId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
-QueueName = Annotated[Name, Path()]
+QueueName = Annotated[QueueNameText, Path()]
 
 
 @router.get("/jobs/stats", response_model=StatsOut, summary="Per-queue counts, backlog and workers")
@@ -61,7 +62,7 @@ def _row(row: jobs_service.QueueRow) -> dict[str, object]:
 async def list_jobs(
     state: State,
     _: AdminAccount,
-    queue: Annotated[Name | None, Query()] = None,
+    queue: Annotated[QueueNameText | None, Query()] = None,
     job_state: Annotated[list[JobState] | None, Query(alias="state")] = None,
     key: Annotated[Name | None, Query(description="Group key")] = None,
     since: Annotated[datetime | None, Query(description="Created at or after")] = None,

@@ -11,6 +11,10 @@ from fluffymail.queue import Job, JobState
 
 # Names travel to PostgreSQL as text: printable, bounded (no NUL bytes).
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
+# A queue's name, as the queue itself accepts it (fluffymail.queue.validate.QUEUE_NAME).
+QueueNameText = Annotated[
+    str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$")
+]
 BIGINT_MAX = 2**63 - 1
 JSON_INT_MAX = 2**53 - 1
 """Largest id accepted in a JSON body: beyond it many JSON libraries (JavaScript's included)
@@ -122,7 +126,7 @@ class JobFilter(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    queue: Name | None = None
+    queue: QueueNameText | None = None
     state: list[JobState] | None = Field(default=None, max_length=10)
     key: Name | None = Field(default=None, description="The jobs' group key")
     since: datetime | None = Field(default=None, description="Created at or after")
