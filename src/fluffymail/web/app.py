@@ -27,6 +27,7 @@ from fluffymail.queue.metrics import QueueMetrics
 from fluffymail.web import api, docs, errors, health, security, ui
 from fluffymail.web.api import companies as companies_api
 from fluffymail.web.api import contacts as contacts_api
+from fluffymail.web.api import followups as followups_api
 from fluffymail.web.api import messages as messages_api
 from fluffymail.web.api import notes as notes_api
 from fluffymail.web.api import tags as tags_api
@@ -35,6 +36,7 @@ from fluffymail.web.services import connections, limits
 from fluffymail.web.ui import companies as companies_ui
 from fluffymail.web.ui import contacts as contacts_ui
 from fluffymail.web.ui import error_page, filters
+from fluffymail.web.ui import followups as followups_ui
 from fluffymail.web.ui import messages as messages_ui
 from fluffymail.web.ui import notes as notes_ui
 
@@ -111,9 +113,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(api.router)
     app.include_router(ui.router, include_in_schema=False)
-    for crm_api in (contacts_api, companies_api, messages_api, notes_api, tags_api):
+    for crm_api in (contacts_api, companies_api, messages_api, notes_api, tags_api, followups_api):
         app.include_router(crm_api.router)
-    for crm_ui in (contacts_ui, companies_ui, messages_ui, notes_ui):
+    for crm_ui in (contacts_ui, companies_ui, messages_ui, notes_ui, followups_ui):
         app.include_router(crm_ui.router, include_in_schema=False)
     return app
 

@@ -25,6 +25,7 @@ from fluffymail.web.services.accounts import AccountError
 from fluffymail.web.services.companies import CompanyNotFound
 from fluffymail.web.services.connections import ConnectionNotFound
 from fluffymail.web.services.contacts import ContactNotFound, MergeNotFound, MergeRefused
+from fluffymail.web.services.followups import FollowupClosed, FollowupNotFound, FollowupRefused
 from fluffymail.web.services.messages import MessageNotFound
 from fluffymail.web.services.notes import NoteNotFound, NoteRefused
 from fluffymail.web.services.tags import TagConflict, TagNotFound, TagRefused
@@ -82,6 +83,9 @@ _DOMAIN: list[tuple[type[Exception], int, str]] = [
     (TagNotFound, 404, "not_found"),
     (TagRefused, 400, "bad_request"),
     (TagConflict, 409, "conflict"),
+    (FollowupNotFound, 404, "not_found"),
+    (FollowupRefused, 400, "bad_request"),
+    (FollowupClosed, 409, "conflict"),
     (UnknownQueueError, 404, "not_found"),
     (InvalidOptionError, 400, "bad_request"),
     (AccountError, 400, "bad_request"),
