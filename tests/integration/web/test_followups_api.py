@@ -67,11 +67,11 @@ async def test_cadence__out_of_range_is_refused_and_nothing_changes(
     seeded = await seed_crm(pool, alice.account.id)
     ada = seeded.contacts["ada"]
     one = await client.put(f"/api/contacts/{ada}/cadence", json={"days": days}, headers=alice.auth)
-    assert one.status_code == 400 and "cadence" in one.json()["error"]["message"]
+    assert one.status_code == 422 and "days" in str(one.json()["error"]["details"])
     bulk = await client.post(
         "/api/contacts/cadence", json={"days": days, "contact_ids": [ada]}, headers=alice.auth
     )
-    assert bulk.status_code == 400
+    assert bulk.status_code == 422
     for bad in ({"days": "often"}, {"days": 1.5}, {}, {"days": 3, "extra": 1}):
         response = await client.put(f"/api/contacts/{ada}/cadence", json=bad, headers=alice.auth)
         assert response.status_code == 422, bad

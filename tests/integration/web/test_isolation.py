@@ -1,5 +1,5 @@
 """A second user can neither read nor change the first user's contacts, companies, messages,
-merges, connections, jobs, notes, tags or activity through any route: every route with a path parameter, API (from
+merges, connections, jobs, notes, tags, follow-ups, cadences or activity through any route: every route with a path parameter, API (from
 the OpenAPI schema) and pages alike, is called by Bob with Alice's ids."""
 
 from __future__ import annotations
@@ -51,8 +51,10 @@ async def _alices_world(
     tokens = (await client.get("/api/me/tokens", headers=alice.auth)).json()
     await seed_identity(pool, alice)
     notes_tags = await _alices_notes_and_tags(client, alice, seeded.contacts, seeded.companies)
+    followups = await _alices_followups(client, alice, seeded.contacts)
     return {
         **notes_tags,
+        **followups,
         "contact_id": list(seeded.contacts.values()),
         "company_id": list(seeded.companies.values()),
         "message_id": list(seeded.messages.values()),
@@ -87,12 +89,30 @@ async def _alices_notes_and_tags(
     return {"tag_id": [tag_id], "note_id": note_ids}
 
 
+async def _alices_followups(
+    client: httpx.AsyncClient, alice: User, contacts: dict[str, int]
+) -> dict[str, list[object]]:
+    """A cadence on Ada (so a follow-up is due) and the follow-ups recomputed."""
+    ada = contacts["ada"]
+    put = await client.put(f"/api/contacts/{ada}/cadence", json={"days": 7}, headers=alice.auth)
+    assert put.is_success
+    assert (await client.post("/api/followups/recompute", headers=alice.auth)).is_success
+    board = (await client.get("/api/followups", headers=alice.auth)).json()
+    ids = [f["id"] for f in board["due"] + board["upcoming"]]
+    assert ids
+    return {"followup_id": ids}
+
+
 def _api_body(method: str, path: str, bobs_ada: int) -> dict[str, object] | None:
     """A valid body for each route that takes one, so Bob is refused for the ids alone."""
     if path.endswith("/merge"):
         return {"other_contact_id": bobs_ada}
     if "/notes" in path and method in ("post", "patch"):
         return {"body": "Bob was here"}
+    if path.endswith("/snooze"):
+        return {"until_reply": True}
+    if path.endswith("/cadence"):
+        return {"days": 3}
     if path.startswith("/api/tags/") and method == "patch":
         return {"name": "Bob's now", "colour": "red"}
     if method == "patch":
@@ -126,6 +146,10 @@ async def _snapshot(pool: AsyncConnectionPool, jobs: JobQueue) -> tuple[object, 
                 "SELECT company_id, tag_id FROM crm.company_tags ORDER BY 1, 2",
                 "SELECT id, workspace_id, subject_kind, subject_id, action FROM crm.activity"
                 " ORDER BY id",
+                "SELECT id, state, remind_on, until_reply, closed_on FROM crm.followups ORDER BY id",
+                "SELECT contact_id, days FROM crm.contact_cadences ORDER BY 1",
+                "SELECT user_id, digest FROM crm.followup_settings ORDER BY 1",
+                "SELECT id, kind FROM crm.outgoing_events ORDER BY id",
             )
         ]
     found = [(j.id, j.state) for j in await jobs.find_jobs(limit=1000)]
@@ -196,6 +220,8 @@ async def test_bob_cannot_reach_alices_data_through_any_api_route(
             "/api/contacts/bulk",
             {"action": "untag", "tag_id": alices_tag, "contact_ids": [alices_ada]},
         ),
+        ("POST", "/api/contacts/cadence", {"days": 3, "contact_ids": [alices_ada]}),
+        ("POST", "/api/contacts/cadence", {"days": None, "contact_ids": [alices_ada]}),
     ]
     for method, path, body in crossings:
         response = await client.request(method, path, json=body, headers=bob.auth)
@@ -217,6 +243,8 @@ async def test_bob_cannot_reach_alices_data_through_any_api_route(
     companies = (await client.get("/api/companies", headers=bob.auth)).json()["items"]
     assert {c["id"] for c in companies} == set(bobs.companies.values())
     assert (await client.get("/api/connections", headers=bob.auth)).json() == []
+    board = (await client.get("/api/followups", headers=bob.auth)).json()
+    assert board["due"] == board["upcoming"] == board["waiting"] == []
 
 
 async def test_bob_cannot_reach_alices_data_through_any_page(
@@ -256,4 +284,9 @@ async def test_bob_cannot_reach_alices_data_through_any_page(
                     "Ada Lovelace" not in response.text and "Analytical engine" not in response.text
                 )
                 assert "Secret" not in response.text and "Alice only" not in response.text
+    # Nor set the cadence of Alice's contacts from the list's bulk form.
+    for days in ("3", ""):
+        data = {"contact_ids": [str(ids["contact_id"][0])], "days": days, "csrf_token": csrf}
+        response = await browser.post("/contacts/cadence", headers=headers, data=data)
+        assert response.status_code == 404
     assert await _snapshot(pool, jobs) == before

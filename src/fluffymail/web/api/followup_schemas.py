@@ -68,7 +68,7 @@ class SnoozeIn(BaseModel):
 class CadenceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    days: int | None = Field(
+    days: Annotated[int, Field(ge=1, le=CADENCE_MAX)] | None = Field(
         description=f"Keep in touch every this many days (1 to {CADENCE_MAX}); null clears it"
     )
 
