@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -104,18 +104,27 @@ async def list_followups(
     user_id: int,
     *,
     until: datetime,
-    waiting: bool,
+    after: datetime | None = None,
     contact_id: int | None = None,
     limit: int = 200,
 ) -> list[Followup]:
+    """Open and snoozed follow-ups due after `after` (if given) and by `until`, soonest first."""
     params = {
         "user_id": user_id,
         "until": until,
-        "waiting": waiting,
+        "after": after or datetime.min.replace(tzinfo=UTC),
         "contact_id": contact_id,
         "limit": limit,
     }
     return [Followup.from_row(r) for r in await _rows(conn, "followups_list", params)]
+
+
+async def waiting_followups(
+    conn: Conn, user_id: int, *, contact_id: int | None = None, limit: int = 200
+) -> list[Followup]:
+    """Follow-ups snoozed until the contact writes."""
+    params = {"user_id": user_id, "contact_id": contact_id, "limit": limit}
+    return [Followup.from_row(r) for r in await _rows(conn, "followups_waiting", params)]
 
 
 async def count_due(conn: Conn, user_id: int, until: datetime) -> int:

@@ -124,7 +124,7 @@ async def record_digest(conn: Conn, user_id: int, now: datetime) -> int | None:
     due (once a day); its id, or None."""
     if not await followups_repo.digest_enabled(conn, user_id):
         return None
-    due = await followups_repo.list_followups(conn, user_id, until=now, waiting=False, limit=50)
+    due = await followups_repo.list_followups(conn, user_id, until=now, limit=50)
     if not due:
         return None
     payload = {

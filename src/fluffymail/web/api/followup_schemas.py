@@ -37,8 +37,9 @@ class FollowupOut(BaseModel):
 
 class BoardOut(BaseModel):
     now: datetime
-    due: list[FollowupOut] = Field(description="Due or overdue, oldest first")
-    upcoming: list[FollowupOut] = Field(description="Due in the next 14 days")
+    due: list[FollowupOut] = Field(description="Due or overdue, oldest first (at most 50)")
+    due_total: int = Field(description="How many are due in all")
+    upcoming: list[FollowupOut] = Field(description="Due in the next 14 days (at most 50)")
     waiting: list[FollowupOut] = Field(description="Snoozed until they write")
     digest: bool = Field(description="Whether the daily digest (`followups.due` event) is on")
 

@@ -31,6 +31,7 @@ Action = Literal["done", "dismiss", "snooze"]
 CADENCE_MAX = 3650
 BULK_MAX = 1000
 UPCOMING = timedelta(days=14)
+BOARD_LIMIT = 50
 SNOOZE_MAX = timedelta(days=366 * 2)
 ACTIONS: dict[str, str] = {"done": "done", "dismiss": "dismissed", "snooze": "snoozed"}
 
@@ -53,6 +54,7 @@ class Board:
 
     now: datetime
     due: list[Followup]
+    due_total: int  # all that are due (the page shows the first BOARD_LIMIT)
     upcoming: list[Followup]
     waiting: list[Followup]
     digest: bool
@@ -74,18 +76,23 @@ async def ensure_queues(queue: JobQueue | None) -> None:
             await queue.create_queue(module.QUEUE, **module.QUEUE_OPTIONS)
 
 
-async def board(pool: AsyncConnectionPool, user_id: int, *, limit: int = 200) -> Board:
+async def board(pool: AsyncConnectionPool, user_id: int, *, limit: int = BOARD_LIMIT) -> Board:
+    """What is due (the oldest `limit`), coming up in 14 days (`limit`) and waiting."""
     async with pool.connection() as conn:
         now = await db_now(conn)
-        found = await followups_repo.list_followups(
-            conn, user_id, until=now + UPCOMING, waiting=True, limit=limit
+        due = await followups_repo.list_followups(conn, user_id, until=now, limit=limit)
+        total = len(due) if len(due) < limit else await followups_repo.count_due(conn, user_id, now)
+        soon = await followups_repo.list_followups(
+            conn, user_id, after=now, until=now + UPCOMING, limit=limit
         )
+        waiting = await followups_repo.waiting_followups(conn, user_id, limit=limit)
         digest = await followups_repo.digest_enabled(conn, user_id)
     return Board(
         now=now,
-        due=[f for f in found if f.is_due(now)],
-        upcoming=[f for f in found if f.remind_on is not None and f.remind_on > now],
-        waiting=[f for f in found if f.remind_on is None],
+        due=due,
+        due_total=total,
+        upcoming=soon,
+        waiting=waiting,
         digest=digest,
     )
 
@@ -106,8 +113,11 @@ async def for_contact(pool: AsyncConnectionPool, user_id: int, contact_id: int) 
     """The contact's open and snoozed follow-ups (the caller checked it is the user's)."""
     async with pool.connection() as conn:
         far = await db_now(conn) + SNOOZE_MAX * 10
-        return await followups_repo.list_followups(
-            conn, user_id, until=far, waiting=True, contact_id=contact_id, limit=20
+        found = await followups_repo.list_followups(
+            conn, user_id, until=far, contact_id=contact_id, limit=20
+        )
+        return found + await followups_repo.waiting_followups(
+            conn, user_id, contact_id=contact_id, limit=20
         )
 
 
