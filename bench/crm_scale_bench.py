@@ -36,7 +36,7 @@ from fluffymail.web.services import accounts
 TAGS = 20
 EMAIL, PASSWORD = "bench@example.com", "benchmark password"
 # After the contacts-list statements: the user's workspace's tags (contact i carries tag i % 20,
-# and every 10th contact also the first tag, "Investor": about 1,500 contacts), 50k notes spread
+# and every 5th contact (half of them scored) also the first tag, "Investor": about 2,000), 50k notes spread
 # over the contacts, a keep-in-touch cadence on every 5th contact, and a question in every 50th
 # message (so recomputing finds open loops in real text).
 MORE = [
@@ -47,7 +47,7 @@ MORE = [
        SELECT c.id, t.id, %(u)s
        FROM crm.contacts c
        JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM crm.tags
-             WHERE workspace_id = %(w)s) t ON t.n = c.id %% %(tags)s OR (t.n = 0 AND c.id %% 10 = 0)
+             WHERE workspace_id = %(w)s) t ON t.n = c.id %% %(tags)s OR (t.n = 0 AND c.id %% 5 = 0)
        WHERE c.user_id = %(u)s
        ON CONFLICT DO NOTHING""",
     """INSERT INTO crm.notes (workspace_id, author_id, contact_id, body, created_on, updated_on)

@@ -27,6 +27,7 @@ from fluffymail.config import Settings
 from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.crm.mail.models import ConnectionKind
 from fluffymail.db.sql import load_sql
+from fluffymail.demo import followups as demo_followups
 from fluffymail.demo import mailbox
 from fluffymail.errors import ConfigError
 from fluffymail.jobs import build_registry, sync_emails
@@ -105,6 +106,8 @@ async def main(settings: Settings, console: Console, options: DemoOptions) -> No
             await watch(ctx.pool, ctx.queue, account.id, queues, console, within=options.within)
             console.print()
             console.print(await top_table(ctx.pool, account.id))
+            await demo_followups.set_up(ctx.pool, ctx.queue, account.id)
+            console.print(await demo_followups.due_table(ctx.pool, account.id))
             if options.serve:
                 await serve(settings, options, stop, console)
         finally:

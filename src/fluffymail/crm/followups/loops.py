@@ -9,7 +9,15 @@ from datetime import timedelta
 
 from fluffymail.crm.relationships import extractive
 
-__all__ = ["PROMISE_DUE", "QUESTION_DUE", "promise_in", "question_in"]
+__all__ = [
+    "PROMISE_DUE",
+    "QUESTION_DUE",
+    "is_promise",
+    "is_question",
+    "promise_in",
+    "question_in",
+    "sentences",
+]
 
 QUESTION_DUE = timedelta(days=2)  # an unanswered question is due two days after it came
 PROMISE_DUE = timedelta(days=3)  # a promise with no later message from you, three days on
@@ -40,23 +48,32 @@ def _sentences(body: str) -> list[str]:
     return [" ".join(s.split()) for s in _SENTENCE.split(text) if s and s.strip()]
 
 
+def sentences(body: str) -> list[str]:
+    """The sentences of the message's own text (quotes and signature dropped)."""
+    return _sentences(body)
+
+
+def is_question(sentence: str) -> bool:
+    """A question put to the reader: ends with "?", three words or more, addressed to them
+    (you / your, or opening with an auxiliary or wh-word), and not small talk."""
+    if not sentence.endswith("?") or len(sentence.split()) < 3:
+        return False
+    return bool(_TO_READER.search(sentence)) and not _SMALL_TALK.match(sentence)
+
+
+def is_promise(sentence: str) -> bool:
+    """A commitment: "I'll / I will / let me / we will …" followed closely by an action verb,
+    not a question and not conditional."""
+    if sentence.endswith("?") or _NOT_A_PROMISE.search(sentence):
+        return False
+    return bool(_COMMITMENT.search(sentence))
+
+
 def question_in(body: str) -> str | None:
     """The last question in the text that asks the reader something, or None."""
-    found = None
-    for sentence in _sentences(body):
-        if not sentence.endswith("?") or len(sentence.split()) < 3:
-            continue
-        if _TO_READER.search(sentence) and not _SMALL_TALK.match(sentence):
-            found = sentence
-    return found
+    return next((s for s in reversed(_sentences(body)) if is_question(s)), None)
 
 
 def promise_in(body: str) -> str | None:
     """The last sentence in which the writer commits to doing something, or None."""
-    found = None
-    for sentence in _sentences(body):
-        if sentence.endswith("?") or _NOT_A_PROMISE.search(sentence):
-            continue
-        if _COMMITMENT.search(sentence):
-            found = sentence
-    return found
+    return next((s for s in reversed(_sentences(body)) if is_promise(s)), None)
