@@ -55,7 +55,7 @@ async def seed_loops(pool: AsyncConnectionPool, user_id: int, domain: str = "acm
                 f"linus@{domain}",
                 me,
                 now - timedelta(days=3),
-                f"Hi,\n{QUESTION}\nThanks\n-- \nLinus",
+                f"Hi,\n\n{QUESTION}\n\nThanks\n-- \nLinus",
                 "received_from",
             ),
             "promise": await _message(

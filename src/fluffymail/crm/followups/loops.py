@@ -21,10 +21,11 @@ __all__ = [
 
 QUESTION_DUE = timedelta(days=2)  # an unanswered question is due two days after it came
 PROMISE_DUE = timedelta(days=3)  # a promise with no later message from you, three days on
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_PARAGRAPH = re.compile(r"\n\s*\n")
 _TO_READER = re.compile(
-    r"\b(you|your|yours|u)\b|^(can|could|would|will|do|does|did|are|is|have|has|when|what|where|"
-    r"who|how|why|should|shall|any|may)\b",
+    r"\b(you|your|yours|u)\b|^(?:[\w']+(?: [\w']+){0,2}, )?(can|could|would|will|do|does|did|are|"
+    r"is|have|has|when|what|where|who|how|why|should|shall|any|may)\b",
     re.I,
 )
 _SMALL_TALK = re.compile(
@@ -44,8 +45,13 @@ _NOT_A_PROMISE = re.compile(r"\b(if you|unless|would you|could you|can you)\b", 
 
 
 def _sentences(body: str) -> list[str]:
-    text = extractive.own_text(body)
-    return [" ".join(s.split()) for s in _SENTENCE.split(text) if s and s.strip()]
+    """Sentences within paragraphs: mail wraps lines at ~72 characters, so a line break alone
+    does not end a sentence (a greeting line joins the next: "Hi Sam, Could you …?")."""
+    found = []
+    for paragraph in _PARAGRAPH.split(extractive.own_text(body)):
+        flat = " ".join(paragraph.split())
+        found += [s for s in _SENTENCE.split(flat) if s]
+    return found
 
 
 def sentences(body: str) -> list[str]:
