@@ -16,6 +16,7 @@ from fluffymail.jobs import followup_reminder
 from fluffymail.queue import JobQueue
 
 SQL = load_sql("fluffymail.demo")
+REMINDERS = followup_reminder.QUEUE
 CADENCES = {"maya": 14, "omar": 60}  # days: Maya is written to weekly, Omar went quiet a year ago
 REASONS = {
     "cadence": "keep in touch",
