@@ -129,6 +129,9 @@ def _now() -> Any:
 
 async def measure(url: str, token: str, tag_id: int, requests: int) -> dict[str, dict[str, Any]]:
     scenarios = {
+        # control: issue 7's unfiltered first page, 8.4 / 10.7 ms p50 / p95 at load 2.3; how
+        # much slower it runs here says how loaded the shared machine was
+        "control: contacts, no filter (API)": "/api/contacts",
         "contacts by tag (API, strength)": f"/api/contacts?tag={tag_id}",
         "contacts by tag (API, name)": f"/api/contacts?tag={tag_id}&sort=name",
         "contacts by tag (API, sorted by tag)": f"/api/contacts?tag={tag_id}&sort=tag",
@@ -204,7 +207,7 @@ def main() -> None:
         if not args.keep:
             with psycopg.connect(args.dsn, autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    worst = max(s["p95_ms"] for s in scenarios.values())
+    worst = max(s["p95_ms"] for name, s in scenarios.items() if not name.startswith("control"))
     print(
         json.dumps(
             {

@@ -31,7 +31,8 @@ Action = Literal["done", "dismiss", "snooze"]
 CADENCE_MAX = 3650
 BULK_MAX = 1000
 UPCOMING = timedelta(days=14)
-BOARD_LIMIT = 50
+BOARD_LIMIT = 50  # due follow-ups shown (oldest first); the total is counted
+SIDE_LIMIT = 20  # coming up, and waiting for a reply
 SNOOZE_MAX = timedelta(days=366 * 2)
 ACTIONS: dict[str, str] = {"done": "done", "dismiss": "dismissed", "snooze": "snoozed"}
 
@@ -77,15 +78,16 @@ async def ensure_queues(queue: JobQueue | None) -> None:
 
 
 async def board(pool: AsyncConnectionPool, user_id: int, *, limit: int = BOARD_LIMIT) -> Board:
-    """What is due (the oldest `limit`), coming up in 14 days (`limit`) and waiting."""
+    """What is due (the oldest `limit`), the next SIDE_LIMIT coming up in 14 days, and the
+    first SIDE_LIMIT waiting for a reply."""
     async with pool.connection() as conn:
         now = await db_now(conn)
         due = await followups_repo.list_followups(conn, user_id, until=now, limit=limit)
         total = len(due) if len(due) < limit else await followups_repo.count_due(conn, user_id, now)
         soon = await followups_repo.list_followups(
-            conn, user_id, after=now, until=now + UPCOMING, limit=limit
+            conn, user_id, after=now, until=now + UPCOMING, limit=SIDE_LIMIT
         )
-        waiting = await followups_repo.waiting_followups(conn, user_id, limit=limit)
+        waiting = await followups_repo.waiting_followups(conn, user_id, limit=SIDE_LIMIT)
         digest = await followups_repo.digest_enabled(conn, user_id)
     return Board(
         now=now,
