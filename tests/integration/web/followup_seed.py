@@ -33,11 +33,35 @@ async def _message(
 
 async def seed_loops(pool: AsyncConnectionPool, user_id: int, domain: str = "acme.test") -> dict:
     """Linus asks a question three days ago (unanswered); the user promises Ada something four
-    days ago; an older question of Ada's was answered since. Returns the message ids."""
+    days ago; an older question of Ada's was answered since; a vendor the user never wrote to
+    asks one too (cold outreach: no follow-up). Returns the message ids."""
     async with pool.connection() as conn, conn.transaction():
         now = (await (await conn.execute("SELECT now()")).fetchone())[0]
         me = "me@mine.test"
+        vendor = await (
+            await conn.execute(
+                "INSERT INTO crm.contacts (user_id, primary_address, name, created,"
+                " received_from_count) VALUES (%s, 'rep@vendor.test', 'Vendor Rep', true, 1)"
+                " RETURNING id",
+                (user_id,),
+            )
+        ).fetchone()
+        await conn.execute(
+            "INSERT INTO crm.contact_addresses (user_id, address, contact_id) VALUES (%s, %s, %s)",
+            (user_id, "rep@vendor.test", vendor[0]),
+        )
         return {
+            "vendor": vendor[0],
+            "pitch": await _message(
+                conn,
+                user_id,
+                "pitch",
+                "rep@vendor.test",
+                me,
+                now - timedelta(days=3),
+                "Do you have ten minutes for a demo of our lead tool?",
+                "received_from",
+            ),
             "answered": await _message(
                 conn,
                 user_id,

@@ -115,8 +115,10 @@ async def test_recompute__cold_question_and_promise_each_with_its_message(
     assert question["detail"] == QUESTION and question["message_id"] == messages["question"]
     promise = found[("promise", seeded.contacts["ada"])]
     assert promise["detail"] == PROMISE and promise["message_id"] == messages["promise"]
-    # Ada's question was answered by the user's later message: no loop for it.
+    # Ada's question was answered by the user's later message: no loop for it; nor for a
+    # question from someone the user never wrote to.
     assert ("question", seeded.contacts["ada"]) not in found
+    assert ("question", messages["vendor"]) not in found
     # Recomputing again changes nothing and schedules nothing new.
     before = await _rows(pool, "SELECT id, state, remind_on FROM crm.followups ORDER BY id")
     jobs = await _rows(pool, "SELECT count(*) FROM queue.job")
