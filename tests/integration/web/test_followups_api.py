@@ -250,3 +250,38 @@ async def test_digest__setting_and_event(
     ((kind, payload),) = await _rows(pool, "SELECT kind, payload FROM crm.outgoing_events")
     assert kind == "followups.due" and payload["due"] == 1
     assert payload["followups"][0]["contact_id"] == seeded.contacts["ada"]
+
+
+async def test_snoozed_until_they_write__wakes_when_they_write(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    seeded = await seed_crm(pool, alice.account.id)
+    await seed_loops(pool, alice.account.id)
+    await client.post("/api/followups/recompute", headers=alice.auth)
+    board = await _board(client, alice)
+    (promise,) = [f for f in board["due"] if f["reason"] == "promise"]
+    await client.post(
+        f"/api/followups/{promise['id']}/snooze", json={"until_reply": True}, headers=alice.auth
+    )
+    await client.post("/api/followups/recompute", headers=alice.auth)  # they have not written
+    assert [f["id"] for f in (await _board(client, alice))["waiting"]] == [promise["id"]]
+    async with pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                "INSERT INTO crm.messages (user_id, dedup_key, subject, body_text, from_address,"
+                " date) VALUES (%s, 'fu:reply', 'Re: budget', 'Thanks!', 'ada@acme.test',"
+                " now()) RETURNING id",
+                (alice.account.id,),
+            )
+        ).fetchone()
+        await conn.execute(
+            "INSERT INTO crm.contact_links (message_id, address, role, user_id, occurred_on,"
+            " visible) VALUES (%s, 'ada@acme.test', 'received_from', %s, now(), true)",
+            (row[0], alice.account.id),
+        )
+    await client.post("/api/followups/recompute", headers=alice.auth)
+    woken = (await client.get(f"/api/followups/{promise['id']}", headers=alice.auth)).json()
+    assert woken["state"] == "open" and woken["message_id"] == promise["message_id"]
+    assert woken["remind_on"] is not None and woken["until_reply"] is False
+    assert woken["contact_id"] == seeded.contacts["ada"]
+    assert promise["id"] in [f["id"] for f in (await _board(client, alice))["due"]]

@@ -1,7 +1,7 @@
 -- Follow-ups snoozed "until they write" whose contact wrote since: open again, due when the
--- message came, linked to it.
+-- message came (still linked to the message that caused the follow-up).
 WITH woken AS (
-    SELECT DISTINCT ON (f.id) f.id, m.id AS message_id, m.date
+    SELECT DISTINCT ON (f.id) f.id, m.date
     FROM crm.followups f
     JOIN crm.contact_addresses a ON a.contact_id = f.contact_id AND a.user_id = f.user_id
     JOIN crm.contact_links l ON l.user_id = a.user_id AND l.address = a.address
@@ -12,7 +12,7 @@ WITH woken AS (
     ORDER BY f.id, m.date, m.id
 )
 UPDATE crm.followups f SET state = 'open', until_reply = false, remind_on = w.date,
-    message_id = w.message_id, changed_on = now()
+    changed_on = now()
 FROM woken w
 WHERE f.id = w.id
 RETURNING f.id, f.remind_on
