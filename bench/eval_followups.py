@@ -6,7 +6,8 @@ the corpus, and the labelled sample comes only from the held-out half (the other
 for tuning them later). Candidates are every sentence of a message's own text that ends with
 "?" (questions) or holds a first-person future ("I'll", "we will", "let me"…: promises); a
 person labelled a random sample of each by hand. Labels are kept by key (a hash of file,
-message number and sentence), never the text: bench/data/followup_labels.tsv.
+message number and sentence), never the text: bench/data/followup_labels.tsv. A change to how
+loops.py splits sentences changes the keys ("labelled" then drops below 40): label a new sample.
 
 Usage: .venv/bin/python bench/eval_followups.py            # precision / recall on the labels
        .venv/bin/python bench/eval_followups.py --sample 60  # print a new sample to label
