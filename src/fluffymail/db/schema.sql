@@ -292,6 +292,15 @@ CREATE TABLE crm.contact_addresses (
     CONSTRAINT contact_addresses_defect_check CHECK ((defect = ANY (ARRAY['leading_dot'::text, 'trailing_dot'::text, 'doubled_dot'::text])))
 );
 
+CREATE TABLE crm.contact_cadences (
+    contact_id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    days integer NOT NULL,
+    set_by bigint,
+    set_on timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT contact_cadences_days_check CHECK (((days >= 1) AND (days <= 3650)))
+);
+
 CREATE TABLE crm.contact_facts (
     id bigint NOT NULL,
     contact_id bigint NOT NULL,
@@ -528,6 +537,44 @@ ALTER TABLE crm.folders ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE crm.followup_settings (
+    user_id bigint NOT NULL,
+    digest boolean DEFAULT false NOT NULL,
+    changed_on timestamp with time zone DEFAULT now() NOT NULL
+);
+
+CREATE TABLE crm.followups (
+    id bigint NOT NULL,
+    workspace_id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    contact_id bigint NOT NULL,
+    reason text NOT NULL,
+    key text NOT NULL,
+    message_id bigint,
+    detail text DEFAULT ''::text NOT NULL,
+    due_on timestamp with time zone NOT NULL,
+    state text DEFAULT 'open'::text NOT NULL,
+    remind_on timestamp with time zone,
+    until_reply boolean DEFAULT false NOT NULL,
+    reminded_for timestamp with time zone,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    changed_on timestamp with time zone DEFAULT now() NOT NULL,
+    closed_on timestamp with time zone,
+    CONSTRAINT followups_check CHECK (((state = ANY (ARRAY['open'::text, 'snoozed'::text])) = (closed_on IS NULL))),
+    CONSTRAINT followups_key_check CHECK ((key <> ''::text)),
+    CONSTRAINT followups_reason_check CHECK ((reason = ANY (ARRAY['cadence'::text, 'cold'::text, 'question'::text, 'promise'::text]))),
+    CONSTRAINT followups_state_check CHECK ((state = ANY (ARRAY['open'::text, 'snoozed'::text, 'done'::text, 'dismissed'::text, 'resolved'::text])))
+);
+
+ALTER TABLE crm.followups ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME crm.followups_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE crm.introductions (
     user_id bigint NOT NULL,
     contact_id bigint NOT NULL,
@@ -658,6 +705,27 @@ CREATE TABLE crm.oauth_states (
     code_verifier text NOT NULL,
     created_on timestamp with time zone DEFAULT now() NOT NULL,
     used_on timestamp with time zone
+);
+
+CREATE TABLE crm.outgoing_events (
+    id bigint NOT NULL,
+    workspace_id bigint NOT NULL,
+    user_id bigint,
+    kind text NOT NULL,
+    dedup_key text,
+    payload jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    delivered_on timestamp with time zone,
+    CONSTRAINT outgoing_events_kind_check CHECK ((kind <> ''::text))
+);
+
+ALTER TABLE crm.outgoing_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME crm.outgoing_events_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
 );
 
 CREATE TABLE crm.relationship_summaries (
@@ -972,6 +1040,9 @@ ALTER TABLE ONLY crm.connections
 ALTER TABLE ONLY crm.contact_addresses
     ADD CONSTRAINT contact_addresses_pkey PRIMARY KEY (user_id, address);
 
+ALTER TABLE ONLY crm.contact_cadences
+    ADD CONSTRAINT contact_cadences_pkey PRIMARY KEY (contact_id);
+
 ALTER TABLE ONLY crm.contact_facts
     ADD CONSTRAINT contact_facts_pkey PRIMARY KEY (id);
 
@@ -1008,6 +1079,15 @@ ALTER TABLE ONLY crm.folders
 ALTER TABLE ONLY crm.folders
     ADD CONSTRAINT folders_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY crm.followup_settings
+    ADD CONSTRAINT followup_settings_pkey PRIMARY KEY (user_id);
+
+ALTER TABLE ONLY crm.followups
+    ADD CONSTRAINT followups_contact_id_key_key UNIQUE (contact_id, key);
+
+ALTER TABLE ONLY crm.followups
+    ADD CONSTRAINT followups_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY crm.introductions
     ADD CONSTRAINT introductions_pkey PRIMARY KEY (user_id, contact_id);
 
@@ -1037,6 +1117,12 @@ ALTER TABLE ONLY crm.notes
 
 ALTER TABLE ONLY crm.oauth_states
     ADD CONSTRAINT oauth_states_pkey PRIMARY KEY (state_hash);
+
+ALTER TABLE ONLY crm.outgoing_events
+    ADD CONSTRAINT outgoing_events_kind_dedup_key_key UNIQUE (kind, dedup_key);
+
+ALTER TABLE ONLY crm.outgoing_events
+    ADD CONSTRAINT outgoing_events_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY crm.relationship_folds
     ADD CONSTRAINT relationship_folds_pkey PRIMARY KEY (user_id, contact_id);
@@ -1117,6 +1203,8 @@ CREATE INDEX contact_addresses_contact_idx ON crm.contact_addresses USING btree 
 
 CREATE INDEX contact_addresses_trigrams_idx ON crm.contact_addresses USING gin (crm.trigrams(address));
 
+CREATE INDEX contact_cadences_user_idx ON crm.contact_cadences USING btree (user_id);
+
 CREATE INDEX contact_facts_current_idx ON crm.contact_facts USING btree (contact_id, field) WHERE is_current;
 
 CREATE INDEX contact_links_address_idx ON crm.contact_links USING btree (user_id, address, message_id);
@@ -1145,6 +1233,10 @@ CREATE INDEX contacts_merged_into_idx ON crm.contacts USING btree (merged_into_i
 
 CREATE INDEX contacts_name_trigrams_idx ON crm.contacts USING gin (crm.trigrams(name)) WHERE (created AND (merged_into_id IS NULL) AND (suppressed_reason IS NULL));
 
+CREATE INDEX followups_due_idx ON crm.followups USING btree (user_id, remind_on, id) WHERE (state = ANY (ARRAY['open'::text, 'snoozed'::text]));
+
+CREATE INDEX followups_waiting_idx ON crm.followups USING btree (user_id, contact_id) WHERE ((state = 'snoozed'::text) AND until_reply);
+
 CREATE INDEX message_folders_message_idx ON crm.message_folders USING btree (message_id);
 
 CREATE INDEX message_participants_address_idx ON crm.message_participants USING btree (address);
@@ -1164,6 +1256,8 @@ CREATE INDEX notes_contact_idx ON crm.notes USING btree (contact_id, created_on)
 CREATE INDEX oauth_states_created_idx ON crm.oauth_states USING btree (created_on);
 
 CREATE INDEX oauth_states_session_idx ON crm.oauth_states USING btree (session_hash);
+
+CREATE INDEX outgoing_events_pending_idx ON crm.outgoing_events USING btree (id) WHERE (delivered_on IS NULL);
 
 CREATE INDEX relationship_folds_contact_idx ON crm.relationship_folds USING btree (contact_id);
 
@@ -1262,6 +1356,15 @@ ALTER TABLE ONLY crm.contact_addresses
 ALTER TABLE ONLY crm.contact_addresses
     ADD CONSTRAINT contact_addresses_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY crm.contact_cadences
+    ADD CONSTRAINT contact_cadences_contact_id_fkey FOREIGN KEY (contact_id) REFERENCES crm.contacts(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.contact_cadences
+    ADD CONSTRAINT contact_cadences_set_by_fkey FOREIGN KEY (set_by) REFERENCES crm.users(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY crm.contact_cadences
+    ADD CONSTRAINT contact_cadences_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY crm.contact_facts
     ADD CONSTRAINT contact_facts_contact_id_fkey FOREIGN KEY (contact_id) REFERENCES crm.contacts(id) ON DELETE CASCADE;
 
@@ -1316,6 +1419,21 @@ ALTER TABLE ONLY crm.contacts
 ALTER TABLE ONLY crm.folders
     ADD CONSTRAINT folders_connection_id_fkey FOREIGN KEY (connection_id) REFERENCES crm.connections(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY crm.followup_settings
+    ADD CONSTRAINT followup_settings_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.followups
+    ADD CONSTRAINT followups_contact_id_fkey FOREIGN KEY (contact_id) REFERENCES crm.contacts(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.followups
+    ADD CONSTRAINT followups_message_id_fkey FOREIGN KEY (message_id) REFERENCES crm.messages(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY crm.followups
+    ADD CONSTRAINT followups_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.followups
+    ADD CONSTRAINT followups_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES crm.workspaces(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY crm.introductions
     ADD CONSTRAINT introductions_contact_id_fkey FOREIGN KEY (contact_id) REFERENCES crm.contacts(id) ON DELETE CASCADE;
 
@@ -1366,6 +1484,12 @@ ALTER TABLE ONLY crm.oauth_states
 
 ALTER TABLE ONLY crm.oauth_states
     ADD CONSTRAINT oauth_states_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.outgoing_events
+    ADD CONSTRAINT outgoing_events_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.outgoing_events
+    ADD CONSTRAINT outgoing_events_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES crm.workspaces(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY crm.relationship_folds
     ADD CONSTRAINT relationship_folds_contact_id_fkey FOREIGN KEY (contact_id) REFERENCES crm.contacts(id) ON DELETE CASCADE;

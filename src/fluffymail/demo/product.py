@@ -28,6 +28,7 @@ from fluffymail.config import Settings
 from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.crm.mail.models import ConnectionKind
 from fluffymail.db.sql import load_sql
+from fluffymail.demo import followups as demo_followups
 from fluffymail.demo import mailbox
 from fluffymail.errors import ConfigError
 from fluffymail.jobs import build_registry, sync_emails
@@ -83,7 +84,8 @@ async def main(settings: Settings, console: Console, options: DemoOptions) -> No
         path, count = sample_mailbox(settings.data_dir)
         console.print(f"sample mailbox: {count} invented messages in {path}")
         registry = build_registry(ctx.deps())
-        queues = {entry.name for entry in registry}
+        # Follow-up reminders wait for their due time by design: not part of "drained".
+        queues = {entry.name for entry in registry} - {demo_followups.REMINDERS}
         await runner.prepare(ctx.queue, registry)
         job_id = await connect_and_sync(ctx.pool, ctx.queue, account.id, path)
         console.print(
@@ -106,6 +108,8 @@ async def main(settings: Settings, console: Console, options: DemoOptions) -> No
             await watch(ctx.pool, ctx.queue, account.id, queues, console, within=options.within)
             console.print()
             console.print(await top_table(ctx.pool, account.id))
+            await demo_followups.set_up(ctx.pool, ctx.queue, account.id)
+            console.print(await demo_followups.due_table(ctx.pool, account.id))
             if options.serve:
                 await serve(settings, options, stop, console)
         finally:

@@ -21,8 +21,9 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
 
     sync-emails (stately per connection), extract-contacts (batches of messages),
     enrich-contact (debounced per contact), analyze-relationships (incremental per user),
-    summarize-relationship (one contact), delete-connection and apply-contact-policy (a
-    connection's changed creation policy, on its mail already extracted).
+    summarize-relationship (one contact), delete-connection, apply-contact-policy (a
+    connection's changed creation policy, on its mail already extracted),
+    followup-reminder (one per follow-up) and recompute-followups (per user; nightly for all).
     """
     from fluffymail.jobs import (
         analyze_relationships,
@@ -30,6 +31,8 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
         delete_connection,
         enrich_contact,
         extract_contacts,
+        followup_reminder,
+        recompute_followups,
         summarize_relationship,
         sync_emails,
     )
@@ -78,5 +81,17 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
         apply_contact_policy.make_handler(deps, clock),
         concurrency=1,
         **apply_contact_policy.QUEUE_OPTIONS,
+    )
+    registry.register(
+        followup_reminder.QUEUE,
+        followup_reminder.make_handler(deps, clock),
+        concurrency=2,
+        **followup_reminder.QUEUE_OPTIONS,
+    )
+    registry.register(
+        recompute_followups.QUEUE,
+        recompute_followups.make_handler(deps, clock),
+        concurrency=1,
+        **recompute_followups.QUEUE_OPTIONS,
     )
     return registry

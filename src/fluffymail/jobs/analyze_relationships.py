@@ -18,9 +18,9 @@ from typing import Any
 from fluffymail.clock import Clock
 from fluffymail.crm.relationships import analysis, network
 from fluffymail.crm.relationships import repo as relationships_repo
-from fluffymail.jobs import priorities, summarize_relationship
+from fluffymail.jobs import priorities, recompute_followups, summarize_relationship
 from fluffymail.jobs.deps import JobDeps
-from fluffymail.queue import Job, JobQueue
+from fluffymail.queue import Job, JobQueue, UnknownQueueError
 
 __all__ = [
     "NIGHTLY_CRON",
@@ -145,6 +145,7 @@ async def _analyze(deps: JobDeps, clock: Clock, user_id: int, *, full: bool) -> 
         summaries = await summarize_relationship.enqueue_many(
             deps.queue, user_id, result.changed_contact_ids, conn=conn
         )
+        await _recompute_followups(deps.queue, user_id, conn)
         if result.pending:
             await deps.queue.send(
                 QUEUE,
@@ -156,6 +157,15 @@ async def _analyze(deps: JobDeps, clock: Clock, user_id: int, *, full: bool) -> 
     output = {**result.as_output(), "introductions": introductions, "summaries": summaries}
     log.info("relationships analysed", extra={"action": "relationships.analyzed", **output})
     return output
+
+
+async def _recompute_followups(queue: JobQueue, user_id: int, conn: Any) -> None:
+    """New scores and mail change what is due: recompute the user's follow-ups (when that
+    job kind is registered)."""
+    try:
+        await recompute_followups.enqueue(queue, user_id, conn=conn)
+    except UnknownQueueError:
+        pass
 
 
 async def _fan_out(deps: JobDeps) -> dict[str, Any]:

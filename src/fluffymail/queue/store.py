@@ -351,6 +351,13 @@ class Store:
         """Run one of cancel_jobs / resume_jobs / retry_jobs / delete_jobs."""
         return [row[0] for row in await self._rows(query, {"ids": list(ids)})]
 
+    async def cancel_queued(
+        self, name: str, keys: Sequence[str], conn: Conn | None = None
+    ) -> list[int]:
+        """Cancel the queued jobs of `name` whose singleton key is one of `keys`."""
+        params = {"name": name, "keys": list(keys)}
+        return [row[0] for row in await self._rows("cancel_queued", params, conn)]
+
     async def purge(self, name: str) -> list[int]:
         return [row[0] for row in await self._rows("purge_queue", {"name": name})]
 

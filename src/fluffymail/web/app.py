@@ -28,6 +28,7 @@ from fluffymail.web import api, docs, errors, health, security, ui
 from fluffymail.web.api import companies as companies_api
 from fluffymail.web.api import contacts as contacts_api
 from fluffymail.web.api import corrections as corrections_api
+from fluffymail.web.api import followups as followups_api
 from fluffymail.web.api import groups as groups_api
 from fluffymail.web.api import lists as lists_api
 from fluffymail.web.api import messages as messages_api
@@ -39,6 +40,7 @@ from fluffymail.web.ui import companies as companies_ui
 from fluffymail.web.ui import contacts as contacts_ui
 from fluffymail.web.ui import corrections as corrections_ui
 from fluffymail.web.ui import error_page, filters
+from fluffymail.web.ui import followups as followups_ui
 from fluffymail.web.ui import groups as groups_ui
 from fluffymail.web.ui import lists as lists_ui
 from fluffymail.web.ui import messages as messages_ui
@@ -118,10 +120,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(api.router)
     app.include_router(ui.router, include_in_schema=False)
     crm_apis = (contacts_api, companies_api, messages_api, notes_api, tags_api, groups_api)
-    for crm_api in (*crm_apis, corrections_api, lists_api):
+    for crm_api in (*crm_apis, corrections_api, lists_api, followups_api):
         app.include_router(crm_api.router)
     crm_uis = (contacts_ui, companies_ui, messages_ui, notes_ui, groups_ui)
-    for crm_ui in (*crm_uis, corrections_ui, lists_ui):
+    for crm_ui in (*crm_uis, corrections_ui, lists_ui, followups_ui):
         app.include_router(crm_ui.router, include_in_schema=False)
     return app
 

@@ -28,6 +28,7 @@ from fluffymail.web.services.company_merges import CompanyMergeNotFound
 from fluffymail.web.services.connections import ConnectionNotFound
 from fluffymail.web.services.contacts import ContactNotFound, MergeNotFound, MergeRefused
 from fluffymail.web.services.corrections import AddressTaken, EditRefused
+from fluffymail.web.services.followups import FollowupClosed, FollowupNotFound, FollowupRefused
 from fluffymail.web.services.groups import GroupNotFound
 from fluffymail.web.services.lists import ListConflict, ListForbidden, ListNotFound, ListRefused
 from fluffymail.web.services.messages import MessageNotFound
@@ -96,6 +97,9 @@ _DOMAIN: list[tuple[type[Exception], int, str]] = [
     (EditRefused, 400, "bad_request"),
     (AddressTaken, 409, "conflict"),
     (CompanyMergeNotFound, 404, "not_found"),
+    (FollowupNotFound, 404, "not_found"),
+    (FollowupRefused, 400, "bad_request"),
+    (FollowupClosed, 409, "conflict"),
     (UnknownQueueError, 404, "not_found"),
     (InvalidOptionError, 400, "bad_request"),
     (AccountError, 400, "bad_request"),

@@ -1,5 +1,5 @@
 """A second user can neither read nor change the first user's contacts, companies, messages,
-merges, connections, jobs, notes, tags, activity, lists, corrections or company merges through any route: every route with a path parameter, API (from
+merges, connections, jobs, notes, tags, activity, lists, corrections, company merges, follow-ups, cadences through any route: every route with a path parameter, API (from
 the OpenAPI schema) and pages alike, is called by Bob with Alice's ids."""
 
 from __future__ import annotations
@@ -57,9 +57,11 @@ async def _alices_world(
             (seeded.contacts["colleague"],),
         )
     lists = await _alices_lists_and_corrections(client, alice, seeded.contacts, seeded.companies)
+    followups = await _alices_followups(client, alice, seeded.contacts)
     return {
         **notes_tags,
         **lists,
+        **followups,
         "contact_id": list(seeded.contacts.values()),
         "company_id": list(seeded.companies.values()),
         "message_id": list(seeded.messages.values()),
@@ -138,6 +140,20 @@ async def _alices_lists_and_corrections(
     return {"list_id": ids, "company_merge_id": [merge_id]}
 
 
+async def _alices_followups(
+    client: httpx.AsyncClient, alice: User, contacts: dict[str, int]
+) -> dict[str, list[object]]:
+    """A cadence on Ada (so a follow-up is due) and the follow-ups recomputed."""
+    ada = contacts["ada"]
+    put = await client.put(f"/api/contacts/{ada}/cadence", json={"days": 7}, headers=alice.auth)
+    assert put.is_success
+    assert (await client.post("/api/followups/recompute", headers=alice.auth)).is_success
+    board = (await client.get("/api/followups", headers=alice.auth)).json()
+    ids = [f["id"] for f in board["due"] + board["upcoming"]]
+    assert ids
+    return {"followup_id": ids}
+
+
 def _api_body(method: str, path: str, bobs_ada: int) -> dict[str, object] | None:
     """A valid body for each route that takes one, so Bob is refused for the ids alone."""
     if path.startswith("/api/companies/") and "/merge" in path:
@@ -156,6 +172,10 @@ def _api_body(method: str, path: str, bobs_ada: int) -> dict[str, object] | None
         return {"name": "Bob's company"}
     if "/notes" in path and method in ("post", "patch"):
         return {"body": "Bob was here"}
+    if path.endswith("/snooze"):
+        return {"until_reply": True}
+    if path.endswith("/cadence"):
+        return {"days": 3}
     if path.startswith("/api/tags/") and method == "patch":
         return {"name": "Bob's now", "colour": "red"}
     if path.endswith("/people") and method == "post":
@@ -204,6 +224,10 @@ async def _snapshot(pool: AsyncConnectionPool, jobs: JobQueue) -> tuple[object, 
                 "SELECT id, contact_ids, unmerged_on FROM crm.company_merges ORDER BY id",
                 "SELECT contact_id, field, value, source, is_current FROM crm.contact_facts"
                 " ORDER BY 1, 2, 3",
+                "SELECT id, state, remind_on, until_reply, closed_on FROM crm.followups ORDER BY id",
+                "SELECT contact_id, days FROM crm.contact_cadences ORDER BY 1",
+                "SELECT user_id, digest FROM crm.followup_settings ORDER BY 1",
+                "SELECT id, kind FROM crm.outgoing_events ORDER BY id",
             )
         ]
     found = [(j.id, j.state) for j in await jobs.find_jobs(limit=1000)]
@@ -304,6 +328,8 @@ async def test_bob_cannot_reach_alices_data_through_any_api_route(
             f"/api/contacts/{bobs.contacts['ada']}/merge/preview",
             {"other_contact_id": alices_ada},
         ),
+        ("POST", "/api/contacts/cadence", {"days": 3, "contact_ids": [alices_ada]}),
+        ("POST", "/api/contacts/cadence", {"days": None, "contact_ids": [alices_ada]}),
     ]
     for method, path, body in crossings:
         response = await client.request(method, path, json=body, headers=bob.auth)
@@ -330,6 +356,8 @@ async def test_bob_cannot_reach_alices_data_through_any_api_route(
     assert {c["id"] for c in companies} == set(bobs.companies.values())
     bobs_connections = (await client.get("/api/connections", headers=bob.auth)).json()
     assert [c["id"] for c in bobs_connections] == [bobs_connection]
+    board = (await client.get("/api/followups", headers=bob.auth)).json()
+    assert board["due"] == board["upcoming"] == board["waiting"] == []
 
 
 async def test_bob_cannot_reach_alices_data_through_any_page(
@@ -371,4 +399,9 @@ async def test_bob_cannot_reach_alices_data_through_any_page(
                     "Ada Lovelace" not in response.text and "Analytical engine" not in response.text
                 )
                 assert "Secret" not in response.text and "Alice only" not in response.text
+    # Nor set the cadence of Alice's contacts from the list's bulk form.
+    for days in ("3", ""):
+        data = {"contact_ids": [str(ids["contact_id"][0])], "days": days, "csrf_token": csrf}
+        response = await browser.post("/contacts/cadence", headers=headers, data=data)
+        assert response.status_code == 404
     assert await _snapshot(pool, jobs) == before

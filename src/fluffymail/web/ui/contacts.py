@@ -16,6 +16,7 @@ from fluffymail.web.deps import PageSession, State, Templates
 from fluffymail.web.errors import WebError
 from fluffymail.web.services import activity, corrections
 from fluffymail.web.services import contacts as service
+from fluffymail.web.services import followups as followups_service
 from fluffymail.web.services import lists as lists_service
 from fluffymail.web.services import notes as notes_service
 from fluffymail.web.services import tags as tags_service
@@ -219,6 +220,8 @@ async def contact(
         "all_tags": await tags_service.list_tags(state.pool, user_id),
         "colours": tags_service.COLOURS,
         "activity": await activity.for_subject(state.pool, user_id, ("contact", contact_id)),
+        "cadence": await followups_service.cadence(state.pool, user_id, contact_id),
+        "followups": await followups_service.for_contact(state.pool, user_id, contact_id),
         "active": "contacts",
         "spark": sparkline(months),
         "now": await service.page_now(state.pool),

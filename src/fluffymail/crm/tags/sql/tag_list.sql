@@ -1,8 +1,16 @@
--- A workspace's tags by name, each with how many of the user's contacts carry it.
-SELECT t.id, t.name, t.colour,
-       (SELECT count(*) FROM crm.contact_tags ct JOIN crm.contacts c ON c.id = ct.contact_id
-        WHERE ct.tag_id = t.id AND c.user_id = %(user_id)s AND c.merged_into_id IS NULL)
-         AS contacts
+-- A workspace's tags by name, each with how many of the user's contacts carry it. One pass
+-- over the workspace's taggings (a count per tag in a subquery read the user's contacts once per
+-- tag: 160 ms with 20 tags on 10k contacts, bench/crm_scale_bench.py).
+SELECT t.id, t.name, t.colour, coalesce(n.contacts, 0) AS contacts
 FROM crm.tags t
+LEFT JOIN (
+    SELECT ct.tag_id, count(*) AS contacts
+    FROM crm.tags w
+    JOIN crm.contact_tags ct ON ct.tag_id = w.id
+    JOIN crm.contacts c ON c.id = ct.contact_id
+    WHERE w.workspace_id = %(workspace_id)s AND c.user_id = %(user_id)s
+      AND c.merged_into_id IS NULL
+    GROUP BY ct.tag_id
+) n ON n.tag_id = t.id
 WHERE t.workspace_id = %(workspace_id)s
 ORDER BY lower(t.name), t.id

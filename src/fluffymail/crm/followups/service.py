@@ -1,0 +1,152 @@
+"""Recomputing a user's follow-ups from cadences, relationships going cold and open loops in
+the mail, and claiming a reminder when it fires. Time comes in as `now`; scheduling the
+reminder jobs is the caller's (jobs/)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from fluffymail.crm.followups import loops
+from fluffymail.crm.followups import repo as followups_repo
+from fluffymail.crm.followups.models import Fired, Reason, Recomputed, Wanted
+
+LOOP_WINDOW = timedelta(days=60)  # open loops older than this are history, not to-dos
+LOOP_SCAN_LIMIT = 5000  # messages read for open loops per recompute, newest first
+DETAIL_MAX = 300
+Conn = followups_repo.Conn
+
+
+async def recompute(conn: Conn, user_id: int, now: datetime) -> Recomputed:
+    """Bring the user's follow-ups up to date, in the caller's transaction."""
+    workspace_id = await followups_repo.workspace_of(conn, user_id)
+    wanted = [
+        *_from_cadence(await followups_repo.due_cadence(conn, user_id)),
+        *_from_cold(await followups_repo.due_cold(conn, user_id), now),
+        *await open_loops(conn, user_id, now),
+    ]
+    woken = await followups_repo.wake(conn, user_id)
+    changed = await followups_repo.save_wanted(conn, user_id, workspace_id, wanted)
+    closed = await followups_repo.resolve_others(conn, user_id, wanted)
+    return Recomputed(reschedule=(*woken, *changed), closed=tuple(closed), wanted=len(wanted))
+
+
+async def refresh_cadence(conn: Conn, user_id: int, contact_ids: Sequence[int]) -> Recomputed:
+    """Recompute only the cadence follow-ups of those contacts (after their cadence changed,
+    or one was done), so the page shows it at once."""
+    workspace_id = await followups_repo.workspace_of(conn, user_id)
+    wanted = _from_cadence(await followups_repo.due_cadence(conn, user_id, contact_ids))
+    changed = await followups_repo.save_wanted(conn, user_id, workspace_id, wanted)
+    closed = await followups_repo.resolve_cadence(conn, user_id, contact_ids)
+    return Recomputed(reschedule=tuple(changed), closed=tuple(closed), wanted=len(wanted))
+
+
+def _from_cadence(rows: Iterable[dict[str, Any]]) -> list[Wanted]:
+    return [
+        Wanted(
+            contact_id=r["contact_id"],
+            reason=Reason.CADENCE,
+            key="cadence",
+            message_id=r["message_id"],
+            detail=f"Keep in touch every {r['days']} days",
+            due_on=r["due_on"],
+        )
+        for r in rows
+    ]
+
+
+def _from_cold(rows: Iterable[dict[str, Any]], now: datetime) -> list[Wanted]:
+    return [
+        Wanted(
+            contact_id=r["contact_id"],
+            reason=Reason.COLD,
+            key=f"cold:{r['message_id'] or 0}",
+            message_id=r["message_id"],
+            detail=r["detail"] or "Going cold",
+            due_on=now,
+        )
+        for r in rows
+    ]
+
+
+async def open_loops(conn: Conn, user_id: int, now: datetime) -> list[Wanted]:
+    """The latest unanswered question from each contact and the promise in the user's last
+    message to each, within LOOP_WINDOW."""
+    rows = await followups_repo.loop_messages(
+        conn, user_id, since=now - LOOP_WINDOW, now=now, limit=LOOP_SCAN_LIMIT
+    )
+    found: dict[tuple[int, Reason], Wanted] = {}
+    for row in rows:  # newest first: the first hit per contact and reason wins
+        reason = Reason.QUESTION if row["direction"] == "received" else Reason.PROMISE
+        if (row["contact_id"], reason) in found:
+            continue
+        if loop := _loop(row, reason):
+            found[(row["contact_id"], reason)] = loop
+    return list(found.values())
+
+
+def _loop(row: dict[str, Any], reason: Reason) -> Wanted | None:
+    detect = loops.question_in if reason is Reason.QUESTION else loops.promise_in
+    sentence = detect(row["body_text"] or "")
+    if sentence is None:
+        return None
+    wait = loops.QUESTION_DUE if reason is Reason.QUESTION else loops.PROMISE_DUE
+    return Wanted(
+        contact_id=row["contact_id"],
+        reason=reason,
+        key=f"{reason.value}:{row['message_id']}",
+        message_id=row["message_id"],
+        detail=sentence[:DETAIL_MAX],
+        due_on=row["date"] + wait,
+    )
+
+
+async def fire_reminder(conn: Conn, followup_id: int, now: datetime) -> Fired | None:
+    """Claim the follow-up's reminder and record its `followup.due` event, once per reminder
+    time; None when it is not due (closed, snoozed on, or fired already)."""
+    fired = await followups_repo.claim_reminder(conn, followup_id, now)
+    if fired is None:
+        return None
+    await followups_repo.record_event(
+        conn,
+        workspace_id=fired.workspace_id,
+        user_id=fired.user_id,
+        kind="followup.due",
+        dedup_key=f"{fired.followup_id}@{fired.remind_on.isoformat()}",
+        payload=fired.payload(),
+    )
+    return fired
+
+
+async def record_digest(conn: Conn, user_id: int, now: datetime) -> int | None:
+    """The day's `followups.due` event for a user who asked for the digest and has follow-ups
+    due (once a day); its id, or None."""
+    if not await followups_repo.digest_enabled(conn, user_id):
+        return None
+    due = await followups_repo.list_followups(conn, user_id, until=now, limit=50)
+    if not due:
+        return None
+    payload = {
+        "date": now.date().isoformat(),
+        "due": await followups_repo.count_due(conn, user_id, now),
+        "followups": [
+            {
+                "id": f.id,
+                "contact_id": f.contact_id,
+                "contact": f.contact_name,
+                "reason": f.reason.value,
+                "detail": f.detail,
+                "message_id": f.message_id,
+            }
+            for f in due
+        ],
+    }
+    return await followups_repo.record_event(
+        conn,
+        workspace_id=await followups_repo.workspace_of(conn, user_id),
+        user_id=user_id,
+        kind="followups.due",
+        dedup_key=f"{user_id}@{now.date().isoformat()}",
+        payload=payload,
+    )

@@ -1,0 +1,18 @@
+-- Cadence follow-ups the user should have: each contact with a cadence is due that many days
+-- after the last message either way, or after a cadence follow-up was last done or dismissed
+-- (whichever is later); never in touch: due when the cadence was set. With the last message.
+SELECT cc.contact_id, cc.days,
+       coalesce(greatest(c.last_interaction_on, f.closed_on) + make_interval(days => cc.days),
+                cc.set_on) AS due_on,
+       (SELECT l.message_id
+        FROM crm.contact_addresses a
+        JOIN crm.contact_links l ON l.user_id = a.user_id AND l.address = a.address
+        WHERE a.contact_id = cc.contact_id AND a.user_id = cc.user_id
+          AND l.role IN ('sent_to', 'received_from')
+        ORDER BY l.occurred_on DESC NULLS LAST, l.message_id DESC LIMIT 1) AS message_id
+FROM crm.contact_cadences cc
+JOIN crm.contacts c ON c.id = cc.contact_id AND c.merged_into_id IS NULL
+LEFT JOIN crm.followups f ON f.contact_id = cc.contact_id AND f.key = 'cadence'
+    AND f.state IN ('done', 'dismissed')
+WHERE cc.user_id = %(user_id)s
+  AND (%(contact_ids)s::bigint[] IS NULL OR cc.contact_id = ANY(%(contact_ids)s::bigint[]))
