@@ -339,14 +339,16 @@ class JobQueue:
         """Send a job that takes the place of the queued job of `name` with `singleton_key`
         (cancelled, if it has not started): a re-scheduled reminder runs once, at its new
         time. Pass `conn` so both happen in your transaction."""
-        await self.store.cancel_queued(name, [singleton_key], conn)
+        await self.cancel_queued(name, [singleton_key], conn=conn)
         return await self.send(name, data, conn=conn, singleton_key=singleton_key, **options)
 
     async def cancel_queued(
         self, name: str, singleton_keys: Sequence[str], *, conn: Conn | None = None
     ) -> list[int]:
         """Cancel the jobs of `name` not yet started that carry one of `singleton_keys`."""
-        return await self.store.cancel_queued(name, singleton_keys, conn) if singleton_keys else []
+        name = validate.queue_name(name)
+        keys = [validate.key(k, "singleton_key") for k in validate.items(singleton_keys, "keys")]
+        return await self.store.cancel_queued(name, keys, conn) if keys else []
 
     async def promote(
         self, name: str, singleton_key: str, priority: int, *, conn: Conn | None = None
