@@ -121,7 +121,6 @@ def _parser(processes: int) -> Iterator[ProcessPoolExecutor | None]:
         yield pool
 
 
-
 def check_email(user: str) -> str:
     """The normalised (lower-cased) address, or ImportInputError; syntax only, no DNS.
 
