@@ -1,7 +1,7 @@
 """IMAP sync benchmark: FluffyMail's initial sync vs a raw imapclient fetch of the same messages.
 
 Usage: .venv/bin/python bench/imap_bench.py [--repeats 3] [--limit N] [--batch 200]
-       [--dsn postgresql://postgres@127.0.0.1/test] [--out bench/results/imap_bench-DATE.json]
+       [--baseline REV] [--dsn postgresql://postgres@127.0.0.1/test] [--out FILE.json]
 Starts Dovecot on a loopback port (the tests' configuration) with the corpus (~17k real
 messages, two folders) in one user's Maildir, then alternates, on the same server:
   raw  - one imapclient connection: per folder SELECT, UID SEARCH ALL and UID FETCH
@@ -10,13 +10,17 @@ messages, two folders) in one user's Maildir, then alternates, on the same serve
          `fluffymail connections imap` (saves the connection, enqueues its sync) and
          `fluffymail worker --queues sync-emails:1`; the rate is the job's own `seen /
          seconds` (connect to last commit; worker start-up is not counted).
-Each sync's ratio is its rate over the mean of the raw runs either side of it. Prints JSON
+With --baseline REV, the worker of that revision (its src/, extracted with git archive) syncs
+too, interleaved. Each sync's ratio is its rate over the mean of the raw runs either side of
+it; the CPU seconds of the worker's processes, PostgreSQL and Dovecot during the job are
+recorded with it (PostgreSQL: all backends, other sessions' included). Prints JSON
 (and writes it to --out); the issue's bar (21): median ratio >= 0.6.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -25,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -59,26 +64,20 @@ def raw_fetch(server: dovecot.Server, batch: int) -> dict[str, Any]:
 
 
 def fluffymail_sync(
-    server: dovecot.Server, dsn: str, profile: Path | None = None
+    server: dovecot.Server, dsn: str, profile: Path | None = None, src: Path | None = None
 ) -> dict[str, Any]:
-    """One initial sync into a fresh database by a real worker process; the job's figures."""
+    """One initial sync into a fresh database by a real worker process (running the code in
+    `src` when given, else this checkout's); the job's figures."""
     with (
         tempfile.TemporaryDirectory() as data,
         import_command.fresh_database(dsn, Path(data)) as (url, env),
     ):
         env = {**env, "FLUFFYMAIL_OUTBOUND_ALLOW": server.host,
                "FLUFFYMAIL_OUTBOUND_PORTS": str(server.port)}  # fmt: skip
+        if src is not None:
+            env["PYTHONPATH"] = str(src)
         fm = [sys.executable, "-m", "fluffymail"]
-        subprocess.run([*fm, "users", "create", "bench@example.com", "--password", "bench-pass"],
-                       env=env, check=True, capture_output=True)  # fmt: skip
-        added = subprocess.run(
-            [*fm, "connections", "imap", "--user", "bench@example.com", "--host", server.host,
-             "--port", str(server.port), "--security", "plain", "--username", dovecot.USER,
-             "--password-stdin"],
-            input=dovecot.PASSWORD + "\n", env=env, capture_output=True, text=True,
-        )  # fmt: skip
-        if added.returncode != 0:
-            raise RuntimeError(f"adding the connection failed: {added.stdout}{added.stderr}")
+        add_connection(server, env)
         worker_cmd = [*fm, "worker", "--queues", "sync-emails:1"]
         if profile is not None:
             spy = os.environ.get("PY_SPY", "py-spy")
@@ -108,6 +107,22 @@ def fluffymail_sync(
         "job_wall_seconds": round((completed_on - started_on).total_seconds(), 3),
         "cpu_seconds": cpu,
     }
+
+
+def add_connection(server: dovecot.Server, env: dict[str, str]) -> None:
+    """A user and the server's IMAP account as their connection, with the CLI (which queues
+    the connection's first sync)."""
+    fm = [sys.executable, "-m", "fluffymail"]
+    subprocess.run([*fm, "users", "create", "bench@example.com", "--password", "bench-pass"],
+                   env=env, check=True, capture_output=True)  # fmt: skip
+    added = subprocess.run(
+        [*fm, "connections", "imap", "--user", "bench@example.com", "--host", server.host,
+         "--port", str(server.port), "--security", "plain", "--username", dovecot.USER,
+         "--password-stdin"],
+        input=dovecot.PASSWORD + "\n", env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    if added.returncode != 0:
+        raise RuntimeError(f"adding the connection failed: {added.stdout}{added.stderr}")
 
 
 def _wait_for_sync(
@@ -176,41 +191,74 @@ def main() -> None:
         "--dsn", default=os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1/test")
     )
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--baseline", default=None, help="also sync with this git revision, interleaved"
+    )
     args = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        base = stack.enter_context(_checkout(args.baseline)) if args.baseline else None
+        result = run(args, base)
+    text = json.dumps(result, indent=2, default=str)
+    print(text)
+    if args.out is not None:
+        args.out.write_text(text + "\n")
+
+
+@contextlib.contextmanager
+def _checkout(revision: str) -> Iterator[Path]:
+    """`src/` of `revision`, extracted to a temporary directory (git state untouched)."""
+    with tempfile.TemporaryDirectory(prefix="fm-imap-base-") as tmp:
+        archive = subprocess.run(["git", "archive", revision, "src"], cwd=ROOT, check=True,
+                                 capture_output=True).stdout  # fmt: skip
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        yield Path(tmp) / "src"
+
+
+def run(args: argparse.Namespace, base: Path | None) -> dict[str, Any]:
+    """Raw fetches and syncs interleaved on one server; each sync's ratio is its rate over
+    the mean of the raw fetches either side of it."""
+    kinds = ["current", "baseline"] if base is not None else ["current"]
+    syncs: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
     with dovecot.running(args.limit) as server:
         print(f"dovecot on {server.port}: {server.messages}", file=sys.stderr)
         raw_fetch(server, args.batch)  # warm-up: Dovecot builds its indexes, caches fill
         raws = [raw_fetch(server, args.batch)]
-        syncs = []
         for i in range(args.repeats):
-            syncs.append(fluffymail_sync(server, args.dsn, args.profile if i == 0 else None))
-            raws.append(raw_fetch(server, args.batch))
-            print(f"raw {raws[-2]['msgs_per_s']} / sync {syncs[-1]['msgs_per_s']} / "
-                  f"raw {raws[-1]['msgs_per_s']} msgs/s", file=sys.stderr)  # fmt: skip
-    ratios = [
-        sync["msgs_per_s"] / statistics.mean([raws[i]["msgs_per_s"], raws[i + 1]["msgs_per_s"]])
-        for i, sync in enumerate(syncs)
-    ]
-    result = {
+            for kind in kinds:
+                src = base if kind == "baseline" else None
+                profile = args.profile if i == 0 and kind == "current" else None
+                sync = fluffymail_sync(server, args.dsn, profile, src)
+                raws.append(raw_fetch(server, args.batch))
+                around = statistics.mean(r["msgs_per_s"] for r in raws[-2:])
+                sync["ratio"] = round(sync["msgs_per_s"] / around, 3)
+                syncs[kind].append(sync)
+                print(f"{kind}: raw {raws[-2]['msgs_per_s']} / sync {sync['msgs_per_s']} / "
+                      f"raw {raws[-1]['msgs_per_s']} msgs/s: {sync['ratio']}",
+                      file=sys.stderr)  # fmt: skip
+    return {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "revision": _revision(),
         "cpus": os.cpu_count(),
         "load_average": os.getloadavg(),
         "messages": server.messages,
         "raw_batch": args.batch,
+        "baseline": args.baseline,
         "raw": raws,
-        "sync": syncs,
-        "ratios": [round(r, 3) for r in ratios],
-        "median_ratio": round(statistics.median(ratios), 3),
-        "median_sync_msgs_per_s": statistics.median(s["msgs_per_s"] for s in syncs),
         "median_raw_msgs_per_s": statistics.median(r["msgs_per_s"] for r in raws),
         "bar": BAR,
+        **{kind: _summary(runs) for kind, runs in syncs.items()},
+    }
+
+
+def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    ratios = [run["ratio"] for run in runs]
+    return {
+        "runs": runs,
+        "ratios": ratios,
+        "median_ratio": statistics.median(ratios),
+        "median_msgs_per_s": statistics.median(run["msgs_per_s"] for run in runs),
         "passes": statistics.median(ratios) >= BAR,
     }
-    text = json.dumps(result, indent=2, default=str)
-    print(text)
-    if args.out is not None:
-        args.out.write_text(text + "\n")
 
 
 def _revision() -> str:
