@@ -69,6 +69,7 @@ def worker(
             registry = factory(dataclasses.replace(ctx.deps(), summary_provider=provider))
             await install_schedules(ctx.queue, registry)
             only = set(concurrency) if queues else None
+            tune_gc_for_syncs(only)
             if config.sentry_dsn:
                 from fluffymail.integrations import sentry
 
@@ -86,6 +87,17 @@ def worker(
                     exit_now(ctx.log)
 
     run(main())
+
+
+def tune_gc_for_syncs(only: set[str] | None) -> None:
+    """A worker that syncs mail collects cycles less often, as an import does: parsing and
+    storing a batch allocate hundreds of thousands of short-lived, acyclic objects, and the
+    default threshold ran a collection every few hundred of them (issue 21)."""
+    from fluffymail.cli.importer import batch_gc
+    from fluffymail.jobs import sync_emails
+
+    if only is None or sync_emails.QUEUE in only:
+        batch_gc()
 
 
 EXIT_ABANDONED = 3  # stopped at the shutdown deadline, leaving work behind

@@ -298,28 +298,61 @@ class ImapSource:
         state[folder.name] = {**previous, "uidvalidity": status.uidvalidity, "last_uid": last_uid}
         chunks = _chunks(new_uids, self._config.page_size) or [[]]
         gmail = _GMAIL_EXT in capabilities
-        for index, chunk in enumerate(chunks):
-            fetched = await self._ask(folder.name, _fetch, client, chunk, gmail) if chunk else {}
-            mails = tuple(
-                _mail(folder.name, status.uidvalidity, uid, fetched[uid])
-                for uid in chunk
-                if uid in fetched
-            )
-            last_uid = _advance(last_uid, chunk, fetched)
-            final = index == len(chunks) - 1
-            state[folder.name] = _folder_state(status, last_uid, new_uids, final, previous)
-            yield SourcePage(
-                folder=folder.name,
-                mails=mails,
-                cursor={"folders": {k: dict(v) for k, v in state.items()}},
-                resync=resync and index == 0,
-                present_ids=present_ids if index == 0 else None,
-                remaining=sum(len(c) for c in chunks[index + 1 :]),
-            )
+
+        def fetch(chunk: list[int]) -> asyncio.Task[dict[int, dict[bytes, Any]]] | None:
+            if not chunk:
+                return None
+            return asyncio.ensure_future(self._ask(folder.name, _fetch, client, chunk, gmail))
+
+        # The next page is read while this one is parsed and stored (issue 21: reading only
+        # when asked left the connection idle for most of a sync).
+        pending = fetch(chunks[0])
+        try:
+            for index, chunk in enumerate(chunks):
+                fetched = await pending if pending is not None else {}
+                pending = fetch(chunks[index + 1]) if index + 1 < len(chunks) else None
+                mails = tuple(
+                    _mail(folder.name, status.uidvalidity, uid, fetched[uid])
+                    for uid in chunk
+                    if uid in fetched
+                )
+                last_uid = _advance(last_uid, chunk, fetched)
+                final = index == len(chunks) - 1
+                state[folder.name] = _folder_state(status, last_uid, new_uids, final, previous)
+                yield SourcePage(
+                    folder=folder.name,
+                    mails=mails,
+                    cursor={"folders": {k: dict(v) for k, v in state.items()}},
+                    resync=resync and index == 0,
+                    present_ids=present_ids if index == 0 else None,
+                    remaining=sum(len(c) for c in chunks[index + 1 :]),
+                )
+        finally:
+            if pending is not None:
+                await _abandon(pending, client)
         log.info(
             "imap folder synced",
             extra={"action": "imap.folder", "folder": folder.name, "new": len(new_uids)},
         )
+
+
+async def _abandon(fetch: asyncio.Task[Any], client: IMAPClient) -> None:
+    """Stop waiting for a read ahead that is no longer wanted. Still running, its thread is
+    using the connection: close the socket under it (it fails at once, and the logout after
+    it fails quietly) rather than talk over it."""
+    if fetch.done():
+        if not fetch.cancelled():
+            fetch.exception()  # retrieved: an error in a page nobody asked for is moot
+        return
+    fetch.cancel()
+    await asyncio.to_thread(_shutdown, client)
+
+
+def _shutdown(client: IMAPClient) -> None:
+    try:
+        client.shutdown()
+    except Exception:  # already closed
+        log.debug("imap shutdown failed", extra={"action": "imap.shutdown"}, exc_info=True)
 
 
 def _folder_state(
