@@ -3,7 +3,9 @@ form's inline errors, pause/resume/delete, the Gmail button, and other users' id
 
 from __future__ import annotations
 
+import math
 import re
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -231,6 +233,7 @@ async def test_sync_status__stalled_and_failed_read_plainly(
     """A sync whose server went silent reads "stalled" with how long; a failed one says in
     words what went wrong and when it is tried again, from its job's retry state."""
     stalled, failed = await make_upload(alice), await make_upload(alice)
+    started = time.monotonic()  # the figures below age while the page is fetched
     async with pool.connection() as conn:
         await conn.execute(
             "UPDATE crm.connections SET status = 'syncing', sync_started_on = now(),"
@@ -252,13 +255,15 @@ async def test_sync_status__stalled_and_failed_read_plainly(
     async with browser("alice@example.com") as (http, htmx):
         listing = (await http.get("/connections/list", headers=htmx)).text
         api = await http.get(f"/api/connections/{stalled}", headers=alice.auth)
-    assert "stalled — no answer from the server for 12 s (reading INBOX)" in listing
+    aged = math.ceil(time.monotonic() - started)  # seconds the figures can have moved
+    silent = re.search(
+        r"stalled — no answer from the server for (\d+) s \(reading INBOX\)", listing
+    )
+    assert silent and 12 <= int(silent[1]) <= 12 + aged, listing
     assert "the mail server refused the connection" in listing
-    assert re.search(r"; next try in (40|41) s, 2 tries left</span>", listing), listing
+    next_try = re.search(r"; next try in (\d+) s, 2 tries left</span>", listing)
+    assert next_try and 40 - aged <= int(next_try[1]) <= 41, listing
     assert "it will be retried" not in listing
     body = api.json()
-    assert (body["state"], body["stalled_seconds"], body["progress_folder"]) == (
-        "stalled",
-        12,
-        "INBOX",
-    )
+    assert (body["state"], body["progress_folder"]) == ("stalled", "INBOX")
+    assert 12 <= body["stalled_seconds"] <= 12 + aged
