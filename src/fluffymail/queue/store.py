@@ -70,6 +70,26 @@ def _dump_outputs(outputs: Sequence[Any]) -> str:
     return dumps(list(outputs), "output")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkerInfo:
+    """What a process records about itself in its worker row."""
+
+    id: str
+    host: str
+    pid: int
+    queues: list[str]
+    locked: bool  # holds its liveness lock (lock_worker.sql) while it lives
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "worker": self.id,
+            "host": self.host,
+            "pid": self.pid,
+            "queues": self.queues,
+            "locked": self.locked,
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class Fetched:
     jobs: list[Job]
@@ -168,9 +188,12 @@ class Store:
         query: str = "fetch_jobs",
         acks: Sequence[Lease] = (),
         outputs: Sequence[Any] = (),
+        began: Sequence[Lease] = (),
+        running: bool = True,
     ) -> Fetched:
-        """Acknowledge `acks` (with their `outputs`) and claim up to `limit` jobs (at most
-        MAX_CLAIM per call), in one statement."""
+        """Acknowledge `acks` (with their `outputs`), record that the attempts in `began` have
+        started and claim up to `limit` jobs (at most MAX_CLAIM per call; marked started when
+        `running`), in one statement."""
         params = {
             "name": name,
             "limit": min(limit, MAX_CLAIM),
@@ -178,6 +201,9 @@ class Store:
             "done_ids": int_array([lease[0] for lease in acks]),
             "done_attempts": int_array([lease[1] for lease in acks]),
             "done_outputs": _dump_outputs(outputs),
+            "began_ids": int_array([lease[0] for lease in began]),
+            "began_attempts": int_array([lease[1] for lease in began]),
+            "running": running,
             "groups": max(1, -(-limit // 4)),  # keys considered per claim: each may win a share
         }
         rows = await self._rows(query, params)
@@ -300,10 +326,19 @@ class Store:
     async def release_lease(self, name: str, holder: str) -> None:
         await self._rows("release_lease", {"name": name, "holder": holder})
 
-    async def register_worker(self, worker_id: str, host: str, pid: int, queues: list[str]) -> None:
-        await self._rows(
-            "register_worker", {"id": worker_id, "host": host, "pid": pid, "queues": queues}
-        )
+    async def register_worker(
+        self, worker_id: str, host: str, pid: int, queues: list[str], locked: bool = False
+    ) -> None:
+        params = {"id": worker_id, "host": host, "pid": pid, "queues": queues, "locked": locked}
+        await self._rows("register_worker", params)
+
+    @staticmethod
+    async def lock_worker(conn: Conn, worker_id: str) -> bool:
+        """Take this worker's liveness lock on `conn` (a session of its own) for as long as the
+        session lives; False when an earlier session of the worker still holds it."""
+        cur = await conn.execute(SQL["lock_worker"], {"worker": worker_id})
+        row = await cur.fetchone()
+        return bool(row and row[0])
 
     async def delete_workers(self, worker_id: str | None, stale_seconds: float) -> int:
         return len(
@@ -335,10 +370,23 @@ class Store:
         return len(await self._rows("prune_jobs", {"limit": limit}))
 
     async def rescue(
-        self, worker: str, held: Sequence[int] = (), limit: int = 1000
+        self,
+        worker: WorkerInfo,
+        held: Sequence[int] = (),
+        *,
+        dead_seconds: float = 6.0,
+        rescue: bool = True,
+        limit: int = 1000,
     ) -> list[tuple[Any, ...]]:
-        """Fail stale attempts, except those `worker` still holds (ids in `held`)."""
-        params = {"limit": limit, "worker": worker, "held": int_array(held)}
+        """Record that `worker` is alive and (when `rescue`) give back the attempts of dead
+        workers and stale attempts, except those `worker` still holds (ids in `held`)."""
+        params = {
+            **worker.params(),
+            "limit": limit,
+            "held": int_array(held),
+            "dead_seconds": dead_seconds,
+            "rescue": rescue,
+        }
         return await self._rows("rescue_jobs", params)
 
     async def set_state(self, query: str, ids: Sequence[int]) -> list[int]:
