@@ -29,6 +29,7 @@ from fluffymail.queue.worker import Handler, Worker, describe_error
 
 JobRef = Job | Lease
 QUEUE_CACHE_SECONDS = 30.0  # how stale a queue's defaults may be when a job is sent
+EXIT_MARGIN = 0.5  # seconds of shutdown_timeout left for the process to exit after stop()
 
 
 class JobQueue:
@@ -115,7 +116,8 @@ class JobQueue:
         they run again, with a retry spent). True: everything finished, acked or released.
         """
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + grace + self.shutdown_timeout
+        # a margin for the process to exit after us, so it is gone by grace + shutdown_timeout
+        deadline = loop.time() + grace + max(self.shutdown_timeout - EXIT_MARGIN, 0.1)
 
         def left() -> float:
             return max(deadline - loop.time(), 0.0)

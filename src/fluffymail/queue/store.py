@@ -7,6 +7,7 @@ statements are using now (to sever them when the database stops answering).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import time
@@ -103,17 +104,28 @@ class Store:
         self.pool = pool
         self.last_ok = time.monotonic()  # when a statement of ours last succeeded
         self._in_flight: dict[Conn, float] = {}  # pool connections in use -> since when
+        self._checking: asyncio.Future[None] | None = None
 
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[Conn]:
         """A pool connection, tracked while in use; a clean exit counts as a round trip."""
-        async with self.pool.connection() as conn:
-            self._in_flight[conn] = time.monotonic()
-            try:
-                yield conn
-            finally:
-                self._in_flight.pop(conn, None)
+        try:
+            async with self.pool.connection() as conn:
+                self._in_flight[conn] = time.monotonic()
+                try:
+                    yield conn
+                finally:
+                    self._in_flight.pop(conn, None)
+        except psycopg.OperationalError:
+            self._check_pool()
+            raise
         self.last_ok = time.monotonic()
+
+    def _check_pool(self) -> None:
+        """A connection broke (server restarted?): have the pool test its idle connections now,
+        in the background, so the next statements do not each draw another broken one."""
+        if self._checking is None or self._checking.done():
+            self._checking = asyncio.ensure_future(self.pool.check())
 
     def oldest_in_flight(self) -> float | None:
         """Since when (time.monotonic) the longest-running statement of ours has been waiting."""
