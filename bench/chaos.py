@@ -25,12 +25,14 @@ from tests.chaos.harness import Plan, Run  # noqa: E402
 
 
 def main() -> int:
+    defaults = Plan()
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--jobs", type=int, default=Plan.jobs)
-    parser.add_argument("--workers", type=int, default=Plan.workers)
-    parser.add_argument("--concurrency", type=int, default=Plan.concurrency)
-    parser.add_argument("--grace", type=float, default=Plan.grace)
-    parser.add_argument("--seed", type=int, default=Plan.seed)
+    parser.add_argument("--jobs", type=int, default=defaults.jobs)
+    parser.add_argument("--workers", type=int, default=defaults.workers)
+    parser.add_argument("--concurrency", type=int, default=defaults.concurrency)
+    parser.add_argument("--grace", type=float, default=defaults.grace)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--drain-timeout", type=float, default=defaults.drain_timeout)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     bin_dir = pg_bin()
@@ -38,12 +40,13 @@ def main() -> int:
         print("chaos: initdb/pg_ctl not found (install PostgreSQL server binaries)")
         return 2
     plan = dataclasses.replace(
-        Plan(),
+        defaults,
         jobs=args.jobs,
         workers=args.workers,
         concurrency=args.concurrency,
         grace=args.grace,
         seed=args.seed,
+        drain_timeout=args.drain_timeout,
     )
     cluster = Cluster(bin_dir)
     try:

@@ -31,6 +31,11 @@ class Recorder:
         self._lock = asyncio.Lock()
 
     async def write(self, query: str, params: tuple[Any, ...]) -> None:
+        """Write, retrying through failures; a cancelled handler does not cut a record short
+        (which would leave the shared connection mid-statement)."""
+        await asyncio.shield(self._write(query, params))
+
+    async def _write(self, query: str, params: tuple[Any, ...]) -> None:
         deadline = time.monotonic() + RECORD_SECONDS
         async with self._lock:
             while True:

@@ -41,8 +41,8 @@ def free_port() -> int:
 class Cluster:
     """initdb'd on construction; `start`, `restart(mode)` and `stop` wrap pg_ctl."""
 
-    def __init__(self, bin_dir: Path) -> None:
-        self.bin = bin_dir
+    def __init__(self, bin_dir: Path, settings: tuple[str, ...] = ()) -> None:
+        self.bin, self.settings = bin_dir, SETTINGS + settings
         self.root = Path(tempfile.mkdtemp(prefix="fluffymail-chaos-"))
         self.data = self.root / "data"
         self.port = free_port()
@@ -71,7 +71,7 @@ class Cluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
     def _ctl(self, action: str, *args: str) -> None:
-        options = f"-p {self.port} -k {self.root} " + " ".join(f"-c {s}" for s in SETTINGS)
+        options = f"-p {self.port} -k {self.root} " + " ".join(f"-c {s}" for s in self.settings)
         self._pg("pg_ctl", action, "-D", str(self.data), "-w", "-t", "120", "-o", options, *args)
 
     def _pg(self, program: str, *args: str) -> None:

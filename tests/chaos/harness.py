@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,6 +98,7 @@ class Log:
     started: float = 0.0
     drained: float | None = None
     worker_logs: list[Path] = field(default_factory=list)
+    exits: list[dict[str, Any]] = field(default_factory=list)  # workers that left on their own
 
 
 class Fleet:
@@ -185,6 +187,7 @@ class Run:
         self.proxy: ProxyThread | None = None
         self.fleet: Fleet | None = None
         self._blackholed = False
+        self._workers: list[subprocess.Popen[bytes]] = []
 
     def execute(self) -> Log:
         with psycopg.connect(self.cluster.url(), autocommit=True) as admin:
@@ -222,7 +225,9 @@ class Run:
     def _faults(self) -> None:
         plan, fleet = self.plan, self.fleet
         assert fleet is not None
-        workers = [fleet.start(f"{QUEUE}:{plan.concurrency}") for _ in range(plan.workers)]
+        workers = self._workers = [
+            fleet.start(f"{QUEUE}:{plan.concurrency}") for _ in range(plan.workers)
+        ]
         self._wait_registered(workers, 120)
         self.log.started = start = time.time()  # the clock starts once every worker is up
         events: list[tuple[float, str, Any]] = [(t, "sigkill", None) for t in plan.kills]
@@ -284,14 +289,12 @@ class Run:
     def _victim(self, workers: list[subprocess.Popen[bytes]]) -> subprocess.Popen[bytes]:
         """A random live worker, preferring those that registered (so hold jobs and handle
         SIGTERM); waits up to 10 s for one."""
-        deadline = time.time() + 10
+        deadline = time.time() + (0 if self._blackholed else 10)  # nobody registers then
         while True:
             alive = [p for p in workers if p.poll() is None]
             pids = self._registered()
             ready = [p for p in alive if p.pid in pids]
             if ready or time.time() > deadline:
-                if not ready:
-                    self.say(f"no registered worker among {[p.pid for p in alive]} ({pids})")
                 return self.rng.choice(ready or alive)
             time.sleep(0.2)
 
@@ -308,23 +311,35 @@ class Run:
         proc.send_signal(signal.SIGTERM)
         now = time.time()
         self.log.faults.append(Fault(kind="sigterm", at=now, pid=proc.pid, detail=case))
-        self.log.shutdowns.append(
-            Shutdown(case=case, pid=proc.pid, grace=self.plan.grace, signalled=now)
-        )
+        shutdown = Shutdown(case=case, pid=proc.pid, grace=self.plan.grace, signalled=now)
+        self.log.shutdowns.append(shutdown)
+
+        def wait() -> None:  # the exit time to the millisecond, whatever the schedule is doing
+            code = proc.wait()
+            shutdown.exited, shutdown.code = time.time(), code
+
+        threading.Thread(target=wait, daemon=True).start()
 
     def _reap(self) -> None:
-        assert self.fleet is not None
-        for shutdown in self.log.shutdowns:
-            if shutdown.exited is not None:
-                continue
-            proc = next(p for p in self.fleet.procs if p.pid == shutdown.pid)
-            if (code := proc.poll()) is not None:
-                shutdown.exited, shutdown.code = time.time(), code
+        """Shutdown exits are recorded by their waiter threads; nothing to do here."""
 
     def _sleep_until(self, when: float) -> None:
         while (left := when - time.time()) > 0:
             self._reap()
+            self._replace_exited()
             time.sleep(min(left, 0.1))
+
+    def _replace_exited(self) -> None:
+        """A worker that left on its own (e.g. it could not open its pool within 30 s during a
+        black hole) is recorded and replaced, as a supervisor would."""
+        signalled = {f.pid for f in self.log.faults if f.pid is not None}
+        for index, proc in enumerate(self._workers):
+            if proc.poll() is not None and proc.pid not in signalled:
+                self.log.exits.append({"pid": proc.pid, "code": proc.returncode,
+                                       "at": round(time.time() - self.log.started, 1)})  # fmt: skip
+                assert self.fleet is not None
+                self._workers[index] = self.fleet.start(f"{QUEUE}:{self.plan.concurrency}")
+                self.say(f"worker {proc.pid} exited on its own ({proc.returncode}); replaced")
 
     # -- drain, the stubborn handler, the final stop -------------------------------------------
 
@@ -332,6 +347,7 @@ class Run:
         deadline = time.time() + self.plan.drain_timeout
         while time.time() < deadline:
             self._reap()
+            self._replace_exited()
             try:
                 if unfinished(self.url) == 0:
                     self.log.drained = time.time()

@@ -103,6 +103,7 @@ def build(url: str, plan: Plan, log: Log) -> dict[str, Any]:
         "rescue": rescue_latency(attempts, log),
         "recovery": recovery(data["transitions"], log),
         "shutdowns": shutdowns(log),
+        "workers_exited_on_their_own": log.exits,
         "drain_seconds": None if log.drained is None else round(log.drained - log.started, 1),
     }
     report["bars"] = bars(report)
@@ -156,7 +157,7 @@ def match(pid: int, started: float, following: float, faults: list[Fault]) -> st
 
 def late_acks(
     executions: list[tuple[Any, ...]], completions: dict[int, list[tuple[int, float]]], log: Log
-) -> dict[str, int]:
+) -> dict[str, Any]:
     """Refused: the worker logged a stale ack. Accepted: a completion of an attempt whose
     handler had not finished (or that was superseded by a later execution)."""
     refused = 0
@@ -170,13 +171,22 @@ def late_acks(
         latest[job_id] = max(latest[job_id], attempt)
         if ended is not None:
             finished[(job_id, attempt)] = _epoch(ended)
-    accepted = 0
+    accepted: list[dict[str, Any]] = []
     for job_id, done in completions.items():
         for attempt, at in done:
             ended = finished.get((job_id, attempt))
             if ended is None or ended > at + 0.001 or attempt < latest[job_id]:
-                accepted += 1
-    return {"refused": refused, "accepted": accepted}
+                accepted.append(
+                    {
+                        "job_id": job_id,
+                        "attempt": attempt,
+                        "handler_ended_after_completion_s": None
+                        if ended is None
+                        else round(ended - at, 3),
+                        "latest_executed_attempt": latest[job_id],
+                    }
+                )
+    return {"refused": refused, "accepted": len(accepted), "accepted_examples": accepted[:10]}
 
 
 def rescue_latency(attempts: list[Attempt], log: Log) -> dict[str, Any]:

@@ -80,8 +80,12 @@ class Watchdog:
                 f"queue statement waited over {limit:g} s; dropping its connection",
                 extra={"action": "queue.statement_timeout", "count": count},
             )
-        quiet_enough = max(self.options.interval, self.options.stall_seconds / 3)
-        if now - self.store.last_ok >= quiet_enough and await self._ping():
+        quiet, stall = now - self.store.last_ok, self.options.stall_seconds
+        # probe only while it can still matter: a probe that would end past the stall threshold
+        # only delays the reconnect (issue 16: detection took 9-10 s instead of 6)
+        if max(self.options.interval, stall / 3) <= quiet < stall and await self._ping(
+            stall - quiet
+        ):
             self.store.last_ok = time.monotonic()
         quiet = time.monotonic() - self.store.last_ok
         if self.stalled_since is not None and self.store.last_ok > self._reset_at:
@@ -92,9 +96,9 @@ class Watchdog:
         ):
             await self._reconnect(quiet)
 
-    async def _ping(self) -> bool:
+    async def _ping(self, within: float) -> bool:
         try:
-            ok = await bounded(self._select_one(), self.options.stall_seconds / 2)
+            ok = await bounded(self._select_one(), min(self.options.stall_seconds / 2, within))
         except (psycopg.Error, OSError):
             ok = False
         if not ok and self._probe is not None:
