@@ -13,9 +13,8 @@ from pathlib import Path
 
 SETTINGS = (
     "listen_addresses=127.0.0.1",
-    "fsync=off",
+    "fsync=off",  # safe here: the suite restarts PostgreSQL, never the machine
     "full_page_writes=off",
-    "synchronous_commit=off",
     "max_connections=300",
     "shared_buffers=64MB",
 )

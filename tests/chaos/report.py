@@ -103,11 +103,66 @@ def build(url: str, plan: Plan, log: Log) -> dict[str, Any]:
         "rescue": rescue_latency(attempts, log),
         "recovery": recovery(data["transitions"], log),
         "shutdowns": shutdowns(log),
+        "faults": [
+            {
+                "kind": f.kind,
+                "at": round(f.at - log.started, 2),
+                "end": None if f.end is None else round(f.end - log.started, 2),
+                "pid": f.pid,
+                "detail": f.detail,
+            }
+            for f in log.faults
+        ],
         "workers_exited_on_their_own": log.exits,
         "drain_seconds": None if log.drained is None else round(log.drained - log.started, 1),
     }
     report["bars"] = bars(report)
+    suspects = [u["job_id"] for u in report["duplicates"]["unmatched"]]
+    suspects += [a["job_id"] for a in report["late_acks"]["accepted_examples"]]
+    report["suspects"] = history(url, suspects[:20], log)
     return report
+
+
+def history(url: str, job_ids: list[int], log: Log) -> dict[int, dict[str, Any]]:
+    """Everything recorded about the given jobs, times relative to the start of the run."""
+    if not job_ids:
+        return {}
+    out: dict[int, dict[str, Any]] = {}
+    with psycopg.connect(url, autocommit=True) as conn:
+        for job_id in job_ids:
+            rel = log.started
+            out[job_id] = {
+                "transitions": [
+                    [a, o, n, w, round(_epoch(t) - rel, 3)]
+                    for a, o, n, w, t in conn.execute(
+                        "SELECT attempt, old_state, new_state, worker, at FROM chaos.transition"
+                        " WHERE job_id = %s ORDER BY at",
+                        (job_id,),
+                    )
+                ],
+                "executions": [
+                    [
+                        a,
+                        p,
+                        round(_epoch(s) - rel, 3),
+                        None if e is None else round(_epoch(e) - rel, 3),
+                    ]
+                    for a, p, s, e in conn.execute(
+                        "SELECT attempt, pid, started_at, ended_at FROM chaos.execution"
+                        " WHERE job_id = %s ORDER BY started_at",
+                        (job_id,),
+                    )
+                ],
+                "attempts": [
+                    [a, o, str(e)[:200]]
+                    for a, o, e in conn.execute(
+                        "SELECT attempt, outcome, error FROM queue.job_attempt WHERE job_id = %s"
+                        " ORDER BY attempt",
+                        (job_id,),
+                    )
+                ],
+            }
+    return out
 
 
 def duplicates(
@@ -143,9 +198,10 @@ def duplicates(
 
 
 def match(pid: int, started: float, following: float, faults: list[Fault]) -> str:
-    """The fault that explains why an execution (by `pid`, begun at `started`) did not count."""
+    """The fault that explains why an execution (by `pid`, begun at `started`) did not count.
+    (A record sent just before a SIGKILL can be written just after it: 1 s of slack.)"""
     for kind in ("sigkill", "sigterm"):
-        if any(f.kind == kind and f.pid == pid and f.at >= started for f in faults):
+        if any(f.kind == kind and f.pid == pid and f.at + 1 >= started for f in faults):
             return kind
     for kind in ("restart", "blackhole"):
         for fault in faults:
@@ -260,6 +316,8 @@ def shutdowns(log: Log) -> list[dict[str, Any]]:
     return [
         {
             "case": s.case,
+            "pid": s.pid,
+            "at": round(s.signalled - log.started, 1),
             "grace": s.grace,
             "seconds": None if s.exited is None else round(s.exited - s.signalled, 2),
             "exit_code": s.code,
