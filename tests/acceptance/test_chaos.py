@@ -19,7 +19,7 @@ from tests.chaos.harness import Plan, Run
 pytestmark = pytest.mark.slow
 
 PLAN = Plan(
-    jobs=2_000,
+    jobs=1_500,
     workers=3,
     concurrency=4,
     kills=(3.0, 10.0),
@@ -27,11 +27,12 @@ PLAN = Plan(
     restarts=((7.5, "fast"),),
     blackhole_at=13.0,
     blackhole_seconds=8.0,  # longer than the watchdog's 6 s
+    sigterm_in_blackhole=1.0,  # the network heals after grace + shutdown_timeout: exit code 3
     grace=1.0,
     drain_timeout=60.0,
     short_ms=(1, 3),
-    long_ms=(30, 80),
-    long_share=0.1,
+    long_ms=(100, 300),
+    long_share=0.3,  # about 15 s of work for 12 slots: the faults land on a busy fleet
 )
 
 

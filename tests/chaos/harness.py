@@ -62,7 +62,7 @@ class Plan:
     restarts: tuple[tuple[float, str], ...] = ((33.0, "fast"), (63.0, "immediate"))
     blackhole_at: float | None = 92.0
     blackhole_seconds: float = 45.0
-    sigterm_in_blackhole: bool = True  # SIGTERM a worker 5 s into the black hole
+    sigterm_in_blackhole: float | None = 5.0  # SIGTERM a worker this long into the black hole
     stubborn_check: bool = True  # SIGTERM a worker whose handler ignores cancellation
     grace: float = 5.0
     drain_timeout: float = 240.0
@@ -236,8 +236,10 @@ class Run:
         if plan.blackhole_at is not None:
             events.append((plan.blackhole_at, "blackhole", None))
             events.append((plan.blackhole_at + plan.blackhole_seconds, "heal", None))
-            if plan.sigterm_in_blackhole:
-                events.append((plan.blackhole_at + 5, "sigterm-blackhole", None))
+            if plan.sigterm_in_blackhole is not None:
+                events.append(
+                    (plan.blackhole_at + plan.sigterm_in_blackhole, "sigterm-blackhole", None)
+                )
         events.sort(key=lambda e: e[0])
         replace_after_heal = 0
         for at, kind, arg in events:
