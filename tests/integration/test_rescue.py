@@ -9,9 +9,25 @@ import time
 
 import psycopg
 
+import pytest
+
 from fluffymail.queue import JobQueue
 from fluffymail.queue.job import JobState
+from fluffymail.queue.maintenance import MaintenanceOptions
 from fluffymail.queue.store import Store
+
+DEAD_SECONDS = 2.0
+
+
+@pytest.fixture
+async def queue(make_queue, sql) -> JobQueue:
+    """A queue whose rescuer calls a worker dead after 2 s, on a server that has been up for
+    longer than that (the rescuer trusts no missing lock in the first seconds after a start)."""
+    deadline = time.monotonic() + 10
+    while await sql.one("SELECT now() - pg_postmaster_start_time() < interval '2.5 s'"):
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.2)
+    return make_queue(maintenance=MaintenanceOptions(worker_dead_seconds=DEAD_SECONDS))
 
 
 async def claim_as(sql, queue: JobQueue, name: str, worker: str, *, running: bool) -> int:
