@@ -8,7 +8,6 @@ import asyncio
 import time
 
 import psycopg
-
 import pytest
 
 from fluffymail.queue import JobQueue
