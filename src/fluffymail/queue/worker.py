@@ -11,8 +11,8 @@ handlers, sets the pace. Long-running jobs are never claimed ahead, where anothe
 start them sooner.
 
 Claims mark no attempt as started: the worker records the attempts whose handlers it started
-on its next round trip (with the acks and claims, or alone on the next wake-up or poll when
-nothing else is due), so if it dies, the attempts it claimed ahead and never started go back to the
+on its next round trip (with the acks and claims; while handlers are not short, at once), so
+if it dies, the attempts it claimed ahead and never started go back to the
 queue without spending a retry (issue 16).
 
 Per job the worker does as little as it can: one task, no timer of its own (a single timer per
@@ -313,6 +313,11 @@ class Worker:
     def _start(self, held: Held) -> None:
         self._active += 1
         self._began.append(held.job.lease)
+        if not self._ahead():
+            # Handlers are not short: record the start now rather than when one finishes, so
+            # an attempt that started is not taken for one that never did if we die meanwhile.
+            # (Short handlers finish within milliseconds and their acks carry the marks.)
+            self._signal.set()
         held.task = asyncio.create_task(self._execute(held), name=f"job:{held.job.id}")
         if held.deadline < self._expiry_at:
             self._arm_expiry(held.deadline)
