@@ -1,8 +1,9 @@
 """A TCP proxy on loopback in front of the test PostgreSQL that can black-hole its traffic.
 
 `black_hole()` keeps every connection open and accepts new ones, but forwards no byte in
-either direction (what a dropped network looks like to the client: no error, no answer);
-`heal()` lets the held bytes through again. Runs in the test's event loop, or in a thread of
+either direction, nor a close (what a dropped network looks like to both ends: no error, no
+answer); `heal()` lets the held bytes and closes through again. `reset()` aborts every
+connection open now (both ends see a reset, as after a middlebox or NAT restart). Runs in the test's event loop, or in a thread of
 its own (`ProxyThread`) when the clients are other processes.
 """
 
@@ -44,6 +45,13 @@ class BlackHoleProxy:
     def heal(self) -> None:
         self._flowing.set()
 
+    def reset(self) -> int:
+        """Abort every open connection; returns how many were open."""
+        writers, self._writers = self._writers, []
+        for writer in writers:
+            writer.transport.abort()
+        return len(writers) // 2
+
     async def close(self) -> None:
         if self._server is not None:
             self._server.close()
@@ -58,10 +66,14 @@ class BlackHoleProxy:
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await self._flowing.wait()  # a connect during a black hole hangs in the handshake
-        if self._unix is not None:
-            up_reader, up_writer = await asyncio.open_unix_connection(self._unix)
-        else:
-            up_reader, up_writer = await asyncio.open_connection(*self._target)
+        try:
+            if self._unix is not None:
+                up_reader, up_writer = await asyncio.open_unix_connection(self._unix)
+            else:
+                up_reader, up_writer = await asyncio.open_connection(*self._target)
+        except OSError:  # the server is down (restarting): refuse, as it would
+            writer.transport.abort()
+            return
         self._writers += [writer, up_writer]
         for src, dst in ((reader, up_writer), (up_reader, writer)):
             task = asyncio.create_task(self._pipe(src, dst))
@@ -74,6 +86,7 @@ class BlackHoleProxy:
                 await self._flowing.wait()
                 dst.write(data)
                 await dst.drain()
+            await self._flowing.wait()  # a close does not cross a black hole either
         except (ConnectionError, OSError):
             pass
         finally:
@@ -107,6 +120,12 @@ class ProxyThread:
 
     def heal(self) -> None:
         self._loop.call_soon_threadsafe(self.proxy.heal)
+
+    def reset(self) -> int:
+        return asyncio.run_coroutine_threadsafe(self._reset(), self._loop).result(10)
+
+    async def _reset(self) -> int:
+        return self.proxy.reset()
 
     def close(self) -> None:
         self._call(self.proxy.close())

@@ -103,7 +103,10 @@ class Settings(BaseSettings):
         default=1.0, gt=0, description="Seconds between polls when no NOTIFY arrives."
     )
     rescue_interval: float = Field(
-        default=5.0, gt=0, description="Seconds between checks for jobs of dead workers."
+        default=2.5,
+        gt=0,
+        description="Seconds between checks for jobs of dead workers (each also renews the "
+        "worker's liveness row).",
     )
     leader_ttl: float = Field(
         default=10.0, gt=0, description="Seconds before a dead leader's lease can be taken over."

@@ -27,6 +27,10 @@ def build_registry(deps: JobDeps) -> Registry:
             await asyncio.sleep(job.data["sleep"])
         await record(job)
 
+    async def once(job: Job) -> None:
+        await record(job)
+        await asyncio.sleep(job.data["sleep"])
+
     async def stubborn(job: Job) -> None:
         while True:  # ignores cancellation: only the shutdown deadline gets rid of it
             try:
@@ -39,4 +43,5 @@ def build_registry(deps: JobDeps) -> Registry:
     registry.register("acc-slow", slow, concurrency=5, heartbeat_seconds=2, retry_limit=3)
     registry.register("acc-cron", noop, concurrency=2)
     registry.register("acc-stubborn", stubborn, concurrency=1)
+    registry.register("acc-once", once, concurrency=2, retry_limit=0)
     return registry

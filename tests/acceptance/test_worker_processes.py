@@ -63,7 +63,7 @@ class Workers:
 def workers(db_url: str) -> Iterator[Workers]:
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute("CREATE TABLE IF NOT EXISTS acc_effect (job_id bigint, attempt int, pid int)")
-        for name in ("acc-noop", "acc-slow", "acc-cron", "acc-stubborn"):
+        for name in ("acc-noop", "acc-slow", "acc-cron", "acc-stubborn", "acc-once"):
             conn.execute(
                 "INSERT INTO queue.queue (name, heartbeat_seconds, retry_limit) VALUES (%s, 2, 3)"
                 " ON CONFLICT DO NOTHING",
@@ -122,12 +122,59 @@ def test_four_processes_complete_20000_jobs_exactly_once(db_url: str, workers: W
     assert count(db_url, "SELECT count(*) FROM queue.job WHERE attempt <> 1") == 0
 
 
+def test_sigkill__attempts_claimed_ahead_are_released_without_spending_a_retry(
+    db_url: str, workers: Workers
+) -> None:
+    """Issue 16: with retry_limit=0 a SIGKILL fails only the attempts that started."""
+    query(
+        db_url,
+        """INSERT INTO queue.job (name, data, retry_limit, retry_delay, retry_backoff,
+                     expire_seconds, heartbeat_seconds, retention_seconds)
+           SELECT 'acc-once', jsonb_build_object('sleep', CASE WHEN i <= 40 THEN 0 ELSE 3600 END),
+                  0, 0, false, 900, 30, 3600
+           FROM generate_series(1, 46) i RETURNING id""",
+    )
+    doomed = workers.start("acc-once:2")
+    # 40 instant jobs make the worker claim ahead; then 2 slow ones run and the rest wait
+    held = """SELECT count(*) FILTER (WHERE running), count(*) FROM queue.job
+              WHERE name = 'acc-once' AND state = 'active'"""
+    wait_until(
+        lambda: (state := query(db_url, held)[0])[0] == 2 and state[1] > 2,
+        timeout=60,
+        what="2 attempts running and more claimed ahead",
+    )
+    ahead = query(db_url, held)[0][1] - 2
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait()
+    survivor = workers.start("acc-slow:1")  # any live process rescues
+    wait_until(
+        lambda: (
+            count(db_url, "SELECT count(*) FROM queue.job_attempt WHERE name = 'acc-once'")
+            == 2 + ahead
+        ),
+        timeout=60,
+        what="the dead worker's attempts given back",
+    )
+    outcomes = query(
+        db_url,
+        """SELECT a.outcome, j.state::text, j.retry_count, count(*) FROM queue.job_attempt a
+           JOIN queue.job j ON j.id = a.job_id GROUP BY 1, 2, 3 ORDER BY 1""",
+    )
+    assert outcomes == [("lost", "failed", 1, 2), ("not started", "retry", 0, ahead)]
+    ran = count(db_url, "SELECT count(DISTINCT job_id) FROM acc_effect WHERE job_id IN"
+                " (SELECT job_id FROM queue.job_attempt WHERE outcome = 'lost')")  # fmt: skip
+    assert ran == 2, "the failed attempts are the two that started"
+    survivor.kill()
+
+
 def test_sigkilled_worker_loses_no_job(db_url: str, workers: Workers) -> None:
     send(db_url, "acc-slow", ['{"sleep": 60}'] * 5 + ['{"sleep": 0}'] * 5)
     doomed = workers.start("acc-slow:5")
     wait_until(
-        lambda: count(db_url, "SELECT count(*) FROM queue.job WHERE state = 'active'") == 5,
-        what="five jobs running in the doomed worker",
+        lambda: (
+            count(db_url, "SELECT count(*) FROM queue.job WHERE state = 'active' AND running") == 5
+        ),
+        what="five jobs running in the doomed worker (and recorded as started)",
     )
     doomed.send_signal(signal.SIGKILL)
     doomed.wait()

@@ -879,7 +879,8 @@ CREATE TABLE queue.job (
     keep_until timestamp with time zone,
     output jsonb,
     source_name text,
-    source_id bigint
+    source_id bigint,
+    running boolean DEFAULT false NOT NULL
 );
 
 CREATE TABLE queue.job_attempt (
@@ -911,9 +912,10 @@ UNION ALL
     job.worker,
     job.started_on,
     job.completed_on AS finished_on,
-        CASE job.state
-            WHEN 'active'::queue.job_state THEN 'running'::text
-            ELSE 'completed'::text
+        CASE
+            WHEN (job.state = 'completed'::queue.job_state) THEN 'completed'::text
+            WHEN job.running THEN 'running'::text
+            ELSE 'claimed'::text
         END AS outcome,
     NULL::jsonb AS error,
     (job.completed_on - job.started_on) AS duration
@@ -998,7 +1000,8 @@ CREATE TABLE queue.worker (
     pid integer NOT NULL,
     queues text[] DEFAULT '{}'::text[] NOT NULL,
     started_on timestamp with time zone DEFAULT now() NOT NULL,
-    heartbeat_on timestamp with time zone DEFAULT now() NOT NULL
+    heartbeat_on timestamp with time zone DEFAULT now() NOT NULL,
+    locked boolean DEFAULT false NOT NULL
 );
 
 ALTER TABLE ONLY crm.activity

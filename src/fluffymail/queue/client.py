@@ -23,13 +23,14 @@ from fluffymail.queue.maintenance import Maintenance, MaintenanceOptions
 from fluffymail.queue.notifier import Notifier
 from fluffymail.queue.options import QueueOptions, job_record, queue_options, spec_record
 from fluffymail.queue.service import Loop, bounded
-from fluffymail.queue.store import Conn, Store
+from fluffymail.queue.store import Conn, Store, WorkerInfo
 from fluffymail.queue.watchdog import Watchdog, WatchdogOptions
 from fluffymail.queue.worker import Handler, Worker, describe_error
 
 JobRef = Job | Lease
 QUEUE_CACHE_SECONDS = 30.0  # how stale a queue's defaults may be when a job is sent
 MAX_THROUGHPUT_MINUTES = 31 * 24 * 60
+EXIT_MARGIN = 0.5  # seconds of shutdown_timeout left for the process to exit after stop()
 
 
 class JobQueue:
@@ -38,7 +39,8 @@ class JobQueue:
     Args:
         pool: an autocommit `AsyncConnectionPool` on a database migrated by `fluffymail.db`.
         poll_interval: seconds between polls when no NOTIFY arrives (also the retry granularity).
-        rescue_interval: seconds between checks for jobs whose worker died or that expired.
+        rescue_interval: seconds between checks for jobs whose worker died or that expired
+            (each check also renews this process's worker row).
         heartbeat_interval: seconds between heartbeat passes over held jobs.
         listen: use LISTEN/NOTIFY for low-latency wake-ups (polling stays as the safety net).
         maintenance: leader lease, schedule, pruning and registry timings.
@@ -52,7 +54,7 @@ class JobQueue:
         pool: AsyncConnectionPool,
         *,
         poll_interval: float = 1.0,
-        rescue_interval: float = 5.0,
+        rescue_interval: float = 2.5,
         heartbeat_interval: float = 2.0,
         listen: bool = True,
         maintenance: MaintenanceOptions | None = None,
@@ -70,11 +72,13 @@ class JobQueue:
         self._queues: dict[str, QueueOptions] = {}
         self._queues_loaded = 0.0
         self._notifier = (
-            Notifier(pool.conninfo, self._on_notify, self.log, pool.kwargs) if listen else None
+            Notifier(pool.conninfo, self._on_notify, self.log, pool.kwargs, self._lock)
+            if listen
+            else None
         )
         options = maintenance or MaintenanceOptions(rescue_interval=rescue_interval)
         self.maintenance = Maintenance(
-            self.store, self.worker_id, self.queue_names, self.rescue, options, self.log
+            self.store, self.worker_id, self._me, self.rescue, options, self.log
         )
         self._heartbeats = Loop("queue.heartbeat", self._heartbeat, heartbeat_interval, self.log)
         self.watchdog = Watchdog(
@@ -98,6 +102,7 @@ class JobQueue:
         if self._notifier is not None:
             self._notifier.start()
             await asyncio.wait_for(self._notifier.listening.wait(), 10)
+        await self.maintenance.register()  # before the first claim: the rescuer keys on it
         self._heartbeats.start()
         self.maintenance.start()
         self.watchdog.start()
@@ -112,7 +117,8 @@ class JobQueue:
         they run again, with a retry spent). True: everything finished, acked or released.
         """
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + grace + self.shutdown_timeout
+        # a margin for the process to exit after us, so it is gone by grace + shutdown_timeout
+        deadline = loop.time() + grace + max(self.shutdown_timeout - EXIT_MARGIN, 0.1)
 
         def left() -> float:
             return max(deadline - loop.time(), 0.0)
@@ -396,7 +402,7 @@ class JobQueue:
         validate.integer(batch_size, "batch_size", 1)
         options = await self._require_queue(name)
         fetched = await self.store.fetch(
-            name, batch_size, self.worker_id, query=options.fetch_query
+            name, batch_size, self.worker_id, query=options.fetch_query, running=True
         )
         return fetched.jobs
 
@@ -544,19 +550,27 @@ class JobQueue:
     # -- maintenance -----------------------------------------------------------------------
 
     async def rescue(self) -> int:
-        """Fail (and so retry) attempts whose worker died or that ran past their expiry.
+        """Renew this process's worker row, and give back attempts whose worker died (failed,
+        or released without spending a retry if they never started) or that ran past their
+        expiry or heartbeat.
 
-        Never the attempts this process still holds, and not while the database is unreachable
-        or during `stall_seconds` after it answers again: other workers that were cut off too
-        first flush their acks and heartbeats."""
+        Never the attempts this process still holds, and nothing while the database is
+        unreachable; during `stall_seconds` after it answers again only the row is renewed:
+        other workers that were cut off too first flush their acks and heartbeats."""
         watchdog, now = self.watchdog, time.monotonic()
-        if watchdog.stalled_since is not None or (
+        if watchdog.stalled_since is not None:
+            return 0
+        settling = (
             watchdog.recovered_at is not None
             and now - watchdog.recovered_at < watchdog.options.stall_seconds
-        ):
-            return 0
+        )
         held = [job_id for worker in self._workers for job_id in worker.holding()]
-        rows = await self.store.rescue(self.worker_id, held)
+        rows = await self.store.rescue(
+            self._me(),
+            held,
+            dead_seconds=self.maintenance.options.worker_dead_seconds,
+            rescue=not settling,
+        )
         if rows:
             self.log.warning("rescued jobs", extra={"action": "queue.rescued", "count": len(rows)})
             for worker in self._workers:
@@ -583,6 +597,18 @@ class JobQueue:
                     extra={"action": "queue.lease_lost", "job_id": held.job.id},
                 )
                 worker.lose(held)
+
+    def _me(self) -> WorkerInfo:
+        return WorkerInfo(
+            id=self.worker_id,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            queues=self.queue_names(),
+            locked=self._notifier is not None and self._notifier.locked,
+        )
+
+    async def _lock(self, conn: Conn) -> bool:
+        return await self.store.lock_worker(conn, self.worker_id)
 
     async def _reconnected(self) -> None:
         """After a stall: flush the acks at once and renew the leases of held jobs."""

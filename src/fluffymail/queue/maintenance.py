@@ -1,29 +1,31 @@
 """Background upkeep of a JobQueue process: liveness, leadership, the clock, pruning, rescue.
 
-Every process registers itself and rescues jobs of dead workers (safe concurrently). One process
-at a time holds the `leader` lease and runs the schedules and the pruner; if it dies, another
-takes the lease once it expires (`leader_ttl` seconds).
+Every process records that it is alive and rescues jobs of dead workers in one statement every
+`rescue_interval` (safe concurrently; see rescue_jobs.sql). One process at a time holds the
+`leader` lease and runs the schedules and the pruner (which also forgets long-silent workers);
+if it dies, another takes the lease once it expires (`leader_ttl` seconds).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from fluffymail.queue import cron
 from fluffymail.queue.service import Loop
-from fluffymail.queue.store import Store
+from fluffymail.queue.store import Store, WorkerInfo
 
 LEADER = "leader"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MaintenanceOptions:
-    rescue_interval: float = 5.0
-    registry_interval: float = 5.0
+    rescue_interval: float = 2.5  # also how often a process renews its worker row
+    # A worker whose row is that old and whose liveness lock is gone is dead: its attempts are
+    # rescued. (Issue 16: SIGKILL to jobs available again in under 10 s, where the per-job
+    # heartbeat took 30.)
+    worker_dead_seconds: float = 6.0
     leader_ttl: float = 10.0
     schedule_interval: float = 1.0
     prune_interval: float = 60.0
@@ -39,15 +41,15 @@ class Maintenance:
         self,
         store: Store,
         worker_id: str,
-        queues: Callable[[], list[str]],
+        me: Callable[[], WorkerInfo],
         rescue: Callable[[], object],
         options: MaintenanceOptions,
         log: logging.Logger,
     ) -> None:
-        self.store, self.worker_id, self.queues, self.options, self.log = (
+        self.store, self.worker_id, self.me, self.options, self.log = (
             store,
             worker_id,
-            queues,
+            me,
             options,
             log,
         )
@@ -55,7 +57,6 @@ class Maintenance:
         leadership_interval = options.leader_ttl / 3
         self.loops = [
             Loop("queue.rescuer", rescue, options.rescue_interval, log),  # type: ignore[arg-type]
-            Loop("queue.registry", self.register, options.registry_interval, log),
             Loop("queue.leadership", self.elect, leadership_interval, log),
             Loop("queue.scheduler", self.run_schedules, options.schedule_interval, log),
             Loop("queue.pruner", self.prune, options.prune_interval, log),
@@ -74,12 +75,9 @@ class Maintenance:
         await self.store.delete_workers(self.worker_id, self.options.worker_stale_seconds)
 
     async def register(self) -> None:
-        """Record that this process is alive; the leader also forgets silent workers."""
-        await self.store.register_worker(
-            self.worker_id, socket.gethostname(), os.getpid(), self.queues()
-        )
-        if self.is_leader:
-            await self.store.delete_workers(None, self.options.worker_stale_seconds)
+        """Record that this process is alive (the rescuer renews it from then on)."""
+        me = self.me()
+        await self.store.register_worker(me.id, me.host, me.pid, me.queues, me.locked)
 
     async def elect(self) -> bool:
         """Take or renew the leader lease."""
@@ -120,9 +118,11 @@ class Maintenance:
         return 1
 
     async def prune(self) -> int:
-        """Delete finished jobs past their retention in bounded batches (leader only)."""
+        """Delete finished jobs past their retention in bounded batches, and forget workers
+        silent for `worker_stale_seconds` (leader only)."""
         if not self.is_leader:
             return 0
+        await self.store.delete_workers(None, self.options.worker_stale_seconds)
         total = 0
         for _ in range(self.options.prune_batches_per_run):
             deleted = await self.store.prune(self.options.prune_batch)

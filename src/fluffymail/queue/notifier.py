@@ -1,16 +1,23 @@
-"""LISTEN for "jobs available" notifications and wake the matching workers, reconnecting on loss."""
+"""LISTEN for "jobs available" notifications and wake the matching workers, reconnecting on loss.
+
+The same session holds the process's liveness lock (see `Store.lock_worker`): when the process
+dies, its connection closes and the lock is gone at once, which the rescuer sees.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import psycopg
 
 from fluffymail.db.pool import sever
 
 CHANNEL = "fluffymail_queue"
+LOCK_RETRY = 1.0  # seconds between attempts to take a liveness lock an old session still holds
+Lock = Callable[["psycopg.AsyncConnection[Any]"], Awaitable[bool]]
 
 
 class Notifier:
@@ -25,8 +32,10 @@ class Notifier:
         on_notify: Callable[[str | None], None],
         log: logging.Logger,
         connect_kwargs: dict[str, object] | None = None,
+        lock: Lock | None = None,
     ) -> None:
-        self._conninfo, self._on_notify, self._log = conninfo, on_notify, log
+        self._conninfo, self._on_notify, self._log, self._lock = conninfo, on_notify, log, lock
+        self.locked = False  # the liveness lock is held by our session
         self._kwargs = {k: v for k, v in (connect_kwargs or {}).items() if k != "autocommit"}
         self._task: asyncio.Task[None] | None = None
         self._conn: psycopg.AsyncConnection[object] | None = None
@@ -57,6 +66,7 @@ class Notifier:
                 await self._listen()
             except (psycopg.Error, OSError) as exc:
                 self.listening.clear()
+                self.locked = False
                 self._log.warning(
                     "listener lost; polling until it reconnects",
                     extra={"action": "queue.notifier_lost", "error": str(exc)},
@@ -71,7 +81,15 @@ class Notifier:
         self._conn = conn
         async with conn:
             await conn.execute(f"LISTEN {CHANNEL}")
+            await self._take_lock(conn)
             self.listening.set()
             self._on_notify(None)
-            async for notify in conn.notifies():
-                self._on_notify(notify.payload)
+            while True:
+                retry = None if self.locked or self._lock is None else LOCK_RETRY
+                async for notify in conn.notifies(timeout=retry):
+                    self._on_notify(notify.payload)
+                await self._take_lock(conn)
+
+    async def _take_lock(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        if self._lock is not None and not self.locked:
+            self.locked = await self._lock(conn)

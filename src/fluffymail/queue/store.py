@@ -7,6 +7,7 @@ statements are using now (to sever them when the database stops answering).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -65,6 +66,26 @@ def _dump_outputs(outputs: Sequence[Any]) -> str:
     return dumps(list(outputs), "output")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkerInfo:
+    """What a process records about itself in its worker row."""
+
+    id: str
+    host: str
+    pid: int
+    queues: list[str]
+    locked: bool  # holds its liveness lock (lock_worker.sql) while it lives
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "worker": self.id,
+            "host": self.host,
+            "pid": self.pid,
+            "queues": self.queues,
+            "locked": self.locked,
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class Fetched:
     jobs: list[Job]
@@ -78,17 +99,28 @@ class Store:
         self.pool = pool
         self.last_ok = time.monotonic()  # when a statement of ours last succeeded
         self._in_flight: dict[Conn, float] = {}  # pool connections in use -> since when
+        self._checking: asyncio.Future[None] | None = None
 
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[Conn]:
         """A pool connection, tracked while in use; a clean exit counts as a round trip."""
-        async with self.pool.connection() as conn:
-            self._in_flight[conn] = time.monotonic()
-            try:
-                yield conn
-            finally:
-                self._in_flight.pop(conn, None)
+        try:
+            async with self.pool.connection() as conn:
+                self._in_flight[conn] = time.monotonic()
+                try:
+                    yield conn
+                finally:
+                    self._in_flight.pop(conn, None)
+        except psycopg.OperationalError:
+            self._check_pool()
+            raise
         self.last_ok = time.monotonic()
+
+    def _check_pool(self) -> None:
+        """A connection broke (server restarted?): have the pool test its idle connections now,
+        in the background, so the next statements do not each draw another broken one."""
+        if self._checking is None or self._checking.done():
+            self._checking = asyncio.ensure_future(self.pool.check())
 
     def oldest_in_flight(self) -> float | None:
         """Since when (time.monotonic) the longest-running statement of ours has been waiting."""
@@ -169,9 +201,12 @@ class Store:
         query: str = "fetch_jobs",
         acks: Sequence[Lease] = (),
         outputs: Sequence[Any] = (),
+        began: Sequence[Lease] = (),
+        running: bool = True,
     ) -> Fetched:
-        """Acknowledge `acks` (with their `outputs`) and claim up to `limit` jobs (at most
-        MAX_CLAIM per call), in one statement."""
+        """Acknowledge `acks` (with their `outputs`), record that the attempts in `began` have
+        started and claim up to `limit` jobs (at most MAX_CLAIM per call; marked started when
+        `running`), in one statement."""
         params = {
             "name": name,
             "limit": min(limit, MAX_CLAIM),
@@ -179,6 +214,9 @@ class Store:
             "done_ids": int_array([lease[0] for lease in acks]),
             "done_attempts": int_array([lease[1] for lease in acks]),
             "done_outputs": _dump_outputs(outputs),
+            "began_ids": int_array([lease[0] for lease in began]),
+            "began_attempts": int_array([lease[1] for lease in began]),
+            "running": running,
             "groups": max(1, -(-limit // 4)),  # keys considered per claim: each may win a share
         }
         rows = await self._rows(query, params)
@@ -306,10 +344,19 @@ class Store:
     async def release_lease(self, name: str, holder: str) -> None:
         await self._rows("release_lease", {"name": name, "holder": holder})
 
-    async def register_worker(self, worker_id: str, host: str, pid: int, queues: list[str]) -> None:
-        await self._rows(
-            "register_worker", {"id": worker_id, "host": host, "pid": pid, "queues": queues}
-        )
+    async def register_worker(
+        self, worker_id: str, host: str, pid: int, queues: list[str], locked: bool = False
+    ) -> None:
+        params = {"id": worker_id, "host": host, "pid": pid, "queues": queues, "locked": locked}
+        await self._rows("register_worker", params)
+
+    @staticmethod
+    async def lock_worker(conn: Conn, worker_id: str) -> bool:
+        """Take this worker's liveness lock on `conn` (a session of its own) for as long as the
+        session lives; False when an earlier session of the worker still holds it."""
+        cur = await conn.execute(SQL["lock_worker"], {"worker": worker_id})
+        row = await cur.fetchone()
+        return bool(row and row[0])
 
     async def delete_workers(self, worker_id: str | None, stale_seconds: float) -> int:
         return len(
@@ -341,10 +388,23 @@ class Store:
         return len(await self._rows("prune_jobs", {"limit": limit}))
 
     async def rescue(
-        self, worker: str, held: Sequence[int] = (), limit: int = 1000
+        self,
+        worker: WorkerInfo,
+        held: Sequence[int] = (),
+        *,
+        dead_seconds: float = 6.0,
+        rescue: bool = True,
+        limit: int = 1000,
     ) -> list[tuple[Any, ...]]:
-        """Fail stale attempts, except those `worker` still holds (ids in `held`)."""
-        params = {"limit": limit, "worker": worker, "held": int_array(held)}
+        """Record that `worker` is alive and (when `rescue`) give back the attempts of dead
+        workers and stale attempts, except those `worker` still holds (ids in `held`)."""
+        params = {
+            **worker.params(),
+            "limit": limit,
+            "held": int_array(held),
+            "dead_seconds": dead_seconds,
+            "rescue": rescue,
+        }
         return await self._rows("rescue_jobs", params)
 
     async def set_state(self, query: str, ids: Sequence[int]) -> list[int]:

@@ -10,6 +10,11 @@ ahead of its free slots: about as many jobs as its slots finish during one round
 handlers, sets the pace. Long-running jobs are never claimed ahead, where another worker could
 start them sooner.
 
+Claims mark no attempt as started: the worker records the attempts whose handlers it started
+on its next round trip (with the acks and claims; while handlers are not short, at once), so
+if it dies, the attempts it claimed ahead and never started go back to the
+queue without spending a retry (issue 16).
+
 Per job the worker does as little as it can: one task, no timer of its own (a single timer per
 worker fires at the earliest expiry among the running jobs), no event payloads when nobody
 listens.
@@ -104,6 +109,7 @@ class Worker:
         self._mean_round_trip = 0.002
         self._acks: list[tuple[Job, Any, float]] = []
         self._acking: list[tuple[Job, Any, float]] = []  # acks in the round trip in flight
+        self._began: list[Lease] = []  # attempts started since the last round trip
         self._retry_now = asyncio.Event()
         self.abandoned = 0  # jobs given up on at a shutdown deadline
         self._signal = asyncio.Event()
@@ -218,7 +224,7 @@ class Worker:
                     await asyncio.wait_for(self._retry_now.wait(), backoff)
                 continue
             if self._stopping and not self.held and not self._acks:
-                return
+                return  # unsent marks do not matter now: unfinished attempts are released
             await self._wait()
 
     def _demand(self) -> int:
@@ -235,11 +241,12 @@ class Worker:
         return min(self.batch_size * MAX_AHEAD_BATCHES, max(self.batch_size, per_round_trip))
 
     async def _pump(self) -> None:
-        acks, demand = self._acks, self._demand()
-        if not acks and demand <= 0:
+        acks, demand, began = self._acks, self._demand(), self._began
+        if not acks and demand <= 0 and not began:
             return
-        self._acks, self._acking = [], acks
+        self._acks, self._acking, self._began = [], acks, []
         started = time.monotonic()
+        acked_ids = {job.id for job, _, _ in acks}
         try:
             fetched = await self.store.fetch(
                 self.name,
@@ -248,9 +255,13 @@ class Worker:
                 query=self.fetch_query,
                 acks=[job.lease for job, _, _ in acks],
                 outputs=[out for _, out, _ in acks],
+                # an acked attempt needs no mark (and one statement must not update a row twice)
+                began=[lease for lease in began if lease.id not in acked_ids],
+                running=False,
             )
         except BaseException:
             self._acks = acks + self._acks  # acknowledged on the next round trip instead
+            self._began = began + self._began
             raise
         finally:
             self._acking = []
@@ -308,6 +319,12 @@ class Worker:
 
     def _start(self, held: Held) -> None:
         self._active += 1
+        self._began.append(held.job.lease)
+        if not self._ahead():
+            # Handlers are not short: record the start now rather than when one finishes, so
+            # an attempt that started is not taken for one that never did if we die meanwhile.
+            # (Short handlers finish within milliseconds and their acks carry the marks.)
+            self._signal.set()
         held.task = asyncio.create_task(self._execute(held), name=f"job:{held.job.id}")
         if held.deadline < self._expiry_at:
             self._arm_expiry(held.deadline)

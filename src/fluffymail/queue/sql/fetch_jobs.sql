@@ -10,6 +10,12 @@ WITH done AS (
     WHERE j.id = ANY(%(done_ids)s::bigint[]) AND j.id = d.id AND j.attempt = d.attempt
       AND j.state = 'active'
     RETURNING j.id
+), began AS (
+    -- Attempts whose handlers started since the last round trip (claims leave `running` false).
+    UPDATE queue.job j SET running = true
+    FROM unnest(%(began_ids)s::bigint[], %(began_attempts)s::integer[]) AS b (id, attempt)
+    WHERE j.id = ANY(%(began_ids)s::bigint[]) AND j.id = b.id AND j.attempt = b.attempt
+      AND j.state = 'active'
 ), next AS (
     SELECT j.id FROM queue.job j
     WHERE j.name = %(name)s AND j.state < 'active' AND j.start_after <= now()
@@ -21,7 +27,7 @@ WITH done AS (
 ), claimed AS (
     UPDATE queue.job j
     SET state = 'active', attempt = j.attempt + 1, started_on = now(), heartbeat_on = NULL,
-        worker = %(worker)s
+        worker = %(worker)s, running = %(running)s
     WHERE j.id = ANY(ARRAY(SELECT id FROM next LIMIT %(limit)s))
     RETURNING j.id, j.data, j.priority, j.attempt, j.retry_count, j.retry_limit, j.expire_seconds,
         j.heartbeat_seconds, j.singleton_key, j.group_key, j.created_on, j.started_on

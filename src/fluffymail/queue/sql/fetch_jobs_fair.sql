@@ -12,6 +12,12 @@ WITH manual AS (
     FROM unnest(%(done_ids)s::bigint[], %(done_attempts)s::integer[]) WITH ORDINALITY AS d (id, attempt, n)
     WHERE j.id = d.id AND j.attempt = d.attempt AND j.state = 'active'
     RETURNING j.id, j.group_key
+), began AS (
+    -- Attempts whose handlers started since the last round trip (claims leave `running` false).
+    UPDATE queue.job j SET running = true
+    FROM unnest(%(began_ids)s::bigint[], %(began_attempts)s::integer[]) AS b (id, attempt)
+    WHERE j.id = ANY(%(began_ids)s::bigint[]) AND j.id = b.id AND j.attempt = b.attempt
+      AND j.state = 'active'
 ), cfg AS (
     SELECT group_concurrency, group_rate_limit::float8 AS rate, group_rate_period::float8 AS period
     FROM queue.queue
@@ -61,7 +67,7 @@ WITH manual AS (
 ), claimed AS (
     UPDATE queue.job j
     SET state = 'active', attempt = j.attempt + 1, started_on = now(), heartbeat_on = NULL,
-        worker = %(worker)s
+        worker = %(worker)s, running = %(running)s
     WHERE j.id = ANY(ARRAY(SELECT id FROM next))
     RETURNING j.id, j.data, j.priority, j.attempt, j.retry_count, j.retry_limit, j.expire_seconds,
         j.heartbeat_seconds, j.singleton_key, j.group_key, j.created_on, j.started_on
