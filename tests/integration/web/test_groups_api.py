@@ -4,6 +4,8 @@ count, page) and is on /groups."""
 
 from __future__ import annotations
 
+import json
+
 import httpx
 from psycopg_pool import AsyncConnectionPool
 
@@ -83,3 +85,33 @@ async def test_groups__never_among_people_in_any_sort_search_or_count(
     shown = await client.get("/groups", headers=HTML)
     assert shown.status_code == 200, shown.text
     assert "Ada Lovelace" in shown.text and "Team Lovelace" in shown.text
+
+
+async def test_named_groups__on_the_message_in_the_api_and_on_groups(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    seeded = await seed_crm(pool, alice.account.id)
+    notes = seeded.messages["notes"]
+    group = {"header": "to", "name": "Analytical Society", "members": ["ada@x.org", "cb@y.org"]}
+    async with pool.connection() as conn:
+        await conn.execute(
+            "UPDATE crm.messages SET extra_headers = coalesce(extra_headers, '{}')"
+            " || jsonb_build_object('address_groups', jsonb_build_array(%s::jsonb)) WHERE id = %s",
+            (json.dumps(group), notes),
+        )
+    message = await client.get(f"/api/messages/{notes}", headers=alice.auth)
+    assert message.status_code == 200, message.text
+    assert message.json()["address_groups"] == [group]
+    named = await client.get("/api/groups/named", headers=alice.auth)
+    assert named.status_code == 200, named.text
+    [found] = named.json()
+    assert (found["name"], found["messages"], found["members"]) == (
+        "Analytical Society",
+        1,
+        ["ada@x.org", "cb@y.org"],
+    )
+    await login(client, "alice@example.com")
+    page = await client.get(f"/messages/{notes}", headers=HTML)
+    assert "To group" in page.text and "Analytical Society" in page.text
+    shown = await client.get("/groups", headers=HTML)
+    assert "Groups named in headers" in shown.text and "cb@y.org" in shown.text
