@@ -1,9 +1,12 @@
 """A person opens Groups, sees a distribution list found in their mail (not among their people)
-and opens it to see who writes to it. Screenshots go to /tmp/trust-addresses-groups-*.png."""
+and opens it to see who writes to it; a group named in the headers (`To: Team: a@x, b@y;`) is
+listed by name and shown on its message. Screenshots go to /tmp/trust-addresses-groups-*.png
+and /tmp/groups-finish-*.png."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +22,8 @@ DL = "dl-west-desk@acme.test"
 SHOTS = Path("/tmp")
 
 
-async def _seed(db_url: str) -> None:
+async def _seed(db_url: str) -> int:
+    """Alice's mail; answers the id of her message to a named group."""
     async with AsyncConnectionPool(
         db_url, min_size=1, max_size=2, kwargs={"autocommit": True}
     ) as pool:
@@ -39,15 +43,30 @@ async def _seed(db_url: str) -> None:
                     conn, account.id, f"dl{n}", f"Desk notes {n}", (who, name), (DL, "West Desk"),
                     at + timedelta(days=n), "Notes for the desk.",
                 )  # fmt: skip
+            named = await _message(
+                conn, account.id, "named", "Board minutes", (EMAIL, "Alice Example"),
+                ("bo.lee@acme.test", "Bo Lee"), at + timedelta(days=5), "Minutes attached.",
+            )  # fmt: skip
+            group = {
+                "header": "to",
+                "name": "Board of Directors",
+                "members": ["ann.lee@acme.test", "bo.lee@acme.test"],
+            }
+            await conn.execute(
+                "UPDATE crm.messages SET extra_headers = jsonb_build_object("
+                "'address_groups', jsonb_build_array(%s::jsonb)) WHERE id = %s",
+                (json.dumps(group), named),
+            )
+    return named
 
 
 @pytest.fixture
-def seeded(db_url: str) -> None:
-    asyncio.run(_seed(db_url))
+def seeded(db_url: str) -> int:
+    return asyncio.run(_seed(db_url))
 
 
 def test_groups_page__a_list_with_the_people_who_write_to_it(
-    seeded: None, server: str, browser: Any
+    seeded: int, server: str, browser: Any
 ) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
@@ -73,6 +92,18 @@ def test_groups_page__a_list_with_the_people_who_write_to_it(
     assert members.nth(0).get_by_role("link", name="Ann Lee").is_visible()  # a contact: linked
     assert members.nth(1).get_by_text("Carl Diaz").is_visible()  # not a contact: named only
     page.screenshot(path=str(SHOTS / "trust-addresses-groups-2-members.png"), full_page=True,
+                    caret="initial")  # fmt: skip
+
+    page.goto(f"{server}/groups")
+    named = page.locator("section[aria-labelledby=named-title] tbody tr")
+    assert named.count() == 1
+    assert named.nth(0).get_by_text("Board of Directors").is_visible()
+    page.screenshot(path=str(SHOTS / "groups-finish-1-named.png"), full_page=True,
+                    caret="initial")  # fmt: skip
+    page.goto(f"{server}/messages/{seeded}")
+    page.get_by_text("To group").wait_for()
+    assert page.get_by_text("Board of Directors").is_visible()
+    page.screenshot(path=str(SHOTS / "groups-finish-2-message.png"), full_page=True,
                     caret="initial")  # fmt: skip
 
     phone = browser.new_context(viewport={"width": 390, "height": 800})

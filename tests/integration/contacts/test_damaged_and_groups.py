@@ -122,3 +122,38 @@ async def test_group__dl_and_fanout_addresses_are_groups_with_members_not_top_co
         "carl.diaz@acme.com",
         "dora.fox@acme.com",
     ]
+
+
+async def test_group_syntax__members_are_recipients_and_the_group_is_named_on_groups(
+    import_mail: ImportMail,
+    extract: Extract,
+    rows: Rows,
+    pool: AsyncConnectionPool,
+    tmp_path: Path,
+) -> None:
+    team = "West Desk: Ann Lee <ann.lee@acme.com>, carl.diaz@acme.com;"
+    sent = [mail(n, sender=ME, to=team, cc="bob@acme.com") for n in range(3)]
+    sent += [mail(5, sender=ME, to="undisclosed-recipients:;", cc="bob@acme.com")]
+    sent += [mail(6, sender=ME, to="west desk: dora.fox@acme.com;")]
+    await import_mail(write_maildir(tmp_path / "mail", {"Sent": sent}), OWNER)
+    await extract()
+
+    for member in ("ann.lee@acme.com", "carl.diaz@acme.com", "dora.fox@acme.com"):
+        person = await rows.contact(member)  # the members are real people
+        assert person is not None and person["created"], member
+    assert await rows.all("SELECT 1 FROM crm.contacts WHERE kind = 'group'") == []
+    [(stored,)] = await rows.all(
+        "SELECT extra_headers->'address_groups' FROM crm.messages"
+        " WHERE message_id = 'c0@example.com'"
+    )
+    assert stored == [
+        {"header": "to", "name": "West Desk", "members": ["ann.lee@acme.com", "carl.diaz@acme.com"]}
+    ]
+    async with pool.connection() as conn:
+        user_id = await rows.one("SELECT id FROM crm.users WHERE email = %s", OWNER)
+        [named] = await groups_repo.named_groups(conn, user_id)  # undisclosed-recipients: none
+    assert (named.messages, named.members) == (
+        4,
+        ("ann.lee@acme.com", "carl.diaz@acme.com", "dora.fox@acme.com"),
+    )
+    assert named.name.lower() == "west desk"

@@ -336,6 +336,14 @@ async def test_bob_cannot_reach_alices_data_through_any_api_route(
         assert response.status_code == 404, (method, path, response.text)
     assert await _snapshot(pool, jobs) == before
     assert (await client.get("/api/groups", headers=bob.auth)).json() == []
+    async with pool.connection() as conn:  # Alice's mail names a group: Bob never sees it
+        await conn.execute(
+            "UPDATE crm.messages SET extra_headers = jsonb_build_object('address_groups',"
+            ' \'[{"header": "to", "name": "Alice team", "members": ["a@x.org"]}]\''
+            "::jsonb) WHERE user_id = %s",
+            (alice.account.id,),
+        )
+    assert (await client.get("/api/groups/named", headers=bob.auth)).json() == []
     assert [t["name"] for t in (await client.get("/api/tags", headers=bob.auth)).json()] == [
         "Bob's"
     ]

@@ -223,3 +223,31 @@ def test_parse_message__garbage_bytes_report_problems() -> None:
 def test_parse_message__worst_case_reports_parse_error() -> None:
     msg = parse_message("not bytes at all")  # type: ignore[arg-type]
     assert msg.problems == ("parse-error:TypeError",)
+
+
+def test_parse_message__named_groups_recorded_members_still_recipients() -> None:
+    msg = parse_message(
+        _mail(
+            """
+From: boss@x.com
+To: Board of Directors: Ann <ann@x.com>, "Lee, Bo" <Bo.Lee@Y.com>;, solo@z.com
+Cc: =?utf-8?q?=C3=89quipe?=: c@z.com;, undisclosed-recipients:;
+Bcc: Hidden:;
+Subject: minutes
+"""
+        )
+    )
+    assert [a.email for a in msg.to] == ["ann@x.com", "bo.lee@y.com", "solo@z.com"]
+    assert [a.email for a in msg.cc] == ["c@z.com"]
+    assert [(g.header, g.name, g.members) for g in msg.groups] == [
+        ("to", "Board of Directors", ("ann@x.com", "bo.lee@y.com")),
+        ("cc", "Équipe", ("c@z.com",)),
+    ]
+    assert not any(p.startswith("bad-address") for p in msg.problems)
+
+
+def test_parse_message__undisclosed_recipients_is_no_group() -> None:
+    msg = parse_message(_mail("From: a@x.com\nTo: undisclosed-recipients:;\nSubject: s\n"))
+    assert msg.to == () and msg.groups == ()
+    plain = parse_message(_mail("From: a@x.com\nTo: a@x.com, b@y.com\nSubject: s\n"))
+    assert plain.groups == ()

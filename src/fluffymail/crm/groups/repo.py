@@ -80,3 +80,28 @@ async def members(conn: Conn, user_id: int, group_id: int, *, limit: int = 500) 
     """The people seen writing to the group, most messages first."""
     params = {"user_id": user_id, "id": group_id, "limit": limit}
     return [Member.from_row(r) for r in await _rows(conn, "group_members", params)]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NamedGroup:
+    """An RFC 5322 group named in the headers (no address of its own: known by its name)."""
+
+    name: str
+    messages: int  # the user's messages addressed to it
+    last_seen: datetime | None
+    members: tuple[str, ...]  # addresses listed under it
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> NamedGroup:
+        return cls(
+            name=row["name"],
+            messages=row["messages"],
+            last_seen=row["last_seen"],
+            members=tuple(row["members"]),
+        )
+
+
+async def named_groups(conn: Conn, user_id: int, *, limit: int = 200) -> list[NamedGroup]:
+    """The groups the user's mail was addressed to by name, most recently seen first."""
+    rows = await _rows(conn, "named_groups", {"user_id": user_id, "limit": limit})
+    return [NamedGroup.from_row(r) for r in rows]

@@ -137,6 +137,10 @@ def _row(p: ParsedMessage, key: str) -> tuple[Any, ...]:
     extra = {name: v for name in _EXTRA if (v := getattr(p, name))}
     if p.sender is not None:
         extra["sender"] = p.sender.email
+    if p.groups:  # RFC 5322 group names (their members are participants too)
+        extra["address_groups"] = [
+            {"header": g.header, "name": g.name, "members": list(g.members)} for g in p.groups
+        ]
     row = (
         key,
         p.message_id or None,
@@ -159,17 +163,28 @@ def _row(p: ParsedMessage, key: str) -> tuple[Any, ...]:
         p.has_calendar,
         p.is_delivery_report,
     )
-    texts = (*(v for v in row if type(v) is str), *p.references, *extra.values())
+    texts = (*(v for v in row if type(v) is str), *p.references, *_texts(extra))
     return row if _all_clean(texts) else tuple(_clean_value(v) for v in row)
+
+
+def _texts(value: Any) -> list[str]:
+    """Every string in `value` (extra headers: strings, and lists of group dicts)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _texts(v)]
+    if isinstance(value, list):
+        return [t for v in value for t in _texts(v)]
+    return []
 
 
 def _clean_value(value: Any) -> Any:
     if isinstance(value, str):
         return clean(value)
     if isinstance(value, list):
-        return [clean(v) for v in value]
+        return [_clean_value(v) for v in value]
     if isinstance(value, dict):
-        return {k: clean(v) for k, v in value.items()}
+        return {k: _clean_value(v) for k, v in value.items()}
     return value
 
 

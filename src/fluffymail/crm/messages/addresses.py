@@ -1,21 +1,24 @@
 """Address-header parsing: header text -> Address values, linear in the number of recipients.
 
 Plain lists ("a@x.com, Name <b@y.com>") take a split-on-comma fast path; anything with
-quotes, comments or groups goes through `email.utils.getaddresses`.
+quotes, comments or groups goes through `email.utils.getaddresses`. The names of RFC 5322
+groups (`Team: a@x, b@y;`) are read apart by `parse_groups`, with the stdlib header registry.
 """
 
 from __future__ import annotations
 
+from email.headerregistry import HeaderRegistry
 from email.utils import getaddresses
 from functools import lru_cache
 
 from fluffymail.crm.messages.decode import decode_encoded_words
-from fluffymail.crm.messages.models import Address
+from fluffymail.crm.messages.models import Address, AddressGroup
 
-__all__ = ["is_valid_email", "parse_address_list"]
+__all__ = ["is_valid_email", "parse_address_list", "parse_groups"]
 
 _SLOW_PATH_CHARS = frozenset('"()\\:;')
 _INVALID_CHARS = frozenset(' \t\r\n<>()[],;:"\\')
+_REGISTRY = HeaderRegistry()
 
 
 def parse_address_list(text: str, name: str, problems: list[str]) -> tuple[Address, ...]:
@@ -36,6 +39,29 @@ def _parse_cached(text: str, name: str) -> tuple[tuple[Address, ...], tuple[str,
     """The same header text recurs across a mailbox (a thread's or a list's recipients)."""
     problems: list[str] = []
     return _parse(text, name, problems), tuple(problems)
+
+
+@lru_cache(maxsize=1024)
+def parse_groups(text: str, name: str) -> tuple[AddressGroup, ...]:
+    """The named groups with members in an address header (`Team: a@x, b@y;`), in order.
+
+    Members are normalised as `make_address` does, so they match the header's recipients. An
+    empty group (`undisclosed-recipients:;`) hides its recipients and is no group; a header
+    the stdlib cannot read yields none (parsing never raises).
+    """
+    if ":" not in text or ";" not in text:
+        return ()
+    try:
+        parsed = _REGISTRY(name, text)
+    except Exception:  # a broken header has no groups we can trust
+        return ()
+    found: list[AddressGroup] = []
+    for group in parsed.groups:
+        members = tuple(dict.fromkeys(make_address(a.addr_spec).email for a in group.addresses))
+        title = " ".join((group.display_name or "").split())
+        if title and members:
+            found.append(AddressGroup(header=name, name=title, members=members))
+    return tuple(found)
 
 
 def _parse(text: str, name: str, problems: list[str]) -> tuple[Address, ...]:

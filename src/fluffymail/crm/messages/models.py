@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-__all__ = ["Address", "ParsedMessage", "RawMail"]
+__all__ = ["Address", "AddressGroup", "ParsedMessage", "RawMail"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -25,6 +25,19 @@ class Address:
     name: str = ""
     valid: bool = True
     raw: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddressGroup:
+    """A named RFC 5322 group in an address header (`To: Team: a@x.com, b@y.com;`).
+
+    Its members are also in the header's recipients (they are real people); the group only
+    records the name they were sent under. An empty group (`undisclosed-recipients:;`) is none.
+    """
+
+    header: str  # "to", "cc" or "bcc"
+    name: str
+    members: tuple[str, ...]  # lower-cased emails, as in Address.email
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,6 +71,7 @@ class ParsedMessage:
     to: tuple[Address, ...] = ()
     cc: tuple[Address, ...] = ()
     bcc: tuple[Address, ...] = ()
+    groups: tuple[AddressGroup, ...] = ()  # named groups of To/Cc/Bcc, members also above
     date: datetime | None = None
     subject: str = ""
     snippet: str = ""

@@ -13,11 +13,11 @@ from email.utils import parsedate_tz
 from typing import Any
 
 from fluffymail.crm.messages import bulk
-from fluffymail.crm.messages.addresses import make_address, parse_address_list
+from fluffymail.crm.messages.addresses import make_address, parse_address_list, parse_groups
 from fluffymail.crm.messages.body import extract_body, parse_content_type
 from fluffymail.crm.messages.decode import decode_8bit_header, decode_header_value
 from fluffymail.crm.messages.headers import split_message
-from fluffymail.crm.messages.models import Address, ParsedMessage
+from fluffymail.crm.messages.models import Address, AddressGroup, ParsedMessage
 
 __all__ = ["normalize_message_id", "parse_message"]
 
@@ -125,11 +125,14 @@ def _parse_references(text: str | None) -> tuple[str, ...]:
 
 
 def _read_addresses(headers: Headers, fields: dict[str, Any], problems: list[str]) -> None:
+    groups: list[AddressGroup] = []
     for field, name in (("reply_to", "reply-to"), ("to", "to"), ("cc", "cc"), ("bcc", "bcc")):
         values = headers.get(name)
-        fields[field] = (
-            parse_address_list(_raw_text(values, name, problems), name, problems) if values else ()
-        )
+        text = _raw_text(values, name, problems) if values else ""
+        fields[field] = parse_address_list(text, name, problems) if values else ()
+        if field != "reply_to" and values:
+            groups.extend(parse_groups(text, name))
+    fields["groups"] = tuple(groups)
     fields["from_"] = _single_address(headers, "from", problems)
     fields["sender"] = _single_address(headers, "sender", problems)
     fields["return_path"] = _return_path(_first_text(headers, "return-path", problems))

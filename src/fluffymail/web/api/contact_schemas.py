@@ -392,6 +392,12 @@ class ParticipantOut(_Out):
     contact_id: int | None = None
 
 
+class AddressGroupOut(_Out):
+    header: str
+    name: str
+    members: list[str]
+
+
 class MessageOut(_Out):
     id: int
     subject: str
@@ -405,3 +411,4 @@ class MessageOut(_Out):
     thread_message_count: int | None = None
     message_id_header: str | None = None
     automated_reason: str | None = None
+    address_groups: list[AddressGroupOut] = []

@@ -1,5 +1,6 @@
 """`/api/groups`: your distribution lists and team addresses (never among your top people),
-each with the people seen writing to it. Someone else's group answers 404."""
+each with the people seen writing to it, and the groups named in headers (`To: Team: a@x;`).
+Someone else's group answers 404."""
 
 from __future__ import annotations
 
@@ -35,6 +36,13 @@ class MemberOut(BaseModel):
     contact_id: int | None
 
 
+class NamedGroupOut(BaseModel):
+    name: str = Field(description="The group's name in the headers (it has no address)")
+    messages: int = Field(description="Your messages addressed to it")
+    last_seen: datetime | None
+    members: list[str] = Field(description="Addresses listed under it")
+
+
 class GroupDetailOut(BaseModel):
     group: GroupOut
     why: str
@@ -56,6 +64,18 @@ def _group(g: service.Group) -> GroupOut:
 @router.get("", response_model=list[GroupOut], summary="Your groups, most recent first")
 async def list_groups(state: State, account: CurrentAccount) -> list[GroupOut]:
     return [_group(g) for g in await service.list_groups(state.pool, account.id)]
+
+
+@router.get(
+    "/named",
+    response_model=list[NamedGroupOut],
+    summary="Groups your mail names in its headers (`To: Team: a@x, b@y;`), most recent first",
+)
+async def named_groups(state: State, account: CurrentAccount) -> list[NamedGroupOut]:
+    return [
+        NamedGroupOut(name=g.name, messages=g.messages, last_seen=g.last_seen, members=g.members)
+        for g in await service.named_groups(state.pool, account.id)
+    ]
 
 
 @router.get(

@@ -14,6 +14,7 @@ from fluffymail.errors import FluffyMailError
 
 Group = groups_repo.Group
 Member = groups_repo.Member
+NamedGroup = groups_repo.NamedGroup
 REASONS = {
     "dl_address": "its address is a distribution list's (DL-…)",
     "group_word_address": "its address names a team or list",
@@ -37,6 +38,12 @@ class GroupDetail:
 async def list_groups(pool: AsyncConnectionPool, user_id: int) -> list[Group]:
     async with pool.connection() as conn:
         return await groups_repo.list_groups(conn, user_id)
+
+
+async def named_groups(pool: AsyncConnectionPool, user_id: int) -> list[NamedGroup]:
+    """The RFC 5322 groups (`To: Team: a@x, b@y;`) the user's mail names, with their members."""
+    async with pool.connection() as conn:
+        return await groups_repo.named_groups(conn, user_id)
 
 
 async def get_group(pool: AsyncConnectionPool, user_id: int, group_id: int) -> GroupDetail:

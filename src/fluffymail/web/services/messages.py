@@ -47,6 +47,15 @@ class Participant:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AddressGroup:
+    """A named group the message was addressed to (`To: Team: a@x, b@y;`), with its members."""
+
+    header: str
+    name: str
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MessageView:
     id: int
     subject: str
@@ -60,6 +69,7 @@ class MessageView:
     thread_message_count: int | None
     message_id_header: str | None
     automated_reason: str | None
+    address_groups: tuple[AddressGroup, ...] = ()
 
     def with_role(self, *roles: str) -> list[Participant]:
         return [p for p in self.participants if p.role in roles]
@@ -105,4 +115,10 @@ async def get_message(pool: AsyncConnectionPool, user_id: int, message_id: int) 
         if row is None:
             raise MessageNotFound(f"no message {message_id}")
         people = await fetch_all(conn, "message_participants", params)
-    return MessageView(participants=tuple(Participant(**p) for p in people), **row)
+    groups = tuple(
+        AddressGroup(header=g["header"], name=g["name"], members=tuple(g["members"]))
+        for g in row.pop("address_groups")
+    )
+    return MessageView(
+        participants=tuple(Participant(**p) for p in people), address_groups=groups, **row
+    )

@@ -8,6 +8,7 @@ SELECT CASE WHEN %(level)s::text IS NULL AND %(going_cold)s::boolean IS NULL THE
     FROM crm.contacts c
     WHERE c.user_id = %(user_id)s AND c.created AND c.merged_into_id IS NULL
       AND c.suppressed_reason IS NULL
+      AND c.kind = 'person'  -- groups live on /groups (issue 12)
       AND (%(company_id)s::bigint IS NULL OR c.company_id = %(company_id)s::bigint)
       AND (%(tag_id)s::bigint IS NULL OR EXISTS (
           SELECT FROM crm.contact_tags ct WHERE ct.contact_id = c.id AND ct.tag_id = %(tag_id)s::bigint))
@@ -21,6 +22,7 @@ SELECT CASE WHEN %(level)s::text IS NULL AND %(going_cold)s::boolean IS NULL THE
     JOIN crm.contacts c ON c.id = r.contact_id
     WHERE r.user_id = %(user_id)s AND c.user_id = %(user_id)s
       AND c.created AND c.merged_into_id IS NULL AND c.suppressed_reason IS NULL
+      AND c.kind = 'person'  -- groups live on /groups (issue 12)
       AND (%(level)s::text IS NULL OR r.level = %(level)s::text)
       AND (%(going_cold)s::boolean IS NULL OR r.going_cold = %(going_cold)s::boolean)
       AND (%(company_id)s::bigint IS NULL OR c.company_id = %(company_id)s::bigint)
@@ -35,6 +37,7 @@ SELECT CASE WHEN %(level)s::text IS NULL AND %(going_cold)s::boolean IS NULL THE
     FROM crm.contacts c
     WHERE c.user_id = %(user_id)s AND c.created AND c.merged_into_id IS NULL
       AND c.suppressed_reason IS NULL
+      AND c.kind = 'person'  -- groups live on /groups (issue 12)
       AND (%(level)s::text IS NULL OR %(level)s::text = 'no connection')
       AND (%(going_cold)s::boolean IS NULL OR NOT %(going_cold)s::boolean)
       AND NOT EXISTS (SELECT FROM crm.relationships r

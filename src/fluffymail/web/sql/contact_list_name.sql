@@ -14,6 +14,7 @@ LEFT JOIN crm.relationships r ON r.user_id = c.user_id AND r.contact_id = c.id
 LEFT JOIN crm.companies co ON co.id = c.company_id
 WHERE c.user_id = %(user_id)s AND c.created AND c.merged_into_id IS NULL
   AND c.suppressed_reason IS NULL
+  AND c.kind = 'person'  -- groups live on /groups (issue 12)
   AND (%(level)s::text IS NULL OR coalesce(r.level, 'no connection') = %(level)s::text)
   AND (%(going_cold)s::boolean IS NULL OR coalesce(r.going_cold, false) = %(going_cold)s::boolean)
   AND (%(company_id)s::bigint IS NULL OR c.company_id = %(company_id)s::bigint)

@@ -29,6 +29,7 @@ WITH scored AS MATERIALIZED (
     FROM crm.contacts c
     WHERE c.user_id = %(user_id)s
       AND c.created AND c.merged_into_id IS NULL AND c.suppressed_reason IS NULL
+      AND c.kind = 'person'  -- groups live on /groups (issue 12)
       AND (SELECT count(*) FROM scored) < %(window)s
       AND NOT EXISTS (SELECT FROM crm.relationships r
                       WHERE r.user_id = c.user_id AND r.contact_id = c.id)

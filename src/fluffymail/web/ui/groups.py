@@ -22,6 +22,7 @@ async def page(
     context = {
         "session": session,
         "groups": await service.list_groups(state.pool, session.account.id),
+        "named": await service.named_groups(state.pool, session.account.id),
         "reasons": service.REASONS,
         "active": "groups",
     }
