@@ -26,7 +26,7 @@ from fluffymail.clock import SystemClock
 from fluffymail.config import Settings
 from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.crm.mail.models import ConnectionKind
-from fluffymail.jobs import build_registry, sync_emails
+from fluffymail.jobs import build_registry, followup_reminder, sync_emails
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import JobQueue, runner
 
@@ -68,14 +68,16 @@ async def worker(settings: Settings, pool: AsyncConnectionPool) -> AsyncIterator
 
 
 async def settle(queue: JobQueue, within: float = 240.0) -> None:
-    """Until no job is waiting or running, twice in a row (a finishing job may enqueue)."""
+    """Until no job is waiting or running, three looks in a row (a finishing job may enqueue)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     quiet = 0
     while quiet < 3:
         depth = await queue.get_queue_depth()
-        busy = sum(
-            int(r["available"]) + int(r["deferred"]) + int(r["active"]) for r in depth.values()
+        busy = sum(  # follow-up reminders wait for their due time by design: not "busy"
+            int(r["available"]) + int(r["deferred"]) + int(r["active"])
+            for name, r in depth.items()
+            if name != followup_reminder.QUEUE
         )
         quiet = quiet + 1 if busy == 0 else 0
         assert loop.time() < deadline, f"the pipeline did not settle: {depth}"
