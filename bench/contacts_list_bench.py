@@ -40,7 +40,7 @@ SCENARIOS = {
 }
 # Reported, outside the bar: a one-letter search matches every contact, and a search sorts its
 # matches in memory (a two-letter one likewise: shorter than a trigram, it scans). The tag sort
-# (contact_list_name.sql with tag_first) has no index order either: it sorts every contact.
+# (contact_list_tag.sql) has no index order either: it sorts every contact, narrowly.
 BROAD = {
     "search one letter 'e' (every contact)": "q=e",
     "sort by tag (every contact sorted)": "sort=tag",

@@ -44,13 +44,13 @@ class MergeRefused(FluffyMailError):
 
 
 # The list without a search: one statement per sort, each reading its first page in index order
-# (0011_contacts_list.sql); the tag sort is the name statement with its tagged contacts first.
+# (0011_contacts_list.sql); the tag sort (tagged contacts first) sorts every match, narrowly.
 # A search finds its matches first and sorts them in memory.
 LIST_BY_SORT = {
     "strength": "contact_list_strength",
     "last_interaction": "contact_list_recent",
     "name": "contact_list_name",
-    "tag": "contact_list_name",
+    "tag": "contact_list_tag",
 }
 
 
@@ -78,7 +78,6 @@ class ContactQuery:
             "internal": self.internal,
             "tag_id": self.tag_id,
             "list_id": self.list_id,
-            "tag_first": self.sort == "tag",
             "sort": self.sort,
             "q": self.search,
             "limit": self.limit,

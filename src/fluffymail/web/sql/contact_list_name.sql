@@ -1,8 +1,6 @@
 -- One page of a user's visible contacts by name (the address when unnamed), read in
 -- contacts_list_name_idx order (relationships joined per row). Filters as in contact_count.sql.
--- With `tag_first` (the tag sort), those tagged come first, by the alphabetically first of their
--- tags' names: no index serves that order, so every matching contact is sorted (fine at tens of
--- thousands); without it the CASE is a constant the planner drops, and the index still serves.
+-- The tag sort is contact_list_tag.sql.
 SELECT c.id, c.name, c.primary_address, c.company_id, co.name AS company_name,
        co.domain AS company_domain, c.is_internal,
        c.first_interaction_on, c.last_interaction_on, c.sent_to_count, c.received_from_count,
@@ -24,8 +22,5 @@ WHERE c.user_id = %(user_id)s AND c.created AND c.merged_into_id IS NULL
       SELECT FROM crm.contact_list_members m
       WHERE m.list_id = %(list_id)s::bigint AND m.contact_id = c.id))
   AND (%(internal)s::boolean IS NULL OR c.is_internal = %(internal)s::boolean)
-ORDER BY CASE WHEN %(tag_first)s::boolean THEN (
-             SELECT min(lower(t.name)) FROM crm.contact_tags ct JOIN crm.tags t ON t.id = ct.tag_id
-             WHERE ct.contact_id = c.id) END NULLS LAST,
-         lower(coalesce(nullif(c.name, ''), c.primary_address)), c.id
+ORDER BY lower(coalesce(nullif(c.name, ''), c.primary_address)), c.id
 LIMIT %(limit)s OFFSET %(offset)s

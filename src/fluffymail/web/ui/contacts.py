@@ -4,7 +4,10 @@ merge), and merge / undo as plain forms."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Path, Query, Request
@@ -84,6 +87,43 @@ def _form_state(query: service.ContactQuery, people: str) -> dict[str, str]:
     return {k: v for k, v in fields.items() if v}
 
 
+@dataclass(frozen=True, slots=True)
+class _TableReads:
+    page: service.ContactPage
+    tags: dict[int, list[tags_service.Tag]]
+    all_tags: list[tags_service.Tag]
+    lists: list[lists_service.ContactList]
+    hidden: list[dict[str, Any]]
+    now: datetime
+
+
+async def _table_reads(
+    state: State, user_id: int, query: service.ContactQuery, with_hidden: bool
+) -> _TableReads:
+    """What the table shows, read concurrently on separate pool connections: the page (then its
+    contacts' tags), the tag list with counts, the lists, the hidden contacts and the clock are
+    independent (one after another they took the sum of their times; bench/crm_scale_bench.py)."""
+    pool = state.pool
+
+    async def page_and_tags() -> tuple[service.ContactPage, dict[int, list[tags_service.Tag]]]:
+        page = await service.list_contacts(pool, user_id, query)
+        ids = [c.id for c in page.items]
+        return page, await tags_service.tags_of_contacts(pool, user_id, ids)
+
+    async def hidden() -> list[dict[str, Any]]:
+        return await corrections.hidden_contacts(pool, user_id) if with_hidden else []
+
+    # gather, not a TaskGroup: the first error propagates as itself (a DataError stays a 4xx)
+    (page, tags), all_tags, lists, hidden_rows, now = await asyncio.gather(
+        page_and_tags(),
+        tags_service.list_tags(pool, user_id),
+        lists_service.all_lists(pool, user_id),
+        hidden(),
+        service.page_now(pool),
+    )
+    return _TableReads(page, tags, all_tags, lists, hidden_rows, now)
+
+
 async def _table(
     request: Request,
     state: State,
@@ -94,10 +134,9 @@ async def _table(
     people: str,
     notice: dict[str, object] | None = None,
 ) -> Response:
-    page = await service.list_contacts(state.pool, session.account.id, query)
+    reads = await _table_reads(state, session.account.id, query, template == "contacts.html")
+    page, all_tags, lists = reads.page, reads.all_tags, reads.lists
     form = _form_state(query, people)
-    all_tags = await tags_service.list_tags(state.pool, session.account.id)
-    lists = await lists_service.all_lists(state.pool, session.account.id)
     filter_tag = next((t for t in all_tags if t.id == query.tag_id), None)
     domain = (
         page.items[0].company.domain
@@ -117,13 +156,9 @@ async def _table(
         "setup": setup,
         "all_tags": all_tags,
         "colours": tags_service.COLOURS,
-        "tags": await tags_service.tags_of_contacts(
-            state.pool, session.account.id, [c.id for c in page.items]
-        ),
+        "tags": reads.tags,
         "filter_tag": filter_tag,
-        "hidden": await corrections.hidden_contacts(state.pool, session.account.id)
-        if template == "contacts.html"
-        else [],
+        "hidden": reads.hidden,
         "static_lists": [
             x for x in lists if x.kind == "static" and x.owner_id == session.account.id
         ],
@@ -132,7 +167,7 @@ async def _table(
         ),
         "bulk_back": f"?{urlencode(form)}" if form else "",
         "notice": notice,
-        "now": await service.page_now(state.pool),
+        "now": reads.now,
         "active": "contacts",
         "link": lambda **changes: "/contacts?" + urlencode({**form, **changes}),
     }
