@@ -14,6 +14,7 @@ WITH page AS MATERIALIZED (
     LEFT JOIN crm.tags t ON t.id = ta.tag_id
     WHERE c.user_id = %(user_id)s AND c.created AND c.merged_into_id IS NULL
       AND c.suppressed_reason IS NULL
+      AND c.kind = 'person'  -- groups live on /groups (issue 12)
       AND (%(level)s::text IS NULL OR coalesce(r.level, 'no connection') = %(level)s::text)
       AND (%(going_cold)s::boolean IS NULL
            OR coalesce(r.going_cold, false) = %(going_cold)s::boolean)
