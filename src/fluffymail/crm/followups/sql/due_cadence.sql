@@ -1,8 +1,10 @@
 -- Cadence follow-ups the user should have: each contact with a cadence is due that many days
 -- after the last message either way, or after a cadence follow-up was last done or dismissed
 -- (whichever is later); never in touch: due when the cadence was set. With the last message.
+-- "The last message" is the figures' last contact (crm.relationships.last_at, SCORING.md
+-- "Figures"), the date the contact's page shows; before any analysis, the links' last date.
 SELECT cc.contact_id, cc.days,
-       coalesce(greatest(c.last_interaction_on, f.closed_on) + make_interval(days => cc.days),
+       coalesce(greatest(coalesce(r.last_at, c.last_interaction_on), f.closed_on) + make_interval(days => cc.days),
                 cc.set_on) AS due_on,
        (SELECT l.message_id
         FROM crm.contact_addresses a
@@ -12,6 +14,7 @@ SELECT cc.contact_id, cc.days,
         ORDER BY l.occurred_on DESC NULLS LAST, l.message_id DESC LIMIT 1) AS message_id
 FROM crm.contact_cadences cc
 JOIN crm.contacts c ON c.id = cc.contact_id AND c.merged_into_id IS NULL
+LEFT JOIN crm.relationships r ON r.user_id = cc.user_id AND r.contact_id = cc.contact_id
 LEFT JOIN crm.followups f ON f.contact_id = cc.contact_id AND f.key = 'cadence'
     AND f.state IN ('done', 'dismissed')
 WHERE cc.user_id = %(user_id)s
