@@ -5,7 +5,6 @@ spending a retry; a worker that still holds its lock, or never took one, keeps i
 from __future__ import annotations
 
 import asyncio
-import time
 
 import psycopg
 import pytest
@@ -14,6 +13,7 @@ from fluffymail.queue import JobQueue
 from fluffymail.queue.job import JobState
 from fluffymail.queue.maintenance import MaintenanceOptions
 from fluffymail.queue.store import Store
+from tests.helpers import wait_for
 
 DEAD_SECONDS = 2.0
 
@@ -22,10 +22,10 @@ DEAD_SECONDS = 2.0
 async def queue(make_queue, sql) -> JobQueue:
     """A queue whose rescuer calls a worker dead after 2 s, on a server that has been up for
     longer than that (the rescuer trusts no missing lock in the first seconds after a start)."""
-    deadline = time.monotonic() + 10
-    while await sql.one("SELECT now() - pg_postmaster_start_time() < interval '2.5 s'"):
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.2)
+    young = await sql.one(
+        "SELECT greatest(0, 2.5 - extract(epoch FROM now() - pg_postmaster_start_time()))::float"
+    )
+    await asyncio.sleep(young)  # until the server has been up 2.5 s (0 on a server up for long)
     return make_queue(maintenance=MaintenanceOptions(worker_dead_seconds=DEAD_SECONDS))
 
 
@@ -134,10 +134,11 @@ async def test_worker__marks_started_attempts_and_holds_its_liveness_lock(
 
     job_id = await queue.send("q", {})
     await queue.work("q", handler, concurrency=1)
-    deadline = time.monotonic() + 10
-    while not await sql.one("SELECT running FROM queue.job WHERE id = %s", job_id):
-        assert time.monotonic() < deadline, "the started attempt was never marked"
-        await asyncio.sleep(0.05)
+
+    async def marked() -> bool:
+        return bool(await sql.one("SELECT running FROM queue.job WHERE id = %s", job_id))
+
+    await wait_for(marked, within=60)  # a hang bound, not a speed check
     [(locked,)] = await sql.all("SELECT locked FROM queue.worker WHERE id = %s", queue.worker_id)
     held = await sql.one(
         "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
