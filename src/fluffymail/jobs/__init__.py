@@ -40,58 +40,23 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
 
     clock = clock or SystemClock()
     registry = Registry()
-    registry.register(
-        sync_emails.QUEUE,
-        sync_emails.make_handler(deps, clock),
-        concurrency=2,
-        **sync_emails.QUEUE_OPTIONS,
-    )
-    registry.register(
-        extract_contacts.QUEUE,
-        extract_contacts.make_handler(deps, clock, enrich_debounce=deps.settings.enrich_debounce),
-        concurrency=5,
-        **extract_contacts.QUEUE_OPTIONS,
-    )
-    registry.register(
-        enrich_contact.QUEUE,
-        enrich_contact.make_handler(deps, clock),
-        concurrency=3,
-        **enrich_contact.QUEUE_OPTIONS,
-    )
-    registry.register(
-        analyze_relationships.QUEUE,
-        analyze_relationships.make_handler(deps, clock),
-        concurrency=1,
-        **analyze_relationships.QUEUE_OPTIONS,
-    )
-    registry.register(
-        summarize_relationship.QUEUE,
-        summarize_relationship.make_handler(deps, clock),
-        concurrency=2,
-        **summarize_relationship.QUEUE_OPTIONS,
-    )
-    registry.register(
-        delete_connection.QUEUE,
-        delete_connection.make_handler(deps, clock),
-        concurrency=1,
-        **delete_connection.QUEUE_OPTIONS,
-    )
-    registry.register(
-        apply_contact_policy.QUEUE,
-        apply_contact_policy.make_handler(deps, clock),
-        concurrency=1,
-        **apply_contact_policy.QUEUE_OPTIONS,
-    )
-    registry.register(
-        followup_reminder.QUEUE,
-        followup_reminder.make_handler(deps, clock),
-        concurrency=2,
-        **followup_reminder.QUEUE_OPTIONS,
-    )
-    registry.register(
-        recompute_followups.QUEUE,
-        recompute_followups.make_handler(deps, clock),
-        concurrency=1,
-        **recompute_followups.QUEUE_OPTIONS,
-    )
+    handlers = [  # (job kind's module, its handler, concurrency per worker process)
+        (sync_emails, sync_emails.make_handler(deps, clock), 2),
+        (
+            extract_contacts,
+            extract_contacts.make_handler(
+                deps, clock, enrich_debounce=deps.settings.enrich_debounce
+            ),
+            5,
+        ),
+        (enrich_contact, enrich_contact.make_handler(deps, clock), 3),
+        (analyze_relationships, analyze_relationships.make_handler(deps, clock), 1),
+        (summarize_relationship, summarize_relationship.make_handler(deps, clock), 2),
+        (delete_connection, delete_connection.make_handler(deps, clock), 1),
+        (apply_contact_policy, apply_contact_policy.make_handler(deps, clock), 1),
+        (followup_reminder, followup_reminder.make_handler(deps, clock), 2),
+        (recompute_followups, recompute_followups.make_handler(deps, clock), 1),
+    ]
+    for kind, handler, concurrency in handlers:
+        registry.register(kind.QUEUE, handler, concurrency=concurrency, **kind.QUEUE_OPTIONS)
     return registry
