@@ -1,6 +1,7 @@
 """A second user can neither read nor change the first user's contacts, companies, messages,
-merges, connections, jobs, notes, tags, activity, lists, corrections, company merges, follow-ups, cadences through any route: every route with a path parameter, API (from
-the OpenAPI schema) and pages alike, is called by Bob with Alice's ids."""
+merges, connections, jobs, notes, tags, activity, lists, corrections, company merges, follow-ups
+and cadences through any route: every route with a path parameter, API (from the OpenAPI
+schema) and pages alike, is called by Bob with Alice's ids."""
 
 from __future__ import annotations
 
