@@ -133,7 +133,7 @@ async def summary_provider(config: Settings) -> AsyncIterator[SummaryProvider | 
 async def install_schedules(queue: JobQueue, registry: Registry) -> None:
     """Create the recurring jobs of the registered kinds (only missing ones: re-creating a
     schedule could skip a tick)."""
-    from fluffymail.jobs import analyze_relationships, recompute_followups
+    from fluffymail.jobs import analyze_relationships, dispatch_webhooks, recompute_followups
 
     if analyze_relationships.QUEUE in registry:
         await runner.prepare(queue, registry)
@@ -141,6 +141,9 @@ async def install_schedules(queue: JobQueue, registry: Registry) -> None:
     if recompute_followups.QUEUE in registry:
         await runner.prepare(queue, registry)
         await recompute_followups.install_schedule(queue)
+    if dispatch_webhooks.QUEUE in registry:
+        await runner.prepare(queue, registry)
+        await dispatch_webhooks.install_schedule(queue)
 
 
 def reload_on_change() -> None:

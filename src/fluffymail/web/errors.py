@@ -34,6 +34,7 @@ from fluffymail.web.services.lists import ListConflict, ListForbidden, ListNotFo
 from fluffymail.web.services.messages import MessageNotFound
 from fluffymail.web.services.notes import NoteNotFound, NoteRefused
 from fluffymail.web.services.tags import TagConflict, TagNotFound, TagRefused
+from fluffymail.web.services.webhooks import DeliveryNotFound, WebhookNotFound, WebhookRefused
 
 log = logging.getLogger("fluffymail.web")
 
@@ -100,6 +101,9 @@ _DOMAIN: list[tuple[type[Exception], int, str]] = [
     (FollowupNotFound, 404, "not_found"),
     (FollowupRefused, 400, "bad_request"),
     (FollowupClosed, 409, "conflict"),
+    (WebhookNotFound, 404, "not_found"),
+    (DeliveryNotFound, 404, "not_found"),
+    (WebhookRefused, 400, "bad_request"),
     (UnknownQueueError, 404, "not_found"),
     (InvalidOptionError, 400, "bad_request"),
     (AccountError, 400, "bad_request"),
