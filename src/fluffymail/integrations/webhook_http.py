@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import socket
 import time
 from collections.abc import Mapping
 from urllib.parse import urlsplit, urlunsplit
@@ -63,10 +64,18 @@ def policy(settings: Settings) -> net.OutboundPolicy:
     return net.OutboundPolicy.from_settings(settings, ports=PORTS)
 
 
-async def check(url: str, rules: net.OutboundPolicy) -> net.Address:
+async def check(
+    url: str, rules: net.OutboundPolicy, *, resolve: net.Resolve = socket.getaddrinfo
+) -> net.Address:
     """Resolve and check the URL's host now (`OutboundRefused`, `Unreachable`)."""
     target = Target(url)
-    return await asyncio.to_thread(net.resolve_public, target.host, target.port, rules)
+    return await _resolve(target, rules, resolve)
+
+
+async def _resolve(target: Target, rules: net.OutboundPolicy, resolve: net.Resolve) -> net.Address:
+    return await asyncio.to_thread(
+        net.resolve_public, target.host, target.port, rules, resolve=resolve
+    )
 
 
 async def post(
@@ -76,13 +85,14 @@ async def post(
     rules: net.OutboundPolicy,
     *,
     timeout: float = TIMEOUT,  # noqa: ASYNC109 - httpx applies it per phase
+    resolve: net.Resolve = socket.getaddrinfo,
 ) -> Result:
     """One attempt: resolve and check the host again, POST to that address. Never raises for
     the receiver's faults: they come back as a `Result` with an error in a few words."""
     started = time.monotonic()
     try:
         target = Target(url)
-        address = await asyncio.to_thread(net.resolve_public, target.host, target.port, rules)
+        address = await _resolve(target, rules, resolve)
     except net.OutboundError as exc:
         return Result(status=None, duration_ms=_ms(started), error=exc.reason)
     request_headers = {**headers, "host": target.host_header}
