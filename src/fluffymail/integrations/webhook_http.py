@@ -42,8 +42,8 @@ class Target:
         if parts.username or parts.password:
             raise net.OutboundRefused("put no user name or password in the URL")
         self.scheme = parts.scheme
-        self.host = parts.hostname
-        self.port = port or (443 if parts.scheme == "https" else 80)
+        self.host = _host(parts.hostname)
+        self.port = port if port is not None else (443 if parts.scheme == "https" else 80)
         self.path = urlunsplit(("", "", parts.path or "/", parts.query, ""))
 
     def url_for(self, address: net.Address) -> str:
@@ -57,6 +57,18 @@ class Target:
         default = 443 if self.scheme == "https" else 80
         host = f"[{self.host}]" if ":" in self.host else self.host
         return host if self.port == default else f"{host}:{self.port}"
+
+
+def _host(name: str) -> str:
+    """The host name in ASCII (an international name in its IDNA form); refused when it is
+    no name at all (control characters, or not encodable)."""
+    try:
+        ascii_name = name.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise net.OutboundRefused("the URL's host is not a valid name") from exc
+    if any(ord(c) < 33 or c in "%\\" for c in ascii_name):
+        raise net.OutboundRefused("the URL's host is not a valid name")
+    return ascii_name
 
 
 def policy(settings: Settings) -> net.OutboundPolicy:

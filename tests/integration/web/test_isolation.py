@@ -1,6 +1,6 @@
 """A second user can neither read nor change the first user's contacts, companies, messages,
-merges, connections, jobs, notes, tags, activity, lists, corrections, company merges, follow-ups
-and cadences through any route: every route with a path parameter, API (from the OpenAPI
+merges, connections, jobs, notes, tags, activity, lists, corrections, company merges, follow-ups,
+cadences, webhooks and their deliveries through any route: every route with a path parameter, API (from the OpenAPI
 schema) and pages alike, is called by Bob with Alice's ids."""
 
 from __future__ import annotations
@@ -59,10 +59,12 @@ async def _alices_world(
         )
     lists = await _alices_lists_and_corrections(client, alice, seeded.contacts, seeded.companies)
     followups = await _alices_followups(client, alice, seeded.contacts)
+    webhooks = await _alices_webhook(client, alice)
     return {
         **notes_tags,
         **lists,
         **followups,
+        **webhooks,
         "contact_id": list(seeded.contacts.values()),
         "company_id": list(seeded.companies.values()),
         "message_id": list(seeded.messages.values()),
@@ -155,6 +157,18 @@ async def _alices_followups(
     return {"followup_id": ids}
 
 
+async def _alices_webhook(client: httpx.AsyncClient, alice: User) -> dict[str, list[object]]:
+    """A webhook of Alice's workspace (a public address: nothing is sent, no worker runs) and
+    a test delivery in its log."""
+    body = {"url": "https://93.184.216.34/alice", "events": ["contact.created"]}
+    made = await client.post("/api/webhooks", json=body, headers=alice.auth)
+    assert made.status_code == 201, made.text
+    webhook_id = made.json()["id"]
+    sent = await client.post(f"/api/webhooks/{webhook_id}/test", headers=alice.auth)
+    assert sent.status_code == 202, sent.text
+    return {"webhook_id": [webhook_id], "delivery_id": [sent.json()["id"]]}
+
+
 def _api_body(method: str, path: str, bobs_ada: int) -> dict[str, object] | None:
     """A valid body for each route that takes one, so Bob is refused for the ids alone."""
     if path.startswith("/api/companies/") and "/merge" in path:
@@ -181,6 +195,8 @@ def _api_body(method: str, path: str, bobs_ada: int) -> dict[str, object] | None
         return {"name": "Bob's now", "colour": "red"}
     if path.endswith("/people") and method == "post":
         return {"contact_ids": [bobs_ada]}
+    if path.startswith("/api/webhooks/") and method == "patch":
+        return {"description": "Bob was here", "enabled": False}
     if method == "patch":  # PATCH /api/connections/{id}
         return {"visibility": "metadata", "contact_policy": "none"}
     return None
@@ -229,6 +245,8 @@ async def _snapshot(pool: AsyncConnectionPool, jobs: JobQueue) -> tuple[object, 
                 "SELECT contact_id, days FROM crm.contact_cadences ORDER BY 1",
                 "SELECT user_id, digest FROM crm.followup_settings ORDER BY 1",
                 "SELECT id, kind FROM crm.outgoing_events ORDER BY id",
+                "SELECT id, url, events, enabled, secret, description FROM crm.webhooks ORDER BY id",
+                "SELECT id, state, attempts FROM crm.webhook_deliveries ORDER BY id",
             )
         ]
     found = [(j.id, j.state) for j in await jobs.find_jobs(limit=1000)]

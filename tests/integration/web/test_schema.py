@@ -31,8 +31,11 @@ REFUSE_VALID_INPUT = {
 }
 # Likewise by operation: a list filter that does not parse, an address that is no address, a
 # phone without digits, a company domain or website that is none, a view given members, a
-# contact that is the user's own address (each answers 400 with the reason).
+# contact that is the user's own address, a webhook URL on a private network or one that does
+# not resolve (each answers 400 with the reason).
 REFUSE_VALID_OPERATIONS = {
+    ("POST", "/api/webhooks"),
+    ("PATCH", "/api/webhooks/{webhook_id}"),
     ("POST", "/api/contacts"),
     ("PATCH", "/api/contacts/{contact_id}"),
     ("POST", "/api/contacts/{contact_id}/visibility"),

@@ -65,7 +65,7 @@ def check_events(events: Sequence[str]) -> list[str]:
 async def check_url(settings: Settings, url: str) -> str:
     """The URL, trimmed, if it may be called: http(s), a public address (or one an
     administrator allows with FLUFFYMAIL_OUTBOUND_ALLOW) on an allowed port."""
-    url = url.strip()
+    url = _utf8(url.strip(), "the URL")
     try:
         await webhook_http.check(url, webhook_http.policy(settings))
     except net.OutboundError as exc:
@@ -73,8 +73,16 @@ async def check_url(settings: Settings, url: str) -> str:
     return url
 
 
+def _utf8(text: str, what: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate from a JSON escape
+        raise WebhookRefused(f"{what} holds characters that are not text") from exc
+    return text
+
+
 def _description(text: str) -> str:
-    text = " ".join(text.split())
+    text = " ".join(_utf8(text, "the description").split())
     if len(text) > DESCRIPTION_MAX:
         raise WebhookRefused(f"a description can be at most {DESCRIPTION_MAX} characters")
     return text
