@@ -16,6 +16,8 @@ from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.clock import SystemClock
 from fluffymail.config import Settings
+from fluffymail.crm import secrets
+from fluffymail.crm.webhooks import repo as webhooks_repo
 from fluffymail.jobs import deliver_webhook, dispatch_webhooks, webhook_dead_letter
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import JobQueue
@@ -274,3 +276,22 @@ _ALL = (
     "followup.due",
     "sync.failed",
 )
+
+
+async def test_secrets__rotate_to_a_new_key(
+    pool: AsyncConnectionPool, sql: Sql, db_url: str, tmp_path: Path
+) -> None:
+    """`fluffymail secrets rotate` re-encrypts webhook secrets too: afterwards the new key
+    alone reads them."""
+    old, new = secrets.generate_key(), secrets.generate_key()
+    before = Settings(database_url=db_url, data_dir=tmp_path, secret_key=old)
+    user_id = await _user(sql)
+    made = await service.create(pool, before, user_id, url="https://93.184.216.34/", events=_ALL)
+    both = secrets.open_box(Settings(secret_key=new, old_secret_keys=old))
+    async with pool.connection() as conn:
+        assert await webhooks_repo.rotate_secrets(conn, both) == (1, [])
+        assert await webhooks_repo.rotate_secrets(conn, both) == (0, [])
+        stored = bytes(
+            (await (await conn.execute("SELECT secret FROM crm.webhooks")).fetchone())[0]
+        )
+    assert secrets.SecretBox(new.encode()).decrypt(stored).decode() == made.secret

@@ -139,10 +139,12 @@ def _status_error(response: httpx.Response) -> str:
 def _failure(exc: httpx.HTTPError) -> str:
     """A transport error in a few words (never what the other side sent)."""
     cause = exc.__cause__ or exc.__context__
-    while cause is not None and not isinstance(cause, OSError):
+    while cause is not None:  # the innermost socket error says most (refused, timed out)
+        if isinstance(cause, OSError) and (
+            cause.errno is not None or isinstance(cause, TimeoutError)
+        ):
+            return net.failure(cause)
         cause = cause.__cause__ or cause.__context__
-    if isinstance(cause, OSError):
-        return net.failure(cause)
     if isinstance(exc, httpx.ConnectError):
         text = str(exc).lower()
         if "certificate" in text or "ssl" in text:

@@ -13,6 +13,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from fluffymail.crm import secrets
 from fluffymail.crm.webhooks.models import Attempt, Delivery, Dispatched, Outgoing, Webhook
 from fluffymail.db.sql import load_sql
 
@@ -213,3 +214,26 @@ async def resend(conn: Conn, webhook_id: int, delivery_id: int) -> Dispatched | 
     """A new delivery of that delivery's event (None: no such delivery of that webhook)."""
     rows = await _rows(conn, "delivery_resend", {"id": delivery_id, "webhook_id": webhook_id})
     return Dispatched(**rows[0]) if rows else None
+
+
+async def rotate_secrets(
+    conn: Conn, box: secrets.SecretBox, *, batch_size: int = 500
+) -> tuple[int, list[int]]:
+    """Re-encrypt every webhook secret the current key does not hold (`fluffymail secrets
+    rotate`): how many were, and the ids no configured key reads."""
+    rotated, after = 0, 0
+    unreadable: list[int] = []
+    while batch := await _rows(conn, "secrets_batch", {"after": after, "limit": batch_size}):
+        after = batch[-1]["id"]
+        for row in batch:
+            token = bytes(row["secret"])
+            if box.is_current(token):
+                continue
+            try:
+                new = box.rotate(token)
+            except secrets.SecretError:  # no configured key reads it
+                unreadable.append(row["id"])
+                continue
+            params = {"id": row["id"], "old": token, "new": new}
+            rotated += len(await _rows(conn, "secret_replace", params))
+    return rotated, unreadable
