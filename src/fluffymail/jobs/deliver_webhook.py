@@ -75,16 +75,21 @@ def group_key(webhook_id: int, subject: str) -> str:
     return f"webhook-{webhook_id}:{subject}"
 
 
-async def enqueue(queue: JobQueue, made: Sequence[Dispatched], *, conn: Any = None) -> int:
-    """One job per delivery, in the caller's transaction."""
-    specs = [
-        {
-            "data": Args(delivery_id=d.delivery_id).to_data(),
-            "group_key": group_key(d.webhook_id, d.subject),
-        }
-        for d in made
-    ]
-    return len(await queue.insert_many(QUEUE, specs, conn=conn)) if specs else 0
+async def enqueue(queue: JobQueue, made: Sequence[Dispatched], *, conn: Any) -> int:
+    """One job per delivery, in the caller's transaction, each job's id kept on its delivery."""
+    jobs = []
+    for d in made:
+        job_id = await queue.send(
+            QUEUE,
+            Args(delivery_id=d.delivery_id).to_data(),
+            conn=conn,
+            group_key=group_key(d.webhook_id, d.subject),
+        )
+        assert job_id is not None  # no singleton key: never deduplicated
+        jobs.append((d.delivery_id, job_id))
+    if jobs:
+        await webhooks_repo.set_jobs(conn, jobs)
+    return len(jobs)
 
 
 def make_handler(deps: JobDeps, clock: Clock) -> Callable[[Job], Any]:
@@ -134,29 +139,30 @@ async def _send(found: Outgoing, box: secrets.SecretBox, rules: Any, now: dateti
 
 
 async def _wait_for_earlier(deps: JobDeps, found: Outgoing, now: datetime) -> float | None:
-    """Seconds to wait for the earlier pending deliveries of this webhook and subject (until
-    the first one's next attempt), or None to go ahead. One that no job will attempt again
-    (its job finished or was lost without saying so) is marked failed and no longer waited for."""
+    """Seconds to wait for the oldest earlier pending delivery of this webhook and subject (until
+    its next attempt), or None to go ahead. One that no job will attempt again (its job ended
+    or was cancelled without saying so) is marked failed and no longer waited for."""
     async with deps.pool.connection() as conn:
         earlier = await webhooks_repo.earlier_pending(conn, found)
-    if not earlier:
-        return None
-    jobs = await deps.queue.find_jobs(
-        name=QUEUE, group_key=group_key(found.webhook_id, found.subject), states=list(LIVE)
-    )
-    live = {j.data.get("delivery_id"): j for j in jobs if isinstance(j.data, dict)}
-    waiting = [live[d] for d in earlier if d in live]
-    abandoned = [d for d in earlier if d not in live]
+    abandoned = []
+    wait = None
+    for delivery_id, job_id in earlier:
+        job = await deps.queue.get_job(job_id) if job_id is not None else None
+        if job is not None and job.state in LIVE:
+            wait = _until(job, now)
+            break
+        abandoned.append(delivery_id)
     if abandoned:
         async with deps.pool.connection() as conn:
             await webhooks_repo.give_up(conn, abandoned, now, "no attempt left")
-    if not waiting:
-        return None
-    first = waiting[0]  # the oldest: it goes next
-    due = first.start_after
-    if first.state == "active" or due is None:
+    return wait
+
+
+def _until(job: Job, now: datetime) -> float:
+    """Until just after the job's next attempt (a couple of seconds while it runs)."""
+    if job.state == "active" or job.start_after is None:
         return 2.0
-    return min(max((due - now).total_seconds() + 1.0, 1.0), 3600.0)
+    return min(max((job.start_after - now).total_seconds() + 1.0, 1.0), 3600.0)
 
 
 async def _give_up(deps: JobDeps, found: Outgoing, now: datetime, why: str) -> None:

@@ -141,14 +141,21 @@ async def outgoing(conn: Conn, delivery_id: int) -> Outgoing | None:
     return Outgoing.from_row(rows[0]) if rows else None
 
 
-async def earlier_pending(conn: Conn, delivery: Outgoing) -> list[int]:
-    """Deliveries of the same webhook and subject, older and still pending."""
+async def earlier_pending(conn: Conn, delivery: Outgoing) -> list[tuple[int, int | None]]:
+    """Deliveries of the same webhook and subject, older and still pending, oldest first,
+    each with its queue job's id."""
     params = {
         "webhook_id": delivery.webhook_id,
         "subject": delivery.subject,
         "id": delivery.delivery_id,
     }
-    return [r["id"] for r in await _rows(conn, "delivery_earlier", params)]
+    return [(r["id"], r["job_id"]) for r in await _rows(conn, "delivery_earlier", params)]
+
+
+async def set_jobs(conn: Conn, jobs: Sequence[tuple[int, int]]) -> None:
+    """Record the queue job of each delivery: (delivery id, job id) pairs."""
+    params = {"ids": [d for d, _ in jobs], "job_ids": [j for _, j in jobs]}
+    await conn.execute(SQL["delivery_set_jobs"], params)
 
 
 async def record_attempt(
