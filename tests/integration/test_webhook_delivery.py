@@ -17,8 +17,10 @@ from psycopg_pool import AsyncConnectionPool
 from fluffymail.clock import SystemClock
 from fluffymail.config import Settings
 from fluffymail.crm import secrets
+from fluffymail.crm.mail import repo as mail_repo
+from fluffymail.crm.mail.models import ConnectionKind
 from fluffymail.crm.webhooks import repo as webhooks_repo
-from fluffymail.jobs import deliver_webhook, dispatch_webhooks, webhook_dead_letter
+from fluffymail.jobs import deliver_webhook, dispatch_webhooks, sync_emails, webhook_dead_letter
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import JobQueue
 from fluffymail.web.services import webhooks as service
@@ -259,13 +261,27 @@ async def test_events__recorded_only_for_subscribed_kinds_from_their_sources(
     assert rows[1][1]["changed"] == ["hidden"] and rows[1][1]["hidden"] == "user"
     assert rows[2][1]["changed"] == ["title"] and rows[2][1]["title"] == "CTO"
     assert rows[3][1]["level"] == "moderate" and rows[3][1]["previous_level"] == "weak"
+    async with pool.connection() as conn:  # a sync that fails says so; one interrupted does not
+        connection, _ = await mail_repo.upsert_connection(
+            conn, user_id=user_id, kind=ConnectionKind.MBOX, source="/m.mbox", display_name="Old"
+        )
+    await sync_emails._fail(pool, connection, SystemClock(), sync_emails.INTERRUPTED)
+    await sync_emails._fail(pool, connection, SystemClock(), "the mail files could not be read")
+    [(failed,)] = await sql.all(
+        "SELECT payload FROM crm.outgoing_events WHERE kind = 'sync.failed'"
+    )
+    assert failed["connection_id"] == connection.id and failed["connection"] == "Old"
+    assert failed["error"] == "the mail files could not be read" and not failed["needs_reauth"]
     queue = make_queue()  # no workers: the address above is not reachable from tests
     await queue.create_queue(webhook_dead_letter.QUEUE, **webhook_dead_letter.QUEUE_OPTIONS)
     await queue.create_queue(deliver_webhook.QUEUE, **deliver_webhook.QUEUE_OPTIONS)
     deps = JobDeps(settings=settings, pool=pool, queue=queue, log=logging.getLogger("test"))
-    assert (await dispatch_webhooks.dispatch(deps)) == {"events": 4, "deliveries": 4}
+    assert (await dispatch_webhooks.dispatch(deps)) == {"events": 5, "deliveries": 5}
     jobs = await queue.find_jobs(name=deliver_webhook.QUEUE)
-    assert {j.group_key for j in jobs} == {f"webhook-{made.webhook.id}:contact-{contact}"}
+    assert {j.group_key for j in jobs} == {
+        f"webhook-{made.webhook.id}:contact-{contact}",
+        f"webhook-{made.webhook.id}:connection-{connection.id}",
+    }
     assert await sql.one("SELECT count(*) FROM crm.outgoing_events WHERE delivered_on IS NULL") == 0
 
 
