@@ -6,7 +6,7 @@ event arrives once, signed, in order per contact, none lost, none given up.
 
 Usage: DATABASE_URL=postgresql://... .venv/bin/python bench/webhook_outage.py
        [--down 600] [--people 20] [--changes 5] [--out bench/results/webhook_outage.json]
-It makes (and drops first) its own database `fm_webhook_outage` on that server. Prints JSON
+It makes its own database `fm_webhook_outage` on that server (dropped at the end). Prints JSON
 and exits non-zero when an event is lost, duplicated or out of order.
 """
 
@@ -175,7 +175,11 @@ if __name__ == "__main__":
     parser.add_argument("--give-up", type=float, default=7200, help="seconds after it is back")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    out = asyncio.run(main(args))
+    try:
+        out = asyncio.run(main(args))
+    finally:
+        with psycopg.connect(Settings().database_url or "", autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
     text = json.dumps(out, indent=2)
     print(text)
     if args.out:
