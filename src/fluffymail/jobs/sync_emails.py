@@ -598,8 +598,8 @@ async def _store_batch(
         )
         await mail_repo.save_cursor(conn, connection.id, batch[-1].cursor, now)
         if stored.new_message_ids:  # batched: one extraction job per 500 messages
-            jobs = extract_contacts.batches(stored.new_message_ids)
-            await queue.insert(extract_contacts.QUEUE, jobs, conn=conn)
+            jobs = extract_contacts.batches(stored.new_message_ids, connection.user_id)
+            await queue.insert_many(extract_contacts.QUEUE, jobs, conn=conn)
         await mail_repo.record_progress(
             conn,
             connection.id,

@@ -63,6 +63,10 @@ async def test_sync_job__stores_mail_and_enqueues_extraction_once_per_new_messag
         " WHERE name = 'extract-contacts'",
     )
     assert sorted(r[0] for r in jobs) == sorted(ids)
+    keys = await rows(
+        pool, "SELECT DISTINCT group_key FROM queue.job WHERE name = 'extract-contacts'"
+    )
+    assert keys == [(f"user-{connection.user_id}",)]  # fairness: one key per user
     folders = await rows(
         pool,
         "SELECT array_agg(f.name ORDER BY f.name) FROM crm.message_folders mf"
