@@ -19,6 +19,7 @@ import psycopg.errors
 
 from fluffymail.clock import Clock
 from fluffymail.crm.contacts import service as contacts_service
+from fluffymail.jobs import planner_stats
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue
 
@@ -159,6 +160,7 @@ async def _extract(deps: JobDeps, clock: Clock, args: Args, debounce: int) -> di
                 conn=conn,
                 debounce=debounce,
             )
+    await planner_stats.refresh(deps.pool, planner_stats.CONTACT_TABLES)
     output = {**result.as_output(), "enrich_enqueued": enqueued, **_note(result)}
     log.debug("contacts extracted", extra={"action": "contacts.extracted", **output})
     return output
