@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fluffymail.clock import Clock
-from fluffymail.crm.relationships import analysis, network
+from fluffymail.crm.relationships import analysis, network, summary_demand
 from fluffymail.crm.relationships import repo as relationships_repo
 from fluffymail.jobs import planner_stats, priorities, recompute_followups, summarize_relationship
 from fluffymail.jobs.deps import JobDeps
@@ -143,8 +143,10 @@ async def _analyze(deps: JobDeps, clock: Clock, user_id: int, *, full: bool) -> 
     async with deps.pool.connection() as conn, conn.transaction():
         result = await analysis.analyze_user(conn, user_id, now=clock.now(), full=full)
         introductions = await network.record_introductions(conn, user_id, result.new_contact_ids)
+        demand = summary_demand.Demand(top=deps.settings.summary_top)
+        readers = await summary_demand.wanted(conn, user_id, result.changed_contact_ids, demand)
         summaries = await summarize_relationship.enqueue_many(
-            deps.queue, user_id, result.changed_contact_ids, conn=conn
+            deps.queue, user_id, readers, conn=conn
         )
         await _recompute_followups(deps.queue, user_id, conn)
         if result.pending:
