@@ -66,18 +66,20 @@ class TeamOut(BaseModel):
 
 class TeamPatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]*\S[^\x00-\x1f]*$")
 
 
 class InviteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Role = "member"
-    note: str = Field("", max_length=200, description="Who it is for, as a reminder")
+    note: str = Field(
+        "", max_length=200, pattern=r"^[^\x00-\x1f]*$", description="Who it is for, as a reminder"
+    )
 
 
 class AcceptIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    token: str = Field(min_length=1, max_length=200)
+    token: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00]+$")
 
 
 class AcceptOut(BaseModel):

@@ -74,7 +74,7 @@ async def create_invite(
     templates: Templates,
     session: PageSession,
     role: Annotated[Role, Form()] = "member",
-    note: Annotated[str, Form(max_length=200)] = "",
+    note: Annotated[str, Form(max_length=200, pattern=r"^[^\x00-\x1f]*$")] = "",
 ) -> Response:
     made = await service.create_invite(state.pool, session.account.id, role=role, note=note)
     link = invite_url(request, made.token)
@@ -105,7 +105,9 @@ async def set_role(
 async def rename(
     state: State,
     session: PageSession,
-    name: Annotated[str, Form(min_length=1, max_length=200, pattern=r"\S")],
+    name: Annotated[
+        str, Form(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]*\S[^\x00-\x1f]*$")
+    ],
 ) -> Response:
     await service.rename(state.pool, session.account.id, name)
     return RedirectResponse("/team?done=renamed", status_code=303)
@@ -172,10 +174,10 @@ async def signup(
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Make an account with the link and join; an address that has one must log in instead."""
+    found = await service.look_up(state.pool, token)
     cookie = request.cookies.get(SIGNUP_CSRF_COOKIE, "")
     if not cookie or not secrets.compare_digest(cookie, csrf_token):
         raise CsrfFailed()
-    found = await service.look_up(state.pool, token)
     try:
         account = await service.sign_up(state.pool, email=email, name=name, password=password)
     except accounts.AccountError as exc:
