@@ -5,6 +5,8 @@ teammate's mail; and idempotency keys on creates."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 from psycopg_pool import AsyncConnectionPool
 
@@ -198,3 +200,36 @@ async def test_idempotency_keys_on_creates(
             )
         ).fetchone()
     assert tags == (2,) and made == (1,)
+
+
+async def test_idempotency_key_in_flight_expired_and_raced(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    seeded = await seed_crm(pool, alice.account.id)
+    url = f"/api/contacts/{seeded.contacts['ada']}/notes"
+    key = alice.auth | {"Idempotency-Key": "note-1"}
+    first = await client.post(url, json={"body": "First"}, headers=key)
+    assert first.status_code == 201
+    async with pool.connection() as conn:  # as if the first request were still running
+        await conn.execute("UPDATE crm.idempotency_keys SET status = NULL")
+    running = await client.post(url, json={"body": "First"}, headers=key)
+    assert running.status_code == 409
+    assert running.json()["error"]["code"] == "idempotency_key_in_flight"
+    async with pool.connection() as conn:  # a day later the key is free again
+        await conn.execute(
+            "UPDATE crm.idempotency_keys SET status = 201, created_on = now() - interval '25 hours'"
+        )
+    later = await client.post(url, json={"body": "Second"}, headers=key)
+    assert later.status_code == 201 and later.json()["id"] != first.json()["id"]
+
+    raced = alice.auth | {"Idempotency-Key": "tag-race"}
+    answers = await asyncio.gather(
+        *(client.post("/api/tags", json={"name": "Raced"}, headers=raced) for _ in range(5))
+    )
+    assert {a.status_code for a in answers} <= {201, 409} and answers[0].status_code in (201, 409)
+    assert len({a.json()["id"] for a in answers if a.status_code == 201}) == 1
+    async with pool.connection() as conn:
+        count = await (
+            await conn.execute("SELECT count(*) FROM crm.tags WHERE name = 'Raced'")
+        ).fetchone()
+    assert count == (1,)
