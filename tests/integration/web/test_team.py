@@ -233,3 +233,31 @@ async def test_idempotency_key_in_flight_expired_and_raced(
             await conn.execute("SELECT count(*) FROM crm.tags WHERE name = 'Raced'")
         ).fetchone()
     assert count == (1,)
+
+
+async def test_joining_and_leaving_keep_your_notes_and_activity(
+    client: httpx.AsyncClient, alice: User, bob: User, pool: AsyncConnectionPool
+) -> None:
+    """Notes on your own contacts, and their activity, stay yours across workspaces."""
+    bobs = await seed_crm(pool, bob.account.id, domain="bob.test")
+    notes = f"/api/contacts/{bobs.contacts['ada']}/notes"
+    before = await client.post(notes, json={"body": "Met at the fair"}, headers=bob.auth)
+    invite = await _invite(client, alice)
+    await client.post("/api/team/join", json={"token": invite["token"]}, headers=bob.auth)
+    during = await client.post(notes, json={"body": "Sent the deck"}, headers=bob.auth)
+    edited = await client.patch(
+        f"/api/notes/{before.json()['id']}",
+        json={"body": "Met at the spring fair"},
+        headers=bob.auth,
+    )
+    assert edited.status_code == 200
+    seen = [n["body"] for n in (await client.get(notes, headers=bob.auth)).json()]
+    assert seen == ["Sent the deck", "Met at the spring fair"]
+    await client.delete(f"/api/team/members/{bob.account.id}", headers=bob.auth)  # he leaves
+    seen = [n["body"] for n in (await client.get(notes, headers=bob.auth)).json()]
+    assert seen == ["Sent the deck", "Met at the spring fair"]
+    log = (
+        await client.get(f"/api/contacts/{bobs.contacts['ada']}/activity", headers=bob.auth)
+    ).json()
+    assert [e["action"] for e in log] == ["note.edited", "note.added", "note.added"]
+    assert during.status_code == 201
