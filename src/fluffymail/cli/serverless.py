@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 from typing import Annotated
 
@@ -31,12 +33,17 @@ def http(
     """
     import uvicorn
 
+    from fluffymail.cli.worker import exit_now
     from fluffymail.serverless.http import create_app
 
     config = settings()
     require_secret_key(config)
+
+    def exit_soon() -> None:  # after the answer is sent
+        asyncio.get_running_loop().call_later(0.5, exit_now, logging.getLogger("fluffymail.worker"))
+
     try:
-        application = create_app(config, jobs=jobs)
+        application = create_app(config, jobs=jobs, on_abandoned=exit_soon)
     except ConfigError as exc:
         fail(exc)
     uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=False)

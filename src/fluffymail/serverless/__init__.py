@@ -69,13 +69,17 @@ async def run_drain(
 
 
 def drain(
-    seconds: float | None = None, *, queues: str | None = None, settings: Settings | None = None
+    seconds: float | None = None,
+    *,
+    queues: str | None = None,
+    settings: Settings | None = None,
+    jobs: str = JOBS,
 ) -> DrainReport:
     """Work the due jobs for at most `seconds`, then return what was done and what is left.
 
     For function platforms: settings come from the environment (FLUFFYMAIL_*, DATABASE_URL)
     unless given. Not for use inside a running event loop (await `run_drain` there)."""
-    return asyncio.run(run_drain(settings or Settings(), seconds, queues=queues))
+    return asyncio.run(run_drain(settings or Settings(), seconds, queues=queues, jobs=jobs))
 
 
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
