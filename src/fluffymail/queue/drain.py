@@ -175,6 +175,11 @@ async def drain(
         clean = await queue.stop(
             grace=options.stop_grace, stop_timeout=options.stop_timeout, out_of_time=out_of_time
         )
+    except BaseException:
+        # The database failed us (or we were cancelled): leave nothing running behind.
+        with contextlib.suppress(Exception):
+            await queue.stop(grace=0, stop_timeout=options.stop_timeout)
+        raise
     finally:
         queue.events.off("completed", tally.completed)
         queue.events.off("failed", tally.lost)
