@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from fluffymail.cli.worker import EXIT_WORK_LEFT
+from fluffymail.cli.worker import EXIT_ABANDONED, EXIT_WORK_LEFT
 from tests.acceptance.test_worker_processes import (  # noqa: F401
     REPO,
     Workers,
@@ -81,3 +81,15 @@ def test_drain_run_whose_budget_ends_with_work_left_exits_75(
     assert query(db_url, "SELECT state, retry_count FROM queue.job WHERE name = 'acc-slow'") == [
         ("retry", 0)
     ]
+
+
+def test_drain_run_with_a_handler_ignoring_cancellation_exits_3_without_hanging(
+    db_url: str,
+    workers: Workers,  # noqa: F811
+) -> None:
+    send(db_url, "acc-stubborn", ["{}"])
+
+    result = drain_run(db_url, "acc-stubborn:1", 4)  # its timeout is the hang bound
+
+    assert result.returncode == EXIT_ABANDONED, result.stderr
+    assert "budget spent" in result.stdout

@@ -127,13 +127,18 @@ EXIT_WORK_LEFT = 75  # a drain run's budget ended with jobs due (sysexits EX_TEM
 def drain_once(config: Settings, queues: str | None, jobs: str, seconds: float | None) -> None:
     """`worker --drain`: one drain run, its summary on stdout, the exit code from its report."""
     from fluffymail import serverless
+    from fluffymail.cli.common import fail
+    from fluffymail.errors import FluffyMailError
 
-    report = run(
-        serverless.run_drain(config, seconds, queues=queues, jobs=jobs, handle_signals=True)
-    )
+    try:
+        report = serverless.drain(
+            seconds, queues=queues, settings=config, jobs=jobs, handle_signals=True
+        )
+    except FluffyMailError as exc:
+        fail(exc)
     typer.echo(report.summary())
-    if not report.clean:
-        raise typer.Exit(EXIT_ABANDONED)
+    if not report.clean:  # handlers still run, ignoring cancellation: leave at once
+        exit_now(logging.getLogger("fluffymail.worker"))
     if report.work_left:
         raise typer.Exit(EXIT_WORK_LEFT)
 

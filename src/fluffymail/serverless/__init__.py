@@ -74,12 +74,33 @@ def drain(
     queues: str | None = None,
     settings: Settings | None = None,
     jobs: str = JOBS,
+    handle_signals: bool = False,
 ) -> DrainReport:
     """Work the due jobs for at most `seconds`, then return what was done and what is left.
 
     For function platforms: settings come from the environment (FLUFFYMAIL_*, DATABASE_URL)
-    unless given. Not for use inside a running event loop (await `run_drain` there)."""
-    return asyncio.run(run_drain(settings or Settings(), seconds, queues=queues, jobs=jobs))
+    unless given. Not for use inside a running event loop (await `run_drain` there).
+
+    After a run that gave up on handlers ignoring cancellation (`report.clean` False) their
+    event loop is left unclosed, never to run again: closing it would wait for them forever.
+    Their jobs are rescued once their heartbeat lapses; a process should exit soon after."""
+    runner = asyncio.Runner()
+    try:
+        report = runner.run(
+            run_drain(
+                settings or Settings(),
+                seconds,
+                queues=queues,
+                jobs=jobs,
+                handle_signals=handle_signals,
+            )
+        )
+    except BaseException:
+        runner.close()
+        raise
+    if report.clean:
+        runner.close()
+    return report
 
 
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
