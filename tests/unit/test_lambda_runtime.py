@@ -63,11 +63,13 @@ def test_serve__answers_each_invocation_or_reports_its_error(runtime: str) -> No
             raise TimeoutError("no time left")
         return {"done": {}}
 
-    lambda_runtime.serve(runtime, handle, invocations=2)
+    sent: list[Any] = []
+    lambda_runtime.serve(runtime, handle, invocations=2, after=sent.append)
 
     assert [event for event, _ in seen] == [{"max_seconds": 5}, None]
     assert 20 < seen[0][1] <= 30, "the handler is told the time to the deadline"
     assert FakeRuntime.answers["a"] == ("response", {"done": {}})
+    assert sent == [{"done": {}}], "`after` sees each answer once it is sent"
     assert FakeRuntime.answers["b"] == (
         "error",
         {"errorType": "TimeoutError", "errorMessage": "no time left"},

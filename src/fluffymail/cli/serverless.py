@@ -54,6 +54,7 @@ def lambda_() -> None:
     """Run as an AWS Lambda container image: each invocation is one drain run that ends before
     the invocation's deadline (or event {"max_seconds": N}); the answer is its report."""
     from fluffymail import serverless
+    from fluffymail.cli.worker import exit_now
     from fluffymail.serverless import lambda_runtime
 
     config = settings()
@@ -69,4 +70,9 @@ def lambda_() -> None:
             raise TimeoutError("no time left in this invocation for a drain run")
         return serverless.drain(budget, settings=config).as_dict()
 
-    lambda_runtime.serve(api, handle)
+    def after(answer: object) -> None:
+        if isinstance(answer, dict) and answer.get("clean") is False:
+            # handlers ignoring cancellation still hold this process: let Lambda start afresh
+            exit_now(logging.getLogger("fluffymail.worker"))
+
+    lambda_runtime.serve(api, handle, after=after)

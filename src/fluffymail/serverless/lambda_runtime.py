@@ -17,9 +17,15 @@ API_VERSION = "2018-06-01"
 Handler = Callable[[Any, float], Any]  # (event, seconds until the deadline) -> JSON-able answer
 
 
-def serve(api: str, handle: Handler, *, invocations: int | None = None) -> None:
+def serve(
+    api: str,
+    handle: Handler,
+    *,
+    invocations: int | None = None,
+    after: Callable[[Any], None] | None = None,
+) -> None:
     """Answer invocations from the Runtime API at `api` (host:port) with `handle`, forever
-    (or `invocations` times: tests)."""
+    (or `invocations` times: tests). `after(answer)` runs once each answer is sent."""
     base = f"http://{api}/{API_VERSION}/runtime/invocation"
     served = 0
     while invocations is None or served < invocations:
@@ -33,6 +39,8 @@ def serve(api: str, handle: Handler, *, invocations: int | None = None) -> None:
             )
         else:
             _post(f"{base}/{request_id}/response", answer)
+            if after is not None:
+                after(answer)
         served += 1
 
 
