@@ -84,7 +84,7 @@ DECLARE
     v_id bigint;
 BEGIN
     SELECT m.workspace_id INTO v_workspace FROM crm.workspace_members m
-    WHERE m.user_id = p_user_id ORDER BY m.role = 'owner' DESC, m.workspace_id LIMIT 1;
+    WHERE m.user_id = p_user_id ORDER BY m.joined_on DESC, m.workspace_id DESC LIMIT 1;
     IF v_workspace IS NULL OR NOT EXISTS (
         SELECT 1 FROM crm.webhooks w
         WHERE w.workspace_id = v_workspace AND w.enabled AND p_kind = ANY (w.events)
@@ -588,6 +588,12 @@ CREATE TABLE crm.contact_tags (
     tagged_on timestamp with time zone DEFAULT now() NOT NULL
 );
 
+CREATE TABLE crm.contact_views (
+    user_id bigint NOT NULL,
+    contact_id bigint NOT NULL,
+    viewed_on timestamp with time zone DEFAULT now() NOT NULL
+);
+
 ALTER TABLE crm.contacts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME crm.contacts_id_seq
     START WITH 1
@@ -650,6 +656,16 @@ ALTER TABLE crm.followups ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MINVALUE
     NO MAXVALUE
     CACHE 1
+);
+
+CREATE TABLE crm.idempotency_keys (
+    user_id bigint NOT NULL,
+    key text NOT NULL,
+    request_hash bytea NOT NULL,
+    status integer,
+    body bytea,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT idempotency_keys_key_check CHECK (((key <> ''::text) AND (length(key) <= 255)))
 );
 
 CREATE TABLE crm.introductions (
@@ -961,6 +977,31 @@ ALTER TABLE crm.webhooks ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE crm.workspace_invites (
+    id bigint NOT NULL,
+    workspace_id bigint NOT NULL,
+    token_hash bytea NOT NULL,
+    role text DEFAULT 'member'::text NOT NULL,
+    note text DEFAULT ''::text NOT NULL,
+    created_by bigint,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    expires_on timestamp with time zone NOT NULL,
+    used_on timestamp with time zone,
+    used_by bigint,
+    CONSTRAINT workspace_invites_check CHECK ((expires_on > created_on)),
+    CONSTRAINT workspace_invites_note_check CHECK ((length(note) <= 200)),
+    CONSTRAINT workspace_invites_role_check CHECK ((role = ANY (ARRAY['owner'::text, 'member'::text])))
+);
+
+ALTER TABLE crm.workspace_invites ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME crm.workspace_invites_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE crm.workspace_members (
     workspace_id bigint NOT NULL,
     user_id bigint NOT NULL,
@@ -1205,6 +1246,9 @@ ALTER TABLE ONLY crm.contact_name_votes
 ALTER TABLE ONLY crm.contact_tags
     ADD CONSTRAINT contact_tags_pkey PRIMARY KEY (contact_id, tag_id);
 
+ALTER TABLE ONLY crm.contact_views
+    ADD CONSTRAINT contact_views_pkey PRIMARY KEY (user_id, contact_id);
+
 ALTER TABLE ONLY crm.contacts
     ADD CONSTRAINT contacts_pkey PRIMARY KEY (id);
 
@@ -1225,6 +1269,9 @@ ALTER TABLE ONLY crm.followups
 
 ALTER TABLE ONLY crm.followups
     ADD CONSTRAINT followups_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY crm.idempotency_keys
+    ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (user_id, key);
 
 ALTER TABLE ONLY crm.introductions
     ADD CONSTRAINT introductions_pkey PRIMARY KEY (user_id, contact_id);
@@ -1307,6 +1354,12 @@ ALTER TABLE ONLY crm.webhook_deliveries
 ALTER TABLE ONLY crm.webhooks
     ADD CONSTRAINT webhooks_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY crm.workspace_invites
+    ADD CONSTRAINT workspace_invites_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY crm.workspace_invites
+    ADD CONSTRAINT workspace_invites_token_hash_key UNIQUE (token_hash);
+
 ALTER TABLE ONLY crm.workspace_members
     ADD CONSTRAINT workspace_members_pkey PRIMARY KEY (workspace_id, user_id);
 
@@ -1368,6 +1421,8 @@ CREATE INDEX contact_merges_pair_idx ON crm.contact_merges USING btree (user_id,
 
 CREATE INDEX contact_tags_tag_idx ON crm.contact_tags USING btree (tag_id, contact_id);
 
+CREATE INDEX contact_views_contact_idx ON crm.contact_views USING btree (contact_id);
+
 CREATE INDEX contacts_company_idx ON crm.contacts USING btree (company_id) WHERE (company_id IS NOT NULL);
 
 CREATE INDEX contacts_identity_idx ON crm.contacts USING btree (user_id, identity_key) WHERE (identity_key IS NOT NULL);
@@ -1383,6 +1438,8 @@ CREATE INDEX contacts_name_trigrams_idx ON crm.contacts USING gin (crm.trigrams(
 CREATE INDEX followups_due_idx ON crm.followups USING btree (user_id, remind_on, id) WHERE (state = ANY (ARRAY['open'::text, 'snoozed'::text]));
 
 CREATE INDEX followups_waiting_idx ON crm.followups USING btree (user_id, contact_id) WHERE ((state = 'snoozed'::text) AND until_reply);
+
+CREATE INDEX idempotency_keys_created_idx ON crm.idempotency_keys USING btree (created_on);
 
 CREATE INDEX message_folders_message_idx ON crm.message_folders USING btree (message_id);
 
@@ -1425,6 +1482,10 @@ CREATE INDEX webhook_deliveries_log_idx ON crm.webhook_deliveries USING btree (w
 CREATE INDEX webhook_deliveries_pending_idx ON crm.webhook_deliveries USING btree (webhook_id, subject, id) WHERE (state = 'pending'::text);
 
 CREATE INDEX webhooks_workspace_idx ON crm.webhooks USING btree (workspace_id);
+
+CREATE INDEX workspace_invites_workspace_idx ON crm.workspace_invites USING btree (workspace_id, created_on);
+
+CREATE INDEX workspace_members_current_idx ON crm.workspace_members USING btree (user_id, joined_on DESC, workspace_id DESC);
 
 CREATE INDEX workspace_members_user_idx ON crm.workspace_members USING btree (user_id);
 
@@ -1568,6 +1629,12 @@ ALTER TABLE ONLY crm.contact_tags
 ALTER TABLE ONLY crm.contact_tags
     ADD CONSTRAINT contact_tags_tagged_by_fkey FOREIGN KEY (tagged_by) REFERENCES crm.users(id) ON DELETE SET NULL;
 
+ALTER TABLE ONLY crm.contact_views
+    ADD CONSTRAINT contact_views_contact_id_fkey FOREIGN KEY (contact_id) REFERENCES crm.contacts(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.contact_views
+    ADD CONSTRAINT contact_views_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY crm.contacts
     ADD CONSTRAINT contacts_company_id_fkey FOREIGN KEY (company_id) REFERENCES crm.companies(id) ON DELETE SET NULL;
 
@@ -1594,6 +1661,9 @@ ALTER TABLE ONLY crm.followups
 
 ALTER TABLE ONLY crm.followups
     ADD CONSTRAINT followups_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES crm.workspaces(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.idempotency_keys
+    ADD CONSTRAINT idempotency_keys_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY crm.introductions
     ADD CONSTRAINT introductions_contact_id_fkey FOREIGN KEY (contact_id) REFERENCES crm.contacts(id) ON DELETE CASCADE;
@@ -1711,6 +1781,15 @@ ALTER TABLE ONLY crm.webhooks
 
 ALTER TABLE ONLY crm.webhooks
     ADD CONSTRAINT webhooks_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES crm.workspaces(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.workspace_invites
+    ADD CONSTRAINT workspace_invites_created_by_fkey FOREIGN KEY (created_by) REFERENCES crm.users(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY crm.workspace_invites
+    ADD CONSTRAINT workspace_invites_used_by_fkey FOREIGN KEY (used_by) REFERENCES crm.users(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY crm.workspace_invites
+    ADD CONSTRAINT workspace_invites_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES crm.workspaces(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY crm.workspace_members
     ADD CONSTRAINT workspace_members_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;

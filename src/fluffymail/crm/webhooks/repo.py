@@ -27,11 +27,6 @@ async def _rows(conn: Conn, name: str, params: dict[str, Any]) -> list[dict[str,
         return await cur.fetchall() if cur.description else []
 
 
-async def workspace_of(conn: Conn, user_id: int) -> int | None:
-    rows = await _rows(conn, "workspace_of", {"user_id": user_id})
-    return rows[0]["workspace_id"] if rows else None
-
-
 # -- subscriptions -------------------------------------------------------------------------
 
 

@@ -48,8 +48,8 @@ CREATE TABLE crm.webhook_attempts (
     PRIMARY KEY (delivery_id, attempt)
 );
 
--- An outgoing event of the user's workspace (the one they own, else the oldest they belong
--- to), recorded only when an enabled webhook of that workspace subscribes to `p_kind`: with no
+-- An outgoing event of the user's workspace (the one they joined last, as for tags: a
+-- personal one until they accept an invite, 0028_teammates.sql), recorded only when an enabled webhook of that workspace subscribes to `p_kind`: with no
 -- subscriber nothing is written, so the contacts and relationships triggers below cost a
 -- lookup on the rows that changed and nothing more.
 CREATE FUNCTION crm.record_webhook_event(p_user_id bigint, p_kind text, p_payload jsonb)
@@ -59,7 +59,7 @@ DECLARE
     v_id bigint;
 BEGIN
     SELECT m.workspace_id INTO v_workspace FROM crm.workspace_members m
-    WHERE m.user_id = p_user_id ORDER BY m.role = 'owner' DESC, m.workspace_id LIMIT 1;
+    WHERE m.user_id = p_user_id ORDER BY m.joined_on DESC, m.workspace_id DESC LIMIT 1;
     IF v_workspace IS NULL OR NOT EXISTS (
         SELECT 1 FROM crm.webhooks w
         WHERE w.workspace_id = v_workspace AND w.enabled AND p_kind = ANY (w.events)
