@@ -113,3 +113,29 @@ async def test_pages__add_a_webhook_see_its_secret_once_and_its_log(
         data={"csrf_token": csrf, "url": "http://127.0.0.1/", "events": ["sync.failed"]},
     )
     assert refused.status_code == 400 and "private network" in refused.text
+
+
+async def test_api__teammates_see_the_webhooks_only_owners_change_them(
+    client: httpx.AsyncClient, alice: User, bob: User
+) -> None:
+    made = await client.post(
+        "/api/webhooks", json={"url": PUBLIC, "events": ["sync.failed"]}, headers=alice.auth
+    )
+    webhook_id = made.json()["id"]
+    invite = (await client.post("/api/team/invites", json={}, headers=alice.auth)).json()
+    joined = await client.post("/api/team/join", json={"token": invite["token"]}, headers=bob.auth)
+    assert joined.status_code == 200
+    seen = (await client.get("/api/webhooks", headers=bob.auth)).json()
+    assert [w["id"] for w in seen] == [webhook_id]
+    log = await client.get(f"/api/webhooks/{webhook_id}/deliveries", headers=bob.auth)
+    assert log.status_code == 200
+    for method, path, body in (
+        ("POST", "/api/webhooks", {"url": PUBLIC, "events": ["sync.failed"]}),
+        ("PATCH", f"/api/webhooks/{webhook_id}", {"enabled": False}),
+        ("POST", f"/api/webhooks/{webhook_id}/secret", None),
+        ("DELETE", f"/api/webhooks/{webhook_id}", None),
+    ):
+        refused = await client.request(method, path, json=body, headers=bob.auth)
+        assert refused.status_code == 403, (method, path, refused.text)
+        assert "Only an owner" in refused.json()["error"]["message"]
+    assert (await client.get(f"/api/webhooks/{webhook_id}", headers=alice.auth)).json()["enabled"]

@@ -23,6 +23,7 @@ from fluffymail.web.services import webhooks as service
 
 ERRORS = {401: {"model": ErrorOut}, 400: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 NOT_FOUND = {**ERRORS, 404: {"model": ErrorOut}}
+OWNERS = {403: {"model": ErrorOut}}  # owners only: a member is refused with the reason
 router = APIRouter(prefix="/api/webhooks", tags=["webhooks"], responses=ERRORS)
 WebhookId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 DeliveryId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
@@ -38,7 +39,8 @@ async def list_webhooks(state: State, account: CurrentAccount) -> list[WebhookOu
     "",
     response_model=WebhookCreatedOut,
     status_code=201,
-    summary="Subscribe a URL to events (the answer holds the signing secret, shown once)",
+    responses=OWNERS,
+    summary="Subscribe a URL to events (the answer holds the signing secret, shown once; owners)",
 )
 async def create(
     body: Annotated[WebhookIn, Body()], state: State, account: CurrentAccount
@@ -64,8 +66,8 @@ async def get_webhook(webhook_id: WebhookId, state: State, account: CurrentAccou
 @router.patch(
     "/{webhook_id}",
     response_model=WebhookOut,
-    responses=NOT_FOUND,
-    summary="Change the URL, events, description, or turn it off and on",
+    responses={**NOT_FOUND, **OWNERS},
+    summary="Change the URL, events, description, or turn it off and on (owners)",
 )
 async def update(
     webhook_id: WebhookId,
@@ -87,7 +89,10 @@ async def update(
 
 
 @router.delete(
-    "/{webhook_id}", status_code=204, responses=NOT_FOUND, summary="Delete it and its log"
+    "/{webhook_id}",
+    status_code=204,
+    responses={**NOT_FOUND, **OWNERS},
+    summary="Delete it and its log (owners)",
 )
 async def delete(webhook_id: WebhookId, state: State, account: CurrentAccount) -> Response:
     await service.delete(state.pool, account.id, webhook_id)
@@ -97,8 +102,8 @@ async def delete(webhook_id: WebhookId, state: State, account: CurrentAccount) -
 @router.post(
     "/{webhook_id}/secret",
     response_model=SecretOut,
-    responses=NOT_FOUND,
-    summary="Rotate the signing secret (the new one is shown once)",
+    responses={**NOT_FOUND, **OWNERS},
+    summary="Rotate the signing secret (the new one is shown once; owners)",
 )
 async def rotate(webhook_id: WebhookId, state: State, account: CurrentAccount) -> SecretOut:
     secret = await service.rotate_secret(state.pool, state.settings, account.id, webhook_id)

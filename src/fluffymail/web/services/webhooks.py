@@ -3,7 +3,8 @@ at creation and on rotation), their delivery log, "Resend" and "Send test event"
 is checked like any outbound connection before it is saved, and again at each delivery.
 
 Every query carries the caller's workspace: another workspace's webhook or delivery looks
-exactly like a missing one.
+exactly like a missing one. Teammates all see the webhooks and their logs; only the
+workspace's owners add, change, rotate or delete one (they send its data elsewhere).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.config import Settings
 from fluffymail.crm import secrets
+from fluffymail.crm.team import repo as team_repo
 from fluffymail.crm.webhooks import repo as webhooks_repo
 from fluffymail.crm.webhooks import signing
 from fluffymail.crm.webhooks.models import EVENT_KINDS, Delivery, Dispatched, Webhook
@@ -24,6 +26,7 @@ from fluffymail.jobs import deliver_webhook, webhook_dead_letter
 from fluffymail.queue import JobQueue
 from fluffymail.web.services import activity
 from fluffymail.web.services.messages import Conn
+from fluffymail.web.services.team import TeamForbidden
 
 DESCRIPTION_MAX = 200
 LOG_LIMIT = 50
@@ -100,6 +103,16 @@ async def _workspace(conn: Conn, user_id: int) -> int:
     return await activity.workspace_of(conn, user_id)
 
 
+async def _owned(conn: Conn, user_id: int, action: str) -> int:
+    """The caller's workspace, if they own it (`TeamForbidden` for a member)."""
+    workspace_id = await _workspace(conn, user_id)
+    found = await team_repo.workspace(conn, workspace_id, user_id)
+    if found is None or found.role != "owner":
+        name = found.name if found is not None else "this workspace"
+        raise TeamForbidden(f"Only an owner of {name} can {action}.")
+    return workspace_id
+
+
 async def list_webhooks(pool: AsyncConnectionPool, user_id: int) -> list[Webhook]:
     async with pool.connection() as conn:
         return await webhooks_repo.list_webhooks(conn, await _workspace(conn, user_id))
@@ -134,7 +147,7 @@ async def create(
     secret = signing.new_secret()
     box = secrets.open_box(settings)
     async with pool.connection() as conn, conn.transaction():
-        workspace_id = await _workspace(conn, user_id)
+        workspace_id = await _owned(conn, user_id, "add a webhook")
         if len(await webhooks_repo.list_webhooks(conn, workspace_id)) >= WEBHOOKS_MAX:
             raise WebhookRefused(f"a workspace can have at most {WEBHOOKS_MAX} webhooks")
         made = await webhooks_repo.insert_webhook(
@@ -163,7 +176,8 @@ async def update(
 ) -> Webhook:
     """Change what is given (a URL is checked again); 404 when not the workspace's."""
     async with pool.connection() as conn:
-        await _get(conn, user_id, webhook_id)  # 404 before any 400
+        await _get(conn, user_id, webhook_id)  # 404 before any 403 or 400
+        await _owned(conn, user_id, "change a webhook")
     kinds = check_events(events) if events is not None else None
     text = _description(description) if description is not None else None
     checked = await check_url(settings, url) if url is not None else None
@@ -190,7 +204,8 @@ async def rotate_secret(
     secret = signing.new_secret()
     sealed = secrets.open_box(settings).encrypt(secret.encode("ascii"))
     async with pool.connection() as conn, conn.transaction():
-        workspace_id = await _workspace(conn, user_id)
+        await _get(conn, user_id, webhook_id)
+        workspace_id = await _owned(conn, user_id, "rotate a webhook's secret")
         if not await webhooks_repo.update_webhook(conn, workspace_id, webhook_id, secret=sealed):
             raise WebhookNotFound(f"no webhook {webhook_id}")
     return secret
@@ -199,7 +214,8 @@ async def rotate_secret(
 async def delete(pool: AsyncConnectionPool, user_id: int, webhook_id: int) -> None:
     """Delete the webhook and its log (its queued deliveries find nothing and end)."""
     async with pool.connection() as conn, conn.transaction():
-        workspace_id = await _workspace(conn, user_id)
+        await _get(conn, user_id, webhook_id)
+        workspace_id = await _owned(conn, user_id, "delete a webhook")
         if not await webhooks_repo.delete_webhook(conn, workspace_id, webhook_id):
             raise WebhookNotFound(f"no webhook {webhook_id}")
 
