@@ -31,8 +31,10 @@ REFUSE_VALID_INPUT = {
 }
 # Likewise by operation: a list filter that does not parse, an address that is no address, a
 # phone without digits, a company domain or website that is none, a view given members, a
-# contact that is the user's own address (each answers 400 with the reason).
+# contact that is the user's own address, a message-list cursor the list never gave out (each
+# answers 400 with the reason).
 REFUSE_VALID_OPERATIONS = {
+    ("GET", "/api/messages"),
     ("POST", "/api/contacts"),
     ("PATCH", "/api/contacts/{contact_id}"),
     ("POST", "/api/contacts/{contact_id}/visibility"),

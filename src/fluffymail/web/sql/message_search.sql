@@ -1,0 +1,49 @@
+-- The best matches for `q` among the user's newest `cap` messages that match it and the
+-- filters (as in message_list.sql), ranked by ts_rank_cd (cover density: the words close
+-- together, subject over people over body by the vector's weights), newest first on a tie;
+-- keyset-paged after (`after_rank`, `after_id`). Ranking every match of a common word over a
+-- million messages would read them all: the cap bounds the work (BENCHMARKS.md, "Mail search").
+WITH hits AS (
+    SELECT m.id, m.date, m.search
+    FROM crm.messages m
+    WHERE m.user_id = %(user_id)s
+      AND (%(q)s::text IS NULL OR m.search @@ websearch_to_tsquery('simple', %(q)s::text))
+      AND (%(since)s::timestamptz IS NULL OR m.date >= %(since)s::timestamptz)
+      AND (%(until)s::timestamptz IS NULL OR m.date < %(until)s::timestamptz)
+      AND (%(attachment)s::boolean IS NULL OR m.has_attachment = %(attachment)s::boolean)
+      AND (%(folder)s::text IS NULL OR EXISTS (
+          SELECT FROM crm.message_folders mf JOIN crm.folders f ON f.id = mf.folder_id
+          WHERE mf.message_id = m.id AND f.name = %(folder)s::text))
+      AND (%(from_contact)s::bigint IS NULL OR m.id IN (
+          SELECT l.message_id
+          FROM crm.contact_addresses a
+          JOIN crm.contact_links l ON l.user_id = a.user_id AND l.address = a.address
+          WHERE a.user_id = %(user_id)s AND a.contact_id = %(from_contact)s::bigint
+            AND l.role = 'received_from'))
+      AND (%(to_contact)s::bigint IS NULL OR m.id IN (
+          SELECT l.message_id
+          FROM crm.contact_addresses a
+          JOIN crm.contact_links l ON l.user_id = a.user_id AND l.address = a.address
+          WHERE a.user_id = %(user_id)s AND a.contact_id = %(to_contact)s::bigint
+            AND l.role IN ('sent_to', 'cc')))
+      AND (%(company)s::bigint IS NULL OR m.id IN (
+          SELECT l.message_id
+          FROM crm.contacts c
+          JOIN crm.contact_addresses a ON a.user_id = c.user_id AND a.contact_id = c.id
+          JOIN crm.contact_links l ON l.user_id = a.user_id AND l.address = a.address
+          WHERE c.user_id = %(user_id)s AND c.company_id = %(company)s::bigint))
+    ORDER BY m.date DESC NULLS LAST, m.id DESC
+    LIMIT %(cap)s
+), ranked AS (
+    SELECT h.id, h.date,
+           ts_rank_cd(h.search, websearch_to_tsquery('simple', %(q)s::text)) AS rank
+    FROM hits h
+)
+SELECT m.id, m.date, m.subject, m.snippet, m.from_address, m.from_name, m.thread_id,
+       m.has_attachment, m.recipients, r.rank
+FROM ranked r
+JOIN crm.messages m ON m.id = r.id
+WHERE %(after_id)s::bigint IS NULL
+   OR (r.rank, r.id) < (%(after_rank)s::real, %(after_id)s::bigint)
+ORDER BY r.rank DESC, r.id DESC
+LIMIT %(limit)s
