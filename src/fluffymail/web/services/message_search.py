@@ -31,7 +31,7 @@ HEADLINE_OPTIONS = (
     f"StartSel={START}, StopSel={STOP}, MaxWords=24, MinWords=10, MaxFragments=2, "
     'FragmentDelimiter=" … "'
 )
-SORTS = ("relevance", "date")
+SUBJECT_OPTIONS = f"HighlightAll=true, StartSel={START}, StopSel={STOP}"
 
 
 class BadCursor(FluffyMailError):
@@ -212,6 +212,7 @@ async def _with_headlines(
         "q": q,
         "ids": [i.id for i in items],
         "options": HEADLINE_OPTIONS,
+        "subject_options": SUBJECT_OPTIONS,
     }
     found = {row["id"]: row for row in await fetch_all(conn, "message_headlines", params)}
     return [
