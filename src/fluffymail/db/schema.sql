@@ -663,6 +663,7 @@ EXCEPTION WHEN feature_not_supported THEN
     RAISE NOTICE 'lz4 is not available in this PostgreSQL build; keeping pglz';
 END
 $$;
+ALTER TABLE ONLY crm.messages ALTER COLUMN search SET STORAGE MAIN;
 DO $$
 BEGIN
     ALTER TABLE ONLY crm.messages ALTER COLUMN search SET COMPRESSION lz4;

@@ -201,3 +201,20 @@ async def test_page__search_with_marks_escaped_and_people_fragment(
     bobs = await other.get("/messages?q=engine", headers=HTML)
     assert bobs.status_code == 200 and "Analytical" not in bobs.text
     assert "Ada" not in (await other.get("/messages/people?q=engine", headers=HTML)).text
+
+
+async def test_search__counts_up_to_the_cap(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    async with pool.connection() as conn:
+        await conn.execute(
+            "INSERT INTO crm.messages (user_id, dedup_key, subject, date)"
+            " SELECT %s, 'fp:w' || i, 'widget ' || i, %s - i * interval '1 hour'"
+            " FROM generate_series(1, 502) i",
+            (alice.account.id, NOW),
+        )
+    for sort in ("relevance", "date"):
+        body = (await client.get(f"/api/messages?q=widget&sort={sort}", headers=alice.auth)).json()
+        assert (body["total"], body["total_capped"]) == (500, True), sort
+    few = (await client.get("/api/messages?q=widget 7", headers=alice.auth)).json()
+    assert (few["total"], few["total_capped"]) == (1, False)

@@ -42,6 +42,11 @@ EXCEPTION WHEN feature_not_supported THEN
 END
 $$;
 
+-- Kept in the row (compressed) rather than moved out to the TOAST table with the long bodies:
+-- a search reads the vector of every candidate in date order, and a TOAST lookup per row made
+-- that 3-4x slower (BENCHMARKS.md, "Mail search").
+ALTER TABLE crm.messages ALTER COLUMN search SET STORAGE MAIN;
+
 CREATE INDEX messages_search_idx ON crm.messages USING gin (search);
 
 -- The message list reads newest first (undated mail last) with the id as the tie-break: this index

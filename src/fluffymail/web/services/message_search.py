@@ -21,8 +21,8 @@ from fluffymail.errors import FluffyMailError
 from fluffymail.web.services.messages import Conn, fetch_all
 
 # A search ranks at most the newest CAP messages that match (ranking every match of a common
-# word reads them all); totals are counted up to CAP too ("1,000+").
-CAP = 1000
+# word reads them all); totals are counted up to CAP too ("500+").
+CAP = 500
 WRITERS_CAP = 2000
 # ts_headline marks the matched words with two private-use characters (never in mail text that
 # matters), so the excerpt can be escaped as text and the marks turned into <mark> afterwards.
@@ -141,8 +141,11 @@ async def list_messages(
         items = [_item(row) for row in rows[: query.limit]]
         if query.q and items:
             items = await _with_headlines(conn, user_id, query.q, items)
-        counted = await fetch_all(conn, "message_count", {**query.params(user_id), "cap": CAP + 1})
-    total = int(counted[0]["total"])
+        if rows and "matched" in rows[0]:  # the ranked search counted its matches
+            total = int(rows[0]["matched"])
+        else:
+            params = {**query.params(user_id), "cap": CAP + 1}
+            total = int((await fetch_all(conn, "message_count", params))[0]["total"])
     last = items[-1] if more else None
     return MessagePage(
         items=tuple(items),

@@ -1,5 +1,5 @@
 -- How many of the user's messages match the filters of message_list.sql, counted up to `cap`
--- (a common word matches hundreds of thousands: the page says "1,000+").
+-- (a common word matches hundreds of thousands: the page says "500+").
 SELECT count(*) AS total
 FROM (
     SELECT

@@ -1,8 +1,10 @@
 -- The best matches for `q` among the user's newest `cap` messages that match it and the
 -- filters (as in message_list.sql), ranked by ts_rank_cd (cover density: the words close
--- together, subject over people over body by the vector's weights), newest first on a tie;
--- keyset-paged after (`after_rank`, `after_id`). Ranking every match of a common word over a
--- million messages would read them all: the cap bounds the work (BENCHMARKS.md, "Mail search").
+-- together, subject over people over body by the vector's weights), the higher id first on a
+-- tie; keyset-paged after (`after_rank`, `after_id`). Ranking every match of a common word over
+-- a million messages would read them all: the cap bounds the work (BENCHMARKS.md, "Mail
+-- search"). One more than `cap` is read so that `matched` (on every row) counts the matches up
+-- to cap + 1 without a second scan.
 WITH hits AS (
     SELECT m.id, m.date, m.search
     FROM crm.messages m
@@ -33,14 +35,14 @@ WITH hits AS (
           JOIN crm.contact_links l ON l.user_id = a.user_id AND l.address = a.address
           WHERE c.user_id = %(user_id)s AND c.company_id = %(company)s::bigint))
     ORDER BY m.date DESC NULLS LAST, m.id DESC
-    LIMIT %(cap)s
+    LIMIT %(cap)s + 1
 ), ranked AS (
     SELECT h.id, h.date,
            ts_rank_cd(h.search, websearch_to_tsquery('simple', %(q)s::text)) AS rank
-    FROM hits h
+    FROM (SELECT * FROM hits ORDER BY date DESC NULLS LAST, id DESC LIMIT %(cap)s) h
 )
 SELECT m.id, m.date, m.subject, m.snippet, m.from_address, m.from_name, m.thread_id,
-       m.has_attachment, m.recipients, r.rank
+       m.has_attachment, m.recipients, r.rank, (SELECT count(*) FROM hits) AS matched
 FROM ranked r
 JOIN crm.messages m ON m.id = r.id
 WHERE %(after_id)s::bigint IS NULL

@@ -114,6 +114,7 @@ async def messages(
         "active": "messages",
         "link": lambda **changes: "/messages?" + urlencode({**form, **changes}),
         "first_page": bool(after),
+        "cap": search.CAP,
     }
     return templates.TemplateResponse(request, "messages.html", context)
 
