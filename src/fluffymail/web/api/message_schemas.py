@@ -43,7 +43,7 @@ class MessageItemOut(_Out):
 
 
 class MessagePageOut(_Out):
-    """A page of messages. `total` counts the matches up to 500 (`total_capped` when there are
+    """A page of messages. `total` counts the matches up to 200 (`total_capped` when there are
     more); pass `next_after` as `after` for the next page (absent on the last)."""
 
     items: list[MessageItemOut]

@@ -61,7 +61,7 @@ async def list_messages(
     sort: Annotated[
         MessageSort, Query(description="`relevance` (with `q`; else newest first) or `date`")
     ] = MessageSort.RELEVANCE,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: Annotated[int, Query(ge=1, le=200)] = 25,
     after: Annotated[
         str | None,
         Query(max_length=400, pattern=r"^[A-Za-z0-9_-]+$", description="`next_after` of a page"),

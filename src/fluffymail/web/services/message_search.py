@@ -21,9 +21,9 @@ from fluffymail.errors import FluffyMailError
 from fluffymail.web.services.messages import Conn, fetch_all
 
 # A search ranks at most the newest CAP messages that match (ranking every match of a common
-# word reads them all); totals are counted up to CAP too ("500+").
-CAP = 500
-WRITERS_CAP = 2000
+# word reads them all); totals are counted up to CAP too ("200+").
+CAP = 200
+WRITERS_CAP = CAP  # "people who wrote about X" counts over the same newest matches
 # ts_headline marks the matched words with two private-use characters (never in mail text that
 # matters), so the excerpt can be escaped as text and the marks turned into <mark> afterwards.
 START, STOP = "\ue000", "\ue001"
@@ -59,14 +59,18 @@ class MessageQuery:
     def ranked(self) -> bool:
         return bool(self.q) and self.sort == "relevance"
 
-    def params(self, user_id: int) -> dict[str, Any]:
-        """The filters as SQL parameters (message_list.sql and its siblings)."""
+    @property
+    def by_people(self) -> bool:
+        """Whether a contact or company filter applies (message_filter_ids.sql)."""
+        return any(x is not None for x in (self.from_contact, self.to_contact, self.company))
+
+    def params(self, user_id: int, ids: list[int] | None) -> dict[str, Any]:
+        """The filters as SQL parameters (message_list.sql and its siblings); `ids` are those
+        of the messages that pass the contact and company filters, None when there are none."""
         return {
             "user_id": user_id,
             "q": self.q,
-            "from_contact": self.from_contact,
-            "to_contact": self.to_contact,
-            "company": self.company,
+            "ids": ids,
             "since": self.since,
             "until": self.until,
             "attachment": self.attachment,
@@ -133,10 +137,14 @@ async def list_messages(
     if query.q is not None and not has_words(query.q):
         return MessagePage(items=(), total=0, total_capped=False, next_after=None)
     async with pool.connection() as conn:
+        ids = await _filter_ids(conn, user_id, query) if query.by_people else None
+        if ids == []:
+            return MessagePage(items=(), total=0, total_capped=False, next_after=None)
+        params = query.params(user_id, ids)
         if query.ranked:
-            rows = await _ranked(conn, user_id, query, cursor)
+            rows = await _ranked(conn, params, query, cursor)
         else:
-            rows = await _by_date(conn, user_id, query, cursor)
+            rows = await _by_date(conn, params, query, cursor)
         more = len(rows) > query.limit
         items = [_item(row) for row in rows[: query.limit]]
         if query.q and items:
@@ -144,8 +152,8 @@ async def list_messages(
         if rows and "matched" in rows[0]:  # the ranked search counted its matches
             total = int(rows[0]["matched"])
         else:
-            params = {**query.params(user_id), "cap": CAP + 1}
-            total = int((await fetch_all(conn, "message_count", params))[0]["total"])
+            counted = await fetch_all(conn, "message_count", {**params, "cap": CAP + 1})
+            total = int(counted[0]["total"])
     last = items[-1] if more else None
     return MessagePage(
         items=tuple(items),
@@ -155,11 +163,21 @@ async def list_messages(
     )
 
 
+async def _filter_ids(conn: Conn, user_id: int, query: MessageQuery) -> list[int]:
+    params = {
+        "user_id": user_id,
+        "from_contact": query.from_contact,
+        "to_contact": query.to_contact,
+        "company": query.company,
+    }
+    return list((await fetch_all(conn, "message_filter_ids", params))[0]["ids"])
+
+
 async def _ranked(
-    conn: Conn, user_id: int, query: MessageQuery, cursor: tuple[Any, ...] | None
+    conn: Conn, filters: dict[str, Any], query: MessageQuery, cursor: tuple[Any, ...] | None
 ) -> list[dict[str, Any]]:
     params = {
-        **query.params(user_id),
+        **filters,
         "cap": CAP,
         "limit": query.limit + 1,
         "after_rank": cursor[0] if cursor else None,
@@ -169,11 +187,11 @@ async def _ranked(
 
 
 async def _by_date(
-    conn: Conn, user_id: int, query: MessageQuery, cursor: tuple[Any, ...] | None
+    conn: Conn, filters: dict[str, Any], query: MessageQuery, cursor: tuple[Any, ...] | None
 ) -> list[dict[str, Any]]:
     """Dated mail in keyset order, then (once it runs out) the undated mail."""
     after_date, after_id = cursor if cursor else (None, None)
-    base = {**query.params(user_id), "limit": query.limit + 1}
+    base = {**filters, "limit": query.limit + 1}
     rows: list[dict[str, Any]] = []
     if not (cursor and after_date is None):  # not yet in the undated part
         params = {**base, "undated": False, "after_date": after_date, "after_id": after_id}

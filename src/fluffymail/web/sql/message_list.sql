@@ -2,8 +2,7 @@
 -- order), keyset-paged: dated mail after (`after_date`, `after_id`), then, with `undated`, the
 -- undated mail below `after_id`. Optional filters: words (`q`, websearch syntax, over the
 -- search vector of 0025_message_search.sql), a date range, has an attachment, a folder name,
--- from or to a contact (their interaction links, as on the contact's timeline), any contact of
--- a company. Another user's contact or company filters to nothing.
+-- and `ids`, the messages that pass the contact and company filters (message_filter_ids.sql).
 SELECT m.id, m.date, m.subject, m.snippet, m.from_address, m.from_name, m.thread_id,
        m.has_attachment, m.recipients
 FROM crm.messages m
@@ -19,23 +18,6 @@ WHERE m.user_id = %(user_id)s
   AND (%(folder)s::text IS NULL OR EXISTS (
       SELECT FROM crm.message_folders mf JOIN crm.folders f ON f.id = mf.folder_id
       WHERE mf.message_id = m.id AND f.name = %(folder)s::text))
-  AND (%(from_contact)s::bigint IS NULL OR m.id IN (
-      SELECT l.message_id
-      FROM crm.contact_addresses a
-      JOIN crm.contact_links l ON l.user_id = a.user_id AND l.address = a.address
-      WHERE a.user_id = %(user_id)s AND a.contact_id = %(from_contact)s::bigint
-        AND l.role = 'received_from'))
-  AND (%(to_contact)s::bigint IS NULL OR m.id IN (
-      SELECT l.message_id
-      FROM crm.contact_addresses a
-      JOIN crm.contact_links l ON l.user_id = a.user_id AND l.address = a.address
-      WHERE a.user_id = %(user_id)s AND a.contact_id = %(to_contact)s::bigint
-        AND l.role IN ('sent_to', 'cc')))
-  AND (%(company)s::bigint IS NULL OR m.id IN (
-      SELECT l.message_id
-      FROM crm.contacts c
-      JOIN crm.contact_addresses a ON a.user_id = c.user_id AND a.contact_id = c.id
-      JOIN crm.contact_links l ON l.user_id = a.user_id AND l.address = a.address
-      WHERE c.user_id = %(user_id)s AND c.company_id = %(company)s::bigint))
+  AND (%(ids)s::bigint[] IS NULL OR m.id = ANY(%(ids)s::bigint[]))
 ORDER BY m.date DESC NULLS LAST, m.id DESC
 LIMIT %(limit)s

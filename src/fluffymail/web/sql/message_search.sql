@@ -16,24 +16,7 @@ WITH hits AS (
       AND (%(folder)s::text IS NULL OR EXISTS (
           SELECT FROM crm.message_folders mf JOIN crm.folders f ON f.id = mf.folder_id
           WHERE mf.message_id = m.id AND f.name = %(folder)s::text))
-      AND (%(from_contact)s::bigint IS NULL OR m.id IN (
-          SELECT l.message_id
-          FROM crm.contact_addresses a
-          JOIN crm.contact_links l ON l.user_id = a.user_id AND l.address = a.address
-          WHERE a.user_id = %(user_id)s AND a.contact_id = %(from_contact)s::bigint
-            AND l.role = 'received_from'))
-      AND (%(to_contact)s::bigint IS NULL OR m.id IN (
-          SELECT l.message_id
-          FROM crm.contact_addresses a
-          JOIN crm.contact_links l ON l.user_id = a.user_id AND l.address = a.address
-          WHERE a.user_id = %(user_id)s AND a.contact_id = %(to_contact)s::bigint
-            AND l.role IN ('sent_to', 'cc')))
-      AND (%(company)s::bigint IS NULL OR m.id IN (
-          SELECT l.message_id
-          FROM crm.contacts c
-          JOIN crm.contact_addresses a ON a.user_id = c.user_id AND a.contact_id = c.id
-          JOIN crm.contact_links l ON l.user_id = a.user_id AND l.address = a.address
-          WHERE c.user_id = %(user_id)s AND c.company_id = %(company)s::bigint))
+      AND (%(ids)s::bigint[] IS NULL OR m.id = ANY(%(ids)s::bigint[]))
     ORDER BY m.date DESC NULLS LAST, m.id DESC
     LIMIT %(cap)s + 1
 ), ranked AS (
