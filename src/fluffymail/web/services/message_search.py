@@ -70,6 +70,7 @@ class MessageQuery:
         return {
             "user_id": user_id,
             "q": self.q,
+            "phrase": '"' in (self.q or ""),  # websearch syntax: a quoted phrase
             "ids": ids,
             "since": self.since,
             "until": self.until,

@@ -13,5 +13,7 @@ FROM (
           SELECT FROM crm.message_folders mf JOIN crm.folders f ON f.id = mf.folder_id
           WHERE mf.message_id = m.id AND f.name = %(folder)s::text))
       AND (%(ids)s::bigint[] IS NULL OR m.id = ANY(%(ids)s::bigint[]))
+    ORDER BY CASE WHEN %(phrase)s::boolean THEN m.date + interval '0 s' ELSE m.date END
+                 DESC NULLS LAST, m.id DESC  -- as in message_list.sql: stops early or uses GIN
     LIMIT %(cap)s
 ) found

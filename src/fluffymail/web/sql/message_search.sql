@@ -17,7 +17,8 @@ WITH hits AS (
           SELECT FROM crm.message_folders mf JOIN crm.folders f ON f.id = mf.folder_id
           WHERE mf.message_id = m.id AND f.name = %(folder)s::text))
       AND (%(ids)s::bigint[] IS NULL OR m.id = ANY(%(ids)s::bigint[]))
-    ORDER BY m.date DESC NULLS LAST, m.id DESC
+    ORDER BY CASE WHEN %(phrase)s::boolean THEN m.date + interval '0 s' ELSE m.date END
+                 DESC NULLS LAST, m.id DESC  -- a phrase: as in message_list.sql
     LIMIT %(cap)s + 1
 ), ranked AS (
     SELECT h.id, h.date,
