@@ -743,12 +743,23 @@ CREATE TABLE crm.messages (
     created_on timestamp with time zone DEFAULT now() NOT NULL,
     processed_on timestamp with time zone,
     automated_reason text,
-    held_private boolean DEFAULT false NOT NULL
+    held_private boolean DEFAULT false NOT NULL,
+    recipients text DEFAULT ''::text NOT NULL,
+    has_attachment boolean DEFAULT false NOT NULL,
+    search tsvector GENERATED ALWAYS AS (((setweight(to_tsvector('simple'::regconfig, subject), 'A'::"char") || setweight(to_tsvector('simple'::regconfig, ((((COALESCE(from_name, ''::text) || ' '::text) || COALESCE(from_address, ''::text)) || ' '::text) || recipients)), 'B'::"char")) || setweight(to_tsvector('simple'::regconfig, "left"(body_text, 2000)), 'C'::"char"))) STORED
 )
 WITH (fillfactor='50');
 DO $$
 BEGIN
     ALTER TABLE ONLY crm.messages ALTER COLUMN body_text SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported THEN
+    RAISE NOTICE 'lz4 is not available in this PostgreSQL build; keeping pglz';
+END
+$$;
+ALTER TABLE ONLY crm.messages ALTER COLUMN search SET STORAGE MAIN;
+DO $$
+BEGIN
+    ALTER TABLE ONLY crm.messages ALTER COLUMN search SET COMPRESSION lz4;
 EXCEPTION WHEN feature_not_supported THEN
     RAISE NOTICE 'lz4 is not available in this PostgreSQL build; keeping pglz';
 END
@@ -1447,9 +1458,11 @@ CREATE INDEX message_participants_address_idx ON crm.message_participants USING 
 
 CREATE INDEX messages_message_id_idx ON crm.messages USING btree (user_id, message_id);
 
+CREATE INDEX messages_search_idx ON crm.messages USING gin (search);
+
 CREATE INDEX messages_thread_idx ON crm.messages USING btree (thread_id);
 
-CREATE INDEX messages_user_date_idx ON crm.messages USING btree (user_id, date);
+CREATE INDEX messages_user_list_idx ON crm.messages USING btree (user_id, date DESC NULLS LAST, id DESC);
 
 CREATE INDEX note_mentions_contact_idx ON crm.note_mentions USING btree (contact_id);
 

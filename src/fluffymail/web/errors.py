@@ -31,6 +31,7 @@ from fluffymail.web.services.corrections import AddressTaken, EditRefused
 from fluffymail.web.services.followups import FollowupClosed, FollowupNotFound, FollowupRefused
 from fluffymail.web.services.groups import GroupNotFound
 from fluffymail.web.services.lists import ListConflict, ListForbidden, ListNotFound, ListRefused
+from fluffymail.web.services.message_search import BadCursor
 from fluffymail.web.services.messages import MessageNotFound
 from fluffymail.web.services.notes import NoteNotFound, NoteRefused
 from fluffymail.web.services.tags import TagConflict, TagNotFound, TagRefused
@@ -90,6 +91,7 @@ _DOMAIN: list[tuple[type[Exception], int, str]] = [
     (GroupNotFound, 404, "not_found"),
     (CompanyNotFound, 404, "not_found"),
     (MessageNotFound, 404, "not_found"),
+    (BadCursor, 400, "bad_cursor"),
     (MergeNotFound, 404, "not_found"),
     (MergeRefused, 409, "conflict"),
     (NoteNotFound, 404, "not_found"),

@@ -1,8 +1,8 @@
 """A second user can neither read nor change the first user's contacts, companies, messages,
 merges, connections, jobs, notes, tags, activity, lists, corrections, company merges, follow-ups,
-cadences, team members and invites, webhooks and their deliveries through any route:
-every route with a path parameter, API (from the OpenAPI schema) and pages alike, is called
-by Bob with Alice's ids."""
+cadences, team members and invites, webhooks and their deliveries and mail search through any
+route: every route with a path parameter, API (from the OpenAPI schema) and pages alike, is
+called by Bob with Alice's ids."""
 
 from __future__ import annotations
 
@@ -407,6 +407,18 @@ async def test_bob_cannot_reach_alices_data_through_any_api_route(
     assert [c["id"] for c in bobs_connections] == [bobs_connection]
     board = (await client.get("/api/followups", headers=bob.auth)).json()
     assert board["due"] == board["upcoming"] == board["waiting"] == []
+    # Nor find Alice's mail by its words, her contacts or companies (issue 14).
+    for params in (
+        {},
+        {"q": "engine"},
+        {"from_contact": alices_ada},
+        {"to_contact": alices_ada},
+        {"company": ids["company_id"][0]},
+    ):
+        found = (await client.get("/api/messages", params=params, headers=bob.auth)).json()
+        assert all(m["id"] not in ids["message_id"] for m in found["items"]), params
+    writers = await client.get("/api/messages/people?q=engine", headers=bob.auth)
+    assert [w["id"] for w in writers.json()] == [bobs.contacts["ada"]]  # his own Ada only
 
 
 async def test_bob_cannot_reach_alices_data_through_any_page(
@@ -453,6 +465,12 @@ async def test_bob_cannot_reach_alices_data_through_any_page(
                     "Ada Lovelace" not in response.text and "Analytical engine" not in response.text
                 )
                 assert "Secret" not in response.text and "Alice only" not in response.text
+    # Nor find Alice's mail on the messages page, or who wrote it (issue 14).
+    for path in ("/messages?q=engine", f"/messages?from_contact={ids['contact_id'][0]}",
+                 "/messages/people?q=engine"):  # fmt: skip
+        response = await browser.get(path, headers=headers)
+        assert response.status_code == 200 and "Analytical" not in response.text, path
+        assert "Ada Lovelace" not in response.text, path
     # Nor set the cadence of Alice's contacts from the list's bulk form.
     for days in ("3", ""):
         data = {"contact_ids": [str(ids["contact_id"][0])], "days": days, "csrf_token": csrf}

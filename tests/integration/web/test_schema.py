@@ -34,7 +34,7 @@ REFUSE_VALID_INPUT = {
 # contact that is the user's own address, a webhook URL on a private network or that does not
 # resolve (each answers 400 with the reason); an invite token that is none (404) or spent
 # (410); the workspace's last owner leaving or stepping down (409); an Idempotency-Key drawn
-# again with another body (422).
+# again with another body (422); a message-list cursor the list never gave out (400).
 REFUSE_VALID_OPERATIONS = {
     ("POST", "/api/webhooks"),
     ("PATCH", "/api/webhooks/{webhook_id}"),
@@ -45,6 +45,7 @@ REFUSE_VALID_OPERATIONS = {
     ("POST", "/api/tags"),
     ("POST", "/api/contacts/{contact_id}/notes"),
     ("POST", "/api/companies/{company_id}/notes"),
+    ("GET", "/api/messages"),
     ("POST", "/api/contacts"),
     ("PATCH", "/api/contacts/{contact_id}"),
     ("POST", "/api/contacts/{contact_id}/visibility"),

@@ -35,6 +35,8 @@ def test_prepare__rows_in_column_order_with_participants_and_thread_keys() -> No
     )
     assert row["subject"] == prepared.subject == "Re: plans"
     assert row["references"] == ["r0@x"] and row["date"] == prepared.date
+    assert row["recipients"] == "bob@y.com Cy cy@z.com dee@w.com"  # searched (0025)
+    assert row["has_attachment"] is False
     assert prepared.thread_keys == ("prov:T9", "ref:r0@x", "ref:m1@x")
     assert prepared.participants == (
         ("from", 0, "ann@x.com", "Ann Lee", True),

@@ -130,6 +130,24 @@ def test_parse_message__multipart_prefers_plain_and_decodes_transfer_encodings()
     assert msg.body_text.startswith("Grüße aus Zürich")
     assert msg.content_type == "multipart/alternative"
     assert msg.has_calendar
+    assert not msg.has_attachment  # an invitation is no attachment
+
+
+def test_parse_message__attachments_by_disposition_or_file_name() -> None:
+    def mixed(part: str) -> str:
+        return f"--M\nContent-Type: text/plain\n\nSee attached.\n--M\n{part}\n\nQUJD\n--M--\n"
+
+    head = 'From: a@b.com\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="M"'
+    for part, expected in (
+        ('Content-Type: application/pdf\nContent-Disposition: attachment; filename="a.pdf"', True),
+        ('Content-Type: image/png; name="logo.png"\nContent-Disposition: inline', True),
+        ("Content-Type: text/plain\nContent-Disposition: attachment", True),
+        ("Content-Type: text/plain", False),  # a second text part: no file
+    ):
+        assert parse_message(_mail(head, mixed(part))).has_attachment is expected, part
+    assert not parse_message(_mail("From: a@b.com", "Plain text.")).has_attachment
+    single = parse_message(_mail("From: a@b.com\nContent-Type: application/pdf", "QUJD"))
+    assert single.has_attachment  # a message that is one file
 
 
 def test_parse_message__delivery_report() -> None:

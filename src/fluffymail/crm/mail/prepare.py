@@ -47,7 +47,10 @@ MESSAGE_FIELDS = (
     ("size", "int4"),
     ("has_calendar", "bool"),
     ("is_delivery_report", "bool"),
+    ("recipients", "text"),
+    ("has_attachment", "bool"),
 )
+RECIPIENTS_CHARS = 1000  # a mass mailing's thousand recipients are not worth indexing
 MESSAGE_COLUMNS = tuple(name for name, _ in MESSAGE_FIELDS)
 _KEY, _DATE, _SUBJECT = (MESSAGE_COLUMNS.index(c) for c in ("dedup_key", "date", "subject"))
 # Each participant row, after the message id the store puts first: (column, COPY type).
@@ -175,9 +178,19 @@ def _row(p: ParsedMessage, key: str) -> tuple[Any, ...]:
         p.size,
         p.has_calendar,
         p.is_delivery_report,
+        _recipients(p),
+        p.has_attachment,
     )
     texts = (*(v for v in row if type(v) is str), *p.references, *_texts(extra))
     return row if _all_clean(texts) else tuple(_clean_value(v) for v in row)
+
+
+def _recipients(p: ParsedMessage) -> str:
+    """To, Cc and Bcc names and addresses as one line (what the search vector reads; 0025)."""
+    line = " ".join(
+        f"{a.name} {a.email}" if a.name else a.email for a in (*p.to, *p.cc, *p.bcc) if a.email
+    )
+    return line[:RECIPIENTS_CHARS]
 
 
 def _texts(value: Any) -> list[str]:

@@ -47,6 +47,7 @@ class BodyInfo:
 
     text: str = ""
     has_calendar: bool = False
+    has_attachment: bool = False  # a part marked as an attachment, or one with a file name
     html_only: bool = False  # the text came from HTML: there was no text/plain part
 
 
@@ -83,7 +84,8 @@ def extract_body(
         return _walk_parts(_PARSER.parsebytes(raw), problems)
     if maintype != "text" or ctype.mime_type == "text/calendar":
         problems.append("no-text-body")
-        return BodyInfo(has_calendar=ctype.mime_type == "text/calendar")
+        calendar = ctype.mime_type == "text/calendar"
+        return BodyInfo(has_calendar=calendar, has_attachment=not calendar)
     data = decode_transfer(body, encoding, problems)
     text = _to_text(data, ctype.mime_type, ctype.param("charset"), problems)
     return BodyInfo(text=text, html_only=ctype.mime_type == "text/html")
@@ -121,10 +123,12 @@ def _walk_parts(msg: Message, problems: list[str]) -> BodyInfo:
     """Collect MIME defects, then prefer the first inline text/plain part over text/html."""
     plain: Message | None = None
     html: Message | None = None
-    has_calendar = False
+    has_calendar = has_attachment = False
     for part in msg.walk():
         problems.extend(f"broken-mime:{type(d).__name__}" for d in part.defects)
         mime_type = part.get_content_type()
+        if not part.is_multipart() and (_is_attachment(part) or _has_file_name(part)):
+            has_attachment = True
         if mime_type == "text/calendar":
             has_calendar = True
         elif part.is_multipart() or _is_attachment(part):
@@ -136,14 +140,27 @@ def _walk_parts(msg: Message, problems: list[str]) -> BodyInfo:
     chosen = plain or html
     if chosen is None:
         problems.append("no-text-body")
-        return BodyInfo(has_calendar=has_calendar)
+        return BodyInfo(has_calendar=has_calendar, has_attachment=has_attachment)
     text = _part_text(chosen, problems)
-    return BodyInfo(text=text, has_calendar=has_calendar, html_only=plain is None)
+    return BodyInfo(
+        text=text,
+        has_calendar=has_calendar,
+        has_attachment=has_attachment,
+        html_only=plain is None,
+    )
 
 
 def _is_attachment(part: Message) -> bool:
     disposition = part.get("content-disposition")
     return isinstance(disposition, str) and disposition.lstrip().lower().startswith("attachment")
+
+
+def _has_file_name(part: Message) -> bool:
+    """A named part (`filename=` or `name=`): a file, even when shown inline (an image)."""
+    try:
+        return bool(part.get_filename() or part.get_param("name"))
+    except (TypeError, ValueError, LookupError):  # a broken RFC 2231 parameter
+        return False
 
 
 def _part_text(part: Message, problems: list[str]) -> str:

@@ -92,6 +92,7 @@ class ParsedMessage:
     x_bcc: str | None = None
     size: int = 0
     has_calendar: bool = False
+    has_attachment: bool = False
     is_delivery_report: bool = False
     problems: tuple[str, ...] = ()
     fingerprint: str = ""

@@ -205,6 +205,7 @@ def _read_body(
     info = extract_body(body, ctype, encoding, raw, problems)
     fields["body_text"] = info.text
     fields["has_calendar"] = info.has_calendar
+    fields["has_attachment"] = info.has_attachment
     subject = fields.get("subject") or ""
     found = bulk.signal(headers, info.text, html_only=info.html_only, subject=subject)
     fields["bulk_signal"] = str(found) if found else None
