@@ -23,7 +23,8 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
     enrich-contact (debounced per contact), analyze-relationships (incremental per user),
     summarize-relationship (one contact), delete-connection, apply-contact-policy (a
     connection's changed creation policy, on its mail already extracted),
-    followup-reminder (one per follow-up) and recompute-followups (per user; nightly for all).
+    followup-reminder (one per follow-up), recompute-followups (per user; nightly for all)
+    and sync-calendar (a Gmail connection's calendar, after each of its mail syncs).
     """
     from fluffymail.jobs import (
         analyze_relationships,
@@ -34,6 +35,7 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
         followup_reminder,
         recompute_followups,
         summarize_relationship,
+        sync_calendar,
         sync_emails,
     )
     from fluffymail.queue.registry import Registry
@@ -56,6 +58,7 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
         (apply_contact_policy, apply_contact_policy.make_handler(deps, clock), 1),
         (followup_reminder, followup_reminder.make_handler(deps, clock), 2),
         (recompute_followups, recompute_followups.make_handler(deps, clock), 1),
+        (sync_calendar, sync_calendar.make_handler(deps, clock), 1),
     ]
     for kind, handler, concurrency in handlers:
         registry.register(kind.QUEUE, handler, concurrency=concurrency, **kind.QUEUE_OPTIONS)
