@@ -31,6 +31,7 @@ from fluffymail.web.services.corrections import AddressTaken, EditRefused
 from fluffymail.web.services.followups import FollowupClosed, FollowupNotFound, FollowupRefused
 from fluffymail.web.services.groups import GroupNotFound
 from fluffymail.web.services.lists import ListConflict, ListForbidden, ListNotFound, ListRefused
+from fluffymail.web.services.meetings import IcsRefused
 from fluffymail.web.services.messages import MessageNotFound
 from fluffymail.web.services.notes import NoteNotFound, NoteRefused
 from fluffymail.web.services.tags import TagConflict, TagNotFound, TagRefused
@@ -103,6 +104,7 @@ _DOMAIN: list[tuple[type[Exception], int, str]] = [
     (UnknownQueueError, 404, "not_found"),
     (InvalidOptionError, 400, "bad_request"),
     (AccountError, 400, "bad_request"),
+    (IcsRefused, 400, "bad_ics"),
 ]
 _HTTP_CODES = {
     400: "bad_request",
