@@ -25,11 +25,18 @@ OWNER = "owner@example.com"
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
 
 
-def add(em: GmailEmulator, title: str, days_ago: float, *people: str, organizer: str = OWNER) -> str:
+def add(
+    em: GmailEmulator, title: str, days_ago: float, *people: str, organizer: str = OWNER
+) -> str:
     """An event on the owner's calendar with `people` invited (the owner too)."""
     start = NOW - timedelta(days=days_ago)
     attendees: list[dict[str, Any]] = [
-        {"email": OWNER, "self": True, "responseStatus": "accepted", "organizer": organizer == OWNER}
+        {
+            "email": OWNER,
+            "self": True,
+            "responseStatus": "accepted",
+            "organizer": organizer == OWNER,
+        }
     ]
     attendees += [
         {"email": p, "displayName": p.split("@")[0].title(), "responseStatus": "accepted",
