@@ -132,9 +132,7 @@ def test_read_ics__overrides_exdates_rooms_and_junk() -> None:
     from fluffymail.integrations.calendar.ics import IcsError, read_ics
 
     data = calendar(
-        vevent(
-            "w@t", "Weekly", 21, "ann@acme.com", rrule="FREQ=WEEKLY;COUNT=3", exdate=stamp(14)
-        ),  # fmt: skip
+        vevent("w@t", "Weekly", 21, "ann@acme.com", rrule="FREQ=WEEKLY;COUNT=3", exdate=stamp(14)),
         vevent("w@t", "Weekly (moved)", 6.5, "ann@acme.com", recurrence_id=stamp(7)),
         vevent("r@t", "Room", 3, "ann@acme.com").replace(
             "END:VEVENT", "ATTENDEE;CUTYPE=ROOM:mailto:room@acme.com\nEND:VEVENT"
