@@ -89,6 +89,8 @@ async def import_ics(
         found = read_ics(data, now=now)
     except IcsError as exc:
         raise IcsRefused(str(exc)) from exc
+    if analyze_relationships.QUEUE not in await queue.get_queues():  # no worker has made it yet
+        await queue.create_queue(analyze_relationships.QUEUE, **analyze_relationships.QUEUE_OPTIONS)
     async with pool.connection() as conn, conn.transaction():
         result = await calendar_service.store_meetings(
             conn, user_id=user_id, calendar=calendar_service.ICS_CALENDAR, connection_id=None,

@@ -1,20 +1,23 @@
 """The connections page: the user's mailboxes with live sync status, "Sync now", pause, resume
-and delete, and the forms that add one (archive upload with progress, IMAP, Gmail)."""
+and delete, and the forms that add one (archive upload with progress, IMAP, Gmail) or import
+a calendar file."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request, UploadFile
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
+from fluffymail.crm.contacts.extraction import Policy
 from fluffymail.web.api.connections import ImapIn, callback_url, request_body
+from fluffymail.web.api.meetings import ICS_MAX_BYTES
 from fluffymail.web.api.schemas import BIGINT_MAX
 from fluffymail.web.deps import PageSession, State, Templates
 from fluffymail.web.services import connections as service
 from fluffymail.web.services import contact_policy as policy_service
-from fluffymail.web.services import gmail_oauth, uploads
+from fluffymail.web.services import gmail_oauth, meetings, uploads
 from fluffymail.web.services.accounts import Session
 from fluffymail.web.ui import contact_policy
 
@@ -258,6 +261,35 @@ async def upload(
         {**_forms(state), "upload_ok": f"{created.connection.label} uploaded; importing it now."},
         headers=CHANGED,
     )
+
+
+@router.post("/connections/ics")
+async def import_ics(
+    request: Request,
+    state: State,
+    templates: Templates,
+    session: PageSession,
+    file: UploadFile,
+    contact_policy: Annotated[
+        Literal["sent", "sent_and_received", "none"], Form(max_length=40)
+    ] = "sent",
+) -> Response:
+    data = await file.read(ICS_MAX_BYTES + 1)
+    context: dict[str, Any] = {}
+    if len(data) > ICS_MAX_BYTES:
+        context["ics_error"] = f"A calendar file may be at most {ICS_MAX_BYTES // 2**20} MB."
+    else:
+        try:
+            done = await meetings.import_ics(
+                state.pool, state.queue, session.account.id, data, policy=Policy(contact_policy)
+            )
+            context["ics_ok"] = (
+                f"{done.stored:,} meetings imported ({done.removed:,} removed,"
+                f" {done.contacts_created:,} new contacts); scores update shortly."
+            )
+        except meetings.IcsRefused as exc:
+            context["ics_error"] = f"That file could not be read as a calendar: {exc}"
+    return templates.TemplateResponse(request, "partials/connections_ics.html", context)
 
 
 @router.post("/connections/imap")
