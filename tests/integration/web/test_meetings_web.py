@@ -48,6 +48,6 @@ async def test_ics_form__on_the_connections_page(client: httpx.AsyncClient, alic
     csrf = session_csrf((await client.get("/connections", headers=HTML)).text)
     htmx = {"X-CSRF-Token": csrf, "HX-Request": "true"}
     ok = await client.post("/connections/ics", headers=htmx, files={"file": ("cal.ics", ICS)})
-    assert "1 meetings imported" in ok.text
+    assert "1 meeting imported" in ok.text
     bad = await client.post("/connections/ics", headers=htmx, files={"file": ("x.ics", b"no")})
     assert 'role="alert"' in bad.text and "could not be read as a calendar" in bad.text

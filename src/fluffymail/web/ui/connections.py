@@ -263,6 +263,10 @@ async def upload(
     )
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
 @router.post("/connections/ics")
 async def import_ics(
     request: Request,
@@ -284,8 +288,8 @@ async def import_ics(
                 state.pool, state.queue, session.account.id, data, policy=Policy(contact_policy)
             )
             context["ics_ok"] = (
-                f"{done.stored:,} meetings imported ({done.removed:,} removed,"
-                f" {done.contacts_created:,} new contacts); scores update shortly."
+                f"{_count(done.stored, 'meeting')} imported ({done.removed:,} removed,"
+                f" {_count(done.contacts_created, 'new contact')}); scores update shortly."
             )
         except meetings.IcsRefused as exc:
             context["ics_error"] = f"That file could not be read as a calendar: {exc}"
