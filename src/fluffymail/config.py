@@ -219,6 +219,12 @@ class Settings(BaseSettings):
     ai_daily_token_budget: int = Field(
         default=200_000, ge=0, description="Tokens per user per UTC day sent to the AI provider."
     )
+    summary_top: int = Field(
+        default=50,
+        ge=0,
+        description="Summaries are written ahead for this many strongest relationships per user;"
+        " any other contact's summary is written when its page is opened.",
+    )
     ai_input_token_budget: int = Field(
         default=6000, ge=200, description="Tokens of mail in one summary's prompt."
     )

@@ -561,6 +561,12 @@ CREATE TABLE crm.contact_tags (
     tagged_on timestamp with time zone DEFAULT now() NOT NULL
 );
 
+CREATE TABLE crm.contact_views (
+    user_id bigint NOT NULL,
+    contact_id bigint NOT NULL,
+    viewed_on timestamp with time zone DEFAULT now() NOT NULL
+);
+
 ALTER TABLE crm.contacts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME crm.contacts_id_seq
     START WITH 1
@@ -1134,6 +1140,9 @@ ALTER TABLE ONLY crm.contact_name_votes
 ALTER TABLE ONLY crm.contact_tags
     ADD CONSTRAINT contact_tags_pkey PRIMARY KEY (contact_id, tag_id);
 
+ALTER TABLE ONLY crm.contact_views
+    ADD CONSTRAINT contact_views_pkey PRIMARY KEY (user_id, contact_id);
+
 ALTER TABLE ONLY crm.contacts
     ADD CONSTRAINT contacts_pkey PRIMARY KEY (id);
 
@@ -1299,6 +1308,8 @@ CREATE INDEX contact_merges_from_idx ON crm.contact_merges USING btree (from_con
 CREATE INDEX contact_merges_pair_idx ON crm.contact_merges USING btree (user_id, into_contact_id, from_contact_id);
 
 CREATE INDEX contact_tags_tag_idx ON crm.contact_tags USING btree (tag_id, contact_id);
+
+CREATE INDEX contact_views_contact_idx ON crm.contact_views USING btree (contact_id);
 
 CREATE INDEX contacts_company_idx ON crm.contacts USING btree (company_id) WHERE (company_id IS NOT NULL);
 
@@ -1489,6 +1500,12 @@ ALTER TABLE ONLY crm.contact_tags
 
 ALTER TABLE ONLY crm.contact_tags
     ADD CONSTRAINT contact_tags_tagged_by_fkey FOREIGN KEY (tagged_by) REFERENCES crm.users(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY crm.contact_views
+    ADD CONSTRAINT contact_views_contact_id_fkey FOREIGN KEY (contact_id) REFERENCES crm.contacts(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.contact_views
+    ADD CONSTRAINT contact_views_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY crm.contacts
     ADD CONSTRAINT contacts_company_id_fkey FOREIGN KEY (company_id) REFERENCES crm.companies(id) ON DELETE SET NULL;

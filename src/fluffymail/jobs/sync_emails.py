@@ -57,7 +57,13 @@ from fluffymail.integrations.mail.source import (
     SourcePage,
     TransientSourceError,
 )
-from fluffymail.jobs import extract_contacts, priorities, summarize_relationship, sync_calendar
+from fluffymail.jobs import (
+    extract_contacts,
+    planner_stats,
+    priorities,
+    summarize_relationship,
+    sync_calendar,
+)
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue
 
@@ -296,6 +302,8 @@ async def sync_connection(
             if on_progress is not None:
                 on_progress(SyncProgress(seen=seen, stored=stored, remaining=batch[-1].remaining))
         deleted = await _finish(pool, queue, connection, clock, unlinked)
+        if stored:  # a big load leaves the planner blind until the next ANALYZE (issue 19)
+            await planner_stats.refresh(pool, planner_stats.MAIL_TABLES)
     except AuthError as exc:
         await _delete_unlinked(pool, queue, connection, clock, unlinked)
         await _fail(pool, connection, clock, exc.reason, needs_reauth=True)
@@ -599,8 +607,8 @@ async def _store_batch(
         )
         await mail_repo.save_cursor(conn, connection.id, batch[-1].cursor, now)
         if stored.new_message_ids:  # batched: one extraction job per 500 messages
-            jobs = extract_contacts.batches(stored.new_message_ids)
-            await queue.insert(extract_contacts.QUEUE, jobs, conn=conn)
+            jobs = extract_contacts.batches(stored.new_message_ids, connection.user_id)
+            await queue.insert_many(extract_contacts.QUEUE, jobs, conn=conn)
         await mail_repo.record_progress(
             conn,
             connection.id,

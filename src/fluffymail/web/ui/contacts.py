@@ -17,7 +17,7 @@ from fluffymail.web.api.contact_schemas import ContactSort, LevelName
 from fluffymail.web.api.schemas import BIGINT_MAX
 from fluffymail.web.deps import PageSession, State, Templates
 from fluffymail.web.errors import WebError
-from fluffymail.web.services import activity, corrections
+from fluffymail.web.services import activity, corrections, summary_requests
 from fluffymail.web.services import contacts as service
 from fluffymail.web.services import followups as followups_service
 from fluffymail.web.services import lists as lists_service
@@ -243,6 +243,7 @@ async def contact(
     """The contact page; `merged` / `undone` name a merge just made or undone (for the notice)."""
     user_id = session.account.id
     detail = await service.get_contact(state.pool, user_id, contact_id)
+    summary_asked = await summary_requests.on_view(state.pool, state.queue, user_id, contact_id)
     timeline = await notes_service.contact_timeline(
         state.pool, user_id, contact_id, limit=TIMELINE_SIZE, offset=0
     )
@@ -259,6 +260,7 @@ async def contact(
         "followups": await followups_service.for_contact(state.pool, user_id, contact_id),
         "active": "contacts",
         "spark": sparkline(months),
+        "summary_asked": summary_asked,
         "now": await service.page_now(state.pool),
         "just_merged": next((m for m in detail.merges if m.id == merged), None),
         "just_undone": next((m for m in detail.merges if m.id == undone), None),
