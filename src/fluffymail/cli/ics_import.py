@@ -73,8 +73,12 @@ async def run_ics_import(
     if created:
         console.print(f"created user {user.email} (id {user.id})")
     console.print(
-        f"{len(found.meetings):,} events read: {result.stored:,} meetings stored,"
+        f"{_count(len(found.meetings), 'event')} read: {_count(result.stored, 'meeting')} stored,"
         f" {result.removed:,} removed, {result.skipped:,} with nobody but you;"
-        f" {result.contacts_created:,} people became contacts (policy {policy.value})"
+        f" {_count(result.contacts_created, 'new contact')} (policy {policy.value})"
     )
     return result
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
