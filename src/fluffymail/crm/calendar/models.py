@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -48,7 +48,6 @@ class StoreResult:
     removed: int = 0
     skipped: int = 0  # events with nobody but the user
     contacts_created: int = 0
-    contact_ids: set[int] = field(default_factory=set)
 
     def as_output(self) -> dict[str, Any]:
         return {

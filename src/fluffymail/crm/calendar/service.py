@@ -191,4 +191,3 @@ async def _make_contacts(
     found, _ = await contacts_repo.ensure_contacts(conn, user_id, rows, now)
     shown = await repo.show_contacts(conn, {found[a]: names[a] for a in found}, now)
     result.contacts_created = len(shown)
-    result.contact_ids = set(found.values())

@@ -104,8 +104,11 @@ async def import_ics(
 
 async def _read(request: Request) -> bytes:
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > ICS_MAX_BYTES:
-            raise TooLarge(f"an .ics file may be at most {ICS_MAX_BYTES // 1024 // 1024} MB")
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > ICS_MAX_BYTES:
+                raise TooLarge(f"an .ics file may be at most {ICS_MAX_BYTES // 1024 // 1024} MB")
+    except RuntimeError as exc:  # the body was read for a CSRF form field
+        raise WebError("send the .ics file as the body, the CSRF token in X-CSRF-Token") from exc
     return bytes(body)

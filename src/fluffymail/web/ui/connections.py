@@ -278,22 +278,28 @@ async def import_ics(
         Literal["sent", "sent_and_received", "none"], Form(max_length=40)
     ] = "sent",
 ) -> Response:
-    data = await file.read(ICS_MAX_BYTES + 1)
-    context: dict[str, Any] = {}
-    if len(data) > ICS_MAX_BYTES:
-        context["ics_error"] = f"A calendar file may be at most {ICS_MAX_BYTES // 2**20} MB."
-    else:
-        try:
-            done = await meetings.import_ics(
-                state.pool, state.queue, session.account.id, data, policy=Policy(contact_policy)
-            )
-            context["ics_ok"] = (
-                f"{_count(done.stored, 'meeting')} imported ({done.removed:,} removed,"
-                f" {_count(done.contacts_created, 'new contact')}); scores update shortly."
-            )
-        except meetings.IcsRefused as exc:
-            context["ics_error"] = f"That file could not be read as a calendar: {exc}"
+    context = await _import_ics(state, session.account.id, file, Policy(contact_policy))
     return templates.TemplateResponse(request, "partials/connections_ics.html", context)
+
+
+async def _import_ics(
+    state: State, user_id: int, file: UploadFile, policy: Policy
+) -> dict[str, str]:
+    """The form's message: what the file brought, or why it brought nothing."""
+    try:
+        data = await file.read(ICS_MAX_BYTES + 1)
+    except ValueError:  # closed: the form was parsed for its CSRF field (deps.py)
+        return {"ics_error": "Reload the page and try again."}
+    if len(data) > ICS_MAX_BYTES:
+        return {"ics_error": f"A calendar file may be at most {ICS_MAX_BYTES // 2**20} MB."}
+    try:
+        done = await meetings.import_ics(state.pool, state.queue, user_id, data, policy=policy)
+    except meetings.IcsRefused as exc:
+        return {"ics_error": f"That file could not be read as a calendar: {exc}"}
+    return {
+        "ics_ok": f"{_count(done.stored, 'meeting')} imported ({done.removed:,} removed,"
+        f" {_count(done.contacts_created, 'new contact')}); scores update shortly."
+    }
 
 
 @router.post("/connections/imap")
