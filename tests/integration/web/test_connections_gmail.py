@@ -19,7 +19,7 @@ from fluffymail.config import Settings
 from fluffymail.crm import secrets
 from fluffymail.integrations.mail.source import AuthError
 from fluffymail.queue import JobQueue
-from tests.integration.gmail.emulator import GmailEmulator
+from tests.integration.gmail.emulator import BOTH_SCOPES, GmailEmulator
 from tests.integration.web.conftest import User, csrf_from, login
 from tests.integration.web.connections_support import (
     connection_settings,
@@ -71,6 +71,7 @@ async def _consent(browser: httpx.AsyncClient, emulator: GmailEmulator) -> str:
         response.json()["state"]
     ]
     assert query["redirect_uri"] == ["http://test/api/connections/gmail/callback"]
+    assert query["scope"] == [BOTH_SCOPES]  # mail and the calendar, read-only (issue 14)
     async with httpx.AsyncClient() as google:
         consent = await google.get(url, follow_redirects=False)
     assert consent.status_code == 302
