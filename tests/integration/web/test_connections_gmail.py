@@ -15,9 +15,11 @@ import pytest
 from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
+from fluffymail.clock import SystemClock
 from fluffymail.config import Settings
 from fluffymail.crm import secrets
 from fluffymail.integrations.mail.source import AuthError
+from fluffymail.jobs import sync_calendar
 from fluffymail.queue import JobQueue
 from tests.integration.gmail.emulator import BOTH_SCOPES, GmailEmulator
 from tests.integration.web.conftest import User, csrf_from, login
@@ -44,6 +46,7 @@ def settings(db_url: str, data_dir: Path, emulator: GmailEmulator) -> Settings: 
         db_url, data_dir, gmail_client_id=emulator.client_id,
         gmail_client_secret=emulator.client_secret, gmail_auth_uri=emulator.auth_uri,
         gmail_token_uri=emulator.token_uri, gmail_api_endpoint=emulator.url,
+        calendar_api_endpoint=emulator.url + "calendar/v3/",
     )  # fmt: skip
 
 
@@ -139,6 +142,19 @@ async def test_connect_sync_aliases_refresh_and_revocation(
         alice.account.id,
     )
     assert aliases == [("owner.work@example.com", "provider"), ("owner@gmail.example", "provider")]
+    # the same grant reads the calendar (the job that sync sent, run inline)
+    emulator.add_event(
+        summary="Intro", start={"dateTime": "2026-11-02T10:00:00Z"},
+        end={"dateTime": "2026-11-02T11:00:00Z"}, organizer={"email": "owner@gmail.example"},
+        attendees=[{"email": "ann@example.org", "responseStatus": "accepted"}],
+    )  # fmt: skip
+    calendar = await sync_calendar.sync_calendar(
+        pool=pool, queue=JobQueue(pool, listen=False), connection_id=connection["id"],
+        clock=SystemClock(), settings=settings,
+    )  # fmt: skip
+    assert (calendar["status"], calendar["stored"]) == ("ok", 1)
+    shown = (await api.get(f"/api/connections/{connection['id']}", headers=alice.auth)).json()
+    assert shown["calendar_synced_on"] and shown["calendar_error"] is None
 
     # an expired access token is refreshed through the token endpoint and the new one saved
     emulator.expire_access_tokens()
