@@ -99,9 +99,15 @@ async def sync_calendar(
         return {"status": "gone"}
     if state.kind != "gmail" or state.inactive:
         return {"status": "skipped"}
+    opened = source is None
     try:
         source = source or await _open(pool, connection_id, settings)
-        totals = await _run(pool, queue, state, source, clock, full)
+        before = source.token.access_token
+        try:
+            totals = await _run(pool, queue, state, source, clock, full)
+        finally:
+            if opened and source.token.access_token != before:
+                await _save_token(pool, connection_id, source, settings)
     except AuthError as exc:
         error = NO_SCOPE if _is_scope(exc) else exc.reason
         async with pool.connection() as conn:
@@ -175,6 +181,20 @@ async def _open(
         api_endpoint=settings.calendar_api_endpoint, token_uri=settings.gmail_token_uri
     )
     return GoogleCalendarSource(config, gmail_token(stored, settings))
+
+
+async def _save_token(
+    pool: AsyncConnectionPool, connection_id: int, source: GoogleCalendarSource, settings: Settings
+) -> None:
+    """Keep the access token the client refreshed, as the mail sync does (one refresh serves
+    both until it expires)."""
+    from fluffymail.jobs.sync_emails import gmail_credentials
+
+    box = secrets.open_box(settings)
+    async with pool.connection() as conn:
+        await mail_repo.set_credentials(
+            conn, connection_id, box.encrypt_json(gmail_credentials(source.token))
+        )
 
 
 def make_handler(deps: JobDeps, clock: Clock) -> Callable[[Job], Any]:

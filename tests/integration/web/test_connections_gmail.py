@@ -142,7 +142,9 @@ async def test_connect_sync_aliases_refresh_and_revocation(
         alice.account.id,
     )
     assert aliases == [("owner.work@example.com", "provider"), ("owner@gmail.example", "provider")]
-    # the same grant reads the calendar (the job that sync sent, run inline)
+    # the same grant reads the calendar (the job that sync sent, run inline), refreshing an
+    # expired access token and keeping the new one
+    emulator.expire_access_tokens()
     emulator.add_event(
         summary="Intro", start={"dateTime": "2026-11-02T10:00:00Z"},
         end={"dateTime": "2026-11-02T11:00:00Z"}, organizer={"email": "owner@gmail.example"},
@@ -153,6 +155,9 @@ async def test_connect_sync_aliases_refresh_and_revocation(
         clock=SystemClock(), settings=settings,
     )  # fmt: skip
     assert (calendar["status"], calendar["stored"]) == ("ok", 1)
+    assert (await _stored(pool, settings, connection["id"]))[
+        "access_token"
+    ] in emulator.access_tokens
     shown = (await api.get(f"/api/connections/{connection['id']}", headers=alice.auth)).json()
     assert shown["calendar_synced_on"] and shown["calendar_error"] is None
 

@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from typing import Any, TypeVar
 
@@ -97,6 +97,19 @@ class GoogleCalendarSource:
             expiry=expiry,
         )
         self._service: Any = None
+        self._token = token
+
+    @property
+    def token(self) -> GmailToken:
+        """The credentials as they are now (a refreshed access token included), to persist."""
+        if self._credentials.token == self._token.access_token:
+            return self._token
+        expiry = self._credentials.expiry
+        return replace(
+            self._token,
+            access_token=self._credentials.token,
+            expiry=expiry.replace(tzinfo=UTC) if expiry else None,
+        )
 
     async def pages(self, sync_token: str | None) -> AsyncIterator[CalendarPage]:
         """Changes since `sync_token`, or every event when None or when Google says the token
