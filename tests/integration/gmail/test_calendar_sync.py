@@ -129,6 +129,22 @@ async def test_calendar_sync__full_then_increments_then_gone(
     assert (again["stored"], again["removed"]) == (0, 0)
     assert len(await queue.find_jobs(name=analyze_relationships.QUEUE)) >= 1
 
+    # a looser policy, then the full listing a policy change sends: Dee becomes a contact
+    add(emulator, "Their pitch", 2, "dee@delta.io", organizer="dee@delta.io")
+    await run(pool, queue, emulator, cid)
+    async with pool.connection() as conn:
+        await conn.execute(
+            "UPDATE crm.connections SET contact_policy = 'sent_and_received' WHERE id = %s", (cid,)
+        )
+    await sync_calendar.sync_calendar(
+        pool=pool, queue=queue, connection_id=cid, clock=FrozenClock(NOW), settings=Settings(),
+        source=source(emulator), full=True,
+    )  # fmt: skip
+    async with pool.connection() as conn:
+        dee = await (await conn.execute(
+            "SELECT created FROM crm.contacts WHERE primary_address = 'dee@delta.io'")).fetchall()  # fmt: skip
+    assert dee == [(True,)]
+
 
 async def test_calendar_sync__grant_without_calendar_scope(
     pool: AsyncConnectionPool, queue: JobQueue, emulator: GmailEmulator
