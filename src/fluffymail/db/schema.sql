@@ -631,6 +631,16 @@ ALTER TABLE crm.followups ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE crm.idempotency_keys (
+    user_id bigint NOT NULL,
+    key text NOT NULL,
+    request_hash bytea NOT NULL,
+    status integer,
+    body bytea,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT idempotency_keys_key_check CHECK (((key <> ''::text) AND (length(key) <= 255)))
+);
+
 CREATE TABLE crm.introductions (
     user_id bigint NOT NULL,
     contact_id bigint NOT NULL,
@@ -889,6 +899,31 @@ CREATE TABLE crm.users (
 
 ALTER TABLE crm.users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME crm.users_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE crm.workspace_invites (
+    id bigint NOT NULL,
+    workspace_id bigint NOT NULL,
+    token_hash bytea NOT NULL,
+    role text DEFAULT 'member'::text NOT NULL,
+    note text DEFAULT ''::text NOT NULL,
+    created_by bigint,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    expires_on timestamp with time zone NOT NULL,
+    used_on timestamp with time zone,
+    used_by bigint,
+    CONSTRAINT workspace_invites_check CHECK ((expires_on > created_on)),
+    CONSTRAINT workspace_invites_note_check CHECK ((length(note) <= 200)),
+    CONSTRAINT workspace_invites_role_check CHECK ((role = ANY (ARRAY['owner'::text, 'member'::text])))
+);
+
+ALTER TABLE crm.workspace_invites ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME crm.workspace_invites_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -1164,6 +1199,9 @@ ALTER TABLE ONLY crm.followups
 ALTER TABLE ONLY crm.followups
     ADD CONSTRAINT followups_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY crm.idempotency_keys
+    ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (user_id, key);
+
 ALTER TABLE ONLY crm.introductions
     ADD CONSTRAINT introductions_pkey PRIMARY KEY (user_id, contact_id);
 
@@ -1248,6 +1286,12 @@ ALTER TABLE ONLY crm.users
 ALTER TABLE ONLY crm.users
     ADD CONSTRAINT users_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY crm.workspace_invites
+    ADD CONSTRAINT workspace_invites_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY crm.workspace_invites
+    ADD CONSTRAINT workspace_invites_token_hash_key UNIQUE (token_hash);
+
 ALTER TABLE ONLY crm.workspace_members
     ADD CONSTRAINT workspace_members_pkey PRIMARY KEY (workspace_id, user_id);
 
@@ -1327,6 +1371,8 @@ CREATE INDEX followups_due_idx ON crm.followups USING btree (user_id, remind_on,
 
 CREATE INDEX followups_waiting_idx ON crm.followups USING btree (user_id, contact_id) WHERE ((state = 'snoozed'::text) AND until_reply);
 
+CREATE INDEX idempotency_keys_created_idx ON crm.idempotency_keys USING btree (created_on);
+
 CREATE INDEX meeting_attendees_address_idx ON crm.meeting_attendees USING btree (user_id, address, meeting_id);
 
 CREATE INDEX meetings_connection_idx ON crm.meetings USING btree (connection_id) WHERE (connection_id IS NOT NULL);
@@ -1366,6 +1412,10 @@ CREATE INDEX sessions_expires_idx ON crm.sessions USING btree (expires_on);
 CREATE INDEX sessions_user_idx ON crm.sessions USING btree (user_id);
 
 CREATE UNIQUE INDEX tags_name_key ON crm.tags USING btree (workspace_id, lower(name));
+
+CREATE INDEX workspace_invites_workspace_idx ON crm.workspace_invites USING btree (workspace_id, created_on);
+
+CREATE INDEX workspace_members_current_idx ON crm.workspace_members USING btree (user_id, joined_on DESC, workspace_id DESC);
 
 CREATE INDEX workspace_members_user_idx ON crm.workspace_members USING btree (user_id);
 
@@ -1534,6 +1584,9 @@ ALTER TABLE ONLY crm.followups
 ALTER TABLE ONLY crm.followups
     ADD CONSTRAINT followups_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES crm.workspaces(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY crm.idempotency_keys
+    ADD CONSTRAINT idempotency_keys_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY crm.introductions
     ADD CONSTRAINT introductions_contact_id_fkey FOREIGN KEY (contact_id) REFERENCES crm.contacts(id) ON DELETE CASCADE;
 
@@ -1644,6 +1697,15 @@ ALTER TABLE ONLY crm.user_aliases
 
 ALTER TABLE ONLY crm.user_aliases
     ADD CONSTRAINT user_aliases_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.workspace_invites
+    ADD CONSTRAINT workspace_invites_created_by_fkey FOREIGN KEY (created_by) REFERENCES crm.users(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY crm.workspace_invites
+    ADD CONSTRAINT workspace_invites_used_by_fkey FOREIGN KEY (used_by) REFERENCES crm.users(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY crm.workspace_invites
+    ADD CONSTRAINT workspace_invites_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES crm.workspaces(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY crm.workspace_members
     ADD CONSTRAINT workspace_members_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;

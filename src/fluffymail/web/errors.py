@@ -35,6 +35,13 @@ from fluffymail.web.services.meetings import IcsRefused
 from fluffymail.web.services.messages import MessageNotFound
 from fluffymail.web.services.notes import NoteNotFound, NoteRefused
 from fluffymail.web.services.tags import TagConflict, TagNotFound, TagRefused
+from fluffymail.web.services.team import (
+    InviteGone,
+    InviteNotFound,
+    TeamForbidden,
+    TeamNotFound,
+    TeamRefused,
+)
 
 log = logging.getLogger("fluffymail.web")
 
@@ -104,6 +111,11 @@ _DOMAIN: list[tuple[type[Exception], int, str]] = [
     (UnknownQueueError, 404, "not_found"),
     (InvalidOptionError, 400, "bad_request"),
     (AccountError, 400, "bad_request"),
+    (TeamForbidden, 403, "forbidden"),
+    (TeamNotFound, 404, "not_found"),
+    (TeamRefused, 409, "conflict"),
+    (InviteNotFound, 404, "not_found"),
+    (InviteGone, 410, "gone"),
     (IcsRefused, 400, "bad_ics"),
 ]
 _HTTP_CODES = {

@@ -1,7 +1,7 @@
 """A second user can neither read nor change the first user's contacts, companies, messages,
 merges, connections, jobs, notes, tags, activity, lists, corrections, company merges, follow-ups,
-cadences and meetings through any route: every route with a path parameter, API (from the OpenAPI
-schema) and pages alike, is called by Bob with Alice's ids."""
+cadences, team members, invites and meetings through any route: every route with a path
+parameter, API (from the OpenAPI schema) and pages alike, is called by Bob with Alice's ids."""
 
 from __future__ import annotations
 
@@ -64,9 +64,11 @@ async def _alices_world(
         )
     lists = await _alices_lists_and_corrections(client, alice, seeded.contacts, seeded.companies)
     followups = await _alices_followups(client, alice, seeded.contacts)
+    team = await _alices_team(client, alice)
     imported = await client.post("/api/meetings/import", content=ALICES_ICS, headers=alice.auth)
     assert imported.status_code == 200 and imported.json()["stored"] == 1, imported.text
     return {
+        **team,
         **notes_tags,
         **lists,
         **followups,
@@ -162,6 +164,20 @@ async def _alices_followups(
     return {"followup_id": ids}
 
 
+async def _alices_team(client: httpx.AsyncClient, alice: User) -> dict[str, list[object]]:
+    """A pending invite of Alice's; she is the member to probe. An invite's token is the
+    capability itself (whoever holds the link may join), so pages are probed with a token
+    that is no invite's."""
+    invite = await client.post("/api/team/invites", json={}, headers=alice.auth)
+    assert invite.status_code == 201
+    token = invite.json()["token"]
+    return {
+        "invite_id": [invite.json()["id"]],
+        "member_id": [alice.account.id],
+        "token": [token[::-1] + "x"],
+    }
+
+
 def _api_body(method: str, path: str, bobs_ada: int) -> dict[str, object] | None:
     """A valid body for each route that takes one, so Bob is refused for the ids alone."""
     if path.startswith("/api/companies/") and "/merge" in path:
@@ -188,6 +204,8 @@ def _api_body(method: str, path: str, bobs_ada: int) -> dict[str, object] | None
         return {"name": "Bob's now", "colour": "red"}
     if path.endswith("/people") and method == "post":
         return {"contact_ids": [bobs_ada]}
+    if path.startswith("/api/team/members/") and method == "patch":
+        return {"role": "member"}
     if method == "patch":  # PATCH /api/connections/{id}
         return {"visibility": "metadata", "contact_policy": "none"}
     return None
@@ -236,6 +254,9 @@ async def _snapshot(pool: AsyncConnectionPool, jobs: JobQueue) -> tuple[object, 
                 "SELECT contact_id, days FROM crm.contact_cadences ORDER BY 1",
                 "SELECT user_id, digest FROM crm.followup_settings ORDER BY 1",
                 "SELECT id, kind FROM crm.outgoing_events ORDER BY id",
+                "SELECT workspace_id, user_id, role FROM crm.workspace_members ORDER BY 1, 2",
+                "SELECT id, used_on FROM crm.workspace_invites ORDER BY id",
+                "SELECT id, name FROM crm.workspaces ORDER BY id",
                 "SELECT id, user_id, title, starts_on FROM crm.meetings ORDER BY id",
                 "SELECT meeting_id, address, response FROM crm.meeting_attendees ORDER BY 1, 2",
             )
@@ -418,7 +439,12 @@ async def test_bob_cannot_reach_alices_data_through_any_page(
                     if path.endswith("/visibility")
                     else {"policy": "none", "contact_id": "1"}
                     if path.endswith(("/policy", "/people"))
-                    else {"body": "Bob was here", "tag_id": str(ids["tag_id"][0]), "name": "x"}
+                    else {
+                        "body": "Bob was here",
+                        "tag_id": str(ids["tag_id"][0]),
+                        "name": "x",
+                        "role": "member",
+                    }
                     if method == "POST"
                     else None
                 )

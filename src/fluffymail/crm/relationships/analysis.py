@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from fluffymail.crm.relationships import repo
+from fluffymail.crm.relationships import archive, repo
 from fluffymail.crm.relationships.models import Interaction
 from fluffymail.crm.relationships.state import RelationshipState
 
@@ -100,7 +100,8 @@ async def analyze_user(
 
     Args:
         conn: a connection not inside a transaction block of its own making.
-        now: the time the scores are computed as of.
+        now: the time the scores are computed as of (for an archive, the day after its last
+            mail: see `archive.scoring_time`).
         full: forget every stored state and rebuild from all the user's mail.
         stale_after: how long an unextracted message may hold the cursor back.
     """
@@ -109,13 +110,14 @@ async def analyze_user(
         lo = 0 if full else start
         ready = await repo.ready_cursor(conn, user_id, lo, now - stale_after)
         plan = await _plan(conn, user_id, lo, ready.cursor)
+        as_of = await archive.scoring_time(conn, user_id, now)
         meetings = await repo.meeting_times(conn, user_id)
-        folded = await _fold(conn, user_id, plan, now, meetings)
+        folded = await _fold(conn, user_id, plan, as_of.at, meetings)
         produced = [w.contact_id for w in folded.written]
         dropped = await repo.delete_dropped(
             conn, user_id, full=plan.rebuild_all, fresh=sorted(plan.fresh), produced=produced
         )
-        met = await _recompose_met(conn, user_id, plan, now, meetings, produced, dropped)
+        met = await _recompose_met(conn, user_id, plan, as_of.at, meetings, produced, dropped)
         await repo.save_folds(conn, user_id, plan.links, clear=plan.rebuild_all)
         await repo.save_run(conn, user_id, cursor=plan.hi, now=now, full=plan.rebuild_all)
     return AnalysisResult(
@@ -225,25 +227,27 @@ async def _write(
 
 
 async def rescore_user(conn: repo.Conn, user_id: int, *, now: datetime) -> RescoreResult:
-    """Recompose every stored relationship of the user as of `now` (decay); reads no mail."""
+    """Recompose every stored relationship of the user as of `now` (decay), or as of its last
+    mail for an archive (see `archive`); reads no mail."""
     count = 0
     async with conn.transaction():
         await repo.lock_run(conn, user_id)
+        as_of = await archive.scoring_time(conn, user_id, now)
         meetings = await repo.meeting_times(conn, user_id)
         seen: set[int] = set()
         batch: list[tuple[int, Any]] = []
         async for contact_id, state in repo.stream_states(conn, user_id):
             seen.add(contact_id)
-            batch.append((contact_id, state.score(now, meetings.get(contact_id, []))))
+            batch.append((contact_id, state.score(as_of.at, meetings.get(contact_id, []))))
             if len(batch) >= WRITE_BATCH:
                 count += await repo.update_scores(conn, user_id, batch, now)
                 batch = []
         count += await repo.update_scores(conn, user_id, batch, now)
         unscored = [  # met but never scored (a meeting-only contact a merge moved)
             repo.Stored(contact_id=c, state=RelationshipState(),
-                        score=RelationshipState().score(now, times))
+                        score=RelationshipState().score(as_of.at, times))
             for c, times in sorted(meetings.items())
-            if c not in seen and any(t <= now for t in times)
+            if c not in seen and any(t <= as_of.at for t in times)
         ]  # fmt: skip
         count += len(await repo.upsert(conn, user_id, unscored, now))
     return RescoreResult(user_id=user_id, contacts=count)

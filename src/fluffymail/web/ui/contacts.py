@@ -95,6 +95,7 @@ class _TableReads:
     lists: list[lists_service.ContactList]
     hidden: list[dict[str, Any]]
     now: datetime
+    archive_ends: datetime | None
 
 
 async def _table_reads(
@@ -114,14 +115,15 @@ async def _table_reads(
         return await corrections.hidden_contacts(pool, user_id) if with_hidden else []
 
     # gather, not a TaskGroup: the first error propagates as itself (a DataError stays a 4xx)
-    (page, tags), all_tags, lists, hidden_rows, now = await asyncio.gather(
+    (page, tags), all_tags, lists, hidden_rows, now, archive_ends = await asyncio.gather(
         page_and_tags(),
         tags_service.list_tags(pool, user_id),
         lists_service.all_lists(pool, user_id),
         hidden(),
         service.page_now(pool),
+        service.archive_end(pool, user_id),
     )
-    return _TableReads(page, tags, all_tags, lists, hidden_rows, now)
+    return _TableReads(page, tags, all_tags, lists, hidden_rows, now, archive_ends)
 
 
 async def _table(
@@ -168,6 +170,7 @@ async def _table(
         "bulk_back": f"?{urlencode(form)}" if form else "",
         "notice": notice,
         "now": reads.now,
+        "archive_ends": reads.archive_ends,
         "active": "contacts",
         "link": lambda **changes: "/contacts?" + urlencode({**form, **changes}),
     }
@@ -261,6 +264,7 @@ async def contact(
         "active": "contacts",
         "spark": sparkline(months),
         "summary_asked": summary_asked,
+        "archive_ends": await service.archive_end(state.pool, user_id),
         "now": await service.page_now(state.pool),
         "just_merged": next((m for m in detail.merges if m.id == merged), None),
         "just_undone": next((m for m in detail.merges if m.id == undone), None),
