@@ -81,7 +81,7 @@ class Settings(BaseSettings):
         default=(
             "sync-emails:2,extract-contacts:5,enrich-contact:3,analyze-relationships:1,"
             "summarize-relationship:2,delete-connection:1,apply-contact-policy:1,"
-            "followup-reminder:2,recompute-followups:1"
+            "followup-reminder:2,recompute-followups:1,sync-calendar:1"
         ),
         description="Per-queue worker concurrency, NAME:N comma-separated.",
     )
@@ -259,6 +259,10 @@ class Settings(BaseSettings):
     )
     gmail_api_endpoint: str = Field(
         default="https://gmail.googleapis.com/", description="The Gmail API's base URL."
+    )
+    calendar_api_endpoint: str = Field(
+        default="https://www.googleapis.com/calendar/v3/",
+        description="The Google Calendar API's base URL (read with the Gmail connection's grant).",
     )
     gmail_redirect_uri: str | None = Field(
         default=None,

@@ -1,4 +1,5 @@
-"""`fluffymail import PATH --user EMAIL`: import an mbox file, a Maildir or a folder of them.
+"""`fluffymail import PATH --user EMAIL`: import an mbox file, a Maildir or a folder of them
+(or an .ics calendar file: `cli/ics_import.py`).
 
 Validates everything before writing anything, then runs the `sync-emails` code in process
 (parsing in a child process) with a progress bar. Idempotent: the connection keeps a cursor,
@@ -32,9 +33,11 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from fluffymail.cli.ics_import import is_ics, read_file, run_ics_import
 from fluffymail.clock import SystemClock
 from fluffymail.config import Settings
 from fluffymail.crm.contacts import addresses
+from fluffymail.crm.contacts.extraction import Policy
 from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.crm.mail.models import ConnectionKind
 from fluffymail.errors import FluffyMailError
@@ -52,7 +55,9 @@ class ImportInputError(FluffyMailError):
 
 
 def import_command(
-    path: Annotated[Path, typer.Argument(help="An mbox file, a Maildir, or a folder of them")],
+    path: Annotated[
+        Path, typer.Argument(help="An mbox file, a Maildir, a folder of them, or an .ics file")
+    ],
     user: Annotated[str, typer.Option("--user", help="The mailbox owner's email address")],
     name: Annotated[str, typer.Option("--name", help="The owner's name (new users)")] = "",
     full: Annotated[
@@ -74,8 +79,15 @@ def import_command(
             " worker does), and say who became a contact and why the others did not",
         ),
     ] = False,
+    contact_policy: Annotated[
+        Policy,
+        typer.Option("--contact-policy", help="An .ics file's attendees: who becomes a contact"),
+    ] = Policy.SENT,
 ) -> None:
-    """Import mail from files into USER's mailbox (created if missing)."""
+    """Import mail (or an .ics file's meetings) into USER's mailbox (created if missing)."""
+    if is_ics(path):
+        _import_ics(path, user, name, contact_policy)
+        return
     try:
         email = check_email(user)
         root, kind = check_path(path)
@@ -107,6 +119,18 @@ def import_command(
             f" ({committed.stored:,} new, all kept); run the same command again to continue"
         )
         raise typer.Exit(130) from None
+
+
+def _import_ics(path: Path, user: str, name: str, policy: Policy) -> None:
+    try:
+        email = check_email(user)
+        data = read_file(path)
+        asyncio.run(
+            run_ics_import(Settings(), path, data, email, name, policy=policy, console=console)
+        )
+    except FluffyMailError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
 
 
 @dataclass(slots=True)

@@ -344,6 +344,9 @@ CREATE TABLE crm.connections (
     deleting_on timestamp with time zone,
     progress_folder text,
     last_progress_on timestamp with time zone,
+    calendar_cursor jsonb,
+    calendar_synced_on timestamp with time zone,
+    calendar_error text,
     CONSTRAINT connections_contact_policy_check CHECK ((contact_policy = ANY (ARRAY['sent'::text, 'sent_and_received'::text, 'none'::text]))),
     CONSTRAINT connections_kind_check CHECK ((kind = ANY (ARRAY['gmail'::text, 'imap'::text, 'mbox'::text, 'maildir'::text]))),
     CONSTRAINT connections_status_check CHECK ((status = ANY (ARRAY['ok'::text, 'syncing'::text, 'failed'::text, 'needs_reauth'::text]))),
@@ -445,6 +448,38 @@ CREATE TABLE crm.contacts (
     CONSTRAINT contacts_name_source_check CHECK ((name_source = ANY (ARRAY['mail'::text, 'you'::text])))
 );
 
+CREATE TABLE crm.meeting_attendees (
+    meeting_id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    address text NOT NULL,
+    name text DEFAULT ''::text NOT NULL,
+    response text DEFAULT 'needsAction'::text NOT NULL,
+    organizer boolean DEFAULT false NOT NULL,
+    CONSTRAINT meeting_attendees_response_check CHECK ((response = ANY (ARRAY['needsAction'::text, 'declined'::text, 'tentative'::text, 'accepted'::text])))
+);
+
+CREATE TABLE crm.meetings (
+    id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    connection_id bigint,
+    calendar text NOT NULL,
+    event_id text NOT NULL,
+    title text DEFAULT ''::text NOT NULL,
+    location text DEFAULT ''::text NOT NULL,
+    starts_on timestamp with time zone NOT NULL,
+    ends_on timestamp with time zone NOT NULL,
+    all_day boolean DEFAULT false NOT NULL,
+    organizer text,
+    self_response text,
+    attendees integer DEFAULT 0 NOT NULL,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    updated_on timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT meetings_calendar_check CHECK ((calendar <> ''::text)),
+    CONSTRAINT meetings_check CHECK ((ends_on >= starts_on)),
+    CONSTRAINT meetings_event_id_check CHECK ((event_id <> ''::text)),
+    CONSTRAINT meetings_self_response_check CHECK ((self_response = ANY (ARRAY['needsAction'::text, 'declined'::text, 'tentative'::text, 'accepted'::text])))
+);
+
 CREATE TABLE crm.relationship_folds (
     user_id bigint NOT NULL,
     contact_id bigint NOT NULL,
@@ -495,8 +530,10 @@ CREATE VIEW crm.contact_figures AS
         CASE
             WHEN ((c.merged_into_id IS NOT NULL) OR (c.suppressed_reason IS NOT NULL)) THEN (r.contact_id IS NOT NULL)
             ELSE (COALESCE(k.newer, false) OR (COALESCE(k.links, (0)::numeric) <> (COALESCE(f.links, 0))::numeric))
-        END AS updating
-   FROM ((((crm.contacts c
+        END AS updating,
+    COALESCE(mt.meetings, (0)::bigint) AS meetings,
+    mt.last_meeting_at
+   FROM (((((crm.contacts c
      LEFT JOIN crm.relationships r ON (((r.user_id = c.user_id) AND (r.contact_id = c.id))))
      LEFT JOIN crm.relationship_runs run ON ((run.user_id = c.user_id)))
      LEFT JOIN crm.relationship_folds f ON (((f.user_id = c.user_id) AND (f.contact_id = c.id))))
@@ -515,7 +552,20 @@ CREATE VIEW crm.contact_figures AS
              CROSS JOIN LATERAL ( SELECT count(*) FILTER (WHERE (l.message_id <= COALESCE(run.last_message_id, (0)::bigint))) AS links,
                     bool_or((l.message_id > COALESCE(run.last_message_id, (0)::bigint))) AS newer
                    FROM crm.contact_links l
-                  WHERE ((l.user_id = c.user_id) AND (l.address = own.address))) n)) k ON (((c.merged_into_id IS NULL) AND (c.suppressed_reason IS NULL))));
+                  WHERE ((l.user_id = c.user_id) AND (l.address = own.address))) n)) k ON (((c.merged_into_id IS NULL) AND (c.suppressed_reason IS NULL))))
+     LEFT JOIN LATERAL ( SELECT count(DISTINCT mm.id) AS meetings,
+            max(mm.starts_on) AS last_meeting_at
+           FROM ((( SELECT a.address
+                   FROM crm.contact_addresses a
+                  WHERE (a.contact_id = c.id)
+                UNION ALL
+                 SELECT a.address
+                   FROM (crm.contacts m
+                     JOIN crm.contact_addresses a ON ((a.contact_id = m.id)))
+                  WHERE (m.merged_into_id = c.id)) own
+             JOIN crm.meeting_attendees ma ON (((ma.user_id = c.user_id) AND (ma.address = own.address))))
+             JOIN crm.meetings mm ON ((mm.id = ma.meeting_id)))
+          WHERE ((ma.response <> 'declined'::text) AND (mm.self_response IS DISTINCT FROM 'declined'::text) AND (mm.attendees <= 20) AND (mm.starts_on <= now()))) mt ON (((c.merged_into_id IS NULL) AND (c.suppressed_reason IS NULL))));
 
 CREATE TABLE crm.contact_list_members (
     list_id bigint NOT NULL,
@@ -645,7 +695,7 @@ CREATE TABLE crm.followups (
     closed_on timestamp with time zone,
     CONSTRAINT followups_check CHECK (((state = ANY (ARRAY['open'::text, 'snoozed'::text])) = (closed_on IS NULL))),
     CONSTRAINT followups_key_check CHECK ((key <> ''::text)),
-    CONSTRAINT followups_reason_check CHECK ((reason = ANY (ARRAY['cadence'::text, 'cold'::text, 'question'::text, 'promise'::text]))),
+    CONSTRAINT followups_reason_check CHECK ((reason = ANY (ARRAY['cadence'::text, 'cold'::text, 'question'::text, 'promise'::text, 'met'::text]))),
     CONSTRAINT followups_state_check CHECK ((state = ANY (ARRAY['open'::text, 'snoozed'::text, 'done'::text, 'dismissed'::text, 'resolved'::text])))
 );
 
@@ -697,6 +747,20 @@ CREATE TABLE crm.mailbox_senders (
     updated_on timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT mailbox_senders_decided_by_check CHECK ((decided_by = ANY (ARRAY['rule'::text, 'user'::text]))),
     CONSTRAINT mailbox_senders_kind_check CHECK ((kind = ANY (ARRAY['alias'::text, 'delegate'::text])))
+);
+
+CREATE TABLE crm.meeting_rescore (
+    user_id bigint NOT NULL,
+    address text NOT NULL
+);
+
+ALTER TABLE crm.meetings ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME crm.meetings_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
 );
 
 CREATE TABLE crm.message_folders (
@@ -1293,6 +1357,18 @@ ALTER TABLE ONLY crm.login_throttle
 ALTER TABLE ONLY crm.mailbox_senders
     ADD CONSTRAINT mailbox_senders_pkey PRIMARY KEY (user_id, address);
 
+ALTER TABLE ONLY crm.meeting_attendees
+    ADD CONSTRAINT meeting_attendees_pkey PRIMARY KEY (meeting_id, address);
+
+ALTER TABLE ONLY crm.meeting_rescore
+    ADD CONSTRAINT meeting_rescore_pkey PRIMARY KEY (user_id, address);
+
+ALTER TABLE ONLY crm.meetings
+    ADD CONSTRAINT meetings_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY crm.meetings
+    ADD CONSTRAINT meetings_user_id_calendar_event_id_key UNIQUE (user_id, calendar, event_id);
+
 ALTER TABLE ONLY crm.message_folders
     ADD CONSTRAINT message_folders_pkey PRIMARY KEY (folder_id, source_id);
 
@@ -1451,6 +1527,10 @@ CREATE INDEX followups_due_idx ON crm.followups USING btree (user_id, remind_on,
 CREATE INDEX followups_waiting_idx ON crm.followups USING btree (user_id, contact_id) WHERE ((state = 'snoozed'::text) AND until_reply);
 
 CREATE INDEX idempotency_keys_created_idx ON crm.idempotency_keys USING btree (created_on);
+
+CREATE INDEX meeting_attendees_address_idx ON crm.meeting_attendees USING btree (user_id, address, meeting_id);
+
+CREATE INDEX meetings_connection_idx ON crm.meetings USING btree (connection_id) WHERE (connection_id IS NOT NULL);
 
 CREATE INDEX message_folders_message_idx ON crm.message_folders USING btree (message_id);
 
@@ -1692,6 +1772,18 @@ ALTER TABLE ONLY crm.introductions
 
 ALTER TABLE ONLY crm.mailbox_senders
     ADD CONSTRAINT mailbox_senders_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.meeting_attendees
+    ADD CONSTRAINT meeting_attendees_meeting_id_fkey FOREIGN KEY (meeting_id) REFERENCES crm.meetings(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.meeting_rescore
+    ADD CONSTRAINT meeting_rescore_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.meetings
+    ADD CONSTRAINT meetings_connection_id_fkey FOREIGN KEY (connection_id) REFERENCES crm.connections(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.meetings
+    ADD CONSTRAINT meetings_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY crm.message_folders
     ADD CONSTRAINT message_folders_folder_id_fkey FOREIGN KEY (folder_id) REFERENCES crm.folders(id) ON DELETE CASCADE;

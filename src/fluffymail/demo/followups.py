@@ -23,6 +23,7 @@ REASONS = {
     "cold": "going cold",
     "question": "they asked",
     "promise": "you promised",
+    "met": "met, no mail since",
 }
 
 

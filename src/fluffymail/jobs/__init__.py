@@ -24,6 +24,7 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
     summarize-relationship (one contact), delete-connection, apply-contact-policy (a
     connection's changed creation policy, on its mail already extracted),
     followup-reminder (one per follow-up), recompute-followups (per user; nightly for all),
+    sync-calendar (a Gmail connection's calendar, after each of its mail syncs),
     dispatch-webhooks (the outbox, every 10 s), deliver-webhook (one delivery) and
     deliver-webhook-dead (a delivery given up).
     """
@@ -38,6 +39,7 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
         followup_reminder,
         recompute_followups,
         summarize_relationship,
+        sync_calendar,
         sync_emails,
         webhook_dead_letter,
     )
@@ -64,6 +66,7 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
         (dispatch_webhooks, dispatch_webhooks.make_handler(deps, clock), 1),
         (deliver_webhook, deliver_webhook.make_handler(deps, clock), 4),
         (webhook_dead_letter, webhook_dead_letter.make_handler(deps, clock), 1),
+        (sync_calendar, sync_calendar.make_handler(deps, clock), 1),
     ]
     for kind, handler, concurrency in handlers:
         registry.register(kind.QUEUE, handler, concurrency=concurrency, **kind.QUEUE_OPTIONS)

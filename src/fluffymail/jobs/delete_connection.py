@@ -5,7 +5,7 @@ deletes, batch by batch (one transaction each, so a crash resumes where it stopp
 messages only that connection holds (a message also found through another connection stays,
 minus this connection's folders), recounts threads and contacts, removes the folders and
 encrypted credentials with the connection row, deletes an uploaded archive from the data
-directory and asks `analyze-relationships` to rescore the user.
+directory, deletes its calendar's meetings and asks `analyze-relationships` to rescore the user.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.clock import Clock
+from fluffymail.crm.calendar import service as calendar_service
 from fluffymail.crm.contacts import repo as contacts_repo
 from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.jobs.deps import JobDeps
@@ -127,8 +128,10 @@ async def _finish(
             contact_ids = await mail_repo.live_contact_ids(conn, args.user_id)
             if contact_ids:
                 await contacts_repo.recompute_counts(conn, contact_ids, now)
+        calendar = calendar_service.google_calendar(args.connection_id)  # its meetings go too
+        met = await calendar_service.sweep(conn, args.user_id, calendar, ())
         await mail_repo.delete_connection(conn, args.connection_id)
-        if recount:
+        if recount or met:
             await queue.send(
                 ANALYZE_QUEUE,
                 {"user_id": args.user_id},

@@ -13,7 +13,8 @@ the sync (or of a failed one) each message no folder of any connection holds any
 deleted, its contacts recounted, summaries citing it marked stale and re-summarised, and the
 relationships re-analysed (see crm/mail/README.md, "Deletions").
 A paused connection, or one being deleted, is skipped. A Gmail sync first records the
-account's send-as addresses as the user's aliases and saves refreshed access tokens.
+account's send-as addresses as the user's aliases and saves refreshed access tokens; a Gmail
+sync that finishes sends the connection's `sync-calendar` job (same schedule as its mail).
 """
 
 from __future__ import annotations
@@ -57,7 +58,13 @@ from fluffymail.integrations.mail.source import (
     SourcePage,
     TransientSourceError,
 )
-from fluffymail.jobs import extract_contacts, planner_stats, priorities, summarize_relationship
+from fluffymail.jobs import (
+    extract_contacts,
+    planner_stats,
+    priorities,
+    summarize_relationship,
+    sync_calendar,
+)
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue
 
@@ -643,6 +650,9 @@ async def _finish(
         await mail_repo.mark_sync_finished(conn, connection.id, clock.now())
         deleted = await _delete_messages(conn, queue, connection, clock, unlinked)
         await _send_analysis(conn, queue, connection)
+        if connection.kind is ConnectionKind.GMAIL:
+            args = sync_calendar.Args(connection_id=connection.id, user_id=connection.user_id)
+            await sync_calendar.enqueue(queue, args, conn=conn)
     return deleted
 
 

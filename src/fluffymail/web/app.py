@@ -31,6 +31,7 @@ from fluffymail.web.api import corrections as corrections_api
 from fluffymail.web.api import followups as followups_api
 from fluffymail.web.api import groups as groups_api
 from fluffymail.web.api import lists as lists_api
+from fluffymail.web.api import meetings as meetings_api
 from fluffymail.web.api import messages as messages_api
 from fluffymail.web.api import notes as notes_api
 from fluffymail.web.api import tags as tags_api
@@ -122,7 +123,14 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(api.router)
     app.include_router(ui.router, include_in_schema=False)
     crm_apis = (contacts_api, companies_api, messages_api, notes_api, tags_api, groups_api)
-    for crm_api in (*crm_apis, corrections_api, lists_api, followups_api, webhooks_api):
+    for crm_api in (
+        *crm_apis,
+        corrections_api,
+        lists_api,
+        followups_api,
+        webhooks_api,
+        meetings_api,
+    ):
         app.include_router(crm_api.router)
     crm_uis = (contacts_ui, companies_ui, messages_ui, notes_ui, groups_ui)
     for crm_ui in (*crm_uis, corrections_ui, lists_ui, followups_ui, webhooks_ui):

@@ -31,6 +31,7 @@ from fluffymail.web.services.corrections import AddressTaken, EditRefused
 from fluffymail.web.services.followups import FollowupClosed, FollowupNotFound, FollowupRefused
 from fluffymail.web.services.groups import GroupNotFound
 from fluffymail.web.services.lists import ListConflict, ListForbidden, ListNotFound, ListRefused
+from fluffymail.web.services.meetings import IcsRefused
 from fluffymail.web.services.message_search import BadCursor
 from fluffymail.web.services.messages import MessageNotFound
 from fluffymail.web.services.notes import NoteNotFound, NoteRefused
@@ -121,6 +122,7 @@ _DOMAIN: list[tuple[type[Exception], int, str]] = [
     (TeamRefused, 409, "conflict"),
     (InviteNotFound, 404, "not_found"),
     (InviteGone, 410, "gone"),
+    (IcsRefused, 400, "bad_ics"),
 ]
 _HTTP_CODES = {
     400: "bad_request",

@@ -1,7 +1,10 @@
-"""A local Gmail API emulator (stdlib http.server in a thread) for the real google client.
+"""A local Gmail and Google Calendar API emulator (stdlib http.server in a thread) for the real
+google client.
 
-Follows the v1 discovery document shipped with google-api-python-client: getProfile,
-messages.list/get, history.list, users.settings.sendAs.list, the multipart batch endpoint,
+Follows the Gmail v1 discovery document shipped with google-api-python-client: getProfile,
+messages.list/get, history.list, users.settings.sendAs.list, the multipart batch endpoint;
+and Calendar v3's events.list (singleEvents instances, pageToken paging, syncToken increments
+with cancelled events, 410 Gone for an expired token, 403 without the calendar scope),
 OAuth 2.0 (an auto-consenting authorisation endpoint, the token endpoint's authorization_code
 grant with PKCE S256 and its refresh_token grant), per-user quota (token bucket) and injectable
 quota errors.
@@ -25,15 +28,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-COST = {"getProfile": 1, "messages.list": 5, "messages.get": 5, "history.list": 2, "sendAs.list": 1}
+COST = {"getProfile": 1, "messages.list": 5, "messages.get": 5, "history.list": 2, "sendAs.list": 1,
+        "events.list": 1}  # fmt: skip
 _ROUTES = [
     (re.compile(r"^/gmail/v1/users/([^/]+)/profile$"), "getProfile"),
     (re.compile(r"^/gmail/v1/users/([^/]+)/messages$"), "messages.list"),
     (re.compile(r"^/gmail/v1/users/([^/]+)/messages/([^/]+)$"), "messages.get"),
     (re.compile(r"^/gmail/v1/users/([^/]+)/history$"), "history.list"),
     (re.compile(r"^/gmail/v1/users/([^/]+)/settings/sendAs$"), "sendAs.list"),
+    (re.compile(r"^/calendar/v3/calendars/([^/]+)/events$"), "events.list"),
 ]
 SCOPE = "https://www.googleapis.com/auth/gmail.readonly"
+CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar.readonly"
+BOTH_SCOPES = f"{SCOPE} {CALENDAR_SCOPE}"
 _QUERY_LABELS = {
     "in:spam": "SPAM", "in:trash": "TRASH", "in:drafts": "DRAFT",
     "category:promotions": "CATEGORY_PROMOTIONS", "category:social": "CATEGORY_SOCIAL",
@@ -125,6 +132,11 @@ class GmailEmulator:
         self.require_pkce = True  # Google lets web clients skip PKCE; these tests demand it
         self.codes: dict[str, Grant] = {}
         self.quota: Quota | None = None
+        self.scopes: dict[str, str] = {}  # access or refresh token -> the scopes it carries
+        self.events: dict[str, dict[str, Any]] = {}  # the primary calendar's event instances
+        self.event_seq: dict[str, int] = {}  # event id -> change number of its last change
+        self.changes = 0
+        self.oldest_sync = 0  # sync tokens below this answer 410 Gone
         self._injected: list[Injected] = []
         self._ids = itertools.count(0x18C0000000000000)
         self._lock = threading.RLock()
@@ -159,13 +171,44 @@ class GmailEmulator:
         return self.url + "o/oauth2/auth"
 
     # -- test controls ---------------------------------------------------------------------
-    def grant(self) -> tuple[str, str]:
-        """A fresh (access_token, refresh_token) pair."""
+    def grant(self, scope: str = BOTH_SCOPES) -> tuple[str, str]:
+        """A fresh (access_token, refresh_token) pair carrying `scope` (space-separated)."""
         with self._lock:
             access, refresh = f"ya29.{uuid.uuid4().hex}", f"1//{uuid.uuid4().hex}"
             self.access_tokens.add(access)
             self.refresh_tokens.add(refresh)
+            self.scopes[access] = self.scopes[refresh] = scope
             return access, refresh
+
+    # -- calendar controls -----------------------------------------------------------------
+    def add_event(self, **fields: Any) -> str:
+        """Add an event instance (Calendar v3 fields: summary, start, end, attendees, ...)."""
+        with self._lock:
+            event_id = fields.pop("id", None) or f"ev{len(self.events) + 1:06d}"
+            event = {"kind": "calendar#event", "id": event_id, "status": "confirmed",
+                     "iCalUID": f"{event_id}@google.com", **fields}  # fmt: skip
+            self._change(event)
+            return event_id
+
+    def update_event(self, event_id: str, **fields: Any) -> None:
+        with self._lock:
+            self._change({**self.events[event_id], **fields})
+
+    def cancel_event(self, event_id: str) -> None:
+        """Delete it: full listings leave it out, increments report it status=cancelled."""
+        with self._lock:
+            self._change({"kind": "calendar#event", "id": event_id, "status": "cancelled"})
+
+    def expire_sync_tokens(self) -> None:
+        """Every sync token given so far now answers 410 Gone."""
+        with self._lock:
+            self.changes += 1
+            self.oldest_sync = self.changes
+
+    def _change(self, event: dict[str, Any]) -> None:
+        self.changes += 1
+        self.events[event["id"]] = event
+        self.event_seq[event["id"]] = self.changes
 
     def revoke(self, refresh_token: str) -> None:
         with self._lock:
@@ -241,13 +284,17 @@ class GmailEmulator:
 
     def _api(self, method: str, path: str, query: dict[str, list[str]], auth: str) -> Reply:
         with self._lock:
-            if auth.removeprefix("Bearer ").strip() not in self.access_tokens:
+            token = auth.removeprefix("Bearer ").strip()
+            if token not in self.access_tokens:
                 return _error(401, "Request had invalid authentication credentials.",
                               "authError", status="UNAUTHENTICATED")  # fmt: skip
             route = _route(method, path)
             if route is None:
                 return _error(404, f"Not Found: {method} {path}", "notFound")
             name, args = route
+            if name == "events.list" and CALENDAR_SCOPE not in self.scopes.get(token, "").split():
+                return _error(403, "Request had insufficient authentication scopes.",
+                              "insufficientPermissions", status="PERMISSION_DENIED")  # fmt: skip
             self.calls[name] = self.calls.get(name, 0) + 1
             if refused := self._throttle(name):
                 return refused
@@ -320,6 +367,28 @@ class GmailEmulator:
             body["nextPageToken"] = str(offset + size)
         return Reply(status=200, body=body)
 
+    def _events_list(self, query: dict[str, list[str]]) -> Reply:
+        """events.list: a full listing without syncToken, else the changes after it."""
+        token = query.get("syncToken", [None])[0]
+        order = sorted(self.events, key=lambda i: self.event_seq[i])
+        if token is None:
+            items = [self.events[i] for i in order if self.events[i]["status"] != "cancelled"]
+        else:
+            since = int(token.removeprefix("sync-"))
+            if since < self.oldest_sync:
+                return _error(410, "Sync token is no longer valid, a full sync is required.",
+                              "fullSyncRequired", status="GONE")  # fmt: skip
+            items = [self.events[i] for i in order if self.event_seq[i] > since]
+        start = int(query.get("pageToken", ["0"])[0])
+        size = min(2500, int(query.get("maxResults", ["250"])[0]))
+        body: dict[str, Any] = {"kind": "calendar#events", "summary": self.email_address,
+                                "timeZone": "UTC", "items": items[start : start + size]}  # fmt: skip
+        if start + size < len(items):
+            body["nextPageToken"] = str(start + size)
+        else:
+            body["nextSyncToken"] = f"sync-{self.changes}"
+        return Reply(status=200, body=body)
+
     def _sendAs_list(self, query: dict[str, list[str]]) -> Reply:
         return Reply(status=200, body={"sendAs": [dict(entry) for entry in self.send_as]})
 
@@ -373,7 +442,7 @@ class GmailEmulator:
         if not _verifier_fits(grant, form.get("code_verifier")):
             return Reply(status=400, body={"error": "invalid_grant",
                                            "error_description": "Invalid code verifier."})  # fmt: skip
-        access, refresh = self.grant()
+        access, refresh = self.grant(grant.scope)
         return Reply(status=200, body={
             "access_token": access, "refresh_token": refresh, "expires_in": 3599,
             "token_type": "Bearer", "scope": grant.scope})  # fmt: skip
@@ -392,9 +461,11 @@ class GmailEmulator:
                     "error_description": "Token has been expired or revoked."})  # fmt: skip
             access = f"ya29.{uuid.uuid4().hex}"
             self.access_tokens.add(access)
+            scope = self.scopes.get(form["refresh_token"], SCOPE)
+            self.scopes[access] = scope
         return Reply(status=200, body={
             "access_token": access, "expires_in": 3599, "token_type": "Bearer",
-            "scope": "https://www.googleapis.com/auth/gmail.readonly"})  # fmt: skip
+            "scope": scope})  # fmt: skip
 
     def _batch(self, headers: dict[str, str], body: bytes) -> Reply:
         """Answer a multipart/mixed batch part by part (each part is charged on its own)."""
@@ -495,9 +566,9 @@ def _error(code: int, message: str, reason: str, *, status: str = "",
 
 
 _STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
-           404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED"}  # fmt: skip
+           404: "NOT_FOUND", 410: "GONE", 429: "RESOURCE_EXHAUSTED"}  # fmt: skip
 _REASON = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-           404: "Not Found", 429: "Too Many Requests"}  # fmt: skip
+           404: "Not Found", 410: "Gone", 429: "Too Many Requests"}  # fmt: skip
 
 
 def _split_parts(body: bytes, boundary: bytes) -> list[bytes]:

@@ -139,3 +139,29 @@ def test_import__without_a_sent_folder_self_is_the_user_address(
 
     assert result.exit_code == 0, result.output
     assert "no sent folder was found" in " ".join(result.output.split())
+
+
+def test_import_ics__stores_meetings_once_and_refuses_junk(db_url: str, tmp_path: Path) -> None:
+    ics = tmp_path / "cal.ics"
+    ics.write_bytes(
+        b"BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//t//EN\nBEGIN:VEVENT\nUID:a@t\n"
+        b"DTSTART:20261101T100000Z\nDTEND:20261101T110000Z\nSUMMARY:Intro\n"
+        b"ORGANIZER:mailto:me@example.com\nATTENDEE;CN=Ann:mailto:ann@acme.example\n"
+        b"END:VEVENT\nEND:VCALENDAR\n"
+    )
+    for _ in range(2):  # a second run updates the same meeting
+        result = invoke(db_url, tmp_path, str(ics), "--user", "me@example.com")
+        assert result.exit_code == 0, result.output
+        assert "1 meeting stored" in result.output
+    with psycopg.connect(db_url) as conn:
+        found = conn.execute(
+            "SELECT m.title, c.primary_address, c.created FROM crm.meetings m"
+            " JOIN crm.meeting_attendees a ON a.meeting_id = m.id"
+            " JOIN crm.contact_addresses ca ON ca.address = a.address"
+            " JOIN crm.contacts c ON c.id = ca.contact_id"
+        ).fetchall()
+    assert found == [("Intro", "ann@acme.example", True)]  # organised by me: Ann is a contact
+    junk = tmp_path / "junk.ics"
+    junk.write_text("hello")
+    refused = invoke(db_url, tmp_path, str(junk), "--user", "me@example.com")
+    assert refused.exit_code == 1 and "not an iCalendar file" in refused.output

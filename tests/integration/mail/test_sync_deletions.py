@@ -56,6 +56,8 @@ async def test_gmail_messages_deleted__leave_the_crm(
     source = make_source()
     await sync(pool, queue, connection, source)
     assert await sql.one("SELECT count(*) FROM crm.messages") == 3
+    calendar = await queue.find_jobs(name="sync-calendar")  # a Gmail sync sends its calendar's
+    assert [j.data["connection_id"] for j in calendar] == [connection.id]
 
     emulator.delete_message(ids[1])
     with caplog.at_level(logging.INFO, logger="fluffymail.jobs.sync_emails"):

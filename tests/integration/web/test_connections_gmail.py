@@ -15,11 +15,13 @@ import pytest
 from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
+from fluffymail.clock import SystemClock
 from fluffymail.config import Settings
 from fluffymail.crm import secrets
 from fluffymail.integrations.mail.source import AuthError
+from fluffymail.jobs import sync_calendar
 from fluffymail.queue import JobQueue
-from tests.integration.gmail.emulator import GmailEmulator
+from tests.integration.gmail.emulator import BOTH_SCOPES, GmailEmulator
 from tests.integration.web.conftest import User, csrf_from, login
 from tests.integration.web.connections_support import (
     connection_settings,
@@ -44,6 +46,7 @@ def settings(db_url: str, data_dir: Path, emulator: GmailEmulator) -> Settings: 
         db_url, data_dir, gmail_client_id=emulator.client_id,
         gmail_client_secret=emulator.client_secret, gmail_auth_uri=emulator.auth_uri,
         gmail_token_uri=emulator.token_uri, gmail_api_endpoint=emulator.url,
+        calendar_api_endpoint=emulator.url + "calendar/v3/",
     )  # fmt: skip
 
 
@@ -71,6 +74,7 @@ async def _consent(browser: httpx.AsyncClient, emulator: GmailEmulator) -> str:
         response.json()["state"]
     ]
     assert query["redirect_uri"] == ["http://test/api/connections/gmail/callback"]
+    assert query["scope"] == [BOTH_SCOPES]  # mail and the calendar, read-only (issue 14)
     async with httpx.AsyncClient() as google:
         consent = await google.get(url, follow_redirects=False)
     assert consent.status_code == 302
@@ -138,6 +142,24 @@ async def test_connect_sync_aliases_refresh_and_revocation(
         alice.account.id,
     )
     assert aliases == [("owner.work@example.com", "provider"), ("owner@gmail.example", "provider")]
+    # the same grant reads the calendar (the job that sync sent, run inline), refreshing an
+    # expired access token and keeping the new one
+    emulator.expire_access_tokens()
+    emulator.add_event(
+        summary="Intro", start={"dateTime": "2026-11-02T10:00:00Z"},
+        end={"dateTime": "2026-11-02T11:00:00Z"}, organizer={"email": "owner@gmail.example"},
+        attendees=[{"email": "ann@example.org", "responseStatus": "accepted"}],
+    )  # fmt: skip
+    calendar = await sync_calendar.sync_calendar(
+        pool=pool, queue=JobQueue(pool, listen=False), connection_id=connection["id"],
+        clock=SystemClock(), settings=settings,
+    )  # fmt: skip
+    assert (calendar["status"], calendar["stored"]) == ("ok", 1)
+    assert (await _stored(pool, settings, connection["id"]))[
+        "access_token"
+    ] in emulator.access_tokens
+    shown = (await api.get(f"/api/connections/{connection['id']}", headers=alice.auth)).json()
+    assert shown["calendar_synced_on"] and shown["calendar_error"] is None
 
     # an expired access token is refreshed through the token endpoint and the new one saved
     emulator.expire_access_tokens()

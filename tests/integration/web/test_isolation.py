@@ -1,8 +1,8 @@
 """A second user can neither read nor change the first user's contacts, companies, messages,
 merges, connections, jobs, notes, tags, activity, lists, corrections, company merges, follow-ups,
-cadences, team members and invites, webhooks and their deliveries and mail search through any
-route: every route with a path parameter, API (from the OpenAPI schema) and pages alike, is
-called by Bob with Alice's ids."""
+cadences, team members and invites, webhooks and their deliveries, mail search and meetings
+through any route: every route with a path parameter, API (from the OpenAPI schema) and pages
+alike, is called by Bob with Alice's ids."""
 
 from __future__ import annotations
 
@@ -21,6 +21,11 @@ from tests.integration.web.conftest import User, login, session_csrf
 from tests.integration.web.contact_seed import seed_crm
 from tests.integration.web.identity_seed import AIDE, ALIAS, seed_identity
 
+ALICES_ICS = (
+    b"BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//t//EN\nBEGIN:VEVENT\nUID:secret-1@t\n"
+    b"DTSTART:20261101T100000Z\nDTEND:20261101T110000Z\nSUMMARY:Secret meeting\n"
+    b"ORGANIZER:mailto:carol@example.org\nATTENDEE:mailto:carol@example.org\nEND:VEVENT\nEND:VCALENDAR\n"
+)
 ADMIN_ONLY = re.compile(r"^/(api/)?(jobs|queues|schedules|workers)\b")
 
 
@@ -62,6 +67,8 @@ async def _alices_world(
     followups = await _alices_followups(client, alice, seeded.contacts)
     team = await _alices_team(client, alice)
     webhooks = await _alices_webhook(client, alice)
+    imported = await client.post("/api/meetings/import", content=ALICES_ICS, headers=alice.auth)
+    assert imported.status_code == 200 and imported.json()["stored"] == 1, imported.text
     return {
         **team,
         **notes_tags,
@@ -269,6 +276,8 @@ async def _snapshot(pool: AsyncConnectionPool, jobs: JobQueue) -> tuple[object, 
                 "SELECT id, name FROM crm.workspaces ORDER BY id",
                 "SELECT id, url, events, enabled, secret, description FROM crm.webhooks ORDER BY id",
                 "SELECT id, state, attempts FROM crm.webhook_deliveries ORDER BY id",
+                "SELECT id, user_id, title, starts_on FROM crm.meetings ORDER BY id",
+                "SELECT meeting_id, address, response FROM crm.meeting_attendees ORDER BY 1, 2",
             )
         ]
     found = [(j.id, j.state) for j in await jobs.find_jobs(limit=1000)]
@@ -419,6 +428,18 @@ async def test_bob_cannot_reach_alices_data_through_any_api_route(
         assert all(m["id"] not in ids["message_id"] for m in found["items"]), params
     writers = await client.get("/api/messages/people?q=engine", headers=bob.auth)
     assert [w["id"] for w in writers.json()] == [bobs.contacts["ada"]]  # his own Ada only
+    # Bob importing the same .ics gets meetings of his own; Alice's stay hers and unseen.
+    before = await _snapshot(pool, jobs)
+    bobs_import = await client.post("/api/meetings/import", content=ALICES_ICS, headers=bob.auth)
+    assert bobs_import.json()["stored"] == 1
+    async with pool.connection() as conn:
+        owners = await (
+            await conn.execute("SELECT user_id FROM crm.meetings ORDER BY id")
+        ).fetchall()
+    assert owners == [(alice.account.id,), (bob.account.id,)]
+    assert before[-1][-2] == (await _snapshot(pool, jobs))[-1][-2][:1]  # Alice's untouched
+    mine = await client.get(f"/api/contacts/{bobs.contacts['ada']}/meetings", headers=bob.auth)
+    assert mine.json() == []
 
 
 async def test_bob_cannot_reach_alices_data_through_any_page(

@@ -28,6 +28,7 @@ REFUSE_VALID_INPUT = {
     "/api/connections/upload",
     "/api/connections/gmail/callback",
     "/api/me/password",
+    "/api/meetings/import",  # a body that is no iCalendar file
 }
 # Likewise by operation: a list filter that does not parse, an address that is no address, a
 # phone without digits, a company domain or website that is none, a view given members, a

@@ -46,6 +46,7 @@ COUNTERPARTS: dict[tuple[str, str], tuple[str, str]] = {
         "/api/connections/{connection_id}",
     ),
     ("POST", "/connections/upload"): ("POST", "/api/connections/upload"),
+    ("POST", "/connections/ics"): ("POST", "/api/meetings/import"),
     ("POST", "/connections/imap"): ("POST", "/api/connections/imap"),
     ("POST", "/connections/{connection_id}/people"): (
         "POST",

@@ -13,6 +13,7 @@ class Reason(StrEnum):
     COLD = "cold"  # the relationship is going cold (crm.relationships.going_cold)
     QUESTION = "question"  # they asked a question you never answered
     PROMISE = "promise"  # you promised something and have not written since
+    MET = "met"  # you met them a while ago and no mail followed
 
 
 class State(StrEnum):

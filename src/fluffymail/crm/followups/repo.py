@@ -66,6 +66,13 @@ async def due_cold(conn: Conn, user_id: int) -> list[dict[str, Any]]:
     return await _rows(conn, "due_cold", {"user_id": user_id})
 
 
+async def due_met(
+    conn: Conn, user_id: int, *, now: datetime, due_before: datetime, since: datetime
+) -> list[dict[str, Any]]:
+    params = {"user_id": user_id, "now": now, "due_before": due_before, "since": since}
+    return await _rows(conn, "due_met", params)
+
+
 async def loop_messages(
     conn: Conn, user_id: int, *, since: datetime, now: datetime, limit: int
 ) -> list[dict[str, Any]]:

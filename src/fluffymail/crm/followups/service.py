@@ -1,5 +1,5 @@
-"""Recomputing a user's follow-ups from cadences, relationships going cold and open loops in
-the mail, and claiming a reminder when it fires. Time comes in as `now`; scheduling the
+"""Recomputing a user's follow-ups from cadences, relationships going cold, open loops in
+the mail and meetings no mail followed, and claiming a reminder when it fires. Time comes in as `now`; scheduling the
 reminder jobs is the caller's (jobs/)."""
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from fluffymail.crm.followups.models import Fired, Reason, Recomputed, Wanted
 LOOP_WINDOW = timedelta(days=60)  # open loops older than this are history, not to-dos
 LOOP_SCAN_LIMIT = 5000  # messages read for open loops per recompute, newest first
 DETAIL_MAX = 300
+MET_AFTER = timedelta(weeks=3)  # "met 3 weeks ago, no mail since" is due this long after
+MET_WINDOW = timedelta(weeks=8)  # a meeting longer ago than this is history, not a to-do
 Conn = followups_repo.Conn
 
 
@@ -25,6 +27,7 @@ async def recompute(conn: Conn, user_id: int, now: datetime) -> Recomputed:
         *_from_cadence(await followups_repo.due_cadence(conn, user_id)),
         *_from_cold(await followups_repo.due_cold(conn, user_id), now),
         *await open_loops(conn, user_id, now),
+        *await met_no_mail(conn, user_id, now),
     ]
     woken = await followups_repo.wake(conn, user_id)
     changed = await followups_repo.save_wanted(conn, user_id, workspace_id, wanted)
@@ -68,6 +71,31 @@ def _from_cold(rows: Iterable[dict[str, Any]], now: datetime) -> list[Wanted]:
         )
         for r in rows
     ]
+
+
+async def met_no_mail(conn: Conn, user_id: int, now: datetime) -> list[Wanted]:
+    """A follow-up per person met MET_AFTER ago (within MET_WINDOW) with no mail since the
+    last meeting; due MET_AFTER after it ended. Mail either way resolves it."""
+    rows = await followups_repo.due_met(
+        conn, user_id, now=now, due_before=now - MET_AFTER, since=now - MET_WINDOW
+    )
+    return [
+        Wanted(
+            contact_id=r["contact_id"],
+            reason=Reason.MET,
+            key=f"met:{r['meeting_id']}",
+            message_id=None,
+            detail=_met_detail(r["title"], r["ends_on"], now),
+            due_on=r["ends_on"] + MET_AFTER,
+        )
+        for r in rows
+    ]
+
+
+def _met_detail(title: str, ended: datetime, now: datetime) -> str:
+    weeks = max(1, (now - ended).days // 7)
+    what = f" ({title})" if title else ""
+    return f"Met {weeks} week{'s' * (weeks != 1)} ago{what}, no mail since"[:DETAIL_MAX]
 
 
 async def open_loops(conn: Conn, user_id: int, now: datetime) -> list[Wanted]:

@@ -2,6 +2,8 @@
 
 Each call is one transaction on the caller's connection: the relationships written and the
 cursor advanced commit together. Reads and writes only through `repo`; imports crm only.
+Meetings are not folded into the states: each score reads the contact's meetings afresh, and a
+run also recomposes the contacts whose meetings changed (SCORING.md, "Meetings").
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class AnalysisResult:
     stuck: int
     new_contact_ids: tuple[int, ...] = ()
     changed_contact_ids: tuple[int, ...] = ()
+    met: int = 0  # relationships recomposed for their meetings alone
 
     def as_output(self) -> dict[str, Any]:
         return {
@@ -63,6 +66,7 @@ class AnalysisResult:
             "dropped": self.dropped,
             "pending": self.pending,
             "stuck": self.stuck,
+            "met": self.met,
         }
 
 
@@ -79,6 +83,9 @@ class RescoreResult:
 class _Folded:
     interactions: int = 0
     written: list[repo.Written] = field(default_factory=list)
+
+
+Meetings = dict[int, list[datetime]]
 
 
 async def analyze_user(
@@ -104,11 +111,13 @@ async def analyze_user(
         ready = await repo.ready_cursor(conn, user_id, lo, now - stale_after)
         plan = await _plan(conn, user_id, lo, ready.cursor)
         as_of = await archive.scoring_time(conn, user_id, now)
-        folded = await _fold(conn, user_id, plan, as_of.at)
+        meetings = await repo.meeting_times(conn, user_id)
+        folded = await _fold(conn, user_id, plan, as_of.at, meetings)
         produced = [w.contact_id for w in folded.written]
         dropped = await repo.delete_dropped(
             conn, user_id, full=plan.rebuild_all, fresh=sorted(plan.fresh), produced=produced
         )
+        met = await _recompose_met(conn, user_id, plan, as_of.at, meetings, produced, dropped)
         await repo.save_folds(conn, user_id, plan.links, clear=plan.rebuild_all)
         await repo.save_run(conn, user_id, cursor=plan.hi, now=now, full=plan.rebuild_all)
     return AnalysisResult(
@@ -124,7 +133,41 @@ async def analyze_user(
         stuck=ready.stuck,
         new_contact_ids=tuple(w.contact_id for w in folded.written if w.is_new),
         changed_contact_ids=tuple(w.contact_id for w in folded.written if w.changed),
+        met=met,
     )
+
+
+async def _recompose_met(
+    conn: repo.Conn,
+    user_id: int,
+    plan: Plan,
+    now: datetime,
+    meetings: Meetings,
+    produced: Sequence[int],
+    dropped: Sequence[int],
+) -> int:
+    """Rescore, from their stored state and meetings, the contacts whose meetings changed and
+    the meeting contacts this run dropped or did not produce (a full run drops them all);
+    drop those left with neither mail nor meetings. How many were written."""
+    targets = await repo.take_meeting_rescore(conn, user_id)
+    lost = set(meetings) if plan.rebuild_all else (set(dropped) | plan.fresh)
+    targets |= lost & set(meetings)
+    targets -= set(produced)
+    if not targets:
+        return 0
+    states = await repo.load_states(conn, user_id, sorted(targets))
+    stored, gone = [], []
+    for contact_id in sorted(targets):
+        state = states.get(contact_id, RelationshipState())
+        times = meetings.get(contact_id, [])
+        if state.tally.last is None and not [t for t in times if t <= now]:
+            gone.append(contact_id)
+            continue
+        score = state.score(now, times)
+        stored.append(repo.Stored(contact_id=contact_id, state=state, score=score))
+    await repo.upsert(conn, user_id, stored, now)
+    await repo.delete_dropped(conn, user_id, full=False, fresh=gone, produced=[])
+    return len(stored)
 
 
 async def _plan(conn: repo.Conn, user_id: int, lo: int, hi: int) -> Plan:
@@ -140,7 +183,9 @@ async def _plan(conn: repo.Conn, user_id: int, lo: int, hi: int) -> Plan:
     return Plan(lo=lo, hi=hi, rebuild_all=False, fresh=fresh, links=links)
 
 
-async def _fold(conn: repo.Conn, user_id: int, plan: Plan, now: datetime) -> _Folded:
+async def _fold(
+    conn: repo.Conn, user_id: int, plan: Plan, now: datetime, meetings: Meetings
+) -> _Folded:
     """Stream the interactions contact by contact; write them a batch of contacts at a time."""
     folded = _Folded()
     if plan.hi <= plan.lo and not plan.fresh:
@@ -153,9 +198,9 @@ async def _fold(conn: repo.Conn, user_id: int, plan: Plan, now: datetime) -> _Fo
         folded.interactions += len(interactions)
         chunk.append((contact_id, interactions))
         if len(chunk) >= WRITE_BATCH:
-            folded.written += await _write(conn, user_id, chunk, plan, now)
+            folded.written += await _write(conn, user_id, chunk, plan, now, meetings)
             chunk = []
-    folded.written += await _write(conn, user_id, chunk, plan, now)
+    folded.written += await _write(conn, user_id, chunk, plan, now, meetings)
     return folded
 
 
@@ -165,6 +210,7 @@ async def _write(
     chunk: Sequence[tuple[int, list[Interaction]]],
     plan: Plan,
     now: datetime,
+    meetings: Meetings,
 ) -> list[repo.Written]:
     if not chunk:
         return []
@@ -175,7 +221,8 @@ async def _write(
     stored = []
     for contact_id, interactions in chunk:
         state = states.get(contact_id, RelationshipState()).update(interactions)
-        stored.append(repo.Stored(contact_id=contact_id, state=state, score=state.score(now)))
+        score = state.score(now, meetings.get(contact_id, []))
+        stored.append(repo.Stored(contact_id=contact_id, state=state, score=score))
     return await repo.upsert(conn, user_id, stored, now)
 
 
@@ -186,11 +233,21 @@ async def rescore_user(conn: repo.Conn, user_id: int, *, now: datetime) -> Resco
     async with conn.transaction():
         await repo.lock_run(conn, user_id)
         as_of = await archive.scoring_time(conn, user_id, now)
+        meetings = await repo.meeting_times(conn, user_id)
+        seen: set[int] = set()
         batch: list[tuple[int, Any]] = []
         async for contact_id, state in repo.stream_states(conn, user_id):
-            batch.append((contact_id, state.score(as_of.at)))
+            seen.add(contact_id)
+            batch.append((contact_id, state.score(as_of.at, meetings.get(contact_id, []))))
             if len(batch) >= WRITE_BATCH:
                 count += await repo.update_scores(conn, user_id, batch, now)
                 batch = []
         count += await repo.update_scores(conn, user_id, batch, now)
+        unscored = [  # met but never scored (a meeting-only contact a merge moved)
+            repo.Stored(contact_id=c, state=RelationshipState(),
+                        score=RelationshipState().score(as_of.at, times))
+            for c, times in sorted(meetings.items())
+            if c not in seen and any(t <= as_of.at for t in times)
+        ]  # fmt: skip
+        count += len(await repo.upsert(conn, user_id, unscored, now))
     return RescoreResult(user_id=user_id, contacts=count)

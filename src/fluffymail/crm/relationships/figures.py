@@ -31,6 +31,8 @@ class Figures:
     last_at: datetime | None
     strength: float | None  # 0–100, one decimal; None: no relationship (or updating)
     level: str | None
+    meetings: int = 0  # past meetings the score counts (0019's view, extended by 0029)
+    last_meeting_at: datetime | None = None
 
     @property
     def sentence(self) -> str:
@@ -88,4 +90,6 @@ def from_json(value: Mapping[str, Any] | None) -> Figures:
         last_at=_at(value.get("last_at")),
         strength=float(strength) if isinstance(strength, int | float) else None,
         level=value.get("level") or "no connection",
+        meetings=_int(value.get("meetings")),
+        last_meeting_at=_at(value.get("last_meeting_at")),
     )

@@ -305,6 +305,18 @@ async def delete_dropped(
     return [int(r[0]) for r in rows]
 
 
+async def meeting_times(conn: Conn, user_id: int) -> dict[int, list[datetime]]:
+    """The starts of the meetings that count, per scoring contact (rel_meetings.sql)."""
+    rows = await (await conn.execute(SQL["rel_meetings"], {"user_id": user_id})).fetchall()
+    return {int(contact_id): list(starts) for contact_id, starts in rows}
+
+
+async def take_meeting_rescore(conn: Conn, user_id: int) -> set[int]:
+    """The contacts whose meetings changed since the last run (forgotten as taken)."""
+    cur = await conn.execute(SQL["rel_take_meeting_rescore"], {"user_id": user_id})
+    return {int(r[0]) for r in await cur.fetchall()}
+
+
 async def save_run(conn: Conn, user_id: int, *, cursor: int, now: datetime, full: bool) -> None:
     params = {"user_id": user_id, "cursor": cursor, "now": now, "full": full}
     await conn.execute(SQL["rel_save_run"], params)

@@ -16,6 +16,10 @@ The formula (also in SCORING.md, with the reasons for each constant)::
     T           = 1 − ½ · exp(−two_way_threads / 2)
     directness  = 0.6 + 0.4 · direct / (direct + cc)
 
+Meetings (`compose(..., meetings=...)`, SCORING.md "Meetings") join the mail: each counts
+MEETING_WEIGHT direct messages in A, one message each way (a meeting is two-way by nature) and
+one two-way thread, and its month and day count as active.
+
 Levels: ≥ 80 very strong, ≥ 60 strong, ≥ 40 moderate, ≥ 20 weak, ≥ 1 very weak, else no connection.
 Trend: active days in the last 90 days vs the 90 before (±50 % and ≥ 2 days apart → warming/cooling).
 Going cold: the score as of the last message was ≥ 60 and the silence since exceeds
@@ -69,6 +73,9 @@ ACTIVITY_SCALE = 20.0
 RECIPROCITY_FLOOR = 0.1
 OUTREACH_FLOOR = 0.4
 """The reciprocity floor that sustained one-way mail *from the user* tends to (never above weak)."""
+MEETING_WEIGHT = 3.0
+"""A meeting counts as three direct messages: meeting someone is a stronger signal than a
+message (Affinity and Attio weigh meetings above email for the same reason)."""
 OUTREACH_DAYS = 10.0
 BALANCE_SLACK = 2.0
 THREAD_SCALE = 2.0
@@ -321,27 +328,65 @@ def stats_of(tally: Tally) -> RelationshipStats:
     )
 
 
-def compose(tally: Tally, now: datetime) -> RelationshipScore:
-    """Turn the sufficient statistics into the score, level, trend, flag and evidence at `now`."""
-    if tally.last is None:
+def compose(tally: Tally, now: datetime, meetings: Sequence[datetime] = ()) -> RelationshipScore:
+    """Turn the sufficient statistics into the score, level, trend, flag and evidence at `now`.
+
+    `meetings`: the start of each meeting with them; those after `now` do not count yet. The
+    figures (`stats`) stay the mail's; the meetings change the factors only.
+    """
+    met = sorted(m for m in meetings if m <= now)
+    scored = with_meetings(tally, met) if met else tally
+    if scored.last is None:
         return _empty(tally, now)
-    now = max(now, tally.last[0])
-    silence = (now - tally.last[0]).total_seconds() / DAY
-    parts = parts_at(tally, silence)
+    now = max(now, scored.last[0])
+    silence = (now - scored.last[0]).total_seconds() / DAY
+    parts = parts_at(scored, silence)
     score = score_of(parts)
-    gap = usual_gap(tally.days)
-    cold = going_cold(score_of(parts_at(tally, 0.0)), gap, silence)
+    gap = usual_gap(scored.days)
+    cold = going_cold(score_of(parts_at(scored, 0.0)), gap, silence)
+    facts = evidence(tally, now, gap if cold else None) if tally.last else ()
+    if met:
+        facts = _meeting_fact(met, now), *facts
     return RelationshipScore(
         now=now,
         score=score,
         level=level_for(score),
-        trend=trend_for(tally.days, day_of(now)),
+        trend=trend_for(scored.days, day_of(now)),
         going_cold=cold,
         usual_gap_days=gap,
         parts=parts,
         stats=stats_of(tally),
-        evidence=evidence(tally, now, gap if cold else None),
+        evidence=tuple(facts[:MAX_EVIDENCE]),
     )
+
+
+def with_meetings(tally: Tally, meetings: Sequence[datetime]) -> Tally:
+    """The tally with past meetings (sorted starts) folded in as two-way direct interactions
+    of weight MEETING_WEIGHT; only for scoring, never for the figures."""
+    last_meeting = (meetings[-1], "")
+    last = max(filter(None, [tally.last, last_meeting]))
+    shift = (last[0] - tally.last[0]).total_seconds() / DAY if tally.last else 0.0
+    sums = tuple(
+        s * decay(shift, h)
+        + sum(MEETING_WEIGHT * decay((last[0] - m).total_seconds() / DAY, h) for m in meetings)
+        for s, h in zip(tally.sums_at_last, HALF_LIVES, strict=True)
+    )
+    months = {m.month: m for m in tally.months}
+    for m in meetings:
+        months.setdefault(month_of(m), MonthCount(month=month_of(m), sent=0, received=0))
+    n = len(meetings)
+    return Tally(
+        sent=tally.sent + n, received=tally.received + n, direct=tally.direct + n, cc=tally.cc,
+        two_way_threads=tally.two_way_threads + n, threads=tally.threads + n,
+        sent_days=tally.sent_days, first=min(filter(None, [tally.first, (meetings[0], "")])),
+        last=last, last_reply=tally.last_reply, months=tuple(months[k] for k in sorted(months)),
+        days=tuple(sorted(set(tally.days) | {day_of(m) for m in meetings})), sums_at_last=sums,
+    )  # fmt: skip
+
+
+def _meeting_fact(meetings: Sequence[datetime], now: datetime) -> Evidence:
+    n = len(meetings)
+    return Evidence(text=f"Met {n} time{'s' * (n != 1)}, last {ago(meetings[-1], now)}")
 
 
 def _empty(tally: Tally, now: datetime) -> RelationshipScore:

@@ -7,7 +7,7 @@ bounded set of recent active days, the two-way thread ids and the days the user 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -80,9 +80,10 @@ class RelationshipState:
             replies_received=recv_lat,
         )
 
-    def score(self, now: datetime) -> RelationshipScore:
-        """The same result as `scoring.analyze` over every message folded in so far."""
-        return scoring.compose(self.tally, now)
+    def score(self, now: datetime, meetings: Sequence[datetime] = ()) -> RelationshipScore:
+        """The same result as `scoring.analyze` over every message folded in so far (with the
+        contact's meetings, which are read afresh each time rather than folded)."""
+        return scoring.compose(self.tally, now, meetings)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-serialisable form (for a jsonb column)."""

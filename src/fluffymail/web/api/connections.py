@@ -66,6 +66,12 @@ class ConnectionStateOut(ConnectionOut):
     stalled_seconds: int | None = Field(
         default=None, description="How long the server of a stalled sync has been silent"
     )
+    calendar_synced_on: datetime | None = Field(
+        default=None, description="Gmail: when its Google Calendar last synced"
+    )
+    calendar_error: str | None = Field(
+        default=None, description="Gmail: why its calendar is not read (e.g. reconnect to share it)"
+    )
 
 
 class ConnectionSettingsIn(BaseModel):

@@ -66,6 +66,8 @@ class FiguresOut(_Out):
     last_at: datetime | None = Field(default=None, description="Last contact: last message counted")
     strength: float | None = Field(description="Relationship strength 0–100, one decimal")
     level: LevelName | None = None
+    meetings: int = Field(default=0, description="Past meetings with them that the score counts")
+    last_meeting_at: datetime | None = Field(default=None, description="Start of the last of them")
 
 
 class ContactItemOut(_Out):

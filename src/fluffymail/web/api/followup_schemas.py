@@ -20,7 +20,9 @@ class FollowupOut(BaseModel):
     id: int
     contact_id: int
     contact_name: str
-    reason: str = Field(description="cadence, cold, question (they asked) or promise (you made)")
+    reason: str = Field(
+        description="cadence, cold, question (they asked), promise (you made) or met (no mail since)"
+    )
     detail: str = Field(description="Why: the question or promise quoted, or the cadence")
     message_id: int | None = Field(
         description="The message that caused it (GET /api/messages/{id})"

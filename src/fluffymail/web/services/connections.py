@@ -82,6 +82,8 @@ class ConnectionView:
     progress_folder: str | None = None  # the folder a running sync reads
     stalled_seconds: int | None = None  # syncing, but the server silent this long
     retry_note: str | None = None  # a failed sync: when it is tried again (`with_retry_notes`)
+    calendar_synced_on: datetime | None = None  # Gmail: its calendar's last sync
+    calendar_error: str | None = None  # Gmail: why the calendar is not read (no scope: reconnect)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> ConnectionView:

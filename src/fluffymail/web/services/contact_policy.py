@@ -18,7 +18,7 @@ from fluffymail.config import Settings
 from fluffymail.crm.contacts import policy
 from fluffymail.crm.contacts.extraction import Policy
 from fluffymail.crm.contacts.policy_repo import Sender
-from fluffymail.jobs import apply_contact_policy, enrich_contact, extract_contacts
+from fluffymail.jobs import apply_contact_policy, enrich_contact, extract_contacts, sync_calendar
 from fluffymail.queue import JobQueue
 from fluffymail.web.services import activity
 from fluffymail.web.services import connections as connections_service
@@ -159,5 +159,8 @@ async def set_policy(
         if not await policy.set_policy(conn, user_id, connection_id, value):
             raise ConnectionProblem(409, "deleting", "this connection is being deleted")
         job_id = await apply_contact_policy.enqueue(queue, args, conn=conn)
+        if view.kind == "gmail":  # its calendar's attendees too: a full listing re-applies it
+            calendar = sync_calendar.Args(connection_id=connection_id, user_id=user_id, full=True)
+            await sync_calendar.enqueue(queue, calendar, conn=conn)
     view = await connections_service.get_connection(pool, user_id, connection_id)
     return PolicyChange(connection=view, job_id=job_id)

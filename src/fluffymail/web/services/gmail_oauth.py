@@ -26,6 +26,7 @@ from fluffymail.config import Settings
 from fluffymail.crm import secrets
 from fluffymail.crm.mail.models import ConnectionKind
 from fluffymail.db.sql import load_sql
+from fluffymail.integrations.calendar.google import SCOPE as CALENDAR_SCOPE
 from fluffymail.integrations.mail.gmail import SCOPES, GmailSource, GmailToken
 from fluffymail.integrations.mail.source import AuthError, SourceError, TransientSourceError
 from fluffymail.jobs.sync_emails import gmail_config, gmail_credentials
@@ -39,6 +40,7 @@ __all__ = [
 ]  # fmt: skip
 
 STATE_MAX_AGE = 10 * 60
+OAUTH_SCOPES = (*SCOPES, CALENDAR_SCOPE)  # mail, and the calendar read-only (issue 14)
 SQL = load_sql("fluffymail.web")
 log = logging.getLogger("fluffymail.web")
 
@@ -97,7 +99,7 @@ async def _run(
 def _flow(settings: Settings, redirect_uri: str, state: str, verifier: str | None = None) -> Flow:
     """The library's flow; without `verifier` it makes a random PKCE one (S256 challenge)."""
     return Flow.from_client_config(
-        _client_config(settings), scopes=list(SCOPES), redirect_uri=redirect_uri,
+        _client_config(settings), scopes=list(OAUTH_SCOPES), redirect_uri=redirect_uri,
         state=state, code_verifier=verifier, autogenerate_code_verifier=verifier is None,
     )  # fmt: skip
 
@@ -202,7 +204,7 @@ def _token(flow: Flow, settings: Settings) -> GmailToken:
         refresh_token=credentials.refresh_token, client_id=settings.gmail_client_id,
         client_secret=settings.gmail_client_secret.get_secret_value(),
         access_token=credentials.token, expiry=expiry,
-        scopes=tuple(credentials.scopes or SCOPES),
+        scopes=tuple(credentials.scopes or OAUTH_SCOPES),
     )  # fmt: skip
 
 

@@ -1,5 +1,6 @@
 """Notes on the user's contacts and companies: write, edit and delete (each logged in the
-activity log), list, and the contact timeline with notes placed between the messages.
+activity log), list, and the contact timeline with notes and meetings placed between the
+messages.
 
 Every query carries the caller's user id and workspace: another user's note looks exactly like
 a missing one.
@@ -15,7 +16,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.crm.notes import repo as notes_repo
 from fluffymail.errors import FluffyMailError
-from fluffymail.web.services import activity
+from fluffymail.web.services import activity, meetings
 from fluffymail.web.services import contact_views as views
 from fluffymail.web.services.companies import CompanyNotFound
 from fluffymail.web.services.contacts import ContactNotFound, db_now, timeline
@@ -144,11 +145,12 @@ async def _log(conn: Conn, user_id: int, note: Note, action: str) -> None:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Entry:
-    """One line of a contact's timeline: a message or a note."""
+    """One line of a contact's timeline: a message, a note or a meeting."""
 
     at: datetime | None
     message: views.TimelineItem | None = None
     note: Note | None = None
+    meeting: meetings.ContactMeeting | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -159,14 +161,16 @@ class MixedTimeline:
     total: int  # messages
     notes: int
     offset: int
+    meetings: int = 0
     next_offset: int | None
 
 
 async def contact_timeline(
     pool: AsyncConnectionPool, user_id: int, contact_id: int, *, limit: int, offset: int
 ) -> MixedTimeline:
-    """Newest first. Each page shows the notes dated between its oldest message and the
-    previous page's oldest one (the first page also the newer ones, the last the older)."""
+    """Newest first. Each page shows the notes and meetings dated between its oldest message
+    and the previous page's oldest one (the first page also the newer ones, the last the
+    older)."""
     back = 1 if offset else 0
     page = await timeline(pool, user_id, contact_id, limit=limit + back, offset=offset - back)
     items = list(page.items)
@@ -180,13 +184,18 @@ async def contact_timeline(
         if (not offset or (upper is not None and n.created_on < upper))
         and (not more or (lower is not None and n.created_on >= lower))
     ]
+    met = await meetings.meetings_between(
+        pool, user_id, contact_id, before=upper if offset else None, since=lower if more else None
+    )
     entries = [Entry(at=m.date, message=m) for m in items]
     entries += [Entry(at=n.created_on, note=n) for n in shown]
+    entries += [Entry(at=m.starts_on, meeting=m) for m in met]
     entries.sort(key=lambda e: (e.at is not None, e.at or datetime.min), reverse=True)
     return MixedTimeline(
         entries=tuple(entries),
         total=page.total,
         notes=len(notes),
+        meetings=len(met),
         offset=offset,
         next_offset=offset + limit if more else None,
     )

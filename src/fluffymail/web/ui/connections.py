@@ -1,20 +1,23 @@
 """The connections page: the user's mailboxes with live sync status, "Sync now", pause, resume
-and delete, and the forms that add one (archive upload with progress, IMAP, Gmail)."""
+and delete, and the forms that add one (archive upload with progress, IMAP, Gmail) or import
+a calendar file."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request, UploadFile
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
+from fluffymail.crm.contacts.extraction import Policy
 from fluffymail.web.api.connections import ImapIn, callback_url, request_body
+from fluffymail.web.api.meetings import ICS_MAX_BYTES
 from fluffymail.web.api.schemas import BIGINT_MAX
 from fluffymail.web.deps import PageSession, State, Templates
 from fluffymail.web.services import connections as service
 from fluffymail.web.services import contact_policy as policy_service
-from fluffymail.web.services import gmail_oauth, uploads
+from fluffymail.web.services import gmail_oauth, meetings, uploads
 from fluffymail.web.services.accounts import Session
 from fluffymail.web.ui import contact_policy
 
@@ -258,6 +261,45 @@ async def upload(
         {**_forms(state), "upload_ok": f"{created.connection.label} uploaded; importing it now."},
         headers=CHANGED,
     )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+@router.post("/connections/ics")
+async def import_ics(
+    request: Request,
+    state: State,
+    templates: Templates,
+    session: PageSession,
+    file: UploadFile,
+    contact_policy: Annotated[
+        Literal["sent", "sent_and_received", "none"], Form(max_length=40)
+    ] = "sent",
+) -> Response:
+    context = await _import_ics(state, session.account.id, file, Policy(contact_policy))
+    return templates.TemplateResponse(request, "partials/connections_ics.html", context)
+
+
+async def _import_ics(
+    state: State, user_id: int, file: UploadFile, policy: Policy
+) -> dict[str, str]:
+    """The form's message: what the file brought, or why it brought nothing."""
+    try:
+        data = await file.read(ICS_MAX_BYTES + 1)
+    except ValueError:  # closed: the form was parsed for its CSRF field (deps.py)
+        return {"ics_error": "Reload the page and try again."}
+    if len(data) > ICS_MAX_BYTES:
+        return {"ics_error": f"A calendar file may be at most {ICS_MAX_BYTES // 2**20} MB."}
+    try:
+        done = await meetings.import_ics(state.pool, state.queue, user_id, data, policy=policy)
+    except meetings.IcsRefused as exc:
+        return {"ics_error": f"That file could not be read as a calendar: {exc}"}
+    return {
+        "ics_ok": f"{_count(done.stored, 'meeting')} imported ({done.removed:,} removed,"
+        f" {_count(done.contacts_created, 'new contact')}); scores update shortly."
+    }
 
 
 @router.post("/connections/imap")

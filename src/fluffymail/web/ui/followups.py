@@ -24,6 +24,7 @@ REASONS = {
     "cold": "Going cold",
     "question": "They asked",
     "promise": "You promised",
+    "met": "Met, no mail since",
 }
 
 

@@ -1,0 +1,1 @@
+"""Calendar adapters: Google Calendar (API v3) and iCalendar (.ics) files, yielding meetings."""
