@@ -28,7 +28,8 @@ def test_invite_a_teammate_by_link(
 ) -> None:
     owner = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     _login(owner, server)
-    owner.get_by_role("link", name="Team").click()
+    owner.get_by_role("banner").locator("summary").click()  # the account menu
+    owner.get_by_role("banner").get_by_role("link", name="Team").click()
     expect(owner.get_by_role("heading", level=1)).to_be_visible()
     owner.get_by_label("Who is it for?").fill("Sam from sales")
     owner.get_by_role("button", name="Create invite link").click()

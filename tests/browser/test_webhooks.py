@@ -144,6 +144,7 @@ def test_add_a_webhook_send_a_test_event_and_resend_a_refused_one(
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{hook_server}/webhooks")
+    page.get_by_role("banner").locator("summary").click()  # the account menu
     page.get_by_role("banner").get_by_role("link", name="Webhooks").click()
     url = f"http://127.0.0.1:{receiver.server_address[1]}/fluffymail"
     page.get_by_label("URL").fill(url)

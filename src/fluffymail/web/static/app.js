@@ -26,3 +26,17 @@ document.addEventListener("change", (event) => {
   if (event.target.matches(".bulk-all, .bulk-pick")) countTicked();
 });
 document.addEventListener("htmx:afterSwap", countTicked);
+
+// The account menu closes on a click elsewhere or on Escape, like any menu.
+document.addEventListener("click", (event) => {
+  for (const menu of document.querySelectorAll("details.account-menu[open]")) {
+    if (!menu.contains(event.target)) menu.open = false;
+  }
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  for (const menu of document.querySelectorAll("details.account-menu[open]")) {
+    menu.open = false;
+    menu.querySelector("summary").focus();
+  }
+});
