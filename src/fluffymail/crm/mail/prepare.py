@@ -194,13 +194,15 @@ def _participants(parsed: ParsedMessage) -> tuple[Participant, ...]:
         ("sender", (parsed.sender,) if parsed.sender else ()),
         *((role, getattr(parsed, role)) for role in _ROLES),
     ]
-    found = [
-        (role, position, address)
+    rows = [
+        (role, position, address.email, address.name, address.valid)
         for role, addresses in groups
         for position, address in enumerate(addresses)
         if address.email
     ]
-    texts = tuple(t for _, _, a in found for t in (a.email, a.name))
-    if _all_clean(texts):
-        return tuple((role, pos, a.email, a.name, a.valid) for role, pos, a in found)
-    return tuple((role, pos, clean(a.email), clean(a.name), a.valid) for role, pos, a in found)
+    joined = "".join([row[2] for row in rows] + [row[3] for row in rows])
+    if joined.isascii() and "\x00" not in joined:  # `_all_clean`, without a tuple per message
+        return tuple(rows)
+    return tuple(
+        (role, pos, clean(email), clean(name), valid) for role, pos, email, name, valid in rows
+    )

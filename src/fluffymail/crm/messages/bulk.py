@@ -44,6 +44,16 @@ _QUOTED = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 
+# _QUOTED's branches, for lower-cased ASCII: a quote line's start is found from the line
+# break before it ("+ 1"), the first line by `_QUOTED_LINE`
+_LINE_QUOTE = r"(?:\s*begin forwarded message|>|\s*(?:subject|sent|to|cc):\s)"
+_QUOTED_LINE = re.compile(_LINE_QUOTE)
+_QUOTED_BRANCHES = (
+    (re.compile(r"-{3,}\s*(?:original message|forwarded (?:message|by))"), 0),
+    (re.compile(r"wrote:\s*$", re.MULTILINE), 0),
+    (re.compile(r"\n" + _LINE_QUOTE), 1),
+)
+
 
 class BulkSignal(StrEnum):
     """Which bulk signal a message carries (stored in `extra_headers.bulk_signal`)."""
@@ -70,8 +80,8 @@ def body_signal(text: str, *, html_only: bool, subject: str = "") -> BulkSignal 
     HTML_ONLY for a body sent as HTML alone (people's mail programs add a text part)."""
     found = _unsubscribe_line(text)
     if found is not None and not subject.lower().startswith(("fw:", "fwd:")):
-        quoted = _QUOTED.search(text)  # only when needed: it scans the whole body
-        if quoted is None or quoted.start() > found:
+        quoted = _quote_start(text)  # only when needed: it scans the whole body
+        if quoted is None or quoted > found:
             return BulkSignal.BODY_UNSUBSCRIBE
     if html_only and text.strip():
         return BulkSignal.HTML_ONLY
@@ -90,6 +100,25 @@ def _unsubscribe_line(text: str) -> int | None:
         return start + found.start() if found is not None else None
     found = _UNSUBSCRIBE.search(text, start)
     return found.start() if found is not None else None
+
+
+def _quote_start(text: str) -> int | None:
+    """Where `_QUOTED` first matches. An ASCII body is searched lower-cased, one branch at a
+    time (the leftmost of their first matches is the alternation's): each then starts with
+    a literal the regex engine skips to, about 3x faster than trying every branch at every
+    character."""
+    if not text.isascii():
+        found = _QUOTED.search(text)
+        return found.start() if found is not None else None
+    lowered = text.lower()
+    if _QUOTED_LINE.match(lowered):
+        return 0
+    starts = [
+        found.start() + skip
+        for pattern, skip in _QUOTED_BRANCHES
+        if (found := pattern.search(lowered)) is not None
+    ]
+    return min(starts, default=None)
 
 
 def signal(
