@@ -788,6 +788,7 @@ def make_handler(deps: JobDeps, clock: Clock) -> Callable[[Job], Any]:
                 clock=clock,
                 settings=deps.settings,
                 full=args.full,
+                parser=deps.parser,
             )
         except AuthError as exc:
             return {"status": "needs_reauth", "reason": exc.reason}

@@ -1,0 +1,75 @@
+"""The process that parses mail for a worker's syncs: started on first use, again if it dies.
+
+Parsing in a thread shares the worker's interpreter lock with the IMAP reads and the storing
+(issue 21: an initial IMAP sync ran at a quarter of a plain fetch); a child process parses
+truly in parallel, as `fluffymail import` does. Imports only the standard library.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import multiprocessing
+import threading
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+__all__ = ["ParserPool", "batch_gc"]
+
+log = logging.getLogger(__name__)
+
+
+def batch_gc() -> None:
+    """Tune the cycle collector for bulk parsing: it allocates millions of short-lived,
+    acyclic objects (parsed headers, rows), so the default young-generation threshold (700)
+    runs a collection every few messages for nothing. Freeze what start-up allocated and
+    collect 70x less often; cycles are still collected."""
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 50)
+
+
+class ParserPool(Executor):
+    """A pool of `processes` parser processes (forkserver: never a fork of a threaded worker),
+    started on the first `submit` (or `warm_up`) and replaced when one of them died (the work
+    in flight then fails with BrokenProcessPool; the next submission gets a new pool)."""
+
+    def __init__(self, processes: int = 1) -> None:
+        self._processes = processes
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._lock:
+            try:
+                return self._current().submit(fn, *args, **kwargs)
+            except BrokenProcessPool:
+                log.warning(
+                    "parser process died; starting another", extra={"action": "parser.restart"}
+                )
+                self._drop()
+                return self._current().submit(fn, *args, **kwargs)
+
+    def warm_up(self) -> None:
+        """Start the processes now (in the background), so the first sync does not wait."""
+        self.submit(int)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+    def _current(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            context = multiprocessing.get_context("forkserver")
+            self._pool = ProcessPoolExecutor(
+                self._processes, mp_context=context, initializer=batch_gc
+            )
+        return self._pool
+
+    def _drop(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
