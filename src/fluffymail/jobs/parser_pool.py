@@ -16,7 +16,9 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-__all__ = ["ParserPool", "batch_gc"]
+__all__ = ["PRELOAD", "ParserPool", "batch_gc"]
+
+PRELOAD = "fluffymail.crm.mail.prepare"  # what the children run (`prepare_all`), and only that
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,9 @@ class ParserPool(Executor):
     def _current(self) -> ProcessPoolExecutor:
         if self._pool is None:
             context = multiprocessing.get_context("forkserver")
+            # the server imports the parser once and each child starts with it loaded: a
+            # child importing it on the first batch held up the sync that started the worker
+            context.set_forkserver_preload([PRELOAD, __name__])
             self._pool = ProcessPoolExecutor(
                 self._processes, mp_context=context, initializer=batch_gc
             )

@@ -41,12 +41,10 @@ from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.crm.mail.models import (
     Connection,
     ConnectionKind,
-    IncomingMessage,
     MailError,
     SyncStatus,
 )
-from fluffymail.crm.mail.prepare import PreparedMessage, prepare
-from fluffymail.crm.messages.parse import parse_message
+from fluffymail.crm.mail.prepare import PreparedMessage, prepare_all
 from fluffymail.integrations.mail.file_source import FileSource
 from fluffymail.integrations.mail.files import MailSourceError
 from fluffymail.integrations.mail.source import (
@@ -531,24 +529,6 @@ async def _parse(batch: Sequence[SourcePage], parser: Executor | None) -> list[P
     if parser is None:
         return await asyncio.to_thread(prepare_all, mails)
     return await asyncio.get_running_loop().run_in_executor(parser, prepare_all, mails)
-
-
-def prepare_all(mails: Sequence[tuple[str, str, bytes, str | None]]) -> list[PreparedMessage]:
-    """Parse each (folder, source id, raw, provider thread id) and prepare its rows.
-
-    A module-level function of plain tuples, so a process pool runs it and its results
-    cross back as tuples (cheap to pickle)."""
-    return [
-        prepare(
-            IncomingMessage(
-                folder=folder,
-                source_id=source_id,
-                parsed=parse_message(raw),
-                provider_thread_id=thread_id,
-            )
-        )
-        for folder, source_id, raw, thread_id in mails
-    ]
 
 
 async def _batches(

@@ -7,11 +7,13 @@ then only adds ids and streams the rows with COPY.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from fluffymail.crm.mail.models import IncomingMessage
 from fluffymail.crm.messages.models import Address, ParsedMessage
+from fluffymail.crm.messages.parse import parse_message
 from fluffymail.crm.messages.threading import thread_keys
 
 __all__ = [
@@ -21,6 +23,7 @@ __all__ = [
     "PreparedMessage",
     "clean",
     "prepare",
+    "prepare_all",
 ]
 
 # `PreparedMessage.row`: (column, COPY type) in order; the store adds id, user_id, thread_id,
@@ -106,6 +109,24 @@ def prepare(message: IncomingMessage) -> PreparedMessage:
         message.folder, clean(message.source_id), _thread_keys(message), problems, row,
         _participants(p),
     )  # fmt: skip
+
+
+def prepare_all(mails: Sequence[tuple[str, str, bytes, str | None]]) -> list[PreparedMessage]:
+    """Parse each (folder, source id, raw, provider thread id) and prepare its rows.
+
+    A module-level function of plain tuples, so a process pool runs it and its results
+    cross back as tuples (cheap to pickle)."""
+    return [
+        prepare(
+            IncomingMessage(
+                folder=folder,
+                source_id=source_id,
+                parsed=parse_message(raw),
+                provider_thread_id=thread_id,
+            )
+        )
+        for folder, source_id, raw, thread_id in mails
+    ]
 
 
 def clean(text: str) -> str:
