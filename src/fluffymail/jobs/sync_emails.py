@@ -2,10 +2,10 @@
 
 Each batch of pages commits in ONE transaction with the cursor after it and the
 `extract-contacts` jobs for its new messages (one job per 500 messages), so a crash repeats
-at most one batch (≤ `BATCH_SIZE` messages) of writes; nothing is stored twice. In the job
-the next batch is parsed while one is written, so a crash re-reads at most two; `fluffymail
-import` (which calls `sync_connection` in process, parsing in a child process) parses
-`PARSE_AHEAD` batches ahead and re-reads at most three. The end of a sync enqueues one
+at most one batch (≤ `BATCH_SIZE` messages) of writes; nothing is stored twice. Parsing in
+a child process (a worker's parser process, `fluffymail import`'s pool) runs `PARSE_AHEAD`
+batches ahead of the one being written, so a crash re-reads at most three; parsing in a
+thread (no parser given) runs one ahead, two re-read. The end of a sync enqueues one
 `analyze-relationships` per user (singleton key).
 Mail deleted on the server (an IMAP expunge, a Gmail `messagesDeleted` record, a message gone
 from a fully re-read file) loses its folder link in the batch that reports it; at the end of
