@@ -73,6 +73,7 @@ CASES = {
     ),
     "items after the body": _message(2, b"UID 9", BODY, b' FLAGS (\\Answered $Label1 NonJunk) INTERNALDATE " 6-Dec-2026 09:41:02 +0000"'),
     "flags with backslashes": _message(3, b"UID 10 FLAGS (\\Seen \\Flagged \\Deleted \\Draft $Forwarded)", BODY),
+    "flags with brackets": _message(3, b"UID 10 FLAGS (\\Seen odd[flag])", BODY),
     "body first": b"* 4 FETCH (BODY[] {5}\r\nhello UID 11 FLAGS ())\r\n",
     "nil body": b'* 5 FETCH (UID 12 FLAGS () BODY[] NIL)\r\n',
     "quoted body": b'* 6 FETCH (UID 13 BODY[] "a \\"quoted\\" body" FLAGS (\\Seen))\r\n',
@@ -119,6 +120,7 @@ def test_read_fetch__the_common_shape_is_parsed_strictly() -> None:
         [(b"9 (FLAGS () BODY[] {5}", b"hello"), b")"],  # no UID
         [(b"9 (UID 1 UID 2 BODY[] {5}", b"hello"), b")"],
         [(b"9 (UID 1 BODY[] {5}", b"hello"), b") trailing"],
+        [(b"9 (UID 1 FLAGS (a[b]) BODY[] {5}", b"hello"), b")"],
     ],
 )
 def test_parse_one__declines_other_shapes(response: list[Any]) -> None:

@@ -34,7 +34,7 @@ _UNTAGGED_FETCH = re.compile(rb"\* (\d+) FETCH ")
 _HEAD = re.compile(rb"(\d+) \(")
 # one item and the space after it (the last one before the body, or before ")", has none)
 _ITEM = re.compile(
-    rb'(?:UID (\d+)|FLAGS \(([^()"{}\r\n]*)\)|INTERNALDATE "([^"\\\r\n]*)")( |(?=\)\Z))'
+    rb'(?:UID (\d+)|FLAGS \(([^()"{}\[\]\r\n]*)\)|INTERNALDATE "([^"\\\r\n]*)")( |(?=\)\Z))'
 )
 _BODY = re.compile(rb"BODY\[\] \{\d+\}\Z")
 _DATE = re.compile(rb"([ \d]\d)-([A-Z][a-z]{2})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)\Z")
