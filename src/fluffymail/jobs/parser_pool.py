@@ -10,7 +10,9 @@ from __future__ import annotations
 import gc
 import logging
 import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -30,6 +32,25 @@ def batch_gc() -> None:
     collect 70x less often; cycles are still collected."""
     gc.freeze()
     gc.set_threshold(50_000, 50, 50)
+
+
+def _child_start(worker_pid: int) -> None:
+    """A parser child's set-up: `batch_gc`, and exit once the worker is gone. A worker killed
+    outright (SIGKILL, OOM) cannot stop its children, and one left waiting for work kept the
+    forkserver and the resource tracker alive with it."""
+    batch_gc()
+    threading.Thread(target=_exit_without, args=(worker_pid,), daemon=True).start()
+
+
+def _exit_without(worker_pid: int, every: float = 1.0) -> None:
+    while True:
+        time.sleep(every)
+        try:
+            os.kill(worker_pid, 0)
+        except ProcessLookupError:
+            os._exit(0)
+        except PermissionError:  # the pid was reused by another user's process
+            os._exit(0)
 
 
 class ParserPool(Executor):
@@ -70,7 +91,10 @@ class ParserPool(Executor):
             # child importing it on the first batch held up the sync that started the worker
             context.set_forkserver_preload([PRELOAD, __name__])
             self._pool = ProcessPoolExecutor(
-                self._processes, mp_context=context, initializer=batch_gc
+                self._processes,
+                mp_context=context,
+                initializer=_child_start,
+                initargs=(os.getpid(),),
             )
         return self._pool
 
