@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -43,6 +42,7 @@ from fluffymail.crm.mail.models import ConnectionKind
 from fluffymail.errors import FluffyMailError
 from fluffymail.integrations.mail.file_source import FileSource
 from fluffymail.integrations.mail.files import MailSourceError, discover_sources
+from fluffymail.jobs.parser_pool import batch_gc
 
 if TYPE_CHECKING:
     from fluffymail.jobs import sync_emails
@@ -152,15 +152,6 @@ def _parser(processes: int) -> Iterator[ProcessPoolExecutor | None]:
     batch_gc()  # here (a bulk import) and in the parser processes
     with ProcessPoolExecutor(processes, initializer=batch_gc) as pool:
         yield pool
-
-
-def batch_gc() -> None:
-    """Tune the cycle collector for a bulk import: it allocates millions of short-lived,
-    acyclic objects (parsed headers, rows), so the default young-generation threshold (700)
-    runs a collection every few messages for nothing. Freeze what start-up allocated and
-    collect 70x less often; cycles are still collected."""
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 50)
 
 
 def check_email(user: str) -> str:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from psycopg_pool import AsyncConnectionPool
 
     from fluffymail.config import Settings
@@ -22,3 +24,5 @@ class JobDeps:
     log: logging.Logger
     # the external AI for relationship summaries; None: built from settings by the job
     summary_provider: SummaryProvider | None = None
+    # where syncs parse mail (a worker's parser process); None: in a thread
+    parser: Executor | None = None

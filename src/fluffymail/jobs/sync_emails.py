@@ -2,10 +2,10 @@
 
 Each batch of pages commits in ONE transaction with the cursor after it and the
 `extract-contacts` jobs for its new messages (one job per 500 messages), so a crash repeats
-at most one batch (≤ `BATCH_SIZE` messages) of writes; nothing is stored twice. In the job
-the next batch is parsed while one is written, so a crash re-reads at most two; `fluffymail
-import` (which calls `sync_connection` in process, parsing in a child process) parses
-`PARSE_AHEAD` batches ahead and re-reads at most three. The end of a sync enqueues one
+at most one batch (≤ `BATCH_SIZE` messages) of writes; nothing is stored twice. Parsing in
+a child process (a worker's parser process, `fluffymail import`'s pool) runs `PARSE_AHEAD`
+batches ahead of the one being written, so a crash re-reads at most three; parsing in a
+thread (no parser given) runs one ahead, two re-read. The end of a sync enqueues one
 `analyze-relationships` per user (singleton key).
 Mail deleted on the server (an IMAP expunge, a Gmail `messagesDeleted` record, a message gone
 from a fully re-read file) loses its folder link in the batch that reports it; at the end of
@@ -42,12 +42,10 @@ from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.crm.mail.models import (
     Connection,
     ConnectionKind,
-    IncomingMessage,
     MailError,
     SyncStatus,
 )
-from fluffymail.crm.mail.prepare import PreparedMessage, prepare
-from fluffymail.crm.messages.parse import parse_message
+from fluffymail.crm.mail.prepare import PreparedMessage, prepare_all
 from fluffymail.crm.webhooks import repo as webhooks_repo
 from fluffymail.integrations.mail.file_source import FileSource
 from fluffymail.integrations.mail.files import MailSourceError
@@ -543,24 +541,6 @@ async def _parse(batch: Sequence[SourcePage], parser: Executor | None) -> list[P
     return await asyncio.get_running_loop().run_in_executor(parser, prepare_all, mails)
 
 
-def prepare_all(mails: Sequence[tuple[str, str, bytes, str | None]]) -> list[PreparedMessage]:
-    """Parse each (folder, source id, raw, provider thread id) and prepare its rows.
-
-    A module-level function of plain tuples, so a process pool runs it and its results
-    cross back as tuples (cheap to pickle)."""
-    return [
-        prepare(
-            IncomingMessage(
-                folder=folder,
-                source_id=source_id,
-                parsed=parse_message(raw),
-                provider_thread_id=thread_id,
-            )
-        )
-        for folder, source_id, raw, thread_id in mails
-    ]
-
-
 async def _batches(
     pages: AsyncIterator[SourcePage], batch_size: int
 ) -> AsyncIterator[list[SourcePage]]:
@@ -819,6 +799,7 @@ def make_handler(deps: JobDeps, clock: Clock) -> Callable[[Job], Any]:
                 clock=clock,
                 settings=deps.settings,
                 full=args.full,
+                parser=deps.parser,
             )
         except AuthError as exc:
             return {"status": "needs_reauth", "reason": exc.reason}

@@ -138,6 +138,33 @@ def test_bulk__unsubscribe_line_at_the_end_not_in_a_quote_or_forward() -> None:
     assert bulk.body_signal(early, html_only=False) is None  # only the last lines count
 
 
+def test_bulk__ascii_and_non_ascii_tails_find_the_same_phrases() -> None:
+    # an ASCII tail is searched lower-cased; any other with the case-insensitive pattern
+    for tail in ("To UNSUBSCRIBE reply", "Opt-Out here", "MANAGE YOUR SUBSCRIPTION", "unsub"):
+        for text in (tail, "Grüße\n" + tail):
+            found = bulk.body_signal(text, html_only=False)
+            expected = bulk.BulkSignal.BODY_UNSUBSCRIBE if tail != "unsub" else None
+            assert found is expected, text
+    assert bulk.body_signal("options ahead\nbe removed", html_only=False) is None
+    assert bulk.body_signal("ok\n> to be removed\nunsubscribe", html_only=False) is None
+    quoted = (
+        "> hi",
+        "\n\n  Subject: x",
+        "Bob WROTE:  ",
+        "--- Forwarded by x",
+        " begin FORWARDED message",
+    )
+    for quote in quoted:  # a quote before the line, on the first line or a later one
+        for text in (
+            f"{quote}\nunsubscribe",
+            f"hi\n{quote}\nunsubscribe",
+            f"é\n{quote}\nunsubscribe",
+        ):
+            assert bulk.body_signal(text, html_only=False) is None, text
+        news = f"unsubscribe\n{quote}"  # a quote after it does not count
+        assert bulk.body_signal(news, html_only=False) is bulk.BulkSignal.BODY_UNSUBSCRIBE
+
+
 def test_bulk__html_only_body_flagged_by_the_parser() -> None:
     raw = (
         b"From: deals@shop.example\nTo: olive@owner.com\nSubject: sale\n"

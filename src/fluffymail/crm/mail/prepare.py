@@ -7,11 +7,13 @@ then only adds ids and streams the rows with COPY.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from fluffymail.crm.mail.models import IncomingMessage
 from fluffymail.crm.messages.models import Address, ParsedMessage
+from fluffymail.crm.messages.parse import parse_message
 from fluffymail.crm.messages.threading import thread_keys
 
 __all__ = [
@@ -21,6 +23,7 @@ __all__ = [
     "PreparedMessage",
     "clean",
     "prepare",
+    "prepare_all",
     "without_future_date",
 ]
 
@@ -124,6 +127,24 @@ def without_future_date(message: PreparedMessage, horizon: datetime) -> Prepared
     return message._replace(row=row, problems=(*message.problems, problem))
 
 
+def prepare_all(mails: Sequence[tuple[str, str, bytes, str | None]]) -> list[PreparedMessage]:
+    """Parse each (folder, source id, raw, provider thread id) and prepare its rows.
+
+    A module-level function of plain tuples, so a process pool runs it and its results
+    cross back as tuples (cheap to pickle)."""
+    return [
+        prepare(
+            IncomingMessage(
+                folder=folder,
+                source_id=source_id,
+                parsed=parse_message(raw),
+                provider_thread_id=thread_id,
+            )
+        )
+        for folder, source_id, raw, thread_id in mails
+    ]
+
+
 def clean(text: str) -> str:
     """`text` without NUL (PostgreSQL text cannot hold it) and with lone surrogates (from
     undecodable header bytes) replaced by "?", so it always encodes to UTF-8."""
@@ -220,13 +241,15 @@ def _participants(parsed: ParsedMessage) -> tuple[Participant, ...]:
         ("sender", (parsed.sender,) if parsed.sender else ()),
         *((role, getattr(parsed, role)) for role in _ROLES),
     ]
-    found = [
-        (role, position, address)
+    rows = [
+        (role, position, address.email, address.name, address.valid)
         for role, addresses in groups
         for position, address in enumerate(addresses)
         if address.email
     ]
-    texts = tuple(t for _, _, a in found for t in (a.email, a.name))
-    if _all_clean(texts):
-        return tuple((role, pos, a.email, a.name, a.valid) for role, pos, a in found)
-    return tuple((role, pos, clean(a.email), clean(a.name), a.valid) for role, pos, a in found)
+    joined = "".join([row[2] for row in rows] + [row[3] for row in rows])
+    if joined.isascii() and "\x00" not in joined:  # `_all_clean`, without a tuple per message
+        return tuple(rows)
+    return tuple(
+        (role, pos, clean(email), clean(name), valid) for role, pos, email, name, valid in rows
+    )

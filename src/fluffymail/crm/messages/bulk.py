@@ -28,12 +28,30 @@ _UNSUBSCRIBE = re.compile(
     r"|manage (?:your )?subscription",
     re.IGNORECASE,
 )
+# An ASCII tail is searched lower-cased, case-sensitively (the same matches, several times
+# faster than the case-insensitive alternation); every branch holds one of the words, so a
+# tail without any of them is not searched at all
+_UNSUBSCRIBE_LOWER = re.compile(_UNSUBSCRIBE.pattern)
+_UNSUBSCRIBE_WORDS = (
+    "unsubscribe", "opt", "remove", "wish to receive", "stop receiving", "preferences",
+    "subscription",
+)  # fmt: skip
 # A reply or forward quotes the mail it answers, unsubscribe line and all: a line found after
 # the first quote marker is not the sender's own
 _QUOTED = re.compile(
     r"-{3,}\s*(?:original message|forwarded (?:message|by))|^\s*begin forwarded message"
     r"|wrote:\s*$|^>|^\s*(?:subject|sent|to|cc):\s",
     re.IGNORECASE | re.MULTILINE,
+)
+
+# _QUOTED's branches, for lower-cased ASCII: a quote line's start is found from the line
+# break before it ("+ 1"), the first line by `_QUOTED_LINE`
+_LINE_QUOTE = r"(?:\s*begin forwarded message|>|\s*(?:subject|sent|to|cc):\s)"
+_QUOTED_LINE = re.compile(_LINE_QUOTE)
+_QUOTED_BRANCHES = (
+    (re.compile(r"-{3,}\s*(?:original message|forwarded (?:message|by))"), 0),
+    (re.compile(r"wrote:\s*$", re.MULTILINE), 0),
+    (re.compile(r"\n" + _LINE_QUOTE), 1),
 )
 
 
@@ -60,15 +78,47 @@ def header_signal(names: Iterable[str]) -> BulkSignal | None:
 def body_signal(text: str, *, html_only: bool, subject: str = "") -> BulkSignal | None:
     """BODY_UNSUBSCRIBE for an opt-out line in the body's last lines, before anything quoted;
     HTML_ONLY for a body sent as HTML alone (people's mail programs add a text part)."""
-    start = max(len(text) - _TAIL_CHARS, 0)
-    found = _UNSUBSCRIBE.search(text, start)
-    quoted = _QUOTED.search(text)
-    forwarded = subject.lower().startswith(("fw:", "fwd:"))
-    if found and not forwarded and (quoted is None or quoted.start() > found.start()):
-        return BulkSignal.BODY_UNSUBSCRIBE
+    found = _unsubscribe_line(text)
+    if found is not None and not subject.lower().startswith(("fw:", "fwd:")):
+        quoted = _quote_start(text)  # only when needed: it scans the whole body
+        if quoted is None or quoted > found:
+            return BulkSignal.BODY_UNSUBSCRIBE
     if html_only and text.strip():
         return BulkSignal.HTML_ONLY
     return None
+
+
+def _unsubscribe_line(text: str) -> int | None:
+    """Where the first opt-out phrase in the body's last `_TAIL_CHARS` starts, if any."""
+    start = max(len(text) - _TAIL_CHARS, 0)
+    tail = text[start:]
+    if tail.isascii():
+        lowered = tail.lower()
+        if not any(word in lowered for word in _UNSUBSCRIBE_WORDS):
+            return None
+        found = _UNSUBSCRIBE_LOWER.search(lowered)
+        return start + found.start() if found is not None else None
+    found = _UNSUBSCRIBE.search(text, start)
+    return found.start() if found is not None else None
+
+
+def _quote_start(text: str) -> int | None:
+    """Where `_QUOTED` first matches. An ASCII body is searched lower-cased, one branch at a
+    time (the leftmost of their first matches is the alternation's): each then starts with
+    a literal the regex engine skips to, about 3x faster than trying every branch at every
+    character."""
+    if not text.isascii():
+        found = _QUOTED.search(text)
+        return found.start() if found is not None else None
+    lowered = text.lower()
+    if _QUOTED_LINE.match(lowered):
+        return 0
+    starts = [
+        found.start() + skip
+        for pattern, skip in _QUOTED_BRANCHES
+        if (found := pattern.search(lowered)) is not None
+    ]
+    return min(starts, default=None)
 
 
 def signal(

@@ -21,6 +21,7 @@ from imapclient import IMAPClient, SocketTimeout
 from imapclient import exceptions as imap_errors
 
 from fluffymail.integrations import net
+from fluffymail.integrations.mail import imap_fetch
 from fluffymail.integrations.mail.source import (
     AuthError,
     Cursor,
@@ -425,10 +426,13 @@ def _select_and_search(client: IMAPClient, name: str) -> list[int]:
 
 
 def _fetch(client: IMAPClient, uids: list[int], gmail: bool) -> dict[int, dict[bytes, Any]]:
-    items = [b"BODY.PEEK[]", b"FLAGS", b"INTERNALDATE"]
+    """The page's messages; read by `imap_fetch` (a third of imapclient's CPU for the same
+    answers, issue 21) except on Gmail, whose X-GM items imapclient reads."""
     if gmail:
-        items += [b"X-GM-MSGID", b"X-GM-THRID", b"X-GM-LABELS"]
-    response = client.fetch(uids, items)
+        items = [b"BODY.PEEK[]", b"FLAGS", b"INTERNALDATE", b"X-GM-MSGID", b"X-GM-THRID"]
+        response = client.fetch(uids, [*items, b"X-GM-LABELS"])
+    else:
+        response = imap_fetch.fetch_mail(client, uids)
     return {uid: data for uid, data in response.items() if b"BODY[]" in data}
 
 

@@ -7,8 +7,8 @@ WITH forgotten AS (
     WHERE f.connection_id = %(connection_id)s AND f.name = %(folder)s AND mf.folder_id = f.id
       AND CASE %(mode)s
             WHEN 'all' THEN true
-            WHEN 'listed' THEN mf.source_id = ANY(%(source_ids)s::text[])
-            ELSE NOT (mf.source_id = ANY(%(source_ids)s::text[]))
+            WHEN 'listed' THEN mf.source_id = ANY(%(source_ids)b::text[])
+            ELSE NOT (mf.source_id = ANY(%(source_ids)b::text[]))
           END
     RETURNING mf.folder_id, mf.source_id, mf.message_id
 )
