@@ -23,7 +23,8 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
     enrich-contact (debounced per contact), analyze-relationships (incremental per user),
     summarize-relationship (one contact), delete-connection, apply-contact-policy (a
     connection's changed creation policy, on its mail already extracted),
-    followup-reminder (one per follow-up) and recompute-followups (per user; nightly for all).
+    followup-reminder (one per follow-up), recompute-followups (per user; nightly for all)
+    and import-records (a confirmed CSV or vCard import, in one transaction).
     """
     from fluffymail.jobs import (
         analyze_relationships,
@@ -32,6 +33,7 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
         enrich_contact,
         extract_contacts,
         followup_reminder,
+        import_records,
         recompute_followups,
         summarize_relationship,
         sync_emails,
@@ -56,6 +58,7 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
         (apply_contact_policy, apply_contact_policy.make_handler(deps, clock), 1),
         (followup_reminder, followup_reminder.make_handler(deps, clock), 2),
         (recompute_followups, recompute_followups.make_handler(deps, clock), 1),
+        (import_records, import_records.make_handler(deps, clock), 1),
     ]
     for kind, handler, concurrency in handlers:
         registry.register(kind.QUEUE, handler, concurrency=concurrency, **kind.QUEUE_OPTIONS)
