@@ -20,7 +20,7 @@ from fluffymail.jobs import import_records
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import JobQueue
 from fluffymail.web.services import imports as imports_service
-from tests.integration.web.conftest import User
+from tests.integration.web.conftest import User, login, session_csrf
 
 CONTACTS = (
     "First Name,Last Name,E-mail Address,Company,Job Title,Mobile Phone,Categories,Notes\n"
@@ -258,21 +258,55 @@ async def test_companies_import_and_export(
     assert vcards.status_code == 415
 
 
-@pytest.mark.parametrize(
-    ("body", "status", "code"),
-    [
-        ("Name,Address\nAda,ada@x.example\n".encode("utf-16-le"), 415, "not_text"),
-        ("E-mail\nzoë@x.example\n".encode("latin-1"), 400, "wrong_encoding"),
-        (b"Name,Phone\nAda,1\n", 400, "no_email_column"),
-        (b"\n\n", 400, "empty_file"),
-    ],
-)
-async def test_unreadable_files_answer_a_clear_4xx(
-    client: httpx.AsyncClient, alice: User, body: bytes, status: int, code: str
+UNREADABLE = [
+    ("Name,Address\nAda,ada@x.example\n".encode("utf-16-le"), 415, "not_text"),
+    ("E-mail\nzoë@x.example\n".encode("latin-1"), 400, "wrong_encoding"),
+    (b"Name,Phone\nAda,1\n", 400, "no_email_column"),
+    (b"\n\n", 400, "empty_file"),
+]
+
+
+async def test_unreadable_files_answer_a_clear_4xx(client: httpx.AsyncClient, alice: User) -> None:
+    for body, status, code in UNREADABLE:
+        response = await upload(client, alice, body)
+        assert response.status_code == status, response.text
+        assert response.json()["error"]["code"] == code
+
+
+async def test_the_import_pages_preview_confirm_and_report(
+    client: httpx.AsyncClient,
+    make_client,
+    alice: User,
+    pool: AsyncConnectionPool,
+    jobs: JobQueue,
 ) -> None:
-    response = await upload(client, alice, body)
-    assert response.status_code == status, response.text
-    assert response.json()["error"]["code"] == code
+    browser = make_client()
+    await login(browser, "alice@example.com")
+    page = await browser.get("/contacts", headers={"accept": "text/html"})
+    assert 'href="/import"' in page.text
+    headers = {"accept": "text/html", "X-CSRF-Token": session_csrf(page.text), "HX-Request": "1"}
+    form = await browser.get("/import", headers=headers)
+    assert "Upload and preview" in form.text
+    refused = await browser.post(
+        "/import", files={"file": ("x.csv", b"Name\nAda\n")}, data={"kind": "contacts"},
+        headers=headers,
+    )  # fmt: skip
+    assert refused.status_code == 200 and "no column holds email addresses" in refused.text
+    sent = await browser.post(
+        "/import", files={"file": ("people.csv", CONTACTS.encode())}, data={"kind": "contacts"},
+        headers=headers,
+    )  # fmt: skip
+    assert sent.status_code == 204
+    where = sent.headers["HX-Redirect"]
+    preview = await browser.get(where, headers={"accept": "text/html"})
+    assert "Import 2 contacts" in preview.text and "Rows left out" in preview.text
+    assert "is not an email address" in preview.text and "Job title" in preview.text
+    confirm = await browser.post(f"{where}/confirm", headers=headers)
+    assert confirm.status_code == 303
+    assert "Importing" in (await browser.get(where, headers={"accept": "text/html"})).text
+    await run_job(pool, jobs, alice, int(where.rsplit("/", 1)[1]))
+    report = await browser.get(where, headers={"accept": "text/html"})
+    assert "2 contacts added, 0 updated" in report.text and "Rows left out" in report.text
 
 
 async def test_encoding_region_and_size_limit(

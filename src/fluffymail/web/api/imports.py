@@ -168,10 +168,11 @@ async def _upload(
 ) -> ImportOut:
     confirm = options.pop("confirm")
     with answering():
-        found = await service.upload(
-            request_body(request), request.headers, pool=state.pool, settings=state.settings,
-            user_id=account.id, kind=kind, in_flight=state.uploads, **options,
+        received = await service.receive(
+            request_body(request), request.headers, settings=state.settings,
+            user_id=account.id, in_flight=state.uploads,
         )  # fmt: skip
+        found = await service.stage(state.pool, account.id, received, kind=kind, **options)
         if confirm:
             await service.confirm(state.pool, state.queue, account.id, found.run["id"])
             found = await service.preview(state.pool, account.id, found.run["id"])

@@ -66,65 +66,85 @@ def check_region(region: str | None) -> str | None:
     return region
 
 
-async def upload(
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Upload:
+    """A file as received: its bytes, its name and the small form fields sent with it."""
+
+    data: bytes
+    filename: str
+    fields: dict[str, str]
+
+
+async def receive(
     chunks: AsyncIterator[bytes],
     headers: Mapping[str, str],
     *,
-    pool: AsyncConnectionPool,
     settings: Settings,
     user_id: int,
-    kind: Kind,
     in_flight: limits.UserSlots,
-    encoding: str | None = None,
-    region: str | None = None,
-) -> Preview:
-    """Receive, read and check an uploaded file; answers the previewed run.
+) -> Upload:
+    """Stream a multipart upload (its `file` field) in, within `MAX_BYTES`.
 
     Raises:
-        ImportProblem: 413 too large, 415 not multipart or not text, 400 a file that cannot be
-            read (wrong encoding, no header, no email column), 429 too many uploads at once.
+        ImportProblem: 413 too large, 415 not multipart, 400 no file or an empty one, 429 too
+            many uploads at once.
     """
-    region = check_region(region)
 
     def busy() -> ImportProblem:
         return ImportProblem(429, "too_many_uploads", "you have too many uploads in progress")
 
+    bounds = uploads.UploadLimits(
+        file_bytes=MAX_BYTES, unpacked_bytes=MAX_BYTES, members=1, quota=MAX_BYTES
+    )
     with in_flight.hold(user_id, busy):
-        data, filename = await _receive(chunks, headers, settings, user_id)
-        checked, read, fmt = await asyncio.to_thread(_read, data, filename, kind, encoding, region)
+        target = uploads.upload_dir(Path(settings.data_dir) / "imports", user_id)
+        try:
+            length = headers.get("content-length", "")
+            if length.isdigit():
+                bounds.check_file(max(int(length) - uploads.OVERHEAD, 0))
+            received = await uploads.receive_upload(
+                chunks, headers.get("content-type", ""), target, bounds
+            )
+            assert received.path is not None
+            data = await asyncio.to_thread(received.path.read_bytes)
+        except ConnectionProblem as exc:
+            reason = exc.reason.replace("archive", "file").replace("storage quota", "limit")
+            raise ImportProblem(exc.status, exc.code, reason) from exc
+        finally:
+            shutil.rmtree(target, ignore_errors=True)
+    return Upload(data=data, filename=received.filename[:200], fields=received.fields)
+
+
+async def stage(
+    pool: AsyncConnectionPool,
+    user_id: int,
+    upload: Upload,
+    *,
+    kind: Kind,
+    encoding: str | None = None,
+    region: str | None = None,
+) -> Preview:
+    """Read and check a received file and keep it as a previewed run; answers the preview.
+
+    Raises:
+        ImportProblem: 415 not text (or vCards as companies), 400 a file that cannot be read
+            (wrong encoding, no header, no email column, unknown country), 413 too many rows.
+    """
+    region = check_region(region)
+    if encoding is not None and encoding not in reading.ENCODINGS:
+        raise ImportProblem(400, "bad_encoding", f"the encoding must be one of {reading.ENCODINGS}")
+    found = await asyncio.to_thread(_read, upload.data, upload.filename, kind, encoding, region)
+    checked, read, fmt = found
     async with pool.connection() as conn, conn.transaction():
         now = await db_now(conn)
         await imports_repo.prune(conn, user_id, now)
         new_run = imports_repo.NewRun(
             user_id=user_id, workspace_id=await activity.workspace_of(conn, user_id),
-            kind=kind, format=fmt, filename=filename, columns=read.columns,
+            kind=kind, format=fmt, filename=upload.filename, columns=read.columns,
             total_rows=checked.total, problems=checked.problems,
         )  # fmt: skip
         run_id = await imports_repo.create_run(conn, new_run, checked.rows, now)
     return await preview(pool, user_id, run_id)
-
-
-async def _receive(
-    chunks: AsyncIterator[bytes], headers: Mapping[str, str], settings: Settings, user_id: int
-) -> tuple[bytes, str]:
-    bounds = uploads.UploadLimits(
-        file_bytes=MAX_BYTES, unpacked_bytes=MAX_BYTES, members=1, quota=MAX_BYTES
-    )
-    length = headers.get("content-length", "")
-    target = uploads.upload_dir(Path(settings.data_dir) / "imports", user_id)
-    try:
-        if length.isdigit():
-            bounds.check_file(max(int(length) - uploads.OVERHEAD, 0))
-        received = await uploads.receive_upload(
-            chunks, headers.get("content-type", ""), target, bounds
-        )
-        assert received.path is not None
-        return await asyncio.to_thread(received.path.read_bytes), received.filename[:200]
-    except ConnectionProblem as exc:
-        reason = exc.reason.replace("the archive", "the file").replace("storage quota", "limit")
-        raise ImportProblem(exc.status, exc.code, reason) from exc
-    finally:
-        shutil.rmtree(target, ignore_errors=True)
 
 
 def _read(
