@@ -1,6 +1,6 @@
 """A second user can neither read nor change the first user's contacts, companies, messages,
-merges, connections, jobs, notes, tags, activity, lists, corrections, company merges, follow-ups
-and cadences through any route: every route with a path parameter, API (from the OpenAPI
+merges, connections, jobs, notes, tags, activity, lists, corrections, company merges, follow-ups,
+cadences and imports through any route: every route with a path parameter, API (from the OpenAPI
 schema) and pages alike, is called by Bob with Alice's ids."""
 
 from __future__ import annotations
@@ -59,7 +59,9 @@ async def _alices_world(
         )
     lists = await _alices_lists_and_corrections(client, alice, seeded.contacts, seeded.companies)
     followups = await _alices_followups(client, alice, seeded.contacts)
+    imports = await _alices_imports(client, alice)
     return {
+        **imports,
         **notes_tags,
         **lists,
         **followups,
@@ -155,6 +157,20 @@ async def _alices_followups(
     return {"followup_id": ids}
 
 
+async def _alices_imports(client: httpx.AsyncClient, alice: User) -> dict[str, list[object]]:
+    """A previewed import of Alice's and a confirmed one (issue 14)."""
+    ids = []
+    for confirm in ("false", "true"):
+        made = await client.post(
+            f"/api/imports/contacts?confirm={confirm}",
+            files={"file": ("alice.csv", b"Email,Name\nsecret@alice.test,Alice only\n")},
+            headers=alice.auth,
+        )
+        assert made.status_code == 201, made.text
+        ids.append(made.json()["id"])
+    return {"import_id": ids}
+
+
 def _api_body(method: str, path: str, bobs_ada: int) -> dict[str, object] | None:
     """A valid body for each route that takes one, so Bob is refused for the ids alone."""
     if path.startswith("/api/companies/") and "/merge" in path:
@@ -229,6 +245,7 @@ async def _snapshot(pool: AsyncConnectionPool, jobs: JobQueue) -> tuple[object, 
                 "SELECT contact_id, days FROM crm.contact_cadences ORDER BY 1",
                 "SELECT user_id, digest FROM crm.followup_settings ORDER BY 1",
                 "SELECT id, kind FROM crm.outgoing_events ORDER BY id",
+                "SELECT id, state, job_id FROM crm.import_runs ORDER BY id",
             )
         ]
     found = [(j.id, j.state) for j in await jobs.find_jobs(limit=1000)]
@@ -331,6 +348,8 @@ async def test_bob_cannot_reach_alices_data_through_any_api_route(
         ),
         ("POST", "/api/contacts/cadence", {"days": 3, "contact_ids": [alices_ada]}),
         ("POST", "/api/contacts/cadence", {"days": None, "contact_ids": [alices_ada]}),
+        ("GET", f"/api/contacts/export?list={ids['list_id'][0]}", None),
+        ("GET", f"/api/contacts/export?list={ids['list_id'][2]}&format=vcf", None),
     ]
     for method, path, body in crossings:
         response = await client.request(method, path, json=body, headers=bob.auth)
@@ -367,6 +386,13 @@ async def test_bob_cannot_reach_alices_data_through_any_api_route(
     assert [c["id"] for c in bobs_connections] == [bobs_connection]
     board = (await client.get("/api/followups", headers=bob.auth)).json()
     assert board["due"] == board["upcoming"] == board["waiting"] == []
+    # Bob's exports hold only his own people and companies; his imports list only his own.
+    exported = (await client.get("/api/contacts/export", headers=bob.auth)).text
+    exported += (await client.get("/api/companies/export", headers=bob.auth)).text
+    exported += (await client.get("/api/contacts/export?format=vcf", headers=bob.auth)).text
+    assert "alice" not in exported.lower() and "Secret" not in exported
+    assert "Ada Lovelace" in exported  # Bob's own Ada
+    assert (await client.get("/api/imports", headers=bob.auth)).json() == []
 
 
 async def test_bob_cannot_reach_alices_data_through_any_page(
