@@ -21,6 +21,7 @@ from fluffymail.crm.imports.records import Values
 ENCODINGS = ("utf-8", "utf-16", "windows-1252", "latin-1", "mac-roman")
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
          (codecs.BOM_UTF16_BE, "utf-16"))  # fmt: skip
+_FORMULA_STARTS = ("=", "+", "-", "@")
 VCARD_COLUMNS = ("EMAIL", "FN", "N", "ORG", "TITLE", "TEL", "CATEGORIES", "NOTE")
 
 
@@ -118,9 +119,14 @@ def _records(reader: Iterator[list[str]], columns: list[Column], max_rows: int):
             continue
         values: dict[str, list[str]] = {}
         for column in used:
-            if column.index < len(cells) and cells[column.index].strip():
-                values.setdefault(column.field or "", []).append(cells[column.index])
+            if column.index < len(cells) and (cell := cells[column.index].strip()):
+                values.setdefault(column.field or "", []).append(_unescaped(cell))
         yield count + 1, values
+
+
+def _unescaped(cell: str) -> str:
+    """A cell as written before an export guarded it against spreadsheet formulas ('=1)."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in _FORMULA_STARTS else cell
 
 
 def read_vcards(text: str, max_rows: int) -> Read:

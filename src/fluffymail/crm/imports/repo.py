@@ -138,6 +138,7 @@ async def apply(conn: Conn, run: LockedRun, now: datetime) -> list[Problem]:
         "now": now,
     }
     warnings: list[Problem] = []
+    await conn.execute(SQL["rows_analyze"])
     if run.kind == "contacts":
         warnings = await _apply_contacts(conn, params, now)
     else:

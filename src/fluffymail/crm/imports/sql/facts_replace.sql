@@ -11,10 +11,10 @@ WITH wanted AS (
     WHERE r.run_id = %(run_id)s AND r.contact_id IS NOT NULL
 ), forgotten AS (
     DELETE FROM crm.contact_facts f
-    USING (SELECT DISTINCT contact_id, field FROM wanted) w
-    WHERE f.contact_id = w.contact_id AND f.field = w.field AND f.source = 'you'
-      AND NOT EXISTS (SELECT FROM wanted x WHERE x.contact_id = f.contact_id
-                      AND x.field = f.field AND x.value = f.value)
+    USING crm.import_rows r
+    WHERE r.run_id = %(run_id)s AND f.contact_id = r.contact_id AND f.source = 'you'
+      AND ((f.field = 'title' AND r.title <> '' AND f.value <> r.title)
+           OR (f.field = 'phone' AND r.phones <> '{}' AND NOT f.value = ANY(r.phones)))
 )
 INSERT INTO crm.contact_facts (contact_id, field, value, kind, source, confidence, observed_on)
 SELECT contact_id, field, value, '', 'you', 1, %(now)s FROM wanted
