@@ -322,3 +322,20 @@ async def test_encoding_region_and_size_limit(
     monkeypatch.setattr(imports_service, "MAX_BYTES", 100)
     big = await upload(client, alice, "Email\n" + "a@x.example\n" * 50)
     assert big.status_code == 413
+
+
+async def test_an_import_matches_only_the_importers_own_contacts(
+    client: httpx.AsyncClient, alice: User, bob: User, pool: AsyncConnectionPool, jobs: JobQueue
+) -> None:
+    await imported(client, pool, jobs, alice, "Email,Name\nshared@acme.org,Alice's Ann\n")
+    report = await imported(client, pool, jobs, bob, "Email,Name\nshared@acme.org,Bob's Ann\n")
+    assert (report["created"], report["updated"]) == (1, 0)
+    async with pool.connection() as conn:
+        names = await (
+            await conn.execute(
+                "SELECT u.email, c.name FROM crm.contacts c JOIN crm.users u ON u.id = c.user_id"
+                " WHERE c.primary_address = 'shared@acme.org' ORDER BY 1"
+            )
+        ).fetchall()
+    assert names == [("alice@example.com", "Alice's Ann"), ("bob@example.com", "Bob's Ann")]
+    assert (await client.get("/api/imports", headers=bob.auth)).json()[0]["id"] == report["id"]

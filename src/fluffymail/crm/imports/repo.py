@@ -88,6 +88,12 @@ async def create_run(conn: Conn, run: NewRun, rows: Sequence[ImportRow], now: da
     return int(made["id"])
 
 
+async def analyze_rows(conn: Conn) -> None:
+    """Fresh planner statistics for the staged rows; run it outside the staging transaction
+    (ANALYZE holds its lock until the transaction ends)."""
+    await conn.execute(SQL["rows_analyze"])
+
+
 async def prune(conn: Conn, user_id: int, now: datetime) -> None:
     await conn.execute(SQL["runs_prune"], {"user_id": user_id, "now": now})
 
@@ -138,7 +144,6 @@ async def apply(conn: Conn, run: LockedRun, now: datetime) -> list[Problem]:
         "now": now,
     }
     warnings: list[Problem] = []
-    await conn.execute(SQL["rows_analyze"])
     if run.kind == "contacts":
         warnings = await _apply_contacts(conn, params, now)
     else:

@@ -144,6 +144,8 @@ async def stage(
             total_rows=checked.total, problems=checked.problems,
         )  # fmt: skip
         run_id = await imports_repo.create_run(conn, new_run, checked.rows, now)
+    async with pool.connection() as conn:
+        await imports_repo.analyze_rows(conn)  # the import job joins them to your contacts
     return await preview(pool, user_id, run_id)
 
 
