@@ -141,8 +141,16 @@ async def test_reimport_updates_by_address_and_adds_nothing_twice(
 ) -> None:
     await imported(client, pool, jobs, alice, CONTACTS)
     changed = CONTACTS.replace("Countess", "Mathematician").replace("Ada,Lovelace", ",")
+    changed += (
+        "Free,Mail,free@gmail.com,Analytical Engines,,,,\nLost,Co,lost@gmail.com,Nowhere,,,,\n"
+    )
     report = await imported(client, pool, jobs, alice, changed)
-    assert (report["created"], report["updated"]) == (0, 2)
+    assert (report["created"], report["updated"]) == (2, 2)
+    assert [(w["row"], "“Nowhere” was not set" in w["reason"]) for w in report["warnings"]] == [
+        (8, True)
+    ]
+    free = await _contact(pool, "free@gmail.com")  # a company named without a domain: by name
+    assert (free["company"], free["company_source"]) == ("Analytical Engines", "you")
     ada = await _contact(pool, "ada@engines.org")
     assert ada["name"] == "Ada Lovelace"  # an empty cell changes nothing
     assert ada["facts"] == ["phone=+44 20 7946 0958:you", "title=Mathematician:you"]
@@ -154,7 +162,7 @@ async def test_reimport_updates_by_address_and_adds_nothing_twice(
                 "SELECT count(*) FROM crm.activity WHERE action = 'contact.imported'"
             )
         ).fetchone()
-    assert count == (2,) and logged == (4,)
+    assert count == (4,) and logged == (6,)
 
 
 async def test_a_crash_leaves_nothing_half_done(
