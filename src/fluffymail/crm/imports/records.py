@@ -31,6 +31,7 @@ NOTE_SEPARATOR = "\n\n---\n\n"
 """Between a record's notes in an export; an imported notes cell is split on it."""
 _TAG_SPLIT = re.compile(r"\s*(?:;|,|:::)\s*")
 _PHONE_SPLIT = re.compile(r"\s*(?:;|:::)\s*")
+_CONTROL = re.compile(r"[\x00-\x1f]")
 _PLAIN = re.compile(r"^[a-z0-9._%+'-]{1,64}@[a-z0-9.-]{1,253}$")
 _DOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}\.)+[a-z][a-z0-9-]{1,62}$")
 
@@ -156,7 +157,7 @@ def _first(cells: Sequence[str]) -> str:
 def _text(value: str, what: str, limit: int) -> str:
     if len(value) > limit:
         raise Refused(f"{what} is longer than {limit} characters")
-    if any(ord(c) < 32 for c in value):
+    if _CONTROL.search(value):
         raise Refused(f"{what} holds control characters")
     return value
 
