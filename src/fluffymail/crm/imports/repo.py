@@ -144,6 +144,7 @@ async def apply(conn: Conn, run: LockedRun, now: datetime) -> list[Problem]:
         "now": now,
     }
     warnings: list[Problem] = []
+    await conn.execute(SQL["apply_settings"])
     if run.kind == "contacts":
         warnings = await _apply_contacts(conn, params, now)
     else:

@@ -165,6 +165,7 @@ async def _batches(
         conn.transaction(),
         conn.cursor(name="export", row_factory=dict_row) as cur,
     ):
+        await conn.execute(SQL["export_settings"])
         await cur.execute(SQL[statement], params)
         while batch := await cur.fetchmany(BATCH):
             yield batch
