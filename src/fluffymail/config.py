@@ -169,6 +169,21 @@ class Settings(BaseSettings):
             "did not take; their jobs are rescued once their heartbeat lapses."
         ),
     )
+    drain_seconds: float = Field(
+        default=50.0,
+        gt=0,
+        description=(
+            "Time budget of a drain run (`fluffymail worker --drain`, `fluffymail serverless "
+            "...`), its stop included; keep it under the trigger interval."
+        ),
+    )
+    drain_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Shared secret for `fluffymail serverless http`: POST /drain needs "
+            "`Authorization: Bearer <secret>`; the server will not start without one."
+        ),
+    )
     db_stall_seconds: float = Field(
         default=6.0,
         gt=0,
@@ -218,6 +233,12 @@ class Settings(BaseSettings):
     ai_timeout: float = Field(default=60.0, gt=0, description="Seconds per AI request.")
     ai_daily_token_budget: int = Field(
         default=200_000, ge=0, description="Tokens per user per UTC day sent to the AI provider."
+    )
+    summary_top: int = Field(
+        default=50,
+        ge=0,
+        description="Summaries are written ahead for this many strongest relationships per user;"
+        " any other contact's summary is written when its page is opened.",
     )
     ai_input_token_budget: int = Field(
         default=6000, ge=200, description="Tokens of mail in one summary's prompt."

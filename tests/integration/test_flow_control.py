@@ -207,3 +207,32 @@ async def test_group_counters__follow_every_state_change(queue: JobQueue, sql) -
     await queue.cancel([jobs[2].id, ids[3]])
     assert await sql.all("SELECT queued, running FROM queue.job_group") == [(1, 0)]
     assert (await queue.get_job(jobs[2].id)).state is JobState.CANCELLED
+
+
+async def test_a_queue_made_fair_adopts_the_jobs_already_waiting(queue: JobQueue, sql) -> None:
+    """Turning fairness on (an upgrade does) must not strand jobs sent while it was off."""
+    await queue.create_queue("later", retry_limit=0)
+    await queue.insert("later", [1, 2, 3])
+    await queue.insert("later", [4, 5], options={"group_key": "u1"})
+    [running] = await queue.fetch("later", 1)
+    await queue.create_queue("later", fair=True, retry_limit=0)
+    counts = await sql.all("SELECT group_key, queued, running FROM queue.job_group ORDER BY 1")
+    assert counts == [("", 2, 1), ("u1", 2, 0)]  # 1 running, 2 and 3 waiting without a key
+    done: list[int] = []
+
+    async def handler(job: Job) -> None:
+        done.append(job.data)
+
+    await queue.complete(running)
+    await queue.work("later", handler, concurrency=2)
+
+    async def all_done() -> bool:
+        return len(done) == 4
+
+    await wait_for(all_done, within=30)
+    await queue.stop(grace=1)
+    assert sorted(done) == [2, 3, 4, 5]
+    assert await sql.all("SELECT queued, running FROM queue.job_group ORDER BY group_key") == [
+        (0, 0),
+        (0, 0),
+    ]

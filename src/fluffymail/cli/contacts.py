@@ -48,8 +48,10 @@ def top(
     now = _aware(as_of) if as_of else SystemClock().now()
 
     from fluffymail.cli.context import open_context
-    from fluffymail.crm.relationships import analysis
+    from fluffymail.crm.relationships import analysis, archive
     from fluffymail.crm.relationships import repo as relationships_repo
+
+    ends: list[datetime] = []
 
     async def main() -> list[relationships_repo.TopRelationship]:
         async with open_context(config, name="cli") as ctx, ctx.pool.connection() as conn:
@@ -62,9 +64,13 @@ def top(
             if analyze:
                 await analysis.analyze_user(conn, found.id, now=now, full=full)
                 await analysis.rescore_user(conn, found.id, now=now)
+            scoring = await archive.scoring_time(conn, found.id, now)
+            ends.extend([scoring.archive_ends] if scoring.archive_ends else [])
             return await relationships_repo.top(conn, found.id, limit=limit, everyone=everyone)
 
     ranked = run(main())
+    if ends and not as_json:
+        console.print(f"This archive ends in {ends[0]:%B %Y}; scores are as of then.")
     if as_json:
         sys.stdout.write(json.dumps([_as_dict(i, r) for i, r in enumerate(ranked, 1)], indent=2))
         sys.stdout.write("\n")

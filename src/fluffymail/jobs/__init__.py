@@ -23,13 +23,17 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
     enrich-contact (debounced per contact), analyze-relationships (incremental per user),
     summarize-relationship (one contact), delete-connection, apply-contact-policy (a
     connection's changed creation policy, on its mail already extracted),
-    followup-reminder (one per follow-up), recompute-followups (per user; nightly for all)
-    and import-records (a confirmed CSV or vCard import, in one transaction).
+    followup-reminder (one per follow-up), recompute-followups (per user; nightly for all),
+    dispatch-webhooks (the outbox, every 10 s), deliver-webhook (one delivery),
+    deliver-webhook-dead (a delivery given up) and import-records (a confirmed CSV or vCard
+    import, in one transaction).
     """
     from fluffymail.jobs import (
         analyze_relationships,
         apply_contact_policy,
         delete_connection,
+        deliver_webhook,
+        dispatch_webhooks,
         enrich_contact,
         extract_contacts,
         followup_reminder,
@@ -37,6 +41,7 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
         recompute_followups,
         summarize_relationship,
         sync_emails,
+        webhook_dead_letter,
     )
     from fluffymail.queue.registry import Registry
 
@@ -58,6 +63,9 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
         (apply_contact_policy, apply_contact_policy.make_handler(deps, clock), 1),
         (followup_reminder, followup_reminder.make_handler(deps, clock), 2),
         (recompute_followups, recompute_followups.make_handler(deps, clock), 1),
+        (dispatch_webhooks, dispatch_webhooks.make_handler(deps, clock), 1),
+        (deliver_webhook, deliver_webhook.make_handler(deps, clock), 4),
+        (webhook_dead_letter, webhook_dead_letter.make_handler(deps, clock), 1),
         (import_records, import_records.make_handler(deps, clock), 1),
     ]
     for kind, handler, concurrency in handlers:

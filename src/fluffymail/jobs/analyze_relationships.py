@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from fluffymail.clock import Clock
-from fluffymail.crm.relationships import analysis, network
+from fluffymail.crm.relationships import analysis, network, summary_demand
 from fluffymail.crm.relationships import repo as relationships_repo
-from fluffymail.jobs import priorities, recompute_followups, summarize_relationship
+from fluffymail.jobs import planner_stats, priorities, recompute_followups, summarize_relationship
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue, UnknownQueueError
 
@@ -139,11 +139,14 @@ def make_handler(deps: JobDeps, clock: Clock) -> Callable[[Job], Any]:
 
 
 async def _analyze(deps: JobDeps, clock: Clock, user_id: int, *, full: bool) -> dict[str, Any]:
+    await planner_stats.refresh(deps.pool, planner_stats.MAIL_TABLES + planner_stats.CONTACT_TABLES)
     async with deps.pool.connection() as conn, conn.transaction():
         result = await analysis.analyze_user(conn, user_id, now=clock.now(), full=full)
         introductions = await network.record_introductions(conn, user_id, result.new_contact_ids)
+        demand = summary_demand.Demand(top=deps.settings.summary_top)
+        readers = await summary_demand.wanted(conn, user_id, result.changed_contact_ids, demand)
         summaries = await summarize_relationship.enqueue_many(
-            deps.queue, user_id, result.changed_contact_ids, conn=conn
+            deps.queue, user_id, readers, conn=conn
         )
         await _recompute_followups(deps.queue, user_id, conn)
         if result.pending:

@@ -102,7 +102,9 @@ async def apply_policy(deps: JobDeps, clock: Clock, args: Args) -> ApplyResult:
             key = f"user-{args.user_id}"
             await deps.queue.send(ANALYZE_QUEUE, data, conn=conn, singleton_key=key)
         debounce = deps.settings.enrich_debounce  # contacts shown now are enriched, as new ones
-        await enqueue_enrichment(deps.queue, sorted(result.shown), conn=conn, debounce=debounce)
+        await enqueue_enrichment(
+            deps.queue, sorted(result.shown), user_id=args.user_id, conn=conn, debounce=debounce
+        )
     return result
 
 

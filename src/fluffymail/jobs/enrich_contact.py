@@ -19,7 +19,12 @@ from fluffymail.queue import Job
 __all__ = ["QUEUE", "make_handler"]
 
 QUEUE = "enrich-contact"
-QUEUE_OPTIONS: dict[str, Any] = {"retry_limit": 3, "retry_delay": 30, "retry_backoff": True}
+QUEUE_OPTIONS: dict[str, Any] = {
+    "fair": True,  # group key = user (see extract_contacts.group_key)
+    "retry_limit": 3,
+    "retry_delay": 30,
+    "retry_backoff": True,
+}
 log = logging.getLogger(__name__)
 
 

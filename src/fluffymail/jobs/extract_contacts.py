@@ -19,6 +19,7 @@ import psycopg.errors
 
 from fluffymail.clock import Clock
 from fluffymail.crm.contacts import service as contacts_service
+from fluffymail.jobs import planner_stats
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue
 
@@ -28,7 +29,12 @@ QUEUE = "extract-contacts"
 ENRICH_QUEUE = "enrich-contact"
 BATCH_SIZE = 500  # message ids per job (sync-emails): fewer, larger transactions drain faster
 ENRICH_DEBOUNCE_SECONDS = 60  # a burst of mail from one contact enriches it once
-QUEUE_OPTIONS: dict[str, Any] = {"retry_limit": 3, "retry_delay": 10, "retry_backoff": True}
+QUEUE_OPTIONS: dict[str, Any] = {
+    "fair": True,  # group key = user: a small mailbox is not queued behind a big one's batches
+    "retry_limit": 3,
+    "retry_delay": 10,
+    "retry_backoff": True,
+}
 _CONFLICT_RETRIES = 3  # deadlocks between concurrent batches: retry the transaction here
 log = logging.getLogger(__name__)
 
@@ -36,6 +42,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Args:
     message_ids: tuple[int, ...] = ()
+    user_id: int | None = None  # whose messages (jobs sent before it was recorded lack it)
     repair_user_id: int | None = None
     released: tuple[str, ...] = ()
 
@@ -44,30 +51,55 @@ class Args:
         if "repair_user_id" in data:
             released = tuple(str(a) for a in data.get("released", ()))
             return cls(repair_user_id=int(data["repair_user_id"]), released=released)
+        user_id = int(data["user_id"]) if data.get("user_id") is not None else None
         if "message_ids" in data:
-            return cls(message_ids=tuple(int(i) for i in data["message_ids"]))
-        return cls(message_ids=(int(data["message_id"]),))
+            return cls(message_ids=tuple(int(i) for i in data["message_ids"]), user_id=user_id)
+        return cls(message_ids=(int(data["message_id"]),), user_id=user_id)
+
+    @property
+    def owner(self) -> int | None:
+        return self.repair_user_id if self.repair_user_id is not None else self.user_id
 
     def to_data(self) -> dict[str, Any]:
-        return {"message_ids": list(self.message_ids)}
+        return {"message_ids": list(self.message_ids), "user_id": self.user_id}
 
 
-def batches(message_ids: Sequence[int], size: int = BATCH_SIZE) -> list[dict[str, Any]]:
-    """Job payloads for `message_ids`, `size` ids per job."""
+def group_key(user_id: int | None) -> str | None:
+    """The fairness key of a user's extraction and enrichment jobs."""
+    return None if user_id is None else f"user-{user_id}"
+
+
+def batches(
+    message_ids: Sequence[int], user_id: int, size: int = BATCH_SIZE
+) -> list[dict[str, Any]]:
+    """Job specs (payload and fairness key) for `user_id`'s `message_ids`, `size` ids per job."""
     ids = list(message_ids)
-    return [Args(message_ids=tuple(ids[i : i + size])).to_data() for i in range(0, len(ids), size)]
+    return [
+        {
+            "data": Args(message_ids=tuple(ids[i : i + size]), user_id=user_id).to_data(),
+            "group_key": group_key(user_id),
+        }
+        for i in range(0, len(ids), size)
+    ]
 
 
 async def enqueue_enrichment(
-    queue: JobQueue, contact_ids: Sequence[int], *, conn: Any, debounce: int
+    queue: JobQueue,
+    contact_ids: Sequence[int],
+    *,
+    user_id: int | None,
+    conn: Any,
+    debounce: int,
 ) -> int:
-    """One `enrich-contact` per contact per `debounce`-second slot, started after the slot."""
+    """One `enrich-contact` per contact per `debounce`-second slot, started after the slot,
+    keyed by the contacts' user for fairness."""
     specs = [
         {
             "data": {"contact_id": contact_id},
             "singleton_key": f"contact-{contact_id}",
             "singleton_seconds": debounce,
             "start_after": debounce,
+            "group_key": group_key(user_id),
         }
         for contact_id in sorted(contact_ids)
     ]
@@ -108,7 +140,11 @@ async def _extract(deps: JobDeps, clock: Clock, args: Args, debounce: int) -> di
                     conn, args.repair_user_id, now=clock.now(), released=args.released
                 )
                 enqueued = await enqueue_enrichment(
-                    deps.queue, sorted(result.visible_touched), conn=conn, debounce=debounce
+                    deps.queue,
+                    sorted(result.visible_touched),
+                    user_id=args.owner,
+                    conn=conn,
+                    debounce=debounce,
                 )
             return {**result.as_output(), "enrich_enqueued": enqueued}
         async with conn.transaction():  # aliases and new contacts first: seen by all at once
@@ -118,8 +154,13 @@ async def _extract(deps: JobDeps, clock: Clock, args: Args, debounce: int) -> di
         async with conn.transaction():
             result = await contacts_service.extract_prepared(conn, prepared, now=clock.now())
             enqueued = await enqueue_enrichment(
-                deps.queue, sorted(result.visible_touched), conn=conn, debounce=debounce
+                deps.queue,
+                sorted(result.visible_touched),
+                user_id=args.owner,
+                conn=conn,
+                debounce=debounce,
             )
+    await planner_stats.refresh(deps.pool, planner_stats.CONTACT_TABLES)
     output = {**result.as_output(), "enrich_enqueued": enqueued, **_note(result)}
     log.debug("contacts extracted", extra={"action": "contacts.extracted", **output})
     return output
@@ -141,7 +182,8 @@ async def _request_repairs(queue: JobQueue, user_ids: Sequence[int], *, conn: An
     """One queued alias repair per user at a time (it re-reads every alias when it runs)."""
     for user_id in user_ids:
         key = f"aliases-{user_id}"
-        await queue.send(QUEUE, {"repair_user_id": user_id}, conn=conn, singleton_key=key)
+        data = {"repair_user_id": user_id}
+        await queue.send(QUEUE, data, conn=conn, singleton_key=key, group_key=group_key(user_id))
 
 
 async def _request_releases(
@@ -150,4 +192,4 @@ async def _request_releases(
     """A repair per user that names the addresses released (never folded into another)."""
     for user_id, addresses in sorted(released.items()):
         data = {"repair_user_id": user_id, "released": list(addresses)}
-        await queue.send(QUEUE, data, conn=conn)
+        await queue.send(QUEUE, data, conn=conn, group_key=group_key(user_id))

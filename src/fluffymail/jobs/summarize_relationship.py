@@ -20,6 +20,7 @@ from typing import Any
 from fluffymail.clock import Clock
 from fluffymail.crm.relationships import summaries, summarizing
 from fluffymail.integrations import llm
+from fluffymail.jobs import priorities
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue
 from fluffymail.queue.outcomes import Snooze
@@ -43,14 +44,23 @@ def job_options(user_id: int, contact_id: int) -> dict[str, Any]:
 
 
 async def enqueue_many(
-    queue: JobQueue, user_id: int, contact_ids: Sequence[int], *, conn: Any = None
+    queue: JobQueue,
+    user_id: int,
+    contact_ids: Sequence[int],
+    *,
+    conn: Any = None,
+    priority: int = priorities.BACKGROUND,
 ) -> int:
     """Send one job per contact (in `conn`'s transaction when given); returns how many were new.
 
     A contact that already has a queued job is skipped by its singleton key.
     """
     specs = [
-        {"data": {"user_id": user_id, "contact_id": c}, **job_options(user_id, c)}
+        {
+            "data": {"user_id": user_id, "contact_id": c},
+            "priority": priority,
+            **job_options(user_id, c),
+        }
         for c in sorted(set(contact_ids))
     ]
     return len(await queue.insert_many(QUEUE, specs, conn=conn)) if specs else 0

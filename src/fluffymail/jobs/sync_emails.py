@@ -47,6 +47,7 @@ from fluffymail.crm.mail.models import (
 )
 from fluffymail.crm.mail.prepare import PreparedMessage, prepare
 from fluffymail.crm.messages.parse import parse_message
+from fluffymail.crm.webhooks import repo as webhooks_repo
 from fluffymail.integrations.mail.file_source import FileSource
 from fluffymail.integrations.mail.files import MailSourceError
 from fluffymail.integrations.mail.source import (
@@ -56,7 +57,7 @@ from fluffymail.integrations.mail.source import (
     SourcePage,
     TransientSourceError,
 )
-from fluffymail.jobs import extract_contacts, priorities, summarize_relationship
+from fluffymail.jobs import extract_contacts, planner_stats, priorities, summarize_relationship
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue
 
@@ -295,6 +296,8 @@ async def sync_connection(
             if on_progress is not None:
                 on_progress(SyncProgress(seen=seen, stored=stored, remaining=batch[-1].remaining))
         deleted = await _finish(pool, queue, connection, clock, unlinked)
+        if stored:  # a big load leaves the planner blind until the next ANALYZE (issue 19)
+            await planner_stats.refresh(pool, planner_stats.MAIL_TABLES)
     except AuthError as exc:
         await _delete_unlinked(pool, queue, connection, clock, unlinked)
         await _fail(pool, connection, clock, exc.reason, needs_reauth=True)
@@ -598,8 +601,8 @@ async def _store_batch(
         )
         await mail_repo.save_cursor(conn, connection.id, batch[-1].cursor, now)
         if stored.new_message_ids:  # batched: one extraction job per 500 messages
-            jobs = extract_contacts.batches(stored.new_message_ids)
-            await queue.insert(extract_contacts.QUEUE, jobs, conn=conn)
+            jobs = extract_contacts.batches(stored.new_message_ids, connection.user_id)
+            await queue.insert_many(extract_contacts.QUEUE, jobs, conn=conn)
         await mail_repo.record_progress(
             conn,
             connection.id,
@@ -760,6 +763,13 @@ async def _fail(
             await mail_repo.mark_sync_failed(
                 conn, connection.id, error=error, now=clock.now(), needs_reauth=needs_reauth
             )
+            if error != INTERRUPTED:  # a worker stopping is no failure
+                await webhooks_repo.record_event(
+                    conn,
+                    connection.user_id,
+                    "sync.failed",
+                    _failure_event(connection, error, needs_reauth),
+                )
     except Exception:  # the original error matters more; the status is best effort
         log.exception("could not record sync failure", extra={"action": "mail.sync_status"})
     log.warning(
@@ -771,6 +781,17 @@ async def _fail(
             "error": detail or error,
         },
     )
+
+
+def _failure_event(connection: Connection, error: str, needs_reauth: bool) -> dict[str, Any]:
+    """What a `sync.failed` webhook says: the connection and the error as its owner reads it."""
+    return {
+        "connection_id": connection.id,
+        "connection": connection.display_name or connection.source,
+        "kind": connection.kind.value,
+        "error": error,
+        "needs_reauth": needs_reauth,
+    }
 
 
 def make_handler(deps: JobDeps, clock: Clock) -> Callable[[Job], Any]:

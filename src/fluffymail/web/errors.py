@@ -34,6 +34,14 @@ from fluffymail.web.services.lists import ListConflict, ListForbidden, ListNotFo
 from fluffymail.web.services.messages import MessageNotFound
 from fluffymail.web.services.notes import NoteNotFound, NoteRefused
 from fluffymail.web.services.tags import TagConflict, TagNotFound, TagRefused
+from fluffymail.web.services.team import (
+    InviteGone,
+    InviteNotFound,
+    TeamForbidden,
+    TeamNotFound,
+    TeamRefused,
+)
+from fluffymail.web.services.webhooks import DeliveryNotFound, WebhookNotFound, WebhookRefused
 
 log = logging.getLogger("fluffymail.web")
 
@@ -100,9 +108,17 @@ _DOMAIN: list[tuple[type[Exception], int, str]] = [
     (FollowupNotFound, 404, "not_found"),
     (FollowupRefused, 400, "bad_request"),
     (FollowupClosed, 409, "conflict"),
+    (WebhookNotFound, 404, "not_found"),
+    (DeliveryNotFound, 404, "not_found"),
+    (WebhookRefused, 400, "bad_request"),
     (UnknownQueueError, 404, "not_found"),
     (InvalidOptionError, 400, "bad_request"),
     (AccountError, 400, "bad_request"),
+    (TeamForbidden, 403, "forbidden"),
+    (TeamNotFound, 404, "not_found"),
+    (TeamRefused, 409, "conflict"),
+    (InviteNotFound, 404, "not_found"),
+    (InviteGone, 410, "gone"),
 ]
 _HTTP_CODES = {
     400: "bad_request",

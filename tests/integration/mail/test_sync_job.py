@@ -63,6 +63,10 @@ async def test_sync_job__stores_mail_and_enqueues_extraction_once_per_new_messag
         " WHERE name = 'extract-contacts'",
     )
     assert sorted(r[0] for r in jobs) == sorted(ids)
+    keys = await rows(
+        pool, "SELECT DISTINCT group_key FROM queue.job WHERE name = 'extract-contacts'"
+    )
+    assert keys == [(f"user-{connection.user_id}",)]  # fairness: one key per user
     folders = await rows(
         pool,
         "SELECT array_agg(f.name ORDER BY f.name) FROM crm.message_folders mf"
@@ -367,3 +371,19 @@ async def test_sync_job__reports_takeout_mail_skipped_by_label(
     assert job is not None and job.state == JobState.COMPLETED, job
     assert (job.output["seen"], job.output["stored"]) == (1, 1)
     assert job.output["skipped_by_label"] == {"spam": 1}
+
+
+async def test_mail_dated_in_the_future__stored_undated_with_the_claim_kept(
+    pool: AsyncConnectionPool, registry: Registry, queue: JobQueue, file_connection, tmp_path: Path
+) -> None:
+    """Issue 19: four messages dated 2044 must not be a contact's or a company's latest mail."""
+    future = message(2).replace(b"Mon, 1 Jan 2001 10:02:00", b"Fri, 1 Jan 2044 10:02:00")
+    connection = await file_connection(write_mbox(tmp_path / "a.mbox", [message(1), future]))
+    await sync_emails.sync_connection(
+        pool=pool, queue=queue, connection_id=connection.id, clock=SystemClock()
+    )
+    stored = await rows(pool, "SELECT subject, date IS NULL, problems FROM crm.messages ORDER BY 1")
+    assert stored == [
+        ("hello 1", False, []),
+        ("hello 2", True, ["date-in-future:2044-01-01T10:02:00+00:00"]),
+    ]

@@ -7,7 +7,7 @@ from datetime import timedelta
 from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.crm.contacts import service as contacts_service
-from fluffymail.crm.relationships import analysis
+from fluffymail.crm.relationships import analysis, archive
 
 from .conftest import NOW, USER, Analyze, Load, Mail, Rows, exchange
 
@@ -173,10 +173,30 @@ async def test_rescore__decays_without_reading_mail(
     await analyze(user_id)
     before = await rows.snapshot(user_id)
     async with pool.connection() as conn:
-        result = await analysis.rescore_user(conn, user_id, now=NOW + timedelta(days=365))
+        # within archive.ARCHIVE_AFTER of the last mail: the mailbox is live, scores decay
+        result = await analysis.rescore_user(conn, user_id, now=NOW + timedelta(days=60))
     assert result.contacts == 1
     after = await rows.snapshot(user_id)
     (contact_id,) = after
-    assert after[contact_id][0] < before[contact_id][0] / 2
+    assert after[contact_id][0] < before[contact_id][0] * 0.9
     assert after[contact_id][-1] == before[contact_id][-1]  # the state is untouched
     assert any("months ago" in e["text"] for e in after[contact_id][9])
+
+
+async def test_rescore__an_archive_is_scored_as_of_its_last_mail(
+    load: Load, analyze: Analyze, rows: Rows, pool: AsyncConnectionPool
+) -> None:
+    """Issue 19: an archive that ended long ago does not score everyone 0 (as of today)."""
+    user_id = await load(two_way(ALICE, 6))
+    await analyze(user_id)
+    (before,) = (await rows.snapshot(user_id)).values()
+    async with pool.connection() as conn:
+        ends = await (await conn.execute("SELECT max(date) FROM crm.messages")).fetchone()
+        for years in (1, 20):
+            later = NOW + timedelta(days=365 * years)
+            assert await archive.scoring_time(conn, user_id, later) == archive.ScoringTime(
+                at=ends[0] + timedelta(days=1), archive_ends=ends[0]
+            )
+            await analysis.rescore_user(conn, user_id, now=later)
+            (after,) = (await rows.snapshot(user_id)).values()
+            assert after[0] >= before[0]  # as of the day after its last mail: not decayed

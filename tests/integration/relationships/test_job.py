@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 import pytest
 
-from fluffymail.jobs import analyze_relationships, summarize_relationship
+from fluffymail.clock import FrozenClock
+from fluffymail.crm.relationships import summary_demand
+from fluffymail.jobs import analyze_relationships, build_registry, summarize_relationship
+from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import JobQueue
 from fluffymail.queue.registry import Registry
 
@@ -16,6 +20,7 @@ from .conftest import Load, Rows, exchange
 QUEUE = analyze_relationships.QUEUE
 ALICE = "alice@partner.example"
 BOB = "bob@partner.example"
+CAROL = "carol@partner.example"
 
 
 async def run_one(queue: JobQueue, registry: Registry, job_id: int) -> dict[str, Any]:
@@ -111,3 +116,28 @@ async def test_enqueue__debounced_per_user(queue: JobQueue, registry: Registry) 
 def test_args__bad_payloads_are_refused(data: Any) -> None:
     with pytest.raises(analyze_relationships.ArgsError):
         analyze_relationships.Args.from_data(data)
+
+
+async def test_job__summaries_only_for_the_top_relationships_and_contacts_opened(
+    load: Load, queue: JobQueue, deps: JobDeps, clock: FrozenClock, rows: Rows
+) -> None:
+    """Issue 19: nobody reads a summary of a relationship outside the top unless they open it."""
+    top_one = dataclasses.replace(
+        deps, settings=deps.settings.model_copy(update={"summary_top": 1})
+    )
+    registry = build_registry(top_one, clock)
+    user_id = await load(
+        exchange(ALICE, "lunch", 6, replies=3) + exchange(BOB, "deal", 2) + exchange(CAROL, "x", 1)
+    )
+    carol = await rows.one("SELECT contact_id FROM crm.contact_addresses WHERE address = %s", CAROL)
+    async with rows.pool.connection() as conn:
+        await summary_demand.record_view(conn, user_id, carol)
+    job_id = await rows.one("SELECT id FROM queue.job WHERE name = %s", QUEUE)
+    output = await run_one(queue, registry, job_id)
+    assert output["changed"] == 3 and output["summaries"] == 2
+    asked = await rows.all(
+        "SELECT a.address FROM queue.job j JOIN crm.contact_addresses a"
+        " ON a.contact_id = (j.data->>'contact_id')::bigint WHERE j.name = %s ORDER BY 1",
+        summarize_relationship.QUEUE,
+    )
+    assert [a for (a,) in asked] == [ALICE, CAROL]  # the strongest, and the one opened

@@ -367,8 +367,9 @@ async def seed_crm(pool: AsyncConnectionPool, user_id: int, domain: str = "acme.
         )
         await conn.execute(
             "INSERT INTO crm.relationship_summaries (user_id, contact_id, status, generated_by,"
-            " prompt_version, summary) VALUES (%s, %s, 'ok', 'extractive (not AI)', 'v1', %s),"
-            " (%s, %s, 'ok', 'gpt-test', 'v1', %s)",
+            " prompt_version, summary, last_message_at)"
+            " VALUES (%s, %s, 'ok', 'extractive (not AI)', 'v1', %s, now()),"
+            " (%s, %s, 'ok', 'gpt-test', 'v1', %s, now())",
             (
                 user_id,
                 people["ada"],

@@ -1,7 +1,8 @@
 """A second user can neither read nor change the first user's contacts, companies, messages,
 merges, connections, jobs, notes, tags, activity, lists, corrections, company merges, follow-ups,
-cadences and imports through any route: every route with a path parameter, API (from the OpenAPI
-schema) and pages alike, is called by Bob with Alice's ids."""
+cadences, team members and invites, webhooks and their deliveries, and imports through any
+route: every route with a path parameter, API (from the OpenAPI schema) and pages alike, is
+called by Bob with Alice's ids."""
 
 from __future__ import annotations
 
@@ -59,12 +60,16 @@ async def _alices_world(
         )
     lists = await _alices_lists_and_corrections(client, alice, seeded.contacts, seeded.companies)
     followups = await _alices_followups(client, alice, seeded.contacts)
+    team = await _alices_team(client, alice)
+    webhooks = await _alices_webhook(client, alice)
     imports = await _alices_imports(client, alice)
     return {
+        **team,
         **imports,
         **notes_tags,
         **lists,
         **followups,
+        **webhooks,
         "contact_id": list(seeded.contacts.values()),
         "company_id": list(seeded.companies.values()),
         "message_id": list(seeded.messages.values()),
@@ -157,6 +162,32 @@ async def _alices_followups(
     return {"followup_id": ids}
 
 
+async def _alices_webhook(client: httpx.AsyncClient, alice: User) -> dict[str, list[object]]:
+    """A webhook of Alice's workspace (a public address: nothing is sent, no worker runs) and
+    a test delivery in its log."""
+    body = {"url": "https://93.184.216.34/alice", "events": ["contact.created"]}
+    made = await client.post("/api/webhooks", json=body, headers=alice.auth)
+    assert made.status_code == 201, made.text
+    webhook_id = made.json()["id"]
+    sent = await client.post(f"/api/webhooks/{webhook_id}/test", headers=alice.auth)
+    assert sent.status_code == 202, sent.text
+    return {"webhook_id": [webhook_id], "delivery_id": [sent.json()["id"]]}
+
+
+async def _alices_team(client: httpx.AsyncClient, alice: User) -> dict[str, list[object]]:
+    """A pending invite of Alice's; she is the member to probe. An invite's token is the
+    capability itself (whoever holds the link may join), so pages are probed with a token
+    that is no invite's."""
+    invite = await client.post("/api/team/invites", json={}, headers=alice.auth)
+    assert invite.status_code == 201
+    token = invite.json()["token"]
+    return {
+        "invite_id": [invite.json()["id"]],
+        "member_id": [alice.account.id],
+        "token": [token[::-1] + "x"],
+    }
+
+
 async def _alices_imports(client: httpx.AsyncClient, alice: User) -> dict[str, list[object]]:
     """A previewed import of Alice's and a confirmed one (issue 14)."""
     ids = []
@@ -197,6 +228,10 @@ def _api_body(method: str, path: str, bobs_ada: int) -> dict[str, object] | None
         return {"name": "Bob's now", "colour": "red"}
     if path.endswith("/people") and method == "post":
         return {"contact_ids": [bobs_ada]}
+    if path.startswith("/api/team/members/") and method == "patch":
+        return {"role": "member"}
+    if path.startswith("/api/webhooks/") and method == "patch":
+        return {"description": "Bob was here", "enabled": False}
     if method == "patch":  # PATCH /api/connections/{id}
         return {"visibility": "metadata", "contact_policy": "none"}
     return None
@@ -245,6 +280,11 @@ async def _snapshot(pool: AsyncConnectionPool, jobs: JobQueue) -> tuple[object, 
                 "SELECT contact_id, days FROM crm.contact_cadences ORDER BY 1",
                 "SELECT user_id, digest FROM crm.followup_settings ORDER BY 1",
                 "SELECT id, kind FROM crm.outgoing_events ORDER BY id",
+                "SELECT workspace_id, user_id, role FROM crm.workspace_members ORDER BY 1, 2",
+                "SELECT id, used_on FROM crm.workspace_invites ORDER BY id",
+                "SELECT id, name FROM crm.workspaces ORDER BY id",
+                "SELECT id, url, events, enabled, secret, description FROM crm.webhooks ORDER BY id",
+                "SELECT id, state, attempts FROM crm.webhook_deliveries ORDER BY id",
                 "SELECT id, state, job_id FROM crm.import_runs ORDER BY id",
             )
         ]
@@ -423,7 +463,12 @@ async def test_bob_cannot_reach_alices_data_through_any_page(
                     if path.endswith("/visibility")
                     else {"policy": "none", "contact_id": "1"}
                     if path.endswith(("/policy", "/people"))
-                    else {"body": "Bob was here", "tag_id": str(ids["tag_id"][0]), "name": "x"}
+                    else {
+                        "body": "Bob was here",
+                        "tag_id": str(ids["tag_id"][0]),
+                        "name": "x",
+                        "role": "member",
+                    }
                     if method == "POST"
                     else None
                 )

@@ -61,7 +61,7 @@ async def record(
 
 
 async def for_subject(
-    conn: Conn, workspace_id: int, subject: tuple[SubjectKind, int], *, limit: int = 50
+    conn: Conn, workspace_id: int | None, subject: tuple[SubjectKind, int], *, limit: int = 50
 ) -> list[Entry]:
     kind, subject_id = subject
     params = {

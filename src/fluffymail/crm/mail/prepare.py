@@ -21,6 +21,7 @@ __all__ = [
     "PreparedMessage",
     "clean",
     "prepare",
+    "without_future_date",
 ]
 
 # `PreparedMessage.row`: (column, COPY type) in order; the store adds id, user_id, thread_id,
@@ -106,6 +107,18 @@ def prepare(message: IncomingMessage) -> PreparedMessage:
         message.folder, clean(message.source_id), _thread_keys(message), problems, row,
         _participants(p),
     )  # fmt: skip
+
+
+def without_future_date(message: PreparedMessage, horizon: datetime) -> PreparedMessage:
+    """`message` unchanged, or, when its Date is past `horizon` (a wrong clock or a typo: an
+    archive's mail dated 2044), undated with the claimed date kept as a problem, so it never
+    counts as the latest activity of a contact, thread or company."""
+    date = message.row[_DATE]
+    if date is None or date <= horizon:
+        return message
+    row = (*message.row[:_DATE], None, *message.row[_DATE + 1 :])
+    problem = f"date-in-future:{date.isoformat()}"
+    return message._replace(row=row, problems=(*message.problems, problem))
 
 
 def clean(text: str) -> str:

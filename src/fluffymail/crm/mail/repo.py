@@ -10,14 +10,19 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import psycopg
 from psycopg.rows import dict_row
 
 from fluffymail.crm.mail.models import Connection, ConnectionKind, MailError, StoredPage, User
-from fluffymail.crm.mail.prepare import MESSAGE_FIELDS, PARTICIPANT_FIELDS, PreparedMessage
+from fluffymail.crm.mail.prepare import (
+    MESSAGE_FIELDS,
+    PARTICIPANT_FIELDS,
+    PreparedMessage,
+    without_future_date,
+)
 from fluffymail.crm.mail.threads import ThreadPlan, plan_threads
 from fluffymail.db.sql import load_sql
 
@@ -282,6 +287,7 @@ _COPY_PARTICIPANTS, _COPY_PARTICIPANT_TYPES = _copy(
     "crm.message_participants", (("message_id", "int8"), *PARTICIPANT_FIELDS)
 )
 _INSERT_ATTEMPTS = 5
+FUTURE_SLACK = timedelta(days=1)  # clocks and time zones: a day ahead is not "the future" yet
 
 
 async def store_messages(
@@ -301,7 +307,8 @@ async def store_messages(
     """
     if not messages:  # a page of skipped mail only moves the cursor
         return StoredPage(seen=0, new_message_ids=(), duplicates=0)
-    unique = _unique(messages)
+    horizon = now + FUTURE_SLACK
+    unique = _unique([without_future_date(m, horizon) for m in messages])
     stored, fresh, new_ids, threads = await _insert_new(conn, user_id, unique, now)
     ids = {**stored, **dict(zip((m.dedup_key for m in fresh), new_ids, strict=True))}
     unlinked = await _link_folders(conn, connection_id, messages, ids)

@@ -64,9 +64,9 @@ async def _rows(conn: Conn, name: str, params: dict[str, Any]) -> list[dict[str,
         return await cur.fetchall() if cur.description else []
 
 
-async def get_note(conn: Conn, workspace_id: int, user_id: int, note_id: int) -> Note | None:
-    """The note, when it is the workspace's and about one of the user's contacts or companies."""
-    params = {"workspace_id": workspace_id, "user_id": user_id, "note_id": note_id}
+async def get_note(conn: Conn, user_id: int, note_id: int) -> Note | None:
+    """The note, when it is about one of the user's contacts or companies."""
+    params = {"user_id": user_id, "note_id": note_id}
     rows = await _rows(conn, "note_get", params)
     return Note.from_row(rows[0]) if rows else None
 
@@ -127,16 +127,12 @@ async def mentioned(conn: Conn, user_id: int, handles: list[str]) -> list[int]:
     return [ids[0] for ids in by_handle.values() if len(set(ids)) == 1]
 
 
-async def notes_for_contact(
-    conn: Conn, workspace_id: int, contact_id: int, *, limit: int = 500
-) -> list[Note]:
+async def notes_for_contact(conn: Conn, contact_id: int, *, limit: int = 500) -> list[Note]:
     """Notes about the contact or mentioning it, newest first."""
-    params = {"workspace_id": workspace_id, "contact_id": contact_id, "limit": limit}
+    params = {"contact_id": contact_id, "limit": limit}
     return [Note.from_row(r) for r in await _rows(conn, "notes_for_contact", params)]
 
 
-async def notes_for_company(
-    conn: Conn, workspace_id: int, company_id: int, *, limit: int = 500
-) -> list[Note]:
-    params = {"workspace_id": workspace_id, "company_id": company_id, "limit": limit}
+async def notes_for_company(conn: Conn, company_id: int, *, limit: int = 500) -> list[Note]:
+    params = {"company_id": company_id, "limit": limit}
     return [Note.from_row(r) for r in await _rows(conn, "notes_for_company", params)]

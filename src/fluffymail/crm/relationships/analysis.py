@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from fluffymail.crm.relationships import repo
+from fluffymail.crm.relationships import archive, repo
 from fluffymail.crm.relationships.models import Interaction
 from fluffymail.crm.relationships.state import RelationshipState
 
@@ -93,7 +93,8 @@ async def analyze_user(
 
     Args:
         conn: a connection not inside a transaction block of its own making.
-        now: the time the scores are computed as of.
+        now: the time the scores are computed as of (for an archive, the day after its last
+            mail: see `archive.scoring_time`).
         full: forget every stored state and rebuild from all the user's mail.
         stale_after: how long an unextracted message may hold the cursor back.
     """
@@ -102,7 +103,8 @@ async def analyze_user(
         lo = 0 if full else start
         ready = await repo.ready_cursor(conn, user_id, lo, now - stale_after)
         plan = await _plan(conn, user_id, lo, ready.cursor)
-        folded = await _fold(conn, user_id, plan, now)
+        as_of = await archive.scoring_time(conn, user_id, now)
+        folded = await _fold(conn, user_id, plan, as_of.at)
         produced = [w.contact_id for w in folded.written]
         dropped = await repo.delete_dropped(
             conn, user_id, full=plan.rebuild_all, fresh=sorted(plan.fresh), produced=produced
@@ -178,13 +180,15 @@ async def _write(
 
 
 async def rescore_user(conn: repo.Conn, user_id: int, *, now: datetime) -> RescoreResult:
-    """Recompose every stored relationship of the user as of `now` (decay); reads no mail."""
+    """Recompose every stored relationship of the user as of `now` (decay), or as of its last
+    mail for an archive (see `archive`); reads no mail."""
     count = 0
     async with conn.transaction():
         await repo.lock_run(conn, user_id)
+        as_of = await archive.scoring_time(conn, user_id, now)
         batch: list[tuple[int, Any]] = []
         async for contact_id, state in repo.stream_states(conn, user_id):
-            batch.append((contact_id, state.score(now)))
+            batch.append((contact_id, state.score(as_of.at)))
             if len(batch) >= WRITE_BATCH:
                 count += await repo.update_scores(conn, user_id, batch, now)
                 batch = []

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from starlette.responses import RedirectResponse, Response
 
+from fluffymail.web import idempotency
 from fluffymail.web.api.schemas import (
     BIGINT_MAX,
     ConnectionOut,
@@ -27,6 +28,7 @@ from fluffymail.web.api.schemas import (
 )
 from fluffymail.web.deps import CurrentAccount, OptionalSession, State
 from fluffymail.web.errors import NotAuthenticated, WebError
+from fluffymail.web.idempotency import Idempotent, IdempotentRoute
 from fluffymail.web.services import connections as service
 from fluffymail.web.services import contact_policy as policy_service
 from fluffymail.web.services import gmail_oauth, uploads
@@ -35,7 +37,9 @@ from fluffymail.web.services.accounts import Session
 ERRORS = {401: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 NOT_FOUND = {**ERRORS, 404: {"model": ErrorOut}}
 STATE_ERRORS = {**NOT_FOUND, 409: {"model": ErrorOut}}
-router = APIRouter(prefix="/api", tags=["connections"], responses=ERRORS)
+router = APIRouter(
+    prefix="/api", tags=["connections"], responses=ERRORS, route_class=IdempotentRoute
+)
 ConnectionId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 Text = Annotated[str, Field(max_length=320, pattern=r"^[^\x00-\x1f\x7f]*$")]
 Visibility = Literal["full", "metadata"]
@@ -168,9 +172,10 @@ async def list_connections(state: State, account: CurrentAccount) -> list[Connec
     responses={
         **ERRORS,
         400: {"model": ErrorOut},
-        409: {"model": ErrorOut},
+        **idempotency.RESPONSES,
         429: {"model": ErrorOut},
     },
+    dependencies=[Idempotent],
     summary="Add an IMAP account (after a test login), sync it now and every 15 minutes",
 )
 async def create_imap(

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path
 from starlette.responses import Response
 
+from fluffymail.web import idempotency
 from fluffymail.web.api.contact_schemas import MergeIn, UndoOut
 from fluffymail.web.api.list_schemas import (
     BulkVisibilityIn,
@@ -27,13 +28,16 @@ from fluffymail.web.api.list_schemas import (
 )
 from fluffymail.web.api.schemas import BIGINT_MAX, ErrorOut
 from fluffymail.web.deps import CurrentAccount, State
+from fluffymail.web.idempotency import Idempotent, IdempotentRoute
 from fluffymail.web.services import company_merges, export, merge_preview
 from fluffymail.web.services import corrections as service
 
 ERRORS = {400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 NOT_FOUND = {**ERRORS, 404: {"model": ErrorOut}}
 CONFLICT = {**NOT_FOUND, 409: {"model": ErrorOut}}
-router = APIRouter(prefix="/api", tags=["corrections"], responses=ERRORS)
+router = APIRouter(
+    prefix="/api", tags=["corrections"], responses=ERRORS, route_class=IdempotentRoute
+)
 ContactId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 CompanyId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 MergeId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
@@ -43,7 +47,8 @@ MergeId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
     "/contacts",
     response_model=CreatedOut,
     status_code=201,
-    responses=CONFLICT,
+    responses={**CONFLICT, **idempotency.RESPONSES},
+    dependencies=[Idempotent],
     summary="Make a contact by hand (409 with its id when you have one with that address)",
 )
 async def create_contact(

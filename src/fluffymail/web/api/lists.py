@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Response
 
+from fluffymail.web import idempotency
 from fluffymail.web.api.contact_schemas import ContactItemOut, ContactPageOut
 from fluffymail.web.api.list_schemas import (
     ListIn,
@@ -19,13 +20,14 @@ from fluffymail.web.api.list_schemas import (
 from fluffymail.web.api.note_schemas import ActivityOut, TagOut
 from fluffymail.web.api.schemas import BIGINT_MAX, ErrorOut
 from fluffymail.web.deps import CurrentAccount, State
+from fluffymail.web.idempotency import Idempotent, IdempotentRoute
 from fluffymail.web.services import lists as service
 from fluffymail.web.services import tags as tags_service
 
 ERRORS = {400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 NOT_FOUND = {**ERRORS, 404: {"model": ErrorOut}}
 OWNER = {**NOT_FOUND, 403: {"model": ErrorOut}, 409: {"model": ErrorOut}}
-router = APIRouter(prefix="/api", tags=["lists"], responses=ERRORS)
+router = APIRouter(prefix="/api", tags=["lists"], responses=ERRORS, route_class=IdempotentRoute)
 ListId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 
 
@@ -38,7 +40,14 @@ async def all_lists(state: State, account: CurrentAccount) -> list[ListOut]:
     return [_out(found) for found in await service.all_lists(state.pool, account.id)]
 
 
-@router.post("/lists", response_model=ListOut, status_code=201, responses=OWNER, summary="A list")
+@router.post(
+    "/lists",
+    response_model=ListOut,
+    status_code=201,
+    responses={**OWNER, **idempotency.RESPONSES},
+    dependencies=[Idempotent],
+    summary="A list",
+)
 async def create_list(
     body: Annotated[ListIn, Body()], state: State, account: CurrentAccount
 ) -> ListOut:

@@ -10,16 +10,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Response
 
+from fluffymail.web import idempotency
 from fluffymail.web.api.note_schemas import ActivityOut, NoteIn, NoteOut
 from fluffymail.web.api.schemas import BIGINT_MAX, ErrorOut
 from fluffymail.web.deps import CurrentAccount, State
+from fluffymail.web.idempotency import Idempotent, IdempotentRoute
 from fluffymail.web.services import activity
 from fluffymail.web.services import notes as service
 from fluffymail.web.services.notes import SubjectKind
 
 ERRORS = {401: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 NOT_FOUND = {**ERRORS, 404: {"model": ErrorOut}}
-router = APIRouter(prefix="/api", tags=["notes"], responses=NOT_FOUND)
+router = APIRouter(prefix="/api", tags=["notes"], responses=NOT_FOUND, route_class=IdempotentRoute)
 NoteId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 
 
@@ -53,6 +55,8 @@ def _subject_routes(kind: SubjectKind) -> None:
         f"/{base}/{{{param}}}/notes",
         response_model=NoteOut,
         status_code=201,
+        responses={**NOT_FOUND, **idempotency.RESPONSES},
+        dependencies=[Idempotent],
         summary=f"Write a note about {noun} (Markdown; `@Name` links the contacts it mentions)",
     )
     async def add_note(

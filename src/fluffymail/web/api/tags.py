@@ -8,16 +8,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Response
 
+from fluffymail.web import idempotency
 from fluffymail.web.api.note_schemas import BulkIn, BulkOut, TagIn, TagOut, TagPatchIn
 from fluffymail.web.api.schemas import BIGINT_MAX, ErrorOut
 from fluffymail.web.deps import CurrentAccount, State
+from fluffymail.web.idempotency import Idempotent, IdempotentRoute
 from fluffymail.web.services import tags as service
 from fluffymail.web.services.notes import SubjectKind
 
 ERRORS = {401: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 NOT_FOUND = {**ERRORS, 404: {"model": ErrorOut}}
 CONFLICT = {**NOT_FOUND, 409: {"model": ErrorOut}}
-router = APIRouter(prefix="/api", tags=["tags"], responses=ERRORS)
+router = APIRouter(prefix="/api", tags=["tags"], responses=ERRORS, route_class=IdempotentRoute)
 TagId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 
 
@@ -27,7 +29,12 @@ async def list_tags(state: State, account: CurrentAccount) -> list[TagOut]:
 
 
 @router.post(
-    "/tags", response_model=TagOut, status_code=201, responses=CONFLICT, summary="A new tag"
+    "/tags",
+    response_model=TagOut,
+    status_code=201,
+    responses={**CONFLICT, **idempotency.RESPONSES},
+    dependencies=[Idempotent],
+    summary="A new tag",
 )
 async def create_tag(
     body: Annotated[TagIn, Body()], state: State, account: CurrentAccount

@@ -138,7 +138,7 @@ async def add_people(
                 conn, user_id, ("contact", contact_id), "contact.added", connection_id=connection_id
             )
         await extract_contacts.enqueue_enrichment(
-            queue, added, conn=conn, debounce=settings.enrich_debounce
+            queue, added, user_id=user_id, conn=conn, debounce=settings.enrich_debounce
         )
     return added
 

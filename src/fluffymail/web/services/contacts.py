@@ -17,8 +17,8 @@ from typing import Any
 from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.crm.contacts import service as contacts_service
+from fluffymail.crm.relationships import archive, network, summaries
 from fluffymail.crm.relationships import figures as figures_mod
-from fluffymail.crm.relationships import network, summaries
 from fluffymail.crm.relationships.figures import Figures
 from fluffymail.errors import FluffyMailError
 from fluffymail.jobs import analyze_relationships
@@ -312,6 +312,13 @@ async def require_contact(pool: AsyncConnectionPool, user_id: int, contact_id: i
     async with pool.connection() as conn:
         if await fetch_one(conn, "contact_get", {"id": contact_id, "user_id": user_id}) is None:
             raise ContactNotFound(f"no contact {contact_id}")
+
+
+async def archive_end(pool: AsyncConnectionPool, user_id: int) -> datetime | None:
+    """When the user's mailbox is an archive (no mail for months): the date its mail ends,
+    which its scores are computed as of; else None."""
+    async with pool.connection() as conn:
+        return (await archive.scoring_time(conn, user_id, await db_now(conn))).archive_ends
 
 
 async def page_now(pool: AsyncConnectionPool) -> datetime:

@@ -73,10 +73,9 @@ async def list_notes(
     """Notes about the contact (or mentioning it) or the company, newest first."""
     async with pool.connection() as conn:
         await require_subject(conn, user_id, kind, subject_id)
-        workspace_id = await activity.workspace_of(conn, user_id)
         if kind == "contact":
-            return await notes_repo.notes_for_contact(conn, workspace_id, subject_id)
-        return await notes_repo.notes_for_company(conn, workspace_id, subject_id)
+            return await notes_repo.notes_for_contact(conn, subject_id)
+        return await notes_repo.notes_for_company(conn, subject_id)
 
 
 async def add_note(
@@ -94,7 +93,7 @@ async def add_note(
             body=body,
             now=await db_now(conn),
         )
-        note = await _get(conn, workspace_id, user_id, note_id)
+        note = await _get(conn, user_id, note_id)
         await _log(conn, user_id, note, "note.added")
     return note
 
@@ -102,8 +101,7 @@ async def add_note(
 async def edit_note(pool: AsyncConnectionPool, user_id: int, note_id: int, body: str) -> Note:
     body = check_body(body)
     async with pool.connection() as conn, conn.transaction():
-        workspace_id = await activity.workspace_of(conn, user_id)
-        before = await _get(conn, workspace_id, user_id, note_id)
+        before = await _get(conn, user_id, note_id)
         await notes_repo.update_note(
             conn,
             note_id,
@@ -112,15 +110,14 @@ async def edit_note(pool: AsyncConnectionPool, user_id: int, note_id: int, body:
             own_contact=before.contact_id,
             now=await db_now(conn),
         )
-        note = await _get(conn, workspace_id, user_id, note_id)
+        note = await _get(conn, user_id, note_id)
         await _log(conn, user_id, note, "note.edited")
     return note
 
 
 async def delete_note(pool: AsyncConnectionPool, user_id: int, note_id: int) -> Note:
     async with pool.connection() as conn, conn.transaction():
-        workspace_id = await activity.workspace_of(conn, user_id)
-        note = await _get(conn, workspace_id, user_id, note_id)
+        note = await _get(conn, user_id, note_id)
         await notes_repo.delete_note(conn, note_id)
         await _log(conn, user_id, note, "note.deleted")
     return note
@@ -128,11 +125,11 @@ async def delete_note(pool: AsyncConnectionPool, user_id: int, note_id: int) -> 
 
 async def get_note(pool: AsyncConnectionPool, user_id: int, note_id: int) -> Note:
     async with pool.connection() as conn:
-        return await _get(conn, await activity.workspace_of(conn, user_id), user_id, note_id)
+        return await _get(conn, user_id, note_id)
 
 
-async def _get(conn: Conn, workspace_id: int, user_id: int, note_id: int) -> Note:
-    note = await notes_repo.get_note(conn, workspace_id, user_id, note_id)
+async def _get(conn: Conn, user_id: int, note_id: int) -> Note:
+    note = await notes_repo.get_note(conn, user_id, note_id)
     if note is None:
         raise NoteNotFound(f"no note {note_id}")
     return note

@@ -17,7 +17,7 @@ from fluffymail.web.api.contact_schemas import ContactSort, LevelName
 from fluffymail.web.api.schemas import BIGINT_MAX
 from fluffymail.web.deps import PageSession, State, Templates
 from fluffymail.web.errors import WebError
-from fluffymail.web.services import activity, corrections
+from fluffymail.web.services import activity, corrections, summary_requests
 from fluffymail.web.services import contacts as service
 from fluffymail.web.services import followups as followups_service
 from fluffymail.web.services import lists as lists_service
@@ -95,6 +95,7 @@ class _TableReads:
     lists: list[lists_service.ContactList]
     hidden: list[dict[str, Any]]
     now: datetime
+    archive_ends: datetime | None
 
 
 async def _table_reads(
@@ -114,14 +115,15 @@ async def _table_reads(
         return await corrections.hidden_contacts(pool, user_id) if with_hidden else []
 
     # gather, not a TaskGroup: the first error propagates as itself (a DataError stays a 4xx)
-    (page, tags), all_tags, lists, hidden_rows, now = await asyncio.gather(
+    (page, tags), all_tags, lists, hidden_rows, now, archive_ends = await asyncio.gather(
         page_and_tags(),
         tags_service.list_tags(pool, user_id),
         lists_service.all_lists(pool, user_id),
         hidden(),
         service.page_now(pool),
+        service.archive_end(pool, user_id),
     )
-    return _TableReads(page, tags, all_tags, lists, hidden_rows, now)
+    return _TableReads(page, tags, all_tags, lists, hidden_rows, now, archive_ends)
 
 
 async def _table(
@@ -168,6 +170,7 @@ async def _table(
         "bulk_back": f"?{urlencode(form)}" if form else "",
         "notice": notice,
         "now": reads.now,
+        "archive_ends": reads.archive_ends,
         "active": "contacts",
         "link": lambda **changes: "/contacts?" + urlencode({**form, **changes}),
     }
@@ -243,6 +246,7 @@ async def contact(
     """The contact page; `merged` / `undone` name a merge just made or undone (for the notice)."""
     user_id = session.account.id
     detail = await service.get_contact(state.pool, user_id, contact_id)
+    summary_asked = await summary_requests.on_view(state.pool, state.queue, user_id, contact_id)
     timeline = await notes_service.contact_timeline(
         state.pool, user_id, contact_id, limit=TIMELINE_SIZE, offset=0
     )
@@ -259,6 +263,8 @@ async def contact(
         "followups": await followups_service.for_contact(state.pool, user_id, contact_id),
         "active": "contacts",
         "spark": sparkline(months),
+        "summary_asked": summary_asked,
+        "archive_ends": await service.archive_end(state.pool, user_id),
         "now": await service.page_now(state.pool),
         "just_merged": next((m for m in detail.merges if m.id == merged), None),
         "just_undone": next((m for m in detail.merges if m.id == undone), None),

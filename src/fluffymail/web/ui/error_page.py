@@ -71,6 +71,17 @@ THINGS: dict[str, Thing] = {
         hint="It may have been undone already.",
         back=("/companies", "All companies"),
     ),
+    "token": Thing(
+        noun="invite link",
+        hint="Check that it was copied whole, or ask the person who sent it for a new one.",
+        back=("/team", "Your team"),
+    ),
+    "invite_id": Thing(
+        noun="invite", hint="It may have been used or revoked.", back=("/team", "Your team")
+    ),
+    "member_id": Thing(
+        noun="teammate", hint="They may have left the workspace.", back=("/team", "Your team")
+    ),
     "name": Thing(
         noun="queue", hint="Queues appear once work is sent to them.", back=("/jobs", "All jobs")
     ),
@@ -84,6 +95,7 @@ SECTIONS: dict[str, tuple[str, Link]] = {
     "jobs": ("jobs", ("/jobs", "All jobs")),
     "queues": ("jobs", ("/jobs", "All jobs")),
     "lists": ("lists", ("/lists", "All lists")),
+    "team": ("team", ("/team", "Your team")),
 }
 # Query and form fields by name, as a sentence starts.
 FIELDS: dict[str, str] = {
@@ -110,6 +122,7 @@ TITLES: dict[int | str, str] = {  # by error code first, then by status
     403: "Not for this account",
     405: "That page can't be opened this way",
     409: "That can't be done right now",
+    410: "This link no longer works",
     413: "That is too large",
 }
 GENERIC: dict[int, str] = {

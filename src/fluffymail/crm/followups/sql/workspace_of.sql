@@ -1,8 +1,8 @@
--- The user's workspace, where their follow-ups are kept: the one they own, else the oldest
--- they belong to; a personal one is made for a user who has none.
+-- The user's workspace, where their follow-ups are kept: the one they joined last (as
+-- crm/tags/sql/user_workspace.sql); a personal one is made for a user who has none.
 WITH found AS (
     SELECT workspace_id FROM crm.workspace_members WHERE user_id = %(user_id)s
-    ORDER BY role = 'owner' DESC, workspace_id LIMIT 1
+    ORDER BY joined_on DESC, workspace_id DESC LIMIT 1
 ), made AS (
     INSERT INTO crm.workspaces (name) SELECT 'Personal' WHERE NOT EXISTS (SELECT FROM found)
     RETURNING id

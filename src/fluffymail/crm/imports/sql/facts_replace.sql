@@ -22,3 +22,4 @@ ORDER BY contact_id, field, value
 ON CONFLICT (contact_id, field, value) DO UPDATE
 SET source = 'you', kind = '', confidence = 1, source_message_id = NULL,
     observed_on = excluded.observed_on
+WHERE crm.contact_facts.source <> 'you'  -- the user's value already: no write, no event

@@ -1,5 +1,5 @@
--- One note of the workspace about one of the user's contacts or companies, with its author
--- and the contacts it mentions.
+-- One note about one of the user's contacts or companies (written in any workspace: only the
+-- contact's or company's user writes about it), with its author and the contacts it mentions.
 SELECT n.id, n.contact_id, n.company_id, n.body, n.created_on, n.updated_on, n.author_id,
        coalesce(nullif(u.name, ''), u.email, 'someone') AS author,
        (SELECT coalesce(jsonb_agg(jsonb_build_object(
@@ -11,5 +11,5 @@ FROM crm.notes n
 LEFT JOIN crm.users u ON u.id = n.author_id
 LEFT JOIN crm.contacts c ON c.id = n.contact_id
 LEFT JOIN crm.companies co ON co.id = n.company_id
-WHERE n.id = %(note_id)s AND n.workspace_id = %(workspace_id)s
+WHERE n.id = %(note_id)s
   AND coalesce(c.user_id, co.user_id) = %(user_id)s

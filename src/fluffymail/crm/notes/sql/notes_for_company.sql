@@ -1,4 +1,5 @@
--- The notes about a company, newest first (the caller checked the company is the user's).
+-- The notes about a company, newest first, from whichever workspace the user was in when
+-- writing them (the caller checked the company is the user's).
 SELECT n.id, n.contact_id, n.company_id, n.body, n.created_on, n.updated_on, n.author_id,
        coalesce(nullif(u.name, ''), u.email, 'someone') AS author,
        (SELECT coalesce(jsonb_agg(jsonb_build_object(
@@ -8,6 +9,6 @@ SELECT n.id, n.contact_id, n.company_id, n.body, n.created_on, n.updated_on, n.a
         WHERE nm.note_id = n.id) AS mentions
 FROM crm.notes n
 LEFT JOIN crm.users u ON u.id = n.author_id
-WHERE n.workspace_id = %(workspace_id)s AND n.company_id = %(company_id)s
+WHERE n.company_id = %(company_id)s
 ORDER BY n.created_on DESC, n.id DESC
 LIMIT %(limit)s

@@ -1,0 +1,64 @@
+"""Planner statistics after a bulk load: ANALYZE the tables a big change left without them."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+from fluffymail.db.sql import load_sql
+
+__all__ = ["Thresholds", "refresh"]
+
+SQL = load_sql("fluffymail.db")
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """A table is re-analysed once this many rows changed since its last ANALYZE: at least
+    `min_rows`, and at least `fraction` of its rows (autovacuum's own rule, made eager)."""
+
+    min_rows: int = 10_000
+    fraction: float = 0.2
+
+
+async def refresh(
+    conn: psycopg.AsyncConnection, tables: Sequence[str], thresholds: Thresholds = Thresholds()
+) -> list[str]:
+    """ANALYZE each of `tables` ("schema.table") that changed past the thresholds; returns the
+    tables analysed. One worker analyses a table at a time; the others skip it.
+
+    The change counts are the server's statistics, which a backend may report up to seconds
+    after its commit, so a call right after a load can miss its last rows; the next call
+    (the next batch, or the analysis that follows the import) catches them."""
+    params = {
+        "tables": list(tables),
+        "min_rows": thresholds.min_rows,
+        "fraction": thresholds.fraction,
+    }
+    stale = await (await conn.execute(SQL["stale_tables"], params)).fetchall()
+    done = []
+    for schema, table in stale:
+        name = f"{schema}.{table}"
+        async with conn.transaction():
+            lock = "SELECT pg_try_advisory_xact_lock(hashtext('fluffymail.analyze'), hashtext(%s))"
+            (got,) = await (await conn.execute(lock, (name,))).fetchone()  # type: ignore[misc]
+            if not got:
+                continue
+            started = time.monotonic()
+            await conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(schema, table)))
+        log.info(
+            "table analysed after a bulk change",
+            extra={
+                "action": "db.analyzed",
+                "table": name,
+                "seconds": round(time.monotonic() - started, 3),
+            },
+        )
+        done.append(name)
+    return done
