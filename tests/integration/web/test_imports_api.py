@@ -315,6 +315,12 @@ async def test_the_import_pages_preview_confirm_and_report(
     await run_job(pool, jobs, alice, int(where.rsplit("/", 1)[1]))
     report = await browser.get(where, headers={"accept": "text/html"})
     assert "2 contacts added, 0 updated" in report.text and "Rows left out" in report.text
+    made = await client.post(
+        "/api/lists", json={"name": "VIP", "filter": "tag:VIP"}, headers=alice.auth
+    )
+    listed = await browser.get(f"/lists/{made.json()['id']}/export")  # the list page's export
+    assert listed.headers["content-type"].startswith("text/csv")
+    assert listed.text.count("@") == 2 and "ada@engines.org" in listed.text
 
 
 async def test_encoding_region_and_size_limit(
