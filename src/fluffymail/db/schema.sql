@@ -718,6 +718,62 @@ CREATE TABLE crm.idempotency_keys (
     CONSTRAINT idempotency_keys_key_check CHECK (((key <> ''::text) AND (length(key) <= 255)))
 );
 
+CREATE TABLE crm.import_rows (
+    run_id bigint NOT NULL,
+    row_no integer NOT NULL,
+    address text,
+    name text DEFAULT ''::text NOT NULL,
+    first_name text DEFAULT ''::text NOT NULL,
+    last_name text DEFAULT ''::text NOT NULL,
+    name_quality smallint DEFAULT 0 NOT NULL,
+    company text DEFAULT ''::text NOT NULL,
+    company_domain text,
+    company_given boolean DEFAULT false NOT NULL,
+    website text,
+    title text DEFAULT ''::text NOT NULL,
+    phones text[] DEFAULT '{}'::text[] NOT NULL,
+    tags text[] DEFAULT '{}'::text[] NOT NULL,
+    notes text[] DEFAULT '{}'::text[] NOT NULL,
+    contact_id bigint,
+    company_id bigint,
+    outcome text,
+    CONSTRAINT import_rows_outcome_check CHECK ((outcome = ANY (ARRAY['created'::text, 'updated'::text])))
+);
+
+CREATE TABLE crm.import_runs (
+    id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    workspace_id bigint NOT NULL,
+    kind text NOT NULL,
+    format text NOT NULL,
+    filename text DEFAULT ''::text NOT NULL,
+    state text DEFAULT 'previewed'::text NOT NULL,
+    mapping jsonb DEFAULT '[]'::jsonb NOT NULL,
+    total_rows integer DEFAULT 0 NOT NULL,
+    good_rows integer DEFAULT 0 NOT NULL,
+    problems jsonb DEFAULT '[]'::jsonb NOT NULL,
+    warnings jsonb DEFAULT '[]'::jsonb NOT NULL,
+    created_count integer DEFAULT 0 NOT NULL,
+    updated_count integer DEFAULT 0 NOT NULL,
+    job_id bigint,
+    last_error text,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    queued_on timestamp with time zone,
+    finished_on timestamp with time zone,
+    CONSTRAINT import_runs_format_check CHECK ((format = ANY (ARRAY['csv'::text, 'vcf'::text]))),
+    CONSTRAINT import_runs_kind_check CHECK ((kind = ANY (ARRAY['contacts'::text, 'companies'::text]))),
+    CONSTRAINT import_runs_state_check CHECK ((state = ANY (ARRAY['previewed'::text, 'queued'::text, 'done'::text])))
+);
+
+ALTER TABLE crm.import_runs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME crm.import_runs_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE crm.introductions (
     user_id bigint NOT NULL,
     contact_id bigint NOT NULL,
@@ -1348,6 +1404,12 @@ ALTER TABLE ONLY crm.followups
 ALTER TABLE ONLY crm.idempotency_keys
     ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (user_id, key);
 
+ALTER TABLE ONLY crm.import_rows
+    ADD CONSTRAINT import_rows_pkey PRIMARY KEY (run_id, row_no);
+
+ALTER TABLE ONLY crm.import_runs
+    ADD CONSTRAINT import_runs_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY crm.introductions
     ADD CONSTRAINT introductions_pkey PRIMARY KEY (user_id, contact_id);
 
@@ -1527,6 +1589,8 @@ CREATE INDEX followups_due_idx ON crm.followups USING btree (user_id, remind_on,
 CREATE INDEX followups_waiting_idx ON crm.followups USING btree (user_id, contact_id) WHERE ((state = 'snoozed'::text) AND until_reply);
 
 CREATE INDEX idempotency_keys_created_idx ON crm.idempotency_keys USING btree (created_on);
+
+CREATE INDEX import_runs_user_idx ON crm.import_runs USING btree (user_id, id DESC);
 
 CREATE INDEX meeting_attendees_address_idx ON crm.meeting_attendees USING btree (user_id, address, meeting_id);
 
@@ -1757,6 +1821,15 @@ ALTER TABLE ONLY crm.followups
 
 ALTER TABLE ONLY crm.idempotency_keys
     ADD CONSTRAINT idempotency_keys_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.import_rows
+    ADD CONSTRAINT import_rows_run_id_fkey FOREIGN KEY (run_id) REFERENCES crm.import_runs(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.import_runs
+    ADD CONSTRAINT import_runs_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.import_runs
+    ADD CONSTRAINT import_runs_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES crm.workspaces(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY crm.introductions
     ADD CONSTRAINT introductions_contact_id_fkey FOREIGN KEY (contact_id) REFERENCES crm.contacts(id) ON DELETE CASCADE;

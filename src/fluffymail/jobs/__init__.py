@@ -25,8 +25,9 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
     connection's changed creation policy, on its mail already extracted),
     followup-reminder (one per follow-up), recompute-followups (per user; nightly for all),
     sync-calendar (a Gmail connection's calendar, after each of its mail syncs),
-    dispatch-webhooks (the outbox, every 10 s), deliver-webhook (one delivery) and
-    deliver-webhook-dead (a delivery given up).
+    dispatch-webhooks (the outbox, every 10 s), deliver-webhook (one delivery),
+    deliver-webhook-dead (a delivery given up) and import-records (a confirmed CSV or vCard
+    import, in one transaction).
     """
     from fluffymail.jobs import (
         analyze_relationships,
@@ -37,6 +38,7 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
         enrich_contact,
         extract_contacts,
         followup_reminder,
+        import_records,
         recompute_followups,
         summarize_relationship,
         sync_calendar,
@@ -67,6 +69,7 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
         (deliver_webhook, deliver_webhook.make_handler(deps, clock), 4),
         (webhook_dead_letter, webhook_dead_letter.make_handler(deps, clock), 1),
         (sync_calendar, sync_calendar.make_handler(deps, clock), 1),
+        (import_records, import_records.make_handler(deps, clock), 1),
     ]
     for kind, handler, concurrency in handlers:
         registry.register(kind.QUEUE, handler, concurrency=concurrency, **kind.QUEUE_OPTIONS)

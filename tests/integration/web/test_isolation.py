@@ -1,8 +1,8 @@
 """A second user can neither read nor change the first user's contacts, companies, messages,
 merges, connections, jobs, notes, tags, activity, lists, corrections, company merges, follow-ups,
-cadences, team members and invites, webhooks and their deliveries, mail search and meetings
-through any route: every route with a path parameter, API (from the OpenAPI schema) and pages
-alike, is called by Bob with Alice's ids."""
+cadences, team members and invites, webhooks and their deliveries, mail search, meetings and
+imports through any route: every route with a path parameter, API (from the OpenAPI schema)
+and pages alike, is called by Bob with Alice's ids."""
 
 from __future__ import annotations
 
@@ -69,8 +69,10 @@ async def _alices_world(
     webhooks = await _alices_webhook(client, alice)
     imported = await client.post("/api/meetings/import", content=ALICES_ICS, headers=alice.auth)
     assert imported.status_code == 200 and imported.json()["stored"] == 1, imported.text
+    imports = await _alices_imports(client, alice)
     return {
         **team,
+        **imports,
         **notes_tags,
         **lists,
         **followups,
@@ -193,6 +195,20 @@ async def _alices_team(client: httpx.AsyncClient, alice: User) -> dict[str, list
     }
 
 
+async def _alices_imports(client: httpx.AsyncClient, alice: User) -> dict[str, list[object]]:
+    """A previewed import of Alice's and a confirmed one (issue 14)."""
+    ids = []
+    for confirm in ("false", "true"):
+        made = await client.post(
+            f"/api/imports/contacts?confirm={confirm}",
+            files={"file": ("alice.csv", b"Email,Name\nsecret@alice.test,Alice only\n")},
+            headers=alice.auth,
+        )
+        assert made.status_code == 201, made.text
+        ids.append(made.json()["id"])
+    return {"import_id": ids}
+
+
 def _api_body(method: str, path: str, bobs_ada: int) -> dict[str, object] | None:
     """A valid body for each route that takes one, so Bob is refused for the ids alone."""
     if path.startswith("/api/companies/") and "/merge" in path:
@@ -276,6 +292,7 @@ async def _snapshot(pool: AsyncConnectionPool, jobs: JobQueue) -> tuple[object, 
                 "SELECT id, name FROM crm.workspaces ORDER BY id",
                 "SELECT id, url, events, enabled, secret, description FROM crm.webhooks ORDER BY id",
                 "SELECT id, state, attempts FROM crm.webhook_deliveries ORDER BY id",
+                "SELECT id, state, job_id FROM crm.import_runs ORDER BY id",
                 "SELECT id, user_id, title, starts_on FROM crm.meetings ORDER BY id",
                 "SELECT meeting_id, address, response FROM crm.meeting_attendees ORDER BY 1, 2",
             )
@@ -380,6 +397,8 @@ async def test_bob_cannot_reach_alices_data_through_any_api_route(
         ),
         ("POST", "/api/contacts/cadence", {"days": 3, "contact_ids": [alices_ada]}),
         ("POST", "/api/contacts/cadence", {"days": None, "contact_ids": [alices_ada]}),
+        ("GET", f"/api/contacts/export?list={ids['list_id'][0]}", None),
+        ("GET", f"/api/contacts/export?list={ids['list_id'][2]}&format=vcf", None),
     ]
     for method, path, body in crossings:
         response = await client.request(method, path, json=body, headers=bob.auth)
@@ -416,6 +435,13 @@ async def test_bob_cannot_reach_alices_data_through_any_api_route(
     assert [c["id"] for c in bobs_connections] == [bobs_connection]
     board = (await client.get("/api/followups", headers=bob.auth)).json()
     assert board["due"] == board["upcoming"] == board["waiting"] == []
+    # Bob's exports hold only his own people and companies; his imports list only his own.
+    exported = (await client.get("/api/contacts/export", headers=bob.auth)).text
+    exported += (await client.get("/api/companies/export", headers=bob.auth)).text
+    exported += (await client.get("/api/contacts/export?format=vcf", headers=bob.auth)).text
+    assert "alice" not in exported.lower() and "Secret" not in exported
+    assert "Ada Lovelace" in exported  # Bob's own Ada
+    assert (await client.get("/api/imports", headers=bob.auth)).json() == []
     # Nor find Alice's mail by its words, her contacts or companies (issue 14).
     for params in (
         {},

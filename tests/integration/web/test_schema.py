@@ -23,9 +23,11 @@ SKIPPED = {
     ("DELETE", "/api/me/tokens/{token_id}"),
 }
 # Well-formed requests these refuse with a 4xx by design (not a mailbox, a bad OAuth code, a
-# wrong current password).
+# wrong current password, a file that is no CSV or vCard).
 REFUSE_VALID_INPUT = {
     "/api/connections/upload",
+    "/api/imports/contacts",
+    "/api/imports/companies",
     "/api/connections/gmail/callback",
     "/api/me/password",
     "/api/meetings/import",  # a body that is no iCalendar file
@@ -56,6 +58,7 @@ REFUSE_VALID_OPERATIONS = {
     ("PATCH", "/api/lists/{list_id}"),
     ("POST", "/api/lists/{list_id}/contacts"),
     ("POST", "/api/lists/{list_id}/contacts/remove"),
+    ("GET", "/api/contacts/export"),
 }
 
 

@@ -126,6 +126,8 @@ COUNTERPARTS: dict[tuple[str, str], tuple[str, str]] = {
         "/api/webhooks/{webhook_id}/deliveries/{delivery_id}/resend",
     ),
     ("POST", "/webhooks/{webhook_id}/delete"): ("DELETE", "/api/webhooks/{webhook_id}"),
+    ("POST", "/import"): ("POST", "/api/imports/contacts"),  # companies: /api/imports/companies
+    ("POST", "/import/{import_id}/confirm"): ("POST", "/api/imports/{import_id}/confirm"),
 }
 BULK_ALSO = [  # what the contacts list's bulk form does besides tagging
     ("POST", "/api/lists/{list_id}/contacts"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fluffymail.web.api import connections, contact_policy, identity, jobs, me, team
+from fluffymail.web.api import connections, contact_policy, identity, imports, jobs, me, team
 
 router = APIRouter()
 router.include_router(me.router)
@@ -14,3 +14,4 @@ router.include_router(jobs.router)
 router.include_router(connections.router)
 router.include_router(contact_policy.router)
 router.include_router(team.router)
+router.include_router(imports.router)  # before /api/contacts/{id}: its export routes

@@ -8,6 +8,7 @@ like a missing one; only its owner changes or deletes a list.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -167,11 +168,22 @@ async def open_list(
 async def _resolve(
     conn: Conn, user_id: int, found: ContactList, *, limit: int, offset: int
 ) -> Opened:
-    parsed = filters.parse(found.filter)
+    query, problems = await resolve_filter(conn, user_id, found.workspace_id, found.filter)
+    query = dataclasses.replace(query, sort=found.sort, limit=limit, offset=offset)
+    return Opened(list=found, query=query, problems=problems)
+
+
+async def resolve_filter(
+    conn: Conn, user_id: int, workspace_id: int, text: str
+) -> tuple[ContactQuery, tuple[str, ...]]:
+    """The contacts query a filter means for the user (`FilterError` when it does not parse),
+    and what could not be resolved (a deleted tag, a company the user does not have): those
+    match nothing."""
+    parsed = filters.parse(text)
     problems: list[str] = []
     tag_id = company_id = None
     if parsed.tag:
-        tag = await tags_repo.tag_by_name(conn, found.workspace_id, parsed.tag)
+        tag = await tags_repo.tag_by_name(conn, workspace_id, parsed.tag)
         tag_id = tag.id if tag else 0  # 0: no tag has it, so nothing matches
         if tag is None:
             problems.append(f"there is no tag called “{parsed.tag}” any more")
@@ -189,11 +201,8 @@ async def _resolve(
         internal=parsed.internal,
         tag_id=tag_id,
         company_id=company_id,
-        sort=found.sort,
-        limit=limit,
-        offset=offset,
     )
-    return Opened(list=found, query=query, problems=tuple(problems))
+    return query, tuple(problems)
 
 
 async def contacts(

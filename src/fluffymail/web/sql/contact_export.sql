@@ -1,6 +1,7 @@
 -- The user's contacts among `ids` as a spreadsheet shows them (CSV export of a selection):
--- current title and phones (a value the user cleared is empty), relationship and tags.
-SELECT c.id, c.name, c.primary_address, co.name AS company, co.domain AS company_domain,
+-- current title and phones (a value the user cleared is empty), relationship, tags and notes.
+SELECT c.id, c.name, c.first_name, c.last_name, c.primary_address,
+       co.name AS company, co.domain AS company_domain,
        (SELECT f.value FROM crm.contact_facts f
         WHERE f.contact_id = c.id AND f.field = 'title' AND f.is_current AND f.value <> ''
         ORDER BY f.observed_on DESC LIMIT 1) AS title,
@@ -11,7 +12,9 @@ SELECT c.id, c.name, c.primary_address, co.name AS company, co.domain AS company
        c.sent_to_count, c.received_from_count,
        (SELECT string_agg(t.name, '; ' ORDER BY lower(t.name))
         FROM crm.contact_tags ct JOIN crm.tags t ON t.id = ct.tag_id
-        WHERE ct.contact_id = c.id) AS tags
+        WHERE ct.contact_id = c.id) AS tags,
+       (SELECT string_agg(n.body, E'\n\n---\n\n' ORDER BY n.created_on, n.id)
+        FROM crm.notes n WHERE n.contact_id = c.id) AS notes
 FROM crm.contacts c
 LEFT JOIN crm.companies co ON co.id = c.company_id
 LEFT JOIN crm.relationships r ON r.user_id = c.user_id AND r.contact_id = c.id

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fluffymail.web.ui import account, auth, connections, contact_policy, identity, jobs, team
+from fluffymail.web.ui import (
+    account,
+    auth,
+    connections,
+    contact_policy,
+    identity,
+    imports,
+    jobs,
+    team,
+)
 
 router = APIRouter()
 router.include_router(auth.router)
@@ -14,3 +23,4 @@ router.include_router(jobs.router)
 router.include_router(connections.router)
 router.include_router(contact_policy.router)
 router.include_router(team.router)
+router.include_router(imports.router)

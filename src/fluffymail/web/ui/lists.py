@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Path, Query, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from fluffymail.web.api.schemas import BIGINT_MAX
 from fluffymail.web.deps import PageSession, State, Templates
@@ -21,7 +21,6 @@ from fluffymail.web.ui.contacts import SORTS
 
 router = APIRouter()
 PAGE_SIZE = 50
-EXPORT_MAX = 5000
 ListId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 FormName = Annotated[str, Form(max_length=200)]
 FormFilter = Annotated[str, Form(max_length=2000)]
@@ -153,12 +152,15 @@ async def remove_members(
 
 @router.get("/lists/{list_id}/export")
 async def export_list(list_id: ListId, state: State, session: PageSession) -> Response:
-    """Every contact of the list (up to 5,000) as CSV."""
-    _, page = await service.contacts(
-        state.pool, session.account.id, list_id, limit=EXPORT_MAX, offset=0
+    """Every contact of the list as CSV, streamed."""
+    query = await export.selection(
+        state.pool, session.account.id, list_id=list_id, filter_text=None
     )
-    text = await export.contacts_csv(state.pool, session.account.id, [c.id for c in page.items])
-    return _csv(text, f"list-{list_id}.csv")
+    return StreamingResponse(
+        export.stream_contacts(state.pool, session.account.id, query, "csv"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="list-{list_id}.csv"'},
+    )
 
 
 def _csv(text: str, name: str) -> Response:
