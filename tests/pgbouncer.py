@@ -4,6 +4,7 @@ in front of the server under test, with its own configuration in a temporary fol
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -30,6 +31,15 @@ def binary() -> str | None:
     """The pgbouncer executable, or None when it is not installed."""
     found = shutil.which("pgbouncer")
     return found or next((p for p in BINARY_PATHS if os.access(p, os.X_OK)), None)
+
+
+def _unprivileged_user() -> str:
+    for name in ("postgres", "nobody"):
+        try:
+            return pwd.getpwnam(name).pw_name
+        except KeyError:
+            continue
+    raise RuntimeError("no unprivileged user (postgres or nobody) to run pgbouncer as")
 
 
 def _free_port() -> int:
@@ -81,8 +91,9 @@ def running(server_url: str) -> Iterator[str]:
     (root / "pgbouncer.ini").write_text(_config(server_url, port, root))
     command = [exe, "-q", str(root / "pgbouncer.ini")]
     if os.geteuid() == 0:  # it refuses to run as root
-        command[1:1] = ["-u", "postgres"]
-        shutil.chown(root, "postgres")
+        user = _unprivileged_user()
+        command[1:1] = ["-u", user]
+        shutil.chown(root, user)
     with (root / "stderr.txt").open("wb") as stderr:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
     url = make_conninfo(server_url, host="127.0.0.1", port=str(port))
