@@ -145,7 +145,7 @@ def phase(url: str, dbname: str, wal_dir: str, run: Any) -> dict[str, Any]:
             - before.children_user
             - before.children_system,
             1,
-        ),  # fmt: skip
+        ),
         "postgres_cpu_seconds": round(sampler.total(), 1),
         "peak_connections": sampler.peak_connections,
         **wal,
