@@ -31,8 +31,9 @@ import import_command
 from import_command import fresh_database
 
 TICK = os.sysconf("SC_CLK_TCK")
+ME = {"application_name": "capacity_bench"}  # the bench's own connections, not counted
 WALDUMP = "/usr/lib/postgresql/15/bin/pg_waldump"
-_LEN = re.compile(r"len \(rec/tot\):\s*\d+/\s*(\d+)")
+_LEN = re.compile(r"rmgr: (\S+)\s+len \(rec/tot\):\s*(\d+)/\s*(\d+)")
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -55,7 +56,7 @@ class Backends(threading.Thread):
         self.done = threading.Event()
 
     def run(self) -> None:
-        with psycopg.connect(self.url, autocommit=True) as conn:
+        with psycopg.connect(self.url, autocommit=True, **ME) as conn:
             me = conn.info.backend_pid
             while not self.done.is_set():
                 rows = conn.execute(
@@ -64,7 +65,7 @@ class Backends(threading.Thread):
                 ).fetchall()
                 per_app: dict[str, int] = {}
                 for pid, app in rows:
-                    if pid == me:
+                    if pid == me or app == "capacity_bench":
                         continue
                     per_app[app] = per_app.get(app, 0) + 1
                     if (seconds := cpu_seconds(pid)) is not None:
@@ -80,17 +81,18 @@ class Backends(threading.Thread):
 
 
 def lsn(url: str) -> str:
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(url, autocommit=True, **ME) as conn:
         return str(conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0])  # type: ignore[index]
 
 
 def wal_bytes(url: str, start: str, end: str, wal_dir: str) -> dict[str, Any]:
     """Bytes of WAL records touching this database's relations between two LSNs."""
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(url, autocommit=True, **ME) as conn:
         oid = conn.execute("SELECT oid FROM pg_database WHERE datname = current_database()")
         db_oid = oid.fetchone()[0]  # type: ignore[index]
         total = conn.execute("SELECT pg_wal_lsn_diff(%s, %s)", (end, start)).fetchone()[0]  # type: ignore[index]
-    mine, records, error = 0, 0, ""
+    mine, without_fpi, records, error = 0, 0, 0, ""
+    by_rmgr: dict[str, int] = {}
     marker = f"/{db_oid}/"
     command = [WALDUMP, "-p", wal_dir, "-s", start, "-e", end]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -99,15 +101,18 @@ def wal_bytes(url: str, start: str, end: str, wal_dir: str) -> dict[str, Any]:
         for line in dump.stdout:
             records += 1
             if marker in line and (match := _LEN.search(line)):
-                mine += int(match[1])
+                mine += int(match[3])
+                without_fpi += int(match[2])
+                by_rmgr[match[1]] = by_rmgr.get(match[1], 0) + int(match[3])
         error = dump.stderr.read().strip()[-300:]
-    return {"database_wal_bytes": mine, "server_wal_bytes": int(total),
+    return {"database_wal_bytes": mine, "database_wal_bytes_without_fpi": without_fpi,
+            "database_wal_bytes_by_rmgr": by_rmgr, "server_wal_bytes": int(total),
             "wal_records_read": records, "waldump_error": error}  # fmt: skip
 
 
 def drained(url: str) -> bool:
     """No job is due or running (future-dated schedule ticks do not count)."""
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(url, autocommit=True, **ME) as conn:
         row = conn.execute(
             "SELECT count(*) FROM queue.job WHERE state IN ('created', 'retry', 'active')"
             " AND start_after < now() + interval '90 seconds'"
@@ -118,7 +123,7 @@ def drained(url: str) -> bool:
 def phase(url: str, dbname: str, wal_dir: str, run: Any) -> dict[str, Any]:
     # Other databases' DROPs force checkpoints that recycle WAL within seconds: a temporary
     # replication slot keeps this phase's WAL until pg_waldump has read it (gone with `hold`).
-    hold = psycopg.connect(url, autocommit=True)
+    hold = psycopg.connect(url, autocommit=True, **ME)
     hold.execute("SELECT pg_create_physical_replication_slot(%s, true, true)",
                  (f"capacity_bench_{os.getpid()}",))  # fmt: skip
     sampler = Backends(url, dbname)
@@ -184,7 +189,7 @@ def main() -> None:
         imported = phase(url, str(dbname), args.wal_dir,
                          lambda: import_command.run_import(args.path, env, "bench@example.com"))  # fmt: skip
         worked = phase(url, str(dbname), args.wal_dir, lambda: work_until_drained(env, url))
-        with psycopg.connect(url, autocommit=True) as conn:
+        with psycopg.connect(url, autocommit=True, **ME) as conn:
             messages = conn.execute("SELECT count(*) FROM crm.messages").fetchone()[0]  # type: ignore[index]
             jobs = dict(conn.execute("SELECT name, count(*) FROM queue.job GROUP BY 1").fetchall())
             size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]  # type: ignore[index]
@@ -193,6 +198,7 @@ def main() -> None:
             "client_cpu_ms_per_msg": round(1000 * p["client_cpu_seconds"] / messages, 2),
             "postgres_cpu_ms_per_msg": round(1000 * p["postgres_cpu_seconds"] / messages, 2),
             "wal_bytes_per_msg": round(p["database_wal_bytes"] / messages),
+            "wal_bytes_per_msg_without_fpi": round(p["database_wal_bytes_without_fpi"] / messages),
         }
         for phase_name, p in (("import", imported), ("worker", worked))
     }
