@@ -185,6 +185,21 @@ class Settings(BaseSettings):
             "did not take; their jobs are rescued once their heartbeat lapses."
         ),
     )
+    drain_seconds: float = Field(
+        default=50.0,
+        gt=0,
+        description=(
+            "Time budget of a drain run (`fluffymail worker --drain`, `fluffymail serverless "
+            "...`), its stop included; keep it under the trigger interval."
+        ),
+    )
+    drain_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Shared secret for `fluffymail serverless http`: POST /drain needs "
+            "`Authorization: Bearer <secret>`; the server will not start without one."
+        ),
+    )
     db_stall_seconds: float = Field(
         default=6.0,
         gt=0,

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from fluffymail import logging as fm_logging
-from fluffymail.cli import connections, contacts, db, importer, jobs, secrets
+from fluffymail.cli import connections, contacts, db, importer, jobs, secrets, serverless
 from fluffymail.cli.common import console, run, settings
 from fluffymail.cli.web import users, web
 from fluffymail.cli.worker import worker
@@ -22,6 +22,7 @@ app.command("import")(importer.import_command)
 app.command()(web)
 app.add_typer(users, name="users")
 app.add_typer(secrets.app, name="secrets")
+app.add_typer(serverless.app, name="serverless")
 
 
 @app.callback()

@@ -42,6 +42,7 @@ def rotate(
     from fluffymail.cli.context import open_context
     from fluffymail.crm import secrets
     from fluffymail.crm.mail import credentials
+    from fluffymail.crm.webhooks import repo as webhooks_repo
 
     config = settings()
 
@@ -49,6 +50,10 @@ def rotate(
         box = secrets.open_box(config)
         async with open_context(config, name="cli") as ctx, ctx.pool.connection() as conn:
             done = await credentials.rotate(conn, box, batch_size=batch_size)
+            hooks, unread_hooks = await webhooks_repo.rotate_secrets(conn, box)
+        console.print(
+            f"webhook signing secrets re-encrypted {hooks}, unreadable {len(unread_hooks)}"
+        )
         console.print(
             f"re-encrypted {done.rotated}, already under the current key {done.current}, "
             f"changed meanwhile {done.changed}, unreadable {len(done.unreadable)}"

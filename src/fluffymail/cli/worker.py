@@ -46,15 +46,35 @@ def worker(
     reload: Annotated[
         bool, typer.Option(help="Restart (gracefully) when the code changes (development)")
     ] = False,
+    drain: Annotated[
+        bool,
+        typer.Option(
+            help="Drain and exit (serverless, cron): work what is due, stop when the queues "
+            "are empty or --max-seconds is spent; exit 0 drained, 75 work left"
+        ),
+    ] = False,
+    max_seconds: Annotated[
+        float | None,
+        typer.Option(
+            min=1, help="--drain: the run's time budget, stop included (FLUFFYMAIL_DRAIN_SECONDS)"
+        ),
+    ] = None,
 ) -> None:
     """Run the worker service: process jobs until SIGTERM/SIGINT, then drain gracefully.
 
-    Exits 0 after a clean drain, 3 when it gave up at grace + FLUFFYMAIL_SHUTDOWN_TIMEOUT."""
+    Exits 0 after a clean drain, 3 when it gave up at grace + FLUFFYMAIL_SHUTDOWN_TIMEOUT.
+
+    With --drain: one bounded run, ending with a summary line. Exit 0: nothing due is left;
+    75: jobs are due that the budget did not reach (trigger another run); 3: gave up on
+    handlers at the deadline; 1: an error (database, settings)."""
     if reload:
         reload_on_change()
         return
     config = settings()
     require_secret_key(config)
+    if drain:
+        drain_once(config, queues, jobs, max_seconds)
+        return
     concurrency = parse_queue_concurrency(queues) if queues else config.queue_concurrency
     factory = load_registry_factory(jobs)
     port = metrics_port if metrics_port is not None else config.metrics_port
@@ -101,6 +121,26 @@ def tune_gc_for_syncs(only: set[str] | None) -> None:
 
 
 EXIT_ABANDONED = 3  # stopped at the shutdown deadline, leaving work behind
+EXIT_WORK_LEFT = 75  # a drain run's budget ended with jobs due (sysexits EX_TEMPFAIL: try again)
+
+
+def drain_once(config: Settings, queues: str | None, jobs: str, seconds: float | None) -> None:
+    """`worker --drain`: one drain run, its summary on stdout, the exit code from its report."""
+    from fluffymail import serverless
+    from fluffymail.cli.common import fail
+    from fluffymail.errors import FluffyMailError
+
+    try:
+        report = serverless.drain(
+            seconds, queues=queues, settings=config, jobs=jobs, handle_signals=True
+        )
+    except FluffyMailError as exc:
+        fail(exc)
+    typer.echo(report.summary())
+    if not report.clean:  # handlers still run, ignoring cancellation: leave at once
+        exit_now(logging.getLogger("fluffymail.worker"))
+    if report.work_left:
+        raise typer.Exit(EXIT_WORK_LEFT)
 
 
 def exit_now(log: logging.Logger) -> NoReturn:
@@ -133,7 +173,7 @@ async def summary_provider(config: Settings) -> AsyncIterator[SummaryProvider | 
 async def install_schedules(queue: JobQueue, registry: Registry) -> None:
     """Create the recurring jobs of the registered kinds (only missing ones: re-creating a
     schedule could skip a tick)."""
-    from fluffymail.jobs import analyze_relationships, recompute_followups
+    from fluffymail.jobs import analyze_relationships, dispatch_webhooks, recompute_followups
 
     if analyze_relationships.QUEUE in registry:
         await runner.prepare(queue, registry)
@@ -141,6 +181,9 @@ async def install_schedules(queue: JobQueue, registry: Registry) -> None:
     if recompute_followups.QUEUE in registry:
         await runner.prepare(queue, registry)
         await recompute_followups.install_schedule(queue)
+    if dispatch_webhooks.QUEUE in registry:
+        await runner.prepare(queue, registry)
+        await dispatch_webhooks.install_schedule(queue)
 
 
 def reload_on_change() -> None:

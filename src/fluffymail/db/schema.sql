@@ -12,6 +12,48 @@ CREATE TYPE queue.job_state AS ENUM (
     'failed'
 );
 
+CREATE FUNCTION crm.contact_fact_webhook_event() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM crm.record_webhook_event(c.user_id, 'contact.updated', jsonb_build_object(
+        'contact_id', c.id, 'address', c.primary_address, 'name', c.name,
+        'company_id', c.company_id, 'kind', c.kind, 'hidden', c.suppressed_reason,
+        'merged_into_id', c.merged_into_id, 'changed', jsonb_build_array(NEW.field),
+        NEW.field, nullif(NEW.value, '')))
+    FROM crm.contacts c WHERE c.id = NEW.contact_id AND c.created;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION crm.contact_webhook_events() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_data jsonb := jsonb_build_object(
+        'contact_id', NEW.id, 'address', NEW.primary_address, 'name', NEW.name,
+        'company_id', NEW.company_id, 'kind', NEW.kind, 'hidden', NEW.suppressed_reason,
+        'merged_into_id', NEW.merged_into_id);
+    v_changed text[];
+BEGIN
+    IF TG_OP = 'INSERT' OR NOT OLD.created THEN
+        PERFORM crm.record_webhook_event(NEW.user_id, 'contact.created',
+            v_data || jsonb_build_object('by_hand', NEW.created_by_hand));
+        RETURN NULL;
+    END IF;
+    v_changed := array_remove(ARRAY[
+        CASE WHEN OLD.name IS DISTINCT FROM NEW.name THEN 'name' END,
+        CASE WHEN OLD.company_id IS DISTINCT FROM NEW.company_id THEN 'company_id' END,
+        CASE WHEN OLD.kind IS DISTINCT FROM NEW.kind THEN 'kind' END,
+        CASE WHEN OLD.suppressed_reason IS DISTINCT FROM NEW.suppressed_reason THEN 'hidden' END,
+        CASE WHEN OLD.merged_into_id IS DISTINCT FROM NEW.merged_into_id THEN 'merged_into_id' END
+    ], NULL);
+    PERFORM crm.record_webhook_event(NEW.user_id, 'contact.updated',
+        v_data || jsonb_build_object('changed', to_jsonb(v_changed)));
+    RETURN NULL;
+END
+$$;
+
 CREATE FUNCTION crm.delete_message_participants() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -30,6 +72,41 @@ BEGIN
     JOIN crm.folders f ON f.id = u.folder_id
     JOIN crm.connections c ON c.id = f.connection_id
     WHERE m.id = u.message_id AND c.visibility <> 'full' AND NOT m.held_private;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION crm.record_webhook_event(p_user_id bigint, p_kind text, p_payload jsonb) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_workspace bigint;
+    v_id bigint;
+BEGIN
+    SELECT m.workspace_id INTO v_workspace FROM crm.workspace_members m
+    WHERE m.user_id = p_user_id ORDER BY m.joined_on DESC, m.workspace_id DESC LIMIT 1;
+    IF v_workspace IS NULL OR NOT EXISTS (
+        SELECT 1 FROM crm.webhooks w
+        WHERE w.workspace_id = v_workspace AND w.enabled AND p_kind = ANY (w.events)
+    ) THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO crm.outgoing_events (workspace_id, user_id, kind, payload)
+    VALUES (v_workspace, p_user_id, p_kind, p_payload)
+    RETURNING id INTO v_id;
+    RETURN v_id;
+END
+$$;
+
+CREATE FUNCTION crm.relationship_webhook_event() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM crm.record_webhook_event(NEW.user_id, 'relationship.changed', jsonb_build_object(
+        'contact_id', NEW.contact_id, 'strength', round(NEW.score::numeric, 1),
+        'level', NEW.level, 'previous_level', OLD.level, 'trend', NEW.trend,
+        'going_cold', NEW.going_cold, 'was_going_cold', OLD.going_cold,
+        'last_contact', NEW.last_at));
     RETURN NULL;
 END
 $$;
@@ -842,6 +919,64 @@ ALTER TABLE crm.users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE crm.webhook_attempts (
+    delivery_id bigint NOT NULL,
+    attempt integer NOT NULL,
+    attempted_on timestamp with time zone NOT NULL,
+    status integer,
+    duration_ms integer NOT NULL,
+    error text
+);
+
+CREATE TABLE crm.webhook_deliveries (
+    id bigint NOT NULL,
+    webhook_id bigint NOT NULL,
+    event_id bigint NOT NULL,
+    subject text NOT NULL,
+    state text DEFAULT 'pending'::text NOT NULL,
+    job_id bigint,
+    resend_of bigint,
+    attempts integer DEFAULT 0 NOT NULL,
+    last_status integer,
+    last_error text,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    finished_on timestamp with time zone,
+    CONSTRAINT webhook_deliveries_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'delivered'::text, 'failed'::text])))
+);
+
+ALTER TABLE crm.webhook_deliveries ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME crm.webhook_deliveries_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE crm.webhooks (
+    id bigint NOT NULL,
+    workspace_id bigint NOT NULL,
+    created_by bigint,
+    url text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    events text[] NOT NULL,
+    secret bytea NOT NULL,
+    enabled boolean DEFAULT true NOT NULL,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    changed_on timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhooks_events_check CHECK ((cardinality(events) > 0)),
+    CONSTRAINT webhooks_url_check CHECK ((url <> ''::text))
+);
+
+ALTER TABLE crm.webhooks ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME crm.webhooks_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE crm.workspace_invites (
     id bigint NOT NULL,
     workspace_id bigint NOT NULL,
@@ -1210,6 +1345,15 @@ ALTER TABLE ONLY crm.users
 ALTER TABLE ONLY crm.users
     ADD CONSTRAINT users_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY crm.webhook_attempts
+    ADD CONSTRAINT webhook_attempts_pkey PRIMARY KEY (delivery_id, attempt);
+
+ALTER TABLE ONLY crm.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY crm.webhooks
+    ADD CONSTRAINT webhooks_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY crm.workspace_invites
     ADD CONSTRAINT workspace_invites_pkey PRIMARY KEY (id);
 
@@ -1333,6 +1477,12 @@ CREATE INDEX sessions_user_idx ON crm.sessions USING btree (user_id);
 
 CREATE UNIQUE INDEX tags_name_key ON crm.tags USING btree (workspace_id, lower(name));
 
+CREATE INDEX webhook_deliveries_log_idx ON crm.webhook_deliveries USING btree (webhook_id, id DESC);
+
+CREATE INDEX webhook_deliveries_pending_idx ON crm.webhook_deliveries USING btree (webhook_id, subject, id) WHERE (state = 'pending'::text);
+
+CREATE INDEX webhooks_workspace_idx ON crm.webhooks USING btree (workspace_id);
+
 CREATE INDEX workspace_invites_workspace_idx ON crm.workspace_invites USING btree (workspace_id, created_on);
 
 CREATE INDEX workspace_members_current_idx ON crm.workspace_members USING btree (user_id, joined_on DESC, workspace_id DESC);
@@ -1359,11 +1509,19 @@ CREATE UNIQUE INDEX job_singleton_slot ON queue.job USING btree (name, singleton
 
 CREATE INDEX schedule_due ON queue.schedule USING btree (next_tick);
 
+CREATE TRIGGER contact_facts_webhook AFTER INSERT OR UPDATE ON crm.contact_facts FOR EACH ROW WHEN ((new.source = 'you'::text)) EXECUTE FUNCTION crm.contact_fact_webhook_event();
+
+CREATE TRIGGER contacts_webhook_changed AFTER UPDATE ON crm.contacts FOR EACH ROW WHEN ((new.created AND (new.suppressed_reason IS DISTINCT FROM 'self'::text) AND ((NOT old.created) OR (old.name IS DISTINCT FROM new.name) OR (old.company_id IS DISTINCT FROM new.company_id) OR (old.kind IS DISTINCT FROM new.kind) OR (old.suppressed_reason IS DISTINCT FROM new.suppressed_reason) OR (old.merged_into_id IS DISTINCT FROM new.merged_into_id)))) EXECUTE FUNCTION crm.contact_webhook_events();
+
+CREATE TRIGGER contacts_webhook_created AFTER INSERT ON crm.contacts FOR EACH ROW WHEN ((new.created AND (new.suppressed_reason IS NULL))) EXECUTE FUNCTION crm.contact_webhook_events();
+
 CREATE TRIGGER message_folders_keep_privacy AFTER DELETE ON crm.message_folders REFERENCING OLD TABLE AS unlinked FOR EACH STATEMENT EXECUTE FUNCTION crm.keep_privacy_of_unlinked();
 
 CREATE TRIGGER message_folders_keep_privacy_on_move AFTER UPDATE ON crm.message_folders REFERENCING OLD TABLE AS unlinked FOR EACH STATEMENT EXECUTE FUNCTION crm.keep_privacy_of_unlinked();
 
 CREATE TRIGGER messages_delete_participants AFTER DELETE ON crm.messages REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION crm.delete_message_participants();
+
+CREATE TRIGGER relationships_webhook AFTER UPDATE ON crm.relationships FOR EACH ROW WHEN (((old.level IS DISTINCT FROM new.level) OR (old.going_cold <> new.going_cold))) EXECUTE FUNCTION crm.relationship_webhook_event();
 
 CREATE TRIGGER job_group_delete AFTER DELETE ON queue.job REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION queue.count_deleted_groups();
 
@@ -1605,6 +1763,24 @@ ALTER TABLE ONLY crm.user_aliases
 
 ALTER TABLE ONLY crm.user_aliases
     ADD CONSTRAINT user_aliases_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.webhook_attempts
+    ADD CONSTRAINT webhook_attempts_delivery_id_fkey FOREIGN KEY (delivery_id) REFERENCES crm.webhook_deliveries(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_event_id_fkey FOREIGN KEY (event_id) REFERENCES crm.outgoing_events(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_resend_of_fkey FOREIGN KEY (resend_of) REFERENCES crm.webhook_deliveries(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY crm.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_webhook_id_fkey FOREIGN KEY (webhook_id) REFERENCES crm.webhooks(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.webhooks
+    ADD CONSTRAINT webhooks_created_by_fkey FOREIGN KEY (created_by) REFERENCES crm.users(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY crm.webhooks
+    ADD CONSTRAINT webhooks_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES crm.workspaces(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY crm.workspace_invites
     ADD CONSTRAINT workspace_invites_created_by_fkey FOREIGN KEY (created_by) REFERENCES crm.users(id) ON DELETE SET NULL;

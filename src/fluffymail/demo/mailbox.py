@@ -262,22 +262,32 @@ class _Writer:
         headers: dict[str, str] | None = None,
     ) -> EmailMessage:
         msg = EmailMessage()
-        msg["From"] = sender.header
-        msg["To"] = ", ".join(p.header for p in to)
+        _header(msg, "From", sender.header)
+        _header(msg, "To", ", ".join(p.header for p in to))
         if cc:
-            msg["Cc"] = ", ".join(p.header for p in cc)
-        msg["Subject"] = subject
-        msg["Date"] = format_datetime(at)
-        msg["Message-ID"] = self.message_id(sender)
+            _header(msg, "Cc", ", ".join(p.header for p in cc))
+        _header(msg, "Subject", subject)
+        _header(msg, "Date", format_datetime(at))
+        _header(msg, "Message-ID", self.message_id(sender))
         if parent is not None:
-            msg["In-Reply-To"] = parent["Message-ID"]
+            _header(msg, "In-Reply-To", str(parent["Message-ID"]))
             refs = f"{parent.get('References', '')} {parent['Message-ID']}".strip()
-            msg["References"] = refs
+            _header(msg, "References", refs)
         for name, value in (headers or {}).items():
-            msg[name] = value
+            _header(msg, name, value)
         msg.set_content(body)
         self.out.append(msg)
         return msg
+
+
+def _header(msg: EmailMessage, name: str, value: str) -> None:
+    """Set a header; plain ASCII is stored as written (parsing every address header through
+    the email package's header registry made the demo mailbox take seconds to write), and
+    anything else, or too long for one line, is encoded and folded by the policy."""
+    if value.isascii() and len(name) + len(value) + 2 <= 78:
+        msg.set_raw(name, value)
+    else:
+        msg[name] = value
 
 
 def _day(writer: _Writer, days_ago: float) -> datetime:

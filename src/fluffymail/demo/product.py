@@ -31,7 +31,7 @@ from fluffymail.db.sql import load_sql
 from fluffymail.demo import followups as demo_followups
 from fluffymail.demo import mailbox
 from fluffymail.errors import ConfigError
-from fluffymail.jobs import build_registry, sync_emails
+from fluffymail.jobs import build_registry, dispatch_webhooks, sync_emails
 from fluffymail.queue import JobQueue, runner
 
 DEMO_PASSWORD = "fluffymail-demo"
@@ -84,9 +84,14 @@ async def main(settings: Settings, console: Console, options: DemoOptions) -> No
         path, count = sample_mailbox(settings.data_dir)
         console.print(f"sample mailbox: {count} invented messages in {path}")
         registry = build_registry(ctx.deps())
-        # Follow-up reminders wait for their due time by design: not part of "drained".
-        queues = {entry.name for entry in registry} - {demo_followups.REMINDERS}
+        # Follow-up reminders wait for their due time by design, and the webhooks' dispatch
+        # runs every 10 s (for webhooks added in the served app): not part of "drained".
+        queues = {entry.name for entry in registry} - {
+            demo_followups.REMINDERS,
+            dispatch_webhooks.QUEUE,
+        }
         await runner.prepare(ctx.queue, registry)
+        await dispatch_webhooks.install_schedule(ctx.queue)
         job_id = await connect_and_sync(ctx.pool, ctx.queue, account.id, path)
         console.print(
             f"connected it as an mbox connection; sync job #{job_id} queued"

@@ -23,18 +23,23 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
     enrich-contact (debounced per contact), analyze-relationships (incremental per user),
     summarize-relationship (one contact), delete-connection, apply-contact-policy (a
     connection's changed creation policy, on its mail already extracted),
-    followup-reminder (one per follow-up) and recompute-followups (per user; nightly for all).
+    followup-reminder (one per follow-up), recompute-followups (per user; nightly for all),
+    dispatch-webhooks (the outbox, every 10 s), deliver-webhook (one delivery) and
+    deliver-webhook-dead (a delivery given up).
     """
     from fluffymail.jobs import (
         analyze_relationships,
         apply_contact_policy,
         delete_connection,
+        deliver_webhook,
+        dispatch_webhooks,
         enrich_contact,
         extract_contacts,
         followup_reminder,
         recompute_followups,
         summarize_relationship,
         sync_emails,
+        webhook_dead_letter,
     )
     from fluffymail.queue.registry import Registry
 
@@ -56,6 +61,9 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
         (apply_contact_policy, apply_contact_policy.make_handler(deps, clock), 1),
         (followup_reminder, followup_reminder.make_handler(deps, clock), 2),
         (recompute_followups, recompute_followups.make_handler(deps, clock), 1),
+        (dispatch_webhooks, dispatch_webhooks.make_handler(deps, clock), 1),
+        (deliver_webhook, deliver_webhook.make_handler(deps, clock), 4),
+        (webhook_dead_letter, webhook_dead_letter.make_handler(deps, clock), 1),
     ]
     for kind, handler, concurrency in handlers:
         registry.register(kind.QUEUE, handler, concurrency=concurrency, **kind.QUEUE_OPTIONS)

@@ -47,6 +47,7 @@ from fluffymail.crm.mail.models import (
 )
 from fluffymail.crm.mail.prepare import PreparedMessage, prepare
 from fluffymail.crm.messages.parse import parse_message
+from fluffymail.crm.webhooks import repo as webhooks_repo
 from fluffymail.integrations.mail.file_source import FileSource
 from fluffymail.integrations.mail.files import MailSourceError
 from fluffymail.integrations.mail.source import (
@@ -762,6 +763,13 @@ async def _fail(
             await mail_repo.mark_sync_failed(
                 conn, connection.id, error=error, now=clock.now(), needs_reauth=needs_reauth
             )
+            if error != INTERRUPTED:  # a worker stopping is no failure
+                await webhooks_repo.record_event(
+                    conn,
+                    connection.user_id,
+                    "sync.failed",
+                    _failure_event(connection, error, needs_reauth),
+                )
     except Exception:  # the original error matters more; the status is best effort
         log.exception("could not record sync failure", extra={"action": "mail.sync_status"})
     log.warning(
@@ -773,6 +781,17 @@ async def _fail(
             "error": detail or error,
         },
     )
+
+
+def _failure_event(connection: Connection, error: str, needs_reauth: bool) -> dict[str, Any]:
+    """What a `sync.failed` webhook says: the connection and the error as its owner reads it."""
+    return {
+        "connection_id": connection.id,
+        "connection": connection.display_name or connection.source,
+        "kind": connection.kind.value,
+        "error": error,
+        "needs_reauth": needs_reauth,
+    }
 
 
 def make_handler(deps: JobDeps, clock: Clock) -> Callable[[Job], Any]:

@@ -31,6 +31,9 @@ JobRef = Job | Lease
 QUEUE_CACHE_SECONDS = 30.0  # how stale a queue's defaults may be when a job is sent
 MAX_THROUGHPUT_MINUTES = 31 * 24 * 60
 EXIT_MARGIN = 0.5  # seconds of shutdown_timeout left for the process to exit after stop()
+# A job a drain run's budget cuts off goes back without spending a retry this many times; the
+# next cut-off fails its attempt (release_out_of_time.sql).
+MAX_CUTOFFS = 3
 
 
 class JobQueue:
@@ -96,25 +99,38 @@ class JobQueue:
             on_recover=self._reconnected,
         )
         self.shutdown_timeout = shutdown_timeout
+        self.rescued = 0  # attempts of dead workers this process gave back
         self._started = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Start listening, heartbeats and the maintenance loops (see `maintenance.py`)."""
+    async def start(self, *, upkeep_first: bool = False) -> None:
+        """Start listening, heartbeats and the maintenance loops (see `maintenance.py`).
+
+        `upkeep_first` (a drain run): run every maintenance step once now, in order (rescue,
+        leadership, due ticks, pruning), and let the loops take over one interval later."""
         if self._started:
             return
         self._started = True
         if self._notifier is not None:
             self._notifier.start()
             await asyncio.wait_for(self._notifier.listening.wait(), 10)
-        await self.maintenance.register()  # before the first claim: the rescuer keys on it
+        if upkeep_first:
+            await self.maintenance.run_once()  # its rescue step records the worker row too
+        else:
+            await self.maintenance.register()  # before the first claim: the rescuer keys on it
         self._heartbeats.start()
-        self.maintenance.start()
+        self.maintenance.start(wait_first=upkeep_first)
         self.watchdog.start()
 
-    async def stop(self, grace: float = 20.0) -> bool:
+    async def stop(
+        self, grace: float = 20.0, *, stop_timeout: float | None = None, out_of_time: bool = False
+    ) -> bool:
         """Stop every worker: no new claims, `grace` seconds for running jobs, the rest released.
+
+        `stop_timeout` stands in for `shutdown_timeout`. `out_of_time` (a drain run's budget ended):
+        the attempts cut off mid-handler go back as 'out of time' (see release_out_of_time.sql)
+        rather than as a plain release.
 
         Returns within `grace + shutdown_timeout` seconds whatever happens: handlers that
         ignore cancellation, and work the database does not take in time (acks, releases,
@@ -124,7 +140,8 @@ class JobQueue:
         """
         loop = asyncio.get_running_loop()
         # a margin for the process to exit after us, so it is gone by grace + shutdown_timeout
-        deadline = loop.time() + grace + max(self.shutdown_timeout - EXIT_MARGIN, 0.1)
+        timeout = self.shutdown_timeout if stop_timeout is None else stop_timeout
+        deadline = loop.time() + grace + max(timeout - EXIT_MARGIN, 0.1)
 
         def left() -> float:
             return max(deadline - loop.time(), 0.0)
@@ -134,8 +151,9 @@ class JobQueue:
         self._workers = []
         clean = not any(worker.abandoned for worker in workers)
         unfinished = [lease for leases in results for lease in leases]
+        cut = {lease.id for worker in workers for lease in worker.cut_off} if out_of_time else set()
         if unfinished:
-            clean = await self._release(unfinished, left()) and clean
+            clean = await self._release(unfinished, left(), cut) and clean
         if not self._started:
             return clean
         self._started = False
@@ -158,9 +176,9 @@ class JobQueue:
             )
         return clean
 
-    async def _release(self, leases: list[Lease], seconds: float) -> bool:
+    async def _release(self, leases: list[Lease], seconds: float, cut: set[int]) -> bool:
         try:
-            return await bounded(self._release_now(leases), seconds)
+            return await bounded(self._release_now(leases, cut), seconds)
         except Exception as exc:
             self.log.warning(
                 "could not release unfinished jobs",
@@ -168,8 +186,12 @@ class JobQueue:
             )
             return False
 
-    async def _release_now(self, leases: list[Lease]) -> None:
-        released = await self.store.release(leases)
+    async def _release_now(self, leases: list[Lease], cut: set[int]) -> None:
+        plain = [lease for lease in leases if lease.id not in cut]
+        late = [lease for lease in leases if lease.id in cut]
+        released = await self.store.release(plain) if plain else []
+        if late:
+            released += await self.store.release_out_of_time(late, MAX_CUTOFFS)
         self.log.info(
             "released unfinished jobs", extra={"action": "queue.released", "count": len(released)}
         )
@@ -578,6 +600,7 @@ class JobQueue:
             rescue=not settling,
         )
         if rows:
+            self.rescued += len(rows)
             self.log.warning("rescued jobs", extra={"action": "queue.rescued", "count": len(rows)})
             for worker in self._workers:
                 worker.wake()

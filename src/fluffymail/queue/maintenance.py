@@ -9,7 +9,7 @@ if it dies, another takes the lease once it expires (`leader_ttl` seconds).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from fluffymail.queue import cron
@@ -42,7 +42,7 @@ class Maintenance:
         store: Store,
         worker_id: str,
         me: Callable[[], WorkerInfo],
-        rescue: Callable[[], object],
+        rescue: Callable[[], Awaitable[object]],
         options: MaintenanceOptions,
         log: logging.Logger,
     ) -> None:
@@ -54,17 +54,27 @@ class Maintenance:
             log,
         )
         self.is_leader = False
+        self.fired = 0  # schedule ticks this process fired
+        self.rescue = rescue
         leadership_interval = options.leader_ttl / 3
         self.loops = [
-            Loop("queue.rescuer", rescue, options.rescue_interval, log),  # type: ignore[arg-type]
+            Loop("queue.rescuer", rescue, options.rescue_interval, log),
             Loop("queue.leadership", self.elect, leadership_interval, log),
             Loop("queue.scheduler", self.run_schedules, options.schedule_interval, log),
             Loop("queue.pruner", self.prune, options.prune_interval, log),
         ]
 
-    def start(self) -> None:
+    def start(self, *, wait_first: bool = False) -> None:
         for loop in self.loops:
-            loop.start()
+            loop.start(wait_first=wait_first)
+
+    async def run_once(self) -> None:
+        """Every step once, in order: renew this process's row and rescue, take the leader
+        lease, fire the due ticks, prune (a drain run's upkeep, before it claims anything)."""
+        await self.rescue()
+        await self.elect()
+        await self.run_schedules()
+        await self.prune()
 
     async def stop(self) -> None:
         for loop in self.loops:
@@ -94,6 +104,7 @@ class Maintenance:
         sent = 0
         for schedule in await self.store.schedules(due=True):
             sent += await self._fire(schedule)
+        self.fired += sent
         return sent
 
     async def _fire(self, schedule: dict[str, object]) -> int:

@@ -37,10 +37,11 @@ class Loop:
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
 
-    def start(self) -> None:
+    def start(self, *, wait_first: bool = False) -> None:
+        """Start the loop; `wait_first`: the first step one interval from now, not at once."""
         if self._task is None:
             self._stop.clear()
-            self._task = asyncio.create_task(self._run(), name=self.name)
+            self._task = asyncio.create_task(self._run(wait_first), name=self.name)
 
     async def stop(self, wait: float = 10.0) -> bool:
         """Cancel the loop and wait for it at most `wait` seconds; False if it did not end."""
@@ -57,12 +58,17 @@ class Loop:
     async def run_once(self) -> object:
         return await self.step()
 
-    async def _run(self) -> None:
+    async def _run(self, wait_first: bool = False) -> None:
+        if wait_first:
+            await self._sleep()
         while not self._stop.is_set():
             try:
                 await self.step()
             except Exception:
                 self.log.exception("loop iteration failed", extra={"action": f"{self.name}.error"})
-            delay = self.interval * random.uniform(0.9, 1.1)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), delay)
+            await self._sleep()
+
+    async def _sleep(self) -> None:
+        delay = self.interval * random.uniform(0.9, 1.1)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), delay)

@@ -251,6 +251,17 @@ class Store:
             row[0] for row in await self._rows("release_jobs", {"ids": ids, "attempts": attempts})
         ]
 
+    async def release_out_of_time(self, leases: Sequence[Lease], max_cutoffs: int) -> list[int]:
+        """Give back attempts a drain run's budget cut off (failed after `max_cutoffs`)."""
+        ids, attempts = _split(leases)
+        params = {"ids": ids, "attempts": attempts, "max_cutoffs": max_cutoffs}
+        return [row[0] for row in await self._rows("release_out_of_time", params)]
+
+    async def drain_status(self, names: Sequence[str]) -> list[dict[str, Any]]:
+        """Per queue of `names`: jobs due now, running, the next due time, paused."""
+        async with self._connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            return await (await cur.execute(SQL["drain_status"], {"names": list(names)})).fetchall()
+
     async def snooze(
         self, leases: Sequence[Lease], seconds: Sequence[float], *, pause_group: bool = False
     ) -> list[int]:

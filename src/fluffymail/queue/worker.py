@@ -112,6 +112,9 @@ class Worker:
         self._began: list[Lease] = []  # attempts started since the last round trip
         self._retry_now = asyncio.Event()
         self.abandoned = 0  # jobs given up on at a shutdown deadline
+        self.cut_off: list[Lease] = []  # attempts whose handlers stop() cancelled
+        self.rounds = 0  # round trips done (a drain run waits for one to look again)
+        self.claimed = 0  # jobs claimed so far
         self._signal = asyncio.Event()
         self._expiry: asyncio.TimerHandle | None = None
         self._expiry_at = math.inf
@@ -182,9 +185,18 @@ class Worker:
                     },
                 )
         self.abandoned += len(stuck)
+        self.cut_off = [held.job.lease for held in unfinished]
         if self._expiry is not None:
             self._expiry.cancel()
         return unstarted + [held.job.lease for held in unfinished] + self._late
+
+    @property
+    def idle(self) -> bool:
+        """Nothing held, nothing to acknowledge, and the last claim found the queue empty."""
+        return (
+            not (self.held or self._acks or self._acking or self._began or self._wanted)
+            and not self._signal.is_set()
+        )
 
     def holding(self) -> list[int]:
         """Ids of the attempts this worker still answers for: running, waiting to start, or
@@ -266,6 +278,8 @@ class Worker:
         finally:
             self._acking = []
         now = time.monotonic()
+        self.rounds += 1
+        self.claimed += len(fetched.jobs)
         self._mean_round_trip = self._mean_round_trip * 0.8 + (now - started) * 0.2
         refused = self._report(acks, set(fetched.acked))
         for job in fetched.jobs:

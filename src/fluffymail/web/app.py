@@ -34,6 +34,7 @@ from fluffymail.web.api import lists as lists_api
 from fluffymail.web.api import messages as messages_api
 from fluffymail.web.api import notes as notes_api
 from fluffymail.web.api import tags as tags_api
+from fluffymail.web.api import webhooks as webhooks_api
 from fluffymail.web.deps import AppState
 from fluffymail.web.services import connections, limits
 from fluffymail.web.ui import companies as companies_ui
@@ -45,6 +46,7 @@ from fluffymail.web.ui import groups as groups_ui
 from fluffymail.web.ui import lists as lists_ui
 from fluffymail.web.ui import messages as messages_ui
 from fluffymail.web.ui import notes as notes_ui
+from fluffymail.web.ui import webhooks as webhooks_ui
 
 log = logging.getLogger("fluffymail.web")
 PACKAGE = resources.files("fluffymail.web")
@@ -121,10 +123,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(api.router)
     app.include_router(ui.router, include_in_schema=False)
     crm_apis = (contacts_api, companies_api, messages_api, notes_api, tags_api, groups_api)
-    for crm_api in (*crm_apis, corrections_api, lists_api, followups_api):
+    for crm_api in (*crm_apis, corrections_api, lists_api, followups_api, webhooks_api):
         app.include_router(crm_api.router)
     crm_uis = (contacts_ui, companies_ui, messages_ui, notes_ui, groups_ui)
-    for crm_ui in (*crm_uis, corrections_ui, lists_ui, followups_ui):
+    for crm_ui in (*crm_uis, corrections_ui, lists_ui, followups_ui, webhooks_ui):
         app.include_router(crm_ui.router, include_in_schema=False)
     return app
 

@@ -41,6 +41,7 @@ from fluffymail.web.services.team import (
     TeamNotFound,
     TeamRefused,
 )
+from fluffymail.web.services.webhooks import DeliveryNotFound, WebhookNotFound, WebhookRefused
 
 log = logging.getLogger("fluffymail.web")
 
@@ -107,6 +108,9 @@ _DOMAIN: list[tuple[type[Exception], int, str]] = [
     (FollowupNotFound, 404, "not_found"),
     (FollowupRefused, 400, "bad_request"),
     (FollowupClosed, 409, "conflict"),
+    (WebhookNotFound, 404, "not_found"),
+    (DeliveryNotFound, 404, "not_found"),
+    (WebhookRefused, 400, "bad_request"),
     (UnknownQueueError, 404, "not_found"),
     (InvalidOptionError, 400, "bad_request"),
     (AccountError, 400, "bad_request"),

@@ -1,7 +1,8 @@
 """A second user can neither read nor change the first user's contacts, companies, messages,
 merges, connections, jobs, notes, tags, activity, lists, corrections, company merges, follow-ups,
-cadences, team members and invites through any route: every route with a path parameter, API
-(from the OpenAPI schema) and pages alike, is called by Bob with Alice's ids."""
+cadences, team members and invites, webhooks and their deliveries through any route:
+every route with a path parameter, API (from the OpenAPI schema) and pages alike, is called
+by Bob with Alice's ids."""
 
 from __future__ import annotations
 
@@ -60,11 +61,13 @@ async def _alices_world(
     lists = await _alices_lists_and_corrections(client, alice, seeded.contacts, seeded.companies)
     followups = await _alices_followups(client, alice, seeded.contacts)
     team = await _alices_team(client, alice)
+    webhooks = await _alices_webhook(client, alice)
     return {
         **team,
         **notes_tags,
         **lists,
         **followups,
+        **webhooks,
         "contact_id": list(seeded.contacts.values()),
         "company_id": list(seeded.companies.values()),
         "message_id": list(seeded.messages.values()),
@@ -157,6 +160,18 @@ async def _alices_followups(
     return {"followup_id": ids}
 
 
+async def _alices_webhook(client: httpx.AsyncClient, alice: User) -> dict[str, list[object]]:
+    """A webhook of Alice's workspace (a public address: nothing is sent, no worker runs) and
+    a test delivery in its log."""
+    body = {"url": "https://93.184.216.34/alice", "events": ["contact.created"]}
+    made = await client.post("/api/webhooks", json=body, headers=alice.auth)
+    assert made.status_code == 201, made.text
+    webhook_id = made.json()["id"]
+    sent = await client.post(f"/api/webhooks/{webhook_id}/test", headers=alice.auth)
+    assert sent.status_code == 202, sent.text
+    return {"webhook_id": [webhook_id], "delivery_id": [sent.json()["id"]]}
+
+
 async def _alices_team(client: httpx.AsyncClient, alice: User) -> dict[str, list[object]]:
     """A pending invite of Alice's; she is the member to probe. An invite's token is the
     capability itself (whoever holds the link may join), so pages are probed with a token
@@ -199,6 +214,8 @@ def _api_body(method: str, path: str, bobs_ada: int) -> dict[str, object] | None
         return {"contact_ids": [bobs_ada]}
     if path.startswith("/api/team/members/") and method == "patch":
         return {"role": "member"}
+    if path.startswith("/api/webhooks/") and method == "patch":
+        return {"description": "Bob was here", "enabled": False}
     if method == "patch":  # PATCH /api/connections/{id}
         return {"visibility": "metadata", "contact_policy": "none"}
     return None
@@ -250,6 +267,8 @@ async def _snapshot(pool: AsyncConnectionPool, jobs: JobQueue) -> tuple[object, 
                 "SELECT workspace_id, user_id, role FROM crm.workspace_members ORDER BY 1, 2",
                 "SELECT id, used_on FROM crm.workspace_invites ORDER BY id",
                 "SELECT id, name FROM crm.workspaces ORDER BY id",
+                "SELECT id, url, events, enabled, secret, description FROM crm.webhooks ORDER BY id",
+                "SELECT id, state, attempts FROM crm.webhook_deliveries ORDER BY id",
             )
         ]
     found = [(j.id, j.state) for j in await jobs.find_jobs(limit=1000)]

@@ -31,10 +31,13 @@ REFUSE_VALID_INPUT = {
 }
 # Likewise by operation: a list filter that does not parse, an address that is no address, a
 # phone without digits, a company domain or website that is none, a view given members, a
-# contact that is the user's own address (each answers 400 with the reason); an invite token
-# that is none (404) or spent (410); the workspace's last owner leaving or stepping down (409);
-# an Idempotency-Key drawn again with another body (422).
+# contact that is the user's own address, a webhook URL on a private network or that does not
+# resolve (each answers 400 with the reason); an invite token that is none (404) or spent
+# (410); the workspace's last owner leaving or stepping down (409); an Idempotency-Key drawn
+# again with another body (422).
 REFUSE_VALID_OPERATIONS = {
+    ("POST", "/api/webhooks"),
+    ("PATCH", "/api/webhooks/{webhook_id}"),
     ("POST", "/api/team/join"),
     ("PATCH", "/api/team/members/{member_id}"),
     ("DELETE", "/api/team/members/{member_id}"),

@@ -116,6 +116,15 @@ COUNTERPARTS: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/team/members/{member_id}/role"): ("PATCH", "/api/team/members/{member_id}"),
     ("POST", "/team/rename"): ("PATCH", "/api/team"),
     ("POST", "/invite/{token}"): ("POST", "/api/team/join"),
+    ("POST", "/webhooks"): ("POST", "/api/webhooks"),
+    ("POST", "/webhooks/{webhook_id}/edit"): ("PATCH", "/api/webhooks/{webhook_id}"),
+    ("POST", "/webhooks/{webhook_id}/secret"): ("POST", "/api/webhooks/{webhook_id}/secret"),
+    ("POST", "/webhooks/{webhook_id}/test"): ("POST", "/api/webhooks/{webhook_id}/test"),
+    ("POST", "/webhooks/{webhook_id}/deliveries/{delivery_id}/resend"): (
+        "POST",
+        "/api/webhooks/{webhook_id}/deliveries/{delivery_id}/resend",
+    ),
+    ("POST", "/webhooks/{webhook_id}/delete"): ("DELETE", "/api/webhooks/{webhook_id}"),
 }
 BULK_ALSO = [  # what the contacts list's bulk form does besides tagging
     ("POST", "/api/lists/{list_id}/contacts"),
