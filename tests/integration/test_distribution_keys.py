@@ -71,6 +71,11 @@ EXCEPTIONS = {
     ("sessions", "sessions_pkey"): TOKEN,
     ("tags", "tags_pkey"): SERIAL,
     ("threads", "threads_pkey"): SERIAL,
+    ("webhook_attempts", "-"): CHILD,
+    ("webhook_attempts", "webhook_attempts_pkey"): CHILD,
+    ("webhook_deliveries", "-"): CHILD,
+    ("webhook_deliveries", "webhook_deliveries_pkey"): CHILD,
+    ("webhooks", "webhooks_pkey"): SERIAL,
     ("workspace_invites", "workspace_invites_pkey"): SERIAL,
     ("workspace_invites", "workspace_invites_token_hash_key"): TOKEN,
 }
