@@ -98,6 +98,8 @@ def pgbouncer_url(server_url: str) -> Iterator[str]:
     """A PgBouncer in transaction mode in front of the server under test (see tests/pgbouncer.py)."""
     if pgbouncer.binary() is None:
         pytest.skip("pgbouncer is not installed (apt-get install pgbouncer)")
+    if not pgbouncer.over_tcp(server_url):
+        pytest.skip("PgBouncer tests need a server reached over TCP (DATABASE_URL)")
     with pgbouncer.running(server_url) as url:
         yield url
 

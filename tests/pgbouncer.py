@@ -27,6 +27,13 @@ def bounced() -> bool:
     return os.environ.get(ENV_FLAG) == "1"
 
 
+def over_tcp(server_url: str) -> bool:
+    """The server is reached over TCP (the embedded one listens on a socket PgBouncer, running
+    as another user, may not be allowed to open)."""
+    host = conninfo_to_dict(server_url).get("host") or ""
+    return bool(host) and not str(host).startswith("/")
+
+
 def binary() -> str | None:
     """The pgbouncer executable, or None when it is not installed."""
     found = shutil.which("pgbouncer")
