@@ -115,6 +115,12 @@ def db_url(request: pytest.FixtureRequest, server_url: str, template_db: str) ->
 
 
 @pytest.fixture
+def direct_db_url(server_url: str, db_url: str) -> str:
+    """`db_url`'s database reached straight, never through PgBouncer (for LISTEN and locks)."""
+    return pgbouncer.through(server_url, db_url)
+
+
+@pytest.fixture
 def empty_db_url(server_url: str) -> Iterator[str]:
     """A fresh database with no schema at all."""
     yield from fresh_database(server_url, "fm_e")
