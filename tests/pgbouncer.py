@@ -3,6 +3,8 @@ in front of the server under test, with its own configuration in a temporary fol
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import pwd
 import shutil
@@ -19,6 +21,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 BINARY_PATHS = ("/usr/sbin/pgbouncer", "/usr/bin/pgbouncer")
+PR_SET_PDEATHSIG = 1
 ENV_FLAG = "FLUFFYMAIL_TEST_PGBOUNCER"  # "1": the db_url fixtures go through PgBouncer
 
 
@@ -47,6 +50,12 @@ def _unprivileged_user() -> str:
         except KeyError:
             continue
     raise RuntimeError("no unprivileged user (postgres or nobody) to run pgbouncer as")
+
+
+def _die_with_parent() -> None:
+    """In the child, after it changed user: SIGTERM it when the test process dies (Linux)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _free_port() -> int:
@@ -97,12 +106,19 @@ def running(server_url: str) -> Iterator[str]:
     port = _free_port()
     (root / "pgbouncer.ini").write_text(_config(server_url, port, root))
     command = [exe, "-q", str(root / "pgbouncer.ini")]
+    user = None
     if os.geteuid() == 0:  # it refuses to run as root
         user = _unprivileged_user()
-        command[1:1] = ["-u", user]
         shutil.chown(root, user)
     with (root / "stderr.txt").open("wb") as stderr:
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            user=user,
+            group=user and pwd.getpwnam(user).pw_gid,
+            preexec_fn=_die_with_parent,  # a killed test run leaves no PgBouncer behind
+        )
     url = make_conninfo(server_url, host="127.0.0.1", port=str(port))
     try:
         _wait_until_up(url, process, root)
