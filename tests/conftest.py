@@ -18,6 +18,7 @@ from psycopg.conninfo import make_conninfo
 from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.db import embedded
+from tests import pgbouncer
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -92,10 +93,31 @@ def fresh_database(server_url: str, prefix: str, template: str | None = None) ->
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="session")
+def pgbouncer_url(server_url: str) -> Iterator[str]:
+    """A PgBouncer in transaction mode in front of the server under test (see tests/pgbouncer.py)."""
+    if pgbouncer.binary() is None:
+        pytest.skip("pgbouncer is not installed (apt-get install pgbouncer)")
+    if not pgbouncer.over_tcp(server_url):
+        pytest.skip("PgBouncer tests need a server reached over TCP (DATABASE_URL)")
+    with pgbouncer.running(server_url) as url:
+        yield url
+
+
 @pytest.fixture
-def db_url(server_url: str, template_db: str) -> Iterator[str]:
-    """A fresh, migrated database for this test."""
-    yield from fresh_database(server_url, "fm_t", template_db)
+def db_url(request: pytest.FixtureRequest, server_url: str, template_db: str) -> Iterator[str]:
+    """A fresh, migrated database for this test; reached through PgBouncer in transaction mode
+    when FLUFFYMAIL_TEST_PGBOUNCER=1 (tests/integration/pgbouncer runs a selection that way)."""
+    for url in fresh_database(server_url, "fm_t", template_db):
+        if pgbouncer.bounced():
+            url = pgbouncer.through(request.getfixturevalue("pgbouncer_url"), url)
+        yield url
+
+
+@pytest.fixture
+def direct_db_url(server_url: str, db_url: str) -> str:
+    """`db_url`'s database reached straight, never through PgBouncer (for LISTEN and locks)."""
+    return pgbouncer.through(server_url, db_url)
 
 
 @pytest.fixture
@@ -106,9 +128,10 @@ def empty_db_url(server_url: str) -> Iterator[str]:
 
 @pytest.fixture
 async def pool(db_url: str) -> AsyncIterator[AsyncConnectionPool]:
-    pool = AsyncConnectionPool(
-        db_url, min_size=1, max_size=8, kwargs={"autocommit": True}, open=False
-    )
+    kwargs: dict[str, object] = {"autocommit": True}
+    if pgbouncer.bounced():
+        kwargs["prepare_threshold"] = None  # as open_pool does behind a transaction pooler
+    pool = AsyncConnectionPool(db_url, min_size=1, max_size=8, kwargs=kwargs, open=False)
     await pool.open(wait=True)
     yield pool
     await pool.close()

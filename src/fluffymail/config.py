@@ -73,6 +73,22 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("FLUFFYMAIL_DATABASE_URL", "DATABASE_URL"),
         description="PostgreSQL URL; when unset an embedded PostgreSQL (pgserver) is started.",
     )
+    database_pooler: str = Field(
+        default="none",
+        pattern="^(none|transaction)$",
+        description=(
+            "'transaction': DATABASE_URL is a PgBouncer (or similar) in transaction mode, so "
+            "nothing is prepared and no session state (LISTEN, session advisory locks) is kept "
+            "on it; see SCALING.md."
+        ),
+    )
+    database_direct_url: str | None = Field(
+        default=None,
+        description=(
+            "With a transaction pooler: a URL straight to PostgreSQL for the worker's LISTEN "
+            "wake-ups and liveness lock and for migrations; unset, the worker polls."
+        ),
+    )
     data_dir: Path = Field(
         default_factory=lambda: Path(platformdirs.user_data_dir("fluffymail")),
         description="Where the embedded PostgreSQL and uploads live.",

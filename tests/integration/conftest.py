@@ -9,10 +9,13 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.queue import JobQueue
+from tests import pgbouncer
 
 
 @pytest.fixture
-async def make_queue(pool: AsyncConnectionPool) -> AsyncIterator[Callable[..., JobQueue]]:
+async def make_queue(
+    pool: AsyncConnectionPool, direct_db_url: str
+) -> AsyncIterator[Callable[..., JobQueue]]:
     made: list[JobQueue] = []
 
     def make(**overrides: Any) -> JobQueue:
@@ -20,6 +23,8 @@ async def make_queue(pool: AsyncConnectionPool) -> AsyncIterator[Callable[..., J
             "poll_interval": 0.05,
             "rescue_interval": 0.2,
             "heartbeat_interval": 0.1,
+            # behind PgBouncer the LISTEN session (and its liveness lock) goes straight there
+            **({"listen_url": direct_db_url} if pgbouncer.bounced() else {}),
             **overrides,
         }
         queue = JobQueue(pool, **options)

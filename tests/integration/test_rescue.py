@@ -66,7 +66,7 @@ async def test_rescue__dead_worker_loses_its_attempts_before_their_heartbeat_lap
 
 
 async def test_rescue__a_worker_holding_its_lock_or_without_one_keeps_its_attempts(
-    queue: JobQueue, sql, pool
+    queue: JobQueue, sql, direct_db_url
 ) -> None:
     await queue.create_queue("q", heartbeat_seconds=300)
     await add_worker(sql, "blocked", locked=True, silent_for=60)  # e.g. its event loop is busy
@@ -76,7 +76,8 @@ async def test_rescue__a_worker_holding_its_lock_or_without_one_keeps_its_attemp
         await claim_as(sql, queue, "q", worker, running=True)
         for worker in ("blocked", "lockless", "fresh")
     ]
-    async with await psycopg.AsyncConnection.connect(pool.conninfo, autocommit=True) as session:
+    # a session lock: straight to the server, never through a pooler
+    async with await psycopg.AsyncConnection.connect(direct_db_url, autocommit=True) as session:
         assert await Store.lock_worker(session, "blocked")
         assert await queue.rescue() == 0
     states = await sql.all("SELECT state FROM queue.job WHERE id = ANY(%s)", ids)

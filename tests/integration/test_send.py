@@ -87,10 +87,10 @@ async def test_insert_many__per_job_options_and_dedup(queue: JobQueue) -> None:
 
 
 async def test_send__in_rolled_back_transaction_leaves_no_job_and_wakes_no_one(
-    queue: JobQueue, pool, db_url
+    queue: JobQueue, pool, direct_db_url
 ) -> None:
     await queue.create_queue("tx")
-    async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as listener:
+    async with await psycopg.AsyncConnection.connect(direct_db_url, autocommit=True) as listener:
         await listener.execute(f"LISTEN {CHANNEL}")
         async with pool.connection() as conn:
             with pytest.raises(RuntimeError):

@@ -35,6 +35,7 @@ def build(**values: Any) -> Settings:
         ({"outbound_allow": "10.0.0.0/8, not a host!"}, "FLUFFYMAIL_OUTBOUND_ALLOW"),
         ({"outbound_ports": "993,0"}, "FLUFFYMAIL_OUTBOUND_PORTS"),
         ({"outbound_ports": "imap"}, "FLUFFYMAIL_OUTBOUND_PORTS"),
+        ({"database_pooler": "session"}, "database_pooler"),
     ],
 )
 def test_a_bad_value_is_refused_naming_the_setting(values: dict[str, Any], named: str) -> None:
@@ -73,3 +74,14 @@ def _lowest(setting: str) -> int:
         if getattr(constraint, "ge", None) is not None:
             return int(constraint.ge)
     raise AssertionError(f"{setting} has no lower bound")
+
+
+def test_behind_a_transaction_pooler_the_session_lives_on_the_direct_url() -> None:
+    from fluffymail.db.pool import pooled, session_url
+
+    url, direct = "postgresql://bouncer:6432/fm", "postgresql://db:5432/fm"
+    assert not pooled(build()) and session_url(build(), url) == url
+    behind = build(database_pooler="transaction")
+    assert pooled(behind) and session_url(behind, url) is None, "no direct URL: poll"
+    with_direct = build(database_pooler="transaction", database_direct_url=direct)
+    assert session_url(with_direct, url) == direct

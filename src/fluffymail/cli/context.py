@@ -12,7 +12,13 @@ from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.config import Settings
 from fluffymail.db import migrate
-from fluffymail.db.pool import database_url, open_pool
+from fluffymail.db.pool import (
+    database_url,
+    migration_connection,
+    open_pool,
+    pooled,
+    session_url,
+)
 from fluffymail.errors import ConfigError
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import JobQueue
@@ -39,11 +45,16 @@ async def open_context(
 ) -> AsyncIterator[Context]:
     url = database_url(settings)
     pool = await open_pool(
-        url, min_size=settings.pool_min_size, max_size=settings.pool_max_size, name=name
+        url,
+        min_size=settings.pool_min_size,
+        max_size=settings.pool_max_size,
+        name=name,
+        pooler=pooled(settings),
     )
+    listen_url = session_url(settings, url)
     try:
         if migrate_first:
-            async with pool.connection() as conn:
+            async with migration_connection(pool, settings.database_direct_url) as conn:
                 await migrate.upgrade(conn)
         maintenance = MaintenanceOptions(
             rescue_interval=settings.rescue_interval, leader_ttl=settings.leader_ttl
@@ -51,6 +62,8 @@ async def open_context(
         queue = JobQueue(
             pool,
             poll_interval=settings.poll_interval,
+            listen=listen_url is not None,  # behind a pooler without a direct URL: poll
+            listen_url=listen_url,
             maintenance=maintenance,
             watchdog=WatchdogOptions(stall_seconds=settings.db_stall_seconds),
             shutdown_timeout=settings.shutdown_timeout,

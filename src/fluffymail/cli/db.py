@@ -9,6 +9,7 @@ import typer
 from fluffymail.cli.common import console, run, settings
 from fluffymail.cli.context import open_context
 from fluffymail.db import migrate
+from fluffymail.db.pool import migration_connection
 
 app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
@@ -18,7 +19,11 @@ def upgrade() -> None:
     """Apply pending migrations (safe to run from several processes at once)."""
 
     async def main() -> None:
-        async with open_context(settings()) as ctx, ctx.pool.connection() as conn:
+        config = settings()
+        async with (
+            open_context(config) as ctx,
+            migration_connection(ctx.pool, config.database_direct_url) as conn,
+        ):
             applied = await migrate.upgrade(conn)
             version = await migrate.current_version(conn)
         console.print(f"applied {len(applied)} migration(s); schema version {version}")

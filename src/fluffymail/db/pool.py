@@ -1,11 +1,13 @@
 """Connection pools: resolve the database URL from settings, open psycopg pools whose
-connections notice a dead network, and sever a connection that stopped answering."""
+connections notice a dead network (and work behind a transaction pooler such as PgBouncer),
+and sever a connection that stopped answering."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import socket
+from collections.abc import AsyncIterator
 from typing import Any
 
 import psycopg
@@ -34,19 +36,52 @@ def database_url(settings: Settings) -> str:
     return embedded.start(settings.data_dir)
 
 
+def pooled(settings: Settings) -> bool:
+    """DATABASE_URL is a transaction pooler: one server session per transaction, not per
+    connection, so no statement may be prepared and no session state outlive a transaction."""
+    return settings.database_pooler == "transaction"
+
+
+def session_url(settings: Settings, url: str) -> str | None:
+    """Where a connection keeps its session (LISTEN, session advisory locks): `url` itself,
+    or behind a transaction pooler the direct URL (None when there is none)."""
+    return settings.database_direct_url if pooled(settings) else url
+
+
 async def open_pool(
-    url: str, *, min_size: int = 2, max_size: int = 10, name: str = "fluffymail"
+    url: str,
+    *,
+    min_size: int = 2,
+    max_size: int = 10,
+    name: str = "fluffymail",
+    pooler: bool = False,
 ) -> AsyncConnectionPool:
-    """Open an autocommit pool; callers use `conn.transaction()` where they need one."""
-    pool = AsyncConnectionPool(
-        url,
-        min_size=min_size,
-        max_size=max_size,
-        kwargs={"autocommit": True, "application_name": name, **NETWORK_KWARGS},
-        open=False,
-    )
+    """Open an autocommit pool; callers use `conn.transaction()` where they need one.
+
+    `pooler`: `url` is a transaction pooler, so statements are never prepared (psycopg would
+    prepare one after 5 runs, and the next transaction may land on a server without it).
+    """
+    kwargs: dict[str, Any] = {"autocommit": True, "application_name": name, **NETWORK_KWARGS}
+    if pooler:
+        kwargs["prepare_threshold"] = None
+    pool = AsyncConnectionPool(url, min_size=min_size, max_size=max_size, kwargs=kwargs, open=False)
     await pool.open(wait=True, timeout=30)
     return pool
+
+
+@contextlib.asynccontextmanager
+async def migration_connection(
+    pool: AsyncConnectionPool, direct_url: str | None
+) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+    """A connection to run migrations on: straight to the server when `direct_url` is given
+    (long DDL does not hold a pooler's slot or meet its timeouts), else one from `pool`."""
+    if direct_url is None:
+        async with pool.connection() as conn:
+            yield conn
+        return
+    conn = await psycopg.AsyncConnection.connect(direct_url, autocommit=True, **NETWORK_KWARGS)
+    async with conn:
+        yield conn
 
 
 def sever(conn: psycopg.AsyncConnection[Any]) -> None:

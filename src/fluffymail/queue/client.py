@@ -45,7 +45,10 @@ class JobQueue:
         rescue_interval: seconds between checks for jobs whose worker died or that expired
             (each check also renews this process's worker row).
         heartbeat_interval: seconds between heartbeat passes over held jobs.
-        listen: use LISTEN/NOTIFY for low-latency wake-ups (polling stays as the safety net).
+        listen: use LISTEN/NOTIFY for low-latency wake-ups (polling stays as the safety net);
+            the listening session also holds this process's liveness lock.
+        listen_url: where that session connects (default: the pool's); behind a transaction
+            pooler, a direct URL to the server, since a pooler keeps no session.
         maintenance: leader lease, schedule, pruning and registry timings.
         watchdog: when a silent database counts as unreachable (see `watchdog.py`).
         shutdown_timeout: seconds `stop()` may take beyond its grace before it gives up on
@@ -60,6 +63,7 @@ class JobQueue:
         rescue_interval: float = 2.5,
         heartbeat_interval: float = 2.0,
         listen: bool = True,
+        listen_url: str | None = None,
         maintenance: MaintenanceOptions | None = None,
         watchdog: WatchdogOptions | None = None,
         shutdown_timeout: float = 5.0,
@@ -75,7 +79,9 @@ class JobQueue:
         self._queues: dict[str, QueueOptions] = {}
         self._queues_loaded = 0.0
         self._notifier = (
-            Notifier(pool.conninfo, self._on_notify, self.log, pool.kwargs, self._lock)
+            Notifier(
+                listen_url or pool.conninfo, self._on_notify, self.log, pool.kwargs, self._lock
+            )
             if listen
             else None
         )

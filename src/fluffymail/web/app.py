@@ -20,7 +20,7 @@ from fluffymail import __version__
 from fluffymail.config import Settings
 from fluffymail.crm import secrets
 from fluffymail.db import migrate
-from fluffymail.db.pool import database_url, open_pool
+from fluffymail.db.pool import database_url, migration_connection, open_pool, pooled
 from fluffymail.queue import JobQueue
 from fluffymail.queue.maintenance import MaintenanceOptions
 from fluffymail.queue.metrics import QueueMetrics
@@ -69,10 +69,11 @@ def create_app(settings: Settings) -> FastAPI:
             min_size=settings.pool_min_size,
             max_size=settings.pool_max_size,
             name="web",
+            pooler=pooled(settings),
         )
         try:
             if settings.migrate_on_start:
-                async with pool.connection() as conn:
+                async with migration_connection(pool, settings.database_direct_url) as conn:
                     await migrate.upgrade(conn)
             maintenance = MaintenanceOptions(
                 rescue_interval=settings.rescue_interval, leader_ttl=settings.leader_ttl

@@ -24,6 +24,7 @@ from fluffymail.crm.mail.models import ConnectionKind
 from fluffymail.queue import JobQueue
 from fluffymail.web.app import create_app
 from fluffymail.web.services import accounts
+from tests import pgbouncer
 
 PASSWORD = "correct horse battery"
 
@@ -38,6 +39,7 @@ def web_settings(db_url: str, data_dir: Path | None = None) -> Settings:
         pool_max_size=4,
         log_level="WARNING",
         data_dir=data_dir,
+        database_pooler="transaction" if pgbouncer.bounced() else "none",
     )
 
 
