@@ -10,10 +10,13 @@ ahead of its free slots: about as many jobs as its slots finish during one round
 handlers, sets the pace. Long-running jobs are never claimed ahead, where another worker could
 start them sooner.
 
-Claims mark no attempt as started: the worker records the attempts whose handlers it started
-on its next round trip (with the acks and claims; while handlers are not short, at once), so
-if it dies, the attempts it claimed ahead and never started go back to the
-queue without spending a retry (issue 16).
+Claims mark no attempt as started: the worker records the attempts whose handlers are
+running on its next round trip (with the acks and claims; while handlers are not short, at
+once), so if it dies, the attempts it claimed ahead and never started go back to the queue
+without spending a retry (issue 16). An attempt whose handler finished by then needs no mark
+(its ack, failure or snooze records it), nor one whose task has not entered the handler yet
+(it is marked on a later round trip if it is still running then): with short handlers, almost
+no attempt costs a row update of its own.
 
 Per job the worker does as little as it can: one task, no timer of its own (a single timer per
 worker fires at the earliest expiry among the running jobs), no event payloads when nobody
@@ -72,6 +75,7 @@ class Held:
     last_beat: float
     task: asyncio.Task[None] | None = None
     in_handler: bool = False
+    entered: bool = False  # the handler has been called (the attempt has started)
     expired: bool = False
 
     @property
@@ -109,7 +113,7 @@ class Worker:
         self._mean_round_trip = 0.002
         self._acks: list[tuple[Job, Any, float]] = []
         self._acking: list[tuple[Job, Any, float]] = []  # acks in the round trip in flight
-        self._began: list[Lease] = []  # attempts started since the last round trip
+        self._began: list[Held] = []  # attempts started and not yet marked
         self._retry_now = asyncio.Event()
         self.abandoned = 0  # jobs given up on at a shutdown deadline
         self._signal = asyncio.Event()
@@ -241,12 +245,15 @@ class Worker:
         return min(self.batch_size * MAX_AHEAD_BATCHES, max(self.batch_size, per_round_trip))
 
     async def _pump(self) -> None:
-        acks, demand, began = self._acks, self._demand(), self._began
-        if not acks and demand <= 0 and not began:
+        if self._began:
+            await asyncio.sleep(0)  # the tasks just started enter their handlers (or finish)
+        acks, demand = self._acks, self._demand()
+        marks, later = self._to_mark()
+        self._began = later
+        if not acks and demand <= 0 and not marks:
             return
-        self._acks, self._acking, self._began = [], acks, []
+        self._acks, self._acking = [], acks
         started = time.monotonic()
-        acked_ids = {job.id for job, _, _ in acks}
         try:
             fetched = await self.store.fetch(
                 self.name,
@@ -255,13 +262,12 @@ class Worker:
                 query=self.fetch_query,
                 acks=[job.lease for job, _, _ in acks],
                 outputs=[out for _, out, _ in acks],
-                # an acked attempt needs no mark (and one statement must not update a row twice)
-                began=[lease for lease in began if lease.id not in acked_ids],
+                began=[held.job.lease for held in marks],
                 running=False,
             )
         except BaseException:
             self._acks = acks + self._acks  # acknowledged on the next round trip instead
-            self._began = began + self._began
+            self._began = marks + self._began
             raise
         finally:
             self._acking = []
@@ -281,6 +287,16 @@ class Worker:
             self._signal.set()
         if refused:  # rare: look up why, so the log says what really happened
             await ack_verdicts.explain(self.store, refused, self.events, self.log)
+
+    def _to_mark(self) -> tuple[list[Held], list[Held]]:
+        """The started attempts to mark now (their handlers are running) and those to keep for
+        a later round trip (their tasks have not entered the handler yet). Finished ones are
+        dropped: an acked attempt needs no mark, and one statement must not update a row twice."""
+        marks, later = [], []
+        for held in self._began:
+            if self.held.get(held.job.id) is held:
+                (marks if held.entered else later).append(held)
+        return marks, later
 
     async def _wait(self) -> None:
         if not self._signal.is_set():
@@ -319,11 +335,12 @@ class Worker:
 
     def _start(self, held: Held) -> None:
         self._active += 1
-        self._began.append(held.job.lease)
-        if not self._ahead():
+        self._began.append(held)
+        mean = self._mean_duration
+        if mean is None or mean >= PREFETCH_BELOW:
             # Handlers are not short: record the start now rather than when one finishes, so
             # an attempt that started is not taken for one that never did if we die meanwhile.
-            # (Short handlers finish within milliseconds and their acks carry the marks.)
+            # (Short handlers finish within milliseconds: their acks stand for the marks.)
             self._signal.set()
         held.task = asyncio.create_task(self._execute(held), name=f"job:{held.job.id}")
         if held.deadline < self._expiry_at:
@@ -380,7 +397,7 @@ class Worker:
 
     async def _call(self, held: Held) -> Any:
         job = held.job
-        held.in_handler = True
+        held.in_handler = held.entered = True
         try:
             output = await self.handler(job)
         except asyncio.CancelledError:
