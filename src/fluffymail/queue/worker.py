@@ -16,7 +16,8 @@ once), so if it dies, the attempts it claimed ahead and never started go back to
 without spending a retry (issue 16). An attempt whose handler finished by then needs no mark
 (its ack, failure or snooze records it), nor one whose task has not entered the handler yet
 (it is marked on a later round trip if it is still running then): with short handlers, almost
-no attempt costs a row update of its own.
+no attempt costs a row update of its own. A claim whose reply never arrives (the connection broke
+after it committed) is given back by this process's rescuer: see `synced`.
 
 Per job the worker does as little as it can: one task, no timer of its own (a single timer per
 worker fires at the earliest expiry among the running jobs), no event payloads when nobody
@@ -34,6 +35,7 @@ import traceback
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fluffymail.logging import bind
@@ -114,6 +116,7 @@ class Worker:
         self._acks: list[tuple[Job, Any, float]] = []
         self._acking: list[tuple[Job, Any, float]] = []  # acks in the round trip in flight
         self._began: list[Held] = []  # attempts started and not yet marked
+        self._synced: datetime | None = None
         self._retry_now = asyncio.Event()
         self.abandoned = 0  # jobs given up on at a shutdown deadline
         self._signal = asyncio.Event()
@@ -194,6 +197,14 @@ class Worker:
         """Ids of the attempts this worker still answers for: running, waiting to start, or
         finished and not yet acknowledged. The rescuer must leave them alone."""
         return [*self.held, *(job.id for job, _, _ in self._acks + self._acking)]
+
+    @property
+    def synced(self) -> datetime | None:
+        """When (database time) the last claim statement whose reply this worker took started.
+        Every attempt it claimed by then is held, finished, or was claimed by a statement whose
+        reply was lost: those the rescuer gives back (rescue_jobs.sql). None before the first
+        reply and once stopping (its unstarted attempts are released by `stop`'s caller)."""
+        return None if self._stopping else self._synced
 
     def reconnected(self) -> None:
         """The database answers again: retry a failed round trip now, flushing the acks."""
@@ -279,6 +290,7 @@ class Worker:
             # before the database's (started_on + expire_in), so the worker, not the rescuer,
             # reports an expired attempt
             self._hold(Held(job=job, claimed=started, last_beat=now))
+        self._synced = fetched.started
         if demand > 0 and len(fetched.jobs) < demand and not acks:
             # Drained: wait for NOTIFY or the next poll. (After acks, look once more: slots our
             # acks freed under a per-key limit only show to the next statement.)
