@@ -256,8 +256,6 @@ class Worker:
         return min(self.batch_size * MAX_AHEAD_BATCHES, max(self.batch_size, per_round_trip))
 
     async def _pump(self) -> None:
-        if self._began:
-            await asyncio.sleep(0)  # the tasks just started enter their handlers (or finish)
         acks, demand = self._acks, self._demand()
         marks, later = self._to_mark()
         self._began = later
@@ -348,12 +346,6 @@ class Worker:
     def _start(self, held: Held) -> None:
         self._active += 1
         self._began.append(held)
-        mean = self._mean_duration
-        if mean is None or mean >= PREFETCH_BELOW:
-            # Handlers are not short: record the start now rather than when one finishes, so
-            # an attempt that started is not taken for one that never did if we die meanwhile.
-            # (Short handlers finish within milliseconds: their acks stand for the marks.)
-            self._signal.set()
         held.task = asyncio.create_task(self._execute(held), name=f"job:{held.job.id}")
         if held.deadline < self._expiry_at:
             self._arm_expiry(held.deadline)
@@ -410,6 +402,12 @@ class Worker:
     async def _call(self, held: Held) -> Any:
         job = held.job
         held.in_handler = held.entered = True
+        mean = self._mean_duration
+        if mean is None or mean >= PREFETCH_BELOW:
+            # Handlers are not short: record the start now rather than when one finishes, so
+            # an attempt that started is not taken for one that never did if we die meanwhile.
+            # (Short handlers finish within milliseconds: their acks stand for the marks.)
+            self._signal.set()
         try:
             output = await self.handler(job)
         except asyncio.CancelledError:
