@@ -1,6 +1,7 @@
 """Rescue keyed on dead workers (issue 16): a worker whose row went stale and whose liveness
 lock is gone loses its attempts within seconds; attempts it never started go back without
-spending a retry; a worker that still holds its lock, or never took one, keeps its attempts."""
+spending a retry; a worker that still holds its lock, or never took one, keeps its attempts;
+a claim whose reply was lost goes back as well, one whose reply is on its way does not."""
 
 from __future__ import annotations
 
@@ -148,3 +149,91 @@ async def test_worker__marks_started_attempts_and_holds_its_liveness_lock(
     )
     assert locked and held == 1
     release.set()
+
+
+def intercept_claims(queue: JobQueue, monkeypatch, reply):
+    """Route the worker's claim statements through `reply(fetched)`, which runs once the claim
+    has committed (it may hold the reply back or raise as if the connection broke)."""
+    real_fetch = queue.store.fetch
+
+    async def fetch(*args, **kwargs):
+        fetched = await real_fetch(*args, **kwargs)
+        return await reply(fetched) if fetched.jobs else fetched
+
+    monkeypatch.setattr(queue.store, "fetch", fetch)
+
+
+async def test_rescue__a_claim_whose_reply_was_lost_goes_back_without_a_retry(
+    queue: JobQueue, sql, monkeypatch
+) -> None:
+    """The claim committed, then the connection broke: the worker never got the job. Its own
+    rescuer gives it back (heartbeat 3600 s: nothing else would within the hang bound)."""
+    await queue.create_queue("q", heartbeat_seconds=3600)
+    lost: list[int] = []
+
+    async def reply(fetched):
+        if not lost:
+            lost.extend(job.id for job in fetched.jobs)
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        return fetched
+
+    intercept_claims(queue, monkeypatch, reply)
+    ran: list[int] = []
+
+    async def handler(job) -> None:
+        ran.append(job.id)
+
+    job_id = await queue.send("q", {})
+    await queue.work("q", handler, concurrency=1)
+
+    async def completed() -> bool:
+        return (await queue.get_job(job_id)).state is JobState.COMPLETED
+
+    await wait_for(completed, within=60)  # a hang bound, not a speed check
+    assert lost == [job_id] and ran == [job_id], "the lost claim never ran; the next one did"
+    job = await queue.get_job(job_id)
+    assert (job.attempt, job.retry_count) == (2, 0)
+    first, _ = await queue.get_attempts(job_id)
+    assert first["outcome"] == "not started" and "was lost" in first["error"]["message"]
+
+
+async def test_rescue__a_claim_whose_reply_is_on_its_way_is_left_alone(
+    queue: JobQueue, sql, monkeypatch
+) -> None:
+    await queue.create_queue("q")
+    await queue.create_queue("other")
+    arrive = asyncio.Event()
+
+    async def reply(fetched):
+        await arrive.wait()
+        return fetched
+
+    ran: list[int] = []
+
+    async def handler(job) -> None:
+        ran.append(job.id)
+
+    await queue.work("q", handler, concurrency=1)
+
+    async def synced() -> bool:
+        return all(worker.synced is not None for worker in queue._workers)
+
+    await wait_for(synced, within=60)  # the worker's first (empty) poll came back
+    intercept_claims(queue, monkeypatch, reply)
+    job_id = await queue.send("q", {})
+
+    async def claimed() -> bool:
+        return (await queue.get_job(job_id)).state is JobState.ACTIVE
+
+    await wait_for(claimed, within=60)
+    assert await queue.rescue() == 0, "committed, but the reply has not arrived yet"
+    other = await claim_as(sql, queue, "other", queue.worker_id, running=False)
+    assert await queue.rescue() == 0, "no worker of ours on that queue has synced"
+    arrive.set()
+
+    async def completed() -> bool:
+        return (await queue.get_job(job_id)).state is JobState.COMPLETED
+
+    await wait_for(completed, within=60)
+    assert ran == [job_id] and (await queue.get_job(job_id)).attempt == 1
+    assert (await queue.get_job(other)).state is JobState.ACTIVE

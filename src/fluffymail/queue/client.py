@@ -579,8 +579,8 @@ class JobQueue:
 
     async def rescue(self) -> int:
         """Renew this process's worker row, and give back attempts whose worker died (failed,
-        or released without spending a retry if they never started) or that ran past their
-        expiry or heartbeat.
+        or released without spending a retry if they never started), that ran past their
+        expiry or heartbeat, or that our workers claimed by statements whose reply was lost.
 
         Never the attempts this process still holds, and nothing while the database is
         unreachable; during `stall_seconds` after it answers again only the row is renewed:
@@ -596,6 +596,7 @@ class JobQueue:
         rows = await self.store.rescue(
             self._me(),
             held,
+            synced=self._synced(),
             dead_seconds=self.maintenance.options.worker_dead_seconds,
             rescue=not settling,
         )
@@ -626,6 +627,16 @@ class JobQueue:
                     extra={"action": "queue.lease_lost", "job_id": held.job.id},
                 )
                 worker.lose(held)
+
+    def _synced(self) -> dict[str, datetime]:
+        """Per queue, the earliest `Worker.synced` of this process's workers on it (queues with
+        a worker not yet synced are left out): the claims of ours made by then were received
+        or lost, none is still on its way."""
+        synced: dict[str, datetime | None] = {}
+        for worker in self._workers:
+            at, earlier = worker.synced, synced.get(worker.name, worker.synced)
+            synced[worker.name] = None if at is None or earlier is None else min(at, earlier)
+        return {name: at for name, at in synced.items() if at is not None}
 
     def _me(self) -> WorkerInfo:
         return WorkerInfo(

@@ -12,6 +12,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -90,6 +91,7 @@ class WorkerInfo:
 class Fetched:
     jobs: list[Job]
     acked: list[int]
+    started: datetime  # the statement's now(): the started_on of its claims
 
 
 class Store:
@@ -221,8 +223,8 @@ class Store:
         }
         rows = await self._rows(query, params)
         jobs = [Job.from_fetch_row(name, row) for row in rows if row[0] is not None]
-        acked = next((row[12] for row in rows if row[0] is None), None)
-        return Fetched(jobs, list(acked or []))
+        acks = next(row for row in reversed(rows) if row[0] is None)  # one row, last in practice
+        return Fetched(jobs, list(acks[12] or []), acks[11])
 
     async def complete(self, leases: Sequence[Lease], outputs: Sequence[Any]) -> list[int]:
         ids, attempts = _split(leases)
@@ -403,16 +405,21 @@ class Store:
         worker: WorkerInfo,
         held: Sequence[int] = (),
         *,
+        synced: dict[str, datetime] | None = None,
         dead_seconds: float = 6.0,
         rescue: bool = True,
         limit: int = 1000,
     ) -> list[tuple[Any, ...]]:
         """Record that `worker` is alive and (when `rescue`) give back the attempts of dead
-        workers and stale attempts, except those `worker` still holds (ids in `held`)."""
+        workers, stale attempts and, per queue in `synced`, the attempts `worker` claimed by then
+        and never received; never those it still holds (ids in `held`)."""
+        synced = synced or {}
         params = {
             **worker.params(),
             "limit": limit,
             "held": int_array(held),
+            "synced_names": list(synced),
+            "synced_at": list(synced.values()),
             "dead_seconds": dead_seconds,
             "rescue": rescue,
         }

@@ -10,10 +10,14 @@ ahead of its free slots: about as many jobs as its slots finish during one round
 handlers, sets the pace. Long-running jobs are never claimed ahead, where another worker could
 start them sooner.
 
-Claims mark no attempt as started: the worker records the attempts whose handlers it started
-on its next round trip (with the acks and claims; while handlers are not short, at once), so
-if it dies, the attempts it claimed ahead and never started go back to the
-queue without spending a retry (issue 16).
+Claims mark no attempt as started: the worker records the attempts whose handlers are
+running on its next round trip (with the acks and claims; while handlers are not short, at
+once), so if it dies, the attempts it claimed ahead and never started go back to the queue
+without spending a retry (issue 16). An attempt whose handler finished by then needs no mark
+(its ack, failure or snooze records it), nor one whose task has not entered the handler yet
+(it is marked on a later round trip if it is still running then): with short handlers, almost
+no attempt costs a row update of its own. A claim whose reply never arrives (the connection broke
+after it committed) is given back by this process's rescuer: see `synced`.
 
 Per job the worker does as little as it can: one task, no timer of its own (a single timer per
 worker fires at the earliest expiry among the running jobs), no event payloads when nobody
@@ -31,6 +35,7 @@ import traceback
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fluffymail.logging import bind
@@ -72,6 +77,7 @@ class Held:
     last_beat: float
     task: asyncio.Task[None] | None = None
     in_handler: bool = False
+    entered: bool = False  # the handler has been called (the attempt has started)
     expired: bool = False
 
     @property
@@ -109,7 +115,8 @@ class Worker:
         self._mean_round_trip = 0.002
         self._acks: list[tuple[Job, Any, float]] = []
         self._acking: list[tuple[Job, Any, float]] = []  # acks in the round trip in flight
-        self._began: list[Lease] = []  # attempts started since the last round trip
+        self._began: list[Held] = []  # attempts started and not yet marked
+        self._synced: datetime | None = None
         self._retry_now = asyncio.Event()
         self.abandoned = 0  # jobs given up on at a shutdown deadline
         self.cut_off: list[Lease] = []  # attempts whose handlers stop() cancelled
@@ -203,6 +210,14 @@ class Worker:
         finished and not yet acknowledged. The rescuer must leave them alone."""
         return [*self.held, *(job.id for job, _, _ in self._acks + self._acking)]
 
+    @property
+    def synced(self) -> datetime | None:
+        """When (database time) the last claim statement whose reply this worker took started.
+        Every attempt it claimed by then is held, finished, or was claimed by a statement whose
+        reply was lost: those the rescuer gives back (rescue_jobs.sql). None before the first
+        reply and once stopping (its unstarted attempts are released by `stop`'s caller)."""
+        return None if self._stopping else self._synced
+
     def reconnected(self) -> None:
         """The database answers again: retry a failed round trip now, flushing the acks."""
         self._retry_now.set()
@@ -253,12 +268,13 @@ class Worker:
         return min(self.batch_size * MAX_AHEAD_BATCHES, max(self.batch_size, per_round_trip))
 
     async def _pump(self) -> None:
-        acks, demand, began = self._acks, self._demand(), self._began
-        if not acks and demand <= 0 and not began:
+        acks, demand = self._acks, self._demand()
+        marks, later = self._to_mark()
+        self._began = later
+        if not acks and demand <= 0 and not marks:
             return
-        self._acks, self._acking, self._began = [], acks, []
+        self._acks, self._acking = [], acks
         started = time.monotonic()
-        acked_ids = {job.id for job, _, _ in acks}
         try:
             fetched = await self.store.fetch(
                 self.name,
@@ -267,13 +283,12 @@ class Worker:
                 query=self.fetch_query,
                 acks=[job.lease for job, _, _ in acks],
                 outputs=[out for _, out, _ in acks],
-                # an acked attempt needs no mark (and one statement must not update a row twice)
-                began=[lease for lease in began if lease.id not in acked_ids],
+                began=[held.job.lease for held in marks],
                 running=False,
             )
         except BaseException:
             self._acks = acks + self._acks  # acknowledged on the next round trip instead
-            self._began = began + self._began
+            self._began = marks + self._began
             raise
         finally:
             self._acking = []
@@ -287,6 +302,7 @@ class Worker:
             # before the database's (started_on + expire_in), so the worker, not the rescuer,
             # reports an expired attempt
             self._hold(Held(job=job, claimed=started, last_beat=now))
+        self._synced = fetched.started
         if demand > 0 and len(fetched.jobs) < demand and not acks:
             # Drained: wait for NOTIFY or the next poll. (After acks, look once more: slots our
             # acks freed under a per-key limit only show to the next statement.)
@@ -295,6 +311,16 @@ class Worker:
             self._signal.set()
         if refused:  # rare: look up why, so the log says what really happened
             await ack_verdicts.explain(self.store, refused, self.events, self.log)
+
+    def _to_mark(self) -> tuple[list[Held], list[Held]]:
+        """The started attempts to mark now (their handlers are running) and those to keep for
+        a later round trip (their tasks have not entered the handler yet). Finished ones are
+        dropped: an acked attempt needs no mark, and one statement must not update a row twice."""
+        marks, later = [], []
+        for held in self._began:
+            if self.held.get(held.job.id) is held:
+                (marks if held.entered else later).append(held)
+        return marks, later
 
     async def _wait(self) -> None:
         if not self._signal.is_set():
@@ -333,12 +359,7 @@ class Worker:
 
     def _start(self, held: Held) -> None:
         self._active += 1
-        self._began.append(held.job.lease)
-        if not self._ahead():
-            # Handlers are not short: record the start now rather than when one finishes, so
-            # an attempt that started is not taken for one that never did if we die meanwhile.
-            # (Short handlers finish within milliseconds and their acks carry the marks.)
-            self._signal.set()
+        self._began.append(held)
         held.task = asyncio.create_task(self._execute(held), name=f"job:{held.job.id}")
         if held.deadline < self._expiry_at:
             self._arm_expiry(held.deadline)
@@ -394,7 +415,13 @@ class Worker:
 
     async def _call(self, held: Held) -> Any:
         job = held.job
-        held.in_handler = True
+        held.in_handler = held.entered = True
+        mean = self._mean_duration
+        if mean is None or mean >= PREFETCH_BELOW:
+            # Handlers are not short: record the start now rather than when one finishes, so
+            # an attempt that started is not taken for one that never did if we die meanwhile.
+            # (Short handlers finish within milliseconds: their acks stand for the marks.)
+            self._signal.set()
         try:
             output = await self.handler(job)
         except asyncio.CancelledError:

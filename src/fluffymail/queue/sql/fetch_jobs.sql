@@ -32,9 +32,10 @@ WITH done AS (
     RETURNING j.id, j.data, j.priority, j.attempt, j.retry_count, j.retry_limit, j.expire_seconds,
         j.heartbeat_seconds, j.singleton_key, j.group_key, j.created_on, j.started_on
 )
--- The claimed jobs in claim order, then one row carrying the ids whose acknowledgement was accepted.
+-- The claimed jobs in claim order, then one row carrying the ids whose acknowledgement was
+-- accepted and when the statement started (its claims' started_on; see Worker.synced).
 (SELECT id, data::text, priority, attempt, retry_count, retry_limit, expire_seconds, heartbeat_seconds,
         singleton_key, group_key, created_on, started_on, NULL::bigint[] AS acked
  FROM claimed ORDER BY priority DESC, id)
 UNION ALL
-SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, array_agg(id) FROM done
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, now(), array_agg(id) FROM done

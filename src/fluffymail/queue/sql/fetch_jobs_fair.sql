@@ -86,11 +86,12 @@ WITH manual AS (
     FROM deltas d LEFT JOIN rooms r ON r.group_key = d.group_key
     WHERE g.name = %(name)s AND g.group_key = d.group_key
 )
--- The claimed jobs, then one row carrying the ids whose acknowledgement was accepted.
+-- The claimed jobs, then one row carrying the ids whose acknowledgement was
+-- accepted and when the statement started (its claims' started_on; see Worker.synced).
 SELECT id, data::text, priority, attempt, retry_count, retry_limit, expire_seconds, heartbeat_seconds,
        singleton_key, group_key, created_on, started_on, NULL::bigint[] AS acked
 FROM claimed
 UNION ALL
-SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, array_agg(id)
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, now(), array_agg(id)
 FROM done
 WHERE (SELECT count(*) FROM manual) = 1  -- a one-time filter: always evaluated, so always marked
