@@ -16,14 +16,13 @@ import typer
 from fluffymail.cli.common import require_secret_key, run, settings
 from fluffymail.cli.context import load_registry_factory, open_context
 from fluffymail.config import parse_queue_concurrency
+from fluffymail.jobs.runtime import install_schedules, summary_provider
 from fluffymail.queue import JobQueue, runner
-from fluffymail.queue.registry import Registry
 
 if TYPE_CHECKING:
     import uvicorn
 
     from fluffymail.config import Settings
-    from fluffymail.crm.relationships.summaries import SummaryProvider
     from fluffymail.jobs.parser_pool import ParserPool
 
 
@@ -168,36 +167,6 @@ def exit_now(log: logging.Logger) -> NoReturn:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(EXIT_ABANDONED)
-
-
-@contextlib.asynccontextmanager
-async def summary_provider(config: Settings) -> AsyncIterator[SummaryProvider | None]:
-    """The external AI client the settings ask for (None: offline only), held for the worker's
-    lifetime and closed when it stops."""
-    from fluffymail.integrations import llm
-
-    provider = llm.provider_from_settings(config)
-    try:
-        yield provider
-    finally:
-        if provider is not None:
-            await provider.aclose()
-
-
-async def install_schedules(queue: JobQueue, registry: Registry) -> None:
-    """Create the recurring jobs of the registered kinds (only missing ones: re-creating a
-    schedule could skip a tick)."""
-    from fluffymail.jobs import analyze_relationships, dispatch_webhooks, recompute_followups
-
-    if analyze_relationships.QUEUE in registry:
-        await runner.prepare(queue, registry)
-        await analyze_relationships.install_schedule(queue)
-    if recompute_followups.QUEUE in registry:
-        await runner.prepare(queue, registry)
-        await recompute_followups.install_schedule(queue)
-    if dispatch_webhooks.QUEUE in registry:
-        await runner.prepare(queue, registry)
-        await dispatch_webhooks.install_schedule(queue)
 
 
 def reload_on_change() -> None:

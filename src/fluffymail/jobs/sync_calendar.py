@@ -170,7 +170,7 @@ async def _open(
     pool: AsyncConnectionPool, connection_id: int, settings: Settings
 ) -> GoogleCalendarSource:
     from fluffymail.integrations.calendar.google import CalendarConfig, GoogleCalendarSource
-    from fluffymail.jobs.sync_emails import gmail_token
+    from fluffymail.jobs.gmail_grant import gmail_token
 
     async with pool.connection() as conn:
         credentials = await mail_repo.get_credentials(conn, connection_id)
@@ -188,7 +188,7 @@ async def _save_token(
 ) -> None:
     """Keep the access token the client refreshed, as the mail sync does (one refresh serves
     both until it expires)."""
-    from fluffymail.jobs.sync_emails import gmail_credentials
+    from fluffymail.jobs.gmail_grant import gmail_credentials
 
     box = secrets.open_box(settings)
     async with pool.connection() as conn:

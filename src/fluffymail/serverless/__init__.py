@@ -15,8 +15,8 @@ import logging
 from typing import Any
 
 from fluffymail.cli.context import load_registry_factory, open_context
-from fluffymail.cli.worker import install_schedules, summary_provider
 from fluffymail.config import Settings, parse_queue_concurrency
+from fluffymail.jobs.runtime import install_schedules, summary_provider
 from fluffymail.queue import drain as queue_drain
 from fluffymail.queue.drain import DrainOptions, DrainReport
 

@@ -29,7 +29,7 @@ from fluffymail.db.sql import load_sql
 from fluffymail.integrations.calendar.google import SCOPE as CALENDAR_SCOPE
 from fluffymail.integrations.mail.gmail import SCOPES, GmailSource, GmailToken
 from fluffymail.integrations.mail.source import AuthError, SourceError, TransientSourceError
-from fluffymail.jobs.sync_emails import gmail_config, gmail_credentials
+from fluffymail.jobs.gmail_grant import gmail_config, gmail_credentials
 from fluffymail.queue import JobQueue
 from fluffymail.web.services.accounts import Session, token_hash
 from fluffymail.web.services.connections import ConnectionProblem, Created, save_connection
