@@ -117,6 +117,8 @@ def db_url(request: pytest.FixtureRequest, server_url: str, template_db: str) ->
 @pytest.fixture
 def direct_db_url(server_url: str, db_url: str) -> str:
     """`db_url`'s database reached straight, never through PgBouncer (for LISTEN and locks)."""
+    if not pgbouncer.bounced():
+        return db_url  # already straight (and an embedded server's URL names a socket, no port)
     return pgbouncer.through(server_url, db_url)
 
 
