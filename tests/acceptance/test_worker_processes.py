@@ -136,8 +136,9 @@ def test_sigkill__attempts_claimed_ahead_are_released_without_spending_a_retry(
     )
     doomed = workers.start("acc-once:2")
     # 40 instant jobs make the worker claim ahead; then 2 slow ones run and the rest wait
-    held = """SELECT count(*) FILTER (WHERE running), count(*) FROM queue.job
-              WHERE name = 'acc-once' AND state = 'active'"""
+    # the two slow ones marked running (an instant job can show as running until its ack lands)
+    held = """SELECT count(*) FILTER (WHERE running AND data->>'sleep' = '3600'), count(*)
+              FROM queue.job WHERE name = 'acc-once' AND state = 'active'"""
     wait_until(
         lambda: (state := query(db_url, held)[0])[0] == 2 and state[1] > 2,
         timeout=60,
