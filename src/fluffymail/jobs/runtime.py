@@ -35,12 +35,9 @@ async def install_schedules(queue: JobQueue, registry: Registry) -> None:
     schedule could skip a tick)."""
     from fluffymail.jobs import analyze_relationships, dispatch_webhooks, recompute_followups
 
-    if analyze_relationships.QUEUE in registry:
-        await runner.prepare(queue, registry)
-        await analyze_relationships.install_schedule(queue)
-    if recompute_followups.QUEUE in registry:
-        await runner.prepare(queue, registry)
-        await recompute_followups.install_schedule(queue)
-    if dispatch_webhooks.QUEUE in registry:
-        await runner.prepare(queue, registry)
-        await dispatch_webhooks.install_schedule(queue)
+    kinds = (analyze_relationships, recompute_followups, dispatch_webhooks)
+    scheduled = [kind for kind in kinds if kind.QUEUE in registry]
+    if scheduled:
+        await runner.prepare(queue, registry)  # once: the schedules need their queues
+    for kind in scheduled:
+        await kind.install_schedule(queue)
