@@ -762,7 +762,7 @@ CREATE TABLE crm.import_runs (
     finished_on timestamp with time zone,
     CONSTRAINT import_runs_format_check CHECK ((format = ANY (ARRAY['csv'::text, 'vcf'::text]))),
     CONSTRAINT import_runs_kind_check CHECK ((kind = ANY (ARRAY['contacts'::text, 'companies'::text]))),
-    CONSTRAINT import_runs_state_check CHECK ((state = ANY (ARRAY['previewed'::text, 'queued'::text, 'done'::text])))
+    CONSTRAINT import_runs_state_check CHECK ((state = ANY (ARRAY['previewed'::text, 'queued'::text, 'done'::text, 'failed'::text])))
 );
 
 ALTER TABLE crm.import_runs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (

@@ -82,7 +82,8 @@ async def run_import(deps: JobDeps, clock: Clock, args: Args) -> dict[str, Any]:
 
 
 def make_handler(deps: JobDeps, clock: Clock) -> Callable[[Job], Any]:
-    """Apply the run; a failed attempt is noted on the run (shown in its report), then retried."""
+    """Apply the run; a failed attempt is noted on the run (shown in its report), then retried;
+    after the last one the run is 'failed', and the user can try it again."""
 
     async def handle(job: Job) -> dict[str, Any]:
         args = Args.from_data(job.data)
@@ -90,7 +91,13 @@ def make_handler(deps: JobDeps, clock: Clock) -> Callable[[Job], Any]:
             output = await run_import(deps, clock, args)
         except Exception as exc:
             async with deps.pool.connection() as conn:
-                await imports_repo.record_failure(conn, args.run_id, f"{type(exc).__name__}: {exc}")
+                await imports_repo.record_failure(
+                    conn,
+                    args.run_id,
+                    f"{type(exc).__name__}: {exc}",
+                    final=job.retry_count >= job.retry_limit,
+                    now=clock.now(),
+                )
             raise
         log.info(
             "import applied",

@@ -5,6 +5,7 @@ import reads back, companies too, and clear 4xx for files that cannot be read.""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -205,6 +206,51 @@ async def test_a_crash_leaves_nothing_half_done(
     await handler(job)  # the retry imports it whole
     report = (await client.get(f"/api/imports/{made['id']}", headers=alice.auth)).json()
     assert report["state"] == "done" and report["created"] == 2 and report["last_error"] is None
+
+
+async def test_an_import_whose_attempts_all_fail_says_so_and_can_be_tried_again(
+    client: httpx.AsyncClient,
+    make_client,
+    alice: User,
+    pool: AsyncConnectionPool,
+    jobs: JobQueue,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made = (await upload(client, alice, CONTACTS)).json()
+    await client.post(f"/api/imports/{made['id']}/confirm", headers=alice.auth)
+    real = imports_repo.SQL
+
+    class Crashing(dict):
+        def __getitem__(self, name: str) -> Any:
+            if name == "notes_insert":
+                raise RuntimeError("disk full")
+            return real[name]
+
+    monkeypatch.setattr(imports_repo, "SQL", Crashing(real))
+    handler = import_records.make_handler(
+        JobDeps(settings=Settings(), pool=pool, queue=jobs, log=logging.getLogger("t")),
+        SystemClock(),
+    )
+    [job] = await jobs.find_jobs(name=import_records.QUEUE)
+    await jobs.create_queue("analyze-relationships")
+    last = dataclasses.replace(job, retry_count=job.retry_limit)  # its retries are spent
+    with pytest.raises(RuntimeError):
+        await handler(last)
+    report = (await client.get(f"/api/imports/{made['id']}", headers=alice.auth)).json()
+    assert report["state"] == "failed" and "disk full" in report["last_error"]
+    assert report["finished_on"] is not None
+    browser = make_client()
+    await login(browser, "alice@example.com")
+    page = await browser.get(f"/import/{made['id']}", headers={"accept": "text/html"})
+    assert "Import failed" in page.text and "disk full" in page.text and "Try again" in page.text
+    monkeypatch.setattr(imports_repo, "SQL", real)
+    again = await client.post(f"/api/imports/{made['id']}/confirm", headers=alice.auth)
+    assert again.status_code == 202 and again.json()["state"] == "queued"
+    await run_job(pool, jobs, alice, made["id"])
+    report = (await client.get(f"/api/imports/{made['id']}", headers=alice.auth)).json()
+    assert report["state"] == "done" and report["created"] == 2 and report["last_error"] is None
+    twice = await client.post(f"/api/imports/{made['id']}/confirm", headers=alice.auth)
+    assert twice.status_code == 409
 
 
 async def test_export_streams_a_filter_or_list_and_reads_back(

@@ -127,8 +127,12 @@ async def queue_run(conn: Conn, user_id: int, run_id: int, job_id: int, now: dat
     return bool(await _rows(conn, "run_queue", params))
 
 
-async def record_failure(conn: Conn, run_id: int, error: str) -> None:
-    await conn.execute(SQL["run_failed"], {"id": run_id, "error": error[:1000]})
+async def record_failure(
+    conn: Conn, run_id: int, error: str, *, final: bool, now: datetime
+) -> None:
+    """Note a failed attempt; the last one (`final`) leaves the run 'failed'."""
+    params = {"id": run_id, "error": error[:1000], "final": final, "now": now}
+    await conn.execute(SQL["run_failed"], params)
 
 
 async def apply(conn: Conn, run: LockedRun, now: datetime) -> list[Problem]:

@@ -92,8 +92,9 @@ class ImportOut(BaseModel):
     kind: Literal["contacts", "companies"]
     format: Literal["csv", "vcf"]
     filename: str
-    state: Literal["previewed", "queued", "done"] = Field(
-        description="previewed: confirm it to import; queued: a job imports it; done"
+    state: Literal["previewed", "queued", "done", "failed"] = Field(
+        description="previewed: confirm it to import; queued: a job imports it; done; "
+        "failed: every attempt failed (last_error says why; confirm it to try again)"
     )
     columns: list[ColumnOut]
     total_rows: int
@@ -103,7 +104,9 @@ class ImportOut(BaseModel):
     warnings: list[RowProblemOut] = Field(description="Rows imported in part, and what was not")
     created: int
     updated: int
-    last_error: str | None = Field(description="Why the last attempt failed (it is retried)")
+    last_error: str | None = Field(
+        description="Why the last attempt failed (retried while the run is queued)"
+    )
     created_on: datetime
     queued_on: datetime | None
     finished_on: datetime | None
@@ -265,7 +268,7 @@ async def import_rows(
     response_model=ImportOut,
     status_code=202,
     responses={**NOT_FOUND, 409: {"model": ErrorOut}},
-    summary="Import a previewed file (a job imports it, all of it or nothing)",
+    summary="Import a previewed file, or try a failed import again (a job imports it, all of it or nothing)",
 )
 async def confirm_import(import_id: ImportId, state: State, account: CurrentAccount) -> ImportOut:
     with answering():

@@ -184,13 +184,14 @@ async def preview(pool: AsyncConnectionPool, user_id: int, run_id: int) -> Previ
 async def confirm(
     pool: AsyncConnectionPool, queue: JobQueue, user_id: int, run_id: int
 ) -> dict[str, Any]:
-    """Queue a previewed run's import (the job applies it); 409 when it was already."""
+    """Queue a previewed run's import, or a failed one's again (the job applies it); 409 when
+    it is queued or done."""
     await import_records.ensure_queue(queue)
     async with pool.connection() as conn, conn.transaction():
         run = await imports_repo.lock_run(conn, user_id, run_id)
         if run is None:
             raise not_found(run_id)
-        if run.state != "previewed":
+        if run.state not in ("previewed", "failed"):
             raise ImportProblem(409, "conflict", f"import {run_id} is already {run.state}")
         args = import_records.Args(run_id=run_id, user_id=user_id)
         job_id = await import_records.enqueue(queue, args, conn=conn)
