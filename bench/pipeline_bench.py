@@ -1,0 +1,226 @@
+"""Pipeline benchmark (issue 19): a mailbox of N messages through import → extract → enrich →
+analyze with one `fluffymail worker`, per-stage rates, the first ranking and the total.
+
+Usage: .venv/bin/python bench/pipeline_bench.py [--messages 100000 | --corpus]
+           [--work /tmp/fm-pipeline] [--dsn postgresql://postgres@127.0.0.1/test]
+           [--max-seconds 3600] [--summaries] [--keep]
+
+A fresh migrated database; the worker service starts with its default settings, then the real
+`fluffymail import` command reads the mailbox (an mbox of N distinct messages made by
+replicating the Enron corpus, as `scale_bench.py` does; `--corpus` imports the Enron corpus
+itself, one mailbox per person). Every second the bench reads the queue's tables and the user's
+relationships, and the RSS of the worker's process tree. It records:
+- `first_ranking_s`: seconds from the start until the user's top contacts are non-empty
+  (what `fluffymail contacts top` would show), and how many messages were stored by then;
+- `ranked_s`: until the import has ended and no sync, extraction, enrichment or analysis job is
+  queued or running (the mailbox fully ranked); `summaries_s` too with `--summaries`;
+- per stage (queue): jobs done, first start, last finish, busy seconds, failed;
+- `worker_peak_rss_mb`: the largest single process and the largest whole-tree sum.
+Issue 19's bars at 1M messages: fully ranked ≤ 15 min, first ranking ≤ 60 s, worker RSS ≤ 500 MB.
+Prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+import psycopg
+
+import corpus
+import scale_bench
+from import_command import _SUMMARY, fresh_database
+
+USER = "pipeline@bench.fluffymail"
+RANKING = ("sync-emails", "extract-contacts", "enrich-contact", "analyze-relationships")
+SUMMARIES = ("summarize-relationship",)
+
+
+@dataclass
+class Timeline:
+    started: float = field(default_factory=time.perf_counter)
+    first_ranking_s: float | None = None
+    stored_at_first_ranking: int | None = None
+    import_ended_s: float | None = None
+    ranked_s: float | None = None
+    summaries_s: float | None = None
+    peak_process_mb: float = 0.0
+    peak_tree_mb: float = 0.0
+    samples: list[dict[str, Any]] = field(default_factory=list)
+
+    def now(self) -> float:
+        return round(time.perf_counter() - self.started, 1)
+
+
+def pending(conn: psycopg.Connection[Any], names: tuple[str, ...]) -> int:
+    row = conn.execute(
+        "SELECT count(*) FROM queue.job WHERE name = ANY(%s) AND state IN ('created', 'retry',"
+        " 'active')",
+        [list(names)],
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def ranking(conn: psycopg.Connection[Any]) -> tuple[int, int]:
+    """(top contacts with a score, messages stored) of the bench user."""
+    row = conn.execute(
+        "SELECT (SELECT count(*) FROM crm.relationships r JOIN crm.users u ON u.id = r.user_id"
+        "         WHERE u.email = %(u)s AND r.score > 0),"
+        "       (SELECT count(*) FROM crm.messages)",
+        {"u": USER},
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+def stages(conn: psycopg.Connection[Any], names: tuple[str, ...]) -> dict[str, Any]:
+    rows = conn.execute(
+        "SELECT name, count(*) FILTER (WHERE state = 'completed'),"
+        "       count(*) FILTER (WHERE state = 'failed'),"
+        "       min(started_on), max(completed_on),"
+        "       sum(extract(epoch FROM completed_on - started_on)) FILTER (WHERE state = 'completed')"
+        " FROM queue.job WHERE name = ANY(%s) GROUP BY name",
+        [list(names)],
+    ).fetchall()
+    origin = conn.execute("SELECT min(created_on) FROM queue.job").fetchone()
+    zero = origin[0] if origin else None
+    out: dict[str, Any] = {}
+    for name, done, failed, first, last, busy in rows:
+        out[name] = {
+            "done": done,
+            "failed": failed,
+            "first_start_s": round((first - zero).total_seconds(), 1) if first and zero else None,
+            "last_finish_s": round((last - zero).total_seconds(), 1) if last and zero else None,
+            "busy_s": round(float(busy or 0), 1),
+        }
+    return out
+
+
+def tree_rss_mb(pid: int) -> tuple[float, float]:
+    """(largest single process, whole tree) RSS in MB; zeros once it is gone."""
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0, 0.0
+    sizes = []
+    for proc in procs:
+        try:
+            sizes.append(proc.memory_info().rss / 2**20)
+        except psutil.NoSuchProcess:
+            continue
+    return (max(sizes), sum(sizes)) if sizes else (0.0, 0.0)
+
+
+def watch(
+    url: str, worker: subprocess.Popen[bytes], importer: subprocess.Popen[str], args: Any
+) -> Timeline:
+    seen = Timeline()
+    quiet = 0
+    with psycopg.connect(url, autocommit=True) as conn:
+        while seen.now() < args.max_seconds:
+            time.sleep(1.0)
+            one, tree = tree_rss_mb(worker.pid)
+            seen.peak_process_mb = max(seen.peak_process_mb, one)
+            seen.peak_tree_mb = max(seen.peak_tree_mb, tree)
+            ranked, stored = ranking(conn)
+            if ranked and seen.first_ranking_s is None:
+                seen.first_ranking_s, seen.stored_at_first_ranking = seen.now(), stored
+            if seen.import_ended_s is None and importer.poll() is not None:
+                seen.import_ended_s = seen.now()
+            left = pending(conn, RANKING)
+            if int(seen.now()) % 10 == 0:
+                sample = {"s": seen.now(), "stored": stored, "jobs": left, "rss_mb": round(tree)}
+                seen.samples.append(sample)
+            if seen.import_ended_s is None or left:
+                quiet = 0
+                continue
+            quiet += 1
+            if quiet >= 3 and seen.ranked_s is None:
+                seen.ranked_s = seen.now()
+            if seen.ranked_s is not None and (not args.summaries or pending(conn, SUMMARIES) == 0):
+                seen.summaries_s = seen.now() if args.summaries else None
+                break
+    return seen
+
+
+def mailbox(args: Any) -> Path:
+    if args.corpus:
+        return corpus.require("enron") / "enron"
+    path = args.work / f"pipeline-{args.messages}.mbox"
+    if not path.exists():
+        scale_bench.build_mbox(path, scale_bench.corpus_messages(), args.messages)
+    return path
+
+
+def run(args: Any) -> dict[str, Any]:
+    source = mailbox(args)
+    database = fresh_database(args.dsn, args.work / "data", prefix="fm_pipe", keep=args.keep)
+    with database as (url, env):
+        command = [sys.executable, "-m", "fluffymail"]
+        worker = subprocess.Popen([*command, "worker"], env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE)  # fmt: skip
+        importer = subprocess.Popen(
+            [*command, "import", str(source), "--user", USER],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            seen = watch(url, worker, importer, args)
+        finally:
+            importer.wait()
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(60)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        with psycopg.connect(url) as conn:
+            per_stage = stages(conn, RANKING + SUMMARIES)
+            ranked, stored = ranking(conn)
+    said = _SUMMARY.search(" ".join((importer.stdout.read() if importer.stdout else "").split()))
+    return {
+        "messages_read": int(said[1].replace(",", "")) if said else None,
+        "messages": stored,
+        "source": "enron corpus" if args.corpus else f"{args.messages} replicated messages",
+        "first_ranking_s": seen.first_ranking_s,
+        "stored_at_first_ranking": seen.stored_at_first_ranking,
+        "import_ended_s": seen.import_ended_s,
+        "ranked_s": seen.ranked_s,
+        "summaries_s": seen.summaries_s,
+        "ranked_contacts": ranked,
+        "msgs_per_s_to_ranked": round(stored / seen.ranked_s) if seen.ranked_s else None,
+        "worker_peak_rss_mb": {
+            "process": round(seen.peak_process_mb),
+            "tree": round(seen.peak_tree_mb),
+        },
+        "stages": per_stage,
+        "samples": seen.samples,
+        "load_avg_end": os.getloadavg(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--corpus", action="store_true", help="the Enron corpus as it is")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/fm-pipeline"))
+    parser.add_argument(
+        "--dsn", default=os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1/test")
+    )
+    parser.add_argument("--max-seconds", type=float, default=3600)
+    parser.add_argument("--summaries", action="store_true", help="also wait for summaries")
+    parser.add_argument("--keep", action="store_true", help="keep the database")
+    args = parser.parse_args()
+    sys.stdout.write(json.dumps(run(args), indent=2, default=str) + "\n")
+
+
+if __name__ == "__main__":
+    main()
