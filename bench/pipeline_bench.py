@@ -3,7 +3,7 @@ analyze with one `fluffymail worker`, per-stage rates, the first ranking and the
 
 Usage: .venv/bin/python bench/pipeline_bench.py [--messages 100000 | --corpus]
            [--work /tmp/fm-pipeline] [--dsn postgresql://postgres@127.0.0.1/test]
-           [--max-seconds 3600] [--summaries] [--keep]
+           [--max-seconds 3600] [--summaries] [--incremental 100] [--keep]
 
 A fresh migrated database; the worker service starts with its default settings, then the real
 `fluffymail import` command reads the mailbox (an mbox of N distinct messages made by
@@ -16,6 +16,8 @@ relationships, and the RSS of the worker's process tree. It records:
   queued or running (the mailbox fully ranked); `summaries_s` too with `--summaries`;
 - per stage (queue): jobs done, first start, last finish, busy seconds, failed;
 - `worker_peak_rss_mb`: the largest single process and the largest whole-tree sum.
+`--incremental N` then appends N new messages and imports again with the worker still running:
+seconds until they are stored, extracted and the user re-scored.
 Issue 19's bars at 1M messages: fully ranked ≤ 15 min, first ranking ≤ 60 s, worker RSS ≤ 500 MB.
 Prints JSON.
 """
@@ -153,6 +155,37 @@ def watch(
     return seen
 
 
+def incremental(url: str, env: dict[str, str], source: Path, args: Any) -> dict[str, Any]:
+    """Append `--incremental` new messages, import again with the worker still running: seconds
+    until they are stored, extracted and the user re-scored (the last ranking job's finish)."""
+    base = scale_bench.corpus_messages()
+    with source.open("ab") as out:
+        for entry in scale_bench.new_entries(base, args.incremental):
+            out.write(entry)
+    with psycopg.connect(url, autocommit=True) as conn:
+        start = conn.execute("SELECT clock_timestamp()").fetchone()[0]  # type: ignore[index]
+        command = [sys.executable, "-m", "fluffymail", "import", str(source), "--user", USER]
+        subprocess.run(command, env=env, check=True, capture_output=True)
+        began = time.perf_counter()
+        while time.perf_counter() - began < 300:
+            time.sleep(0.5)
+            row = conn.execute(
+                "SELECT count(*) FILTER (WHERE state IN ('created', 'retry', 'active')),"
+                "       max(completed_on),"
+                "       (SELECT max(relationships_analyzed_on) FROM crm.users WHERE email = %s)"
+                " FROM queue.job WHERE name = ANY(%s) AND created_on >= %s",
+                [USER, list(RANKING), start],
+            ).fetchone()
+            assert row is not None
+            left, last, analyzed = row
+            if not left and last and analyzed and analyzed >= start:
+                return {
+                    "new_messages": args.incremental,
+                    "rescored_s": round((max(last, analyzed) - start).total_seconds(), 2),
+                }
+    return {"new_messages": args.incremental, "rescored_s": None}
+
+
 def mailbox(args: Any) -> Path:
     if args.corpus:
         return corpus.require("enron") / "enron"
@@ -175,6 +208,8 @@ def run(args: Any) -> dict[str, Any]:
         )  # fmt: skip
         try:
             seen = watch(url, worker, importer, args)
+            importer.wait()
+            later = incremental(url, env, source, args) if args.incremental else None
         finally:
             importer.wait()
             worker.send_signal(signal.SIGTERM)
@@ -195,6 +230,7 @@ def run(args: Any) -> dict[str, Any]:
         "import_ended_s": seen.import_ended_s,
         "ranked_s": seen.ranked_s,
         "summaries_s": seen.summaries_s,
+        "incremental": later,
         "ranked_contacts": ranked,
         "msgs_per_s_to_ranked": round(stored / seen.ranked_s) if seen.ranked_s else None,
         "worker_peak_rss_mb": {
@@ -218,6 +254,9 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=3600)
     parser.add_argument("--summaries", action="store_true", help="also wait for summaries")
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument(
+        "--incremental", type=int, default=0, help="then N new messages: time to re-scored"
+    )
     args = parser.parse_args()
     sys.stdout.write(json.dumps(run(args), indent=2, default=str) + "\n")
 

@@ -311,3 +311,41 @@ async def test_secrets__rotate_to_a_new_key(
             (await (await conn.execute("SELECT secret FROM crm.webhooks")).fetchone())[0]
         )
     assert secrets.SecretBox(new.encode()).decrypt(stored).decode() == made.secret
+
+
+async def test_events__one_statement_of_many_rows_records_each_subscribed_row_in_order(
+    pool: AsyncConnectionPool, sql: Sql, db_url: str, tmp_path: Path
+) -> None:
+    """An import's or an extraction batch's single INSERT: an event per shown contact of the
+    subscribed user, in row order; none for a user without a subscription, a contact not
+    shown or one hidden; the same for facts set by hand in one statement."""
+    dana, eve = await _user(sql), await _user(sql, "eve@x.test")
+    settings = Settings(database_url=db_url, data_dir=tmp_path)
+    await service.create(pool, settings, dana, url="https://93.184.216.34/hook", events=list(_ALL))
+    made = await sql.all(
+        "INSERT INTO crm.contacts (user_id, primary_address, created, suppressed_reason)"
+        " SELECT u, a, c, s FROM (VALUES (%s::bigint, 'c1@x.test', true, NULL),"
+        " (%s, 'e1@x.test', true, NULL), (%s, 'c2@x.test', false, NULL),"
+        " (%s, 'c3@x.test', true, 'user'), (%s, 'c4@x.test', true, NULL)) v (u, a, c, s)"
+        " RETURNING id, primary_address",
+        dana, eve, dana, dana, dana,
+    )  # fmt: skip
+    ids = {address: id_ for id_, address in made}
+    rows = await sql.all("SELECT kind, user_id, payload FROM crm.outgoing_events ORDER BY id")
+    assert [(k, u, p["address"]) for k, u, p in rows] == [
+        ("contact.created", dana, "c1@x.test"),
+        ("contact.created", dana, "c4@x.test"),
+    ]
+    await sql.execute("DELETE FROM crm.outgoing_events")
+    await sql.execute(
+        "INSERT INTO crm.contact_facts (contact_id, field, value, kind, source, confidence,"
+        " observed_on) VALUES (%s, 'title', 'CTO', '', 'you', 1, now()),"
+        " (%s, 'title', 'CEO', '', 'mail', 1, now()), (%s, 'phone', '+1 555 0100', '', 'you',"
+        " 1, now()), (%s, 'title', 'Chair', '', 'you', 1, now())",
+        ids["c1@x.test"], ids["c4@x.test"], ids["c4@x.test"], ids["e1@x.test"],
+    )  # fmt: skip
+    rows = await sql.all("SELECT kind, payload FROM crm.outgoing_events ORDER BY id")
+    assert [(k, p["address"], p["changed"]) for k, p in rows] == [
+        ("contact.updated", "c1@x.test", ["title"]),
+        ("contact.updated", "c4@x.test", ["phone"]),
+    ]

@@ -12,16 +12,25 @@ CREATE TYPE queue.job_state AS ENUM (
     'failed'
 );
 
-CREATE FUNCTION crm.contact_fact_webhook_event() RETURNS trigger
+CREATE FUNCTION crm.contact_facts_events() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM crm.record_webhook_event(c.user_id, 'contact.updated', jsonb_build_object(
-        'contact_id', c.id, 'address', c.primary_address, 'name', c.name,
-        'company_id', c.company_id, 'kind', c.kind, 'hidden', c.suppressed_reason,
-        'merged_into_id', c.merged_into_id, 'changed', jsonb_build_array(NEW.field),
-        NEW.field, nullif(NEW.value, '')))
-    FROM crm.contacts c WHERE c.id = NEW.contact_id AND c.created;
+    WITH set_by_you AS (
+        SELECT f.id, f.field, f.value, c.id AS contact_id, c.user_id, c.primary_address, c.name,
+               c.company_id, c.kind, c.suppressed_reason, c.merged_into_id
+        FROM facts f JOIN crm.contacts c ON c.id = f.contact_id
+        WHERE f.source = 'you' AND c.created
+    )
+    INSERT INTO crm.outgoing_events (workspace_id, user_id, kind, payload)
+    SELECT t.workspace_id, s.user_id, 'contact.updated', jsonb_build_object(
+        'contact_id', s.contact_id, 'address', s.primary_address, 'name', s.name,
+        'company_id', s.company_id, 'kind', s.kind, 'hidden', s.suppressed_reason,
+        'merged_into_id', s.merged_into_id, 'changed', jsonb_build_array(s.field),
+        s.field, nullif(s.value, ''))
+    FROM crm.webhook_targets(ARRAY(SELECT DISTINCT user_id FROM set_by_you), 'contact.updated') t
+    JOIN set_by_you s ON s.user_id = t.user_id
+    ORDER BY s.id;
     RETURN NULL;
 END
 $$;
@@ -50,6 +59,23 @@ BEGIN
     ], NULL);
     PERFORM crm.record_webhook_event(NEW.user_id, 'contact.updated',
         v_data || jsonb_build_object('changed', to_jsonb(v_changed)));
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION crm.contacts_created_events() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO crm.outgoing_events (workspace_id, user_id, kind, payload)
+    SELECT t.workspace_id, n.user_id, 'contact.created', jsonb_build_object(
+        'contact_id', n.id, 'address', n.primary_address, 'name', n.name,
+        'company_id', n.company_id, 'kind', n.kind, 'hidden', n.suppressed_reason,
+        'merged_into_id', n.merged_into_id, 'by_hand', n.created_by_hand)
+    FROM crm.webhook_targets(ARRAY(SELECT DISTINCT user_id FROM made), 'contact.created') t
+    JOIN made n ON n.user_id = t.user_id
+    WHERE n.created AND n.suppressed_reason IS NULL
+    ORDER BY n.id;
     RETURN NULL;
 END
 $$;
@@ -122,6 +148,24 @@ BEGIN
         grams := grams || substr(folded, i, 3);
     END LOOP;
     RETURN grams;
+END
+$$;
+
+CREATE FUNCTION crm.webhook_targets(p_user_ids bigint[], p_kind text) RETURNS TABLE(user_id bigint, workspace_id bigint)
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    RETURN QUERY
+    SELECT u.id, ws.workspace_id
+    FROM unnest(p_user_ids) AS u (id)
+    CROSS JOIN LATERAL (
+        SELECT m.workspace_id FROM crm.workspace_members m
+        WHERE m.user_id = u.id ORDER BY m.joined_on DESC, m.workspace_id DESC LIMIT 1
+    ) ws
+    WHERE EXISTS (
+        SELECT 1 FROM crm.webhooks w
+        WHERE w.workspace_id = ws.workspace_id AND w.enabled AND p_kind = ANY (w.events)
+    );
 END
 $$;
 
@@ -1666,11 +1710,13 @@ CREATE UNIQUE INDEX job_singleton_slot ON queue.job USING btree (name, singleton
 
 CREATE INDEX schedule_due ON queue.schedule USING btree (next_tick);
 
-CREATE TRIGGER contact_facts_webhook AFTER INSERT OR UPDATE ON crm.contact_facts FOR EACH ROW WHEN ((new.source = 'you'::text)) EXECUTE FUNCTION crm.contact_fact_webhook_event();
+CREATE TRIGGER contact_facts_webhook_insert AFTER INSERT ON crm.contact_facts REFERENCING NEW TABLE AS facts FOR EACH STATEMENT EXECUTE FUNCTION crm.contact_facts_events();
+
+CREATE TRIGGER contact_facts_webhook_update AFTER UPDATE ON crm.contact_facts REFERENCING NEW TABLE AS facts FOR EACH STATEMENT EXECUTE FUNCTION crm.contact_facts_events();
 
 CREATE TRIGGER contacts_webhook_changed AFTER UPDATE ON crm.contacts FOR EACH ROW WHEN ((new.created AND (new.suppressed_reason IS DISTINCT FROM 'self'::text) AND ((NOT old.created) OR (old.name IS DISTINCT FROM new.name) OR (old.company_id IS DISTINCT FROM new.company_id) OR (old.kind IS DISTINCT FROM new.kind) OR (old.suppressed_reason IS DISTINCT FROM new.suppressed_reason) OR (old.merged_into_id IS DISTINCT FROM new.merged_into_id)))) EXECUTE FUNCTION crm.contact_webhook_events();
 
-CREATE TRIGGER contacts_webhook_created AFTER INSERT ON crm.contacts FOR EACH ROW WHEN ((new.created AND (new.suppressed_reason IS NULL))) EXECUTE FUNCTION crm.contact_webhook_events();
+CREATE TRIGGER contacts_webhook_created AFTER INSERT ON crm.contacts REFERENCING NEW TABLE AS made FOR EACH STATEMENT EXECUTE FUNCTION crm.contacts_created_events();
 
 CREATE TRIGGER message_folders_keep_privacy AFTER DELETE ON crm.message_folders REFERENCING OLD TABLE AS unlinked FOR EACH STATEMENT EXECUTE FUNCTION crm.keep_privacy_of_unlinked();
 
