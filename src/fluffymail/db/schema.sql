@@ -364,7 +364,7 @@ BEGIN
     ON CONFLICT (run_id, name) DO NOTHING;
     SELECT state, wake_at INTO v_state, v_wake FROM queue.workflow_step
     WHERE run_id = p_id AND name = p_name FOR UPDATE;
-    v_start := CASE WHEN v_state IN ('waiting', 'sleeping') THEN coalesce(v_wake, 'infinity') ELSE now() END;
+    v_start := CASE WHEN v_state IN ('waiting', 'sleeping') THEN coalesce(v_wake, now() + interval '100 years') ELSE now() END;
     WITH moved AS (
         UPDATE queue.job j SET state = 'retry', start_after = v_start, heartbeat_on = NULL
         WHERE j.id = p_id AND j.attempt = p_attempt AND j.state = 'active'

@@ -42,8 +42,8 @@ END
 $$;
 
 -- Suspend a running run on step p_name (inserted unless it exists): its job goes back to
--- 'retry' until the step's wake_at, or at once if the step is already done (an event or the
--- last child arrived while the run was resuming). Returns false if the lease is stale.
+-- 'retry' until the step's wake_at (no timeout: a century on), or at once if the step is done
+-- already (an event or the last child came while the run was resuming). False: stale lease.
 CREATE FUNCTION queue.wf_suspend(p_id bigint, p_attempt integer, p_name text, p_seq integer,
     p_kind text, p_wake_at timestamptz, p_event text, p_match jsonb, p_children bigint[])
     RETURNS boolean
@@ -61,7 +61,7 @@ BEGIN
     ON CONFLICT (run_id, name) DO NOTHING;
     SELECT state, wake_at INTO v_state, v_wake FROM queue.workflow_step
     WHERE run_id = p_id AND name = p_name FOR UPDATE;
-    v_start := CASE WHEN v_state IN ('waiting', 'sleeping') THEN coalesce(v_wake, 'infinity') ELSE now() END;
+    v_start := CASE WHEN v_state IN ('waiting', 'sleeping') THEN coalesce(v_wake, now() + interval '100 years') ELSE now() END;
     WITH moved AS (
         UPDATE queue.job j SET state = 'retry', start_after = v_start, heartbeat_on = NULL
         WHERE j.id = p_id AND j.attempt = p_attempt AND j.state = 'active'
