@@ -173,3 +173,45 @@ async def test_get__steps_show_what_a_run_waits_for(wf: Workflows) -> None:
 
     await wait_for(woken)
     assert (await finished(wf, run_id)).output == {"k": 1, "v": 2}
+
+
+def test_jobs_show__lists_a_runs_steps(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from psycopg_pool import AsyncConnectionPool
+    from typer.testing import CliRunner
+
+    from fluffymail.cli import app
+
+    async def seed() -> int:
+        pool = AsyncConnectionPool(db_url, kwargs={"autocommit": True}, open=False)
+        await pool.open()
+        queue = JobQueue(pool, listen=False)
+        wf = Workflows(queue)
+
+        @wf.define("visible")
+        async def visible(step: Step, args: Any) -> Any:
+            await step.run("fetch", lambda: {"messages": 3}, retry_limit=2)
+            await step.wait_for_event("synced", event="mail.synced", match={"id": 7})
+
+        run_id = await wf.start("visible", cancel_on=[{"event": "stop", "match": {"id": 7}}])
+        assert run_id is not None
+        await wf.work("visible")
+        await in_state(wf, run_id, "waiting")
+        await queue.stop(grace=1)
+        await pool.close()
+        return run_id
+
+    run_id = asyncio.run(seed())
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("FLUFFYMAIL_LOG_LEVEL", "ERROR")
+    result = CliRunner().invoke(app, ["jobs", "show", str(run_id), "--json"])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    fetch, synced = shown["steps"]
+    assert (fetch["name"], fetch["state"], fetch["attempts"]) == ("fetch", "completed", 1)
+    assert fetch["output"] == {"messages": 3} and fetch["started_at"] and fetch["finished_at"]
+    assert synced["state"] == "waiting"
+    assert synced["waiting_for"]["event"] == "mail.synced"
+    assert synced["waiting_for"]["match"] == {"id": 7}
+    assert shown["cancel_on"][0]["event"] == "stop"

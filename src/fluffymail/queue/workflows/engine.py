@@ -156,7 +156,11 @@ class Workflows:
         job = await self.queue.get_job(run_id)
         if job is None:
             return None
-        return _run(job, [StepInfo.from_mapping(row) for row in await self.store.steps(run_id)])
+        return _run(job, await self.steps(run_id))
+
+    async def steps(self, run_id: int) -> list[StepInfo]:
+        """The step rows of a run (its cancel_on rules last); [] for a job that is no run."""
+        return [StepInfo.from_mapping(row) for row in await self.store.steps(run_id)]
 
     # -- workers ---------------------------------------------------------------------------
 
