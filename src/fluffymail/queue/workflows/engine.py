@@ -126,6 +126,15 @@ class Workflows:
         async with self.queue.pool.connection() as own, own.transaction():
             return await self._start_with_rules(name, data, rules, own, options)
 
+    async def start_many(
+        self, name: str, args: Sequence[Any], *, conn: Conn | None = None, **options: Any
+    ) -> list[int]:
+        """Start one run of `name` per item of `args` in one round trip; their ids."""
+        definition = self._definition(name)
+        await self.setup([name])
+        data = [{"args": item, "v": definition.version} for item in args]
+        return await self.queue.insert(name, data, conn=conn, options=options or None)
+
     async def _start_with_rules(
         self,
         name: str,
