@@ -1,0 +1,66 @@
+"""A first import is ranked from its first extracted mail, not only when it ends, and the
+ranking is labelled partial until it ends (issue 19: a partial answer within 60 s)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from psycopg_pool import AsyncConnectionPool
+
+from fluffymail.crm.relationships import partial
+from fluffymail.queue import JobQueue
+from fluffymail.queue.registry import Registry
+
+from .conftest import Analyze, Load, Rows, exchange
+
+QUEUE = "extract-contacts"
+
+
+async def test_first_extracted_mail_of_an_import_is_ranked_at_once_and_labelled_partial(
+    pool: AsyncConnectionPool,
+    queue: JobQueue,
+    registry: Registry,
+    load: Load,
+    analyze: Analyze,
+    rows: Rows,
+) -> None:
+    async def execute(statement: str, *params: object) -> None:
+        async with pool.connection() as conn:
+            await conn.execute(statement, params or None)
+
+    mails = exchange("alice@partner.example", "lunch", 10, replies=3)
+    user_id = await load(mails, extract=False)
+    # as if the sync were still reading: its first import has not finished
+    await execute(
+        "UPDATE crm.connections SET status = 'syncing', last_synced_on = NULL,"
+        " remaining_estimate = 1000 WHERE user_id = %s",
+        user_id,
+    )
+    await execute("DELETE FROM queue.job WHERE name = 'analyze-relationships'")
+
+    await queue.work(QUEUE, registry[QUEUE].handler)
+    async with asyncio.timeout(20):
+        while await rows.one("SELECT count(*) FROM crm.messages WHERE processed_on IS NULL"):  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+
+    sent = await rows.all(
+        "SELECT data, start_after <= now() FROM queue.job WHERE name = 'analyze-relationships'"
+    )
+    assert sent == [({"user_id": user_id}, True)]  # at once, not after the debounce
+    async with pool.connection() as conn:
+        before = await partial.partial_ranking(conn, user_id)
+    assert before is not None and before.analyzed == 0
+
+    await analyze(user_id)
+
+    async with pool.connection() as conn:
+        assert not await partial.wants_early_ranking(conn, user_id)  # ranked: no more at once
+        during = await partial.partial_ranking(conn, user_id)
+    stored = await rows.one("SELECT count(*) FROM crm.messages WHERE user_id = %s", user_id)
+    assert during == partial.Partial(analyzed=stored, expected=stored + 1000)
+    assert during.label == (
+        f"Ranking from {stored:,} of ~{stored + 1000:,} messages so far; import still running"
+    )
+    await execute("UPDATE crm.connections SET status = 'ok', last_synced_on = now()")
+    async with pool.connection() as conn:
+        assert await partial.partial_ranking(conn, user_id) is None
