@@ -155,7 +155,7 @@ async def _extract(deps: JobDeps, clock: Clock, args: Args, debounce: int) -> di
             await _request_releases(deps.queue, prepared.released, conn=conn)
         async with conn.transaction():
             result = await contacts_service.extract_prepared(conn, prepared, now=clock.now())
-            await _rank_early(deps.queue, conn, args.owner)
+            await _rank_early(deps.queue, conn, args.owner, clock)
             enqueued = await enqueue_enrichment(
                 deps.queue,
                 sorted(result.visible_touched),
@@ -169,12 +169,12 @@ async def _extract(deps: JobDeps, clock: Clock, args: Args, debounce: int) -> di
     return output
 
 
-async def _rank_early(queue: JobQueue, conn: Any, user_id: int | None) -> None:
-    """During a first import, the first mail extracted is ranked at once rather than when the
+async def _rank_early(queue: JobQueue, conn: Any, user_id: int | None, clock: Clock) -> None:
+    """During a first import, the mail extracted so far is ranked at once rather than when the
     import ends: a partial ranking within seconds (issue 19). Once something is ranked, the
     analyses follow the import as before."""
-    if user_id is not None and await partial.wants_early_ranking(conn, user_id):
-        await analyze_relationships.enqueue(queue, user_id, conn=conn, debounce=0)
+    if user_id is not None and await partial.wants_early_ranking(conn, user_id, clock.now()):
+        await analyze_relationships.hurry(queue, user_id, conn=conn)
 
 
 def _note(result: contacts_service.ExtractResult) -> dict[str, str]:

@@ -59,6 +59,7 @@ from fluffymail.integrations.mail.source import (
     TransientSourceError,
 )
 from fluffymail.jobs import (
+    analyze_relationships,
     extract_contacts,
     planner_stats,
     priorities,
@@ -658,12 +659,9 @@ async def _delete_messages(
 
 
 async def _send_analysis(conn: Any, queue: JobQueue, connection: Connection) -> None:
-    await queue.send(
-        ANALYZE_QUEUE,
-        {"user_id": connection.user_id},
-        conn=conn,
-        singleton_key=f"user-{connection.user_id}",
-    )
+    """Analyse the user's mail now: an analysis queued during the import for later (it re-runs
+    every `analyze_debounce` while extraction goes on) must not hold this one back."""
+    await analyze_relationships.hurry(queue, connection.user_id, conn=conn)
 
 
 def _recorded_error(connection: Connection, exc: BaseException) -> str:

@@ -8,10 +8,11 @@ import asyncio
 from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.crm.relationships import partial
+from fluffymail.jobs import analyze_relationships
 from fluffymail.queue import JobQueue
 from fluffymail.queue.registry import Registry
 
-from .conftest import Analyze, Load, Rows, exchange
+from .conftest import NOW, Analyze, Load, Rows, exchange
 
 QUEUE = "extract-contacts"
 
@@ -54,7 +55,7 @@ async def test_first_extracted_mail_of_an_import_is_ranked_at_once_and_labelled_
     await analyze(user_id)
 
     async with pool.connection() as conn:
-        assert not await partial.wants_early_ranking(conn, user_id)  # ranked: no more at once
+        assert not await partial.wants_early_ranking(conn, user_id, NOW)  # ranked: not again
         during = await partial.partial_ranking(conn, user_id)
     stored = await rows.one("SELECT count(*) FROM crm.messages WHERE user_id = %s", user_id)
     assert during == partial.Partial(analyzed=stored, expected=stored + 1000)
@@ -64,3 +65,20 @@ async def test_first_extracted_mail_of_an_import_is_ranked_at_once_and_labelled_
     await execute("UPDATE crm.connections SET status = 'ok', last_synced_on = now()")
     async with pool.connection() as conn:
         assert await partial.partial_ranking(conn, user_id) is None
+
+
+async def test_the_end_of_an_import_starts_a_waiting_analysis_at_once(
+    queue: JobQueue, registry: Registry, load: Load, rows: Rows
+) -> None:
+    del registry
+    user_id = await load(exchange("alice@partner.example", "lunch", 10), extract=False)
+    async with queue.pool.connection() as conn:
+        await conn.execute("DELETE FROM queue.job WHERE name = 'analyze-relationships'")
+        await analyze_relationships.enqueue(queue, user_id, conn=conn, debounce=600)
+
+    await load(exchange("bob@partner.example", "deal", 5), extract=False)
+
+    waiting = await rows.all(
+        "SELECT start_after <= now() FROM queue.job WHERE name = 'analyze-relationships'"
+    )
+    assert waiting == [(True,)]  # the same job, started now: not a second one

@@ -4,16 +4,18 @@ much of it (for the label on the contacts page and `contacts top`), and when to 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
 
 from fluffymail.db.sql import load_sql
 
-__all__ = ["Partial", "partial_ranking", "wants_early_ranking"]
+__all__ = ["EARLY_EVERY", "Partial", "partial_ranking", "wants_early_ranking"]
 
 SQL = load_sql("fluffymail.crm.relationships")
 Conn = psycopg.AsyncConnection[Any]
+EARLY_EVERY = timedelta(seconds=10)  # until something is ranked: one analysis this often at most
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,9 +42,9 @@ async def partial_ranking(conn: Conn, user_id: int) -> Partial | None:
     return Partial(analyzed=analyzed, expected=max(int(row[1]), analyzed))
 
 
-async def wants_early_ranking(conn: Conn, user_id: int) -> bool:
-    """True while the user's first import runs and nothing is ranked yet."""
-    row = await (
-        await conn.execute(SQL["rel_wants_early_ranking"], {"user_id": user_id})
-    ).fetchone()
+async def wants_early_ranking(conn: Conn, user_id: int, now: datetime) -> bool:
+    """True while the user's first import runs, nothing is ranked yet and no analysis ran in
+    the last `EARLY_EVERY`."""
+    params = {"user_id": user_id, "since": now - EARLY_EVERY}
+    row = await (await conn.execute(SQL["rel_wants_early_ranking"], params)).fetchone()
     return bool(row and row[0])
