@@ -45,6 +45,24 @@ def wait_for_worker(url: str, seconds: float = 60) -> None:
             time.sleep(0.2)
 
 
+JOBS = """
+SELECT name, state::text, round(extract(epoch FROM created_on - %(t0)s)::numeric, 1),
+       round(extract(epoch FROM start_after - %(t0)s)::numeric, 1),
+       round(extract(epoch FROM started_on - %(t0)s)::numeric, 1),
+       round(extract(epoch FROM completed_on - %(t0)s)::numeric, 1),
+       output -> 'cursor', output -> 'contacts', output -> 'pending'
+FROM queue.job WHERE name = 'analyze-relationships' ORDER BY created_on
+"""
+
+
+def analyses(url: str, t0: Any) -> list[list[Any]]:
+    """Each analysis job: state, created / start_after / started / completed (s after the
+    import started), and its output's cursor range, contacts and pending messages."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        return [[str(v) if v is not None else None for v in row]
+                for row in conn.execute(JOBS, {"t0": t0}).fetchall()]  # fmt: skip
+
+
 def label(env: dict[str, str]) -> str:
     command = [
         sys.executable,
@@ -92,11 +110,15 @@ def main() -> None:
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         try:
             wait_for_worker(url)
+            with psycopg.connect(url, autocommit=True) as conn:
+                t0 = conn.execute("SELECT clock_timestamp()").fetchone()[0]  # type: ignore[index]
             command = [sys.executable, "-m", "fluffymail", "import", str(args.path), "--user", USER]
             importer = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL, text=True)  # fmt: skip
             result = watch(url, env, importer)
             importer.wait()
+            time.sleep(5)  # the analysis the import's end sends
+            result["analyses"] = analyses(url, t0)
         finally:
             worker.terminate()
             try:
