@@ -55,6 +55,19 @@ async def test_singleton_key__one_queued_job_per_key(queue: JobQueue) -> None:
     )
 
 
+async def test_hurry__a_delayed_queued_job_of_the_key_starts_now(queue: JobQueue) -> None:
+    await queue.create_queue("q")
+    waiting = await queue.send("q", {}, singleton_key="user-1", start_after=3600)
+    other = await queue.send("q", {}, singleton_key="user-2", start_after=3600)
+    assert await queue.send("q", {}, singleton_key="user-1") is None  # joined the waiting one
+
+    assert await queue.hurry("q", "user-1") == [waiting]
+
+    assert [j.id for j in await queue.fetch("q", 5)] == [waiting]  # user-2 still waits
+    assert await queue.hurry("q", "user-1") == []  # running: nothing to hurry
+    assert other is not None
+
+
 async def test_singleton_seconds__one_job_per_slot(queue: JobQueue, sql) -> None:
     await queue.create_queue("q")
     assert await queue.send("q", {}, singleton_seconds=3600, singleton_key="k") is not None

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from fluffymail.cli.common import console, run, settings
@@ -48,10 +49,11 @@ def top(
     now = _aware(as_of) if as_of else SystemClock().now()
 
     from fluffymail.cli.context import open_context
-    from fluffymail.crm.relationships import analysis, archive
+    from fluffymail.crm.relationships import analysis, archive, partial
     from fluffymail.crm.relationships import repo as relationships_repo
 
     ends: list[datetime] = []
+    partials: list[partial.Partial] = []
 
     async def main() -> list[relationships_repo.TopRelationship]:
         async with open_context(config, name="cli") as ctx, ctx.pool.connection() as conn:
@@ -66,9 +68,12 @@ def top(
                 await analysis.rescore_user(conn, found.id, now=now)
             scoring = await archive.scoring_time(conn, found.id, now)
             ends.extend([scoring.archive_ends] if scoring.archive_ends else [])
+            partials.extend([p] if (p := await partial.partial_ranking(conn, found.id)) else [])
             return await relationships_repo.top(conn, found.id, limit=limit, everyone=everyone)
 
     ranked = run(main())
+    if partials:  # on stderr with --json, so the JSON stays a list
+        (Console(stderr=True) if as_json else console).print(f"{partials[0].label}.")
     if ends and not as_json:
         console.print(f"This archive ends in {ends[0]:%B %Y}; scores are as of then.")
     if as_json:

@@ -575,7 +575,6 @@ CREATE TABLE crm.connections (
     seen_count bigint DEFAULT 0 NOT NULL,
     stored_count bigint DEFAULT 0 NOT NULL,
     remaining_estimate bigint,
-    cursor jsonb,
     credentials bytea,
     created_on timestamp with time zone DEFAULT now() NOT NULL,
     contact_policy text DEFAULT 'sent'::text NOT NULL,
@@ -896,9 +895,7 @@ ALTER TABLE crm.contacts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 CREATE TABLE crm.folders (
     id bigint NOT NULL,
     connection_id bigint NOT NULL,
-    name text NOT NULL,
-    cursor jsonb,
-    synced_on timestamp with time zone
+    name text NOT NULL
 );
 
 ALTER TABLE crm.folders ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
@@ -1215,6 +1212,15 @@ CREATE TABLE crm.sessions (
     last_seen_on timestamp with time zone DEFAULT now() NOT NULL,
     expires_on timestamp with time zone NOT NULL
 );
+
+CREATE TABLE crm.sync_cursors (
+    user_id bigint NOT NULL,
+    connection_id bigint NOT NULL,
+    folder text NOT NULL,
+    "position" jsonb NOT NULL,
+    synced_on timestamp with time zone NOT NULL
+)
+WITH (fillfactor='50');
 
 CREATE TABLE crm.tags (
     id bigint NOT NULL,
@@ -1731,6 +1737,9 @@ ALTER TABLE ONLY crm.relationships
 ALTER TABLE ONLY crm.sessions
     ADD CONSTRAINT sessions_pkey PRIMARY KEY (token_hash);
 
+ALTER TABLE ONLY crm.sync_cursors
+    ADD CONSTRAINT sync_cursors_pkey PRIMARY KEY (user_id, connection_id, folder);
+
 ALTER TABLE ONLY crm.tags
     ADD CONSTRAINT tags_pkey PRIMARY KEY (id);
 
@@ -1892,6 +1901,8 @@ CREATE INDEX relationships_rank_idx ON crm.relationships USING btree (user_id, s
 CREATE INDEX sessions_expires_idx ON crm.sessions USING btree (expires_on);
 
 CREATE INDEX sessions_user_idx ON crm.sessions USING btree (user_id);
+
+CREATE INDEX sync_cursors_connection_idx ON crm.sync_cursors USING btree (connection_id);
 
 CREATE UNIQUE INDEX tags_name_key ON crm.tags USING btree (workspace_id, lower(name));
 
@@ -2188,6 +2199,12 @@ ALTER TABLE ONLY crm.relationships
 
 ALTER TABLE ONLY crm.sessions
     ADD CONSTRAINT sessions_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.sync_cursors
+    ADD CONSTRAINT sync_cursors_connection_id_fkey FOREIGN KEY (connection_id) REFERENCES crm.connections(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.sync_cursors
+    ADD CONSTRAINT sync_cursors_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY crm.tags
     ADD CONSTRAINT tags_created_by_fkey FOREIGN KEY (created_by) REFERENCES crm.users(id) ON DELETE SET NULL;

@@ -28,6 +28,7 @@ __all__ = [
     "QUEUE_OPTIONS",
     "Args",
     "enqueue",
+    "hurry",
     "install_schedule",
     "make_handler",
 ]
@@ -97,6 +98,15 @@ async def enqueue(
     return await queue.send(
         QUEUE, data, conn=conn, singleton_key=key, start_after=debounce, priority=priority
     )
+
+
+async def hurry(queue: JobQueue, user_id: int, *, conn: Any) -> None:
+    """Analyse `user_id`'s new mail now: an incremental analysis already queued and waiting
+    for its debounce starts at once instead (a running one finishes first)."""
+    key = f"user-{user_id}"
+    if await queue.send(QUEUE, Args(user_id=user_id).to_data(), conn=conn, singleton_key=key):
+        return
+    await queue.hurry(QUEUE, key, conn=conn)
 
 
 async def install_schedule(queue: JobQueue) -> bool:

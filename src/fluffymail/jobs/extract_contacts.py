@@ -4,7 +4,8 @@ Payload `{"message_ids": [...]}` (what `sync-emails` sends, one job per batch), 
 `{"message_id": id}`, or `{"repair_user_id": id, "released": [...]}` (sent when a batch
 finds a new alias of the user, or finds that an address is no longer one: its mail is then
 re-attributed). A batch first commits the aliases it reveals, then, in one transaction, its
-contacts, links, counts, merges and the debounced `enrich-contact` follow-ups.
+contacts, links, counts, merges and the debounced `enrich-contact` follow-ups; during a first
+import, while nothing is ranked yet, an `analyze-relationships` at once (a partial ranking).
 Re-running a job changes nothing.
 """
 
@@ -19,7 +20,8 @@ import psycopg.errors
 
 from fluffymail.clock import Clock
 from fluffymail.crm.contacts import service as contacts_service
-from fluffymail.jobs import planner_stats
+from fluffymail.crm.relationships import partial
+from fluffymail.jobs import analyze_relationships, planner_stats
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue
 
@@ -153,6 +155,7 @@ async def _extract(deps: JobDeps, clock: Clock, args: Args, debounce: int) -> di
             await _request_releases(deps.queue, prepared.released, conn=conn)
         async with conn.transaction():
             result = await contacts_service.extract_prepared(conn, prepared, now=clock.now())
+            await _rank_early(deps.queue, conn, args.owner, clock)
             enqueued = await enqueue_enrichment(
                 deps.queue,
                 sorted(result.visible_touched),
@@ -164,6 +167,14 @@ async def _extract(deps: JobDeps, clock: Clock, args: Args, debounce: int) -> di
     output = {**result.as_output(), "enrich_enqueued": enqueued, **_note(result)}
     log.debug("contacts extracted", extra={"action": "contacts.extracted", **output})
     return output
+
+
+async def _rank_early(queue: JobQueue, conn: Any, user_id: int | None, clock: Clock) -> None:
+    """During a first import, the mail extracted so far is ranked at once rather than when the
+    import ends: a partial ranking within seconds (issue 19). Once something is ranked, the
+    analyses follow the import as before."""
+    if user_id is not None and await partial.wants_early_ranking(conn, user_id, clock.now()):
+        await analyze_relationships.hurry(queue, user_id, conn=conn)
 
 
 def _note(result: contacts_service.ExtractResult) -> dict[str, str]:

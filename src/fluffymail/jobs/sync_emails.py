@@ -1,6 +1,7 @@
 """The `sync-emails` job: read a connection's new mail page by page and store it.
 
-Each batch of pages commits in ONE transaction with the cursor after it and the
+Each batch of pages commits in ONE transaction with the cursor after it (only the folders it
+moved: one `crm.sync_cursors` row each, updated in place) and the
 `extract-contacts` jobs for its new messages (one job per 500 messages), so a crash repeats
 at most one batch (≤ `BATCH_SIZE` messages) of writes; nothing is stored twice. Parsing in
 a child process (a worker's parser process, `fluffymail import`'s pool) runs `PARSE_AHEAD`
@@ -38,6 +39,7 @@ from fluffymail.clock import Clock
 from fluffymail.config import Settings
 from fluffymail.crm import secrets
 from fluffymail.crm.contacts import repo as contacts_repo
+from fluffymail.crm.mail import cursors
 from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.crm.mail.models import (
     Connection,
@@ -57,6 +59,7 @@ from fluffymail.integrations.mail.source import (
     TransientSourceError,
 )
 from fluffymail.jobs import (
+    analyze_relationships,
     extract_contacts,
     planner_stats,
     priorities,
@@ -250,8 +253,9 @@ async def sync_connection(
         cursor = None if full else connection.cursor
         seen = stored = batches = 0
         pages = _watched(source.pages(cursor), activity)
+        written = _Written(parts=cursors.split(connection.cursor))  # what the table holds
         async for batch, page_seen, page_stored in _pipeline(
-            pool, queue, connection, pages, batch_size, clock, parser, unlinked
+            pool, queue, connection, pages, batch_size, clock, parser, unlinked, written
         ):
             seen, stored, batches = seen + page_seen, stored + page_stored, batches + 1
             if on_progress is not None:
@@ -291,6 +295,13 @@ async def sync_connection(
         extra={"action": "mail.synced", **result.as_output(), "connection_id": connection.id},
     )
     return result
+
+
+@dataclass(slots=True, kw_only=True)
+class _Written:
+    """The cursor parts stored so far, so a batch writes only the folders it moved."""
+
+    parts: cursors.Parts
 
 
 class _Activity:
@@ -431,6 +442,7 @@ async def _pipeline(
     clock: Clock,
     parser: Executor | None,
     unlinked: set[int],
+    written: _Written,
 ) -> AsyncIterator[tuple[list[SourcePage], int, int]]:
     """Parse ahead while storing: the next batches are parsed (in `parser`, else a thread)
     while the one before them is written, so a slow batch on one leg does not stall the
@@ -449,7 +461,7 @@ async def _pipeline(
         parsed = await parse
         done = (previous, *await storing) if storing is not None else None
         storing = asyncio.create_task(
-            _store_batch(pool, queue, connection, batch, parsed, clock, unlinked)
+            _store_batch(pool, queue, connection, batch, parsed, clock, unlinked, written)
         )
         previous = batch
         return done
@@ -529,10 +541,12 @@ async def _store_batch(
     messages: Sequence[PreparedMessage],
     clock: Clock,
     unlinked: set[int],
+    written: _Written,
 ) -> tuple[int, int]:
     """Store the parsed batch, its cursor and its follow-up jobs in one transaction; the
     messages its folder changes left in no folder join `unlinked` once it commits."""
     now = clock.now()
+    parts = cursors.split(batch[-1].cursor)
     async with pool.connection() as conn, conn.transaction():
         left = await _apply_folder_changes(conn, connection.id, batch[0])
         stored = await mail_repo.store_messages(
@@ -542,7 +556,13 @@ async def _store_batch(
             messages=messages,
             now=now,
         )
-        await mail_repo.save_cursor(conn, connection.id, batch[-1].cursor, now)
+        await mail_repo.save_cursor(
+            conn,
+            user_id=connection.user_id,
+            connection_id=connection.id,
+            change=cursors.change(written.parts, parts),
+            now=now,
+        )
         if stored.new_message_ids:  # batched: one extraction job per 500 messages
             jobs = extract_contacts.batches(stored.new_message_ids, connection.user_id)
             await queue.insert_many(extract_contacts.QUEUE, jobs, conn=conn)
@@ -554,6 +574,7 @@ async def _store_batch(
             remaining=batch[-1].remaining,
         )
     unlinked.update(left, stored.unlinked)
+    written.parts = parts
     return stored.seen, len(stored.new_message_ids)
 
 
@@ -638,12 +659,9 @@ async def _delete_messages(
 
 
 async def _send_analysis(conn: Any, queue: JobQueue, connection: Connection) -> None:
-    await queue.send(
-        ANALYZE_QUEUE,
-        {"user_id": connection.user_id},
-        conn=conn,
-        singleton_key=f"user-{connection.user_id}",
-    )
+    """Analyse the user's mail now: an analysis queued during the import for later (it re-runs
+    every `analyze_debounce` while extraction goes on) must not hold this one back."""
+    await analyze_relationships.hurry(queue, connection.user_id, conn=conn)
 
 
 def _recorded_error(connection: Connection, exc: BaseException) -> str:

@@ -395,6 +395,14 @@ class JobQueue:
         validate.integer(priority, "priority", validate.INT4_MIN, validate.INT4_MAX)
         return await self.store.promote(name, singleton_key, priority, conn)
 
+    async def hurry(self, name: str, singleton_key: str, *, conn: Conn | None = None) -> list[int]:
+        """Start now the queued jobs of `name` with `singleton_key` that wait for a later start
+        (`start_after`); returns their ids. With a singleton rule, `send` returns None when it
+        joins a queued job: hurry it when the new request wants the work done now."""
+        validate.queue_name(name)
+        singleton_key = validate.key(singleton_key, "singleton_key")
+        return await self.store.hurry(name, singleton_key, conn)
+
     async def insert(
         self,
         name: str,

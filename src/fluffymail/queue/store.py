@@ -293,6 +293,10 @@ class Store:
         params = {"name": name, "singleton_key": singleton_key, "priority": priority}
         return [row[0] for row in await self._rows("promote_jobs", params, conn)]
 
+    async def hurry(self, name: str, singleton_key: str, conn: Conn | None = None) -> list[int]:
+        params = {"name": name, "singleton_key": singleton_key}
+        return [row[0] for row in await self._rows("hurry_jobs", params, conn)]
+
     async def redrive(self, name: str, limit: int) -> int:
         ((revived, _completed, _woken),) = await self._rows(
             "redrive_jobs", {"name": name, "limit": limit}

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from psycopg_pool import AsyncConnectionPool
 from typer.testing import CliRunner
@@ -98,3 +99,27 @@ def test_contacts_top__unknown_user_is_a_clear_error(cli: CliRunner) -> None:
 def test_contacts_top__limit_must_be_positive(cli: CliRunner) -> None:
     result = cli.invoke(app, ["contacts", "top", "--user", USER, "--limit", "0"])
     assert result.exit_code == 2
+
+
+def test_contacts_top__labels_a_ranking_made_while_the_first_import_runs(
+    cli: CliRunner, db_url: str, tmp_path: Path
+) -> None:
+    seed(db_url, tmp_path / "box.mbox", exchange(ALICE, "lunch", 10, replies=3))
+    invoke(cli, "contacts", "top", "--user", USER, "--analyze", "--as-of", NOW.isoformat())
+
+    def importing(running: bool) -> None:
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            conn.execute(
+                "UPDATE crm.connections SET status = %s, remaining_estimate = %s,"
+                " last_synced_on = CASE WHEN %s THEN NULL ELSE now() END",
+                ("syncing" if running else "ok", 300_000 if running else 0, running),
+            )
+
+    importing(True)
+    text = invoke(cli, "contacts", "top", "--user", USER)
+    assert "messages so far; import still running." in " ".join(text.split())
+    assert text.index("Ranking from") < text.index(ALICE)
+    ranked = json.loads(cli.invoke(app, ["contacts", "top", "--user", USER, "--json"]).stdout)
+    assert ranked[0]["address"] == ALICE  # the JSON stays a list; the label goes to stderr
+    importing(False)
+    assert "import still running" not in invoke(cli, "contacts", "top", "--user", USER)

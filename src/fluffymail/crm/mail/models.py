@@ -14,8 +14,8 @@ Each `SourcePage` holds one folder's undecoded mail (`SourceMail`: folder, sourc
 thread_id) and the *whole* connection cursor valid once the page is stored. The
 `sync-emails` job parses the mail, stores it with `repo.store_messages`, saves the cursor
 with `repo.save_cursor` and enqueues follow-up jobs, all in one transaction. A cursor shaped
-`{"folders": {name: folder_cursor, ...}, ...}` has each folder's entry mirrored into
-`crm.folders.cursor`. Adapters raise `AuthError` (permanent: status `needs_reauth`) or
+`{"folders": {name: folder_cursor, ...}, ...}` is stored one row per folder in
+`crm.sync_cursors` (`crm.mail.cursors`), and only the rows a page moved are written. Adapters raise `AuthError` (permanent: status `needs_reauth`) or
 `TransientSourceError` (retried with backoff).
 """
 
@@ -110,7 +110,7 @@ class Connection:
             seen_count=row["seen_count"],
             stored_count=row["stored_count"],
             remaining_estimate=row["remaining_estimate"],
-            cursor=row["cursor"],
+            cursor=row.get("cursor"),
             paused_on=row.get("paused_on"),
             deleting_on=row.get("deleting_on"),
         )

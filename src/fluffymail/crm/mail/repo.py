@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import psycopg
 from psycopg.rows import dict_row
 
+from fluffymail.crm.mail import cursors
 from fluffymail.crm.mail.models import Connection, ConnectionKind, MailError, StoredPage, User
 from fluffymail.crm.mail.prepare import (
     MESSAGE_FIELDS,
@@ -76,13 +77,20 @@ async def upsert_connection(
     async with conn.cursor(row_factory=dict_row) as cur:
         row = await (await cur.execute(SQL["upsert_connection"], params)).fetchone()
     assert row is not None
-    return Connection.from_row(row), bool(row["created"])
+    return await _with_cursor(conn, Connection.from_row(row)), bool(row["created"])
 
 
 async def get_connection(conn: Conn, connection_id: int) -> Connection | None:
     async with conn.cursor(row_factory=dict_row) as cur:
         row = await (await cur.execute(SQL["get_connection"], {"id": connection_id})).fetchone()
-    return Connection.from_row(row) if row else None
+    return await _with_cursor(conn, Connection.from_row(row)) if row else None
+
+
+async def _with_cursor(conn: Conn, connection: Connection) -> Connection:
+    """The connection with its cursor put together from its per-folder rows."""
+    params = {"user_id": connection.user_id, "id": connection.id}
+    rows = await (await conn.execute(SQL["load_cursor"], params)).fetchall()
+    return replace(connection, cursor=cursors.join((row[0], row[1]) for row in rows))
 
 
 async def get_credentials(conn: Conn, connection_id: int) -> bytes | None:
@@ -195,14 +203,21 @@ async def mark_sync_failed(
 
 
 async def save_cursor(
-    conn: Conn, connection_id: int, cursor: Mapping[str, Any], now: datetime
+    conn: Conn,
+    *,
+    user_id: int,
+    connection_id: int,
+    change: cursors.CursorChange,
+    now: datetime,
 ) -> None:
-    """Persist the connection cursor; its `"folders"` entries go onto the folder rows too."""
-    folders = cursor.get("folders")
+    """Write the cursor parts a batch moved (one row per folder) and drop the vanished ones."""
+    if change.empty:
+        return
     params = {
+        "user_id": user_id,
         "id": connection_id,
-        "cursor": _dumps(cursor),
-        "folders": _dumps(folders) if isinstance(folders, Mapping) else None,
+        "upserts": _dumps(change.upserts),
+        "deletes": list(change.deletes),
         "now": now,
     }
     await conn.execute(SQL["save_cursor"], params)

@@ -17,9 +17,10 @@ from typing import Any
 from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.crm.contacts import service as contacts_service
-from fluffymail.crm.relationships import archive, network, summaries
+from fluffymail.crm.relationships import archive, network, partial, summaries
 from fluffymail.crm.relationships import figures as figures_mod
 from fluffymail.crm.relationships.figures import Figures
+from fluffymail.crm.relationships.partial import Partial
 from fluffymail.errors import FluffyMailError
 from fluffymail.jobs import analyze_relationships
 from fluffymail.queue import JobQueue
@@ -321,6 +322,13 @@ async def archive_end(pool: AsyncConnectionPool, user_id: int) -> datetime | Non
         return (await archive.scoring_time(conn, user_id, await db_now(conn))).archive_ends
 
 
+async def partial_ranking(pool: AsyncConnectionPool, user_id: int) -> Partial | None:
+    """While a connection's first import runs: how much of its mail the ranking covers (the
+    page labels the ranking as partial); else None."""
+    async with pool.connection() as conn:
+        return await partial.partial_ranking(conn, user_id)
+
+
 async def page_now(pool: AsyncConnectionPool) -> datetime:
     """The database's clock: pages show ages against it."""
     async with pool.connection() as conn:
@@ -401,10 +409,12 @@ __all__ = [
     "MergeRefused",
     "MergeResult",
     "MessageRef",
+    "Partial",
     "TimelinePage",
     "get_contact",
     "list_contacts",
     "merge",
+    "partial_ranking",
     "timeline",
     "undo_merge",
 ]

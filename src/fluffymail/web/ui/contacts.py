@@ -96,6 +96,7 @@ class _TableReads:
     hidden: list[dict[str, Any]]
     now: datetime
     archive_ends: datetime | None
+    partial: service.Partial | None
 
 
 async def _table_reads(
@@ -115,15 +116,16 @@ async def _table_reads(
         return await corrections.hidden_contacts(pool, user_id) if with_hidden else []
 
     # gather, not a TaskGroup: the first error propagates as itself (a DataError stays a 4xx)
-    (page, tags), all_tags, lists, hidden_rows, now, archive_ends = await asyncio.gather(
+    (page, tags), all_tags, lists, hidden_rows, now, archive_ends, partial = await asyncio.gather(
         page_and_tags(),
         tags_service.list_tags(pool, user_id),
         lists_service.all_lists(pool, user_id),
         hidden(),
         service.page_now(pool),
         service.archive_end(pool, user_id),
+        service.partial_ranking(pool, user_id),
     )
-    return _TableReads(page, tags, all_tags, lists, hidden_rows, now, archive_ends)
+    return _TableReads(page, tags, all_tags, lists, hidden_rows, now, archive_ends, partial)
 
 
 async def _table(
@@ -171,6 +173,7 @@ async def _table(
         "notice": notice,
         "now": reads.now,
         "archive_ends": reads.archive_ends,
+        "partial": reads.partial,
         "active": "contacts",
         "link": lambda **changes: "/contacts?" + urlencode({**form, **changes}),
     }

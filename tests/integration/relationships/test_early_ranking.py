@@ -1,0 +1,84 @@
+"""A first import is ranked from its first extracted mail, not only when it ends, and the
+ranking is labelled partial until it ends (issue 19: a partial answer within 60 s)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from psycopg_pool import AsyncConnectionPool
+
+from fluffymail.crm.relationships import partial
+from fluffymail.jobs import analyze_relationships
+from fluffymail.queue import JobQueue
+from fluffymail.queue.registry import Registry
+
+from .conftest import NOW, Analyze, Load, Rows, exchange
+
+QUEUE = "extract-contacts"
+
+
+async def test_first_extracted_mail_of_an_import_is_ranked_at_once_and_labelled_partial(
+    pool: AsyncConnectionPool,
+    queue: JobQueue,
+    registry: Registry,
+    load: Load,
+    analyze: Analyze,
+    rows: Rows,
+) -> None:
+    async def execute(statement: str, *params: object) -> None:
+        async with pool.connection() as conn:
+            await conn.execute(statement, params or None)
+
+    mails = exchange("alice@partner.example", "lunch", 10, replies=3)
+    user_id = await load(mails, extract=False)
+    # as if the sync were still reading: its first import has not finished
+    await execute(
+        "UPDATE crm.connections SET status = 'syncing', last_synced_on = NULL,"
+        " remaining_estimate = 1000 WHERE user_id = %s",
+        user_id,
+    )
+    await execute("DELETE FROM queue.job WHERE name = 'analyze-relationships'")
+
+    await queue.work(QUEUE, registry[QUEUE].handler)
+    async with asyncio.timeout(20):
+        while await rows.one("SELECT count(*) FROM crm.messages WHERE processed_on IS NULL"):  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+
+    sent = await rows.all(
+        "SELECT data, start_after <= now() FROM queue.job WHERE name = 'analyze-relationships'"
+    )
+    assert sent == [({"user_id": user_id}, True)]  # at once, not after the debounce
+    async with pool.connection() as conn:
+        before = await partial.partial_ranking(conn, user_id)
+    assert before is not None and before.analyzed == 0
+
+    await analyze(user_id)
+
+    async with pool.connection() as conn:
+        assert not await partial.wants_early_ranking(conn, user_id, NOW)  # ranked: not again
+        during = await partial.partial_ranking(conn, user_id)
+    stored = await rows.one("SELECT count(*) FROM crm.messages WHERE user_id = %s", user_id)
+    assert during == partial.Partial(analyzed=stored, expected=stored + 1000)
+    assert during.label == (
+        f"Ranking from {stored:,} of ~{stored + 1000:,} messages so far; import still running"
+    )
+    await execute("UPDATE crm.connections SET status = 'ok', last_synced_on = now()")
+    async with pool.connection() as conn:
+        assert await partial.partial_ranking(conn, user_id) is None
+
+
+async def test_the_end_of_an_import_starts_a_waiting_analysis_at_once(
+    queue: JobQueue, registry: Registry, load: Load, rows: Rows
+) -> None:
+    del registry
+    user_id = await load(exchange("alice@partner.example", "lunch", 10), extract=False)
+    async with queue.pool.connection() as conn:
+        await conn.execute("DELETE FROM queue.job WHERE name = 'analyze-relationships'")
+        await analyze_relationships.enqueue(queue, user_id, conn=conn, debounce=600)
+
+    await load(exchange("bob@partner.example", "deal", 5), extract=False)
+
+    waiting = await rows.all(
+        "SELECT start_after <= now() FROM queue.job WHERE name = 'analyze-relationships'"
+    )
+    assert waiting == [(True,)]  # the same job, started now: not a second one
