@@ -103,7 +103,10 @@ def _unsubscribe_line(text: str) -> int | None:
     tail = text[start:]
     if tail.isascii():
         lowered = tail.lower()
-        if not any(word in lowered for word in _UNSUBSCRIBE_WORDS):
+        for word in _UNSUBSCRIBE_WORDS:  # a loop: `any` over a generator costs more here
+            if word in lowered:
+                break
+        else:
             return None
         found = _UNSUBSCRIBE_LOWER.search(lowered)
         return start + found.start() if found is not None else None
