@@ -46,6 +46,10 @@ SAMPLES: dict[str, bytes] = {
     "no-blank-line": b"From: a@x.com\nSubject: only headers",
     "no-headers": b"\nbody only\n",
     "empty": b"",
+    "blank-lines-mixed": b"From: a@x.com\nSubject: s\n\n\r\nbody\r\n\r\n",
+    "blank-line-after-cr": b"From: a@x.com\r\nSubject: s\r\n\nbody\n",
+    "blank-line-cr-cr": b"From: a@x.com\nSubject: s\n\r\r\nX-Not: header\n\nbody\n",
+    "colon-on-continuation": b"From: a@x.com\nX-Odd\n\t: folded colon\nSubject: s\n\nbody\n",
     "cr-debris": b"From: a@x.com\r\r\nSubject: s\r\r\n folded\r\n\r\nbody\r\n",
     "bad-name": b"From: a@x.com\nX Bad Name: v\nSubject: s\n\nbody\n",
     "duplicates-and-missing": (

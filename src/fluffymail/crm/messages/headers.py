@@ -15,6 +15,7 @@ HUGE_HEADER_BYTES = 16 * 1024
 _FIELD_START = re.compile(rb"\r?\n(?![ \t])")  # a line break not followed by folding space
 _FIELD = re.compile(rb"^([\x21-\x39\x3b-\x7e]+)[ \t]*:(.*(?:\r?\n[ \t].*)*)", re.MULTILINE)
 _NAME = re.compile(rb"[\x21-\x39\x3b-\x7e]+")
+_FOLDING = (b" ", b"\t")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,7 +55,7 @@ def _header_end(raw: bytes) -> tuple[int, int] | None:
     """Where the first empty line (`\\r?\\n\\r?\\n`) starts and ends, found with `find`
     (a scan for a pattern that starts with an optional byte is several times slower)."""
     crlf = raw.find(b"\n\r\n")
-    lf = raw.find(b"\n\n", 0, crlf if crlf >= 0 else len(raw))
+    lf = raw.find(b"\n\n", 0, crlf + 1 if crlf >= 0 else len(raw))  # one starting before it
     at = lf if lf >= 0 else crlf
     if at < 0:
         return None
@@ -64,14 +65,21 @@ def _header_end(raw: bytes) -> tuple[int, int] | None:
 
 def _collect_plain(head: bytes) -> tuple[dict[str, list[bytes]], None] | None:
     """`_collect` for a block where every line is a field or a continuation (nearly every
-    message): the block unfolded and split into lines, no pattern per field. None when a
-    line is anything else (the caller then takes `_collect`, which finds and reports it)."""
+    message): split into lines, each continuation appended to its field, no pattern per
+    field. None when a line is anything else, such as a field whose colon is only on its
+    continuation (the caller then takes `_collect`, which finds and reports that line)."""
     if b"\r" in head:
         head = head.replace(b"\r\n", b"\n")
-    if b"\n " in head or b"\n\t" in head:
-        head = head.replace(b"\n ", b" ").replace(b"\n\t", b"\t")
     headers: dict[str, list[bytes]] = {}
+    values: list[bytes] | None = None  # the current field's list; its value is the last
     for line in head.split(b"\n"):
+        if line[:1] in _FOLDING:
+            if values is None:
+                return None
+            values[-1] += line  # unfolded: the line break goes, the space stays
+            continue
+        if values is not None:
+            values[-1] = values[-1].strip()
         name, colon, value = line.partition(b":")
         if not colon:
             return None
@@ -84,9 +92,11 @@ def _collect_plain(head: bytes) -> tuple[dict[str, list[bytes]], None] | None:
             if bare != name and len(_NAMES) < 4096:
                 _NAMES[name] = key
         if (values := headers.get(key)) is None:
-            headers[key] = [value.strip()]
+            values = headers[key] = [value]
         else:
-            values.append(value.strip())
+            values.append(value)
+    if values is not None:
+        values[-1] = values[-1].strip()
     return headers, None
 
 
