@@ -1,12 +1,5 @@
-"""The parse and the stored rows are those of the revision before the fast paths (b7b40ac).
-
-The expected values were written by that revision's code (`--write`, below): the full
-`ParsedMessage` and `PreparedMessage` of a committed synthetic sample (malformed headers,
-encoded words, 8-bit headers, multipart with attachments, HTML only, both line ends), and a
-digest of the same per 1,000 messages of the real-mail corpus (skipped without it).
-
-Regenerate only on purpose, from the code whose output is the reference:
-    PYTHONPATH=<that revision's src>:. .venv/bin/python -m tests.unit.messages.test_parse_unchanged --write
+"""The parse and the stored rows stay those of `b7b40ac` (before the fast paths): a committed
+synthetic sample in full, and digests of every real-mail corpus message (skipped without it).
 """
 
 from __future__ import annotations
@@ -169,6 +162,10 @@ def test_corpus__parsed_and_prepared_as_before() -> None:
 
 
 def _write() -> None:
+    """Write the expected values with the code on the path. Only on purpose, with the code whose
+    output is the reference (the values here were written by `b7b40ac`'s):
+    PYTHONPATH=<its src>:. .venv/bin/python -m tests.unit.messages.test_parse_unchanged --write
+    """
     samples = {
         name: {variant: _outcome(v) for variant, v in _variants(raw)}
         for name, raw in sorted(SAMPLES.items())
@@ -180,5 +177,5 @@ def _write() -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:] != ["--write"]:
-        sys.exit(__doc__)
+        sys.exit(_write.__doc__)
     _write()
