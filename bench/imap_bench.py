@@ -132,6 +132,7 @@ def _wait_for_sync(
     used from when the job started (polled every 20 ms) to when it completed."""
     deadline = time.monotonic() + 900
     before: dict[str, float] | None = None
+    database = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
     with psycopg.connect(url, autocommit=True) as conn:
         while time.monotonic() < deadline:
             row = conn.execute(
@@ -141,11 +142,11 @@ def _wait_for_sync(
             if row is not None and row[0] in ("completed", "failed", "cancelled"):
                 if row[0] != "completed" or row[1].get("status") != "ok":
                     raise RuntimeError(f"sync ended {row[0]}: {row[1]}")
-                after = _cpu(worker.pid, server.pid)
+                after = _cpu(worker.pid, server.pid, database)
                 spent = {k: round(after[k] - (before or {}).get(k, 0.0), 2) for k in after}
                 return row[1], row[2], row[3], spent
             if before is None and row is not None and row[0] == "active":
-                before = _cpu(worker.pid, server.pid)
+                before = _cpu(worker.pid, server.pid, database)
             if worker.poll() is not None:
                 stderr = worker.stderr.read().decode() if worker.stderr else ""
                 raise RuntimeError(f"worker exited {worker.returncode}: {stderr[-2000:]}")
@@ -153,12 +154,14 @@ def _wait_for_sync(
     raise RuntimeError("the sync did not finish within 15 minutes")
 
 
-def _cpu(worker: int, server: int) -> dict[str, float]:
-    """CPU seconds (user + system) so far of the worker's process tree, Dovecot's, and every
-    `postgres` process (live ones only; other sessions' backends count too)."""
+def _cpu(worker: int, server: int, database: str) -> dict[str, float]:
+    """CPU seconds (user + system) so far of the worker's process tree, Dovecot's, every
+    `postgres` process (live ones only; other sessions' backends count too) and, of those,
+    the backends connected to the sync's `database` (`postgres_sync`: the worker's own)."""
     ticks = os.sysconf("SC_CLK_TCK")
     workers, dovecots = set(dovecot.family(worker)), set(dovecot.family(server))
-    total = {"worker": 0, "postgres": 0, "dovecot": 0}
+    total = {"worker": 0, "postgres": 0, "postgres_sync": 0, "dovecot": 0}
+    backend = f" {database} ".encode()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -178,6 +181,9 @@ def _cpu(worker: int, server: int) -> dict[str, float]:
             total["dovecot"] += used
         elif name.startswith("postgres"):
             total["postgres"] += used
+            with contextlib.suppress(OSError):
+                if backend in (entry / "cmdline").read_bytes():
+                    total["postgres_sync"] += used
     return {k: v / ticks for k, v in total.items()}
 
 

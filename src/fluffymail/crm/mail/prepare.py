@@ -202,8 +202,14 @@ def _row(p: ParsedMessage, key: str) -> tuple[Any, ...]:
         _recipients(p),
         p.has_attachment,
     )
-    texts = (*(v for v in row if type(v) is str), *p.references, *_texts(extra))
-    return row if _all_clean(texts) else tuple(_clean_value(v) for v in row)
+    texts = [v for v in row if type(v) is str]
+    texts += p.references
+    if extra:
+        texts += _texts(extra)
+    joined = "".join(texts)  # `_all_clean`, without a tuple per message
+    if joined.isascii() and "\x00" not in joined:
+        return row
+    return tuple(_clean_value(v) for v in row)
 
 
 def _recipients(p: ParsedMessage) -> str:

@@ -64,15 +64,24 @@ class BulkSignal(StrEnum):
 
 
 SIGNALS = tuple(BulkSignal)
+_ALL = frozenset(SIGNALS)
 
 
 def header_signal(names: Iterable[str]) -> BulkSignal | None:
     """PLATFORM_HEADER when a header name is a bulk-mail platform's."""
     for name in names:
-        lowered = name.lower()
-        if lowered in _PLATFORM_HEADERS or lowered.startswith(_PLATFORM_PREFIXES):
+        platform = _PLATFORM_NAMES.get(name)
+        if platform is None:
+            lowered = name.lower()
+            platform = lowered in _PLATFORM_HEADERS or lowered.startswith(_PLATFORM_PREFIXES)
+            if len(_PLATFORM_NAMES) < 4096:
+                _PLATFORM_NAMES[name] = platform
+        if platform:
             return BulkSignal.PLATFORM_HEADER
     return None
+
+
+_PLATFORM_NAMES: dict[str, bool] = {}  # header name -> a platform's? (a mailbox uses few names)
 
 
 def body_signal(text: str, *, html_only: bool, subject: str = "") -> BulkSignal | None:
@@ -94,7 +103,10 @@ def _unsubscribe_line(text: str) -> int | None:
     tail = text[start:]
     if tail.isascii():
         lowered = tail.lower()
-        if not any(word in lowered for word in _UNSUBSCRIBE_WORDS):
+        for word in _UNSUBSCRIBE_WORDS:  # a loop: `any` over a generator costs more here
+            if word in lowered:
+                break
+        else:
             return None
         found = _UNSUBSCRIBE_LOWER.search(lowered)
         return start + found.start() if found is not None else None
@@ -130,7 +142,7 @@ def signal(
     enabled: Iterable[BulkSignal] = SIGNALS,
 ) -> BulkSignal | None:
     """The first bulk signal among `enabled` (header, then body), or None."""
-    allowed = set(enabled)
+    allowed = _ALL if enabled is SIGNALS else set(enabled)
     found = header_signal(header_names)
     if found in allowed:
         return found

@@ -15,7 +15,11 @@ from typing import Any
 from fluffymail.crm.messages import bulk
 from fluffymail.crm.messages.addresses import make_address, parse_address_list, parse_groups
 from fluffymail.crm.messages.body import extract_body, parse_content_type
-from fluffymail.crm.messages.decode import decode_8bit_header, decode_header_value
+from fluffymail.crm.messages.decode import (
+    decode_8bit_header,
+    decode_encoded_words,
+    decode_header_value,
+)
 from fluffymail.crm.messages.headers import split_message
 from fluffymail.crm.messages.models import Address, AddressGroup, ParsedMessage
 
@@ -79,16 +83,24 @@ def _parse_into(raw: bytes, fields: dict[str, Any], problems: list[str]) -> None
 
 
 def _check_presence(headers: Headers, problems: list[str]) -> None:
-    problems.extend(f"missing-header:{name}" for name in _REQUIRED if name not in headers)
-    problems.extend(
-        f"duplicate-header:{name}" for name in _SINGLETONS if len(headers.get(name, ())) > 1
-    )
+    for name in _REQUIRED:
+        if name not in headers:
+            problems.append(f"missing-header:{name}")
+    for name in _SINGLETONS:
+        if (values := headers.get(name)) is not None and len(values) > 1:
+            problems.append(f"duplicate-header:{name}")
 
 
 def _first_text(headers: Headers, name: str, problems: list[str]) -> str | None:
     """The first `name` header, decoded (8-bit bytes and RFC 2047 words), or None."""
     values = headers.get(name)
-    return decode_header_value(values[0], name, problems) if values else None
+    if not values:
+        return None
+    value = values[0]
+    if not value.isascii():
+        return decode_header_value(value, name, problems)
+    text = value.decode("ascii")  # `decode_header_value`'s first step, for plain ASCII
+    return decode_encoded_words(text, name, problems) if "=?" in text else text
 
 
 def _raw_text(values: list[bytes], name: str, problems: list[str]) -> str:
@@ -184,7 +196,7 @@ def parse_date(text: str, problems: list[str]) -> datetime | None:
 
 def _read_misc(headers: Headers, fields: dict[str, Any], problems: list[str]) -> None:
     for field, name in _MISC_HEADERS.items():
-        text = _first_text(headers, name, problems)
+        text = _first_text(headers, name, problems) if name in headers else None
         fields[field] = " ".join(text.split()) if text else None
     list_id = _first_text(headers, "list-id", problems)
     if list_id:
@@ -209,7 +221,18 @@ def _read_body(
     subject = fields.get("subject") or ""
     found = bulk.signal(headers, info.text, html_only=info.html_only, subject=subject)
     fields["bulk_signal"] = str(found) if found else None
-    fields["snippet"] = " ".join(info.text[: SNIPPET_CHARS * 8].split())[:SNIPPET_CHARS]
+    fields["snippet"] = snippet(info.text)
+
+
+def snippet(text: str) -> str:
+    """The first `SNIPPET_CHARS` of the text's first `SNIPPET_CHARS * 8`, whitespace collapsed.
+
+    Collapsing a prefix gives a prefix of the collapsed whole, so a short prefix that already
+    yields enough characters gives the same snippet without splitting 1,600 characters."""
+    short = " ".join(text[: SNIPPET_CHARS * 2].split())
+    if len(short) >= SNIPPET_CHARS:
+        return short[:SNIPPET_CHARS]
+    return " ".join(text[: SNIPPET_CHARS * 8].split())[:SNIPPET_CHARS]
 
 
 def _build(fields: dict[str, Any], problems: list[str], raw: bytes) -> ParsedMessage:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 
 from fluffymail.crm.messages.models import ParsedMessage
 
@@ -69,6 +70,7 @@ def subject_key(msg: ParsedMessage) -> str:
     return f"subj:{digest.hexdigest()[:16]}"
 
 
+@lru_cache(maxsize=4096)  # a thread's messages share their subject
 def normalize_subject(subject: str) -> str:
     """Strip Re:/Fwd:/FW:/AW:/TR:/Antw: (repeatedly) and [tags]; collapse spaces; lower-case."""
     text = subject
