@@ -1,0 +1,44 @@
+"""Worker-process entry point (a multiprocessing spawn target): one system's worker and its tally."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import traceback
+from multiprocessing.connection import Connection
+from typing import Any
+
+from wfpeers import load_side
+from wfpeers.common import Tally, WorkerConfig
+
+
+def _exit_with_parent() -> None:
+    """An orphaned worker would go on taking work from the next run's database of the same name."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def serve_main(
+    system: str,
+    dsn: str,
+    worker: WorkerConfig,
+    counters: tuple[Any, Any],
+    go: Any,
+    stop: Any,
+    conn: Connection,
+) -> None:
+    """Send ("ready", pid) once serving, then ("done", tally report) after `stop`."""
+    threading.Thread(target=_exit_with_parent, daemon=True).start()
+    try:
+        tally = Tally(counter=counters[0], waiters=counters[1])
+        load_side(system).serve(
+            dsn, worker, tally, go, stop, lambda: conn.send(("ready", os.getpid()))
+        )
+        conn.send(("done", tally.report()))
+    except BaseException:  # everything goes back to the parent
+        conn.send(("error", traceback.format_exc()))
+    finally:
+        conn.close()
