@@ -16,3 +16,11 @@ def test_sql_files__all_referenced_and_all_references_exist() -> None:
     executed = set(re.findall(r'(?:_rows\(|set_state\(|_bulk\(|SQL\[)\s*"([a-z_]+)"', code))
     assert executed <= set(SQL), f"missing .sql files: {executed - set(SQL)}"
     assert set(SQL) <= literals, f"unused .sql files: {set(SQL) - literals}"
+
+
+def test_sql_files__workflow_statements_all_referenced_and_all_exist() -> None:
+    from fluffymail.queue.workflows.store import SQL as WORKFLOW_SQL
+
+    code = (QUEUE / "workflows" / "store.py").read_text()
+    executed = set(re.findall(r'(?:_rows\(|SQL\[)\s*"([a-z_]+)"', code))
+    assert executed == set(WORKFLOW_SQL), executed ^ set(WORKFLOW_SQL)

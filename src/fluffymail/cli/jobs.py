@@ -16,6 +16,7 @@ from fluffymail.cli.common import console, run, settings
 from fluffymail.cli.context import Context, open_context
 from fluffymail.errors import FluffyMailError
 from fluffymail.queue import JobState
+from fluffymail.queue.workflows import Workflows
 
 app = typer.Typer(help="Inspect and administer background jobs.", no_args_is_help=True)
 STATES = ("created", "deferred", "retry", "active", "completed", "cancelled", "failed")
@@ -139,13 +140,18 @@ def jobs_table(jobs: list[dict[str, Any]]) -> Table:
 
 @app.command("show")
 def show(job_id: int, as_json: Json = False) -> None:
-    """One job with every attempt."""
+    """One job with every attempt (and, for a workflow run, its steps)."""
 
     async def action(ctx: Context) -> dict[str, Any]:
         job = await ctx.queue.get_job(job_id)
         if job is None:
             raise FluffyMailError(f"no job with id {job_id}")
-        return {**asdict(job), "attempts": await ctx.queue.get_attempts(job_id)}
+        shown = {**asdict(job), "attempts": await ctx.queue.get_attempts(job_id)}
+        steps = await Workflows(ctx.queue).steps(job_id)
+        if steps:  # a workflow run: its steps, and the cancel_on rules it listens for
+            shown["steps"] = [asdict(s) for s in steps if s.kind != "cancel_on"]
+            shown["cancel_on"] = [s.waiting_for for s in steps if s.kind == "cancel_on"]
+        return shown
 
     emit(with_queue(action), as_json=True)
 

@@ -1,4 +1,4 @@
-"""Outcomes a handler can return (or raise) besides a plain result: `Snooze`."""
+"""Outcomes a handler can return (or raise) besides a plain result: `Snooze`, `Settled`."""
 
 from __future__ import annotations
 
@@ -23,3 +23,9 @@ class Snooze(Exception):
         self.seconds = float(seconds)
         self.pause_group = pause_group
         self.pause_queue = pause_queue
+
+
+class Settled(Exception):
+    """Raised by a handler that already moved its own job on, with its lease, in a statement
+    of its own (a workflow run suspending, or a child run completing together with its
+    parent's fan-in): the worker records nothing for the attempt."""

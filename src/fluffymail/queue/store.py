@@ -13,7 +13,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, LiteralString
 
 import psycopg
 from psycopg.rows import dict_row
@@ -144,10 +144,17 @@ class Store:
     async def _rows(
         self, name: str, params: dict[str, Any], conn: Conn | None = None
     ) -> list[tuple[Any, ...]]:
+        return await self.execute(SQL[name], params, conn)
+
+    async def execute(
+        self, query: LiteralString, params: dict[str, Any], conn: Conn | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Run one statement (ours, or one a queue subpackage loaded: `workflows/sql`) in
+        `conn` or on a tracked pool connection; its rows."""
         if conn is not None:
-            return await (await conn.execute(SQL[name], params)).fetchall()
+            return await (await conn.execute(query, params)).fetchall()
         async with self._connection() as own:
-            return await (await own.execute(SQL[name], params)).fetchall()
+            return await (await own.execute(query, params)).fetchall()
 
     async def insert(
         self, name: str, records: list[dict[str, Any]], conn: Conn | None = None

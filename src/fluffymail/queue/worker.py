@@ -44,7 +44,7 @@ from fluffymail.queue import validate
 from fluffymail.queue.errors import JobExpiredError
 from fluffymail.queue.events import Events
 from fluffymail.queue.job import Job, Lease
-from fluffymail.queue.outcomes import Snooze
+from fluffymail.queue.outcomes import Settled, Snooze
 from fluffymail.queue.store import MAX_CLAIM, Store
 
 Handler = Callable[[Job], Awaitable[Any]]
@@ -406,6 +406,8 @@ class Worker:
                     raise output
             except Snooze as snooze:
                 await self._snooze(job, snooze)
+            except Settled:
+                pass  # the handler recorded its attempt's end itself (workflows)
             except Exception as exc:
                 await self._fail(job, exc, time.monotonic() - started)
             else:

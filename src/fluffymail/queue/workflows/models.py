@@ -1,0 +1,67 @@
+"""What `Workflows.get` returns: a run and its steps, as plain frozen records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepInfo:
+    """One step of a run. `waiting_for`: what a sleeping or waiting step waits for (an event
+    with its match and timeout, a time, or children), else None."""
+
+    name: str
+    kind: str
+    state: str
+    attempts: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    output: Any = None
+    error: Any = None
+    waiting_for: dict[str, Any] | None = None
+
+    @classmethod
+    def from_mapping(cls, row: dict[str, Any]) -> StepInfo:
+        """Build from a `get_steps.sql` dict row."""
+        return cls(
+            name=row["name"],
+            kind=row["kind"],
+            state=row["state"],
+            attempts=row["attempts"],
+            started_at=row["started_on"],
+            finished_at=row["finished_on"],
+            output=row["output"],
+            error=row["error"],
+            waiting_for=_waiting_for(row),
+        )
+
+
+def _waiting_for(row: dict[str, Any]) -> dict[str, Any] | None:
+    if row["state"] not in ("waiting", "sleeping"):
+        return None
+    if row["kind"] in ("wait", "cancel_on"):
+        return {"event": row["event"], "match": row["match"], "timeout_at": row["wake_at"]}
+    if row["kind"] == "invoke":
+        return {"children": row["children"], "pending": row["pending"]}
+    return {"until": row["wake_at"]}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Run:
+    """A workflow run: its job's id, state and output, with its steps in the order run.
+
+    `state`: the job's (created, active, completed, failed, cancelled, retry), or `sleeping` /
+    `waiting` while it is suspended on a step. `cancel_on`: the run's open cancel rules."""
+
+    id: int
+    name: str
+    version: int | None
+    state: str
+    args: Any
+    output: Any = None
+    error: Any = None
+    parent_id: int | None = None
+    steps: list[StepInfo] = field(default_factory=list)
+    cancel_on: list[StepInfo] = field(default_factory=list)
