@@ -152,8 +152,8 @@ class Workers:
             [],
             ctx.Value("i", 0),
             ctx.Value("i", 0),
-            Flag(ctx.RawValue("b", 0)),
-            Flag(ctx.RawValue("b", 0)),
+            Flag(ctx.RawValue("i", 0)),
+            Flag(ctx.RawValue("i", 0)),
         )
         for _ in range(processes):
             workers.add()
@@ -172,7 +172,8 @@ class Workers:
         self.children.append(child)
         return child
 
-    def wait_ready(self, children: list[Child] | None = None) -> list[int]:
+    def wait_ready(self, children: list[Child] | None = None) -> list[tuple[int, float]]:
+        """(pid, process start time) of each child, once it serves."""
         return [c.expect("ready", READY_TIMEOUT_S) for c in children or self.children]
 
     def check(self) -> None:
@@ -252,7 +253,7 @@ def throughput(side: Side, admin: str, params: Params, processes: int) -> dict[s
         workers.wait_ready()
         t_go = time.time()
         client.open_gate(params.worker.concurrency)
-        workers.go.set()
+        workers.go.set(params.worker.concurrency)
         t_done = run_all_done(side, client, ids, workers, 120 + n / 10)
         reports = workers.finish()
     except BaseException:
@@ -291,7 +292,7 @@ def _steps_run(
         snap0 = list(proxy[1]) if proxy else None
         t0 = time.time()
         client.open_gate(1)
-        workers.go.set()
+        workers.go.set(1)
         t1 = run_all_done(side, client, ids, workers, 120 + m * n_steps)
         snap1 = list(proxy[1]) if proxy else None
         if proxy:
@@ -365,8 +366,11 @@ def wake_latency(side: Side, admin: str, params: Params) -> dict[str, Any]:
         ids = [client.start("wait", {"i": i}) for i in range(k)]
         wait_until(lambda: workers.waiters.value >= k, 120, f"{k} waiting workflows", workers)
         time.sleep(1.0)  # every wait is registered and the worker is idle
+        send_ms = []
         for i in range(k):
-            client.send(i, time.time())
+            sent_at = time.time()
+            client.send(i, sent_at)
+            send_ms.append(1000 * (time.time() - sent_at))
             time.sleep(params.event_gap_ms / 1000)
         run_all_done(side, client, ids, workers, 120)
         reports = workers.finish()
@@ -384,6 +388,7 @@ def wake_latency(side: Side, admin: str, params: Params) -> dict[str, Any]:
         "p50_ms": round(percentile(latencies, 50), 2),
         "p99_ms": round(percentile(latencies, 99), 2),
         "max_ms": round(max(latencies), 2),
+        "send_call_p50_ms": round(percentile(send_ms, 50), 2),
     }
 
 
@@ -395,10 +400,10 @@ def recovery(side: Side, admin: str, params: Params) -> dict[str, Any]:
     client = side.open_client(dsn)
     workers = Workers.start(side, dsn, params.worker, 1)
     try:
-        (pid_a,) = workers.wait_ready()
+        ((pid_a, _),) = workers.wait_ready()
         wf_id = client.start("effects", {"i": 0, "n": n, "sleep": params.recovery_step_s})
         client.open_gate(params.worker.concurrency)
-        workers.go.set()
+        workers.go.set(params.worker.concurrency)
         wait_until(
             lambda: any(s == KILL_AT_STEP for s, _, _ in read_effects(dsn, 0)),
             60,
@@ -410,7 +415,7 @@ def recovery(side: Side, admin: str, params: Params) -> dict[str, Any]:
         workers.children[0].process.kill()
         workers.children[0].process.join(5)
         replacement = workers.add()
-        (pid_b,) = workers.wait_ready([replacement])
+        ((pid_b, b_started),) = workers.wait_ready([replacement])
         t_ready = time.time()
         wait_until(
             lambda: any(p == pid_b for _, p, _ in read_effects(dsn, 0)), 300, "resume", workers
@@ -444,7 +449,7 @@ def recovery(side: Side, admin: str, params: Params) -> dict[str, Any]:
         "runs_per_step": runs,
         "new_process_ready_after_kill_s": round(t_ready - t_kill, 3),
         "resumed_after_kill_s": round(resumed_at - t_kill, 3),
-        "resumed_after_ready_s": round(resumed_at - t_ready, 3),
+        "resumed_after_process_start_s": round(resumed_at - b_started, 3),
         "done_after_kill_s": round(t_done - t_kill, 3),
     }
 
@@ -464,7 +469,7 @@ KEY_FIGURES = {
     "wake_latency": ("p50_ms", "p99_ms"),
     "recovery": (
         "resumed_after_kill_s",
-        "resumed_after_ready_s",
+        "resumed_after_process_start_s",
         "new_process_ready_after_kill_s",
         "completed_steps_rerun",
         "interrupted_step_runs",
@@ -504,7 +509,9 @@ def summarize(runs: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, Any
             if fm is None or db is None or "rerun" in key or "runs" in key:
                 continue
             # > 1 means FluffyMail is ahead, whichever way the figure points
-            better = (fm / db if db else None) if key in HIGHER_IS_BETTER else (db / fm if fm else None)
+            better = (
+                (fm / db if db else None) if key in HIGHER_IS_BETTER else (db / fm if fm else None)
+            )
             ratios.setdefault(scenario, {})[key] = round(better, 2) if better else None
     return {"medians": medians, "fluffymail_advantage": ratios}
 

@@ -22,17 +22,23 @@ class Flag:
     """A set-once flag in shared memory, read without locks: a worker SIGKILLed while waiting on
     a multiprocessing.Event leaves the Event's condition waiting for it, and `set()` hangs."""
 
-    value: Any  # multiprocessing RawValue("b")
+    value: Any  # multiprocessing RawValue("i")
 
-    def set(self) -> None:
-        self.value.value = 1
+    def set(self, value: int = 1) -> None:
+        """Set; `go` carries the workers' concurrency."""
+        self.value.value = value
 
     def is_set(self) -> bool:
         return bool(self.value.value)
 
     def wait(self, poll_s: float = 0.01) -> None:
-        while not self.value.value:
-            time.sleep(poll_s)
+        wait_any(self, poll_s=poll_s)
+
+
+def wait_any(*flags: Flag, poll_s: float = 0.005) -> None:
+    """Block until one of the flags is set (polling shared memory)."""
+    while not any(flag.value.value for flag in flags):
+        time.sleep(poll_s)
 
 
 @dataclass(frozen=True, slots=True)

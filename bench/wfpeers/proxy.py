@@ -28,7 +28,7 @@ class ClientStream:
         self.buf = bytearray()
         self.started = False
         path = os.environ.get(LOG_ENV)
-        self.log = open(path, "a") if path else None  # noqa: SIM115
+        self.log = open(path, "a") if path else None
 
     def feed(self, data: bytes) -> None:
         self.buf += data
@@ -60,9 +60,7 @@ class ClientStream:
             del self.buf[: 1 + length]
 
 
-async def _pump(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, on_data: Any
-) -> None:
+async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, on_data: Any) -> None:
     try:
         while data := await reader.read(65536):
             on_data(data)

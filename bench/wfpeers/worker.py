@@ -30,12 +30,14 @@ def serve_main(
     stop: Any,
     conn: Connection,
 ) -> None:
-    """Send ("ready", pid) once serving, then ("done", tally report) after `stop`."""
+    """Send ("ready", (pid, when this process started)) once serving, then ("done", tally
+    report) after `stop`."""
+    started_at = time.time()
     threading.Thread(target=_exit_with_parent, daemon=True).start()
     try:
         tally = Tally(counter=counters[0], waiters=counters[1])
         load_side(system).serve(
-            dsn, worker, tally, go, stop, lambda: conn.send(("ready", os.getpid()))
+            dsn, worker, tally, go, stop, lambda: conn.send(("ready", (os.getpid(), started_at)))
         )
         conn.send(("done", tally.report()))
     except BaseException:  # everything goes back to the parent
