@@ -179,9 +179,7 @@ class DbosSide:
                 "log_level": "WARNING",
             }
         )
-        DBOS.launch()
-        # The queue thread looks for DB-registered queues once a second.
-        time.sleep(1.5)
+        DBOS.launch()  # recovers this executor's PENDING workflows, starts the queue thread
         ready()
         stop.wait()
         DBOS.destroy(workflow_completion_timeout_sec=0)
