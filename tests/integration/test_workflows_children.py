@@ -63,6 +63,38 @@ async def test_children__a_failed_child_raises_into_the_parent(wf: Workflows) ->
     assert (await finished(wf, run_id)).output == {"failed": ["failed"]}
 
 
+async def test_cancel__a_cancelled_child_counts_as_failed_for_its_parent(
+    wf: Workflows, sql
+) -> None:
+    @wf.define("napper")
+    async def napper(step: Step, args: Any) -> Any:
+        await step.sleep("long", "1 hour")
+
+    @wf.define("parent")
+    async def parent(step: Step, args: Any) -> Any:
+        try:
+            await step.invoke("kid", "napper")
+        except StepFailedError as exc:
+            return exc.error["children"][0]["state"]
+        return "finished"
+
+    run_id = await wf.start("parent")
+    await wf.work("parent")
+    await wf.work("napper")
+    await in_state(wf, run_id, "waiting")
+
+    async def child() -> int | None:
+        return await sql.one("SELECT id FROM queue.job WHERE name = 'napper' AND state = 'retry'")
+
+    await wait_for(lambda: _is_set(child()))
+    assert await wf.cancel(await child()) != []
+    assert (await finished(wf, run_id)).output == "cancelled"
+
+
+async def _is_set(value: Any) -> bool:
+    return await value is not None
+
+
 async def test_cancel__by_id_cancels_children_and_tells_the_running_step(make_queue, sql) -> None:
     wf = Workflows(make_queue())
     told = asyncio.Event()

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query
 
 from fluffymail.queue import JobState
+from fluffymail.queue.workflows import Workflows
 from fluffymail.web.api.schemas import (
     BIGINT_MAX,
     ActionOut,
@@ -25,6 +27,7 @@ from fluffymail.web.api.schemas import (
     RedriveIn,
     ScheduleOut,
     StatsOut,
+    StepOut,
     WorkerOut,
 )
 from fluffymail.web.deps import AdminAccount, State
@@ -86,7 +89,12 @@ async def get_job(job_id: JobId, state: State, _: AdminAccount) -> JobDetailOut:
     if job is None:
         raise NotFound(f"no job {job_id}")
     attempts = [AttemptOut(**row) for row in await state.queue.get_attempts(job_id)]
-    return JobDetailOut(**JobOut.of(job).model_dump(), attempts=attempts)
+    steps = [
+        StepOut(**asdict(step))
+        for step in await Workflows(state.queue).steps(job_id)
+        if step.kind != "cancel_on"
+    ]
+    return JobDetailOut(**JobOut.of(job).model_dump(), attempts=attempts, steps=steps)
 
 
 async def _act(state: State, job_id: int, action: str) -> ActionOut:

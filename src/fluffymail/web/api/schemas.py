@@ -96,8 +96,25 @@ class AttemptOut(BaseModel):
     seconds: float | None = None
 
 
+class StepOut(BaseModel):
+    """One step of a workflow run (`waiting_for`: the event, time or children it waits for)."""
+
+    name: str
+    kind: str
+    state: str
+    attempts: int
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    output: Any = None
+    error: Any = None
+    waiting_for: dict[str, Any] | None = None
+
+
 class JobDetailOut(JobOut):
     attempts: list[AttemptOut]
+    steps: list[StepOut] = Field(
+        default_factory=list, description="A workflow run's steps, in the order run"
+    )
 
 
 class QueueStatsOut(BaseModel):
