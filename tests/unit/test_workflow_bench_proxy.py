@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from wfpeers.proxy import SSL_REQUEST, STATEMENTS, ClientStream  # noqa: E402
+from wfpeers.proxy import SSL_REQUEST, STATEMENTS, ClientStream
 
 
 def message(kind: bytes, body: bytes) -> bytes:
