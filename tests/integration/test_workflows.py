@@ -92,6 +92,16 @@ async def test_workflows__steps_run_once_and_results_are_stored(wf: Workflows, s
     assert run.steps[2].output == 42 and run.steps[0].finished_at is not None
 
 
+async def test_workflows__start_many_starts_runs_in_one_round_trip(wf: Workflows) -> None:
+    @wf.define("square")
+    async def square(step: Step, args: int) -> Any:
+        return await step.run("square", lambda x: x * x, args)
+
+    ids = await wf.start_many("square", [1, 2, 3])
+    await wf.work("square", concurrency=3)
+    assert [(await finished(wf, run_id)).output for run_id in ids] == [1, 4, 9]
+
+
 async def test_workflows__a_retried_run_does_not_rerun_completed_steps(wf: Workflows) -> None:
     calls, make = counter()
     crashes = {"left": 1}

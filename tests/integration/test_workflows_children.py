@@ -121,7 +121,8 @@ async def test_cancel__by_id_cancels_children_and_tells_the_running_step(make_qu
     await wf.work("slow-child", concurrency=1)  # one child runs, the other waits in the queue
     await in_state(wf, run_id, "waiting")
     await asyncio.wait_for(entered.wait(), 10)
-    cancelled = await wf.cancel(run_id)
+    elsewhere = Workflows(make_queue())  # as from another process: the heartbeat tells
+    cancelled = await elsewhere.cancel(run_id)
     assert len(cancelled) == 3
     assert (await finished(wf, run_id)).state == "cancelled"
     await asyncio.wait_for(told.wait(), 10)  # the worker's heartbeat found the lease gone
@@ -247,3 +248,26 @@ def test_jobs_show__lists_a_runs_steps(db_url: str, monkeypatch: pytest.MonkeyPa
     assert synced["waiting_for"]["event"] == "mail.synced"
     assert synced["waiting_for"]["match"] == {"id": 7}
     assert shown["cancel_on"][0]["event"] == "stop"
+
+
+async def test_cancel__a_step_running_in_this_process_is_told_at_once(wf: Workflows) -> None:
+    told, entered = asyncio.Event(), asyncio.Event()
+
+    async def forever() -> None:
+        entered.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            told.set()
+            raise
+
+    @wf.define("long-step")  # heartbeat_seconds stays 30: no heartbeat comes within the wait
+    async def long_step(step: Step, args: Any) -> Any:
+        await step.run("forever", forever)
+
+    run_id = await wf.start("long-step")
+    await wf.work("long-step")
+    await asyncio.wait_for(entered.wait(), 10)
+    assert await wf.cancel(run_id) == [run_id]
+    await asyncio.wait_for(told.wait(), 3)
+    assert (await finished(wf, run_id)).state == "cancelled"

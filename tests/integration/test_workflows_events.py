@@ -131,3 +131,19 @@ async def test_events__cancel_on_event_cancels_the_run(wf: Workflows) -> None:
     assert (await wf.get(keep)).state == "waiting"  # type: ignore[union-attr]
     # the cancelled run's wait is closed: the event it waited for wakes nobody now
     assert await wf.send_event("mail.synced", {"connection_id": 2}) == 0
+
+
+async def test_events__a_cancelled_run_resumed_by_hand_waits_again(
+    wf: Workflows, queue: JobQueue
+) -> None:
+    define_waiter(wf)
+    run_id = await wf.start("waiter", {"id": 5})
+    await wf.work("waiter")
+    await in_state(wf, run_id, "waiting")
+    assert await wf.cancel(run_id) == [run_id]
+    assert await wf.send_event("mail.synced", {"connection_id": 5}) == 0
+    assert await queue.resume(run_id) == [run_id]  # `fluffymail jobs resume`
+    await in_state(wf, run_id, "waiting")
+    assert await wf.send_event("mail.synced", {"connection_id": 5, "again": True}) == 1
+    run = await finished(wf, run_id)
+    assert run.output == {"got": {"connection_id": 5, "again": True}}

@@ -364,6 +364,13 @@ BEGIN
     ON CONFLICT (run_id, name) DO NOTHING;
     SELECT state, wake_at INTO v_state, v_wake FROM queue.workflow_step
     WHERE run_id = p_id AND name = p_name FOR UPDATE;
+    IF v_state = 'cancelled' THEN
+        -- a cancelled run resumed by hand (`jobs resume`): its sleep or wait opens again; its
+        -- children stay cancelled, so an invoke is ready (and fails) at once
+        v_state := CASE p_kind WHEN 'sleep' THEN 'sleeping' WHEN 'invoke' THEN 'ready' ELSE 'waiting' END;
+        UPDATE queue.workflow_step SET state = v_state, finished_on = NULL
+        WHERE run_id = p_id AND name = p_name;
+    END IF;
     v_start := CASE WHEN v_state IN ('waiting', 'sleeping') THEN coalesce(v_wake, now() + interval '100 years') ELSE now() END;
     WITH moved AS (
         UPDATE queue.job j SET state = 'retry', start_after = v_start, heartbeat_on = NULL

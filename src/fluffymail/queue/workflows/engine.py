@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -52,6 +53,7 @@ class Workflows:
         self.log = log or logging.getLogger("fluffymail.queue.workflows")
         self._defs: dict[str, Definition] = {}
         self._ready: set[str] = set()
+        self._running: dict[int, asyncio.Task[Any]] = {}  # runs executing in this process
 
     # -- definitions -----------------------------------------------------------------------
 
@@ -126,6 +128,15 @@ class Workflows:
         async with self.queue.pool.connection() as own, own.transaction():
             return await self._start_with_rules(name, data, rules, own, options)
 
+    async def start_many(
+        self, name: str, args: Sequence[Any], *, conn: Conn | None = None, **options: Any
+    ) -> list[int]:
+        """Start one run of `name` per item of `args` in one round trip; their ids."""
+        definition = self._definition(name)
+        await self.setup([name])
+        data = [{"args": item, "v": definition.version} for item in args]
+        return await self.queue.insert(name, data, conn=conn, options=options or None)
+
     async def _start_with_rules(
         self,
         name: str,
@@ -147,9 +158,14 @@ class Workflows:
         return await self.store.send_event(event, {} if data is None else data, conn)
 
     async def cancel(self, run_id: int | Sequence[int]) -> list[int]:
-        """Cancel runs and their child runs; a step running now is cancelled (its task gets
-        `CancelledError` when the worker's next heartbeat finds the lease gone)."""
-        return await self.store.cancel(validate.job_ids(run_id))
+        """Cancel runs and their child runs; a step running now is cancelled: its task gets
+        `CancelledError` at once in this process, elsewhere when that worker's next heartbeat
+        finds the lease gone."""
+        cancelled = await self.store.cancel(validate.job_ids(run_id))
+        for run in cancelled:
+            if (task := self._running.get(run)) is not None:
+                task.cancel()
+        return cancelled
 
     async def get(self, run_id: int) -> Run | None:
         """The run with its steps, or None if there is no such job."""
@@ -181,6 +197,9 @@ class Workflows:
         if data.get("v") != definition.version:
             await self._refuse(job, WorkflowVersionError(_version_message(job, data, definition)))
         state = await self._state(job, definition)
+        task = asyncio.current_task()
+        if task is not None:
+            self._running[job.id] = task
         try:
             output = await definition.fn(Step(state), data.get("args"))
         except Suspend as suspend:
@@ -196,6 +215,8 @@ class Workflows:
         except Exception as exc:
             await self._failed(job, data, exc)
             raise
+        finally:
+            self._running.pop(job.id, None)
         if "parent" in data:
             await self.store.complete_child(job.lease, output)
             raise Settled

@@ -119,8 +119,12 @@ class WorkflowStore:
 
     async def time_out(self, run_id: int, name: str) -> tuple[bool, Any]:
         """(True, None) if the wait timed out now, else (False, the event it got)."""
-        ((timed_out, output),) = await self._rows("time_out_wait", {"id": run_id, "name": name})
-        return bool(timed_out), output
+        params = {"id": run_id, "name": name}
+        if await self._rows("time_out_wait", params):
+            return True, None
+        # an event took it first; a new statement sees what that event committed
+        ((output,),) = await self._rows("get_step_output", params)
+        return False, output
 
     async def children(self, ids: Sequence[int]) -> list[tuple[int, str | None, Any]]:
         return [
