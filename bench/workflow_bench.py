@@ -388,6 +388,7 @@ def wake_latency(side: Side, admin: str, params: Params) -> dict[str, Any]:
         "p50_ms": round(percentile(latencies, 50), 2),
         "p99_ms": round(percentile(latencies, 99), 2),
         "max_ms": round(max(latencies), 2),
+        "slowest_ms": [round(v, 1) for v in sorted(latencies)[-5:]],
         "send_call_p50_ms": round(percentile(send_ms, 50), 2),
     }
 
