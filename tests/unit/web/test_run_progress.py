@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from fluffymail.queue import Job
 from fluffymail.queue.workflows import Run, StepInfo
-from fluffymail.web.services.jobs import RunProgress
+from fluffymail.web.services.jobs import STEPS_SHOWN, JobPage, RunProgress
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
@@ -50,3 +51,10 @@ def test_progress__a_run_without_fan_out_waits_for_its_event() -> None:
 def test_progress__a_finished_run_waits_on_nothing() -> None:
     progress = RunProgress.of(_run(_step("fetch", "run", "completed")))
     assert progress.waiting_on is None and progress.steps_done == progress.steps_known == 1
+
+
+def test_job_page__lists_a_long_runs_latest_steps() -> None:
+    run = _run(*[_step(f"page-{n}", "run", "completed") for n in range(150)])
+    page = JobPage(job=Job(id=1, name="import", data=None), attempts=[], run=run)
+    assert len(page.shown_steps) == STEPS_SHOWN and page.hidden_steps == 150 - STEPS_SHOWN
+    assert page.shown_steps[-1].name == "page-149"

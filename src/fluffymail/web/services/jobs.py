@@ -14,6 +14,7 @@ from fluffymail.queue.workflows import Run, StepInfo, Workflows
 
 STATES = ("created", "retry", "deferred", "active", "completed", "cancelled", "failed")
 FINISHED = frozenset({"completed", "cancelled", "failed"})
+STEPS_SHOWN = 100  # a run's page lists its latest steps; its progress counts them all
 THROUGHPUT_MINUTES = 60
 
 
@@ -206,6 +207,16 @@ class JobPage:
     attempts: list[dict[str, Any]]
     run: Run | None = None
     progress: RunProgress | None = None
+
+    @property
+    def shown_steps(self) -> list[StepInfo]:
+        """The run's latest `STEPS_SHOWN` steps, in the order run."""
+        return self.run.steps[-STEPS_SHOWN:] if self.run else []
+
+    @property
+    def hidden_steps(self) -> int:
+        """How many earlier steps the page leaves out."""
+        return max(len(self.run.steps) - STEPS_SHOWN, 0) if self.run else 0
 
     @property
     def live(self) -> bool:
