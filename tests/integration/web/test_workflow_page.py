@@ -100,3 +100,30 @@ async def test_job_page__not_for_non_admins(
         response = await client.get(path, headers=HTML)
         assert response.status_code in (403, 404), path
         assert "smtp" not in response.text and "boom" not in response.text
+
+
+async def test_job_page__a_failed_run_shows_the_failing_step_and_its_error(
+    client: httpx.AsyncClient, admin: User, jobs: JobQueue
+) -> None:
+    wf = Workflows(jobs)
+
+    def refuse() -> None:
+        raise ConnectionResetError("IMAP server closed the connection")
+
+    @wf.define("page-broken", step_retry_limit=0, retry_limit=0)
+    async def broken(step: Step, args: Any) -> Any:
+        await step.run("fetch", lambda: "ok")
+        await step.run("connect", refuse)
+
+    run_id = await wf.start("page-broken")
+    assert run_id is not None
+    await wf.work("page-broken")
+    try:
+        assert (await finished(wf, run_id)).state == "failed"
+    finally:
+        await jobs.stop(grace=1)
+    await login(client, "admin@example.com")
+    page = _text(await client.get(f"/jobs/{run_id}", headers=HTML))
+    assert '<th scope="row" class="mono">connect</th>' in page
+    assert "ConnectionResetError: IMAP server closed the connection" in page
+    assert "Failed: " in page and POLLING not in page
