@@ -1,5 +1,6 @@
-"""The jobs dashboard's figures: per-queue counts and backlog age, pauses, failures, dead
-letters, schedules, workers and per-minute throughput, read through the public `JobQueue` API.
+"""The jobs dashboard's figures (per-queue counts and backlog age, pauses, failures, dead
+letters, schedules, workers, per-minute throughput) and one job's page (its attempts and, for a
+workflow run, its steps and progress), read through the public `JobQueue` API.
 """
 
 from __future__ import annotations
@@ -9,8 +10,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fluffymail.queue import Job, JobQueue
+from fluffymail.queue.workflows import Run, StepInfo, Workflows
 
 STATES = ("created", "retry", "deferred", "active", "completed", "cancelled", "failed")
+FINISHED = frozenset({"completed", "cancelled", "failed"})
+STEPS_SHOWN = 100  # a run's page lists its latest steps; its progress counts them all
 THROUGHPUT_MINUTES = 60
 
 
@@ -159,3 +163,74 @@ async def dashboard(queue: JobQueue) -> Dashboard:
         workers=await queue.get_workers(),
         throughput=tp,
     )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunProgress:
+    """How far a workflow run is: steps done of the steps it has asked for so far (later ones
+    are unknown until its code reaches them), child runs done of those its fan-outs started,
+    and the step it is suspended on (sleeping, waiting for an event or for children)."""
+
+    steps_done: int
+    steps_known: int
+    children_done: int
+    children_total: int
+    waiting_on: StepInfo | None
+
+    @classmethod
+    def of(cls, run: Run) -> RunProgress:
+        done = total = 0
+        for step in run.steps:
+            if step.kind != "invoke":
+                continue
+            waiting = step.waiting_for or {}
+            if "children" in waiting:
+                total += int(waiting["children"] or 0)
+                done += int(waiting["children"] or 0) - int(waiting["pending"] or 0)
+            elif step.state == "completed" and isinstance(step.output, list):
+                total, done = total + len(step.output), done + len(step.output)
+        suspended = [s for s in run.steps if s.waiting_for is not None]
+        return cls(
+            steps_done=sum(step.state == "completed" for step in run.steps),
+            steps_known=len(run.steps),
+            children_done=done,
+            children_total=total,
+            waiting_on=suspended[0] if suspended else None,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobPage:
+    """One job with its attempts; `run` and `progress` when the job is a workflow run."""
+
+    job: Job
+    attempts: list[dict[str, Any]]
+    run: Run | None = None
+    progress: RunProgress | None = None
+
+    @property
+    def shown_steps(self) -> list[StepInfo]:
+        """The run's latest `STEPS_SHOWN` steps, in the order run."""
+        return self.run.steps[-STEPS_SHOWN:] if self.run else []
+
+    @property
+    def hidden_steps(self) -> int:
+        """How many earlier steps the page leaves out."""
+        return max(len(self.run.steps) - STEPS_SHOWN, 0) if self.run else 0
+
+    @property
+    def live(self) -> bool:
+        """Still queued, running or suspended: the page keeps refreshing itself."""
+        return str(self.job.state) not in FINISHED
+
+
+async def job_page(queue: JobQueue, job_id: int) -> JobPage | None:
+    """The job `job_id` as its page shows it, or None if there is no such job."""
+    job = await queue.get_job(job_id)
+    if job is None:
+        return None
+    attempts = await queue.get_attempts(job_id)
+    run = await Workflows(queue).get(job_id)
+    if run is None or not (run.steps or run.cancel_on):  # a plain job (or a run not begun)
+        return JobPage(job=job, attempts=attempts)
+    return JobPage(job=job, attempts=attempts, run=run, progress=RunProgress.of(run))

@@ -1,15 +1,17 @@
 """The jobs dashboard (admins): counts, backlog, throughput chart, failures with Retry, dead
-letters with Redrive, schedules and workers. The panel re-renders every few seconds (htmx)."""
+letters with Redrive, schedules and workers; and one job's page (attempts, and a workflow run's
+steps and progress). Panels re-render every few seconds (htmx), a job's while it is live."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
-from starlette.responses import Response
+from fastapi import APIRouter, Path, Query, Request
+from starlette.responses import RedirectResponse, Response
 
 from fluffymail.web.api.schemas import BIGINT_MAX, Name
 from fluffymail.web.deps import AdminPageSession, State, Templates
+from fluffymail.web.errors import NotFound
 from fluffymail.web.services import jobs as jobs_service
 from fluffymail.web.services.accounts import Session
 from fluffymail.web.ui.charts import throughput_chart
@@ -51,6 +53,46 @@ async def panel(
     request: Request, state: State, templates: Templates, session: AdminPageSession
 ) -> Response:
     return await _render(request, state, templates, session, "partials/jobs_panel.html")
+
+
+@router.get("/jobs/find")
+async def find(
+    job_id: Annotated[int, Query(alias="id", ge=1, le=BIGINT_MAX)], _: AdminPageSession
+) -> Response:
+    """The dashboard's "Open job #" form."""
+    return RedirectResponse(f"/jobs/{job_id}", status_code=303)
+
+
+JobId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
+
+
+async def _render_job(
+    request: Request,
+    state: State,
+    templates: Templates,
+    session: Session,
+    job_id: int,
+    template: str,
+) -> Response:
+    found = await jobs_service.job_page(state.queue, job_id)
+    if found is None:
+        raise NotFound(f"no job {job_id}")
+    context = {"session": session, "page": found, "poll": POLL_SECONDS, "active": "jobs"}
+    return templates.TemplateResponse(request, template, context)
+
+
+@router.get("/jobs/{job_id}")
+async def job(
+    job_id: JobId, request: Request, state: State, templates: Templates, session: AdminPageSession
+) -> Response:
+    return await _render_job(request, state, templates, session, job_id, "job.html")
+
+
+@router.get("/jobs/{job_id}/panel")
+async def job_panel(
+    job_id: JobId, request: Request, state: State, templates: Templates, session: AdminPageSession
+) -> Response:
+    return await _render_job(request, state, templates, session, job_id, "partials/job_panel.html")
 
 
 @router.post("/jobs/{job_id}/retry")
