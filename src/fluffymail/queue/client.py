@@ -15,7 +15,7 @@ from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
-from fluffymail.queue import cron, validate
+from fluffymail.queue import cron, debounce, validate
 from fluffymail.queue.errors import InvalidHandlerError, UnknownQueueError
 from fluffymail.queue.events import Events
 from fluffymail.queue.job import Job, Lease
@@ -343,6 +343,10 @@ class JobQueue:
     ) -> int | None:
         """Send one job; returns its id, or None when a singleton rule deduplicated it.
 
+        With `debounce=` (and `debounce_key=`, optionally `debounce_max=`, `debounce_data=`)
+        sends for one key collapse into one job that runs once they stop: see `debounce.py`;
+        the id returned is then always that of the job that will run.
+
         Pass `conn` to enqueue inside your own transaction: the job exists (and workers are
         woken) only if that transaction commits.
 
@@ -352,6 +356,8 @@ class JobQueue:
             UnknownQueueError: no queue `name`, or no queue named by the `dead_letter` option.
         """
         validate.queue_name(name)
+        if debounce.wanted(options):
+            return await self._send_debounced(name, data, conn, options)
         record = job_record(data, options)
         encoded = validate.json_text(data)  # checked before any statement, then sent as is
         if "dead_letter" in record:
@@ -360,6 +366,16 @@ class JobQueue:
         if defaults is not None and not defaults.grouped:
             return await self.store.send_direct(name, record, defaults, conn, encoded)
         return await self.store.send(name, record, conn)
+
+    async def _send_debounced(
+        self, name: str, data: Any, conn: Conn | None, options: dict[str, Any]
+    ) -> int:
+        """A send with `debounce=`: see `debounce.py`. Returns the id of the job that will run."""
+        rule, record = debounce.parse(data, options)
+        encoded = validate.json_text(data)
+        await self._require_dead_letter(record)
+        job_id, _new = await self.store.send_debounced(name, encoded, rule.params(), record, conn)
+        return job_id
 
     async def replace(
         self,
