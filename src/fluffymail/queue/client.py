@@ -15,7 +15,8 @@ from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
-from fluffymail.queue import cron, debounce, validate
+from fluffymail.queue import batch, cron, debounce, validate
+from fluffymail.queue.batch import BatchHandler
 from fluffymail.queue.errors import InvalidHandlerError, UnknownQueueError
 from fluffymail.queue.events import Events
 from fluffymail.queue.job import Job, Lease
@@ -550,12 +551,23 @@ class JobQueue:
     # -- workers ---------------------------------------------------------------------------
 
     async def work(
-        self, name: str, handler: Handler, *, concurrency: int = 1, batch_size: int | None = None
+        self,
+        name: str,
+        handler: Handler | BatchHandler,
+        *,
+        concurrency: int = 1,
+        batch_size: int | None = None,
+        batch_window: Any = None,
     ) -> Worker:
         """Run `handler(job)` for jobs of `name`, up to `concurrency` at once.
 
         The handler's return value is stored as the job's output; an exception fails the
         attempt (retried per the job's retry options). Starts the queue if needed.
+
+        With `batch_window` (seconds, 0 for what one claim brings) the handler is a batch
+        handler, `handler(jobs)`, called with up to `batch_size` jobs (default 100), up to
+        `concurrency` batches at once: see `batch.py`. Without it, `batch_size` is how many
+        jobs one claim may take.
         """
         if not _is_async_callable(handler):
             raise InvalidHandlerError(
@@ -563,14 +575,18 @@ class JobQueue:
             )
         validate.queue_name(name)
         validate.integer(concurrency, "concurrency", 1)
-        if batch_size is not None:
+        if batch_window is not None:
+            gather = batch.batch_options(batch_size, batch_window, concurrency)
+            handler = batch.Batcher(handler, gather, self.log)
+            concurrency, batch_size = gather.slots, gather.size
+        elif batch_size is not None:
             validate.integer(batch_size, "batch_size", 1)
         options = await self._require_queue(name)
         await self.start()
         worker = Worker(
             self.store,
             name,
-            handler,
+            handler,  # type: ignore[arg-type]
             concurrency=concurrency,
             batch_size=batch_size or concurrency,
             fetch_query=options.fetch_query,
