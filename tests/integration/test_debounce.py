@@ -9,6 +9,7 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.queue import InvalidOptionError, JobQueue, JobState
+from tests.helpers import settled, wait_for
 
 
 async def _queued(sql, name: str = "q") -> list[tuple]:
@@ -94,6 +95,41 @@ async def test_debounce__concurrent_senders_leave_one_queued_job_per_key(
         "SELECT singleton_key, count(*) FROM queue.job WHERE name = 'q' GROUP BY 1 ORDER BY 1"
     )
     assert rows == [("key-0", 1), ("key-1", 1), ("key-2", 1)]
+
+
+async def test_debounce__concurrent_transactions_leave_one_job(
+    queue: JobQueue, sql, pool: AsyncConnectionPool
+) -> None:
+    await queue.create_queue("q")
+    ready = asyncio.Barrier(6)
+
+    async def sender(i: int) -> int | None:
+        async with pool.connection() as conn, conn.transaction():
+            await ready.wait()
+            job_id = await queue.send("q", {"i": i}, debounce_key="k", debounce=60, conn=conn)
+            await asyncio.sleep(0.02)  # hold the transaction open: the others wait on its row
+            return job_id
+
+    ids = await asyncio.gather(*(sender(i) for i in range(6)))
+    assert len(set(ids)) == 1
+    [(job_id, data, _, _)] = await _queued(sql)
+    assert job_id == ids[0] and data["i"] in range(6)
+
+
+async def test_debounce__racing_a_worker_the_newest_event_is_never_lost(queue: JobQueue) -> None:
+    await queue.create_queue("q")
+    seen: list[int] = []
+
+    async def handle(job) -> None:
+        seen.append(job.data["i"])
+
+    await queue.work("q", handle, concurrency=2)
+    for i in range(100):
+        await queue.send("q", {"i": i}, debounce_key="k", debounce=0.005)
+        if i % 10 == 0:
+            await asyncio.sleep(0.01)
+    await wait_for(lambda: settled(queue, "q"))
+    assert 99 in seen, "the last send is run, by the queued job or by a new one"
 
 
 async def test_debounce__inside_the_callers_transaction(
