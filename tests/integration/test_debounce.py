@@ -190,3 +190,11 @@ async def test_debounce__needs_a_standard_queue(queue: JobQueue) -> None:
     await queue.create_queue("s", policy="stately")
     with pytest.raises(InvalidOptionError, match="standard"):
         await queue.send("s", {}, debounce_key="k", debounce=60)
+
+
+async def test_debounce__a_grouped_queue_counts_the_job_once(queue: JobQueue, sql) -> None:
+    await queue.create_queue("g", fair=True)
+    for i in range(3):
+        await queue.send("g", {"i": i}, debounce_key="k", debounce=60, group_key="user-1")
+    assert len(await _queued(sql, "g")) == 1
+    assert await sql.one("SELECT queued FROM queue.job_group WHERE name = 'g'") == 1
