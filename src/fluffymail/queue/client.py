@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from psycopg_pool import AsyncConnectionPool
 
@@ -575,9 +575,10 @@ class JobQueue:
             )
         validate.queue_name(name)
         validate.integer(concurrency, "concurrency", 1)
-        if batch_window is not None:
+        run = cast(Handler, handler)
+        if batch_window is not None:  # each slot's job waits for its share of a batch call
             gather = batch.batch_options(batch_size, batch_window, concurrency)
-            handler = batch.Batcher(handler, gather, self.log)
+            run = batch.Batcher(cast(BatchHandler, handler), gather, self.log)
             concurrency, batch_size = gather.slots, gather.size
         elif batch_size is not None:
             validate.integer(batch_size, "batch_size", 1)
@@ -586,7 +587,7 @@ class JobQueue:
         worker = Worker(
             self.store,
             name,
-            handler,  # type: ignore[arg-type]
+            run,
             concurrency=concurrency,
             batch_size=batch_size or concurrency,
             fetch_query=options.fetch_query,
