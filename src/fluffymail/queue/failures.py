@@ -19,6 +19,7 @@ class FailBuffer:
         self.store = store
         self._pending: list[tuple[Lease, Any, asyncio.Future[list[Row]]]] = []
         self._flush: asyncio.Task[None] | None = None
+        self._sending: set[asyncio.Task[None]] = set()  # strong references while in flight
 
     async def fail(self, lease: Lease, error: Any) -> list[Row]:
         """Fail one attempt; returns its fail_jobs rows (none if its lease was stale)."""
@@ -26,6 +27,8 @@ class FailBuffer:
         self._pending.append((lease, error, future))
         if self._flush is None:
             self._flush = asyncio.create_task(self._send(), name="queue.fail")
+            self._sending.add(self._flush)
+            self._flush.add_done_callback(self._sending.discard)
         return await asyncio.shield(future)
 
     async def _send(self) -> None:
