@@ -198,3 +198,9 @@ async def test_debounce__a_grouped_queue_counts_the_job_once(queue: JobQueue, sq
         await queue.send("g", {"i": i}, debounce_key="k", debounce=60, group_key="user-1")
     assert len(await _queued(sql, "g")) == 1
     assert await sql.one("SELECT queued FROM queue.job_group WHERE name = 'g'") == 1
+
+
+async def test_debounce__options_given_as_none_mean_a_plain_send(queue: JobQueue) -> None:
+    await queue.create_queue("q")
+    job_id = await queue.send("q", {}, debounce=None, debounce_key=None)
+    assert (await queue.get_job(job_id)).singleton_key is None

@@ -46,8 +46,12 @@ class Debounce:
 
 
 def wanted(options: dict[str, Any]) -> bool:
-    """Whether `send` options ask for a debounce."""
-    return any(option in options for option in OPTIONS)
+    """Whether `send` options ask for a debounce (debounce options given as None are dropped)."""
+    if any(options.get(option) is not None for option in OPTIONS):
+        return True
+    for option in OPTIONS:
+        options.pop(option, None)
+    return False
 
 
 def parse(data: Any, options: dict[str, Any]) -> tuple[Debounce, dict[str, Any]]:
