@@ -102,10 +102,10 @@ class Batcher:
             self._leave(batch, job.id)
             raise
         except Exception as exc:
-            if exc is not batch.error:
-                raise
-            # one exception for every job: without the frames the other jobs' raises added
-            raise exc.with_traceback(batch.error_traceback) from exc.__cause__
+            if exc is batch.error:
+                # one exception for every job: without the frames the other jobs' raises added
+                exc.__traceback__ = batch.error_traceback
+            raise
 
     def _join(self, job: Job) -> _Batch:
         batch = self._open
