@@ -21,7 +21,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 from fluffymail.queue import validate
@@ -56,8 +55,6 @@ class _Batch:
     jobs: dict[int, Job] = field(default_factory=dict)
     timer: asyncio.TimerHandle | None = None
     task: asyncio.Task[None] | None = None
-    error: BaseException | None = None  # what the handler raised, for every job
-    error_traceback: TracebackType | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -100,11 +97,6 @@ class Batcher:
             return await asyncio.shield(batch.futures[job.id])
         except asyncio.CancelledError:
             self._leave(batch, job.id)
-            raise
-        except Exception as exc:
-            if exc is batch.error:
-                # one exception for every job: without the frames the other jobs' raises added
-                exc.__traceback__ = batch.error_traceback
             raise
 
     def _join(self, job: Job) -> _Batch:
@@ -158,7 +150,6 @@ class Batcher:
                 error = RuntimeError("the batch handler was cancelled")
                 outputs, failed = {}, dict.fromkeys(batch.jobs, error)
             except Exception as exc:
-                batch.error, batch.error_traceback = exc, exc.__traceback__
                 outputs, failed = {}, dict.fromkeys(batch.jobs, exc)
         for job_id, future in list(batch.futures.items()):
             if future.done():
