@@ -6,8 +6,9 @@ import asyncio
 
 import pytest
 
-from fluffymail.queue import BatchResult, InvalidOptionError, Job, JobQueue, JobState
+from fluffymail.queue import BatchResult, InvalidOptionError, Job, JobQueue, JobState, runner
 from fluffymail.queue.outcomes import Snooze
+from fluffymail.queue.registry import Registry
 from tests.helpers import settled, wait_for
 
 
@@ -206,3 +207,18 @@ async def test_batch__expired_jobs_leave_and_the_call_is_cancelled(queue: JobQue
     assert set((await _states(queue, ids)).values()) == {JobState.FAILED}
     await asyncio.wait_for(cancelled.wait(), 5)
     assert (await queue.get_job(ids[0])).output["type"] == "JobExpiredError"
+
+
+async def test_batch__a_registry_entry_with_a_window_runs_as_a_batch(queue: JobQueue) -> None:
+    sizes: list[int] = []
+
+    async def handle(jobs: list[Job]) -> None:
+        sizes.append(len(jobs))
+
+    registry = Registry()
+    registry.register("q", handle, batch_size=50, batch_window=0.2)
+    await runner.prepare(queue, registry)
+    await queue.insert("q", [{} for _ in range(30)])
+    await runner.start_workers(queue, registry, {})
+    await wait_for(lambda: settled(queue, "q"))
+    assert sizes == [30]
