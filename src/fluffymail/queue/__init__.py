@@ -6,6 +6,7 @@ await queue.send("sync-emails", {"connection_id": 7}, start_after="10 minutes")
 await queue.work("sync-emails", handle, concurrency=2)
 """
 
+from fluffymail.queue.batch import BatchItemError, BatchResult
 from fluffymail.queue.client import JobQueue
 from fluffymail.queue.errors import (
     InvalidHandlerError,
@@ -18,6 +19,8 @@ from fluffymail.queue.job import Job, JobState, Lease
 from fluffymail.queue.options import QueueOptions
 
 __all__ = [
+    "BatchItemError",
+    "BatchResult",
     "InvalidHandlerError",
     "InvalidOptionError",
     "Job",

@@ -11,11 +11,12 @@ import time
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from psycopg_pool import AsyncConnectionPool
 
-from fluffymail.queue import cron, validate
+from fluffymail.queue import batch, cron, debounce, validate
+from fluffymail.queue.batch import BatchHandler
 from fluffymail.queue.errors import InvalidHandlerError, UnknownQueueError
 from fluffymail.queue.events import Events
 from fluffymail.queue.job import Job, Lease
@@ -343,6 +344,10 @@ class JobQueue:
     ) -> int | None:
         """Send one job; returns its id, or None when a singleton rule deduplicated it.
 
+        With `debounce=` (and `debounce_key=`, optionally `debounce_max=`, `debounce_data=`)
+        sends for one key collapse into one job that runs once they stop: see `debounce.py`;
+        the id returned is then always that of the job that will run.
+
         Pass `conn` to enqueue inside your own transaction: the job exists (and workers are
         woken) only if that transaction commits.
 
@@ -352,6 +357,8 @@ class JobQueue:
             UnknownQueueError: no queue `name`, or no queue named by the `dead_letter` option.
         """
         validate.queue_name(name)
+        if debounce.wanted(options):
+            return await self._send_debounced(name, data, conn, options)
         record = job_record(data, options)
         encoded = validate.json_text(data)  # checked before any statement, then sent as is
         if "dead_letter" in record:
@@ -360,6 +367,16 @@ class JobQueue:
         if defaults is not None and not defaults.grouped:
             return await self.store.send_direct(name, record, defaults, conn, encoded)
         return await self.store.send(name, record, conn)
+
+    async def _send_debounced(
+        self, name: str, data: Any, conn: Conn | None, options: dict[str, Any]
+    ) -> int:
+        """A send with `debounce=`: see `debounce.py`. Returns the id of the job that will run."""
+        rule, record = debounce.parse(data, options)
+        encoded = validate.json_text(data)
+        await self._require_dead_letter(record)
+        job_id, _new = await self.store.send_debounced(name, encoded, rule.params(), record, conn)
+        return job_id
 
     async def replace(
         self,
@@ -542,12 +559,23 @@ class JobQueue:
     # -- workers ---------------------------------------------------------------------------
 
     async def work(
-        self, name: str, handler: Handler, *, concurrency: int = 1, batch_size: int | None = None
+        self,
+        name: str,
+        handler: Handler | BatchHandler,
+        *,
+        concurrency: int = 1,
+        batch_size: int | None = None,
+        batch_window: Any = None,
     ) -> Worker:
         """Run `handler(job)` for jobs of `name`, up to `concurrency` at once.
 
         The handler's return value is stored as the job's output; an exception fails the
         attempt (retried per the job's retry options). Starts the queue if needed.
+
+        With `batch_window` (seconds, 0 for what one claim brings) the handler is a batch
+        handler, `handler(jobs)`, called with up to `batch_size` jobs (default 100), up to
+        `concurrency` batches at once: see `batch.py`. Without it, `batch_size` is how many
+        jobs one claim may take.
         """
         if not _is_async_callable(handler):
             raise InvalidHandlerError(
@@ -555,14 +583,19 @@ class JobQueue:
             )
         validate.queue_name(name)
         validate.integer(concurrency, "concurrency", 1)
-        if batch_size is not None:
+        run = cast(Handler, handler)
+        if batch_window is not None:  # each slot's job waits for its share of a batch call
+            gather = batch.batch_options(batch_size, batch_window, concurrency)
+            run = batch.Batcher(cast(BatchHandler, handler), gather, self.log)
+            concurrency, batch_size = gather.slots, gather.size
+        elif batch_size is not None:
             validate.integer(batch_size, "batch_size", 1)
         options = await self._require_queue(name)
         await self.start()
         worker = Worker(
             self.store,
             name,
-            handler,
+            run,
             concurrency=concurrency,
             batch_size=batch_size or concurrency,
             fetch_query=options.fetch_query,

@@ -216,6 +216,7 @@ async def _start(
             entry.handler,
             concurrency=concurrency.get(entry.name, entry.concurrency),
             batch_size=entry.batch_size,
+            batch_window=entry.batch_window,
         )
         for entry in registry
         if only is None or entry.name in only

@@ -6,15 +6,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from fluffymail.queue.batch import BatchHandler
 from fluffymail.queue.worker import Handler
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Registration:
     name: str
-    handler: Handler
+    handler: Handler | BatchHandler
     concurrency: int = 1
     batch_size: int | None = None
+    batch_window: float | None = None  # set: `handler` takes a list of jobs (see batch.py)
     queue_options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -27,10 +29,11 @@ class Registry:
     def register(
         self,
         name: str,
-        handler: Handler,
+        handler: Handler | BatchHandler,
         *,
         concurrency: int = 1,
         batch_size: int | None = None,
+        batch_window: float | None = None,
         **queue_options: Any,
     ) -> None:
         if name in self._entries:
@@ -40,6 +43,7 @@ class Registry:
             handler=handler,
             concurrency=concurrency,
             batch_size=batch_size,
+            batch_window=batch_window,
             queue_options=queue_options,
         )
 

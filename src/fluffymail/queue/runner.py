@@ -40,7 +40,13 @@ async def start_workers(
         if only is not None and entry.name not in only:
             continue
         count = concurrency.get(entry.name, entry.concurrency)
-        await queue.work(entry.name, entry.handler, concurrency=count, batch_size=entry.batch_size)
+        await queue.work(
+            entry.name,
+            entry.handler,
+            concurrency=count,
+            batch_size=entry.batch_size,
+            batch_window=entry.batch_window,
+        )
         started.append(entry.name)
     return started
 

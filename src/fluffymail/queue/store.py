@@ -22,7 +22,7 @@ from psycopg_pool import AsyncConnectionPool
 from fluffymail.db.pool import sever
 from fluffymail.db.sql import load_sql
 from fluffymail.queue import validate
-from fluffymail.queue.errors import UnknownQueueError
+from fluffymail.queue.errors import InvalidOptionError, UnknownQueueError
 from fluffymail.queue.job import Job, Lease
 from fluffymail.queue.options import QueueOptions
 
@@ -200,6 +200,27 @@ class Store:
         }
         rows = await self._rows("send_job_direct", params, conn)
         return rows[0][0] if rows else None
+
+    async def send_debounced(
+        self,
+        name: str,
+        data_json: str,
+        debounce: dict[str, Any],
+        options: dict[str, Any],
+        conn: Conn | None = None,
+    ) -> tuple[int, bool]:
+        """Send a debounced job (send_debounced.sql): (its id, whether it is new). Raises
+        UnknownQueueError for no queue `name`, InvalidOptionError for a queue whose policy has
+        no one-queued-job-per-key index."""
+        params = {"name": name, "data": data_json, "options": dumps(options), **debounce}
+        ((policy, job_id, inserted, _start, _woken),) = await self._rows(
+            "send_debounced", params, conn
+        )
+        if policy is None:
+            raise UnknownQueueError(name)
+        if job_id is None:
+            raise InvalidOptionError(f"debounce needs a 'standard' queue; {name!r} is {policy!r}")
+        return job_id, inserted
 
     async def fetch(
         self,

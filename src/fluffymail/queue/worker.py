@@ -43,6 +43,7 @@ from fluffymail.queue import acks as ack_verdicts
 from fluffymail.queue import validate
 from fluffymail.queue.errors import JobExpiredError
 from fluffymail.queue.events import Events
+from fluffymail.queue.failures import FailBuffer
 from fluffymail.queue.job import Job, Lease
 from fluffymail.queue.outcomes import Settled, Snooze
 from fluffymail.queue.store import MAX_CLAIM, Store
@@ -108,6 +109,7 @@ class Worker:
         self.poll_interval, self.worker_id = poll_interval, worker_id
         self.events, self.log = events, log
         self.held: dict[int, Held] = {}
+        self._failures = FailBuffer(store)  # a failed batch's jobs: one statement
         self._waiting: deque[Held] = deque()
         self._late: list[Lease] = []
         self._active = 0
@@ -459,7 +461,7 @@ class Worker:
             extra={"action": "queue.job_failed", "error": f"{error['type']}: {error['message']}"},
         )
         try:
-            rows = await self.store.fail([job.lease], [error])
+            rows = await self._failures.fail(job.lease, error)
         except Exception as db_exc:
             # The attempt stays active; the rescuer fails it once its heartbeat lapses.
             self.log.error(
