@@ -28,6 +28,7 @@ __all__ = [
     "QUEUE_OPTIONS",
     "Args",
     "enqueue",
+    "extraction_done",
     "hurry",
     "install_schedule",
     "make_handler",
@@ -107,6 +108,12 @@ async def hurry(queue: JobQueue, user_id: int, *, conn: Any) -> None:
     if await queue.send(QUEUE, Args(user_id=user_id).to_data(), conn=conn, singleton_key=key):
         return
     await queue.hurry(QUEUE, key, conn=conn)
+
+
+async def extraction_done(queue: JobQueue, user_id: int, *, conn: Any) -> bool:
+    """Extraction has caught up with the user's mail: an analysis waiting for it (queued for
+    `analyze_debounce` when it found mail not yet extracted) runs now; none is sent."""
+    return bool(await queue.hurry(QUEUE, f"user-{user_id}", conn=conn))
 
 
 async def install_schedule(queue: JobQueue) -> bool:

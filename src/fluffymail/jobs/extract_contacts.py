@@ -21,6 +21,8 @@ import psycopg.errors
 from fluffymail.clock import Clock
 from fluffymail.crm.contacts import service as contacts_service
 from fluffymail.crm.relationships import partial
+from fluffymail.crm.relationships import repo as relationships_repo
+from fluffymail.crm.relationships.analysis import STALE_AFTER
 from fluffymail.jobs import analyze_relationships, planner_stats
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue
@@ -163,6 +165,8 @@ async def _extract(deps: JobDeps, clock: Clock, args: Args, debounce: int) -> di
                 conn=conn,
                 debounce=debounce,
             )
+        async with conn.transaction():
+            await _analyse_if_caught_up(deps.queue, conn, args.owner, clock)
     await planner_stats.refresh(deps.pool, planner_stats.CONTACT_TABLES)
     output = {**result.as_output(), "enrich_enqueued": enqueued, **_note(result)}
     log.debug("contacts extracted", extra={"action": "contacts.extracted", **output})
@@ -175,6 +179,20 @@ async def _rank_early(queue: JobQueue, conn: Any, user_id: int | None, clock: Cl
     analyses follow the import as before."""
     if user_id is not None and await partial.wants_early_ranking(conn, user_id, clock.now()):
         await analyze_relationships.hurry(queue, user_id, conn=conn)
+
+
+async def _analyse_if_caught_up(
+    queue: JobQueue, conn: Any, user_id: int | None, clock: Clock
+) -> None:
+    """After the batch commits: an analysis waiting for extraction runs as soon as none of the
+    user's mail is left unextracted, not at its debounce (so 100 new messages are re-scored
+    in seconds). Checked after the commit, so of two batches finishing together the later
+    one sees the other's work."""
+    if user_id is None:
+        return
+    stale_before = clock.now() - STALE_AFTER
+    if await relationships_repo.extraction_caught_up(conn, user_id, stale_before):
+        await analyze_relationships.extraction_done(queue, user_id, conn=conn)
 
 
 def _note(result: contacts_service.ExtractResult) -> dict[str, str]:

@@ -82,3 +82,29 @@ async def test_the_end_of_an_import_starts_a_waiting_analysis_at_once(
         "SELECT start_after <= now() FROM queue.job WHERE name = 'analyze-relationships'"
     )
     assert waiting == [(True,)]  # the same job, started now: not a second one
+
+
+async def test_an_analysis_waiting_for_extraction_starts_when_the_last_batch_is_done(
+    pool: AsyncConnectionPool, queue: JobQueue, registry: Registry, load: Load, rows: Rows
+) -> None:
+    """New mail of an imported mailbox: the analysis that found it not yet extracted waits for
+    its debounce; the extraction batch that leaves nothing unextracted starts it at once (no
+    second analysis is sent)."""
+    user_id = await load(exchange("alice@partner.example", "lunch", 10, replies=3))
+    await load(exchange("bob@partner.example", "deal", 5), extract=False)
+    async with pool.connection() as conn:
+        await conn.execute("DELETE FROM queue.job WHERE name = 'analyze-relationships'")
+        await analyze_relationships.enqueue(queue, user_id, conn=conn, debounce=600)
+
+    await queue.work(QUEUE, registry[QUEUE].handler)
+    async with asyncio.timeout(20):
+        while await rows.one("SELECT count(*) FROM crm.messages WHERE processed_on IS NULL"):  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        while not await rows.one(  # noqa: ASYNC110
+            "SELECT bool_and(start_after <= now()) FROM queue.job"
+            " WHERE name = 'analyze-relationships'"
+        ):
+            await asyncio.sleep(0.05)
+    assert (
+        await rows.one("SELECT count(*) FROM queue.job WHERE name = 'analyze-relationships'") == 1
+    )

@@ -121,6 +121,14 @@ async def ready_cursor(conn: Conn, user_id: int, cursor: int, stale_before: date
     return Ready(cursor=int(row[0]), pending=int(row[1]), stuck=int(row[2]))
 
 
+async def extraction_caught_up(conn: Conn, user_id: int, stale_before: datetime) -> bool:
+    """True when no message above the user's analysis cursor still waits for extraction (an
+    analysis run now would fold all of them)."""
+    params = {"user_id": user_id, "stale_before": stale_before}
+    row = await (await conn.execute(SQL["rel_extraction_caught_up"], params)).fetchone()
+    return bool(row and row[0])
+
+
 async def link_counts(conn: Conn, user_id: int, lo: int, hi: int) -> dict[int, int]:
     """Contact links per scoring contact on messages with id in (lo, hi]."""
     if hi <= lo:
