@@ -174,9 +174,22 @@ async def _analyze(deps: JobDeps, clock: Clock, user_id: int, *, full: bool) -> 
                 singleton_key=f"user-{user_id}",
                 start_after=deps.settings.analyze_debounce,
             )
+    if result.pending:
+        await _start_if_caught_up(deps, clock, user_id)
     output = {**result.as_output(), "introductions": introductions, "summaries": summaries}
     log.info("relationships analysed", extra={"action": "relationships.analyzed", **output})
     return output
+
+
+async def _start_if_caught_up(deps: JobDeps, clock: Clock, user_id: int) -> None:
+    """The run left mail for later that extraction had not reached: the next run waits for
+    the batch that finishes it (extract-contacts hurries it). Checked again after this run's
+    commit, since that batch may have finished while this run was going (it found no queued
+    run to hurry then)."""
+    stale_before = clock.now() - analysis.STALE_AFTER
+    async with deps.pool.connection() as conn, conn.transaction():
+        if await relationships_repo.extraction_caught_up(conn, user_id, stale_before):
+            await extraction_done(deps.queue, user_id, conn=conn)
 
 
 async def _recompute_followups(queue: JobQueue, user_id: int, conn: Any) -> None:

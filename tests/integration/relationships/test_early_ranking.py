@@ -4,15 +4,17 @@ ranking is labelled partial until it ends (issue 19: a partial answer within 60 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from fluffymail.crm.relationships import partial
+from fluffymail.crm.relationships import analysis, partial
 from fluffymail.jobs import analyze_relationships
 from fluffymail.queue import JobQueue
 from fluffymail.queue.registry import Registry
 
-from .conftest import NOW, Analyze, Load, Rows, exchange
+from .conftest import NOW, Analyze, Load, Rows, exchange, extract_all
 
 QUEUE = "extract-contacts"
 
@@ -108,3 +110,35 @@ async def test_an_analysis_waiting_for_extraction_starts_when_the_last_batch_is_
     assert (
         await rows.one("SELECT count(*) FROM queue.job WHERE name = 'analyze-relationships'") == 1
     )
+
+
+async def test_a_run_that_found_mail_unextracted_starts_the_next_if_extraction_finished_meanwhile(
+    pool: AsyncConnectionPool,
+    queue: JobQueue,
+    registry: Registry,
+    load: Load,
+    rows: Rows,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The last extraction batch commits while an analysis runs: it finds no queued run to
+    hurry, so the run that left mail for later checks again after its own commit."""
+    user_id = await load(exchange("alice@partner.example", "lunch", 10, replies=3))
+    await load(exchange("bob@partner.example", "deal", 5), extract=False)
+    real = analysis.analyze_user
+
+    async def extraction_finishes_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        result = await real(*args, **kwargs)
+        await extract_all(pool)
+        return result
+
+    monkeypatch.setattr(analysis, "analyze_user", extraction_finishes_meanwhile)
+    async with pool.connection() as conn:
+        await conn.execute("DELETE FROM queue.job WHERE name = 'analyze-relationships'")
+    await analyze_relationships.enqueue(queue, user_id, debounce=0)
+    [job] = await queue.fetch(analyze_relationships.QUEUE)
+    output = await registry[analyze_relationships.QUEUE].handler(job)
+    assert output["pending"] > 0
+    assert await rows.all(
+        "SELECT start_after <= now() FROM queue.job"
+        " WHERE name = 'analyze-relationships' AND state = 'created'"
+    ) == [(True,)]
