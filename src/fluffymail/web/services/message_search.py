@@ -3,7 +3,8 @@ keyset-paged, with highlighted excerpts for the page shown; and the people who w
 subject.
 
 Every query carries the caller's user id: another user's mail, contact or company filters to
-nothing. The search vector, its weights and its limits are 0025_message_search.sql's.
+nothing. The search vector, its weights and its limits are 0025_message_search.sql's; the
+queries read them from the narrow crm.message_search (0031_message_search_table.sql).
 """
 
 from __future__ import annotations
