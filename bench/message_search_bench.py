@@ -89,6 +89,8 @@ BATCH = 50_000
 INDEXES = {
     "message_search_vector_idx": "CREATE INDEX message_search_vector_idx"
     " ON crm.message_search USING gin (vector)",
+    "message_search_pairs_idx": "CREATE INDEX message_search_pairs_idx"
+    " ON crm.message_search USING gin (pairs)",
     "message_search_list_idx": "CREATE INDEX message_search_list_idx ON crm.message_search"
     " (user_id, date DESC NULLS LAST, message_id DESC)",
     "messages_user_list_idx": "CREATE INDEX messages_user_list_idx ON crm.messages"
@@ -157,13 +159,15 @@ async def _timed(
 
 
 async def sizes(url: str) -> dict[str, Any]:
-    """Bytes per message: the search row (its vector as stored, compressed), the search table
-    with its indexes, the GIN index alone, and the messages table with its indexes."""
+    """Bytes per message: the search row's vector and word pairs as stored, their GIN indexes,
+    the search table with all its indexes, and the messages table with its indexes."""
     async with await psycopg.AsyncConnection.connect(url) as conn:
         row = await (
             await conn.execute(
                 "SELECT (SELECT count(*) FROM crm.messages),"
                 " (SELECT avg(pg_column_size(vector)) FROM crm.message_search),"
+                " (SELECT avg(pg_column_size(pairs)) FROM crm.message_search),"
+                " pg_relation_size('crm.message_search_pairs_idx'),"
                 " (SELECT avg(pg_column_size(body_text)) FROM crm.messages),"
                 " pg_relation_size('crm.message_search_vector_idx'),"
                 " pg_relation_size('crm.message_search_list_idx'),"
@@ -176,11 +180,13 @@ async def sizes(url: str) -> dict[str, Any]:
     return {
         "messages": row[0],
         "vector_bytes_per_message": round(float(row[1] or 0)),
-        "body_bytes_per_message": round(float(row[2] or 0)),
-        "gin_bytes_per_message": round(row[3] / count),
-        "search_list_index_bytes_per_message": round(row[4] / count),
-        "search_table_total_bytes_per_message": round(row[5] / count),
-        "messages_table_total_bytes_per_message": round(row[6] / count),
+        "pairs_bytes_per_message": round(float(row[2] or 0)),
+        "pairs_gin_bytes_per_message": round(row[3] / count),
+        "body_bytes_per_message": round(float(row[4] or 0)),
+        "gin_bytes_per_message": round(row[5] / count),
+        "search_list_index_bytes_per_message": round(row[6] / count),
+        "search_table_total_bytes_per_message": round(row[7] / count),
+        "messages_table_total_bytes_per_message": round(row[8] / count),
     }
 
 

@@ -76,6 +76,14 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION crm.word_pair(first text, second text) RETURNS smallint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN (((hashtextextended(((first || ' '::text) || second), (0)::bigint) & (65535)::bigint) - 32768))::smallint;
+
+CREATE FUNCTION crm.message_pairs(vector tsvector) RETURNS smallint[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN ARRAY(SELECT DISTINCT crm.word_pair(w.lexeme, w.next) AS word_pair FROM (SELECT o.lexeme, o."position", lead(o.lexeme) OVER byposition AS next, lead(o."position") OVER byposition AS next_position FROM (SELECT t.lexeme, unnest(t.positions) AS "position" FROM unnest(message_pairs.vector) t(lexeme, positions, weights)) o WINDOW byposition AS (ORDER BY o."position")) w WHERE (w.next_position = (w."position" + 1)));
+
 CREATE FUNCTION crm.message_search_delete() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -90,10 +98,12 @@ CREATE FUNCTION crm.message_search_insert() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    INSERT INTO crm.message_search (user_id, message_id, date, has_attachment, vector)
-    SELECT n.user_id, n.id, n.date, n.has_attachment,
-           crm.message_vector(n.subject, n.from_name, n.from_address, n.recipients, n.body_text)
-    FROM inserted n;
+    INSERT INTO crm.message_search (user_id, message_id, date, has_attachment, vector, pairs)
+    SELECT v.user_id, v.id, v.date, v.has_attachment, v.vector, crm.message_pairs(v.vector)
+    FROM (SELECT n.user_id, n.id, n.date, n.has_attachment,
+                 crm.message_vector(n.subject, n.from_name, n.from_address, n.recipients,
+                                    n.body_text) AS vector
+          FROM inserted n) v;
     RETURN NULL;
 END
 $$;
@@ -101,18 +111,23 @@ $$;
 CREATE FUNCTION crm.message_search_update() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
+DECLARE
+    words_changed boolean := (OLD.subject, OLD.from_name, OLD.from_address, OLD.recipients,
+                              OLD.body_text)
+        IS DISTINCT FROM (NEW.subject, NEW.from_name, NEW.from_address, NEW.recipients,
+                          NEW.body_text);
+    new_vector tsvector;
 BEGIN
+    IF words_changed THEN
+        new_vector := crm.message_vector(NEW.subject, NEW.from_name, NEW.from_address,
+                                         NEW.recipients, NEW.body_text);
+    END IF;
     UPDATE crm.message_search s
     SET user_id = NEW.user_id, message_id = NEW.id, date = NEW.date,
         has_attachment = NEW.has_attachment,
-        vector = CASE
-            WHEN (OLD.subject, OLD.from_name, OLD.from_address, OLD.recipients, OLD.body_text)
-                 IS NOT DISTINCT FROM
-                 (NEW.subject, NEW.from_name, NEW.from_address, NEW.recipients, NEW.body_text)
-            THEN s.vector  -- a date moved (0034's future dates): the words stay
-            ELSE crm.message_vector(NEW.subject, NEW.from_name, NEW.from_address,
-                                    NEW.recipients, NEW.body_text)
-        END
+        -- a date moved (0034's future dates): the words stay
+        vector = CASE WHEN words_changed THEN new_vector ELSE s.vector END,
+        pairs = CASE WHEN words_changed THEN crm.message_pairs(new_vector) ELSE s.pairs END
     WHERE s.user_id = OLD.user_id AND s.message_id = OLD.id;
     RETURN NULL;
 END
@@ -886,7 +901,8 @@ CREATE TABLE crm.message_search (
     message_id bigint NOT NULL,
     date timestamp with time zone,
     has_attachment boolean NOT NULL,
-    vector tsvector NOT NULL
+    vector tsvector NOT NULL,
+    pairs smallint[] NOT NULL
 );
 ALTER TABLE ONLY crm.message_search ALTER COLUMN vector SET STORAGE MAIN;
 DO $$
@@ -1657,6 +1673,8 @@ CREATE INDEX message_folders_message_idx ON crm.message_folders USING btree (mes
 CREATE INDEX message_participants_address_idx ON crm.message_participants USING btree (address);
 
 CREATE INDEX message_search_list_idx ON crm.message_search USING btree (user_id, date DESC NULLS LAST, message_id DESC);
+
+CREATE INDEX message_search_pairs_idx ON crm.message_search USING gin (pairs);
 
 CREATE INDEX message_search_vector_idx ON crm.message_search USING gin (vector);
 

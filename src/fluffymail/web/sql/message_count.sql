@@ -1,12 +1,15 @@
 -- How many of the user's messages match the filters of message_list.sql, counted up to `cap`
 -- (a common word matches hundreds of thousands: the page says "200+"), over the narrow
--- crm.message_search alone.
+-- crm.message_search alone (phrases pre-filtered on their word pairs, as in message_list.sql).
 SELECT count(*) AS total
 FROM (
     SELECT
     FROM crm.message_search s
     WHERE s.user_id = %(user_id)s
       AND (%(q)s::text IS NULL OR s.vector @@ websearch_to_tsquery('simple', %(q)s::text))
+      AND (%(pair_left)s::text[] IS NULL OR s.pairs @> ARRAY(
+          SELECT crm.word_pair(p.first, p.second)
+          FROM unnest(%(pair_left)s::text[], %(pair_right)s::text[]) AS p(first, second)))
       AND (%(since)s::timestamptz IS NULL OR s.date >= %(since)s::timestamptz)
       AND (%(until)s::timestamptz IS NULL OR s.date < %(until)s::timestamptz)
       AND (%(attachment)s::boolean IS NULL OR s.has_attachment = %(attachment)s::boolean)

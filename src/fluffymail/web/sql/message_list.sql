@@ -4,7 +4,8 @@
 -- search vector of 0031_message_search_table.sql), a date range, has an attachment, a folder
 -- name, and `ids`, the messages that pass the contact and company filters
 -- (message_filter_ids.sql). The filtering and the order read the narrow crm.message_search;
--- only the page's rows are read from crm.messages.
+-- only the page's rows are read from crm.messages. A phrase also gives the adjacent word pairs
+-- (`pair_left`, `pair_right`, from message_phrase.sql's reading) that every match holds.
 WITH page AS (
     SELECT s.message_id, s.date
     FROM crm.message_search s
@@ -15,6 +16,9 @@ WITH page AS (
       AND (%(after_id)s::bigint IS NULL OR NOT %(undated)s::boolean
            OR s.message_id < %(after_id)s::bigint)
       AND (%(q)s::text IS NULL OR s.vector @@ websearch_to_tsquery('simple', %(q)s::text))
+      AND (%(pair_left)s::text[] IS NULL OR s.pairs @> ARRAY(
+          SELECT crm.word_pair(p.first, p.second)
+          FROM unnest(%(pair_left)s::text[], %(pair_right)s::text[]) AS p(first, second)))
       AND (%(since)s::timestamptz IS NULL OR s.date >= %(since)s::timestamptz)
       AND (%(until)s::timestamptz IS NULL OR s.date < %(until)s::timestamptz)
       AND (%(attachment)s::boolean IS NULL OR s.has_attachment = %(attachment)s::boolean)

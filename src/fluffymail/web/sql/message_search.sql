@@ -5,12 +5,16 @@
 -- a million messages would read them all: the cap bounds the work (BENCHMARKS.md, "Mail
 -- search"). One more than `cap` is read so that `matched` (on every row) counts the matches up
 -- to cap + 1 without a second scan. The matches come from the narrow crm.message_search
--- (0031_message_search_table.sql); only the page's rows are read from crm.messages.
+-- (0031_message_search_table.sql); only the page's rows are read from crm.messages. Phrases
+-- pre-filter on their adjacent word pairs as in message_list.sql.
 WITH hits AS (
     SELECT s.message_id AS id, s.date, s.vector
     FROM crm.message_search s
     WHERE s.user_id = %(user_id)s
       AND (%(q)s::text IS NULL OR s.vector @@ websearch_to_tsquery('simple', %(q)s::text))
+      AND (%(pair_left)s::text[] IS NULL OR s.pairs @> ARRAY(
+          SELECT crm.word_pair(p.first, p.second)
+          FROM unnest(%(pair_left)s::text[], %(pair_right)s::text[]) AS p(first, second)))
       AND (%(since)s::timestamptz IS NULL OR s.date >= %(since)s::timestamptz)
       AND (%(until)s::timestamptz IS NULL OR s.date < %(until)s::timestamptz)
       AND (%(attachment)s::boolean IS NULL OR s.has_attachment = %(attachment)s::boolean)
