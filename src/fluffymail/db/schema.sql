@@ -78,7 +78,7 @@ $$;
 
 CREATE FUNCTION crm.word_pair(first text, second text) RETURNS smallint
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN (((hashtextextended(((first || ' '::text) || second), (0)::bigint) & (65535)::bigint) - 32768))::smallint;
+    RETURN ((hashtextextended(((first || ' '::text) || second), (0)::bigint) & (4095)::bigint))::smallint;
 
 CREATE FUNCTION crm.message_pairs(vector tsvector) RETURNS smallint[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE

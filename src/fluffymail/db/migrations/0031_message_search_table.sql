@@ -46,16 +46,19 @@ RETURN setweight(to_tsvector('simple'::regconfig, subject), 'A')
     || setweight(to_tsvector('simple'::regconfig, left(body_text, 2000)), 'C');
 
 -- `pairs`: a phrase's cheap pre-filter. A phrase of two common words ("gas price") has every
--- message holding both words as a candidate (13,680 of 1M in the bench) and must read each
--- one's vector for the word positions; `pairs` holds a 16-bit hash of each pair of adjacent
--- words of the vector (the same positions the phrase operator compares), indexed, so that the
--- candidates are the messages holding the phrase's pairs (165 there, 143 of them matches).
--- A superset, never a miss: the vector's own positions decide, and the hash only narrows.
+-- message holding both words as a candidate (13,553 of 1M in the bench) and must read each
+-- one's vector for the word positions; `pairs` holds a 12-bit hash of each pair of adjacent
+-- words of the vector (the same positions the phrase operator compares), GIN-indexed, so that
+-- the candidates are only the messages that also hold the phrase's pairs (724 in the bench, 112
+-- of them matches).
+-- A superset, never a miss: the vector's own positions decide, the hash only narrows. 12 bits
+-- rather than 16: 4,096 lists of messages compress better in the GIN index (on real mail, 866
+-- rather than 1,253 bytes per message) for a few more false candidates.
 -- hashtextextended because hash partitioning depends on it: it stays the same across
 -- PostgreSQL versions (pg_upgrade keeps the stored hashes valid).
 CREATE FUNCTION crm.word_pair(first text, second text) RETURNS smallint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN ((hashtextextended(first || ' ' || second, 0) & 65535) - 32768)::smallint;
+RETURN (hashtextextended(first || ' ' || second, 0) & 4095)::smallint;
 
 CREATE FUNCTION crm.message_pairs(vector tsvector) RETURNS smallint[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
