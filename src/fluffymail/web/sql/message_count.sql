@@ -17,7 +17,8 @@ FROM (
           SELECT FROM crm.message_folders mf JOIN crm.folders f ON f.id = mf.folder_id
           WHERE mf.message_id = s.message_id AND f.name = %(folder)s::text))
       AND (%(ids)s::bigint[] IS NULL OR s.message_id = ANY(%(ids)s::bigint[]))
+    -- as in message_list.sql: stops early or uses GIN
     ORDER BY CASE WHEN %(phrase)s::boolean THEN s.date + interval '0 s' ELSE s.date END
-                 DESC NULLS LAST, s.message_id DESC  -- as in message_list.sql: stops early or uses GIN
+                 DESC NULLS LAST, s.message_id DESC
     LIMIT %(cap)s
 ) found
