@@ -12,6 +12,10 @@
 -- No foreign key to crm.messages: the delete trigger removes the rows in the same statement
 -- (cascades from crm.users included), and keyed (user_id, message_id) the table keeps the
 -- distribution-key rule (tests/integration/test_distribution_keys.py).
+-- No message is written while the table is filled (the triggers come last in this transaction):
+-- a row committed meanwhile would have no search row. Reads go on.
+LOCK TABLE crm.messages IN SHARE MODE;
+
 CREATE TABLE crm.message_search (
     user_id bigint NOT NULL,
     message_id bigint NOT NULL,
