@@ -84,9 +84,15 @@ LINKS = """INSERT INTO crm.contact_links (message_id, address, role, user_id, oc
        FROM crm.messages WHERE user_id = %(u)s"""
 BATCH = 50_000
 # The indexes the load would otherwise maintain row by row: built once after it, as a bulk
-# import into an empty database would (the definitions are 0025's and 0004's).
+# import into an empty database would (the definitions are 0031's and 0025's). The search rows
+# are written by 0031's insert trigger, batch by batch, in insertion order (dates scattered).
 INDEXES = {
-    "messages_search_idx": "CREATE INDEX messages_search_idx ON crm.messages USING gin (search)",
+    "message_search_vector_idx": "CREATE INDEX message_search_vector_idx"
+    " ON crm.message_search USING gin (vector)",
+    "message_search_pairs_idx": "CREATE INDEX message_search_pairs_idx"
+    " ON crm.message_search USING gin (pairs)",
+    "message_search_list_idx": "CREATE INDEX message_search_list_idx ON crm.message_search"
+    " (user_id, date DESC NULLS LAST, message_id DESC)",
     "messages_user_list_idx": "CREATE INDEX messages_user_list_idx ON crm.messages"
     " (user_id, date DESC NULLS LAST, id DESC)",
 }
@@ -153,15 +159,20 @@ async def _timed(
 
 
 async def sizes(url: str) -> dict[str, Any]:
-    """Bytes per message: the vector column (as stored, compressed) and the GIN index."""
+    """Bytes per message: the search row's vector and word pairs as stored, their GIN indexes,
+    the search table with all its indexes, and the messages table with its indexes."""
     async with await psycopg.AsyncConnection.connect(url) as conn:
         row = await (
             await conn.execute(
-                "SELECT count(*), avg(pg_column_size(search)), avg(pg_column_size(body_text)),"
-                " pg_relation_size('crm.messages_search_idx'),"
-                " pg_relation_size('crm.messages_user_list_idx'),"
+                "SELECT (SELECT count(*) FROM crm.messages),"
+                " (SELECT avg(pg_column_size(vector)) FROM crm.message_search),"
+                " (SELECT avg(pg_column_size(pairs)) FROM crm.message_search),"
+                " pg_relation_size('crm.message_search_pairs_idx'),"
+                " (SELECT avg(pg_column_size(body_text)) FROM crm.messages),"
+                " pg_relation_size('crm.message_search_vector_idx'),"
+                " pg_relation_size('crm.message_search_list_idx'),"
+                " pg_total_relation_size('crm.message_search'),"
                 " pg_total_relation_size('crm.messages')"
-                " FROM crm.messages"
             )
         ).fetchone()
     assert row is not None
@@ -169,10 +180,13 @@ async def sizes(url: str) -> dict[str, Any]:
     return {
         "messages": row[0],
         "vector_bytes_per_message": round(float(row[1] or 0)),
-        "body_bytes_per_message": round(float(row[2] or 0)),
-        "gin_bytes_per_message": round(row[3] / count),
-        "list_index_bytes_per_message": round(row[4] / count),
-        "messages_table_total_bytes_per_message": round(row[5] / count),
+        "pairs_bytes_per_message": round(float(row[2] or 0)),
+        "pairs_gin_bytes_per_message": round(row[3] / count),
+        "body_bytes_per_message": round(float(row[4] or 0)),
+        "gin_bytes_per_message": round(row[5] / count),
+        "search_list_index_bytes_per_message": round(row[6] / count),
+        "search_table_total_bytes_per_message": round(row[7] / count),
+        "messages_table_total_bytes_per_message": round(row[8] / count),
     }
 
 

@@ -23,7 +23,8 @@ CATALOG = {
     "enums": """SELECT t.typname, e.enumlabel, e.enumsortorder FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid""",
     "storage": """SELECT c.relname, a.attname, a.attcompression, a.attstorage, c.reloptions::text
                   FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-                  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND a.attnum > 0 AND NOT a.attisdropped
+                  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND a.attnum > 0
+                  AND NOT a.attisdropped  -- a dropped column's placeholder (0031, 0032) is no schema
                   AND c.relname NOT LIKE 'schema_migrations%'""",
 }
 

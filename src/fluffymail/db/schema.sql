@@ -102,6 +102,67 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION crm.word_pair(first text, second text) RETURNS smallint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN ((hashtextextended(((first || ' '::text) || second), (0)::bigint) & (4095)::bigint))::smallint;
+
+CREATE FUNCTION crm.message_pairs(vector tsvector) RETURNS smallint[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN ARRAY(SELECT DISTINCT crm.word_pair(w.lexeme, w.next) AS word_pair FROM (SELECT o.lexeme, o."position", lead(o.lexeme) OVER byposition AS next, lead(o."position") OVER byposition AS next_position FROM (SELECT t.lexeme, unnest(t.positions) AS "position" FROM unnest(message_pairs.vector) t(lexeme, positions, weights)) o WINDOW byposition AS (ORDER BY o."position")) w WHERE (w.next_position = (w."position" + 1)));
+
+CREATE FUNCTION crm.message_search_delete() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    DELETE FROM crm.message_search s USING deleted d
+    WHERE s.user_id = d.user_id AND s.message_id = d.id;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION crm.message_search_insert() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO crm.message_search (user_id, message_id, date, has_attachment, vector, pairs)
+    SELECT v.user_id, v.id, v.date, v.has_attachment, v.vector, crm.message_pairs(v.vector)
+    FROM (SELECT n.user_id, n.id, n.date, n.has_attachment,
+                 crm.message_vector(n.subject, n.from_name, n.from_address, n.recipients,
+                                    n.body_text) AS vector
+          FROM inserted n) v;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION crm.message_search_update() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    words_changed boolean := (OLD.subject, OLD.from_name, OLD.from_address, OLD.recipients,
+                              OLD.body_text)
+        IS DISTINCT FROM (NEW.subject, NEW.from_name, NEW.from_address, NEW.recipients,
+                          NEW.body_text);
+    new_vector tsvector;
+BEGIN
+    IF words_changed THEN
+        new_vector := crm.message_vector(NEW.subject, NEW.from_name, NEW.from_address,
+                                         NEW.recipients, NEW.body_text);
+    END IF;
+    UPDATE crm.message_search s
+    SET user_id = NEW.user_id, message_id = NEW.id, date = NEW.date,
+        has_attachment = NEW.has_attachment,
+        -- a date moved (0034's future dates): the words stay
+        vector = CASE WHEN words_changed THEN new_vector ELSE s.vector END,
+        pairs = CASE WHEN words_changed THEN crm.message_pairs(new_vector) ELSE s.pairs END
+    WHERE s.user_id = OLD.user_id AND s.message_id = OLD.id;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION crm.message_vector(subject text, from_name text, from_address text, recipients text, body_text text) RETURNS tsvector
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN ((setweight(to_tsvector('simple'::regconfig, subject), 'A'::"char") || setweight(to_tsvector('simple'::regconfig, ((((COALESCE(from_name, ''::text) || ' '::text) || COALESCE(from_address, ''::text)) || ' '::text) || recipients)), 'B'::"char")) || setweight(to_tsvector('simple'::regconfig, "left"(body_text, 2000)), 'C'::"char"));
+
 CREATE FUNCTION crm.record_webhook_event(p_user_id bigint, p_kind text, p_payload jsonb) RETURNS bigint
     LANGUAGE plpgsql
     AS $$
@@ -1072,6 +1133,23 @@ CREATE TABLE crm.message_participants (
     CONSTRAINT message_participants_role_check CHECK ((role = ANY (ARRAY['from'::text, 'sender'::text, 'to'::text, 'cc'::text, 'bcc'::text, 'reply_to'::text])))
 );
 
+CREATE TABLE crm.message_search (
+    user_id bigint NOT NULL,
+    message_id bigint NOT NULL,
+    date timestamp with time zone,
+    has_attachment boolean NOT NULL,
+    vector tsvector NOT NULL,
+    pairs smallint[] NOT NULL
+);
+ALTER TABLE ONLY crm.message_search ALTER COLUMN vector SET STORAGE MAIN;
+DO $$
+BEGIN
+    ALTER TABLE ONLY crm.message_search ALTER COLUMN vector SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported THEN
+    RAISE NOTICE 'lz4 is not available in this PostgreSQL build; keeping pglz';
+END
+$$;
+
 CREATE TABLE crm.messages (
     id bigint NOT NULL,
     user_id bigint NOT NULL,
@@ -1102,21 +1180,12 @@ CREATE TABLE crm.messages (
     automated_reason text,
     held_private boolean DEFAULT false NOT NULL,
     recipients text DEFAULT ''::text NOT NULL,
-    has_attachment boolean DEFAULT false NOT NULL,
-    search tsvector GENERATED ALWAYS AS (((setweight(to_tsvector('simple'::regconfig, subject), 'A'::"char") || setweight(to_tsvector('simple'::regconfig, ((((COALESCE(from_name, ''::text) || ' '::text) || COALESCE(from_address, ''::text)) || ' '::text) || recipients)), 'B'::"char")) || setweight(to_tsvector('simple'::regconfig, "left"(body_text, 2000)), 'C'::"char"))) STORED
+    has_attachment boolean DEFAULT false NOT NULL
 )
 WITH (fillfactor='50');
 DO $$
 BEGIN
     ALTER TABLE ONLY crm.messages ALTER COLUMN body_text SET COMPRESSION lz4;
-EXCEPTION WHEN feature_not_supported THEN
-    RAISE NOTICE 'lz4 is not available in this PostgreSQL build; keeping pglz';
-END
-$$;
-ALTER TABLE ONLY crm.messages ALTER COLUMN search SET STORAGE MAIN;
-DO $$
-BEGIN
-    ALTER TABLE ONLY crm.messages ALTER COLUMN search SET COMPRESSION lz4;
 EXCEPTION WHEN feature_not_supported THEN
     RAISE NOTICE 'lz4 is not available in this PostgreSQL build; keeping pglz';
 END
@@ -1701,6 +1770,9 @@ ALTER TABLE ONLY crm.message_folders
 ALTER TABLE ONLY crm.message_participants
     ADD CONSTRAINT message_participants_pkey PRIMARY KEY (message_id, role, "position");
 
+ALTER TABLE ONLY crm.message_search
+    ADD CONSTRAINT message_search_pkey PRIMARY KEY (user_id, message_id);
+
 ALTER TABLE ONLY crm.messages
     ADD CONSTRAINT messages_dedup_key UNIQUE (user_id, dedup_key);
 
@@ -1870,9 +1942,13 @@ CREATE INDEX message_folders_message_idx ON crm.message_folders USING btree (mes
 
 CREATE INDEX message_participants_address_idx ON crm.message_participants USING btree (address);
 
-CREATE INDEX messages_message_id_idx ON crm.messages USING btree (user_id, message_id);
+CREATE INDEX message_search_list_idx ON crm.message_search USING btree (user_id, date DESC NULLS LAST, message_id DESC);
 
-CREATE INDEX messages_search_idx ON crm.messages USING gin (search);
+CREATE INDEX message_search_pairs_idx ON crm.message_search USING gin (pairs);
+
+CREATE INDEX message_search_vector_idx ON crm.message_search USING gin (vector);
+
+CREATE INDEX messages_message_id_idx ON crm.messages USING btree (user_id, message_id);
 
 CREATE INDEX messages_thread_idx ON crm.messages USING btree (thread_id);
 
@@ -1953,6 +2029,12 @@ CREATE TRIGGER message_folders_keep_privacy AFTER DELETE ON crm.message_folders 
 CREATE TRIGGER message_folders_keep_privacy_on_move AFTER UPDATE ON crm.message_folders REFERENCING OLD TABLE AS unlinked FOR EACH STATEMENT EXECUTE FUNCTION crm.keep_privacy_of_unlinked();
 
 CREATE TRIGGER messages_delete_participants AFTER DELETE ON crm.messages REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION crm.delete_message_participants();
+
+CREATE TRIGGER messages_search_delete AFTER DELETE ON crm.messages REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION crm.message_search_delete();
+
+CREATE TRIGGER messages_search_insert AFTER INSERT ON crm.messages REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION crm.message_search_insert();
+
+CREATE TRIGGER messages_search_update AFTER UPDATE OF id, user_id, date, has_attachment, subject, from_name, from_address, recipients, body_text ON crm.messages FOR EACH ROW WHEN ((((((((((old.id IS DISTINCT FROM new.id) OR (old.user_id IS DISTINCT FROM new.user_id)) OR (old.date IS DISTINCT FROM new.date)) OR (old.has_attachment IS DISTINCT FROM new.has_attachment)) OR (old.subject IS DISTINCT FROM new.subject)) OR (old.from_name IS DISTINCT FROM new.from_name)) OR (old.from_address IS DISTINCT FROM new.from_address)) OR (old.recipients IS DISTINCT FROM new.recipients)) OR (old.body_text IS DISTINCT FROM new.body_text))) EXECUTE FUNCTION crm.message_search_update();
 
 CREATE TRIGGER relationships_webhook AFTER UPDATE ON crm.relationships FOR EACH ROW WHEN (((old.level IS DISTINCT FROM new.level) OR (old.going_cold <> new.going_cold))) EXECUTE FUNCTION crm.relationship_webhook_event();
 

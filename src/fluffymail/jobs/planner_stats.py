@@ -12,6 +12,7 @@ __all__ = ["CONTACT_TABLES", "MAIL_TABLES", "RELATIONSHIP_TABLES", "refresh"]
 
 MAIL_TABLES = (
     "crm.messages",
+    "crm.message_search",
     "crm.message_participants",
     "crm.message_folders",
     "crm.threads",

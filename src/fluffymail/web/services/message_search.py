@@ -3,7 +3,8 @@ keyset-paged, with highlighted excerpts for the page shown; and the people who w
 subject.
 
 Every query carries the caller's user id: another user's mail, contact or company filters to
-nothing. The search vector, its weights and its limits are 0025_message_search.sql's.
+nothing. The search vector, its weights and its limits are 0025_message_search.sql's; the
+queries read them from the narrow crm.message_search (0031_message_search_table.sql).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -64,13 +66,22 @@ class MessageQuery:
         """Whether a contact or company filter applies (message_filter_ids.sql)."""
         return any(x is not None for x in (self.from_contact, self.to_contact, self.company))
 
-    def params(self, user_id: int, ids: list[int] | None) -> dict[str, Any]:
+    @property
+    def phrase(self) -> bool:
+        return '"' in (self.q or "")  # websearch syntax: a quoted phrase
+
+    def params(
+        self, user_id: int, ids: list[int] | None, pairs: list[tuple[str, str]] | None = None
+    ) -> dict[str, Any]:
         """The filters as SQL parameters (message_list.sql and its siblings); `ids` are those
-        of the messages that pass the contact and company filters, None when there are none."""
+        of the messages that pass the contact and company filters, None when there are none;
+        `pairs` the adjacent words every match holds (`phrase_pairs`), None for no such filter."""
         return {
             "user_id": user_id,
             "q": self.q,
-            "phrase": '"' in (self.q or ""),  # websearch syntax: a quoted phrase
+            "phrase": self.phrase,
+            "pair_left": [first for first, _ in pairs] if pairs else None,
+            "pair_right": [second for _, second in pairs] if pairs else None,
             "ids": ids,
             "since": self.since,
             "until": self.until,
@@ -141,7 +152,8 @@ async def list_messages(
         ids = await _filter_ids(conn, user_id, query) if query.by_people else None
         if ids == []:
             return MessagePage(items=(), total=0, total_capped=False, next_after=None)
-        params = query.params(user_id, ids)
+        pairs = await _phrase_pairs(conn, query.q) if query.phrase and query.q else None
+        params = query.params(user_id, ids, pairs)
         if query.ranked:
             rows = await _ranked(conn, params, query, cursor)
         else:
@@ -162,6 +174,40 @@ async def list_messages(
         total_capped=total > CAP,
         next_after=encode_cursor(last, ranked=query.ranked) if last else None,
     )
+
+
+# A tsquery as PostgreSQL prints it: quoted lexemes ('' for a quote inside), operators.
+_TSQUERY_TOKEN = re.compile(r"\s*(?:'((?:[^']|'')*)'|(<->|<\d+>|&|\||!|\(|\)))")
+
+
+def phrase_pairs(tsquery: str) -> list[tuple[str, str]] | None:
+    """The pairs of adjacent words (`'a' <-> 'b'`) that every message matching `tsquery` (its
+    text form) holds, or None when that is not certain: only for words and phrases joined by
+    AND (an OR or parentheses give None; a negated word joins no pair)."""
+    pairs: list[tuple[str, str]] = []
+    previous: str | None = None  # the last word, while the next operator may chain it
+    operator, negated, position = "&", False, 0
+    while position < len(tsquery.rstrip()):
+        token = _TSQUERY_TOKEN.match(tsquery, position)
+        if token is None or token.group(2) in ("|", "(", ")"):
+            return None
+        position = token.end()
+        if token.group(2) == "!":
+            negated = True
+        elif token.group(2) is not None:
+            operator = token.group(2)
+        else:
+            word = token.group(1).replace("''", "'")
+            if operator == "<->" and previous is not None and not negated:
+                pairs.append((previous, word))
+            previous = None if negated else word
+            negated = False
+    return pairs
+
+
+async def _phrase_pairs(conn: Conn, q: str) -> list[tuple[str, str]] | None:
+    rows = await fetch_all(conn, "message_phrase", {"q": q})
+    return phrase_pairs(rows[0]["query"]) or None
 
 
 async def _filter_ids(conn: Conn, user_id: int, query: MessageQuery) -> list[int]:

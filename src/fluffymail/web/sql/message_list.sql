@@ -1,27 +1,41 @@
--- One page of the user's messages, newest first, undated mail last (messages_user_list_idx
+-- One page of the user's messages, newest first, undated mail last (message_search_list_idx
 -- order), keyset-paged: dated mail after (`after_date`, `after_id`), then, with `undated`, the
 -- undated mail below `after_id`. Optional filters: words (`q`, websearch syntax, over the
--- search vector of 0025_message_search.sql), a date range, has an attachment, a folder name,
--- and `ids`, the messages that pass the contact and company filters (message_filter_ids.sql).
+-- search vector of 0031_message_search_table.sql), a date range, has an attachment, a folder
+-- name, and `ids`, the messages that pass the contact and company filters
+-- (message_filter_ids.sql). The filtering and the order read the narrow crm.message_search;
+-- only the page's rows are read from crm.messages. A phrase also gives the adjacent word pairs
+-- (`pair_left`, `pair_right`, from message_phrase.sql's reading) that every match holds.
+WITH page AS (
+    SELECT s.message_id, s.date
+    FROM crm.message_search s
+    WHERE s.user_id = %(user_id)s
+      AND CASE WHEN %(undated)s::boolean THEN s.date IS NULL ELSE s.date IS NOT NULL END
+      AND (%(after_id)s::bigint IS NULL OR %(undated)s::boolean
+           OR (s.date, s.message_id) < (%(after_date)s::timestamptz, %(after_id)s::bigint))
+      AND (%(after_id)s::bigint IS NULL OR NOT %(undated)s::boolean
+           OR s.message_id < %(after_id)s::bigint)
+      AND (%(q)s::text IS NULL OR s.vector @@ websearch_to_tsquery('simple', %(q)s::text))
+      AND (%(pair_left)s::text[] IS NULL OR s.pairs @> ARRAY(
+          SELECT crm.word_pair(p.first, p.second)
+          FROM unnest(%(pair_left)s::text[], %(pair_right)s::text[]) AS p(first, second)))
+      AND (%(since)s::timestamptz IS NULL OR s.date >= %(since)s::timestamptz)
+      AND (%(until)s::timestamptz IS NULL OR s.date < %(until)s::timestamptz)
+      AND (%(attachment)s::boolean IS NULL OR s.has_attachment = %(attachment)s::boolean)
+      AND (%(folder)s::text IS NULL OR EXISTS (
+          SELECT FROM crm.message_folders mf JOIN crm.folders f ON f.id = mf.folder_id
+          WHERE mf.message_id = s.message_id AND f.name = %(folder)s::text))
+      AND (%(ids)s::bigint[] IS NULL OR s.message_id = ANY(%(ids)s::bigint[]))
+    -- A phrase ("a b") orders by an expression the index cannot give, so that PostgreSQL reads
+    -- the GIN index's candidates rather than walking the date index: it estimates a phrase like
+    -- its words' AND and would otherwise walk far looking for matches that are rarer than that.
+    ORDER BY CASE WHEN %(phrase)s::boolean THEN s.date + interval '0 s' ELSE s.date END
+                 DESC NULLS LAST,
+             s.message_id DESC
+    LIMIT %(limit)s
+)
 SELECT m.id, m.date, m.subject, m.snippet, m.from_address, m.from_name, m.thread_id,
        m.has_attachment, m.recipients
-FROM crm.messages m
-WHERE m.user_id = %(user_id)s
-  AND CASE WHEN %(undated)s::boolean THEN m.date IS NULL ELSE m.date IS NOT NULL END
-  AND (%(after_id)s::bigint IS NULL OR %(undated)s::boolean
-       OR (m.date, m.id) < (%(after_date)s::timestamptz, %(after_id)s::bigint))
-  AND (%(after_id)s::bigint IS NULL OR NOT %(undated)s::boolean OR m.id < %(after_id)s::bigint)
-  AND (%(q)s::text IS NULL OR m.search @@ websearch_to_tsquery('simple', %(q)s::text))
-  AND (%(since)s::timestamptz IS NULL OR m.date >= %(since)s::timestamptz)
-  AND (%(until)s::timestamptz IS NULL OR m.date < %(until)s::timestamptz)
-  AND (%(attachment)s::boolean IS NULL OR m.has_attachment = %(attachment)s::boolean)
-  AND (%(folder)s::text IS NULL OR EXISTS (
-      SELECT FROM crm.message_folders mf JOIN crm.folders f ON f.id = mf.folder_id
-      WHERE mf.message_id = m.id AND f.name = %(folder)s::text))
-  AND (%(ids)s::bigint[] IS NULL OR m.id = ANY(%(ids)s::bigint[]))
--- A phrase ("a b") orders by an expression the index cannot give, so that PostgreSQL reads the
--- GIN index's candidates rather than walking the date index: it estimates a phrase like its
--- words' AND and would otherwise walk far looking for matches that are rarer than that.
-ORDER BY CASE WHEN %(phrase)s::boolean THEN m.date + interval '0 s' ELSE m.date END DESC NULLS LAST,
-         m.id DESC
-LIMIT %(limit)s
+FROM page p
+JOIN crm.messages m ON m.id = p.message_id
+ORDER BY p.date DESC NULLS LAST, p.message_id DESC

@@ -4,32 +4,41 @@
 -- tie; keyset-paged after (`after_rank`, `after_id`). Ranking every match of a common word over
 -- a million messages would read them all: the cap bounds the work (BENCHMARKS.md, "Mail
 -- search"). One more than `cap` is read so that `matched` (on every row) counts the matches up
--- to cap + 1 without a second scan.
+-- to cap + 1 without a second scan. The matches come from the narrow crm.message_search
+-- (0031_message_search_table.sql); only the page's rows are read from crm.messages. Phrases
+-- pre-filter on their adjacent word pairs as in message_list.sql.
 WITH hits AS (
-    SELECT m.id, m.date, m.search
-    FROM crm.messages m
-    WHERE m.user_id = %(user_id)s
-      AND (%(q)s::text IS NULL OR m.search @@ websearch_to_tsquery('simple', %(q)s::text))
-      AND (%(since)s::timestamptz IS NULL OR m.date >= %(since)s::timestamptz)
-      AND (%(until)s::timestamptz IS NULL OR m.date < %(until)s::timestamptz)
-      AND (%(attachment)s::boolean IS NULL OR m.has_attachment = %(attachment)s::boolean)
+    SELECT s.message_id AS id, s.date, s.vector
+    FROM crm.message_search s
+    WHERE s.user_id = %(user_id)s
+      AND (%(q)s::text IS NULL OR s.vector @@ websearch_to_tsquery('simple', %(q)s::text))
+      AND (%(pair_left)s::text[] IS NULL OR s.pairs @> ARRAY(
+          SELECT crm.word_pair(p.first, p.second)
+          FROM unnest(%(pair_left)s::text[], %(pair_right)s::text[]) AS p(first, second)))
+      AND (%(since)s::timestamptz IS NULL OR s.date >= %(since)s::timestamptz)
+      AND (%(until)s::timestamptz IS NULL OR s.date < %(until)s::timestamptz)
+      AND (%(attachment)s::boolean IS NULL OR s.has_attachment = %(attachment)s::boolean)
       AND (%(folder)s::text IS NULL OR EXISTS (
           SELECT FROM crm.message_folders mf JOIN crm.folders f ON f.id = mf.folder_id
-          WHERE mf.message_id = m.id AND f.name = %(folder)s::text))
-      AND (%(ids)s::bigint[] IS NULL OR m.id = ANY(%(ids)s::bigint[]))
-    ORDER BY CASE WHEN %(phrase)s::boolean THEN m.date + interval '0 s' ELSE m.date END
-                 DESC NULLS LAST, m.id DESC  -- a phrase: as in message_list.sql
+          WHERE mf.message_id = s.message_id AND f.name = %(folder)s::text))
+      AND (%(ids)s::bigint[] IS NULL OR s.message_id = ANY(%(ids)s::bigint[]))
+    ORDER BY CASE WHEN %(phrase)s::boolean THEN s.date + interval '0 s' ELSE s.date END
+                 DESC NULLS LAST, s.message_id DESC  -- a phrase: as in message_list.sql
     LIMIT %(cap)s + 1
 ), ranked AS (
     SELECT h.id, h.date,
-           ts_rank_cd(h.search, websearch_to_tsquery('simple', %(q)s::text)) AS rank
+           ts_rank_cd(h.vector, websearch_to_tsquery('simple', %(q)s::text)) AS rank
     FROM (SELECT * FROM hits ORDER BY date DESC NULLS LAST, id DESC LIMIT %(cap)s) h
+), page AS (
+    SELECT r.id, r.rank
+    FROM ranked r
+    WHERE %(after_id)s::bigint IS NULL
+       OR (r.rank, r.id) < (%(after_rank)s::real, %(after_id)s::bigint)
+    ORDER BY r.rank DESC, r.id DESC
+    LIMIT %(limit)s
 )
 SELECT m.id, m.date, m.subject, m.snippet, m.from_address, m.from_name, m.thread_id,
-       m.has_attachment, m.recipients, r.rank, (SELECT count(*) FROM hits) AS matched
-FROM ranked r
-JOIN crm.messages m ON m.id = r.id
-WHERE %(after_id)s::bigint IS NULL
-   OR (r.rank, r.id) < (%(after_rank)s::real, %(after_id)s::bigint)
-ORDER BY r.rank DESC, r.id DESC
-LIMIT %(limit)s
+       m.has_attachment, m.recipients, p.rank, (SELECT count(*) FROM hits) AS matched
+FROM page p
+JOIN crm.messages m ON m.id = p.id
+ORDER BY p.rank DESC, p.id DESC

@@ -1,13 +1,18 @@
 -- People who wrote about `q`: the senders of the user's newest `cap` messages matching it that
 -- are visible contacts (as on the contacts list: created, not merged away, not hidden or
--- suppressed, people not groups), most such messages first.
+-- suppressed, people not groups), most such messages first. The matches come from the narrow
+-- crm.message_search (0031_message_search_table.sql).
 WITH hits AS (
-    SELECT m.from_address, m.date
-    FROM crm.messages m
-    WHERE m.user_id = %(user_id)s
-      AND m.search @@ websearch_to_tsquery('simple', %(q)s::text)
-    ORDER BY m.date DESC NULLS LAST, m.id DESC
-    LIMIT %(cap)s
+    SELECT m.from_address, s.date
+    FROM (
+        SELECT s.message_id, s.date
+        FROM crm.message_search s
+        WHERE s.user_id = %(user_id)s
+          AND s.vector @@ websearch_to_tsquery('simple', %(q)s::text)
+        ORDER BY s.date DESC NULLS LAST, s.message_id DESC
+        LIMIT %(cap)s
+    ) s
+    JOIN crm.messages m ON m.id = s.message_id
 )
 SELECT c.id, c.name, c.primary_address, co.name AS company_name,
        count(*) AS messages, max(h.date) AS last_on

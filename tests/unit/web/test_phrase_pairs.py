@@ -1,0 +1,25 @@
+"""The adjacent word pairs a phrase search requires (the `pairs` pre-filter of
+0031_message_search_table.sql), read from PostgreSQL's text form of the tsquery."""
+
+from __future__ import annotations
+
+from fluffymail.web.services.message_search import phrase_pairs
+
+
+def test_phrase_pairs__words_chained_by_the_phrase_operator() -> None:
+    assert phrase_pairs("'gas' <-> 'price'") == [("gas", "price")]
+    assert phrase_pairs("'it' <-> 's' <-> 'here'") == [("it", "s"), ("s", "here")]
+    assert phrase_pairs("'gas' <-> 'price' & 'oil'") == [("gas", "price")]
+    assert phrase_pairs("'a' & 'b' <-> 'c'") == [("b", "c")]
+    assert phrase_pairs("'o''neil' <-> 'x'") == [("o'neil", "x")]  # a quote inside a word
+    assert phrase_pairs("'a&b' <-> 'c|d'") == [("a&b", "c|d")]  # operators inside a word
+
+
+def test_phrase_pairs__nothing_that_a_match_might_lack() -> None:
+    assert phrase_pairs("'a' <2> 'b'") == []  # a word between: not adjacent
+    assert phrase_pairs("'gas' & 'price'") == []
+    assert phrase_pairs("!'a' <-> 'b' <-> 'c'") == [("b", "c")]  # "b c" not after "a"
+    assert phrase_pairs("'gas' <-> 'price' | 'oil'") is None  # either side may match
+    assert phrase_pairs("!( 'a' <-> 'b' ) & 'c'") is None
+    assert phrase_pairs("'a' <-> 'b' :* x") is None  # anything unexpected: no pre-filter
+    assert phrase_pairs("") == []
