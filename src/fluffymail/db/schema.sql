@@ -124,6 +124,9 @@ CREATE FUNCTION crm.message_search_insert() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
+    IF current_setting('fluffymail.search_deferred', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
     INSERT INTO crm.message_search (user_id, message_id, date, has_attachment, vector, pairs)
     SELECT v.user_id, v.id, v.date, v.has_attachment, v.vector, crm.message_pairs(v.vector)
     FROM (SELECT n.user_id, n.id, n.date, n.has_attachment,

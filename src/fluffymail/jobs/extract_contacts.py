@@ -20,6 +20,7 @@ import psycopg.errors
 
 from fluffymail.clock import Clock
 from fluffymail.crm.contacts import service as contacts_service
+from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.crm.relationships import partial
 from fluffymail.crm.relationships import repo as relationships_repo
 from fluffymail.crm.relationships.analysis import STALE_AFTER
@@ -151,6 +152,8 @@ async def _extract(deps: JobDeps, clock: Clock, args: Args, debounce: int) -> di
                     debounce=debounce,
                 )
             return {**result.as_output(), "enrich_enqueued": enqueued}
+        async with conn.transaction():  # the sync left their search rows to this job (0038)
+            await mail_repo.index_for_search(conn, args.message_ids)
         async with conn.transaction():  # aliases and new contacts first: seen by all at once
             prepared = await contacts_service.prepare_batch(conn, args.message_ids, now=clock.now())
             await _request_repairs(deps.queue, sorted(prepared.new_aliases), conn=conn)

@@ -549,6 +549,7 @@ async def _store_batch(
     parts = cursors.split(batch[-1].cursor)
     async with pool.connection() as conn, conn.transaction():
         left = await _apply_folder_changes(conn, connection.id, batch[0])
+        await mail_repo.defer_search(conn)  # extract-contacts indexes them (0038)
         stored = await mail_repo.store_messages(
             conn,
             user_id=connection.user_id,

@@ -388,3 +388,25 @@ async def test_mail_dated_in_the_future__stored_undated_with_the_claim_kept(
         ("hello 1", False, []),
         ("hello 2", True, ["date-in-future:2044-01-01T10:02:00+00:00"]),
     ]
+
+
+async def test_synced_mail_is_searchable_once_extracted(
+    pool: AsyncConnectionPool, queue: JobQueue, registry: Registry, file_connection, tmp_path: Path
+) -> None:
+    """A sync's store leaves the search rows to extract-contacts (0038: the store runs at the
+    rate it reads); the extraction job writes them for its batch."""
+    connection = await file_connection(write_mbox(tmp_path / "a.mbox", [message(1), message(2)]))
+    await sync_emails.sync_connection(
+        pool=pool, queue=queue, connection_id=connection.id, clock=SystemClock()
+    )
+    assert await rows(pool, "SELECT count(*) FROM crm.message_search") == [(0,)]
+    await queue.work("extract-contacts", registry["extract-contacts"].handler)
+    async with asyncio.timeout(20):
+        while await rows(pool, "SELECT 1 FROM crm.messages WHERE processed_on IS NULL"):  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+    indexed = await rows(
+        pool,
+        "SELECT count(*) FROM crm.message_search s JOIN crm.messages m"
+        " ON m.id = s.message_id AND m.user_id = s.user_id",
+    )
+    assert indexed == [(2,)]

@@ -305,6 +305,18 @@ _INSERT_ATTEMPTS = 5
 FUTURE_SLACK = timedelta(days=1)  # clocks and time zones: a day ahead is not "the future" yet
 
 
+async def defer_search(conn: Conn) -> None:
+    """The messages this transaction stores get their search rows when extract-contacts
+    processes them (`index_for_search`), not in the store (migration 0038)."""
+    await conn.execute(SQL["defer_search"])
+
+
+async def index_for_search(conn: Conn, message_ids: Sequence[int]) -> None:
+    """Write the search rows of messages stored with their indexing deferred."""
+    if message_ids:
+        await conn.execute(SQL["messages_index_search"], {"ids": list(message_ids)})
+
+
 async def store_messages(
     conn: Conn,
     *,
