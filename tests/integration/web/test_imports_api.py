@@ -166,6 +166,29 @@ async def test_reimport_updates_by_address_and_adds_nothing_twice(
     assert count == (4,) and logged == (6,)
 
 
+async def crashing_import(
+    pool: AsyncConnectionPool, jobs: JobQueue, monkeypatch: pytest.MonkeyPatch, error: str
+) -> tuple[Any, Any]:
+    """The import job's handler, with its notes step failing (`error`) after contacts, facts
+    and tags were written, and the queued job of the confirmed run."""
+    real = imports_repo.SQL
+
+    class Crashing(dict):
+        def __getitem__(self, name: str) -> Any:
+            if name == "notes_insert":
+                raise RuntimeError(error)
+            return real[name]
+
+    monkeypatch.setattr(imports_repo, "SQL", Crashing(real))
+    handler = import_records.make_handler(
+        JobDeps(settings=Settings(), pool=pool, queue=jobs, log=logging.getLogger("t")),
+        SystemClock(),
+    )
+    [job] = await jobs.find_jobs(name=import_records.QUEUE)
+    await jobs.create_queue("analyze-relationships")
+    return handler, job
+
+
 async def test_a_crash_leaves_nothing_half_done(
     client: httpx.AsyncClient,
     alice: User,
@@ -176,20 +199,7 @@ async def test_a_crash_leaves_nothing_half_done(
     made = (await upload(client, alice, CONTACTS)).json()
     await client.post(f"/api/imports/{made['id']}/confirm", headers=alice.auth)
     real = imports_repo.SQL
-
-    class Crashing(dict):  # the notes step fails after contacts, facts and tags were written
-        def __getitem__(self, name: str) -> Any:
-            if name == "notes_insert":
-                raise RuntimeError("worker died")
-            return real[name]
-
-    monkeypatch.setattr(imports_repo, "SQL", Crashing(real))
-    handler = import_records.make_handler(
-        JobDeps(settings=Settings(), pool=pool, queue=jobs, log=logging.getLogger("t")),
-        SystemClock(),
-    )
-    [job] = await jobs.find_jobs(name=import_records.QUEUE)
-    await jobs.create_queue("analyze-relationships")
+    handler, job = await crashing_import(pool, jobs, monkeypatch, "worker died")
     with pytest.raises(RuntimeError):
         await handler(job)
     async with pool.connection() as conn:
@@ -219,20 +229,7 @@ async def test_an_import_whose_attempts_all_fail_says_so_and_can_be_tried_again(
     made = (await upload(client, alice, CONTACTS)).json()
     await client.post(f"/api/imports/{made['id']}/confirm", headers=alice.auth)
     real = imports_repo.SQL
-
-    class Crashing(dict):
-        def __getitem__(self, name: str) -> Any:
-            if name == "notes_insert":
-                raise RuntimeError("disk full")
-            return real[name]
-
-    monkeypatch.setattr(imports_repo, "SQL", Crashing(real))
-    handler = import_records.make_handler(
-        JobDeps(settings=Settings(), pool=pool, queue=jobs, log=logging.getLogger("t")),
-        SystemClock(),
-    )
-    [job] = await jobs.find_jobs(name=import_records.QUEUE)
-    await jobs.create_queue("analyze-relationships")
+    handler, job = await crashing_import(pool, jobs, monkeypatch, "disk full")
     last = dataclasses.replace(job, retry_count=job.retry_limit)  # its retries are spent
     with pytest.raises(RuntimeError):
         await handler(last)
