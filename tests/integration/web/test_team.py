@@ -261,3 +261,18 @@ async def test_joining_and_leaving_keep_your_notes_and_activity(
     ).json()
     assert [e["action"] for e in log] == ["note.edited", "note.added", "note.added"]
     assert during.status_code == 201
+
+
+async def test_names_with_control_characters_are_refused_before_the_database(
+    client: httpx.AsyncClient, alice: User
+) -> None:
+    """A NUL (which PostgreSQL text cannot hold) or another control character anywhere in a
+    workspace or tag name is a 422 naming the field, not the database's refusal (found by
+    schemathesis: `\\S` in the pattern matched the NUL)."""
+    for name in ("\x00Team", "Team\x00", "A\x1fB"):
+        renamed = await client.patch("/api/team", json={"name": name}, headers=alice.auth)
+        assert renamed.status_code == 422, renamed.text
+        tagged = await client.post("/api/tags", json={"name": name}, headers=alice.auth)
+        assert tagged.status_code == 422, tagged.text
+    ok = await client.patch("/api/team", json={"name": " Ümlaut Team "}, headers=alice.auth)
+    assert ok.status_code == 200, ok.text

@@ -15,7 +15,7 @@ from fluffymail.web.services.tags import BULK_MAX, COLOURS, NAME_MAX
 Colour = StrEnum("Colour", {c.upper(): c for c in COLOURS})
 TagName = Annotated[
     str,
-    Field(min_length=1, max_length=NAME_MAX, pattern=r"^[^\x00-\x1f]*\S[^\x00-\x1f]*$"),
+    Field(min_length=1, max_length=NAME_MAX, pattern=r"^[^\x00-\x1f]*[^\s\x00-\x1f][^\x00-\x1f]*$"),
 ]
 Id = Annotated[int, Field(ge=1, le=JSON_INT_MAX)]
 

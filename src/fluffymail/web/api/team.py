@@ -66,7 +66,9 @@ class TeamOut(BaseModel):
 
 class TeamPatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]*\S[^\x00-\x1f]*$")
+    name: str = Field(
+        min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]*[^\s\x00-\x1f][^\x00-\x1f]*$"
+    )
 
 
 class InviteIn(BaseModel):

@@ -106,7 +106,8 @@ async def rename(
     state: State,
     session: PageSession,
     name: Annotated[
-        str, Form(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]*\S[^\x00-\x1f]*$")
+        str,
+        Form(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]*[^\s\x00-\x1f][^\x00-\x1f]*$"),
     ],
 ) -> Response:
     await service.rename(state.pool, session.account.id, name)
