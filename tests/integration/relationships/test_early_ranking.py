@@ -10,6 +10,7 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.crm.relationships import analysis, partial
+from fluffymail.crm.relationships import repo as relationships_repo
 from fluffymail.jobs import analyze_relationships
 from fluffymail.queue import JobQueue
 from fluffymail.queue.registry import Registry
@@ -142,3 +143,15 @@ async def test_a_run_that_found_mail_unextracted_starts_the_next_if_extraction_f
         "SELECT start_after <= now() FROM queue.job"
         " WHERE name = 'analyze-relationships' AND state = 'created'"
     ) == [(True,)]
+
+
+async def test_caught_up_is_no_while_a_sync_of_the_user_runs(
+    pool: AsyncConnectionPool, load: Load
+) -> None:
+    """A big import's batches do not each scan the extracted mail: while a sync runs the
+    answer is no at once (the sync's end starts the analysis)."""
+    user_id = await load(exchange("alice@partner.example", "lunch", 4))
+    async with pool.connection() as conn:
+        assert await relationships_repo.extraction_caught_up(conn, user_id, NOW)
+        await conn.execute("UPDATE crm.connections SET status = 'syncing'")
+        assert not await relationships_repo.extraction_caught_up(conn, user_id, NOW)

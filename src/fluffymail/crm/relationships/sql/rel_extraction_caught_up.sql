@@ -2,10 +2,20 @@
 -- is still waiting for extract-contacts (one older than the stale limit does not count, as in
 -- rel_ready_cursor.sql)? Asked after each extraction batch, so the analysis waiting for the
 -- batches runs as soon as the last one is done instead of at its debounce.
-SELECT NOT EXISTS (
-    SELECT 1 FROM crm.messages m
-    WHERE m.user_id = %(user_id)s
-      AND m.id > coalesce(
-          (SELECT r.last_message_id FROM crm.relationship_runs r WHERE r.user_id = %(user_id)s), 0)
-      AND m.processed_on IS NULL AND m.created_on >= %(stale_before)s
-)
+-- While a sync of the user runs the answer is no without reading the mail: the sync's end
+-- starts the analysis itself, and the scan (every message extracted but not yet analysed)
+-- would otherwise run after each of a big import's batches.
+SELECT CASE
+    WHEN EXISTS (
+        SELECT 1 FROM crm.connections
+        WHERE user_id = %(user_id)s AND status = 'syncing' AND deleting_on IS NULL
+    ) THEN false
+    ELSE NOT EXISTS (
+        SELECT 1 FROM crm.messages m
+        WHERE m.user_id = %(user_id)s
+          AND m.id > coalesce(
+              (SELECT r.last_message_id FROM crm.relationship_runs r
+               WHERE r.user_id = %(user_id)s), 0)
+          AND m.processed_on IS NULL AND m.created_on >= %(stale_before)s
+    )
+END
