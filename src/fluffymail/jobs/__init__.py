@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
     """Every FluffyMail job kind with its handler and queue options.
 
-    sync-emails (stately per connection), extract-contacts (batches of messages),
+    sync-emails (stately per connection; each job a run of the mailbox-sync workflow: read,
+    extract, analyse), extract-contacts (batches of messages),
     enrich-contact (debounced per contact), analyze-relationships (incremental per user),
     summarize-relationship (one contact), delete-connection, apply-contact-policy (a
     connection's changed creation policy, on its mail already extracted),
@@ -46,15 +47,19 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
         webhook_dead_letter,
     )
     from fluffymail.queue.registry import Registry
+    from fluffymail.queue.workflows import Workflows
 
     clock = clock or SystemClock()
+    children = Workflows(deps.queue)  # extraction jobs sent into a sync's run report to it
     registry = Registry()
     handlers = [  # (job kind's module, its handler, concurrency per worker process)
         (sync_emails, sync_emails.make_handler(deps, clock), 2),
         (
             extract_contacts,
-            extract_contacts.make_handler(
-                deps, clock, enrich_debounce=deps.settings.enrich_debounce
+            children.child_handler(
+                extract_contacts.make_handler(
+                    deps, clock, enrich_debounce=deps.settings.enrich_debounce
+                )
             ),
             5,
         ),

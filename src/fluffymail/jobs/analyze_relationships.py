@@ -27,6 +27,7 @@ __all__ = [
     "QUEUE",
     "QUEUE_OPTIONS",
     "Args",
+    "analyze_now",
     "enqueue",
     "extraction_done",
     "hurry",
@@ -153,6 +154,12 @@ def make_handler(deps: JobDeps, clock: Clock) -> Callable[[Job], Any]:
         return await _analyze(deps, clock, args.user_id, full=args.full)
 
     return handle
+
+
+async def analyze_now(deps: JobDeps, clock: Clock, user_id: int) -> dict[str, Any]:
+    """Analyse `user_id`'s new mail in this process now, as the job would (a sync's workflow
+    run, once its extraction is done); the analysis lock keeps it apart from a running job."""
+    return await _analyze(deps, clock, user_id, full=False)
 
 
 async def _analyze(deps: JobDeps, clock: Clock, user_id: int, *, full: bool) -> dict[str, Any]:

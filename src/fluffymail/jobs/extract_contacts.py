@@ -6,6 +6,9 @@ finds a new alias of the user, or finds that an address is no longer one: its ma
 re-attributed). A batch first commits the aliases it reveals, then, in one transaction, its
 contacts, links, counts, merges and the debounced `enrich-contact` follow-ups; during a first
 import, while nothing is ranked yet, an `analyze-relationships` at once (a partial ranking).
+A batch sent into a sync's workflow run (`"parent"` in its payload) reports to that run when
+it ends (the run analyses once all its batches are done); any other batch asks for the
+analysis itself once extraction has caught up with the user's mail.
 Re-running a job changes nothing.
 """
 
@@ -50,6 +53,7 @@ class Args:
     user_id: int | None = None  # whose messages (jobs sent before it was recorded lack it)
     repair_user_id: int | None = None
     released: tuple[str, ...] = ()
+    in_run: bool = False  # sent into a sync's workflow run, which analyses once all are done
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Args:
@@ -58,7 +62,10 @@ class Args:
             return cls(repair_user_id=int(data["repair_user_id"]), released=released)
         user_id = int(data["user_id"]) if data.get("user_id") is not None else None
         if "message_ids" in data:
-            return cls(message_ids=tuple(int(i) for i in data["message_ids"]), user_id=user_id)
+            ids = tuple(int(i) for i in data["message_ids"])
+            return cls(
+                message_ids=ids, user_id=user_id, in_run=isinstance(data.get("parent"), list)
+            )
         return cls(message_ids=(int(data["message_id"]),), user_id=user_id)
 
     @property
@@ -168,8 +175,9 @@ async def _extract(deps: JobDeps, clock: Clock, args: Args, debounce: int) -> di
                 conn=conn,
                 debounce=debounce,
             )
-        async with conn.transaction():
-            await _analyse_if_caught_up(deps.queue, conn, args.owner, clock)
+        if not args.in_run:  # a run's batches: the run analyses once the last is done
+            async with conn.transaction():
+                await _analyse_if_caught_up(deps.queue, conn, args.owner, clock)
     await planner_stats.refresh(deps.pool, planner_stats.CONTACT_TABLES)
     output = {**result.as_output(), "enrich_enqueued": enqueued, **_note(result)}
     log.debug("contacts extracted", extra={"action": "contacts.extracted", **output})

@@ -27,7 +27,7 @@ import socket
 import ssl
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -69,6 +69,7 @@ from fluffymail.jobs import (
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.jobs.gmail_grant import gmail_config, gmail_credentials, gmail_token
 from fluffymail.queue import Job, JobQueue
+from fluffymail.queue.workflows import Group, Step, Workflows
 
 if TYPE_CHECKING:  # the Google client libraries load only for Gmail connections
     from fluffymail.integrations.mail.gmail import GmailSource
@@ -85,6 +86,7 @@ __all__ = [
 ]
 
 QUEUE = "sync-emails"
+EXTRACT_STEP, SYNC_STEP, ANALYZE_STEP = "extract", "sync", "analyze"  # the run's steps
 ANALYZE_QUEUE = "analyze-relationships"
 BATCH_SIZE = 500
 INTERRUPTED = "interrupted before the end; the next sync continues where this one stopped"
@@ -155,6 +157,9 @@ class SyncResult:
 
 
 ProgressCallback = Callable[[SyncProgress], None]
+# Sends a stored batch's extract-contacts jobs in its transaction: to the queue, or into the
+# extraction group of the sync's workflow run (`sync_workflow`).
+ExtractionSender = Callable[[Any, list[dict[str, Any]]], Awaitable[Any]]
 
 
 class MissingConnection(MailError):
@@ -221,8 +226,14 @@ async def sync_connection(
     batch_size: int = BATCH_SIZE,
     on_progress: ProgressCallback | None = None,
     parser: Executor | None = None,
+    send_extraction: ExtractionSender | None = None,
+    analyse: bool = True,
 ) -> SyncResult:
     """Sync one connection from its cursor to the end of its source.
+
+    `send_extraction`: where each batch's extraction jobs go (default: the extract-contacts
+    queue). `analyse=False`: the end of the sync asks for no analysis (the sync's workflow
+    run analyses once its extraction is done).
 
     Raises:
         AuthError: credentials refused; the connection is marked `needs_reauth`.
@@ -254,13 +265,14 @@ async def sync_connection(
         seen = stored = batches = 0
         pages = _watched(source.pages(cursor), activity)
         written = _Written(parts=cursors.split(connection.cursor))  # what the table holds
+        extraction = send_extraction or _queue_sender(queue)
         async for batch, page_seen, page_stored in _pipeline(
-            pool, queue, connection, pages, batch_size, clock, parser, unlinked, written
+            pool, connection, pages, batch_size, clock, parser, unlinked, written, extraction
         ):
             seen, stored, batches = seen + page_seen, stored + page_stored, batches + 1
             if on_progress is not None:
                 on_progress(SyncProgress(seen=seen, stored=stored, remaining=batch[-1].remaining))
-        deleted = await _finish(pool, queue, connection, clock, unlinked)
+        deleted = await _finish(pool, queue, connection, clock, unlinked, analyse=analyse)
         if stored:  # a big load leaves the planner blind until the next ANALYZE (issue 19)
             await planner_stats.refresh(pool, planner_stats.MAIL_TABLES)
     except AuthError as exc:
@@ -435,7 +447,6 @@ async def _open(
 
 async def _pipeline(
     pool: AsyncConnectionPool,
-    queue: JobQueue,
     connection: Connection,
     pages: AsyncIterator[SourcePage],
     batch_size: int,
@@ -443,6 +454,7 @@ async def _pipeline(
     parser: Executor | None,
     unlinked: set[int],
     written: _Written,
+    extraction: ExtractionSender,
 ) -> AsyncIterator[tuple[list[SourcePage], int, int]]:
     """Parse ahead while storing: the next batches are parsed (in `parser`, else a thread)
     while the one before them is written, so a slow batch on one leg does not stall the
@@ -461,7 +473,7 @@ async def _pipeline(
         parsed = await parse
         done = (previous, *await storing) if storing is not None else None
         storing = asyncio.create_task(
-            _store_batch(pool, queue, connection, batch, parsed, clock, unlinked, written)
+            _store_batch(pool, connection, batch, parsed, clock, unlinked, written, extraction)
         )
         previous = batch
         return done
@@ -529,19 +541,26 @@ async def _batches(
         yield batch
 
 
+def _queue_sender(queue: JobQueue) -> ExtractionSender:
+    async def send(conn: Any, jobs: list[dict[str, Any]]) -> Any:
+        return await queue.insert_many(extract_contacts.QUEUE, jobs, conn=conn)
+
+    return send
+
+
 def _changes_folder(page: SourcePage) -> bool:
     return page.resync or bool(page.deleted_ids) or page.present_ids is not None
 
 
 async def _store_batch(
     pool: AsyncConnectionPool,
-    queue: JobQueue,
     connection: Connection,
     batch: Sequence[SourcePage],
     messages: Sequence[PreparedMessage],
     clock: Clock,
     unlinked: set[int],
     written: _Written,
+    extraction: ExtractionSender,
 ) -> tuple[int, int]:
     """Store the parsed batch, its cursor and its follow-up jobs in one transaction; the
     messages its folder changes left in no folder join `unlinked` once it commits."""
@@ -565,8 +584,9 @@ async def _store_batch(
             now=now,
         )
         if stored.new_message_ids:  # batched: one extraction job per 500 messages
-            jobs = extract_contacts.batches(stored.new_message_ids, connection.user_id)
-            await queue.insert_many(extract_contacts.QUEUE, jobs, conn=conn)
+            await extraction(
+                conn, extract_contacts.batches(stored.new_message_ids, connection.user_id)
+            )
         await mail_repo.record_progress(
             conn,
             connection.id,
@@ -601,13 +621,16 @@ async def _finish(
     connection: Connection,
     clock: Clock,
     unlinked: set[int],
+    *,
+    analyse: bool,
 ) -> int:
-    """Mark the sync finished, delete what no folder holds any more and ask for a re-analysis,
-    in one transaction; how many messages were deleted."""
+    """Mark the sync finished, delete what no folder holds any more and ask for a re-analysis
+    (unless the caller analyses), in one transaction; how many messages were deleted."""
     async with pool.connection() as conn, conn.transaction():
         await mail_repo.mark_sync_finished(conn, connection.id, clock.now())
         deleted = await _delete_messages(conn, queue, connection, clock, unlinked)
-        await _send_analysis(conn, queue, connection)
+        if analyse:
+            await _send_analysis(conn, queue, connection)
         if connection.kind is ConnectionKind.GMAIL:
             args = sync_calendar.Args(connection_id=connection.id, user_id=connection.user_id)
             await sync_calendar.enqueue(queue, args, conn=conn)
@@ -760,30 +783,66 @@ def _failure_event(connection: Connection, error: str, needs_reauth: bool) -> di
 
 
 def make_handler(deps: JobDeps, clock: Clock) -> Callable[[Job], Any]:
-    """The queue handler: permanent failures (bad credentials, missing files) complete the
-    job with that status instead of retrying; anything else raises and is retried."""
+    """The queue handler: every `sync-emails` job is a run of the mailbox-sync workflow
+    (`define`); a job sent as plain data (a schedule's tick, "Sync now") is a run too."""
+    workflows = Workflows(deps.queue, log)
+    define(workflows, deps, clock)
+    return workflows.handle
 
-    async def handle(job: Job) -> dict[str, Any]:
-        args = Args.from_data(job.data)
-        started = time.monotonic()
-        try:
-            result = await sync_connection(
-                pool=deps.pool,
-                queue=deps.queue,
-                connection_id=args.connection_id,
-                clock=clock,
-                settings=deps.settings,
-                full=args.full,
-                parser=deps.parser,
-            )
-        except AuthError as exc:
-            return {"status": "needs_reauth", "reason": exc.reason}
-        except MailSourceError:  # the path stays in the log: job output is shown to users
-            return {"status": "failed", "reason": FILES_UNREADABLE}
-        except MissingConnection as exc:  # deleted since the job was sent: nothing to do
-            return {"status": "gone", "reason": str(exc)}
-        output = result.as_output()
-        output["handler_seconds"] = round(time.monotonic() - started, 3)
-        return output
 
-    return handle
+def define(workflows: Workflows, deps: JobDeps, clock: Clock) -> None:
+    """One run per sync of a mailbox: read and store the mail (each batch's extraction jobs
+    join the run's `extract` group in the batch's transaction) → wait, holding no slot, until
+    every batch is extracted → analyse the user's relationships once → done. A run resumed
+    after a crash re-does no finished step: the read continues from the connection's cursor
+    (what committed stays), the join and the analysis return what they recorded."""
+
+    @workflows.define(QUEUE, version=1, payload="data", step_retry_limit=0, **QUEUE_OPTIONS)
+    async def sync_mailbox(step: Step, data: dict[str, Any]) -> dict[str, Any]:
+        args = Args.from_data(data)
+        group = await step.group(EXTRACT_STEP)
+        synced = await step.run(SYNC_STEP, _sync_step, deps, clock, args, workflows, group)
+        if synced.get("status") != "ok":
+            return synced
+        extracted = await step.join(EXTRACT_STEP)
+        analysed = await step.run(ANALYZE_STEP, _analyse_step, deps, clock, args.user_id)
+        return {**synced, "extracted": extracted, "analysed": analysed}
+
+
+async def _sync_step(
+    deps: JobDeps, clock: Clock, args: Args, workflows: Workflows, group: Group
+) -> dict[str, Any]:
+    """Read and store the connection's new mail; permanent failures (bad credentials, missing
+    files) end the run with that status instead of retrying; anything else raises (the run's
+    job retries, and the read continues from the cursor)."""
+    started = time.monotonic()
+
+    async def send(conn: Any, jobs: list[dict[str, Any]]) -> Any:
+        return await workflows.add_children(group, extract_contacts.QUEUE, jobs, conn=conn)
+
+    try:
+        result = await sync_connection(
+            pool=deps.pool,
+            queue=deps.queue,
+            connection_id=args.connection_id,
+            clock=clock,
+            settings=deps.settings,
+            full=args.full,
+            parser=deps.parser,
+            send_extraction=send,
+            analyse=False,
+        )
+    except AuthError as exc:
+        return {"status": "needs_reauth", "reason": exc.reason}
+    except MailSourceError:  # the path stays in the log: job output is shown to users
+        return {"status": "failed", "reason": FILES_UNREADABLE}
+    except MissingConnection as exc:  # deleted since the job was sent: nothing to do
+        return {"status": "gone", "reason": str(exc)}
+    output = result.as_output()
+    output["handler_seconds"] = round(time.monotonic() - started, 3)
+    return output
+
+
+async def _analyse_step(deps: JobDeps, clock: Clock, user_id: int) -> dict[str, Any]:
+    """Score the user's relationships once, now that every batch of the sync is extracted."""
+    return await analyze_relationships.analyze_now(deps, clock, user_id)

@@ -36,9 +36,11 @@ async def wait_done(queue: JobQueue, job_id: int, seconds: float = 20) -> None:
             await asyncio.sleep(0.05)
 
 
-async def test_sync_job__stores_mail_and_enqueues_extraction_once_per_new_message(
+async def test_sync_job__a_run_stores_mail_waits_for_its_extraction_then_analyses_once(
     pool: AsyncConnectionPool, queue: JobQueue, registry: Registry, file_connection, tmp_path: Path
 ) -> None:
+    """A sync job is a workflow run: read → the batches' extraction jobs (sent into the run's
+    group in their batch's transaction) → a join that holds no slot → one analysis."""
     shared = message(1)
     root = write_maildir(
         tmp_path / "mail", {"inbox": [shared, message(2)], "archive": [shared, message(3)]}
@@ -49,20 +51,16 @@ async def test_sync_job__stores_mail_and_enqueues_extraction_once_per_new_messag
     )
     assert job_id is not None
     await queue.work(sync_emails.QUEUE, registry[sync_emails.QUEUE].handler)
-
-    await wait_done(queue, job_id)
-
-    job = await queue.get_job(job_id)
-    assert job is not None and job.state == JobState.COMPLETED, job
-    assert job.output["seen"] == 4 and job.output["stored"] == 3
+    await _until_waiting_on_extraction(pool, job_id)
     ids = {r[0] for r in await rows(pool, "SELECT id FROM crm.messages")}
     assert len(ids) == 3
     jobs = await rows(
         pool,
-        "SELECT jsonb_array_elements_text(data->'message_ids')::bigint FROM queue.job"
-        " WHERE name = 'extract-contacts'",
+        "SELECT jsonb_array_elements_text(data->'message_ids')::bigint, data->'parent'"
+        " FROM queue.job WHERE name = 'extract-contacts'",
     )
     assert sorted(r[0] for r in jobs) == sorted(ids)
+    assert {tuple(r[1]) for r in jobs} == {(job_id, "extract")}  # each in the run's group
     keys = await rows(
         pool, "SELECT DISTINCT group_key FROM queue.job WHERE name = 'extract-contacts'"
     )
@@ -74,12 +72,39 @@ async def test_sync_job__stores_mail_and_enqueues_extraction_once_per_new_messag
         " WHERE m.message_id = 'm1@example.com'",
     )
     assert folders == [(["archive", "inbox"],)]
-    [(status, analyzed)] = await rows(
+
+    await queue.work("extract-contacts", registry["extract-contacts"].handler)
+    await wait_done(queue, job_id)
+
+    job = await queue.get_job(job_id)
+    assert job is not None and job.state == JobState.COMPLETED, job
+    assert job.output["seen"] == 4 and job.output["stored"] == 3
+    assert job.output["extracted"] == {"children": 1, "completed": 1}
+    assert job.output["analysed"]["contacts"] >= 1
+    [(status, processed)] = await rows(
         pool,
-        "SELECT c.status, (SELECT count(*) FROM queue.job WHERE name = 'analyze-relationships')"
+        "SELECT c.status, (SELECT count(*) FROM crm.messages WHERE processed_on IS NOT NULL)"
         " FROM crm.connections c",
     )
-    assert (status, analyzed) == ("ok", 1)
+    assert (status, processed) == ("ok", 3)
+    steps = await rows(
+        pool,
+        "SELECT name, state FROM queue.workflow_step WHERE run_id = %s ORDER BY seq",
+        job_id,
+    )
+    assert steps == [("extract", "completed"), ("sync", "completed"), ("analyze", "completed")]
+
+
+async def _until_waiting_on_extraction(pool: AsyncConnectionPool, run_id: int) -> None:
+    async with asyncio.timeout(20):
+        while not await rows(  # noqa: ASYNC110
+            pool,
+            "SELECT 1 FROM queue.workflow_step s JOIN queue.job j ON j.id = s.run_id"
+            " WHERE s.run_id = %s AND s.name = 'extract' AND s.state = 'waiting'"
+            " AND j.state = 'retry'",
+            run_id,
+        ):
+            await asyncio.sleep(0.05)
 
 
 async def test_placeholder_jobs__mark_message_processed_and_user_analyzed(
@@ -365,6 +390,7 @@ async def test_sync_job__reports_takeout_mail_skipped_by_label(
     )
     assert job_id is not None
     await queue.work(sync_emails.QUEUE, registry[sync_emails.QUEUE].handler)
+    await queue.work("extract-contacts", registry["extract-contacts"].handler)
 
     await wait_done(queue, job_id)
 

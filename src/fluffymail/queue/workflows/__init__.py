@@ -8,7 +8,10 @@
         await step.sleep("pause", "2 hours")                            # holds no slot
         synced = await step.wait_for_event("synced", event="mail.synced",
                                            match={"connection_id": 7}, timeout="1 day")
-        return await step.invoke_many("kids", "extract", [{"page": p} for p in page])
+        kids = await step.invoke_many("kids", "extract", [{"page": p} for p in page])
+        group = await step.group("pieces")        # jobs sent into it by later steps ...
+        await step.run("send", send_pieces, group)  # ... wf.add_children(group, "q", specs, conn=c)
+        return await step.join("pieces")           # waits (no slot) for every one of them
 
     run_id = await wf.start("import-mailbox", {"id": 7}, cancel_on=[{"event": "import.cancel"}])
     await wf.work("import-mailbox", concurrency=4)
@@ -35,10 +38,11 @@ from fluffymail.queue.workflows.errors import (
     WorkflowError,
     WorkflowVersionError,
 )
-from fluffymail.queue.workflows.models import Run, StepInfo
+from fluffymail.queue.workflows.models import Group, Run, StepInfo
 from fluffymail.queue.workflows.step import Step
 
 __all__ = [
+    "Group",
     "Run",
     "Step",
     "StepFailedError",

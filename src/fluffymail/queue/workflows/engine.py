@@ -19,7 +19,7 @@ from fluffymail.queue.workflows.errors import (
     UnknownWorkflowError,
     WorkflowVersionError,
 )
-from fluffymail.queue.workflows.models import Run, StepInfo
+from fluffymail.queue.workflows.models import Group, Run, StepInfo
 from fluffymail.queue.workflows.step import LeaseLost, Policy, RunState, Step, Suspend
 from fluffymail.queue.workflows.store import WorkflowStore
 
@@ -38,6 +38,21 @@ class Definition:
     version: int
     step_policy: Policy
     queue_options: dict[str, Any]
+    payload: str = "envelope"  # envelope: data {"args", "v"}; data: the data is the args
+
+    def unpack(self, data: Any) -> tuple[Any, Any]:
+        """The run's (args, version) from its job's data."""
+        if self.payload == "data":
+            return data, (data.get("v", 1) if isinstance(data, dict) else 1)
+        envelope = data if isinstance(data, dict) else {}
+        return envelope.get("args"), envelope.get("v")
+
+    def pack(self, args: Any) -> Any:
+        if self.payload == "data":
+            if not isinstance(args, dict):
+                raise ValueError(f"workflow {self.name!r} takes a JSON object as its args")
+            return {**args, "v": self.version}
+        return {"args": args, "v": self.version}
 
 
 class Workflows:
@@ -64,12 +79,18 @@ class Workflows:
         version: int = 1,
         step_retry_limit: int = 3,
         step_retry_delay: float = 1.0,
+        payload: str = "envelope",
         **queue_options: Any,
     ) -> Callable[[WorkflowFn], WorkflowFn]:
         """Register `async def fn(step, args)` as workflow `name` (a decorator).
 
         `queue_options` (retry_limit, retry_delay, dead_letter, expire_seconds, ...) apply to
-        the run's job: an uncaught error fails the run's attempt, retried per them."""
+        the run's job: an uncaught error fails the run's attempt, retried per them.
+        `payload="data"`: the job's data is the args (a JSON object) and its "v" key the version
+        (absent: 1), so a plain `queue.send(name, {...})` or a cron schedule starts a run too;
+        its producers put "v" in when the version is bumped."""
+        if payload not in ("envelope", "data"):
+            raise ValueError(f'payload is "envelope" or "data", got {payload!r}')
         validate.queue_name(name)
         validate.integer(version, "version", 1)
         validate.integer(step_retry_limit, "step_retry_limit", 0)
@@ -79,7 +100,12 @@ class Workflows:
                 raise ValueError(f"workflow {name!r} is defined twice")
             policy = Policy(retry_limit=step_retry_limit, retry_delay=step_retry_delay)
             self._defs[name] = Definition(
-                name=name, fn=fn, version=version, step_policy=policy, queue_options=queue_options
+                name=name,
+                fn=fn,
+                version=version,
+                step_policy=policy,
+                queue_options=queue_options,
+                payload=payload,
             )
             return fn
 
@@ -120,7 +146,7 @@ class Workflows:
         definition = self._definition(name)
         await self.setup([name])
         rules = [_rule(rule) for rule in cancel_on or ()]
-        data = {"args": args, "v": definition.version}
+        data = definition.pack(args)
         if not rules:
             return await self.queue.send(name, data, conn=conn, **options)
         if conn is not None:
@@ -134,7 +160,7 @@ class Workflows:
         """Start one run of `name` per item of `args` in one round trip; their ids."""
         definition = self._definition(name)
         await self.setup([name])
-        data = [{"args": item, "v": definition.version} for item in args]
+        data = [definition.pack(item) for item in args]
         return await self.queue.insert(name, data, conn=conn, options=options or None)
 
     async def _start_with_rules(
@@ -172,11 +198,56 @@ class Workflows:
         job = await self.queue.get_job(run_id)
         if job is None:
             return None
-        return _run(job, await self.steps(run_id))
+        definition = self._defs.get(job.name)
+        return _run(job, await self.steps(run_id), definition)
 
     async def steps(self, run_id: int) -> list[StepInfo]:
         """The step rows of a run (its cancel_on rules last); [] for a job that is no run."""
         return [StepInfo.from_mapping(row) for row in await self.store.steps(run_id)]
+
+    async def add_children(
+        self, group: Group, queue: str, specs: Sequence[dict[str, Any]], *, conn: Conn
+    ) -> list[int]:
+        """Send jobs into `group` of a run, in `conn`'s transaction: `specs` as for
+        `queue.insert_many` (`{"data": {...}, ...options}`; data a JSON object). Their handler
+        must finish them through `child_handler` (workflows' own runs do). Raises if the group
+        is not open (never opened, or joined already). Their ids."""
+        if not specs:
+            return []
+        records = []
+        for spec in specs:
+            data = spec.get("data")
+            if not isinstance(data, dict):
+                raise ValueError(f"a child job's data is a JSON object, got {data!r}")
+            records.append({**spec, "data": {**data, "parent": group.to_data()}})
+        ids = await self.queue.insert_many(queue, records, conn=conn)
+        if len(ids) != len(records):
+            raise ValueError("a child job of a group cannot be deduplicated (singleton options)")
+        await self.store.add_children(group.run_id, group.name, ids, conn)
+        return ids
+
+    def child_handler(self, handler: Callable[[Job], Awaitable[Any]]) -> Callable[[Job], Any]:
+        """Wrap a queue's handler so its jobs sent into a group (`add_children`) count in their
+        run's join when they complete or fail for good; other jobs pass through unchanged."""
+
+        async def handle(job: Job) -> Any:
+            data = job.data
+            if not (isinstance(data, dict) and isinstance(data.get("parent"), list)):
+                return await handler(job)
+            try:
+                output = await handler(job)
+            except Exception as exc:
+                self.log.warning(
+                    "child job failed",
+                    extra={"action": "workflow.child_failed", "job_id": job.id, "kind": job.name,
+                           "error": repr(exc)},
+                )  # fmt: skip
+                await self.store.fail(job.lease, describe_error(exc), final=False)
+                raise Settled from exc
+            await self.store.complete_child(job.lease, output)
+            raise Settled
+
+        return handle
 
     # -- workers ---------------------------------------------------------------------------
 
@@ -194,14 +265,17 @@ class Workflows:
         """Execute (or resume) one run: the job handler of every workflow queue."""
         definition = self._definition(job.name)
         data = job.data if isinstance(job.data, dict) else {}
-        if data.get("v") != definition.version:
-            await self._refuse(job, WorkflowVersionError(_version_message(job, data, definition)))
+        args, version = definition.unpack(job.data)
+        if version != definition.version:
+            await self._refuse(
+                job, WorkflowVersionError(_version_message(job, version, definition))
+            )
         state = await self._state(job, definition)
         task = asyncio.current_task()
         if task is not None:
             self._running[job.id] = task
         try:
-            output = await definition.fn(Step(state), data.get("args"))
+            output = await definition.fn(Step(state), args)
         except Suspend as suspend:
             await self._suspend(job, suspend)
         except WorkflowVersionError as exc:
@@ -279,17 +353,21 @@ def _rule(rule: dict[str, Any]) -> dict[str, Any]:
     return {"event": validate.text(rule["event"], "event"), "match": rule.get("match") or {}}
 
 
-def _version_message(job: Job, data: dict[str, Any], definition: Definition) -> str:
+def _version_message(job: Job, version: Any, definition: Definition) -> str:
     return (
-        f"run {job.id} of workflow {job.name!r} was started under version {data.get('v')!r} "
+        f"run {job.id} of workflow {job.name!r} was started under version {version!r} "
         f"but this worker runs version {definition.version}: a run never replays its recorded "
         "steps into other code; it is failed (start a new run, or keep a worker with the old "
         "version until the old runs finish)"
     )
 
 
-def _run(job: Job, steps: list[StepInfo]) -> Run:
+def _run(job: Job, steps: list[StepInfo], definition: Definition | None = None) -> Run:
     data = job.data if isinstance(job.data, dict) else {}
+    if definition is not None:
+        args, version = definition.unpack(job.data)
+    else:
+        args, version = data.get("args"), data.get("v")
     parent = data.get("parent")
     state = str(job.state)
     suspended = [s for s in steps if s.state in ("waiting", "sleeping") and s.kind != "cancel_on"]
@@ -298,9 +376,9 @@ def _run(job: Job, steps: list[StepInfo]) -> Run:
     return Run(
         id=job.id,
         name=job.name,
-        version=data.get("v"),
+        version=version,
         state=state,
-        args=data.get("args"),
+        args=args,
         output=job.output if job.state == JobState.COMPLETED else None,
         error=job.output if job.state == JobState.FAILED else None,
         parent_id=parent[0] if isinstance(parent, list) else None,

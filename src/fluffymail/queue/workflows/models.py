@@ -43,9 +43,26 @@ def _waiting_for(row: dict[str, Any]) -> dict[str, Any] | None:
         return None
     if row["kind"] in ("wait", "cancel_on"):
         return {"event": row["event"], "match": row["match"], "timeout_at": row["wake_at"]}
-    if row["kind"] == "invoke":
+    if row["kind"] in ("invoke", "group"):
         return {"children": row["children"], "pending": row["pending"]}
     return {"until": row["wake_at"]}
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """An open group of a run (`step.group`): `Workflows.add_children(group, ...)` sends jobs
+    into it, in the sender's transaction, until the run joins it (`step.join`)."""
+
+    run_id: int
+    name: str
+
+    def to_data(self) -> list[Any]:
+        return [self.run_id, self.name]
+
+    @classmethod
+    def from_data(cls, data: Any) -> Group:
+        run_id, name = data
+        return cls(int(run_id), str(name))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -20,6 +20,7 @@ from fluffymail.queue.job import Job
 from fluffymail.queue.options import parse_duration
 from fluffymail.queue.worker import describe_error
 from fluffymail.queue.workflows.errors import StepFailedError, WorkflowVersionError
+from fluffymail.queue.workflows.models import Group
 from fluffymail.queue.workflows.store import StepRow, WorkflowStore
 
 _decode = json.JSONDecoder().decode
@@ -57,6 +58,7 @@ class RunState:
     versions: dict[str, int]  # workflow name -> version, for child runs
     seq: int = 0
     asked: set[str] = field(default_factory=set)
+    groups: dict[str, int] = field(default_factory=dict)  # groups opened: name -> seq
 
     def claim(self, name: str, kind: str) -> tuple[int, StepRow | None]:
         """Take the next sequence number for step `name`; its recorded row, if any."""
@@ -175,6 +177,40 @@ class Step:
         finishes (it wakes the parent: no polling)."""
         return await self._invoke(name, workflow, list(args), kind="invoke")
 
+    async def group(self, name: str) -> Group:
+        """Open a group: jobs sent into it (`Workflows.add_children`, in any step's
+        transaction) count toward `join(name)`. For work whose pieces appear while a step runs
+        (a sync's batches), where `invoke_many` needs the list up front."""
+        seq, row = self._state.claim(name, "group")
+        if row is None and not await self._state.store.open_group(
+            self._state.job.lease, name=name, seq=seq
+        ):
+            raise LeaseLost(f"run {self.run_id} lost its lease while opening group {name!r}")
+        self._state.groups[name] = seq
+        return Group(self.run_id, name)
+
+    async def join(self, name: str) -> dict[str, int]:
+        """Close group `name` and wait (holding no slot; the last job wakes the run) until every
+        job sent into it has finished; how many ended in each state (`{"children": n,
+        "completed": c, ...}`). A failed job does not fail the run: the caller decides."""
+        if name not in self._state.groups:
+            raise ValueError(f"join({name!r}): no group of that name was opened in this run")
+        seq, row = self._state.groups[name], self._state.recorded.get(name)
+        state = row.state if row is not None else "open"
+        if state == "completed":
+            return row.output if row is not None else {}
+        if state == "open":
+            closed = await self._state.store.close_group(self._state.job.lease, name)
+            if closed is None:
+                raise LeaseLost(f"run {self.run_id} lost its lease while joining group {name!r}")
+            state = closed
+        if state != "ready":
+            raise Suspend(name, seq, "group")
+        summary = await self._state.store.group_summary(self.run_id, name)
+        output = {"children": sum(summary.values()), **summary}
+        await self._save_group(name, seq, output)
+        return output
+
     # -- internals -------------------------------------------------------------------------
 
     def _policy(self, retry_limit: int | None, retry_delay: float | None) -> Policy:
@@ -284,6 +320,20 @@ class Step:
         outputs = [output for _, _, output in children]
         await self._save_invoke(name, seq, "completed", validate.json_text(outputs), None)
         return outputs
+
+    async def _save_group(self, name: str, seq: int, output: dict[str, int]) -> None:
+        saved = await self._state.store.save_step(
+            self._state.job.lease,
+            name=name,
+            seq=seq,
+            kind="group",
+            state="completed",
+            attempts=1,
+            started_on=None,
+            output=validate.json_text(output),
+        )
+        if not saved:
+            raise LeaseLost(f"run {self.run_id} lost its lease while recording step {name!r}")
 
     async def _save_invoke(
         self, name: str, seq: int, state: str, output: str | None, error: Any

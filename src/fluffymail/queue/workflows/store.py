@@ -142,6 +142,29 @@ class WorkflowStore:
         ((state,),) = await self._rows("fail_run", params)
         return state
 
+    async def open_group(self, lease: Lease, *, name: str, seq: int) -> bool:
+        """Open group step `name` of the lease's run; False if the lease is gone."""
+        params = {"id": lease.id, "attempt": lease.attempt, "name": name, "seq": seq}
+        ((opened,),) = await self._rows("open_group", params)
+        return bool(opened)
+
+    async def add_children(self, run_id: int, name: str, ids: Sequence[int], conn: Conn) -> None:
+        """Count jobs `ids` (inserted in `conn`'s transaction) in run `run_id`'s open group."""
+        await self._rows(
+            "add_children", {"run_id": run_id, "name": name, "ids": int_array(ids)}, conn
+        )
+
+    async def close_group(self, lease: Lease, name: str) -> str | None:
+        """'ready', 'waiting', or None (the group is not open, or the lease is gone)."""
+        params = {"id": lease.id, "attempt": lease.attempt, "name": name}
+        ((state,),) = await self._rows("close_group", params)
+        return state
+
+    async def group_summary(self, run_id: int, name: str) -> dict[str, int]:
+        """How many of the jobs of run `run_id`'s group `name` ended in each state."""
+        rows = await self._rows("group_summary", {"id": run_id, "name": name})
+        return {state: count for state, count in rows}
+
     async def forget_failure(self, run_id: int, name: str) -> None:
         await self._rows("forget_step_failure", {"id": run_id, "name": name})
 
