@@ -21,6 +21,8 @@ class StepInfo:
     output: Any = None
     error: Any = None
     waiting_for: dict[str, Any] | None = None
+    children: int | None = None  # invoke, group: the jobs started (so far, for an open group)
+    pending: int | None = None  # invoke, group: those not finished yet
 
     @classmethod
     def from_mapping(cls, row: dict[str, Any]) -> StepInfo:
@@ -35,6 +37,8 @@ class StepInfo:
             output=row["output"],
             error=row["error"],
             waiting_for=_waiting_for(row),
+            children=row.get("children"),
+            pending=row.get("pending"),
         )
 
 

@@ -31,7 +31,7 @@ from fluffymail.web.errors import NotAuthenticated, WebError
 from fluffymail.web.idempotency import Idempotent, IdempotentRoute
 from fluffymail.web.services import connections as service
 from fluffymail.web.services import contact_policy as policy_service
-from fluffymail.web.services import gmail_oauth, uploads
+from fluffymail.web.services import gmail_oauth, sync_progress, uploads
 from fluffymail.web.services.accounts import Session
 
 ERRORS = {401: {"model": ErrorOut}, 422: {"model": ErrorOut}}
@@ -49,6 +49,22 @@ POLICY_HELP = (
     " people who write to you), none (no one). A change is applied to mail already imported"
     " by the apply-contact-policy job; contacts you added or worked on always stay"
 )
+
+
+class SyncProgressOut(BaseModel):
+    """A running sync's workflow run: read the mail, find the people in it, score them."""
+
+    run_id: int = Field(
+        description="The run (its sync job): GET /api/jobs/{run_id} lists its steps"
+    )
+    phase: Literal["reading", "extracting", "scoring"]
+    batches_done: int = Field(description="Extraction batches finished")
+    batches_total: int = Field(description="Extraction batches sent so far")
+    contacts: int = Field(description="Your contacts now")
+    scored: int = Field(description="Relationships with a score above 0 now")
+    eta_seconds: float | None = Field(
+        default=None, description="Seconds left in this phase at its rate so far"
+    )
 
 
 class ConnectionStateOut(ConnectionOut):
@@ -71,6 +87,9 @@ class ConnectionStateOut(ConnectionOut):
     )
     calendar_error: str | None = Field(
         default=None, description="Gmail: why its calendar is not read (e.g. reconnect to share it)"
+    )
+    progress: SyncProgressOut | None = Field(
+        default=None, description="While its sync's run goes: its phase, counts and ETA"
     )
 
 
@@ -168,7 +187,10 @@ def answering() -> Iterator[None]:
     "/connections", response_model=list[ConnectionStateOut], summary="Your mail connections"
 )
 async def list_connections(state: State, account: CurrentAccount) -> list[ConnectionStateOut]:
-    return [_out(view) for view in await service.list_connections(state.pool, account.id)]
+    views = await service.list_connections(state.pool, account.id)
+    now = await service.db_now(state.pool)
+    views = await sync_progress.with_progress(state.pool, state.queue, account.id, views, now)
+    return [_out(view) for view in views]
 
 
 @router.post(

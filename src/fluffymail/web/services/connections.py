@@ -34,6 +34,7 @@ from fluffymail.integrations.mail.source import AuthError, TransientSourceError
 from fluffymail.jobs import delete_connection, sync_emails
 from fluffymail.queue import Job, JobQueue, JobState
 from fluffymail.web.services import limits
+from fluffymail.web.services.sync_progress import SyncProgress
 
 SQL = load_sql("fluffymail.web")
 SYNC_CRON = "*/15 * * * *"
@@ -84,6 +85,12 @@ class ConnectionView:
     retry_note: str | None = None  # a failed sync: when it is tried again (`with_retry_notes`)
     calendar_synced_on: datetime | None = None  # Gmail: its calendar's last sync
     calendar_error: str | None = None  # Gmail: why the calendar is not read (no scope: reconnect)
+    progress: SyncProgress | None = None  # its sync's run, while it goes (`sync_progress`)
+
+    @property
+    def importing(self) -> bool:
+        """Its mail is read, and the run still finds people or scores them."""
+        return self.progress is not None and self.progress.phase != "reading"
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> ConnectionView:

@@ -17,7 +17,7 @@ from fluffymail.web.api.schemas import BIGINT_MAX
 from fluffymail.web.deps import PageSession, State, Templates
 from fluffymail.web.services import connections as service
 from fluffymail.web.services import contact_policy as policy_service
-from fluffymail.web.services import gmail_oauth, meetings, uploads
+from fluffymail.web.services import gmail_oauth, meetings, sync_progress, uploads
 from fluffymail.web.services.accounts import Session
 from fluffymail.web.ui import contact_policy
 
@@ -70,6 +70,9 @@ async def _render(
     items = await service.list_connections(state.pool, session.account.id)
     now = await service.db_now(state.pool)
     items = await service.with_retry_notes(state.queue, session.account.id, items, now)
+    items = await sync_progress.with_progress(
+        state.pool, state.queue, session.account.id, items, now
+    )
     context = {
         "session": session,
         "connections": items,

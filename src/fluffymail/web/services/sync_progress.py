@@ -1,0 +1,130 @@
+"""A running sync's progress as its owner reads it: the phase of its workflow run, and ETA."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from fluffymail.db.sql import load_sql
+from fluffymail.jobs import sync_emails
+from fluffymail.queue import Job, JobQueue, JobState
+from fluffymail.queue.workflows import StepInfo, Workflows
+
+if TYPE_CHECKING:
+    from psycopg_pool import AsyncConnectionPool
+
+    from fluffymail.web.services.connections import ConnectionView
+
+SQL = load_sql("fluffymail.web")
+RUNNING = (JobState.ACTIVE, JobState.RETRY, JobState.CREATED)
+PHASES = {"reading": "reading mail", "extracting": "finding people", "scoring": "scoring"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncProgress:
+    """Where one sync's run is: `phase` reading, extracting or scoring; the extraction
+    batches done of those sent so far; the user's contacts and scored relationships now."""
+
+    run_id: int
+    phase: str
+    batches_done: int
+    batches_total: int
+    contacts: int
+    scored: int
+    eta_seconds: float | None
+
+    @property
+    def phase_label(self) -> str:
+        return PHASES[self.phase]
+
+    @property
+    def percent(self) -> int | None:
+        if self.phase != "extracting" or not self.batches_total:
+            return None
+        return round(100 * self.batches_done / self.batches_total)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "run_id": self.run_id,
+            "phase": self.phase,
+            "batches_done": self.batches_done,
+            "batches_total": self.batches_total,
+            "contacts": self.contacts,
+            "relationships_scored": self.scored,
+            "eta_seconds": None if self.eta_seconds is None else round(self.eta_seconds),
+        }
+
+
+async def with_progress(
+    pool: AsyncConnectionPool,
+    queue: JobQueue,
+    user_id: int,
+    views: list[ConnectionView],
+    now: datetime,
+    scan: int = 200,
+) -> list[ConnectionView]:
+    """The views, each whose latest sync run (of the newest `scan` sync jobs) is still going
+    with its `progress`."""
+    latest: dict[int, Job] = {}
+    for job in await queue.find_jobs(name=sync_emails.QUEUE, limit=scan):
+        data = job.data if isinstance(job.data, dict) else {}
+        if data.get("user_id") == user_id:
+            latest.setdefault(data.get("connection_id"), job)
+    going = {v.id: latest[v.id] for v in views if v.id in latest and latest[v.id].state in RUNNING}
+    if not going:
+        return views
+    async with pool.connection() as conn:
+        cur = await conn.execute(SQL["sync_progress_counts"], {"user_id": user_id})
+        contacts, scored = await cur.fetchone() or (0, 0)
+    workflows = Workflows(queue)
+    out = []
+    for view in views:
+        job = going.get(view.id)
+        if job is not None:
+            steps = await workflows.steps(job.id)
+            progress = _progress(job.id, steps, view, contacts, scored, now)
+            view = replace(view, progress=progress)
+        out.append(view)
+    return out
+
+
+def _progress(
+    run_id: int,
+    steps: list[StepInfo],
+    view: ConnectionView,
+    contacts: int,
+    scored: int,
+    now: datetime,
+) -> SyncProgress:
+    by_name = {s.name: s for s in steps}
+    read, group = by_name.get(sync_emails.SYNC_STEP), by_name.get(sync_emails.EXTRACT_STEP)
+    total = (group.children or 0) if group else 0
+    done = total - ((group.pending or 0) if group else 0)
+    if read is None or read.state != "completed":
+        phase, eta = "reading", _read_eta(view, now)
+    elif group is not None and group.state != "completed":
+        phase, eta = "extracting", _rate_eta(done, total - done, group.started_at, now)
+    else:
+        phase, eta = "scoring", None
+    return SyncProgress(
+        run_id=run_id,
+        phase=phase,
+        batches_done=done,
+        batches_total=total,
+        contacts=contacts,
+        scored=scored,
+        eta_seconds=eta,
+    )
+
+
+def _read_eta(view: ConnectionView, now: datetime) -> float | None:
+    return _rate_eta(view.seen_count, view.remaining_estimate or 0, view.sync_started_on, now)
+
+
+def _rate_eta(done: int, left: int, since: datetime | None, now: datetime) -> float | None:
+    """Seconds left at the rate so far; None before there is a rate."""
+    if since is None or done <= 0 or left <= 0:
+        return None
+    elapsed = (now - since).total_seconds()
+    return left * elapsed / done if elapsed > 0 else None
