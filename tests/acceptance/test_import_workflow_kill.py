@@ -102,11 +102,8 @@ def test_a_worker_killed_mid_import_loses_nothing_and_reruns_no_finished_step(
     finally:
         if first.poll() is None:
             first.kill()
-    done_before = {
-        row[0]
-        for row in _rows(db_url, "SELECT id FROM queue.job WHERE name = 'extract-contacts'"
-                                 " AND state = 'completed'")  # fmt: skip
-    }
+    finished = "SELECT id FROM queue.job WHERE name = 'extract-contacts' AND state = 'completed'"
+    done_before = {row[0] for row in _rows(db_url, finished)}
     sync_done_before = one(
         db_url, "SELECT state = 'completed' FROM queue.workflow_step"
         " WHERE run_id = %s AND name = 'sync'", run_id,
