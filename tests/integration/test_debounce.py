@@ -204,3 +204,29 @@ async def test_debounce__options_given_as_none_mean_a_plain_send(queue: JobQueue
     await queue.create_queue("q")
     job_id = await queue.send("q", {}, debounce=None, debounce_key=None)
     assert (await queue.get_job(job_id)).singleton_key is None
+
+
+async def test_debounce_many__one_statement_resets_queued_keys_and_starts_new_ones(
+    queue: JobQueue, sql
+) -> None:
+    """What extraction sends for the contacts of a batch: one job per contact, each pushed back
+    by a later batch that touches it again, capped, in the group of the contacts' user."""
+    await queue.create_queue("q", fair=True)
+    options = {"debounce": "60s", "debounce_max": "10 minutes", "group_key": "user-1"}
+    new = await queue.send_debounced_many("q", [("c-1", {"n": 1}), ("c-2", {"n": 2})], **options)
+    assert new == 2
+    await sql.execute(
+        "UPDATE queue.job SET created_on = created_on - interval '50 seconds',"
+        " start_after = start_after - interval '50 seconds' WHERE data->>'n' = '1'"
+    )
+    items = [("c-1", {"n": 11}), ("c-3", {"n": 3}), ("c-3", {"n": 33})]
+    assert await queue.send_debounced_many("q", items, **options) == 1  # c-3 only is new
+    queued = await _queued(sql)
+    assert [row[1] for row in queued] == [{"n": 11}, {"n": 2}, {"n": 33}]
+    delay = queued[0][2]
+    assert timedelta(seconds=109) < delay < timedelta(seconds=115), "now + 60s, from the first"
+    keys = await sql.all("SELECT DISTINCT group_key FROM queue.job WHERE name = 'q'")
+    assert keys == [("user-1",)]
+    assert await queue.send_debounced_many("q", [], **options) == 0
+    with pytest.raises(InvalidOptionError):
+        await queue.send_debounced_many("q", [("c-9", {})], debounce_max="10 minutes")

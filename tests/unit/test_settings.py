@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from fluffymail.config import Settings
+from fluffymail.queue import debounce
 from fluffymail.queue.options import job_record
 
 
@@ -53,7 +54,7 @@ def test_a_bad_value_from_the_environment_is_refused(monkeypatch: pytest.MonkeyP
 # Each setting sent as job options, and the options it becomes (see jobs/extract_contacts.py
 # enqueue_enrichment and jobs/analyze_relationships.py).
 FEEDS_JOB_OPTIONS = {
-    "enrich_debounce": ("singleton_seconds", "start_after"),
+    "enrich_debounce": ("debounce",),
     "analyze_debounce": ("start_after",),
 }
 
@@ -63,7 +64,10 @@ def test_a_settings_range_is_what_the_queue_accepts(setting: str, options: tuple
     """The smallest value the setting allows is a valid job option; one less is refused."""
     lowest = _lowest(setting)
     value = getattr(build(**{setting: lowest}), setting)
-    job_record({}, dict.fromkeys(options, value))  # does not raise
+    if options == ("debounce",):  # a resetting debounce, capped at 10 windows
+        debounce.parse({}, {"debounce": value, "debounce_key": "k", "debounce_max": value * 10})
+    else:
+        job_record({}, dict.fromkeys(options, value))  # does not raise
     with pytest.raises(ValidationError, match=setting):
         build(**{setting: lowest - 1})
 

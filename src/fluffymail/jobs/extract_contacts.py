@@ -37,6 +37,7 @@ QUEUE = "extract-contacts"
 ENRICH_QUEUE = "enrich-contact"
 BATCH_SIZE = 500  # message ids per job (sync-emails): fewer, larger transactions drain faster
 ENRICH_DEBOUNCE_SECONDS = 60  # a burst of mail from one contact enriches it once
+ENRICH_MAX_WAIT_FACTOR = 10  # ... at the latest this many windows after the burst began
 QUEUE_OPTIONS: dict[str, Any] = {
     "fair": True,  # group key = user: a small mailbox is not queued behind a big one's batches
     "retry_limit": 3,
@@ -103,19 +104,21 @@ async def enqueue_enrichment(
     conn: Any,
     debounce: int,
 ) -> int:
-    """One `enrich-contact` per contact per `debounce`-second slot, started after the slot,
-    keyed by the contacts' user for fairness."""
-    specs = [
-        {
-            "data": {"contact_id": contact_id},
-            "singleton_key": f"contact-{contact_id}",
-            "singleton_seconds": debounce,
-            "start_after": debounce,
-            "group_key": group_key(user_id),
-        }
-        for contact_id in sorted(contact_ids)
-    ]
-    return len(await queue.insert_many(ENRICH_QUEUE, specs, conn=conn)) if specs else 0
+    """One `enrich-contact` per contact, debounced: a contact seen again while its job waits
+    pushes that job back by `debounce` seconds (the window starts again), but never past
+    `ENRICH_MAX_WAIT_FACTOR` windows after its first send; keyed by the user for fairness.
+    How many new jobs."""
+    if not contact_ids:
+        return 0
+    items = [(f"contact-{cid}", {"contact_id": cid}) for cid in sorted(contact_ids)]
+    return await queue.send_debounced_many(
+        ENRICH_QUEUE,
+        items,
+        conn=conn,
+        debounce=debounce,
+        debounce_max=debounce * ENRICH_MAX_WAIT_FACTOR,
+        group_key=group_key(user_id),
+    )
 
 
 def make_handler(

@@ -378,6 +378,30 @@ class JobQueue:
         job_id, _new = await self.store.send_debounced(name, encoded, rule.params(), record, conn)
         return job_id
 
+    async def send_debounced_many(
+        self,
+        name: str,
+        items: Sequence[tuple[str, Any]],
+        *,
+        conn: Conn | None = None,
+        **options: Any,
+    ) -> int:
+        """Debounced sends of many keys in one statement: `items` are `(debounce_key, data)`,
+        `options` those of `send` with `debounce=` (shared by all). A key given twice keeps
+        its last data. How many new jobs (the others were absorbed by their key's queued job)."""
+        validate.queue_name(name)
+        latest = {validate.key(key, "debounce_key"): data for key, data in items}
+        if not latest:
+            return 0
+        first = next(iter(latest))
+        rule, record = debounce.parse(None, {**options, "debounce_key": first})
+        await self._require_dead_letter(record)
+        datas = [validate.json_text(data) for data in latest.values()]
+        _sent, new = await self.store.send_debounced_many(
+            name, list(latest), datas, rule.params(), record, conn
+        )
+        return new
+
     async def replace(
         self,
         name: str,

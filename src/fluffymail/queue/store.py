@@ -222,6 +222,31 @@ class Store:
             raise InvalidOptionError(f"debounce needs a 'standard' queue; {name!r} is {policy!r}")
         return job_id, inserted
 
+    async def send_debounced_many(
+        self,
+        name: str,
+        keys: list[str],
+        datas_json: list[str],
+        debounce: dict[str, Any],
+        options: dict[str, Any],
+        conn: Conn | None = None,
+    ) -> tuple[int, int]:
+        """Debounced sends of one queue, one per distinct key (send_debounced_many.sql):
+        (jobs sent to, of which new)."""
+        params = {
+            "name": name,
+            "keys": keys,
+            "datas": datas_json,
+            "options": dumps(options),
+            **{k: v for k, v in debounce.items() if k != "key"},
+        }
+        ((policy, sent, new),) = await self._rows("send_debounced_many", params, conn)
+        if policy is None:
+            raise UnknownQueueError(name)
+        if keys and not sent:
+            raise InvalidOptionError(f"debounce needs a 'standard' queue; {name!r} is {policy!r}")
+        return sent, new
+
     async def fetch(
         self,
         name: str,
