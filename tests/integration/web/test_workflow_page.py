@@ -63,6 +63,9 @@ async def test_job_page__a_run_shows_its_steps_its_wait_then_done(
         assert "waiting on step" in page and "event mail.synced" in page.replace("<code>", "")
         assert "2 of 3 steps done" in page and "3 of 3 child runs done" in page
         assert 'role="status"' in page and POLLING in page  # live: it refreshes itself
+        board = _text(await client.get("/jobs/panel", headers=HTML))
+        assert "Workflow runs in progress" in board and f'href="/jobs/{run_id}"' in board
+        assert "2 of 3 steps done · 3 of 3 jobs finished · waiting on synced" in board
 
         assert await wf.send_event("mail.synced", {"connection_id": 7, "by": "imap"}) == 1
         assert (await finished(wf, run_id)).state == "completed"
@@ -71,6 +74,8 @@ async def test_job_page__a_run_shows_its_steps_its_wait_then_done(
 
     panel = _text(await client.get(f"/jobs/{run_id}/panel", headers=HTML))
     assert "Done: all 4 steps completed." in panel
+    board = _text(await client.get("/jobs/panel", headers=HTML))
+    assert "No workflow run is in progress." in board
     assert '"sum": 12' in panel and '"by": "imap"' in panel
     assert "waiting" not in panel and POLLING not in panel  # finished: no more polling
 

@@ -38,12 +38,13 @@ from fluffymail.queue.workflows.errors import (
     WorkflowError,
     WorkflowVersionError,
 )
-from fluffymail.queue.workflows.models import Group, Run, StepInfo
+from fluffymail.queue.workflows.models import Group, Run, RunSummary, StepInfo
 from fluffymail.queue.workflows.step import Step
 
 __all__ = [
     "Group",
     "Run",
+    "RunSummary",
     "Step",
     "StepFailedError",
     "StepInfo",

@@ -19,7 +19,7 @@ from fluffymail.queue.workflows.errors import (
     UnknownWorkflowError,
     WorkflowVersionError,
 )
-from fluffymail.queue.workflows.models import Group, Run, StepInfo
+from fluffymail.queue.workflows.models import Group, Run, RunSummary, StepInfo
 from fluffymail.queue.workflows.step import LeaseLost, Policy, RunState, Step, Suspend
 from fluffymail.queue.workflows.store import WorkflowStore
 
@@ -200,6 +200,10 @@ class Workflows:
             return None
         definition = self._defs.get(job.name)
         return _run(job, await self.steps(run_id), definition)
+
+    async def unfinished(self, limit: int = 20) -> list[RunSummary]:
+        """The newest runs not finished yet (of every workflow), newest first."""
+        return [RunSummary.from_mapping(row) for row in await self.store.unfinished(limit)]
 
     async def steps(self, run_id: int) -> list[StepInfo]:
         """The step rows of a run (its cancel_on rules last); [] for a job that is no run."""

@@ -86,3 +86,25 @@ class Run:
     parent_id: int | None = None
     steps: list[StepInfo] = field(default_factory=list)
     cancel_on: list[StepInfo] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunSummary:
+    """A run not finished yet, as a list shows it: steps done of those asked so far, jobs
+    done of those its fan-outs and groups started, and the step it is suspended on."""
+
+    id: int
+    name: str
+    state: str  # its job's: created, retry (suspended or waiting to retry), active
+    created_at: datetime
+    steps_done: int
+    steps_known: int
+    children: int
+    pending: int
+    waiting_on: str | None
+
+    @classmethod
+    def from_mapping(cls, row: dict[str, Any]) -> RunSummary:
+        values = dict(row)
+        values["created_at"] = values.pop("created_on")
+        return cls(**values)

@@ -178,6 +178,10 @@ class WorkflowStore:
     async def add_cancel_on(self, run_id: int, rules: list[dict[str, Any]], conn: Conn) -> None:
         await self._rows("add_cancel_on", {"id": run_id, "rules": dumps(rules)}, conn)
 
+    async def unfinished(self, limit: int) -> list[dict[str, Any]]:
+        async with self.store.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            return await (await cur.execute(SQL["list_unfinished"], {"limit": limit})).fetchall()
+
     async def steps(self, run_id: int) -> list[dict[str, Any]]:
         async with self.store.pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             return await (await cur.execute(SQL["get_steps"], {"id": run_id})).fetchall()

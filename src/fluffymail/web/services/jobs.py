@@ -10,11 +10,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fluffymail.queue import Job, JobQueue
-from fluffymail.queue.workflows import Run, StepInfo, Workflows
+from fluffymail.queue.workflows import Run, RunSummary, StepInfo, Workflows
 
 STATES = ("created", "retry", "deferred", "active", "completed", "cancelled", "failed")
 FINISHED = frozenset({"completed", "cancelled", "failed"})
 STEPS_SHOWN = 100  # a run's page lists its latest steps; its progress counts them all
+RUNS_SHOWN = 20  # the dashboard lists the newest runs not finished yet
 THROUGHPUT_MINUTES = 60
 
 
@@ -97,6 +98,7 @@ class Dashboard:
     workers: list[dict[str, Any]]
     throughput: Throughput
     dead_letter_queues: list[QueueRow] = field(default_factory=list)
+    runs: list[RunSummary] = field(default_factory=list)  # workflow runs not finished yet
 
 
 async def queue_rows(queue: JobQueue) -> list[QueueRow]:
@@ -162,6 +164,7 @@ async def dashboard(queue: JobQueue) -> Dashboard:
         schedules=[ScheduleRow.from_schedule(s) for s in await queue.get_schedules()],
         workers=await queue.get_workers(),
         throughput=tp,
+        runs=await Workflows(queue).unfinished(RUNS_SHOWN),
     )
 
 
@@ -181,14 +184,16 @@ class RunProgress:
     def of(cls, run: Run) -> RunProgress:
         done = total = 0
         for step in run.steps:
-            if step.kind != "invoke":
+            if step.kind not in ("invoke", "group"):
                 continue
-            waiting = step.waiting_for or {}
-            if "children" in waiting:
-                total += int(waiting["children"] or 0)
-                done += int(waiting["children"] or 0) - int(waiting["pending"] or 0)
-            elif step.state == "completed" and isinstance(step.output, list):
+            if step.state != "completed":
+                total += int(step.children or 0)
+                done += int(step.children or 0) - int(step.pending or 0)
+            elif isinstance(step.output, list):  # invoke: the children's outputs
                 total, done = total + len(step.output), done + len(step.output)
+            elif isinstance(step.output, dict):  # group: how its jobs ended
+                n = int(step.output.get("children", 0))
+                total, done = total + n, done + n
         suspended = [s for s in run.steps if s.waiting_for is not None]
         return cls(
             steps_done=sum(step.state == "completed" for step in run.steps),
