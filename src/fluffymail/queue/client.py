@@ -17,7 +17,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.queue import batch, cron, debounce, validate
 from fluffymail.queue.batch import BatchHandler
-from fluffymail.queue.errors import InvalidHandlerError, UnknownQueueError
+from fluffymail.queue.errors import InvalidHandlerError, InvalidOptionError, UnknownQueueError
 from fluffymail.queue.events import Events
 from fluffymail.queue.job import Job, Lease
 from fluffymail.queue.maintenance import Maintenance, MaintenanceOptions
@@ -590,8 +590,14 @@ class JobQueue:
         concurrency: int = 1,
         batch_size: int | None = None,
         batch_window: Any = None,
+        only: Sequence[int] | None = None,
     ) -> Worker:
         """Run `handler(job)` for jobs of `name`, up to `concurrency` at once.
+
+        `only`: take only these jobs (a command that runs one job in its own process, e.g. a
+        workflow run with handlers of its own): one still 'created' is taken at once whatever
+        its start (send it with a later start so that other workers leave it), one waiting to
+        retry once it is due; at most one job per singleton key at a time.
 
         The handler's return value is stored as the job's output; an exception fails the
         attempt (retried per the job's retry options). Starts the queue if needed.
@@ -615,6 +621,8 @@ class JobQueue:
         elif batch_size is not None:
             validate.integer(batch_size, "batch_size", 1)
         options = await self._require_queue(name)
+        if only is not None and options.grouped:
+            raise InvalidOptionError(f"work(only=...) takes no fair queue; {name!r} is fair")
         await self.start()
         worker = Worker(
             self.store,
@@ -622,11 +630,12 @@ class JobQueue:
             run,
             concurrency=concurrency,
             batch_size=batch_size or concurrency,
-            fetch_query=options.fetch_query,
+            fetch_query=options.fetch_query if only is None else "fetch_jobs_only",
             poll_interval=self.poll_interval,
             worker_id=self.worker_id,
             events=self.events,
             log=self.log,
+            only=None if only is None else validate.job_ids(list(only)),
         )
         self._workers.append(worker)
         worker.start()

@@ -258,6 +258,7 @@ class Store:
         outputs: Sequence[Any] = (),
         began: Sequence[Lease] = (),
         running: bool = True,
+        only: Sequence[int] | None = None,
     ) -> Fetched:
         """Acknowledge `acks` (with their `outputs`), record that the attempts in `began` have
         started and claim up to `limit` jobs (at most MAX_CLAIM per call; marked started when
@@ -274,6 +275,8 @@ class Store:
             "running": running,
             "groups": max(1, -(-limit // 4)),  # keys considered per claim: each may win a share
         }
+        if only is not None:  # fetch_jobs_only: these jobs and no others
+            params["only"] = int_array(only)
         rows = await self._rows(query, params)
         jobs = [Job.from_fetch_row(name, row) for row in rows if row[0] is not None]
         acks = next(row for row in reversed(rows) if row[0] is None)  # one row, last in practice

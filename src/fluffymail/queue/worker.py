@@ -33,7 +33,7 @@ import math
 import time
 import traceback
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -103,8 +103,10 @@ class Worker:
         worker_id: str,
         events: Events,
         log: logging.Logger,
+        only: Sequence[int] | None = None,
     ) -> None:
         self.store, self.name, self.handler = store, name, handler
+        self.only = None if only is None else list(only)  # take these jobs only
         self.concurrency, self.batch_size, self.fetch_query = concurrency, batch_size, fetch_query
         self.poll_interval, self.worker_id = poll_interval, worker_id
         self.events, self.log = events, log
@@ -287,6 +289,7 @@ class Worker:
                 outputs=[out for _, out, _ in acks],
                 began=[held.job.lease for held in marks],
                 running=False,
+                only=self.only,
             )
         except BaseException:
             self._acks = acks + self._acks  # acknowledged on the next round trip instead
