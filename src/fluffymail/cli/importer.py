@@ -13,7 +13,7 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -26,6 +26,7 @@ from rich.progress import (
     Progress,
     ProgressColumn,
     Task,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -39,13 +40,18 @@ from fluffymail.crm.contacts import addresses
 from fluffymail.crm.contacts.extraction import Policy
 from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.crm.mail.models import ConnectionKind
+from fluffymail.crm.relationships import repo as relationships_repo
 from fluffymail.errors import FluffyMailError
 from fluffymail.integrations.mail.file_source import FileSource
 from fluffymail.integrations.mail.files import MailSourceError, discover_sources
 from fluffymail.jobs.parser_pool import batch_gc
+from fluffymail.queue import JobQueue, JobState
 
 if TYPE_CHECKING:
+    from psycopg_pool import AsyncConnectionPool
+
     from fluffymail.jobs import sync_emails
+    from fluffymail.queue.workflows import StepInfo
 
 console = Console(stderr=False, width=None if sys.stdout.isatty() else 110)
 
@@ -142,6 +148,8 @@ class Committed:
 
 
 PARSER_PROCESS_FROM = 2000  # messages
+RUN_HERE_WITHIN = 600  # seconds: the import's run waits this long for this process to start it
+FOLLOW_SECONDS = 0.2  # how often the import looks at its run
 
 
 @contextlib.contextmanager
@@ -203,7 +211,7 @@ async def run_import(
     from fluffymail.cli import people_summary
     from fluffymail.cli.context import open_context
     from fluffymail.crm.contacts import service as contacts_service
-    from fluffymail.jobs import build_registry, sync_emails
+    from fluffymail.jobs import build_registry, extract_contacts, sync_emails
     from fluffymail.queue import runner
 
     clock = SystemClock()
@@ -224,8 +232,9 @@ async def run_import(
         # A parser process overlaps parsing with storing on big imports; for a handful of new
         # messages, starting it would cost more than the whole sync.
         pool_size = 1 if total >= PARSER_PROCESS_FROM else 0
+        args = sync_emails.Args(connection_id=connection.id, user_id=user.id, full=full)
         with _progress() as progress, _parser(pool_size) as parser:
-            task = progress.add_task("importing", total=total)
+            task = progress.add_task("reading mail", total=total)
 
             def report(update: sync_emails.SyncProgress) -> None:
                 if committed is not None:  # called once a batch has committed
@@ -233,19 +242,18 @@ async def run_import(
                 remaining = update.remaining if update.remaining is not None else 0
                 progress.update(task, completed=update.seen, total=update.seen + remaining)
 
-            result = await sync_emails.sync_connection(
-                pool=ctx.pool,
-                queue=ctx.queue,
-                connection_id=connection.id,
-                clock=clock,
-                settings=settings,
-                source=source,
-                full=full,
-                on_progress=report,
-                parser=parser,
-            )
-        if extract:
-            await people_summary.extract_now(ctx.queue, registry)
+            run_id = await _start_run(ctx.queue, args)
+            deps = replace(ctx.deps(), parser=parser)
+            handler = sync_emails.make_handler(deps, clock, source=source, on_progress=report)
+            try:
+                await ctx.queue.work(sync_emails.QUEUE, handler, only=[run_id])
+                if extract:  # the people in the new mail are found here, not by a worker
+                    handle = registry[extract_contacts.QUEUE].handler
+                    await ctx.queue.work(extract_contacts.QUEUE, handle, concurrency=2)
+                follow = extract or await _workers_extract(ctx.queue)
+                result = await _follow(ctx.queue, ctx.pool, run_id, args, progress, follow)
+            finally:
+                await ctx.queue.stop(grace=settings.shutdown_timeout)
         async with ctx.pool.connection() as conn:
             self_lines = await contacts_service.describe_self(conn, user.id)
             people_lines = await people_summary.lines(conn, user.id, connection.id, email)
@@ -253,6 +261,87 @@ async def run_import(
     for line in [*self_lines, *people_lines]:
         console.print(line, markup=False)
     return result
+
+
+async def _start_run(queue: JobQueue, args: sync_emails.Args) -> int:
+    """The sync's run for this import: a new one, sent with a later start so that the workers
+    leave it to this process, or the connection's run already queued."""
+    from fluffymail.jobs import sync_emails
+
+    run_id = await sync_emails.enqueue(queue, args, start_after=RUN_HERE_WITHIN)
+    if run_id is not None:
+        return run_id
+    key = sync_emails.schedule_key(args.connection_id)
+    for job in await queue.find_jobs(name=sync_emails.QUEUE, limit=50):
+        if job.singleton_key == key and job.state in (JobState.CREATED, JobState.RETRY):
+            return job.id
+    raise ImportInputError("a sync of this mailbox is running already; try again when it ends")
+
+
+async def _workers_extract(queue: JobQueue) -> bool:
+    """Whether a live worker service finds the people in new mail (then the import shows
+    that to its end)."""
+    from fluffymail.jobs import extract_contacts
+
+    for worker in await queue.get_workers():
+        if worker["id"] != queue.worker_id and extract_contacts.QUEUE in (worker["queues"] or []):
+            return True
+    return False
+
+
+async def _follow(
+    queue: JobQueue,
+    pool: AsyncConnectionPool,
+    run_id: int,
+    args: sync_emails.Args,
+    progress: Progress,
+    to_the_end: bool,
+) -> sync_emails.SyncResult:
+    """Show the run's phases until it ends (or, `to_the_end` false, until its mail is read);
+    the read's result."""
+    from fluffymail.jobs import sync_emails
+    from fluffymail.queue.workflows import Workflows
+
+    workflows = Workflows(queue)
+    people: TaskID | None = None
+    while True:
+        run = await workflows.get(run_id)
+        if run is None:
+            raise ImportInputError(f"the import's run {run_id} was deleted")
+        steps = {step.name: step for step in run.steps}
+        read = steps.get(sync_emails.SYNC_STEP)
+        if run.state == "failed":
+            raise ImportInputError(f"the import failed: {_error(run.error)}")
+        if read is not None and read.state == "completed":
+            if not to_the_end or read.output.get("status") != "ok" or run.state == "completed":
+                return sync_emails.SyncResult.from_output(read.output, args.connection_id)
+            group = steps.get(sync_emails.EXTRACT_STEP)
+            people = await _show_people(pool, progress, people, group, args.user_id)
+        await asyncio.sleep(FOLLOW_SECONDS)
+
+
+async def _show_people(
+    pool: AsyncConnectionPool,
+    progress: Progress,
+    task: TaskID | None,
+    group: StepInfo | None,
+    user_id: int,
+) -> TaskID:
+    """The 'finding people' bar: batches done of those sent, contacts found, scored."""
+    total = int(group.children or 0) if group else 0
+    done = total - int(group.pending or 0) if group and group.state != "completed" else total
+    async with pool.connection() as conn:
+        contacts, scored = await relationships_repo.found_and_scored(conn, user_id)
+    phase = "scoring" if group is not None and group.state == "completed" else "finding people"
+    label = f"{phase} · {contacts:,} contacts · {scored:,} scored"
+    if task is None:
+        return progress.add_task(label, total=max(total, 1), completed=done)
+    progress.update(task, description=label, total=max(total, 1), completed=done)
+    return task
+
+
+def _error(error: object) -> str:
+    return str(error.get("message", error)) if isinstance(error, dict) else str(error)
 
 
 class RateColumn(ProgressColumn):

@@ -1,30 +1,10 @@
-"""The import summary's "who became a contact, and why not" lines (issue 12: tell the user why),
-and running the import's contact extraction in process (`fluffymail import --extract`)."""
+"""The import summary's "who became a contact, and why not" lines (issue 12: tell the user why)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fluffymail.crm.contacts import policy
-from fluffymail.jobs import extract_contacts
-from fluffymail.queue import JobQueue
-from fluffymail.queue.registry import Registry
-
-
-async def extract_now(queue: JobQueue, registry: Registry, batch: int = 4) -> int:
-    """Run the queued `extract-contacts` jobs here, as a worker would; how many ran."""
-    handle = registry[extract_contacts.QUEUE].handler
-    done = 0
-    while jobs := await queue.fetch(extract_contacts.QUEUE, batch_size=batch):
-        for job in jobs:
-            try:
-                output = await handle(job)
-            except Exception as exc:  # retried by the worker later, as any failed attempt
-                await queue.fail(job, {"message": repr(exc)})
-                continue
-            await queue.complete(job, output)
-            done += 1
-    return done
 
 
 async def lines(conn: Any, user_id: int, connection_id: int, email: str) -> list[str]:

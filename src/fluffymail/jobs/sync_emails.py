@@ -155,6 +155,20 @@ class SyncResult:
             output["skipped_by_label"] = self.skipped_by_label
         return output
 
+    @classmethod
+    def from_output(cls, output: dict[str, Any], connection_id: int) -> SyncResult:
+        """Back from `as_output` (a run's recorded read step)."""
+        return cls(
+            connection_id=connection_id,
+            seen=int(output.get("seen", 0)),
+            stored=int(output.get("stored", 0)),
+            batches=int(output.get("batches", 0)),
+            seconds=float(output.get("seconds", 0.0)),
+            status=str(output.get("status", "ok")),
+            deleted=int(output.get("deleted", 0)),
+            skipped_by_label=dict(output.get("skipped_by_label") or {}),
+        )
+
 
 ProgressCallback = Callable[[SyncProgress], None]
 # Sends a stored batch's extract-contacts jobs in its transaction: to the queue, or into the
@@ -172,7 +186,12 @@ def schedule_key(connection_id: int) -> str:
 
 
 async def enqueue(
-    queue: JobQueue, args: Args, *, conn: Any = None, asked: bool = False
+    queue: JobQueue,
+    args: Args,
+    *,
+    conn: Any = None,
+    asked: bool = False,
+    start_after: float | None = None,
 ) -> int | None:
     """Send a sync for one connection; None when one is already queued for it.
 
@@ -183,7 +202,12 @@ async def enqueue(
     key = schedule_key(args.connection_id)
     priority = priorities.ASKED if asked else priorities.BACKGROUND
     job_id = await queue.send(
-        QUEUE, args.to_data(), conn=conn, singleton_key=key, priority=priority
+        QUEUE,
+        args.to_data(),
+        conn=conn,
+        singleton_key=key,
+        priority=priority,
+        start_after=start_after,
     )
     if job_id is None and asked:
         await queue.promote(QUEUE, key, priority, conn=conn)
@@ -782,15 +806,30 @@ def _failure_event(connection: Connection, error: str, needs_reauth: bool) -> di
     }
 
 
-def make_handler(deps: JobDeps, clock: Clock) -> Callable[[Job], Any]:
+def make_handler(
+    deps: JobDeps,
+    clock: Clock,
+    *,
+    source: MailSource | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> Callable[[Job], Any]:
     """The queue handler: every `sync-emails` job is a run of the mailbox-sync workflow
-    (`define`); a job sent as plain data (a schedule's tick, "Sync now") is a run too."""
+    (`define`); a job sent as plain data (a schedule's tick, "Sync now") is a run too.
+    `source`, `on_progress`: for a process that runs one run of its own (`fluffymail import`,
+    with `work(..., only=[run])`): read that source, report each committed batch."""
     workflows = Workflows(deps.queue, log)
-    define(workflows, deps, clock)
+    define(workflows, deps, clock, source=source, on_progress=on_progress)
     return workflows.handle
 
 
-def define(workflows: Workflows, deps: JobDeps, clock: Clock) -> None:
+def define(
+    workflows: Workflows,
+    deps: JobDeps,
+    clock: Clock,
+    *,
+    source: MailSource | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> None:
     """One run per sync of a mailbox: read and store the mail (each batch's extraction jobs
     join the run's `extract` group in the batch's transaction) → wait, holding no slot, until
     every batch is extracted → analyse the user's relationships once → done. A run resumed
@@ -801,7 +840,8 @@ def define(workflows: Workflows, deps: JobDeps, clock: Clock) -> None:
     async def sync_mailbox(step: Step, data: dict[str, Any]) -> dict[str, Any]:
         args = Args.from_data(data)
         group = await step.group(EXTRACT_STEP)
-        synced = await step.run(SYNC_STEP, _sync_step, deps, clock, args, workflows, group)
+        reading = _Reading(source=source, on_progress=on_progress)
+        synced = await step.run(SYNC_STEP, _sync_step, deps, clock, args, workflows, group, reading)
         if synced.get("status") != "ok":
             return synced
         extracted = await step.join(EXTRACT_STEP)
@@ -809,8 +849,22 @@ def define(workflows: Workflows, deps: JobDeps, clock: Clock) -> None:
         return {**synced, "extracted": extracted, "analysed": analysed}
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Reading:
+    """What a process running its own run reads from and reports to (none: the connection's
+    source, no report)."""
+
+    source: MailSource | None = None
+    on_progress: ProgressCallback | None = None
+
+
 async def _sync_step(
-    deps: JobDeps, clock: Clock, args: Args, workflows: Workflows, group: Group
+    deps: JobDeps,
+    clock: Clock,
+    args: Args,
+    workflows: Workflows,
+    group: Group,
+    reading: _Reading,
 ) -> dict[str, Any]:
     """Read and store the connection's new mail; permanent failures (bad credentials, missing
     files) end the run with that status instead of retrying; anything else raises (the run's
@@ -831,6 +885,8 @@ async def _sync_step(
             parser=deps.parser,
             send_extraction=send,
             analyse=False,
+            source=reading.source,
+            on_progress=reading.on_progress,
         )
     except AuthError as exc:
         return {"status": "needs_reauth", "reason": exc.reason}

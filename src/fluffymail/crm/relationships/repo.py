@@ -129,6 +129,12 @@ async def extraction_caught_up(conn: Conn, user_id: int, stale_before: datetime)
     return bool(row and row[0])
 
 
+async def found_and_scored(conn: Conn, user_id: int) -> tuple[int, int]:
+    """The user's contacts, and their relationships scored above 0 (an import's progress)."""
+    row = await (await conn.execute(SQL["rel_found_and_scored"], {"user_id": user_id})).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
 async def link_counts(conn: Conn, user_id: int, lo: int, hi: int) -> dict[int, int]:
     """Contact links per scoring contact on messages with id in (lo, hi]."""
     if hi <= lo:

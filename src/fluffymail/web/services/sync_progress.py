@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from fluffymail.db.sql import load_sql
+from fluffymail.crm.relationships import repo as relationships_repo
 from fluffymail.jobs import sync_emails
 from fluffymail.queue import Job, JobQueue, JobState
 from fluffymail.queue.workflows import StepInfo, Workflows
@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 
     from fluffymail.web.services.connections import ConnectionView
 
-SQL = load_sql("fluffymail.web")
 RUNNING = (JobState.ACTIVE, JobState.RETRY, JobState.CREATED)
 PHASES = {"reading": "reading mail", "extracting": "finding people", "scoring": "scoring"}
 
@@ -75,8 +74,7 @@ async def with_progress(
     if not going:
         return views
     async with pool.connection() as conn:
-        cur = await conn.execute(SQL["sync_progress_counts"], {"user_id": user_id})
-        contacts, scored = await cur.fetchone() or (0, 0)
+        contacts, scored = await relationships_repo.found_and_scored(conn, user_id)
     workflows = Workflows(queue)
     out = []
     for view in views:
