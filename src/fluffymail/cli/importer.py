@@ -250,8 +250,7 @@ async def run_import(
                 if extract:  # the people in the new mail are found here, not by a worker
                     handle = registry[extract_contacts.QUEUE].handler
                     await ctx.queue.work(extract_contacts.QUEUE, handle, concurrency=2)
-                follow = extract or await _workers_extract(ctx.queue)
-                result = await _follow(ctx.queue, ctx.pool, run_id, args, progress, follow)
+                result = await _follow(ctx.queue, ctx.pool, run_id, args, progress, extract)
             finally:
                 await ctx.queue.stop(grace=settings.shutdown_timeout)
         async with ctx.pool.connection() as conn:
@@ -295,15 +294,16 @@ async def _follow(
     run_id: int,
     args: sync_emails.Args,
     progress: Progress,
-    to_the_end: bool,
+    extract: bool,
 ) -> sync_emails.SyncResult:
-    """Show the run's phases until it ends (or, `to_the_end` false, until its mail is read);
-    the read's result."""
+    """Show the run's phases until it ends; the read's result. Without `extract` and with no
+    worker service finding the people (asked when the read ends), only until its mail is read."""
     from fluffymail.jobs import sync_emails
     from fluffymail.queue.workflows import Workflows
 
     workflows = Workflows(queue)
     people: TaskID | None = None
+    to_the_end: bool | None = True if extract else None
     while True:
         run = await workflows.get(run_id)
         if run is None:
@@ -313,6 +313,8 @@ async def _follow(
         if run.state == "failed":
             raise ImportInputError(f"the import failed: {_error(run.error)}")
         if read is not None and read.state == "completed":
+            if to_the_end is None:
+                to_the_end = await _workers_extract(queue)
             if not to_the_end or read.output.get("status") != "ok" or run.state == "completed":
                 return sync_emails.SyncResult.from_output(read.output, args.connection_id)
             group = steps.get(sync_emails.EXTRACT_STEP)
