@@ -301,7 +301,8 @@ BEGIN
         INSERT INTO queue.job (name, data, priority, policy, singleton_key, group_key, retry_limit,
             retry_delay, retry_backoff, retry_delay_max, expire_seconds, heartbeat_seconds,
             retention_seconds, dead_letter, source_name, source_id, output)
-        SELECT q.name, u.data, u.priority, q.policy, NULL, u.group_key, q.retry_limit,
+        SELECT q.name,
+            CASE WHEN jsonb_typeof(u.data) = 'object' THEN u.data - 'parent' ELSE u.data END, u.priority, q.policy, NULL, u.group_key, q.retry_limit,
             q.retry_delay, q.retry_backoff, q.retry_delay_max, q.expire_seconds, q.heartbeat_seconds,
             q.retention_seconds, q.dead_letter, u.name, u.id, u.output
         FROM updated u JOIN queue.queue q ON q.name = u.dead_letter
@@ -310,6 +311,10 @@ BEGIN
     )
     SELECT u.id, u.name, u.state, u.retry_count, d.id
     FROM updated u LEFT JOIN dead d ON d.source_id = u.id;
+    PERFORM queue.wf_child_done((j.data -> 'parent' ->> 0)::bigint, j.data -> 'parent' ->> 1)
+    FROM queue.job j
+    WHERE j.id = ANY(p_ids) AND j.state = 'failed' AND j.completed_on = now()
+      AND jsonb_typeof(j.data -> 'parent') = 'array';
 END
 $$;
 
@@ -321,6 +326,21 @@ CREATE FUNCTION queue.retry_delay(delay integer, backoff boolean, delay_max inte
         ELSE (least(greatest(delay, 1) * power(2, least(retry_count, 30)), coalesce(delay_max, 2147483647)))
              * (0.5 + random() * 0.5)
     END)
+$$;
+
+CREATE FUNCTION queue.wf_add_children(p_parent bigint, p_step text, p_ids bigint[]) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    UPDATE queue.workflow_step
+    SET children = children || p_ids, pending = pending + cardinality(p_ids)
+    WHERE run_id = p_parent AND name = p_step AND kind = 'group' AND state = 'open';
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'run % has no open group %: jobs are sent into a group between its '
+            'step.group() and its step.join()', p_parent, p_step
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+END
 $$;
 
 CREATE FUNCTION queue.wf_cancel(p_ids bigint[]) RETURNS bigint[]
@@ -371,17 +391,36 @@ CREATE FUNCTION queue.wf_child_done(p_parent bigint, p_step text) RETURNS void
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    v_pending integer;
+    v_state text;
 BEGIN
     UPDATE queue.workflow_step
     SET pending = pending - 1,
-        state = CASE WHEN pending <= 1 THEN 'ready' ELSE state END,
-        finished_on = CASE WHEN pending <= 1 THEN now() END
-    WHERE run_id = p_parent AND name = p_step AND state = 'waiting'
-    RETURNING pending INTO v_pending;
-    IF v_pending = 0 THEN
+        state = CASE WHEN state = 'waiting' AND pending <= 1 THEN 'ready' ELSE state END,
+        finished_on = CASE WHEN state = 'waiting' AND pending <= 1 THEN now() ELSE finished_on END
+    WHERE run_id = p_parent AND name = p_step AND state IN ('waiting', 'open')
+    RETURNING state INTO v_state;
+    IF v_state = 'ready' THEN
         PERFORM queue.wf_wake(ARRAY[p_parent]);
     END IF;
+END
+$$;
+
+CREATE FUNCTION queue.wf_close_group(p_id bigint, p_attempt integer, p_name text) RETURNS text
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_state text;
+BEGIN
+    PERFORM 1 FROM queue.job WHERE id = p_id AND attempt = p_attempt AND state = 'active';
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    UPDATE queue.workflow_step
+    SET state = CASE WHEN pending <= 0 THEN 'ready' ELSE 'waiting' END,
+        finished_on = CASE WHEN pending <= 0 THEN now() END
+    WHERE run_id = p_id AND name = p_name AND state = 'open'
+    RETURNING state INTO v_state;
+    RETURN v_state;
 END
 $$;
 
@@ -410,20 +449,28 @@ CREATE FUNCTION queue.wf_fail(p_id bigint, p_attempt integer, p_error jsonb, p_f
     AS $$
 DECLARE
     v_state queue.job_state;
-    v_parent jsonb;
 BEGIN
     IF p_final THEN
         UPDATE queue.job SET retry_count = greatest(retry_count, retry_limit)
         WHERE id = p_id AND attempt = p_attempt AND state = 'active';
     END IF;
     SELECT f.state INTO v_state FROM queue.fail_jobs(ARRAY[p_id], ARRAY[p_attempt], jsonb_build_array(p_error)) f;
-    IF v_state = 'failed' THEN
-        SELECT data -> 'parent' INTO v_parent FROM queue.job WHERE id = p_id;
-        IF jsonb_typeof(v_parent) = 'array' THEN
-            PERFORM queue.wf_child_done((v_parent ->> 0)::bigint, v_parent ->> 1);
-        END IF;
-    END IF;
     RETURN v_state::text;
+END
+$$;
+
+CREATE FUNCTION queue.wf_open_group(p_id bigint, p_attempt integer, p_name text, p_seq integer) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM 1 FROM queue.job WHERE id = p_id AND attempt = p_attempt AND state = 'active';
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    INSERT INTO queue.workflow_step (run_id, name, seq, kind, state, started_on, children, pending)
+    VALUES (p_id, p_name, p_seq, 'group', 'open', now(), '{}', 0)
+    ON CONFLICT (run_id, name) DO NOTHING;
+    RETURN true;
 END
 $$;
 

@@ -107,7 +107,8 @@ BEGIN
         INSERT INTO queue.job (name, data, priority, policy, singleton_key, group_key, retry_limit,
             retry_delay, retry_backoff, retry_delay_max, expire_seconds, heartbeat_seconds,
             retention_seconds, dead_letter, source_name, source_id, output)
-        SELECT q.name, u.data - 'parent', u.priority, q.policy, NULL, u.group_key, q.retry_limit,
+        SELECT q.name,
+            CASE WHEN jsonb_typeof(u.data) = 'object' THEN u.data - 'parent' ELSE u.data END, u.priority, q.policy, NULL, u.group_key, q.retry_limit,
             q.retry_delay, q.retry_backoff, q.retry_delay_max, q.expire_seconds, q.heartbeat_seconds,
             q.retention_seconds, q.dead_letter, u.name, u.id, u.output
         FROM updated u JOIN queue.queue q ON q.name = u.dead_letter
