@@ -460,7 +460,10 @@ async def test_delete_job_waits_for_a_running_sync_and_late_syncs_find_nothing(
     await jobs.complete(running)
     output = await delete_connection.make_handler(deps, SystemClock())(delete_job)
     assert output["status"] == "deleted"
-    late = await sync_emails.make_handler(deps, SystemClock())(running)  # e.g. a retry sent earlier
+    args = sync_emails.Args(connection_id=connection_id, user_id=alice.account.id)
+    assert await sync_emails.enqueue(jobs, args) is not None  # e.g. a tick sent just before
+    [late_job] = await jobs.fetch("sync-emails")
+    late = await sync_emails.make_handler(deps, SystemClock())(late_job)
     assert late["status"] == "gone"
 
 
