@@ -29,12 +29,26 @@ def test_progress__counts_gathered_and_waiting_children() -> None:
         _run(
             _step("list", "run", "completed", output=[1, 2, 3]),
             _step("first", "invoke", "completed", output=[{"n": 1}, {"n": 2}, {"n": 3}]),
-            _step("second", "invoke", "waiting", waiting_for=fan_in),
+            _step("second", "invoke", "waiting", waiting_for=fan_in, children=5, pending=2),
         )
     )
     assert (progress.steps_done, progress.steps_known) == (2, 3)
     assert (progress.children_done, progress.children_total) == (6, 8)
     assert progress.waiting_on is not None and progress.waiting_on.name == "second"
+
+
+def test_progress__counts_the_jobs_of_groups_open_waiting_or_joined() -> None:
+    joined = {"children": 4, "completed": 3, "failed": 1}
+    progress = RunProgress.of(
+        _run(
+            _step("first", "group", "completed", output=joined),
+            _step("second", "group", "open", children=3, pending=1),
+            _step("third", "group", "waiting", children=2, pending=2,
+                  waiting_for={"children": 2, "pending": 2}),
+        )
+    )  # fmt: skip
+    assert (progress.children_done, progress.children_total) == (6, 9)
+    assert progress.waiting_on is not None and progress.waiting_on.name == "third"
 
 
 def test_progress__a_run_without_fan_out_waits_for_its_event() -> None:
