@@ -16,7 +16,8 @@ settings starts, and the bench polls the database every 0.2 s, timing from the w
 - `a_ranked_s`: the same for A (`--max-seconds` bounds the wait).
 `--live import-end|a-analysis` is the case issue 19 first saw: the worker runs first, A's
 import, then B's as soon as A's import ends, or once an analysis of A is running; times are
-then from B's import launch (B's own import, ~1-2 s, included).
+then from B's import launch (B's own import included: `b_connected_s` when the command had
+started up and made its connection, `b_imported_s` when it ended).
 `--big-messages N` replaces A's mailbox with N distinct messages replicated from the corpus
 (`scale_bench.py`'s generator, as `pipeline_bench.py` uses). Medians over `--runs`. Run it with
 `PYTHONPATH=<an older checkout>/src` to measure that version. Prints JSON.
@@ -170,6 +171,11 @@ def queued(url: str, env: dict[str, str], big: Path, args: argparse.Namespace) -
     return {"stored": stored, "load_before": round(load, 2), **seen}
 
 
+SMALL_IMPORT = """
+SELECT round(extract(epoch FROM c.created_on - %(t0)s)::numeric, 2),
+       round(extract(epoch FROM c.last_synced_on - %(t0)s)::numeric, 2)
+FROM crm.connections c JOIN crm.users u ON u.id = c.user_id WHERE u.email = %(email)s
+"""
 A_ANALYSING = """
 SELECT count(*) FROM queue.job j JOIN crm.users u ON j.singleton_key = 'user-' || u.id
 WHERE u.email = %s AND j.name = 'analyze-relationships' AND j.state = 'active'
@@ -196,6 +202,9 @@ def live(url: str, env: dict[str, str], big: Path, args: argparse.Namespace) -> 
         watch.poll(args.max_seconds, ("b_ranked_s",))
         small.wait()
         watch.seen["a_ranked_before_b"] = "a_ranked_s" in watch.seen
+        # B's import command: when it had started up (made the connection) and when it ended
+        row = conn.execute(SMALL_IMPORT, {"t0": watch.t0, "email": SMALL_USER}).fetchone()
+        watch.seen["b_connected_s"], watch.seen["b_imported_s"] = row or (None, None)
         seen = watch.finish()
     return {"a_import_s": a_import_s, "load_before": round(load, 2), **seen}
 
