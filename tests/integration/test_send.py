@@ -68,6 +68,19 @@ async def test_hurry__a_delayed_queued_job_of_the_key_starts_now(queue: JobQueue
     assert other is not None
 
 
+async def test_hurry__wakes_listeners_only_when_it_starts_a_job(
+    queue: JobQueue, direct_db_url
+) -> None:
+    await queue.create_queue("later")
+    await queue.send("later", {}, singleton_key="user-1", start_after=3600)
+    async with await psycopg.AsyncConnection.connect(direct_db_url, autocommit=True) as listener:
+        await listener.execute(f"LISTEN {CHANNEL}")
+        assert await queue.hurry("later", "user-2") == []
+        assert await _notifications(listener) == []
+        assert len(await queue.hurry("later", "user-1")) == 1
+        assert await _notifications(listener) == ["later"]  # not at the next poll (issue 19)
+
+
 async def test_singleton_seconds__one_job_per_slot(queue: JobQueue, sql) -> None:
     await queue.create_queue("q")
     assert await queue.send("q", {}, singleton_seconds=3600, singleton_key="k") is not None

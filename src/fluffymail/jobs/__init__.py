@@ -64,7 +64,9 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
             5,
         ),
         (enrich_contact, enrich_contact.make_handler(deps, clock), 3),
-        (analyze_relationships, analyze_relationships.make_handler(deps, clock), 1),
+        # two slots: one user's long analysis never holds back another's (issue 19); its
+        # stately key still runs one analysis per user at a time
+        (analyze_relationships, analyze_relationships.make_handler(deps, clock), 2),
         (summarize_relationship, summarize_relationship.make_handler(deps, clock), 2),
         (delete_connection, delete_connection.make_handler(deps, clock), 1),
         (apply_contact_policy, apply_contact_policy.make_handler(deps, clock), 1),
