@@ -397,10 +397,10 @@ class JobQueue:
         rule, record = debounce.parse(None, {**options, "debounce_key": first})
         await self._require_dead_letter(record)
         datas = [validate.json_text(data) for data in latest.values()]
-        _sent, new = await self.store.send_debounced_many(
+        sent = await self.store.send_debounced_many(
             name, list(latest), datas, rule.params(), record, conn
         )
-        return new
+        return sum(new for _, new in sent)
 
     async def replace(
         self,

@@ -209,17 +209,11 @@ class Store:
         options: dict[str, Any],
         conn: Conn | None = None,
     ) -> tuple[int, bool]:
-        """Send a debounced job (send_debounced.sql): (its id, whether it is new). Raises
-        UnknownQueueError for no queue `name`, InvalidOptionError for a queue whose policy has
-        no one-queued-job-per-key index."""
-        params = {"name": name, "data": data_json, "options": dumps(options), **debounce}
-        ((policy, job_id, inserted, _start, _woken),) = await self._rows(
-            "send_debounced", params, conn
+        """Send one debounced job: (its id, whether it is new)."""
+        rest = {k: v for k, v in debounce.items() if k != "key"}
+        [(job_id, inserted)] = await self.send_debounced_many(
+            name, [debounce["key"]], [data_json], rest, options, conn
         )
-        if policy is None:
-            raise UnknownQueueError(name)
-        if job_id is None:
-            raise InvalidOptionError(f"debounce needs a 'standard' queue; {name!r} is {policy!r}")
         return job_id, inserted
 
     async def send_debounced_many(
@@ -230,9 +224,10 @@ class Store:
         debounce: dict[str, Any],
         options: dict[str, Any],
         conn: Conn | None = None,
-    ) -> tuple[int, int]:
-        """Debounced sends of one queue, one per distinct key (send_debounced_many.sql):
-        (jobs sent to, of which new)."""
+    ) -> list[tuple[int, bool]]:
+        """Debounced sends of one queue, one per distinct key (send_debounced.sql): each job
+        sent to and whether it is new. Raises UnknownQueueError for no queue `name`,
+        InvalidOptionError for a queue whose policy has no one-queued-job-per-key index."""
         params = {
             "name": name,
             "keys": keys,
@@ -240,12 +235,14 @@ class Store:
             "options": dumps(options),
             **{k: v for k, v in debounce.items() if k != "key"},
         }
-        ((policy, sent, new),) = await self._rows("send_debounced_many", params, conn)
+        rows = await self._rows("send_debounced", params, conn)
+        policy = rows[0][0] if rows else None
         if policy is None:
             raise UnknownQueueError(name)
+        sent = [(row[1], bool(row[2])) for row in rows if row[1] is not None]
         if keys and not sent:
             raise InvalidOptionError(f"debounce needs a 'standard' queue; {name!r} is {policy!r}")
-        return sent, new
+        return sent
 
     async def fetch(
         self,
