@@ -15,7 +15,7 @@ import logging
 import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
@@ -34,7 +34,9 @@ from fluffymail.integrations.mail.source import AuthError, TransientSourceError
 from fluffymail.jobs import delete_connection, sync_emails
 from fluffymail.queue import Job, JobQueue, JobState
 from fluffymail.web.services import limits
-from fluffymail.web.services.sync_progress import SyncProgress
+
+if TYPE_CHECKING:
+    from fluffymail.web.services.sync_progress import SyncProgress
 
 SQL = load_sql("fluffymail.web")
 SYNC_CRON = "*/15 * * * *"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from fluffymail.crm.relationships import repo as relationships_repo
 from fluffymail.jobs import sync_emails
@@ -14,10 +14,24 @@ from fluffymail.queue.workflows import StepInfo, Workflows
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
 
-    from fluffymail.web.services.connections import ConnectionView
-
 RUNNING = (JobState.ACTIVE, JobState.RETRY, JobState.CREATED)
 PHASES = {"reading": "reading mail", "extracting": "finding people", "scoring": "scoring"}
+
+
+class SyncedView(Protocol):
+    """What the progress reads of a connection's view (`connections.ConnectionView`)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def seen_count(self) -> int: ...
+    @property
+    def remaining_estimate(self) -> int | None: ...
+    @property
+    def sync_started_on(self) -> datetime | None: ...
+
+
+View = TypeVar("View", bound=SyncedView)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,10 +73,10 @@ async def with_progress(
     pool: AsyncConnectionPool,
     queue: JobQueue,
     user_id: int,
-    views: list[ConnectionView],
+    views: list[View],
     now: datetime,
     scan: int = 200,
-) -> list[ConnectionView]:
+) -> list[View]:
     """The views, each whose latest sync run (of the newest `scan` sync jobs) is still going
     with its `progress`."""
     latest: dict[int, Job] = {}
@@ -82,7 +96,7 @@ async def with_progress(
         if job is not None:
             steps = await workflows.steps(job.id)
             progress = _progress(job.id, steps, view, contacts, scored, now)
-            view = replace(view, progress=progress)
+            view = replace(view, progress=progress)  # type: ignore[type-var]
         out.append(view)
     return out
 
@@ -90,7 +104,7 @@ async def with_progress(
 def _progress(
     run_id: int,
     steps: list[StepInfo],
-    view: ConnectionView,
+    view: SyncedView,
     contacts: int,
     scored: int,
     now: datetime,
@@ -116,7 +130,7 @@ def _progress(
     )
 
 
-def _read_eta(view: ConnectionView, now: datetime) -> float | None:
+def _read_eta(view: SyncedView, now: datetime) -> float | None:
     return _rate_eta(view.seen_count, view.remaining_estimate or 0, view.sync_started_on, now)
 
 
