@@ -170,7 +170,7 @@ async def _extract(deps: JobDeps, clock: Clock, args: Args, debounce: int) -> di
             await _request_releases(deps.queue, prepared.released, conn=conn)
         async with conn.transaction():
             result = await contacts_service.extract_prepared(conn, prepared, now=clock.now())
-            await _rank_early(deps.queue, conn, args.owner, clock)
+            await _rank_early(deps.queue, conn, args, clock)
             enqueued = await enqueue_enrichment(
                 deps.queue,
                 sorted(result.visible_touched),
@@ -187,11 +187,15 @@ async def _extract(deps: JobDeps, clock: Clock, args: Args, debounce: int) -> di
     return output
 
 
-async def _rank_early(queue: JobQueue, conn: Any, user_id: int | None, clock: Clock) -> None:
-    """During a first import, the mail extracted so far is ranked at once rather than when the
-    import ends: a partial ranking within seconds (issue 19). Once something is ranked, the
-    analyses follow the import as before."""
-    if user_id is not None and await partial.wants_early_ranking(conn, user_id, clock.now()):
+async def _rank_early(queue: JobQueue, conn: Any, args: Args, clock: Clock) -> None:
+    """During a first import (its read, or its run's extraction after the read), the mail
+    extracted so far is ranked at once rather than when the import ends: a partial ranking
+    within seconds (issue 19). Once something is ranked, the analyses follow the import as
+    before."""
+    user_id = args.owner
+    if user_id is None:
+        return
+    if await partial.wants_early_ranking(conn, user_id, clock.now(), in_run=args.in_run):
         await analyze_relationships.hurry(queue, user_id, conn=conn)
 
 

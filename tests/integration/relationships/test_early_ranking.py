@@ -155,3 +155,15 @@ async def test_caught_up_is_no_while_a_sync_of_the_user_runs(
         assert await relationships_repo.extraction_caught_up(conn, user_id, NOW)
         await conn.execute("UPDATE crm.connections SET status = 'syncing'")
         assert not await relationships_repo.extraction_caught_up(conn, user_id, NOW)
+
+
+async def test_early_ranking__a_runs_batches_rank_early_after_the_read_too(pool) -> None:
+    """The read of a sync's run may end long before its extraction: while nothing is ranked,
+    the run's own batches still ask for a partial ranking (the connection no longer syncs)."""
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "INSERT INTO crm.users (email, name) VALUES ('early@example.com', 'E') RETURNING id"
+        )
+        (user_id,) = await cur.fetchone()
+        assert not await partial.wants_early_ranking(conn, user_id, NOW)  # no import reads
+        assert await partial.wants_early_ranking(conn, user_id, NOW, in_run=True)

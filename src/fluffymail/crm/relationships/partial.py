@@ -42,9 +42,11 @@ async def partial_ranking(conn: Conn, user_id: int) -> Partial | None:
     return Partial(analyzed=analyzed, expected=max(int(row[1]), analyzed))
 
 
-async def wants_early_ranking(conn: Conn, user_id: int, now: datetime) -> bool:
-    """True while the user's first import runs, nothing is ranked yet and no analysis ran in
-    the last `EARLY_EVERY`."""
-    params = {"user_id": user_id, "since": now - EARLY_EVERY}
+async def wants_early_ranking(
+    conn: Conn, user_id: int, now: datetime, *, in_run: bool = False
+) -> bool:
+    """True while the user's first import runs (its read, or `in_run`: a batch of a sync's run
+    being extracted), nothing is ranked yet and no analysis ran in the last `EARLY_EVERY`."""
+    params = {"user_id": user_id, "since": now - EARLY_EVERY, "in_run": in_run}
     row = await (await conn.execute(SQL["rel_wants_early_ranking"], params)).fetchone()
     return bool(row and row[0])
