@@ -3,12 +3,12 @@
 Usage: .venv/bin/python bench/sync_cpu_bench.py [--rounds 3] [--limit N] [--dsn URL] [--out F]
 The messages are the IMAP bench's (`dovecot.FOLDERS`: ~17k real messages), with CRLF line
 ends as Dovecot serves them. Each stage is timed in process CPU (`time.process_time`), not
-wall clock, so the figures hold on a loaded machine (pack: encoding the COPY rows, done in the
-parser process since issue 21's fifth pass); the best of --rounds counts, with the
+wall clock, so the figures hold on a loaded machine (send_back: pickling the prepared rows
+and back, as they cross from the parser process); the best of --rounds counts, with the
 parser's caches emptied before each round (a sync parses each message once). The store
 writes every message in batches of the sync's size into a fresh migrated database, one
-transaction each, search rows deferred as a sync's are (0038), and also reads its PostgreSQL backend's CPU from /proc (the server must be
-local). Prints JSON.
+transaction each, search rows deferred as a sync's are (0038), and also reads its PostgreSQL
+backend's CPU from /proc (the server must be local). Prints JSON.
 """
 
 from __future__ import annotations
@@ -32,8 +32,7 @@ import dovecot
 import import_command
 from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.crm.mail.models import ConnectionKind, IncomingMessage
-from fluffymail.crm.mail.packed import PackedMessage, pack
-from fluffymail.crm.mail.prepare import prepare
+from fluffymail.crm.mail.prepare import PreparedMessage, prepare
 from fluffymail.crm.messages import addresses
 from fluffymail.crm.messages.parse import parse_message
 from fluffymail.integrations.mail.files import iter_source
@@ -78,7 +77,7 @@ def _backend_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def store_all(url: str, prepared: list[PackedMessage]) -> dict[str, float]:
+async def store_all(url: str, prepared: list[PreparedMessage]) -> dict[str, float]:
     """Store `prepared` as a sync does; client CPU and the backend's CPU, in seconds."""
     async with await psycopg.AsyncConnection.connect(url) as conn:
         user, _ = await mail_repo.get_or_create_user(conn, "bench@example.com")
@@ -120,10 +119,9 @@ def main() -> None:
         for (folder, source_id, _), p in zip(mails, parsed, strict=True)
     ]
     prepare_s, prepared = best_cpu(lambda: [prepare(m) for m in incoming], args.rounds)
-    pack_s, packed = best_cpu(lambda: [pack(m) for m in prepared], args.rounds)
-    stages: dict[str, float] = {"parse": parse_s, "prepare": prepare_s, "pack": pack_s}
+    stages: dict[str, float] = {"parse": parse_s, "prepare": prepare_s}
     # what crosses back from the parser process, per batch: pickled there, unpickled here
-    batches = [packed[i : i + BATCH_SIZE] for i in range(0, len(packed), BATCH_SIZE)]
+    batches = [prepared[i : i + BATCH_SIZE] for i in range(0, len(prepared), BATCH_SIZE)]
     stages["send_back"], _ = best_cpu(
         lambda: [pickle.loads(pickle.dumps(b, pickle.HIGHEST_PROTOCOL)) for b in batches],
         args.rounds,
@@ -131,7 +129,7 @@ def main() -> None:
     if not args.no_store:
         with tempfile.TemporaryDirectory() as data:
             with import_command.fresh_database(args.dsn, Path(data)) as (url, _):
-                store = asyncio.run(store_all(url, packed))
+                store = asyncio.run(store_all(url, prepared))
         stages |= {"store_client": store["client"], "store_postgres": store["postgres"]}
     n = len(mails)
     report = {

@@ -20,7 +20,7 @@ from typing import Any
 
 __all__ = ["PRELOAD", "ParserPool", "batch_gc"]
 
-PRELOAD = "fluffymail.crm.mail.packed"  # what the children run (`pack_all`), and only that
+PRELOAD = "fluffymail.crm.mail.prepare"  # what the children run (`prepare_all`), and only that
 
 log = logging.getLogger(__name__)
 

@@ -47,7 +47,7 @@ from fluffymail.crm.mail.models import (
     MailError,
     SyncStatus,
 )
-from fluffymail.crm.mail.packed import PackedMessage, pack_all
+from fluffymail.crm.mail.prepare import PreparedMessage, prepare_all
 from fluffymail.crm.webhooks import repo as webhooks_repo
 from fluffymail.integrations.mail.file_source import FileSource
 from fluffymail.integrations.mail.files import MailSourceError
@@ -450,7 +450,7 @@ async def _pipeline(
     are still stored (their cursors are valid) before the error propagates. Messages a batch
     left in no folder are added to `unlinked` once it commits."""
     ahead = PARSE_AHEAD if parser is not None else 0
-    parsing: deque[tuple[list[SourcePage], asyncio.Task[list[PackedMessage]]]] = deque()
+    parsing: deque[tuple[list[SourcePage], asyncio.Task[list[PreparedMessage]]]] = deque()
     storing: asyncio.Task[tuple[int, int]] | None = None
     previous: list[SourcePage] = []
 
@@ -496,17 +496,17 @@ async def _pipeline(
         raise source_error
 
 
-async def _parse(batch: Sequence[SourcePage], parser: Executor | None) -> list[PackedMessage]:
-    """Parse, prepare and pack a batch off the event loop: in `parser` (e.g. a one-process
-    pool, so parsing runs truly in parallel with storing) or else in a thread."""
+async def _parse(batch: Sequence[SourcePage], parser: Executor | None) -> list[PreparedMessage]:
+    """Parse and prepare a batch off the event loop: in `parser` (e.g. a one-process pool, so
+    parsing runs truly in parallel with storing) or else in a thread."""
     mails = [
         (mail.folder, mail.source_id, mail.raw, mail.thread_id)
         for page in batch
         for mail in page.mails
     ]
     if parser is None:
-        return await asyncio.to_thread(pack_all, mails)
-    return await asyncio.get_running_loop().run_in_executor(parser, pack_all, mails)
+        return await asyncio.to_thread(prepare_all, mails)
+    return await asyncio.get_running_loop().run_in_executor(parser, prepare_all, mails)
 
 
 async def _batches(
@@ -538,7 +538,7 @@ async def _store_batch(
     queue: JobQueue,
     connection: Connection,
     batch: Sequence[SourcePage],
-    messages: Sequence[PackedMessage],
+    messages: Sequence[PreparedMessage],
     clock: Clock,
     unlinked: set[int],
     written: _Written,

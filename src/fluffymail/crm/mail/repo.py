@@ -8,7 +8,6 @@ participants stream in with binary COPY, the smaller sets travel as one JSON par
 from __future__ import annotations
 
 import json
-import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -17,10 +16,14 @@ from typing import Any, Literal, TypeVar
 import psycopg
 from psycopg.rows import dict_row
 
-from fluffymail.crm.mail import cursors, packed
+from fluffymail.crm.mail import cursors
 from fluffymail.crm.mail.models import Connection, ConnectionKind, MailError, StoredPage, User
-from fluffymail.crm.mail.packed import MESSAGE_TAIL_FIELDS, PackedMessage
-from fluffymail.crm.mail.prepare import PARTICIPANT_FIELDS, PreparedMessage
+from fluffymail.crm.mail.prepare import (
+    MESSAGE_FIELDS,
+    PARTICIPANT_FIELDS,
+    PreparedMessage,
+    without_future_date,
+)
 from fluffymail.crm.mail.threads import ThreadPlan, plan_threads
 from fluffymail.db.sql import load_sql
 
@@ -285,23 +288,20 @@ async def mark_relationships_analyzed(conn: Conn, user_id: int, now: datetime) -
 # -- messages --------------------------------------------------------------------------------
 
 
-def _copy(table: str, fields: Sequence[tuple[str, str]]) -> str:
-    """A binary `COPY table (columns) FROM STDIN` statement."""
+def _copy(table: str, fields: Sequence[tuple[str, str]]) -> tuple[str, tuple[str, ...]]:
+    """A binary `COPY table (columns) FROM STDIN` statement and its column types."""
     columns = ", ".join(f'"{name}"' for name, _ in fields)
-    return f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)"
+    return f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)", tuple(t for _, t in fields)
 
 
-# The store's own columns, then the ones the parser encoded (`packed`): rows go in as bytes.
-_MESSAGE_HEAD = (("id", "int8"), ("user_id", "int8"), ("thread_id", "int8"),
-                 ("created_on", "timestamptz"), ("problems", "text[]"), ("date", "timestamptz"))  # fmt: skip
-_COPY_MESSAGES = _copy("crm.messages", (*_MESSAGE_HEAD, *MESSAGE_TAIL_FIELDS))
-_MESSAGE_ROW = struct.pack(">h", len(_MESSAGE_HEAD) + len(MESSAGE_TAIL_FIELDS))
-_PARTICIPANT_HEAD = (("message_id", "int8"),)
-_COPY_PARTICIPANTS = _copy("crm.message_participants", (*_PARTICIPANT_HEAD, *PARTICIPANT_FIELDS))
-_PARTICIPANT_ROW = struct.pack(">h", len(_PARTICIPANT_HEAD) + len(PARTICIPANT_FIELDS))
-_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)  # flags, no extension
-_COPY_TRAILER = struct.pack(">h", -1)
-_INT8_FIELD = struct.Struct(">iq")  # a bigint field: its length (8), its value
+_COPY_MESSAGES, _COPY_MESSAGE_TYPES = _copy(
+    "crm.messages",
+    (("id", "int8"), ("user_id", "int8"), ("thread_id", "int8"), ("created_on", "timestamptz"),
+     ("problems", "text[]"), *MESSAGE_FIELDS),
+)  # fmt: skip
+_COPY_PARTICIPANTS, _COPY_PARTICIPANT_TYPES = _copy(
+    "crm.message_participants", (("message_id", "int8"), *PARTICIPANT_FIELDS)
+)
 _INSERT_ATTEMPTS = 5
 FUTURE_SLACK = timedelta(days=1)  # clocks and time zones: a day ahead is not "the future" yet
 
@@ -323,25 +323,23 @@ async def store_messages(
     *,
     user_id: int,
     connection_id: int,
-    messages: Sequence[PackedMessage | PreparedMessage],
+    messages: Sequence[PreparedMessage],
     now: datetime,
 ) -> StoredPage:
     """Store a batch: new messages once each, every (folder, source id) where one was found.
 
     Duplicates (same dedup key, in this batch or already stored) are not stored again; their
     locations are still recorded and problems they add are merged into the stored copy.
-    A dozen statements per batch, whatever its size; the rows stream in with binary COPY,
-    encoded where they were parsed (`packed`; a `PreparedMessage` is packed here).
+    A dozen statements per batch, whatever its size; the rows stream in with binary COPY.
     Call inside a transaction.
     """
     if not messages:  # a page of skipped mail only moves the cursor
         return StoredPage(seen=0, new_message_ids=(), duplicates=0)
     horizon = now + FUTURE_SLACK
-    batch = [m if isinstance(m, PackedMessage) else packed.pack(m) for m in messages]
-    unique = _unique([packed.without_future_date(m, horizon) for m in batch])
+    unique = _unique([without_future_date(m, horizon) for m in messages])
     stored, fresh, new_ids, threads = await _insert_new(conn, user_id, unique, now)
     ids = {**stored, **dict(zip((m.dedup_key for m in fresh), new_ids, strict=True))}
-    unlinked = await _link_folders(conn, connection_id, batch, ids)
+    unlinked = await _link_folders(conn, connection_id, messages, ids)
     await _merge_problems(conn, [(stored[k], unique[k].problems) for k in stored])
     return StoredPage(
         seen=len(messages),
@@ -353,8 +351,8 @@ async def store_messages(
 
 
 async def _insert_new(
-    conn: Conn, user_id: int, unique: Mapping[str, PackedMessage], now: datetime
-) -> tuple[dict[str, int], list[PackedMessage], list[int], int]:
+    conn: Conn, user_id: int, unique: Mapping[str, PreparedMessage], now: datetime
+) -> tuple[dict[str, int], list[PreparedMessage], list[int], int]:
     """Insert the messages not stored yet: (stored key -> id, fresh, their new ids, threads).
 
     COPY cannot skip conflicts, so it runs in a savepoint: when a concurrent sync of the same
@@ -379,9 +377,9 @@ async def _insert_new(
     raise MailError("messages kept being stored concurrently; the batch will be retried")
 
 
-def _unique(messages: Sequence[PackedMessage]) -> dict[str, PackedMessage]:
+def _unique(messages: Sequence[PreparedMessage]) -> dict[str, PreparedMessage]:
     """First copy per dedup key; later copies' problems are merged into it."""
-    unique: dict[str, PackedMessage] = {}
+    unique: dict[str, PreparedMessage] = {}
     for message in messages:
         key = message.dedup_key
         first = unique.get(key)
@@ -405,7 +403,7 @@ async def _allocate_ids(conn: Conn, count: int) -> list[int]:
 
 
 async def _assign_threads(
-    conn: Conn, user_id: int, fresh: Sequence[PackedMessage]
+    conn: Conn, user_id: int, fresh: Sequence[PreparedMessage]
 ) -> tuple[list[int], set[int]]:
     """The thread id of each fresh message, creating threads and keys as needed; and the ids
     of the threads created, which already count their fresh messages."""
@@ -429,7 +427,7 @@ async def _assign_threads(
 
 
 async def _create_threads(
-    conn: Conn, user_id: int, plan: ThreadPlan, fresh: Sequence[PackedMessage]
+    conn: Conn, user_id: int, plan: ThreadPlan, fresh: Sequence[PreparedMessage]
 ) -> dict[str, int]:
     """Create the plan's new threads with their messages counted (no second write of each
     new thread to count them, issue 21); key -> thread id."""
@@ -445,35 +443,30 @@ async def _create_threads(
 async def _copy_messages(
     conn: Conn,
     user_id: int,
-    fresh: Sequence[PackedMessage],
+    fresh: Sequence[PreparedMessage],
     ids: Sequence[int],
     thread_ids: Sequence[int],
     now: datetime,
 ) -> None:
-    head = packed.Encoder(_MESSAGE_HEAD)
-    data = [_COPY_SIGNATURE]
-    for message, message_id, thread_id in zip(fresh, ids, thread_ids, strict=True):
-        values = (message_id, user_id, thread_id, now, list(message.problems), message.date)
-        data += (_MESSAGE_ROW, head.encode(values), message.fields)
-    data.append(_COPY_TRAILER)
     async with conn.cursor().copy(_COPY_MESSAGES) as copy:
-        await copy.write(b"".join(data))
+        copy.set_types(_COPY_MESSAGE_TYPES)
+        for message, message_id, thread_id in zip(fresh, ids, thread_ids, strict=True):
+            problems = list(message.problems)
+            await copy.write_row((message_id, user_id, thread_id, now, problems, *message.row))
 
 
 async def _copy_participants(
-    conn: Conn, fresh: Sequence[PackedMessage], ids: Sequence[int]
+    conn: Conn, fresh: Sequence[PreparedMessage], ids: Sequence[int]
 ) -> None:
-    data = [_COPY_SIGNATURE]
-    for message, message_id in zip(fresh, ids, strict=True):
-        row = _PARTICIPANT_ROW + _INT8_FIELD.pack(8, message_id)
-        data += (row + participant for participant in message.participants)
-    data.append(_COPY_TRAILER)
     async with conn.cursor().copy(_COPY_PARTICIPANTS) as copy:
-        await copy.write(b"".join(data))
+        copy.set_types(_COPY_PARTICIPANT_TYPES)
+        for message, message_id in zip(fresh, ids, strict=True):
+            for participant in message.participants:
+                await copy.write_row((message_id, *participant))
 
 
 async def _bump_threads(
-    conn: Conn, fresh: Sequence[PackedMessage], thread_ids: Sequence[int], counted: set[int]
+    conn: Conn, fresh: Sequence[PreparedMessage], thread_ids: Sequence[int], counted: set[int]
 ) -> None:
     """Count the fresh messages into the threads that existed before the batch."""
     pairs = zip(thread_ids, (m.date for m in fresh), strict=True)
@@ -503,7 +496,7 @@ def _counts(dated: Iterable[tuple[T, datetime | None]]) -> dict[T, dict[str, Any
 
 
 async def _link_folders(
-    conn: Conn, connection_id: int, messages: Sequence[PackedMessage], ids: Mapping[str, int]
+    conn: Conn, connection_id: int, messages: Sequence[PreparedMessage], ids: Mapping[str, int]
 ) -> tuple[int, ...]:
     """Link each message to its (folder, provider id); the messages a moved id left unlinked."""
     names = list(dict.fromkeys(m.folder for m in messages))
