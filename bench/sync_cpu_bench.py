@@ -3,11 +3,12 @@
 Usage: .venv/bin/python bench/sync_cpu_bench.py [--rounds 3] [--limit N] [--dsn URL] [--out F]
 The messages are the IMAP bench's (`dovecot.FOLDERS`: ~17k real messages), with CRLF line
 ends as Dovecot serves them. Each stage is timed in process CPU (`time.process_time`), not
-wall clock, so the figures hold on a loaded machine; the best of --rounds counts, with the
+wall clock, so the figures hold on a loaded machine (send_back: pickling the prepared rows
+and back, as they cross from the parser process); the best of --rounds counts, with the
 parser's caches emptied before each round (a sync parses each message once). The store
 writes every message in batches of the sync's size into a fresh migrated database, one
-transaction each, and also reads its PostgreSQL backend's CPU from /proc (the server must be
-local). Prints JSON.
+transaction each, search rows deferred as a sync's are (0038), and also reads its PostgreSQL
+backend's CPU from /proc (the server must be local). Prints JSON.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import argparse
 import asyncio
 import json
 import os
+import pickle
 import sys
 import tempfile
 import time
@@ -87,6 +89,7 @@ async def store_all(url: str, prepared: list[PreparedMessage]) -> dict[str, floa
         server_before, started = _backend_cpu(backend), time.process_time()
         for i in range(0, len(prepared), BATCH_SIZE):
             async with conn.transaction():
+                await mail_repo.defer_search(conn)  # as the sync's store does (0038)
                 await mail_repo.store_messages(
                     conn,
                     user_id=user.id,
@@ -117,6 +120,12 @@ def main() -> None:
     ]
     prepare_s, prepared = best_cpu(lambda: [prepare(m) for m in incoming], args.rounds)
     stages: dict[str, float] = {"parse": parse_s, "prepare": prepare_s}
+    # what crosses back from the parser process, per batch: pickled there, unpickled here
+    batches = [prepared[i : i + BATCH_SIZE] for i in range(0, len(prepared), BATCH_SIZE)]
+    stages["send_back"], _ = best_cpu(
+        lambda: [pickle.loads(pickle.dumps(b, pickle.HIGHEST_PROTOCOL)) for b in batches],
+        args.rounds,
+    )
     if not args.no_store:
         with tempfile.TemporaryDirectory() as data:
             with import_command.fresh_database(args.dsn, Path(data)) as (url, _):

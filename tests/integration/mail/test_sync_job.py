@@ -227,6 +227,36 @@ async def test_threads__a_reply_naming_its_root_joins_the_roots_thread(
     assert await rows(pool, "SELECT message_count, subject FROM crm.threads") == [(3, "Re: plans")]
 
 
+async def test_threads__a_thread_made_concurrently_after_the_lookup_counts_the_batch_too(
+    pool: AsyncConnectionPool,
+    queue: JobQueue,
+    registry: Registry,
+    file_connection,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A new thread is inserted with its messages counted (issue 21); when its key turns out
+    to be stored already, the stored thread gains the batch's count and dates instead."""
+    del registry
+    root = message(5, subject="plans")  # 10:05
+    first = await file_connection(write_mbox(tmp_path / "a.mbox", [root]))
+    await sync_emails.sync_connection(
+        pool=pool, queue=queue, connection_id=first.id, clock=SystemClock()
+    )
+    monkeypatch.setattr(  # the lookup misses the stored keys, as if made after it
+        mail_repo, "plan_threads", lambda keys, subjects, _stored: plan_threads(keys, subjects, {})
+    )
+    again = message(2, subject="plans")  # 10:02, the same subject thread key
+    second = await file_connection(write_mbox(tmp_path / "b.mbox", [again]))
+    await sync_emails.sync_connection(
+        pool=pool, queue=queue, connection_id=second.id, clock=SystemClock()
+    )
+    assert await rows(pool, "SELECT count(DISTINCT thread_id) FROM crm.messages") == [(1,)]
+    counted = "SELECT message_count, first_date = min_date, last_date = max_date FROM crm.threads"
+    dates = "(SELECT min(date) AS min_date, max(date) AS max_date FROM crm.messages) d"
+    assert await rows(pool, f"{counted}, {dates}") == [(2, True, True)]
+
+
 def test_plan_threads__groups_by_shared_keys_and_joins_stored_threads() -> None:
     plan = plan_threads(
         [("subj:a", "ref:1"), ("ref:1", "ref:2"), ("subj:b",), ("subj:c",)],

@@ -8,10 +8,10 @@ participants stream in with binary COPY, the smaller sets travel as one JSON par
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import psycopg
 from psycopg.rows import dict_row
@@ -28,6 +28,7 @@ from fluffymail.crm.mail.threads import ThreadPlan, plan_threads
 from fluffymail.db.sql import load_sql
 
 SQL = load_sql("fluffymail.crm.mail")
+T = TypeVar("T")
 Conn = psycopg.AsyncConnection[Any]
 
 
@@ -364,11 +365,12 @@ async def _insert_new(
             return stored, [], [], 0
         try:
             async with conn.transaction():
-                thread_ids = await _assign_threads(conn, user_id, fresh)
+                thread_ids, counted = await _assign_threads(conn, user_id, fresh)
                 new_ids = await _allocate_ids(conn, len(fresh))
                 await _copy_messages(conn, user_id, fresh, new_ids, thread_ids, now)
                 await _copy_participants(conn, fresh, new_ids)
-                threads = await _bump_threads(conn, fresh, thread_ids)
+                await _bump_threads(conn, fresh, thread_ids, counted)
+                threads = len(set(thread_ids))
         except psycopg.errors.UniqueViolation:
             continue
         return stored, fresh, new_ids, threads
@@ -400,14 +402,17 @@ async def _allocate_ids(conn: Conn, count: int) -> list[int]:
     return [row[0] for row in rows]
 
 
-async def _assign_threads(conn: Conn, user_id: int, fresh: Sequence[PreparedMessage]) -> list[int]:
-    """The thread id of each fresh message, creating threads and keys as needed."""
+async def _assign_threads(
+    conn: Conn, user_id: int, fresh: Sequence[PreparedMessage]
+) -> tuple[list[int], set[int]]:
+    """The thread id of each fresh message, creating threads and keys as needed; and the ids
+    of the threads created, which already count their fresh messages."""
     keys = [m.thread_keys for m in fresh]
     all_keys = list({k for ks in keys for k in ks})
     params = {"user_id": user_id, "keys": all_keys}
     rows = await (await conn.execute(SQL["find_thread_keys"], params)).fetchall()
     plan = plan_threads(keys, [m.subject for m in fresh], dict(rows))
-    created = await _create_threads(conn, user_id, plan)
+    created = await _create_threads(conn, user_id, plan, fresh)
     ids = [plan.existing.get(i) or created[plan.new[i]] for i in range(len(fresh))]
     if plan.aliases:
         await conn.execute(
@@ -418,13 +423,18 @@ async def _assign_threads(conn: Conn, user_id: int, fresh: Sequence[PreparedMess
                 "thread_ids": [ids[i] for i in plan.aliases.values()],
             },
         )
-    return ids
+    return ids, set(created.values())
 
 
-async def _create_threads(conn: Conn, user_id: int, plan: ThreadPlan) -> dict[str, int]:
+async def _create_threads(
+    conn: Conn, user_id: int, plan: ThreadPlan, fresh: Sequence[PreparedMessage]
+) -> dict[str, int]:
+    """Create the plan's new threads with their messages counted (no second write of each
+    new thread to count them, issue 21); key -> thread id."""
     if not plan.new_subjects:
         return {}
-    threads = [{"key": k, "subject": s} for k, s in plan.new_subjects.items()]
+    counts = _counts((key, fresh[i].date) for i, key in plan.new.items())
+    threads = [{"key": k, "subject": s, **counts[k]} for k, s in plan.new_subjects.items()]
     params = {"user_id": user_id, "threads": _dumps(threads)}
     rows = await (await conn.execute(SQL["upsert_threads"], params)).fetchall()
     return {key: thread_id for thread_id, key in rows}
@@ -456,26 +466,33 @@ async def _copy_participants(
 
 
 async def _bump_threads(
-    conn: Conn, fresh: Sequence[PreparedMessage], thread_ids: Sequence[int]
-) -> int:
-    bumps: dict[int, dict[str, Any]] = {}
-    for message, thread_id in zip(fresh, thread_ids, strict=True):
-        bump = bumps.setdefault(thread_id, {"thread_id": thread_id, "added": 0, "dates": []})
-        bump["added"] += 1
-        if message.date is not None:
-            bump["dates"].append(message.date)
-    rows = [
-        {
-            "thread_id": b["thread_id"],
-            "added": b["added"],
-            "first_date": min(b["dates"]).isoformat() if b["dates"] else None,
-            "last_date": max(b["dates"]).isoformat() if b["dates"] else None,
-        }
-        for _, b in sorted(bumps.items())
-    ]
+    conn: Conn, fresh: Sequence[PreparedMessage], thread_ids: Sequence[int], counted: set[int]
+) -> None:
+    """Count the fresh messages into the threads that existed before the batch."""
+    pairs = zip(thread_ids, (m.date for m in fresh), strict=True)
+    counts = _counts((thread_id, date) for thread_id, date in pairs if thread_id not in counted)
+    rows = [{"thread_id": thread_id, **counts[thread_id]} for thread_id in sorted(counts)]
     if rows:
         await conn.execute(SQL["bump_threads"], {"bumps": _dumps(rows)})
-    return len(rows)
+
+
+def _counts(dated: Iterable[tuple[T, datetime | None]]) -> dict[T, dict[str, Any]]:
+    """Per thread (id or key): how many messages, and the first and last of their dates."""
+    dates: dict[T, list[datetime]] = {}
+    added: dict[T, int] = {}
+    for thread, date in dated:
+        added[thread] = added.get(thread, 0) + 1
+        found = dates.setdefault(thread, [])
+        if date is not None:
+            found.append(date)
+    return {
+        thread: {
+            "added": count,
+            "first_date": min(dates[thread]).isoformat() if dates[thread] else None,
+            "last_date": max(dates[thread]).isoformat() if dates[thread] else None,
+        }
+        for thread, count in added.items()
+    }
 
 
 async def _link_folders(
