@@ -152,3 +152,21 @@ async def _wait_child(sql, run_id: int) -> int:
             return row
         await asyncio.sleep(0.05)
     raise AssertionError("the run never waited on its group")
+
+
+async def test_groups__cancelling_the_run_cancels_the_jobs_of_its_groups(
+    wf: Workflows, queue: JobQueue, sql
+) -> None:
+    @wf.define("pipeline")
+    async def pipeline(step: Step, args: Any) -> Any:
+        group = await step.group("pieces")
+        await step.run("send", send_pieces, wf, group, 3)
+        return await step.join("pieces")
+
+    await queue.create_queue("piece")  # no worker: the pieces stay queued
+    run_id = await wf.start("pipeline")
+    await wf.work("pipeline")
+    await _wait_child(sql, run_id)
+    cancelled = await wf.cancel(run_id)
+    states = await sql.all("SELECT state::text FROM queue.job WHERE name = 'piece'")
+    assert len(cancelled) == 4 and [s for (s,) in states] == ["cancelled"] * 3
