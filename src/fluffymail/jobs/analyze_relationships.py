@@ -5,7 +5,9 @@ Payload `{"user_id": id}` (incremental: mail above the user's cursor), with `"fu
 `{"rescore_all": true}` (the nightly cron: one rescore job per analysed user, each folding
 any mail still pending first). Summaries of
 changed relationships and introductions of new contacts are enqueued/recorded in the same
-transaction as the scores.
+transaction as the scores. Mail not yet extracted is left pending: a sync's workflow run of the
+user analyses it once the run's batches are done; with no such run, another analysis is queued
+for `analyze_debounce` later (a batch that catches extraction up starts it at once).
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ QUEUE_OPTIONS: dict[str, Any] = {
 NIGHTLY_CRON = "17 3 * * *"  # UTC: every stored score decays to the new day
 NIGHTLY_KEY = "nightly-rescore"
 DEBOUNCE_SECONDS = 30  # a burst of syncs for one user analyses once
+SYNC_QUEUE = "sync-emails"  # each of its runs analyses its user once its extraction is done
+UNFINISHED = ["created", "retry", "active"]
+SYNC_SCAN = 1000  # the newest unfinished syncs looked at (at most one queued per connection)
 log = logging.getLogger(__name__)
 
 
@@ -173,7 +178,8 @@ async def _analyze(deps: JobDeps, clock: Clock, user_id: int, *, full: bool) -> 
             deps.queue, user_id, readers, conn=conn
         )
         await _recompute_followups(deps.queue, user_id, conn)
-        if result.pending:
+        again = bool(result.pending) and not await _a_run_will_analyse(deps.queue, user_id)
+        if again:
             await deps.queue.send(
                 QUEUE,
                 Args(user_id=user_id).to_data(),
@@ -181,11 +187,19 @@ async def _analyze(deps: JobDeps, clock: Clock, user_id: int, *, full: bool) -> 
                 singleton_key=f"user-{user_id}",
                 start_after=deps.settings.analyze_debounce,
             )
-    if result.pending:
+    if again:
         await _start_if_caught_up(deps, clock, user_id)
     output = {**result.as_output(), "introductions": introductions, "summaries": summaries}
     log.info("relationships analysed", extra={"action": "relationships.analyzed", **output})
     return output
+
+
+async def _a_run_will_analyse(queue: JobQueue, user_id: int) -> bool:
+    """A sync of the user is queued, running or waiting for its extraction: its workflow run
+    analyses once its batches are extracted, folding the mail this analysis left pending, so
+    no analysis is queued to wait for it (the import path has no "wait for extraction" loop)."""
+    syncs = await queue.find_jobs(name=SYNC_QUEUE, states=UNFINISHED, limit=SYNC_SCAN)
+    return any(isinstance(job.data, dict) and job.data.get("user_id") == user_id for job in syncs)
 
 
 async def _start_if_caught_up(deps: JobDeps, clock: Clock, user_id: int) -> None:
