@@ -17,9 +17,9 @@ from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.clock import SystemClock
 from fluffymail.config import Settings
-from fluffymail.jobs import sync_emails
+from fluffymail.jobs import build_registry, sync_emails
 from fluffymail.jobs.deps import JobDeps
-from fluffymail.queue import JobQueue
+from fluffymail.queue import JobQueue, JobState, runner
 from fluffymail.web.app import create_app
 from fluffymail.web.services import accounts
 from tests.browser.conftest import _free_port
@@ -64,17 +64,29 @@ def _pool(settings: Settings) -> AsyncConnectionPool:
 
 
 async def _work_syncs(settings: Settings) -> int:
-    """One worker pass over sync-emails, exactly as `fluffymail worker` runs the handler."""
+    """The worker service's handlers over the queued syncs until each run has ended (read,
+    its extraction, its analysis), as `fluffymail worker` runs them; how many runs."""
     async with _pool(settings) as pool:
-        queue = JobQueue(pool, listen=False)
+        queue = JobQueue(pool, poll_interval=0.1)
         deps = JobDeps(settings=settings, pool=pool, queue=queue, log=logging.getLogger("test"))
-        handle = sync_emails.make_handler(deps, SystemClock())
-        done = 0
-        while jobs := await queue.fetch(sync_emails.QUEUE):
-            for job in jobs:
-                await queue.complete(job, await handle(job))
-                done += 1
-        return done
+        registry = build_registry(deps, SystemClock())
+        await runner.prepare(queue, registry)
+        runs = {job.id for job in await queue.find_jobs(name=sync_emails.QUEUE,
+                                                        states=["created", "retry"])}  # fmt: skip
+        for name in (sync_emails.QUEUE, "extract-contacts", "analyze-relationships"):
+            await queue.work(name, registry[name].handler)
+        try:
+            async with asyncio.timeout(45):
+                while [run for run in runs if await _unfinished(queue, run)]:  # noqa: ASYNC110
+                    await asyncio.sleep(0.1)
+        finally:
+            await queue.stop(grace=5)
+        return len(runs)
+
+
+async def _unfinished(queue: JobQueue, job_id: int) -> bool:
+    job = await queue.get_job(job_id)
+    return job is not None and job.state in (JobState.CREATED, JobState.RETRY, JobState.ACTIVE)
 
 
 def _in_thread(coro: Any) -> Any:
