@@ -24,6 +24,13 @@ from fluffymail.db import embedded
 from tests import pgbouncer
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `slow` run first. pytest-xdist's worksteal gives each worker a run of the
+    collection and an idle worker takes tests from the end of another's queue, never the test
+    it is running: a long test collected late would keep the run going with one worker busy."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # a stable sort
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Say why tests were skipped, one line per reason, whatever flags pytest was given."""
     reasons = Counter(skip_reason(report) for report in terminalreporter.stats.get("skipped", []))

@@ -55,6 +55,7 @@ def admin(db_url: str) -> None:
     asyncio.run(_admin(db_url))
 
 
+@pytest.mark.slow
 def test_every_page_with_bad_input__plain_error_in_the_layout(
     admin: None, db_url: str, server: str, browser: Any, artifacts: Path
 ) -> None:
