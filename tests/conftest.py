@@ -47,6 +47,23 @@ def skip_reason(report: pytest.TestReport) -> str:
     return reason.removeprefix("Skipped: ")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes() -> Iterator[None]:
+    """argon2id at its lowest cost (8 KiB, one pass) instead of the default 64 MiB and three
+    passes: the tests make and log in users by the hundred, and the cost of a hash guards against
+    an attacker, not a test. The same code runs (the hashing thread, the dummy hash for unknown
+    accounts, rehashing); processes the tests start hash at the default cost."""
+    from argon2 import PasswordHasher
+
+    from fluffymail.web.services import accounts
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "_hasher", cheap)
+        patch.setattr(accounts, "_DUMMY_HASH", cheap.hash("not a real password"))
+        yield
+
+
 @pytest.fixture(scope="session")
 def server_url() -> str:
     """The server under test: DATABASE_URL when set, else an embedded PostgreSQL.
