@@ -1,15 +1,18 @@
 """Test fixtures: a PostgreSQL server (DATABASE_URL or embedded), a migrated template database,
-and a fresh clone of it for every test that asks for `db_url`."""
+and a fresh clone of it for every test that asks for `db_url` (dropped in the background)."""
 
 from __future__ import annotations
 
 import atexit
 import os
+import queue
 import shutil
 import tempfile
+import threading
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
@@ -19,6 +22,13 @@ from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.db import embedded
 from tests import pgbouncer
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `slow` run first. pytest-xdist's worksteal gives each worker a run of the
+    collection and an idle worker takes tests from the end of another's queue, never the test
+    it is running: a long test collected late would keep the run going with one worker busy."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # a stable sort
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -35,6 +45,23 @@ def skip_reason(report: pytest.TestReport) -> str:
     longrepr = report.longrepr
     reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
     return reason.removeprefix("Skipped: ")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes() -> Iterator[None]:
+    """argon2id at its lowest cost (8 KiB, one pass) instead of the default 64 MiB and three
+    passes: the tests make and log in users by the hundred, and the cost of a hash guards against
+    an attacker, not a test. The same code runs (the hashing thread, the dummy hash for unknown
+    accounts, rehashing); processes the tests start hash at the default cost."""
+    from argon2 import PasswordHasher
+
+    from fluffymail.web.services import accounts
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "_hasher", cheap)
+        patch.setattr(accounts, "_DUMMY_HASH", cheap.hash("not a real password"))
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -82,15 +109,64 @@ def template_db(server_url: str) -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def fresh_database(server_url: str, prefix: str, template: str | None = None) -> Iterator[str]:
-    """Create a uniquely named database (a clone of `template`, if given) and drop it after."""
+class Dropper:
+    """Drops the tests' databases in a background thread, so that no test waits for it.
+
+    DROP DATABASE waits for a checkpoint (seconds on a busy server); drops that run at the same
+    time share one, so the thread drops whatever has queued up together. `close` waits for
+    every drop and raises the first that failed."""
+
+    def __init__(self, server_url: str, together: int = 8) -> None:
+        self.server_url = server_url
+        self.together = together
+        self.names: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self.failures: list[BaseException] = []
+        self.thread = threading.Thread(target=self._run, name="drop-databases", daemon=True)
+        self.thread.start()
+
+    def drop(self, name: str) -> None:
+        self.names.put(name)
+
+    def close(self) -> None:
+        self.names.put(None)
+        self.thread.join()
+        if self.failures:
+            raise self.failures[0]
+
+    def _run(self) -> None:
+        done = False
+        with ThreadPoolExecutor(self.together, thread_name_prefix="drop-database") as pool:
+            while not done:
+                batch = [self.names.get()]
+                while not self.names.empty():
+                    batch.append(self.names.get())
+                done = None in batch
+                names = [name for name in batch if name is not None]
+                for outcome in [pool.submit(self._drop, name) for name in names]:
+                    if (error := outcome.exception()) is not None:
+                        self.failures.append(error)
+
+    def _drop(self, name: str) -> None:
+        with admin(self.server_url) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def dropper(server_url: str) -> Iterator[Dropper]:
+    made = Dropper(server_url)
+    yield made
+    made.close()
+
+
+def fresh_database(dropper: Dropper, prefix: str, template: str | None = None) -> Iterator[str]:
+    """Create a uniquely named database (a clone of `template`, if given); dropped after, in the
+    background."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     clone = f' TEMPLATE "{template}"' if template else ""
-    with admin(server_url) as conn:
+    with admin(dropper.server_url) as conn:
         conn.execute(f'CREATE DATABASE "{name}"{clone}')
-    yield with_db(server_url, name)
-    with admin(server_url) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield with_db(dropper.server_url, name)
+    dropper.drop(name)
 
 
 @pytest.fixture(scope="session")
@@ -105,10 +181,10 @@ def pgbouncer_url(server_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def db_url(request: pytest.FixtureRequest, server_url: str, template_db: str) -> Iterator[str]:
+def db_url(request: pytest.FixtureRequest, dropper: Dropper, template_db: str) -> Iterator[str]:
     """A fresh, migrated database for this test; reached through PgBouncer in transaction mode
     when FLUFFYMAIL_TEST_PGBOUNCER=1 (tests/integration/pgbouncer runs a selection that way)."""
-    for url in fresh_database(server_url, "fm_t", template_db):
+    for url in fresh_database(dropper, "fm_t", template_db):
         if pgbouncer.bounced():
             url = pgbouncer.through(request.getfixturevalue("pgbouncer_url"), url)
         yield url
@@ -123,9 +199,9 @@ def direct_db_url(server_url: str, db_url: str) -> str:
 
 
 @pytest.fixture
-def empty_db_url(server_url: str) -> Iterator[str]:
+def empty_db_url(dropper: Dropper) -> Iterator[str]:
     """A fresh database with no schema at all."""
-    yield from fresh_database(server_url, "fm_e")
+    yield from fresh_database(dropper, "fm_e")
 
 
 @pytest.fixture

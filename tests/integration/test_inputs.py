@@ -13,7 +13,7 @@ import pytest
 
 from fluffymail.queue import InvalidOptionError, JobQueue, Lease, UnknownQueueError
 from fluffymail.queue.store import SQL
-from tests.conftest import fresh_database
+from tests.conftest import Dropper, fresh_database
 
 Call = Callable[[JobQueue, int], Awaitable[Any]]
 BIG = 2**31  # one past the integer columns
@@ -254,10 +254,10 @@ async def snapshot(sql: Any) -> list[Any]:
 
 
 @pytest.fixture(scope="module")
-def shared_db_url(server_url: str, template_db: str) -> Iterator[str]:
+def shared_db_url(dropper: Dropper, template_db: str) -> Iterator[str]:
     """One database for the module: every case must leave it as it found it, which each test
     checks, so they can share it (and spare the server a clone per case)."""
-    yield from fresh_database(server_url, "fm_inputs", template_db)
+    yield from fresh_database(dropper, "fm_inputs", template_db)
 
 
 @pytest.fixture

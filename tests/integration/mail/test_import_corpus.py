@@ -6,6 +6,7 @@ import collections
 import csv
 from pathlib import Path
 
+import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.clock import SystemClock
@@ -30,6 +31,7 @@ async def rows(pool: AsyncConnectionPool, query: str, *params: object) -> list[t
         return await (await conn.execute(query, params)).fetchall()
 
 
+@pytest.mark.slow
 @skip_without(ENRON)
 async def test_enron__imported_once_per_distinct_message_and_again_adds_nothing(
     pool: AsyncConnectionPool, queue: JobQueue, registry: Registry, file_connection

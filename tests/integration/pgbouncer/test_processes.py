@@ -83,6 +83,7 @@ def test_a_worker_process_runs_its_jobs_and_stops_cleanly(
             worker.wait()
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(420)
 def test_the_web_app_tests_pass_behind_pgbouncer(pgbouncer_url: str, tmp_path: Path) -> None:
     env = {**os.environ, ENV_FLAG: "1"}

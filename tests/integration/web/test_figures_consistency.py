@@ -22,6 +22,8 @@ from tests.corpus import CORPUS, skip_without
 from tests.integration.web import figures_check as check
 from tests.integration.web.conftest import PASSWORD, login, web_settings
 
+pytestmark = pytest.mark.slow
+
 SANCHEZ = CORPUS / "enron" / "mbox" / "sanchez-m"
 SANCHEZ_OWNER = "monique.sanchez@enron.com"
 

@@ -70,6 +70,7 @@ async def _seed(pool: AsyncConnectionPool) -> str:
     return await accounts.create_api_token(pool, account.id, "schemathesis")
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 @pytest.mark.filterwarnings(
     "ignore::hypothesis.errors.HypothesisDeprecationWarning"
