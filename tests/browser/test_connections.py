@@ -19,10 +19,11 @@ from fluffymail.clock import SystemClock
 from fluffymail.config import Settings
 from fluffymail.jobs import build_registry, sync_emails
 from fluffymail.jobs.deps import JobDeps
-from fluffymail.queue import JobQueue, JobState, runner
+from fluffymail.queue import JobQueue
 from fluffymail.web.app import create_app
 from fluffymail.web.services import accounts
 from tests.browser.conftest import _free_port
+from tests.helpers import work_until_idle
 from tests.integration.web.connections_support import connection_settings, ensure_queues, write_mbox
 
 EMAIL, PASSWORD = "sam@example.com", "correct horse battery"
@@ -70,23 +71,10 @@ async def _work_syncs(settings: Settings) -> int:
         queue = JobQueue(pool, poll_interval=0.1)
         deps = JobDeps(settings=settings, pool=pool, queue=queue, log=logging.getLogger("test"))
         registry = build_registry(deps, SystemClock())
-        await runner.prepare(queue, registry)
-        runs = {job.id for job in await queue.find_jobs(name=sync_emails.QUEUE,
-                                                        states=["created", "retry"])}  # fmt: skip
-        for name in (sync_emails.QUEUE, "extract-contacts", "analyze-relationships"):
-            await queue.work(name, registry[name].handler)
-        try:
-            async with asyncio.timeout(45):
-                while [run for run in runs if await _unfinished(queue, run)]:  # noqa: ASYNC110
-                    await asyncio.sleep(0.1)
-        finally:
-            await queue.stop(grace=5)
+        runs = await queue.find_jobs(name=sync_emails.QUEUE, states=["created", "retry"])
+        names = (sync_emails.QUEUE, "extract-contacts", "analyze-relationships")
+        await work_until_idle(queue, registry, names)
         return len(runs)
-
-
-async def _unfinished(queue: JobQueue, job_id: int) -> bool:
-    job = await queue.get_job(job_id)
-    return job is not None and job.state in (JobState.CREATED, JobState.RETRY, JobState.ACTIVE)
 
 
 def _in_thread(coro: Any) -> Any:

@@ -26,6 +26,7 @@ from fluffymail.queue import JobQueue, runner
 from fluffymail.web.app import create_app
 from fluffymail.web.services import accounts
 from tests.browser.conftest import _free_port
+from tests.helpers import work_until_idle
 from tests.integration.web.connections_support import connection_settings
 from tests.integration.web.policy_seed import inbox
 
@@ -63,7 +64,7 @@ def _pool(settings: Settings) -> AsyncConnectionPool:
 
 
 def _deps(settings: Settings, pool: AsyncConnectionPool) -> JobDeps:
-    queue = JobQueue(pool, listen=False)
+    queue = JobQueue(pool, listen=False, poll_interval=0.1)
     return JobDeps(settings=settings, pool=pool, queue=queue, log=logging.getLogger("test"))
 
 
@@ -75,18 +76,10 @@ async def _seed(settings: Settings) -> None:
 
 
 async def _work(settings: Settings, *queues: str) -> int:
-    """Worker passes over `queues` in order, exactly as `fluffymail worker` runs the handlers."""
+    """The worker service's handlers over `queues` until they are idle; jobs completed."""
     async with _pool(settings) as pool:
         deps = _deps(settings, pool)
-        registry = build_registry(deps, SystemClock())
-        done = 0
-        for name in queues:
-            handle = registry[name].handler
-            while jobs := await deps.queue.fetch(name, batch_size=10):
-                for job in jobs:
-                    await deps.queue.complete(job, await handle(job))
-                    done += 1
-        return done
+        return await work_until_idle(deps.queue, build_registry(deps, SystemClock()), queues)
 
 
 def _in_thread(coro: Any) -> Any:
@@ -125,6 +118,7 @@ def test_inbox_only_import_explains_and_the_policy_switches(
     page.get_by_role("button", name="Upload and import").click()
     page.get_by_text("Inbox export uploaded; importing it now.").wait_for()
     # The worker imports it and finds the people in it.
+    # one sync run and one extraction batch: the run is read, extracted, analysed
     assert _in_thread(_work(settings, sync_emails.QUEUE, extract_contacts.QUEUE)) == 2
     card = page.locator("li.conn", has_text="Inbox export")
     card.get_by_text("Up to date").wait_for(timeout=10_000)
