@@ -273,8 +273,20 @@ async def _start_run(queue: JobQueue, args: sync_emails.Args) -> int:
     key = sync_emails.schedule_key(args.connection_id)
     for job in await queue.find_jobs(name=sync_emails.QUEUE, limit=50):
         if job.singleton_key == key and job.state in (JobState.CREATED, JobState.RETRY):
-            return job.id
-    raise ImportInputError("a sync of this mailbox is running already; try again when it ends")
+            if not await _read_done(queue, job.id):  # else: its run finds an earlier read's people
+                return job.id
+    raise ImportInputError(
+        "this mailbox's last sync is still running (see `fluffymail jobs list --queue"
+        " sync-emails`); import again when it has ended"
+    )
+
+
+async def _read_done(queue: JobQueue, run_id: int) -> bool:
+    from fluffymail.jobs import sync_emails
+    from fluffymail.queue.workflows import Workflows
+
+    steps = await Workflows(queue).steps(run_id)
+    return any(s.name == sync_emails.SYNC_STEP and s.state == "completed" for s in steps)
 
 
 async def _workers_extract(queue: JobQueue) -> bool:
