@@ -9,6 +9,7 @@ import psycopg
 import pytest
 
 from fluffymail.queue import Job, JobQueue
+from fluffymail.queue.outcomes import Snooze
 from fluffymail.queue.workflows import Group, Step, StepFailedError, Workflows
 from tests.integration.test_workflows import finished
 
@@ -170,3 +171,26 @@ async def test_groups__cancelling_the_run_cancels_the_jobs_of_its_groups(
     cancelled = await wf.cancel(run_id)
     states = await sql.all("SELECT state::text FROM queue.job WHERE name = 'piece'")
     assert len(cancelled) == 4 and [s for (s,) in states] == ["cancelled"] * 3
+
+
+async def test_groups__a_snoozed_job_counts_once_it_completes(wf: Workflows) -> None:
+    snoozed: list[int] = []
+
+    async def piece(job: Job) -> Any:
+        if not snoozed:
+            snoozed.append(job.id)
+            raise Snooze(0.2)
+        return job.data["i"]
+
+    @wf.define("pipeline")
+    async def pipeline(step: Step, args: Any) -> Any:
+        group = await step.group("pieces")
+        await step.run("send", send_pieces, wf, group, 1)
+        return await step.join("pieces")
+
+    await wf.queue.create_queue("piece")
+    await wf.queue.work("piece", wf.child_handler(piece))
+    run_id = await wf.start("pipeline")
+    await wf.work("pipeline")
+    assert (await finished(wf, run_id, within=30)).output == {"children": 1, "completed": 1}
+    assert snoozed

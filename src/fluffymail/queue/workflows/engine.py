@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from fluffymail.queue import validate
 from fluffymail.queue.job import Job, JobState
-from fluffymail.queue.outcomes import Settled
+from fluffymail.queue.outcomes import Settled, Snooze
 from fluffymail.queue.store import Conn
 from fluffymail.queue.worker import Worker, describe_error
 from fluffymail.queue.workflows.errors import (
@@ -240,6 +240,8 @@ class Workflows:
                 return await handler(job)
             try:
                 output = await handler(job)
+            except (Snooze, Settled):  # the worker's outcomes: the job is not finished yet
+                raise
             except Exception as exc:
                 self.log.warning(
                     "child job failed",
