@@ -55,7 +55,8 @@ async def sample(url: str, until: asyncio.Event) -> list[dict[str, Any]]:
                 continue
             views = await connections.list_connections(pool, row[0])
             now = await connections.db_now(pool)
-            views = await sync_progress.with_progress(pool, queue, row[0], views, now)
+            syncs = await connections.recent_syncs(queue)
+            views = await sync_progress.with_progress(pool, queue, row[0], views, now, syncs)
             for view in views:
                 shown = view.progress.as_dict() if view.progress else None
                 samples.append({"t": round(time.monotonic() - started, 2), "status": view.status,

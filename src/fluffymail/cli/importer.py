@@ -1,8 +1,10 @@
 """`fluffymail import PATH --user EMAIL`: import an mbox file, a Maildir or a folder of them
 (or an .ics calendar file: `cli/ics_import.py`).
 
-Validates everything before writing anything, then runs the `sync-emails` code in process
-(parsing in a child process) with a progress bar. Idempotent: the connection keeps a cursor,
+Validates everything before writing anything, then runs the mailbox's sync run (the
+`sync-emails` workflow: read, extract, analyse) in this process, parsing in a child process,
+with a progress bar: the read, then finding the people and scoring them when this command
+extracts (`--extract`) or a worker service does. Idempotent: the connection keeps a cursor,
 and messages are deduplicated, so importing the same path again adds nothing.
 """
 
@@ -329,8 +331,7 @@ async def _follow(
                 to_the_end = await _workers_extract(queue)
             if not to_the_end or read.output.get("status") != "ok" or run.state == "completed":
                 return sync_emails.SyncResult.from_output(read.output, args.connection_id)
-            group = steps.get(sync_emails.EXTRACT_STEP)
-            people = await _show_people(pool, progress, people, group, args.user_id)
+            people = await _show_people(pool, progress, people, run.steps, args.user_id)
         await asyncio.sleep(FOLLOW_SECONDS)
 
 
@@ -338,19 +339,20 @@ async def _show_people(
     pool: AsyncConnectionPool,
     progress: Progress,
     task: TaskID | None,
-    group: StepInfo | None,
+    steps: list[StepInfo],
     user_id: int,
 ) -> TaskID:
     """The 'finding people' bar: batches done of those sent, contacts found, scored."""
-    total = int(group.children or 0) if group else 0
-    done = total - int(group.pending or 0) if group and group.state != "completed" else total
+    from fluffymail.web.services.sync_progress import PHASES, phase_of
+
+    phase = phase_of(steps)
     async with pool.connection() as conn:
         contacts, scored = await relationships_repo.found_and_scored(conn, user_id)
-    phase = "scoring" if group is not None and group.state == "completed" else "finding people"
-    label = f"{phase} · {contacts:,} contacts · {scored:,} scored"
+    label = f"{PHASES[phase.name]} · {contacts:,} contacts · {scored:,} scored"
+    total = max(phase.batches_total, 1)
     if task is None:
-        return progress.add_task(label, total=max(total, 1), completed=done)
-    progress.update(task, description=label, total=max(total, 1), completed=done)
+        return progress.add_task(label, total=total, completed=phase.batches_done)
+    progress.update(task, description=label, total=total, completed=phase.batches_done)
     return task
 
 

@@ -47,7 +47,6 @@ QUEUE_OPTIONS: dict[str, Any] = {
 NIGHTLY_CRON = "17 3 * * *"  # UTC: every stored score decays to the new day
 NIGHTLY_KEY = "nightly-rescore"
 DEBOUNCE_SECONDS = 30  # a burst of syncs for one user analyses once
-SYNC_QUEUE = "sync-emails"  # each of its runs analyses its user once its extraction is done
 UNFINISHED = ["created", "retry", "active"]
 SYNC_SCAN = 1000  # the newest unfinished syncs looked at (at most one queued per connection)
 log = logging.getLogger(__name__)
@@ -198,7 +197,9 @@ async def _a_run_will_analyse(queue: JobQueue, user_id: int) -> bool:
     """A sync of the user is queued, running or waiting for its extraction: its workflow run
     analyses once its batches are extracted, folding the mail this analysis left pending, so
     no analysis is queued to wait for it (the import path has no "wait for extraction" loop)."""
-    syncs = await queue.find_jobs(name=SYNC_QUEUE, states=UNFINISHED, limit=SYNC_SCAN)
+    from fluffymail.jobs import sync_emails  # it imports this module
+
+    syncs = await queue.find_jobs(name=sync_emails.QUEUE, states=UNFINISHED, limit=SYNC_SCAN)
     return any(isinstance(job.data, dict) and job.data.get("user_id") == user_id for job in syncs)
 
 

@@ -189,7 +189,10 @@ def answering() -> Iterator[None]:
 async def list_connections(state: State, account: CurrentAccount) -> list[ConnectionStateOut]:
     views = await service.list_connections(state.pool, account.id)
     now = await service.db_now(state.pool)
-    views = await sync_progress.with_progress(state.pool, state.queue, account.id, views, now)
+    syncs = await service.recent_syncs(state.queue)
+    views = await sync_progress.with_progress(
+        state.pool, state.queue, account.id, views, now, syncs
+    )
     return [_out(view) for view in views]
 
 

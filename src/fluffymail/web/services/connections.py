@@ -192,20 +192,26 @@ async def recent_sync_jobs(
     queue: JobQueue, user_id: int, connection_id: int, limit: int = 10
 ) -> list[Job]:
     """The latest sync jobs of one of the user's connections (newest first)."""
-    jobs = await queue.find_jobs(name=sync_emails.QUEUE, limit=RECENT_JOBS_SCAN)
+    jobs = await recent_syncs(queue)
     return [job for job in jobs if _is_sync_of(job, user_id, connection_id)][:limit]
 
 
-async def with_retry_notes(
-    queue: JobQueue, user_id: int, views: list[ConnectionView], now: datetime
+async def recent_syncs(queue: JobQueue) -> list[Job]:
+    """The newest sync jobs (of every user; newest first): one read for a page's retry notes
+    and import progress."""
+    return await queue.find_jobs(name=sync_emails.QUEUE, limit=RECENT_JOBS_SCAN)
+
+
+def with_retry_notes(
+    syncs: list[Job], user_id: int, views: list[ConnectionView], now: datetime
 ) -> list[ConnectionView]:
     """The views, failed ones with `retry_note` (when their sync is tried again) from their
-    latest sync job's retry state."""
+    latest sync job's retry state (`syncs`: `recent_syncs`)."""
     failed = {v.id for v in views if v.state == "failed"}
     if not failed:
         return views
     latest: dict[int, Job] = {}
-    for job in await queue.find_jobs(name=sync_emails.QUEUE, limit=RECENT_JOBS_SCAN):
+    for job in syncs:
         data = job.data if isinstance(job.data, dict) else {}
         if data.get("user_id") == user_id and data.get("connection_id") in failed:
             latest.setdefault(data["connection_id"], job)  # newest first

@@ -75,12 +75,12 @@ async def with_progress(
     user_id: int,
     views: list[View],
     now: datetime,
-    scan: int = 200,
+    syncs: list[Job],
 ) -> list[View]:
-    """The views, each whose latest sync run (of the newest `scan` sync jobs) is still going
-    with its `progress`."""
+    """The views, each whose latest sync run (of `syncs`, the newest sync jobs, newest first)
+    is still going with its `progress`."""
     latest: dict[int, Job] = {}
-    for job in await queue.find_jobs(name=sync_emails.QUEUE, limit=scan):
+    for job in syncs:
         data = job.data if isinstance(job.data, dict) else {}
         if data.get("user_id") == user_id:
             latest.setdefault(data.get("connection_id"), job)
@@ -101,6 +101,33 @@ async def with_progress(
     return out
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Phase:
+    """Where a sync's run is, from its steps: reading, extracting or scoring, and the
+    extraction batches done of those sent so far (since `extracting_since`)."""
+
+    name: str
+    batches_done: int
+    batches_total: int
+    extracting_since: datetime | None
+
+
+def phase_of(steps: list[StepInfo]) -> Phase:
+    """The phase of a sync's run from its step rows (the page, the API, `fluffymail import`)."""
+    by_name = {s.name: s for s in steps}
+    read, group = by_name.get(sync_emails.SYNC_STEP), by_name.get(sync_emails.EXTRACT_STEP)
+    total = (group.children or 0) if group else 0
+    done = total - ((group.pending or 0) if group else 0)
+    if read is None or read.state != "completed":
+        name = "reading"
+    elif group is not None and group.state != "completed":
+        name = "extracting"
+    else:
+        name = "scoring"
+    since = group.started_at if group is not None else None
+    return Phase(name=name, batches_done=done, batches_total=total, extracting_since=since)
+
+
 def _progress(
     run_id: int,
     steps: list[StepInfo],
@@ -109,21 +136,19 @@ def _progress(
     scored: int,
     now: datetime,
 ) -> SyncProgress:
-    by_name = {s.name: s for s in steps}
-    read, group = by_name.get(sync_emails.SYNC_STEP), by_name.get(sync_emails.EXTRACT_STEP)
-    total = (group.children or 0) if group else 0
-    done = total - ((group.pending or 0) if group else 0)
-    if read is None or read.state != "completed":
-        phase, eta = "reading", _read_eta(view, now)
-    elif group is not None and group.state != "completed":
-        phase, eta = "extracting", _rate_eta(done, total - done, group.started_at, now)
+    phase = phase_of(steps)
+    if phase.name == "reading":
+        eta = _read_eta(view, now)
+    elif phase.name == "extracting":
+        left = phase.batches_total - phase.batches_done
+        eta = _rate_eta(phase.batches_done, left, phase.extracting_since, now)
     else:
-        phase, eta = "scoring", None
+        eta = None
     return SyncProgress(
         run_id=run_id,
-        phase=phase,
-        batches_done=done,
-        batches_total=total,
+        phase=phase.name,
+        batches_done=phase.batches_done,
+        batches_total=phase.batches_total,
         contacts=contacts,
         scored=scored,
         eta_seconds=eta,

@@ -69,9 +69,10 @@ async def _render(
     """`fresh`: read the explanations again (the whole page); the polled list may reuse them."""
     items = await service.list_connections(state.pool, session.account.id)
     now = await service.db_now(state.pool)
-    items = await service.with_retry_notes(state.queue, session.account.id, items, now)
+    syncs = await service.recent_syncs(state.queue)
+    items = service.with_retry_notes(syncs, session.account.id, items, now)
     items = await sync_progress.with_progress(
-        state.pool, state.queue, session.account.id, items, now
+        state.pool, state.queue, session.account.id, items, now, syncs
     )
     context = {
         "session": session,
