@@ -118,6 +118,19 @@ async def ensure_queues(queue: JobQueue) -> None:
 
 
 @pytest.fixture
+def upload_settings(db_url: str, data_dir: Path) -> Settings:
+    """The app's settings with a data dir for uploads and a small upload limit."""
+    return connection_settings(db_url, data_dir)
+
+
+@pytest.fixture
+async def upload_api(upload_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app running with `upload_settings` (its lifespan included)."""
+    async for _, http in running_app(upload_settings):
+        yield http
+
+
+@pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     path = tmp_path / "data"
     path.mkdir()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import logging
 import zipfile
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -23,13 +22,13 @@ from fluffymail.queue.outcomes import Snooze
 from tests.integration.web.conftest import User
 from tests.integration.web.connections_support import (
     UPLOAD_LIMIT,
-    connection_settings,
     data_dir,  # noqa: F401  (fixture)
     maildir_tar,
     maildir_zip,
     run_delete,
     run_sync,
-    running_app,
+    upload_api,  # noqa: F401  (fixture)
+    upload_settings,  # noqa: F401  (fixture)
     write_mbox,
 )
 
@@ -111,14 +110,13 @@ async def test_isolation__another_users_connection_is_404_everywhere(
 
 
 @pytest.fixture
-def settings(db_url: str, data_dir: Path) -> Settings:  # noqa: F811  (the imported fixture)
-    return connection_settings(db_url, data_dir)
+def settings(upload_settings: Settings) -> Settings:  # noqa: F811  (the imported fixture)
+    return upload_settings
 
 
 @pytest.fixture
-async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    async for _, http in running_app(settings):
-        yield http
+def api(upload_api: httpx.AsyncClient) -> httpx.AsyncClient:  # noqa: F811  (the imported fixture)
+    return upload_api
 
 
 async def _upload(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -18,22 +17,21 @@ from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import JobQueue, JobState, runner
 from tests.integration.web.conftest import User, login
 from tests.integration.web.connections_support import (
-    connection_settings,
     data_dir,  # noqa: F401  (fixture)
-    running_app,
+    upload_api,  # noqa: F401  (fixture)
+    upload_settings,  # noqa: F401  (fixture)
     write_mbox,
 )
 
 
 @pytest.fixture
-def settings(db_url: str, data_dir: Path) -> Settings:  # noqa: F811  (the imported fixture)
-    return connection_settings(db_url, data_dir)
+def settings(upload_settings: Settings) -> Settings:  # noqa: F811  (the imported fixture)
+    return upload_settings
 
 
 @pytest.fixture
-async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    async for _, http in running_app(settings):
-        yield http
+def api(upload_api: httpx.AsyncClient) -> httpx.AsyncClient:  # noqa: F811  (the imported fixture)
+    return upload_api
 
 
 async def test_progress__an_import_shows_its_phase_counts_and_end(
