@@ -1003,6 +1003,13 @@ ALTER TABLE crm.contacts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE crm.fanout_evidence (
+    user_id bigint NOT NULL,
+    address text NOT NULL,
+    sender text NOT NULL,
+    message_id bigint NOT NULL
+);
+
 CREATE TABLE crm.folders (
     id bigint NOT NULL,
     connection_id bigint NOT NULL,
@@ -1769,6 +1776,9 @@ ALTER TABLE ONLY crm.contacts
 ALTER TABLE ONLY crm.contacts
     ADD CONSTRAINT contacts_primary_address_key UNIQUE (user_id, primary_address);
 
+ALTER TABLE ONLY crm.fanout_evidence
+    ADD CONSTRAINT fanout_evidence_pkey PRIMARY KEY (user_id, address, sender, message_id);
+
 ALTER TABLE ONLY crm.folders
     ADD CONSTRAINT folders_name_key UNIQUE (connection_id, name);
 
@@ -1975,6 +1985,8 @@ CREATE INDEX contacts_list_recent_idx ON crm.contacts USING btree (user_id, last
 CREATE INDEX contacts_merged_into_idx ON crm.contacts USING btree (merged_into_id) WHERE (merged_into_id IS NOT NULL);
 
 CREATE INDEX contacts_name_trigrams_idx ON crm.contacts USING gin (crm.trigrams(name)) WHERE (created AND (merged_into_id IS NULL) AND (suppressed_reason IS NULL));
+
+CREATE INDEX fanout_evidence_message_idx ON crm.fanout_evidence USING btree (message_id);
 
 CREATE INDEX followups_due_idx ON crm.followups USING btree (user_id, remind_on, id) WHERE (state = ANY (ARRAY['open'::text, 'snoozed'::text]));
 
@@ -2208,6 +2220,12 @@ ALTER TABLE ONLY crm.contacts
 
 ALTER TABLE ONLY crm.contacts
     ADD CONSTRAINT contacts_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.fanout_evidence
+    ADD CONSTRAINT fanout_evidence_message_id_fkey FOREIGN KEY (message_id) REFERENCES crm.messages(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.fanout_evidence
+    ADD CONSTRAINT fanout_evidence_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY crm.folders
     ADD CONSTRAINT folders_connection_id_fkey FOREIGN KEY (connection_id) REFERENCES crm.connections(id) ON DELETE CASCADE;

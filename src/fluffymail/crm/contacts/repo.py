@@ -464,6 +464,35 @@ async def mark_groups(conn: Conn, groups: Mapping[int, str], now: datetime) -> N
         await conn.execute(SQL["mark_groups"], {"groups": _dumps(rows), "now": now})
 
 
+@dataclass(frozen=True, slots=True)
+class FanoutEvidence:
+    """A message that reached the user without naming them: its only To/Cc and its sender."""
+
+    address: str
+    sender: str  # '' when the message has no sender
+    message_id: int
+
+
+async def add_fanout_evidence(conn: Conn, user_id: int, evidence: Sequence[FanoutEvidence]) -> None:
+    """Record a batch's fan-out evidence (a re-run adds nothing)."""
+    if evidence:
+        params = {
+            "user_id": user_id,
+            "addresses": [e.address for e in evidence],
+            "senders": [e.sender for e in evidence],
+            "message_ids": int_array([e.message_id for e in evidence]),
+        }
+        await conn.execute(SQL["fanout_evidence_add"], params)
+
+
+async def forget_fanout_evidence(conn: Conn, user_id: int, addresses_: Sequence[str]) -> None:
+    """Drop the evidence of mail naming `addresses_` (now known to be the user's or a
+    delegate's)."""
+    if addresses_:
+        params = {"user_id": user_id, "addresses": sorted({a.lower() for a in addresses_})}
+        await conn.execute(SQL["fanout_evidence_forget"], params)
+
+
 async def fanout_candidates(
     conn: Conn, user_id: int, contact_ids: Sequence[int], *, min_messages: int, min_senders: int
 ) -> list[tuple[int, str]]:

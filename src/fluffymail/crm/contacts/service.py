@@ -73,6 +73,7 @@ class Planned:
 
     user_id: int
     aliases: frozenset[str]
+    delegates: frozenset[str]
     messages: tuple[MessageInput, ...]
     plans: tuple[MessagePlan, ...]
     contact_of: dict[str, int]
@@ -314,6 +315,7 @@ async def repair_aliases(
     user = (await contacts_repo.load_self(conn, [user_id]))[user_id]
     aliases = sorted({user.email, *user.aliases})
     await contacts_repo.suppress_self(conn, user_id, aliases, now)
+    await contacts_repo.forget_fanout_evidence(conn, user_id, [*aliases, *user.delegates])
     redo, contact_ids = await contacts_repo.unlink_messages(conn, user_id, aliases)
     released = sorted(set(released) - set(aliases))
     if released:
@@ -388,6 +390,7 @@ async def _plan(
     return Planned(
         user_id=user_id,
         aliases=frozenset(me.aliases),
+        delegates=me.delegates,
         messages=tuple(messages),
         plans=plans,
         contact_of=contact_of,
@@ -417,6 +420,7 @@ async def _replan(conn: Conn, planned: Planned, me: SelfSet, now: datetime) -> P
     return Planned(
         user_id=planned.user_id,
         aliases=frozenset(me.aliases),
+        delegates=me.delegates,
         messages=planned.messages,
         plans=plans,
         contact_of=contact_of,
@@ -465,8 +469,9 @@ async def _mark_groups(
     conn: Conn, user_id: int, fresh: Sequence[Link], planned: Planned, now: datetime
 ) -> None:
     """Contacts this batch shows to be groups: by their address or display names
-    (`groups.group_reason`), or because their address fans mail out to the user (checked in
-    SQL over all the user's mail, for the addresses that did so in this batch)."""
+    (`groups.group_reason`), or because their address fans mail out to the user (the batch's
+    evidence recorded, then checked over all the user's evidence for the addresses that did
+    so in this batch)."""
     contact_of = planned.contact_of
     names_of: dict[str, set[str]] = defaultdict(set)
     for link in fresh:
@@ -476,8 +481,9 @@ async def _mark_groups(
         reason = groups.group_reason(address, seen)
         if reason is not None and address in contact_of:
             found[contact_of[address]] = str(reason)
-    via = {_sole_recipient(m, planned.aliases) for m in planned.messages} - {None}
-    wanted = {contact_of[a] for a in via if a in contact_of} - found.keys()
+    evidence = _fanout_evidence(planned)
+    await contacts_repo.add_fanout_evidence(conn, user_id, evidence)
+    wanted = {contact_of[e.address] for e in evidence if e.address in contact_of} - found.keys()
     candidates = await contacts_repo.fanout_candidates(
         conn,
         user_id,
@@ -491,13 +497,24 @@ async def _mark_groups(
     await contacts_repo.mark_groups(conn, found, now)
 
 
-def _sole_recipient(message: MessageInput, me: frozenset[str]) -> str | None:
-    pairs = []
-    for p in message.participants:
-        normalized = addresses.normalize_address(p.address, keep_damaged=True)
-        if normalized is not None:
-            pairs.append((p.role, normalized.email))
-    return groups.sole_recipient(pairs, me)
+def _fanout_evidence(planned: Planned) -> list[contacts_repo.FanoutEvidence]:
+    """The batch's messages that reached the user without naming the user, an alias or a
+    delegate: their only To/Cc address and their sender."""
+    me = planned.aliases | planned.delegates
+    evidence = []
+    for message in planned.messages:
+        pairs = []
+        for p in message.participants:
+            normalized = addresses.normalize_address(p.address, keep_damaged=True)
+            if normalized is not None:
+                pairs.append((p.role, normalized.email))
+        sole = groups.sole_recipient(pairs, me)
+        if sole is not None:
+            sender = next((a for role, a in pairs if role == "from"), "")
+            evidence.append(
+                contacts_repo.FanoutEvidence(address=sole, sender=sender, message_id=message.id)
+            )
+    return evidence
 
 
 async def _ensure_contacts(
