@@ -95,7 +95,8 @@ class Settings(BaseSettings):
     )
     queues: str = Field(
         default=(
-            "sync-emails:2,extract-contacts:5,enrich-contact:3,analyze-relationships:2,"
+            "sync-emails:2,extract-contacts:5,index-messages:2,enrich-contact:3,"
+            "analyze-relationships:2,"
             "summarize-relationship:2,delete-connection:1,apply-contact-policy:1,"
             "followup-reminder:2,recompute-followups:1,sync-calendar:1"
         ),

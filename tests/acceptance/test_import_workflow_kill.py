@@ -22,7 +22,10 @@ from fluffymail.queue import JobQueue
 
 REPO = Path(__file__).resolve().parents[2]
 MESSAGES = 10_000
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.timeout(300),
+]  # its own waits allow 240 s on a loaded machine
 
 
 def write_mailbox(path: Path, n: int) -> Path:
@@ -52,7 +55,7 @@ def worker(db_url: str) -> subprocess.Popen[bytes]:
         "FLUFFYMAIL_SUMMARY_TOP": "0",
     }
     command = [sys.executable, "-m", "fluffymail", "worker", "--queues",
-               "sync-emails:2,extract-contacts:2,analyze-relationships:1"]  # fmt: skip
+               "sync-emails:2,extract-contacts:2,analyze-relationships:1,index-messages:1"]  # fmt: skip
     return subprocess.Popen(command, env=env, cwd=REPO)
 
 
@@ -131,6 +134,7 @@ def test_a_worker_killed_mid_import_loses_nothing_and_reruns_no_finished_step(
     assert steps["analyze"] == 1
     output = one(db_url, "SELECT output FROM queue.job WHERE id = %s", run_id)
     assert output["extracted"] == {"children": MESSAGES // 500, "completed": MESSAGES // 500}
+    assert one(db_url, "SELECT count(*) FROM crm.message_search") == MESSAGES  # searchable
     assert output["analysed"]["contacts"] >= 100
     assert one(db_url, "SELECT count(*) FROM crm.relationships WHERE score > 0") >= 100
 

@@ -213,7 +213,7 @@ async def run_import(
     from fluffymail.cli import people_summary
     from fluffymail.cli.context import open_context
     from fluffymail.crm.contacts import service as contacts_service
-    from fluffymail.jobs import build_registry, extract_contacts, sync_emails
+    from fluffymail.jobs import build_registry, extract_contacts, index_messages, sync_emails
     from fluffymail.queue import runner
 
     clock = SystemClock()
@@ -249,9 +249,9 @@ async def run_import(
             handler = sync_emails.make_handler(deps, clock, source=source, on_progress=report)
             try:
                 await ctx.queue.work(sync_emails.QUEUE, handler, only=[run_id])
-                if extract:  # the people in the new mail are found here, not by a worker
-                    handle = registry[extract_contacts.QUEUE].handler
-                    await ctx.queue.work(extract_contacts.QUEUE, handle, concurrency=2)
+                if extract:  # the people (and the search rows) here, not by a worker
+                    for kind in (extract_contacts.QUEUE, index_messages.QUEUE):
+                        await ctx.queue.work(kind, registry[kind].handler, concurrency=2)
                 result = await _follow(ctx.queue, ctx.pool, run_id, args, progress, extract)
             finally:
                 await ctx.queue.stop(grace=settings.shutdown_timeout)

@@ -20,7 +20,8 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
     """Every FluffyMail job kind with its handler and queue options.
 
     sync-emails (stately per connection; each job a run of the mailbox-sync workflow: read,
-    extract, analyse), extract-contacts (batches of messages),
+    extract, analyse, index), extract-contacts (batches of messages), index-messages (the
+    search rows of a run's mail, in chunks),
     enrich-contact (debounced per contact), analyze-relationships (incremental per user),
     summarize-relationship (one contact), delete-connection, apply-contact-policy (a
     connection's changed creation policy, on its mail already extracted),
@@ -40,6 +41,7 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
         extract_contacts,
         followup_reminder,
         import_records,
+        index_messages,
         recompute_followups,
         summarize_relationship,
         sync_calendar,
@@ -63,6 +65,8 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
             ),
             5,
         ),
+        # the search rows of a sync's mail, after its people and scores (issue 19)
+        (index_messages, children.child_handler(index_messages.make_handler(deps)), 2),
         (enrich_contact, enrich_contact.make_handler(deps, clock), 3),
         # two slots: one user's long analysis never holds back another's (issue 19); its
         # stately key still runs one analysis per user at a time

@@ -7,8 +7,9 @@ re-attributed). A batch first commits the aliases it reveals, then, in one trans
 contacts, links, counts, merges and the debounced `enrich-contact` follow-ups; during a first
 import, while nothing is ranked yet, an `analyze-relationships` at once (a partial ranking).
 A batch sent into a sync's workflow run (`"parent"` in its payload) reports to that run when
-it ends (the run analyses once all its batches are done); any other batch asks for the
-analysis itself once extraction has caught up with the user's mail.
+it ends (the run analyses once all its batches are done, then writes their search rows); any
+other batch writes its messages' search rows and asks for the analysis itself once
+extraction has caught up with the user's mail.
 Re-running a job changes nothing.
 """
 
@@ -162,8 +163,9 @@ async def _extract(deps: JobDeps, clock: Clock, args: Args, debounce: int) -> di
                     debounce=debounce,
                 )
             return {**result.as_output(), "enrich_enqueued": enqueued}
-        async with conn.transaction():  # the sync left their search rows to this job (0038)
-            await mail_repo.index_for_search(conn, args.message_ids)
+        if not args.in_run:  # a sync left their search rows (0038); a run indexes its own
+            async with conn.transaction():
+                await mail_repo.index_for_search(conn, args.message_ids)
         async with conn.transaction():  # aliases and new contacts first: seen by all at once
             prepared = await contacts_service.prepare_batch(conn, args.message_ids, now=clock.now())
             await _request_repairs(deps.queue, sorted(prepared.new_aliases), conn=conn)

@@ -61,6 +61,7 @@ from fluffymail.integrations.mail.source import (
 from fluffymail.jobs import (
     analyze_relationships,
     extract_contacts,
+    index_messages,
     planner_stats,
     priorities,
     summarize_relationship,
@@ -87,6 +88,7 @@ __all__ = [
 
 QUEUE = "sync-emails"
 EXTRACT_STEP, SYNC_STEP, ANALYZE_STEP = "extract", "sync", "analyze"  # the run's steps
+MARK_STEP, INDEX_STEP, SEND_INDEX_STEP = "mark", "index", "send-index"  # ... and its search
 ANALYZE_QUEUE = "analyze-relationships"
 BATCH_SIZE = 500
 INTERRUPTED = "interrupted before the end; the next sync continues where this one stopped"
@@ -832,21 +834,46 @@ def define(
 ) -> None:
     """One run per sync of a mailbox: read and store the mail (each batch's extraction jobs
     join the run's `extract` group in the batch's transaction) → wait, holding no slot, until
-    every batch is extracted → analyse the user's relationships once → done. A run resumed
-    after a crash re-does no finished step: the read continues from the connection's cursor
-    (what committed stays), the join and the analysis return what they recorded."""
+    every batch is extracted → analyse the user's relationships once → write the search rows
+    of the mail it stored (jobs in its `index` group: the people first, the search a moment
+    later, issue 19) → done. A run resumed after a crash re-does no finished step: the read
+    continues from the connection's cursor (what committed stays), the joins and the analysis
+    return what they recorded."""
 
     @workflows.define(QUEUE, version=1, payload="data", step_retry_limit=0, **QUEUE_OPTIONS)
     async def sync_mailbox(step: Step, data: dict[str, Any]) -> dict[str, Any]:
         args = Args.from_data(data)
         group = await step.group(EXTRACT_STEP)
+        mark = await step.run(MARK_STEP, _mark_step, deps)
         reading = _Reading(source=source, on_progress=on_progress)
         synced = await step.run(SYNC_STEP, _sync_step, deps, clock, args, workflows, group, reading)
         if synced.get("status") != "ok":
             return synced
         extracted = await step.join(EXTRACT_STEP)
         analysed = await step.run(ANALYZE_STEP, _analyse_step, deps, clock, args.user_id)
-        return {**synced, "extracted": extracted, "analysed": analysed}
+        index = await step.group(INDEX_STEP)
+        await step.run(SEND_INDEX_STEP, _send_index_step, deps, workflows, index, args, mark)
+        indexed = await step.join(INDEX_STEP)
+        return {**synced, "extracted": extracted, "analysed": analysed, "indexed": indexed}
+
+
+async def _mark_step(deps: JobDeps) -> int:
+    """The last message id handed out before the read: the run's mail lies above it."""
+    async with deps.pool.connection() as conn:
+        return await mail_repo.last_message_id(conn)
+
+
+async def _send_index_step(
+    deps: JobDeps, workflows: Workflows, index: Group, args: Args, after: int
+) -> int:
+    """Send `index-messages` jobs into the run's `index` group for the user's mail above
+    `after` that has no search row yet; how many messages."""
+    async with deps.pool.connection() as conn, conn.transaction():
+        ids = await mail_repo.unindexed_messages(conn, args.user_id, after=after)
+        specs = index_messages.chunks(ids, args.user_id)
+        if specs:
+            await workflows.add_children(index, index_messages.QUEUE, specs, conn=conn)
+    return len(ids)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

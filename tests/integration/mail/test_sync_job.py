@@ -36,11 +36,12 @@ async def wait_done(queue: JobQueue, job_id: int, seconds: float = 20) -> None:
             await asyncio.sleep(0.05)
 
 
-async def test_sync_job__a_run_stores_mail_waits_for_its_extraction_then_analyses_once(
+async def test_sync_job__a_run_stores_mail_waits_for_its_extraction_analyses_once_then_indexes(
     pool: AsyncConnectionPool, queue: JobQueue, registry: Registry, file_connection, tmp_path: Path
 ) -> None:
     """A sync job is a workflow run: read → the batches' extraction jobs (sent into the run's
-    group in their batch's transaction) → a join that holds no slot → one analysis."""
+    group in their batch's transaction) → a join that holds no slot → one analysis → the
+    search rows of its mail (jobs in its `index` group), after its people and scores."""
     shared = message(1)
     root = write_maildir(
         tmp_path / "mail", {"inbox": [shared, message(2)], "archive": [shared, message(3)]}
@@ -74,6 +75,13 @@ async def test_sync_job__a_run_stores_mail_waits_for_its_extraction_then_analyse
     assert folders == [(["archive", "inbox"],)]
 
     await queue.work("extract-contacts", registry["extract-contacts"].handler)
+    await _until_waiting_on(pool, job_id, "index")
+    assert await rows(pool, "SELECT count(*) FROM crm.message_search") == [(0,)]
+    [(analysed,)] = await rows(
+        pool, "SELECT count(*) FROM crm.relationships WHERE user_id = %s", connection.user_id
+    )
+    assert analysed >= 1  # scored before the search rows are written
+    await queue.work("index-messages", registry["index-messages"].handler)
     await wait_done(queue, job_id)
 
     job = await queue.get_job(job_id)
@@ -81,6 +89,9 @@ async def test_sync_job__a_run_stores_mail_waits_for_its_extraction_then_analyse
     assert job.output["seen"] == 4 and job.output["stored"] == 3
     assert job.output["extracted"] == {"children": 1, "completed": 1}
     assert job.output["analysed"]["contacts"] >= 1
+    assert job.output["indexed"] == {"children": 1, "completed": 1}
+    indexed = await rows(pool, "SELECT message_id FROM crm.message_search ORDER BY 1")
+    assert {r[0] for r in indexed} == ids
     [(status, processed)] = await rows(
         pool,
         "SELECT c.status, (SELECT count(*) FROM crm.messages WHERE processed_on IS NOT NULL)"
@@ -92,17 +103,29 @@ async def test_sync_job__a_run_stores_mail_waits_for_its_extraction_then_analyse
         "SELECT name, state FROM queue.workflow_step WHERE run_id = %s ORDER BY seq",
         job_id,
     )
-    assert steps == [("extract", "completed"), ("sync", "completed"), ("analyze", "completed")]
+    assert steps == [
+        ("extract", "completed"),
+        ("mark", "completed"),
+        ("sync", "completed"),
+        ("analyze", "completed"),
+        ("index", "completed"),
+        ("send-index", "completed"),
+    ]
 
 
 async def _until_waiting_on_extraction(pool: AsyncConnectionPool, run_id: int) -> None:
+    await _until_waiting_on(pool, run_id, "extract")
+
+
+async def _until_waiting_on(pool: AsyncConnectionPool, run_id: int, group: str) -> None:
     async with asyncio.timeout(20):
         while not await rows(  # noqa: ASYNC110
             pool,
             "SELECT 1 FROM queue.workflow_step s JOIN queue.job j ON j.id = s.run_id"
-            " WHERE s.run_id = %s AND s.name = 'extract' AND s.state = 'waiting'"
+            " WHERE s.run_id = %s AND s.name = %s AND s.state = 'waiting'"
             " AND j.state = 'retry'",
             run_id,
+            group,
         ):
             await asyncio.sleep(0.05)
 

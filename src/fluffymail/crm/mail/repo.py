@@ -312,6 +312,19 @@ async def defer_search(conn: Conn) -> None:
     await conn.execute(SQL["defer_search"])
 
 
+async def last_message_id(conn: Conn) -> int:
+    """The last message id the sequence handed out (0 before the first)."""
+    cur = await conn.execute(SQL["messages_last_id"])
+    row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def unindexed_messages(conn: Conn, user_id: int, *, after: int) -> list[int]:
+    """The user's message ids above `after` that have no search row yet, in order."""
+    cur = await conn.execute(SQL["messages_unindexed"], {"user_id": user_id, "after": after})
+    return [r[0] for r in await cur.fetchall()]
+
+
 async def index_for_search(conn: Conn, message_ids: Sequence[int]) -> None:
     """Write the search rows of messages stored with their indexing deferred."""
     if message_ids:

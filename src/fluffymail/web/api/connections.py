@@ -57,9 +57,9 @@ class SyncProgressOut(BaseModel):
     run_id: int = Field(
         description="The run (its sync job): GET /api/jobs/{run_id} lists its steps"
     )
-    phase: Literal["reading", "extracting", "scoring"]
-    batches_done: int = Field(description="Extraction batches finished")
-    batches_total: int = Field(description="Extraction batches sent so far")
+    phase: Literal["reading", "extracting", "scoring", "indexing"]
+    batches_done: int = Field(description="Batches of the phase finished (extracting, indexing)")
+    batches_total: int = Field(description="Batches of the phase sent so far")
     contacts: int = Field(description="Your contacts now")
     scored: int = Field(description="Relationships with a score above 0 now")
     eta_seconds: float | None = Field(

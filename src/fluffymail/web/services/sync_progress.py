@@ -15,7 +15,13 @@ if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
 
 RUNNING = (JobState.ACTIVE, JobState.RETRY, JobState.CREATED)
-PHASES = {"reading": "reading mail", "extracting": "finding people", "scoring": "scoring"}
+PHASES = {
+    "reading": "reading mail",
+    "extracting": "finding people",
+    "scoring": "scoring",
+    "indexing": "indexing for search",
+}
+BATCHED = ("extracting", "indexing")  # the phases counted in batches of jobs
 
 
 class SyncedView(Protocol):
@@ -36,7 +42,7 @@ View = TypeVar("View", bound=SyncedView)
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SyncProgress:
-    """Where one sync's run is: `phase` reading, extracting or scoring; the extraction
+    """Where one sync's run is: `phase` reading, extracting, scoring or indexing; the phase's
     batches done of those sent so far; the user's contacts and scored relationships now."""
 
     run_id: int
@@ -53,7 +59,7 @@ class SyncProgress:
 
     @property
     def percent(self) -> int | None:
-        if self.phase != "extracting" or not self.batches_total:
+        if self.phase not in BATCHED or not self.batches_total:
             return None
         return round(100 * self.batches_done / self.batches_total)
 
@@ -103,29 +109,33 @@ async def with_progress(
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Phase:
-    """Where a sync's run is, from its steps: reading, extracting or scoring, and the
-    extraction batches done of those sent so far (since `extracting_since`)."""
+    """Where a sync's run is, from its steps: reading, extracting, scoring or indexing, and
+    the phase's batches (extraction or search jobs) done of those sent so far (since
+    `batches_since`)."""
 
     name: str
     batches_done: int
     batches_total: int
-    extracting_since: datetime | None
+    batches_since: datetime | None
 
 
 def phase_of(steps: list[StepInfo]) -> Phase:
     """The phase of a sync's run from its step rows (the page, the API, `fluffymail import`)."""
     by_name = {s.name: s for s in steps}
     read, group = by_name.get(sync_emails.SYNC_STEP), by_name.get(sync_emails.EXTRACT_STEP)
-    total = (group.children or 0) if group else 0
-    done = total - ((group.pending or 0) if group else 0)
+    analysed = by_name.get(sync_emails.ANALYZE_STEP)
     if read is None or read.state != "completed":
         name = "reading"
     elif group is not None and group.state != "completed":
         name = "extracting"
-    else:
+    elif analysed is None or analysed.state != "completed":
         name = "scoring"
+    else:
+        name, group = "indexing", by_name.get(sync_emails.INDEX_STEP)
+    total = (group.children or 0) if group else 0
+    done = total - ((group.pending or 0) if group else 0)
     since = group.started_at if group is not None else None
-    return Phase(name=name, batches_done=done, batches_total=total, extracting_since=since)
+    return Phase(name=name, batches_done=done, batches_total=total, batches_since=since)
 
 
 def _progress(
@@ -139,9 +149,9 @@ def _progress(
     phase = phase_of(steps)
     if phase.name == "reading":
         eta = _read_eta(view, now)
-    elif phase.name == "extracting":
+    elif phase.name in BATCHED:
         left = phase.batches_total - phase.batches_done
-        eta = _rate_eta(phase.batches_done, left, phase.extracting_since, now)
+        eta = _rate_eta(phase.batches_done, left, phase.batches_since, now)
     else:
         eta = None
     return SyncProgress(
