@@ -4,6 +4,7 @@ analyze with one `fluffymail worker`, per-stage rates, the first ranking and the
 Usage: .venv/bin/python bench/pipeline_bench.py [--messages 100000 | --corpus]
            [--work /tmp/fm-pipeline] [--dsn postgresql://postgres@127.0.0.1/test]
            [--max-seconds 3600] [--summaries] [--incremental 100] [--keep]
+           [--policy sent_and_received]
 
 A fresh migrated database; the worker service starts with its default settings, then the real
 `fluffymail import` command reads the mailbox (an mbox of N distinct messages made by
@@ -12,12 +13,15 @@ itself, one mailbox per person). Every second the bench reads the queue's tables
 relationships, and the RSS of the worker's process tree. It records:
 - `first_ranking_s`: seconds from the start until the user's top contacts are non-empty
   (what `fluffymail contacts top` would show), and how many messages were stored by then;
-- `ranked_s`: until the last sync, extraction, enrichment or analysis job finished, once the
-  import has ended and none is queued or running (the mailbox fully ranked); `summaries_s`
-  (when the watcher saw no summary job left) too with `--summaries`;
+- `ranked_s`: until the last extraction, enrichment or analysis job (or the run's own analysis
+  step) finished, once the run's read and analysis are done and no such job is queued or
+  running (the mailbox fully ranked); `searchable_s`: until the run ended, its mail's search
+  rows written; `summaries_s` (when the watcher saw no summary job left) with `--summaries`;
 - per stage (queue): jobs done, first start, last finish, busy seconds, failed;
 - `worker_peak_rss_mb`: the largest single process and the largest whole-tree sum.
-`--incremental N` then appends N new messages and imports again with the worker still running:
+`--policy` sets the import connection's contact policy first (the generated mailbox's owner
+never writes: under the default `sent` no contact is listed, which leaves the contacts page
+nothing to measure). `--incremental N` then appends N new messages and imports again with the worker still running:
 seconds until they are stored, extracted and the user re-scored.
 Issue 19's bars at 1M messages: fully ranked ≤ 15 min, first ranking ≤ 60 s, worker RSS ≤ 500 MB.
 Prints JSON.
@@ -26,6 +30,7 @@ Prints JSON.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import shutil
@@ -45,7 +50,11 @@ import scale_bench
 from import_command import _SUMMARY, fresh_database
 
 USER = "pipeline@bench.fluffymail"
-RANKING = ("sync-emails", "extract-contacts", "enrich-contact", "analyze-relationships")
+# what ranks the mailbox: the run's read (sync-emails) and analysis, and these jobs; the run
+# then writes the search rows of its mail (index-messages), after its people and scores
+PEOPLE = ("extract-contacts", "enrich-contact", "analyze-relationships")
+RANKING = ("sync-emails", *PEOPLE)
+SEARCH = ("index-messages",)
 SUMMARIES = ("summarize-relationship",)
 
 
@@ -56,6 +65,7 @@ class Timeline:
     stored_at_first_ranking: int | None = None
     import_ended_s: float | None = None
     ranked_s: float | None = None
+    searchable_s: float | None = None
     summaries_s: float | None = None
     peak_process_mb: float = 0.0
     peak_tree_mb: float = 0.0
@@ -72,6 +82,28 @@ def pending(conn: psycopg.Connection[Any], names: tuple[str, ...]) -> int:
         [list(names)],
     ).fetchone()
     return int(row[0]) if row else 0
+
+
+def run_analysed(conn: psycopg.Connection[Any]) -> bool:
+    """Whether a sync run's read and analysis steps are done."""
+    row = conn.execute(
+        "SELECT count(*) FILTER (WHERE name = 'sync' AND state = 'completed') > 0"
+        "   AND count(*) FILTER (WHERE name = 'analyze' AND state = 'completed') > 0"
+        " FROM queue.workflow_step"
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def last_finish(
+    conn: psycopg.Connection[Any], names: tuple[str, ...], steps: tuple[str, ...]
+) -> Any:
+    """The last finish of a job named `names` or of a run's step named `steps`."""
+    row = conn.execute(
+        "SELECT greatest((SELECT max(completed_on) FROM queue.job WHERE name = ANY(%s)),"
+        "                (SELECT max(finished_on) FROM queue.workflow_step WHERE name = ANY(%s)))",
+        [list(names), list(steps)],
+    ).fetchone()
+    return row[0] if row else None
 
 
 def ranking(conn: psycopg.Connection[Any]) -> tuple[int, int]:
@@ -141,17 +173,22 @@ def watch(
                 seen.first_ranking_s, seen.stored_at_first_ranking = seen.now(), stored
             if seen.import_ended_s is None and importer.poll() is not None:
                 seen.import_ended_s = seen.now()
-            left = pending(conn, RANKING)
+            left = pending(conn, PEOPLE)
             if int(seen.now()) % 10 == 0:
                 sample = {"s": seen.now(), "stored": stored, "jobs": left, "rss_mb": round(tree)}
                 seen.samples.append(sample)
-            if seen.import_ended_s is None or left:
+            if not run_analysed(conn) or left:
                 quiet = 0
                 continue
             quiet += 1
             if quiet >= 3 and seen.ranked_s is None:
                 seen.ranked_s = seen.now()
-            if seen.ranked_s is not None and (not args.summaries or pending(conn, SUMMARIES) == 0):
+            if seen.ranked_s is None or seen.import_ended_s is None:
+                continue
+            if pending(conn, ("sync-emails", *SEARCH)):
+                continue
+            seen.searchable_s = seen.searchable_s or seen.now()
+            if not args.summaries or pending(conn, SUMMARIES) == 0:
                 seen.summaries_s = seen.now() if args.summaries else None
                 break
     return seen
@@ -199,12 +236,35 @@ def mailbox(args: Any) -> Path:
     return path
 
 
+def prepare_connection(url: str, source: Path, policy: str) -> None:
+    """The bench user and the import's connection, with `policy`, before the import (which
+    finds and keeps them)."""
+    from fluffymail.crm.mail import repo as mail_repo
+    from fluffymail.crm.mail.models import ConnectionKind
+
+    async def make() -> None:
+        async with await psycopg.AsyncConnection.connect(url) as conn, conn.transaction():
+            user, _ = await mail_repo.get_or_create_user(conn, USER, "Pipeline Bench")
+            connection, _ = await mail_repo.upsert_connection(
+                conn, user_id=user.id, kind=ConnectionKind.MBOX, source=str(source),
+                display_name=source.name,
+            )  # fmt: skip
+            await conn.execute(
+                "UPDATE crm.connections SET contact_policy = %s WHERE id = %s",
+                (policy, connection.id),
+            )
+
+    asyncio.run(make())
+
+
 def run(args: Any) -> dict[str, Any]:
     source = mailbox(args)
     database = fresh_database(args.dsn, args.work / "data", prefix="fm_pipe", keep=args.keep)
     with database as (url, env):
         with psycopg.connect(url) as conn:
             began = conn.execute("SELECT clock_timestamp()").fetchone()[0]  # type: ignore[index]
+        if args.policy:
+            prepare_connection(url, source, args.policy)
         command = [sys.executable, "-m", "fluffymail"]
         worker = subprocess.Popen([*command, "worker"], env=env, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.PIPE)  # fmt: skip
@@ -224,11 +284,10 @@ def run(args: Any) -> dict[str, Any]:
             except subprocess.TimeoutExpired:
                 worker.kill()
         with psycopg.connect(url) as conn:
-            per_stage = stages(conn, RANKING + SUMMARIES)
+            per_stage = stages(conn, RANKING + SEARCH + SUMMARIES)
             ranked, stored = ranking(conn)
-            last = conn.execute(
-                "SELECT max(completed_on) FROM queue.job WHERE name = ANY(%s)", [list(RANKING)]
-            ).fetchone()[0]  # type: ignore[index]
+            last = last_finish(conn, PEOPLE, ("sync", "analyze"))
+            searchable = last_finish(conn, ("sync-emails", *SEARCH), ())
     said = _SUMMARY.search(" ".join((importer.stdout.read() if importer.stdout else "").split()))
     return {
         "messages_read": int(said[1].replace(",", "")) if said else None,
@@ -239,6 +298,11 @@ def run(args: Any) -> dict[str, Any]:
         "import_ended_s": seen.import_ended_s,
         # the last ranking job's finish (the watcher notices it up to ~4 s later)
         "ranked_s": round((last - began).total_seconds(), 1) if seen.ranked_s and last else None,
+        "searchable_s": (
+            round((searchable - began).total_seconds(), 1)
+            if seen.searchable_s and searchable
+            else None
+        ),
         "summaries_s": seen.summaries_s,
         "incremental": later,
         "ranked_contacts": ranked,
@@ -266,6 +330,9 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=3600)
     parser.add_argument("--summaries", action="store_true", help="also wait for summaries")
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument(
+        "--policy", choices=("sent", "sent_and_received", "none"), help="the connection's policy"
+    )
     parser.add_argument(
         "--incremental", type=int, default=0, help="then N new messages: time to re-scored"
     )
