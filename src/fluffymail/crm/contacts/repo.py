@@ -473,10 +473,14 @@ class FanoutEvidence:
     message_id: int
 
 
-async def add_fanout_evidence(conn: Conn, user_id: int, evidence: Sequence[FanoutEvidence]) -> None:
-    """Record a batch's fan-out evidence (a re-run adds nothing)."""
+async def add_fanout_evidence(
+    conn: Conn, user_id: int, evidence: Sequence[FanoutEvidence], *, keep: int
+) -> None:
+    """Record a batch's fan-out evidence, at most `keep` messages per address and sender in
+    all (a re-run adds nothing)."""
     if evidence:
         params = {
+            "keep": keep,
             "user_id": user_id,
             "addresses": [e.address for e in evidence],
             "senders": [e.sender for e in evidence],

@@ -482,7 +482,8 @@ async def _mark_groups(
         if reason is not None and address in contact_of:
             found[contact_of[address]] = str(reason)
     evidence = _fanout_evidence(planned)
-    await contacts_repo.add_fanout_evidence(conn, user_id, evidence)
+    keep = groups.FANOUT_MIN_MESSAGES
+    await contacts_repo.add_fanout_evidence(conn, user_id, evidence, keep=keep)
     wanted = {contact_of[e.address] for e in evidence if e.address in contact_of} - found.keys()
     candidates = await contacts_repo.fanout_candidates(
         conn,
@@ -499,18 +500,23 @@ async def _mark_groups(
 
 def _fanout_evidence(planned: Planned) -> list[contacts_repo.FanoutEvidence]:
     """The batch's messages that reached the user without naming the user, an alias or a
-    delegate: their only To/Cc address and their sender."""
+    delegate: their only To/Cc address and their sender (the first few of each pair: the
+    rule counts only up to `groups.FANOUT_MIN_MESSAGES`)."""
     me = planned.aliases | planned.delegates
     evidence = []
-    for message in planned.messages:
+    kept: dict[tuple[str, str], int] = defaultdict(int)
+    for message in sorted(planned.messages, key=lambda m: m.id):
         pairs = []
         for p in message.participants:
             normalized = addresses.normalize_address(p.address, keep_damaged=True)
             if normalized is not None:
                 pairs.append((p.role, normalized.email))
         sole = groups.sole_recipient(pairs, me)
-        if sole is not None:
-            sender = next((a for role, a in pairs if role == "from"), "")
+        if sole is None:
+            continue
+        sender = next((a for role, a in pairs if role == "from"), "")
+        kept[sole, sender] += 1
+        if kept[sole, sender] <= groups.FANOUT_MIN_MESSAGES:
             evidence.append(
                 contacts_repo.FanoutEvidence(address=sole, sender=sender, message_id=message.id)
             )
