@@ -1232,7 +1232,7 @@ CREATE TABLE crm.messages (
     recipients text DEFAULT ''::text NOT NULL,
     has_attachment boolean DEFAULT false NOT NULL
 )
-WITH (fillfactor='50');
+WITH (fillfactor='100');
 DO $$
 BEGIN
     ALTER TABLE ONLY crm.messages ALTER COLUMN body_text SET COMPRESSION lz4;
@@ -1997,8 +1997,6 @@ CREATE INDEX message_search_list_idx ON crm.message_search USING btree (user_id,
 CREATE INDEX message_search_pairs_idx ON crm.message_search USING gin (pairs);
 
 CREATE INDEX message_search_vector_idx ON crm.message_search USING gin (vector);
-
-CREATE INDEX messages_message_id_idx ON crm.messages USING btree (user_id, message_id);
 
 CREATE INDEX messages_thread_idx ON crm.messages USING btree (thread_id);
 
