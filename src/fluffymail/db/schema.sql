@@ -1232,7 +1232,7 @@ CREATE TABLE crm.messages (
     recipients text DEFAULT ''::text NOT NULL,
     has_attachment boolean DEFAULT false NOT NULL
 )
-WITH (fillfactor='100');
+WITH (fillfactor='50', toast_tuple_target='512');
 DO $$
 BEGIN
     ALTER TABLE ONLY crm.messages ALTER COLUMN body_text SET COMPRESSION lz4;
@@ -1375,7 +1375,8 @@ CREATE TABLE crm.threads (
     first_date timestamp with time zone,
     last_date timestamp with time zone,
     message_count integer DEFAULT 0 NOT NULL
-);
+)
+WITH (fillfactor='50');
 
 ALTER TABLE crm.threads ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME crm.threads_id_seq
