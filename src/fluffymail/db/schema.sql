@@ -1239,7 +1239,7 @@ CREATE TABLE crm.messages (
     recipients text DEFAULT ''::text NOT NULL,
     has_attachment boolean DEFAULT false NOT NULL
 )
-WITH (fillfactor='50');
+WITH (fillfactor='50', toast_tuple_target='512');
 DO $$
 BEGIN
     ALTER TABLE ONLY crm.messages ALTER COLUMN body_text SET COMPRESSION lz4;
@@ -1382,7 +1382,8 @@ CREATE TABLE crm.threads (
     first_date timestamp with time zone,
     last_date timestamp with time zone,
     message_count integer DEFAULT 0 NOT NULL
-);
+)
+WITH (fillfactor='50');
 
 ALTER TABLE crm.threads ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME crm.threads_id_seq
@@ -2009,8 +2010,6 @@ CREATE INDEX message_search_list_idx ON crm.message_search USING btree (user_id,
 CREATE INDEX message_search_pairs_idx ON crm.message_search USING gin (pairs);
 
 CREATE INDEX message_search_vector_idx ON crm.message_search USING gin (vector);
-
-CREATE INDEX messages_message_id_idx ON crm.messages USING btree (user_id, message_id);
 
 CREATE INDEX messages_thread_idx ON crm.messages USING btree (thread_id);
 
