@@ -1239,7 +1239,7 @@ CREATE TABLE crm.messages (
     recipients text DEFAULT ''::text NOT NULL,
     has_attachment boolean DEFAULT false NOT NULL
 )
-WITH (fillfactor='50', toast_tuple_target='512');
+WITH (fillfactor='50');
 DO $$
 BEGIN
     ALTER TABLE ONLY crm.messages ALTER COLUMN body_text SET COMPRESSION lz4;
