@@ -1,4 +1,5 @@
-"""Planner statistics after a bulk load: ANALYZE the tables a big change left without them."""
+"""Planner statistics after a bulk load: ANALYZE the tables a big change left without them, and
+VACUUM those read by index-only scans whose visibility map it left behind."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from psycopg import sql
 
 from fluffymail.db.sql import load_sql
 
-__all__ = ["Thresholds", "refresh"]
+__all__ = ["Thresholds", "refresh", "vacuum"]
 
 SQL = load_sql("fluffymail.db")
 log = logging.getLogger(__name__)
@@ -61,4 +62,34 @@ async def refresh(
             },
         )
         done.append(name)
+    return done
+
+
+async def vacuum(
+    conn: psycopg.AsyncConnection, tables: Sequence[str], thresholds: Thresholds = Thresholds()
+) -> list[str]:
+    """VACUUM each of `tables` with many rows inserted (or left dead) since its last vacuum, so
+    that index-only scans over it skip the heap again; returns the tables vacuumed. A table
+    another session is vacuuming is skipped (SKIP_LOCKED), not waited for. `conn` must be in
+    autocommit mode (VACUUM runs outside a transaction)."""
+    params = {
+        "tables": list(tables),
+        "min_rows": thresholds.min_rows,
+        "fraction": thresholds.fraction,
+    }
+    behind = await (await conn.execute(SQL["unvacuumed_tables"], params)).fetchall()
+    done = []
+    for schema, table in behind:
+        started = time.monotonic()
+        name = sql.Identifier(schema, table)
+        await conn.execute(sql.SQL("VACUUM (SKIP_LOCKED) {}").format(name))
+        log.info(
+            "table vacuumed after a bulk change",
+            extra={
+                "action": "db.vacuumed",
+                "table": f"{schema}.{table}",
+                "seconds": round(time.monotonic() - started, 3),
+            },
+        )
+        done.append(f"{schema}.{table}")
     return done
