@@ -66,13 +66,14 @@ def _pool(settings: Settings) -> AsyncConnectionPool:
 
 async def _work_syncs(settings: Settings) -> int:
     """The worker service's handlers over the queued syncs until each run has ended (read,
-    its extraction, its analysis), as `fluffymail worker` runs them; how many runs."""
+    its extraction, its analysis, its search rows), as `fluffymail worker` runs them; how many
+    runs."""
     async with _pool(settings) as pool:
         queue = JobQueue(pool, poll_interval=0.1)
         deps = JobDeps(settings=settings, pool=pool, queue=queue, log=logging.getLogger("test"))
         registry = build_registry(deps, SystemClock())
         runs = await queue.find_jobs(name=sync_emails.QUEUE, states=["created", "retry"])
-        names = (sync_emails.QUEUE, "extract-contacts", "analyze-relationships")
+        names = (sync_emails.QUEUE, "extract-contacts", "analyze-relationships", "index-messages")
         await work_until_idle(queue, registry, names)
         return len(runs)
 

@@ -20,7 +20,13 @@ from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.clock import SystemClock
 from fluffymail.config import Settings
-from fluffymail.jobs import apply_contact_policy, build_registry, extract_contacts, sync_emails
+from fluffymail.jobs import (
+    apply_contact_policy,
+    build_registry,
+    extract_contacts,
+    index_messages,
+    sync_emails,
+)
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import JobQueue, runner
 from fluffymail.web.app import create_app
@@ -118,8 +124,9 @@ def test_inbox_only_import_explains_and_the_policy_switches(
     page.get_by_role("button", name="Upload and import").click()
     page.get_by_text("Inbox export uploaded; importing it now.").wait_for()
     # The worker imports it and finds the people in it.
-    # one sync run and one extraction batch: the run is read, extracted, analysed
-    assert _in_thread(_work(settings, sync_emails.QUEUE, extract_contacts.QUEUE)) == 2
+    # one sync run, one extraction batch, one search batch: read, extracted, analysed, indexed
+    queues = (sync_emails.QUEUE, extract_contacts.QUEUE, index_messages.QUEUE)
+    assert _in_thread(_work(settings, *queues)) == 3
     card = page.locator("li.conn", has_text="Inbox export")
     card.get_by_text("Up to date").wait_for(timeout=10_000)
     explanation = card.locator(".conn-people")

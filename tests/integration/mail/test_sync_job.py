@@ -444,6 +444,7 @@ async def test_sync_job__reports_takeout_mail_skipped_by_label(
     assert job_id is not None
     await queue.work(sync_emails.QUEUE, registry[sync_emails.QUEUE].handler)
     await queue.work("extract-contacts", registry["extract-contacts"].handler)
+    await queue.work("index-messages", registry["index-messages"].handler)
 
     await wait_done(queue, job_id)
 

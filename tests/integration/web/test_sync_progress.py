@@ -61,6 +61,7 @@ async def test_progress__an_import_shows_its_phase_counts_and_end(
     assert "Importing" in page and "Finding people: 0 of 1 batches" in page
 
     await jobs.work("extract-contacts", registry["extract-contacts"].handler)
+    await jobs.work("index-messages", registry["index-messages"].handler)
     await _until(api, alice, connection_id, lambda p: p is None)
     run = await jobs.get_job(run_id)
     assert run is not None and run.state == JobState.COMPLETED
