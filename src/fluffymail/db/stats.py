@@ -37,11 +37,7 @@ async def refresh(
     The change counts are the server's statistics, which a backend may report up to seconds
     after its commit, so a call right after a load can miss its last rows; the next call
     (the next batch, or the analysis that follows the import) catches them."""
-    params = {
-        "tables": list(tables),
-        "min_rows": thresholds.min_rows,
-        "fraction": thresholds.fraction,
-    }
+    params = _params(tables, thresholds)
     stale = await (await conn.execute(SQL["stale_tables"], params)).fetchall()
     done = []
     for schema, table in stale:
@@ -72,11 +68,7 @@ async def vacuum(
     that index-only scans over it skip the heap again; returns the tables vacuumed. A table
     another session is vacuuming is skipped (SKIP_LOCKED), not waited for. `conn` must be in
     autocommit mode (VACUUM runs outside a transaction)."""
-    params = {
-        "tables": list(tables),
-        "min_rows": thresholds.min_rows,
-        "fraction": thresholds.fraction,
-    }
+    params = _params(tables, thresholds)
     behind = await (await conn.execute(SQL["unvacuumed_tables"], params)).fetchall()
     done = []
     for schema, table in behind:
@@ -93,3 +85,11 @@ async def vacuum(
         )
         done.append(f"{schema}.{table}")
     return done
+
+
+def _params(tables: Sequence[str], thresholds: Thresholds) -> dict[str, object]:
+    return {
+        "tables": list(tables),
+        "min_rows": thresholds.min_rows,
+        "fraction": thresholds.fraction,
+    }
