@@ -28,7 +28,7 @@ from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.crm.relationships import partial
 from fluffymail.crm.relationships import repo as relationships_repo
 from fluffymail.crm.relationships.analysis import STALE_AFTER
-from fluffymail.jobs import analyze_relationships, planner_stats
+from fluffymail.jobs import analyze_relationships, fairness, planner_stats
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue
 
@@ -80,7 +80,7 @@ class Args:
 
 def group_key(user_id: int | None) -> str | None:
     """The fairness key of a user's extraction and enrichment jobs."""
-    return None if user_id is None else f"user-{user_id}"
+    return fairness.user_group(user_id)
 
 
 def batches(

@@ -14,7 +14,7 @@ from typing import Any
 
 from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.jobs.deps import JobDeps
-from fluffymail.jobs.extract_contacts import group_key
+from fluffymail.jobs.fairness import user_group
 from fluffymail.queue import Job
 
 __all__ = ["CHUNK", "QUEUE", "QUEUE_OPTIONS", "Args", "chunks", "make_handler"]
@@ -49,7 +49,7 @@ def chunks(message_ids: Sequence[int], user_id: int, size: int = CHUNK) -> list[
     return [
         {
             "data": Args(message_ids=tuple(ids[i : i + size]), user_id=user_id).to_data(),
-            "group_key": group_key(user_id),
+            "group_key": user_group(user_id),
         }
         for i in range(0, len(ids), size)
     ]
