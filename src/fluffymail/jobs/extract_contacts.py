@@ -74,9 +74,6 @@ class Args:
     def owner(self) -> int | None:
         return self.repair_user_id if self.repair_user_id is not None else self.user_id
 
-    def to_data(self) -> dict[str, Any]:
-        return {"message_ids": list(self.message_ids), "user_id": self.user_id}
-
 
 def group_key(user_id: int | None) -> str | None:
     """The fairness key of a user's extraction and enrichment jobs."""
@@ -87,14 +84,7 @@ def batches(
     message_ids: Sequence[int], user_id: int, size: int = BATCH_SIZE
 ) -> list[dict[str, Any]]:
     """Job specs (payload and fairness key) for `user_id`'s `message_ids`, `size` ids per job."""
-    ids = list(message_ids)
-    return [
-        {
-            "data": Args(message_ids=tuple(ids[i : i + size]), user_id=user_id).to_data(),
-            "group_key": group_key(user_id),
-        }
-        for i in range(0, len(ids), size)
-    ]
+    return fairness.message_chunks(message_ids, user_id, size)
 
 
 async def enqueue_enrichment(

@@ -14,7 +14,7 @@ from typing import Any
 
 from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.jobs.deps import JobDeps
-from fluffymail.jobs.fairness import user_group
+from fluffymail.jobs.fairness import message_chunks
 from fluffymail.queue import Job
 
 __all__ = ["CHUNK", "QUEUE", "QUEUE_OPTIONS", "Args", "chunks", "make_handler"]
@@ -39,20 +39,10 @@ class Args:
         ids = tuple(int(i) for i in data["message_ids"])
         return cls(message_ids=ids, user_id=int(data["user_id"]))
 
-    def to_data(self) -> dict[str, Any]:
-        return {"message_ids": list(self.message_ids), "user_id": self.user_id}
-
 
 def chunks(message_ids: Sequence[int], user_id: int, size: int = CHUNK) -> list[dict[str, Any]]:
     """Job specs (payload and fairness key) for `user_id`'s `message_ids`, `size` per job."""
-    ids = list(message_ids)
-    return [
-        {
-            "data": Args(message_ids=tuple(ids[i : i + size]), user_id=user_id).to_data(),
-            "group_key": user_group(user_id),
-        }
-        for i in range(0, len(ids), size)
-    ]
+    return message_chunks(message_ids, user_id, size)
 
 
 def make_handler(deps: JobDeps) -> Callable[[Job], Any]:
