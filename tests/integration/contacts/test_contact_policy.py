@@ -14,15 +14,16 @@ from fluffymail.crm.contacts import policy
 from fluffymail.crm.contacts import repo as contacts_repo
 from fluffymail.crm.contacts import service as contacts_service
 from fluffymail.crm.contacts.extraction import Policy
+from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.jobs import apply_contact_policy, extract_contacts
 from fluffymail.queue import JobQueue
 from fluffymail.queue.outcomes import Snooze
 from fluffymail.queue.registry import Registry
-from fluffymail.web.services import activity
+from fluffymail.web.services import activity, corrections
 from fluffymail.web.services import contact_policy as policy_service
 from tests.integration.contacts.conftest import CLOCK, Extract, ImportMail, Rows
 from tests.integration.web import policy_seed
-from tests.integration.web.policy_seed import WROTE
+from tests.integration.web.policy_seed import EVE, WROTE
 
 ME = "me@example.com"
 
@@ -233,3 +234,76 @@ async def test_added_contact__stays_visible_when_merged_into_a_hidden_one(
     async with pool.connection() as conn, conn.transaction():
         assert await contacts_service.unmerge(conn, merged, actor="me", now=CLOCK.now())
     assert await visible(rows) == {"ann@acme.example"}
+
+
+async def _reapply_page_by_page(
+    pool: AsyncConnectionPool, user_id: int, connection_id: int, rows: Rows, *, loosen: bool
+) -> None:
+    """Re-plan the connection one message per transaction. After each, a sender who only
+    wrote is visible once one of their messages is re-planned (loosening), or while one is
+    still to re-plan (tightening: their old links still say so)."""
+    spans = {
+        address: (first, last)
+        for address, first, last in await rows.all(
+            "SELECT address, min(message_id), max(message_id) FROM crm.contact_links"
+            " WHERE role = 'received_from' GROUP BY address"
+        )
+    }
+    after_id = 0
+    while True:
+        async with pool.connection() as conn, conn.transaction():
+            batch = await policy.reapply_batch(
+                conn, user_id, connection_id, after_id=after_id, now=CLOCK.now(), limit=1
+            )
+        if batch.last_id is None:
+            return
+        after_id = batch.last_id
+        shown = {
+            a for a in WROTE if (spans[a][0] <= after_id if loosen else spans[a][1] > after_id)
+        }
+        assert await visible(rows) == {EVE, *shown}
+
+
+async def test_policy_change__page_by_page_hides_each_sender_once_their_last_message_is_replanned(
+    pool: AsyncConnectionPool, import_mail: ImportMail, extract: Extract, rows: Rows,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    connection = await import_mail(inbox(tmp_path, outgoing=True), ME)
+    await extract()
+    user_id = connection.user_id
+    async with pool.connection() as conn:
+        await policy.set_policy(conn, user_id, connection.id, Policy.SENT_AND_RECEIVED)
+    await _reapply_page_by_page(pool, user_id, connection.id, rows, loosen=True)
+    assert await visible(rows) == {*WROTE, EVE}
+
+    async with pool.connection() as conn:
+        await policy.set_policy(conn, user_id, connection.id, Policy.SENT)
+    await _reapply_page_by_page(pool, user_id, connection.id, rows, loosen=False)
+    assert await visible(rows) == {EVE}
+
+
+async def test_policy_change__never_hides_a_contact_the_user_made_by_hand(
+    pool: AsyncConnectionPool,
+    queue: JobQueue,
+    registry: Registry,
+    import_mail: ImportMail,
+    extract: Extract,
+    rows: Rows,
+    tmp_path: Path,
+) -> None:
+    async with pool.connection() as conn:
+        user_id = (await mail_repo.get_or_create_user(conn, ME))[0].id
+    made = await corrections.create_contact(pool, user_id, address="cy@gamma.example")
+    connection = await import_mail(inbox(tmp_path), ME)
+    assert connection.user_id == user_id
+    await extract()
+    assert await visible(rows) == {"cy@gamma.example"}  # added by hand; the others wait
+
+    await policy_service.set_policy(pool, queue, user_id, connection.id, Policy.SENT_AND_RECEIVED)
+    await run_jobs(queue, registry, apply_contact_policy.QUEUE)
+    assert await visible(rows) == set(WROTE)
+    await policy_service.set_policy(pool, queue, user_id, connection.id, Policy.SENT)
+    [output] = await run_jobs(queue, registry, apply_contact_policy.QUEUE)
+    assert output["contacts_hidden"] == 2
+    assert await visible(rows) == {"cy@gamma.example"}
+    assert (await rows.contact("cy@gamma.example") or {})["id"] == made

@@ -156,7 +156,7 @@ async def reapply_batch(
     messages = await contacts_repo.load_messages(conn, ids)
     links = [link for m in messages for link in extraction.plan_message(m, me).links]
     changed = await repo.set_visible(conn, links)
-    flipped = await repo.refresh(conn, user_id, sorted(changed), now)
+    flipped = await repo.refresh(conn, user_id, changed, now)
     return ReapplyBatch(
         last_id=ids[-1],
         messages=len(ids),

@@ -100,26 +100,38 @@ async def pending(conn: Conn, user_id: int, connection_id: int) -> int:
     return int(row[0]) if row else 0
 
 
-async def set_visible(conn: Conn, links: Sequence[Link]) -> set[str]:
-    """Store each link's `visible`; the addresses whose links changed."""
+async def set_visible(conn: Conn, links: Sequence[Link]) -> dict[str, bool]:
+    """Store each link's `visible`; the addresses whose links changed, each True when one of
+    its links became visible."""
     if not links:
-        return set()
+        return {}
     rows = [
         {"message_id": k.message_id, "address": k.address, "role": k.role, "visible": k.visible}
         for k in links
     ]
     params = {"links": json.dumps(rows, separators=(",", ":"))}
-    return {r[0] for r in await (await conn.execute(SQL["policy_set_visible"], params)).fetchall()}
+    changed: dict[str, bool] = {}
+    for address, visible in await (
+        await conn.execute(SQL["policy_set_visible"], params)
+    ).fetchall():
+        changed[address] = changed.get(address, False) or visible
+    return changed
 
 
 async def refresh(
-    conn: Conn, user_id: int, addresses: Sequence[str], now: datetime
+    conn: Conn, user_id: int, changed: Mapping[str, bool], now: datetime
 ) -> dict[int, bool]:
-    """Contacts of `addresses` shown or hidden by their links (never the user's work); the
-    contacts that changed, each with whether it is now visible."""
-    if not addresses:
+    """Contacts of the `changed` addresses (each True when one of its links became visible)
+    shown or hidden by their links (never the user's work); the contacts that changed, each
+    with whether it is now visible."""
+    if not changed:
         return {}
-    params = {"user_id": user_id, "addresses": sorted(set(addresses)), "now": now}
+    params = {
+        "user_id": user_id,
+        "addresses": sorted(changed),
+        "shown": sorted(a for a, shown in changed.items() if shown),
+        "now": now,
+    }
     return dict(await (await conn.execute(SQL["policy_refresh"], params)).fetchall())
 
 

@@ -1,5 +1,5 @@
--- Store the creation policy's new verdict on existing links (a re-planned batch); returns the
--- addresses whose links changed. Rows are updated in key order (no deadlock with extraction).
+-- Store the creation policy's new verdict on existing links (a re-planned batch); returns each
+-- changed link's address and its new `visible`. Rows are updated in key order (no deadlock with extraction).
 WITH wanted AS (
     SELECT * FROM jsonb_to_recordset(%(links)s::jsonb) AS w(
         message_id bigint, address text, role text, visible boolean)
@@ -13,4 +13,4 @@ WITH wanted AS (
 UPDATE crm.contact_links l SET visible = NOT l.visible
 FROM changed c
 WHERE l.message_id = c.message_id AND l.address = c.address AND l.role = c.role
-RETURNING l.address
+RETURNING l.address, l.visible
