@@ -8,11 +8,13 @@ WITH connection AS (
     WHERE id = %(connection_id)s AND user_id = %(user_id)s
 ), msgs AS (
     SELECT count(DISTINCT m.id) AS messages,
-           count(DISTINCT m.id) FILTER (WHERE m.processed_on IS NULL) AS pending,
-           count(DISTINCT m.id) FILTER (WHERE m.automated_reason IS NOT NULL) AS automated
+           count(DISTINCT m.id) FILTER (WHERE p.message_id IS NOT NULL) AS pending,
+           count(DISTINCT m.id) FILTER (WHERE a.message_id IS NOT NULL) AS automated
     FROM crm.folders f
     JOIN crm.message_folders mf ON mf.folder_id = f.id
     JOIN crm.messages m ON m.id = mf.message_id
+    LEFT JOIN crm.message_pending p ON p.user_id = %(user_id)s AND p.message_id = m.id
+    LEFT JOIN crm.message_automated a ON a.user_id = %(user_id)s AND a.message_id = m.id
     WHERE f.connection_id = (SELECT id FROM connection)
 ), live AS (
     SELECT a.contact_id, c.created,

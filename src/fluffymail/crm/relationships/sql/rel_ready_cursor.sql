@@ -1,18 +1,22 @@
 -- How far a run may fold: up to the first message above the cursor that extract-contacts has
 -- not processed yet (its links are still to come), unless it is older than the stale limit
 -- (extraction gave up on it; `stuck` counts those). `pending` counts messages left for later.
-WITH above AS (
-    SELECT id, processed_on IS NULL AS unprocessed, created_on < %(stale_before)s AS stale
-    FROM crm.messages
-    WHERE user_id = %(user_id)s AND id > %(cursor)s
+-- The unprocessed ones are read from crm.message_pending by its key, not by scanning the
+-- user's mail above the cursor.
+WITH waiting AS (
+    SELECT p.message_id AS id, m.created_on < %(stale_before)s AS stale
+    FROM crm.message_pending p
+    JOIN crm.messages m ON m.id = p.message_id
+    WHERE p.user_id = %(user_id)s AND p.message_id > %(cursor)s
 ), blocking AS (
-    SELECT min(id) AS first_id FROM above WHERE unprocessed AND NOT stale
+    SELECT min(id) AS first_id FROM waiting WHERE NOT stale
 )
 SELECT greatest(%(cursor)s, coalesce(
            (SELECT first_id - 1 FROM blocking),
-           (SELECT max(id) FROM above),
+           (SELECT max(id) FROM crm.messages WHERE user_id = %(user_id)s AND id > %(cursor)s),
            %(cursor)s)) AS ready,
-       (SELECT count(*) FROM above, blocking WHERE above.id >= blocking.first_id) AS pending,
-       (SELECT count(*) FROM above, blocking
-        WHERE above.unprocessed AND above.stale
-          AND above.id < coalesce(blocking.first_id, 9223372036854775807)) AS stuck
+       (SELECT count(*) FROM blocking, crm.messages m
+        WHERE m.user_id = %(user_id)s AND m.id >= blocking.first_id) AS pending,
+       (SELECT count(*) FROM waiting, blocking
+        WHERE waiting.stale
+          AND waiting.id < coalesce(blocking.first_id, 9223372036854775807)) AS stuck
