@@ -116,18 +116,19 @@ WHERE m.user_id = %(user_id)s AND months.n >= 0.02 * (SELECT sum(n) FROM months)
 """
 # a mailbox counts as imported once its messages are extracted (the last step of an import)
 IMPORTED = """
-SELECT count(*) > 0 AND count(*) = count(*) FILTER (WHERE processed_on IS NOT NULL)
-FROM crm.messages WHERE user_id = %s
+SELECT EXISTS (SELECT 1 FROM crm.messages WHERE user_id = %(user_id)s)
+       AND NOT EXISTS (SELECT 1 FROM crm.message_pending WHERE user_id = %(user_id)s)
 """
 # list/bulk senders of one user (see the module docstring); role addresses are checked in Python
 BULK = """
 SELECT s.address FROM (
     SELECT lower(m.from_address) AS address, count(*) AS n,
-           count(*) FILTER (WHERE m.automated_reason IS NULL) AS person,
+           count(*) FILTER (WHERE a.reason IS NULL) AS person,
            count(*) FILTER (
-               WHERE m.automated_reason NOT IN ('too_many_recipients', 'calendar_invite')
+               WHERE a.reason NOT IN ('too_many_recipients', 'calendar_invite')
            ) AS marked
     FROM crm.messages m
+    LEFT JOIN crm.message_automated a ON a.user_id = m.user_id AND a.message_id = m.id
     WHERE m.user_id = %(user_id)s AND m.from_address IS NOT NULL
     GROUP BY 1
 ) s
@@ -254,7 +255,7 @@ async def import_owner(pool: AsyncConnectionPool, queue: JobQueue, owner: Owner)
     """Import, extract and analyse one mailbox (only analyse one imported before); the user id."""
     async with pool.connection() as conn:
         user, _ = await mail_repo.get_or_create_user(conn, owner.email)
-        row = await (await conn.execute(IMPORTED, (user.id,))).fetchone()
+        row = await (await conn.execute(IMPORTED, {"user_id": user.id})).fetchone()
         if row and row[0]:
             await analyze_owner(conn, user.id, owner)
             return user.id

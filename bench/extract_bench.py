@@ -38,8 +38,8 @@ DEFAULT_PATH = corpus.enron()
 DRAIN_POLL_S = 0.02  # how often the drain loop looks whether jobs are left
 SUMMARY_SQL = """
 SELECT (SELECT count(*) FROM crm.messages),
-       (SELECT count(*) FROM crm.messages WHERE processed_on IS NOT NULL),
-       (SELECT count(*) FROM crm.messages WHERE automated_reason IS NOT NULL),
+       (SELECT count(*) FROM crm.messages) - (SELECT count(*) FROM crm.message_pending),
+       (SELECT count(*) FROM crm.message_automated),
        (SELECT count(*) FROM crm.contacts),
        (SELECT count(*) FROM crm.contacts
         WHERE created AND merged_into_id IS NULL AND suppressed_reason IS NULL),

@@ -56,8 +56,7 @@ SELECT u.email,
        coalesce((SELECT last_message_id FROM crm.relationship_runs WHERE user_id = u.id), 0)
          >= coalesce((SELECT max(id) FROM crm.messages WHERE user_id = u.id), 0)
        AND EXISTS (SELECT 1 FROM crm.messages WHERE user_id = u.id)
-       AND NOT EXISTS (SELECT 1 FROM crm.messages
-                       WHERE user_id = u.id AND processed_on IS NULL)
+       AND NOT EXISTS (SELECT 1 FROM crm.message_pending WHERE user_id = u.id)
        AND NOT EXISTS (SELECT 1 FROM crm.connections
                        WHERE user_id = u.id AND status = 'syncing')
        AND NOT EXISTS (SELECT 1 FROM queue.job j

@@ -50,14 +50,14 @@ FROM generate_series(%(first)s, %(first)s + %(messages)s - 1) g;
 INSERT INTO crm.threads (user_id, key, subject)
 SELECT DISTINCT 1, 't' || contact || '-' || (n / 40), 'thread' FROM plan
 ON CONFLICT DO NOTHING;
-INSERT INTO crm.messages (user_id, dedup_key, thread_id, from_address, date, subject,
-                          processed_on)
+INSERT INTO crm.messages (user_id, dedup_key, thread_id, from_address, date, subject)
 SELECT 1, 'fp:' || p.n, t.id,
        CASE WHEN p.outgoing THEN %(user)s ELSE 'person' || p.contact || '@corp'
             || (p.contact %% 97) || '.example' END,
-       p.at, 'thread', now()
+       p.at, 'thread'
 FROM plan p JOIN crm.threads t ON t.user_id = 1 AND t.key = 't' || p.contact || '-' || (p.n / 40)
 ORDER BY p.n;
+DELETE FROM crm.message_pending WHERE user_id = 1;  -- extracted: their links are below
 INSERT INTO crm.contact_links (message_id, address, role, user_id, occurred_on, visible)
 SELECT m.id, 'person' || p.contact || '@corp' || (p.contact %% 97) || '.example',
        CASE WHEN p.outgoing THEN 'sent_to' ELSE 'received_from' END, 1, m.date, true

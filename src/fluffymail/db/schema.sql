@@ -89,6 +89,18 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION crm.delete_message_state() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    DELETE FROM crm.message_pending p USING deleted d
+    WHERE p.user_id = d.user_id AND p.message_id = d.id;
+    DELETE FROM crm.message_automated a USING deleted d
+    WHERE a.user_id = d.user_id AND a.message_id = d.id;
+    RETURN NULL;
+END
+$$;
+
 CREATE FUNCTION crm.keep_privacy_of_unlinked() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -109,6 +121,16 @@ CREATE FUNCTION crm.word_pair(first text, second text) RETURNS smallint
 CREATE FUNCTION crm.message_pairs(vector tsvector) RETURNS smallint[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN ARRAY(SELECT DISTINCT crm.word_pair(w.lexeme, w.next) AS word_pair FROM (SELECT o.lexeme, o."position", lead(o.lexeme) OVER byposition AS next, lead(o."position") OVER byposition AS next_position FROM (SELECT t.lexeme, unnest(t.positions) AS "position" FROM unnest(message_pairs.vector) t(lexeme, positions, weights)) o WINDOW byposition AS (ORDER BY o."position")) w WHERE (w.next_position = (w."position" + 1)));
+
+CREATE FUNCTION crm.message_pending_insert() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO crm.message_pending (user_id, message_id)
+    SELECT n.user_id, n.id FROM inserted n ORDER BY n.user_id, n.id;
+    RETURN NULL;
+END
+$$;
 
 CREATE FUNCTION crm.message_search_delete() RETURNS trigger
     LANGUAGE plpgsql
@@ -1174,6 +1196,12 @@ ALTER TABLE crm.meetings ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE crm.message_automated (
+    user_id bigint NOT NULL,
+    message_id bigint NOT NULL,
+    reason text NOT NULL
+);
+
 CREATE TABLE crm.message_folders (
     folder_id bigint NOT NULL,
     source_id text NOT NULL,
@@ -1188,6 +1216,11 @@ CREATE TABLE crm.message_participants (
     display_name text DEFAULT ''::text NOT NULL,
     valid boolean DEFAULT true NOT NULL,
     CONSTRAINT message_participants_role_check CHECK ((role = ANY (ARRAY['from'::text, 'sender'::text, 'to'::text, 'cc'::text, 'bcc'::text, 'reply_to'::text])))
+);
+
+CREATE TABLE crm.message_pending (
+    user_id bigint NOT NULL,
+    message_id bigint NOT NULL
 );
 
 CREATE TABLE crm.message_search (
@@ -1233,13 +1266,11 @@ CREATE TABLE crm.messages (
     is_delivery_report boolean DEFAULT false NOT NULL,
     problems text[] DEFAULT '{}'::text[] NOT NULL,
     created_on timestamp with time zone DEFAULT now() NOT NULL,
-    processed_on timestamp with time zone,
-    automated_reason text,
     held_private boolean DEFAULT false NOT NULL,
     recipients text DEFAULT ''::text NOT NULL,
     has_attachment boolean DEFAULT false NOT NULL
 )
-WITH (fillfactor='50');
+WITH (fillfactor='100');
 DO $$
 BEGIN
     ALTER TABLE ONLY crm.messages ALTER COLUMN body_text SET COMPRESSION lz4;
@@ -1825,11 +1856,17 @@ ALTER TABLE ONLY crm.meetings
 ALTER TABLE ONLY crm.meetings
     ADD CONSTRAINT meetings_user_id_calendar_event_id_key UNIQUE (user_id, calendar, event_id);
 
+ALTER TABLE ONLY crm.message_automated
+    ADD CONSTRAINT message_automated_pkey PRIMARY KEY (user_id, message_id);
+
 ALTER TABLE ONLY crm.message_folders
     ADD CONSTRAINT message_folders_pkey PRIMARY KEY (folder_id, source_id);
 
 ALTER TABLE ONLY crm.message_participants
     ADD CONSTRAINT message_participants_pkey PRIMARY KEY (message_id, role, "position");
+
+ALTER TABLE ONLY crm.message_pending
+    ADD CONSTRAINT message_pending_pkey PRIMARY KEY (user_id, message_id);
 
 ALTER TABLE ONLY crm.message_search
     ADD CONSTRAINT message_search_pkey PRIMARY KEY (user_id, message_id);
@@ -2090,6 +2127,10 @@ CREATE TRIGGER message_folders_keep_privacy AFTER DELETE ON crm.message_folders 
 CREATE TRIGGER message_folders_keep_privacy_on_move AFTER UPDATE ON crm.message_folders REFERENCING OLD TABLE AS unlinked FOR EACH STATEMENT EXECUTE FUNCTION crm.keep_privacy_of_unlinked();
 
 CREATE TRIGGER messages_delete_participants AFTER DELETE ON crm.messages REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION crm.delete_message_participants();
+
+CREATE TRIGGER messages_delete_state AFTER DELETE ON crm.messages REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION crm.delete_message_state();
+
+CREATE TRIGGER messages_pending_insert AFTER INSERT ON crm.messages REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION crm.message_pending_insert();
 
 CREATE TRIGGER messages_search_delete AFTER DELETE ON crm.messages REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION crm.message_search_delete();
 

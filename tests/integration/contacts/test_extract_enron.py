@@ -47,20 +47,19 @@ async def test_enron__self_bulk_policy_counts_and_rerun(
         assert contact is None or contact["suppressed_reason"] == "self", contact
 
     # automated / bulk / role / >20-recipient mail is kept, with a reason, and links nobody
-    assert (
-        await rows.one("SELECT count(*) FROM crm.messages WHERE automated_reason IS NOT NULL") > 0
-    )
+    assert await rows.one("SELECT count(*) FROM crm.message_automated") > 0
     assert (
         await rows.one(
-            "SELECT count(*) FROM crm.contact_links l JOIN crm.messages m ON m.id = l.message_id"
-            " WHERE m.automated_reason IS NOT NULL"
+            "SELECT count(*) FROM crm.contact_links l"
+            " JOIN crm.message_automated a ON a.message_id = l.message_id"
         )
         == 0
     )
     assert (
         await rows.one(
-            "SELECT count(*) FROM crm.messages WHERE automated_reason IS NULL AND (list_id IS NOT NULL"
+            "SELECT count(*) FROM crm.messages m WHERE (list_id IS NOT NULL"
             " OR list_unsubscribe IS NOT NULL OR precedence IN ('bulk', 'list', 'junk'))"
+            " AND NOT EXISTS (SELECT 1 FROM crm.message_automated a WHERE a.message_id = m.id)"
         )
         == 0
     )
@@ -122,9 +121,7 @@ async def test_enron__self_bulk_policy_counts_and_rerun(
     mbox = tmp_path / "reply.mbox"
     mbox.write_bytes(b"From MAILER-DAEMON Mon Apr 18 14:23:23 2022\n" + reply + b"\n")
     await import_mail(mbox, OWNER)
-    new_ids = [
-        r[0] for r in await rows.all("SELECT id FROM crm.messages WHERE processed_on IS NULL")
-    ]
+    new_ids = [r[0] for r in await rows.all("SELECT message_id FROM crm.message_pending")]
     assert len(new_ids) == 1
     await extract(new_ids)
     contact = await rows.contact(stranger)

@@ -157,7 +157,12 @@ async def test_bad_input__no_crash_and_no_junk_contact(
     assert result.messages == 7
     addresses = {r[0] for r in await rows.all("SELECT address FROM crm.contact_addresses")}
     assert addresses == {"bob@acme.com", "user@bücher.de"}
-    reasons = dict(await rows.all("SELECT subject, automated_reason FROM crm.messages"))
+    reasons = dict(
+        await rows.all(
+            "SELECT m.subject, a.reason FROM crm.messages m"
+            " LEFT JOIN crm.message_automated a ON a.message_id = m.id"
+        )
+    )
     assert reasons["note 1"] == reasons["note 2"] == "no_sender"
     assert reasons["note 6"] == "too_many_recipients"
     idn = await rows.contact("user@bücher.de")

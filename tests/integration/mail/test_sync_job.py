@@ -94,7 +94,8 @@ async def test_sync_job__a_run_stores_mail_waits_for_its_extraction_analyses_onc
     assert {r[0] for r in indexed} == ids
     [(status, processed)] = await rows(
         pool,
-        "SELECT c.status, (SELECT count(*) FROM crm.messages WHERE processed_on IS NOT NULL)"
+        "SELECT c.status, (SELECT count(*) FROM crm.messages m WHERE NOT EXISTS"
+        " (SELECT 1 FROM crm.message_pending p WHERE p.message_id = m.id))"
         " FROM crm.connections c",
     )
     assert (status, processed) == ("ok", 3)
@@ -142,7 +143,7 @@ async def test_placeholder_jobs__mark_message_processed_and_user_analyzed(
     async with asyncio.timeout(20):
         while await rows(  # noqa: ASYNC110 (polling the DB)
             pool,
-            "SELECT 1 FROM crm.messages WHERE processed_on IS NULL UNION ALL"
+            "SELECT 1 FROM crm.message_pending UNION ALL"
             " SELECT 1 FROM crm.users WHERE relationships_analyzed_on IS NULL",
         ):
             await asyncio.sleep(0.05)
@@ -482,7 +483,7 @@ async def test_synced_mail_is_searchable_once_extracted(
     assert await rows(pool, "SELECT count(*) FROM crm.message_search") == [(0,)]
     await queue.work("extract-contacts", registry["extract-contacts"].handler)
     async with asyncio.timeout(20):
-        while await rows(pool, "SELECT 1 FROM crm.messages WHERE processed_on IS NULL"):  # noqa: ASYNC110
+        while await rows(pool, "SELECT 1 FROM crm.message_pending"):  # noqa: ASYNC110
             await asyncio.sleep(0.05)
     indexed = await rows(
         pool,

@@ -129,9 +129,7 @@ def load(pool: AsyncConnectionPool, queue: JobQueue, registry: Registry, tmp_pat
 
 async def extract_all(pool: AsyncConnectionPool) -> None:
     async with pool.connection() as conn:
-        cur = await conn.execute(
-            "SELECT id FROM crm.messages WHERE processed_on IS NULL ORDER BY id"
-        )
+        cur = await conn.execute("SELECT message_id FROM crm.message_pending ORDER BY message_id")
         ids = [r[0] for r in await cur.fetchall()]
         async with conn.transaction():
             await contacts_service.extract_messages(conn, ids, now=NOW)

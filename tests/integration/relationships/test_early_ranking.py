@@ -44,7 +44,7 @@ async def test_first_extracted_mail_of_an_import_is_ranked_at_once_and_labelled_
 
     await queue.work(QUEUE, registry[QUEUE].handler)
     async with asyncio.timeout(20):
-        while await rows.one("SELECT count(*) FROM crm.messages WHERE processed_on IS NULL"):  # noqa: ASYNC110
+        while await rows.one("SELECT count(*) FROM crm.message_pending"):  # noqa: ASYNC110
             await asyncio.sleep(0.05)
 
     sent = await rows.all(
@@ -101,7 +101,7 @@ async def test_an_analysis_waiting_for_extraction_starts_when_the_last_batch_is_
 
     await queue.work(QUEUE, registry[QUEUE].handler)
     async with asyncio.timeout(20):
-        while await rows.one("SELECT count(*) FROM crm.messages WHERE processed_on IS NULL"):  # noqa: ASYNC110
+        while await rows.one("SELECT count(*) FROM crm.message_pending"):  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         while not await rows.one(  # noqa: ASYNC110
             "SELECT bool_and(start_after <= now()) FROM queue.job"

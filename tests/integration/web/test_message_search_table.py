@@ -62,13 +62,11 @@ async def test_search_rows__follow_inserts_copies_updates_and_deletes(
     assert await _in_step(pool, uid) == [True] * (len(BODIES) + 1)
     async with pool.connection() as conn:
         await conn.execute(
-            "UPDATE crm.messages SET subject = 'zeppelin', processed_on = now() WHERE id = %s",
+            "UPDATE crm.messages SET subject = 'zeppelin', problems = '{x}' WHERE id = %s",
             (ids[0],),
         )
         await conn.execute("UPDATE crm.messages SET date = NULL WHERE id = %s", (ids[1],))
-        await conn.execute(
-            "UPDATE crm.messages SET processed_on = now() WHERE user_id = %s", (uid,)
-        )
+        await conn.execute("UPDATE crm.messages SET problems = '{y}' WHERE user_id = %s", (uid,))
         await conn.execute("DELETE FROM crm.messages WHERE id = %s", (ids[2],))
         left = await (
             await conn.execute("SELECT count(*) FROM crm.message_search WHERE user_id = %s", (uid,))

@@ -9,6 +9,7 @@ from datetime import timedelta
 import httpx
 from psycopg_pool import AsyncConnectionPool
 
+from fluffymail.crm.contacts import service as contacts_service
 from tests.integration.web.conftest import User, login
 from tests.integration.web.contact_seed import NOW, Seeded, seed_crm
 
@@ -218,3 +219,34 @@ async def test_search__counts_up_to_the_cap(
         assert (body["total"], body["total_capped"]) == (200, True), sort
     few = (await client.get("/api/messages?q=widget 7", headers=alice.auth)).json()
     assert (few["total"], few["total_capped"]) == (1, False)
+
+
+async def test_one_message__shows_the_automated_reason_extraction_recorded(
+    make_client, alice: User, pool: AsyncConnectionPool
+) -> None:
+    """The reason lives in crm.message_automated (0043): the API and the page still show it."""
+    uid = alice.account.id
+    async with pool.connection() as conn, conn.transaction():
+        rows = await (
+            await conn.execute(
+                "INSERT INTO crm.messages (user_id, dedup_key, subject, body_text, from_address,"
+                " date) VALUES (%s, 'fp:anon', 'From nobody', 'x', NULL, %s),"
+                " (%s, 'fp:ada', 'From Ada', 'y', 'ada@acme.com', %s) RETURNING id",
+                (uid, NOW, uid, NOW),
+            )
+        ).fetchall()
+        anon, ada = (r[0] for r in rows)
+        await conn.execute(
+            "INSERT INTO crm.message_participants (message_id, role, position, address)"
+            " VALUES (%s, 'from', 0, 'ada@acme.com'), (%s, 'to', 0, 'alice@example.com')",
+            (ada, ada),
+        )
+        await contacts_service.extract_messages(conn, [anon, ada], now=NOW)
+    browser = make_client()
+    await login(browser, "alice@example.com")
+    body = (await browser.get(f"/api/messages/{anon}")).json()
+    assert body["automated_reason"] == "no_sender"
+    assert (await browser.get(f"/api/messages/{ada}")).json()["automated_reason"] is None
+    page = await browser.get(f"/messages/{anon}", headers=HTML)
+    assert page.status_code == 200 and "automated: no_sender" in page.text
+    assert "automated:" not in (await browser.get(f"/messages/{ada}", headers=HTML)).text

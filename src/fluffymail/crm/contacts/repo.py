@@ -345,7 +345,6 @@ async def insert_links(
     user_id: int,
     links: Sequence[Link],
     reasons: Sequence[tuple[int, str | None]],
-    now: datetime,
 ) -> list[Link]:
     """Insert links and mark messages processed with their automated reason (None:
     person-to-person); returns the links that are new (a re-run returns none)."""
@@ -361,7 +360,7 @@ async def insert_links(
         for link in links
     ]
     finished = [{"id": i, "reason": r} for i, r in sorted(reasons)]
-    params = {"user_id": user_id, "links": _dumps(rows), "messages": _dumps(finished), "now": now}
+    params = {"user_id": user_id, "links": _dumps(rows), "messages": _dumps(finished)}
     fresh = set(await (await conn.execute(SQL["insert_links"], params)).fetchall())
     return [link for link in links if (link.message_id, link.address, link.role) in fresh]
 

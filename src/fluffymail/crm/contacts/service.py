@@ -442,7 +442,7 @@ async def _link_and_count(
     user_id, contact_of = planned.user_id, planned.contact_of
     links = [link for plan in planned.plans for link in plan.links]
     reasons = [(p.message_id, p.automated_reason) for p in planned.plans]
-    fresh = await contacts_repo.insert_links(conn, user_id, links, reasons, now)
+    fresh = await contacts_repo.insert_links(conn, user_id, links, reasons)
     result.links += len(fresh)
     extra_votes: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for link in fresh:

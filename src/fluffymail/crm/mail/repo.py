@@ -275,8 +275,10 @@ async def mark_summaries_stale(conn: Conn, user_id: int, message_ids: Sequence[i
     return [row[0] for row in rows]
 
 
-async def mark_messages_processed(conn: Conn, message_ids: Sequence[int], now: datetime) -> int:
-    cur = await conn.execute(SQL["mark_message_processed"], {"ids": list(message_ids), "now": now})
+async def mark_messages_processed(conn: Conn, user_id: int, message_ids: Sequence[int]) -> int:
+    """The user's messages are extracted (no longer pending); returns how many were pending."""
+    params = {"user_id": user_id, "ids": list(message_ids)}
+    cur = await conn.execute(SQL["mark_message_processed"], params)
     return cur.rowcount
 
 

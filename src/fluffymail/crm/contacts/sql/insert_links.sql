@@ -1,11 +1,23 @@
--- Record interactions and mark the batch's messages processed (with their automated reason).
+-- Record interactions and mark the batch's messages processed: they leave crm.message_pending,
+-- and crm.message_automated holds the automated ones with their reason (a re-extraction that
+-- finds a message no longer automated deletes its row). No message row is updated.
 -- Returns only the links inserted now (a re-run returns nothing), which are the only ones
 -- `apply_links` adds to name votes and counts.
-WITH finished AS (
-    UPDATE crm.messages m
-    SET processed_on = %(now)s, automated_reason = r.reason
+WITH batch AS (
+    SELECT DISTINCT ON (r.id) r.id, r.reason
     FROM jsonb_to_recordset(%(messages)s::jsonb) AS r(id bigint, reason text)
-    WHERE m.id = r.id
+    ORDER BY r.id
+), processed AS (
+    DELETE FROM crm.message_pending p USING batch b
+    WHERE p.user_id = %(user_id)s AND p.message_id = b.id
+), automated AS (
+    INSERT INTO crm.message_automated AS a (user_id, message_id, reason)
+    SELECT %(user_id)s, b.id, b.reason FROM batch b WHERE b.reason IS NOT NULL
+    ON CONFLICT (user_id, message_id) DO UPDATE SET reason = excluded.reason
+    WHERE a.reason <> excluded.reason
+), cleared AS (
+    DELETE FROM crm.message_automated a USING batch b
+    WHERE a.user_id = %(user_id)s AND a.message_id = b.id AND b.reason IS NULL
 )
 INSERT INTO crm.contact_links (message_id, address, role, user_id, display_name, occurred_on, visible)
 SELECT l.message_id, l.address, l.role, %(user_id)s, l.display_name, l.occurred_on, l.visible

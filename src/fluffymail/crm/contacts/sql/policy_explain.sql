@@ -6,14 +6,17 @@
 WITH connection AS (
     SELECT id, contact_policy FROM crm.connections
     WHERE id = %(connection_id)s AND user_id = %(user_id)s
-), msgs AS (
-    SELECT count(DISTINCT m.id) AS messages,
-           count(DISTINCT m.id) FILTER (WHERE m.processed_on IS NULL) AS pending,
-           count(DISTINCT m.id) FILTER (WHERE m.automated_reason IS NOT NULL) AS automated
+), mail AS (   -- the connection's messages, once each (a message may be in several folders)
+    SELECT DISTINCT mf.message_id
     FROM crm.folders f
     JOIN crm.message_folders mf ON mf.folder_id = f.id
-    JOIN crm.messages m ON m.id = mf.message_id
     WHERE f.connection_id = (SELECT id FROM connection)
+), msgs AS (   -- extraction's state beside them, by their keys (0043)
+    SELECT count(*) AS messages, count(p.message_id) AS pending, count(a.message_id) AS automated
+    FROM mail
+    LEFT JOIN crm.message_pending p ON p.user_id = %(user_id)s AND p.message_id = mail.message_id
+    LEFT JOIN crm.message_automated a
+        ON a.user_id = %(user_id)s AND a.message_id = mail.message_id
 ), live AS (
     SELECT a.contact_id, c.created,
            bool_or(l.role = 'received_from') AS wrote,

@@ -14,7 +14,9 @@ WITH target AS (
     JOIN crm.contact_links l ON l.user_id = %(user_id)s AND l.address = t.address
     JOIN crm.messages m ON m.id = l.message_id
     WHERE l.role IN ('sent_to', 'received_from') AND m.date >= %(since)s
-      AND m.date <= %(now)s AND m.automated_reason IS NULL
+      AND m.date <= %(now)s
+      AND NOT EXISTS (SELECT 1 FROM crm.message_automated x
+                      WHERE x.user_id = %(user_id)s AND x.message_id = m.id)
 ), last_out AS (
     SELECT DISTINCT ON (contact_id) contact_id, message_id, date
     FROM links WHERE role = 'sent_to'

@@ -52,7 +52,9 @@ WITH me AS (
             OR EXISTS (SELECT 1 FROM crm.contact_links s
                        WHERE s.message_id = m.id AND s.role = 'sent_to')) AS outgoing
     FROM pair p JOIN crm.messages m ON m.id = p.message_id
-    WHERE m.date IS NOT NULL AND m.automated_reason IS NULL
+    WHERE m.date IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM crm.message_automated x
+                      WHERE x.user_id = %(user_id)s AND x.message_id = m.id)
 ), interaction AS (
     SELECT message_id, contact_id, date, thread_id, outgoing,
            CASE WHEN outgoing THEN to_them
