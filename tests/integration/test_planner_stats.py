@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import psycopg
+from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.db import stats
+from fluffymail.jobs import planner_stats
 
 
 async def test_refresh__analyses_a_bulk_loaded_table_and_leaves_the_rest(db_url: str) -> None:
@@ -46,3 +48,25 @@ async def test_vacuum__a_bulk_loaded_table_then_index_only_scans_skip_its_heap(
         assert visible  # every page all-visible: an index-only scan reads no heap
         await conn.execute("SELECT pg_stat_force_next_flush()")
         assert await stats.vacuum(conn, tables) == []  # vacuumed: nothing inserted since
+
+
+async def test_extraction_refresh__the_emptied_pending_list_is_vacuumed_to_nothing(
+    pool: AsyncConnectionPool,
+) -> None:
+    """Every stored message waits in crm.message_pending until extracted (0043): the list is
+    emptied as fast as it fills, and the refresh after an extraction batch gives its pages
+    back instead of leaving a dead row per message."""
+    async with pool.connection() as conn:
+        await conn.execute(
+            "INSERT INTO crm.message_pending (user_id, message_id)"
+            " SELECT 1, n FROM generate_series(1, 20000) n"
+        )
+        await conn.execute("DELETE FROM crm.message_pending")
+        await conn.execute("SELECT pg_stat_force_next_flush()")
+    done = await planner_stats.refresh(pool, planner_stats.EXTRACTION_TABLES)
+    assert done.count("crm.message_pending") == 2  # analysed, then vacuumed
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT relpages FROM pg_class WHERE oid = 'crm.message_pending'::regclass"
+        )
+        assert await cur.fetchone() == (0,)

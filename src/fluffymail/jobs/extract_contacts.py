@@ -173,7 +173,7 @@ async def _extract(deps: JobDeps, clock: Clock, args: Args, debounce: int) -> di
         if not args.in_run:  # a run's batches: the run analyses once the last is done
             async with conn.transaction():
                 await _analyse_if_caught_up(deps.queue, conn, args.owner, clock)
-    await planner_stats.refresh(deps.pool, planner_stats.CONTACT_TABLES)
+    await planner_stats.refresh(deps.pool, planner_stats.EXTRACTION_TABLES)
     output = {**result.as_output(), "enrich_enqueued": enqueued, **_note(result)}
     log.debug("contacts extracted", extra={"action": "contacts.extracted", **output})
     return output

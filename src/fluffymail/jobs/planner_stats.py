@@ -1,5 +1,5 @@
 """Which tables each stage of the mail pipeline loads in bulk, and their ANALYZE (and, for
-those the pages read by index-only scans, VACUUM) after it."""
+those read by index-only scans or emptied as fast as they fill, VACUUM) after it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.db import stats
 
-__all__ = ["CONTACT_TABLES", "INDEX_ONLY_TABLES", "MAIL_TABLES", "RELATIONSHIP_TABLES", "refresh"]
+__all__ = [
+    "CONTACT_TABLES",
+    "EXTRACTION_TABLES",
+    "MAIL_TABLES",
+    "RELATIONSHIP_TABLES",
+    "VACUUMED_TABLES",
+    "refresh",
+]
 
 MAIL_TABLES = (
     "crm.messages",
@@ -29,16 +36,23 @@ CONTACT_TABLES = (
     "crm.companies",
 )
 RELATIONSHIP_TABLES = ("crm.relationships", "crm.relationship_folds")
-# counted by index-only scans on every contacts page (crm.contact_figures: a contact's links):
-# with the visibility map behind a bulk load each count reads the heap too (202 → 56 ms for a
-# page of 50 at 1M messages, issue 19)
-INDEX_ONLY_TABLES = ("crm.contact_links",)
+# what an extraction batch writes: the contacts, and the messages it takes off the pending list
+EXTRACTION_TABLES = (*CONTACT_TABLES, "crm.message_pending")
+VACUUMED_TABLES = (
+    # counted by index-only scans on every contacts page (crm.contact_figures: a contact's
+    # links): with the visibility map behind a bulk load each count reads the heap too
+    # (202 → 56 ms for a page of 50 at 1M messages, issue 19)
+    "crm.contact_links",
+    # a row per message from its insert until its extraction (0043): without a VACUUM its dead
+    # rows pile up (autovacuum may be off or behind a load) instead of making room for the next
+    "crm.message_pending",
+)
 
 
 async def refresh(pool: AsyncConnectionPool, tables: Sequence[str]) -> list[str]:
     """ANALYZE those of `tables` a bulk load changed a lot, and VACUUM those of them the pages
-    read by index-only scans (see `fluffymail.db.stats`)."""
+    read by index-only scans or churned (`VACUUMED_TABLES`, see `fluffymail.db.stats`)."""
     async with pool.connection() as conn:
         analysed = await stats.refresh(conn, tables)
-        visible = [t for t in tables if t in INDEX_ONLY_TABLES]
-        return analysed + (await stats.vacuum(conn, visible) if visible else [])
+        churned = [t for t in tables if t in VACUUMED_TABLES]
+        return analysed + (await stats.vacuum(conn, churned) if churned else [])
