@@ -275,13 +275,6 @@ async def mark_summaries_stale(conn: Conn, user_id: int, message_ids: Sequence[i
     return [row[0] for row in rows]
 
 
-async def mark_messages_processed(conn: Conn, user_id: int, message_ids: Sequence[int]) -> int:
-    """The user's messages are extracted (no longer pending); returns how many were pending."""
-    params = {"user_id": user_id, "ids": list(message_ids)}
-    cur = await conn.execute(SQL["mark_message_processed"], params)
-    return cur.rowcount
-
-
 async def mark_relationships_analyzed(conn: Conn, user_id: int, now: datetime) -> int:
     cur = await conn.execute(SQL["mark_relationships_analyzed"], {"id": user_id, "now": now})
     return cur.rowcount
