@@ -266,12 +266,15 @@ def run(args: Any) -> dict[str, Any]:
         if args.policy:
             prepare_connection(url, source, args.policy)
         command = [sys.executable, "-m", "fluffymail"]
-        worker = subprocess.Popen([*command, "worker"], env=env, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.PIPE)  # fmt: skip
-        importer = subprocess.Popen(
-            [*command, "import", str(source), "--user", USER],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+        # their output goes to files: a pipe nobody reads until the end fills up (64 KB of
+        # warnings) and then blocks the process writing to it, worker or import
+        worker_log, import_log = args.work / "worker.log", args.work / "import.log"
+        with worker_log.open("wb") as out:
+            worker = subprocess.Popen([*command, "worker"], env=env, stdout=out, stderr=out)
+        with import_log.open("wb") as out:
+            importer = subprocess.Popen(
+                [*command, "import", str(source), "--user", USER], env=env, stdout=out, stderr=out
+            )
         try:
             seen = watch(url, worker, importer, args)
             importer.wait()
@@ -288,7 +291,7 @@ def run(args: Any) -> dict[str, Any]:
             ranked, stored = ranking(conn)
             last = last_finish(conn, PEOPLE, ("sync", "analyze"))
             searchable = last_finish(conn, ("sync-emails", *SEARCH), ())
-    said = _SUMMARY.search(" ".join((importer.stdout.read() if importer.stdout else "").split()))
+    said = _SUMMARY.search(" ".join(import_log.read_text(errors="replace").split()))
     return {
         "messages_read": int(said[1].replace(",", "")) if said else None,
         "messages": stored,

@@ -296,10 +296,32 @@ CREATE FUNCTION queue.fail_jobs(p_ids bigint[], p_attempts integer[], p_errors j
     AS $$
 BEGIN
     RETURN QUERY WITH failing AS (
-        SELECT j.id, p_errors -> (f.n - 1)::integer AS error, j.retry_count < j.retry_limit AS will_retry
+        SELECT j.id, p_errors -> (f.n - 1)::integer AS error, j.retry_count < j.retry_limit AS may_retry,
+               CASE  -- the job queued with the same key that a retry would collide with
+                   WHEN j.policy = 'stately' THEN (
+                       SELECT q.id FROM queue.job q  -- by job_policy_stately
+                       WHERE q.name = j.name AND q.state = 'retry' AND q.policy = 'stately'
+                         AND coalesce(q.singleton_key, '') = coalesce(j.singleton_key, '')
+                         AND q.id <> j.id
+                       LIMIT 1)
+                   WHEN j.policy = 'standard' AND j.singleton_key IS NOT NULL
+                        AND j.singleton_on IS NULL THEN (
+                       SELECT q.id FROM queue.job q  -- by job_singleton_queued
+                       WHERE q.name = j.name AND q.singleton_key = j.singleton_key
+                         AND q.state < 'active' AND q.singleton_on IS NULL
+                         AND q.policy = 'standard' AND q.id <> j.id
+                       LIMIT 1)
+               END AS covered_by
         FROM unnest(p_ids, p_attempts) WITH ORDINALITY AS f (id, attempt, n)
         JOIN queue.job j ON j.id = f.id AND j.attempt = f.attempt AND j.state = 'active'
         FOR UPDATE OF j
+    ), decided AS (
+        SELECT f.id, f.may_retry AND f.covered_by IS NULL AS will_retry,
+               CASE WHEN f.may_retry AND f.covered_by IS NOT NULL AND jsonb_typeof(f.error) = 'object'
+                    THEN f.error || jsonb_build_object('not_retried', format(
+                        'job %s, queued with the same key, does this work', f.covered_by))
+                    ELSE f.error END AS error
+        FROM failing f
     ), updated AS (
         UPDATE queue.job j SET
             state = CASE WHEN f.will_retry THEN 'retry' ELSE 'failed' END::queue.job_state,
@@ -310,7 +332,7 @@ BEGIN
             completed_on = CASE WHEN f.will_retry THEN NULL ELSE now() END,
             keep_until = CASE WHEN f.will_retry THEN NULL ELSE now() + make_interval(secs => j.retention_seconds) END,
             output = f.error
-        FROM failing f WHERE j.id = f.id
+        FROM decided f WHERE j.id = f.id
         RETURNING j.*
     ), history AS (
         INSERT INTO queue.job_attempt (job_id, attempt, name, worker, started_on, outcome, error)

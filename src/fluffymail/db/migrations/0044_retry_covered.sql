@@ -1,0 +1,77 @@
+-- A failed attempt whose retry would break its queue's rule for its key is not retried: it
+-- fails for good, and its error says which job carries the work. A stately queue allows one
+-- job per key waiting to retry, a standard queue with singleton keys one queued job per key;
+-- before, such a retry raised a unique violation, so the failure could not be recorded, the
+-- job stayed active, and every rescue pass that met it failed whole (seen at 1M messages:
+-- an analysis that deadlocked twice). pg-boss settled on the same rule (pg-boss#493).
+-- fail_jobs as in 0039 otherwise.
+CREATE OR REPLACE FUNCTION queue.fail_jobs(p_ids bigint[], p_attempts integer[], p_errors jsonb)
+RETURNS TABLE (id bigint, name text, state queue.job_state, retry_count integer, dead_letter_id bigint)
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    RETURN QUERY WITH failing AS (
+        SELECT j.id, p_errors -> (f.n - 1)::integer AS error, j.retry_count < j.retry_limit AS may_retry,
+               CASE  -- the job queued with the same key that a retry would collide with
+                   WHEN j.policy = 'stately' THEN (
+                       SELECT q.id FROM queue.job q  -- by job_policy_stately
+                       WHERE q.name = j.name AND q.state = 'retry' AND q.policy = 'stately'
+                         AND coalesce(q.singleton_key, '') = coalesce(j.singleton_key, '')
+                         AND q.id <> j.id
+                       LIMIT 1)
+                   WHEN j.policy = 'standard' AND j.singleton_key IS NOT NULL
+                        AND j.singleton_on IS NULL THEN (
+                       SELECT q.id FROM queue.job q  -- by job_singleton_queued
+                       WHERE q.name = j.name AND q.singleton_key = j.singleton_key
+                         AND q.state < 'active' AND q.singleton_on IS NULL
+                         AND q.policy = 'standard' AND q.id <> j.id
+                       LIMIT 1)
+               END AS covered_by
+        FROM unnest(p_ids, p_attempts) WITH ORDINALITY AS f (id, attempt, n)
+        JOIN queue.job j ON j.id = f.id AND j.attempt = f.attempt AND j.state = 'active'
+        FOR UPDATE OF j
+    ), decided AS (
+        SELECT f.id, f.may_retry AND f.covered_by IS NULL AS will_retry,
+               CASE WHEN f.may_retry AND f.covered_by IS NOT NULL AND jsonb_typeof(f.error) = 'object'
+                    THEN f.error || jsonb_build_object('not_retried', format(
+                        'job %s, queued with the same key, does this work', f.covered_by))
+                    ELSE f.error END AS error
+        FROM failing f
+    ), updated AS (
+        UPDATE queue.job j SET
+            state = CASE WHEN f.will_retry THEN 'retry' ELSE 'failed' END::queue.job_state,
+            retry_count = j.retry_count + 1,
+            start_after = CASE WHEN f.will_retry
+                THEN now() + queue.retry_delay(j.retry_delay, j.retry_backoff, j.retry_delay_max, j.retry_count)
+                ELSE j.start_after END,
+            completed_on = CASE WHEN f.will_retry THEN NULL ELSE now() END,
+            keep_until = CASE WHEN f.will_retry THEN NULL ELSE now() + make_interval(secs => j.retention_seconds) END,
+            output = f.error
+        FROM decided f WHERE j.id = f.id
+        RETURNING j.*
+    ), history AS (
+        INSERT INTO queue.job_attempt (job_id, attempt, name, worker, started_on, outcome, error)
+        SELECT u.id, u.attempt, u.name, u.worker, u.started_on,
+               CASE u.output->>'type' WHEN 'JobExpired' THEN 'expired' WHEN 'WorkerLost' THEN 'lost' ELSE 'failed' END,
+               u.output
+        FROM updated u
+        ON CONFLICT DO NOTHING
+    ), dead AS (
+        INSERT INTO queue.job (name, data, priority, policy, singleton_key, group_key, retry_limit,
+            retry_delay, retry_backoff, retry_delay_max, expire_seconds, heartbeat_seconds,
+            retention_seconds, dead_letter, source_name, source_id, output)
+        SELECT q.name,
+            CASE WHEN jsonb_typeof(u.data) = 'object' THEN u.data - 'parent' ELSE u.data END, u.priority, q.policy, NULL, u.group_key, q.retry_limit,
+            q.retry_delay, q.retry_backoff, q.retry_delay_max, q.expire_seconds, q.heartbeat_seconds,
+            q.retention_seconds, q.dead_letter, u.name, u.id, u.output
+        FROM updated u JOIN queue.queue q ON q.name = u.dead_letter
+        WHERE u.state = 'failed'
+        RETURNING queue.job.id, queue.job.source_id
+    )
+    SELECT u.id, u.name, u.state, u.retry_count, d.id
+    FROM updated u LEFT JOIN dead d ON d.source_id = u.id;
+    PERFORM queue.wf_child_done((j.data -> 'parent' ->> 0)::bigint, j.data -> 'parent' ->> 1)
+    FROM queue.job j
+    WHERE j.id = ANY(p_ids) AND j.state = 'failed' AND j.completed_on = now()
+      AND jsonb_typeof(j.data -> 'parent') = 'array';
+END
+$$;
