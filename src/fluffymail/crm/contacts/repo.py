@@ -371,13 +371,15 @@ async def apply_links(
     fresh: Sequence[Link],
     names: Sequence[NameUpdate],
     now: datetime,
+    groups: Mapping[int, str] | None = None,
 ) -> dict[int, bool]:
-    """Add new links to name votes and contact counts, and store new names, in one statement
-    (run it last in the transaction: it locks hot contact rows).
+    """Add new links to name votes and contact counts, store new names, and make the persons
+    of `groups` (contact id -> `groups.GroupReason`) groups, in one statement (run it last in
+    the transaction: it locks hot contact rows, all in key order).
 
     Returns the contacts updated, each with whether it is visible (created, live).
     """
-    if not fresh and not names:
+    if not fresh and not names and not groups:
         return {}
     rows = [
         {
@@ -393,6 +395,7 @@ async def apply_links(
         "user_id": user_id,
         "links": _dumps(rows),
         "names": _dumps(_name_rows(names)),
+        "groups": _dumps([{"id": i, "reason": r} for i, r in sorted((groups or {}).items())]),
         "now": now,
     }
     return dict(await (await conn.execute(SQL["apply_links"], params)).fetchall())
@@ -454,13 +457,6 @@ async def mark_bounced(
         for a, m, d in bounces
     ]
     await conn.execute(SQL["mark_bounced"], {"user_id": user_id, "bounces": _dumps(rows)})
-
-
-async def mark_groups(conn: Conn, groups: Mapping[int, str], now: datetime) -> None:
-    """Contact id -> `groups.GroupReason`: these persons are groups (never the reverse)."""
-    if groups:
-        rows = [{"id": i, "reason": r} for i, r in sorted(groups.items())]
-        await conn.execute(SQL["mark_groups"], {"groups": _dumps(rows), "now": now})
 
 
 @dataclass(frozen=True, slots=True)

@@ -451,8 +451,8 @@ async def _link_and_count(
     names_for = {*extra_votes, *planned.created}  # only new evidence can change a name
     updates = await choose_names(conn, names_for, extra_votes=extra_votes)
     await _record_outcomes(conn, user_id, planned.messages, list(planned.plans), result, now)
-    await _mark_groups(conn, user_id, fresh, planned, now)
-    touched = await contacts_repo.apply_links(conn, user_id, fresh, updates, now)  # hot: last
+    found = await _groups_found(conn, user_id, fresh, planned)
+    touched = await contacts_repo.apply_links(conn, user_id, fresh, updates, now, found)  # last
     result.visible_touched |= {cid for cid, visible in touched.items() if visible}
     wrote = {contact_of.get(k.address) for k in fresh if k.role == "received_from"}
     result.held_back |= {cid for cid in wrote if cid is not None and touched.get(cid) is False}
@@ -465,13 +465,13 @@ async def _link_and_count(
         result.merges += merged is not None
 
 
-async def _mark_groups(
-    conn: Conn, user_id: int, fresh: Sequence[Link], planned: Planned, now: datetime
-) -> None:
-    """Contacts this batch shows to be groups: by their address or display names
-    (`groups.group_reason`), or because their address fans mail out to the user (the batch's
-    evidence recorded, then checked over all the user's evidence for the addresses that did
-    so in this batch)."""
+async def _groups_found(
+    conn: Conn, user_id: int, fresh: Sequence[Link], planned: Planned
+) -> dict[int, str]:
+    """Contacts this batch shows to be groups, for `apply_links` to mark: by their address or
+    display names (`groups.group_reason`), or because their address fans mail out to the user
+    (the batch's evidence recorded, then checked over all the user's evidence for the
+    addresses that did so in this batch)."""
     contact_of = planned.contact_of
     names_of: dict[str, set[str]] = defaultdict(set)
     for link in fresh:
@@ -495,7 +495,7 @@ async def _mark_groups(
     for contact_id, address in candidates:
         if not groups.looks_like_owner(address, planned.aliases):
             found[contact_id] = str(groups.GroupReason.FANOUT)
-    await contacts_repo.mark_groups(conn, found, now)
+    return found
 
 
 def _fanout_evidence(planned: Planned) -> list[contacts_repo.FanoutEvidence]:

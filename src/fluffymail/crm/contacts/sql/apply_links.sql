@@ -1,7 +1,9 @@
--- Add freshly inserted links to name votes and contact counts, and store re-chosen names.
+-- Add freshly inserted links to name votes and contact counts, store re-chosen names, and mark
+-- the persons the batch showed to be groups (never the reverse here).
 -- The last statement of an extraction transaction: it locks hot rows (a colleague on every
 -- message), so it holds them only until the commit right after. Rows are locked in key
--- order (no deadlock). Each distinct address is mapped to its contact by key, and contacts
+-- order, all of them in this one statement (no deadlock: marking groups in a statement of its
+-- own before it locked them in another order, and concurrent batches deadlocked). Each distinct address is mapped to its contact by key, and contacts
 -- are locked by key (= ANY), so the cost follows the batch, not the user's number of contacts
 -- (and no join depends on the estimate of a CTE).
 WITH fresh AS (
@@ -39,9 +41,12 @@ WITH fresh AS (
 ), names AS (
     SELECT * FROM jsonb_to_recordset(%(names)s::jsonb) AS n(
         id bigint, name text, first_name text, last_name text, quality smallint, identity_key text)
+), groups AS (
+    SELECT * FROM jsonb_to_recordset(%(groups)s::jsonb) AS g(id bigint, reason text)
 ), locked AS (
     SELECT c.id FROM crm.contacts c
-    WHERE c.id = ANY(ARRAY(SELECT contact_id FROM agg UNION SELECT id FROM names))
+    WHERE c.id = ANY(ARRAY(SELECT contact_id FROM agg UNION SELECT id FROM names
+                           UNION SELECT id FROM groups))
     ORDER BY c.id FOR UPDATE
 )
 UPDATE crm.contacts c
@@ -57,9 +62,13 @@ SET sent_to_count = c.sent_to_count + coalesce(agg.sent_to, 0),
     last_name = coalesce(n.last_name, c.last_name),
     name_quality = coalesce(n.quality, c.name_quality),
     identity_key = CASE WHEN n.id IS NULL THEN c.identity_key ELSE n.identity_key END,
+    kind = CASE WHEN g.id IS NOT NULL AND c.kind = 'person' THEN 'group' ELSE c.kind END,
+    kind_reason = CASE WHEN g.id IS NOT NULL AND c.kind = 'person' THEN g.reason
+                       ELSE c.kind_reason END,
     updated_on = %(now)s
 FROM locked
 LEFT JOIN agg ON agg.contact_id = locked.id
 LEFT JOIN names n ON n.id = locked.id
+LEFT JOIN groups g ON g.id = locked.id
 WHERE c.id = locked.id
 RETURNING c.id, c.created AND c.suppressed_reason IS NULL AND c.merged_into_id IS NULL AS visible
