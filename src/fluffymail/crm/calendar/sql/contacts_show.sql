@@ -5,7 +5,7 @@ WITH names AS (
     SELECT * FROM jsonb_to_recordset(%(rows)s::jsonb) AS n(id bigint, name text)
 ), old AS (
     SELECT c.id, c.created FROM crm.contacts c
-    WHERE c.id IN (SELECT id FROM names) ORDER BY c.id FOR UPDATE
+    WHERE c.id IN (SELECT id FROM names) ORDER BY c.id FOR NO KEY UPDATE
 )
 UPDATE crm.contacts c
 SET created = true,

@@ -1,11 +1,13 @@
 -- Add freshly inserted links to name votes and contact counts, store re-chosen names, and mark
 -- the persons the batch showed to be groups (never the reverse here).
 -- The last statement of an extraction transaction: it locks hot rows (a colleague on every
--- message), so it holds them only until the commit right after. Rows are locked in key
--- order, all of them in this one statement (no deadlock: marking groups in a statement of its
--- own before it locked them in another order, and concurrent batches deadlocked). Each distinct address is mapped to its contact by key, and contacts
--- are locked by key (= ANY), so the cost follows the batch, not the user's number of contacts
--- (and no join depends on the estimate of a CTE).
+-- message), so it holds them only until the commit right after. Rows are locked in key order,
+-- all of them in this one statement (marking groups in a statement of its own, before, locked
+-- them in another order: concurrent batches deadlocked), and FOR NO KEY UPDATE, which does not
+-- wait for the key-share locks of foreign-key checks (an analysis storing introductions).
+-- Each distinct address is mapped to its contact by key, and contacts are locked by key
+-- (= ANY), so the cost follows the batch, not the user's number of contacts (and no join
+-- depends on the estimate of a CTE).
 WITH fresh AS (
     SELECT * FROM jsonb_to_recordset(%(links)s::jsonb) AS l(
         address text, role text, display_name text, occurred_on timestamptz, visible boolean)
@@ -47,7 +49,7 @@ WITH fresh AS (
     SELECT c.id FROM crm.contacts c
     WHERE c.id = ANY(ARRAY(SELECT contact_id FROM agg UNION SELECT id FROM names
                            UNION SELECT id FROM groups))
-    ORDER BY c.id FOR UPDATE
+    ORDER BY c.id FOR NO KEY UPDATE
 )
 UPDATE crm.contacts c
 SET sent_to_count = c.sent_to_count + coalesce(agg.sent_to, 0),

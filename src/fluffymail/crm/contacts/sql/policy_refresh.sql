@@ -52,7 +52,7 @@ WITH touched AS (
     SELECT c.id, s.visible, s.kept
     FROM crm.contacts c JOIN state s ON s.id = c.id
     ORDER BY c.id
-    FOR UPDATE OF c
+    FOR NO KEY UPDATE OF c
 )
 UPDATE crm.contacts c
 SET created = n.visible OR n.kept,
