@@ -53,3 +53,25 @@ async def test_retry__still_taken_when_nothing_else_waits_under_the_key(queue: J
     assert await queue.fail(jobs, ValueError("boom")) == sorted(j.id for j in jobs)
     states = {(await queue.get_job(j.id)).state for j in jobs}  # type: ignore[union-attr]
     assert states == {"retry"} and first in {j.id for j in jobs}
+
+
+async def test_stately__a_snooze_beside_a_job_waiting_to_retry_waits_as_created(
+    queue: JobQueue,
+) -> None:
+    """A stately job that snoozes (or a workflow run that parks on a step) while another job of
+    its key waits to retry cannot take that slot: it waits as created, and runs once due."""
+    await queue.create_queue("sz", policy="stately", retry_limit=3)
+    first = await queue.send("sz", {"n": 1}, singleton_key="connection-1")
+    [a] = await queue.fetch("sz")
+    assert await queue.store.snooze([a.lease], [3600]) == [first]
+    second = await queue.send("sz", {"n": 2}, singleton_key="connection-1")
+    [b] = await queue.fetch("sz")
+    assert b.id == second
+
+    assert await queue.store.snooze([b.lease], [0]) == [second]  # raised before
+
+    waiting, parked = await queue.get_job(first), await queue.get_job(second)
+    assert waiting is not None and parked is not None
+    assert (waiting.state, parked.state) == ("retry", "created")
+    [again] = await queue.fetch("sz")
+    assert (again.id, again.retry_count) == (second, 0)

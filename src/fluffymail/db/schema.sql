@@ -362,6 +362,49 @@ BEGIN
 END
 $$;
 
+CREATE TABLE queue.job (
+    id bigint NOT NULL,
+    name text NOT NULL,
+    state queue.job_state DEFAULT 'created'::queue.job_state NOT NULL,
+    priority integer DEFAULT 0 NOT NULL,
+    data jsonb,
+    policy text DEFAULT 'standard'::text NOT NULL,
+    singleton_key text,
+    singleton_on timestamp with time zone,
+    group_key text,
+    retry_limit integer NOT NULL,
+    retry_count integer DEFAULT 0 NOT NULL,
+    retry_delay integer NOT NULL,
+    retry_backoff boolean NOT NULL,
+    retry_delay_max integer,
+    expire_seconds integer NOT NULL,
+    heartbeat_seconds integer NOT NULL,
+    retention_seconds integer NOT NULL,
+    dead_letter text,
+    attempt integer DEFAULT 0 NOT NULL,
+    worker text,
+    start_after timestamp with time zone DEFAULT now() NOT NULL,
+    created_on timestamp with time zone DEFAULT now() NOT NULL,
+    started_on timestamp with time zone,
+    heartbeat_on timestamp with time zone,
+    completed_on timestamp with time zone,
+    keep_until timestamp with time zone,
+    output jsonb,
+    source_name text,
+    source_id bigint,
+    running boolean DEFAULT false NOT NULL
+);
+
+CREATE FUNCTION queue.parking_state(j queue.job) RETURNS queue.job_state
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE WHEN j.policy = 'stately' AND EXISTS (
+        SELECT 1 FROM queue.job q  -- by job_policy_stately
+        WHERE q.name = j.name AND q.state = 'retry' AND q.policy = 'stately'
+          AND coalesce(q.singleton_key, '') = coalesce(j.singleton_key, '') AND q.id <> j.id)
+    THEN 'created' ELSE 'retry' END::queue.job_state
+$$;
+
 CREATE FUNCTION queue.retry_delay(delay integer, backoff boolean, delay_max integer, retry_count integer) RETURNS interval
     LANGUAGE sql
     AS $$
@@ -572,7 +615,8 @@ BEGIN
     END IF;
     v_start := CASE WHEN v_state IN ('waiting', 'sleeping') THEN coalesce(v_wake, now() + interval '100 years') ELSE now() END;
     WITH moved AS (
-        UPDATE queue.job j SET state = 'retry', start_after = v_start, heartbeat_on = NULL
+        UPDATE queue.job j SET state = queue.parking_state(j), start_after = v_start,
+            heartbeat_on = NULL
         WHERE j.id = p_id AND j.attempt = p_attempt AND j.state = 'active'
         RETURNING j.id, j.name, j.attempt, j.worker, j.started_on
     ), history AS (
@@ -1581,39 +1625,6 @@ ALTER TABLE crm.workspaces ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MINVALUE
     NO MAXVALUE
     CACHE 1
-);
-
-CREATE TABLE queue.job (
-    id bigint NOT NULL,
-    name text NOT NULL,
-    state queue.job_state DEFAULT 'created'::queue.job_state NOT NULL,
-    priority integer DEFAULT 0 NOT NULL,
-    data jsonb,
-    policy text DEFAULT 'standard'::text NOT NULL,
-    singleton_key text,
-    singleton_on timestamp with time zone,
-    group_key text,
-    retry_limit integer NOT NULL,
-    retry_count integer DEFAULT 0 NOT NULL,
-    retry_delay integer NOT NULL,
-    retry_backoff boolean NOT NULL,
-    retry_delay_max integer,
-    expire_seconds integer NOT NULL,
-    heartbeat_seconds integer NOT NULL,
-    retention_seconds integer NOT NULL,
-    dead_letter text,
-    attempt integer DEFAULT 0 NOT NULL,
-    worker text,
-    start_after timestamp with time zone DEFAULT now() NOT NULL,
-    created_on timestamp with time zone DEFAULT now() NOT NULL,
-    started_on timestamp with time zone,
-    heartbeat_on timestamp with time zone,
-    completed_on timestamp with time zone,
-    keep_until timestamp with time zone,
-    output jsonb,
-    source_name text,
-    source_id bigint,
-    running boolean DEFAULT false NOT NULL
 );
 
 CREATE TABLE queue.job_attempt (

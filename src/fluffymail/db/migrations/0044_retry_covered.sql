@@ -4,7 +4,8 @@
 -- before, such a retry raised a unique violation, so the failure could not be recorded, the
 -- job stayed active, and every rescue pass that met it failed whole (seen at 1M messages:
 -- an analysis that deadlocked twice). pg-boss settled on the same rule (pg-boss#493).
--- fail_jobs as in 0039 otherwise.
+-- fail_jobs as in 0039 otherwise. Jobs that wait without spending a retry park beside such a
+-- job instead (queue.parking_state, below).
 CREATE OR REPLACE FUNCTION queue.fail_jobs(p_ids bigint[], p_attempts integer[], p_errors jsonb)
 RETURNS TABLE (id bigint, name text, state queue.job_state, retry_count integer, dead_letter_id bigint)
 LANGUAGE plpgsql VOLATILE AS $$
@@ -73,5 +74,67 @@ BEGIN
     FROM queue.job j
     WHERE j.id = ANY(p_ids) AND j.state = 'failed' AND j.completed_on = now()
       AND jsonb_typeof(j.data -> 'parent') = 'array';
+END
+$$;
+
+-- Where an active job of a stately queue waits without spending a retry (a workflow run parked
+-- on a step, a snoozed job): `retry`, unless another job of its key already waits there (the
+-- queue allows one per key: a run parked for its extraction while a second import of the same
+-- connection ran, or a snoozed job beside another), then `created`. Either state is fetched
+-- once due; neither spends a retry.
+CREATE FUNCTION queue.parking_state(j queue.job) RETURNS queue.job_state
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN j.policy = 'stately' AND EXISTS (
+        SELECT 1 FROM queue.job q  -- by job_policy_stately
+        WHERE q.name = j.name AND q.state = 'retry' AND q.policy = 'stately'
+          AND coalesce(q.singleton_key, '') = coalesce(j.singleton_key, '') AND q.id <> j.id)
+    THEN 'created' ELSE 'retry' END::queue.job_state
+$$;
+
+-- wf_suspend as in 0035, parking in queue.parking_state.
+CREATE OR REPLACE FUNCTION queue.wf_suspend(p_id bigint, p_attempt integer, p_name text, p_seq integer,
+    p_kind text, p_wake_at timestamptz, p_event text, p_match jsonb, p_children bigint[])
+    RETURNS boolean
+    LANGUAGE plpgsql AS $$
+DECLARE
+    v_state text;
+    v_wake timestamptz;
+    v_start timestamptz;
+    v_name text;
+BEGIN
+    INSERT INTO queue.workflow_step (run_id, name, seq, kind, state, started_on, wake_at, event,
+        match, children, pending)
+    VALUES (p_id, p_name, p_seq, p_kind, CASE p_kind WHEN 'sleep' THEN 'sleeping' ELSE 'waiting' END,
+        now(), p_wake_at, p_event, p_match, p_children, cardinality(p_children))
+    ON CONFLICT (run_id, name) DO NOTHING;
+    SELECT state, wake_at INTO v_state, v_wake FROM queue.workflow_step
+    WHERE run_id = p_id AND name = p_name FOR UPDATE;
+    IF v_state = 'cancelled' THEN
+        -- a cancelled run resumed by hand (`jobs resume`): its sleep or wait opens again; its
+        -- children stay cancelled, so an invoke is ready (and fails) at once
+        v_state := CASE p_kind WHEN 'sleep' THEN 'sleeping' WHEN 'invoke' THEN 'ready' ELSE 'waiting' END;
+        UPDATE queue.workflow_step SET state = v_state, finished_on = NULL
+        WHERE run_id = p_id AND name = p_name;
+    END IF;
+    v_start := CASE WHEN v_state IN ('waiting', 'sleeping') THEN coalesce(v_wake, now() + interval '100 years') ELSE now() END;
+    WITH moved AS (
+        UPDATE queue.job j SET state = queue.parking_state(j), start_after = v_start,
+            heartbeat_on = NULL
+        WHERE j.id = p_id AND j.attempt = p_attempt AND j.state = 'active'
+        RETURNING j.id, j.name, j.attempt, j.worker, j.started_on
+    ), history AS (
+        INSERT INTO queue.job_attempt (job_id, attempt, name, worker, started_on, outcome, error)
+        SELECT id, attempt, name, worker, started_on, 'suspended', jsonb_build_object('step', p_name)
+        FROM moved
+        ON CONFLICT DO NOTHING
+    )
+    SELECT name INTO v_name FROM moved;
+    IF v_name IS NULL THEN
+        RETURN false;
+    END IF;
+    IF v_start <= now() THEN
+        PERFORM pg_notify('fluffymail_queue', v_name);
+    END IF;
+    RETURN true;
 END
 $$;
