@@ -1,6 +1,7 @@
--- Give unfinished attempts back to the queue at shutdown without spending a retry.
+-- Give unfinished attempts back to the queue at shutdown without spending a retry (in
+-- queue.parking_state: `retry`, or `created` beside a stately job already waiting to retry).
 WITH released AS (
-    UPDATE queue.job j SET state = 'retry', start_after = now(), heartbeat_on = NULL
+    UPDATE queue.job j SET state = queue.parking_state(j), start_after = now(), heartbeat_on = NULL
     FROM unnest(%(ids)s::bigint[], %(attempts)s::integer[]) AS r (id, attempt)
     WHERE j.id = r.id AND j.attempt = r.attempt AND j.state = 'active'
     RETURNING j.id, j.name, j.attempt, j.worker, j.started_on

@@ -11,7 +11,7 @@ WITH cut AS (
     ORDER BY j.id
     FOR UPDATE OF j
 ), released AS (
-    UPDATE queue.job j SET state = 'retry', start_after = now(), heartbeat_on = NULL
+    UPDATE queue.job j SET state = queue.parking_state(j), start_after = now(), heartbeat_on = NULL
     FROM cut c
     WHERE j.id = c.id AND c.give_back
     RETURNING j.id, j.name, j.attempt, j.worker, j.started_on

@@ -54,7 +54,7 @@ WITH beat AS (
     LIMIT %(limit)s
     FOR UPDATE OF j SKIP LOCKED
 ), released AS (
-    UPDATE queue.job j SET state = 'retry', start_after = now(), heartbeat_on = NULL
+    UPDATE queue.job j SET state = queue.parking_state(j), start_after = now(), heartbeat_on = NULL
     FROM stale s
     WHERE j.id = s.id AND s.unstarted
     RETURNING j.id, j.name, j.attempt, j.worker, j.started_on, s.reason
