@@ -237,3 +237,28 @@ async def test_rescue__a_claim_whose_reply_is_on_its_way_is_left_alone(
     await wait_for(completed, within=60)
     assert ran == [job_id] and (await queue.get_job(job_id)).attempt == 1
     assert (await queue.get_job(other)).state is JobState.ACTIVE
+
+
+async def test_rescue__an_unstarted_attempt_whose_key_is_queued_again_leaves_it_the_work(
+    queue: JobQueue, sql
+) -> None:
+    """Giving it back would put two jobs of one singleton key in the queue (0044): its attempt
+    fails instead, names the queued one, and the rest of the pass goes on."""
+    await queue.create_queue("q", retry_limit=3, heartbeat_seconds=300)
+    await add_worker(sql, "dead", locked=True, silent_for=10)
+    ahead = await queue.send("q", {}, singleton_key="aliases-1")
+    await sql.execute(
+        "UPDATE queue.job SET state = 'active', attempt = 1, started_on = now(), worker = 'dead',"
+        " running = false WHERE id = %s",
+        ahead,
+    )
+    queued = await queue.send("q", {}, singleton_key="aliases-1")
+    other = await claim_as(sql, queue, "q", "dead", running=False)
+
+    assert await queue.rescue() == 2
+
+    job = await queue.get_job(ahead)
+    assert job.state is JobState.FAILED
+    assert job.output["not_retried"] == f"job {queued}, queued with the same key, does this work"
+    assert (await queue.get_job(queued)).state is JobState.CREATED
+    assert (await queue.get_job(other)).state is JobState.RETRY  # given back as before

@@ -405,6 +405,16 @@ CREATE FUNCTION queue.parking_state(j queue.job) RETURNS queue.job_state
     THEN 'created' ELSE 'retry' END::queue.job_state
 $$;
 
+CREATE FUNCTION queue.queued_twin(j queue.job) RETURNS bigint
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT q.id FROM queue.job q  -- by job_singleton_queued
+    WHERE j.policy = 'standard' AND j.singleton_key IS NOT NULL AND j.singleton_on IS NULL
+      AND q.name = j.name AND q.singleton_key = j.singleton_key AND q.state < 'active'
+      AND q.singleton_on IS NULL AND q.policy = 'standard' AND q.id <> j.id
+    LIMIT 1
+$$;
+
 CREATE FUNCTION queue.retry_delay(delay integer, backoff boolean, delay_max integer, retry_count integer) RETURNS interval
     LANGUAGE sql
     AS $$

@@ -91,6 +91,19 @@ LANGUAGE sql STABLE AS $$
     THEN 'created' ELSE 'retry' END::queue.job_state
 $$;
 
+-- A job of a standard queue with singleton keys cannot go back to the queue while another job
+-- of its key is queued (one queued per key, job_singleton_queued): that job, or NULL. A give-back
+-- (shutdown, the rescuer's unstarted attempts, a drain run out of time) of such a job fails its
+-- attempt instead, and fail_jobs then leaves the work to the queued one.
+CREATE FUNCTION queue.queued_twin(j queue.job) RETURNS bigint
+LANGUAGE sql STABLE AS $$
+    SELECT q.id FROM queue.job q  -- by job_singleton_queued
+    WHERE j.policy = 'standard' AND j.singleton_key IS NOT NULL AND j.singleton_on IS NULL
+      AND q.name = j.name AND q.singleton_key = j.singleton_key AND q.state < 'active'
+      AND q.singleton_on IS NULL AND q.policy = 'standard' AND q.id <> j.id
+    LIMIT 1
+$$;
+
 -- wf_suspend as in 0035, parking in queue.parking_state.
 CREATE OR REPLACE FUNCTION queue.wf_suspend(p_id bigint, p_attempt integer, p_name text, p_seq integer,
     p_kind text, p_wake_at timestamptz, p_event text, p_match jsonb, p_children bigint[])
