@@ -158,7 +158,7 @@ def tree_rss_mb(pid: int) -> tuple[float, float]:
 
 
 def watch(
-    url: str, worker: subprocess.Popen[bytes], importer: subprocess.Popen[str], args: Any
+    url: str, worker: subprocess.Popen[bytes], importer: subprocess.Popen[bytes], args: Any
 ) -> Timeline:
     seen = Timeline()
     quiet = 0

@@ -297,21 +297,7 @@ CREATE FUNCTION queue.fail_jobs(p_ids bigint[], p_attempts integer[], p_errors j
 BEGIN
     RETURN QUERY WITH failing AS (
         SELECT j.id, p_errors -> (f.n - 1)::integer AS error, j.retry_count < j.retry_limit AS may_retry,
-               CASE  -- the job queued with the same key that a retry would collide with
-                   WHEN j.policy = 'stately' THEN (
-                       SELECT q.id FROM queue.job q  -- by job_policy_stately
-                       WHERE q.name = j.name AND q.state = 'retry' AND q.policy = 'stately'
-                         AND coalesce(q.singleton_key, '') = coalesce(j.singleton_key, '')
-                         AND q.id <> j.id
-                       LIMIT 1)
-                   WHEN j.policy = 'standard' AND j.singleton_key IS NOT NULL
-                        AND j.singleton_on IS NULL THEN (
-                       SELECT q.id FROM queue.job q  -- by job_singleton_queued
-                       WHERE q.name = j.name AND q.singleton_key = j.singleton_key
-                         AND q.state < 'active' AND q.singleton_on IS NULL
-                         AND q.policy = 'standard' AND q.id <> j.id
-                       LIMIT 1)
-               END AS covered_by
+               queue.twin(j, 'retry') AS covered_by
         FROM unnest(p_ids, p_attempts) WITH ORDINALITY AS f (id, attempt, n)
         JOIN queue.job j ON j.id = f.id AND j.attempt = f.attempt AND j.state = 'active'
         FOR UPDATE OF j
@@ -396,23 +382,16 @@ CREATE TABLE queue.job (
 );
 
 CREATE FUNCTION queue.parking_state(j queue.job) RETURNS queue.job_state
-    LANGUAGE sql STABLE
-    AS $$
-    SELECT CASE WHEN j.policy = 'stately' AND EXISTS (
-        SELECT 1 FROM queue.job q  -- by job_policy_stately
-        WHERE q.name = j.name AND q.state = 'retry' AND q.policy = 'stately'
-          AND coalesce(q.singleton_key, '') = coalesce(j.singleton_key, '') AND q.id <> j.id)
-    THEN 'created' ELSE 'retry' END::queue.job_state
-$$;
-
-CREATE FUNCTION queue.queued_twin(j queue.job) RETURNS bigint
-    LANGUAGE sql STABLE
-    AS $$
-    SELECT q.id FROM queue.job q  -- by job_singleton_queued
-    WHERE j.policy = 'standard' AND j.singleton_key IS NOT NULL AND j.singleton_on IS NULL
-      AND q.name = j.name AND q.singleton_key = j.singleton_key AND q.state < 'active'
-      AND q.singleton_on IS NULL AND q.policy = 'standard' AND q.id <> j.id
-    LIMIT 1
+    LANGUAGE plpgsql STABLE
+    AS $$  -- plpgsql: its body is not checked before queue.twin exists
+BEGIN
+    IF queue.twin(j, 'retry') IS NULL THEN
+        RETURN 'retry';
+    ELSIF queue.twin(j, 'created') IS NULL THEN
+        RETURN 'created';
+    END IF;
+    RETURN NULL;
+END
 $$;
 
 CREATE FUNCTION queue.retry_delay(delay integer, backoff boolean, delay_max integer, retry_count integer) RETURNS interval
@@ -423,6 +402,23 @@ CREATE FUNCTION queue.retry_delay(delay integer, backoff boolean, delay_max inte
         ELSE (least(greatest(delay, 1) * power(2, least(retry_count, 30)), coalesce(delay_max, 2147483647)))
              * (0.5 + random() * 0.5)
     END)
+$$;
+
+CREATE FUNCTION queue.twin(j queue.job, in_state queue.job_state) RETURNS bigint
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT id FROM (
+        SELECT q.id FROM queue.job q  -- by job_policy_stately
+        WHERE j.policy = 'stately' AND q.policy = 'stately' AND q.state <= 'active'
+          AND q.state = in_state AND q.name = j.name
+          AND coalesce(q.singleton_key, '') = coalesce(j.singleton_key, '') AND q.id <> j.id
+        UNION ALL
+        SELECT q.id FROM queue.job q  -- by job_singleton_queued
+        WHERE j.policy = 'standard' AND j.singleton_key IS NOT NULL AND j.singleton_on IS NULL
+          AND q.policy = 'standard' AND q.state < 'active' AND q.singleton_on IS NULL
+          AND q.name = j.name AND q.singleton_key = j.singleton_key AND q.id <> j.id
+    ) twins
+    LIMIT 1
 $$;
 
 CREATE FUNCTION queue.wf_add_children(p_parent bigint, p_step text, p_ids bigint[]) RETURNS void
@@ -628,6 +624,7 @@ BEGIN
         UPDATE queue.job j SET state = queue.parking_state(j), start_after = v_start,
             heartbeat_on = NULL
         WHERE j.id = p_id AND j.attempt = p_attempt AND j.state = 'active'
+          AND queue.parking_state(j) IS NOT NULL
         RETURNING j.id, j.name, j.attempt, j.worker, j.started_on
     ), history AS (
         INSERT INTO queue.job_attempt (job_id, attempt, name, worker, started_on, outcome, error)

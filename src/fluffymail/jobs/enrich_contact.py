@@ -20,7 +20,7 @@ __all__ = ["QUEUE", "make_handler"]
 
 QUEUE = "enrich-contact"
 QUEUE_OPTIONS: dict[str, Any] = {
-    "fair": True,  # group key = user (see extract_contacts.group_key)
+    "fair": True,  # group key = user (fairness.user_group)
     "retry_limit": 3,
     "retry_delay": 30,
     "retry_backoff": True,

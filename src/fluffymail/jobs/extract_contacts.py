@@ -75,11 +75,6 @@ class Args:
         return self.repair_user_id if self.repair_user_id is not None else self.user_id
 
 
-def group_key(user_id: int | None) -> str | None:
-    """The fairness key of a user's extraction and enrichment jobs."""
-    return fairness.user_group(user_id)
-
-
 def batches(
     message_ids: Sequence[int], user_id: int, size: int = BATCH_SIZE
 ) -> list[dict[str, Any]]:
@@ -108,7 +103,7 @@ async def enqueue_enrichment(
         conn=conn,
         debounce=debounce,
         debounce_max=debounce * ENRICH_MAX_WAIT_FACTOR,
-        group_key=group_key(user_id),
+        group_key=fairness.user_group(user_id),
     )
 
 
@@ -222,7 +217,9 @@ async def _request_repairs(queue: JobQueue, user_ids: Sequence[int], *, conn: An
     for user_id in user_ids:
         key = f"aliases-{user_id}"
         data = {"repair_user_id": user_id}
-        await queue.send(QUEUE, data, conn=conn, singleton_key=key, group_key=group_key(user_id))
+        await queue.send(
+            QUEUE, data, conn=conn, singleton_key=key, group_key=fairness.user_group(user_id)
+        )
 
 
 async def _request_releases(
@@ -231,4 +228,4 @@ async def _request_releases(
     """A repair per user that names the addresses released (never folded into another)."""
     for user_id, addresses in sorted(released.items()):
         data = {"repair_user_id": user_id, "released": list(addresses)}
-        await queue.send(QUEUE, data, conn=conn, group_key=group_key(user_id))
+        await queue.send(QUEUE, data, conn=conn, group_key=fairness.user_group(user_id))

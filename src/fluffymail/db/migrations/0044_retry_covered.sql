@@ -1,32 +1,53 @@
--- A failed attempt whose retry would break its queue's rule for its key is not retried: it
--- fails for good, and its error says which job carries the work. A stately queue allows one
--- job per key waiting to retry, a standard queue with singleton keys one queued job per key;
--- before, such a retry raised a unique violation, so the failure could not be recorded, the
--- job stayed active, and every rescue pass that met it failed whole (seen at 1M messages:
--- an analysis that deadlocked twice). pg-boss settled on the same rule (pg-boss#493).
--- fail_jobs as in 0039 otherwise. Jobs that wait without spending a retry park beside such a
--- job instead (queue.parking_state, below).
+-- A job that goes back to the queue must keep its queue's rule for its key: a stately queue
+-- allows one job per key in each of `created` and `retry`, a standard queue with singleton keys
+-- one queued job per key. Before, a retry, snooze, workflow park or give-back that broke the
+-- rule raised a unique violation: the move was never recorded, the job stayed active, and every
+-- rescue pass that met it failed whole (seen at 1M messages: an analysis that deadlocked
+-- twice; a second import of a connection whose first run was parked for its extraction).
+--   queue.twin(j, state)     the job of j's key that the rule forbids j to join in `state`
+--   queue.parking_state(j)   where j waits without spending a retry: `retry`, else `created`,
+--                            else NULL (nowhere: it stays active, and the rescuer fails it)
+--   fail_jobs                a retry that has a twin fails for good instead, naming the twin
+--                            that does the work (`not_retried`), as pg-boss settled (#493)
+-- Snoozes, workflow parks (wf_suspend, below) and the give-backs of shutdown, the rescuer and
+-- drain runs (queue/sql) wait in queue.parking_state.
+
+CREATE FUNCTION queue.twin(j queue.job, in_state queue.job_state) RETURNS bigint
+LANGUAGE sql STABLE AS $$
+    SELECT id FROM (
+        SELECT q.id FROM queue.job q  -- by job_policy_stately
+        WHERE j.policy = 'stately' AND q.policy = 'stately' AND q.state <= 'active'
+          AND q.state = in_state AND q.name = j.name
+          AND coalesce(q.singleton_key, '') = coalesce(j.singleton_key, '') AND q.id <> j.id
+        UNION ALL
+        SELECT q.id FROM queue.job q  -- by job_singleton_queued
+        WHERE j.policy = 'standard' AND j.singleton_key IS NOT NULL AND j.singleton_on IS NULL
+          AND q.policy = 'standard' AND q.state < 'active' AND q.singleton_on IS NULL
+          AND q.name = j.name AND q.singleton_key = j.singleton_key AND q.id <> j.id
+    ) twins
+    LIMIT 1
+$$;
+
+CREATE FUNCTION queue.parking_state(j queue.job) RETURNS queue.job_state
+LANGUAGE plpgsql STABLE AS $$  -- plpgsql: its body is not checked before queue.twin exists
+BEGIN
+    IF queue.twin(j, 'retry') IS NULL THEN
+        RETURN 'retry';
+    ELSIF queue.twin(j, 'created') IS NULL THEN
+        RETURN 'created';
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- fail_jobs as in 0039, with the twin rule.
 CREATE OR REPLACE FUNCTION queue.fail_jobs(p_ids bigint[], p_attempts integer[], p_errors jsonb)
 RETURNS TABLE (id bigint, name text, state queue.job_state, retry_count integer, dead_letter_id bigint)
 LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
     RETURN QUERY WITH failing AS (
         SELECT j.id, p_errors -> (f.n - 1)::integer AS error, j.retry_count < j.retry_limit AS may_retry,
-               CASE  -- the job queued with the same key that a retry would collide with
-                   WHEN j.policy = 'stately' THEN (
-                       SELECT q.id FROM queue.job q  -- by job_policy_stately
-                       WHERE q.name = j.name AND q.state = 'retry' AND q.policy = 'stately'
-                         AND coalesce(q.singleton_key, '') = coalesce(j.singleton_key, '')
-                         AND q.id <> j.id
-                       LIMIT 1)
-                   WHEN j.policy = 'standard' AND j.singleton_key IS NOT NULL
-                        AND j.singleton_on IS NULL THEN (
-                       SELECT q.id FROM queue.job q  -- by job_singleton_queued
-                       WHERE q.name = j.name AND q.singleton_key = j.singleton_key
-                         AND q.state < 'active' AND q.singleton_on IS NULL
-                         AND q.policy = 'standard' AND q.id <> j.id
-                       LIMIT 1)
-               END AS covered_by
+               queue.twin(j, 'retry') AS covered_by
         FROM unnest(p_ids, p_attempts) WITH ORDINALITY AS f (id, attempt, n)
         JOIN queue.job j ON j.id = f.id AND j.attempt = f.attempt AND j.state = 'active'
         FOR UPDATE OF j
@@ -77,33 +98,6 @@ BEGIN
 END
 $$;
 
--- Where an active job of a stately queue waits without spending a retry (a workflow run parked
--- on a step, a snoozed job): `retry`, unless another job of its key already waits there (the
--- queue allows one per key: a run parked for its extraction while a second import of the same
--- connection ran, or a snoozed job beside another), then `created`. Either state is fetched
--- once due; neither spends a retry.
-CREATE FUNCTION queue.parking_state(j queue.job) RETURNS queue.job_state
-LANGUAGE sql STABLE AS $$
-    SELECT CASE WHEN j.policy = 'stately' AND EXISTS (
-        SELECT 1 FROM queue.job q  -- by job_policy_stately
-        WHERE q.name = j.name AND q.state = 'retry' AND q.policy = 'stately'
-          AND coalesce(q.singleton_key, '') = coalesce(j.singleton_key, '') AND q.id <> j.id)
-    THEN 'created' ELSE 'retry' END::queue.job_state
-$$;
-
--- A job of a standard queue with singleton keys cannot go back to the queue while another job
--- of its key is queued (one queued per key, job_singleton_queued): that job, or NULL. A give-back
--- (shutdown, the rescuer's unstarted attempts, a drain run out of time) of such a job fails its
--- attempt instead, and fail_jobs then leaves the work to the queued one.
-CREATE FUNCTION queue.queued_twin(j queue.job) RETURNS bigint
-LANGUAGE sql STABLE AS $$
-    SELECT q.id FROM queue.job q  -- by job_singleton_queued
-    WHERE j.policy = 'standard' AND j.singleton_key IS NOT NULL AND j.singleton_on IS NULL
-      AND q.name = j.name AND q.singleton_key = j.singleton_key AND q.state < 'active'
-      AND q.singleton_on IS NULL AND q.policy = 'standard' AND q.id <> j.id
-    LIMIT 1
-$$;
-
 -- wf_suspend as in 0035, parking in queue.parking_state.
 CREATE OR REPLACE FUNCTION queue.wf_suspend(p_id bigint, p_attempt integer, p_name text, p_seq integer,
     p_kind text, p_wake_at timestamptz, p_event text, p_match jsonb, p_children bigint[])
@@ -134,6 +128,7 @@ BEGIN
         UPDATE queue.job j SET state = queue.parking_state(j), start_after = v_start,
             heartbeat_on = NULL
         WHERE j.id = p_id AND j.attempt = p_attempt AND j.state = 'active'
+          AND queue.parking_state(j) IS NOT NULL
         RETURNING j.id, j.name, j.attempt, j.worker, j.started_on
     ), history AS (
         INSERT INTO queue.job_attempt (job_id, attempt, name, worker, started_on, outcome, error)

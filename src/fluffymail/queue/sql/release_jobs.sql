@@ -1,10 +1,10 @@
--- Give unfinished attempts back to the queue at shutdown without spending a retry (in
--- queue.parking_state: `retry`, or `created` beside a stately job already waiting to retry).
+-- Give unfinished attempts back to the queue at shutdown without spending a retry, in
+-- queue.parking_state (0044).
 WITH released AS (
     UPDATE queue.job j SET state = queue.parking_state(j), start_after = now(), heartbeat_on = NULL
     FROM unnest(%(ids)s::bigint[], %(attempts)s::integer[]) AS r (id, attempt)
     WHERE j.id = r.id AND j.attempt = r.attempt AND j.state = 'active'
-      AND queue.queued_twin(j) IS NULL  -- else it stays active: the rescuer fails it (0044)
+      AND queue.parking_state(j) IS NOT NULL  -- else it stays active: the rescuer fails it (0044)
     RETURNING j.id, j.name, j.attempt, j.worker, j.started_on
 ), history AS (
     INSERT INTO queue.job_attempt (job_id, attempt, name, worker, started_on, outcome)

@@ -6,7 +6,7 @@ WITH cut AS (
     SELECT j.id, j.attempt,
            (SELECT count(*) FROM queue.job_attempt a
             WHERE a.job_id = j.id AND a.outcome = 'out of time') < %(max_cutoffs)s
-               AND queue.queued_twin(j) IS NULL AS give_back
+               AND queue.parking_state(j) IS NOT NULL AS give_back
     FROM unnest(%(ids)s::bigint[], %(attempts)s::integer[]) AS r (id, attempt)
     JOIN queue.job j ON j.id = r.id AND j.attempt = r.attempt AND j.state = 'active'
     ORDER BY j.id

@@ -42,7 +42,7 @@ WITH beat AS (
                 ELSE 'heartbeat' END AS reason,
            NOT j.running AND (SELECT count(*) FROM queue.job_attempt a
                               WHERE a.job_id = j.id AND a.outcome = 'not started') < 3
-               AND queue.queued_twin(j) IS NULL AS unstarted
+               AND queue.parking_state(j) IS NOT NULL AS unstarted
     FROM queue.job j
     WHERE %(rescue)s AND j.state = 'active'
       AND (j.started_on < now() - make_interval(secs => j.expire_seconds)
