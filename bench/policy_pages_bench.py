@@ -4,10 +4,12 @@ as statements (EXPLAIN ANALYZE) and as the product reads them (repo, service, ro
 
 Usage: .venv/bin/python bench/policy_pages_bench.py --database fm_pipe_… [--connection ID]
            [--dsn postgresql://postgres@127.0.0.1/test] [--repeat 20] [--plans]
+           [--compare OTHER_SRC]
 No ANALYZE of its own: the planner statistics are what the product left (each table's last
 ANALYZE is reported). `--plans` prints each statement's EXPLAIN (ANALYZE, BUFFERS) once, to
-stderr. Prints JSON: p50 / p95 milliseconds per read (the project's bar for web reads: p95 <
-100 ms at 1M messages).
+stderr. `--compare OTHER_SRC` (another revision's `src`) also runs its two statements on every
+connection (and as another user) and says whether every row is the same. Prints JSON: p50 / p95
+milliseconds per read (the project's bar for web reads: p95 < 100 ms at 1M messages).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -173,7 +176,35 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         await accounts.end_session(pool, cookie)
     out["reads"] = reads
     out["load_avg_end"] = os.getloadavg()
+    if args.compare:
+        out["same_rows_as"] = {str(args.compare): await compare(url, args.compare)}
     return out
+
+
+PAGES = ((5000, 0), (50, 0), (50, 50), (7, 940), (10, 5000))
+
+
+async def compare(url: str, other_src: Path) -> dict[str, bool]:
+    """Whether this tree's statements return the rows `other_src`'s return, per connection
+    (each as its user and as a user it is not), for the explanation and pages of people."""
+    other = other_src / "fluffymail" / "crm" / "contacts" / "sql"
+    same: dict[str, bool] = {}
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        connections = await (
+            await conn.execute("SELECT id, user_id FROM crm.connections ORDER BY id")
+        ).fetchall()
+        for connection_id, user_id in connections:
+            for who, uid in (("user", user_id), ("stranger", user_id + 1_000_000)):
+                for name, pages in (("policy_explain", ((0, 0),)), ("policy_waiting", PAGES)):
+                    old = (other / f"{name}.sql").read_text()
+                    for limit, offset in pages:
+                        params = {"user_id": uid, "connection_id": connection_id,
+                                  "limit": limit, "offset": offset}  # fmt: skip
+                        theirs = await (await conn.execute(old, params)).fetchall()  # type: ignore[arg-type]
+                        ours = await (await conn.execute(SQL[name], params)).fetchall()
+                        key = f"{name} connection {connection_id} as {who}"
+                        same[key] = same.get(key, True) and theirs == ours
+    return same
 
 
 def vars_of(counts: Any) -> dict[str, Any]:
@@ -189,6 +220,7 @@ def main() -> None:
     parser.add_argument("--connection", type=int, help="default: the largest connection")
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--plans", action="store_true", help="print the plans to stderr")
+    parser.add_argument("--compare", type=Path, help="another revision's src: same rows?")
     args = parser.parse_args()
     print(json.dumps(asyncio.run(measure(args)), indent=2, default=str))
 
