@@ -1,5 +1,5 @@
 """A connection's explanation and its people who wrote (`policy_explain.sql`,
-`policy_waiting.sql`, read from the people's side since 0046) pinned on small hand-built mail:
+`policy_waiting.sql`, read from the people's side since 0045) pinned on small hand-built mail:
 a message in two folders or in two connections, a person with two addresses, a contact seen
 only in cc, a person written to, merged and suppressed people, mail not extracted or
 automated, and another user's mail beside it."""

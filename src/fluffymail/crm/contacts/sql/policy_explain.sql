@@ -2,7 +2,7 @@
 -- "why are there no contacts" line): its messages, those not yet extracted, those automated,
 -- and the live people who wrote to the user, were written to, and are contacts. No row: not
 -- the user's connection. Read on every poll of the connections page (cached per sync).
--- The people are asked from their side (0046): per address of a live person, is there a link
+-- The people are asked from their side (0045): per address of a live person, is there a link
 -- of that role whose message is in one of the connection's folders; the first link found
 -- answers, so that part costs a few index probes per person, not a pass over the mail. The
 -- counts of messages read the connection's folders once, and the extraction state by its keys.

@@ -1,7 +1,7 @@
 -- People who wrote to the user through one of the user's connections and are not contacts
 -- (the creation policy held them back), most messages first, with the messages they sent
 -- through it and the latest one. `total` is the count of all such people.
--- From the people's side (0046): the held-back people's addresses, their "from" links (index
+-- From the people's side (0045): the held-back people's addresses, their "from" links (index
 -- only) and, per link, whether its message is in one of the connection's folders (an index
 -- probe, whatever the row estimates); names are read for the people found only.
 WITH folders AS MATERIALIZED (
