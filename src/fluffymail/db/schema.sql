@@ -2038,6 +2038,8 @@ CREATE INDEX contact_facts_current_idx ON crm.contact_facts USING btree (contact
 
 CREATE INDEX contact_links_address_idx ON crm.contact_links USING btree (user_id, address, message_id);
 
+CREATE INDEX contact_links_people_idx ON crm.contact_links USING btree (user_id, address, role, message_id) INCLUDE (occurred_on) WHERE (role = ANY (ARRAY['received_from'::text, 'sent_to'::text]));
+
 CREATE INDEX contact_list_members_contact_idx ON crm.contact_list_members USING btree (contact_id);
 
 CREATE UNIQUE INDEX contact_lists_name_key ON crm.contact_lists USING btree (owner_id, lower(name));
