@@ -1,10 +1,15 @@
 -- Give unfinished attempts back to the queue at shutdown without spending a retry, in
 -- queue.parking_state (0044).
-WITH released AS (
-    UPDATE queue.job j SET state = queue.parking_state(j), start_after = now(), heartbeat_on = NULL
+WITH parked AS (   -- where each waits, asked once per job
+    SELECT j.id, queue.parking_state(j) AS state
     FROM unnest(%(ids)s::bigint[], %(attempts)s::integer[]) AS r (id, attempt)
-    WHERE j.id = r.id AND j.attempt = r.attempt AND j.state = 'active'
-      AND queue.parking_state(j) IS NOT NULL  -- else it stays active: the rescuer fails it (0044)
+    JOIN queue.job j ON j.id = r.id AND j.attempt = r.attempt AND j.state = 'active'
+    ORDER BY j.id
+    FOR UPDATE OF j
+), released AS (
+    UPDATE queue.job j SET state = p.state, start_after = now(), heartbeat_on = NULL
+    FROM parked p
+    WHERE j.id = p.id AND p.state IS NOT NULL  -- else it stays active: the rescuer fails it
     RETURNING j.id, j.name, j.attempt, j.worker, j.started_on
 ), history AS (
     INSERT INTO queue.job_attempt (job_id, attempt, name, worker, started_on, outcome)

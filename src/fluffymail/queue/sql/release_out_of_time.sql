@@ -3,16 +3,17 @@
 -- off %(max_cutoffs)s times already: then the attempt fails (retried per the job's policy, then
 -- dead-lettered), so a job that never fits the budget cannot hold every drain run to it forever.
 WITH cut AS (
-    SELECT j.id, j.attempt,
+    SELECT j.id, j.attempt, p.state AS parking,
            (SELECT count(*) FROM queue.job_attempt a
             WHERE a.job_id = j.id AND a.outcome = 'out of time') < %(max_cutoffs)s
-               AND queue.parking_state(j) IS NOT NULL AS give_back
+               AND p.state IS NOT NULL AS give_back
     FROM unnest(%(ids)s::bigint[], %(attempts)s::integer[]) AS r (id, attempt)
     JOIN queue.job j ON j.id = r.id AND j.attempt = r.attempt AND j.state = 'active'
+    CROSS JOIN LATERAL (SELECT queue.parking_state(j) AS state) p   -- asked once per job
     ORDER BY j.id
     FOR UPDATE OF j
 ), released AS (
-    UPDATE queue.job j SET state = queue.parking_state(j), start_after = now(), heartbeat_on = NULL
+    UPDATE queue.job j SET state = c.parking, start_after = now(), heartbeat_on = NULL
     FROM cut c
     WHERE j.id = c.id AND c.give_back
     RETURNING j.id, j.name, j.attempt, j.worker, j.started_on

@@ -40,9 +40,9 @@ WITH beat AS (
                      AND j.started_on <= (SELECT s.at FROM synced s WHERE s.name = j.name)
                     THEN 'orphan'
                 ELSE 'heartbeat' END AS reason,
-           NOT j.running AND (SELECT count(*) FROM queue.job_attempt a
-                              WHERE a.job_id = j.id AND a.outcome = 'not started') < 3
-               AND queue.parking_state(j) IS NOT NULL AS unstarted
+           CASE WHEN NOT j.running AND (SELECT count(*) FROM queue.job_attempt a
+                                        WHERE a.job_id = j.id AND a.outcome = 'not started') < 3
+                THEN queue.parking_state(j) END AS parking   -- NULL: it fails instead
     FROM queue.job j
     WHERE %(rescue)s AND j.state = 'active'
       AND (j.started_on < now() - make_interval(secs => j.expire_seconds)
@@ -55,10 +55,10 @@ WITH beat AS (
     LIMIT %(limit)s
     FOR UPDATE OF j SKIP LOCKED
 ), released AS (
-    UPDATE queue.job j SET state = queue.parking_state(j), start_after = now(), heartbeat_on = NULL
+    UPDATE queue.job j SET state = s.parking, start_after = now(), heartbeat_on = NULL
     FROM stale s
-    WHERE j.id = s.id AND s.unstarted
-    RETURNING j.id, j.name, j.attempt, j.worker, j.started_on, s.reason
+    WHERE j.id = s.id AND s.parking IS NOT NULL
+    RETURNING j.id, j.name, j.state, j.attempt, j.worker, j.started_on, s.reason
 ), history AS (
     INSERT INTO queue.job_attempt (job_id, attempt, name, worker, started_on, outcome, error)
     SELECT r.id, r.attempt, r.name, r.worker, r.started_on, 'not started',
@@ -75,8 +75,8 @@ WITH beat AS (
 )
 SELECT f.id, f.name, f.state, f.retry_count, f.dead_letter_id
 FROM queue.fail_jobs(
-    ARRAY(SELECT id FROM stale WHERE NOT unstarted ORDER BY id),
-    ARRAY(SELECT attempt FROM stale WHERE NOT unstarted ORDER BY id),
+    ARRAY(SELECT id FROM stale WHERE parking IS NULL ORDER BY id),
+    ARRAY(SELECT attempt FROM stale WHERE parking IS NULL ORDER BY id),
     coalesce((SELECT jsonb_agg(jsonb_build_object(
         'type', CASE reason WHEN 'expired' THEN 'JobExpired' ELSE 'WorkerLost' END,
         'message', CASE reason WHEN 'expired' THEN 'job ran past its expiry'
@@ -84,8 +84,8 @@ FROM queue.fail_jobs(
                    WHEN 'orphan' THEN 'the reply to the claim by worker ' || coalesce(worker, '?')
                                       || ' was lost'
                    ELSE 'no heartbeat from worker ' || coalesce(worker, '?') END) ORDER BY id)
-        FROM stale WHERE NOT unstarted), '[]'::jsonb)) AS f
+        FROM stale WHERE parking IS NULL), '[]'::jsonb)) AS f
 UNION ALL
-SELECT r.id, r.name, 'retry'::queue.job_state, NULL, NULL
+SELECT r.id, r.name, r.state, NULL, NULL
 FROM released r
 WHERE (SELECT count(*) FROM wake) >= 0
