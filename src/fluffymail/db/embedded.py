@@ -19,7 +19,11 @@ DATABASE = "fluffymail"
 def start(data_dir: Path, database: str = DATABASE, *, throwaway: bool = False) -> str:
     """Start (or join) the embedded server and return a URL for `database`, creating it if needed.
 
-    `throwaway`: the data directory is deleted when the server stops (a test session's server).
+    `throwaway`: the data directory is deleted when the server stops (a test session's server),
+    so nothing it writes is worth a disk flush or a vacuum: it runs without fsync, full-page
+    writes and autovacuum (a test's CREATE DATABASE and commits stop waiting for the disk, and
+    no worker vacuums a database that lives seconds). Commits stay synchronous: a commit's WAL
+    is still written at once, which VACUUM needs to mark a page all-visible.
     """
     with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset; harmless
         warnings.simplefilter("ignore")
@@ -32,6 +36,8 @@ def start(data_dir: Path, database: str = DATABASE, *, throwaway: bool = False) 
     except Exception as exc:
         raise DatabaseError(f"could not start the embedded PostgreSQL in {pgdata}: {exc}") from exc
     _keep_alive.append(server)
+    if throwaway:
+        server.psql(_NOT_DURABLE)
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
     if "(1 row)" not in exists:
         server.psql(f'CREATE DATABASE "{database}";')
@@ -39,4 +45,10 @@ def start(data_dir: Path, database: str = DATABASE, *, throwaway: bool = False) 
     return server.get_uri(database)
 
 
+_NOT_DURABLE = """
+ALTER SYSTEM SET fsync = off;
+ALTER SYSTEM SET full_page_writes = off;
+ALTER SYSTEM SET autovacuum = off;
+SELECT pg_reload_conf();
+"""
 _keep_alive: list[object] = []  # the handle must outlive the caller; pgserver stops it at exit
