@@ -62,7 +62,6 @@ from fluffymail.jobs import (
     analyze_relationships,
     extract_contacts,
     index_messages,
-    planner_stats,
     priorities,
     summarize_relationship,
     sync_calendar,
@@ -298,9 +297,10 @@ async def sync_connection(
             seen, stored, batches = seen + page_seen, stored + page_stored, batches + 1
             if on_progress is not None:
                 on_progress(SyncProgress(seen=seen, stored=stored, remaining=batch[-1].remaining))
+        # No ANALYZE here: the stored mail's statistics are refreshed by the stage that reads it
+        # next, the analysis every stored batch leads to (`analyze_relationships`, issue 19),
+        # not on the sync's own time and slot (issue 21).
         deleted = await _finish(pool, queue, connection, clock, unlinked, analyse=analyse)
-        if stored:  # a big load leaves the planner blind until the next ANALYZE (issue 19)
-            await planner_stats.refresh(pool, planner_stats.MAIL_TABLES)
     except AuthError as exc:
         await _delete_unlinked(pool, queue, connection, clock, unlinked)
         await _fail(pool, connection, clock, exc.reason, needs_reauth=True)
