@@ -189,11 +189,14 @@ class Spares:
         return name
 
     def close(self) -> None:
-        try:
-            for made in self.ready:
+        """Drop the clones no test took; raise the first that could not be made."""
+        self.maker.shutdown()
+        failures = [made.exception() for made in self.ready if made.exception() is not None]
+        for made in self.ready:
+            if made.exception() is None:
                 self.dropper.drop(made.result())
-        finally:
-            self.maker.shutdown()
+        if failures:
+            raise failures[0]
 
     def _make(self) -> str:
         name = f"fm_t_{uuid.uuid4().hex[:10]}"
