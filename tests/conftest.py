@@ -160,13 +160,18 @@ def dropper(server_url: str) -> Iterator[Dropper]:
     made.close()
 
 
-def fresh_database(dropper: Dropper, prefix: str, template: str | None = None) -> Iterator[str]:
-    """Create a uniquely named database (a clone of `template`, if given); dropped after, in the
-    background."""
+def create_database(server_url: str, prefix: str, template: str | None = None) -> str:
+    """Create a uniquely named database (a clone of `template`, if given); returns its name."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     clone = f' TEMPLATE "{template}"' if template else ""
-    with admin(dropper.server_url) as conn:
+    with admin(server_url) as conn:
         conn.execute(f'CREATE DATABASE "{name}"{clone}')
+    return name
+
+
+def fresh_database(dropper: Dropper, prefix: str, template: str | None = None) -> Iterator[str]:
+    """`create_database`, yielded as a URL; dropped after, in the background."""
+    name = create_database(dropper.server_url, prefix, template)
     yield with_db(dropper.server_url, name)
     dropper.drop(name)
 
@@ -190,19 +195,16 @@ class Spares:
 
     def close(self) -> None:
         """Drop the clones no test took; raise the first that could not be made."""
-        self.maker.shutdown()
-        failures = [made.exception() for made in self.ready if made.exception() is not None]
-        for made in self.ready:
-            if made.exception() is None:
+        self.maker.shutdown()  # waits for the clones still being made
+        errors = [made.exception() for made in self.ready]
+        for made, error in zip(self.ready, errors, strict=True):
+            if error is None:
                 self.dropper.drop(made.result())
-        if failures:
-            raise failures[0]
+        if failure := next((error for error in errors if error is not None), None):
+            raise failure
 
     def _make(self) -> str:
-        name = f"fm_t_{uuid.uuid4().hex[:10]}"
-        with admin(self.dropper.server_url) as conn:
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
-        return name
+        return create_database(self.dropper.server_url, "fm_t", self.template)
 
 
 @pytest.fixture(scope="session")
