@@ -12,6 +12,22 @@ CREATE TYPE queue.job_state AS ENUM (
     'failed'
 );
 
+CREATE FUNCTION crm.compact_connection_totals(p_user bigint, p_connection bigint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    WITH gone AS (
+        DELETE FROM crm.connection_totals t
+        WHERE t.user_id = p_user AND t.connection_id = p_connection
+        RETURNING t.messages, t.automated
+    )
+    INSERT INTO crm.connection_totals (user_id, connection_id, messages, automated)
+    SELECT p_user, p_connection, sum(g.messages), sum(g.automated)
+    FROM gone g
+    HAVING count(*) > 0;
+END
+$$;
+
 CREATE FUNCTION crm.contact_facts_events() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -31,6 +47,47 @@ BEGIN
     FROM crm.webhook_targets(ARRAY(SELECT DISTINCT user_id FROM set_by_you), 'contact.updated') t
     JOIN set_by_you s ON s.user_id = t.user_id
     ORDER BY s.id;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION crm.contact_links_changed() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    -- a link counts once per connection, however many of its folders hold the message
+    IF TG_OP = 'INSERT' THEN
+        PERFORM crm.count_correspondents(
+            array_agg(c.connection_id), array_agg(c.address), array_agg(c.role),
+            array_agg(c.occurred_on), array_agg(1))
+        FROM (SELECT DISTINCT f.connection_id, l.message_id, l.address, l.role, l.occurred_on
+              FROM added l
+              JOIN crm.message_folders mf ON mf.message_id = l.message_id
+              JOIN crm.folders f ON f.id = mf.folder_id) c
+        HAVING count(*) > 0;
+        INSERT INTO crm.co_authored_messages (user_id, message_id)
+        SELECT l.user_id, l.message_id
+        FROM (SELECT DISTINCT a.message_id FROM added a WHERE a.role = 'received_from') a
+        JOIN crm.contact_links l ON l.message_id = a.message_id AND l.role = 'received_from'
+        GROUP BY l.user_id, l.message_id
+        HAVING count(*) > 1
+        ON CONFLICT DO NOTHING;
+    ELSE
+        PERFORM crm.count_correspondents(
+            array_agg(c.connection_id), array_agg(c.address), array_agg(c.role),
+            array_agg(c.occurred_on), array_agg(-1))
+        FROM (SELECT DISTINCT f.connection_id, l.message_id, l.address, l.role, l.occurred_on
+              FROM removed l
+              JOIN crm.message_folders mf ON mf.message_id = l.message_id
+              JOIN crm.folders f ON f.id = mf.folder_id) c
+        HAVING count(*) > 0;
+        DELETE FROM crm.co_authored_messages c
+        USING (SELECT DISTINCT r.user_id, r.message_id FROM removed r
+               WHERE r.role = 'received_from') r
+        WHERE c.user_id = r.user_id AND c.message_id = r.message_id
+          AND (SELECT count(*) FROM crm.contact_links l
+               WHERE l.message_id = r.message_id AND l.role = 'received_from') < 2;
+    END IF;
     RETURN NULL;
 END
 $$;
@@ -80,6 +137,110 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION crm.count_connection_messages(p_connection bigint[], p_message bigint[], p_sign integer[]) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_user bigint;
+BEGIN
+    -- a message this transaction did not insert may be being extracted right now: wait for
+    -- those batches (and keep new ones out) so its links are all seen (see the header)
+    FOR v_user IN
+        SELECT DISTINCT w.user_id
+        FROM (SELECT DISTINCT cn.user_id, m.xmin   -- a batch's rows share one writer
+              FROM unnest(p_connection, p_message) AS d(connection_id, message_id)
+              JOIN crm.connections cn ON cn.id = d.connection_id
+              JOIN crm.messages m ON m.id = d.message_id) w
+        WHERE NOT crm.written_now(w.xmin)
+        ORDER BY 1
+    LOOP
+        PERFORM pg_advisory_xact_lock(5004, v_user::integer);
+    END LOOP;
+    INSERT INTO crm.connection_totals (user_id, connection_id, messages, automated)
+    SELECT cn.user_id, d.connection_id, sum(d.sign),
+           coalesce(sum(d.sign) FILTER (WHERE a.message_id IS NOT NULL), 0)
+    FROM unnest(p_connection, p_message, p_sign) AS d(connection_id, message_id, sign)
+    JOIN crm.connections cn ON cn.id = d.connection_id
+    LEFT JOIN crm.message_automated a ON a.user_id = cn.user_id AND a.message_id = d.message_id
+    GROUP BY cn.user_id, d.connection_id;
+    PERFORM crm.count_correspondents(
+        array_agg(d.connection_id), array_agg(l.address), array_agg(l.role),
+        array_agg(l.occurred_on), array_agg(d.sign))
+    FROM unnest(p_connection, p_message, p_sign) AS d(connection_id, message_id, sign)
+    JOIN crm.contact_links l ON l.message_id = d.message_id
+    HAVING count(*) > 0;
+END
+$$;
+
+CREATE FUNCTION crm.count_correspondents(p_connection bigint[], p_address text[], p_role text[], p_occurred timestamp with time zone[], p_sign integer[]) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO crm.connection_correspondents AS t
+        (user_id, connection_id, address, received, sent, links, last_received_on)
+    SELECT cn.user_id, d.connection_id, d.address,
+           coalesce(sum(d.sign) FILTER (WHERE d.role = 'received_from'), 0),
+           coalesce(sum(d.sign) FILTER (WHERE d.role = 'sent_to'), 0),
+           sum(d.sign),
+           max(d.occurred) FILTER (WHERE d.role = 'received_from' AND d.sign > 0)
+    FROM unnest(p_connection, p_address, p_role, p_occurred, p_sign)
+        AS d(connection_id, address, role, occurred, sign)
+    JOIN crm.connections cn ON cn.id = d.connection_id
+    GROUP BY cn.user_id, d.connection_id, d.address
+    ORDER BY cn.user_id, d.connection_id, d.address   -- one lock order for concurrent batches
+    ON CONFLICT (user_id, connection_id, address) DO UPDATE
+    SET received = t.received + excluded.received, sent = t.sent + excluded.sent,
+        links = t.links + excluded.links,
+        last_received_on = greatest(t.last_received_on, excluded.last_received_on);
+    IF NOT (-1 = ANY (p_sign)) THEN
+        RETURN;
+    END IF;
+    DELETE FROM crm.connection_correspondents t
+    USING (SELECT DISTINCT cn.user_id, d.connection_id, d.address
+           FROM unnest(p_connection, p_address, p_sign) AS d(connection_id, address, sign)
+           JOIN crm.connections cn ON cn.id = d.connection_id
+           WHERE d.sign < 0) gone
+    WHERE t.user_id = gone.user_id AND t.connection_id = gone.connection_id
+      AND t.address = gone.address AND t.links <= 0;
+    -- the latest message an address wrote, when the one removed may have been it
+    UPDATE crm.connection_correspondents t
+    SET last_received_on = (
+        SELECT max(l.occurred_on) FROM crm.contact_links l
+        WHERE l.user_id = t.user_id AND l.address = t.address AND l.role = 'received_from'
+          AND EXISTS (SELECT 1 FROM crm.message_folders mf
+                      JOIN crm.folders f ON f.id = mf.folder_id
+                      WHERE mf.message_id = l.message_id AND f.connection_id = t.connection_id))
+    FROM (SELECT cn.user_id, d.connection_id, d.address, max(d.occurred) AS occurred
+          FROM unnest(p_connection, p_address, p_role, p_occurred, p_sign)
+              AS d(connection_id, address, role, occurred, sign)
+          JOIN crm.connections cn ON cn.id = d.connection_id
+          WHERE d.sign < 0 AND d.role = 'received_from'
+          GROUP BY cn.user_id, d.connection_id, d.address) gone
+    WHERE t.user_id = gone.user_id AND t.connection_id = gone.connection_id
+      AND t.address = gone.address AND gone.occurred >= t.last_received_on;
+END
+$$;
+
+CREATE FUNCTION crm.count_folder_changes(p_folder bigint[], p_message bigint[], p_delta integer[]) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM crm.count_connection_messages(
+        array_agg(ch.connection_id), array_agg(ch.message_id),
+        array_agg(CASE WHEN n.held > 0 THEN 1 ELSE -1 END))
+    FROM (SELECT f.connection_id, c.message_id, sum(c.delta) AS delta
+          FROM unnest(p_folder, p_message, p_delta) AS c(folder_id, message_id, delta)
+          JOIN crm.folders f ON f.id = c.folder_id   -- gone with its connection: nothing to keep
+          GROUP BY f.connection_id, c.message_id) ch
+    CROSS JOIN LATERAL (
+        SELECT count(*) AS held FROM crm.message_folders mf
+        JOIN crm.folders f ON f.id = mf.folder_id
+        WHERE mf.message_id = ch.message_id AND f.connection_id = ch.connection_id) n
+    WHERE (n.held > 0) <> (n.held - ch.delta > 0)   -- it entered or left the connection
+    HAVING count(*) > 0;
+END
+$$;
+
 CREATE FUNCTION crm.delete_message_participants() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -110,6 +271,65 @@ BEGIN
     JOIN crm.folders f ON f.id = u.folder_id
     JOIN crm.connections c ON c.id = f.connection_id
     WHERE m.id = u.message_id AND c.visibility <> 'full' AND NOT m.held_private;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION crm.message_automated_changed() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO crm.connection_totals (user_id, connection_id, messages, automated)
+        SELECT a.user_id, f.connection_id, 0, count(DISTINCT a.message_id)
+        FROM added a
+        JOIN crm.message_folders mf ON mf.message_id = a.message_id
+        JOIN crm.folders f ON f.id = mf.folder_id
+        GROUP BY a.user_id, f.connection_id;
+    ELSE
+        INSERT INTO crm.connection_totals (user_id, connection_id, messages, automated)
+        SELECT a.user_id, f.connection_id, 0, -count(DISTINCT a.message_id)
+        FROM removed a
+        JOIN crm.message_folders mf ON mf.message_id = a.message_id
+        JOIN crm.folders f ON f.id = mf.folder_id
+        GROUP BY a.user_id, f.connection_id;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION crm.message_folders_added() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM crm.count_folder_changes(array_agg(a.folder_id), array_agg(a.message_id),
+                                     array_agg(1))
+    FROM added a HAVING count(*) > 0;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION crm.message_folders_moved() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM crm.count_folder_changes(array_agg(c.folder_id), array_agg(c.message_id),
+                                     array_agg(c.delta))
+    FROM (SELECT a.folder_id, a.message_id, 1 AS delta FROM added a
+          UNION ALL
+          SELECT r.folder_id, r.message_id, -1 FROM removed r) c
+    HAVING count(*) > 0;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION crm.message_folders_removed() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM crm.count_folder_changes(array_agg(r.folder_id), array_agg(r.message_id),
+                                     array_agg(-1))
+    FROM removed r HAVING count(*) > 0;
     RETURN NULL;
 END
 $$;
@@ -254,6 +474,10 @@ BEGIN
     );
 END
 $$;
+
+CREATE FUNCTION crm.written_now(x xid) RETURNS boolean
+    LANGUAGE sql
+    RETURN COALESCE((SELECT (pg_xact_status(((f.full_id)::text)::xid8) = 'in progress'::text) FROM (SELECT (CASE WHEN (e.d > '2147483648'::bigint) THEN (e.d - '4294967296'::bigint) WHEN (e.d < '-2147483648'::integer) THEN (e.d + '4294967296'::bigint) ELSE e.d END + e.now_id) AS full_id FROM (SELECT c.now_id, (((c.now_id & (~ '4294967295'::bigint)) | ((written_now.x)::text)::bigint) - c.now_id) AS d FROM (SELECT ((pg_current_xact_id())::text)::bigint AS now_id) c) e) f WHERE (f.full_id > 0)), false);
 
 CREATE FUNCTION queue.count_deleted_groups() RETURNS trigger
     LANGUAGE plpgsql
@@ -717,6 +941,11 @@ CREATE TABLE crm.bounced_addresses (
     bounced_on timestamp with time zone
 );
 
+CREATE TABLE crm.co_authored_messages (
+    user_id bigint NOT NULL,
+    message_id bigint NOT NULL
+);
+
 CREATE TABLE crm.companies (
     id bigint NOT NULL,
     user_id bigint NOT NULL,
@@ -765,6 +994,23 @@ CREATE TABLE crm.company_tags (
     tag_id bigint NOT NULL,
     tagged_by bigint,
     tagged_on timestamp with time zone DEFAULT now() NOT NULL
+);
+
+CREATE TABLE crm.connection_correspondents (
+    user_id bigint NOT NULL,
+    connection_id bigint NOT NULL,
+    address text NOT NULL,
+    received integer NOT NULL,
+    sent integer NOT NULL,
+    links integer NOT NULL,
+    last_received_on timestamp with time zone
+);
+
+CREATE TABLE crm.connection_totals (
+    user_id bigint NOT NULL,
+    connection_id bigint NOT NULL,
+    messages integer NOT NULL,
+    automated integer NOT NULL
 );
 
 CREATE TABLE crm.connections (
@@ -1791,6 +2037,9 @@ ALTER TABLE ONLY crm.api_tokens
 ALTER TABLE ONLY crm.bounced_addresses
     ADD CONSTRAINT bounced_addresses_pkey PRIMARY KEY (user_id, address);
 
+ALTER TABLE ONLY crm.co_authored_messages
+    ADD CONSTRAINT co_authored_messages_pkey PRIMARY KEY (user_id, message_id);
+
 ALTER TABLE ONLY crm.companies
     ADD CONSTRAINT companies_domain_key UNIQUE (user_id, domain);
 
@@ -1802,6 +2051,9 @@ ALTER TABLE ONLY crm.company_merges
 
 ALTER TABLE ONLY crm.company_tags
     ADD CONSTRAINT company_tags_pkey PRIMARY KEY (company_id, tag_id);
+
+ALTER TABLE ONLY crm.connection_correspondents
+    ADD CONSTRAINT connection_correspondents_pkey PRIMARY KEY (user_id, connection_id, address);
 
 ALTER TABLE ONLY crm.connections
     ADD CONSTRAINT connections_pkey PRIMARY KEY (id);
@@ -2028,6 +2280,8 @@ CREATE INDEX company_merges_user_idx ON crm.company_merges USING btree (user_id,
 
 CREATE INDEX company_tags_tag_idx ON crm.company_tags USING btree (tag_id, company_id);
 
+CREATE INDEX connection_totals_idx ON crm.connection_totals USING btree (user_id, connection_id);
+
 CREATE INDEX contact_addresses_contact_idx ON crm.contact_addresses USING btree (contact_id);
 
 CREATE INDEX contact_addresses_trigrams_idx ON crm.contact_addresses USING gin (crm.trigrams(address));
@@ -2037,8 +2291,6 @@ CREATE INDEX contact_cadences_user_idx ON crm.contact_cadences USING btree (user
 CREATE INDEX contact_facts_current_idx ON crm.contact_facts USING btree (contact_id, field) WHERE is_current;
 
 CREATE INDEX contact_links_address_idx ON crm.contact_links USING btree (user_id, address, message_id);
-
-CREATE INDEX contact_links_people_idx ON crm.contact_links USING btree (user_id, address, role, message_id) INCLUDE (occurred_on) WHERE (role = ANY (ARRAY['received_from'::text, 'sent_to'::text]));
 
 CREATE INDEX contact_list_members_contact_idx ON crm.contact_list_members USING btree (contact_id);
 
@@ -2160,9 +2412,23 @@ CREATE TRIGGER contact_facts_webhook_insert AFTER INSERT ON crm.contact_facts RE
 
 CREATE TRIGGER contact_facts_webhook_update AFTER UPDATE ON crm.contact_facts REFERENCING NEW TABLE AS facts FOR EACH STATEMENT EXECUTE FUNCTION crm.contact_facts_events();
 
+CREATE TRIGGER contact_links_count_added AFTER INSERT ON crm.contact_links REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION crm.contact_links_changed();
+
+CREATE TRIGGER contact_links_count_removed AFTER DELETE ON crm.contact_links REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION crm.contact_links_changed();
+
 CREATE TRIGGER contacts_webhook_changed AFTER UPDATE ON crm.contacts FOR EACH ROW WHEN ((new.created AND (new.suppressed_reason IS DISTINCT FROM 'self'::text) AND ((NOT old.created) OR (old.name IS DISTINCT FROM new.name) OR (old.company_id IS DISTINCT FROM new.company_id) OR (old.kind IS DISTINCT FROM new.kind) OR (old.suppressed_reason IS DISTINCT FROM new.suppressed_reason) OR (old.merged_into_id IS DISTINCT FROM new.merged_into_id)))) EXECUTE FUNCTION crm.contact_webhook_events();
 
 CREATE TRIGGER contacts_webhook_created AFTER INSERT ON crm.contacts REFERENCING NEW TABLE AS made FOR EACH STATEMENT EXECUTE FUNCTION crm.contacts_created_events();
+
+CREATE TRIGGER message_automated_count_added AFTER INSERT ON crm.message_automated REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION crm.message_automated_changed();
+
+CREATE TRIGGER message_automated_count_removed AFTER DELETE ON crm.message_automated REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION crm.message_automated_changed();
+
+CREATE TRIGGER message_folders_count_added AFTER INSERT ON crm.message_folders REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION crm.message_folders_added();
+
+CREATE TRIGGER message_folders_count_moved AFTER UPDATE ON crm.message_folders REFERENCING OLD TABLE AS removed NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION crm.message_folders_moved();
+
+CREATE TRIGGER message_folders_count_removed AFTER DELETE ON crm.message_folders REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION crm.message_folders_removed();
 
 CREATE TRIGGER message_folders_keep_privacy AFTER DELETE ON crm.message_folders REFERENCING OLD TABLE AS unlinked FOR EACH STATEMENT EXECUTE FUNCTION crm.keep_privacy_of_unlinked();
 
@@ -2204,6 +2470,9 @@ ALTER TABLE ONLY crm.bounced_addresses
 ALTER TABLE ONLY crm.bounced_addresses
     ADD CONSTRAINT bounced_addresses_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY crm.co_authored_messages
+    ADD CONSTRAINT co_authored_messages_message_id_fkey FOREIGN KEY (message_id) REFERENCES crm.messages(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY crm.companies
     ADD CONSTRAINT companies_merged_into_id_fkey FOREIGN KEY (merged_into_id) REFERENCES crm.companies(id) ON DELETE SET NULL;
 
@@ -2227,6 +2496,12 @@ ALTER TABLE ONLY crm.company_tags
 
 ALTER TABLE ONLY crm.company_tags
     ADD CONSTRAINT company_tags_tagged_by_fkey FOREIGN KEY (tagged_by) REFERENCES crm.users(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY crm.connection_correspondents
+    ADD CONSTRAINT connection_correspondents_connection_id_fkey FOREIGN KEY (connection_id) REFERENCES crm.connections(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.connection_totals
+    ADD CONSTRAINT connection_totals_connection_id_fkey FOREIGN KEY (connection_id) REFERENCES crm.connections(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY crm.connections
     ADD CONSTRAINT connections_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;

@@ -34,6 +34,8 @@ CONTACT_TABLES = (
     "crm.contact_name_votes",
     "crm.contact_facts",
     "crm.companies",
+    # kept by the links' triggers (0046), read per person by a connection's people pages
+    "crm.connection_correspondents",
 )
 RELATIONSHIP_TABLES = ("crm.relationships", "crm.relationship_folds")
 # what an extraction batch writes: the contacts, and the messages it takes off the pending list

@@ -2,61 +2,38 @@
 -- "why are there no contacts" line): its messages, those not yet extracted, those automated,
 -- and the live people who wrote to the user, were written to, and are contacts. No row: not
 -- the user's connection. Read on every poll of the connections page (cached per sync).
--- The people are asked from their side (0045): per address of a live person, is there a link
--- of that role whose message is in one of the connection's folders; the first link found
--- answers, so that part costs a few index probes per person, not a pass over the mail. The
--- counts of messages read the connection's folders once, and the extraction state by its keys.
+-- The counts are kept as the mail changes (0046): the connection's messages and automated
+-- ones as rows of changes to sum, and per address what its links in this mail are, read per
+-- address of a live person. Only the mail not yet extracted is counted here, from its list
+-- (empty once extraction caught up).
 WITH connection AS (
     SELECT id, contact_policy FROM crm.connections
     WHERE id = %(connection_id)s AND user_id = %(user_id)s
-), folders AS MATERIALIZED (
-    SELECT f.id FROM crm.folders f WHERE f.connection_id = (SELECT id FROM connection)
-), addresses AS MATERIALIZED (   -- each address of a live person, with what its links say
-    SELECT a.contact_id, c.created,
-           EXISTS (
-               SELECT 1 FROM crm.contact_links l
-               WHERE l.user_id = a.user_id AND l.address = a.address AND l.role = 'received_from'
-                 AND EXISTS (SELECT 1 FROM crm.message_folders mf
-                             WHERE mf.message_id = l.message_id
-                               AND mf.folder_id IN (SELECT id FROM folders))
-           ) AS wrote,
-           EXISTS (
-               SELECT 1 FROM crm.contact_links l
-               WHERE l.user_id = a.user_id AND l.address = a.address AND l.role = 'sent_to'
-                 AND EXISTS (SELECT 1 FROM crm.message_folders mf
-                             WHERE mf.message_id = l.message_id
-                               AND mf.folder_id IN (SELECT id FROM folders))
-           ) AS written_to,
-           c.created AND EXISTS (   -- a contact in this mail in any role (a cc too)
-               SELECT 1 FROM crm.contact_links l
-               WHERE l.user_id = a.user_id AND l.address = a.address
-                 AND EXISTS (SELECT 1 FROM crm.message_folders mf
-                             WHERE mf.message_id = l.message_id
-                               AND mf.folder_id IN (SELECT id FROM folders))
-           ) AS contact
+), totals AS (
+    SELECT coalesce(sum(t.messages), 0) AS messages, coalesce(sum(t.automated), 0) AS automated
+    FROM crm.connection_totals t
+    WHERE t.user_id = %(user_id)s AND t.connection_id = (SELECT id FROM connection)
+), people AS MATERIALIZED (   -- each person once, whichever of their addresses the mail used
+    SELECT bool_or(k.received > 0) AS wrote, bool_or(k.sent > 0) AS written_to,
+           bool_or(c.created AND k.links > 0) AS contact, bool_or(c.created) AS created
     FROM crm.contact_addresses a
     JOIN crm.contacts c ON c.id = a.contact_id
+    JOIN crm.connection_correspondents k
+        ON k.user_id = a.user_id AND k.connection_id = (SELECT id FROM connection)
+       AND k.address = a.address
     WHERE a.user_id = %(user_id)s AND c.user_id = %(user_id)s
       AND c.merged_into_id IS NULL AND c.suppressed_reason IS NULL
-), people AS MATERIALIZED (   -- each person once, whichever of their addresses the mail used
-    SELECT bool_or(wrote) AS wrote, bool_or(written_to) AS written_to,
-           bool_or(contact) AS contact, bool_or(created) AS created
-    FROM addresses
-    GROUP BY contact_id
+    GROUP BY a.contact_id
 )
 SELECT (SELECT contact_policy FROM connection) AS policy,
-       (SELECT count(DISTINCT mf.message_id) FROM crm.message_folders mf
-        WHERE mf.folder_id IN (SELECT id FROM folders)) AS messages,
+       (SELECT messages FROM totals) AS messages,
        (SELECT count(*) FROM crm.message_pending p
         WHERE p.user_id = %(user_id)s
           AND EXISTS (SELECT 1 FROM crm.message_folders mf
+                      JOIN crm.folders f ON f.id = mf.folder_id
                       WHERE mf.message_id = p.message_id
-                        AND mf.folder_id IN (SELECT id FROM folders))) AS pending,
-       (SELECT count(*) FROM crm.message_automated a
-        WHERE a.user_id = %(user_id)s
-          AND EXISTS (SELECT 1 FROM crm.message_folders mf
-                      WHERE mf.message_id = a.message_id
-                        AND mf.folder_id IN (SELECT id FROM folders))) AS automated,
+                        AND f.connection_id = (SELECT id FROM connection))) AS pending,
+       (SELECT automated FROM totals) AS automated,
        count(*) FILTER (WHERE wrote) AS wrote,
        count(*) FILTER (WHERE wrote AND NOT created) AS waiting,
        count(*) FILTER (WHERE written_to) AS written_to,
