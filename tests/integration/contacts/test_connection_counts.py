@@ -1,7 +1,7 @@
 """The counts kept per connection (migration 0046: `crm.connection_totals`,
-`crm.connection_correspondents`, `crm.co_authored_messages`) equal the same counts made from scratch after every kind of
-change to folders, links and automated flags, in either order, and when extraction and a
-folder change race."""
+`crm.connection_correspondents`, `crm.co_authored_messages`) equal the same counts made from
+scratch after every kind of change to folders, links and automated flags, in either order,
+and when extraction and a folder change race."""
 
 from __future__ import annotations
 
@@ -12,49 +12,9 @@ from typing import Any
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
+from tests.integration.connection_counts import KEPT_PEOPLE, KEPT_TOTALS, assert_kept, rows
+
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
-
-KEPT_TOTALS = """
-SELECT connection_id, sum(messages), sum(automated) FROM crm.connection_totals
-GROUP BY connection_id HAVING sum(messages) <> 0 OR sum(automated) <> 0 ORDER BY 1
-"""
-FRESH_TOTALS = """
-SELECT f.connection_id, count(DISTINCT mf.message_id), count(DISTINCT a.message_id)
-FROM crm.message_folders mf
-JOIN crm.folders f ON f.id = mf.folder_id
-JOIN crm.connections cn ON cn.id = f.connection_id
-LEFT JOIN crm.message_automated a ON a.user_id = cn.user_id AND a.message_id = mf.message_id
-GROUP BY f.connection_id ORDER BY 1
-"""
-KEPT_PEOPLE = """
-SELECT user_id, connection_id, address, received, sent, links, last_received_on
-FROM crm.connection_correspondents ORDER BY 1, 2, 3
-"""
-FRESH_PEOPLE = """
-SELECT l.user_id, m.connection_id, l.address,
-       count(*) FILTER (WHERE l.role = 'received_from'), count(*) FILTER (WHERE l.role = 'sent_to'),
-       count(*), max(l.occurred_on) FILTER (WHERE l.role = 'received_from')
-FROM (SELECT DISTINCT f.connection_id, mf.message_id
-      FROM crm.message_folders mf JOIN crm.folders f ON f.id = mf.folder_id) m
-JOIN crm.contact_links l ON l.message_id = m.message_id
-GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-"""
-
-KEPT_CO_AUTHORED = "SELECT user_id, message_id FROM crm.co_authored_messages ORDER BY 1, 2"
-FRESH_CO_AUTHORED = """
-SELECT user_id, message_id FROM crm.contact_links WHERE role = 'received_from'
-GROUP BY 1, 2 HAVING count(*) > 1 ORDER BY 1, 2
-"""
-
-
-async def _rows(conn: Any, sql: str) -> list[tuple[Any, ...]]:
-    return [tuple(r) for r in await (await conn.execute(sql)).fetchall()]
-
-
-async def assert_kept(conn: Any) -> None:
-    assert await _rows(conn, KEPT_TOTALS) == await _rows(conn, FRESH_TOTALS)
-    assert await _rows(conn, KEPT_PEOPLE) == await _rows(conn, FRESH_PEOPLE)
-    assert await _rows(conn, KEPT_CO_AUTHORED) == await _rows(conn, FRESH_CO_AUTHORED)
 
 
 async def _one(conn: Any, sql: str, params: tuple[Any, ...] = ()) -> int:
@@ -227,7 +187,7 @@ async def test_counts__kept_equal_to_counted_through_every_change(
 
         # a sync's end folds the rows of changes into one per connection, same sums
         await conn.execute("UPDATE crm.connections SET status = 'ok' WHERE id = %s", (main,))
-        before = await _rows(conn, KEPT_TOTALS)
+        before = await rows(conn, KEPT_TOTALS)
         await conn.execute("SELECT crm.compact_connection_totals(%s, %s)", (me.user_id, main))
         assert (
             await _one(
@@ -235,7 +195,7 @@ async def test_counts__kept_equal_to_counted_through_every_change(
             )
             == 1
         )
-        assert await _rows(conn, KEPT_TOTALS) == before
+        assert await rows(conn, KEPT_TOTALS) == before
 
         # a connection deleted takes its counts with it
         await conn.execute("DELETE FROM crm.connections WHERE id = %s", (other,))
@@ -290,5 +250,5 @@ async def test_counts__a_folder_change_waits_for_extraction_in_flight(
 
     async with pool.connection() as conn:
         await assert_kept(conn)
-        rows = await _rows(conn, KEPT_PEOPLE)
-        assert [(r[2], r[3]) for r in rows] == [("ann@a.example", 1), ("ann@a.example", 1)]
+        people = await rows(conn, KEPT_PEOPLE)
+        assert [(r[2], r[3]) for r in people] == [("ann@a.example", 1), ("ann@a.example", 1)]

@@ -26,6 +26,7 @@ from fluffymail.queue import JobQueue, runner
 from fluffymail.queue.registry import Registry
 from fluffymail.web.services import messages as messages_service
 from tests.integration.conftest import Sql
+from tests.integration.connection_counts import assert_counts_kept
 from tests.integration.relationships.conftest import NOW, USER, Mail, extract_all, render
 
 from .conftest import Dovecot
@@ -143,6 +144,7 @@ async def test_deleted_on_the_server__leaves_the_crm_and_its_scores(
     with pytest.raises(messages_service.MessageNotFound):
         await messages_service.get_message(pool, connection.user_id, gone_id)
     assert await sql.one("SELECT count(*) FROM crm.message_participants") == 2
+    await assert_counts_kept(pool)
     assert await sql.one("SELECT sum(message_count) FROM crm.threads") == 1
     after_counts = await bob(sql)
     assert (after_counts["received_from_count"], after_counts["sent_to_count"]) == (0, 1)
@@ -180,6 +182,7 @@ async def test_moved_to_another_folder__is_the_same_message_and_stays(
         "SELECT f.name FROM crm.message_folders mf JOIN crm.folders f ON f.id = mf.folder_id"
         " JOIN crm.messages m ON m.id = mf.message_id WHERE m.subject = 'Plans'"
     ) == [("Archive",)]
+    await assert_counts_kept(pool)
 
 
 async def test_private_mailbox__its_deleted_message_kept_elsewhere_stays_private(
@@ -215,6 +218,7 @@ async def test_private_mailbox__its_deleted_message_kept_elsewhere_stays_private
     result = await sync(pool, queue, private, imap)
 
     assert result.deleted == 0  # the export still holds it
+    await assert_counts_kept(pool)
     assert await sql.all("SELECT subject, held_private FROM crm.messages ORDER BY subject") == [
         ("Lunch", False),
         ("Salary review", True),

@@ -18,6 +18,7 @@ from fluffymail.jobs import delete_connection, sync_emails
 from fluffymail.queue import JobQueue
 from fluffymail.queue.registry import Registry
 from tests.integration.conftest import Sql
+from tests.integration.connection_counts import assert_counts_kept
 from tests.integration.gmail.conftest import emulator, make_source, sleeps  # noqa: F401
 from tests.integration.gmail.emulator import GmailEmulator
 from tests.integration.mail.conftest import message, write_mbox
@@ -69,6 +70,7 @@ async def test_gmail_messages_deleted__leave_the_crm(
         ("hello 2",),
     ]
     assert any(getattr(r, "action", "") == "mail.deleted" for r in caplog.records)
+    await assert_counts_kept(pool)
 
 
 async def test_file_reimport__a_message_gone_from_the_new_export_leaves_the_crm(
@@ -96,6 +98,7 @@ async def test_file_reimport__a_message_gone_from_the_new_export_leaves_the_crm(
     assert [s for _, s in subjects] == ["hello 0", "hello 2", "hello 3", "hello 4"]
     assert set(kept) <= set(subjects)  # the messages still there keep their ids
     assert await sql.one("SELECT count(*) FROM crm.message_folders") == 4
+    await assert_counts_kept(pool)
 
 
 async def test_deleted_connection__summaries_citing_its_mail_go_stale(
