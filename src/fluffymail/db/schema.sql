@@ -207,9 +207,7 @@ BEGIN
     SET last_received_on = (
         SELECT max(l.occurred_on) FROM crm.contact_links l
         WHERE l.user_id = t.user_id AND l.address = t.address AND l.role = 'received_from'
-          AND EXISTS (SELECT 1 FROM crm.message_folders mf
-                      JOIN crm.folders f ON f.id = mf.folder_id
-                      WHERE mf.message_id = l.message_id AND f.connection_id = t.connection_id))
+          AND t.connection_id = ANY (crm.message_connections(l.message_id)))
     FROM (SELECT cn.user_id, d.connection_id, d.address, max(d.occurred) AS occurred
           FROM unnest(p_connection, p_address, p_role, p_occurred, p_sign)
               AS d(connection_id, address, role, occurred, sign)
@@ -232,10 +230,11 @@ BEGIN
           FROM unnest(p_folder, p_message, p_delta) AS c(folder_id, message_id, delta)
           JOIN crm.folders f ON f.id = c.folder_id   -- gone with its connection: nothing to keep
           GROUP BY f.connection_id, c.message_id) ch
-    CROSS JOIN LATERAL (
-        SELECT count(*) AS held FROM crm.message_folders mf
+    CROSS JOIN LATERAL (   -- the message's own folder rows (never a pass over a folder's)
+        SELECT count(*) FILTER (WHERE f.connection_id = ch.connection_id) AS held
+        FROM crm.message_folders mf
         JOIN crm.folders f ON f.id = mf.folder_id
-        WHERE mf.message_id = ch.message_id AND f.connection_id = ch.connection_id) n
+        WHERE mf.message_id = ch.message_id) n
     WHERE (n.held > 0) <> (n.held - ch.delta > 0)   -- it entered or left the connection
     HAVING count(*) > 0;
 END
@@ -297,6 +296,22 @@ BEGIN
     RETURN NULL;
 END
 $$;
+
+CREATE TABLE crm.folders (
+    id bigint NOT NULL,
+    connection_id bigint NOT NULL,
+    name text NOT NULL
+);
+
+CREATE TABLE crm.message_folders (
+    folder_id bigint NOT NULL,
+    source_id text NOT NULL,
+    message_id bigint NOT NULL
+);
+
+CREATE FUNCTION crm.message_connections(p_message bigint) RETURNS bigint[]
+    LANGUAGE sql STABLE
+    RETURN ARRAY(SELECT f.connection_id FROM (crm.message_folders mf JOIN crm.folders f ON ((f.id = mf.folder_id))) WHERE (mf.message_id = message_connections.p_message));
 
 CREATE FUNCTION crm.message_folders_added() RETURNS trigger
     LANGUAGE plpgsql
@@ -1351,12 +1366,6 @@ CREATE TABLE crm.fanout_evidence (
     message_id bigint NOT NULL
 );
 
-CREATE TABLE crm.folders (
-    id bigint NOT NULL,
-    connection_id bigint NOT NULL,
-    name text NOT NULL
-);
-
 ALTER TABLE crm.folders ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME crm.folders_id_seq
     START WITH 1
@@ -1519,12 +1528,6 @@ CREATE TABLE crm.message_automated (
     user_id bigint NOT NULL,
     message_id bigint NOT NULL,
     reason text NOT NULL
-);
-
-CREATE TABLE crm.message_folders (
-    folder_id bigint NOT NULL,
-    source_id text NOT NULL,
-    message_id bigint NOT NULL
 );
 
 CREATE TABLE crm.message_participants (

@@ -52,6 +52,15 @@ CREATE TABLE crm.co_authored_messages (
     PRIMARY KEY (user_id, message_id)
 );
 
+-- The connections holding a message, from its own folder rows: the probe every "is it in
+-- this connection?" uses (a condition on the connection's folders instead can make the
+-- planner read a whole folder's rows per message).
+CREATE FUNCTION crm.message_connections(p_message bigint) RETURNS bigint[]
+    LANGUAGE sql STABLE
+    RETURN ARRAY(SELECT f.connection_id FROM crm.message_folders mf
+                 JOIN crm.folders f ON f.id = mf.folder_id
+                 WHERE mf.message_id = p_message);
+
 -- Add (sign +1) or remove (-1) the links of `messages` in `connections` (pairwise arrays), or,
 -- with `links_only`, only the given links: apply the deltas, drop rows left with no link, and
 -- re-read the latest message of an address whose latest may have gone.
@@ -93,9 +102,7 @@ BEGIN
     SET last_received_on = (
         SELECT max(l.occurred_on) FROM crm.contact_links l
         WHERE l.user_id = t.user_id AND l.address = t.address AND l.role = 'received_from'
-          AND EXISTS (SELECT 1 FROM crm.message_folders mf
-                      JOIN crm.folders f ON f.id = mf.folder_id
-                      WHERE mf.message_id = l.message_id AND f.connection_id = t.connection_id))
+          AND t.connection_id = ANY (crm.message_connections(l.message_id)))
     FROM (SELECT cn.user_id, d.connection_id, d.address, max(d.occurred) AS occurred
           FROM unnest(p_connection, p_address, p_role, p_occurred, p_sign)
               AS d(connection_id, address, role, occurred, sign)
@@ -173,10 +180,11 @@ BEGIN
           FROM unnest(p_folder, p_message, p_delta) AS c(folder_id, message_id, delta)
           JOIN crm.folders f ON f.id = c.folder_id   -- gone with its connection: nothing to keep
           GROUP BY f.connection_id, c.message_id) ch
-    CROSS JOIN LATERAL (
-        SELECT count(*) AS held FROM crm.message_folders mf
+    CROSS JOIN LATERAL (   -- the message's own folder rows (never a pass over a folder's)
+        SELECT count(*) FILTER (WHERE f.connection_id = ch.connection_id) AS held
+        FROM crm.message_folders mf
         JOIN crm.folders f ON f.id = mf.folder_id
-        WHERE mf.message_id = ch.message_id AND f.connection_id = ch.connection_id) n
+        WHERE mf.message_id = ch.message_id) n
     WHERE (n.held > 0) <> (n.held - ch.delta > 0)   -- it entered or left the connection
     HAVING count(*) > 0;
 END

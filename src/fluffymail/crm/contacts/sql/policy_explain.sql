@@ -29,10 +29,7 @@ SELECT (SELECT contact_policy FROM connection) AS policy,
        (SELECT messages FROM totals) AS messages,
        (SELECT count(*) FROM crm.message_pending p
         WHERE p.user_id = %(user_id)s
-          AND EXISTS (SELECT 1 FROM crm.message_folders mf
-                      JOIN crm.folders f ON f.id = mf.folder_id
-                      WHERE mf.message_id = p.message_id
-                        AND f.connection_id = (SELECT id FROM connection))) AS pending,
+          AND (SELECT id FROM connection) = ANY (crm.message_connections(p.message_id))) AS pending,
        (SELECT automated FROM totals) AS automated,
        count(*) FILTER (WHERE wrote) AS wrote,
        count(*) FILTER (WHERE wrote AND NOT created) AS waiting,

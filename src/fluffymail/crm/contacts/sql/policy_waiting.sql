@@ -32,10 +32,7 @@ WITH connection AS (
     SELECT w.id, w.last_on, w.messages - coalesce((
         SELECT sum(s.extra) FROM shared s
         WHERE s.contact_id = w.id
-          AND EXISTS (SELECT 1 FROM crm.message_folders mf
-                      JOIN crm.folders f ON f.id = mf.folder_id
-                      WHERE mf.message_id = s.message_id
-                        AND f.connection_id = (SELECT id FROM connection))
+          AND (SELECT id FROM connection) = ANY (crm.message_connections(s.message_id))
     ), 0) AS messages
     FROM wrote w
 )
