@@ -53,6 +53,7 @@ $$;
 
 CREATE FUNCTION crm.contact_links_changed() RETURNS trigger
     LANGUAGE plpgsql
+    SET jit TO 'off'
     AS $$
 BEGIN
     -- a link counts once per connection, however many of its folders hold the message
@@ -276,6 +277,7 @@ $$;
 
 CREATE FUNCTION crm.message_automated_changed() RETURNS trigger
     LANGUAGE plpgsql
+    SET jit TO 'off'
     AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
@@ -315,6 +317,7 @@ CREATE FUNCTION crm.message_connections(p_message bigint) RETURNS bigint[]
 
 CREATE FUNCTION crm.message_folders_added() RETURNS trigger
     LANGUAGE plpgsql
+    SET jit TO 'off'
     AS $$
 BEGIN
     PERFORM crm.count_folder_changes(array_agg(a.folder_id), array_agg(a.message_id),
@@ -326,6 +329,7 @@ $$;
 
 CREATE FUNCTION crm.message_folders_moved() RETURNS trigger
     LANGUAGE plpgsql
+    SET jit TO 'off'
     AS $$
 BEGIN
     PERFORM crm.count_folder_changes(array_agg(c.folder_id), array_agg(c.message_id),
@@ -340,6 +344,7 @@ $$;
 
 CREATE FUNCTION crm.message_folders_removed() RETURNS trigger
     LANGUAGE plpgsql
+    SET jit TO 'off'
     AS $$
 BEGIN
     PERFORM crm.count_folder_changes(array_agg(r.folder_id), array_agg(r.message_id),

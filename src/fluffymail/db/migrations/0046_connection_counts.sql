@@ -129,6 +129,10 @@ CREATE FUNCTION crm.written_now(x xid) RETURNS boolean
         WHERE full_id > 0
     ), false);
 
+-- The trigger functions below run with `jit = off`: their statements touch a batch's rows,
+-- but before the first ANALYZE the planner's estimates for a big table can cross JIT's cost
+-- threshold, and compiling took ~0.5 s per statement (a 300k import stalled on it).
+
 -- Messages that entered (+1) or left (-1) connections: their totals, then their links.
 CREATE FUNCTION crm.count_connection_messages(
     p_connection bigint[], p_message bigint[], p_sign integer[]
@@ -192,6 +196,7 @@ $$;
 
 CREATE FUNCTION crm.message_folders_added() RETURNS trigger
     LANGUAGE plpgsql
+    SET jit = off
     AS $$
 BEGIN
     PERFORM crm.count_folder_changes(array_agg(a.folder_id), array_agg(a.message_id),
@@ -203,6 +208,7 @@ $$;
 
 CREATE FUNCTION crm.message_folders_removed() RETURNS trigger
     LANGUAGE plpgsql
+    SET jit = off
     AS $$
 BEGIN
     PERFORM crm.count_folder_changes(array_agg(r.folder_id), array_agg(r.message_id),
@@ -214,6 +220,7 @@ $$;
 
 CREATE FUNCTION crm.message_folders_moved() RETURNS trigger
     LANGUAGE plpgsql
+    SET jit = off
     AS $$
 BEGIN
     PERFORM crm.count_folder_changes(array_agg(c.folder_id), array_agg(c.message_id),
@@ -240,6 +247,7 @@ CREATE TRIGGER message_folders_count_moved AFTER UPDATE ON crm.message_folders
 -- that has (or no longer has) `received_from` links of two addresses noted.
 CREATE FUNCTION crm.contact_links_changed() RETURNS trigger
     LANGUAGE plpgsql
+    SET jit = off
     AS $$
 BEGIN
     -- a link counts once per connection, however many of its folders hold the message
@@ -289,6 +297,7 @@ CREATE TRIGGER contact_links_count_removed AFTER DELETE ON crm.contact_links
 -- A message marked automated (+1) or no longer (-1), in every connection that holds it now.
 CREATE FUNCTION crm.message_automated_changed() RETURNS trigger
     LANGUAGE plpgsql
+    SET jit = off
     AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
