@@ -54,6 +54,7 @@ $$;
 CREATE FUNCTION crm.contact_links_changed() RETURNS trigger
     LANGUAGE plpgsql
     SET jit TO 'off'
+    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 BEGIN
     -- a link counts once per connection, however many of its folders hold the message
@@ -278,6 +279,7 @@ $$;
 CREATE FUNCTION crm.message_automated_changed() RETURNS trigger
     LANGUAGE plpgsql
     SET jit TO 'off'
+    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
@@ -318,6 +320,7 @@ CREATE FUNCTION crm.message_connections(p_message bigint) RETURNS bigint[]
 CREATE FUNCTION crm.message_folders_added() RETURNS trigger
     LANGUAGE plpgsql
     SET jit TO 'off'
+    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 BEGIN
     PERFORM crm.count_folder_changes(array_agg(a.folder_id), array_agg(a.message_id),
@@ -330,6 +333,7 @@ $$;
 CREATE FUNCTION crm.message_folders_moved() RETURNS trigger
     LANGUAGE plpgsql
     SET jit TO 'off'
+    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 BEGIN
     PERFORM crm.count_folder_changes(array_agg(c.folder_id), array_agg(c.message_id),
@@ -345,6 +349,7 @@ $$;
 CREATE FUNCTION crm.message_folders_removed() RETURNS trigger
     LANGUAGE plpgsql
     SET jit TO 'off'
+    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 BEGIN
     PERFORM crm.count_folder_changes(array_agg(r.folder_id), array_agg(r.message_id),

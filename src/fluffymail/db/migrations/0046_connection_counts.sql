@@ -129,9 +129,11 @@ CREATE FUNCTION crm.written_now(x xid) RETURNS boolean
         WHERE full_id > 0
     ), false);
 
--- The trigger functions below run with `jit = off`: their statements touch a batch's rows,
--- but before the first ANALYZE the planner's estimates for a big table can cross JIT's cost
--- threshold, and compiling took ~0.5 s per statement (a 300k import stalled on it).
+-- The trigger functions below plan each statement for the batch at hand
+-- (`plan_cache_mode = force_custom_plan`: a plan cached while the tables were small joined a
+-- batch to the whole of `contact_links` by a hash, 1.6 s per batch in a 300k import), and
+-- without JIT (before the first ANALYZE, a big table's estimates crossed JIT's threshold:
+-- ~0.5 s of compiling per statement).
 
 -- Messages that entered (+1) or left (-1) connections: their totals, then their links.
 CREATE FUNCTION crm.count_connection_messages(
@@ -197,6 +199,7 @@ $$;
 CREATE FUNCTION crm.message_folders_added() RETURNS trigger
     LANGUAGE plpgsql
     SET jit = off
+    SET plan_cache_mode = force_custom_plan
     AS $$
 BEGIN
     PERFORM crm.count_folder_changes(array_agg(a.folder_id), array_agg(a.message_id),
@@ -209,6 +212,7 @@ $$;
 CREATE FUNCTION crm.message_folders_removed() RETURNS trigger
     LANGUAGE plpgsql
     SET jit = off
+    SET plan_cache_mode = force_custom_plan
     AS $$
 BEGIN
     PERFORM crm.count_folder_changes(array_agg(r.folder_id), array_agg(r.message_id),
@@ -221,6 +225,7 @@ $$;
 CREATE FUNCTION crm.message_folders_moved() RETURNS trigger
     LANGUAGE plpgsql
     SET jit = off
+    SET plan_cache_mode = force_custom_plan
     AS $$
 BEGIN
     PERFORM crm.count_folder_changes(array_agg(c.folder_id), array_agg(c.message_id),
@@ -248,6 +253,7 @@ CREATE TRIGGER message_folders_count_moved AFTER UPDATE ON crm.message_folders
 CREATE FUNCTION crm.contact_links_changed() RETURNS trigger
     LANGUAGE plpgsql
     SET jit = off
+    SET plan_cache_mode = force_custom_plan
     AS $$
 BEGIN
     -- a link counts once per connection, however many of its folders hold the message
@@ -298,6 +304,7 @@ CREATE TRIGGER contact_links_count_removed AFTER DELETE ON crm.contact_links
 CREATE FUNCTION crm.message_automated_changed() RETURNS trigger
     LANGUAGE plpgsql
     SET jit = off
+    SET plan_cache_mode = force_custom_plan
     AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
