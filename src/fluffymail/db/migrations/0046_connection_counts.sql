@@ -261,10 +261,11 @@ BEGIN
         PERFORM crm.count_correspondents(
             array_agg(c.connection_id), array_agg(c.address), array_agg(c.role),
             array_agg(c.occurred_on), array_agg(1))
-        FROM (SELECT DISTINCT f.connection_id, l.message_id, l.address, l.role, l.occurred_on
+        FROM (SELECT DISTINCT h.connection_id, l.message_id, l.address, l.role, l.occurred_on
               FROM added l
-              JOIN crm.message_folders mf ON mf.message_id = l.message_id
-              JOIN crm.folders f ON f.id = mf.folder_id) c
+              JOIN (SELECT m.message_id, unnest(crm.message_connections(m.message_id))
+                    FROM (SELECT DISTINCT message_id FROM added) m
+                   ) h (message_id, connection_id) ON h.message_id = l.message_id) c
         HAVING count(*) > 0;
         INSERT INTO crm.co_authored_messages (user_id, message_id)
         SELECT l.user_id, l.message_id
@@ -277,10 +278,11 @@ BEGIN
         PERFORM crm.count_correspondents(
             array_agg(c.connection_id), array_agg(c.address), array_agg(c.role),
             array_agg(c.occurred_on), array_agg(-1))
-        FROM (SELECT DISTINCT f.connection_id, l.message_id, l.address, l.role, l.occurred_on
+        FROM (SELECT DISTINCT h.connection_id, l.message_id, l.address, l.role, l.occurred_on
               FROM removed l
-              JOIN crm.message_folders mf ON mf.message_id = l.message_id
-              JOIN crm.folders f ON f.id = mf.folder_id) c
+              JOIN (SELECT m.message_id, unnest(crm.message_connections(m.message_id))
+                    FROM (SELECT DISTINCT message_id FROM removed) m
+                   ) h (message_id, connection_id) ON h.message_id = l.message_id) c
         HAVING count(*) > 0;
         DELETE FROM crm.co_authored_messages c
         USING (SELECT DISTINCT r.user_id, r.message_id FROM removed r
@@ -309,18 +311,16 @@ CREATE FUNCTION crm.message_automated_changed() RETURNS trigger
 BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO crm.connection_totals (user_id, connection_id, messages, automated)
-        SELECT a.user_id, f.connection_id, 0, count(DISTINCT a.message_id)
+        SELECT a.user_id, h.connection_id, 0, count(DISTINCT a.message_id)
         FROM added a
-        JOIN crm.message_folders mf ON mf.message_id = a.message_id
-        JOIN crm.folders f ON f.id = mf.folder_id
-        GROUP BY a.user_id, f.connection_id;
+        CROSS JOIN LATERAL unnest(crm.message_connections(a.message_id)) h (connection_id)
+        GROUP BY a.user_id, h.connection_id;
     ELSE
         INSERT INTO crm.connection_totals (user_id, connection_id, messages, automated)
-        SELECT a.user_id, f.connection_id, 0, -count(DISTINCT a.message_id)
+        SELECT a.user_id, h.connection_id, 0, -count(DISTINCT a.message_id)
         FROM removed a
-        JOIN crm.message_folders mf ON mf.message_id = a.message_id
-        JOIN crm.folders f ON f.id = mf.folder_id
-        GROUP BY a.user_id, f.connection_id;
+        CROSS JOIN LATERAL unnest(crm.message_connections(a.message_id)) h (connection_id)
+        GROUP BY a.user_id, h.connection_id;
     END IF;
     RETURN NULL;
 END
