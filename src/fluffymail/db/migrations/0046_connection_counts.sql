@@ -19,11 +19,12 @@
 -- deleted (delete_unlinked_messages.sql) only once no folder holds it, so its links and flag
 -- were counted out with its last folder row; only a connection being deleted deletes mail
 -- still filed in it (delete_connection_batch.sql: those counts go with the connection, and
--- what its cascades leave uncounted is its own). The one race
--- (extraction linking a message, uncommitted, while another transaction moves that message
--- into or out of a connection) is closed by the user's extraction lock (lock_user.sql):
--- extraction holds it shared; a folder change to a message this transaction did not insert
--- takes it exclusively before it reads the links, so it sees every batch that committed.
+-- what its cascades leave uncounted is its own). Links are only inserted and deleted (an
+-- UPDATE changes `visible` alone). The one race (extraction linking a message, uncommitted,
+-- while another transaction moves that message into or out of a connection) is closed by the
+-- user's extraction lock (lock_user.sql): extraction holds it shared; a folder change to a
+-- message this transaction did not insert takes it exclusively before it reads the links,
+-- so it sees every batch that committed.
 CREATE TABLE crm.connection_totals (
     user_id bigint NOT NULL,
     connection_id bigint NOT NULL REFERENCES crm.connections (id) ON DELETE CASCADE,
