@@ -317,44 +317,28 @@ CREATE FUNCTION crm.message_connections(p_message bigint) RETURNS bigint[]
     LANGUAGE sql STABLE
     RETURN ARRAY(SELECT f.connection_id FROM (crm.message_folders mf JOIN crm.folders f ON ((f.id = mf.folder_id))) WHERE (mf.message_id = message_connections.p_message));
 
-CREATE FUNCTION crm.message_folders_added() RETURNS trigger
+CREATE FUNCTION crm.message_folders_changed() RETURNS trigger
     LANGUAGE plpgsql
     SET jit TO 'off'
     SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 BEGIN
-    PERFORM crm.count_folder_changes(array_agg(a.folder_id), array_agg(a.message_id),
-                                     array_agg(1))
-    FROM added a HAVING count(*) > 0;
-    RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION crm.message_folders_moved() RETURNS trigger
-    LANGUAGE plpgsql
-    SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
-    AS $$
-BEGIN
-    PERFORM crm.count_folder_changes(array_agg(c.folder_id), array_agg(c.message_id),
-                                     array_agg(c.delta))
-    FROM (SELECT a.folder_id, a.message_id, 1 AS delta FROM added a
-          UNION ALL
-          SELECT r.folder_id, r.message_id, -1 FROM removed r) c
-    HAVING count(*) > 0;
-    RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION crm.message_folders_removed() RETURNS trigger
-    LANGUAGE plpgsql
-    SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
-    AS $$
-BEGIN
-    PERFORM crm.count_folder_changes(array_agg(r.folder_id), array_agg(r.message_id),
-                                     array_agg(-1))
-    FROM removed r HAVING count(*) > 0;
+    IF TG_OP = 'INSERT' THEN
+        PERFORM crm.count_folder_changes(array_agg(a.folder_id), array_agg(a.message_id),
+                                         array_agg(1))
+        FROM added a HAVING count(*) > 0;
+    ELSIF TG_OP = 'DELETE' THEN
+        PERFORM crm.count_folder_changes(array_agg(r.folder_id), array_agg(r.message_id),
+                                         array_agg(-1))
+        FROM removed r HAVING count(*) > 0;
+    ELSE
+        PERFORM crm.count_folder_changes(array_agg(c.folder_id), array_agg(c.message_id),
+                                         array_agg(c.delta))
+        FROM (SELECT a.folder_id, a.message_id, 1 AS delta FROM added a
+              UNION ALL
+              SELECT r.folder_id, r.message_id, -1 FROM removed r) c
+        HAVING count(*) > 0;
+    END IF;
     RETURN NULL;
 END
 $$;
@@ -2437,11 +2421,11 @@ CREATE TRIGGER message_automated_count_added AFTER INSERT ON crm.message_automat
 
 CREATE TRIGGER message_automated_count_removed AFTER DELETE ON crm.message_automated REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION crm.message_automated_changed();
 
-CREATE TRIGGER message_folders_count_added AFTER INSERT ON crm.message_folders REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION crm.message_folders_added();
+CREATE TRIGGER message_folders_count_added AFTER INSERT ON crm.message_folders REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION crm.message_folders_changed();
 
-CREATE TRIGGER message_folders_count_moved AFTER UPDATE ON crm.message_folders REFERENCING OLD TABLE AS removed NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION crm.message_folders_moved();
+CREATE TRIGGER message_folders_count_moved AFTER UPDATE ON crm.message_folders REFERENCING OLD TABLE AS removed NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION crm.message_folders_changed();
 
-CREATE TRIGGER message_folders_count_removed AFTER DELETE ON crm.message_folders REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION crm.message_folders_removed();
+CREATE TRIGGER message_folders_count_removed AFTER DELETE ON crm.message_folders REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION crm.message_folders_changed();
 
 CREATE TRIGGER message_folders_keep_privacy AFTER DELETE ON crm.message_folders REFERENCING OLD TABLE AS unlinked FOR EACH STATEMENT EXECUTE FUNCTION crm.keep_privacy_of_unlinked();
 

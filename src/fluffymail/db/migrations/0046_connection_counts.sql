@@ -197,57 +197,43 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION crm.message_folders_added() RETURNS trigger
+-- Folder rows added, removed or re-pointed: the rows of each change, +1 or -1 each (a
+-- statement names only the transition tables its trigger has).
+CREATE FUNCTION crm.message_folders_changed() RETURNS trigger
     LANGUAGE plpgsql
     SET jit = off
     SET plan_cache_mode = force_custom_plan
     AS $$
 BEGIN
-    PERFORM crm.count_folder_changes(array_agg(a.folder_id), array_agg(a.message_id),
-                                     array_agg(1))
-    FROM added a HAVING count(*) > 0;
-    RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION crm.message_folders_removed() RETURNS trigger
-    LANGUAGE plpgsql
-    SET jit = off
-    SET plan_cache_mode = force_custom_plan
-    AS $$
-BEGIN
-    PERFORM crm.count_folder_changes(array_agg(r.folder_id), array_agg(r.message_id),
-                                     array_agg(-1))
-    FROM removed r HAVING count(*) > 0;
-    RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION crm.message_folders_moved() RETURNS trigger
-    LANGUAGE plpgsql
-    SET jit = off
-    SET plan_cache_mode = force_custom_plan
-    AS $$
-BEGIN
-    PERFORM crm.count_folder_changes(array_agg(c.folder_id), array_agg(c.message_id),
-                                     array_agg(c.delta))
-    FROM (SELECT a.folder_id, a.message_id, 1 AS delta FROM added a
-          UNION ALL
-          SELECT r.folder_id, r.message_id, -1 FROM removed r) c
-    HAVING count(*) > 0;
+    IF TG_OP = 'INSERT' THEN
+        PERFORM crm.count_folder_changes(array_agg(a.folder_id), array_agg(a.message_id),
+                                         array_agg(1))
+        FROM added a HAVING count(*) > 0;
+    ELSIF TG_OP = 'DELETE' THEN
+        PERFORM crm.count_folder_changes(array_agg(r.folder_id), array_agg(r.message_id),
+                                         array_agg(-1))
+        FROM removed r HAVING count(*) > 0;
+    ELSE
+        PERFORM crm.count_folder_changes(array_agg(c.folder_id), array_agg(c.message_id),
+                                         array_agg(c.delta))
+        FROM (SELECT a.folder_id, a.message_id, 1 AS delta FROM added a
+              UNION ALL
+              SELECT r.folder_id, r.message_id, -1 FROM removed r) c
+        HAVING count(*) > 0;
+    END IF;
     RETURN NULL;
 END
 $$;
 
 CREATE TRIGGER message_folders_count_added AFTER INSERT ON crm.message_folders
     REFERENCING NEW TABLE AS added
-    FOR EACH STATEMENT EXECUTE FUNCTION crm.message_folders_added();
+    FOR EACH STATEMENT EXECUTE FUNCTION crm.message_folders_changed();
 CREATE TRIGGER message_folders_count_removed AFTER DELETE ON crm.message_folders
     REFERENCING OLD TABLE AS removed
-    FOR EACH STATEMENT EXECUTE FUNCTION crm.message_folders_removed();
+    FOR EACH STATEMENT EXECUTE FUNCTION crm.message_folders_changed();
 CREATE TRIGGER message_folders_count_moved AFTER UPDATE ON crm.message_folders
     REFERENCING OLD TABLE AS removed NEW TABLE AS added
-    FOR EACH STATEMENT EXECUTE FUNCTION crm.message_folders_moved();
+    FOR EACH STATEMENT EXECUTE FUNCTION crm.message_folders_changed();
 
 -- Links made or removed: counted in every connection that holds their message now; a message
 -- that has (or no longer has) `received_from` links of two addresses noted.
