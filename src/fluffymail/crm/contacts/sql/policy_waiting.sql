@@ -8,8 +8,7 @@ WITH connection AS (
     SELECT cn.id FROM crm.connections cn
     WHERE cn.id = %(connection_id)s AND cn.user_id = %(user_id)s
 ), wrote AS MATERIALIZED (
-    SELECT c.id, sum(k.received) AS messages, max(k.last_received_on) AS last_on,
-           count(*) AS addresses
+    SELECT c.id, sum(k.received) AS messages, max(k.last_received_on) AS last_on
     FROM crm.contact_addresses a
     JOIN crm.contacts c ON c.id = a.contact_id
     JOIN crm.connection_correspondents k
