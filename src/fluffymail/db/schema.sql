@@ -57,17 +57,10 @@ CREATE FUNCTION crm.contact_links_changed() RETURNS trigger
     SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 BEGIN
-    -- a link counts once per connection, however many of its folders hold the message
     IF TG_OP = 'INSERT' THEN
-        PERFORM crm.count_correspondents(
-            array_agg(c.connection_id), array_agg(c.address), array_agg(c.role),
-            array_agg(c.occurred_on), array_agg(1))
-        FROM (SELECT DISTINCT h.connection_id, l.message_id, l.address, l.role, l.occurred_on
-              FROM added l
-              JOIN (SELECT m.message_id, unnest(crm.message_connections(m.message_id))
-                    FROM (SELECT DISTINCT message_id FROM added) m
-                   ) h (message_id, connection_id) ON h.message_id = l.message_id) c
-        HAVING count(*) > 0;
+        PERFORM crm.count_links(array_agg(l.message_id), array_agg(l.address),
+                                array_agg(l.role), array_agg(l.occurred_on), 1)
+        FROM added l HAVING count(*) > 0;
         INSERT INTO crm.co_authored_messages (user_id, message_id)
         SELECT l.user_id, l.message_id
         FROM (SELECT DISTINCT a.message_id FROM added a WHERE a.role = 'received_from') a
@@ -76,15 +69,9 @@ BEGIN
         HAVING count(*) > 1
         ON CONFLICT DO NOTHING;
     ELSE
-        PERFORM crm.count_correspondents(
-            array_agg(c.connection_id), array_agg(c.address), array_agg(c.role),
-            array_agg(c.occurred_on), array_agg(-1))
-        FROM (SELECT DISTINCT h.connection_id, l.message_id, l.address, l.role, l.occurred_on
-              FROM removed l
-              JOIN (SELECT m.message_id, unnest(crm.message_connections(m.message_id))
-                    FROM (SELECT DISTINCT message_id FROM removed) m
-                   ) h (message_id, connection_id) ON h.message_id = l.message_id) c
-        HAVING count(*) > 0;
+        PERFORM crm.count_links(array_agg(l.message_id), array_agg(l.address),
+                                array_agg(l.role), array_agg(l.occurred_on), -1)
+        FROM removed l HAVING count(*) > 0;
         DELETE FROM crm.co_authored_messages c
         USING (SELECT DISTINCT r.user_id, r.message_id FROM removed r
                WHERE r.role = 'received_from') r
@@ -240,6 +227,23 @@ BEGIN
         JOIN crm.folders f ON f.id = mf.folder_id
         WHERE mf.message_id = ch.message_id) n
     WHERE (n.held > 0) <> (n.held - ch.delta > 0)   -- it entered or left the connection
+    HAVING count(*) > 0;
+END
+$$;
+
+CREATE FUNCTION crm.count_links(p_message bigint[], p_address text[], p_role text[], p_occurred timestamp with time zone[], p_sign integer) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM crm.count_correspondents(
+        array_agg(c.connection_id), array_agg(c.address), array_agg(c.role),
+        array_agg(c.occurred_on), array_agg(p_sign))
+    FROM (SELECT DISTINCT h.connection_id, l.message_id, l.address, l.role, l.occurred_on
+          FROM unnest(p_message, p_address, p_role, p_occurred)
+              AS l(message_id, address, role, occurred_on)
+          JOIN (SELECT m.message_id, unnest(crm.message_connections(m.message_id))
+                FROM (SELECT DISTINCT unnest(p_message) AS message_id) m
+               ) h (message_id, connection_id) ON h.message_id = l.message_id) c
     HAVING count(*) > 0;
 END
 $$;

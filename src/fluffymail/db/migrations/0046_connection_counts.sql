@@ -235,25 +235,40 @@ CREATE TRIGGER message_folders_count_moved AFTER UPDATE ON crm.message_folders
     REFERENCING OLD TABLE AS removed NEW TABLE AS added
     FOR EACH STATEMENT EXECUTE FUNCTION crm.message_folders_changed();
 
--- Links made or removed: counted in every connection that holds their message now; a message
--- that has (or no longer has) `received_from` links of two addresses noted.
+-- Links made (+1) or removed (-1): counted in every connection that holds their message now,
+-- once per connection however many of its folders hold it.
+CREATE FUNCTION crm.count_links(
+    p_message bigint[], p_address text[], p_role text[], p_occurred timestamptz[],
+    p_sign integer
+) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM crm.count_correspondents(
+        array_agg(c.connection_id), array_agg(c.address), array_agg(c.role),
+        array_agg(c.occurred_on), array_agg(p_sign))
+    FROM (SELECT DISTINCT h.connection_id, l.message_id, l.address, l.role, l.occurred_on
+          FROM unnest(p_message, p_address, p_role, p_occurred)
+              AS l(message_id, address, role, occurred_on)
+          JOIN (SELECT m.message_id, unnest(crm.message_connections(m.message_id))
+                FROM (SELECT DISTINCT unnest(p_message) AS message_id) m
+               ) h (message_id, connection_id) ON h.message_id = l.message_id) c
+    HAVING count(*) > 0;
+END
+$$;
+
+-- The links trigger: counted (above), and a message that has (or no longer has)
+-- `received_from` links of two addresses noted.
 CREATE FUNCTION crm.contact_links_changed() RETURNS trigger
     LANGUAGE plpgsql
     SET jit = off
     SET plan_cache_mode = force_custom_plan
     AS $$
 BEGIN
-    -- a link counts once per connection, however many of its folders hold the message
     IF TG_OP = 'INSERT' THEN
-        PERFORM crm.count_correspondents(
-            array_agg(c.connection_id), array_agg(c.address), array_agg(c.role),
-            array_agg(c.occurred_on), array_agg(1))
-        FROM (SELECT DISTINCT h.connection_id, l.message_id, l.address, l.role, l.occurred_on
-              FROM added l
-              JOIN (SELECT m.message_id, unnest(crm.message_connections(m.message_id))
-                    FROM (SELECT DISTINCT message_id FROM added) m
-                   ) h (message_id, connection_id) ON h.message_id = l.message_id) c
-        HAVING count(*) > 0;
+        PERFORM crm.count_links(array_agg(l.message_id), array_agg(l.address),
+                                array_agg(l.role), array_agg(l.occurred_on), 1)
+        FROM added l HAVING count(*) > 0;
         INSERT INTO crm.co_authored_messages (user_id, message_id)
         SELECT l.user_id, l.message_id
         FROM (SELECT DISTINCT a.message_id FROM added a WHERE a.role = 'received_from') a
@@ -262,15 +277,9 @@ BEGIN
         HAVING count(*) > 1
         ON CONFLICT DO NOTHING;
     ELSE
-        PERFORM crm.count_correspondents(
-            array_agg(c.connection_id), array_agg(c.address), array_agg(c.role),
-            array_agg(c.occurred_on), array_agg(-1))
-        FROM (SELECT DISTINCT h.connection_id, l.message_id, l.address, l.role, l.occurred_on
-              FROM removed l
-              JOIN (SELECT m.message_id, unnest(crm.message_connections(m.message_id))
-                    FROM (SELECT DISTINCT message_id FROM removed) m
-                   ) h (message_id, connection_id) ON h.message_id = l.message_id) c
-        HAVING count(*) > 0;
+        PERFORM crm.count_links(array_agg(l.message_id), array_agg(l.address),
+                                array_agg(l.role), array_agg(l.occurred_on), -1)
+        FROM removed l HAVING count(*) > 0;
         DELETE FROM crm.co_authored_messages c
         USING (SELECT DISTINCT r.user_id, r.message_id FROM removed r
                WHERE r.role = 'received_from') r
