@@ -44,12 +44,15 @@ async def work_until_idle(
 
 
 async def _busy(queue: JobQueue, names: tuple[str, ...]) -> bool:
+    # One query, so one snapshot: read queue by queue, a child that completes and wakes its
+    # parent between two reads would be seen done while its parent is still seen waiting.
     soon = datetime.now(UTC) + timedelta(seconds=2)
-    for name in names:
-        states = ["created", "active", "retry"]
-        for job in await queue.find_jobs(name=name, states=states, limit=1000):
-            if job.state != JobState.RETRY or (job.start_after and job.start_after <= soon):
-                return True
+    states = ["created", "active", "retry"]
+    for job in await queue.find_jobs(states=states, limit=100_000):
+        if job.name in names and (
+            job.state != JobState.RETRY or (job.start_after and job.start_after <= soon)
+        ):
+            return True
     return False
 
 

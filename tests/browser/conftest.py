@@ -83,8 +83,12 @@ def browser(csp_violations: list[str]) -> Iterator[object]:
         pytest.skip(
             "/usr/bin/chromium is missing: install Debian's chromium (apt-get install -y chromium)"
         )
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Playwright's `expect` gives up after 5 s and `wait_for` after 30 s: on a slow, shared
+    # machine a page that polls or a worker that is late can take longer than 5 s, so both wait
+    # up to 30 s (a test that passes never waits for the limit).
+    expect.set_options(timeout=30_000)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS

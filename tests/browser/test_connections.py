@@ -120,7 +120,7 @@ def test_upload_sync_pause_delete(
     page.get_by_role("button", name="Sync Team archive now").click()
     page.get_by_text("A sync is already queued for this connection.").wait_for()
     assert _in_thread(_work_syncs(settings)) == 1  # the worker runs the queued sync
-    card.get_by_text("Up to date").wait_for(timeout=10_000)  # htmx polling shows the change
+    card.get_by_text("Up to date").wait_for()  # htmx polling shows the change
     assert "40 new of 40 read" in card.inner_text()
     _shot(page, shots, "03-synced")
 

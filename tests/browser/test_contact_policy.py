@@ -128,9 +128,9 @@ def test_inbox_only_import_explains_and_the_policy_switches(
     queues = (sync_emails.QUEUE, extract_contacts.QUEUE, index_messages.QUEUE)
     assert _in_thread(_work(settings, *queues)) == 3
     card = page.locator("li.conn", has_text="Inbox export")
-    card.get_by_text("Up to date").wait_for(timeout=10_000)
+    card.get_by_text("Up to date").wait_for()
     explanation = card.locator(".conn-people")
-    explanation.get_by_text("3 people wrote to you").wait_for(timeout=10_000)
+    explanation.get_by_text("3 people wrote to you").wait_for()
     assert "7 new of 7 read" in card.inner_text()
     assert (
         "3 people wrote to you; they become contacts once you write to them or when you add them"

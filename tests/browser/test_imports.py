@@ -86,7 +86,7 @@ def test_upload_a_csv_with_a_bad_row_then_import_the_good_ones(
     _shot(page, "03-importing")
     run_id = int(page.url.rsplit("/", 1)[1])
     _run_import_job(db_url, seeded.user_id, run_id)
-    expect(page.get_by_role("heading", name="Imported", exact=True)).to_be_visible(timeout=10_000)
+    expect(page.get_by_role("heading", name="Imported", exact=True)).to_be_visible()
     expect(page.locator("main")).to_contain_text("2 contacts added, 0 updated")
     rows = page.locator("table.import-rows tbody tr")
     expect(rows).to_have_count(2)

@@ -22,7 +22,7 @@ def test_docs_render_offline(server: str, browser: Any, artifacts: Path) -> None
     context.route("**/*", refuse_the_internet)
     page = context.new_page()
     page.goto(f"{server}/docs")
-    page.get_by_text("/api/me", exact=True).first.wait_for(timeout=15_000)
+    page.get_by_text("/api/me", exact=True).first.wait_for()
     page.locator(".opblock-summary").first.click()  # an operation opens: the UI is alive
     page.get_by_text("Try it out").first.wait_for()
     page.screenshot(path=artifacts / "docs.png", caret="initial")

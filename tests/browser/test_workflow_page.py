@@ -103,7 +103,7 @@ def test_workflow_run_page(
 
     with ThreadPoolExecutor(1) as pool:  # the event, and a worker to finish the run
         pool.submit(asyncio.run, _run(db_url, "completed", run_id)).result()
-    page.get_by_text("Done: all 4 steps completed.").wait_for(timeout=15_000)  # htmx polling
+    page.get_by_text("Done: all 4 steps completed.").wait_for()  # htmx polling
     assert steps.get_by_role("rowheader", name="summarize").is_visible()
     _shot(page, artifacts, "wf-02-run-done")
 
