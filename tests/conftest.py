@@ -111,7 +111,7 @@ def template_db(server_url: str) -> Iterator[str]:
 
 
 class Dropper:
-    """Drops the tests' databases in background threads, so that no test waits for it.
+    """Drops the tests' databases in background threads, so that a test seldom waits for it.
 
     DROP DATABASE waits for a checkpoint, and a checkpoint syncs every file written since the
     last one: a clone is ~670 files, and those of a database still waiting for its drop are
