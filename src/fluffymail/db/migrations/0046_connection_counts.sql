@@ -197,39 +197,42 @@ BEGIN
 END
 $$;
 
--- Folder rows added, removed or re-pointed: the rows of each change, +1 or -1 each (a
--- statement names only the transition tables its trigger has).
+-- The triggers below: an INSERT's or a DELETE's rows are its transition table `changed`,
+-- +1 or -1 each (`crm.change_sign`); an UPDATE's are `removed` (-1) and `added` (+1). A
+-- statement names only the transition tables its trigger has, so each branch runs only under
+-- its own trigger.
+CREATE FUNCTION crm.change_sign(op text) RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    RETURN CASE op WHEN 'DELETE' THEN -1 ELSE 1 END;
+
+-- Folder rows added, removed or re-pointed.
 CREATE FUNCTION crm.message_folders_changed() RETURNS trigger
     LANGUAGE plpgsql
     SET jit = off
     SET plan_cache_mode = force_custom_plan
     AS $$
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        PERFORM crm.count_folder_changes(array_agg(a.folder_id), array_agg(a.message_id),
-                                         array_agg(1))
-        FROM added a HAVING count(*) > 0;
-    ELSIF TG_OP = 'DELETE' THEN
-        PERFORM crm.count_folder_changes(array_agg(r.folder_id), array_agg(r.message_id),
-                                         array_agg(-1))
-        FROM removed r HAVING count(*) > 0;
-    ELSE
+    IF TG_OP = 'UPDATE' THEN
         PERFORM crm.count_folder_changes(array_agg(c.folder_id), array_agg(c.message_id),
                                          array_agg(c.delta))
         FROM (SELECT a.folder_id, a.message_id, 1 AS delta FROM added a
               UNION ALL
               SELECT r.folder_id, r.message_id, -1 FROM removed r) c
         HAVING count(*) > 0;
+    ELSE
+        PERFORM crm.count_folder_changes(array_agg(c.folder_id), array_agg(c.message_id),
+                                         array_agg(crm.change_sign(TG_OP)))
+        FROM changed c HAVING count(*) > 0;
     END IF;
     RETURN NULL;
 END
 $$;
 
 CREATE TRIGGER message_folders_count_added AFTER INSERT ON crm.message_folders
-    REFERENCING NEW TABLE AS added
+    REFERENCING NEW TABLE AS changed
     FOR EACH STATEMENT EXECUTE FUNCTION crm.message_folders_changed();
 CREATE TRIGGER message_folders_count_removed AFTER DELETE ON crm.message_folders
-    REFERENCING OLD TABLE AS removed
+    REFERENCING OLD TABLE AS changed
     FOR EACH STATEMENT EXECUTE FUNCTION crm.message_folders_changed();
 CREATE TRIGGER message_folders_count_moved AFTER UPDATE ON crm.message_folders
     REFERENCING OLD TABLE AS removed NEW TABLE AS added
@@ -265,23 +268,20 @@ CREATE FUNCTION crm.contact_links_changed() RETURNS trigger
     SET plan_cache_mode = force_custom_plan
     AS $$
 BEGIN
+    PERFORM crm.count_links(array_agg(l.message_id), array_agg(l.address),
+                            array_agg(l.role), array_agg(l.occurred_on), crm.change_sign(TG_OP))
+    FROM changed l HAVING count(*) > 0;
     IF TG_OP = 'INSERT' THEN
-        PERFORM crm.count_links(array_agg(l.message_id), array_agg(l.address),
-                                array_agg(l.role), array_agg(l.occurred_on), 1)
-        FROM added l HAVING count(*) > 0;
         INSERT INTO crm.co_authored_messages (user_id, message_id)
         SELECT l.user_id, l.message_id
-        FROM (SELECT DISTINCT a.message_id FROM added a WHERE a.role = 'received_from') a
+        FROM (SELECT DISTINCT a.message_id FROM changed a WHERE a.role = 'received_from') a
         JOIN crm.contact_links l ON l.message_id = a.message_id AND l.role = 'received_from'
         GROUP BY l.user_id, l.message_id
         HAVING count(*) > 1
         ON CONFLICT DO NOTHING;
     ELSE
-        PERFORM crm.count_links(array_agg(l.message_id), array_agg(l.address),
-                                array_agg(l.role), array_agg(l.occurred_on), -1)
-        FROM removed l HAVING count(*) > 0;
         DELETE FROM crm.co_authored_messages c
-        USING (SELECT DISTINCT r.user_id, r.message_id FROM removed r
+        USING (SELECT DISTINCT r.user_id, r.message_id FROM changed r
                WHERE r.role = 'received_from') r
         WHERE c.user_id = r.user_id AND c.message_id = r.message_id
           AND (SELECT count(*) FROM crm.contact_links l
@@ -292,10 +292,10 @@ END
 $$;
 
 CREATE TRIGGER contact_links_count_added AFTER INSERT ON crm.contact_links
-    REFERENCING NEW TABLE AS added
+    REFERENCING NEW TABLE AS changed
     FOR EACH STATEMENT EXECUTE FUNCTION crm.contact_links_changed();
 CREATE TRIGGER contact_links_count_removed AFTER DELETE ON crm.contact_links
-    REFERENCING OLD TABLE AS removed
+    REFERENCING OLD TABLE AS changed
     FOR EACH STATEMENT EXECUTE FUNCTION crm.contact_links_changed();
 
 -- A message marked automated (+1) or no longer (-1), in every connection that holds it now.
@@ -305,28 +305,20 @@ CREATE FUNCTION crm.message_automated_changed() RETURNS trigger
     SET plan_cache_mode = force_custom_plan
     AS $$
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO crm.connection_totals (user_id, connection_id, messages, automated)
-        SELECT a.user_id, h.connection_id, 0, count(DISTINCT a.message_id)
-        FROM added a
-        CROSS JOIN LATERAL unnest(crm.message_connections(a.message_id)) h (connection_id)
-        GROUP BY a.user_id, h.connection_id;
-    ELSE
-        INSERT INTO crm.connection_totals (user_id, connection_id, messages, automated)
-        SELECT a.user_id, h.connection_id, 0, -count(DISTINCT a.message_id)
-        FROM removed a
-        CROSS JOIN LATERAL unnest(crm.message_connections(a.message_id)) h (connection_id)
-        GROUP BY a.user_id, h.connection_id;
-    END IF;
+    INSERT INTO crm.connection_totals (user_id, connection_id, messages, automated)
+    SELECT a.user_id, h.connection_id, 0, crm.change_sign(TG_OP) * count(DISTINCT a.message_id)
+    FROM changed a
+    CROSS JOIN LATERAL unnest(crm.message_connections(a.message_id)) h (connection_id)
+    GROUP BY a.user_id, h.connection_id;
     RETURN NULL;
 END
 $$;
 
 CREATE TRIGGER message_automated_count_added AFTER INSERT ON crm.message_automated
-    REFERENCING NEW TABLE AS added
+    REFERENCING NEW TABLE AS changed
     FOR EACH STATEMENT EXECUTE FUNCTION crm.message_automated_changed();
 CREATE TRIGGER message_automated_count_removed AFTER DELETE ON crm.message_automated
-    REFERENCING OLD TABLE AS removed
+    REFERENCING OLD TABLE AS changed
     FOR EACH STATEMENT EXECUTE FUNCTION crm.message_automated_changed();
 
 -- Fold a connection's rows of changes into one (a sync's end). Rows added meanwhile by other
