@@ -20,7 +20,13 @@ from typing import Any
 from fluffymail.clock import Clock
 from fluffymail.crm.relationships import analysis, network, summary_demand
 from fluffymail.crm.relationships import repo as relationships_repo
-from fluffymail.jobs import planner_stats, priorities, recompute_followups, summarize_relationship
+from fluffymail.jobs import (
+    kinds,
+    planner_stats,
+    priorities,
+    recompute_followups,
+    summarize_relationship,
+)
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue, UnknownQueueError
 
@@ -37,7 +43,7 @@ __all__ = [
     "make_handler",
 ]
 
-QUEUE = "analyze-relationships"
+QUEUE = kinds.ANALYZE_RELATIONSHIPS
 QUEUE_OPTIONS: dict[str, Any] = {
     "policy": "stately",  # one queued + one running analysis per user (singleton key)
     "retry_limit": 3,
@@ -197,9 +203,7 @@ async def _a_run_will_analyse(queue: JobQueue, user_id: int) -> bool:
     """A sync of the user is queued, running or waiting for its extraction: its workflow run
     analyses once its batches are extracted, folding the mail this analysis left pending, so
     no analysis is queued to wait for it (the import path has no "wait for extraction" loop)."""
-    from fluffymail.jobs import sync_emails  # it imports this module
-
-    syncs = await queue.find_jobs(name=sync_emails.QUEUE, states=UNFINISHED, limit=SYNC_SCAN)
+    syncs = await queue.find_jobs(name=kinds.SYNC_EMAILS, states=UNFINISHED, limit=SYNC_SCAN)
     return any(isinstance(job.data, dict) and job.data.get("user_id") == user_id for job in syncs)
 
 

@@ -18,15 +18,15 @@ from typing import Any
 
 from fluffymail.clock import Clock
 from fluffymail.crm.contacts import policy
+from fluffymail.jobs import kinds
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.jobs.extract_contacts import enqueue_enrichment
-from fluffymail.jobs.sync_emails import ANALYZE_QUEUE
 from fluffymail.queue import Job, JobQueue
 from fluffymail.queue.outcomes import Snooze
 
 __all__ = ["QUEUE", "QUEUE_OPTIONS", "Args", "apply_policy", "enqueue", "make_handler"]
 
-QUEUE = "apply-contact-policy"
+QUEUE = kinds.APPLY_CONTACT_POLICY
 QUEUE_OPTIONS: dict[str, Any] = {
     "policy": "stately",  # one queued and one running per connection: a later change re-runs
     "retry_limit": 5,
@@ -100,7 +100,7 @@ async def apply_policy(deps: JobDeps, clock: Clock, args: Args) -> ApplyResult:
         if result.shown or result.hidden:
             data = {"user_id": args.user_id}
             key = f"user-{args.user_id}"
-            await deps.queue.send(ANALYZE_QUEUE, data, conn=conn, singleton_key=key)
+            await deps.queue.send(kinds.ANALYZE_RELATIONSHIPS, data, conn=conn, singleton_key=key)
         debounce = deps.settings.enrich_debounce  # contacts shown now are enriched, as new ones
         await enqueue_enrichment(
             deps.queue, sorted(result.shown), user_id=args.user_id, conn=conn, debounce=debounce

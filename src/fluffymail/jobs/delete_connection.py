@@ -23,15 +23,14 @@ from fluffymail.clock import Clock
 from fluffymail.crm.calendar import service as calendar_service
 from fluffymail.crm.contacts import repo as contacts_repo
 from fluffymail.crm.mail import repo as mail_repo
+from fluffymail.jobs import kinds
 from fluffymail.jobs.deps import JobDeps
-from fluffymail.jobs.sync_emails import ANALYZE_QUEUE
-from fluffymail.jobs.sync_emails import QUEUE as SYNC_QUEUE
 from fluffymail.queue import Job, JobQueue
 from fluffymail.queue.outcomes import Snooze
 
 __all__ = ["QUEUE", "QUEUE_OPTIONS", "Args", "delete_connection", "enqueue", "make_handler"]
 
-QUEUE = "delete-connection"
+QUEUE = kinds.DELETE_CONNECTION
 BATCH_SIZE = 2000
 SYNC_WAIT_SECONDS = 15
 UPLOADS = "uploads"
@@ -133,7 +132,7 @@ async def _finish(
         await mail_repo.delete_connection(conn, args.connection_id)
         if recount or met:
             await queue.send(
-                ANALYZE_QUEUE,
+                kinds.ANALYZE_RELATIONSHIPS,
                 {"user_id": args.user_id},
                 conn=conn,
                 singleton_key=f"user-{args.user_id}",
@@ -154,7 +153,7 @@ def _remove_upload(source: Path, uploads: Path) -> None:
 
 async def _sync_running(queue: JobQueue, connection_id: int) -> bool:
     """True while a sync of this connection is active (it would re-add folders we remove)."""
-    active = await queue.find_jobs(name=SYNC_QUEUE, states=["active"], limit=1000)
+    active = await queue.find_jobs(name=kinds.SYNC_EMAILS, states=["active"], limit=1000)
     return any(
         isinstance(job.data, dict) and job.data.get("connection_id") == connection_id
         for job in active

@@ -22,6 +22,7 @@ from fluffymail.crm.webhooks import repo as webhooks_repo
 from fluffymail.crm.webhooks import signing
 from fluffymail.crm.webhooks.models import DeliveryState, Dispatched, Outgoing, Result
 from fluffymail.integrations import webhook_http
+from fluffymail.jobs import kinds
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue
 from fluffymail.queue.outcomes import Snooze
@@ -37,7 +38,7 @@ __all__ = [
     "make_handler",
 ]
 
-QUEUE = "deliver-webhook"
+QUEUE = kinds.DELIVER_WEBHOOK
 DEAD_LETTER = "deliver-webhook-dead"
 QUEUE_OPTIONS: dict[str, Any] = {
     "retry_limit": 12,

@@ -14,13 +14,13 @@ from typing import Any
 
 from fluffymail.clock import Clock
 from fluffymail.crm.webhooks import repo as webhooks_repo
-from fluffymail.jobs import deliver_webhook
+from fluffymail.jobs import deliver_webhook, kinds
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue
 
 __all__ = ["CRON", "QUEUE", "QUEUE_OPTIONS", "dispatch", "install_schedule", "kick", "make_handler"]
 
-QUEUE = "dispatch-webhooks"
+QUEUE = kinds.DISPATCH_WEBHOOKS
 QUEUE_OPTIONS: dict[str, Any] = {
     "policy": "stately",  # one queued and one running
     "retry_limit": 5,

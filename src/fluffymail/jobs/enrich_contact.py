@@ -13,12 +13,13 @@ from typing import Any
 from fluffymail.clock import Clock
 from fluffymail.crm.contacts import enrichment
 from fluffymail.crm.contacts import service as contacts_service
+from fluffymail.jobs import kinds
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job
 
 __all__ = ["QUEUE", "make_handler"]
 
-QUEUE = "enrich-contact"
+QUEUE = kinds.ENRICH_CONTACT
 QUEUE_OPTIONS: dict[str, Any] = {
     "fair": True,  # group key = user (fairness.user_group)
     "retry_limit": 3,

@@ -28,13 +28,13 @@ from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.crm.relationships import partial
 from fluffymail.crm.relationships import repo as relationships_repo
 from fluffymail.crm.relationships.analysis import STALE_AFTER
-from fluffymail.jobs import analyze_relationships, fairness, planner_stats
+from fluffymail.jobs import analyze_relationships, fairness, kinds, planner_stats
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue
 
 __all__ = ["BATCH_SIZE", "QUEUE", "Args", "enqueue_enrichment", "make_handler"]
 
-QUEUE = "extract-contacts"
+QUEUE = kinds.EXTRACT_CONTACTS
 ENRICH_QUEUE = "enrich-contact"
 BATCH_SIZE = 500  # message ids per job (sync-emails): fewer, larger transactions drain faster
 ENRICH_DEBOUNCE_SECONDS = 60  # a burst of mail from one contact enriches it once

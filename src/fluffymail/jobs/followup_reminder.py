@@ -17,13 +17,13 @@ from fluffymail.clock import Clock
 from fluffymail.crm.followups import repo as followups_repo
 from fluffymail.crm.followups import service as followups_service
 from fluffymail.crm.followups.models import Reminder
-from fluffymail.jobs import priorities
+from fluffymail.jobs import kinds, priorities
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue
 
 __all__ = ["QUEUE", "QUEUE_OPTIONS", "Args", "cancel", "make_handler", "schedule"]
 
-QUEUE = "followup-reminder"
+QUEUE = kinds.FOLLOWUP_REMINDER
 QUEUE_OPTIONS: dict[str, Any] = {"retry_limit": 5, "retry_delay": 30, "retry_backoff": True}
 log = logging.getLogger(__name__)
 

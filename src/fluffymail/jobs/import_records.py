@@ -18,13 +18,13 @@ from typing import Any
 
 from fluffymail.clock import Clock
 from fluffymail.crm.imports import repo as imports_repo
+from fluffymail.jobs import kinds
 from fluffymail.jobs.deps import JobDeps
-from fluffymail.jobs.sync_emails import ANALYZE_QUEUE
 from fluffymail.queue import Job, JobQueue
 
 __all__ = ["QUEUE", "QUEUE_OPTIONS", "Args", "enqueue", "ensure_queue", "make_handler"]
 
-QUEUE = "import-records"
+QUEUE = kinds.IMPORT_RECORDS
 QUEUE_OPTIONS: dict[str, Any] = {
     "retry_limit": 3,
     "retry_delay": 30,
@@ -69,7 +69,7 @@ async def run_import(deps: JobDeps, clock: Clock, args: Args) -> dict[str, Any]:
         warnings = await imports_repo.apply(conn, run, clock.now())
         key = f"user-{args.user_id}"
         await deps.queue.send(
-            ANALYZE_QUEUE, {"user_id": args.user_id}, conn=conn, singleton_key=key
+            kinds.ANALYZE_RELATIONSHIPS, {"user_id": args.user_id}, conn=conn, singleton_key=key
         )
         found = await imports_repo.get_run(conn, args.user_id, args.run_id)
     assert found is not None

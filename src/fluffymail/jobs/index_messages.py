@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from fluffymail.crm.mail import repo as mail_repo
+from fluffymail.jobs import kinds
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.jobs.fairness import message_chunks
 from fluffymail.queue import Job
 
 __all__ = ["CHUNK", "QUEUE", "QUEUE_OPTIONS", "Args", "chunks", "make_handler"]
 
-QUEUE = "index-messages"
+QUEUE = kinds.INDEX_MESSAGES
 CHUNK = 1000  # message ids per job: a few seconds of the database's time at most
 QUEUE_OPTIONS: dict[str, Any] = {
     "fair": True,  # group key = user: one big import's chunks do not hold back another user's

@@ -15,13 +15,13 @@ from typing import Any
 from fluffymail.clock import Clock
 from fluffymail.crm.followups import repo as followups_repo
 from fluffymail.crm.followups import service as followups_service
-from fluffymail.jobs import followup_reminder, priorities
+from fluffymail.jobs import followup_reminder, kinds, priorities
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue
 
 __all__ = ["NIGHTLY_CRON", "QUEUE", "QUEUE_OPTIONS", "Args", "install_schedule", "make_handler"]
 
-QUEUE = "recompute-followups"
+QUEUE = kinds.RECOMPUTE_FOLLOWUPS
 QUEUE_OPTIONS: dict[str, Any] = {
     "policy": "stately",  # one queued + one running recompute per user
     "retry_limit": 3,

@@ -20,14 +20,14 @@ from typing import Any
 from fluffymail.clock import Clock
 from fluffymail.crm.relationships import summaries, summarizing
 from fluffymail.integrations import llm
-from fluffymail.jobs import priorities
+from fluffymail.jobs import kinds, priorities
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue
 from fluffymail.queue.outcomes import Snooze
 
 __all__ = ["QUEUE", "QUEUE_OPTIONS", "enqueue_many", "make_handler"]
 
-QUEUE = "summarize-relationship"
+QUEUE = kinds.SUMMARIZE_RELATIONSHIP
 QUEUE_OPTIONS: dict[str, Any] = {
     "fair": True,  # group key = user: one tenant's thousand contacts do not starve the others
     "retry_limit": 3,

@@ -29,7 +29,7 @@ from fluffymail.crm.calendar.models import StoreResult
 from fluffymail.crm.contacts.extraction import Policy
 from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.integrations.mail.source import AuthError
-from fluffymail.jobs import analyze_relationships
+from fluffymail.jobs import analyze_relationships, kinds
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue, UnknownQueueError
 
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["NO_SCOPE", "QUEUE", "QUEUE_OPTIONS", "Args", "enqueue", "make_handler", "sync_calendar"]
 
-QUEUE = "sync-calendar"
+QUEUE = kinds.SYNC_CALENDAR
 QUEUE_OPTIONS: dict[str, Any] = {
     "policy": "stately",  # one queued + one running calendar sync per connection
     "retry_limit": 5,

@@ -62,6 +62,7 @@ from fluffymail.jobs import (
     analyze_relationships,
     extract_contacts,
     index_messages,
+    kinds,
     priorities,
     summarize_relationship,
     sync_calendar,
@@ -85,10 +86,9 @@ __all__ = [
     "sync_connection",
 ]
 
-QUEUE = "sync-emails"
+QUEUE = kinds.SYNC_EMAILS
 EXTRACT_STEP, SYNC_STEP, ANALYZE_STEP = "extract", "sync", "analyze"  # the run's steps
 MARK_STEP, INDEX_STEP, SEND_INDEX_STEP = "mark", "index", "send-index"  # ... and its search
-ANALYZE_QUEUE = "analyze-relationships"
 BATCH_SIZE = 500
 INTERRUPTED = "interrupted before the end; the next sync continues where this one stopped"
 FILES_UNREADABLE = "the mail files could not be read: they are missing or hold no mail"
