@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 QUEUE = kinds.DELIVER_WEBHOOK
-DEAD_LETTER = "deliver-webhook-dead"
+DEAD_LETTER = kinds.DELIVER_WEBHOOK_DEAD
 QUEUE_OPTIONS: dict[str, Any] = {
     "retry_limit": 12,
     "retry_delay": 10,

@@ -6,6 +6,7 @@ ANALYZE_RELATIONSHIPS = "analyze-relationships"
 APPLY_CONTACT_POLICY = "apply-contact-policy"
 DELETE_CONNECTION = "delete-connection"
 DELIVER_WEBHOOK = "deliver-webhook"
+DELIVER_WEBHOOK_DEAD = "deliver-webhook-dead"  # deliver-webhook's dead letters
 DISPATCH_WEBHOOKS = "dispatch-webhooks"
 ENRICH_CONTACT = "enrich-contact"
 EXTRACT_CONTACTS = "extract-contacts"
