@@ -6,8 +6,12 @@ server is stopped when the last process using it exits.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 from fluffymail.errors import DatabaseError
@@ -32,7 +36,8 @@ def start(data_dir: Path, database: str = DATABASE, *, throwaway: bool = False) 
     pgdata = data_dir / "pgdata"
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     try:
-        server = pgserver.get_server(pgdata, cleanup_mode="delete" if throwaway else "stop")
+        with one_start_at_a_time():
+            server = pgserver.get_server(pgdata, cleanup_mode="delete" if throwaway else "stop")
     except Exception as exc:
         raise DatabaseError(f"could not start the embedded PostgreSQL in {pgdata}: {exc}") from exc
     _keep_alive.append(server)
@@ -43,6 +48,31 @@ def start(data_dir: Path, database: str = DATABASE, *, throwaway: bool = False) 
         server.psql(f'CREATE DATABASE "{database}";')
     log.info("embedded postgres ready", extra={"action": "db.embedded", "pgdata": str(pgdata)})
     return server.get_uri(database)
+
+
+@contextlib.contextmanager
+def one_start_at_a_time(lock_dir: Path | None = None) -> Iterator[None]:
+    """Root's embedded starts take turns; anyone else's need not.
+
+    As root, pgserver runs PostgreSQL as a system user that it adds with `useradd` before it
+    takes its own lock. Two processes starting at once on a machine without that user (two
+    pytest workers, a web app and its worker) both add it: one chowns its data directory to the
+    uid its own `useradd` gave, the other's `useradd` replaces that entry, and initdb fails with
+    "could not change permissions of directory" (reproduced with `userdel pgserver` and the
+    tests' embedded run: two `useradd` calls, one server up, the other's tests all in error).
+    """
+    if os.name != "posix" or os.geteuid() != 0:
+        yield
+        return
+    import fcntl
+
+    lock = (lock_dir or Path(tempfile.gettempdir())) / "fluffymail-embedded-start.lock"
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 _NOT_DURABLE = """
