@@ -18,7 +18,7 @@ from typing import Any
 
 from fluffymail.clock import Clock
 from fluffymail.crm.contacts import policy
-from fluffymail.jobs import kinds
+from fluffymail.jobs import analyze_relationships, kinds
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.jobs.extract_contacts import enqueue_enrichment
 from fluffymail.queue import Job, JobQueue
@@ -98,9 +98,7 @@ async def apply_policy(deps: JobDeps, clock: Clock, args: Args) -> ApplyResult:
     async with deps.pool.connection() as conn, conn.transaction():
         result.pending = await policy.pending(conn, args.user_id, args.connection_id)
         if result.shown or result.hidden:
-            data = {"user_id": args.user_id}
-            key = f"user-{args.user_id}"
-            await deps.queue.send(kinds.ANALYZE_RELATIONSHIPS, data, conn=conn, singleton_key=key)
+            await analyze_relationships.enqueue(deps.queue, args.user_id, conn=conn, debounce=0)
         debounce = deps.settings.enrich_debounce  # contacts shown now are enriched, as new ones
         await enqueue_enrichment(
             deps.queue, sorted(result.shown), user_id=args.user_id, conn=conn, debounce=debounce

@@ -23,7 +23,7 @@ from fluffymail.clock import Clock
 from fluffymail.crm.calendar import service as calendar_service
 from fluffymail.crm.contacts import repo as contacts_repo
 from fluffymail.crm.mail import repo as mail_repo
-from fluffymail.jobs import kinds
+from fluffymail.jobs import analyze_relationships, kinds
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue
 from fluffymail.queue.outcomes import Snooze
@@ -131,12 +131,7 @@ async def _finish(
         met = await calendar_service.sweep(conn, args.user_id, calendar, ())
         await mail_repo.delete_connection(conn, args.connection_id)
         if recount or met:
-            await queue.send(
-                kinds.ANALYZE_RELATIONSHIPS,
-                {"user_id": args.user_id},
-                conn=conn,
-                singleton_key=f"user-{args.user_id}",
-            )
+            await analyze_relationships.enqueue(queue, args.user_id, conn=conn, debounce=0)
 
 
 def _remove_upload(source: Path, uploads: Path) -> None:

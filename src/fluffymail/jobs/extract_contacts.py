@@ -35,7 +35,6 @@ from fluffymail.queue import Job, JobQueue
 __all__ = ["BATCH_SIZE", "QUEUE", "Args", "enqueue_enrichment", "make_handler"]
 
 QUEUE = kinds.EXTRACT_CONTACTS
-ENRICH_QUEUE = "enrich-contact"
 BATCH_SIZE = 500  # message ids per job (sync-emails): fewer, larger transactions drain faster
 ENRICH_DEBOUNCE_SECONDS = 60  # a burst of mail from one contact enriches it once
 ENRICH_MAX_WAIT_FACTOR = 10  # ... at the latest this many windows after the burst began
@@ -98,7 +97,7 @@ async def enqueue_enrichment(
         return 0
     items = [(f"contact-{cid}", {"contact_id": cid}) for cid in sorted(contact_ids)]
     return await queue.send_debounced_many(
-        ENRICH_QUEUE,
+        kinds.ENRICH_CONTACT,
         items,
         conn=conn,
         debounce=debounce,

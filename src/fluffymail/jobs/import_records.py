@@ -18,7 +18,7 @@ from typing import Any
 
 from fluffymail.clock import Clock
 from fluffymail.crm.imports import repo as imports_repo
-from fluffymail.jobs import kinds
+from fluffymail.jobs import analyze_relationships, kinds
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue
 
@@ -67,10 +67,7 @@ async def run_import(deps: JobDeps, clock: Clock, args: Args) -> dict[str, Any]:
         if run is None or run.state != "queued":
             return {"run_id": args.run_id, "skipped": run.state if run else "missing"}
         warnings = await imports_repo.apply(conn, run, clock.now())
-        key = f"user-{args.user_id}"
-        await deps.queue.send(
-            kinds.ANALYZE_RELATIONSHIPS, {"user_id": args.user_id}, conn=conn, singleton_key=key
-        )
+        await analyze_relationships.enqueue(deps.queue, args.user_id, conn=conn, debounce=0)
         found = await imports_repo.get_run(conn, args.user_id, args.run_id)
     assert found is not None
     return {

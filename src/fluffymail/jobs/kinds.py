@@ -1,4 +1,4 @@
-"""The names of FluffyMail's job kinds (their queues), for a kind that looks for another's jobs."""
+"""The names of FluffyMail's job kinds (their queues), each module's `QUEUE`: one spelling each."""
 
 from __future__ import annotations
 

@@ -135,8 +135,8 @@ async def add_people(
     answers `ContactNotFound` and changes nothing."""
     await connections_service.get_connection(pool, user_id, connection_id)
     wanted = sorted(set(contact_ids))
-    if extract_contacts.ENRICH_QUEUE not in await queue.get_queues():
-        await queue.create_queue(extract_contacts.ENRICH_QUEUE, **enrich_contact.QUEUE_OPTIONS)
+    if enrich_contact.QUEUE not in await queue.get_queues():
+        await queue.create_queue(enrich_contact.QUEUE, **enrich_contact.QUEUE_OPTIONS)
     async with pool.connection() as conn, conn.transaction():
         added = await policy.keep(conn, user_id, wanted, now=await db_now(conn))
         if added != wanted:
