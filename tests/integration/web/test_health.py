@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -57,3 +58,28 @@ async def test_metrics__queue_and_http_for_the_token_holder(
     assert 'route="/api/jobs/{job_id}",status="404"' in text
     assert "fluffymail_http_request_duration_seconds_bucket" in text
     assert "fluffymail_jobs_completed" in text  # the queue's own metrics, same registry
+
+
+async def test_two_apps_in_one_process__each_answers_with_its_own_settings(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Apps made in one process share their prepared routes (`app._routes`), not their state."""
+    base = web_settings(db_url, tmp_path)
+    tokens = ("first", "second")
+    async with contextlib.AsyncExitStack() as stack:
+        clients = []
+        for token in tokens:
+            app = create_app(base.model_copy(update={"metrics_token": SecretStr(token)}))
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            transport = httpx.ASGITransport(app=app)
+            clients.append(
+                await stack.enter_async_context(
+                    httpx.AsyncClient(transport=transport, base_url="http://test")
+                )
+            )
+        for token in (*tokens, *reversed(tokens)):
+            statuses = [
+                (await c.get("/metrics", headers={"Authorization": f"Bearer {token}"})).status_code
+                for c in clients
+            ]
+            assert statuses == [200 if t == token else 401 for t in tokens]
