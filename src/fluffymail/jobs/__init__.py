@@ -66,7 +66,7 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
             5,
         ),
         # the search rows of a sync's mail, after its people and scores (issue 19)
-        (index_messages, children.child_handler(index_messages.make_handler(deps)), 2),
+        (index_messages, children.child_handler(index_messages.make_handler(deps, clock)), 2),
         (enrich_contact, enrich_contact.make_handler(deps, clock), 3),
         # two slots: one user's long analysis never holds back another's (issue 19); its
         # stately key still runs one analysis per user at a time

@@ -33,9 +33,14 @@ async def summary_provider(config: Settings) -> AsyncIterator[SummaryProvider | 
 async def install_schedules(queue: JobQueue, registry: Registry) -> None:
     """Create the recurring jobs of the registered kinds (only missing ones: re-creating a
     schedule could skip a tick)."""
-    from fluffymail.jobs import analyze_relationships, dispatch_webhooks, recompute_followups
+    from fluffymail.jobs import (
+        analyze_relationships,
+        dispatch_webhooks,
+        index_messages,
+        recompute_followups,
+    )
 
-    kinds = (analyze_relationships, recompute_followups, dispatch_webhooks)
+    kinds = (analyze_relationships, index_messages, recompute_followups, dispatch_webhooks)
     scheduled = [kind for kind in kinds if kind.QUEUE in registry]
     if scheduled:
         await runner.prepare(queue, registry)  # once: the schedules need their queues

@@ -320,6 +320,12 @@ async def unindexed_messages(conn: Conn, user_id: int, *, after: int) -> list[in
     return [r[0] for r in await cur.fetchall()]
 
 
+async def unsearchable_messages(conn: Conn, *, before: datetime) -> dict[int, list[int]]:
+    """Per user, the ids of messages stored before `before` that have no search row yet."""
+    cur = await conn.execute(SQL["messages_unsearchable"], {"before": before})
+    return {user_id: list(ids) for user_id, ids in await cur.fetchall()}
+
+
 async def index_for_search(conn: Conn, message_ids: Sequence[int]) -> None:
     """Write the search rows of messages stored with their indexing deferred."""
     if message_ids:
