@@ -25,6 +25,7 @@ from fluffymail.jobs import (
     planner_stats,
     priorities,
     recompute_followups,
+    schedules,
     summarize_relationship,
 )
 from fluffymail.jobs.deps import JobDeps
@@ -129,17 +130,10 @@ async def extraction_done(queue: JobQueue, user_id: int, *, conn: Any) -> bool:
 
 async def install_schedule(queue: JobQueue) -> bool:
     """Create the nightly rescore schedule unless it exists (re-creating it could skip a tick)."""
-    schedules = await queue.get_schedules()
-    if any(s["name"] == QUEUE and s["key"] == NIGHTLY_KEY for s in schedules):
-        return False
-    await queue.schedule(
-        QUEUE,
-        NIGHTLY_CRON,
-        Args(rescore_all=True).to_data(),
-        key=NIGHTLY_KEY,
-        priority=priorities.BULK,
+    data = Args(rescore_all=True).to_data()
+    return await schedules.install_once(
+        queue, QUEUE, NIGHTLY_CRON, data, key=NIGHTLY_KEY, priority=priorities.BULK
     )
-    return True
 
 
 def make_handler(deps: JobDeps, clock: Clock) -> Callable[[Job], Any]:

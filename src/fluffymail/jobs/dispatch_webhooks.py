@@ -14,7 +14,7 @@ from typing import Any
 
 from fluffymail.clock import Clock
 from fluffymail.crm.webhooks import repo as webhooks_repo
-from fluffymail.jobs import deliver_webhook, kinds
+from fluffymail.jobs import deliver_webhook, kinds, schedules
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue
 
@@ -41,10 +41,7 @@ async def kick(queue: JobQueue, *, conn: Any = None) -> int | None:
 
 async def install_schedule(queue: JobQueue) -> bool:
     """Create the 10-second schedule unless it exists."""
-    if any(s["name"] == QUEUE and s["key"] == KEY for s in await queue.get_schedules()):
-        return False
-    await queue.schedule(QUEUE, CRON, {}, key=KEY)
-    return True
+    return await schedules.install_once(queue, QUEUE, CRON, {}, key=KEY)
 
 
 async def dispatch(deps: JobDeps) -> dict[str, int]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from fluffymail.clock import Clock
 from fluffymail.crm.mail import repo as mail_repo
-from fluffymail.jobs import kinds, priorities
+from fluffymail.jobs import kinds, priorities, schedules
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.jobs.fairness import message_chunks
 from fluffymail.queue import Job, JobQueue
@@ -78,12 +78,10 @@ def chunks(message_ids: Sequence[int], user_id: int, size: int = CHUNK) -> list[
 
 async def install_schedule(queue: JobQueue) -> bool:
     """Create the nightly sweep unless it exists (re-creating it could skip a tick)."""
-    if any(s["name"] == QUEUE and s["key"] == NIGHTLY_KEY for s in await queue.get_schedules()):
-        return False
-    await queue.schedule(
-        QUEUE, NIGHTLY_CRON, Args(sweep=True).to_data(), key=NIGHTLY_KEY, priority=priorities.BULK
+    data = Args(sweep=True).to_data()
+    return await schedules.install_once(
+        queue, QUEUE, NIGHTLY_CRON, data, key=NIGHTLY_KEY, priority=priorities.BULK
     )
-    return True
 
 
 def make_handler(deps: JobDeps, clock: Clock) -> Callable[[Job], Any]:

@@ -15,7 +15,7 @@ from typing import Any
 from fluffymail.clock import Clock
 from fluffymail.crm.followups import repo as followups_repo
 from fluffymail.crm.followups import service as followups_service
-from fluffymail.jobs import followup_reminder, kinds, priorities
+from fluffymail.jobs import followup_reminder, kinds, priorities, schedules
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue
 
@@ -61,12 +61,10 @@ async def enqueue(queue: JobQueue, user_id: int, *, conn: Any = None, delay: int
 
 async def install_schedule(queue: JobQueue) -> bool:
     """Create the nightly schedule unless it exists (re-creating it could skip a tick)."""
-    if any(s["name"] == QUEUE and s["key"] == NIGHTLY_KEY for s in await queue.get_schedules()):
-        return False
-    await queue.schedule(
-        QUEUE, NIGHTLY_CRON, Args(all=True).to_data(), key=NIGHTLY_KEY, priority=priorities.BULK
+    data = Args(all=True).to_data()
+    return await schedules.install_once(
+        queue, QUEUE, NIGHTLY_CRON, data, key=NIGHTLY_KEY, priority=priorities.BULK
     )
-    return True
 
 
 def make_handler(deps: JobDeps, clock: Clock) -> Callable[[Job], Any]:
