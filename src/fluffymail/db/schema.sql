@@ -1549,6 +1549,12 @@ EXCEPTION WHEN feature_not_supported THEN
 END
 $$;
 
+CREATE TABLE crm.message_unlinked (
+    user_id bigint NOT NULL,
+    connection_id bigint NOT NULL,
+    message_id bigint NOT NULL
+);
+
 CREATE TABLE crm.messages (
     id bigint NOT NULL,
     user_id bigint NOT NULL,
@@ -2153,6 +2159,9 @@ ALTER TABLE ONLY crm.message_pending
 ALTER TABLE ONLY crm.message_search
     ADD CONSTRAINT message_search_pkey PRIMARY KEY (user_id, message_id);
 
+ALTER TABLE ONLY crm.message_unlinked
+    ADD CONSTRAINT message_unlinked_pkey PRIMARY KEY (user_id, connection_id, message_id);
+
 ALTER TABLE ONLY crm.messages
     ADD CONSTRAINT messages_dedup_key UNIQUE (user_id, dedup_key);
 
@@ -2331,6 +2340,8 @@ CREATE INDEX message_search_list_idx ON crm.message_search USING btree (user_id,
 CREATE INDEX message_search_pairs_idx ON crm.message_search USING gin (pairs);
 
 CREATE INDEX message_search_vector_idx ON crm.message_search USING gin (vector);
+
+CREATE INDEX message_unlinked_connection_idx ON crm.message_unlinked USING btree (connection_id);
 
 CREATE INDEX messages_thread_idx ON crm.messages USING btree (thread_id);
 
@@ -2636,6 +2647,9 @@ ALTER TABLE ONLY crm.message_folders
 
 ALTER TABLE ONLY crm.message_folders
     ADD CONSTRAINT message_folders_message_id_fkey FOREIGN KEY (message_id) REFERENCES crm.messages(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY crm.message_unlinked
+    ADD CONSTRAINT message_unlinked_connection_id_fkey FOREIGN KEY (connection_id) REFERENCES crm.connections(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY crm.messages
     ADD CONSTRAINT messages_thread_id_fkey FOREIGN KEY (thread_id) REFERENCES crm.threads(id) ON DELETE SET NULL;

@@ -9,9 +9,10 @@ batches ahead of the one being written, so a crash re-reads at most three; parsi
 thread (no parser given) runs one ahead, two re-read. The end of a sync enqueues one
 `analyze-relationships` per user (singleton key).
 Mail deleted on the server (an IMAP expunge, a Gmail `messagesDeleted` record, a message gone
-from a fully re-read file) loses its folder link in the batch that reports it; at the end of
-the sync (or of a failed one) each message no folder of any connection holds any more is
-deleted, its contacts recounted, summaries citing it marked stale and re-summarised, and the
+from a fully re-read file) loses its folder link in the batch that reports it, which also
+records it (`crm.message_unlinked`); at the end of the sync (or of a failed one; after a
+killed worker, of the connection's next sync) each recorded message no folder of any
+connection holds any more is deleted, its contacts recounted, summaries citing it marked stale and re-summarised, and the
 relationships re-analysed (see crm/mail/README.md, "Deletions").
 A paused connection, or one being deleted, is skipped. A Gmail sync first records the
 account's send-as addresses as the user's aliases and saves refreshed access tokens; a Gmail
@@ -274,7 +275,6 @@ async def sync_connection(
             connection_id=connection_id, seen=0, stored=0, batches=0, seconds=0.0, status=skipped
         )
     started = clock.monotonic()
-    unlinked: set[int] = set()  # messages a batch left in no folder: deleted at the end
     activity = _Activity(clock)
     heartbeat = asyncio.create_task(_heartbeat(pool, connection.id, activity))
     try:
@@ -292,7 +292,7 @@ async def sync_connection(
         written = _Written(parts=cursors.split(connection.cursor))  # what the table holds
         extraction = send_extraction or _queue_sender(queue)
         async for batch, page_seen, page_stored in _pipeline(
-            pool, connection, pages, batch_size, clock, parser, unlinked, written, extraction
+            pool, connection, pages, batch_size, clock, parser, written, extraction
         ):
             seen, stored, batches = seen + page_seen, stored + page_stored, batches + 1
             if on_progress is not None:
@@ -300,18 +300,18 @@ async def sync_connection(
         # No ANALYZE here: the stored mail's statistics are refreshed by the stage that reads it
         # next, the analysis every stored batch leads to (`analyze_relationships`, issue 19),
         # not on the sync's own time and slot (issue 21).
-        deleted = await _finish(pool, queue, connection, clock, unlinked, analyse=analyse)
+        deleted = await _finish(pool, queue, connection, clock, analyse=analyse)
     except AuthError as exc:
-        await _delete_unlinked(pool, queue, connection, clock, unlinked)
+        await _delete_unlinked(pool, queue, connection, clock)
         await _fail(pool, connection, clock, exc.reason, needs_reauth=True)
         await queue.unschedule(QUEUE, schedule_key(connection.id))  # until new credentials
         raise
     except asyncio.CancelledError:  # Ctrl-C, or a worker stopping: what committed stays
-        await _delete_unlinked(pool, queue, connection, clock, unlinked)
+        await _delete_unlinked(pool, queue, connection, clock)
         await _fail(pool, connection, clock, INTERRUPTED)
         raise
     except BaseException as exc:
-        await _delete_unlinked(pool, queue, connection, clock, unlinked)
+        await _delete_unlinked(pool, queue, connection, clock)
         raw = f"{type(exc).__name__}: {exc}"  # the log keeps it; the owner reads a sentence
         await _fail(pool, connection, clock, _recorded_error(connection, exc), detail=raw)
         raise
@@ -478,15 +478,13 @@ async def _pipeline(
     batch_size: int,
     clock: Clock,
     parser: Executor | None,
-    unlinked: set[int],
     written: _Written,
     extraction: ExtractionSender,
 ) -> AsyncIterator[tuple[list[SourcePage], int, int]]:
     """Parse ahead while storing: the next batches are parsed (in `parser`, else a thread)
     while the one before them is written, so a slow batch on one leg does not stall the
     other. Batches commit strictly in order. When the source fails, the batches already read
-    are still stored (their cursors are valid) before the error propagates. Messages a batch
-    left in no folder are added to `unlinked` once it commits."""
+    are still stored (their cursors are valid) before the error propagates."""
     ahead = PARSE_AHEAD if parser is not None else 0
     parsing: deque[tuple[list[SourcePage], asyncio.Task[list[PreparedMessage]]]] = deque()
     storing: asyncio.Task[tuple[int, int]] | None = None
@@ -499,7 +497,7 @@ async def _pipeline(
         parsed = await parse
         done = (previous, *await storing) if storing is not None else None
         storing = asyncio.create_task(
-            _store_batch(pool, connection, batch, parsed, clock, unlinked, written, extraction)
+            _store_batch(pool, connection, batch, parsed, clock, written, extraction)
         )
         previous = batch
         return done
@@ -584,12 +582,11 @@ async def _store_batch(
     batch: Sequence[SourcePage],
     messages: Sequence[PreparedMessage],
     clock: Clock,
-    unlinked: set[int],
     written: _Written,
     extraction: ExtractionSender,
 ) -> tuple[int, int]:
-    """Store the parsed batch, its cursor and its follow-up jobs in one transaction; the
-    messages its folder changes left in no folder join `unlinked` once it commits."""
+    """Store the parsed batch, its cursor, its follow-up jobs and the messages its folder
+    changes left in no folder (deleted at the sync's end) in one transaction."""
     now = clock.now()
     parts = cursors.split(batch[-1].cursor)
     async with pool.connection() as conn, conn.transaction():
@@ -601,6 +598,9 @@ async def _store_batch(
             connection_id=connection.id,
             messages=messages,
             now=now,
+        )
+        await mail_repo.note_unlinked(
+            conn, connection.user_id, connection.id, [*left, *stored.unlinked]
         )
         await mail_repo.save_cursor(
             conn,
@@ -620,7 +620,6 @@ async def _store_batch(
             stored=len(stored.new_message_ids),
             remaining=batch[-1].remaining,
         )
-    unlinked.update(left, stored.unlinked)
     written.parts = parts
     return stored.seen, len(stored.new_message_ids)
 
@@ -646,7 +645,6 @@ async def _finish(
     queue: JobQueue,
     connection: Connection,
     clock: Clock,
-    unlinked: set[int],
     *,
     analyse: bool,
 ) -> int:
@@ -654,7 +652,7 @@ async def _finish(
     (unless the caller analyses), in one transaction; how many messages were deleted."""
     async with pool.connection() as conn, conn.transaction():
         await mail_repo.mark_sync_finished(conn, connection.id, clock.now())
-        deleted = await _delete_messages(conn, queue, connection, clock, unlinked)
+        deleted = await _delete_messages(conn, queue, connection, clock)
         if analyse:
             await _send_analysis(conn, queue, connection)
         if connection.kind is ConnectionKind.GMAIL:
@@ -668,15 +666,13 @@ async def _delete_unlinked(
     queue: JobQueue,
     connection: Connection,
     clock: Clock,
-    unlinked: set[int],
 ) -> None:
-    """After a failed sync: what its committed batches unlinked is still deleted (a later
-    sync would not report it again). Best effort: the sync's own error matters more."""
-    if not unlinked:
-        return
+    """After a failed sync: what its committed batches unlinked is deleted now, not at the
+    next sync. Best effort: the sync's own error matters more, and what is not deleted here
+    stays recorded for the next sync's end."""
     try:
         async with pool.connection() as conn, conn.transaction():
-            if await _delete_messages(conn, queue, connection, clock, unlinked):
+            if await _delete_messages(conn, queue, connection, clock):
                 await _send_analysis(conn, queue, connection)
     except Exception:
         log.exception(
@@ -685,14 +681,13 @@ async def _delete_unlinked(
         )
 
 
-async def _delete_messages(
-    conn: Any, queue: JobQueue, connection: Connection, clock: Clock, unlinked: set[int]
-) -> int:
-    """Delete the `unlinked` messages no folder of any connection holds (a message re-found in
-    another folder stays), recount their contacts, and mark stale (and re-summarise) the
-    summaries that cited them; the number deleted."""
-    deleted = await mail_repo.delete_unlinked_messages(conn, connection.user_id, sorted(unlinked))
-    unlinked.clear()
+async def _delete_messages(conn: Any, queue: JobQueue, connection: Connection, clock: Clock) -> int:
+    """Delete the messages the connection's syncs left in no folder (recorded by their
+    batches) that no folder of any connection holds now (a message re-found in another folder
+    stays), recount their contacts, and mark stale (and re-summarise) the summaries that cited
+    them; the number deleted."""
+    unlinked = await mail_repo.take_unlinked(conn, connection.user_id, connection.id)
+    deleted = await mail_repo.delete_unlinked_messages(conn, connection.user_id, unlinked)
     if not deleted.message_ids:
         return 0
     user_id = connection.user_id

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.clock import SystemClock
@@ -98,6 +99,51 @@ async def test_file_reimport__a_message_gone_from_the_new_export_leaves_the_crm(
     assert [s for _, s in subjects] == ["hello 0", "hello 2", "hello 3", "hello 4"]
     assert set(kept) <= set(subjects)  # the messages still there keep their ids
     assert await sql.one("SELECT count(*) FROM crm.message_folders") == 4
+    await assert_counts_kept(pool)
+
+
+async def test_killed_sync__the_mail_it_found_deleted_leaves_the_crm_at_the_next_sync(
+    pool: AsyncConnectionPool,
+    queue: JobQueue,
+    registry: Registry,
+    sql: Sql,
+    file_connection,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The batch that finds a message deleted records it in its own transaction, so a worker
+    killed before the sync's end (its memory gone, no clean-up run) leaves the message to the
+    connection's next sync, which deletes it."""
+    del registry
+    mbox = write_mbox(tmp_path / "export.mbox", [message(n) for n in range(3)])
+    connection = await file_connection(mbox)
+    await sync(pool, queue, connection, FileSource(mbox))
+    mbox.unlink()  # a newer export without "hello 1"
+    write_mbox(mbox, [message(n) for n in (0, 2)])
+
+    async def killed(*args: object, **kwargs: object) -> int:
+        raise RuntimeError("the worker died here")
+
+    async def no_clean_up(*args: object, **kwargs: object) -> None:
+        return None
+
+    with monkeypatch.context() as patched:
+        patched.setattr(sync_emails, "_finish", killed)
+        patched.setattr(sync_emails, "_delete_unlinked", no_clean_up)
+        with pytest.raises(RuntimeError, match="the worker died here"):
+            await sync(pool, queue, connection, FileSource(mbox), full=True)
+    orphan = (
+        "SELECT m.subject FROM crm.messages m WHERE NOT EXISTS"
+        " (SELECT 1 FROM crm.message_folders f WHERE f.message_id = m.id)"
+    )
+    assert await sql.all(orphan) == [("hello 1",)]  # in no folder, still in the CRM
+
+    again = await sync(pool, queue, connection, FileSource(mbox))
+
+    assert again.deleted == 1
+    subjects = await sql.all("SELECT subject FROM crm.messages ORDER BY subject")
+    assert subjects == [("hello 0",), ("hello 2",)]
+    assert await sql.one("SELECT count(*) FROM crm.message_unlinked") == 0
     await assert_counts_kept(pool)
 
 

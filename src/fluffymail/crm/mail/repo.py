@@ -244,6 +244,23 @@ async def forget_folder_sources(
     return [row[0] for row in rows]
 
 
+async def note_unlinked(
+    conn: Conn, user_id: int, connection_id: int, message_ids: Sequence[int]
+) -> None:
+    """Record messages a batch of the connection's sync left in no folder (in its transaction):
+    a sync's end deletes those no folder holds by then, after a worker's death the next one."""
+    if message_ids:
+        params = {"user_id": user_id, "connection_id": connection_id, "ids": list(message_ids)}
+        await conn.execute(SQL["note_unlinked"], params)
+
+
+async def take_unlinked(conn: Conn, user_id: int, connection_id: int) -> list[int]:
+    """The connection's recorded deletion candidates, removed from the record."""
+    params = {"user_id": user_id, "connection_id": connection_id}
+    rows = await (await conn.execute(SQL["take_unlinked"], params)).fetchall()
+    return [row[0] for row in rows]
+
+
 @dataclass(frozen=True, slots=True)
 class Deleted:
     """Messages deleted because no folder holds them, and the contacts they were linked to."""
