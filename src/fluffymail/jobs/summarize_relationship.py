@@ -4,7 +4,8 @@ Payload `{"user_id": id, "contact_id": id}`; `analyze-relationships` sends it th
 `enqueue_many` for contacts whose relationship changed (one queued job per pair, users served
 round-robin). The work is in `crm.relationships.summarizing`; providers come from `deps`.
 
-Outcomes: a 429 snoozes the job (and the user's group) for Retry-After, no attempt spent; a
+Outcomes: a 429 snoozes the job and pauses the whole queue for Retry-After (one API key serves
+every user), no attempt spent; a
 timeout or 5xx fails the attempt (retried with backoff; after the last one a failed analysis is
 stored); an invalid answer or an invented citation is retried once by the provider, then stored
 as a failed analysis and the job completes. Over the daily token budget the offline summary is
