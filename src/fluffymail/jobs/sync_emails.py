@@ -12,8 +12,9 @@ Mail deleted on the server (an IMAP expunge, a Gmail `messagesDeleted` record, a
 from a fully re-read file) loses its folder link in the batch that reports it, which also
 records it (`crm.message_unlinked`); at the end of the sync (or of a failed one; after a
 killed worker, of the connection's next sync) each recorded message no folder of any
-connection holds any more is deleted, its contacts recounted, summaries citing it marked stale and re-summarised, and the
-relationships re-analysed (see crm/mail/README.md, "Deletions").
+connection holds any more is deleted, its contacts recounted, summaries citing it marked
+stale and re-summarised, and the relationships re-analysed (see crm/mail/README.md,
+"Deletions").
 A paused connection, or one being deleted, is skipped. A Gmail sync first records the
 account's send-as addresses as the user's aliases and saves refreshed access tokens; a Gmail
 sync that finishes sends the connection's `sync-calendar` job (same schedule as its mail).
@@ -276,6 +277,7 @@ async def sync_connection(
         )
     started = clock.monotonic()
     activity = _Activity(clock)
+    written = _Written(parts=cursors.split(connection.cursor))  # what the table holds
     heartbeat = asyncio.create_task(_heartbeat(pool, connection.id, activity))
     try:
         if source is None:
@@ -289,7 +291,6 @@ async def sync_connection(
         cursor = None if full else connection.cursor
         seen = stored = batches = 0
         pages = _watched(source.pages(cursor), activity)
-        written = _Written(parts=cursors.split(connection.cursor))  # what the table holds
         extraction = send_extraction or _queue_sender(queue)
         async for batch, page_seen, page_stored in _pipeline(
             pool, connection, pages, batch_size, clock, parser, written, extraction
@@ -302,16 +303,16 @@ async def sync_connection(
         # not on the sync's own time and slot (issue 21).
         deleted = await _finish(pool, queue, connection, clock, analyse=analyse)
     except AuthError as exc:
-        await _delete_unlinked(pool, queue, connection, clock)
+        await _delete_unlinked(pool, queue, connection, clock, written)
         await _fail(pool, connection, clock, exc.reason, needs_reauth=True)
         await queue.unschedule(QUEUE, schedule_key(connection.id))  # until new credentials
         raise
     except asyncio.CancelledError:  # Ctrl-C, or a worker stopping: what committed stays
-        await _delete_unlinked(pool, queue, connection, clock)
+        await _delete_unlinked(pool, queue, connection, clock, written)
         await _fail(pool, connection, clock, INTERRUPTED)
         raise
     except BaseException as exc:
-        await _delete_unlinked(pool, queue, connection, clock)
+        await _delete_unlinked(pool, queue, connection, clock, written)
         raw = f"{type(exc).__name__}: {exc}"  # the log keeps it; the owner reads a sentence
         await _fail(pool, connection, clock, _recorded_error(connection, exc), detail=raw)
         raise
@@ -337,9 +338,11 @@ async def sync_connection(
 
 @dataclass(slots=True, kw_only=True)
 class _Written:
-    """The cursor parts stored so far, so a batch writes only the folders it moved."""
+    """What the sync's committed batches wrote: the cursor parts (so a batch writes only the
+    folders it moved) and how many messages they recorded as left in no folder."""
 
     parts: cursors.Parts
+    unlinked: int = 0
 
 
 class _Activity:
@@ -599,9 +602,8 @@ async def _store_batch(
             messages=messages,
             now=now,
         )
-        await mail_repo.note_unlinked(
-            conn, connection.user_id, connection.id, [*left, *stored.unlinked]
-        )
+        unlinked = [*left, *stored.unlinked]
+        await mail_repo.note_unlinked(conn, connection.user_id, connection.id, unlinked)
         await mail_repo.save_cursor(
             conn,
             user_id=connection.user_id,
@@ -621,6 +623,7 @@ async def _store_batch(
             remaining=batch[-1].remaining,
         )
     written.parts = parts
+    written.unlinked += len(unlinked)
     return stored.seen, len(stored.new_message_ids)
 
 
@@ -666,10 +669,13 @@ async def _delete_unlinked(
     queue: JobQueue,
     connection: Connection,
     clock: Clock,
+    written: _Written,
 ) -> None:
     """After a failed sync: what its committed batches unlinked is deleted now, not at the
     next sync. Best effort: the sync's own error matters more, and what is not deleted here
     stays recorded for the next sync's end."""
+    if not written.unlinked:
+        return
     try:
         async with pool.connection() as conn, conn.transaction():
             if await _delete_messages(conn, queue, connection, clock):
