@@ -13,6 +13,7 @@ from psycopg_pool import AsyncConnectionPool
 from fluffymail.clock import SystemClock
 from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.crm.mail.models import Connection, ConnectionKind
+from fluffymail.db import migrate
 from fluffymail.integrations.mail.file_source import FileSource
 from fluffymail.integrations.mail.source import MailSource
 from fluffymail.jobs import delete_connection, sync_emails
@@ -144,6 +145,37 @@ async def test_killed_sync__the_mail_it_found_deleted_leaves_the_crm_at_the_next
     subjects = await sql.all("SELECT subject FROM crm.messages ORDER BY subject")
     assert subjects == [("hello 0",), ("hello 2",)]
     assert await sql.one("SELECT count(*) FROM crm.message_unlinked") == 0
+    await assert_counts_kept(pool)
+
+
+async def test_migration_0047__mail_a_killed_worker_left_in_no_folder_goes_at_the_next_sync(
+    pool: AsyncConnectionPool,
+    queue: JobQueue,
+    registry: Registry,
+    sql: Sql,
+    file_connection,
+    tmp_path: Path,
+) -> None:
+    """Before 0047 a killed worker's unlinked mail stayed for ever; the upgrade gives it to
+    one of the user's connections, whose next sync deletes what is still in no folder."""
+    del registry
+    mbox = write_mbox(tmp_path / "export.mbox", [message(n) for n in range(3)])
+    connection = await file_connection(mbox)
+    await sync(pool, queue, connection, FileSource(mbox))
+    async with pool.connection() as conn:
+        await conn.execute("DROP TABLE crm.message_unlinked")  # the database before 0047
+        await conn.execute("DELETE FROM schema_migrations WHERE version = 47")
+        await conn.execute(  # what a killed worker left: "hello 1" in no folder
+            "DELETE FROM crm.message_folders WHERE message_id IN"
+            " (SELECT id FROM crm.messages WHERE subject = 'hello 1')"
+        )
+        assert [m.version for m in await migrate.upgrade(conn)] == [47]
+
+    again = await sync(pool, queue, connection, FileSource(mbox))
+
+    assert again.deleted == 1
+    subjects = await sql.all("SELECT subject FROM crm.messages ORDER BY subject")
+    assert subjects == [("hello 0",), ("hello 2",)]
     await assert_counts_kept(pool)
 
 

@@ -14,3 +14,12 @@ CREATE TABLE crm.message_unlinked (
     PRIMARY KEY (user_id, connection_id, message_id)
 );
 CREATE INDEX message_unlinked_connection_idx ON crm.message_unlinked (connection_id);
+
+-- Messages a killed worker already left in no folder: given to one of their user's
+-- connections, whose next sync deletes those still in no folder then.
+INSERT INTO crm.message_unlinked (user_id, connection_id, message_id)
+SELECT m.user_id, c.connection_id, m.id
+FROM crm.messages m
+JOIN (SELECT user_id, min(id) AS connection_id FROM crm.connections GROUP BY user_id) c
+    ON c.user_id = m.user_id
+WHERE NOT EXISTS (SELECT 1 FROM crm.message_folders mf WHERE mf.message_id = m.id);
