@@ -4,6 +4,7 @@ no 5xx, and responses match the documented schema."""
 from __future__ import annotations
 
 import asyncio
+import os
 
 import pytest
 import schemathesis
@@ -15,7 +16,7 @@ from fluffymail.queue import JobQueue
 from fluffymail.web.services import accounts
 from tests.integration.web.conftest import PASSWORD, failed_job
 
-EXAMPLES = 30
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "30"))  # per operation; more for a deep run
 PARTS = 4  # the operations in four tests of ~20 s, which the pytest workers share
 # A test login to a fuzzed host would reach for the network (DNS): covered by its own tests.
 # Revoking a token by a fuzzed id could revoke the fuzzer's own: covered by its own tests.
