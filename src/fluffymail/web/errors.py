@@ -35,6 +35,7 @@ from fluffymail.web.services.meetings import IcsRefused
 from fluffymail.web.services.message_search import BadCursor
 from fluffymail.web.services.messages import MessageNotFound
 from fluffymail.web.services.notes import NoteNotFound, NoteRefused
+from fluffymail.web.services.problems import ServiceProblem
 from fluffymail.web.services.tags import TagConflict, TagNotFound, TagRefused
 from fluffymail.web.services.team import (
     InviteGone,
@@ -188,6 +189,10 @@ async def _web_error(request: Request, exc: Exception) -> Response:
 
 
 async def _domain_error(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, ServiceProblem):  # it names its own status and code
+        message = exc.reason
+        problem = Problem(status=exc.status, code=exc.code, message=message, page_message=message)
+        return await _respond(request, problem)
     for kind, status, code in _DOMAIN:
         if isinstance(exc, kind):
             message = str(exc)

@@ -139,13 +139,7 @@ async def test_killed_sync__the_mail_it_found_deleted_leaves_the_crm_at_the_next
     )
     assert await sql.all(orphan) == [("hello 1",)]  # in no folder, still in the CRM
 
-    again = await sync(pool, queue, connection, FileSource(mbox))
-
-    assert again.deleted == 1
-    subjects = await sql.all("SELECT subject FROM crm.messages ORDER BY subject")
-    assert subjects == [("hello 0",), ("hello 2",)]
-    assert await sql.one("SELECT count(*) FROM crm.message_unlinked") == 0
-    await assert_counts_kept(pool)
+    await _next_sync_deletes_hello_1(pool, queue, sql, connection, mbox)
 
 
 async def test_migration_0047__mail_a_killed_worker_left_in_no_folder_goes_at_the_next_sync(
@@ -171,11 +165,18 @@ async def test_migration_0047__mail_a_killed_worker_left_in_no_folder_goes_at_th
         )
         assert [m.version for m in await migrate.upgrade(conn)] == [47]
 
+    await _next_sync_deletes_hello_1(pool, queue, sql, connection, mbox)
+
+
+async def _next_sync_deletes_hello_1(
+    pool: AsyncConnectionPool, queue: JobQueue, sql: Sql, connection: Connection, mbox: Path
+) -> None:
     again = await sync(pool, queue, connection, FileSource(mbox))
 
     assert again.deleted == 1
     subjects = await sql.all("SELECT subject FROM crm.messages ORDER BY subject")
     assert subjects == [("hello 0",), ("hello 2",)]
+    assert await sql.one("SELECT count(*) FROM crm.message_unlinked") == 0
     await assert_counts_kept(pool)
 
 

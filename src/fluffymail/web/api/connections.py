@@ -8,8 +8,7 @@ callback completes it only in that same logged-in session.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -27,7 +26,7 @@ from fluffymail.web.api.schemas import (
     SyncOut,
 )
 from fluffymail.web.deps import CurrentAccount, OptionalSession, State
-from fluffymail.web.errors import NotAuthenticated, WebError
+from fluffymail.web.errors import NotAuthenticated
 from fluffymail.web.idempotency import Idempotent, IdempotentRoute
 from fluffymail.web.services import connections as service
 from fluffymail.web.services import contact_policy as policy_service
@@ -166,23 +165,6 @@ def _out(view: service.ConnectionView) -> ConnectionStateOut:
     return ConnectionStateOut.model_validate(view, from_attributes=True)
 
 
-class ConnectionFailure(WebError):
-    """A connection request refused with a reason (status and code from the service)."""
-
-    def __init__(self, problem: service.ConnectionProblem) -> None:
-        super().__init__(problem.reason)
-        self.status, self.code = problem.status, problem.code
-
-
-@contextlib.contextmanager
-def answering() -> Iterator[None]:
-    """Turn the service's `ConnectionProblem`s into HTTP errors with their reason."""
-    try:
-        yield
-    except service.ConnectionProblem as exc:
-        raise ConnectionFailure(exc) from exc
-
-
 @router.get(
     "/connections", response_model=list[ConnectionStateOut], summary="Your mail connections"
 )
@@ -221,15 +203,14 @@ async def create_imap(
         folders=tuple(body.folders) if body.folders else None,
         display_name=body.display_name,
     )
-    with answering():
-        created = await service.create_imap(
-            state.pool,
-            state.queue,
-            state.settings,
-            account.id,
-            details,
-            tests=state.connection_tests,
-        )
+    created = await service.create_imap(
+        state.pool,
+        state.queue,
+        state.settings,
+        account.id,
+        details,
+        tests=state.connection_tests,
+    )
     if not created.created:
         response.status_code = 200
     return CreatedOut(
@@ -246,17 +227,16 @@ async def create_imap(
 async def gmail_authorize(
     request: Request, state: State, account: CurrentAccount, session: OptionalSession
 ) -> AuthorizeOut:
-    with answering():
-        gmail_oauth.ensure_configured(state.settings)
-        if session is None or session.account.id != account.id:
-            raise service.ConnectionProblem(
-                403, "oauth_needs_session",
-                "connect Gmail from a logged-in browser: Google's answer can only complete in "
-                "the session that started the sign-in",
-            )  # fmt: skip
-        auth = await gmail_oauth.authorization(
-            state.pool, state.settings, session, callback_url(request)
-        )
+    gmail_oauth.ensure_configured(state.settings)
+    if session is None or session.account.id != account.id:
+        raise service.ConnectionProblem(
+            403, "oauth_needs_session",
+            "connect Gmail from a logged-in browser: Google's answer can only complete in "
+            "the session that started the sign-in",
+        )  # fmt: skip
+    auth = await gmail_oauth.authorization(
+        state.pool, state.settings, session, callback_url(request)
+    )
     return AuthorizeOut(authorization_url=auth.url, state=auth.state)
 
 
@@ -291,7 +271,7 @@ async def gmail_callback(
     except service.ConnectionProblem as exc:
         if browser:
             return RedirectResponse(f"/connections?gmail={exc.code}", status_code=303)
-        raise ConnectionFailure(exc) from exc
+        raise
     if browser:
         return RedirectResponse("/connections?gmail=connected", status_code=303)
     return CreatedOut(
@@ -364,16 +344,15 @@ UPLOAD_BODY = {
     summary="Upload an mbox file or a Maildir archive; a job imports it",
 )
 async def upload(request: Request, state: State, account: CurrentAccount) -> CreatedOut:
-    with answering():
-        created = await uploads.import_upload(
-            request_body(request),
-            request.headers,
-            pool=state.pool,
-            queue=state.queue,
-            settings=state.settings,
-            user_id=account.id,
-            in_flight=state.uploads,
-        )
+    created = await uploads.import_upload(
+        request_body(request),
+        request.headers,
+        pool=state.pool,
+        queue=state.queue,
+        settings=state.settings,
+        user_id=account.id,
+        in_flight=state.uploads,
+    )
     return CreatedOut(
         connection=_out(created.connection), created=created.created, job_id=created.job_id
     )
@@ -403,8 +382,7 @@ async def get_connection(
     summary="Sync now, and every 15 minutes from now on",
 )
 async def sync(connection_id: ConnectionId, state: State, account: CurrentAccount) -> SyncOut:
-    with answering():
-        request = await service.request_sync(state.pool, state.queue, account.id, connection_id)
+    request = await service.request_sync(state.pool, state.queue, account.id, connection_id)
     return SyncOut(
         connection_id=request.connection_id, job_id=request.job_id, schedule=request.schedule
     )
@@ -420,22 +398,19 @@ async def update(
     connection_id: ConnectionId, body: ConnectionSettingsIn, state: State, account: CurrentAccount
 ) -> ConnectionUpdatedOut:
     job_id = None
-    with answering():
-        view = await service.get_connection(state.pool, account.id, connection_id)
-        if body.visibility is None and body.contact_policy is None:
-            raise service.ConnectionProblem(
-                400, "nothing_to_change", "give visibility, contact_policy or both"
-            )
-        if body.visibility is not None:
-            view = await service.set_visibility(
-                state.pool, account.id, connection_id, body.visibility
-            )
-        if body.contact_policy is not None:
-            policy = policy_service.parse_policy(body.contact_policy)
-            change = await policy_service.set_policy(
-                state.pool, state.queue, account.id, connection_id, policy
-            )
-            view, job_id = change.connection, change.job_id
+    view = await service.get_connection(state.pool, account.id, connection_id)
+    if body.visibility is None and body.contact_policy is None:
+        raise service.ConnectionProblem(
+            400, "nothing_to_change", "give visibility, contact_policy or both"
+        )
+    if body.visibility is not None:
+        view = await service.set_visibility(state.pool, account.id, connection_id, body.visibility)
+    if body.contact_policy is not None:
+        policy = policy_service.parse_policy(body.contact_policy)
+        change = await policy_service.set_policy(
+            state.pool, state.queue, account.id, connection_id, policy
+        )
+        view, job_id = change.connection, change.job_id
     return ConnectionUpdatedOut(**_out(view).model_dump(), policy_job_id=job_id)
 
 
@@ -448,8 +423,7 @@ async def update(
 async def pause(
     connection_id: ConnectionId, state: State, account: CurrentAccount
 ) -> ConnectionStateOut:
-    with answering():
-        return _out(await service.pause(state.pool, state.queue, account.id, connection_id))
+    return _out(await service.pause(state.pool, state.queue, account.id, connection_id))
 
 
 @router.post(
@@ -459,8 +433,7 @@ async def pause(
     summary="Sync again: now and every 15 minutes",
 )
 async def resume(connection_id: ConnectionId, state: State, account: CurrentAccount) -> ResumedOut:
-    with answering():
-        view, request = await service.resume(state.pool, state.queue, account.id, connection_id)
+    view, request = await service.resume(state.pool, state.queue, account.id, connection_id)
     return ResumedOut(connection=_out(view), job_id=request.job_id)
 
 

@@ -5,8 +5,6 @@ CSV, streamed. Someone else's import or list answers 404."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -18,7 +16,6 @@ from fluffymail.crm.imports.reading import ENCODINGS
 from fluffymail.web.api.connections import request_body
 from fluffymail.web.api.schemas import BIGINT_MAX, ErrorOut
 from fluffymail.web.deps import CurrentAccount, State
-from fluffymail.web.errors import WebError
 from fluffymail.web.services import export
 from fluffymail.web.services import imports as service
 
@@ -39,22 +36,6 @@ Region = Annotated[
         description="Country whose numbers are written without +country code (as GB, US)",
     ),
 ]
-
-
-class ImportFailure(WebError):
-    """An import refused with a reason (status and code from the service)."""
-
-    def __init__(self, problem: service.ImportProblem) -> None:
-        super().__init__(problem.reason)
-        self.status, self.code = problem.status, problem.code
-
-
-@contextlib.contextmanager
-def answering() -> Iterator[None]:
-    try:
-        yield
-    except service.ImportProblem as exc:
-        raise ImportFailure(exc) from exc
 
 
 class ColumnOut(BaseModel):
@@ -170,15 +151,14 @@ async def _upload(
     request: Request, state: State, account: CurrentAccount, kind: Any, **options: Any
 ) -> ImportOut:
     confirm = options.pop("confirm")
-    with answering():
-        received = await service.receive(
-            request_body(request), request.headers, settings=state.settings,
-            user_id=account.id, in_flight=state.uploads,
-        )  # fmt: skip
-        found = await service.stage(state.pool, account.id, received, kind=kind, **options)
-        if confirm:
-            await service.confirm(state.pool, state.queue, account.id, found.run["id"])
-            found = await service.preview(state.pool, account.id, found.run["id"])
+    received = await service.receive(
+        request_body(request), request.headers, settings=state.settings,
+        user_id=account.id, in_flight=state.uploads,
+    )  # fmt: skip
+    found = await service.stage(state.pool, account.id, received, kind=kind, **options)
+    if confirm:
+        await service.confirm(state.pool, state.queue, account.id, found.run["id"])
+        found = await service.preview(state.pool, account.id, found.run["id"])
     return _preview_out(found)
 
 
@@ -239,8 +219,7 @@ async def list_imports(state: State, account: CurrentAccount) -> list[ImportOut]
     summary="An import: its preview until confirmed, then its report",
 )
 async def get_import(import_id: ImportId, state: State, account: CurrentAccount) -> ImportOut:
-    with answering():
-        return _preview_out(await service.preview(state.pool, account.id, import_id))
+    return _preview_out(await service.preview(state.pool, account.id, import_id))
 
 
 @router.get(
@@ -256,10 +235,7 @@ async def import_rows(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[ImportRowOut]:
-    with answering():
-        _, rows = await service.run_rows(
-            state.pool, account.id, import_id, limit=limit, offset=offset
-        )
+    _, rows = await service.run_rows(state.pool, account.id, import_id, limit=limit, offset=offset)
     return [ImportRowOut.of(r) for r in rows]
 
 
@@ -271,8 +247,7 @@ async def import_rows(
     summary="Import a previewed file, or try a failed import again (a job imports it, all of it or nothing)",
 )
 async def confirm_import(import_id: ImportId, state: State, account: CurrentAccount) -> ImportOut:
-    with answering():
-        run = await service.confirm(state.pool, state.queue, account.id, import_id)
+    run = await service.confirm(state.pool, state.queue, account.id, import_id)
     return ImportOut.of(run)
 
 

@@ -34,6 +34,7 @@ from fluffymail.integrations.mail.source import AuthError, TransientSourceError
 from fluffymail.jobs import delete_connection, sync_emails
 from fluffymail.queue import Job, JobQueue, JobState
 from fluffymail.web.services import limits
+from fluffymail.web.services.problems import ServiceProblem
 
 if TYPE_CHECKING:
     from fluffymail.web.services.sync_progress import SyncProgress
@@ -51,14 +52,8 @@ class ConnectionNotFound(FluffyMailError):
     """No such connection."""
 
 
-class ConnectionProblem(FluffyMailError):
-    """The request cannot be done as asked; `reason` says why in the user's terms."""
-
-    def __init__(self, status: int, code: str, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.code = code
-        self.reason = reason
+class ConnectionProblem(ServiceProblem):
+    """A connection request that cannot be done as asked; `reason` says why."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -22,12 +22,12 @@ from fluffymail.config import Settings
 from fluffymail.crm.imports import reading, records
 from fluffymail.crm.imports import repo as imports_repo
 from fluffymail.crm.imports.columns import Kind
-from fluffymail.errors import FluffyMailError
 from fluffymail.jobs import import_records
 from fluffymail.queue import JobQueue
 from fluffymail.web.services import activity, limits, uploads
 from fluffymail.web.services.connections import ConnectionProblem
 from fluffymail.web.services.contacts import db_now
+from fluffymail.web.services.problems import ServiceProblem
 
 MAX_BYTES = 50 * 1024**2
 MAX_ROWS = 200_000
@@ -35,12 +35,8 @@ SAMPLE_ROWS = 10
 Format = Literal["csv", "vcf"]
 
 
-class ImportProblem(FluffyMailError):
-    """The import cannot be done as asked; `reason` says why in the user's terms."""
-
-    def __init__(self, status: int, code: str, reason: str) -> None:
-        super().__init__(reason)
-        self.status, self.code, self.reason = status, code, reason
+class ImportProblem(ServiceProblem):
+    """An import that cannot be done as asked; `reason` says why."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
