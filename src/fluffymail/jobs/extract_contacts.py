@@ -11,6 +11,10 @@ it ends (the run analyses once all its batches are done, then writes their searc
 other batch writes its messages' search rows and asks for the analysis itself once
 extraction has caught up with the user's mail.
 Re-running a job changes nothing.
+Payload `{"sweep": true}` (the nightly cron): the messages still not extracted an hour after
+they were stored (their batch's job failed for good) are sent again, `SWEEP_BATCH` per job, so
+a message that fails every time holds back only the few beside it; the analysis that follows
+folds their links in (it rebuilds the contacts whose mail below its cursor changed).
 """
 
 from __future__ import annotations
@@ -23,16 +27,34 @@ from typing import Any
 import psycopg.errors
 
 from fluffymail.clock import Clock
+from fluffymail.crm.contacts import repo as contacts_repo
 from fluffymail.crm.contacts import service as contacts_service
 from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.crm.relationships import partial
 from fluffymail.crm.relationships import repo as relationships_repo
 from fluffymail.crm.relationships.analysis import STALE_AFTER
-from fluffymail.jobs import analyze_relationships, fairness, kinds, planner_stats
+from fluffymail.jobs import (
+    analyze_relationships,
+    fairness,
+    kinds,
+    planner_stats,
+    priorities,
+    schedules,
+    sweeps,
+)
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue
 
-__all__ = ["BATCH_SIZE", "QUEUE", "Args", "enqueue_enrichment", "make_handler"]
+__all__ = [
+    "BATCH_SIZE",
+    "NIGHTLY_CRON",
+    "QUEUE",
+    "SWEEP_BATCH",
+    "Args",
+    "enqueue_enrichment",
+    "install_schedule",
+    "make_handler",
+]
 
 QUEUE = kinds.EXTRACT_CONTACTS
 BATCH_SIZE = 500  # message ids per job (sync-emails): fewer, larger transactions drain faster
@@ -45,6 +67,9 @@ QUEUE_OPTIONS: dict[str, Any] = {
     "retry_backoff": True,
 }
 _CONFLICT_RETRIES = 3  # deadlocks between concurrent batches: retry the transaction here
+NIGHTLY_CRON = "5 3 * * *"  # UTC, before the relationship rescore (3:17)
+NIGHTLY_KEY = "nightly-sweep"
+SWEEP_BATCH = 50  # message ids per job of the sweep: a poison message holds back 49 at most
 log = logging.getLogger(__name__)
 
 
@@ -55,9 +80,12 @@ class Args:
     repair_user_id: int | None = None
     released: tuple[str, ...] = ()
     in_run: bool = False  # sent into a sync's workflow run, which analyses once all are done
+    sweep: bool = False  # the nightly sweep of messages left unextracted
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Args:
+        if data.get("sweep") is True:
+            return cls(sweep=True)
         if "repair_user_id" in data:
             released = tuple(str(a) for a in data.get("released", ()))
             return cls(repair_user_id=int(data["repair_user_id"]), released=released)
@@ -113,6 +141,8 @@ def make_handler(
 
     async def handle(job: Job) -> dict[str, Any]:
         args = Args.from_data(job.data)
+        if args.sweep:
+            return await sweep(deps, clock)
         for attempt in range(1, _CONFLICT_RETRIES + 1):
             try:
                 return await _extract(deps, clock, args, enrich_debounce)
@@ -130,6 +160,24 @@ def make_handler(
         raise AssertionError("unreachable")
 
     return handle
+
+
+async def install_schedule(queue: JobQueue) -> bool:
+    """Create the nightly sweep unless it exists."""
+    data = {"sweep": True}
+    return await schedules.install_once(
+        queue, QUEUE, NIGHTLY_CRON, data, key=NIGHTLY_KEY, priority=priorities.BULK
+    )
+
+
+async def sweep(deps: JobDeps, clock: Clock) -> dict[str, Any]:
+    """Send again, `SWEEP_BATCH` per job, every user's messages still not extracted
+    `STALE_AFTER` after they were stored."""
+    async with deps.pool.connection() as conn:
+        left = await contacts_repo.stale_pending(conn, before=clock.now() - STALE_AFTER)
+    return await sweeps.send_again(
+        deps.queue, QUEUE, left, size=SWEEP_BATCH, log=log, action="contacts.swept"
+    )
 
 
 async def _extract(deps: JobDeps, clock: Clock, args: Args, debounce: int) -> dict[str, Any]:

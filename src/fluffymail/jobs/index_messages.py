@@ -21,7 +21,7 @@ from typing import Any
 
 from fluffymail.clock import Clock
 from fluffymail.crm.mail import repo as mail_repo
-from fluffymail.jobs import kinds, priorities, schedules
+from fluffymail.jobs import kinds, priorities, schedules, sweeps
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.jobs.fairness import message_chunks
 from fluffymail.queue import Job, JobQueue
@@ -102,20 +102,6 @@ async def sweep(deps: JobDeps, clock: Clock) -> dict[str, Any]:
     """Send index jobs for every user's mail stored over `SWEEP_AGE` ago without a search row."""
     async with deps.pool.connection() as conn:
         left = await mail_repo.unsearchable_messages(conn, before=clock.now() - SWEEP_AGE)
-    specs = [
-        {**spec, "priority": priorities.BULK}
-        for user_id, ids in left.items()
-        for spec in chunks(ids, user_id)
-    ]
-    sent = await deps.queue.insert_many(QUEUE, specs) if specs else []
-    output = {
-        "users": len(left),
-        "messages": sum(len(ids) for ids in left.values()),
-        "jobs": len(sent),
-    }
-    if left:
-        log.warning(
-            "mail left without search rows sent to be indexed",
-            extra={"action": "search.swept", **output},
-        )
-    return output
+    return await sweeps.send_again(
+        deps.queue, QUEUE, left, size=CHUNK, log=log, action="search.swept"
+    )

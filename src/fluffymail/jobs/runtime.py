@@ -36,11 +36,18 @@ async def install_schedules(queue: JobQueue, registry: Registry) -> None:
     from fluffymail.jobs import (
         analyze_relationships,
         dispatch_webhooks,
+        extract_contacts,
         index_messages,
         recompute_followups,
     )
 
-    kinds = (analyze_relationships, index_messages, recompute_followups, dispatch_webhooks)
+    kinds = (
+        analyze_relationships,
+        extract_contacts,
+        index_messages,
+        recompute_followups,
+        dispatch_webhooks,
+    )
     scheduled = [kind for kind in kinds if kind.QUEUE in registry]
     if scheduled:
         await runner.prepare(queue, registry)  # once: the schedules need their queues

@@ -194,6 +194,12 @@ def int_array(values: Sequence[int]) -> str:
     return "{" + ",".join(map(str, values)) + "}"
 
 
+async def stale_pending(conn: Conn, *, before: datetime) -> dict[int, list[int]]:
+    """Per user, the ids of messages stored before `before` that are still not extracted."""
+    cur = await conn.execute(SQL["pending_stale"], {"before": before})
+    return {user_id: list(ids) for user_id, ids in await cur.fetchall()}
+
+
 async def load_self(conn: Conn, user_ids: Sequence[int]) -> dict[int, UserSelf]:
     params = {"user_ids": sorted(set(user_ids))}
     rows = await (await conn.execute(SQL["load_self"], params)).fetchall()

@@ -1,0 +1,103 @@
+"""The nightly sweeps: mail left unextracted is extracted, mail left without search rows is
+indexed (extract-contacts and index-messages, `{"sweep": true}`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from psycopg_pool import AsyncConnectionPool
+
+from fluffymail.clock import SystemClock
+from fluffymail.jobs import extract_contacts, index_messages, runtime, sync_emails
+from fluffymail.queue import JobQueue
+from fluffymail.queue.registry import Registry
+from tests.helpers import work_until_idle
+from tests.integration.mail.conftest import message, write_mbox
+
+
+async def rows(pool: AsyncConnectionPool, query: str, *params: object) -> list[tuple]:
+    async with pool.connection() as conn:
+        return await (await conn.execute(query, params)).fetchall()
+
+
+async def stored_two_hours_ago(pool: AsyncConnectionPool, where: str) -> None:
+    async with pool.connection() as conn:
+        await conn.execute(
+            f"UPDATE crm.messages SET created_on = created_on - interval '2 hours' WHERE {where}"
+        )
+
+
+async def sweep(queue: JobQueue, registry: Registry, name: str) -> dict:
+    """Send `name`'s nightly sweep, work the queue until idle; the sweep's output."""
+    job_id = await queue.send(name, {"sweep": True})
+    assert job_id is not None
+    await work_until_idle(queue, registry, (name,))
+    job = await queue.get_job(job_id)
+    assert job is not None and job.output is not None, job
+    return job.output
+
+
+async def test_sweep__indexes_mail_left_unsearchable_for_an_hour_and_nothing_younger(
+    pool: AsyncConnectionPool, queue: JobQueue, registry: Registry, file_connection, tmp_path: Path
+) -> None:
+    """A sync whose index job failed for good leaves its mail out of search; the sweep finds
+    the mail stored over an hour ago, sends it to be indexed, and leaves the run's newer mail."""
+    first = await file_connection(write_mbox(tmp_path / "a.mbox", [message(1), message(2)]))
+    other = await file_connection(write_mbox(tmp_path / "b.mbox", [message(3)]), "b@example.com")
+    for connection in (first, other):
+        await sync_emails.sync_connection(
+            pool=pool, queue=queue, connection_id=connection.id, clock=SystemClock()
+        )  # stored, search rows deferred; no extraction or index job is worked here
+    await stored_two_hours_ago(pool, "subject IN ('hello 1', 'hello 3')")
+
+    output = await sweep(queue, registry, index_messages.QUEUE)
+
+    assert output == {"users": 2, "messages": 2, "jobs": 2}
+    searchable = await rows(
+        pool,
+        "SELECT m.subject FROM crm.message_search s JOIN crm.messages m ON m.id = s.message_id"
+        " ORDER BY 1",
+    )
+    assert searchable == [("hello 1",), ("hello 3",)]  # "hello 2" is an hour young: its run's
+    again = await sweep(queue, registry, index_messages.QUEUE)
+    assert again == {"users": 0, "messages": 0, "jobs": 0}
+
+
+async def test_extraction_sweep__extracts_mail_whose_batch_failed_for_good(
+    pool: AsyncConnectionPool, queue: JobQueue, registry: Registry, file_connection, tmp_path: Path
+) -> None:
+    """A batch whose extract-contacts job failed for good leaves its mail unextracted (no
+    links, no contacts from it); the sweep sends the mail stored over an hour ago again, and
+    leaves younger mail to the jobs still coming."""
+    connection = await file_connection(
+        write_mbox(tmp_path / "a.mbox", [message(n) for n in range(3)])
+    )
+    await sync_emails.sync_connection(
+        pool=pool, queue=queue, connection_id=connection.id, clock=SystemClock()
+    )
+    async with pool.connection() as conn:  # the batch's job, failed for good and gone
+        await conn.execute("DELETE FROM queue.job WHERE name = %s", (extract_contacts.QUEUE,))
+    await stored_two_hours_ago(pool, "subject <> 'hello 2'")
+
+    output = await sweep(queue, registry, extract_contacts.QUEUE)
+
+    assert output == {"users": 1, "messages": 2, "jobs": 1}
+    pending = await rows(
+        pool,
+        "SELECT m.subject FROM crm.message_pending p JOIN crm.messages m ON m.id = p.message_id",
+    )
+    assert pending == [("hello 2",)]
+    linked = await rows(
+        pool,
+        "SELECT DISTINCT m.subject FROM crm.contact_links l JOIN crm.messages m"
+        " ON m.id = l.message_id ORDER BY 1",
+    )
+    assert linked == [("hello 0",), ("hello 1",)]
+
+
+async def test_sweeps__scheduled_nightly_once(queue: JobQueue, registry: Registry) -> None:
+    await runtime.install_schedules(queue, registry)
+    await runtime.install_schedules(queue, registry)  # a second process starting
+    for kind in (extract_contacts, index_messages):
+        nightly = [s for s in await queue.get_schedules() if s["name"] == kind.QUEUE]
+        assert [(s["cron"], s["data"]) for s in nightly] == [(kind.NIGHTLY_CRON, {"sweep": True})]
