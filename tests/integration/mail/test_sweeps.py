@@ -3,12 +3,21 @@ indexed (extract-contacts and index-messages, `{"sweep": true}`)."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.clock import SystemClock
-from fluffymail.jobs import extract_contacts, index_messages, runtime, sync_emails
+from fluffymail.config import Settings
+from fluffymail.jobs import (
+    analyze_relationships,
+    extract_contacts,
+    index_messages,
+    runtime,
+    sync_emails,
+)
+from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import JobQueue
 from fluffymail.queue.registry import Registry
 from tests.helpers import work_until_idle
@@ -64,20 +73,32 @@ async def test_sweep__indexes_mail_left_unsearchable_for_an_hour_and_nothing_you
 
 
 async def test_extraction_sweep__extracts_mail_whose_batch_failed_for_good(
-    pool: AsyncConnectionPool, queue: JobQueue, registry: Registry, file_connection, tmp_path: Path
+    pool: AsyncConnectionPool,
+    queue: JobQueue,
+    registry: Registry,
+    settings: Settings,
+    file_connection,
+    tmp_path: Path,
 ) -> None:
     """A batch whose extract-contacts job failed for good leaves its mail unextracted (no
-    links, no contacts from it); the sweep sends the mail stored over an hour ago again, and
-    leaves younger mail to the jobs still coming."""
-    connection = await file_connection(
-        write_mbox(tmp_path / "a.mbox", [message(n) for n in range(3)])
-    )
+    links, no contacts from it), and the analysis passes it over after an hour; the sweep sends
+    the mail stored over an hour ago again, leaves younger mail to the jobs still coming, and
+    the next analysis counts what it found."""
+    sent = [
+        message(n).replace(b"From: Alice <alice@example.com>\nTo: bob@example.com",
+                           b"From: Owner <owner@example.com>\nTo: Carol <carol@example.com>")
+        for n in range(3)
+    ]  # fmt: skip
+    connection = await file_connection(write_mbox(tmp_path / "a.mbox", sent))
     await sync_emails.sync_connection(
         pool=pool, queue=queue, connection_id=connection.id, clock=SystemClock()
     )
     async with pool.connection() as conn:  # the batch's job, failed for good and gone
         await conn.execute("DELETE FROM queue.job WHERE name = %s", (extract_contacts.QUEUE,))
     await stored_two_hours_ago(pool, "subject <> 'hello 2'")
+    deps = JobDeps(settings=settings, pool=pool, queue=queue, log=logging.getLogger("test"))
+    passed_over = await analyze_relationships.analyze_now(deps, SystemClock(), connection.user_id)
+    assert (passed_over["stuck"], passed_over["contacts"]) == (2, 0)
 
     output = await sweep(queue, registry, extract_contacts.QUEUE)
 
@@ -93,6 +114,9 @@ async def test_extraction_sweep__extracts_mail_whose_batch_failed_for_good(
         " ON m.id = l.message_id ORDER BY 1",
     )
     assert linked == [("hello 0",), ("hello 1",)]
+    counted = await analyze_relationships.analyze_now(deps, SystemClock(), connection.user_id)
+    assert (counted["contacts"], counted["interactions"]) == (1, 2)
+    assert await rows(pool, "SELECT sent FROM crm.relationships") == [(2,)]
 
 
 async def test_sweeps__scheduled_nightly_once(queue: JobQueue, registry: Registry) -> None:
