@@ -20,8 +20,9 @@ def build_registry(deps: JobDeps, clock: Clock | None = None) -> Registry:
     """Every FluffyMail job kind with its handler and queue options.
 
     sync-emails (stately per connection; each job a run of the mailbox-sync workflow: read,
-    extract, analyse, index), extract-contacts (batches of messages), index-messages (the
-    search rows of a run's mail, in chunks),
+    extract, analyse, index), extract-contacts (batches of messages; nightly, the mail left
+    unextracted), index-messages (the search rows of a run's mail, in chunks; nightly, the
+    mail left without them),
     enrich-contact (debounced per contact), analyze-relationships (incremental per user),
     summarize-relationship (one contact), delete-connection, apply-contact-policy (a
     connection's changed creation policy, on its mail already extracted),

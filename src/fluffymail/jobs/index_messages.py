@@ -65,11 +65,6 @@ class Args:
         ids = tuple(int(i) for i in data["message_ids"])
         return cls(message_ids=ids, user_id=int(data["user_id"]))
 
-    def to_data(self) -> dict[str, Any]:
-        if self.sweep:
-            return {"sweep": True}
-        return {"message_ids": list(self.message_ids), "user_id": self.user_id}
-
 
 def chunks(message_ids: Sequence[int], user_id: int, size: int = CHUNK) -> list[dict[str, Any]]:
     """Job specs (payload and fairness key) for `user_id`'s `message_ids`, `size` per job."""
@@ -78,7 +73,7 @@ def chunks(message_ids: Sequence[int], user_id: int, size: int = CHUNK) -> list[
 
 async def install_schedule(queue: JobQueue) -> bool:
     """Create the nightly sweep unless it exists (re-creating it could skip a tick)."""
-    data = Args(sweep=True).to_data()
+    data = {"sweep": True}
     return await schedules.install_once(
         queue, QUEUE, NIGHTLY_CRON, data, key=NIGHTLY_KEY, priority=priorities.BULK
     )

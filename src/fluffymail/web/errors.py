@@ -183,23 +183,29 @@ async def _respond(request: Request, problem: Problem, **extra: Any) -> Response
 
 async def _web_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, WebError)
-    message = str(exc)
-    problem = Problem(status=exc.status, code=exc.code, message=message, page_message=message)
-    return await _respond(request, problem)
+    return await _refused(request, exc, exc.status, exc.code)
 
 
 async def _domain_error(request: Request, exc: Exception) -> Response:
-    if isinstance(exc, ServiceProblem):  # it names its own status and code
-        message = exc.reason
-        problem = Problem(status=exc.status, code=exc.code, message=message, page_message=message)
-        return await _respond(request, problem)
-    for kind, status, code in _DOMAIN:
-        if isinstance(exc, kind):
-            message = str(exc)
-            problem = Problem(status=status, code=code, message=message, page_message=message)
-            return await _respond(request, problem)
-    log.error("unmapped error", exc_info=exc, extra={"action": "web.error"})
-    return await _respond(request, INTERNAL)
+    known = _domain_status(exc)
+    if known is None:
+        log.error("unmapped error", exc_info=exc, extra={"action": "web.error"})
+        return await _respond(request, INTERNAL)
+    return await _refused(request, exc, *known)
+
+
+def _domain_status(exc: Exception) -> tuple[int, str] | None:
+    """A domain error's status and code: its own (a `ServiceProblem`), else from `_DOMAIN`."""
+    if isinstance(exc, ServiceProblem):
+        return exc.status, exc.code
+    return next(((status, code) for kind, status, code in _DOMAIN if isinstance(exc, kind)), None)
+
+
+async def _refused(request: Request, exc: Exception, status: int, code: str) -> Response:
+    """A refusal written for people: its message is the error page's too."""
+    message = str(exc)
+    problem = Problem(status=status, code=code, message=message, page_message=message)
+    return await _respond(request, problem)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
