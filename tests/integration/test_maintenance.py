@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from fluffymail.queue import InvalidOptionError, JobQueue
@@ -70,6 +72,23 @@ async def test_schedule__only_the_leader_runs_the_clock(make_queue, sql) -> None
     )
     assert await second.maintenance.run_schedules() == 0
     assert await first.maintenance.run_schedules() == 1
+
+
+async def test_schedule__two_leaders_at_once_fire_a_tick_once(make_queue, sql) -> None:
+    """A leader whose lease ran out mid-tick still fires beside the new one: the schedule's
+    gate, not the lease, keeps each tick to one job."""
+    queues = [make_queue() for _ in range(4)]
+    for queue in queues:
+        queue.maintenance.is_leader = True  # what a stale leader believes
+    await queues[0].create_queue("q")
+    for minutes in range(3):
+        await queues[0].schedule("q", "* * * * *", key=f"k{minutes}")
+    await sql.execute(
+        "UPDATE queue.schedule SET last_tick = last_tick - interval '1 minute', next_tick = now()"
+    )
+    fired = await asyncio.gather(*(queue.maintenance.run_schedules() for queue in queues))
+    assert sum(fired) == 3, fired
+    assert (await queues[0].get_queue_stats("q"))["created"] == 3
 
 
 async def test_leadership__expired_lease_is_taken_over(make_queue, sql) -> None:
