@@ -39,6 +39,10 @@ _ROUTES = [
     (re.compile(r"^/calendar/v3/calendars/([^/]+)/events$"), "events.list"),
 ]
 SCOPE = "https://www.googleapis.com/auth/gmail.readonly"
+HISTORY_KINDS = {  # history.list's historyTypes -> the record field each fills
+    "messageAdded": "messagesAdded", "messageDeleted": "messagesDeleted",
+    "labelAdded": "labelsAdded", "labelRemoved": "labelsRemoved",
+}  # fmt: skip
 CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar.readonly"
 BOTH_SCOPES = f"{SCOPE} {CALENDAR_SCOPE}"
 _QUERY_LABELS = {
@@ -238,6 +242,23 @@ class GmailEmulator:
             self.history_id += 1
             self._record("messagesDeleted", message)
 
+    def change_labels(
+        self, message_id: str, add: tuple[str, ...] = (), remove: tuple[str, ...] = ()
+    ) -> None:
+        """messages.modify as the user does it (Trash, Spam, Not spam, Move to Inbox): one
+        history record per direction, naming the labels that changed."""
+        with self._lock:
+            message = self.messages[message_id]
+            for kind, labels in (("labelsAdded", add), ("labelsRemoved", remove)):
+                if not labels:
+                    continue
+                self.history_id += 1
+                if kind == "labelsAdded":
+                    message.label_ids.extend(x for x in labels if x not in message.label_ids)
+                else:
+                    message.label_ids[:] = [x for x in message.label_ids if x not in labels]
+                self._record(kind, message, list(labels))
+
     def expire_history(self) -> None:
         """Forget all history: any earlier startHistoryId now answers 404."""
         with self._lock:
@@ -258,11 +279,12 @@ class GmailEmulator:
         self.quota = Quota(per_minute, burst)
         return self.quota
 
-    def _record(self, kind: str, message: Message) -> None:
+    def _record(self, kind: str, message: Message, labels: list[str] | None = None) -> None:
         ref = {"id": message.id, "threadId": message.thread_id, "labelIds": list(message.label_ids)}
-        self.history.append(
-            {"id": str(self.history_id), "messages": [ref], kind: [{"message": ref}]}
-        )
+        change: dict[str, Any] = {"message": ref}
+        if labels is not None:
+            change["labelIds"] = labels
+        self.history.append({"id": str(self.history_id), "messages": [ref], kind: [change]})
 
     @staticmethod
     def _thread_of(raw: bytes) -> str | None:
@@ -353,8 +375,8 @@ class GmailEmulator:
         start = int(query["startHistoryId"][0])
         if start < self.oldest_history_id:
             return _error(404, "Requested entity was not found.", "notFound")
-        types = set(query.get("historyTypes", [])) or {"messageAdded", "messageDeleted"}
-        kinds = {"messagesAdded" if t == "messageAdded" else "messagesDeleted" for t in types}
+        types = set(query.get("historyTypes", [])) or set(HISTORY_KINDS)
+        kinds = {HISTORY_KINDS[t] for t in types}
         records = [
             r for r in self.history if int(r["id"]) > start and kinds & set(r)
         ]  # fmt: skip

@@ -1,5 +1,6 @@
-"""Deletions through the sync job: Gmail `messagesDeleted` history records, and a message gone
-from a fully re-imported file (an incremental sync of the same file deletes nothing)."""
+"""Deletions through the sync job: Gmail `messagesDeleted` history records and mail moved to
+Trash or Spam, and a message gone from a fully re-imported file (an incremental sync of the
+same file deletes nothing)."""
 
 from __future__ import annotations
 
@@ -72,6 +73,53 @@ async def test_gmail_messages_deleted__leave_the_crm(
         ("hello 2",),
     ]
     assert any(getattr(r, "action", "") == "mail.deleted" for r in caplog.records)
+    await assert_counts_kept(pool)
+
+
+async def test_gmail_trash_and_spam__leave_the_crm_and_come_back_when_undone(
+    pool: AsyncConnectionPool,
+    queue: JobQueue,
+    registry: Registry,
+    sql: Sql,
+    emulator: GmailEmulator,  # noqa: F811
+    make_source: Callable[..., MailSource],  # noqa: F811
+) -> None:
+    """Gmail keeps trashed mail 30 days and writes no `messagesDeleted` until then: moving a
+    message to Trash or Spam is its deletion for the CRM (as on an IMAP server, whose Trash
+    and Junk are not read); "Not spam" or restoring from Trash brings it back, and so does
+    "Not spam" for mail that arrived as spam. Reading or starring a message changes nothing."""
+    del registry
+    ids = [emulator.add_message(message(n), ("INBOX",)) for n in range(3)]
+    arrived_as_spam = emulator.add_message(message(3), ("SPAM",))
+    async with pool.connection() as conn:
+        user, _ = await mail_repo.get_or_create_user(conn, "owner@example.com")
+        connection, _ = await mail_repo.upsert_connection(
+            conn, user_id=user.id, kind=ConnectionKind.GMAIL, source="owner@example.com"
+        )
+    source = make_source()
+    await sync(pool, queue, connection, source)
+
+    async def subjects() -> list[str]:
+        return [s for (s,) in await sql.all("SELECT subject FROM crm.messages ORDER BY subject")]
+
+    assert await subjects() == ["hello 0", "hello 1", "hello 2"]
+
+    emulator.change_labels(ids[0], add=("TRASH",), remove=("INBOX",))
+    emulator.change_labels(ids[1], add=("SPAM",), remove=("INBOX",))
+    emulator.change_labels(ids[2], add=("STARRED",), remove=("UNREAD",))
+    fetched = emulator.calls.get("messages.get", 0)
+    result = await sync(pool, queue, connection, source)
+    assert result.as_output()["deleted"] == 2
+    assert await subjects() == ["hello 2"]
+    assert emulator.calls.get("messages.get", 0) == fetched, "a star fetches nothing"
+
+    emulator.change_labels(ids[0], add=("INBOX",), remove=("TRASH",))  # restored
+    emulator.change_labels(arrived_as_spam, add=("INBOX",), remove=("SPAM",))  # not spam
+    emulator.change_labels(ids[1], add=("INBOX",), remove=("SPAM",))
+    emulator.change_labels(ids[1], add=("TRASH",), remove=("INBOX",))  # then trashed after all
+    result = await sync(pool, queue, connection, source)
+    assert result.as_output()["deleted"] == 0
+    assert await subjects() == ["hello 0", "hello 2", "hello 3"]
     await assert_counts_kept(pool)
 
 

@@ -11,7 +11,7 @@ import base64
 import json
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -271,13 +271,15 @@ class GmailSource:
             request = users.history().list(
                 userId=self._config.user_id,
                 startHistoryId=start,
-                historyTypes=["messageAdded", "messageDeleted"],
+                historyTypes=["messageAdded", "messageDeleted", "labelAdded", "labelRemoved"],
                 maxResults=self._config.page_size,
                 **({"pageToken": page_token} if page_token else {}),
             )
             response = await self._call("history.list", request, not_found=_HistoryExpired)
             records = response.get("history", [])
-            added, deleted = _changes(records, self._wanted)
+            added, deleted = _changes(
+                records, self._wanted, self._config.excluded_labels, set(self._config.label_ids)
+            )
             mails = await self._fetch(added)
             page_token = response.get("nextPageToken")
             last = max((int(r["id"]) for r in records), default=int(start))
@@ -451,19 +453,37 @@ def _credentials(token: GmailToken, token_uri: str) -> Credentials:
 
 
 def _changes(
-    records: list[dict[str, Any]], wanted: Callable[[Iterable[str]], bool]
+    records: list[dict[str, Any]],
+    wanted: Callable[[Iterable[str]], bool],
+    skipped: Set[str],
+    required: Set[str],
 ) -> tuple[list[str], list[str]]:
-    """Ids added (and still wanted) and ids deleted in these history records, in order."""
-    added: dict[str, None] = {}
-    deleted: dict[str, None] = {}
+    """Ids to fetch and ids to forget, each by its last change in these records, in order.
+
+    Fetch: a message added with labels the sync reads, or one whose skipped label (Trash,
+    Spam, a skipped category) was taken off or a required label put on: "Not spam" and
+    "Move to Inbox" bring it in (the fetch checks its labels as they are now). Forget: a
+    message deleted, or given a skipped label or stripped of a required one: moved to Trash
+    or Spam, it leaves the CRM as a message deleted on an IMAP server does. Other label
+    changes (read, starred, the user's own labels) change nothing.
+    """
+    last: dict[str, bool] = {}  # id -> read after its latest change
     for record in records:
         for item in record.get("messagesAdded", []):
             message = item["message"]
             if wanted(message.get("labelIds", ())):
-                added[message["id"]] = None
+                last[message["id"]] = True
+        for item in record.get("labelsAdded", []):
+            labels = set(item.get("labelIds", ()))
+            if labels & (skipped | required):
+                last[item["message"]["id"]] = not labels & skipped
+        for item in record.get("labelsRemoved", []):
+            labels = set(item.get("labelIds", ()))
+            if labels & (skipped | required):
+                last[item["message"]["id"]] = not labels & required
         for item in record.get("messagesDeleted", []):
-            deleted[item["message"]["id"]] = None
-    return [i for i in added if i not in deleted], list(deleted)
+            last[item["message"]["id"]] = False
+    return [i for i, read in last.items() if read], [i for i, read in last.items() if not read]
 
 
 def _mail(message: dict[str, Any]) -> SourceMail:
