@@ -43,8 +43,10 @@ async def test_full_sync__pages_newest_first_in_batches_and_records_history_id(
 
     pages, cursor = await sync(source, None)
 
-    assert [len(p.mails) for p in pages] == [100, 100, 30]
+    assert [len(p.mails) for p in pages] == [100, 100, 30, 0]
     assert gmail_ids(pages) == list(reversed(ids))
+    assert pages[-1].present_ids == frozenset(ids), "listed from the start: what it kept"
+    assert [p.present_ids for p in pages[:-1]] == [None] * 3
     assert cursor == {"history_id": "1235"}
     assert pages[0].cursor == {"full_sync": {"history_id": "1235", "page_token": "100"}}
     assert emulator.batches == 7  # 3 + 3 + 1 batches of at most 40
@@ -65,6 +67,7 @@ async def test_full_sync__resumes_from_a_mid_sync_cursor(
 
     assert gmail_ids([first, *rest]) == list(reversed(ids))
     assert cursor == {"history_id": "1150"}
+    assert all(p.present_ids is None for p in rest), "a resumed listing saw only a part"
 
 
 async def test_incremental_sync__reads_history_after_adding_messages(

@@ -123,6 +123,39 @@ async def test_gmail_trash_and_spam__leave_the_crm_and_come_back_when_undone(
     await assert_counts_kept(pool)
 
 
+async def test_gmail_history_expired__the_full_listing_drops_what_was_deleted_meanwhile(
+    pool: AsyncConnectionPool,
+    queue: JobQueue,
+    registry: Registry,
+    sql: Sql,
+    emulator: GmailEmulator,  # noqa: F811
+    make_source: Callable[..., MailSource],  # noqa: F811
+) -> None:
+    """A connection idle past Gmail's history (a week, sometimes hours) is listed again from
+    scratch; the mail deleted in between is not in that listing and leaves the CRM."""
+    del registry
+    ids = [emulator.add_message(message(n), ("INBOX",)) for n in range(3)]
+    async with pool.connection() as conn:
+        user, _ = await mail_repo.get_or_create_user(conn, "owner@example.com")
+        connection, _ = await mail_repo.upsert_connection(
+            conn, user_id=user.id, kind=ConnectionKind.GMAIL, source="owner@example.com"
+        )
+    source = make_source()
+    await sync(pool, queue, connection, source)
+    kept = await sql.all("SELECT id, subject FROM crm.messages WHERE subject <> 'hello 1'")
+
+    emulator.delete_message(ids[1])
+    emulator.add_message(message(3), ("INBOX",))
+    emulator.expire_history()
+    result = await sync(pool, queue, connection, source)
+
+    assert result.as_output()["deleted"] == 1
+    subjects = await sql.all("SELECT id, subject FROM crm.messages ORDER BY subject")
+    assert [s for _, s in subjects] == ["hello 0", "hello 2", "hello 3"]
+    assert set(kept) <= set(subjects)  # the rest keep their ids
+    await assert_counts_kept(pool)
+
+
 async def test_file_reimport__a_message_gone_from_the_new_export_leaves_the_crm(
     pool: AsyncConnectionPool,
     queue: JobQueue,

@@ -226,15 +226,22 @@ class GmailSource:
             self._service = None
 
     async def _full(self, resume: dict[str, Any] | None) -> AsyncIterator[SourcePage]:
+        """The whole listing, newest first. Listed from the start in this run (a first sync,
+        a full re-sync, or history expired), it ends with an empty page whose `present_ids`
+        are every message it kept: mail stored before and gone since leaves the CRM."""
         users = (await self._gmail()).users()
+        present: set[str] | None = None
         if resume is None:
             profile = await self._call("getProfile", users.getProfile(userId=self._config.user_id))
             resume = {"history_id": str(profile["historyId"]), "page_token": None}
+            present = set()
         history_id, page_token = resume["history_id"], resume.get("page_token")
         while True:
             listing = await self._call("messages.list", self._list_request(users, page_token))
             ids = [m["id"] for m in listing.get("messages", [])]
             mails = await self._fetch(ids)
+            if present is not None:
+                present.update(mail.source_id for mail in mails)
             page_token = listing.get("nextPageToken")
             next_cursor: Cursor = (
                 {"full_sync": {"history_id": history_id, "page_token": page_token}}
@@ -248,7 +255,15 @@ class GmailSource:
                 remaining=int(listing.get("resultSizeEstimate", 0)) if page_token else 0,
             )
             if not page_token:
-                return
+                break
+        if present is not None:
+            yield SourcePage(
+                folder=GMAIL_FOLDER,
+                mails=(),
+                cursor={"history_id": history_id},
+                present_ids=frozenset(present),
+                remaining=0,
+            )
 
     def _list_request(self, users: Any, page_token: str | None) -> Any:
         options: dict[str, Any] = {
