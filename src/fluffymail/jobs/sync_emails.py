@@ -290,7 +290,8 @@ async def sync_connection(
             await _record_send_as(pool, connection, gmail, clock)
         cursor = None if full else connection.cursor
         seen = stored = batches = 0
-        pages = _watched(source.pages(cursor), activity)
+        named: set[str] = set()
+        pages = _watched(source.pages(cursor), activity, named)
         extraction = send_extraction or _queue_sender(queue)
         async for batch, page_seen, page_stored in _pipeline(
             pool, connection, pages, batch_size, clock, parser, written, extraction
@@ -298,6 +299,8 @@ async def sync_connection(
             seen, stored, batches = seen + page_seen, stored + page_stored, batches + 1
             if on_progress is not None:
                 on_progress(SyncProgress(seen=seen, stored=stored, remaining=batch[-1].remaining))
+        if cursor is None:  # read from scratch, to the end: a folder it never named is gone
+            await _forget_unread_folders(pool, connection, named, written)
         # No ANALYZE here: the stored mail's statistics are refreshed by the stage that reads it
         # next, the analysis every stored batch leads to (`analyze_relationships`, issue 19),
         # not on the sync's own time and slot (issue 21).
@@ -358,12 +361,26 @@ class _Activity:
 
 
 async def _watched(
-    pages: AsyncIterator[SourcePage], activity: _Activity
+    pages: AsyncIterator[SourcePage], activity: _Activity, named: set[str]
 ) -> AsyncIterator[SourcePage]:
-    """The source's pages; each one arriving is an answer from the server."""
+    """The source's pages; each one arriving is an answer from the server. `named` collects
+    the folders they name."""
     async for page in pages:
         activity.answered(page.folder)
+        named.add(page.folder)
         yield page
+
+
+async def _forget_unread_folders(
+    pool: AsyncConnectionPool, connection: Connection, named: set[str], written: _Written
+) -> None:
+    """Forget the mail of the connection's folders that a read from scratch did not name (a
+    folder gone from a newer export, or from the server); the sync's end deletes what this
+    left in no folder."""
+    async with pool.connection() as conn, conn.transaction():
+        left = await mail_repo.forget_unread_folders(conn, connection.id, sorted(named))
+        await mail_repo.note_unlinked(conn, connection.user_id, connection.id, left)
+    written.unlinked += len(left)
 
 
 async def _heartbeat(pool: AsyncConnectionPool, connection_id: int, activity: _Activity) -> None:

@@ -184,6 +184,38 @@ async def test_file_reimport__a_message_gone_from_the_new_export_leaves_the_crm(
     await assert_counts_kept(pool)
 
 
+async def test_file_reimport__a_folder_gone_from_the_new_export_takes_its_mail_with_it(
+    pool: AsyncConnectionPool,
+    queue: JobQueue,
+    registry: Registry,
+    sql: Sql,
+    file_connection,
+    tmp_path: Path,
+) -> None:
+    """A newer export without a whole folder (a label deleted before the export): a full
+    re-read never names it, so its mail leaves the CRM, unless another folder holds it."""
+    del registry
+    export = tmp_path / "export"
+    export.mkdir()
+    write_mbox(export / "Inbox.mbox", [message(0), message(1)])
+    write_mbox(export / "Projects.mbox", [message(1), message(2)])
+    connection = await file_connection(export)
+    await sync(pool, queue, connection, FileSource(export))
+    assert await sql.one("SELECT count(*) FROM crm.messages") == 3
+
+    (export / "Projects.mbox").unlink()
+    assert (await sync(pool, queue, connection, FileSource(export))).deleted == 0, "incremental"
+    full = await sync(pool, queue, connection, FileSource(export), full=True)
+
+    assert full.deleted == 1  # "hello 1" stays: the inbox holds it too
+    assert await sql.all("SELECT subject FROM crm.messages ORDER BY subject") == [
+        ("hello 0",),
+        ("hello 1",),
+    ]
+    assert await sql.one("SELECT count(*) FROM crm.message_folders") == 2
+    await assert_counts_kept(pool)
+
+
 async def test_killed_sync__the_mail_it_found_deleted_leaves_the_crm_at_the_next_sync(
     pool: AsyncConnectionPool,
     queue: JobQueue,

@@ -244,6 +244,14 @@ async def forget_folder_sources(
     return [row[0] for row in rows]
 
 
+async def forget_unread_folders(conn: Conn, connection_id: int, named: Sequence[str]) -> list[int]:
+    """After a read from scratch, drop the provider ids of the connection's folders it did not
+    name; the messages left in no folder of any connection."""
+    params = {"connection_id": connection_id, "names": list(named)}
+    rows = await (await conn.execute(SQL["forget_unread_folders"], params)).fetchall()
+    return [row[0] for row in rows]
+
+
 async def note_unlinked(
     conn: Conn, user_id: int, connection_id: int, message_ids: Sequence[int]
 ) -> None:
