@@ -3,6 +3,7 @@ file (stored in one transaction with the analysis it asks for)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -81,12 +82,12 @@ async def import_ics(
     """Store the file's meetings (re-importing updates them) and ask for a re-analysis.
 
     Raises:
-        IcsRefused: not an iCalendar file (nothing stored).
+        IcsRefused: not an iCalendar file, or too many meetings in it (nothing stored).
     """
     async with pool.connection() as conn:
         now = now or await db_now(conn)
-    try:
-        found = read_ics(data, now=now)
+    try:  # off the event loop: the file is untrusted, and expanding its rules takes time
+        found = await asyncio.to_thread(read_ics, data, now=now)
     except IcsError as exc:
         raise IcsRefused(str(exc)) from exc
     if analyze_relationships.QUEUE not in await queue.get_queues():  # no worker has made it yet
