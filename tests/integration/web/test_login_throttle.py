@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.web.services import accounts, login_throttle
-from tests.integration.web.conftest import PASSWORD, User, login
+from tests.integration.web.conftest import PASSWORD, User, csrf_from, login
 
 FREE = login_throttle.ACCOUNT.free
 
@@ -50,6 +50,35 @@ async def test_wrong_passwords__429_with_retry_after_after_five(
     # while locked even the right password is refused, unchecked
     right = await login(client, "alice@example.com")
     assert right.status_code == 429 and "fm_session" not in right.headers.get("set-cookie", "")
+
+
+async def test_parallel_guesses__no_more_than_five_reach_a_password_check(
+    client: httpx.AsyncClient, alice: User
+) -> None:
+    """30 guesses at once, the right one among them: each is counted before its check, so
+    only the first five are checked and the rest are refused unchecked (all 30 used to be)."""
+    token = csrf_from((await client.get("/login")).text)
+
+    async def guess(password: str) -> int:
+        form = {"email": "alice@example.com", "password": password, "csrf_token": token}
+        return (await client.post("/login", data=form)).status_code
+
+    guesses = [f"guess{n}" for n in range(29)] + [PASSWORD]
+    statuses = sorted(await asyncio.gather(*(guess(g) for g in guesses)))
+    assert statuses.count(429) == 30 - FREE, statuses
+    assert set(statuses[:FREE]) <= {303, 401}
+
+
+async def test_change_password__parallel_guesses_are_throttled_too(
+    client: httpx.AsyncClient, alice: User
+) -> None:
+    async def change(current: str) -> int:
+        body = {"current_password": current, "new_password": "a-new-password-1"}
+        answer = await client.post("/api/me/password", json=body, headers=alice.auth)
+        return answer.status_code
+
+    statuses = sorted(await asyncio.gather(*(change(f"guess{n}") for n in range(20))))
+    assert statuses.count(429) == 20 - FREE, statuses
 
 
 async def test_unknown_accounts__answered_exactly_like_known_ones(

@@ -152,13 +152,13 @@ async def change_password(
     (`WrongPassword`, then `Throttled`), so a stolen session cannot guess the password."""
     _check_new_password(new)
     attempt = login_throttle.LoginAttempt.of(account.email, address)
-    if wait := await login_throttle.wait_seconds(pool, attempt):
+    if wait := await login_throttle.reserve(pool, attempt):
         raise Throttled(wait)
     row = await _one(pool, "get_password_hash", {"id": account.id})
     stored = (row or {}).get("password_hash")
     if not await _verify(stored or _DUMMY_HASH, current) or stored is None:
-        await login_throttle.failed(pool, attempt)
-        raise WrongPassword("the current password is not right")
+        raise WrongPassword("the current password is not right")  # counted by the reservation
+    await login_throttle.succeeded(pool, attempt)
     new_hash = await asyncio.to_thread(_hasher.hash, new)
     async with pool.connection() as conn, conn.transaction():
         await conn.execute(SQL["set_password_hash"], {"id": account.id, "password_hash": new_hash})

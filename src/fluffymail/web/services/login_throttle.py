@@ -1,7 +1,9 @@
 """Login throttling: failed logins counted per account and per client address in PostgreSQL
 (shared by every web process), and growing waits once a key has failed too often.
 
-A key locked for N more seconds is refused without checking the password (429, Retry-After).
+Each attempt is counted before its password is checked (a right one is given back), so
+parallel guesses cannot all pass the check before any is counted. A key locked for N more
+seconds is refused without checking the password (429, Retry-After).
 Accounts that do not exist are counted under their email like any other, so a throttled
 answer says nothing about which accounts exist. An attacker can lock a victim's account for a
 while (a few minutes at most, growing only while failures go on); that is the price of
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.db.sql import load_sql
@@ -42,6 +45,10 @@ class LoginAttempt:
     account_key: str
     address_key: str
 
+    @property
+    def keys(self) -> list[str]:
+        return [self.account_key, self.address_key]
+
     @classmethod
     def of(cls, email: str, address: str | None) -> LoginAttempt:
         return cls(
@@ -50,29 +57,36 @@ class LoginAttempt:
         )
 
 
-async def wait_seconds(pool: AsyncConnectionPool, attempt: LoginAttempt) -> int:
-    """How long this attempt must still wait (0: it may try now)."""
-    keys = [attempt.account_key, attempt.address_key]
+async def reserve(pool: AsyncConnectionPool, attempt: LoginAttempt) -> int:
+    """Count this attempt against both keys before its password is checked: 0 when it may
+    go on, else the seconds it must wait (and nothing is counted).
+
+    Checking the lock and counting are one statement per key, so a burst of parallel
+    guesses is counted one by one: the `free`-th locks the key for the rest."""
     async with pool.connection() as conn:
-        row = await (await conn.execute(SQL["login_wait"], {"keys": keys})).fetchone()
-    return int(row[0]) if row else 0
-
-
-async def failed(pool: AsyncConnectionPool, attempt: LoginAttempt) -> None:
-    """Count a wrong password (or an unknown account) against both keys."""
-    async with pool.connection() as conn, conn.transaction():
-        for key, limit in ((attempt.account_key, ACCOUNT), (attempt.address_key, ADDRESS)):
-            await conn.execute(
-                SQL["record_login_failure"],
-                {"key": key, "free": limit.free, "base": limit.base, "cap": limit.cap,
-                 "window": limit.window},
-            )  # fmt: skip
+        async with conn.transaction():
+            for key, limit in ((attempt.account_key, ACCOUNT), (attempt.address_key, ADDRESS)):
+                cur = await conn.execute(SQL["reserve_login_attempt"], _params(key, limit))
+                if await cur.fetchone() is None:  # locked: count neither key
+                    raise psycopg.Rollback()
+            return 0
+        row = await (await conn.execute(SQL["login_wait"], {"keys": attempt.keys})).fetchone()
+    return max(int(row[0]) if row else 0, 1)
 
 
 async def succeeded(pool: AsyncConnectionPool, attempt: LoginAttempt) -> None:
-    """Forget the account's failures (the address's stay: one's own login must not reset a
-    guesser's count) and prune keys long quiet."""
-    async with pool.connection() as conn:
+    """The password was right: forget the account's failures, give the address back the
+    attempt counted against it (one's own login must not reset a guesser's count), and prune
+    keys long quiet."""
+    async with pool.connection() as conn, conn.transaction():
+        await conn.execute(
+            SQL["give_back_login_attempt"], {"key": attempt.address_key, "free": ADDRESS.free}
+        )
         await conn.execute(
             SQL["clear_login_failures"], {"key": attempt.account_key, "window": ACCOUNT.window}
         )
+
+
+def _params(key: str, limit: Limit) -> dict[str, object]:
+    return {"key": key, "free": limit.free, "base": limit.base, "cap": limit.cap,
+            "window": limit.window}  # fmt: skip

@@ -90,7 +90,7 @@ async def login(
     if not cookie or not secrets.compare_digest(cookie, csrf_token):
         raise CsrfFailed()
     attempt = login_throttle.LoginAttempt.of(email, request.client.host if request.client else None)
-    if wait := await login_throttle.wait_seconds(state.pool, attempt):
+    if wait := await login_throttle.reserve(state.pool, attempt):
         return _login_page(
             request,
             templates,
@@ -101,8 +101,7 @@ async def login(
             headers={"Retry-After": str(wait)},
         )
     account = await accounts.authenticate(state.pool, email, password)
-    if account is None:
-        await login_throttle.failed(state.pool, attempt)
+    if account is None:  # counted already, by the reservation
         return _login_page(
             request,
             templates,
