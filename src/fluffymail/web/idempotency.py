@@ -4,7 +4,8 @@ the first response again instead of a second record (as Stripe and the IETF draf
 
 A route opts in by depending on `Idempotent` and living on a router built with
 `route_class=IdempotentRoute`. Keys are the caller's own, kept 24 hours with a hash of the
-first request (method, path, query and body) and its response: the same key with the same
+first request (method, path, query and body) and its response (encrypted with the secret
+key, as connection credentials are: an invite's answer holds its link): the same key with the same
 request answers the stored response (header `Idempotent-Replayed: true`); with another request
 422; while the first is still running 409. A first request that fails (an error answer, a
 crash) leaves no trace, so it can be retried with the same key.
@@ -21,6 +22,8 @@ from fastapi import Depends, Header, Request
 from fastapi.routing import APIRoute
 from starlette.responses import Response
 
+from fluffymail.config import Settings
+from fluffymail.crm import secrets
 from fluffymail.web.api.schemas import ErrorOut
 from fluffymail.web.deps import CurrentAccount, State
 from fluffymail.web.errors import WebError
@@ -79,7 +82,16 @@ async def _claim(request: Request, state: State, account: CurrentAccount, key: s
         raise KeyReused()
     if status is None:
         raise KeyInFlight()
-    raise _Replay(status, bytes(body or b""))
+    raise _Replay(status, _unsealed(state.settings, bytes(body or b"")))
+
+
+def _unsealed(settings: Settings, body: bytes) -> bytes:
+    """A stored response as it was sent. Stored encrypted, since a create's answer may hold
+    a secret (an invite's link) that a copy of the database must not give away; one stored
+    before they were, as it is."""
+    if not body or body[:1] in (b"{", b"["):
+        return body
+    return secrets.open_box(settings).decrypt(body)
 
 
 async def idempotency_key(
@@ -122,11 +134,12 @@ async def _settle(request: Request, response: Response | None) -> None:
         return
     params = {"user_id": claim.user_id, "key": claim.key}
     ok = response is not None and response.status_code < 400 and hasattr(response, "body")
-    pool = request.app.state.fm.pool
-    async with pool.connection() as conn:
+    state = request.app.state.fm
+    async with state.pool.connection() as conn:
         if ok:
             assert response is not None
-            stored = {"status": response.status_code, "body": bytes(response.body)}
+            body = secrets.open_box(state.settings).encrypt(bytes(response.body))
+            stored = {"status": response.status_code, "body": body}
             await conn.execute(SQL["idempotency_store"], {**params, **stored})
         else:
             await conn.execute(SQL["idempotency_release"], params)

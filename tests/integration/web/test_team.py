@@ -202,6 +202,21 @@ async def test_idempotency_keys_on_creates(
     assert tags == (2,) and made == (1,)
 
 
+async def test_idempotency_keys__an_invite_link_is_not_kept_readable(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    """The stored answer of an invite holds its link: it is kept encrypted, so a copy of the
+    database gives away no link, and a retry still gets the link back."""
+    key = alice.auth | {"Idempotency-Key": "invite-sam"}
+    first = await client.post("/api/team/invites", json={"role": "member"}, headers=key)
+    again = await client.post("/api/team/invites", json={"role": "member"}, headers=key)
+    assert first.status_code == 201 and again.json() == first.json()
+    token = first.json()["token"]
+    async with pool.connection() as conn:
+        rows = await (await conn.execute("SELECT body FROM crm.idempotency_keys")).fetchall()
+    assert rows and all(token.encode() not in bytes(body) for (body,) in rows)
+
+
 async def test_idempotency_key_in_flight_expired_and_raced(
     client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
 ) -> None:
