@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 from psycopg.rows import dict_row
@@ -27,6 +27,36 @@ class Mention:
     label: str
 
 
+Reason = Literal["ambiguous", "unknown", "hidden"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Candidate:
+    """A contact a mention could mean."""
+
+    id: int
+    label: str
+    hidden: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unlinked:
+    """A mention that linked no one: `ambiguous` (it fits several contacts, named in
+    `contacts`), `unknown` (no contact), or `hidden` (only contacts the user hid)."""
+
+    mention: str  # as written, with its @: "@Mike"
+    reason: Reason
+    contacts: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Linked:
+    """What a note's mentions linked, and those that linked no one."""
+
+    ids: tuple[int, ...]
+    unlinked: tuple[Unlinked, ...]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Note:
     id: int
@@ -38,6 +68,7 @@ class Note:
     created_on: datetime
     updated_on: datetime
     mentions: tuple[Mention, ...]
+    unlinked: tuple[Unlinked, ...] = ()  # known only just after writing it
 
     @property
     def edited(self) -> bool:
@@ -79,7 +110,7 @@ async def insert_note(
     subject: tuple[str, int],
     body: str,
     now: datetime,
-) -> int:
+) -> tuple[int, Linked]:
     """A new note about `("contact", id)` or `("company", id)`, linked to what it mentions."""
     kind, subject_id = subject
     params = {
@@ -91,15 +122,15 @@ async def insert_note(
         "now": now,
     }
     note_id = (await _rows(conn, "note_insert", params))[0]["id"]
-    await link_mentions(conn, author_id, note_id, body, own_contact=params["contact_id"])
-    return note_id
+    linked = await link_mentions(conn, author_id, note_id, body, own_contact=params["contact_id"])
+    return note_id, linked
 
 
 async def update_note(
     conn: Conn, note_id: int, *, author_id: int, body: str, own_contact: int | None, now: datetime
-) -> None:
+) -> Linked:
     await conn.execute(SQL["note_update"], {"note_id": note_id, "body": body, "now": now})
-    await link_mentions(conn, author_id, note_id, body, own_contact=own_contact)
+    return await link_mentions(conn, author_id, note_id, body, own_contact=own_contact)
 
 
 async def delete_note(conn: Conn, note_id: int) -> None:
@@ -108,23 +139,50 @@ async def delete_note(conn: Conn, note_id: int) -> None:
 
 async def link_mentions(
     conn: Conn, user_id: int, note_id: int, body: str, *, own_contact: int | None
-) -> list[int]:
-    """Link the note to each contact of the user's that a handle names unambiguously."""
-    found = await mentioned(conn, user_id, mentions.handles(body))
-    ids = sorted({i for i in found if i != own_contact})
+) -> Linked:
+    """Link the note to each contact of the user's that a mention names unambiguously; say
+    which mentions linked no one, and why."""
+    linked = await resolve(conn, user_id, mentions.found(body))
+    ids = sorted({i for i in linked.ids if i != own_contact})
     await conn.execute(SQL["mentions_replace"], {"note_id": note_id, "contact_ids": ids})
-    return ids
+    return Linked(ids=tuple(ids), unlinked=linked.unlinked)
 
 
-async def mentioned(conn: Conn, user_id: int, handles: list[str]) -> list[int]:
-    """The contacts the handles name; a handle that fits several contacts names none."""
-    if not handles:
-        return []
-    rows = await _rows(conn, "mention_candidates", {"user_id": user_id, "handles": handles})
-    by_handle: dict[str, list[int]] = {}
-    for row in rows:
-        by_handle.setdefault(row["handle"], []).append(row["id"])
-    return [ids[0] for ids in by_handle.values() if len(set(ids)) == 1]
+async def resolve(conn: Conn, user_id: int, written: list[mentions.Written]) -> Linked:
+    """The contacts the mentions name: for each, the longest phrase that names any contact
+    decides (one visible contact: linked; several: ambiguous; only hidden ones: hidden)."""
+    if not written:
+        return Linked(ids=(), unlinked=())
+    params = {"user_id": user_id, "keys": mentions.keys(written)}
+    by_key: dict[str, list[Candidate]] = {}
+    for row in await _rows(conn, "mention_candidates", params):
+        by_key.setdefault(row["key"], []).append(
+            Candidate(id=row["id"], label=row["label"], hidden=row["hidden"])
+        )
+    ids: list[int] = []
+    unlinked: list[Unlinked] = []
+    for mention in written:
+        match _decide(mention, by_key):
+            case int(contact_id):
+                ids.append(contact_id)
+            case Unlinked() as problem:
+                unlinked.append(problem)
+    return Linked(ids=tuple(dict.fromkeys(ids)), unlinked=tuple(unlinked))
+
+
+def _decide(mention: mentions.Written, by_key: dict[str, list[Candidate]]) -> int | Unlinked:
+    """The contact the longest phrase of the mention that names anyone names, or why none."""
+    for phrase in mention.phrases:
+        found = by_key.get(mentions.key(phrase))
+        if not found:
+            continue
+        visible = [c for c in found if not c.hidden]
+        if len(visible) == 1:
+            return visible[0].id
+        reason: Reason = "ambiguous" if visible else "hidden"
+        labels = tuple(c.label for c in visible or found)
+        return Unlinked(mention="@" + phrase, reason=reason, contacts=labels)
+    return Unlinked(mention="@" + mention.shortest, reason="unknown", contacts=())
 
 
 async def notes_for_contact(conn: Conn, contact_id: int, *, limit: int = 500) -> list[Note]:

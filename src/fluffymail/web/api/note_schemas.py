@@ -50,6 +50,15 @@ class MentionOut(_Out):
     label: str
 
 
+class UnlinkedOut(_Out):
+    mention: str = Field(description='As written, with its @: "@Mike"')
+    reason: Literal["ambiguous", "unknown", "hidden"] = Field(
+        description="ambiguous: it fits several contacts (named in `contacts`); unknown: no "
+        "contact; hidden: only contacts you hid"
+    )
+    contacts: list[str] = Field(default=[], description="The contacts it could mean")
+
+
 class NoteOut(_Out):
     id: int
     contact_id: int | None = None
@@ -60,6 +69,10 @@ class NoteOut(_Out):
     created_on: datetime
     updated_on: datetime
     mentions: list[MentionOut] = Field(description="The contacts the note mentions")
+    unlinked: list[UnlinkedOut] = Field(
+        default=[],
+        description="Mentions that linked no one, and why (in the answer to a write only)",
+    )
 
 
 class TagIn(BaseModel):

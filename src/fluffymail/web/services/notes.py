@@ -8,7 +8,7 @@ a missing one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
@@ -86,7 +86,7 @@ async def add_note(
     async with pool.connection() as conn, conn.transaction():
         await require_subject(conn, user_id, kind, subject_id)
         workspace_id = await activity.workspace_of(conn, user_id)
-        note_id = await notes_repo.insert_note(
+        note_id, linked = await notes_repo.insert_note(
             conn,
             workspace_id=workspace_id,
             author_id=user_id,
@@ -94,7 +94,7 @@ async def add_note(
             body=body,
             now=await db_now(conn),
         )
-        note = await _get(conn, user_id, note_id)
+        note = replace(await _get(conn, user_id, note_id), unlinked=linked.unlinked)
         await _log(conn, user_id, note, "note.added")
     return note
 
@@ -103,7 +103,7 @@ async def edit_note(pool: AsyncConnectionPool, user_id: int, note_id: int, body:
     body = check_body(body)
     async with pool.connection() as conn, conn.transaction():
         before = await _get(conn, user_id, note_id)
-        await notes_repo.update_note(
+        linked = await notes_repo.update_note(
             conn,
             note_id,
             author_id=user_id,
@@ -111,7 +111,7 @@ async def edit_note(pool: AsyncConnectionPool, user_id: int, note_id: int, body:
             own_contact=before.contact_id,
             now=await db_now(conn),
         )
-        note = await _get(conn, user_id, note_id)
+        note = replace(await _get(conn, user_id, note_id), unlinked=linked.unlinked)
         await _log(conn, user_id, note, "note.edited")
     return note
 

@@ -24,10 +24,22 @@ FormName = Annotated[str, Form(max_length=200)]
 FormId = Annotated[str, Form(max_length=20)]
 Kind = Literal["contact", "company"]
 PAGES: dict[Kind, str] = {"contact": "/contacts", "company": "/companies"}
+MENTIONS_SAID = 10
+"""At most this many mentions that linked no one are named on the page."""
 
 
 def _back(kind: Kind, subject_id: int, anchor: str) -> Response:
     return RedirectResponse(f"{PAGES[kind]}/{subject_id}#{anchor}", status_code=303)
+
+
+def _written(kind: Kind, subject_id: int, note: notes_service.Note) -> Response:
+    """Back to the note just written; to the note form saying which mentions linked no one
+    (`?mention_ambiguous=@Mike&mention_unknown=@Bob…`), when some did."""
+    if not note.unlinked:
+        return _back(kind, subject_id, f"note-{note.id}")
+    said = [(f"mention_{u.reason}", u.mention) for u in note.unlinked[:MENTIONS_SAID]]
+    query = urlencode(said)
+    return RedirectResponse(f"{PAGES[kind]}/{subject_id}?{query}#note-form", status_code=303)
 
 
 def _id(value: str, what: str) -> int | None:
@@ -44,7 +56,7 @@ async def add_contact_note(
     contact_id: Id, state: State, session: PageSession, body: FormText = ""
 ) -> Response:
     note = await notes_service.add_note(state.pool, session.account.id, "contact", contact_id, body)
-    return _back("contact", contact_id, f"note-{note.id}")
+    return _written("contact", contact_id, note)
 
 
 @router.post("/companies/{company_id}/notes")
@@ -52,7 +64,7 @@ async def add_company_note(
     company_id: Id, state: State, session: PageSession, body: FormText = ""
 ) -> Response:
     note = await notes_service.add_note(state.pool, session.account.id, "company", company_id, body)
-    return _back("company", company_id, f"note-{note.id}")
+    return _written("company", company_id, note)
 
 
 def _subject(note: notes_service.Note) -> tuple[Kind, int]:
@@ -67,7 +79,7 @@ async def edit_note(
     note_id: Id, state: State, session: PageSession, body: FormText = ""
 ) -> Response:
     note = await notes_service.edit_note(state.pool, session.account.id, note_id, body)
-    return _back(*_subject(note), f"note-{note.id}")
+    return _written(*_subject(note), note)
 
 
 @router.post("/notes/{note_id}/delete")
