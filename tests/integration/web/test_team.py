@@ -104,6 +104,28 @@ async def test_invite_page_expired_unknown_and_signup(
     assert "alice@example.com" in team.text and "Create invite link" in team.text  # an owner
 
 
+async def test_invite_sign_up__asking_which_addresses_have_accounts_is_throttled(
+    client: httpx.AsyncClient, make_client, alice: User
+) -> None:
+    """The sign-up answer tells whether an address has an account, so tries with one link
+    are counted like logins: five, then 429 whatever the address."""
+    invite = await _invite(client, alice)
+    browser = make_client()
+    page = await browser.get(f"/invite/{invite['token']}", headers={"accept": "text/html"})
+    form = {"csrf_token": csrf_from(page.text), "name": "Eve", "password": PASSWORD}
+    url = f"/invite/{invite['token']}/signup"
+    tries = []
+    for n in range(6):  # an address with an account, then ones without, in turn, with a
+        email = "alice@example.com" if n % 2 == 0 else f"user{n}@example.com"  # bad password
+        answer = await browser.post(url, data={**form, "email": email, "password": "short"})
+        tries.append(answer.status_code)
+        if 'name="csrf_token"' in answer.text:  # the page again, with a new token
+            form["csrf_token"] = csrf_from(answer.text)
+    assert tries == [400] * 5 + [429]
+    later = await browser.post(url, data={**form, "email": "new@example.com"})
+    assert later.status_code == 429 and "Too many tries with this link" in later.text
+
+
 async def test_logged_in_join_and_member_pages(
     client: httpx.AsyncClient, make_client, alice: User, bob: User
 ) -> None:

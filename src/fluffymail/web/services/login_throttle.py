@@ -12,6 +12,7 @@ stopping password guessing, and a per-address limit alone would not stop a botne
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import psycopg
@@ -55,6 +56,13 @@ class LoginAttempt:
             account_key=f"account:{email.strip().lower()}",
             address_key=f"address:{address or 'unknown'}",
         )
+
+    @classmethod
+    def signing_up(cls, invite_token: str, address: str | None) -> LoginAttempt:
+        """A sign-up by invite: counted per invite (its token's hash: the token is never
+        stored) like an account, since its answer tells whether an address has an account."""
+        digest = hashlib.sha256(invite_token.encode()).hexdigest()[:32]
+        return cls(account_key=f"invite:{digest}", address_key=f"address:{address or 'unknown'}")
 
 
 async def reserve(pool: AsyncConnectionPool, attempt: LoginAttempt) -> int:

@@ -22,7 +22,7 @@ from fluffymail.web.deps import (
     secure_cookies,
 )
 from fluffymail.web.errors import CsrfFailed
-from fluffymail.web.services import accounts
+from fluffymail.web.services import accounts, login_throttle
 from fluffymail.web.services import team as service
 from fluffymail.web.services.accounts import Session
 
@@ -179,6 +179,13 @@ async def signup(
     cookie = request.cookies.get(SIGNUP_CSRF_COOKIE, "")
     if not cookie or not secrets.compare_digest(cookie, csrf_token):
         raise CsrfFailed()
+    address = request.client.host if request.client else None
+    attempt = login_throttle.LoginAttempt.signing_up(token, address)
+    if wait := await login_throttle.reserve(state.pool, attempt):
+        return _invite_page(
+            request, templates, None, found, token, email=email, name=name, status=429,
+            error=f"Too many tries with this link. Try again in {wait} seconds.",
+        )  # fmt: skip
     try:
         account = await service.sign_up(state.pool, email=email, name=name, password=password)
     except accounts.AccountError as exc:
@@ -187,6 +194,7 @@ async def signup(
             request, templates, None, found, token, error=message[:1].upper() + message[1:] + ".",
             email=email, name=name, status=400,
         )  # fmt: skip
+    await login_throttle.succeeded(state.pool, attempt)
     await service.accept(state.pool, account.id, token)
     session_token, _ = await accounts.start_session(state.pool, account)
     response = RedirectResponse("/team?done=joined", status_code=303)
