@@ -1,6 +1,6 @@
 """Lists over the API: a saved view (filter, sort, columns) and its contacts, a static list
 filled from a selection, sharing, owners, and bad input refused with nothing written; every
-change logged."""
+change logged; views following a tag's rename; filters with apostrophes saved and exported."""
 
 from __future__ import annotations
 
@@ -176,3 +176,99 @@ async def test_shared_view__seen_by_the_workspace_changed_only_by_its_owner(
     assert rename.status_code == 403
     assert (await client.delete(f"/api/lists/{shared['id']}", headers=bob.auth)).status_code == 403
     assert await _count(pool, "contact_lists") == 2
+
+
+async def _join(pool: AsyncConnectionPool, member: User, owner: User) -> None:
+    """`member` joins `owner`'s workspace (their tags and shared lists become the team's)."""
+    async with pool.connection() as conn:
+        await conn.execute(
+            "INSERT INTO crm.workspace_members (workspace_id, user_id, role)"
+            " SELECT workspace_id, %s, 'member' FROM crm.workspace_members WHERE user_id = %s",
+            (member.account.id, owner.account.id),
+        )
+
+
+async def _tag(client: httpx.AsyncClient, user: User, name: str, contact_ids: list[int]) -> int:
+    tag = (await client.post("/api/tags", json={"name": name}, headers=user.auth)).json()
+    bulk = {"action": "tag", "tag_id": tag["id"], "contact_ids": contact_ids}
+    assert (await client.post("/api/contacts/bulk", json=bulk, headers=user.auth)).is_success
+    return int(tag["id"])
+
+
+async def _view(client: httpx.AsyncClient, user: User, name: str, text: str, **more: object) -> int:
+    made = await client.post(
+        "/api/lists", json={"name": name, "filter": text, **more}, headers=user.auth
+    )
+    assert made.status_code == 201, made.text
+    return int(made.json()["id"])
+
+
+async def _filter(client: httpx.AsyncClient, user: User, list_id: int) -> str:
+    return str((await client.get(f"/api/lists/{list_id}", headers=user.auth)).json()["filter"])
+
+
+async def test_tag_rename__every_view_of_the_workspace_follows_it(
+    client: httpx.AsyncClient, alice: User, bob: User, pool: AsyncConnectionPool
+) -> None:
+    seeded = await seed_crm(pool, alice.account.id)
+    bobs = await seed_crm(pool, bob.account.id, domain="bob.test")
+    # Bob's own "Investors", in his personal workspace, before he joins Alice's team.
+    await _tag(client, bob, "Investors", [bobs.contacts["ada"]])
+    personal = await _view(client, bob, "My investors", "tag:Investors")
+    await _join(pool, bob, alice)
+    people = [seeded.contacts[n] for n in ("ada", "grace", "linus")]
+    tag_id = await _tag(client, alice, "Investors", people)
+    bulk = {"action": "tag", "tag_id": tag_id, "contact_ids": [bobs.contacts["grace"]]}
+    assert (await client.post("/api/contacts/bulk", json=bulk, headers=bob.auth)).is_success
+    shared = await _view(client, alice, "Going cold", "cold:yes tag:Investors", shared=True)
+    words = await _view(client, alice, "Named", "Investors  TAG:'investors' sort")
+    bobs_view = await _view(client, bob, "Strong", 'tag:"investors" level:strong')
+
+    renamed = await client.patch(
+        f"/api/tags/{tag_id}", json={"name": "Kate's angels"}, headers=alice.auth
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert await _filter(client, alice, shared) == 'cold:yes tag:"Kate\'s angels"'
+    # Only the tag: term changes: the free words (and the rest of the text) stay as written.
+    assert await _filter(client, alice, words) == 'Investors  TAG:"Kate\'s angels" sort'
+    assert await _filter(client, bob, bobs_view) == 'tag:"Kate\'s angels" level:strong'
+    assert await _filter(client, bob, personal) == "tag:Investors"  # another workspace's tag
+    assert await _names(client, alice, shared) == ["Grace Hopper"]
+    assert await _names(client, bob, shared) == ["Grace Hopper"]
+    assert await _names(client, bob, bobs_view) == ["Grace Hopper"]
+    assert await _names(client, bob, personal) == ["Ada Lovelace"]
+
+    again = await client.patch(f"/api/tags/{tag_id}", json={"name": "Backers"}, headers=alice.auth)
+    assert again.status_code == 200, again.text
+    assert await _filter(client, alice, shared) == "cold:yes tag:Backers"
+    assert await _names(client, alice, shared) == ["Grace Hopper"]
+    history = (await client.get(f"/api/lists/{shared}/activity", headers=alice.auth)).json()
+    assert [(e["action"], e["detail"]) for e in history][:2] == [
+        ("list.changed", {"filter": "cold:yes tag:Backers"}),
+        ("list.changed", {"filter": 'cold:yes tag:"Kate\'s angels"'}),
+    ]
+
+
+async def test_filter_with_an_apostrophe__saved_and_exported(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    await seed_crm(pool, alice.account.id)
+    for address, name in (("conan@late.test", "Conan O'Brien"), ("jo@darcy.test", "Jo d'Arcy")):
+        made = await client.post(
+            "/api/contacts", json={"address": address, "name": name}, headers=alice.auth
+        )
+        assert made.status_code == 201, made.text
+    for text, names in (
+        ("o'brien", ["Conan O'Brien"]),
+        ("d'Arcy", ["Jo d'Arcy"]),
+        ('"o\'brien"', ["Conan O'Brien"]),
+        ("'o'brien'", ["Conan O'Brien"]),
+    ):
+        view = await _view(client, alice, f"View {text}", text)
+        assert await _names(client, alice, view) == names, text
+        exported = await client.get(
+            "/api/contacts/export", params={"filter": text}, headers=alice.auth
+        )
+        assert exported.status_code == 200, (text, exported.text)
+        assert len(exported.text.strip().splitlines()) == 2, (text, exported.text)
+        assert names[0] in exported.text

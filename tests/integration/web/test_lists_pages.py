@@ -1,8 +1,12 @@
 """Lists and corrections through the pages' forms: bulk add to a new list all or nothing, a
 bad filter refused in words, an edit form that saves only what changed, a contact added by
-hand (an address already known opens that contact)."""
+hand (an address already known opens that contact), "Save this view" for any search (an
+apostrophe, a colon), and a view whose tag was deleted saying so."""
 
 from __future__ import annotations
+
+import html
+import re
 
 import httpx
 from psycopg_pool import AsyncConnectionPool
@@ -109,3 +113,50 @@ async def test_edit_form_saves_only_what_changed_and_add_by_hand(
         "/contacts", data={"address": "nobody", "csrf_token": csrf}, headers=HTML
     )
     assert bad.status_code == 400 and "is not an email address" in bad.text
+
+
+async def test_save_this_view__a_search_with_an_apostrophe_or_a_colon(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    await seed_crm(pool, alice.account.id)
+    csrf = await _browser(client)
+    for address, name in (("conan@late.test", "Conan O'Brien"), ("meet@late.test", "Meet 12:30")):
+        made = await client.post(
+            "/api/contacts", json={"address": address, "name": name}, headers=alice.auth
+        )
+        assert made.status_code == 201, made.text
+    for q, name in (("o'brien", "Conan O'Brien"), ("'t 12:30", None), ("12:30", "Meet 12:30")):
+        shown = await client.get("/contacts", params={"q": q}, headers=HTML)
+        found = re.search(r'name="filter" value="([^"]*)" form="save-view-form"', shown.text)
+        assert found is not None, q
+        text = html.unescape(found.group(1))
+        made = await client.post(
+            "/lists", data={"name": f"Q {q}", "filter": text, "csrf_token": csrf}, headers=HTML
+        )
+        assert made.status_code == 303, (q, text, made.text[:2000])
+        page = await client.get(made.headers["location"], headers=HTML)
+        if name:
+            assert name in html.unescape(page.text), q
+        assert "Ada Lovelace" not in page.text, q
+
+
+async def test_deleted_tag__the_view_says_so(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    seeded = await seed_crm(pool, alice.account.id)
+    csrf = await _browser(client)
+    tag = (await client.post("/api/tags", json={"name": "Investors"}, headers=alice.auth)).json()
+    bulk = {"action": "tag", "tag_id": tag["id"], "contact_ids": [seeded.contacts["ada"]]}
+    assert (await client.post("/api/contacts/bulk", json=bulk, headers=alice.auth)).is_success
+    made = await client.post(
+        "/lists", data={"name": "Inv", "filter": "tag:Investors", "csrf_token": csrf}, headers=HTML
+    )
+    assert made.status_code == 303
+    assert "Ada Lovelace" in (await client.get(made.headers["location"], headers=HTML)).text
+    deleted = await client.delete(f"/api/tags/{tag['id']}", headers=alice.auth)
+    assert deleted.is_success
+    page = await client.get(made.headers["location"], headers=HTML)
+    assert page.status_code == 200
+    assert "This view matches nobody right now" in page.text
+    assert "there is no tag called “Investors” any more" in html.unescape(page.text)
+    assert "Ada Lovelace" not in page.text

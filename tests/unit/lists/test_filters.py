@@ -3,6 +3,8 @@ that does not parse."""
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
 
 from fluffymail.crm.lists import filters
@@ -50,3 +52,92 @@ def test_parse__refuses_with_a_reason(text: str, reason: str) -> None:
 )
 def test_render__parses_back_to_itself(value: ListFilter) -> None:
     assert filters.parse(filters.render(value)) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "search"),
+    [
+        ("o'brien", "o'brien"),
+        ("d'Arcy o'neill", "d'Arcy o'neill"),
+        ('"it\'s"', "it's"),
+        ("it's", "it's"),
+        ("'tis", "'tis"),
+        ("o'brien's", "o'brien's"),
+        ("rock'n'roll", "rock'n'roll"),
+        ("'it's'", "it's"),
+        ('say"hi', 'say"hi'),
+        ('"a \\"quoted\\" word"', 'a "quoted" word'),
+        ('"12:30" lunch', "12:30 lunch"),
+        ("back\\slash", "back\\slash"),
+    ],
+)
+def test_parse__apostrophes_in_words_are_letters(text: str, search: str) -> None:
+    assert filters.parse(text) == ListFilter(search=search)
+
+
+def test_parse__quoting_applies_to_a_value_and_words_together() -> None:
+    parsed = filters.parse("o'brien tag:\"Kate's angels\" d'Arcy cold:no")
+    assert parsed == ListFilter(search="o'brien d'Arcy", tag="Kate's angels", going_cold=False)
+    assert filters.parse("tag:Kate's").tag == "Kate's"
+
+
+@pytest.mark.parametrize(
+    "value", ["Going cold", "Bob's", 'it\'s a "test"', "a 'b' c", "x:y", "back\\slash"]
+)
+def test_parse__reads_what_render_wrote_before(value: str) -> None:
+    """Filters saved earlier were quoted by `shlex.quote`; they still mean the same tag."""
+    assert filters.parse(f"tag:{shlex.quote(value)} cold:yes") == ListFilter(
+        tag=value, going_cold=True
+    )
+
+
+@pytest.mark.parametrize(
+    "search",
+    [
+        "o'brien",
+        "d'Arcy",
+        "it's",
+        "'tis",
+        "rock 'n' roll",
+        'say "hi"',
+        '"quoted',
+        "12:30",
+        "acme tag:x",
+        "two  spaces",
+        "back\\",
+        "'",
+        '"',
+        'a\\"b',
+    ],
+)
+def test_render__any_contacts_search_parses_back(search: str) -> None:
+    """Whatever the contacts search accepts can be saved as a view."""
+    value = ListFilter(search=search, tag='Kate\'s "angels"', going_cold=True)
+    assert filters.parse(filters.render(value)) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "renamed"),
+    [
+        ("tag:Investors", "tag:Backers"),
+        ("cold:yes tag:investors acme", "cold:yes tag:Backers acme"),
+        ("Investors  TAG:'Investors'  x", "Investors  TAG:Backers  x"),
+        ('tag:"Investors" level:strong', "tag:Backers level:strong"),
+    ],
+)
+def test_rename_tag__rewrites_only_the_tag_term(text: str, renamed: str) -> None:
+    assert filters.rename_tag(text, "Investors", "Backers") == renamed
+
+
+@pytest.mark.parametrize(
+    "text", ["", "Investors", '"tag:Investors"', "tag:Investorsx", "tag:Other", 'tag:"open']
+)
+def test_rename_tag__leaves_other_filters(text: str) -> None:
+    assert filters.rename_tag(text, "Investors", "Backers") is None
+
+
+@pytest.mark.parametrize("new", ["Kate's angels", 'say "hi"', "a:b", "'lead"])
+def test_rename_tag__quotes_the_new_name(new: str) -> None:
+    text = filters.rename_tag("o'brien tag:Investors cold:yes", "investors", new)
+    assert text is not None
+    assert filters.parse(text) == ListFilter(search="o'brien", tag=new, going_cold=True)

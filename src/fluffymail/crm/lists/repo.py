@@ -126,6 +126,17 @@ async def update(conn: Conn, owner_id: int, list_id: int, fields: ListFields) ->
         raise DuplicateName(fields.name) from error
 
 
+async def views_naming_tags(conn: Conn, workspace_id: int) -> list[tuple[int, str]]:
+    """(id, filter) of the workspace's saved views with a `tag:` term, locked for an update."""
+    rows = await _rows(conn, "views_naming_tags", {"workspace_id": workspace_id})
+    return [(int(r["id"]), str(r["filter"])) for r in rows]
+
+
+async def set_view_filter(conn: Conn, list_id: int, text: str) -> None:
+    """Rewrite a saved view's filter, whoever owns it (the caller decided it may)."""
+    await conn.execute(SQL["view_filter_set"], {"id": list_id, "filter": text})
+
+
 async def delete(conn: Conn, owner_id: int, list_id: int) -> None:
     await conn.execute(SQL["list_delete"], {"id": list_id, "owner_id": owner_id})
 

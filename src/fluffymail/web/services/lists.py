@@ -136,6 +136,25 @@ async def update_list(
         return after
 
 
+async def follow_tag_rename(
+    conn: Conn, user_id: int, workspace_id: int, old: str, new: str
+) -> list[int]:
+    """Make every saved view of the workspace that filters on the tag `old` name it `new`
+    instead, in the caller's transaction (the rename's): every member's view, shared or not,
+    since each finds its tag by name among the workspace's. Only the `tag:` term changes (a
+    free word "Investors" is a search); each view changed is logged as changed by the user.
+    The ids of the views changed."""
+    changed: list[int] = []
+    for list_id, text in await lists_repo.views_naming_tags(conn, workspace_id):
+        renamed = filters.rename_tag(text, old, new)
+        if renamed is None or renamed == text:
+            continue
+        await lists_repo.set_view_filter(conn, list_id, renamed)
+        await activity.log(conn, user_id, ("list", list_id), "list.changed", filter=renamed)
+        changed.append(list_id)
+    return changed
+
+
 async def delete_list(pool: AsyncConnectionPool, user_id: int, list_id: int) -> ContactList:
     async with pool.connection() as conn, conn.transaction():
         found = await _owned(conn, user_id, list_id)

@@ -16,6 +16,7 @@ from psycopg_pool import AsyncConnectionPool
 from fluffymail.crm.tags import repo as tags_repo
 from fluffymail.errors import FluffyMailError
 from fluffymail.web.services import activity
+from fluffymail.web.services import lists as lists_service
 from fluffymail.web.services.contacts import ContactNotFound
 from fluffymail.web.services.messages import Conn
 from fluffymail.web.services.notes import require_subject
@@ -98,6 +99,8 @@ async def _create(conn: Conn, user_id: int, name: str, colour: str) -> Tag:
 async def update_tag(
     pool: AsyncConnectionPool, user_id: int, tag_id: int, *, name: str | None, colour: str | None
 ) -> Tag:
+    """Rename or recolour the workspace's tag; the saved views filtering on it follow a rename
+    in the same transaction."""
     name = check_name(name) if name is not None else None
     colour = check_colour(colour) if colour is not None else None
     async with pool.connection() as conn, conn.transaction():
@@ -109,6 +112,10 @@ async def update_tag(
             raise TagConflict(f"there is already a tag called {name!r}") from None
         if tag is None:  # deleted meanwhile
             raise TagNotFound(f"no tag {tag_id}")
+        if tag.name != before.name:  # saved views find their tag by name: they follow it
+            await lists_service.follow_tag_rename(
+                conn, user_id, workspace_id, before.name, tag.name
+            )
         await activity.log(
             conn,
             user_id,
