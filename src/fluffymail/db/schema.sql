@@ -1305,7 +1305,8 @@ CREATE TABLE crm.contact_merges (
     actor text NOT NULL,
     merged_on timestamp with time zone NOT NULL,
     unmerged_on timestamp with time zone,
-    unmerged_by text
+    unmerged_by text,
+    moved jsonb DEFAULT '{}'::jsonb NOT NULL
 );
 
 ALTER TABLE crm.contact_merges ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (

@@ -652,6 +652,9 @@ async def merge_contacts(
 ) -> int | None:
     """Move every address of `from_id` to `into_id` and record it (reversible with `unmerge`).
 
+    The rest of what `from_id` had goes to `into_id` too (record_merge.sql): its tags, notes
+    and mentions, list memberships, its cadence with its follow-up when `into_id` has none,
+    and the name, company, title and phone the user set where `into_id` has none set.
     Returns the merge id, or None when either contact is gone, already merged or another
     user's.
     """
@@ -674,6 +677,7 @@ async def merge_contacts(
     )
     await contacts_repo.recompute_counts(conn, [into_id, from_id], now)
     await refresh_names(conn, [into_id], now)
+    await contacts_repo.save_facts(conn, into_id, [])  # a title or phone it took is current
     log.info(
         "contacts merged",
         extra={
@@ -688,7 +692,9 @@ async def merge_contacts(
 
 
 async def unmerge(conn: Conn, merge_id: int, *, actor: str, now: datetime) -> bool:
-    """Undo a merge: its addresses go back to the absorbed contact, counts are recomputed.
+    """Undo a merge: its addresses go back to the absorbed contact, and so does what else the
+    merge moved (record_unmerge.sql); the survivor gives back what it took. Counts, names and
+    current facts are recomputed.
 
     An undone pair is never merged automatically again. False when already undone.
     """
@@ -704,6 +710,7 @@ async def unmerge(conn: Conn, merge_id: int, *, actor: str, now: datetime) -> bo
         return False
     await contacts_repo.recompute_counts(conn, ids, now)
     await refresh_names(conn, ids, now)
+    await contacts_repo.save_facts(conn, merge.into_contact_id, [])  # what it gave back
     log.info("contacts unmerged", extra={"action": "contacts.unmerged", "merge_id": merge_id})
     return True
 
