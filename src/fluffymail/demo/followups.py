@@ -40,7 +40,7 @@ async def set_up(pool: Any, queue: JobQueue, user_id: int) -> int:
         result = await followups_service.recompute(conn, user_id, now)
         await followup_reminder.schedule(queue, result.reschedule, conn=conn)
         await followup_reminder.cancel(queue, result.closed, conn=conn)
-    return result.wanted
+    return result.open
 
 
 async def due_table(pool: Any, user_id: int, limit: int = 10) -> Table:

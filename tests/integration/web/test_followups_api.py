@@ -223,7 +223,8 @@ async def test_done_on_a_cadence_starts_the_next_round(
     board = await _board(client, alice)
     assert board["due"] == []
     (next_round,) = board["upcoming"]
-    assert next_round["id"] == due["id"] and next_round["state"] == "open"
+    assert next_round["id"] != due["id"] and next_round["state"] == "open"
+    assert done.json()["state"] == "done"  # the round done stays done
     remind = datetime.fromisoformat(next_round["remind_on"])
     assert timedelta(days=9) < remind - datetime.fromisoformat(board["now"]) <= timedelta(days=10)
 

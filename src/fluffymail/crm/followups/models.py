@@ -98,13 +98,14 @@ class Reminder:
 class Recomputed:
     reschedule: tuple[Reminder, ...]  # reminders whose time changed
     closed: tuple[int, ...]  # follow-ups closed by themselves: cancel their reminders
-    wanted: int  # how many follow-ups the user should have
+    wanted: int  # how many follow-ups recomputing found (done or dismissed ones included)
+    open: int  # how many of the user's follow-ups are open or snoozed afterwards
 
     def as_output(self) -> dict[str, int]:
         return {
             "rescheduled": len(self.reschedule),
             "closed": len(self.closed),
-            "open": self.wanted,
+            "open": self.open,
         }
 
 

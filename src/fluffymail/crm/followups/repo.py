@@ -87,13 +87,31 @@ def _reminders(rows: list[dict[str, Any]]) -> list[Reminder]:
 async def save_wanted(
     conn: Conn, user_id: int, workspace_id: int, wanted: Sequence[Wanted]
 ) -> list[Reminder]:
-    """Upsert the follow-ups; the reminders whose time changed."""
+    """Upsert the follow-ups (a contact's done or dismissed cadence round kept as it is, the
+    next one new); the reminders whose time changed."""
+    await archive_cadence_rounds(
+        conn, user_id, [w.contact_id for w in wanted if w.key == "cadence"]
+    )
     params = {
         "user_id": user_id,
         "workspace_id": workspace_id,
         "rows": json.dumps([w.as_row() for w in wanted]),
     }
     return _reminders(await _rows(conn, "followups_upsert", params))
+
+
+async def archive_cadence_rounds(conn: Conn, user_id: int, contact_ids: Sequence[int]) -> list[int]:
+    """Keep those contacts' done or dismissed cadence rounds as they are (out of the way of
+    the next round); their ids."""
+    if not contact_ids:
+        return []
+    params = {"user_id": user_id, "contact_ids": sorted(set(contact_ids))}
+    return [r["id"] for r in await _rows(conn, "cadence_archive", params)]
+
+
+async def count_open(conn: Conn, user_id: int) -> int:
+    """How many of the user's follow-ups are open or snoozed."""
+    return (await _rows(conn, "followups_open", {"user_id": user_id}))[0]["n"]
 
 
 async def resolve_others(conn: Conn, user_id: int, wanted: Sequence[Wanted]) -> list[int]:

@@ -32,17 +32,27 @@ async def recompute(conn: Conn, user_id: int, now: datetime) -> Recomputed:
     woken = await followups_repo.wake(conn, user_id)
     changed = await followups_repo.save_wanted(conn, user_id, workspace_id, wanted)
     closed = await followups_repo.resolve_others(conn, user_id, wanted)
-    return Recomputed(reschedule=(*woken, *changed), closed=tuple(closed), wanted=len(wanted))
+    return Recomputed(
+        reschedule=(*woken, *changed),
+        closed=tuple(closed),
+        wanted=len(wanted),
+        open=await followups_repo.count_open(conn, user_id),
+    )
 
 
 async def refresh_cadence(conn: Conn, user_id: int, contact_ids: Sequence[int]) -> Recomputed:
     """Recompute only the cadence follow-ups of those contacts (after their cadence changed,
-    or one was done), so the page shows it at once."""
+    or one was done or dismissed: its next round), so the page shows it at once."""
     workspace_id = await followups_repo.workspace_of(conn, user_id)
     wanted = _from_cadence(await followups_repo.due_cadence(conn, user_id, contact_ids))
     changed = await followups_repo.save_wanted(conn, user_id, workspace_id, wanted)
     closed = await followups_repo.resolve_cadence(conn, user_id, contact_ids)
-    return Recomputed(reschedule=tuple(changed), closed=tuple(closed), wanted=len(wanted))
+    return Recomputed(
+        reschedule=tuple(changed),
+        closed=tuple(closed),
+        wanted=len(wanted),
+        open=await followups_repo.count_open(conn, user_id),
+    )
 
 
 def _from_cadence(rows: Iterable[dict[str, Any]]) -> list[Wanted]:

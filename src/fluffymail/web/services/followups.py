@@ -247,9 +247,10 @@ async def set_digest(pool: AsyncConnectionPool, user_id: int, on: bool) -> bool:
 
 
 async def recompute_now(pool: AsyncConnectionPool, queue: JobQueue | None, user_id: int) -> int:
-    """Recompute the user's follow-ups (as the nightly job does); how many are open."""
+    """Recompute the user's follow-ups (as the nightly job does); how many are open or
+    snoozed."""
     await ensure_queues(queue)
     async with pool.connection() as conn, conn.transaction():
         result = await followups_service.recompute(conn, user_id, await db_now(conn))
         await _schedule(queue, conn, result.reschedule, result.closed)
-    return result.wanted
+    return result.open

@@ -1,10 +1,13 @@
 -- Cadence follow-ups the user should have: each contact with a cadence is due that many days
--- after the last message either way, or after a cadence follow-up was last done or dismissed
--- (whichever is later); never in touch: due when the cadence was set. With the last message.
--- "The last message" is the figures' last contact (crm.relationships.last_at, SCORING.md
--- "Figures"), the date the contact's page shows; before any analysis, the links' last date.
+-- after the last message either way, or after the user last marked one of the contact's
+-- cadence follow-ups done or dismissed ("I touched base now"; those rounds stay closed, see
+-- cadence_archive.sql), whichever is later; never in touch: due when the cadence was set.
+-- With the last message. "The last message" is the figures' last contact
+-- (crm.relationships.last_at, SCORING.md "Figures"), the date the contact's page shows; before
+-- any analysis, the links' last date.
 SELECT cc.contact_id, cc.days,
-       coalesce(greatest(coalesce(r.last_at, c.last_interaction_on), f.closed_on) + make_interval(days => cc.days),
+       coalesce(greatest(coalesce(r.last_at, c.last_interaction_on), t.touched_on)
+                    + make_interval(days => cc.days),
                 cc.set_on) AS due_on,
        (SELECT l.message_id
         FROM crm.contact_addresses a
@@ -15,7 +18,10 @@ SELECT cc.contact_id, cc.days,
 FROM crm.contact_cadences cc
 JOIN crm.contacts c ON c.id = cc.contact_id AND c.merged_into_id IS NULL
 LEFT JOIN crm.relationships r ON r.user_id = cc.user_id AND r.contact_id = cc.contact_id
-LEFT JOIN crm.followups f ON f.contact_id = cc.contact_id AND f.key = 'cadence'
-    AND f.state IN ('done', 'dismissed')
+LEFT JOIN LATERAL (
+    SELECT max(f.closed_on) AS touched_on FROM crm.followups f
+    WHERE f.contact_id = cc.contact_id AND f.user_id = cc.user_id AND f.reason = 'cadence'
+      AND f.state IN ('done', 'dismissed')
+) t ON true
 WHERE cc.user_id = %(user_id)s
   AND (%(contact_ids)s::bigint[] IS NULL OR cc.contact_id = ANY(%(contact_ids)s::bigint[]))

@@ -1,7 +1,9 @@
 -- Save the follow-ups the user should have (from recomputing): new ones open; open ones take
--- the new due time (a cadence's moves with the mail); snoozed ones keep their snooze; a done
--- or dismissed cadence opens again for its next round. Returns the rows whose reminder time
--- changed, to (re)schedule.
+-- the new due time (a cadence's moves with the mail); snoozed ones keep their snooze; resolved
+-- ones (closed by themselves: the cadence cleared, the contact merged away) open again, as
+-- what closed them is undone; done or dismissed ones stay closed (a cadence's next round is a
+-- new follow-up, cadence_archive.sql). Returns the rows whose reminder time changed, to
+-- (re)schedule.
 WITH incoming AS (
     SELECT * FROM jsonb_to_recordset(%(rows)s::jsonb) AS i (contact_id bigint, reason text,
         key text, message_id bigint, detail text, due_on timestamptz)
@@ -18,18 +20,15 @@ WITH incoming AS (
         detail = EXCLUDED.detail,
         due_on = CASE WHEN f.reason = 'cadence' THEN EXCLUDED.due_on ELSE f.due_on END,
         remind_on = CASE
-            WHEN f.state = 'open' AND f.reason = 'cadence' THEN EXCLUDED.due_on
-            WHEN f.state IN ('done', 'dismissed') AND f.reason = 'cadence'
-                 AND EXCLUDED.due_on > f.closed_on THEN EXCLUDED.due_on
+            WHEN f.state IN ('open', 'resolved') AND f.reason = 'cadence' THEN EXCLUDED.due_on
+            WHEN f.state = 'resolved' THEN f.due_on
             ELSE f.remind_on END,
-        state = CASE
-            WHEN f.state IN ('done', 'dismissed') AND f.reason = 'cadence'
-                 AND EXCLUDED.due_on > f.closed_on THEN 'open' ELSE f.state END,
-        closed_on = CASE
-            WHEN f.state IN ('done', 'dismissed') AND f.reason = 'cadence'
-                 AND EXCLUDED.due_on > f.closed_on THEN NULL ELSE f.closed_on END,
-        changed_on = CASE WHEN f.remind_on IS DISTINCT FROM EXCLUDED.due_on AND f.state = 'open'
-            THEN now() ELSE f.changed_on END
+        state = CASE WHEN f.state = 'resolved' THEN 'open' ELSE f.state END,
+        closed_on = CASE WHEN f.state = 'resolved' THEN NULL ELSE f.closed_on END,
+        changed_on = CASE
+            WHEN f.state = 'resolved' THEN now()
+            WHEN f.remind_on IS DISTINCT FROM EXCLUDED.due_on AND f.state = 'open' THEN now()
+            ELSE f.changed_on END
     WHERE f.user_id = EXCLUDED.user_id
     RETURNING f.id, f.remind_on, f.state
 )
