@@ -29,6 +29,8 @@ NOTE_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*[^\s\x00-\x1f][^\x00-\x08\x0b\x0
 
 
 class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     body: str = Field(
         min_length=1,
         max_length=MAX_BYTES,
@@ -76,11 +78,15 @@ class NoteOut(_Out):
 
 
 class TagIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     name: TagName
     colour: Colour = Colour.GREY  # type: ignore[attr-defined]
 
 
 class TagPatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     name: TagName | None = None
     colour: Colour | None = None
 
@@ -93,6 +99,8 @@ class TagOut(_Out):
 
 
 class BulkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     action: Literal["tag", "untag"]
     tag_id: Id
     contact_ids: list[Id] = Field(min_length=1, max_length=BULK_MAX)
