@@ -156,6 +156,21 @@ async def test_hide_not_a_person_and_create_by_hand(
         "/api/contacts", json={"address": "maya@newco.io"}, headers=alice.auth
     )
     assert taken.status_code == 409
+    hide = await client.post(
+        f"/api/contacts/{maya['id']}/visibility", json={"state": "hidden"}, headers=alice.auth
+    )
+    assert hide.status_code in (200, 204), hide.text
+    hidden = await client.post(
+        "/api/contacts", json={"address": "maya@newco.io"}, headers=alice.auth
+    )
+    assert hidden.status_code == 409 and "Hidden contacts" in hidden.json()["error"]["message"]
+    await client.post(
+        f"/api/contacts/{maya['id']}/visibility", json={"state": "shown"}, headers=alice.auth
+    )
+    me = await client.post(
+        "/api/contacts", json={"address": "Alice@Example.com"}, headers=alice.auth
+    )
+    assert me.status_code == 400 and "your own address" in me.json()["error"]["message"]
     for address in ("not-an-address", "a@b"):
         bad = await client.post("/api/contacts", json={"address": address}, headers=alice.auth)
         assert bad.status_code == 400, bad.text

@@ -99,9 +99,19 @@ async def set_hidden(
     return bool(await _rows(conn, "contact_set_hidden", params))
 
 
-async def address_owner(conn: Conn, user_id: int, address: str) -> int | None:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddressOwner:
+    """The contact that has an address, and why it is hidden (None: it is shown)."""
+
+    contact_id: int
+    hidden: str | None
+
+
+async def address_owner(conn: Conn, user_id: int, address: str) -> AddressOwner | None:
     rows = await _rows(conn, "contact_address_owner", {"user_id": user_id, "address": address})
-    return rows[0]["contact_id"] if rows else None
+    if not rows:
+        return None
+    return AddressOwner(contact_id=rows[0]["contact_id"], hidden=rows[0]["suppressed_reason"])
 
 
 async def insert_contact(

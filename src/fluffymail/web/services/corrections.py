@@ -239,8 +239,11 @@ async def create_contact(
     person = fix_repo.PersonName.of(_text(name, "a name", NAME_MAX))
     async with pool.connection() as conn, conn.transaction():
         now = await db_now(conn)
+        me = (await contacts_repo.load_self(conn, [user_id])).get(user_id)
+        if me is not None and email in {me.email.lower(), *(a.lower() for a in me.aliases)}:
+            raise EditRefused(f"{email} is your own address: you are not one of your contacts")
         if (owner := await fix_repo.address_owner(conn, user_id, email)) is not None:
-            raise AddressTaken(f"you already have a contact with {email}", owner)
+            raise AddressTaken(_taken(email, owner.hidden), owner.contact_id)
         domain = company_domain
         if domain is None and (guess := company_rules.company_domain(email)) is not None:
             domain = guess.domain
@@ -252,6 +255,16 @@ async def create_contact(
             raise EditRefused(f"{email} was just added; reload to see it")
         await activity.log(conn, user_id, ("contact", contact_id), "contact.created", address=email)
     return contact_id
+
+
+def _taken(email: str, hidden: str | None) -> str:
+    """Why a contact by hand was not made: the contact that has the address, and where."""
+    if hidden in ("user", "not_person"):
+        return (
+            f"you already have a contact with {email}, hidden from your lists: show it again "
+            "under “Hidden contacts” on the contacts page"
+        )
+    return f"you already have a contact with {email}"
 
 
 # -- companies ----------------------------------------------------------------------------------
