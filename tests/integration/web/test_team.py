@@ -28,6 +28,7 @@ async def test_invite_join_roles_and_remove(
     assert team["workspace"]["role"] == "owner"
     assert [m["email"] for m in team["members"]] == ["alice@example.com"]
     invite = await _invite(client, alice)
+    assert invite["created_by_email"] == "alice@example.com"
     assert invite["url"].endswith(f"/invite/{invite['token']}")
     async with pool.connection() as conn:  # only a hash is kept
         row = await (await conn.execute("SELECT token_hash FROM crm.workspace_invites")).fetchone()
