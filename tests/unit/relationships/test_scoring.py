@@ -176,3 +176,10 @@ def test_score__an_intense_relationship_months_ago_is_cold_not_gone() -> None:
     old = scoring.analyze(exchanges([300 + k for k in range(25)]), NOW)
     recent = scoring.analyze(exchanges(range(25)), NOW)
     assert 1 <= old.score < recent.score / 3
+
+
+def test_evidence__one_message_is_singular() -> None:
+    once = scoring.analyze(one_way([3], direction=Direction.SENT), NOW)
+    heard = scoring.analyze(one_way([3], direction=Direction.RECEIVED), NOW)
+    assert "You wrote 1 time on 1 day and never got an answer" in once.evidence[0].text
+    assert "1 message from them and none from you" in heard.evidence[0].text

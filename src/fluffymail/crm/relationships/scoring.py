@@ -428,7 +428,7 @@ def evidence(tally: Tally, now: datetime, cold_gap: float | None) -> tuple[Evide
     if tally.cc:
         total = tally.direct + tally.cc
         text = (
-            f"Only ever cc'd together ({total} messages)"
+            f"Only ever cc'd together ({total} message{'s' * (total != 1)})"
             if not tally.direct
             else f"{tally.cc} of {total} messages only cc'd"
         )
@@ -444,6 +444,10 @@ def evidence(tally: Tally, now: datetime, cold_gap: float | None) -> tuple[Evide
     return tuple(facts[:MAX_EVIDENCE])
 
 
+def _times(n: int) -> str:
+    return f"{n} time{'s' * (n != 1)}"
+
+
 def _reciprocity_fact(tally: Tally, now: datetime) -> Evidence:
     sent, received, last_id = tally.sent, tally.received, tally.last[1] if tally.last else ""
     if tally.last_reply is not None:
@@ -452,14 +456,14 @@ def _reciprocity_fact(tally: Tally, now: datetime) -> Evidence:
         return Evidence(text=text, message_ids=(tally.last_reply[1],))
     if not sent:
         return Evidence(
-            text=f"{received} messages from them and none from you: one-way mail",
+            text=f"{received} message{'s' * (received != 1)} from them and none from you: one-way mail",
             message_ids=(last_id,),
         )
     if not received:
         days = tally.sent_days
         on = f" on {days} day{'s' * (days != 1)}" if days else ""
         return Evidence(
-            text=f"You wrote {sent} times{on} and never got an answer", message_ids=(last_id,)
+            text=f"You wrote {_times(sent)}{on} and never got an answer", message_ids=(last_id,)
         )
     return Evidence(
         text=f"You sent {sent} and they sent {received}, but neither ever replied",
