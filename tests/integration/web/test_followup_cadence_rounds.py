@@ -125,6 +125,27 @@ async def test_cadence_cleared_and_set_again__its_follow_up_comes_back(
     assert kept["id"] == again["id"] and kept["state"] == "open"
 
 
+async def test_hidden_contact__no_keep_in_touch_reminder_until_shown_again(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    seeded = await seed_crm(pool, alice.account.id)
+    linus = seeded.contacts["linus"]
+    await _cadence(client, alice, linus, 14)
+    assert len(_of((await _board(client, alice))["due"], linus)) == 1
+
+    async def visibility(state: str) -> None:
+        answer = await client.post(
+            f"/api/contacts/{linus}/visibility", json={"state": state}, headers=alice.auth
+        )
+        assert answer.status_code in (200, 204), answer.text
+        await _recompute(client, alice)
+
+    await visibility("hidden")
+    assert _of((await _board(client, alice))["due"], linus) == []
+    await visibility("shown")
+    assert len(_of((await _board(client, alice))["due"], linus)) == 1
+
+
 async def test_contact_merged_then_undone__its_cadence_comes_back(
     client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
 ) -> None:

@@ -17,6 +17,7 @@ SELECT cc.contact_id, cc.days,
         ORDER BY l.occurred_on DESC NULLS LAST, l.message_id DESC LIMIT 1) AS message_id
 FROM crm.contact_cadences cc
 JOIN crm.contacts c ON c.id = cc.contact_id AND c.merged_into_id IS NULL
+    AND c.suppressed_reason IS NULL  -- hidden, not a person or yourself: no reminders
 LEFT JOIN crm.relationships r ON r.user_id = cc.user_id AND r.contact_id = cc.contact_id
 LEFT JOIN LATERAL (
     SELECT max(f.closed_on) AS touched_on FROM crm.followups f
