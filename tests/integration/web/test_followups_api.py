@@ -127,6 +127,24 @@ async def test_recompute__cold_question_and_promise_each_with_its_message(
     assert await _rows(pool, "SELECT count(*) FROM queue.job") == jobs
 
 
+async def test_snoozed_past_the_next_two_weeks__listed_under_later(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    await seed_crm(pool, alice.account.id)
+    await seed_loops(pool, alice.account.id)
+    await client.post("/api/followups/recompute", headers=alice.auth)
+    board = await _board(client, alice)
+    (question,) = [f for f in board["due"] + board["upcoming"] if f["reason"] == "question"]
+    far = (datetime.now(UTC) + timedelta(days=40)).date().isoformat()
+    snoozed = await client.post(
+        f"/api/followups/{question['id']}/snooze", json={"until": far}, headers=alice.auth
+    )
+    assert snoozed.status_code == 200, snoozed.text
+    board = await _board(client, alice)
+    assert [f["id"] for f in board["later"]] == [question["id"]]
+    assert question["id"] not in [f["id"] for f in board["due"] + board["upcoming"]]
+
+
 async def test_done_snooze_dismiss__states_reminders_and_log(
     client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
 ) -> None:

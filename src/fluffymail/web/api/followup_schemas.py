@@ -42,6 +42,9 @@ class BoardOut(BaseModel):
     due: list[FollowupOut] = Field(description="Due or overdue, oldest first (at most 50)")
     due_total: int = Field(description="How many are due in all")
     upcoming: list[FollowupOut] = Field(description="Due in the next 14 days (the first 20)")
+    later: list[FollowupOut] = Field(
+        default=[], description="Due after the next 14 days, snoozed ones included (the first 20)"
+    )
     waiting: list[FollowupOut] = Field(description="Snoozed until they write (the first 20)")
     digest: bool = Field(description="Whether the daily digest (`followups.due` event) is on")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from psycopg_pool import AsyncConnectionPool
@@ -51,12 +51,14 @@ class FollowupClosed(FluffyMailError):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Board:
-    """The Follow-ups page: due now (overdue first), coming up, waiting for a reply."""
+    """The Follow-ups page: due now (overdue first), coming up, later (a snooze to a date past
+    the next 14 days, a cadence due after them), waiting for a reply."""
 
     now: datetime
     due: list[Followup]
     due_total: int  # all that are due (the page shows the first BOARD_LIMIT)
     upcoming: list[Followup]
+    later: list[Followup]
     waiting: list[Followup]
     digest: bool
 
@@ -78,8 +80,8 @@ async def ensure_queues(queue: JobQueue | None) -> None:
 
 
 async def board(pool: AsyncConnectionPool, user_id: int, *, limit: int = BOARD_LIMIT) -> Board:
-    """What is due (the oldest `limit`), the next SIDE_LIMIT coming up in 14 days, and the
-    first SIDE_LIMIT waiting for a reply."""
+    """What is due (the oldest `limit`), the next SIDE_LIMIT coming up in 14 days, the next
+    SIDE_LIMIT after those, and the first SIDE_LIMIT waiting for a reply."""
     async with pool.connection() as conn:
         now = await db_now(conn)
         due = await followups_repo.list_followups(conn, user_id, until=now, limit=limit)
@@ -87,6 +89,10 @@ async def board(pool: AsyncConnectionPool, user_id: int, *, limit: int = BOARD_L
         soon = await followups_repo.list_followups(
             conn, user_id, after=now, until=now + UPCOMING, limit=SIDE_LIMIT
         )
+        later = await followups_repo.list_followups(
+            conn, user_id, after=now + UPCOMING, until=datetime.max.replace(tzinfo=UTC),
+            limit=SIDE_LIMIT,
+        )  # fmt: skip
         waiting = await followups_repo.waiting_followups(conn, user_id, limit=SIDE_LIMIT)
         digest = await followups_repo.digest_enabled(conn, user_id)
     return Board(
@@ -94,6 +100,7 @@ async def board(pool: AsyncConnectionPool, user_id: int, *, limit: int = BOARD_L
         due=due,
         due_total=total,
         upcoming=soon,
+        later=later,
         waiting=waiting,
         digest=digest,
     )
