@@ -2368,6 +2368,8 @@ CREATE INDEX relationships_level_idx ON crm.relationships USING btree (user_id, 
 
 CREATE INDEX relationships_rank_idx ON crm.relationships USING btree (user_id, score DESC, contact_id);
 
+CREATE INDEX relationships_recent_idx ON crm.relationships USING btree (user_id, last_at DESC, contact_id) WHERE (last_at IS NOT NULL);
+
 CREATE INDEX sessions_expires_idx ON crm.sessions USING btree (expires_on);
 
 CREATE INDEX sessions_user_idx ON crm.sessions USING btree (user_id);

@@ -137,8 +137,9 @@ class ContactSideOut(_Out):
     primary_address: str
     company: str | None
     addresses: list[str]
-    sent: int
-    received: int
+    updating: bool = Field(description="Figures being recomputed: the numbers are null")
+    sent: int | None = Field(description="As the contact's figures (null while updating)")
+    received: int | None
     last_interaction_on: datetime | None
 
 
@@ -146,7 +147,7 @@ class ContactMergePreviewOut(_Out):
     into: ContactSideOut
     other: ContactSideOut
     addresses: list[str] = Field(description="The addresses that move (with their mail)")
-    messages: int = Field(description="Messages that come with them")
+    messages: int | None = Field(description="Messages that come with them (null while updating)")
 
 
 class CompanySideOut(_Out):

@@ -18,6 +18,7 @@ import vobject
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from fluffymail.crm.relationships import figures
 from fluffymail.web.services import activity
 from fluffymail.web.services import lists as lists_service
 from fluffymail.web.services.contacts import LIKE_SPECIALS, ContactNotFound, ContactQuery
@@ -42,6 +43,7 @@ COMPANY_HEADER = ("name", "domain", "website", "people", "tags", "notes")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BATCH = 2000  # rows fetched from the server-side cursor, and written, at a time
 Format = Literal["csv", "vcf"]
+UPDATING = "updating…"  # the level cell while the figures are being recomputed, as the pages say
 
 
 def _cell(value: Any) -> str:
@@ -50,12 +52,14 @@ def _cell(value: Any) -> str:
 
 
 def _values(r: dict[str, Any]) -> tuple[Any, ...]:
-    last = r["last_interaction_on"]
-    score = None if r["score"] is None else round(float(r["score"]), 1)
+    """One row; its figures are the list's and the contact page's (crm.contact_figures): while
+    they are updating, the level says so and the numbers are empty, never the old ones."""
+    f = figures.from_json(r["figures"])
+    level = UPDATING if f.updating else f.level
+    last = f.last_at.date().isoformat() if f.last_at else None
     return (
         r["name"], r["primary_address"], r["company"], r["company_domain"], r["title"],
-        r["phone"], r["level"], score, last.date().isoformat() if last else None,
-        r["sent_to_count"], r["received_from_count"], r["tags"], r["notes"],
+        r["phone"], level, f.strength, last, f.sent, f.received, r["tags"], r["notes"],
     )  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.crm.corrections import repo as fix_repo
+from fluffymail.crm.relationships import figures as figures_mod
 from fluffymail.web.services.companies import PEOPLE_LIMIT, CompanyNotFound
 from fluffymail.web.services.contacts import ContactNotFound, MergeRefused
 from fluffymail.web.services.messages import Conn, fetch_all, fetch_one
@@ -23,8 +24,9 @@ class ContactSide:
     primary_address: str
     company: str | None
     addresses: tuple[str, ...]
-    sent: int
-    received: int
+    updating: bool  # its figures are being recomputed: no numbers, as on its page
+    sent: int | None  # the figures of its page (crm.contact_figures), not the cached link counts
+    received: int | None
     last_interaction_on: datetime | None
 
 
@@ -33,7 +35,7 @@ class ContactMergePreview:
     into: ContactSide
     other: ContactSide
     addresses: tuple[str, ...]  # those that move to `into`
-    messages: int  # the mail that comes with them (sent + received)
+    messages: int | None  # the mail that comes with them (the other's sent + received)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,7 +66,7 @@ async def contact_merge(
         into=into,
         other=other,
         addresses=other.addresses,
-        messages=other.sent + other.received,
+        messages=None if other.updating else (other.sent or 0) + (other.received or 0),
     )
 
 
@@ -78,15 +80,17 @@ async def _contact(conn: Conn, user_id: int, contact_id: int) -> ContactSide:
             f"contact {contact_id} is already merged into contact {row['merged_into_id']}"
         )
     found = await fetch_all(conn, "contact_addresses", params)
+    figures = figures_mod.from_json(row["figures"])
     return ContactSide(
         id=row["id"],
         label=row["name"] or row["primary_address"],
         primary_address=row["primary_address"],
         company=row["company_name"],
         addresses=tuple(a["address"] for a in found),
-        sent=row["sent_to_count"],
-        received=row["received_from_count"],
-        last_interaction_on=row["last_interaction_on"],
+        updating=figures.updating,
+        sent=figures.sent,
+        received=figures.received,
+        last_interaction_on=figures.last_at,
     )
 
 

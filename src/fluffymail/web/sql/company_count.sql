@@ -2,7 +2,7 @@
 SELECT count(DISTINCT co.id)
 FROM crm.companies co
 JOIN crm.contacts c ON c.company_id = co.id AND c.user_id = co.user_id AND c.created
-     AND c.merged_into_id IS NULL AND c.suppressed_reason IS NULL
+     AND c.merged_into_id IS NULL AND c.suppressed_reason IS NULL AND c.kind = 'person'
 WHERE co.user_id = %(user_id)s
   AND (%(pattern)s::text IS NULL OR co.name ILIKE %(pattern)s::text
        OR co.domain ILIKE %(pattern)s::text)

@@ -4,7 +4,8 @@
 SELECT co.id, co.name, co.domain, co.website,
        (SELECT count(*) FROM crm.contacts c
         WHERE c.company_id = co.id AND c.user_id = co.user_id AND c.created
-          AND c.merged_into_id IS NULL AND c.suppressed_reason IS NULL) AS people,
+          AND c.merged_into_id IS NULL AND c.suppressed_reason IS NULL
+          AND c.kind = 'person') AS people,
        (SELECT string_agg(t.name, '; ' ORDER BY lower(t.name))
         FROM crm.company_tags ct JOIN crm.tags t ON t.id = ct.tag_id
         WHERE ct.company_id = co.id) AS tags,

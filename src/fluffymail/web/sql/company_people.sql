@@ -8,5 +8,6 @@ FROM crm.contacts c
 LEFT JOIN crm.relationships r ON r.user_id = c.user_id AND r.contact_id = c.id
 WHERE c.company_id = %(id)s AND c.user_id = %(user_id)s AND c.created
   AND c.merged_into_id IS NULL AND c.suppressed_reason IS NULL
-ORDER BY coalesce(r.score, -1) DESC, c.last_interaction_on DESC NULLS LAST, c.id
+  AND c.kind = 'person'  -- as the contacts list under ?company= (groups live on /groups)
+ORDER BY coalesce(r.score, -1) DESC, r.last_at DESC NULLS LAST, c.id
 LIMIT %(limit)s

@@ -1,5 +1,6 @@
 -- The user's contacts among `ids` as a spreadsheet shows them (CSV export of a selection):
--- current title and phones (a value the user cleared is empty), relationship, tags and notes.
+-- current title and phones (a value the user cleared is empty), tags and notes, and the
+-- figures the list and the contact page show (crm.contact_figures, not the cached link counts).
 SELECT c.id, c.name, c.first_name, c.last_name, c.primary_address,
        co.name AS company, co.domain AS company_domain,
        (SELECT f.value FROM crm.contact_facts f
@@ -8,8 +9,7 @@ SELECT c.id, c.name, c.first_name, c.last_name, c.primary_address,
        (SELECT string_agg(f.value, '; ' ORDER BY f.value) FROM crm.contact_facts f
         WHERE f.contact_id = c.id AND f.field = 'phone' AND f.is_current AND f.value <> '')
            AS phone,
-       coalesce(r.level, 'no connection') AS level, r.score, c.last_interaction_on,
-       c.sent_to_count, c.received_from_count,
+       (SELECT to_jsonb(f) FROM crm.contact_figures f WHERE f.contact_id = c.id) AS figures,
        (SELECT string_agg(t.name, '; ' ORDER BY lower(t.name))
         FROM crm.contact_tags ct JOIN crm.tags t ON t.id = ct.tag_id
         WHERE ct.contact_id = c.id) AS tags,
@@ -17,6 +17,5 @@ SELECT c.id, c.name, c.first_name, c.last_name, c.primary_address,
         FROM crm.notes n WHERE n.contact_id = c.id) AS notes
 FROM crm.contacts c
 LEFT JOIN crm.companies co ON co.id = c.company_id
-LEFT JOIN crm.relationships r ON r.user_id = c.user_id AND r.contact_id = c.id
 WHERE c.user_id = %(user_id)s AND c.id = ANY(%(ids)s::bigint[]) AND c.merged_into_id IS NULL
 ORDER BY lower(coalesce(nullif(c.name, ''), c.primary_address)), c.id

@@ -9,8 +9,7 @@ SELECT c.id, c.name, c.first_name, c.last_name, c.primary_address,
        (SELECT string_agg(f.value, '; ' ORDER BY f.value) FROM crm.contact_facts f
         WHERE f.contact_id = c.id AND f.field = 'phone' AND f.is_current AND f.value <> '')
            AS phone,
-       coalesce(r.level, 'no connection') AS level, r.score, c.last_interaction_on,
-       c.sent_to_count, c.received_from_count,
+       (SELECT to_jsonb(f) FROM crm.contact_figures f WHERE f.contact_id = c.id) AS figures,
        (SELECT string_agg(t.name, '; ' ORDER BY lower(t.name))
         FROM crm.contact_tags ct JOIN crm.tags t ON t.id = ct.tag_id
         WHERE ct.contact_id = c.id) AS tags,

@@ -50,8 +50,12 @@ WHERE c.user_id = %(user_id)s AND c.created AND c.merged_into_id IS NULL
 ORDER BY
     CASE WHEN %(sort)s::text = 'strength' THEN r.score IS NULL END,
     CASE WHEN %(sort)s::text = 'strength' THEN r.score END DESC,
+    -- last interaction: the figures' last contact, as contact_list_recent.sql (the cached
+    -- link date only breaks the tie among the "never" rows, and the unscored in strength order)
+    CASE WHEN %(sort)s::text = 'last_interaction' THEN r.last_at END DESC NULLS LAST,
     CASE WHEN %(sort)s::text = 'strength' AND r.score IS NULL
-         OR %(sort)s::text = 'last_interaction' THEN c.last_interaction_on END DESC NULLS LAST,
+         OR %(sort)s::text = 'last_interaction' AND r.last_at IS NULL
+         THEN c.last_interaction_on END DESC NULLS LAST,
     CASE WHEN %(sort)s::text = 'tag' THEN (
         SELECT min(lower(t.name)) FROM crm.contact_tags ct JOIN crm.tags t ON t.id = ct.tag_id
         WHERE ct.contact_id = c.id) END NULLS LAST,
