@@ -138,6 +138,24 @@ async def test_static_list__add_from_a_selection_all_or_none(
     )
     assert removed.json()["changed"] == [ada]
     assert await _names(client, alice, list_id) == ["Grace Hopper"]
+    # A group is not a person: refused with the reason. A hidden member is not counted.
+    async with pool.connection() as conn:
+        await conn.execute("UPDATE crm.contacts SET kind = 'group' WHERE id = %s", (ada,))
+    group = await client.post(
+        f"/api/lists/{list_id}/contacts", json={"contact_ids": [ada]}, headers=alice.auth
+    )
+    assert group.status_code == 400 and "is a group" in group.json()["error"]["message"]
+    async with pool.connection() as conn:
+        await conn.execute("UPDATE crm.contacts SET kind = 'person' WHERE id = %s", (ada,))
+    await client.post(
+        f"/api/contacts/{grace}/visibility", json={"state": "hidden"}, headers=alice.auth
+    )
+    (board,) = [x for x in (await client.get("/api/lists", headers=alice.auth)).json()
+                if x["id"] == list_id]  # fmt: skip
+    assert board["members"] == 0 == len(await _names(client, alice, list_id))
+    await client.post(
+        f"/api/contacts/{grace}/visibility", json={"state": "shown"}, headers=alice.auth
+    )
     activity = (await client.get(f"/api/contacts/{ada}/activity", headers=alice.auth)).json()
     assert [e["action"] for e in activity][:2] == ["list.removed", "list.added"]
     # A view's contacts come from its filter: nothing is put on it by hand.

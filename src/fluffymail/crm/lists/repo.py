@@ -141,6 +141,12 @@ async def delete(conn: Conn, owner_id: int, list_id: int) -> None:
     await conn.execute(SQL["list_delete"], {"id": list_id, "owner_id": owner_id})
 
 
+async def not_people(conn: Conn, contact_ids: Sequence[int]) -> list[str]:
+    """The labels of those of `contact_ids` that are groups, not people."""
+    rows = await _rows(conn, "members_not_people", {"contact_ids": list(contact_ids)})
+    return [r["label"] for r in rows]
+
+
 async def add_members(
     conn: Conn, list_id: int, user_id: int, contact_ids: Sequence[int]
 ) -> list[int]:

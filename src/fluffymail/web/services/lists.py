@@ -280,6 +280,11 @@ async def _change_members(
     owned = await tags_repo.owned_contacts(conn, user_id, wanted)
     if missing := sorted(set(wanted) - set(owned)):
         raise ContactNotFound(f"no contact {', '.join(map(str, missing[:10]))}")
+    if add and (groups := await lists_repo.not_people(conn, wanted)):
+        raise ListRefused(
+            f"a list holds people; {', '.join(groups[:5])} "
+            f"{'is a group' if len(groups) == 1 else 'are groups'} (see Groups)"
+        )
     if add:
         changed = await lists_repo.add_members(conn, list_id, user_id, wanted)
     else:
