@@ -176,6 +176,12 @@ async def test_tags__bulk_tag_filter_untag_all_or_nothing(
     )
     assert done.status_code == 200, done.text
     assert done.json()["changed"] == sorted(people) and done.json()["unchanged"] == []
+    assert done.json()["tag"]["contacts"] == 3  # the answer counts what it just did
+    renamed = await client.patch(
+        f"/api/tags/{tag['id']}", json={"name": "VIPs"}, headers=alice.auth
+    )
+    assert renamed.json()["contacts"] == 3
+    await client.patch(f"/api/tags/{tag['id']}", json={"name": "VIP"}, headers=alice.auth)
     listed = (await client.get(f"/api/contacts?tag={tag['id']}", headers=alice.auth)).json()
     assert listed["total"] == 3 and {c["id"] for c in listed["items"]} == set(people)
     assert all(c["tags"][0]["name"] == "VIP" for c in listed["items"])

@@ -58,8 +58,10 @@ async def list_tags(conn: Conn, workspace_id: int, user_id: int) -> list[Tag]:
     return [Tag.from_row(r) for r in rows]
 
 
-async def get_tag(conn: Conn, workspace_id: int, tag_id: int) -> Tag | None:
-    return await _tag(conn, "tag_get", {"workspace_id": workspace_id, "tag_id": tag_id})
+async def get_tag(conn: Conn, workspace_id: int, tag_id: int, *, user_id: int) -> Tag | None:
+    """The workspace's tag, with how many of the user's contacts carry it."""
+    params = {"workspace_id": workspace_id, "tag_id": tag_id, "user_id": user_id}
+    return await _tag(conn, "tag_get", params)
 
 
 async def create_tag(conn: Conn, workspace_id: int, *, name: str, colour: str, user_id: int) -> Tag:

@@ -65,7 +65,8 @@ async def get_tag(pool: AsyncConnectionPool, user_id: int, tag_id: int) -> Tag:
 
 
 async def _tag(conn: Conn, user_id: int, tag_id: int) -> Tag:
-    tag = await tags_repo.get_tag(conn, await activity.workspace_of(conn, user_id), tag_id)
+    workspace_id = await activity.workspace_of(conn, user_id)
+    tag = await tags_repo.get_tag(conn, workspace_id, tag_id, user_id=user_id)
     if tag is None:
         raise TagNotFound(f"no tag {tag_id}")
     return tag
@@ -125,7 +126,7 @@ async def update_tag(
             name=tag.name,
             colour=tag.colour,
         )
-    return tag
+        return await _tag(conn, user_id, tag_id)  # with its count
 
 
 async def delete_tag(pool: AsyncConnectionPool, user_id: int, tag_id: int) -> Tag:
@@ -175,6 +176,7 @@ async def bulk(
             await activity.log(
                 conn, user_id, ("contact", contact_id), verb, tag_id=tag.id, tag=tag.name
             )
+        tag = await _tag(conn, user_id, tag.id)  # its count after the change
     return BulkResult(
         tag=tag,
         action=action,
