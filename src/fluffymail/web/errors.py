@@ -230,12 +230,20 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return await _respond(request, problem, details=jsonable_encoder(details))
 
 
+def _primary(exc: Exception) -> str:
+    """The database's one-line reason, without its detail, hint or context lines."""
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag is not None else None
+    lines = str(exc).splitlines()
+    return (primary or (lines[0] if lines else "") or "invalid value")[:200]
+
+
 async def _data_error(request: Request, exc: Exception) -> Response:
     # Values PostgreSQL refuses (NUL bytes, out-of-range numbers) are the client's mistake.
     problem = Problem(
         status=400,
         code="bad_request",
-        message=f"value refused by the database: {exc}",
+        message=f"value refused by the database: {_primary(exc)}",
         page_message="The address or form holds a value FluffyMail cannot look up or store.",
     )
     return await _respond(request, problem)

@@ -43,3 +43,16 @@ async def test_malformed_json__422(client: httpx.AsyncClient, admin: User) -> No
     )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "validation_error"
+
+
+def test_a_value_the_database_refuses__its_one_line_reason_only(db_url: str) -> None:
+    """The 400 for a value PostgreSQL refuses quotes its primary message, not the statement
+    or context lines it adds (LINE 1: SELECT …)."""
+    import psycopg
+
+    from fluffymail.web.errors import _primary
+
+    with psycopg.connect(db_url) as conn, pytest.raises(psycopg.DataError) as caught:
+        conn.execute("SELECT 'twelve'::int")
+    assert "LINE 1" in str(caught.value)
+    assert _primary(caught.value) == 'invalid input syntax for type integer: "twelve"'
