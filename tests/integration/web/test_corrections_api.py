@@ -36,6 +36,14 @@ async def test_edit_contact__your_values_win_and_extraction_keeps_them(
 ) -> None:
     seeded = await seed_crm(pool, alice.account.id)
     ada = seeded.contacts["ada"]
+    async with pool.connection() as conn:  # a summary made under her old name
+        await conn.execute(
+            "INSERT INTO crm.relationship_summaries (user_id, contact_id, status, generated_by,"
+            " prompt_version, summary, last_message_at) VALUES (%s, %s, 'ok', 'offline', 'v1',"
+            ' \'{"who": "Ada Lovelace"}\', now())'
+            " ON CONFLICT (user_id, contact_id) DO UPDATE SET last_message_at = now()",
+            (alice.account.id, ada),
+        )
     patch = {
         "name": "Augusta Ada King",
         "company_domain": "globex.example",
@@ -46,6 +54,11 @@ async def test_edit_contact__your_values_win_and_extraction_keeps_them(
     assert response.status_code == 204, response.text
     detail = await _contact(client, alice, ada)
     assert detail["name"] == "Augusta Ada King"
+    async with pool.connection() as conn:  # no longer current: the next one is made anew
+        stale = await conn.execute(
+            "SELECT last_message_at FROM crm.relationship_summaries WHERE contact_id = %s", (ada,)
+        )
+        assert await stale.fetchone() == (None,)
     assert detail["company"]["id"] == seeded.companies["globex"]
     assert _current(detail, "title") == [("Countess", "you")]
     assert _current(detail, "phone") == [("+44 20 7946 0000", "you")]

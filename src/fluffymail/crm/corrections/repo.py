@@ -99,6 +99,11 @@ async def set_hidden(
     return bool(await _rows(conn, "contact_set_hidden", params))
 
 
+async def summary_stale(conn: Conn, user_id: int, contact_id: int) -> None:
+    """The contact's summary is no longer current (it names them by an old name)."""
+    await conn.execute(SQL["contact_summary_stale"], {"user_id": user_id, "contact_id": contact_id})
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AddressOwner:
     """The contact that has an address, and why it is hidden (None: it is shown)."""

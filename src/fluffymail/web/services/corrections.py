@@ -105,6 +105,7 @@ async def _rename(
         raise EditRefused("a name cannot be empty")
     if person.full != before["name"]:
         await fix_repo.rename(conn, user_id, contact_id, person, now)
+        await fix_repo.summary_stale(conn, user_id, contact_id)  # it has the old name
         await activity.log(
             conn,
             user_id,
