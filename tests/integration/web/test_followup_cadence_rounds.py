@@ -12,7 +12,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from tests.integration.web.conftest import User
 from tests.integration.web.contact_seed import seed_crm
-from tests.integration.web.followup_seed import seed_loops
+from tests.integration.web.followup_seed import _message, seed_loops
 
 DAY = timedelta(days=1)
 
@@ -144,6 +144,29 @@ async def test_hidden_contact__no_keep_in_touch_reminder_until_shown_again(
     assert _of((await _board(client, alice))["due"], linus) == []
     await visibility("shown")
     assert len(_of((await _board(client, alice))["due"], linus)) == 1
+
+
+async def test_cadence__cites_the_message_the_last_contact_dates_not_later_bulk_mail(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    """A newsletter from the contact after your last exchange is left out of the figures:
+    the follow-up cites the exchange the page dates, not the newsletter."""
+    seeded = await seed_crm(pool, alice.account.id)
+    linus = seeded.contacts["linus"]
+    ((last_at, address),) = await _rows(
+        pool,
+        "SELECT r.last_at, c.primary_address FROM crm.relationships r"
+        " JOIN crm.contacts c ON c.id = r.contact_id WHERE r.contact_id = %s",
+        linus,
+    )
+    async with pool.connection() as conn, conn.transaction():
+        later = await _message(
+            conn, alice.account.id, "newsletter", address, "me@mine.test",
+            last_at + 5 * DAY, "This week's deals", "received_from",
+        )  # fmt: skip
+    await _cadence(client, alice, linus, 14)
+    (followup,) = _of((await _board(client, alice))["due"], linus)
+    assert followup["message_id"] is not None and followup["message_id"] != later
 
 
 async def test_contact_merged_then_undone__its_cadence_comes_back(

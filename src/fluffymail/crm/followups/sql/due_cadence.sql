@@ -2,7 +2,8 @@
 -- after the last message either way, or after the user last marked one of the contact's
 -- cadence follow-ups done or dismissed ("I touched base now"; those rounds stay closed, see
 -- cadence_archive.sql), whichever is later; never in touch: due when the cadence was set.
--- With the last message. "The last message" is the figures' last contact
+-- With the last message, the one the figures' last contact dates (a later link is mail the
+-- figures leave out: bulk, automated). "The last message" is the figures' last contact
 -- (crm.relationships.last_at, SCORING.md "Figures"), the date the contact's page shows; before
 -- any analysis, the links' last date.
 SELECT cc.contact_id, cc.days,
@@ -14,6 +15,7 @@ SELECT cc.contact_id, cc.days,
         JOIN crm.contact_links l ON l.user_id = a.user_id AND l.address = a.address
         WHERE a.contact_id = cc.contact_id AND a.user_id = cc.user_id
           AND l.role IN ('sent_to', 'received_from')
+          AND (r.last_at IS NULL OR l.occurred_on <= r.last_at)  -- not later bulk mail
         ORDER BY l.occurred_on DESC NULLS LAST, l.message_id DESC LIMIT 1) AS message_id
 FROM crm.contact_cadences cc
 JOIN crm.contacts c ON c.id = cc.contact_id AND c.merged_into_id IS NULL
