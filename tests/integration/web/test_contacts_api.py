@@ -119,6 +119,15 @@ async def test_list__every_sort_pages_past_the_scored_and_counts_exactly(
     assert await _names(client, alice, q="a", level="strong", going_cold="true") == [
         "Grace Hopper"
     ]  # shorter than a trigram: a plain scan
+    # Every word, in any order, in the name, the company or an address.
+    assert await _names(client, alice, q="Lovelace Ada", sort="name") == ["Ada Lovelace"]
+    assert await _names(client, alice, q="ada acme", sort="name") == ["Ada Lovelace"]
+    assert await _names(client, alice, q="Lovelace Grace", sort="name") == []
+    exported = await client.get(
+        "/api/contacts/export?filter=lovelace%20ada&format=csv", headers=alice.auth
+    )
+    assert exported.status_code == 200 and "Ada Lovelace" in exported.text
+    assert "Grace Hopper" not in exported.text
 
 
 async def test_list__bad_input_is_a_422_with_a_reason(

@@ -81,6 +81,8 @@ class ContactQuery:
             "list_id": self.list_id,
             "sort": self.sort,
             "q": self.search,
+            "words": self.words,
+            "probe": max(self.words, key=len) if self.words else None,
             "limit": self.limit,
             "offset": self.offset,
             "window": self.offset + self.limit,
@@ -89,6 +91,13 @@ class ContactQuery:
     @property
     def search(self) -> str | None:
         return (self.q or "").strip() or None
+
+    @property
+    def words(self) -> list[str] | None:
+        """The search's words, lower-cased: each must be found, in any order, in the name,
+        the company's name or an address ("Fischer Mark" finds Mark Fischer)."""
+        found = list(dict.fromkeys((self.search or "").lower().split()))
+        return found or None
 
     @property
     def statement(self) -> str:
