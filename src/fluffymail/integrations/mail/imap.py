@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+SERVER_TEXT_CHARS = 200  # a server's words quoted to the user, at most
 T = TypeVar("T")
 
 DEFAULT_SKIP_FLAGS = frozenset({"\\drafts", "\\trash", "\\junk"})
@@ -501,10 +502,15 @@ def _login_failure(exc: BaseException, who: str = "") -> SourceError:
 
 
 def _server_text(exc: BaseException) -> str:
+    """What the server said, as quoted to the user: one line of printable text, at most
+    `SERVER_TEXT_CHARS` (its reason for refusing a sign-in often says what to do)."""
     text = str(exc).strip()
     for prefix in ("b'", 'b"'):
         if text.startswith(prefix) and text.endswith(text[1]):
             text = text[2:-1]
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    if len(text) > SERVER_TEXT_CHARS:
+        text = text[: SERVER_TEXT_CHARS - 1] + "…"
     return text or type(exc).__name__
 
 
