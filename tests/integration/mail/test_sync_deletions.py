@@ -41,6 +41,16 @@ async def sync(
     )  # fmt: skip
 
 
+async def gmail_connection(pool: AsyncConnectionPool) -> Connection:
+    """The Gmail connection of owner@example.com, who is made first."""
+    async with pool.connection() as conn:
+        user, _ = await mail_repo.get_or_create_user(conn, "owner@example.com")
+        connection, _ = await mail_repo.upsert_connection(
+            conn, user_id=user.id, kind=ConnectionKind.GMAIL, source="owner@example.com"
+        )
+    return connection
+
+
 async def test_gmail_messages_deleted__leave_the_crm(
     pool: AsyncConnectionPool,
     queue: JobQueue,
@@ -52,11 +62,7 @@ async def test_gmail_messages_deleted__leave_the_crm(
 ) -> None:
     del registry
     ids = [emulator.add_message(message(n), ("INBOX",)) for n in range(3)]
-    async with pool.connection() as conn:
-        user, _ = await mail_repo.get_or_create_user(conn, "owner@example.com")
-        connection, _ = await mail_repo.upsert_connection(
-            conn, user_id=user.id, kind=ConnectionKind.GMAIL, source="owner@example.com"
-        )
+    connection = await gmail_connection(pool)
     source = make_source()
     await sync(pool, queue, connection, source)
     assert await sql.one("SELECT count(*) FROM crm.messages") == 3
@@ -91,11 +97,7 @@ async def test_gmail_trash_and_spam__leave_the_crm_and_come_back_when_undone(
     del registry
     ids = [emulator.add_message(message(n), ("INBOX",)) for n in range(3)]
     arrived_as_spam = emulator.add_message(message(3), ("SPAM",))
-    async with pool.connection() as conn:
-        user, _ = await mail_repo.get_or_create_user(conn, "owner@example.com")
-        connection, _ = await mail_repo.upsert_connection(
-            conn, user_id=user.id, kind=ConnectionKind.GMAIL, source="owner@example.com"
-        )
+    connection = await gmail_connection(pool)
     source = make_source()
     await sync(pool, queue, connection, source)
 
@@ -135,11 +137,7 @@ async def test_gmail_history_expired__the_full_listing_drops_what_was_deleted_me
     scratch; the mail deleted in between is not in that listing and leaves the CRM."""
     del registry
     ids = [emulator.add_message(message(n), ("INBOX",)) for n in range(3)]
-    async with pool.connection() as conn:
-        user, _ = await mail_repo.get_or_create_user(conn, "owner@example.com")
-        connection, _ = await mail_repo.upsert_connection(
-            conn, user_id=user.id, kind=ConnectionKind.GMAIL, source="owner@example.com"
-        )
+    connection = await gmail_connection(pool)
     source = make_source()
     await sync(pool, queue, connection, source)
     kept = await sql.all("SELECT id, subject FROM crm.messages WHERE subject <> 'hello 1'")
