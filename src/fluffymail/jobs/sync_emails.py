@@ -648,14 +648,16 @@ async def _apply_folder_changes(conn: Any, connection_id: int, page: SourcePage)
     """Forget the folder's provider ids the page drops; the messages left in no folder."""
     left: list[int] = []
     if page.resync:
-        left += await mail_repo.forget_folder_sources(conn, connection_id, page.folder, mode="all")
+        left += await mail_repo.forget_folder_sources(
+            conn, connection_id, [page.folder], mode="all"
+        )
     if page.deleted_ids:
         left += await mail_repo.forget_folder_sources(
-            conn, connection_id, page.folder, mode="listed", source_ids=page.deleted_ids
+            conn, connection_id, [page.folder], mode="listed", source_ids=page.deleted_ids
         )
     if page.present_ids is not None:
         left += await mail_repo.forget_folder_sources(
-            conn, connection_id, page.folder, mode="unlisted", source_ids=sorted(page.present_ids)
+            conn, connection_id, [page.folder], mode="unlisted", source_ids=sorted(page.present_ids)
         )
     return left
 

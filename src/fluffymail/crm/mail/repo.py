@@ -227,16 +227,16 @@ async def save_cursor(
 async def forget_folder_sources(
     conn: Conn,
     connection_id: int,
-    folder: str,
+    folders: Sequence[str],
     *,
     mode: Literal["all", "listed", "unlisted"],
     source_ids: Sequence[str] = (),
 ) -> list[int]:
-    """Drop provider ids recorded for `folder` (resync, deletions, expunged messages); the
+    """Drop provider ids recorded for `folders` (resync, deletions, expunged messages); the
     messages left in no folder of any connection (see `delete_unlinked_messages`)."""
     params = {
         "connection_id": connection_id,
-        "folder": folder,
+        "folders": list(folders),
         "mode": mode,
         "source_ids": list(source_ids),
     }
@@ -248,8 +248,12 @@ async def forget_unread_folders(conn: Conn, connection_id: int, named: Sequence[
     """After a read from scratch, drop the provider ids of the connection's folders it did not
     name; the messages left in no folder of any connection."""
     params = {"connection_id": connection_id, "names": list(named)}
-    rows = await (await conn.execute(SQL["forget_unread_folders"], params)).fetchall()
-    return [row[0] for row in rows]
+    unread = [
+        row[0] for row in await (await conn.execute(SQL["unread_folders"], params)).fetchall()
+    ]
+    if not unread:
+        return []
+    return await forget_folder_sources(conn, connection_id, unread, mode="all")
 
 
 async def note_unlinked(

@@ -1,10 +1,11 @@
--- Forget provider ids of a folder: all of them (resync), the listed ones (deleted), or all
--- but the listed ones (present). Returns the messages left in no folder of any connection:
+-- Forget provider ids of folders: all of them (a resync, or folders a read from scratch did not
+-- name), the listed ones (deleted), or all but the listed ones (present). Returns the messages left in no folder of any connection:
 -- the sync deletes those it has not found again by its end (delete_unlinked_messages.sql).
 WITH forgotten AS (
     DELETE FROM crm.message_folders mf
     USING crm.folders f
-    WHERE f.connection_id = %(connection_id)s AND f.name = %(folder)s AND mf.folder_id = f.id
+    WHERE f.connection_id = %(connection_id)s AND f.name = ANY(%(folders)s::text[])
+      AND mf.folder_id = f.id
       AND CASE %(mode)s
             WHEN 'all' THEN true
             WHEN 'listed' THEN mf.source_id = ANY(%(source_ids)b::text[])
