@@ -19,7 +19,7 @@ from fluffymail.config import Settings
 from fluffymail.crm.webhooks.models import Result
 from fluffymail.integrations import net
 
-__all__ = ["PORTS", "TIMEOUT", "Target", "check", "policy", "post"]
+__all__ = ["PORTS", "TIMEOUT", "Target", "check", "origin", "policy", "post"]
 
 PORTS = (80, 443)
 TIMEOUT = 10.0  # seconds for the whole request: a slow receiver is a failed attempt
@@ -69,6 +69,17 @@ def _host(name: str) -> str:
     if any(ord(c) < 33 or c in "%\\" for c in ascii_name):
         raise net.OutboundRefused("the URL's host is not a valid name")
     return ascii_name
+
+
+def origin(url: str) -> str:
+    """Where the URL goes, `scheme://host[:port]`, without the path and query that often carry
+    the receiver's token (what a teammate who cannot manage webhooks is shown); "" when it is
+    no webhook URL."""
+    try:
+        target = Target(url)
+    except net.OutboundRefused:
+        return ""
+    return f"{target.scheme}://{target.host_header}"
 
 
 def policy(settings: Settings) -> net.OutboundPolicy:

@@ -110,3 +110,18 @@ def test_target__keeps_path_query_and_host_header() -> None:
         "http://[2001:db8::1]:8080/"
     )
     assert v6.host_header == "[2001:db8::1]:8080"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://hooks.slack.com/services/T01/B02/s3cr3t", "https://hooks.slack.com"),
+        ("https://Hooks.Example.com:443/in?token=abc", "https://hooks.example.com"),
+        ("http://example.com:8080/x#frag", "http://example.com:8080"),
+        ("http://[2001:db8::1]/hook?key=1", "http://[2001:db8::1]"),
+        ("not a url", ""),
+    ],
+)
+def test_origin__scheme_and_host_without_the_path_or_query(url: str, shown: str) -> None:
+    """What a member is shown of a webhook's URL: never the path or query (the token)."""
+    assert webhook_http.origin(url) == shown

@@ -39,6 +39,7 @@ class Webhook:
     delivered: int = 0
     failed: int = 0
     pending: int = 0
+    url_redacted: bool = False  # `url` cut to its scheme and host (as a member sees it)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Webhook:

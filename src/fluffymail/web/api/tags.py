@@ -1,5 +1,5 @@
-"""Tags of your workspace (list, create, rename, recolour, delete) and tagging contacts and
-companies, one at a time or many contacts at once. Someone else's tag, contact or company
+"""Tags of your workspace (list, create; rename, recolour, delete: owners) and tagging contacts
+and companies, one at a time or many contacts at once. Someone else's tag, contact or company
 answers 404."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from fluffymail.web.services.notes import SubjectKind
 ERRORS = {401: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 NOT_FOUND = {**ERRORS, 404: {"model": ErrorOut}}
 CONFLICT = {**NOT_FOUND, 409: {"model": ErrorOut}}
+OWNERS = {403: {"model": ErrorOut}}  # owners only: a member is refused with the reason
 router = APIRouter(prefix="/api", tags=["tags"], responses=ERRORS, route_class=IdempotentRoute)
 TagId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 
@@ -44,7 +45,10 @@ async def create_tag(
 
 
 @router.patch(
-    "/tags/{tag_id}", response_model=TagOut, responses=CONFLICT, summary="Rename or recolour"
+    "/tags/{tag_id}",
+    response_model=TagOut,
+    responses={**CONFLICT, **OWNERS},
+    summary="Rename or recolour (owners: every teammate's tag and saved views change)",
 )
 async def update_tag(
     tag_id: TagId, body: Annotated[TagPatchIn, Body()], state: State, account: CurrentAccount
@@ -57,8 +61,8 @@ async def update_tag(
 @router.delete(
     "/tags/{tag_id}",
     status_code=204,
-    responses=NOT_FOUND,
-    summary="Delete a tag (it comes off everything)",
+    responses={**NOT_FOUND, **OWNERS},
+    summary="Delete a tag (it comes off everything, every teammate's too; owners)",
 )
 async def delete_tag(tag_id: TagId, state: State, account: CurrentAccount) -> Response:
     await service.delete_tag(state.pool, account.id, tag_id)

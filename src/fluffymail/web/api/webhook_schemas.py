@@ -56,6 +56,11 @@ class WebhookOut(BaseModel):
     delivered: int = Field(description="Deliveries the receiver took (2xx)")
     failed: int = Field(description="Deliveries given up after every retry")
     pending: int = Field(description="Deliveries being sent or waiting for a retry")
+    url_redacted: bool = Field(
+        default=False,
+        description="True for a member: `url` is only its scheme and host (the path and query "
+        "often hold the receiver's token; owners see the whole URL)",
+    )
 
 
 class WebhookCreatedOut(WebhookOut):

@@ -2,7 +2,8 @@
 every change is logged in the activity log in its own transaction.
 
 A tag of another workspace, or a contact or company of another user, looks exactly like a
-missing one.
+missing one. Every teammate makes tags and puts them on their own contacts; only the
+workspace's owners rename, recolour or delete one (it changes every teammate's tags and views).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fluffymail.crm.tags import repo as tags_repo
 from fluffymail.errors import FluffyMailError
 from fluffymail.web.services import activity
 from fluffymail.web.services import lists as lists_service
+from fluffymail.web.services import team as team_service
 from fluffymail.web.services.contacts import ContactNotFound
 from fluffymail.web.services.messages import Conn
 from fluffymail.web.services.notes import require_subject
@@ -100,13 +102,15 @@ async def _create(conn: Conn, user_id: int, name: str, colour: str) -> Tag:
 async def update_tag(
     pool: AsyncConnectionPool, user_id: int, tag_id: int, *, name: str | None, colour: str | None
 ) -> Tag:
-    """Rename or recolour the workspace's tag; the saved views filtering on it follow a rename
-    in the same transaction."""
-    name = check_name(name) if name is not None else None
-    colour = check_colour(colour) if colour is not None else None
+    """Rename or recolour the workspace's tag (owners: `TeamForbidden` for a member); the
+    saved views filtering on it follow a rename in the same transaction."""
     async with pool.connection() as conn, conn.transaction():
-        workspace_id = await activity.workspace_of(conn, user_id)
-        before = await _tag(conn, user_id, tag_id)
+        before = await _tag(conn, user_id, tag_id)  # 404 before any 403 or 400
+        workspace_id = (
+            await team_service.require_owner(conn, user_id, "rename or recolour tags")
+        ).id
+        name = check_name(name) if name is not None else None
+        colour = check_colour(colour) if colour is not None else None
         try:
             tag = await tags_repo.update_tag(conn, workspace_id, tag_id, name=name, colour=colour)
         except tags_repo.DuplicateName:
@@ -130,9 +134,11 @@ async def update_tag(
 
 
 async def delete_tag(pool: AsyncConnectionPool, user_id: int, tag_id: int) -> Tag:
+    """Delete the workspace's tag from everything (owners: `TeamForbidden` for a member)."""
     async with pool.connection() as conn, conn.transaction():
         tag = await _tag(conn, user_id, tag_id)
-        await tags_repo.delete_tag(conn, await activity.workspace_of(conn, user_id), tag_id)
+        workspace = await team_service.require_owner(conn, user_id, "delete tags")
+        await tags_repo.delete_tag(conn, workspace.id, tag_id)
         await activity.log(conn, user_id, ("tag", tag_id), "tag.deleted", name=tag.name)
     return tag
 

@@ -59,23 +59,32 @@ class NewInvite:
     token: str  # shown once: only its hash is kept
 
 
-async def _workspace(conn: Conn, user_id: int) -> Workspace:
+async def current(conn: Conn, user_id: int) -> Workspace:
+    """The caller's workspace with their role in it, in the caller's transaction."""
     found = await repo.workspace(conn, await activity.workspace_of(conn, user_id), user_id)
     assert found is not None  # workspace_of is one of the user's memberships
     return found
 
 
-async def _owned(conn: Conn, user_id: int, action: str) -> Workspace:
-    workspace = await _workspace(conn, user_id)
+async def require_owner(conn: Conn, user_id: int, action: str) -> Workspace:
+    """The caller's workspace if they own it, else `TeamForbidden` (403) saying who may
+    `action` ("rename its tags"): the one check for every workspace-wide setting."""
+    workspace = await current(conn, user_id)
     if workspace.role != "owner":
         raise TeamForbidden(f"Only an owner of {workspace.name} can {action}.")
     return workspace
 
 
+async def my_workspace(pool: AsyncConnectionPool, user_id: int) -> Workspace:
+    """The caller's workspace and role: pages offer owner-only forms to owners alone."""
+    async with pool.connection() as conn:
+        return await current(conn, user_id)
+
+
 async def team(pool: AsyncConnectionPool, user_id: int) -> Team:
     """The caller's workspace, its members and (for owners) its pending invites."""
     async with pool.connection() as conn:
-        workspace = await _workspace(conn, user_id)
+        workspace = await current(conn, user_id)
         members = await repo.members(conn, workspace.id)
         pending = await repo.invites(conn, workspace.id) if workspace.role == "owner" else []
     return Team(workspace=workspace, members=members, invites=pending)
@@ -83,7 +92,7 @@ async def team(pool: AsyncConnectionPool, user_id: int) -> Team:
 
 async def rename(pool: AsyncConnectionPool, user_id: int, name: str) -> Workspace:
     async with pool.connection() as conn, conn.transaction():
-        workspace = await _owned(conn, user_id, "rename it")
+        workspace = await require_owner(conn, user_id, "rename it")
         await repo.rename(conn, workspace.id, name)
     return Workspace(id=workspace.id, name=name, role=workspace.role)
 
@@ -94,7 +103,7 @@ async def create_invite(
     """A new invite link into the caller's workspace (owners only), live for 7 days."""
     token = accounts.new_token()
     async with pool.connection() as conn, conn.transaction():
-        workspace = await _owned(conn, user_id, "invite teammates")
+        workspace = await require_owner(conn, user_id, "invite teammates")
         invite = await repo.insert_invite(
             conn,
             workspace_id=workspace.id,
@@ -110,7 +119,7 @@ async def create_invite(
 
 async def revoke_invite(pool: AsyncConnectionPool, user_id: int, invite_id: int) -> None:
     async with pool.connection() as conn, conn.transaction():
-        workspace = await _owned(conn, user_id, "revoke invites")
+        workspace = await require_owner(conn, user_id, "revoke invites")
         if not await repo.delete_invite(conn, workspace.id, invite_id):
             raise TeamNotFound()
 
@@ -152,7 +161,7 @@ async def accept(pool: AsyncConnectionPool, user_id: int, token: str) -> tuple[W
 async def remove_member(pool: AsyncConnectionPool, user_id: int, member_id: int) -> None:
     """Remove a teammate (owners) or leave (anyone); the last owner cannot go."""
     async with pool.connection() as conn, conn.transaction():
-        workspace = await _workspace(conn, user_id)
+        workspace = await current(conn, user_id)
         roles = await repo.lock_roles(conn, workspace.id)
         if member_id not in roles:
             raise TeamNotFound()
@@ -164,7 +173,7 @@ async def remove_member(pool: AsyncConnectionPool, user_id: int, member_id: int)
 
 async def set_role(pool: AsyncConnectionPool, user_id: int, member_id: int, role: Role) -> None:
     async with pool.connection() as conn, conn.transaction():
-        workspace = await _owned(conn, user_id, "change roles")
+        workspace = await require_owner(conn, user_id, "change roles")
         roles = await repo.lock_roles(conn, workspace.id)
         if member_id not in roles:
             raise TeamNotFound()

@@ -3,12 +3,14 @@ at creation and on rotation), their delivery log, "Resend" and "Send test event"
 is checked like any outbound connection before it is saved, and again at each delivery.
 
 Every query carries the caller's workspace: another workspace's webhook or delivery looks
-exactly like a missing one. Teammates all see the webhooks and their logs; only the
-workspace's owners add, change, rotate or delete one (they send its data elsewhere).
+exactly like a missing one. Teammates all see the webhooks and their logs (a member each URL's
+scheme and host only: the rest often holds the receiver's token); only the workspace's owners
+add, change, rotate or delete one (they send its data elsewhere).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,7 +18,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.config import Settings
 from fluffymail.crm import secrets
-from fluffymail.crm.team import repo as team_repo
+from fluffymail.crm.team.models import Workspace
 from fluffymail.crm.webhooks import repo as webhooks_repo
 from fluffymail.crm.webhooks import signing
 from fluffymail.crm.webhooks.models import EVENT_KINDS, Delivery, Dispatched, Webhook
@@ -25,8 +27,8 @@ from fluffymail.integrations import net, webhook_http
 from fluffymail.jobs import deliver_webhook, webhook_dead_letter
 from fluffymail.queue import JobQueue
 from fluffymail.web.services import activity
+from fluffymail.web.services import team as team_service
 from fluffymail.web.services.messages import Conn
-from fluffymail.web.services.team import TeamForbidden
 
 DESCRIPTION_MAX = 200
 LOG_LIMIT = 50
@@ -105,22 +107,30 @@ async def _workspace(conn: Conn, user_id: int) -> int:
 
 async def _owned(conn: Conn, user_id: int, action: str) -> int:
     """The caller's workspace, if they own it (`TeamForbidden` for a member)."""
-    workspace_id = await _workspace(conn, user_id)
-    found = await team_repo.workspace(conn, workspace_id, user_id)
-    if found is None or found.role != "owner":
-        name = found.name if found is not None else "this workspace"
-        raise TeamForbidden(f"Only an owner of {name} can {action}.")
-    return workspace_id
+    return (await team_service.require_owner(conn, user_id, action)).id
+
+
+def _as_seen_by(workspace: Workspace, webhook: Webhook) -> Webhook:
+    """An owner sees the whole URL; a member only where it goes (scheme and host), since its
+    path or query often holds the receiver's token and members cannot manage webhooks."""
+    if workspace.role == "owner":
+        return webhook
+    return dataclasses.replace(webhook, url=webhook_http.origin(webhook.url), url_redacted=True)
 
 
 async def list_webhooks(pool: AsyncConnectionPool, user_id: int) -> list[Webhook]:
+    """The workspace's webhooks, as the caller may see them."""
     async with pool.connection() as conn:
-        return await webhooks_repo.list_webhooks(conn, await _workspace(conn, user_id))
+        workspace = await team_service.current(conn, user_id)
+        found = await webhooks_repo.list_webhooks(conn, workspace.id)
+    return [_as_seen_by(workspace, w) for w in found]
 
 
 async def get(pool: AsyncConnectionPool, user_id: int, webhook_id: int) -> Webhook:
+    """One of the workspace's webhooks, as the caller may see it."""
     async with pool.connection() as conn:
-        return await _get(conn, user_id, webhook_id)
+        found = await _get(conn, user_id, webhook_id)
+        return _as_seen_by(await team_service.current(conn, user_id), found)
 
 
 async def _get(conn: Conn, user_id: int, webhook_id: int) -> Webhook:

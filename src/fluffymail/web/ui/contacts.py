@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Path, Query, Request
 from starlette.responses import RedirectResponse, Response
 
+from fluffymail.crm.team.models import Workspace
 from fluffymail.web.api.contact_schemas import ContactSort, LevelName
 from fluffymail.web.api.schemas import BIGINT_MAX
 from fluffymail.web.deps import PageSession, State, Templates
@@ -23,6 +24,7 @@ from fluffymail.web.services import followups as followups_service
 from fluffymail.web.services import lists as lists_service
 from fluffymail.web.services import notes as notes_service
 from fluffymail.web.services import tags as tags_service
+from fluffymail.web.services import team as team_service
 from fluffymail.web.ui.charts import sparkline
 
 router = APIRouter()
@@ -97,6 +99,7 @@ class _TableReads:
     now: datetime
     archive_ends: datetime | None
     partial: service.Partial | None
+    workspace: Workspace  # its owners manage the tags
 
 
 async def _table_reads(
@@ -116,7 +119,16 @@ async def _table_reads(
         return await corrections.hidden_contacts(pool, user_id) if with_hidden else []
 
     # gather, not a TaskGroup: the first error propagates as itself (a DataError stays a 4xx)
-    (page, tags), all_tags, lists, hidden_rows, now, archive_ends, partial = await asyncio.gather(
+    (
+        (page, tags),
+        all_tags,
+        lists,
+        hidden_rows,
+        now,
+        archive_ends,
+        partial,
+        workspace,
+    ) = await asyncio.gather(
         page_and_tags(),
         tags_service.list_tags(pool, user_id),
         lists_service.all_lists(pool, user_id),
@@ -124,8 +136,11 @@ async def _table_reads(
         service.page_now(pool),
         service.archive_end(pool, user_id),
         service.partial_ranking(pool, user_id),
+        team_service.my_workspace(pool, user_id),
     )
-    return _TableReads(page, tags, all_tags, lists, hidden_rows, now, archive_ends, partial)
+    return _TableReads(
+        page, tags, all_tags, lists, hidden_rows, now, archive_ends, partial, workspace
+    )
 
 
 async def _table(
@@ -160,6 +175,7 @@ async def _table(
         "setup": setup,
         "all_tags": all_tags,
         "colours": tags_service.COLOURS,
+        "workspace": reads.workspace,
         "tags": reads.tags,
         "filter_tag": filter_tag,
         "hidden": reads.hidden,

@@ -1,6 +1,7 @@
 """The Webhooks pages: the workspace's subscriptions and a new one (its secret shown once,
 on the page that answers the form), a webhook's settings and delivery log with "Resend",
-"Send test event", secret rotation and delete. Other forms answer with a redirect back."""
+"Send test event", secret rotation and delete. Other forms answer with a redirect back. A
+member sees each URL's scheme and host, and no owner-only form (refused with 403 if sent)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from fluffymail.crm.webhooks.models import EVENT_KINDS
 from fluffymail.web.api.schemas import BIGINT_MAX
 from fluffymail.web.deps import PageSession, State, Templates
+from fluffymail.web.services import team as team_service
 from fluffymail.web.services import webhooks as service
 
 router = APIRouter()
@@ -35,7 +37,13 @@ async def webhooks_page(
     request: Request, state: State, templates: Templates, session: PageSession
 ) -> Response:
     found = await service.list_webhooks(state.pool, session.account.id)
-    context = {"session": session, "webhooks": found, "events": EVENTS, "active": "webhooks"}
+    context = {
+        "session": session,
+        "webhooks": found,
+        "workspace": await team_service.my_workspace(state.pool, session.account.id),
+        "events": EVENTS,
+        "active": "webhooks",
+    }
     return templates.TemplateResponse(request, "webhooks.html", context)
 
 
@@ -92,6 +100,7 @@ async def _page(
         "deliveries": log,
         "older": log[-1].id if len(log) == service.LOG_LIMIT else None,
         "secret": secret,
+        "workspace": await team_service.my_workspace(state.pool, user_id),
         "events": EVENTS,
         "active": "webhooks",
     }
