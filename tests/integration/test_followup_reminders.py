@@ -20,6 +20,7 @@ from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import Job, JobQueue
 from tests.helpers import settled, wait_for
 from tests.integration.web.contact_seed import seed_crm
+from tests.integration.web.followup_seed import keep_live
 
 
 async def _user(pool: AsyncConnectionPool) -> int:
@@ -48,6 +49,7 @@ async def test_reminders__two_workers_fire_each_once_after_many_reschedules(
         await first.create_queue(module.QUEUE, **module.QUEUE_OPTIONS)
     user_id = await _user(pool)
     seeded = await seed_crm(pool, user_id)
+    await keep_live(pool, user_id)  # a live mailbox: reminders due as of now
     people = [seeded.contacts[n] for n in ("ada", "grace", "linus", "colleague")]
     async with pool.connection() as conn:
         await followups_repo.set_cadences(conn, user_id, people, 7)
@@ -99,6 +101,7 @@ async def test_reminder__moved_later_is_sent_again_for_then(
     await queue.create_queue(followup_reminder.QUEUE, **followup_reminder.QUEUE_OPTIONS)
     user_id = await _user(pool)
     seeded = await seed_crm(pool, user_id)
+    await keep_live(pool, user_id)  # a live mailbox: reminders due as of now
     async with pool.connection() as conn:
         await followups_repo.set_cadences(conn, user_id, [seeded.contacts["ada"]], 7)
         await queue.create_queue(recompute_followups.QUEUE, **recompute_followups.QUEUE_OPTIONS)

@@ -46,7 +46,8 @@ async def set_up(pool: Any, queue: JobQueue, user_id: int) -> int:
 async def due_table(pool: Any, user_id: int, limit: int = 10) -> Table:
     async with pool.connection() as conn:
         now = (await (await conn.execute("SELECT now()")).fetchone())[0]
-        due = await followups_repo.list_followups(conn, user_id, until=now, limit=limit)
+        at = (await followups_service.as_of(conn, user_id, now)).at  # as the Follow-ups page
+        due = await followups_repo.list_followups(conn, user_id, until=at, limit=limit)
     table = Table(title="Follow-ups due (open them at /followups)")
     for column in ("why", "who", "what"):
         table.add_column(column)

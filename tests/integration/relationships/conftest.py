@@ -38,6 +38,7 @@ class Mail:
     days_ago: float
     cc: str = ""
     headers: str = ""
+    body: str = ""  # default: "message <n> about <subject>"
 
 
 def render(mail: Mail, n: int) -> bytes:
@@ -50,7 +51,8 @@ def render(mail: Mail, n: int) -> bytes:
         f"Message-ID: <m{n}.{abs(hash((mail.subject, mail.days_ago, mail.sender)))}@test>",
     ]
     lines += [mail.headers.strip()] if mail.headers.strip() else []
-    return ("\n".join(lines) + f"\n\nmessage {n} about {mail.subject}\n").encode()
+    body = mail.body or f"message {n} about {mail.subject}"
+    return ("\n".join(lines) + f"\n\n{body}\n").encode()
 
 
 def write_mbox(path: Path, mails: list[Mail], start: int = 0) -> Path:

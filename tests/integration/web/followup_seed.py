@@ -31,6 +31,18 @@ async def _message(
     return int(row[0])
 
 
+async def keep_live(pool: AsyncConnectionPool, user_id: int) -> None:
+    """A message dated now, to no contact: the mailbox is live, so its follow-ups are due as of
+    now. Without it a mailbox of only contact_seed's mail (dated up to 1 March 2026) is, once
+    the clock is 90 days past that, an archive: due as of its last day (crm/followups `as_of`)."""
+    async with pool.connection() as conn:
+        await conn.execute(
+            "INSERT INTO crm.messages (user_id, dedup_key, subject, body_text, from_address,"
+            " date) VALUES (%s, %s, 'Filed', 'Filed.', 'me@mine.test', now())",
+            (user_id, f"fu:{user_id}:live"),
+        )
+
+
 async def seed_loops(pool: AsyncConnectionPool, user_id: int, domain: str = "acme.test") -> dict:
     """Linus asks a question three days ago (unanswered); the user promises Ada something four
     days ago; an older question of Ada's was answered since; a vendor the user never wrote to

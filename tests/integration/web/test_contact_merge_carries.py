@@ -15,6 +15,7 @@ from fluffymail.crm.contacts import service as contacts_service
 from fluffymail.jobs import followup_reminder
 from tests.integration.web.conftest import User
 from tests.integration.web.contact_seed import NOW, Seeded, seed_crm
+from tests.integration.web.followup_seed import keep_live
 
 # What a contact has, read straight from the tables: compared before a merge and after its undo.
 SNAPSHOT = {
@@ -36,8 +37,9 @@ SNAPSHOT = {
 
 async def _seed(pool: AsyncConnectionPool, user_id: int) -> Seeded:
     """The seeded CRM, its names chosen from their votes as extraction would have (a merge's
-    undo chooses them again)."""
+    undo chooses them again); a live mailbox, so its follow-ups are due as of now."""
     seeded = await seed_crm(pool, user_id)
+    await keep_live(pool, user_id)
     async with pool.connection() as conn, conn.transaction():
         await contacts_service.refresh_names(conn, list(seeded.contacts.values()), NOW)
     return seeded

@@ -12,7 +12,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from tests.integration.web.conftest import User
 from tests.integration.web.contact_seed import seed_crm
-from tests.integration.web.followup_seed import _message, seed_loops
+from tests.integration.web.followup_seed import _message, keep_live, seed_loops
 
 DAY = timedelta(days=1)
 
@@ -59,6 +59,7 @@ async def test_done_or_dismissed__the_next_round_counts_from_then_through_recomp
     client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool, action: str, state: str
 ) -> None:
     seeded = await seed_crm(pool, alice.account.id)
+    await keep_live(pool, alice.account.id)  # a live mailbox: due as of now
     ada = seeded.contacts["ada"]
     await _cadence(client, alice, ada, 7)
     board = await _board(client, alice)
@@ -91,6 +92,7 @@ async def test_done__a_later_interaction_moves_the_next_round_on(
     client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
 ) -> None:
     seeded = await seed_crm(pool, alice.account.id)
+    await keep_live(pool, alice.account.id)  # a live mailbox: due as of now
     ada = seeded.contacts["ada"]
     await _cadence(client, alice, ada, 7)
     (due,) = _of((await _board(client, alice))["due"], ada)
@@ -112,6 +114,7 @@ async def test_cadence_cleared_and_set_again__its_follow_up_comes_back(
     client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
 ) -> None:
     seeded = await seed_crm(pool, alice.account.id)
+    await keep_live(pool, alice.account.id)  # a live mailbox: due as of now
     linus = seeded.contacts["linus"]  # last in touch 30 days before the seed's date
     await _cadence(client, alice, linus, 14)
     (first,) = _of((await _board(client, alice))["due"], linus)
@@ -129,6 +132,7 @@ async def test_hidden_contact__no_keep_in_touch_reminder_until_shown_again(
     client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
 ) -> None:
     seeded = await seed_crm(pool, alice.account.id)
+    await keep_live(pool, alice.account.id)  # a live mailbox: due as of now
     linus = seeded.contacts["linus"]
     await _cadence(client, alice, linus, 14)
     assert len(_of((await _board(client, alice))["due"], linus)) == 1
@@ -152,6 +156,7 @@ async def test_cadence__cites_the_message_the_last_contact_dates_not_later_bulk_
     """A newsletter from the contact after your last exchange is left out of the figures:
     the follow-up cites the exchange the page dates, not the newsletter."""
     seeded = await seed_crm(pool, alice.account.id)
+    await keep_live(pool, alice.account.id)  # a live mailbox: due as of now
     linus = seeded.contacts["linus"]
     ((last_at, address),) = await _rows(
         pool,
@@ -173,6 +178,7 @@ async def test_contact_merged_then_undone__its_cadence_comes_back(
     client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
 ) -> None:
     seeded = await seed_crm(pool, alice.account.id)
+    await keep_live(pool, alice.account.id)  # a live mailbox: due as of now
     ada, linus = seeded.contacts["ada"], seeded.contacts["linus"]
     await _cadence(client, alice, ada, 7)  # the survivor keeps a cadence of its own
     await _cadence(client, alice, linus, 14)

@@ -13,7 +13,7 @@ from psycopg_pool import AsyncConnectionPool
 from fluffymail.jobs import followup_reminder
 from tests.integration.web.conftest import User
 from tests.integration.web.contact_seed import seed_crm
-from tests.integration.web.followup_seed import PROMISE, QUESTION, seed_loops
+from tests.integration.web.followup_seed import PROMISE, QUESTION, keep_live, seed_loops
 
 
 async def _rows(pool: AsyncConnectionPool, query: str, *params: object) -> list[tuple]:
@@ -31,6 +31,7 @@ async def test_cadence__due_with_its_last_message_and_logged(
     client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
 ) -> None:
     seeded = await seed_crm(pool, alice.account.id)
+    await keep_live(pool, alice.account.id)  # a live mailbox: due as of now
     ada = seeded.contacts["ada"]
     put = await client.put(f"/api/contacts/{ada}/cadence", json={"days": 30}, headers=alice.auth)
     assert put.json() == {"contact_id": ada, "days": 30}
@@ -214,6 +215,7 @@ async def test_snooze__bad_input_is_refused_and_nothing_changes(
     client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool, body: dict
 ) -> None:
     seeded = await seed_crm(pool, alice.account.id)
+    await keep_live(pool, alice.account.id)  # a live mailbox: due as of now
     await client.put(
         f"/api/contacts/{seeded.contacts['ada']}/cadence", json={"days": 7}, headers=alice.auth
     )
@@ -233,6 +235,7 @@ async def test_done_on_a_cadence_starts_the_next_round(
     client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
 ) -> None:
     seeded = await seed_crm(pool, alice.account.id)
+    await keep_live(pool, alice.account.id)  # a live mailbox: due as of now
     ada = seeded.contacts["ada"]
     await client.put(f"/api/contacts/{ada}/cadence", json={"days": 10}, headers=alice.auth)
     (due,) = (await _board(client, alice))["due"]
@@ -253,6 +256,7 @@ async def test_digest__setting_and_event(
     from fluffymail.crm.followups import service
 
     seeded = await seed_crm(pool, alice.account.id)
+    await keep_live(pool, alice.account.id)  # a live mailbox: due as of now
     await client.put(
         f"/api/contacts/{seeded.contacts['ada']}/cadence", json={"days": 7}, headers=alice.auth
     )

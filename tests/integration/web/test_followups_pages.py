@@ -10,7 +10,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from tests.integration.web.conftest import User, login, session_csrf
 from tests.integration.web.contact_seed import seed_crm
-from tests.integration.web.followup_seed import QUESTION, seed_loops
+from tests.integration.web.followup_seed import QUESTION, keep_live, seed_loops
 from tests.integration.web.page_routes import developer_text
 
 HTML = {"accept": "text/html"}
@@ -102,6 +102,7 @@ async def test_digest__page_and_setting(
     client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
 ) -> None:
     seeded = await seed_crm(pool, alice.account.id)
+    await keep_live(pool, alice.account.id)  # a live mailbox: due as of now
     csrf = await _browser(client)
     await client.post(
         f"/contacts/{seeded.contacts['ada']}/cadence", data={"days": "7", "csrf_token": csrf}

@@ -49,11 +49,17 @@ async def cadence_of(conn: Conn, user_id: int, contact_id: int) -> int | None:
 
 
 async def due_cadence(
-    conn: Conn, user_id: int, contact_ids: Sequence[int] | None = None
+    conn: Conn,
+    user_id: int,
+    contact_ids: Sequence[int] | None = None,
+    *,
+    archive_at: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """Cadence follow-ups due, for every contact with a cadence or only `contact_ids`."""
+    """Cadence follow-ups due, for every contact with a cadence or only `contact_ids`; with
+    `archive_at` (an archive's follow-ups are as of then) one never in touch is due by then."""
     ids = sorted(set(contact_ids)) if contact_ids is not None else None
-    return await _rows(conn, "due_cadence", {"user_id": user_id, "contact_ids": ids})
+    params = {"user_id": user_id, "contact_ids": ids, "archive_at": archive_at}
+    return await _rows(conn, "due_cadence", params)
 
 
 async def resolve_cadence(conn: Conn, user_id: int, contact_ids: Sequence[int]) -> list[int]:
@@ -181,6 +187,12 @@ async def transition(
         "now": now,
     }
     return bool(await _rows(conn, "followup_transition", params))
+
+
+async def reminder_owner(conn: Conn, followup_id: int) -> int | None:
+    """The user whose open or snoozed follow-up it is (None: closed or gone)."""
+    rows = await _rows(conn, "reminder_owner", {"id": followup_id})
+    return rows[0]["user_id"] if rows else None
 
 
 async def claim_reminder(conn: Conn, followup_id: int, now: datetime) -> Fired | None:

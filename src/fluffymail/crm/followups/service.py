@@ -1,6 +1,7 @@
 """Recomputing a user's follow-ups from cadences, relationships going cold, open loops in
-the mail and meetings no mail followed, and claiming a reminder when it fires. Time comes in as `now`; scheduling the
-reminder jobs is the caller's (jobs/)."""
+the mail and meetings no mail followed, and claiming a reminder when it fires. Time comes in as
+`now`; follow-ups are due as of the time the user's scores are (`as_of`: for an archive, its
+last day). Scheduling the reminder jobs is the caller's (jobs/)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from fluffymail.crm.followups import loops
 from fluffymail.crm.followups import repo as followups_repo
 from fluffymail.crm.followups.models import Fired, Reason, Recomputed, Wanted
+from fluffymail.crm.relationships import archive
 
 LOOP_WINDOW = timedelta(days=60)  # open loops older than this are history, not to-dos
 LOOP_SCAN_LIMIT = 5000  # messages read for open loops per recompute, newest first
@@ -20,14 +22,23 @@ MET_WINDOW = timedelta(weeks=8)  # a meeting longer ago than this is history, no
 Conn = followups_repo.Conn
 
 
+async def as_of(conn: Conn, user_id: int, now: datetime) -> archive.ScoringTime:
+    """The time the user's follow-ups are due as of: the one their relationship scores are
+    computed as of (`archive.scoring_time`), so `now`, or for a mailbox whose mail ended long
+    ago the day after its last mail (`archive_ends` set): an archive's follow-ups read as they
+    would have on its last day, not all overdue by years."""
+    return await archive.scoring_time(conn, user_id, now)
+
+
 async def recompute(conn: Conn, user_id: int, now: datetime) -> Recomputed:
-    """Bring the user's follow-ups up to date, in the caller's transaction."""
+    """Bring the user's follow-ups up to date as of `as_of`, in the caller's transaction."""
     workspace_id = await followups_repo.workspace_of(conn, user_id)
+    when = await as_of(conn, user_id, now)
     wanted = [
-        *_from_cadence(await followups_repo.due_cadence(conn, user_id)),
-        *_from_cold(await followups_repo.due_cold(conn, user_id), now),
-        *await open_loops(conn, user_id, now),
-        *await met_no_mail(conn, user_id, now),
+        *_from_cadence(await _due_cadence(conn, user_id, when)),
+        *_from_cold(await followups_repo.due_cold(conn, user_id), when.at),
+        *await open_loops(conn, user_id, when.at),
+        *await met_no_mail(conn, user_id, when.at),
     ]
     woken = await followups_repo.wake(conn, user_id)
     changed = await followups_repo.save_wanted(conn, user_id, workspace_id, wanted)
@@ -40,11 +51,14 @@ async def recompute(conn: Conn, user_id: int, now: datetime) -> Recomputed:
     )
 
 
-async def refresh_cadence(conn: Conn, user_id: int, contact_ids: Sequence[int]) -> Recomputed:
+async def refresh_cadence(
+    conn: Conn, user_id: int, contact_ids: Sequence[int], now: datetime
+) -> Recomputed:
     """Recompute only the cadence follow-ups of those contacts (after their cadence changed,
     or one was done or dismissed: its next round), so the page shows it at once."""
     workspace_id = await followups_repo.workspace_of(conn, user_id)
-    wanted = _from_cadence(await followups_repo.due_cadence(conn, user_id, contact_ids))
+    when = await as_of(conn, user_id, now)
+    wanted = _from_cadence(await _due_cadence(conn, user_id, when, contact_ids))
     changed = await followups_repo.save_wanted(conn, user_id, workspace_id, wanted)
     closed = await followups_repo.resolve_cadence(conn, user_id, contact_ids)
     return Recomputed(
@@ -53,6 +67,17 @@ async def refresh_cadence(conn: Conn, user_id: int, contact_ids: Sequence[int]) 
         wanted=len(wanted),
         open=await followups_repo.count_open(conn, user_id),
     )
+
+
+async def _due_cadence(
+    conn: Conn,
+    user_id: int,
+    when: archive.ScoringTime,
+    contact_ids: Sequence[int] | None = None,
+) -> list[dict[str, Any]]:
+    """Cadence follow-ups due; in an archive, one never in touch is due by its last day."""
+    archive_at = when.at if when.archive_ends is not None else None
+    return await followups_repo.due_cadence(conn, user_id, contact_ids, archive_at=archive_at)
 
 
 def _from_cadence(rows: Iterable[dict[str, Any]]) -> list[Wanted]:
@@ -142,8 +167,13 @@ def _loop(row: dict[str, Any], reason: Reason) -> Wanted | None:
 
 async def fire_reminder(conn: Conn, followup_id: int, now: datetime) -> Fired | None:
     """Claim the follow-up's reminder and record its `followup.due` event, once per reminder
-    time; None when it is not due (closed, snoozed on, or fired already)."""
-    fired = await followups_repo.claim_reminder(conn, followup_id, now)
+    time; None when it is not due as of `as_of` (closed, snoozed on, fired already, or in an
+    archive due after its last day: coming up there, as the Follow-ups page shows it)."""
+    user_id = await followups_repo.reminder_owner(conn, followup_id)
+    if user_id is None:
+        return None
+    at = (await as_of(conn, user_id, now)).at
+    fired = await followups_repo.claim_reminder(conn, followup_id, at)
     if fired is None:
         return None
     await followups_repo.record_event(
@@ -159,15 +189,16 @@ async def fire_reminder(conn: Conn, followup_id: int, now: datetime) -> Fired | 
 
 async def record_digest(conn: Conn, user_id: int, now: datetime) -> int | None:
     """The day's `followups.due` event for a user who asked for the digest and has follow-ups
-    due (once a day); its id, or None."""
+    due as of `as_of` (once a day); its id, or None."""
     if not await followups_repo.digest_enabled(conn, user_id):
         return None
-    due = await followups_repo.list_followups(conn, user_id, until=now, limit=50)
+    at = (await as_of(conn, user_id, now)).at
+    due = await followups_repo.list_followups(conn, user_id, until=at, limit=50)
     if not due:
         return None
     payload = {
         "date": now.date().isoformat(),
-        "due": await followups_repo.count_due(conn, user_id, now),
+        "due": await followups_repo.count_due(conn, user_id, at),
         "followups": [
             {
                 "id": f.id,

@@ -38,7 +38,15 @@ class FollowupOut(BaseModel):
 
 
 class BoardOut(BaseModel):
-    now: datetime
+    now: datetime = Field(
+        description="The time due and overdue are counted from: now, or for an archive the day"
+        " after its last mail (`archive_ends`), the time its scores are as of"
+    )
+    archive_ends: datetime | None = Field(
+        default=None,
+        description="When the mailbox is an archive (no mail for 90 days): the date of its last"
+        " mail; its follow-ups are as of then, like its scores. Null for a live mailbox",
+    )
     due: list[FollowupOut] = Field(description="Due or overdue, oldest first (at most 50)")
     due_total: int = Field(description="How many are due in all")
     upcoming: list[FollowupOut] = Field(description="Due in the next 14 days (the first 20)")

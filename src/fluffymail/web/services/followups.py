@@ -19,6 +19,7 @@ from psycopg_pool import AsyncConnectionPool
 from fluffymail.crm.followups import repo as followups_repo
 from fluffymail.crm.followups import service as followups_service
 from fluffymail.crm.followups.models import Followup, Reminder
+from fluffymail.crm.relationships import archive
 from fluffymail.crm.tags import repo as tags_repo
 from fluffymail.errors import FluffyMailError
 from fluffymail.jobs import followup_reminder, recompute_followups
@@ -52,9 +53,11 @@ class FollowupClosed(FluffyMailError):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Board:
     """The Follow-ups page: due now (overdue first), coming up, later (a snooze to a date past
-    the next 14 days, a cadence due after them), waiting for a reply."""
+    the next 14 days, a cadence due after them), waiting for a reply. `now` is the time they
+    are due as of: the scores' (for an archive, the day after its last mail, `archive_ends`)."""
 
     now: datetime
+    archive_ends: datetime | None
     due: list[Followup]
     due_total: int  # all that are due (the page shows the first BOARD_LIMIT)
     upcoming: list[Followup]
@@ -83,7 +86,8 @@ async def board(pool: AsyncConnectionPool, user_id: int, *, limit: int = BOARD_L
     """What is due (the oldest `limit`), the next SIDE_LIMIT coming up in 14 days, the next
     SIDE_LIMIT after those, and the first SIDE_LIMIT waiting for a reply."""
     async with pool.connection() as conn:
-        now = await db_now(conn)
+        when = await followups_service.as_of(conn, user_id, await db_now(conn))
+        now = when.at
         due = await followups_repo.list_followups(conn, user_id, until=now, limit=limit)
         total = len(due) if len(due) < limit else await followups_repo.count_due(conn, user_id, now)
         soon = await followups_repo.list_followups(
@@ -97,6 +101,7 @@ async def board(pool: AsyncConnectionPool, user_id: int, *, limit: int = BOARD_L
         digest = await followups_repo.digest_enabled(conn, user_id)
     return Board(
         now=now,
+        archive_ends=when.archive_ends,
         due=due,
         due_total=total,
         upcoming=soon,
@@ -167,7 +172,8 @@ async def set_cadence(
                 before=before[contact_id],
                 days=days,
             )
-        result = await followups_service.refresh_cadence(conn, user_id, wanted)
+        now = await db_now(conn)
+        result = await followups_service.refresh_cadence(conn, user_id, wanted, now)
         await _schedule(queue, conn, result.reschedule, result.closed)
     return changed
 
@@ -196,12 +202,15 @@ async def act(
     until: datetime | None = None,
     until_reply: bool = False,
 ) -> Followup:
-    """Done, dismiss, or snooze (to `until`, or until they write); logged on the contact."""
+    """Done, dismiss, or snooze (to `until`, or until they write); logged on the contact. The
+    moment it happens is the time the follow-ups are as of (`followups_service.as_of`): in an
+    archive its last day, so a snooze and a cadence's next round count from there."""
     await ensure_queues(queue)
     async with pool.connection() as conn, conn.transaction():
         before = await _followup(conn, user_id, followup_id)
         now = await db_now(conn)
-        remind_on = _snooze_end(action, until, until_reply, now)
+        when = await followups_service.as_of(conn, user_id, now)
+        remind_on = _snooze_end(action, until, until_reply, when)
         moved = await followups_repo.transition(
             conn,
             user_id,
@@ -209,7 +218,7 @@ async def act(
             state=ACTIONS[action],
             remind_on=remind_on,
             until_reply=action == "snooze" and until_reply,
-            now=now,
+            now=when.at,
         )
         if not moved:
             raise FollowupClosed(f"follow-up {followup_id} is already {before.state.value}")
@@ -222,13 +231,15 @@ async def act(
         reminders = [Reminder(followup_id=followup_id, at=remind_on)] if remind_on else []
         await _schedule(queue, conn, reminders, [] if remind_on else [followup_id])
         if before.reason.value == "cadence" and action != "snooze":
-            result = await followups_service.refresh_cadence(conn, user_id, [before.contact_id])
+            result = await followups_service.refresh_cadence(
+                conn, user_id, [before.contact_id], now
+            )
             await _schedule(queue, conn, result.reschedule, result.closed)
         return await _followup(conn, user_id, followup_id)
 
 
 def _snooze_end(
-    action: Action, until: datetime | None, until_reply: bool, now: datetime
+    action: Action, until: datetime | None, until_reply: bool, when: archive.ScoringTime
 ) -> datetime | None:
     if action != "snooze":
         if until is not None or until_reply:
@@ -240,11 +251,18 @@ def _snooze_end(
         return None
     if until.tzinfo is None:
         raise FollowupRefused("the snooze date needs a time zone (or give a date)")
-    if until <= now:
-        raise FollowupRefused("snooze to a time in the future")
-    if until > now + SNOOZE_MAX:
-        raise FollowupRefused("snooze for at most two years")
+    if until <= when.at:
+        raise FollowupRefused(_as_of("snooze to a time in the future", when))
+    if until > when.at + SNOOZE_MAX:
+        raise FollowupRefused(_as_of("snooze for at most two years", when))
     return until
+
+
+def _as_of(refusal: str, when: archive.ScoringTime) -> str:
+    """The refusal, saying for an archive which day its follow-ups are as of."""
+    if when.archive_ends is None:
+        return refusal
+    return f"{refusal} (this archive's follow-ups are as of {when.at:%-d %B %Y})"
 
 
 async def set_digest(pool: AsyncConnectionPool, user_id: int, on: bool) -> bool:

@@ -1,7 +1,9 @@
 -- Cadence follow-ups the user should have: each contact with a cadence is due that many days
 -- after the last message either way, or after the user last marked one of the contact's
 -- cadence follow-ups done or dismissed ("I touched base now"; those rounds stay closed, see
--- cadence_archive.sql), whichever is later; never in touch: due when the cadence was set.
+-- cadence_archive.sql), whichever is later; never in touch: due when the cadence was set (in
+-- a mailbox that is an archive, no later than `archive_at`, the time its follow-ups are as of:
+-- crm/followups/service.py `as_of`; NULL for a live one, and least() ignores it).
 -- With the last message, the one the figures' last contact dates (a later link is mail the
 -- figures leave out: bulk, automated). "The last message" is the figures' last contact
 -- (crm.relationships.last_at, SCORING.md "Figures"), the date the contact's page shows; before
@@ -9,7 +11,7 @@
 SELECT cc.contact_id, cc.days,
        coalesce(greatest(coalesce(r.last_at, c.last_interaction_on), t.touched_on)
                     + make_interval(days => cc.days),
-                cc.set_on) AS due_on,
+                least(cc.set_on, %(archive_at)s::timestamptz)) AS due_on,
        (SELECT l.message_id
         FROM crm.contact_addresses a
         JOIN crm.contact_links l ON l.user_id = a.user_id AND l.address = a.address
