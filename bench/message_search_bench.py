@@ -229,10 +229,18 @@ async def scenarios(url: str) -> dict[str, str]:
         "rare word + company": {"q": "term900", "company": company},
         "list from contact": {"from_contact": contact},
         "list with attachment": {"attachment": "true"},
+        # address words: a company's domain (20 addresses), a local part, every address (the
+        # 100 with the most mail: ADDRESSES_CAP)
+        "domain 'co42.example'": {"q": "co42.example"},
+        "domain + common word": {"q": "co42.example meeting"},
+        "domain, sorted by date": {"q": "@co42.example", "sort": "date"},
+        "local part 'p42@'": {"q": "p42@"},
+        "100 addresses '.example'": {"q": ".example"},
     }
     paths = {name: "/api/messages?" + urlencode(query) for name, query in cases.items()}
     paths["people who wrote about 'contract'"] = "/api/messages/people?q=contract"
     paths["people who wrote about 'term900'"] = "/api/messages/people?q=term900"
+    paths["people who wrote about 'co42.example'"] = "/api/messages/people?q=co42.example"
     return paths
 
 

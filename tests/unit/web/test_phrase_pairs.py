@@ -15,11 +15,24 @@ def test_phrase_pairs__words_chained_by_the_phrase_operator() -> None:
     assert phrase_pairs("'a&b' <-> 'c|d'") == [("a&b", "c|d")]  # operators inside a word
 
 
+def test_phrase_pairs__an_address_word_s_alternatives_leave_the_phrase_s_pairs() -> None:
+    """message_query.sql puts an address word and its addresses in parentheses, OR-ed: the
+    phrase beside them is still required, nothing of the alternatives is."""
+    expanded = "( 'pnm.com' | 'jdoe@pnm.com' | 'a' <-> 'b@pnm.com' ) & 'gas' <-> 'price'"
+    assert phrase_pairs(expanded) == [("gas", "price")]
+    assert phrase_pairs("'gas' <-> 'price' & !( 'pnm.com' | 'x(y' <-> 'z)@pnm.com' )") == [
+        ("gas", "price")
+    ]
+
+
 def test_phrase_pairs__nothing_that_a_match_might_lack() -> None:
     assert phrase_pairs("'a' <2> 'b'") == []  # a word between: not adjacent
     assert phrase_pairs("'gas' & 'price'") == []
     assert phrase_pairs("!'a' <-> 'b' <-> 'c'") == [("b", "c")]  # "b c" not after "a"
     assert phrase_pairs("'gas' <-> 'price' | 'oil'") is None  # either side may match
-    assert phrase_pairs("!( 'a' <-> 'b' ) & 'c'") is None
+    assert phrase_pairs("!( 'a' <-> 'b' ) & 'c'") == []  # a negated phrase holds no pair
+    assert phrase_pairs("'a' <-> ( 'b' | 'c' )") == []  # nothing inside or across parentheses
+    assert phrase_pairs("( 'a' <-> 'b' | 'c' ) <-> 'd'") == []
+    assert phrase_pairs("'a' <-> ( 'b' | 'c'") is None  # unbalanced: not PostgreSQL's
     assert phrase_pairs("'a' <-> 'b' :* x") is None  # anything unexpected: no pre-filter
     assert phrase_pairs("") == []

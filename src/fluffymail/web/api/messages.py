@@ -33,7 +33,8 @@ Words = Annotated[
         max_length=300,
         pattern=r"^[^\x00-\x1f]*$",
         description="Words to find in subjects, people and bodies: `a b` both, `a or b` either,"
-        ' `"a b"` the phrase, `-a` without',
+        ' `"a b"` the phrase, `-a` without; part of an address (`acme.com`, `@acme.com`,'
+        " `ada.lovelace`, `ada@`) finds the mail from and to the addresses holding it",
     ),
 ]
 Id = Annotated[int | None, Query(ge=1, le=BIGINT_MAX)]

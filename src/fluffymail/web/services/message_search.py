@@ -4,7 +4,9 @@ subject.
 
 Every query carries the caller's user id: another user's mail, contact or company filters to
 nothing. The search vector, its weights and its limits are 0025_message_search.sql's; the
-queries read them from the narrow crm.message_search (0031_message_search_table.sql).
+queries read them from the narrow crm.message_search (0031_message_search_table.sql). The words
+are read once into a tsquery (message_query.sql), an address word also finding the addresses
+that hold it (address_words.py).
 """
 
 from __future__ import annotations
@@ -20,12 +22,24 @@ from typing import Any
 from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.errors import FluffyMailError
+from fluffymail.web.services import address_words
 from fluffymail.web.services.messages import Conn, fetch_all
 
 # A search ranks at most the newest CAP messages that match (ranking every match of a common
 # word reads them all); totals are counted up to CAP too ("200+").
 CAP = 200
 WRITERS_CAP = CAP  # "people who wrote about X" counts over the same newest matches
+# An address word ("pnm.com") finds at most this many of the user's addresses, those with the
+# most mail first: each is one more word that a message walked in date order is checked against
+# (100 addresses: about 20 µs a message; BENCHMARKS.md, "Address words").
+ADDRESSES_CAP = 100
+# PostgreSQL estimates an address like a word of unknown frequency, far more common than it is,
+# and walks the date index looking for matches it would read from the GIN index in a tenth of
+# the time. When every match must hold addresses in at most about this many messages (their
+# people's link counts, `rare_addresses`), the search reads the GIN index (message_list.sql):
+# in a million messages, reading 20,000 matches costs about what walking the date index to the
+# newest 200 of them does (10,000 messages, each checked against up to 100 addresses).
+RARE_USES = 20_000
 # ts_headline marks the matched words with two private-use characters (never in mail text that
 # matters), so the excerpt can be escaped as text and the marks turned into <mark> afterwards.
 START, STOP = "\ue000", "\ue001"
@@ -71,15 +85,22 @@ class MessageQuery:
         return '"' in (self.q or "")  # websearch syntax: a quoted phrase
 
     def params(
-        self, user_id: int, ids: list[int] | None, pairs: list[tuple[str, str]] | None = None
+        self,
+        user_id: int,
+        ids: list[int] | None,
+        words: Words | None = None,
+        pairs: list[tuple[str, str]] | None = None,
     ) -> dict[str, Any]:
         """The filters as SQL parameters (message_list.sql and its siblings); `ids` are those
         of the messages that pass the contact and company filters, None when there are none;
-        `pairs` the adjacent words every match holds (`phrase_pairs`), None for no such filter."""
+        `words` the words as message_query.sql read them, None for none; `pairs` the adjacent
+        words every match holds (`phrase_pairs`), None for no such filter."""
         return {
             "user_id": user_id,
-            "q": self.q,
+            "query": words.tsquery if words else None,
+            "ranking": words.ranking if words else None,
             "phrase": self.phrase,
+            "rare": bool(words and words.rare),
             "pair_left": [first for first, _ in pairs] if pairs else None,
             "pair_right": [second for _, second in pairs] if pairs else None,
             "ids": ids,
@@ -88,6 +109,18 @@ class MessageQuery:
             "attachment": self.attachment,
             "folder": self.folder,
         }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Words:
+    """The words of a search as message_query.sql read them, as tsquery text: `tsquery` finds
+    the mail, `ranking` ranks it (None: nothing to rank by), `marks` is marked in the excerpts;
+    `rare` when the address words put in addresses rare enough to find through the GIN index."""
+
+    tsquery: str
+    ranking: str | None
+    marks: str
+    rare: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -152,16 +185,17 @@ async def list_messages(
         ids = await _filter_ids(conn, user_id, query) if query.by_people else None
         if ids == []:
             return MessagePage(items=(), total=0, total_capped=False, next_after=None)
-        pairs = await _phrase_pairs(conn, query.q) if query.phrase and query.q else None
-        params = query.params(user_id, ids, pairs)
+        words = await read_words(conn, user_id, query.q) if query.q else None
+        pairs = (phrase_pairs(words.tsquery) or None) if query.phrase and words else None
+        params = query.params(user_id, ids, words, pairs)
         if query.ranked:
             rows = await _ranked(conn, params, query, cursor)
         else:
             rows = await _by_date(conn, params, query, cursor)
         more = len(rows) > query.limit
         items = [_item(row) for row in rows[: query.limit]]
-        if query.q and items:
-            items = await _with_headlines(conn, user_id, query.q, items)
+        if words and items:
+            items = await _with_headlines(conn, user_id, words.marks, items)
         if rows and "matched" in rows[0]:  # the ranked search counted its matches
             total = int(rows[0]["matched"])
         else:
@@ -183,16 +217,20 @@ _TSQUERY_TOKEN = re.compile(r"\s*(?:'((?:[^']|'')*)'|(<->|<\d+>|&|\||!|\(|\)))")
 def phrase_pairs(tsquery: str) -> list[tuple[str, str]] | None:
     """The pairs of adjacent words (`'a' <-> 'b'`) that every message matching `tsquery` (its
     text form) holds, or None when that is not certain: only for words and phrases joined by
-    AND (an OR or parentheses give None; a negated word joins no pair)."""
+    AND (an OR gives None; a negated word joins no pair). A part in parentheses (an address
+    word or its addresses, message_query.sql; a negated phrase) gives no pair, inside or across."""
     pairs: list[tuple[str, str]] = []
     previous: str | None = None  # the last word, while the next operator may chain it
-    operator, negated, position = "&", False, 0
+    operator, negated, position, depth = "&", False, 0, 0
     while position < len(tsquery.rstrip()):
         token = _TSQUERY_TOKEN.match(tsquery, position)
-        if token is None or token.group(2) in ("|", "(", ")"):
+        if token is None or depth < 0 or (token.group(2) == "|" and not depth):
             return None
         position = token.end()
-        if token.group(2) == "!":
+        if depth or token.group(2) in ("(", ")"):
+            depth += {"(": 1, ")": -1}.get(token.group(2) or "", 0)
+            previous, negated = None, False
+        elif token.group(2) == "!":
             negated = True
         elif token.group(2) is not None:
             operator = token.group(2)
@@ -202,12 +240,38 @@ def phrase_pairs(tsquery: str) -> list[tuple[str, str]] | None:
                 pairs.append((previous, word))
             previous = None if negated else word
             negated = False
-    return pairs
+    return pairs if depth == 0 else None
 
 
-async def _phrase_pairs(conn: Conn, q: str) -> list[tuple[str, str]] | None:
-    rows = await fetch_all(conn, "message_phrase", {"q": q})
-    return phrase_pairs(rows[0]["query"]) or None
+async def read_words(conn: Conn, user_id: int, q: str) -> Words:
+    """`q` (websearch syntax) as the search runs it: each address word of it ("pnm.com",
+    "jeff.dasovich") also finds the user's addresses that hold it."""
+    words = address_words.address_words(q)
+    params = {
+        "user_id": user_id,
+        "q": q,
+        "words": [w.word for w in words],
+        "fragments": [w.fragment for w in words],
+        "patterns": [w.pattern for w in words],
+        "cap": ADDRESSES_CAP,
+    }
+    row = (await fetch_all(conn, "message_query", params))[0]
+    rare = rare_addresses(address_words.joined(q), words, row["uses"])
+    return Words(tsquery=row["query"], ranking=row["ranking"], marks=row["marks"], rare=rare)
+
+
+def rare_addresses(
+    joined: address_words.Joined, words: list[address_words.AddressWord], uses: list[int | None]
+) -> bool:
+    """Whether every match holds addresses in at most RARE_USES messages (`uses`: each word's,
+    None when it found none): address words alone, all of them together; joined to other
+    words by AND, any one not negated. An OR with other words may match anything."""
+    found = [(w, n) for w, n in zip(words, uses, strict=True) if n is not None]
+    if joined is address_words.Joined.ALONE:
+        return bool(found) and sum(n for _, n in found) <= RARE_USES
+    if joined is address_words.Joined.AND:
+        return any(n <= RARE_USES for w, n in found if not w.negated)
+    return False
 
 
 async def _filter_ids(conn: Conn, user_id: int, query: MessageQuery) -> list[int]:
@@ -272,12 +336,12 @@ def _item(row: dict[str, Any]) -> MessageItem:
 
 
 async def _with_headlines(
-    conn: Conn, user_id: int, q: str, items: list[MessageItem]
+    conn: Conn, user_id: int, marks: str, items: list[MessageItem]
 ) -> list[MessageItem]:
     """The page's items with their highlighted body excerpt and subject (this page only)."""
     params = {
         "user_id": user_id,
-        "q": q,
+        "marks": marks,
         "ids": [i.id for i in items],
         "options": HEADLINE_OPTIONS,
         "subject_options": SUBJECT_OPTIONS,
@@ -333,8 +397,15 @@ async def writers(pool: AsyncConnectionPool, user_id: int, q: str, limit: int = 
     """The contacts who wrote the user's newest messages about `q`, most such messages first."""
     if not has_words(q):
         return []
-    params = {"user_id": user_id, "q": q, "cap": WRITERS_CAP, "limit": limit}
     async with pool.connection() as conn:
+        words = await read_words(conn, user_id, q)
+        params = {
+            "user_id": user_id,
+            "query": words.tsquery,
+            "rare": words.rare,
+            "cap": WRITERS_CAP,
+            "limit": limit,
+        }
         rows = await fetch_all(conn, "message_writers", params)
     return [Writer(**row) for row in rows]
 

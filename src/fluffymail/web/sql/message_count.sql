@@ -6,7 +6,9 @@ FROM (
     SELECT
     FROM crm.message_search s
     WHERE s.user_id = %(user_id)s
-      AND (%(q)s::text IS NULL OR s.vector @@ websearch_to_tsquery('simple', %(q)s::text))
+      AND (%(query)s::tsquery IS NULL OR s.vector @@ CASE
+              WHEN %(rare)s::boolean THEN (SELECT %(query)s::tsquery)  -- see the ORDER BY
+              ELSE %(query)s::tsquery END)
       AND (%(pair_left)s::text[] IS NULL OR s.pairs @> ARRAY(
           SELECT crm.word_pair(p.first, p.second)
           FROM unnest(%(pair_left)s::text[], %(pair_right)s::text[]) AS p(first, second)))
@@ -18,7 +20,7 @@ FROM (
           WHERE mf.message_id = s.message_id AND f.name = %(folder)s::text))
       AND (%(ids)s::bigint[] IS NULL OR s.message_id = ANY(%(ids)s::bigint[]))
     -- as in message_list.sql: stops early or uses GIN
-    ORDER BY CASE WHEN %(phrase)s::boolean THEN s.date + interval '0 s' ELSE s.date END
-                 DESC NULLS LAST, s.message_id DESC
+    ORDER BY CASE WHEN %(phrase)s::boolean OR %(rare)s::boolean THEN s.date + interval '0 s'
+                  ELSE s.date END DESC NULLS LAST, s.message_id DESC
     LIMIT %(cap)s
 ) found

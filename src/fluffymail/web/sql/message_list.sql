@@ -1,11 +1,11 @@
 -- One page of the user's messages, newest first, undated mail last (message_search_list_idx
 -- order), keyset-paged: dated mail after (`after_date`, `after_id`), then, with `undated`, the
--- undated mail below `after_id`. Optional filters: words (`q`, websearch syntax, over the
--- search vector of 0031_message_search_table.sql), a date range, has an attachment, a folder
--- name, and `ids`, the messages that pass the contact and company filters
+-- undated mail below `after_id`. Optional filters: words (`query`, message_query.sql's tsquery,
+-- over the search vector of 0031_message_search_table.sql), a date range, has an attachment, a
+-- folder name, and `ids`, the messages that pass the contact and company filters
 -- (message_filter_ids.sql). The filtering and the order read the narrow crm.message_search;
 -- only the page's rows are read from crm.messages. A phrase also gives the adjacent word pairs
--- (`pair_left`, `pair_right`, from message_phrase.sql's reading) that every match holds.
+-- (`pair_left`, `pair_right`, read from that tsquery) that every match holds.
 WITH page AS (
     SELECT s.message_id, s.date
     FROM crm.message_search s
@@ -15,7 +15,9 @@ WITH page AS (
            OR (s.date, s.message_id) < (%(after_date)s::timestamptz, %(after_id)s::bigint))
       AND (%(after_id)s::bigint IS NULL OR NOT %(undated)s::boolean
            OR s.message_id < %(after_id)s::bigint)
-      AND (%(q)s::text IS NULL OR s.vector @@ websearch_to_tsquery('simple', %(q)s::text))
+      AND (%(query)s::tsquery IS NULL OR s.vector @@ CASE
+              WHEN %(rare)s::boolean THEN (SELECT %(query)s::tsquery)  -- see the ORDER BY
+              ELSE %(query)s::tsquery END)
       AND (%(pair_left)s::text[] IS NULL OR s.pairs @> ARRAY(
           SELECT crm.word_pair(p.first, p.second)
           FROM unnest(%(pair_left)s::text[], %(pair_right)s::text[]) AS p(first, second)))
@@ -29,8 +31,13 @@ WITH page AS (
     -- A phrase ("a b") orders by an expression the index cannot give, so that PostgreSQL reads
     -- the GIN index's candidates rather than walking the date index: it estimates a phrase like
     -- its words' AND and would otherwise walk far looking for matches that are rarer than that.
-    ORDER BY CASE WHEN %(phrase)s::boolean THEN s.date + interval '0 s' ELSE s.date END
-                 DESC NULLS LAST,
+    -- So do an address word's addresses when they are rare (`rare`, message_search.py's
+    -- RARE_USES): PostgreSQL takes each for a word of unknown frequency, far more common than an
+    -- address, and estimates 200 of them in most messages (it then reads every row); the query
+    -- passed through a sub-select hides them from its estimate, which is then the default
+    -- 0.5 per cent: it reads the GIN index.
+    ORDER BY CASE WHEN %(phrase)s::boolean OR %(rare)s::boolean THEN s.date + interval '0 s'
+                  ELSE s.date END DESC NULLS LAST,
              s.message_id DESC
     LIMIT %(limit)s
 )

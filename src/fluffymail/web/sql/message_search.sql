@@ -1,17 +1,20 @@
--- The best matches for `q` among the user's newest `cap` messages that match it and the
--- filters (as in message_list.sql), ranked by ts_rank_cd (cover density: the words close
--- together, subject over people over body by the vector's weights), the higher id first on a
--- tie; keyset-paged after (`after_rank`, `after_id`). Ranking every match of a common word over
--- a million messages would read them all: the cap bounds the work (BENCHMARKS.md, "Mail
--- search"). One more than `cap` is read so that `matched` (on every row) counts the matches up
--- to cap + 1 without a second scan. The matches come from the narrow crm.message_search
--- (0031_message_search_table.sql); only the page's rows are read from crm.messages. Phrases
--- pre-filter on their adjacent word pairs as in message_list.sql.
+-- The best matches for `query` (message_query.sql's tsquery) among the user's newest `cap`
+-- messages that match it and the filters (as in message_list.sql), ranked by ts_rank_cd of
+-- `ranking` (cover density: the words close together, subject over people over body by the
+-- vector's weights), the higher id first on a tie; keyset-paged after (`after_rank`,
+-- `after_id`). Ranking every match of a common word over a million messages would read them
+-- all: the cap bounds the work (BENCHMARKS.md, "Mail search"). One more than `cap` is read so
+-- that `matched` (on every row) counts the matches up to cap + 1 without a second scan. The
+-- matches come from the narrow crm.message_search (0031_message_search_table.sql); only the
+-- page's rows are read from crm.messages. Phrases pre-filter on their adjacent word pairs as in
+-- message_list.sql.
 WITH hits AS (
     SELECT s.message_id AS id, s.date, s.vector
     FROM crm.message_search s
     WHERE s.user_id = %(user_id)s
-      AND (%(q)s::text IS NULL OR s.vector @@ websearch_to_tsquery('simple', %(q)s::text))
+      AND (%(query)s::tsquery IS NULL OR s.vector @@ CASE
+              WHEN %(rare)s::boolean THEN (SELECT %(query)s::tsquery)  -- see the ORDER BY
+              ELSE %(query)s::tsquery END)
       AND (%(pair_left)s::text[] IS NULL OR s.pairs @> ARRAY(
           SELECT crm.word_pair(p.first, p.second)
           FROM unnest(%(pair_left)s::text[], %(pair_right)s::text[]) AS p(first, second)))
@@ -22,12 +25,12 @@ WITH hits AS (
           SELECT FROM crm.message_folders mf JOIN crm.folders f ON f.id = mf.folder_id
           WHERE mf.message_id = s.message_id AND f.name = %(folder)s::text))
       AND (%(ids)s::bigint[] IS NULL OR s.message_id = ANY(%(ids)s::bigint[]))
-    ORDER BY CASE WHEN %(phrase)s::boolean THEN s.date + interval '0 s' ELSE s.date END
-                 DESC NULLS LAST, s.message_id DESC  -- a phrase: as in message_list.sql
+    ORDER BY CASE WHEN %(phrase)s::boolean OR %(rare)s::boolean THEN s.date + interval '0 s'
+                  ELSE s.date END DESC NULLS LAST, s.message_id DESC  -- as in message_list.sql
     LIMIT %(cap)s + 1
 ), ranked AS (
     SELECT h.id, h.date,
-           ts_rank_cd(h.vector, websearch_to_tsquery('simple', %(q)s::text)) AS rank
+           coalesce(ts_rank_cd(h.vector, %(ranking)s::tsquery), 0) AS rank  -- NULL: all alike
     FROM (SELECT * FROM hits ORDER BY date DESC NULLS LAST, id DESC LIMIT %(cap)s) h
 ), page AS (
     SELECT r.id, r.rank

@@ -1,15 +1,18 @@
--- People who wrote about `q`: the senders of the user's newest `cap` messages matching it that
--- are visible contacts (as on the contacts list: created, not merged away, not hidden or
--- suppressed, people not groups), most such messages first. The matches come from the narrow
--- crm.message_search (0031_message_search_table.sql).
+-- People who wrote about `query` (message_query.sql): the senders of the user's newest `cap`
+-- messages matching it that are visible contacts (as on the contacts list: created, not merged
+-- away, not hidden or suppressed, people not groups), most such messages first. The matches
+-- come from the narrow crm.message_search (0031_message_search_table.sql).
 WITH hits AS (
     SELECT m.from_address, s.date
     FROM (
         SELECT s.message_id, s.date
         FROM crm.message_search s
         WHERE s.user_id = %(user_id)s
-          AND s.vector @@ websearch_to_tsquery('simple', %(q)s::text)
-        ORDER BY s.date DESC NULLS LAST, s.message_id DESC
+          AND s.vector @@ CASE WHEN %(rare)s::boolean THEN (SELECT %(query)s::tsquery)
+                               ELSE %(query)s::tsquery END  -- as in message_list.sql
+        ORDER BY CASE WHEN %(rare)s::boolean THEN s.date + interval '0 s' ELSE s.date END
+                     DESC NULLS LAST,
+                 s.message_id DESC
         LIMIT %(cap)s
     ) s
     JOIN crm.messages m ON m.id = s.message_id
