@@ -270,6 +270,10 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION crm.fold(value text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE WHEN (octet_length(value) = length(value)) THEN lower(value) ELSE replace(replace(replace(lower(translate(regexp_replace(NORMALIZE(value, NFKD), '[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]'::text, ''::text, 'g'::text), 'ØøŁłĐđĦħıÐð'::text, 'OoLlDdHhiDd'::text)), 'ß'::text, 'ss'::text), 'æ'::text, 'ae'::text), 'œ'::text, 'oe'::text) END;
+
 CREATE FUNCTION crm.keep_privacy_of_unlinked() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -449,7 +453,7 @@ CREATE FUNCTION crm.trigrams(value text) RETURNS text[]
     LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
     AS $$
 DECLARE
-    folded text := lower(value);
+    folded text := crm.fold(value);
     grams text[] := '{}';
 BEGIN
     FOR i IN 1 .. length(folded) - 2 LOOP
@@ -1430,6 +1434,8 @@ CREATE TABLE crm.import_rows (
     contact_id bigint,
     company_id bigint,
     outcome text,
+    address_defect text,
+    CONSTRAINT import_rows_address_defect_check CHECK ((address_defect = ANY (ARRAY['leading_dot'::text, 'trailing_dot'::text, 'doubled_dot'::text]))),
     CONSTRAINT import_rows_outcome_check CHECK ((outcome = ANY (ARRAY['created'::text, 'updated'::text])))
 );
 

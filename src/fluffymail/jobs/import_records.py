@@ -66,7 +66,7 @@ async def run_import(deps: JobDeps, clock: Clock, args: Args) -> dict[str, Any]:
         run = await imports_repo.lock_run(conn, args.user_id, args.run_id)
         if run is None or run.state != "queued":
             return {"run_id": args.run_id, "skipped": run.state if run else "missing"}
-        warnings = await imports_repo.apply(conn, run, clock.now())
+        await imports_repo.apply(conn, run, clock.now())
         await analyze_relationships.enqueue(deps.queue, args.user_id, conn=conn, debounce=0)
         found = await imports_repo.get_run(conn, args.user_id, args.run_id)
     assert found is not None
@@ -74,7 +74,7 @@ async def run_import(deps: JobDeps, clock: Clock, args: Args) -> dict[str, Any]:
         "run_id": args.run_id,
         "created": found["created_count"],
         "updated": found["updated_count"],
-        "warnings": len(warnings),
+        "warnings": len(found["warnings"]),  # the preview's and the apply's
     }
 
 

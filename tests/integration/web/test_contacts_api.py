@@ -130,6 +130,46 @@ async def test_list__every_sort_pages_past_the_scored_and_counts_exactly(
     assert "Grace Hopper" not in exported.text
 
 
+async def test_list__search_ignores_accents_both_ways_and_the_export_agrees(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    """QA: "jose" did not find José, nor "muller" Müller. Names, company names and addresses
+    are compared folded (case and accents, crm.fold), the search's words too."""
+    people = {
+        "jose.muller@sg-bank.fr": "José Müller",
+        "jose.garcia@garcia.example": "Jose Garcia",
+        "zoe@aero.example": "Zoë Ærøskøbing",
+        "lukasz@lodz.example": "Łukasz Wróbel",
+        "rene@descartes.example": "Rene\u0301 Descartes",  # decomposed, as some mailers write it
+    }
+    for address, name in people.items():
+        made = await client.post(
+            "/api/contacts", json={"address": address, "name": name}, headers=alice.auth
+        )
+        assert made.status_code == 201, made.text
+    async with pool.connection() as conn:
+        renamed = await conn.execute(
+            "UPDATE crm.companies SET name = 'Société Générale' WHERE domain = 'sg-bank.fr'"
+        )
+    assert renamed.rowcount == 1
+    both = ["Jose Garcia", "José Müller"]
+    assert sorted(await _names(client, alice, q="jose")) == both
+    assert sorted(await _names(client, alice, q="JOSÉ")) == both
+    assert await _names(client, alice, q="muller") == ["José Müller"]
+    assert await _names(client, alice, q="Müller josé") == ["José Müller"]
+    assert await _names(client, alice, q="garcía") == ["Jose Garcia"]
+    assert await _names(client, alice, q="aeroskobing zoe") == ["Zoë Ærøskøbing"]
+    assert await _names(client, alice, q="lukasz wrobel") == ["Łukasz Wróbel"]
+    assert await _names(client, alice, q="generale jose") == ["José Müller"]  # the company
+    assert await _names(client, alice, q="mü") == ["José Müller"]  # no trigram: a plain scan
+    assert await _names(client, alice, q="rené") == ["Rene\u0301 Descartes"]
+    exported = await client.get(
+        "/api/contacts/export", params={"filter": "societe muller"}, headers=alice.auth
+    )
+    assert exported.status_code == 200 and "José Müller" in exported.text
+    assert "Jose Garcia" not in exported.text
+
+
 async def test_list__bad_input_is_a_422_with_a_reason(
     client: httpx.AsyncClient, alice: User
 ) -> None:

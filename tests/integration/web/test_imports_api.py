@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -16,6 +17,8 @@ from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.clock import SystemClock
 from fluffymail.config import Settings
+from fluffymail.crm.contacts import addresses
+from fluffymail.crm.contacts import repo as contacts_repo
 from fluffymail.crm.imports import repo as imports_repo
 from fluffymail.jobs import import_records
 from fluffymail.jobs.deps import JobDeps
@@ -284,6 +287,87 @@ async def test_export_streams_a_filter_or_list_and_reads_back(
     assert vcf.json()["format"] == "vcf" and vcf.json()["existing"] == 1
     ada = await _contact(pool, "ada@engines.org")
     assert ada["notes"] == ["Met at a ball"] and len(ada["facts"]) == 2
+
+
+DAMAGED = {  # addresses old mail systems damaged, as extraction keeps them (issue 12)
+    ".hall@acme.example": "Steve Hall",
+    "carol.st.@acme.example": "Carol St. Clair",
+    "k..allen@acme.example": "Phillip Allen",
+    "ada@acme.example": "Ada Lovelace",
+}
+
+
+async def _from_mail(pool: AsyncConnectionPool, user: User, people: dict[str, str]) -> None:
+    """Contacts made as extraction makes them from mail (a damaged address kept as written,
+    its defect noted: `ensure_contacts`), then shown with their names."""
+    rows = [
+        {"address": a, "company_id": None, "is_internal": False,
+         "defect": addresses.address_defect(a)}
+        for a in people
+    ]  # fmt: skip
+    async with pool.connection() as conn, conn.transaction():
+        ids, _ = await contacts_repo.ensure_contacts(conn, user.account.id, rows, datetime.now(UTC))
+        for address, name in people.items():
+            await conn.execute(
+                "UPDATE crm.contacts SET name = %s, created = true WHERE id = %s",
+                (name, ids[address]),
+            )
+
+
+async def _people(pool: AsyncConnectionPool, user: User) -> set[tuple[str, str | None, str]]:
+    """The user's shown contacts: (address, its defect, name)."""
+    async with pool.connection() as conn:
+        rows = await (
+            await conn.execute(
+                "SELECT a.address, a.defect, c.name FROM crm.contact_addresses a"
+                " JOIN crm.contacts c ON c.id = a.contact_id"
+                " WHERE a.user_id = %s AND c.created AND c.merged_into_id IS NULL",
+                (user.account.id,),
+            )
+        ).fetchall()
+    return set(rows)
+
+
+async def test_export_of_damaged_addresses_reads_back_into_a_fresh_account(
+    client: httpx.AsyncClient,
+    make_client,
+    alice: User,
+    bob: User,
+    pool: AsyncConnectionPool,
+    jobs: JobQueue,
+) -> None:
+    """QA: a CSV export read back lost every contact whose address an old mail system damaged
+    (each row refused as no address). They are imported as mail keeps them, as written and
+    marked damaged, and the preview and the report say so row by row."""
+    await _from_mail(pool, alice, DAMAGED)
+    exported = await client.get("/api/contacts/export", headers=alice.auth)
+    assert exported.status_code == 200 and exported.text.count("@acme.example") == 4
+
+    made = await upload(client, bob, exported.text)
+    preview = made.json()
+    assert (preview["good_rows"], preview["bad_rows"], preview["new"]) == (4, 0, 4)
+    noted = {w["row"]: w["reason"] for w in preview["warnings"]}
+    rows = {r["address"]: r["row"] for r in preview["sample"]}
+    assert sorted(noted) == sorted(rows[a] for a in DAMAGED if a != "ada@acme.example")
+    assert "marked damaged" in noted[rows["carol.st.@acme.example"]]
+    defects = {r["address"]: r["address_defect"] for r in preview["sample"]}
+    assert defects[".hall@acme.example"] == "leading_dot" and defects["ada@acme.example"] is None
+    browser = make_client()
+    await login(browser, "bob@example.com")
+    page = await browser.get(f"/import/{preview['id']}", headers={"accept": "text/html"})
+    assert "To be imported with a note" in page.text and page.text.count(">damaged</span>") == 3
+    await client.post(f"/api/imports/{preview['id']}/confirm", headers=bob.auth)
+    await run_job(pool, jobs, bob, preview["id"])
+    report = (await client.get(f"/api/imports/{preview['id']}", headers=bob.auth)).json()
+    assert (report["created"], report["updated"], report["bad_rows"]) == (4, 0, 0)
+    assert report["warnings"] == preview["warnings"]
+    assert await _people(pool, bob) == await _people(pool, alice)  # nothing lost, all marked
+
+    again = await imported(client, pool, jobs, alice, exported.text)  # read back: the same ones
+    assert (again["created"], again["updated"], again["bad_rows"]) == (0, 4, 0)
+    cards = await client.get("/api/contacts/export?format=vcf", headers=alice.auth)
+    vcf = (await upload(client, bob, cards.text, name="people.vcf")).json()
+    assert (vcf["good_rows"], vcf["existing"], len(vcf["warnings"])) == (4, 4, 3)
 
 
 async def test_companies_import_and_export(

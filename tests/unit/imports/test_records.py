@@ -65,6 +65,33 @@ def test_check__the_reason_for_each_bad_row() -> None:
     assert checked.total == 6
 
 
+def test_check__a_damaged_address_is_kept_marked_and_noted_as_mail_keeps_it() -> None:
+    """QA: the export of contacts whose addresses an old mail system damaged did not read back
+    (each row was refused). Extraction keeps them as written with their defect; so does the
+    import, with a note for the row. Junk is still a row left out, with its reason."""
+    _, checked = _check(
+        "Email,Name\n"
+        ".hall@acme.com,Steve Hall\n"
+        "carol.st.@acme.com,Carol St. Clair\n"
+        "K..Allen@Enron.com,Phillip Allen\n"
+        "ok@acme.com,Ok\n"
+        "a b@acme.com,Junk\n"
+        ".@acme.com,Nothing Left\n"
+    )
+    assert [(r.address, r.address_defect) for r in checked.rows] == [
+        (".hall@acme.com", "leading_dot"),
+        ("carol.st.@acme.com", "trailing_dot"),
+        ("k..allen@enron.com", "doubled_dot"),
+        ("ok@acme.com", None),
+    ]
+    notes = {w.row: w.reason for w in checked.warnings}
+    assert sorted(notes) == [2, 3, 4]
+    assert "“.hall@acme.com” is not a valid address (it starts with a dot" in notes[2]
+    assert "marked damaged" in notes[3] and "two dots in a row" in notes[4]
+    assert [p.row for p in checked.problems] == [6, 7]
+    assert all("not an email address" in p.reason for p in checked.problems)
+
+
 def test_check__names_companies_phones_tags_notes_cleaned() -> None:
     _, checked = _check(
         "First Name,Last Name,Email,Company,Phone,Labels,Notes\n"

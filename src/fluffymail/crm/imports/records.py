@@ -2,7 +2,9 @@
 stores, or the reason it is left out. Pure: email-validator, phonenumbers and the Public
 Suffix List only.
 
-Addresses are checked with email-validator and kept in FluffyMail's canonical form; phone
+Addresses are checked with email-validator and kept in FluffyMail's canonical form; an address
+an old mail system damaged (`.hall@`, `carol.st.@`, `k..allen@`: `addresses.DEFECTS`) is kept as
+written with its defect, as extraction keeps it from mail, and the row says so; phone
 numbers are checked with phonenumbers (a number without a country code needs the import's
 default country) and kept in the international format; a company's domain is its
 registrable domain (the address's own when the file names a company and no domain).
@@ -34,6 +36,11 @@ _PHONE_SPLIT = re.compile(r"\s*(?:;|:::)\s*")
 _CONTROL = re.compile(r"[\x00-\x1f]")
 _PLAIN = re.compile(r"^[a-z0-9._%+'-]{1,64}@[a-z0-9.-]{1,253}$")
 _DOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}\.)+[a-z][a-z0-9-]{1,62}$")
+_DAMAGE = {
+    "leading_dot": "it starts with a dot: a part before it was lost",
+    "trailing_dot": "a dot ends it before the @: it was cut short",
+    "doubled_dot": "it has two dots in a row: a part between them was lost",
+}
 
 
 class Refused(Exception):
@@ -42,7 +49,8 @@ class Refused(Exception):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Problem:
-    """A record left out (or imported in part, for a warning) and why."""
+    """A record left out (or, for a warning, imported in part or with a value kept as it
+    was) and why."""
 
     row: int
     reason: str
@@ -54,6 +62,7 @@ class ImportRow:
 
     row_no: int
     address: str | None = None
+    address_defect: str | None = None  # one of addresses.DEFECTS: kept as written
     name: str = ""
     first_name: str = ""
     last_name: str = ""
@@ -70,10 +79,12 @@ class ImportRow:
 
 @dataclass(slots=True, kw_only=True)
 class Checked:
-    """Every record of a file: the good rows and the problems, in file order."""
+    """Every record of a file: the good rows, the problems (rows left out) and the warnings
+    (good rows with a value kept as it was), in file order."""
 
     rows: list[ImportRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     total: int = 0
 
 
@@ -94,9 +105,20 @@ def check_all(records: Sequence[tuple[int, Values]], kind: Kind, region: str | N
                 raise Refused(f"{key} is already on row {seen[key]} of this file")
             seen[key] = row_no
             checked.rows.append(row)
+            if row.address_defect:
+                checked.warnings.append(Problem(row=row_no, reason=damaged_note(row)))
         except Refused as exc:
             checked.problems.append(Problem(row=row_no, reason=str(exc)))
     return checked
+
+
+def damaged_note(row: ImportRow) -> str:
+    """What the import says of a row whose address is damaged but kept."""
+    why = _DAMAGE.get(row.address_defect or "", "it is damaged")
+    return (
+        f"“{row.address}” is not a valid address ({why}); imported as written and marked "
+        "damaged, as FluffyMail keeps such addresses from mail"
+    )
 
 
 def check_record(row_no: int, values: Values, kind: Kind, region: str | None) -> ImportRow:
@@ -105,7 +127,7 @@ def check_record(row_no: int, values: Values, kind: Kind, region: str | None) ->
     notes = _notes(values.get("notes", ()))
     if kind == "companies":
         return _company(row_no, values, tags, notes)
-    address = _address(values.get("email", ()))
+    address, defect = _address(values.get("email", ()))
     name, first, last, quality = _name(values)
     company = _text(_first(values.get("company", ())), "the company", NAME_MAX)
     explicit = _first(values.get("company_domain", ()))
@@ -115,6 +137,7 @@ def check_record(row_no: int, values: Values, kind: Kind, region: str | None) ->
     return ImportRow(
         row_no=row_no,
         address=address,
+        address_defect=defect,
         name=name,
         first_name=first,
         last_name=last,
@@ -162,20 +185,22 @@ def _text(value: str, what: str, limit: int) -> str:
     return value
 
 
-def _address(cells: Sequence[str]) -> str:
+def _address(cells: Sequence[str]) -> tuple[str, str | None]:
+    """The address in FluffyMail's form and its defect: a damaged one is kept as extraction
+    keeps it (`keep_damaged`), so an export of such a contact reads back."""
     raw = _first(cells)
     if not raw:
         raise Refused("no email address (a contact is matched by its address)")
     if (fast := _plain_address(raw)) is not None:
-        return fast
-    found = addresses.normalize_address(raw)
-    if found is None or found.defect:
+        return fast, None
+    found = addresses.normalize_address(raw, keep_damaged=True)
+    if found is None:
         try:
             validate_email(raw.strip(), check_deliverability=False)
         except (EmailNotValidError, UnicodeError, ValueError) as exc:
             raise Refused(f"“{raw[:80]}” is not an email address: {exc}") from None
         raise Refused(f"“{raw[:80]}” is not an email address")
-    return found.email
+    return found.email, found.defect
 
 
 def _plain_address(raw: str) -> str | None:

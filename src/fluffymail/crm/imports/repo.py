@@ -38,6 +38,7 @@ class NewRun:
     columns: Sequence[Column]
     total_rows: int
     problems: Sequence[Problem]
+    warnings: Sequence[Problem] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,7 +62,8 @@ def _problems(problems: Sequence[Problem]) -> str:
 
 
 async def create_run(conn: Conn, run: NewRun, rows: Sequence[ImportRow], now: datetime) -> int:
-    """A previewed run with its good rows staged (COPY); answers its id."""
+    """A previewed run with its good rows staged (COPY) and its rows left out and warnings
+    listed; answers its id."""
     mapping = [{"column": c.header, "field": c.field} for c in run.columns]
     params = {
         "user_id": run.user_id,
@@ -73,6 +75,7 @@ async def create_run(conn: Conn, run: NewRun, rows: Sequence[ImportRow], now: da
         "total_rows": run.total_rows,
         "good_rows": len(rows),
         "problems": _problems(run.problems),
+        "warnings": _problems(run.warnings),
         "now": now,
     }
     [made] = await _rows(conn, "run_insert", params)
@@ -80,9 +83,9 @@ async def create_run(conn: Conn, run: NewRun, rows: Sequence[ImportRow], now: da
         for r in rows:
             await copy.write_row(
                 (
-                    made["id"], r.row_no, r.address, r.name, r.first_name, r.last_name,
-                    r.name_quality, r.company, r.company_domain, r.company_given, r.website,
-                    r.title, list(r.phones), list(r.tags), list(r.notes),
+                    made["id"], r.row_no, r.address, r.address_defect, r.name, r.first_name,
+                    r.last_name, r.name_quality, r.company, r.company_domain, r.company_given,
+                    r.website, r.title, list(r.phones), list(r.tags), list(r.notes),
                 )
             )  # fmt: skip
     return int(made["id"])
@@ -136,8 +139,9 @@ async def record_failure(
 
 
 async def apply(conn: Conn, run: LockedRun, now: datetime) -> list[Problem]:
-    """Apply the run's staged rows and mark it done; answers the warnings (rows imported in
-    part). Call it in one transaction with the run locked."""
+    """Apply the run's staged rows and mark it done; answers the warnings it found (rows
+    imported in part), which the run adds to those of its preview. Call it in one transaction
+    with the run locked."""
     params = {
         "run_id": run.id,
         "user_id": run.user_id,

@@ -51,6 +51,9 @@ class RowProblemOut(BaseModel):
 class ImportRowOut(BaseModel):
     row: int
     address: str | None
+    address_defect: Literal["leading_dot", "trailing_dot", "doubled_dot"] | None = Field(
+        description="The address is damaged (as an old mail system left it) and kept as written"
+    )
     name: str
     company: str
     company_domain: str | None
@@ -82,7 +85,10 @@ class ImportOut(BaseModel):
     good_rows: int
     bad_rows: int
     problems: list[RowProblemOut] = Field(description="Rows left out and why (the first 1,000)")
-    warnings: list[RowProblemOut] = Field(description="Rows imported in part, and what was not")
+    warnings: list[RowProblemOut] = Field(
+        description="Rows imported with a note: in part (and what was not), or with a damaged "
+        "address kept as written"
+    )
     created: int
     updated: int
     last_error: str | None = Field(

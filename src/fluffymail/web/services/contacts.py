@@ -95,7 +95,8 @@ class ContactQuery:
     @property
     def words(self) -> list[str] | None:
         """The search's words, lower-cased: each must be found, in any order, in the name,
-        the company's name or an address ("Fischer Mark" finds Mark Fischer)."""
+        the company's name or an address ("Fischer Mark" finds Mark Fischer), accents aside
+        (the SQL folds both sides with `crm.fold`: "jose" finds José)."""
         found = list(dict.fromkeys((self.search or "").lower().split()))
         return found or None
 

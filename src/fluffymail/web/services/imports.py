@@ -137,7 +137,7 @@ async def stage(
         new_run = imports_repo.NewRun(
             user_id=user_id, workspace_id=await activity.workspace_of(conn, user_id),
             kind=kind, format=fmt, filename=upload.filename, columns=read.columns,
-            total_rows=checked.total, problems=checked.problems,
+            total_rows=checked.total, problems=checked.problems, warnings=checked.warnings,
         )  # fmt: skip
         run_id = await imports_repo.create_run(conn, new_run, checked.rows, now)
     async with pool.connection() as conn:

@@ -1,6 +1,7 @@
 -- Every visible contact of the user that a list or filter selects (filters as in
--- contact_count.sql; the search's words are found in names, addresses and company names, as the
--- list's search finds them), by name, in the columns of contact_export.sql. Read with a server-side cursor.
+-- contact_count.sql; the search's words are found in names, addresses and company names,
+-- ignoring case and accents, as the list's search finds them), by name, in the columns of
+-- contact_export.sql. Read with a server-side cursor.
 SELECT c.id, c.name, c.first_name, c.last_name, c.primary_address,
        co.name AS company, co.domain AS company_domain,
        (SELECT f.value FROM crm.contact_facts f
@@ -31,8 +32,8 @@ WHERE c.user_id = %(user_id)s AND c.created AND c.merged_into_id IS NULL
       WHERE m.list_id = %(list_id)s::bigint AND m.contact_id = c.id))
   AND (%(internal)s::boolean IS NULL OR c.is_internal = %(internal)s::boolean)
   AND NOT EXISTS (  -- every word of the search, as contact_list_search.sql finds them
-      SELECT FROM unnest(%(words)s::text[]) w
-      WHERE strpos(lower(c.name), w) = 0 AND strpos(lower(coalesce(co.name, '')), w) = 0
+      SELECT FROM (SELECT crm.fold(word) AS w FROM unnest(%(words)s::text[]) word) words
+      WHERE strpos(crm.fold(c.name), w) = 0 AND strpos(crm.fold(coalesce(co.name, '')), w) = 0
         AND NOT EXISTS (SELECT FROM crm.contact_addresses a
-                        WHERE a.contact_id = c.id AND strpos(a.address, w) > 0))
+                        WHERE a.contact_id = c.id AND strpos(crm.fold(a.address), w) > 0))
 ORDER BY lower(coalesce(nullif(c.name, ''), c.primary_address)), c.id

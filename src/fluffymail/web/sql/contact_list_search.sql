@@ -1,29 +1,33 @@
 -- One page of the user's visible contacts in whose name, addresses or company name every word
--- of the search is found (ignoring case, in any order), filtered, in the order of
--- contact_list_<sort>.sql, with `total` counting every match. The trigram indexes of
--- 0011_contacts_list.sql find the candidates for the longest word (`probe`), strpos decides;
--- a probe shorter than three characters has no trigram, so it is a plain scan. The matches
--- are sorted in memory: a search finds few contacts.
+-- of the search is found (ignoring case and accents: crm.fold, so "jose" finds José and
+-- "josé" Jose; in any order), filtered, in the order of contact_list_<sort>.sql, with `total`
+-- counting every match. The trigram indexes of 0011_contacts_list.sql (of the folded text since
+-- 0051) find the candidates for the longest word (`probe`), strpos decides; a probe shorter
+-- than three characters has no trigram, so it is a plain scan. The matches are sorted in
+-- memory: a search finds few contacts.
 WITH found AS (
     SELECT c.id
     FROM crm.contacts c
     WHERE c.user_id = %(user_id)s AND c.created AND c.merged_into_id IS NULL
       AND c.suppressed_reason IS NULL
-      AND (length(%(probe)s::text) < 3 OR crm.trigrams(c.name) @> crm.trigrams(%(probe)s::text))
-      AND strpos(lower(c.name), lower(%(probe)s::text)) > 0
+      AND (length(crm.fold(%(probe)s::text)) < 3
+           OR crm.trigrams(c.name) @> crm.trigrams(%(probe)s::text))
+      AND strpos(crm.fold(c.name), crm.fold(%(probe)s::text)) > 0
     UNION
     SELECT a.contact_id
     FROM crm.contact_addresses a
     WHERE a.user_id = %(user_id)s
-      AND (length(%(probe)s::text) < 3 OR crm.trigrams(a.address) @> crm.trigrams(%(probe)s::text))
-      AND strpos(lower(a.address), lower(%(probe)s::text)) > 0
+      AND (length(crm.fold(%(probe)s::text)) < 3
+           OR crm.trigrams(a.address) @> crm.trigrams(%(probe)s::text))
+      AND strpos(crm.fold(a.address), crm.fold(%(probe)s::text)) > 0
     UNION
     SELECT c.id
     FROM crm.companies co
     JOIN crm.contacts c ON c.company_id = co.id
     WHERE co.user_id = %(user_id)s
-      AND (length(%(probe)s::text) < 3 OR crm.trigrams(co.name) @> crm.trigrams(%(probe)s::text))
-      AND strpos(lower(co.name), lower(%(probe)s::text)) > 0
+      AND (length(crm.fold(%(probe)s::text)) < 3
+           OR crm.trigrams(co.name) @> crm.trigrams(%(probe)s::text))
+      AND strpos(crm.fold(co.name), crm.fold(%(probe)s::text)) > 0
 )
 SELECT c.id, c.name, c.primary_address, c.company_id, co.name AS company_name,
        co.domain AS company_domain, c.is_internal,
@@ -48,11 +52,13 @@ WHERE c.user_id = %(user_id)s AND c.created AND c.merged_into_id IS NULL
       SELECT FROM crm.contact_list_members m
       WHERE m.list_id = %(list_id)s::bigint AND m.contact_id = c.id))
   AND (%(internal)s::boolean IS NULL OR c.is_internal = %(internal)s::boolean)
-  AND NOT EXISTS (  -- every word, in any order, in the name, the company's name or an address
-      SELECT FROM unnest(%(words)s::text[]) w
-      WHERE strpos(lower(c.name), w) = 0 AND strpos(lower(coalesce(co.name, '')), w) = 0
+  AND NOT EXISTS (  -- every other word (`found` found the probe), in any order, in the name,
+      -- the company's name or an address
+      SELECT FROM (SELECT crm.fold(word) AS w FROM unnest(%(words)s::text[]) word
+                   WHERE word <> %(probe)s::text) words
+      WHERE strpos(crm.fold(c.name), w) = 0 AND strpos(crm.fold(coalesce(co.name, '')), w) = 0
         AND NOT EXISTS (SELECT FROM crm.contact_addresses a
-                        WHERE a.contact_id = c.id AND strpos(a.address, w) > 0))
+                        WHERE a.contact_id = c.id AND strpos(crm.fold(a.address), w) > 0))
 ORDER BY
     CASE WHEN %(sort)s::text = 'strength' THEN r.score IS NULL END,
     CASE WHEN %(sort)s::text = 'strength' THEN r.score END DESC,

@@ -1,6 +1,7 @@
 -- A contact for each row whose address the user has none with: made as by hand (shown at
 -- once and kept whatever the creation policy), its name and a company the file names set
--- by the user ('you'), and the row marked as created.
+-- by the user ('you'), its address's defect noted as extraction notes it (a damaged address
+-- is kept as written), and the row marked as created.
 WITH made AS (
     INSERT INTO crm.contacts (user_id, primary_address, name, first_name, last_name,
                               name_quality, name_source, company_id, company_source, created,
@@ -15,8 +16,10 @@ WITH made AS (
     ON CONFLICT (user_id, primary_address) DO NOTHING
     RETURNING id, primary_address
 ), addressed AS (
-    INSERT INTO crm.contact_addresses (user_id, address, contact_id, created_on)
-    SELECT %(user_id)s, primary_address, id, %(now)s FROM made
+    INSERT INTO crm.contact_addresses (user_id, address, contact_id, defect, created_on)
+    SELECT %(user_id)s, made.primary_address, made.id, r.address_defect, %(now)s
+    FROM made
+    JOIN crm.import_rows r ON r.run_id = %(run_id)s AND r.address = made.primary_address
     ON CONFLICT (user_id, address) DO NOTHING
 )
 UPDATE crm.import_rows r
