@@ -2,7 +2,7 @@
 -- last contact (crm.relationships.last_at, which crm.contact_figures reads; not the cached
 -- c.last_interaction_on, which counts Cc'd and bulk mail too), newest first, then those it
 -- shows as "never" (no relationship, or one with no counted mail). The dated ones are read in
--- relationships_recent_idx order (0051) joined to contacts by primary key; the undated ones
+-- relationships_recent_idx order (0049) joined to contacts by primary key; the undated ones
 -- follow in contacts_list_recent_idx order, read only when the dated ones do not fill the
 -- window (the cached date only breaks the tie among them). Every ORDER BY ends in the id, so
 -- offset paging neither skips nor repeats a row. Filters as in contact_count.sql;

@@ -2,7 +2,7 @@
 -- of the search is found (ignoring case and accents: crm.fold, so "jose" finds José and
 -- "josé" Jose; in any order), filtered, in the order of contact_list_<sort>.sql, with `total`
 -- counting every match. The trigram indexes of 0011_contacts_list.sql (of the folded text since
--- 0051) find the candidates for the longest word (`probe`), strpos decides; a probe shorter
+-- 0050) find the candidates for the longest word (`probe`), strpos decides; a probe shorter
 -- than three characters has no trigram, so it is a plain scan. The matches are sorted in
 -- memory: a search finds few contacts.
 WITH found AS (
