@@ -156,7 +156,8 @@ async def _sync_running(queue: JobQueue, connection_id: int) -> bool:
 
 
 def make_handler(deps: JobDeps, clock: Clock) -> Callable[[Job], Any]:
-    """Delete the connection; wait (snooze, no retry spent) while one of its syncs runs."""
+    """Delete the connection; wait (snooze, no retry spent) while one of its syncs runs (it
+    stops after the batch it is storing, seeing the connection marked)."""
 
     async def handle(job: Job) -> dict[str, Any]:
         args = Args.from_data(job.data)

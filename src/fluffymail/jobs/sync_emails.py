@@ -15,7 +15,9 @@ killed worker, of the connection's next sync) each recorded message no folder of
 connection holds any more is deleted, its contacts recounted, summaries citing it marked
 stale and re-summarised, and the relationships re-analysed (see crm/mail/README.md,
 "Deletions").
-A paused connection, or one being deleted, is skipped. A Gmail sync first records the
+A paused connection, or one being deleted, is skipped; one paused or marked for deletion while
+its sync reads stops after the batch being stored (the cursor keeps its place: resuming
+continues from there), since a first import can read for hours. A Gmail sync first records the
 account's send-as addresses as the user's aliases and saves refreshed access tokens; a Gmail
 sync that finishes sends the connection's `sync-calendar` job (same schedule as its mail).
 """
@@ -299,12 +301,16 @@ async def sync_connection(
             seen, stored, batches = seen + page_seen, stored + page_stored, batches + 1
             if on_progress is not None:
                 on_progress(SyncProgress(seen=seen, stored=stored, remaining=batch[-1].remaining))
-        if cursor is None:  # read from scratch, to the end: a folder it never named is gone
-            await _forget_unread_folders(pool, connection, named, written)
-        # No ANALYZE here: the stored mail's statistics are refreshed by the stage that reads it
-        # next, the analysis every stored batch leads to (`analyze_relationships`, issue 19),
-        # not on the sync's own time and slot (issue 21).
-        deleted = await _finish(pool, queue, connection, clock, analyse=analyse)
+        status, deleted = "ok", 0
+        if written.cut:  # paused or being deleted meanwhile: what is stored stays, no more
+            status = await _stop(pool, queue, connection, clock, written)
+        else:
+            if cursor is None:  # read from scratch, to the end: a folder it never named is gone
+                await _forget_unread_folders(pool, connection, named, written)
+            # No ANALYZE here: the stored mail's statistics are refreshed by the stage that
+            # reads it next, the analysis every stored batch leads to (`analyze_relationships`,
+            # issue 19), not on the sync's own time and slot (issue 21).
+            deleted = await _finish(pool, queue, connection, clock, analyse=analyse)
     except AuthError as exc:
         await _delete_unlinked(pool, queue, connection, clock, written)
         await _fail(pool, connection, clock, exc.reason, needs_reauth=True)
@@ -328,6 +334,7 @@ async def sync_connection(
         seen=seen,
         stored=stored,
         batches=batches,
+        status=status,
         deleted=deleted,
         seconds=clock.monotonic() - started,
         skipped_by_label=dict(getattr(source, "skipped_by_label", None) or {}),
@@ -342,10 +349,14 @@ async def sync_connection(
 @dataclass(slots=True, kw_only=True)
 class _Written:
     """What the sync's committed batches wrote: the cursor parts (so a batch writes only the
-    folders it moved) and how many messages they recorded as left in no folder."""
+    folders it moved) and how many messages they recorded as left in no folder; whether the
+    connection was paused or marked for deletion when the last one committed (`stopping`), and
+    whether mail read after that was left unstored for it (`cut`)."""
 
     parts: cursors.Parts
     unlinked: int = 0
+    stopping: bool = False
+    cut: bool = False
 
 
 class _Activity:
@@ -516,6 +527,9 @@ async def _pipeline(
         batch, parse = parsing.popleft()
         parsed = await parse
         done = (previous, *await storing) if storing is not None else None
+        if written.stopping:  # paused or being deleted: this batch is not stored
+            storing, written.cut = None, True
+            return done
         storing = asyncio.create_task(
             _store_batch(pool, connection, batch, parsed, clock, written, extraction)
         )
@@ -525,7 +539,7 @@ async def _pipeline(
     batches = _batches(pages, batch_size)
     source_error: Exception | None = None
     try:
-        while True:
+        while not written.cut:
             try:
                 batch = await anext(batches)
             except StopAsyncIteration:
@@ -536,7 +550,7 @@ async def _pipeline(
             parsing.append((batch, asyncio.create_task(_parse(batch, parser))))
             if len(parsing) > ahead and (done := await store_next()) is not None:
                 yield done
-        while parsing:
+        while parsing and not written.cut:
             if (done := await store_next()) is not None:
                 yield done
         if storing is not None:
@@ -632,14 +646,14 @@ async def _store_batch(
             await extraction(
                 conn, extract_contacts.batches(stored.new_message_ids, connection.user_id)
             )
-        await mail_repo.record_progress(
+        stopping = await mail_repo.record_progress(
             conn,
             connection.id,
             seen=stored.seen,
             stored=len(stored.new_message_ids),
             remaining=batch[-1].remaining,
         )
-    written.parts = parts
+    written.parts, written.stopping = parts, stopping
     written.unlinked += len(unlinked)
     return stored.seen, len(stored.new_message_ids)
 
@@ -681,6 +695,21 @@ async def _finish(
             args = sync_calendar.Args(connection_id=connection.id, user_id=connection.user_id)
             await sync_calendar.enqueue(queue, args, conn=conn)
     return deleted
+
+
+async def _stop(
+    pool: AsyncConnectionPool,
+    queue: JobQueue,
+    connection: Connection,
+    clock: Clock,
+    written: _Written,
+) -> str:
+    """End a sync whose connection was paused or marked for deletion while it read: what its
+    batches unlinked is deleted (as at a sync's end) and it is no longer syncing, nor failed;
+    the next sync continues from the cursor. Why it stopped: 'paused' or 'deleting'."""
+    await _delete_unlinked(pool, queue, connection, clock, written)
+    async with pool.connection() as conn:
+        return await mail_repo.mark_sync_stopped(conn, connection.id)
 
 
 async def _delete_unlinked(
@@ -783,6 +812,24 @@ def plain_error(exc: BaseException) -> str | None:
     return None
 
 
+_FAILED_ATTEMPT = "the sync failed; the connection's last error says why"
+_ATTEMPT_TEXTS = (
+    *_PLAIN_TEXTS,
+    ("no such host", "the mail server's name could not be found"),
+    ("tls", "a secure connection to the mail server could not be made"),
+    ("could not reach", "the mail server could not be reached"),
+    ("unreachable", "the mail server could not be reached"),
+)
+
+
+def plain_attempt(message: str) -> str:
+    """A failed sync attempt's recorded message (its job's output) as the connection's owner
+    reads it: a sentence for network and mail-server failures, else a general one. Never the
+    message itself, which may name server paths or quote code."""
+    text = message.lower()
+    return next((sentence for word, sentence in _ATTEMPT_TEXTS if word in text), _FAILED_ATTEMPT)
+
+
 async def _fail(
     pool: AsyncConnectionPool,
     connection: Connection,
@@ -867,7 +914,7 @@ def define(
         mark = await step.run(MARK_STEP, _mark_step, deps)
         reading = _Reading(source=source, on_progress=on_progress)
         synced = await step.run(SYNC_STEP, _sync_step, deps, clock, args, workflows, group, reading)
-        if synced.get("status") != "ok":
+        if synced.get("status") not in ("ok", "paused"):  # paused: what was read gets scored
             return synced
         extracted = await step.join(EXTRACT_STEP)
         analysed = await step.run(ANALYZE_STEP, _analyse_step, deps, clock, args.user_id)

@@ -133,6 +133,7 @@ class GmailEmulator:
              "isDefault": True, "verificationStatus": "accepted"},
         ]  # fmt: skip
         self.consent = True  # False: the authorisation endpoint answers error=access_denied
+        self.unticked: set[str] = set()  # scopes the user unticks on the consent screen
         self.require_pkce = True  # Google lets web clients skip PKCE; these tests demand it
         self.codes: dict[str, Grant] = {}
         self.quota: Quota | None = None
@@ -428,14 +429,16 @@ class GmailEmulator:
             back["error"] = "access_denied"
         else:
             code = f"4/{uuid.uuid4().hex}"
+            # Google's granular consent: each permission asked for is a box the user may untick
+            scope = " ".join(s for s in args.get("scope", SCOPE).split() if s not in self.unticked)
             with self._lock:
                 self.codes[code] = Grant(
                     client_id=args["client_id"], redirect_uri=redirect,
-                    scope=args.get("scope", SCOPE), challenge=args.get("code_challenge"),
+                    scope=scope, challenge=args.get("code_challenge"),
                     method=args.get("code_challenge_method", "plain"),
                 )  # fmt: skip
             back["code"] = code
-            back["scope"] = args.get("scope", SCOPE)
+            back["scope"] = scope
         sep = "&" if "?" in redirect else "?"
         return Reply(status=302, body={}, headers={"Location": f"{redirect}{sep}{urlencode(back)}"})
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import logging
 import zipfile
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -14,7 +15,9 @@ from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.clock import SystemClock
 from fluffymail.config import Settings
+from fluffymail.integrations.mail.file_source import FileSource
 from fluffymail.integrations.mail.files import MailSourceError
+from fluffymail.integrations.mail.source import Cursor, SourcePage, TransientSourceError
 from fluffymail.jobs import delete_connection, sync_emails
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.queue import JobQueue
@@ -23,6 +26,7 @@ from tests.integration.web.conftest import User
 from tests.integration.web.connections_support import (
     UPLOAD_LIMIT,
     data_dir,  # noqa: F401  (fixture)
+    ensure_queues,
     maildir_tar,
     maildir_zip,
     run_delete,
@@ -104,6 +108,32 @@ async def test_isolation__another_users_connection_is_404_everywhere(
     bobs = await make_connection(bob, "/mail/b.mbox")
     detail = (await client.get(f"/api/connections/{bobs}", headers=bob.auth)).json()
     assert detail["recent_jobs"] == []
+
+
+async def test_recent_jobs__a_failed_attempt_shows_its_error_in_words_never_the_traceback(
+    client: httpx.AsyncClient, alice: User, make_connection, jobs: JobQueue
+) -> None:
+    """SECURITY.md: an error response never gives a server path or a stack trace; a failed
+    sync's job output (what the queue keeps for operators) held both."""
+    connection_id = await make_connection(alice)
+    await client.post(f"/api/connections/{connection_id}/sync", headers=alice.auth)
+    [job] = await jobs.fetch("sync-emails")
+    try:  # as a worker records a failed attempt: the exception with its traceback
+        raise TransientSourceError(
+            "IMAP connection failed: [Errno 111] Connection refused"
+        ) from PermissionError(13, "Permission denied", "/srv/fluffymail/uploads/1/a.mbox")
+    except TransientSourceError as exc:
+        await jobs.fail(job, exc)
+    stored = await jobs.get_job(job.id)
+    assert stored is not None and "Traceback" in stored.output["traceback"]  # operators keep it
+
+    response = await client.get(f"/api/connections/{connection_id}", headers=alice.auth)
+    [shown] = response.json()["recent_jobs"]
+    assert shown["id"] == job.id and shown["state"] == "retry"
+    assert shown["output"] == {"error": "the mail server refused the connection"}
+    assert shown["worker"] is None
+    for secret in ("Traceback", "/srv/fluffymail", __file__, "Errno"):
+        assert secret not in response.text
 
 
 # -- creating by upload, pausing, resuming, deleting (app with a data dir and a small limit) ----
@@ -339,6 +369,70 @@ async def test_pause_resume(
     assert resumed.status_code == 200 and resumed.json()["connection"]["state"] == "ok"
     assert [s["key"] for s in await jobs.get_schedules()] == [f"connection-{connection_id}"]
     assert (await run_sync(pool, settings, connection_id)).stored == 3
+
+
+class _ActsMidway:
+    """A file source that runs `action` (a person clicking Pause or Delete) once it has handed
+    over `after` pages, then goes on reading."""
+
+    def __init__(self, source: FileSource, after: int, action: Callable[[], Awaitable[object]]):
+        self.source, self.after, self.action, self.pages_read = source, after, action, 0
+
+    async def pages(self, cursor: Cursor | None) -> AsyncIterator[SourcePage]:
+        async for page in self.source.pages(cursor):
+            yield page
+            self.pages_read += 1
+            if self.pages_read == self.after:
+                await self.action()
+
+
+@pytest.mark.parametrize("click", ["pause", "delete"])
+async def test_pausing_or_deleting_stops_a_running_sync_after_the_batch_it_stores(
+    api: httpx.AsyncClient,
+    alice: User,
+    pool: AsyncConnectionPool,
+    settings: Settings,
+    tmp_path: Path,
+    jobs: JobQueue,
+    click: str,
+) -> None:
+    """A first import reads for hours: it went on to the end while the page said Paused (or
+    Deleting, the deletion waiting for it all)."""
+    created = await _upload(
+        api, alice, "a.mbox", write_mbox(tmp_path / "a.mbox", range(20)).read_bytes()
+    )
+    connection_id = created.json()["connection"]["id"]
+    path = f"/api/connections/{connection_id}" + ("/pause" if click == "pause" else "")
+
+    async def act() -> None:
+        response = await api.request(
+            "POST" if click == "pause" else "DELETE", path, headers=alice.auth
+        )
+        assert response.status_code < 300, response.text
+
+    source = _ActsMidway(FileSource(await _stored_path(pool, connection_id), page_size=2), 2, act)
+    await ensure_queues(jobs)
+    result = await sync_emails.sync_connection(
+        pool=pool, queue=jobs, connection_id=connection_id, clock=SystemClock(),
+        settings=settings, source=source, batch_size=2,
+    )  # fmt: skip
+
+    assert result.status == ("paused" if click == "pause" else "deleting")
+    assert source.pages_read <= 4 and 2 <= result.stored <= 6  # not the 10 pages of the file
+    assert await _count(pool, "SELECT count(*) FROM crm.messages") == result.stored
+    if click == "delete":
+        assert (
+            await run_delete(pool, settings, connection_id, alice.account.id)
+        ).status == "deleted"
+        assert await _count(pool, "SELECT count(*) FROM crm.messages") == 0
+        return
+    view = (await api.get(f"/api/connections/{connection_id}", headers=alice.auth)).json()
+    assert (view["state"], view["status"], view["last_error"]) == ("paused", "ok", None)
+    assert view["last_synced_on"] is None  # it never read to the end
+    await api.post(f"/api/connections/{connection_id}/resume", headers=alice.auth)
+    rest = await run_sync(pool, settings, connection_id)  # continues where it stopped
+    assert rest.status == "ok" and rest.stored == 20 - result.stored
+    assert await _count(pool, "SELECT count(*) FROM crm.messages") == 20
 
 
 async def test_delete__removes_its_mail_keeps_mail_another_connection_holds(

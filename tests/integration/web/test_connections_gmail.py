@@ -6,6 +6,8 @@ sign-in belongs to the browser session that started it (issue 15, finding 1)."""
 from __future__ import annotations
 
 import contextlib
+import html
+import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -21,7 +23,7 @@ from fluffymail.crm import secrets
 from fluffymail.integrations.mail.source import AuthError
 from fluffymail.jobs import sync_calendar
 from fluffymail.queue import JobQueue
-from tests.integration.gmail.emulator import BOTH_SCOPES, GmailEmulator
+from tests.integration.gmail.emulator import BOTH_SCOPES, CALENDAR_SCOPE, SCOPE, GmailEmulator
 from tests.integration.web.conftest import User, csrf_from, login
 from tests.integration.web.connections_support import (
     connection_settings,
@@ -351,3 +353,108 @@ async def test_pkce__google_refuses_a_verifier_that_did_not_make_the_challenge(
     assert (
         response.json()["error"]["message"] == "Google refused the sign-in: Invalid code verifier."
     )
+
+
+async def test_consent_with_the_calendar_unticked__mail_connects_and_the_calendar_says_why(
+    api: httpx.AsyncClient,
+    alice: User,
+    emulator: GmailEmulator,
+    pool: AsyncConnectionPool,
+    settings: Settings,
+) -> None:
+    """Google's consent screen lets the user untick a permission: oauthlib refused the
+    narrower token ('Scope has changed'), which was a 500 and no connection."""
+    emulator.add_message(sample_message(1, to="owner@gmail.example"))
+    emulator.unticked = {CALENDAR_SCOPE}
+    await login(api, "alice@example.com")
+    response = await api.get(await _consent(api, emulator))
+    assert response.status_code == 200, response.text
+    connection_id = response.json()["connection"]["id"]
+    assert (await _stored(pool, settings, connection_id))["scopes"] == [SCOPE]  # as granted
+    assert (await run_sync(pool, settings, connection_id)).stored == 1
+    calendar = await sync_calendar.sync_calendar(
+        pool=pool, queue=JobQueue(pool, listen=False), connection_id=connection_id,
+        clock=SystemClock(), settings=settings,
+    )  # fmt: skip
+    assert calendar["status"] == "no_calendar_access"
+    shown = (await api.get(f"/api/connections/{connection_id}")).json()
+    assert shown["status"] == "ok" and shown["calendar_error"] == sync_calendar.NO_SCOPE
+
+
+async def test_consent_with_the_mail_unticked__nothing_connected_and_the_reason_given(
+    api: httpx.AsyncClient, alice: User, emulator: GmailEmulator, pool: AsyncConnectionPool
+) -> None:
+    emulator.unticked = {SCOPE}
+    await login(api, "alice@example.com")
+    callback = await _consent(api, emulator)
+    response = await api.get(callback)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "oauth_no_mail_access" and "leave it ticked" in error["message"]
+    assert await _rows(pool, "SELECT id FROM crm.connections") == []
+
+
+def _flash(page: httpx.Response) -> str:
+    """The page's notice, as one line of text."""
+    match = re.search(r'<p class="alert alert-(?:ok|error)"[^>]*>(.*?)</p>', page.text, re.S)
+    assert match, page.text[:2000]
+    return " ".join(html.unescape(match[1]).split())
+
+
+async def test_coming_back_from_google__the_page_says_what_happened_in_words(
+    served: tuple[FastAPI, httpx.AsyncClient],
+    alice: User,
+    emulator: GmailEmulator,
+    pool: AsyncConnectionPool,
+    settings: Settings,
+) -> None:
+    """Each failure said "Connecting Gmail failed (oauth_refused). Please try again." (also
+    when trying again cannot help), and signing in as another account than the one waiting
+    for a sign-in said "Gmail connected. The first sync has started"."""
+    async with _browser(served, "alice@example.com") as browser:
+
+        async def come_back(callback: str) -> httpx.Response:
+            back = await browser.get(callback, headers={"accept": "text/html"})
+            assert back.status_code == 303, back.text
+            return await browser.get(back.headers["location"])
+
+        new = await come_back(await _consent(browser, emulator))
+        assert _flash(new) == (
+            "Gmail connected: owner@gmail.example. The first sync has started; progress"
+            " shows below."
+        )
+        [first] = (await browser.get("/api/connections")).json()
+        emulator.revoke((await _stored(pool, settings, first["id"]))["refresh_token"])
+        with pytest.raises(AuthError):
+            await run_sync(pool, settings, first["id"])
+        page = await browser.get("/connections")
+        again = f'href="/connections/gmail/connect?account={first["id"]}"'
+        assert again in page.text  # "Connect again" names the account to Google
+        connect = await browser.get(f"/connections/gmail/connect?account={first['id']}")
+        assert "login_hint=owner%40gmail.example" in connect.headers["location"]
+
+        emulator.email_address = "second@gmail.example"  # the wrong account chosen at Google
+        other = await come_back(await _consent(browser, emulator))
+        assert _flash(other) == (
+            "Gmail connected: second@gmail.example. The first sync has started; progress shows"
+            " below. Still waiting for a sign-in: owner@gmail.example. Use its Connect again"
+            " button and choose that account at Google."
+        )
+        emulator.email_address = "owner@gmail.example"
+        signed_in = await come_back(await _consent(browser, emulator))
+        assert _flash(signed_in) == (
+            "owner@gmail.example is signed in again; it syncs now and every 15 minutes."
+        )
+
+        callback = await _consent(browser, emulator)
+        emulator.codes.clear()  # the code expired at Google: trying again helps
+        assert "Use Connect Gmail to try again." in _flash(await come_back(callback))
+        emulator.unticked = {SCOPE}
+        unticked = _flash(await come_back(await _consent(browser, emulator)))
+        assert "permission to read your mail was unticked" in unticked
+        for junk in ("connection=99999999999999999999", "connection=%C2%B2", "reconnect=%C2%B2"):
+            assert (await browser.get(f"/connections?gmail=connected&{junk}")).status_code == 200
+        forged = await browser.get("/connections?gmail=connected&connection=999")
+        assert (
+            _flash(forged) == "Gmail connected. The first sync has started; progress shows below."
+        )

@@ -5,6 +5,7 @@ the server again until the user gives the new password."""
 from __future__ import annotations
 
 import asyncio
+import html
 import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -22,7 +23,7 @@ from fluffymail.integrations.mail.source import AuthError
 from fluffymail.queue import JobQueue
 from tests.helpers import wait_for
 from tests.integration.imap.conftest import PASSWORD, Dovecot, dovecot, imap_user, seed  # noqa: F401
-from tests.integration.web.conftest import User
+from tests.integration.web.conftest import User, login, session_csrf
 from tests.integration.web.connections_support import (
     KEY,
     connection_settings,
@@ -183,3 +184,63 @@ async def test_command_line__shows_the_refusal_and_takes_the_new_password(
     fixed = await cli(*imap_args, password=f"{NEW_PASSWORD}\n")
     assert fixed.exit_code == 0 and "updated; state ok" in fixed.output, fixed.output
     assert f"connection-{view['id']}" in [s["key"] for s in await jobs.get_schedules()]
+
+
+def _field(page: str, name: str) -> str:
+    """The value the IMAP form shows for `name` (the selected option for `security`)."""
+    if name == "security":
+        security = page[page.index('id="imap-security"') :]
+        match = re.search(r'<option value="(\w+)" selected>', security)
+    else:
+        match = re.search(rf'id="imap-{name}" name="{name}" type="\w+" value="([^"]*)"', page)
+    assert match, f"no {name} field"
+    return html.unescape(match[1])
+
+
+async def test_the_page__enter_new_password_keeps_the_saved_details_and_says_what_happens(
+    api: httpx.AsyncClient,
+    alice: User,
+    dovecot: Dovecot,  # noqa: F811  (fixtures imported above)
+    imap_user: str,  # noqa: F811
+    pool: AsyncConnectionPool,
+    settings: Settings,
+) -> None:
+    """ "Enter new password" led to an empty form: typed again with another port, security or
+    spelling, the account became a second connection and the first one kept waiting; a name
+    given when adding it again was ignored; resuming it said "syncing now"."""
+    account = {"host": dovecot.host, "port": dovecot.port, "security": "plain",
+               "username": imap_user, "password": PASSWORD, "folders": ["INBOX"]}  # fmt: skip
+    created = await api.post("/api/connections/imap", headers=alice.auth, json=account)
+    connection_id = created.json()["connection"]["id"]
+    change_password(dovecot, imap_user, NEW_PASSWORD)
+    await asyncio.sleep(1.1)  # Dovecot looks at the file at most once per second
+    with pytest.raises(AuthError):
+        await run_sync(pool, settings, connection_id)
+
+    await login(api, "alice@example.com")
+    page = (await api.get("/connections")).text
+    htmx = {"X-CSRF-Token": session_csrf(page), "HX-Request": "true"}
+    await api.post(f"/connections/{connection_id}/pause", headers=htmx)
+    resumed = await api.post(f"/connections/{connection_id}/resume", headers=htmx)
+    assert f"Resumed {imap_user}; it syncs once you enter its current password." in resumed.text
+    link = re.search(
+        r'href="(/connections\?reconnect=\d+)#imap-form"[^>]*>Enter new password', page
+    )
+    assert link, "no Enter new password link"
+    form = (await api.get(link[1])).text
+    assert f"Enter the current password of {imap_user}; the other details are as saved." in form
+    saved = {
+        name: _field(form, name) for name in ("host", "port", "security", "username", "folders")
+    }
+    assert saved == {"host": dovecot.host, "port": str(dovecot.port), "security": "plain",
+                     "username": imap_user, "folders": "INBOX"}  # fmt: skip
+    assert _field(form, "password") == "" and PASSWORD not in form
+
+    sent = await api.post(
+        "/connections/imap",
+        headers=htmx,
+        data={**saved, "password": NEW_PASSWORD, "display_name": "Work mail"},
+    )
+    assert "Work mail is signed in again; it syncs now and every 15 minutes." in sent.text
+    [view] = (await api.get("/api/connections", headers=alice.auth)).json()
+    assert (view["id"], view["status"], view["display_name"]) == (connection_id, "ok", "Work mail")

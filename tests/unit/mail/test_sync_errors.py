@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from fluffymail.integrations.mail.source import TransientSourceError
-from fluffymail.jobs.sync_emails import plain_error
+from fluffymail.jobs.sync_emails import plain_attempt, plain_error
 from fluffymail.queue import Job, JobState
 from fluffymail.web.services.connections import retry_note
 
@@ -92,3 +92,20 @@ def test_plain_error__an_internal_error_raised_while_handling_a_network_one_stay
             raise RuntimeError("bug in the handler") from None
     except RuntimeError as exc:
         assert plain_error(exc) is None
+
+
+@pytest.mark.parametrize(
+    ("message", "sentence"),
+    [
+        ("step 'sync' failed: TransientSourceError: could not reach imap.example.com on port"
+         " 993 (no such host)", "the mail server's name could not be found"),
+        ("IMAP connection failed: [Errno 110] Connection timed out",
+         "the mail server did not answer in time"),
+        ("step 'sync' failed: PermissionError: [Errno 13] Permission denied:"
+         " '/srv/fluffymail/uploads/1/a.mbox'", "the sync failed; the connection's last error says why"),
+    ],
+)  # fmt: skip
+def test_plain_attempt__a_failed_jobs_message_in_words_never_echoed(
+    message: str, sentence: str
+) -> None:
+    assert plain_attempt(message) == sentence

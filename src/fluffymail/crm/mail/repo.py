@@ -172,9 +172,12 @@ async def mark_sync_started(conn: Conn, connection_id: int, now: datetime) -> bo
 
 async def record_progress(
     conn: Conn, connection_id: int, *, seen: int, stored: int, remaining: int | None
-) -> None:
+) -> bool:
+    """Count a stored batch; True when the connection has been paused or marked for deletion
+    meanwhile (the sync stops after this batch)."""
     params = {"id": connection_id, "seen": seen, "stored": stored, "remaining": remaining}
-    await conn.execute(SQL["record_progress"], params)
+    row = await (await conn.execute(SQL["record_progress"], params)).fetchone()
+    return bool(row and row[0])
 
 
 async def record_activity(
@@ -183,6 +186,13 @@ async def record_activity(
     """The server answered the syncing connection at `at` (reading `folder`, when known)."""
     params = {"id": connection_id, "at": at, "folder": folder}
     await conn.execute(SQL["record_activity"], params)
+
+
+async def mark_sync_stopped(conn: Conn, connection_id: int) -> str:
+    """A sync stopped early for a pause or a deletion: no longer syncing; 'paused' or
+    'deleting'."""
+    row = await (await conn.execute(SQL["mark_sync_stopped"], {"id": connection_id})).fetchone()
+    return str(row[0]) if row else "deleting"
 
 
 async def mark_sync_finished(conn: Conn, connection_id: int, now: datetime) -> None:

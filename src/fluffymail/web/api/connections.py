@@ -16,6 +16,7 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from starlette.responses import RedirectResponse, Response
 
+from fluffymail.queue import Job
 from fluffymail.web import idempotency
 from fluffymail.web.api.schemas import (
     BIGINT_MAX,
@@ -272,8 +273,10 @@ async def gmail_callback(
         if browser:
             return RedirectResponse(f"/connections?gmail={exc.code}", status_code=303)
         raise
-    if browser:
-        return RedirectResponse("/connections?gmail=connected", status_code=303)
+    if browser:  # the page says which account, and whether it was new or signed in again
+        outcome = "connected" if created.created else "reconnected"
+        where = f"/connections?gmail={outcome}&connection={created.connection.id}"
+        return RedirectResponse(where, status_code=303)
     return CreatedOut(
         connection=_out(created.connection), created=created.created, job_id=created.job_id
     )
@@ -370,8 +373,20 @@ async def get_connection(
     view = await service.get_connection(state.pool, account.id, connection_id)
     jobs = await service.recent_sync_jobs(state.queue, account.id, connection_id)
     return ConnectionStateDetailOut(
-        **_out(view).model_dump(), recent_jobs=[JobOut.of(job) for job in jobs]
+        **_out(view).model_dump(), recent_jobs=[_owner_job(job) for job in jobs]
     )
+
+
+def _owner_job(job: Job) -> JobOut:
+    """A sync job as the connection's owner sees it: a failed attempt's error in words, not
+    the traceback and raw message the queue keeps for operators (server paths, code), and no
+    worker host."""
+    shown = JobOut.of(job)
+    output = job.output
+    if isinstance(output, dict) and "traceback" in output:
+        error = service.attempt_error(str(output.get("message", "")))
+        shown = shown.model_copy(update={"output": {"error": error}})
+    return shown.model_copy(update={"worker": None})
 
 
 @router.post(

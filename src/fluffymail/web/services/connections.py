@@ -191,6 +191,11 @@ async def recent_sync_jobs(
     return [job for job in jobs if _is_sync_of(job, user_id, connection_id)][:limit]
 
 
+def attempt_error(message: str) -> str:
+    """A failed sync attempt's error in its owner's words (`sync_emails.plain_attempt`)."""
+    return sync_emails.plain_attempt(message)
+
+
 async def recent_syncs(queue: JobQueue) -> list[Job]:
     """The newest sync jobs (of every user; newest first): one read for a page's retry notes
     and import progress."""
@@ -378,8 +383,36 @@ async def create_imap(
     return await save_connection(
         pool, queue, user_id, kind=ConnectionKind.IMAP, source=account.source,
         display_name=account.display_name or account.username,
-        credentials=box.encrypt_json(account.credentials()),
+        credentials=box.encrypt_json(account.credentials()), rename=bool(account.display_name),
     )  # fmt: skip
+
+
+async def imap_details(
+    pool: AsyncConnectionPool, settings: Settings, user_id: int, connection_id: int
+) -> dict[str, str] | None:
+    """What the IMAP form shows to sign one of the user's IMAP connections in again: its saved
+    server, port, security, user name, folders and name, never the password. None when it is
+    not the user's IMAP connection, or its record cannot be read."""
+    try:
+        view = await get_connection(pool, user_id, connection_id)
+    except ConnectionNotFound:
+        return None
+    if view.kind != ConnectionKind.IMAP or view.deleting:
+        return None
+    async with pool.connection() as conn:
+        sealed = await mail_repo.get_credentials(conn, connection_id)
+    try:
+        stored = secrets.open_box(settings).decrypt_json(sealed) if sealed else None
+    except secrets.SecretError:
+        return None
+    if not stored:
+        return None
+    security = "ssl" if stored.get("ssl") else "starttls" if stored.get("starttls") else "plain"
+    return {
+        "host": str(stored.get("host", "")), "port": str(stored.get("port", "")),
+        "security": security, "username": str(stored.get("username", "")),
+        "folders": ", ".join(stored.get("folders") or ()), "display_name": view.display_name,
+    }  # fmt: skip
 
 
 def _test_login(account: ImapAccount, policy: net.OutboundPolicy, connect: imap.Connect) -> None:
@@ -421,9 +454,10 @@ async def save_connection(
     source: str,
     display_name: str,
     credentials: bytes | None,
+    rename: bool = False,
 ) -> Created:
-    """Store the connection (or new credentials on an existing one), send its first sync and
-    make sure it syncs every 15 minutes."""
+    """Store the connection (or new credentials on an existing one, and with `rename` its new
+    `display_name`), send its first sync and make sure it syncs every 15 minutes."""
     async with pool.connection() as conn, conn.transaction():
         connection, created = await mail_repo.upsert_connection(
             conn, user_id=user_id, kind=kind, source=source, display_name=display_name,
@@ -433,6 +467,9 @@ async def save_connection(
             raise ConnectionProblem(409, "deleting", "that connection is still being deleted")
         if not created and credentials is not None:
             await mail_repo.set_credentials(conn, connection.id, credentials, reauthorized=True)
+        if not created and rename:
+            params = {"id": connection.id, "display_name": display_name}
+            await conn.execute(SQL["set_connection_name"], params)
     log.info(
         "connection saved",
         extra={"action": "web.connection_saved", "connection_id": connection.id,
@@ -477,7 +514,8 @@ async def set_visibility(
 async def pause(
     pool: AsyncConnectionPool, queue: JobQueue, user_id: int, connection_id: int
 ) -> ConnectionView:
-    """Stop syncing: the schedule goes, and a sync still queued skips itself when it runs."""
+    """Stop syncing: the schedule goes, a sync still queued skips itself when it runs, and a
+    running one stops after the batch it is storing."""
     await _set_paused(pool, user_id, connection_id, True)
     await queue.unschedule(sync_emails.QUEUE, sync_emails.schedule_key(connection_id))
     return await get_connection(pool, user_id, connection_id)

@@ -105,15 +105,22 @@ def _flow(settings: Settings, redirect_uri: str, state: str, verifier: str | Non
 
 
 async def authorization(
-    pool: AsyncConnectionPool, settings: Settings, session: Session, redirect_uri: str
+    pool: AsyncConnectionPool,
+    settings: Settings,
+    session: Session,
+    redirect_uri: str,
+    *,
+    login_hint: str | None = None,
 ) -> Authorization:
     """The URL to send the user to (offline access, consent shown so a refresh token comes);
-    the sign-in is stored for `session`, which alone can complete it."""
+    the sign-in is stored for `session`, which alone can complete it. `login_hint`: the
+    address of a connection signing in again, which Google then picks in its account chooser."""
     ensure_configured(settings)
     state = random.token_urlsafe(32)
     flow = _flow(settings, redirect_uri, state)
+    hint = {"login_hint": login_hint} if login_hint else {}
     url, _ = flow.authorization_url(
-        access_type="offline", prompt="consent", include_granted_scopes="true"
+        access_type="offline", prompt="consent", include_granted_scopes="true", **hint
     )
     assert flow.code_verifier, "PKCE: the flow made no code verifier"
     await _run(
@@ -167,7 +174,7 @@ async def complete(
     """Exchange the code, read the account's address, store the tokens and start syncing."""
     flow = _flow(settings, pending.redirect_uri, pending.state, pending.code_verifier)
     try:
-        await asyncio.to_thread(flow.fetch_token, code=code)
+        await asyncio.to_thread(_fetch_token, flow, code)
     except OAuth2Error as exc:
         detail = exc.description or exc.error
         raise ConnectionProblem(
@@ -191,8 +198,36 @@ async def complete(
     return created
 
 
+def _fetch_token(flow: Flow, code: str) -> None:
+    """Exchange the code (blocking). Google's consent screen lets the user untick a
+    permission, and oauthlib then raises `Warning` (an exception, not a warning) rather than
+    return a token whose scope differs from the one asked for: that token is what was
+    granted, and `_granted` checks it."""
+    try:
+        flow.fetch_token(code=code)
+    except Warning as exc:
+        token = getattr(exc, "token", None)
+        if token is None:
+            raise
+        flow.oauth2session.token = token
+
+
+def _granted(flow: Flow) -> tuple[str, ...]:
+    """The scopes Google granted (the token's `scope`; absent, all that were asked)."""
+    scope = (flow.oauth2session.token or {}).get("scope")
+    granted = scope.split() if isinstance(scope, str) else list(scope or OAUTH_SCOPES)
+    return tuple(s for s in OAUTH_SCOPES if s in granted)
+
+
 def _token(flow: Flow, settings: Settings) -> GmailToken:
     credentials = flow.credentials
+    granted = _granted(flow)
+    if not set(SCOPES) <= set(granted):  # the calendar is optional; the mail is not
+        raise ConnectionProblem(
+            400, "oauth_no_mail_access",
+            "Google did not let FluffyMail read your mail: the permission to view your email "
+            "was unticked. Connect Gmail again and leave it ticked (the calendar is optional).",
+        )  # fmt: skip
     if not credentials.refresh_token:
         raise ConnectionProblem(
             400, "oauth_no_refresh_token",
@@ -203,8 +238,7 @@ def _token(flow: Flow, settings: Settings) -> GmailToken:
     return GmailToken(
         refresh_token=credentials.refresh_token, client_id=settings.gmail_client_id,
         client_secret=settings.gmail_client_secret.get_secret_value(),
-        access_token=credentials.token, expiry=expiry,
-        scopes=tuple(credentials.scopes or OAUTH_SCOPES),
+        access_token=credentials.token, expiry=expiry, scopes=granted,
     )  # fmt: skip
 
 

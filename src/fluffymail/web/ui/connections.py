@@ -4,6 +4,7 @@ a calendar file."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Path, Query, Request, UploadFile
@@ -19,29 +20,13 @@ from fluffymail.web.services import connections as service
 from fluffymail.web.services import contact_policy as policy_service
 from fluffymail.web.services import gmail_oauth, meetings, sync_progress, uploads
 from fluffymail.web.services.accounts import Session
-from fluffymail.web.ui import contact_policy
+from fluffymail.web.ui import contact_policy, gmail_notices
 
 router = APIRouter()
 POLL_SECONDS = 3
 ConnectionId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 CHANGED = {"HX-Trigger": "connections-changed"}  # the list refreshes at once
 IMAP_FIELDS = ("host", "port", "security", "username", "password", "folders", "display_name")
-GMAIL_NOTICES = {
-    "connected": ("ok", "Gmail connected. The first sync has started; progress shows below."),
-    "oauth_denied": ("error", "Google sign-in was cancelled, so nothing was connected."),
-    "gmail_not_configured": (
-        "error",
-        "Gmail is not set up on this server yet: an operator must set "
-        "FLUFFYMAIL_GMAIL_CLIENT_ID and FLUFFYMAIL_GMAIL_CLIENT_SECRET.",
-    ),
-    "oauth_state_expired": ("error", "The Google sign-in took too long. Please try again."),
-    "oauth_other_session": (
-        "error",
-        "That Google sign-in was started in another browser or session, so nothing was "
-        "connected. Use Connect Gmail here to start your own.",
-    ),
-    "oauth_state_used": ("error", "That Google sign-in was already used. Please try again."),
-}
 
 
 def _forms(state: State, **extra: Any) -> dict[str, Any]:
@@ -100,16 +85,32 @@ async def page(
     session: PageSession,
     gmail: str | None = None,
     policy: Annotated[str, Query(max_length=40)] = "",
+    connection: Annotated[str, Query(max_length=20)] = "",
+    reconnect: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
+    """`reconnect`: one of the user's IMAP connections to sign in again: the form shows its
+    saved details, and only the password is to be typed."""
     flash = None
     if notice := contact_policy.policy_notice(policy):
         flash = ("ok", notice)
     if gmail:
-        flash = GMAIL_NOTICES.get(
-            gmail[:40], ("error", f"Connecting Gmail failed ({gmail[:40]}). Please try again.")
+        flash = await gmail_notices.flash(state, session.account.id, gmail[:40], connection)
+    form: dict[str, Any] = {}
+    if (reconnect_id := gmail_notices.row_id(reconnect)) and (
+        saved := await service.imap_details(
+            state.pool, state.settings, session.account.id, reconnect_id
         )
+    ):
+        form = {"imap": saved, "imap_note": _reconnect_note(saved)}
     return await _render(
-        request, state, templates, session, "connections.html", flash=flash, fresh=True
+        request, state, templates, session, "connections.html", flash=flash, fresh=True, **form
+    )
+
+
+def _reconnect_note(saved: dict[str, str]) -> str:
+    return (
+        f"Enter the current password of {saved['display_name'] or saved['username']}; the"
+        " other details are as saved. Change them only if the server's have changed."
     )
 
 
@@ -211,13 +212,11 @@ async def resume(
         view, _ = await service.resume(state.pool, state.queue, session.account.id, connection_id)
     except service.ConnectionProblem as exc:
         return await _list(request, state, templates, session, error=exc.reason)
-    return await _list(
-        request,
-        state,
-        templates,
-        session,
-        notice=f"Resumed {view.label}: syncing now and every 15 minutes.",
-    )
+    notice = f"Resumed {view.label}: syncing now and every 15 minutes."
+    if view.status == "needs_reauth":  # nothing signs in until new credentials come
+        again = "connect Gmail again" if view.kind == "gmail" else "enter its current password"
+        notice = f"Resumed {view.label}; it syncs once you {again}."
+    return await _list(request, state, templates, session, notice=notice)
 
 
 @router.post("/connections/{connection_id}/delete")
@@ -353,16 +352,23 @@ async def add_imap(
     except service.ConnectionProblem as exc:
         field = {"imap_login_failed": "password", "imap_folder_missing": "folders"}.get(exc.code)
         return again({field: exc.reason} if field else {}, None if field else exc.reason)
-    verb = "added" if created.created else "reconnected"
     return templates.TemplateResponse(
         request,
         "partials/connections_imap.html",
-        {
-            **_forms(state),
-            "imap_ok": f"{created.connection.label} {verb}; the first sync has started.",
-        },
+        {**_forms(state), "imap_ok": _imap_saved(created)},
         headers=CHANGED,
     )
+
+
+def _imap_saved(created: service.Created) -> str:
+    """What adding an IMAP account did: a new connection, or an existing one signed in again
+    (syncing, unless it is paused)."""
+    view = created.connection
+    if created.created:
+        return f"{view.label} added; the first sync has started."
+    if view.paused:
+        return f"{view.label} is signed in again. It is paused: resume it to sync."
+    return f"{view.label} is signed in again; it syncs now and every 15 minutes."
 
 
 def _imap_input(values: dict[str, str]) -> dict[str, Any]:
@@ -393,11 +399,22 @@ def _field_errors(exc: ValidationError) -> dict[str, str]:
 
 
 @router.get("/connections/gmail/connect")
-async def connect_gmail(request: Request, state: State, session: PageSession) -> Response:
-    """Off to Google's consent screen; back at the API callback, which returns here."""
+async def connect_gmail(
+    request: Request,
+    state: State,
+    session: PageSession,
+    account: Annotated[str, Query(max_length=20)] = "",
+) -> Response:
+    """Off to Google's consent screen; back at the API callback, which returns here.
+    `account`: the user's Gmail connection signing in again (Google is told its address)."""
+    hint = None
+    if account_id := gmail_notices.row_id(account):
+        with contextlib.suppress(service.ConnectionNotFound):
+            view = await service.get_connection(state.pool, session.account.id, account_id)
+            hint = view.source if view.kind == "gmail" else None
     try:
         auth = await gmail_oauth.authorization(
-            state.pool, state.settings, session, callback_url(request)
+            state.pool, state.settings, session, callback_url(request), login_hint=hint
         )
     except service.ConnectionProblem as exc:
         return RedirectResponse(f"/connections?gmail={exc.code}", status_code=303)
