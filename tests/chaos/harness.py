@@ -187,6 +187,7 @@ class Run:
         self.proxy: ProxyThread | None = None
         self.fleet: Fleet | None = None
         self._blackholed = False
+        self._hole_ready: set[int] = set()  # workers registered when the black hole began
         self._workers: list[subprocess.Popen[bytes]] = []
 
     def execute(self) -> Log:
@@ -272,6 +273,7 @@ class Run:
                 self.say(f"{at:6.1f}s restart -m {arg} ({fault.end - fault.at:.1f} s)")
             elif kind == "blackhole":
                 assert self.proxy is not None
+                self._hole_ready = self._ready_for_hole(workers)
                 self.proxy.black_hole()
                 self._blackholed = True
                 self.log.faults.append(Fault(kind="blackhole", at=time.time()))
@@ -290,14 +292,25 @@ class Run:
 
     def _victim(self, workers: list[subprocess.Popen[bytes]]) -> subprocess.Popen[bytes]:
         """A random live worker, preferring those that registered (so hold jobs and handle
-        SIGTERM); waits up to 10 s for one."""
-        deadline = time.time() + (0 if self._blackholed else 10)  # nobody registers then
+        SIGTERM); waits up to 10 s for one. In the black hole nobody registers: one of those
+        registered when it began (a worker still starting has no SIGTERM handler yet)."""
+        deadline = time.time() + (0 if self._blackholed else 10)
         while True:
             alive = [p for p in workers if p.poll() is None]
-            pids = self._registered()
+            pids = self._hole_ready if self._blackholed else self._registered()
             ready = [p for p in alive if p.pid in pids]
             if ready or time.time() > deadline:
                 return self.rng.choice(ready or alive)
+            time.sleep(0.2)
+
+    def _ready_for_hole(self, workers: list[subprocess.Popen[bytes]]) -> set[int]:
+        """The live workers registered now, waiting up to 60 s for one (on a loaded machine a
+        replacement takes seconds to start), so the black hole has a worker to SIGTERM."""
+        deadline = time.time() + 60
+        while True:
+            ready = {p.pid for p in workers if p.poll() is None} & self._registered()
+            if ready or time.time() > deadline:
+                return ready
             time.sleep(0.2)
 
     def _registered(self) -> set[int]:
