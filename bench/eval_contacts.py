@@ -87,19 +87,26 @@ def _headers(raw: bytes) -> dict[str, str]:
 
 
 def gather_display_names(root: Path) -> dict[str, Counter[str]]:
-    """address -> Counter of display names, pairing From/X-From and single To/X-To, Cc/X-cc."""
+    """address -> Counter of display names, pairing From/X-From and single To/X-To, Cc/X-cc,
+    and, as extraction does, each of several To/Cc addresses without a name of its own with
+    the X-To/X-cc entry at its position when the counts agree."""
     seen: dict[str, Counter[str]] = defaultdict(Counter)
     for headers in iter_enron_headers(root):
         for field, x_field in (("from", "x-from"), ("to", "x-to"), ("cc", "x-cc")):
-            value = headers.get(field, "")
-            pairs = addresses.split_address_list(value)
-            if len(pairs) != 1:
+            pairs = addresses.split_address_list(headers.get(field, ""))
+            legacy = headers.get(x_field, "")
+            if len(pairs) == 1:
+                names_ = [legacy or pairs[0][0]]
+            elif len(pairs) <= automated.MAX_HUMAN_RECIPIENTS:
+                entries = addresses.split_legacy_names(legacy)
+                aligned = entries if len(entries) == len(pairs) else [""] * len(pairs)
+                names_ = [own or entry for (own, _), entry in zip(pairs, aligned, strict=True)]
+            else:
                 continue
-            norm = addresses.normalize_address(pairs[0][1])
-            if norm is None:
-                continue
-            display = headers.get(x_field, "") or pairs[0][0]
-            seen[norm.email][display] += 1
+            for (_, raw), display in zip(pairs, names_, strict=True):
+                norm = addresses.normalize_address(raw)
+                if norm is not None and display:
+                    seen[norm.email][display] += 1
     return seen
 
 
@@ -190,13 +197,23 @@ def _company(address: str) -> str | None:
 
 
 def _rule_pairs(predicted: dict[str, names.PersonName | None]) -> set[tuple[str, str]]:
-    """Pairs our rule merges: same full-name key (non-derived) at the same company domain."""
-    buckets: dict[tuple[str, str], list[str]] = defaultdict(list)
+    """Pairs our rule merges: same full-name key at the same company domain (a full display
+    name, or a name the address spells out: `names.is_spelled_out`; a one-word name is no
+    evidence), unless the middle initials differ (`names.middles_differ`)."""
+    buckets: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     for address, name in predicted.items():
         domain = _company(address)
-        if name is not None and domain and name.quality is not names.NameQuality.DERIVED:
-            buckets[(name.key, domain)].append(address)
-    return {(a, b) for group in buckets.values() for a in group for b in group if a < b}
+        if name is None or not domain:
+            continue
+        if name.quality is names.NameQuality.FULL or names.is_spelled_out(name):
+            buckets[(name.key, domain)].append((address, name.full))
+    return {
+        (a, b)
+        for group in buckets.values()
+        for a, x in group
+        for b, y in group
+        if a < b and not names.middles_differ(x, y)
+    }
 
 
 # --- forge signatures --------------------------------------------------------------------

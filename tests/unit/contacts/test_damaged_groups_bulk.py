@@ -73,7 +73,8 @@ def test_extraction__damaged_recipient_linked_with_its_x_to_name_by_position() -
     )
     names = {link.address: link.display_name for link in plan.links}
     assert names == {
-        "tim.belden@acme.com": "",  # a clean address keeps the old rule: its own name part
+        # a clean address without a name part of its own takes its entry too (issue 5 QA)
+        "tim.belden@acme.com": "Belden, Tim </O=ACME/CN=TBELDEN>",
         ".hall@acme.com": "Hall, Steve C. (Legal) </O=ACME/CN=SHALL4>",
     }
 

@@ -32,6 +32,7 @@ __all__ = [
     "is_sent_folder",
     "plan_message",
     "sent_folder_senders",
+    "work_domains",
 ]
 
 NO_SENDER = "no_sender"  # automated_reason for a message with no usable From
@@ -118,12 +119,12 @@ class SelfSet:
         found = {owner.lower(), *(a.lower() for a in aliases)}
         others = frozenset(d.lower() for d in delegates) - found
         return cls(
-            owner=owner.lower(), aliases=found, own_domains=_work_domains(found), delegates=others
+            owner=owner.lower(), aliases=found, own_domains=work_domains(found), delegates=others
         )
 
     def add(self, address: str) -> None:
         self.aliases.add(address)
-        self.own_domains |= _work_domains([address])
+        self.own_domains |= work_domains([address])
 
     def __contains__(self, address: object) -> bool:
         return address in self.aliases
@@ -285,18 +286,17 @@ def _links(message: MessageInput, sender: str | None, outgoing: bool, me: SelfSe
 
 
 def _display_name(p: Participant, message: MessageInput, *, damaged: bool = False) -> str:
-    """The participant's name part, else its name in X-From/X-To/X-cc when the role holds
-    one address. A damaged address (`addresses.DEFECTS`) takes its X-header name first, found
-    by position when the X-header lists as many entries as the role: its name part is a
-    fragment the old system left (``legal <.hall@enron.com>``)."""
+    """The participant's name part, else its name in X-From/X-To/X-cc: the whole value when
+    the role holds one address, else the entry at its position when the X-header lists as
+    many entries as the role (Exchange and Notes exports write `To:` bare and every name in
+    `X-To`, in the same order). A damaged address (`addresses.DEFECTS`) takes its X-header
+    name first: its name part is a fragment the old system left (``legal <.hall@enron.com>``)."""
     name = p.display_name.strip()
     legacy = message.legacy_names.get(p.role, "").strip()
     if damaged and " " not in name and name.islower():
         name = ""  # `houston <.ward@…>`: the fragment of a "(Houston)" note, not a name
-    if damaged and legacy:
+    if legacy and (damaged or not name):
         name = _aligned_legacy_name(p, message, legacy) or name
-    elif not name and legacy and _only_one(message, p.role):
-        name = legacy
     return " ".join(name.split())[:300] if name else ""
 
 
@@ -308,10 +308,6 @@ def _aligned_legacy_name(p: Participant, message: MessageInput, legacy: str) -> 
     if len(entries) != len(same_role):
         return ""
     return entries[next(i for i, q in enumerate(same_role) if q is p)]
-
-
-def _only_one(message: MessageInput, role: str) -> bool:
-    return sum(1 for q in message.participants if q.role == role) == 1
 
 
 # bcc never creates a contact; on the user's own mail reply-to is the user
@@ -329,7 +325,7 @@ def address_info(address: str, own_domains: Iterable[str]) -> AddressInfo:
     return AddressInfo(address=address, company=companies.company_domain(address), internal=False)
 
 
-def _work_domains(emails: Iterable[str]) -> set[str]:
+def work_domains(emails: Iterable[str]) -> set[str]:
     """Registrable domains of the user's addresses, except free-mail providers."""
     found: set[str] = set()
     for email in emails:

@@ -19,7 +19,18 @@ from nameparser.config import CONSTANTS
 from fluffymail.crm.contacts import addresses, automated
 from fluffymail.crm.contacts._data import load_word_set
 
-__all__ = ["NameQuality", "PersonName", "best_name", "name_from_local_part", "parse_display_name"]
+__all__ = [
+    "NameQuality",
+    "PersonName",
+    "best_name",
+    "handles_of",
+    "is_handle_of",
+    "is_made_of_name",
+    "is_spelled_out",
+    "middles_differ",
+    "name_from_local_part",
+    "parse_display_name",
+]
 
 _ROLE_NAME_WORDS = load_word_set("role_name_words.txt")
 _MAX_DISPLAY_LEN = 200
@@ -95,7 +106,8 @@ def clean_display_name(display: str | None) -> str:
         before = text.split("<", 1)[0].strip()
         text = before or text.strip("<> ")
     text = _PAREN.sub(" ", text.replace("\\", ""))
-    text = _DEPT_CODE_TAIL.sub("", text.strip())
+    # quotes first: `"Whitfield, Dana K. - TX7DKW" <…>` ends its code inside them
+    text = _DEPT_CODE_TAIL.sub("", text.strip().strip("\"'` ").strip())
     text = text.strip().strip("\"'` ").strip()
     text = _NOTES_DOMAIN_TAIL.sub("", text) if "@" in text and " " in text else text
     text = text.strip("\"'`, ").strip()
@@ -193,6 +205,79 @@ def name_from_local_part(local: str | None) -> PersonName | None:
         first += "."
     middle_text = " ".join(m + "." if len(m) == 1 else m for m in middle)
     return _make(first, middle_text, last, NameQuality.DERIVED)
+
+
+def is_spelled_out(name: PersonName | None) -> bool:
+    """True for a name read whole from an address, ``randall.gay@`` -> Randall Gay: two words,
+    the first not an initial. Such an address spells its owner's given and family name as
+    surely as a display name does, so it is merge evidence too (`extraction.identity_key`);
+    ``d..whitfield@`` (an initial) and ``mary.ann.smith@`` (which word is the family name?) are
+    not.
+    """
+    return (
+        name is not None
+        and name.quality is NameQuality.DERIVED
+        and not name.middle
+        and len(name.first.strip(".")) > 1
+    )
+
+
+_SUFFIX_WORDS = frozenset({"jr", "sr", "ii", "iii", "iv", "v"})
+
+
+def middles_differ(a: str, b: str) -> bool:
+    """True when two full names of one first and last name carry different middle initials:
+    ``Dana K. Whitfield`` and ``Dana R Whitfield`` are two people, ``Dana Whitfield`` may be
+    either. Names as `PersonName.full` writes them (first, middles, last, suffix)."""
+    x, y = _middle_initials(a), _middle_initials(b)
+    return bool(x and y and x[0] != y[0])
+
+
+def _middle_initials(full: str) -> str:
+    """The initials of the words between the first and the last (suffixes dropped)."""
+    words = [w.strip(".").casefold() for w in full.split()]
+    words = [w for w in words if w and w not in _SUFFIX_WORDS]
+    return "".join(w[0] for w in words[1:-1])
+
+
+_HANDLE_MIN = 4  # `alb@` for Al Barr is too short to be anyone's in particular
+_CUT_HANDLE_MIN = 7  # mail systems cut aliases short (8 characters): `dwhitfi@`
+
+
+def is_handle_of(local: str, first: str, last: str) -> bool:
+    """True when an address's local part is a handle made of this name: ``danaw``,
+    ``dwhitfield``, ``danawhitfield``, ``whitfieldd``, ``whitfielddana`` for Dana Whitfield,
+    or ``dwhitfield`` cut to 7 letters or more (``dwhitfi``). Letters only: ``dana.whitfield``
+    is read as a name already (`name_from_local_part`), and a family name alone
+    (``whitfield@``) fits a whole family."""
+    return local.isalpha() and local.casefold() in handles_of(first, last)
+
+
+def is_made_of_name(local: str, first: str, last: str) -> bool:
+    """True when a local part is this person's own: a handle of the name (`is_handle_of`) or
+    the name spelled out, ``dana.whitfield`` / ``dana_whitfield`` for Dana Whitfield."""
+    if is_handle_of(local, first, last):
+        return True
+    pieces = [_letters(p) for p in _LOCAL_SPLIT.split(local) if p]
+    return len(pieces) == 2 and all(pieces) and pieces == [_letters(first), _letters(last)]
+
+
+@lru_cache(maxsize=65536)
+def handles_of(first: str, last: str) -> frozenset[str]:
+    """Every local part `is_handle_of` takes for this name (empty without a given and a family
+    name of two letters or more)."""
+    given, family = _letters(first), _letters(last)
+    if len(given) < 2 or len(family) < 2:
+        return frozenset()
+    initial = given[0]
+    cut = initial + family
+    found = {given + family, cut, given + family[0], family + initial, family + given}
+    found |= {cut[:n] for n in range(_CUT_HANDLE_MIN, len(cut))}
+    return frozenset(h for h in found if len(h) >= _HANDLE_MIN)
+
+
+def _letters(part: str) -> str:
+    return "".join(c for c in part.casefold() if c.isalpha())
 
 
 def best_name(candidates: Iterable[tuple[str, int]], email: str | None = None) -> PersonName | None:

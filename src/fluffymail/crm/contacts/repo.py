@@ -17,6 +17,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from fluffymail.crm.contacts import identity
 from fluffymail.crm.contacts.automated import MAX_HUMAN_RECIPIENTS
 from fluffymail.crm.contacts.extraction import Link, MessageInput, Participant, Policy
 from fluffymail.db.sql import load_sql
@@ -519,13 +520,38 @@ async def fanout_candidates(
 
 async def find_merge_candidates(
     conn: Conn, contact_ids: Sequence[int]
-) -> list[tuple[int, int, str]]:
-    """`(into_id, from_id, identity_key)` pairs of live contacts with the same identity."""
+) -> list[tuple[int, int, str, str, str]]:
+    """`(into_id, from_id, identity_key, into_name, from_name)` of live contacts with the same
+    identity."""
     params = {"ids": sorted(set(contact_ids))}
     return [
         tuple(r)
         for r in await (await conn.execute(SQL["find_merge_candidates"], params)).fetchall()
     ]  # type: ignore[misc]
+
+
+async def address_candidates(
+    conn: Conn, user_id: int, hosts: Sequence[str], locals_: Sequence[str]
+) -> list[identity.AddressCandidate]:
+    """The user's live people with an address at one of `hosts` or with one of `locals_`
+    (local parts), for `identity.address_pairs`."""
+    params = {"user_id": user_id, "hosts": sorted(set(hosts)), "locals": sorted(set(locals_))}
+    rows = await (await conn.execute(SQL["address_candidates"], params)).fetchall()
+    return [
+        identity.AddressCandidate(
+            contact_id=r[0], address=r[1], name=r[2], first=r[3], last=r[4], quality=r[5]
+        )
+        for r in rows
+    ]
+
+
+async def undone_merges(
+    conn: Conn, user_id: int, contact_ids: Sequence[int]
+) -> set[frozenset[int]]:
+    """Pairs among merges of these contacts that the user undid (never merged again by rule)."""
+    params = {"user_id": user_id, "ids": sorted(set(contact_ids))}
+    rows = await (await conn.execute(SQL["undone_merges"], params)).fetchall()
+    return {frozenset(r) for r in rows}
 
 
 async def lock_contacts(conn: Conn, contact_ids: Sequence[int]) -> dict[int, dict[str, Any]]:

@@ -458,11 +458,46 @@ async def _link_and_count(
     result.held_back |= {cid for cid in wrote if cid is not None and touched.get(cid) is False}
     renamed = [u.id for u in updates if u.identity_key]
     candidates = await contacts_repo.find_merge_candidates(conn, renamed) if renamed else []
-    for into_id, from_id, _ in candidates:
+    for into_id, from_id, _, into_name, from_name in candidates:
+        if names.middles_differ(into_name, from_name):
+            continue  # Dana K. Whitfield and Dana R. Whitfield: two people
         merged = await merge_contacts(
             conn, into_id=into_id, from_id=from_id, reason=AUTO_MERGE_REASON, actor=actor, now=now
         )
         result.merges += merged is not None
+    named = {u.id for u in updates if u.quality >= names.NameQuality.FULL}
+    result.merges += await _merge_by_address(conn, planned, named, actor=actor, now=now)
+
+
+async def _merge_by_address(
+    conn: Conn, planned: Planned, named: set[int], *, actor: str, now: datetime
+) -> int:
+    """Merge the batch's new and newly named contacts with the other addresses of the same
+    person that no name key joins (`identity.address_pairs`): a handle known by no name
+    (``danaw@acme.com``) at the company host of the one named contact it fits, and one local
+    part with one name at two companies. The user's own domains are left out of the handle
+    rule (their colleagues are named by the address book)."""
+    touched = set(planned.created) | named
+    own = extraction.work_domains(planned.aliases)
+    mine = [(a, c) for a, c in planned.contact_of.items() if c in touched]
+    hosts = {a.rpartition("@")[2] for a, _ in mine if extraction.address_info(a, own).company}
+    locals_ = {a.rpartition("@")[0] for a, c in mine if c in named}
+    if not hosts and not locals_:
+        return 0
+    found = await contacts_repo.address_candidates(conn, planned.user_id, hosts, locals_)
+    pairs = [p for p in identity.address_pairs(found, handle_hosts=hosts) if touched & {p[0], p[1]}]
+    if not pairs:
+        return 0
+    ids = [i for p in pairs for i in p[:2]]
+    undone = await contacts_repo.undone_merges(conn, planned.user_id, ids)
+    merges = 0
+    for into_id, from_id, reason in pairs:
+        if frozenset((into_id, from_id)) not in undone:
+            merged = await merge_contacts(
+                conn, into_id=into_id, from_id=from_id, reason=reason, actor=actor, now=now
+            )
+            merges += merged is not None
+    return merges
 
 
 async def _groups_found(
@@ -631,7 +666,7 @@ def _name_update(evidence: contacts_repo.NameEvidence) -> contacts_repo.NameUpda
         return None
     key = (
         extraction.identity_key(first, last, evidence.primary_address)
-        if quality >= names.NameQuality.FULL
+        if quality >= names.NameQuality.FULL or names.is_spelled_out(person)
         else None
     )
     return contacts_repo.NameUpdate(
