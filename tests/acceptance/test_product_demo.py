@@ -108,6 +108,31 @@ def test_demo_serves_the_web_app_until_interrupted(db_url: str, tmp_path: Path) 
     assert "dana@brightlane.io" in out and "fluffymail-demo" in out
 
 
+def test_demo_stops_on_ctrl_c_while_the_mail_is_processed(db_url: str, tmp_path: Path) -> None:
+    with subprocess.Popen(
+        [sys.executable, "-m", "fluffymail", "demo", "--no-serve"],
+        env={**demo_env(db_url, tmp_path), "PYTHONUNBUFFERED": "1"},
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            for line in proc.stdout:  # the workers start right after this line
+                if "connected it as an mbox connection" in line:
+                    break
+            time.sleep(1)  # their SIGINT handler is in place; the sample takes seconds more
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=60)  # it used to wait 300 s for stopped workers
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 130, err[-3000:]
+    assert "interrupted; run the demo again" in err and "Traceback" not in err
+    assert "Strongest relationships" not in out
+
+
 def test_demo_refuses_a_busy_port_before_importing_anything(db_url: str, tmp_path: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

@@ -8,7 +8,7 @@ import typer
 
 from fluffymail import logging as fm_logging
 from fluffymail.cli import connections, contacts, db, importer, jobs, secrets, serverless
-from fluffymail.cli.common import console, run, settings
+from fluffymail.cli.common import console, errors, run, settings
 from fluffymail.cli.web import users, web
 from fluffymail.cli.worker import worker
 
@@ -50,7 +50,12 @@ def demo(
         return
     from fluffymail.demo import product
 
-    run(product.main(settings(), console, product.DemoOptions(serve=serve, host=host, port=port)))
+    options = product.DemoOptions(serve=serve, host=host, port=port)
+    try:
+        run(product.main(settings(), console, options))
+    except product.Interrupted:
+        errors.print("interrupted; run the demo again to go on (nothing is imported twice)")
+        raise typer.Exit(130) from None
 
 
 def main() -> None:

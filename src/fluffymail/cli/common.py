@@ -15,6 +15,9 @@ from fluffymail.config import Settings
 from fluffymail.errors import FluffyMailError
 
 console = Console(width=None if sys.stdout.isatty() else 110)
+# Errors go to stderr, so that `--json` output and pipes carry only results, and are never
+# wrapped: the command an error suggests stays one line to copy.
+errors = Console(stderr=True, soft_wrap=True)
 
 
 def settings() -> Settings:
@@ -43,5 +46,6 @@ def require_secret_key(config: Settings) -> None:
 
 
 def fail(exc: FluffyMailError) -> NoReturn:
-    console.print(f"[red]error:[/red] {escape(str(exc))}")
+    """Print `exc` as one `error:` line on stderr and exit 1."""
+    errors.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
     raise typer.Exit(1) from None

@@ -54,6 +54,7 @@ def top(
 
     ends: list[datetime] = []
     partials: list[partial.Partial] = []
+    unextracted: list[int] = []
 
     async def main() -> list[relationships_repo.TopRelationship]:
         async with open_context(config, name="cli") as ctx, ctx.pool.connection() as conn:
@@ -69,20 +70,43 @@ def top(
             scoring = await archive.scoring_time(conn, found.id, now)
             ends.extend([scoring.archive_ends] if scoring.archive_ends else [])
             partials.extend([p] if (p := await partial.partial_ranking(conn, found.id)) else [])
-            return await relationships_repo.top(conn, found.id, limit=limit, everyone=everyone)
+            ranked = await relationships_repo.top(conn, found.id, limit=limit, everyone=everyone)
+            if not ranked:
+                unextracted.append(await relationships_repo.unextracted(conn, found.id))
+            return ranked
 
     ranked = run(main())
-    if partials:  # on stderr with --json, so the JSON stays a list
-        (Console(stderr=True) if as_json else console).print(f"{partials[0].label}.")
+    notes = Console(stderr=True) if as_json else console  # with --json the JSON stays a list
+    if partials:
+        notes.print(f"{partials[0].label}.")
     if ends and not as_json:
         console.print(f"This archive ends in {ends[0]:%B %Y}; scores are as of then.")
     if as_json:
         sys.stdout.write(json.dumps([_as_dict(i, r) for i, r in enumerate(ranked, 1)], indent=2))
         sys.stdout.write("\n")
-    elif not ranked:
-        console.print(f"no relationships scored for {user} yet (try --analyze)")
-    else:
+    if not ranked:
+        why = _none_yet(user, unextracted[0] if unextracted else 0, analyzed=analyze)
+        notes.print(why, soft_wrap=True, markup=False, highlight=False)
+    elif not as_json:
         console.print(_table(ranked))
+
+
+def _none_yet(user: str, unextracted: int, *, analyzed: bool) -> str:
+    """Why nothing is ranked, and what to run: --analyze scores only mail whose people a
+    worker has found, so it cannot help while messages wait for extraction."""
+    if unextracted:
+        return (
+            f"no relationships scored for {user} yet: {unextracted:,} messages wait for a worker"
+            " to find the people in them; run `fluffymail worker` (or `fluffymail worker"
+            " --drain` until it exits 0), then this again"
+        )
+    if analyzed:
+        return (
+            f"no relationships scored for {user}: their mail made no contacts yet"
+            f" (`fluffymail connections list --user {user}`, then `fluffymail connections"
+            f" people ID --user {user}`, say who wrote and why they are not contacts)"
+        )
+    return f"no relationships scored for {user} yet (try --analyze)"
 
 
 @app.command("review-identity")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import difflib
 import importlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 
 from psycopg_pool import AsyncConnectionPool
@@ -89,3 +90,17 @@ def load_registry_factory(spec: str) -> Callable[[JobDeps], Registry]:
     if not callable(factory):
         raise ConfigError(f"job registry {spec!r} is not callable")
     return factory
+
+
+def check_queues(registry: Registry, names: Iterable[str]) -> None:
+    """Raise ConfigError for a queue named in `--queues` that no job kind has: a worker given
+    only unknown names would start, work nothing and say nothing (a drain run: "queues
+    empty", exit 0)."""
+    known = sorted(entry.name for entry in registry)
+    for name in names:
+        if name not in registry:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(
+                f"unknown queue {name!r} in --queues{hint}; known: {', '.join(known)}"
+            )

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -35,6 +34,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from fluffymail.cli.common import fail
 from fluffymail.cli.ics_import import is_ics, read_file, run_ics_import
 from fluffymail.clock import SystemClock
 from fluffymail.config import Settings
@@ -46,7 +46,7 @@ from fluffymail.crm.relationships import repo as relationships_repo
 from fluffymail.errors import FluffyMailError
 from fluffymail.integrations.mail.file_source import FileSource
 from fluffymail.integrations.mail.files import MailSourceError, discover_sources
-from fluffymail.jobs.parser_pool import batch_gc
+from fluffymail.jobs.parser_pool import ParserPool, batch_gc
 from fluffymail.queue import JobQueue, JobState
 
 if TYPE_CHECKING:
@@ -100,8 +100,7 @@ def import_command(
         email = check_email(user)
         root, kind = check_path(path)
     except ImportInputError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
+        fail(exc)
     settings = Settings()
     committed = Committed()
     try:
@@ -119,8 +118,7 @@ def import_command(
             )
         )
     except FluffyMailError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
+        fail(exc)
     except KeyboardInterrupt:
         console.print(
             f"[yellow]interrupted[/yellow] after {committed.seen:,} messages"
@@ -137,8 +135,7 @@ def _import_ics(path: Path, user: str, name: str, policy: Policy) -> None:
             run_ics_import(Settings(), path, data, email, name, policy=policy, console=console)
         )
     except FluffyMailError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
+        fail(exc)
 
 
 @dataclass(slots=True)
@@ -155,13 +152,22 @@ FOLLOW_SECONDS = 0.2  # how often the import looks at its run
 
 
 @contextlib.contextmanager
-def _parser(processes: int) -> Iterator[ProcessPoolExecutor | None]:
+def _parser(processes: int) -> Iterator[ParserPool | None]:
+    """The import's parser processes, as a worker's: started from a fork server, so they hold
+    none of this process's database connections, and gone soon after this process is. Forked
+    from the import itself, a child outlived an import killed mid-batch (SIGTERM, SIGHUP, OOM)
+    and kept its sessions open in their transaction: the next import of the mailbox waited on
+    their locks, silently, for as long as the child lived (for ever)."""
     if not processes:
         yield None
         return
     batch_gc()  # here (a bulk import) and in the parser processes
-    with ProcessPoolExecutor(processes, initializer=batch_gc) as pool:
-        yield pool
+    parser = ParserPool(processes)
+    parser.warm_up()  # while the import reads its first batch
+    try:
+        yield parser
+    finally:
+        parser.shutdown(wait=True, cancel_futures=True)
 
 
 def check_email(user: str) -> str:
@@ -247,14 +253,18 @@ async def run_import(
             run_id = await _start_run(ctx.queue, args)
             deps = replace(ctx.deps(), parser=parser)
             handler = sync_emails.make_handler(deps, clock, source=source, on_progress=report)
+            grace = settings.shutdown_timeout
             try:
                 await ctx.queue.work(sync_emails.QUEUE, handler, only=[run_id])
                 if extract:  # the people (and the search rows) here, not by a worker
                     for kind in (extract_contacts.QUEUE, index_messages.QUEUE):
                         await ctx.queue.work(kind, registry[kind].handler, concurrency=2)
                 result = await _follow(ctx.queue, ctx.pool, run_id, args, progress, extract)
+            except asyncio.CancelledError:  # Ctrl-C: stop now, not after reading on for the
+                grace = 0  # grace; the batch being stored rolls back, the committed ones stay
+                raise
             finally:
-                await ctx.queue.stop(grace=settings.shutdown_timeout)
+                await ctx.queue.stop(grace=grace)
         async with ctx.pool.connection() as conn:
             self_lines = await contacts_service.describe_self(conn, user.id)
             people_lines = await people_summary.lines(conn, user.id, connection.id, email)

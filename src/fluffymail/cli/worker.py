@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from fluffymail.cli.common import require_secret_key, run, settings
-from fluffymail.cli.context import load_registry_factory, open_context
+from fluffymail.cli.context import check_queues, load_registry_factory, open_context
 from fluffymail.config import parse_queue_concurrency
 from fluffymail.jobs.runtime import install_schedules, summary_provider
 from fluffymail.queue import JobQueue, runner
@@ -67,6 +67,7 @@ def worker(
     With --drain: one bounded run, ending with a summary line. Exit 0: nothing due is left;
     75: jobs are due that the budget did not reach (trigger another run); 3: gave up on
     handlers at the deadline; 1: an error (database, settings)."""
+    asked = queue_spec(queues)
     if reload:
         reload_on_change()
         return
@@ -75,7 +76,7 @@ def worker(
     if drain:
         drain_once(config, queues, jobs, max_seconds)
         return
-    concurrency = parse_queue_concurrency(queues) if queues else config.queue_concurrency
+    concurrency = asked or config.queue_concurrency
     factory = load_registry_factory(jobs)
     port = metrics_port if metrics_port is not None else config.metrics_port
     host = metrics_host or config.metrics_host
@@ -91,6 +92,7 @@ def worker(
             with parser_process(only) as parser:
                 deps = dataclasses.replace(ctx.deps(), summary_provider=provider, parser=parser)
                 registry = factory(deps)
+                check_queues(registry, only or ())
                 await install_schedules(ctx.queue, registry)
                 if config.sentry_dsn:
                     from fluffymail.integrations import sentry
@@ -109,6 +111,16 @@ def worker(
                         exit_now(ctx.log)
 
     run(main())
+
+
+def queue_spec(queues: str | None) -> dict[str, int] | None:
+    """`--queues` parsed (None when not given), or a usage error saying what is wrong."""
+    if not queues:
+        return None
+    try:
+        return parse_queue_concurrency(queues)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--queues") from None
 
 
 @contextlib.contextmanager

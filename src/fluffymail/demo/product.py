@@ -4,7 +4,8 @@ Migrates, creates the demo user, writes the sample mailbox (`demo.mailbox`) and 
 an mbox connection, enqueues `sync-emails` and runs the real worker service until every
 FluffyMail queue is drained (sync → extract-contacts → enrich-contact → analyze-relationships),
 showing progress, prints the top relationships, then serves the web app with the workers still
-running, until Ctrl-C.
+running, until Ctrl-C. Ctrl-C while the mail is processed stops it too (`Interrupted`): the
+workers finish what they run, and the next demo run goes on from there.
 """
 
 from __future__ import annotations
@@ -30,13 +31,21 @@ from fluffymail.crm.mail.models import ConnectionKind
 from fluffymail.db.sql import load_sql
 from fluffymail.demo import followups as demo_followups
 from fluffymail.demo import mailbox
-from fluffymail.errors import ConfigError
+from fluffymail.errors import ConfigError, FluffyMailError
 from fluffymail.jobs import build_registry, dispatch_webhooks, sync_emails
 from fluffymail.queue import JobQueue, runner
 
 DEMO_PASSWORD = "fluffymail-demo"
 SQL = load_sql("fluffymail.demo")
 log = logging.getLogger("fluffymail.demo")
+
+
+class Interrupted(Exception):
+    """Stopped (SIGINT, SIGTERM) before the sample mailbox was processed."""
+
+
+class NotDrained(FluffyMailError):
+    """The demo's jobs did not finish in time."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,13 +119,20 @@ async def main(settings: Settings, console: Console, options: DemoOptions) -> No
             )
         )
         try:
-            await watch(ctx.pool, ctx.queue, account.id, queues, console, within=options.within)
+            await watch(
+                ctx.pool, ctx.queue, account.id, queues, console, within=options.within, stop=stop
+            )
             console.print()
             console.print(await top_table(ctx.pool, account.id))
             await demo_followups.set_up(ctx.pool, ctx.queue, account.id)
             console.print(await demo_followups.due_table(ctx.pool, account.id))
             if options.serve:
                 await serve(settings, options, stop, console)
+        except Interrupted:
+            console.print(
+                f"stopping: the jobs running now get up to {settings.shutdown_grace:g} s to finish"
+            )
+            raise
         finally:
             stop.set()
             await workers
@@ -179,28 +195,50 @@ def render(now: Progress, seconds: float) -> Table:
         f"contacts [bold]{now.contacts}[/bold]",
         f"relationships scored [bold]{now.scored}[/bold]",
     )
-    busy = ", ".join(f"{name} {n}" for name, n in sorted(now.pending.items()) if n) or "none"
-    table.add_row("", f"[dim]jobs waiting or running: {busy}[/dim]", "", "")
+    table.add_row("", f"[dim]jobs waiting or running: {_busy(now)}[/dim]", "", "")
     return table
 
 
+def _busy(now: Progress) -> str:
+    return ", ".join(f"{name} {n}" for name, n in sorted(now.pending.items()) if n) or "none"
+
+
 async def watch(
-    pool: Any, queue: JobQueue, user_id: int, queues: set[str], console: Console, *, within: float
+    pool: Any,
+    queue: JobQueue,
+    user_id: int,
+    queues: set[str],
+    console: Console,
+    *,
+    within: float,
+    stop: asyncio.Event,
 ) -> Progress:
-    """Show progress until the queues are drained (twice in a row: a finishing job may enqueue)."""
+    """Show progress until the queues are drained (twice in a row: a finishing job may enqueue).
+
+    Raises:
+        Interrupted: `stop` was set (the worker service's SIGINT/SIGTERM handler sets it): the
+            workers stopped, so the queues would never drain.
+        NotDrained: not drained within `within` seconds.
+    """
     loop = asyncio.get_running_loop()
     started = loop.time()
     quiet = 0
     with Live(console=console, refresh_per_second=4, transient=False) as live:
-        while True:
+        while not stop.is_set():
             now = await progress(pool, queue, user_id, queues)
             live.update(render(now, loop.time() - started))
             quiet = quiet + 1 if now.settled else 0
             if quiet >= 2:
                 return now
             if loop.time() - started > within:
-                raise TimeoutError(f"the demo's jobs did not finish within {within:.0f} s")
-            await asyncio.sleep(0.5)
+                raise NotDrained(
+                    f"the demo's jobs did not finish within {within:.0f} s (waiting or running:"
+                    f" {_busy(now)}); `fluffymail jobs stats` shows them, and `fluffymail worker`"
+                    " finishes them"
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.5)
+    raise Interrupted
 
 
 async def top_table(pool: Any, user_id: int, limit: int = 10) -> Table:

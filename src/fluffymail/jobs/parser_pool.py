@@ -11,11 +11,13 @@ import gc
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import forkserver
 from typing import Any
 
 __all__ = ["PRELOAD", "ParserPool", "batch_gc"]
@@ -35,11 +37,29 @@ def batch_gc() -> None:
 
 
 def _child_start(worker_pid: int) -> None:
-    """A parser child's set-up: `batch_gc`, and exit once the worker is gone. A worker killed
-    outright (SIGKILL, OOM) cannot stop its children, and one left waiting for work kept the
-    forkserver and the resource tracker alive with it."""
+    """A parser child's set-up: `batch_gc`, SIGINT ignored (see `_start_forkserver`), and exit
+    once the worker is gone. A worker killed outright (SIGKILL, OOM) cannot stop its children,
+    and one left waiting for work kept the forkserver and the resource tracker alive with it."""
     batch_gc()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a fork server started by other code
     threading.Thread(target=_exit_without, args=(worker_pid,), daemon=True).start()
+
+
+def _start_forkserver() -> None:
+    """Start the fork server with SIGINT ignored, so that it and every child it forks ignore
+    it from their first instruction. Ctrl-C in a terminal reaches the whole process group: the
+    worker (or `fluffymail import`) stops gracefully and shuts its children down, while a child
+    that took it died mid-batch with a KeyboardInterrupt traceback, failing its sync; one that
+    took it while starting broke the pool, and an import interrupted then hung at exit
+    (Python 3.11's pool thread fails on the futures asyncio had cancelled)."""
+    if threading.current_thread() is not threading.main_thread():  # signal.signal's rule
+        forkserver.ensure_running()
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited across the exec
+    try:
+        forkserver.ensure_running()  # spawns it and returns, without waiting for its preload
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _exit_without(worker_pid: int, every: float = 1.0) -> None:
@@ -90,6 +110,7 @@ class ParserPool(Executor):
             # the server imports the parser once and each child starts with it loaded: a
             # child importing it on the first batch held up the sync that started the worker
             context.set_forkserver_preload([PRELOAD, __name__])
+            _start_forkserver()
             self._pool = ProcessPoolExecutor(
                 self._processes,
                 mp_context=context,

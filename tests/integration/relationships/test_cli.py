@@ -35,8 +35,9 @@ def cli(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
     yield CliRunner()
 
 
-def seed(db_url: str, path: Path, mails: list[Mail]) -> None:
-    """Import and extract `mails` for USER (what `import` plus the worker would do)."""
+def seed(db_url: str, path: Path, mails: list[Mail], *, extract: bool = True) -> None:
+    """Import and extract `mails` for USER (what `import` plus the worker would do; without
+    `extract`, what `import` alone does)."""
 
     async def main() -> None:
         pool = AsyncConnectionPool(db_url, kwargs={"autocommit": True}, open=False)
@@ -58,7 +59,8 @@ def seed(db_url: str, path: Path, mails: list[Mail]) -> None:
         await sync_emails.sync_connection(
             pool=pool, queue=queue, connection_id=connection.id, clock=FrozenClock(NOW)
         )
-        await extract_all(pool)
+        if extract:
+            await extract_all(pool)
         await queue.stop(grace=1)
         await pool.close()
 
@@ -90,10 +92,32 @@ def test_contacts_top__analyze_then_text_and_json(
     assert first["evidence"][0]["message_ids"]
 
 
+def test_contacts_top__before_a_worker_ran_says_the_mail_waits_for_one(
+    cli: CliRunner, db_url: str, tmp_path: Path
+) -> None:
+    seed(db_url, tmp_path / "box.mbox", exchange(ALICE, "lunch", 10, replies=3), extract=False)
+
+    text = invoke(cli, "contacts", "top", "--user", USER)
+    analyzed = invoke(
+        cli, "contacts", "top", "--user", USER, "--analyze", "--as-of", NOW.isoformat()
+    )
+    as_json = cli.invoke(app, ["contacts", "top", "--user", USER, "--json"])
+
+    for said in (text, analyzed, as_json.stderr):  # never "try --analyze", which cannot help
+        assert "4 messages wait for a worker to find the people in them" in said
+        assert "run `fluffymail worker` (or `fluffymail worker --drain`" in said
+        assert "--analyze" not in said
+    assert json.loads(as_json.stdout) == []
+
+
 def test_contacts_top__unknown_user_is_a_clear_error(cli: CliRunner) -> None:
-    result = cli.invoke(app, ["contacts", "top", "--user", "nobody@example.com"])
+    result = cli.invoke(app, ["contacts", "top", "--user", "nobody@example.com", "--json"])
     assert result.exit_code == 1
-    assert "unknown user 'nobody@example.com'" in result.output
+    assert result.stdout == ""  # errors go to stderr: a `| jq` reads no "error: ..." line
+    assert (  # one line, however narrow the terminal: the command it gives can be copied
+        "error: unknown user 'nobody@example.com': import their mail first"
+        " (fluffymail import PATH --user nobody@example.com)\n"
+    ) in result.stderr
 
 
 def test_contacts_top__limit_must_be_positive(cli: CliRunner) -> None:

@@ -135,6 +135,12 @@ async def found_and_scored(conn: Conn, user_id: int) -> tuple[int, int]:
     return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
+async def unextracted(conn: Conn, user_id: int) -> int:
+    """The user's messages that wait for extract-contacts (none of them is scored yet)."""
+    row = await (await conn.execute(SQL["rel_unextracted"], {"user_id": user_id})).fetchone()
+    return int(row[0]) if row else 0
+
+
 async def link_counts(conn: Conn, user_id: int, lo: int, hi: int) -> dict[int, int]:
     """Contact links per scoring contact on messages with id in (lo, hi]."""
     if hi <= lo:
