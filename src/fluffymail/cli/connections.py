@@ -13,7 +13,8 @@ from fluffymail.cli.context import Context, open_context
 from fluffymail.errors import FluffyMailError
 
 app = typer.Typer(
-    help="Mail connections: list, add or reconnect IMAP, sync now, who becomes a contact."
+    help="Mail connections: list, add or reconnect IMAP, sync now, who becomes a contact.",
+    no_args_is_help=True,
 )
 
 UserOption = Annotated[str, typer.Option("--user", help="The user's email address")]

@@ -12,7 +12,9 @@ import typer
 from fluffymail.cli.common import fail, require_secret_key, settings
 from fluffymail.errors import ConfigError
 
-app = typer.Typer(help="Drain runs on demand: behind a URL, or as an AWS Lambda function.")
+app = typer.Typer(
+    help="Drain runs on demand: behind a URL, or as an AWS Lambda function.", no_args_is_help=True
+)
 
 
 @app.command()
