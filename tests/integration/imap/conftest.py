@@ -24,6 +24,9 @@ from imapclient.exceptions import LoginError
 from fluffymail.integrations import net
 from fluffymail.integrations.mail.imap import IMAP_PORTS, ImapConfig
 from tests.corpus import CORPUS, require
+from tests.integration.imap.tls_server import tls_server
+
+__all__ = ["tls_server"]  # a fixture: a TLS-only IMAP stand-in (tls_server.py)
 
 REPO = Path(__file__).resolve().parents[3]
 PASSWORD = "correct-horse"

@@ -196,7 +196,8 @@ async def test_upload_mbox__a_job_imports_it(
         and connection["kind"] == "mbox"
         and connection["display_name"] == "2019 archive.mbox"
     )
-    assert connection["state"] == "ok" and connection["last_synced_on"] is None
+    # never synced: "waiting", not "ok" (which would claim the mailbox was read)
+    assert connection["state"] == "waiting" and connection["last_synced_on"] is None
     assert connection["source"] == f"file:{connection['id']}"  # no server path
     assert str(settings.data_dir) not in response.text
     stored = await _stored_path(pool, connection["id"])
@@ -366,9 +367,11 @@ async def test_pause_resume(
     assert skipped.status == "skipped" and skipped.seen == 0
     assert await _count(pool, "SELECT count(*) FROM crm.messages") == 0
     resumed = await api.post(f"/api/connections/{connection_id}/resume", headers=alice.auth)
-    assert resumed.status_code == 200 and resumed.json()["connection"]["state"] == "ok"
+    assert resumed.status_code == 200 and resumed.json()["connection"]["state"] == "waiting"
     assert [s["key"] for s in await jobs.get_schedules()] == [f"connection-{connection_id}"]
     assert (await run_sync(pool, settings, connection_id)).stored == 3
+    synced = await api.get(f"/api/connections/{connection_id}", headers=alice.auth)
+    assert synced.json()["state"] == "ok" and synced.json()["last_synced_on"]
 
 
 class _ActsMidway:
@@ -524,7 +527,7 @@ async def test_isolation__managing_another_users_connection_is_404(
         assert response.status_code == 404, path
         assert response.json()["error"]["code"] == "not_found"
     mine = (await api.get(f"/api/connections/{alices}", headers=alice.auth)).json()
-    assert mine["state"] == "ok" and mine["deleting_on"] is None and mine["paused_on"] is None
+    assert mine["state"] == "waiting" and mine["deleting_on"] is None and mine["paused_on"] is None
     assert [j.name for j in await jobs.find_jobs()] == ["sync-emails"]
     assert (await api.get("/api/connections", headers=bob.auth)).json() == []
 

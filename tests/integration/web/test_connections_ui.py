@@ -231,7 +231,8 @@ async def test_sync_status__stalled_and_failed_read_plainly(
     browser: Browser, alice: User, make_upload, pool: AsyncConnectionPool
 ) -> None:
     """A sync whose server went silent reads "stalled" with how long; a failed one says in
-    words what went wrong and when it is tried again, from its job's retry state."""
+    words what went wrong and when it is tried again, from its job's retry state (on the
+    page and in the API)."""
     stalled, failed = await make_upload(alice), await make_upload(alice)
     started = time.monotonic()  # the figures below age while the page is fetched
     async with pool.connection() as conn:
@@ -255,6 +256,8 @@ async def test_sync_status__stalled_and_failed_read_plainly(
     async with browser("alice@example.com") as (http, htmx):
         listing = (await http.get("/connections/list", headers=htmx)).text
         api = await http.get(f"/api/connections/{stalled}", headers=alice.auth)
+        failed_api = (await http.get(f"/api/connections/{failed}", headers=alice.auth)).json()
+        listed = (await http.get("/api/connections", headers=alice.auth)).json()
     aged = math.ceil(time.monotonic() - started)  # seconds the figures can have moved
     silent = re.search(
         r"stalled — no answer from the server for (\d+) s \(reading INBOX\)", listing
@@ -266,4 +269,10 @@ async def test_sync_status__stalled_and_failed_read_plainly(
     assert "it will be retried" not in listing
     body = api.json()
     assert (body["state"], body["progress_folder"]) == ("stalled", "INBOX")
+    # the API says when a failed sync is tried again, as the page does
+    [listed_failed] = [c for c in listed if c["id"] == failed]
+    for shown in (failed_api, listed_failed):
+        note = re.fullmatch(r"next try in (\d+) s, 2 tries left", shown["retry_note"] or "")
+        assert shown["state"] == "failed" and note and 40 - aged <= int(note[1]) <= 41, shown
+    assert body["retry_note"] is None
     assert 12 <= body["stalled_seconds"] <= 12 + aged

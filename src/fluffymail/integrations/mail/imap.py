@@ -155,20 +155,37 @@ def _open(address: net.Address, config: ImapConfig) -> IMAPClient:
     except Exception as exc:
         if client is not None:
             _close(client)
-        raise _not_imap(address, exc) from exc
+        raise _not_imap(address, config, exc) from exc
     return client
 
 
-def _not_imap(address: net.Address, exc: Exception) -> net.Unreachable:
-    """Why talking IMAP failed, from our side of the connection (never the server's text)."""
+# What to try when the chosen security does not fit the port: the settings' own words
+# (the page's "Security" choices, the CLI's and API's `security`).
+_TRY_STARTTLS = "if it expects STARTTLS on this port, choose STARTTLS (usually port 143)"
+_TRY_SSL = "if it expects TLS from the start, choose SSL/TLS (usually port 993)"
+# OpenSSL's reasons for a TLS handshake answered in plain text (an IMAP greeting)
+_PLAIN_TEXT_REPLY = frozenset(
+    {"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "UNKNOWN_PROTOCOL"}
+)
+
+
+def _not_imap(address: net.Address, config: ImapConfig, exc: Exception) -> net.Unreachable:
+    """Why talking IMAP failed, from our side of the connection (never the server's text),
+    with the security setting to try when the one chosen looks like the wrong one for the
+    port: TLS refused by a server that greets in plain text, no STARTTLS offered, or a
+    silent server (one that waits for TLS says nothing first)."""
     if isinstance(exc, ssl.SSLCertVerificationError):
         return net.Unreachable(
             f"{address.where} did not prove it is {address.host} ({exc.verify_message})"
         )
     if isinstance(exc, ssl.SSLError):
-        return net.Unreachable(f"could not set up TLS with {address.where}")
+        hint = f": {_TRY_STARTTLS}" if config.ssl and exc.reason in _PLAIN_TEXT_REPLY else ""
+        return net.Unreachable(f"could not set up TLS with {address.where}{hint}")
+    if isinstance(exc, imap_errors.CapabilityError) and config.starttls:
+        return net.Unreachable(f"{address.where} does not offer STARTTLS: {_TRY_SSL}")
     detail = f" ({net.failure(exc)})" if isinstance(exc, OSError) else ""
-    return net.Unreachable(f"{address.where} did not answer like an IMAP server{detail}")
+    hint = f": {_TRY_SSL}" if isinstance(exc, TimeoutError) and not config.ssl else ""
+    return net.Unreachable(f"{address.where} did not answer like an IMAP server{detail}{hint}")
 
 
 class _PinnedClient(IMAPClient):

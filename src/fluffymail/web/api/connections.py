@@ -76,7 +76,13 @@ class ConnectionStateOut(ConnectionOut):
     contact_policy: ContactPolicy = Field(default="sent", description=POLICY_HELP)
     state: str = Field(
         description="deleting, paused, stalled (syncing, but the server silent for 8 s or"
-        " more), or the sync status (ok, syncing, failed, needs_reauth)"
+        " more), waiting (no sync has run yet), or the sync status (ok, syncing, failed,"
+        " needs_reauth)"
+    )
+    retry_note: str | None = Field(
+        default=None,
+        description='A failed sync: when it is tried again, in words ("next try in 40 s, 2'
+        ' tries left", or that only the 15-minute schedule or Sync now will)',
     )
     progress_folder: str | None = Field(default=None, description="The folder a sync reads")
     stalled_seconds: int | None = Field(
@@ -176,6 +182,7 @@ async def list_connections(state: State, account: CurrentAccount) -> list[Connec
     views = await sync_progress.with_progress(
         state.pool, state.queue, account.id, views, now, syncs
     )
+    views = service.with_retry_notes(syncs, account.id, views, now)
     return [_out(view) for view in views]
 
 
@@ -372,6 +379,8 @@ async def get_connection(
 ) -> ConnectionStateDetailOut:
     view = await service.get_connection(state.pool, account.id, connection_id)
     jobs = await service.recent_sync_jobs(state.queue, account.id, connection_id)
+    now = await service.db_now(state.pool)
+    [view] = service.with_retry_notes(jobs, account.id, [view], now)
     return ConnectionStateDetailOut(
         **_out(view).model_dump(), recent_jobs=[_owner_job(job) for job in jobs]
     )

@@ -111,10 +111,13 @@ class ConnectionView:
     @property
     def state(self) -> str:
         """What the connection is doing, for people: deleting, paused, stalled (syncing, but
-        the server has not answered for a while), or its sync status."""
+        the server has not answered for a while), waiting (no sync has run yet: "ok" would
+        claim a mailbox is read that never was), or its sync status."""
         if self.deleting or self.paused:
             return "deleting" if self.deleting else "paused"
-        return "stalled" if self.stalled_seconds is not None else self.status
+        if self.stalled_seconds is not None:
+            return "stalled"
+        return "waiting" if self.status == "ok" and self.last_synced_on is None else self.status
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
