@@ -129,8 +129,11 @@ async def list_webhooks(pool: AsyncConnectionPool, user_id: int) -> list[Webhook
 async def get(pool: AsyncConnectionPool, user_id: int, webhook_id: int) -> Webhook:
     """One of the workspace's webhooks, as the caller may see it."""
     async with pool.connection() as conn:
-        found = await _get(conn, user_id, webhook_id)
-        return _as_seen_by(await team_service.current(conn, user_id), found)
+        workspace = await team_service.current(conn, user_id)
+        found = await webhooks_repo.list_webhooks(conn, workspace.id, webhook_id)
+    if not found:
+        raise WebhookNotFound(f"no webhook {webhook_id}")
+    return _as_seen_by(workspace, found[0])
 
 
 async def _get(conn: Conn, user_id: int, webhook_id: int) -> Webhook:
