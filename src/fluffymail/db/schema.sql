@@ -414,6 +414,10 @@ CREATE FUNCTION crm.message_vector(subject text, from_name text, from_address te
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN ((setweight(to_tsvector('simple'::regconfig, subject), 'A'::"char") || setweight(to_tsvector('simple'::regconfig, ((((COALESCE(from_name, ''::text) || ' '::text) || COALESCE(from_address, ''::text)) || ' '::text) || recipients)), 'B'::"char")) || setweight(to_tsvector('simple'::regconfig, "left"(body_text, 2000)), 'C'::"char"));
 
+CREATE FUNCTION crm.name_key(value text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN "left"(regexp_replace(crm.fold(value), '[^a-z]'::text, ''::text, 'g'::text), 6);
+
 CREATE FUNCTION crm.record_webhook_event(p_user_id bigint, p_kind text, p_payload jsonb) RETURNS bigint
     LANGUAGE plpgsql
     AS $$
@@ -2278,6 +2282,8 @@ CREATE INDEX activity_subject_idx ON crm.activity USING btree (subject_kind, sub
 
 CREATE INDEX activity_workspace_idx ON crm.activity USING btree (workspace_id, at DESC);
 
+CREATE INDEX companies_domain_trigrams_idx ON crm.companies USING gin (crm.trigrams(domain));
+
 CREATE INDEX companies_name_trigrams_idx ON crm.companies USING gin (crm.trigrams(name));
 
 CREATE INDEX company_merges_from_idx ON crm.company_merges USING btree (from_company_id);
@@ -2313,6 +2319,10 @@ CREATE INDEX contact_tags_tag_idx ON crm.contact_tags USING btree (tag_id, conta
 CREATE INDEX contact_views_contact_idx ON crm.contact_views USING btree (contact_id);
 
 CREATE INDEX contacts_company_idx ON crm.contacts USING btree (company_id) WHERE (company_id IS NOT NULL);
+
+CREATE INDEX contacts_family_key_idx ON crm.contacts USING btree (user_id, crm.name_key(last_name)) WHERE ((name_quality >= 3) AND (merged_into_id IS NULL));
+
+CREATE INDEX contacts_given_key_idx ON crm.contacts USING btree (user_id, crm.name_key(first_name)) WHERE ((name_quality >= 3) AND (merged_into_id IS NULL));
 
 CREATE INDEX contacts_identity_idx ON crm.contacts USING btree (user_id, identity_key) WHERE (identity_key IS NOT NULL);
 

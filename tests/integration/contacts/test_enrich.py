@@ -150,3 +150,99 @@ async def test_enrich_job__runs_from_the_queue(
         )
         == 2
     )
+
+
+async def test_enrich__a_contact_leaves_the_consumer_isp_company_mail_gave_it(
+    import_mail: ImportMail,
+    extract: Extract,
+    rows: Rows,
+    pool: AsyncConnectionPool,
+    tmp_path: Path,
+) -> None:
+    """QA: people writing from a home internet provider's address were shown working at "Rr"
+    or "Comcast". Such an address makes no company now, and a contact that mail linked to one
+    before leaves it when it is enriched again (extraction sends every contact it touches to
+    enrich-contact); a company the user chose for the contact or named stays."""
+    people = {
+        "ann.ames@nc.rr.com": "Ann Ames",
+        "bob.burns@comcast.net": "Bob Burns",
+        "cy.cole@socal.rr.com": "Cy Cole",
+        "dee.dunn@optonline.net": "Dee Dunn",
+        "sam.reed@globex.com": "Sam Reed",
+    }
+    letters = [f"{name} <{address}>" for address, name in people.items()]
+    root = write_maildir(
+        tmp_path / "mail",
+        {
+            "inbox": [mail(n, sender=p, to=OWNER) for n, p in enumerate(letters, 1)],
+            "Sent": [mail(n, sender=OWNER, to=p) for n, p in enumerate(letters, 11)],
+        },
+    )
+    await import_mail(root, OWNER)
+    await extract()
+    assert await rows.all("SELECT domain FROM crm.companies") == [("globex.com",)]
+    ids = {a: (await rows.contact(a) or {})["id"] for a in people}
+    user_id = await rows.one(
+        "SELECT user_id FROM crm.contacts WHERE id = %s", ids["ann.ames@nc.rr.com"]
+    )
+    # as extraction left them before the providers were known: one company per domain
+    made = {}
+    for domain, name, name_source in (
+        ("rr.com", "RR", "domain"),
+        ("comcast.net", "Comcast", "domain"),
+        ("optonline.net", "The Dunns", "user"),
+    ):
+        made[domain] = await rows.one(
+            "INSERT INTO crm.companies (user_id, domain, name, name_source)"
+            " VALUES (%s, %s, %s, %s) RETURNING id",
+            user_id,
+            domain,
+            name,
+            name_source,
+        )
+    async with pool.connection() as conn:
+        for address, domain, source in (
+            ("ann.ames@nc.rr.com", "rr.com", "mail"),
+            ("bob.burns@comcast.net", "comcast.net", "mail"),
+            ("cy.cole@socal.rr.com", "rr.com", "you"),
+            ("dee.dunn@optonline.net", "optonline.net", "mail"),
+        ):
+            await conn.execute(
+                "UPDATE crm.contacts SET company_id = %s, company_source = %s WHERE id = %s",
+                (made[domain], source, ids[address]),
+            )
+    globex = (await rows.contact("sam.reed@globex.com") or {})["company_id"]
+
+    outputs = {}
+    for address, contact_id in ids.items():
+        async with pool.connection() as conn, conn.transaction():
+            outputs[address] = await contacts_service.enrich_contact(
+                conn, contact_id, providers=enrichment.default_providers(), now=SystemClock().now()
+            )
+    companies_now = {a: (await rows.contact(a) or {})["company_id"] for a in people}
+    assert companies_now == {
+        "ann.ames@nc.rr.com": None,
+        "bob.burns@comcast.net": None,
+        "cy.cole@socal.rr.com": made["rr.com"],  # chosen by the user
+        "dee.dunn@optonline.net": made["optonline.net"],  # a company the user named
+        "sam.reed@globex.com": globex,
+    }
+    assert [a for a, out in outputs.items() if out.get("left_company")] == [
+        "ann.ames@nc.rr.com",
+        "bob.burns@comcast.net",
+    ]
+    # without people, "Comcast" leaves the companies list; its row stays (notes, tags, merges)
+    assert (
+        await rows.one(
+            "SELECT count(*) FROM crm.contacts WHERE company_id = %s", made["comcast.net"]
+        )
+        == 0
+    )
+    async with pool.connection() as conn, conn.transaction():  # enriching again changes nothing
+        again = await contacts_service.enrich_contact(
+            conn,
+            ids["cy.cole@socal.rr.com"],
+            providers=enrichment.default_providers(),
+            now=SystemClock().now(),
+        )
+    assert "left_company" not in again

@@ -70,3 +70,38 @@ async def test_pages__list_and_company(
         )
     ).text
     assert "Ada Lovelace" in filtered and "Grace Hopper" not in filtered
+
+
+async def test_list__search_ignores_accents_both_ways_and_the_export_agrees(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    """QA: "nestle" did not find Nestlé, while the contacts search ignores accents (crm.fold).
+    Company names and domains are compared folded, the search too, and so is the export."""
+    for address in ("anna@nf-group.ch", "bo@citroen.fr", "cy@wisla-krakow.pl"):
+        made = await client.post("/api/contacts", json={"address": address}, headers=alice.auth)
+        assert made.status_code == 201, made.text
+    async with pool.connection() as conn:
+        for domain, name in (("nf-group.ch", "Nestlé"), ("citroen.fr", "Citroen")):
+            await conn.execute(
+                "UPDATE crm.companies SET name = %s WHERE domain = %s", (name, domain)
+            )
+
+    async def names(q: str) -> list[str]:
+        response = await client.get("/api/companies", params={"q": q}, headers=alice.auth)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["total"] == len(body["items"])
+        return sorted(c["name"] for c in body["items"])
+
+    assert await names("nestle") == ["Nestlé"]
+    assert await names("NESTLÉ") == ["Nestlé"]
+    assert await names("citroën") == ["Citroen"]  # accents in the search, none in the name
+    assert await names("tlé") == ["Nestlé"]  # three letters, folded
+    assert await names("lé") == ["Nestlé"]  # no trigram: a plain scan
+    assert await names("wisla-krak") == ["Wisla-Krakow"]
+    assert await names("citroen.f") == ["Citroen"]  # the domain as before
+    assert await names("nestle citroen") == []  # the whole text, as before
+    assert await names("50%") == []  # LIKE wildcards are plain characters
+    exported = await client.get("/api/companies/export", params={"q": "nestle"}, headers=alice.auth)
+    assert exported.status_code == 200 and "Nestlé" in exported.text
+    assert "Citroen" not in exported.text

@@ -46,6 +46,50 @@ def test_company_domain__free_mail_is_none(email: str) -> None:
     assert companies.company_domain(email) is None
 
 
+@pytest.mark.parametrize(
+    "email",
+    [
+        "a@rr.com",
+        "a@nc.rr.com",  # a regional variant: every host under a listed domain
+        "a@socal.rr.com",
+        "a@comcast.net",
+        "a@mail.comcast.net",
+        "a@verizon.net",
+        "a@att.net",
+        "a@worldnet.att.net",
+        "a@aol.com",
+        "a@earthlink.net",
+        "a@sbcglobal.net",
+        "a@btinternet.com",
+        "a@t-online.de",
+        "a@orange.fr",
+        "a@optonline.net",
+        "a@ix.netcom.com",
+        "a@bigpond.net.au",
+        "a@i.softbank.jp",  # a listed host under a registrable domain that is not listed
+    ],
+)
+def test_company_domain__consumer_internet_providers_are_none(email: str) -> None:
+    """QA: a person writing from a home ISP address worked at "Rr" or "Comcast"."""
+    assert companies.company_domain(email) is None
+    assert companies.is_free_mail_domain(email.rpartition("@")[2])
+
+
+@pytest.mark.parametrize(
+    ("email", "domain"),
+    [
+        ("a@comcast.com", "comcast.com"),  # the providers' own corporate mail is a company
+        ("a@att.com", "att.com"),
+        ("a@verizon.com", "verizon.com"),
+        ("a@softbank.jp", "softbank.jp"),
+        ("a@rr-donnelley.com", "rr-donnelley.com"),
+    ],
+)
+def test_company_domain__a_providers_corporate_domain_is_a_company(email: str, domain: str) -> None:
+    company = companies.company_domain(email)
+    assert company is not None and company.domain == domain
+
+
 def test_company_domain__own_domain_is_internal() -> None:
     assert companies.company_domain("jane.tholt@enron.com", ["enron.com"]) is None
     assert companies.company_domain("x@ect.enron.com", ["enron.com"]) is None

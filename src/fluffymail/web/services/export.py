@@ -21,7 +21,7 @@ from psycopg_pool import AsyncConnectionPool
 from fluffymail.crm.relationships import figures
 from fluffymail.web.services import activity
 from fluffymail.web.services import lists as lists_service
-from fluffymail.web.services.contacts import LIKE_SPECIALS, ContactNotFound, ContactQuery
+from fluffymail.web.services.contacts import ContactNotFound, ContactQuery
 from fluffymail.web.services.messages import SQL, fetch_all
 
 HEADER = (
@@ -150,7 +150,7 @@ async def stream_companies(
     params = {
         "user_id": user_id,
         "tag_id": tag_id,
-        "pattern": f"%{text.translate(LIKE_SPECIALS)}%" if text else None,
+        "search": text or None,  # folded in the SQL, as the companies list
     }
     yield _csv_text((), COMPANY_HEADER)
     async for batch in _batches(pool, "company_export_all", params):
