@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -35,3 +38,19 @@ def test_two_processes_starting_at_once__one_waits_for_the_other(tmp_path: Path)
         process.join(30)
         assert process.exitcode == 0
     assert second[0] >= first[1]  # the second began only once the first was done
+
+
+def test_forget_dead_users__a_process_killed_outright_is_taken_off_the_servers_list(
+    tmp_path: Path,
+) -> None:
+    from fluffymail.db.embedded import HANDLES, forget_dead_users
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    pgdata = tmp_path / "pgdata"
+    pgdata.mkdir()
+    (pgdata / HANDLES).write_text(json.dumps([int(dead.stdout), os.getpid()]))
+
+    forget_dead_users(pgdata)  # SIGKILL or OOM: no atexit took it off, so no one stopped it
+
+    assert json.loads((pgdata / HANDLES).read_text()) == [os.getpid()]

@@ -8,7 +8,15 @@ import typer
 
 from fluffymail import logging as fm_logging
 from fluffymail.cli import connections, contacts, db, importer, jobs, secrets, serverless
-from fluffymail.cli.common import console, errors, run, settings
+from fluffymail.cli.common import (
+    EXIT_INTERRUPTED,
+    console,
+    errors,
+    exit_code,
+    run,
+    settings,
+    stop_on_sigterm,
+)
 from fluffymail.cli.web import users, web
 from fluffymail.cli.worker import worker
 
@@ -55,8 +63,12 @@ def demo(
         run(product.main(settings(), console, options))
     except product.Interrupted:
         errors.print("interrupted; run the demo again to go on (nothing is imported twice)")
-        raise typer.Exit(130) from None
+        raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
 def main() -> None:
-    app()
+    terminated = stop_on_sigterm()
+    try:
+        app()
+    except SystemExit as exc:
+        raise SystemExit(exit_code(exc.code, terminated())) from None

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
+from fluffymail.cli import user_lookup
 from fluffymail.cli.common import console, run, settings
 from fluffymail.cli.context import Context, open_context
-from fluffymail.errors import FluffyMailError
 
 app = typer.Typer(
     help="Mail connections: list, add or reconnect IMAP, sync now, who becomes a contact.",
@@ -20,16 +20,13 @@ app = typer.Typer(
 UserOption = Annotated[str, typer.Option("--user", help="The user's email address")]
 
 
-class UnknownUser(FluffyMailError):
-    """No such user."""
-
-
 @app.command("list")
 def list_command(
     user: UserOption,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,
 ) -> None:
-    """The user's connections and their state (ok, syncing, failed, needs_reauth, paused)."""
+    """The user's connections and their state (waiting, ok, syncing, stalled, failed,
+    needs_reauth, paused, deleting)."""
     import json
 
     from fluffymail.web.services import connections as service
@@ -209,13 +206,8 @@ def people_command(
 
 
 async def _user_id(ctx: Context, email: str) -> int:
-    from fluffymail.crm.mail import repo as mail_repo
-
     async with ctx.pool.connection() as conn:
-        found = await mail_repo.get_user(conn, email.strip().lower())
-    if found is None:
-        raise UnknownUser(f"no user {email}")
-    return found.id
+        return (await user_lookup.require_user(conn, email)).id
 
 
 def _summary(view: Any) -> dict[str, Any]:

@@ -11,18 +11,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from fluffymail.cli import user_lookup
 from fluffymail.cli.common import console, run, settings
 from fluffymail.clock import SystemClock
-from fluffymail.errors import FluffyMailError
 
 if TYPE_CHECKING:
     from fluffymail.crm.relationships import repo as relationships_repo
 
 app = typer.Typer(help="Contacts and relationships.", no_args_is_help=True)
-
-
-class UnknownUserError(FluffyMailError):
-    """No such user."""
 
 
 @app.command("top")
@@ -58,12 +54,7 @@ def top(
 
     async def main() -> list[relationships_repo.TopRelationship]:
         async with open_context(config, name="cli") as ctx, ctx.pool.connection() as conn:
-            found = await relationships_repo.get_user(conn, user.strip())
-            if found is None:
-                raise UnknownUserError(
-                    f"unknown user {user!r}: import their mail first "
-                    f"(fluffymail import PATH --user {user.strip().lower()})"
-                )
+            found = await user_lookup.require_user(conn, user)
             if analyze:
                 await analysis.analyze_user(conn, found.id, now=now, full=full)
                 await analysis.rescore_user(conn, found.id, now=now)
@@ -119,13 +110,10 @@ def review_identity(
 
     from fluffymail.cli.context import open_context
     from fluffymail.crm.contacts import service as contacts_service
-    from fluffymail.crm.relationships import repo as relationships_repo
 
     async def main() -> list[str]:
         async with open_context(config, name="cli") as ctx, ctx.pool.connection() as conn:
-            found = await relationships_repo.get_user(conn, user.strip())
-            if found is None:
-                raise UnknownUserError(f"unknown user {user!r}")
+            found = await user_lookup.require_user(conn, user)
             now = SystemClock().now()
             async with conn.transaction():
                 review = await contacts_service.review_identity(conn, found.id, now=now)

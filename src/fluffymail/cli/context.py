@@ -92,8 +92,8 @@ def load_registry_factory(spec: str) -> Callable[[JobDeps], Registry]:
     return factory
 
 
-def check_queues(registry: Registry, names: Iterable[str]) -> None:
-    """Raise ConfigError for a queue named in `--queues` that no job kind has: a worker given
+def check_queues(registry: Registry, names: Iterable[str], *, option: str = "--queues") -> None:
+    """Raise ConfigError for a queue named in `option` that no job kind has: a worker given
     only unknown names would start, work nothing and say nothing (a drain run: "queues
     empty", exit 0)."""
     known = sorted(entry.name for entry in registry)
@@ -102,5 +102,18 @@ def check_queues(registry: Registry, names: Iterable[str]) -> None:
             close = difflib.get_close_matches(name, known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ConfigError(
-                f"unknown queue {name!r} in --queues{hint}; known: {', '.join(known)}"
+                f"unknown queue {name!r} in {option}{hint}; known: {', '.join(known)}"
             )
+
+
+def check_worker_queues(registry: Registry, settings: Settings, asked: Iterable[str]) -> None:
+    """`check_queues` on what sets this worker's queues: `--queues` when given (`asked`),
+    else FLUFFYMAIL_QUEUES when it is set. A name the environment misspells would otherwise
+    be ignored: its queue runs at its kind's own concurrency, whatever the setting said. The
+    default is not checked: it names the built-in kinds, which another `--jobs` registry
+    need not have."""
+    names = list(asked)
+    if names:
+        check_queues(registry, names)
+    elif "queues" in settings.model_fields_set:
+        check_queues(registry, settings.queue_concurrency, option="FLUFFYMAIL_QUEUES")

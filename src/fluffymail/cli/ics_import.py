@@ -46,6 +46,7 @@ async def run_ics_import(
     policy: Policy,
     console: Console,
 ) -> calendar_service.StoreResult:
+    from fluffymail.cli import user_lookup
     from fluffymail.cli.context import open_context
     from fluffymail.clock import SystemClock
     from fluffymail.jobs import analyze_relationships, build_registry
@@ -62,6 +63,7 @@ async def run_ics_import(
         await runner.prepare(ctx.queue, build_registry(ctx.deps()))
         async with ctx.pool.connection() as conn, conn.transaction():
             user, created = await mail_repo.get_or_create_user(conn, email, name)
+            near = await user_lookup.closest_user(conn, email) if created else None
             result = await calendar_service.store_meetings(
                 conn, user_id=user.id, calendar=calendar_service.ICS_CALENDAR,
                 connection_id=None, meetings=found.meetings, policy=policy, now=now,
@@ -71,7 +73,7 @@ async def run_ics_import(
             )
             await analyze_relationships.enqueue(ctx.queue, user.id, conn=conn, debounce=0)
     if created:
-        console.print(f"created user {user.email} (id {user.id})")
+        user_lookup.say_created(console, user, near)
     console.print(
         f"{_count(len(found.meetings), 'event')} read: {_count(result.stored, 'meeting')} stored,"
         f" {result.removed:,} removed, {result.skipped:,} with nobody but you;"

@@ -5,7 +5,8 @@ Validates everything before writing anything, then runs the mailbox's sync run (
 `sync-emails` workflow: read, extract, analyse) in this process, parsing in a child process,
 with a progress bar: the read, then finding the people and scoring them when this command
 extracts (`--extract`) or a worker service does. Idempotent: the connection keeps a cursor,
-and messages are deduplicated, so importing the same path again adds nothing.
+and messages are deduplicated, so importing the same file again adds nothing; the same mbox
+file moved or copied elsewhere goes to its connection too (`crm.mail.file_imports`).
 """
 
 from __future__ import annotations
@@ -34,16 +35,19 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from fluffymail.cli import user_lookup
 from fluffymail.cli.common import fail
 from fluffymail.cli.ics_import import is_ics, read_file, run_ics_import
 from fluffymail.clock import SystemClock
 from fluffymail.config import Settings
 from fluffymail.crm.contacts import addresses
 from fluffymail.crm.contacts.extraction import Policy
+from fluffymail.crm.mail import file_imports
 from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.crm.mail.models import ConnectionKind
 from fluffymail.crm.relationships import repo as relationships_repo
 from fluffymail.errors import FluffyMailError
+from fluffymail.integrations.mail import file_source
 from fluffymail.integrations.mail.file_source import FileSource
 from fluffymail.integrations.mail.files import MailSourceError, discover_sources
 from fluffymail.jobs.parser_pool import ParserPool, batch_gc
@@ -221,6 +225,7 @@ async def run_import(
     from fluffymail.crm.contacts import service as contacts_service
     from fluffymail.jobs import build_registry, extract_contacts, index_messages, sync_emails
     from fluffymail.queue import runner
+    from fluffymail.web.services import uploads
 
     clock = SystemClock()
     async with open_context(
@@ -230,11 +235,17 @@ async def run_import(
         await runner.prepare(ctx.queue, registry)
         async with ctx.pool.connection() as conn, conn.transaction():
             user, created = await mail_repo.get_or_create_user(conn, email, name)
-            connection, _ = await mail_repo.upsert_connection(
-                conn, user_id=user.id, kind=kind, source=str(root), display_name=root.name
-            )
+            chosen = await file_imports.connect_files(
+                conn, user_id=user.id, kind=kind, source=root, display_name=root.name,
+                same_file=file_source.same_mbox,
+            )  # fmt: skip
+            near = await user_lookup.closest_user(conn, email) if created else None
         if created:
-            console.print(f"created user {user.email} (id {user.id})")
+            user_lookup.say_created(console, user, near)
+        connection = chosen.connection
+        say_connection(chosen)
+        if chosen.moved_from:
+            uploads.discard_replaced(settings.data_dir, user.id, chosen.moved_from)
         source = FileSource(root, skip_labels=()) if all_labels else FileSource(root)
         total = source.estimate(None if full else connection.cursor)
         # A parser process overlaps parsing with storing on big imports; for a handful of new
@@ -272,6 +283,25 @@ async def run_import(
     for line in [*self_lines, *people_lines]:
         console.print(line, markup=False)
     return result
+
+
+def say_connection(chosen: file_imports.FileConnection) -> None:
+    """Which connection the import goes to, and why that one."""
+    connection = chosen.connection
+    which = f"connection {connection.id} ({connection.display_name or connection.source})"
+    if chosen.created:
+        console.print(f"importing into {which}, new", markup=False, highlight=False)
+    elif chosen.moved_from:
+        console.print(
+            f"importing into {which}: the same file was imported from {chosen.moved_from};"
+            " only what is missing is stored, and it is read from here from now on",
+            markup=False, highlight=False, soft_wrap=True,
+        )  # fmt: skip
+    else:
+        console.print(
+            f"importing into {which}, imported before: only what is missing is stored",
+            markup=False, highlight=False, soft_wrap=True,
+        )  # fmt: skip
 
 
 async def _start_run(queue: JobQueue, args: sync_emails.Args) -> int:

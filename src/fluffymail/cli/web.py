@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from fluffymail.cli import user_lookup
 from fluffymail.cli.common import console, fail, require_secret_key, run, settings
 from fluffymail.cli.context import open_context
 from fluffymail.errors import FluffyMailError
@@ -167,5 +168,7 @@ async def _account(pool: AsyncConnectionPool, email: str) -> Account:
 
     account = await accounts.find_account(pool, email)
     if account is None:
-        raise accounts.AccountError(f"no user {email!r}: create one with `fluffymail users create`")
+        start = f"create one with `fluffymail users create {email.strip().lower()}`"
+        async with pool.connection() as conn:
+            raise await user_lookup.unknown(conn, email, start=start)
     return account

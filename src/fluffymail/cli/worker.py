@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from fluffymail.cli.common import require_secret_key, run, settings
-from fluffymail.cli.context import check_queues, load_registry_factory, open_context
+from fluffymail.cli.context import check_worker_queues, load_registry_factory, open_context
 from fluffymail.config import parse_queue_concurrency
 from fluffymail.jobs.runtime import install_schedules, summary_provider
 from fluffymail.queue import JobQueue, runner
@@ -92,7 +92,7 @@ def worker(
             with parser_process(only) as parser:
                 deps = dataclasses.replace(ctx.deps(), summary_provider=provider, parser=parser)
                 registry = factory(deps)
-                check_queues(registry, only or ())
+                check_worker_queues(registry, config, only or ())
                 await install_schedules(ctx.queue, registry)
                 if config.sentry_dsn:
                     from fluffymail.integrations import sentry

@@ -18,6 +18,7 @@ from fluffymail.errors import DatabaseError
 
 log = logging.getLogger(__name__)
 DATABASE = "fluffymail"
+HANDLES = ".handle_pids.json"  # pgserver's list of the processes using the server
 
 
 def start(data_dir: Path, database: str = DATABASE, *, throwaway: bool = False) -> str:
@@ -37,6 +38,7 @@ def start(data_dir: Path, database: str = DATABASE, *, throwaway: bool = False) 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     try:
         with one_start_at_a_time():
+            forget_dead_users(pgdata)
             server = pgserver.get_server(pgdata, cleanup_mode="delete" if throwaway else "stop")
     except Exception as exc:
         raise DatabaseError(f"could not start the embedded PostgreSQL in {pgdata}: {exc}") from exc
@@ -48,6 +50,29 @@ def start(data_dir: Path, database: str = DATABASE, *, throwaway: bool = False) 
         server.psql(f'CREATE DATABASE "{database}";')
     log.info("embedded postgres ready", extra={"action": "db.embedded", "pgdata": str(pgdata)})
     return server.get_uri(database)
+
+
+def forget_dead_users(pgdata: Path) -> None:
+    """Take the processes that died without a word (SIGKILL, OOM, a power cut) off pgserver's
+    list of the server's users. The last user to leave stops the server at exit; a dead one
+    left on the list meant nobody ever was the last again, and the server ran for good."""
+    import psutil
+
+    with warnings.catch_warnings():  # as in `start`
+        warnings.simplefilter("ignore")
+        from pgserver.postgres_server import PostgresServer
+        from pgserver.utils import DiskList
+
+    with PostgresServer._lock:  # pgserver's own, held whenever it reads or writes the list
+        users = DiskList(pgdata / HANDLES)
+        listed = users.get()
+        alive = [pid for pid in listed if psutil.pid_exists(pid)]
+        if alive != listed:
+            users.put(alive)
+            log.info(
+                "embedded postgres: dead users forgotten",
+                extra={"action": "db.embedded_forgot", "pids": sorted(set(listed) - set(alive))},
+            )
 
 
 @contextlib.contextmanager

@@ -14,7 +14,7 @@ import dataclasses
 import logging
 from typing import Any
 
-from fluffymail.cli.context import check_queues, load_registry_factory, open_context
+from fluffymail.cli.context import check_worker_queues, load_registry_factory, open_context
 from fluffymail.config import Settings, parse_queue_concurrency
 from fluffymail.jobs.runtime import install_schedules, summary_provider
 from fluffymail.queue import drain as queue_drain
@@ -49,7 +49,7 @@ async def run_drain(
         summary_provider(config) as provider,
     ):
         registry = factory(dataclasses.replace(ctx.deps(), summary_provider=provider))
-        check_queues(registry, only or ())
+        check_worker_queues(registry, config, only or ())
         await install_schedules(ctx.queue, registry)
         if config.sentry_dsn:
             from fluffymail.integrations import sentry

@@ -78,6 +78,60 @@ def test_import__creates_the_user_then_a_second_run_adds_nothing(
     assert counts(db_url) == (1, 1, 2)
 
 
+def connections(db_url: str) -> list[tuple[int, str]]:
+    with psycopg.connect(db_url) as conn:
+        return conn.execute("SELECT id, source FROM crm.connections ORDER BY id").fetchall()
+
+
+def test_import__the_same_mbox_file_elsewhere_goes_to_its_connection_and_says_which(
+    db_url: str, tmp_path: Path
+) -> None:
+    # the file is known by the mail it starts with (its first KB): here the first message
+    mail = [message(1, extra=f"X-Note: {'a' * 1200}\n"), *(message(n) for n in (2, 3, 4))]
+    first = write_mbox(tmp_path / "downloads" / "inbox.mbox", mail[:3])
+    moved = write_mbox(tmp_path / "mail" / "inbox.mbox", mail)  # moved, and grown since
+    newer = tmp_path / "newer" / "inbox.mbox"  # a newer export: message 2 deleted since
+    write_mbox(newer, [mail[0], mail[2], mail[3]])
+
+    owner = ("--user", "owner@example.com", "--extract")  # each run ends (no worker here)
+    created = invoke(db_url, tmp_path, str(first), *owner)
+    ((connection_id, _),) = connections(db_url)
+    again = invoke(db_url, tmp_path, str(moved), *owner)
+    same_path = invoke(db_url, tmp_path, str(moved), *owner)
+    full = invoke(db_url, tmp_path, str(newer), *owner, "--full")
+
+    assert created.exit_code == 0, created.output
+    assert f"importing into connection {connection_id} (inbox.mbox), new" in created.stdout
+    assert again.exit_code == 0, again.output
+    assert (
+        f"importing into connection {connection_id} (inbox.mbox): the same file was imported"
+        f" from {first}; only what is missing is stored" in " ".join(again.stdout.split())
+    )
+    assert "1 message read, 1 new, 0 duplicates" in again.stdout  # appended mail only
+    assert (  # the same path: as before
+        f"importing into connection {connection_id} (inbox.mbox), imported before"
+        in same_path.stdout
+    )
+    assert full.exit_code == 0, full.output
+    assert "3 messages read, 0 new" in full.stdout
+    assert "1 message no longer in the files: deleted" in full.stdout  # a re-import's rule
+    assert connections(db_url) == [(connection_id, str(newer))]  # was one connection per path
+    assert counts(db_url) == (1, 1, 3)
+
+
+def test_import__another_mailbox_of_the_same_file_name_gets_its_own_connection(
+    db_url: str, tmp_path: Path
+) -> None:
+    mine = write_mbox(tmp_path / "a" / "inbox.mbox", [message(1), message(2)])
+    theirs = write_mbox(tmp_path / "b" / "inbox.mbox", [message(7), message(8)])
+
+    for path in (mine, theirs):
+        result = invoke(db_url, tmp_path, str(path), "--user", "owner@example.com")
+        assert result.exit_code == 0 and "new" in result.stdout, result.output
+
+    assert [source for _, source in connections(db_url)] == [str(mine), str(theirs)]
+
+
 def test_import__takeout_spam_and_trash_are_skipped_and_said_then_imported_on_request(
     db_url: str, tmp_path: Path
 ) -> None:

@@ -220,6 +220,36 @@ async def test_upload_mbox__a_job_imports_it(
     assert after["status"] == "ok" and after["stored_count"] == 12 and after["last_synced_on"]
 
 
+async def test_upload_mbox__the_same_file_again_goes_to_its_connection(
+    api: httpx.AsyncClient,
+    alice: User,
+    pool: AsyncConnectionPool,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    exported = write_mbox(tmp_path / "a.mbox", range(6)).read_bytes()
+    first = (await _upload(api, alice, "archive.mbox", exported)).json()
+    connection_id = first["connection"]["id"]
+    await run_sync(pool, settings, connection_id)
+    first_copy = await _stored_path(pool, connection_id)
+    grown = exported + write_mbox(tmp_path / "b.mbox", range(6, 8)).read_bytes()
+
+    again = await _upload(api, alice, "archive.mbox", grown)  # the same file, two messages on
+    body = again.json()
+
+    assert again.status_code == 201, again.text
+    assert body["created"] is False and body["connection"]["id"] == connection_id  # was a 2nd
+    second_copy = await _stored_path(pool, connection_id)
+    assert _on_disk(second_copy) and not _on_disk(first_copy)  # the old copy left the quota
+    result = await run_sync(pool, settings, connection_id)
+    assert (result.seen, result.stored) == (2, 2)  # only what was missing
+    mine = "SELECT count(*) FROM crm.{} WHERE user_id = %s"
+    assert await _count(pool, mine.format("connections"), alice.account.id) == 1
+    assert await _count(pool, mine.format("messages"), alice.account.id) == 8
+    other = write_mbox(tmp_path / "c.mbox", range(20, 22)).read_bytes()  # another mailbox's
+    assert (await _upload(api, alice, "archive.mbox", other)).json()["created"] is True
+
+
 @pytest.mark.parametrize("name", ["a.mbox", "mail.zip"])
 async def test_sync_now__an_imported_archive_says_so_and_sends_nothing(
     api: httpx.AsyncClient,

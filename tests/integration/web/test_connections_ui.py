@@ -117,6 +117,23 @@ async def test_imap_form__inline_errors_and_no_password_echo(browser: Browser, a
         assert "port 1 is not allowed (use 143 or 993)" in unreachable.text
 
 
+async def test_upload_form__the_same_file_again_says_it_was_imported_before(
+    browser: Browser, alice: User, tmp_path: Path, pool: AsyncConnectionPool, settings: Settings
+) -> None:
+    mbox = write_mbox(tmp_path / "a.mbox", range(3)).read_bytes()
+    async with browser("alice@example.com") as (http, htmx):
+        upload = {"files": {"file": ("a.mbox", mbox)}, "data": {"display_name": "Laptop export"}}
+        await http.post("/connections/upload", headers=htmx, **upload)
+        async with pool.connection() as conn:
+            row = await (await conn.execute("SELECT id FROM crm.connections")).fetchone()
+        assert row is not None
+        await run_sync(pool, settings, row[0])
+        again = await http.post("/connections/upload", headers=htmx, **upload)
+
+    said = "Laptop export was imported before; adding only what is new in this copy now."
+    assert said in again.text  # was a second connection: "Laptop export uploaded; …"
+
+
 async def test_pause_resume_delete_buttons(browser: Browser, alice: User, make_upload) -> None:
     connection_id = await make_upload(alice)
     async with browser("alice@example.com") as (http, htmx):

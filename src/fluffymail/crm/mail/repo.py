@@ -41,6 +41,12 @@ async def get_user(conn: Conn, email: str) -> User | None:
     return User.from_row(row) if row else None
 
 
+async def user_emails(conn: Conn, limit: int) -> list[str]:
+    """The first `limit` users' addresses, in order."""
+    rows = await (await conn.execute(SQL["user_emails"], {"limit": limit})).fetchall()
+    return [row[0] for row in rows]
+
+
 async def get_or_create_user(conn: Conn, email: str, name: str = "") -> tuple[User, bool]:
     """The user with this (lower-cased) email, created if missing; True when created."""
     email = email.strip().lower()
@@ -79,6 +85,23 @@ async def upsert_connection(
         row = await (await cur.execute(SQL["upsert_connection"], params)).fetchone()
     assert row is not None
     return await _with_cursor(conn, Connection.from_row(row)), bool(row["created"])
+
+
+async def file_connections(conn: Conn, user_id: int, kind: ConnectionKind) -> list[Connection]:
+    """The user's connections of `kind`, with their cursors, oldest first (not those being
+    deleted)."""
+    params = {"user_id": user_id, "kind": str(kind)}
+    async with conn.cursor(row_factory=dict_row) as cur:
+        rows = await (await cur.execute(SQL["file_connections"], params)).fetchall()
+    return [await _with_cursor(conn, Connection.from_row(row)) for row in rows]
+
+
+async def move_connection(conn: Conn, connection_id: int, source: str) -> Connection | None:
+    """The connection, now reading `source`; None when another one of the user reads it."""
+    params = {"id": connection_id, "source": source}
+    async with conn.cursor(row_factory=dict_row) as cur:
+        row = await (await cur.execute(SQL["move_connection"], params)).fetchone()
+    return await _with_cursor(conn, Connection.from_row(row)) if row else None
 
 
 async def get_connection(conn: Conn, connection_id: int) -> Connection | None:

@@ -55,13 +55,6 @@ class Written:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class UserRow:
-    id: int
-    email: str
-    name: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class TopRelationship:
     """One line of a user's ranking: the relationship and the contact behind it."""
 
@@ -98,12 +91,6 @@ class TopRelationship:
             evidence=tuple(row["evidence"]),
             computed_on=row["computed_on"],
         )
-
-
-async def get_user(conn: Conn, email: str) -> UserRow | None:
-    cur = await conn.execute(SQL["rel_get_user"], {"email": email})
-    row = await cur.fetchone()
-    return UserRow(id=row[0], email=row[1], name=row[2]) if row else None
 
 
 async def lock_run(conn: Conn, user_id: int) -> int:

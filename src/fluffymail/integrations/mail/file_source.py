@@ -26,7 +26,7 @@ from fluffymail.integrations.mail.files import MailSource as FileContainer
 from fluffymail.integrations.mail.files import discover_sources
 from fluffymail.integrations.mail.source import Cursor, SourceMail, SourcePage
 
-__all__ = ["SKIPPED_GMAIL_LABELS", "FileSource", "folder_name", "gmail_labels"]
+__all__ = ["SKIPPED_GMAIL_LABELS", "FileSource", "folder_name", "gmail_labels", "same_mbox"]
 
 PAGE_SIZE = 500
 _HEAD_BYTES = 1024
@@ -368,6 +368,21 @@ def _head_hash(path: Path, offset: int) -> str:
     when mail is appended; a replaced file is detected)."""
     with path.open("rb") as handle:
         return hashlib.sha1(handle.read(min(_HEAD_BYTES, offset))).hexdigest()[:16]
+
+
+def same_mbox(path: Path, cursor: Cursor | None) -> bool:
+    """Whether the mbox file at `path` is the one whose import left `cursor`, found again
+    elsewhere (moved, copied, uploaded again; grown or not): that import read this one file,
+    of the same name, and `path` starts with the bytes it read first (the head a resumed read
+    checks). Another export of the mailbox starts with other bytes: it is not recognised."""
+    folders = (cursor or {}).get("folders") or {}
+    position = folders.get(Path(path.name).with_suffix("").as_posix())
+    if len(folders) != 1 or not position or not position.get("head") or not path.is_file():
+        return False
+    offset = int(position.get("offset", 0))
+    if not offset or path.stat().st_size < min(_HEAD_BYTES, offset):
+        return False
+    return position["head"] == _head_hash(path, offset)
 
 
 def _resume_offset(path: Path, position: dict[str, Any] | None) -> int:

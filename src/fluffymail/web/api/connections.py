@@ -352,6 +352,9 @@ UPLOAD_BODY = {
         429: {"model": ErrorOut},
     },
     summary="Upload an mbox file or a Maildir archive; a job imports it",
+    description="An mbox file imported before (uploaded or imported again, moved, grown) goes to"
+    " its connection (`created` false), which reads this copy from now on: only what is"
+    " missing is stored.",
 )
 async def upload(request: Request, state: State, account: CurrentAccount) -> CreatedOut:
     created = await uploads.import_upload(

@@ -15,6 +15,7 @@ import logging
 import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from psycopg.rows import dict_row
@@ -22,6 +23,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.config import Settings
 from fluffymail.crm import secrets
+from fluffymail.crm.mail import file_imports
 from fluffymail.crm.mail import repo as mail_repo
 from fluffymail.crm.mail.models import ConnectionKind
 from fluffymail.db.sql import load_sql
@@ -159,6 +161,7 @@ class Created:
     connection: ConnectionView
     created: bool
     job_id: int | None
+    moved_from: str | None = None  # an upload of a file imported before: where it was read
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -458,14 +461,26 @@ async def save_connection(
     display_name: str,
     credentials: bytes | None,
     rename: bool = False,
+    same_file: file_imports.SameFile | None = None,
 ) -> Created:
     """Store the connection (or new credentials on an existing one, and with `rename` its new
-    `display_name`), send its first sync and make sure it syncs every 15 minutes."""
+    `display_name`), send its first sync and make sure it syncs every 15 minutes. With
+    `same_file` (files): the connection that read the same file before, if any, reads
+    `source` from now on (`crm.mail.file_imports`)."""
+    moved_from = None
     async with pool.connection() as conn, conn.transaction():
-        connection, created = await mail_repo.upsert_connection(
-            conn, user_id=user_id, kind=kind, source=source, display_name=display_name,
-            credentials=credentials,
-        )  # fmt: skip
+        if same_file is not None:
+            chosen = await file_imports.connect_files(
+                conn, user_id=user_id, kind=kind, source=Path(source),
+                display_name=display_name, same_file=same_file,
+            )  # fmt: skip
+            connection, created = chosen.connection, chosen.created
+            moved_from = chosen.moved_from
+        else:
+            connection, created = await mail_repo.upsert_connection(
+                conn, user_id=user_id, kind=kind, source=source, display_name=display_name,
+                credentials=credentials,
+            )  # fmt: skip
         if connection.deleting_on is not None:
             raise ConnectionProblem(409, "deleting", "that connection is still being deleted")
         if not created and credentials is not None:
@@ -482,7 +497,7 @@ async def save_connection(
     if connection.paused_on is None:
         request = await _start_syncing(queue, user_id, connection.id)
     view = await get_connection(pool, user_id, connection.id)
-    return Created(connection=view, created=created, job_id=request.job_id)
+    return Created(connection=view, created=created, job_id=request.job_id, moved_from=moved_from)
 
 
 # -- pausing, resuming, deleting ---------------------------------------------------------

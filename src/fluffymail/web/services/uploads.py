@@ -28,6 +28,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from fluffymail.config import Settings
 from fluffymail.crm.mail.models import ConnectionKind
+from fluffymail.integrations.mail import file_source
 from fluffymail.integrations.mail.files import MailSourceError, discover_sources
 from fluffymail.queue import JobQueue
 from fluffymail.web.services import limits
@@ -38,6 +39,7 @@ __all__ = [
     "Received",
     "UploadLimits",
     "discard",
+    "discard_replaced",
     "import_upload",
     "prepare_archive",
     "receive_upload",
@@ -168,13 +170,18 @@ async def import_upload(
             received = await receive_upload(chunks, headers.get("content-type", ""), target, bounds)
             archive = await asyncio.to_thread(prepare_archive, received, bounds)
             name = received.fields.get("display_name", "").strip()[:200] or archive.name
-            return await save_connection(
+            created = await save_connection(
                 pool, queue, user_id, kind=archive.kind, source=str(archive.source),
-                display_name=name, credentials=None,
+                display_name=name, credentials=None, same_file=file_source.same_mbox,
             )  # fmt: skip
         except BaseException:
             discard(target)
             raise
+        if created.moved_from:  # the same mbox file again: its connection reads this copy
+            await asyncio.to_thread(
+                discard_replaced, settings.data_dir, user_id, created.moved_from
+            )
+        return created
 
 
 def disk_usage(directory: Path) -> int:
@@ -443,6 +450,20 @@ def _untar(archive: Path, target: Path, bounds: UploadLimits) -> None:
 def discard(directory: Path) -> None:
     """Remove an upload directory that will not become a connection."""
     shutil.rmtree(directory, ignore_errors=True)
+
+
+def discard_replaced(data_dir: Path, user_id: int, source: str) -> None:
+    """Remove the user's upload that held `source`, a connection's file before the same file
+    came again (uploaded again, or imported from elsewhere): the connection reads the new one
+    now, and the old copy would only fill the quota. A file outside the user's uploads is
+    never touched."""
+    mine = (Path(data_dir) / UPLOADS / str(user_id)).resolve()
+    try:
+        relative = Path(source).resolve().relative_to(mine)
+    except ValueError:
+        return
+    if len(relative.parts) >= 2:  # <upload dir>/<file or unpacked folder>
+        discard(mine / relative.parts[0])
 
 
 def size_text(limit: int) -> str:

@@ -261,9 +261,16 @@ async def upload(
     return templates.TemplateResponse(
         request,
         "partials/connections_upload.html",
-        {**_forms(state), "upload_ok": f"{created.connection.label} uploaded; importing it now."},
+        {**_forms(state), "upload_ok": _uploaded(created)},
         headers=CHANGED,
     )
+
+
+def _uploaded(created: service.Created) -> str:
+    label = created.connection.label
+    if created.created:
+        return f"{label} uploaded; importing it now."
+    return f"{label} was imported before; adding only what is new in this copy now."
 
 
 def _count(n: int, noun: str) -> str:

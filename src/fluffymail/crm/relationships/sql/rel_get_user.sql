@@ -1,2 +1,0 @@
--- A user by address (the CLI's --user).
-SELECT id, email, name FROM crm.users WHERE email = lower(%(email)s)
