@@ -313,10 +313,19 @@ async def _start_run(queue: JobQueue, args: sync_emails.Args) -> int:
     if run_id is not None:
         return run_id
     key = sync_emails.schedule_key(args.connection_id)
+    waiting = False  # a run that has read its mail and waits for a worker to find the people
     for job in await queue.find_jobs(name=sync_emails.QUEUE, limit=50):
         if job.singleton_key == key and job.state in (JobState.CREATED, JobState.RETRY):
             if not await _read_done(queue, job.id):  # else: its run finds an earlier read's people
                 return job.id
+            waiting = True
+    if waiting and not await _workers_extract(queue):
+        raise ImportInputError(
+            "the last import of this mailbox waits for a worker to find the people in its"
+            " mail, and no worker is running: run `fluffymail worker` (it finds them and ends"
+            " that import), then import again; an import with --extract finds the people"
+            " itself, so the next one does not wait"
+        )
     raise ImportInputError(
         "this mailbox's last sync is still running (see `fluffymail jobs list --queue"
         " sync-emails`); import again when it has ended"

@@ -119,6 +119,27 @@ def test_import__the_same_mbox_file_elsewhere_goes_to_its_connection_and_says_wh
     assert counts(db_url) == (1, 1, 3)
 
 
+def test_import__new_mail_while_the_last_import_waits_for_a_worker__says_so(
+    db_url: str, tmp_path: Path
+) -> None:
+    """With no worker running, an import's run waits for one to find the people in its mail;
+    importing new mail then cannot start another run of the mailbox. It said "still running"
+    (nothing was); it says what waits and what to run. With --extract nothing waits."""
+    box = tmp_path / "a.mbox"
+    runs = []
+    for first in (0, 3, 6):  # each time three more messages
+        write_mbox(box, [message(n) for n in range(first, first + 3)])
+        runs.append(invoke(db_url, tmp_path, str(box), "--user", "owner@example.com"))
+
+    assert [r.exit_code for r in runs[:2]] == [0, 0], [r.output for r in runs]
+    refused = " ".join(runs[2].output.split())
+    assert runs[2].exit_code == 1 and "still running" not in refused, refused
+    assert (
+        "error: the last import of this mailbox waits for a worker to find the people in its"
+        " mail, and no worker is running: run `fluffymail worker`" in refused
+    )
+
+
 def test_import__another_mailbox_of_the_same_file_name_gets_its_own_connection(
     db_url: str, tmp_path: Path
 ) -> None:
