@@ -987,7 +987,8 @@ CREATE TABLE crm.company_merges (
     actor text NOT NULL,
     merged_on timestamp with time zone DEFAULT now() NOT NULL,
     unmerged_on timestamp with time zone,
-    unmerged_by text
+    unmerged_by text,
+    moved jsonb DEFAULT '{}'::jsonb NOT NULL
 );
 
 ALTER TABLE crm.company_merges ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (

@@ -34,7 +34,7 @@ from fluffymail.web.services.lists import ListConflict, ListForbidden, ListNotFo
 from fluffymail.web.services.meetings import IcsRefused
 from fluffymail.web.services.message_search import BadCursor
 from fluffymail.web.services.messages import MessageNotFound
-from fluffymail.web.services.notes import NoteNotFound, NoteRefused
+from fluffymail.web.services.notes import NoteChanged, NoteNotFound, NoteRefused, SubjectMerged
 from fluffymail.web.services.problems import ServiceProblem
 from fluffymail.web.services.tags import TagConflict, TagNotFound, TagRefused
 from fluffymail.web.services.team import (
@@ -98,6 +98,8 @@ _DOMAIN: list[tuple[type[Exception], int, str]] = [
     (MergeRefused, 409, "conflict"),
     (NoteNotFound, 404, "not_found"),
     (NoteRefused, 400, "bad_request"),
+    (SubjectMerged, 409, "conflict"),
+    (NoteChanged, 412, "precondition_failed"),
     (TagNotFound, 404, "not_found"),
     (TagRefused, 400, "bad_request"),
     (TagConflict, 409, "conflict"),
@@ -133,6 +135,7 @@ _HTTP_CODES = {
     405: "method_not_allowed",
     406: "not_acceptable",
     413: "too_large",
+    412: "precondition_failed",
     415: "unsupported_media_type",
     422: "validation_error",
 }

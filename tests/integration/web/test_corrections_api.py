@@ -13,8 +13,10 @@ from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.crm.contacts import repo as contacts_repo
 from fluffymail.crm.contacts import service as contacts_service
-from tests.integration.web.conftest import User
+from tests.integration.web.conftest import User, login
 from tests.integration.web.contact_seed import NOW, seed_crm
+
+HTML = {"accept": "text/html"}
 
 
 async def _contact(client: httpx.AsyncClient, user: User, contact_id: int) -> dict:
@@ -308,3 +310,75 @@ async def test_contact_merge_preview_shows_what_moves_and_changes_nothing(
         f"/api/contacts/{ada}/merge/preview", json={"other_contact_id": ada}, headers=alice.auth
     )
     assert itself.status_code == 409
+
+
+async def _names_of(client: httpx.AsyncClient, user: User, path: str, field: str) -> list[str]:
+    response = await client.get(path, headers=user.auth)
+    assert response.status_code == 200, response.text
+    return sorted(item[field] for item in response.json())
+
+
+async def test_company_merge__carries_notes_and_tags_and_undo_gives_them_back(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    """QA: merging Globex into Acme left Globex's notes and tags on the company the merge
+    hides: Acme's page showed none of them, and ?tag=Partner no longer found Globex or Acme.
+    They move now, as a contact merge's do, the preview says so, and the undo gives back
+    exactly what moved."""
+    seeded = await seed_crm(pool, alice.account.id)
+    acme, globex = seeded.companies["acme"], seeded.companies["globex"]
+    h = alice.auth
+    tags = {
+        n: (await client.post("/api/tags", json={"name": n}, headers=h)).json()["id"]
+        for n in ("Customer", "Partner", "Renewal")
+    }
+    for company, names in ((acme, ("Customer", "Renewal")), (globex, ("Partner", "Renewal"))):
+        for name in names:
+            put = await client.put(f"/api/companies/{company}/tags/{tags[name]}", headers=h)
+            assert put.status_code == 200, put.text
+    for company, body in ((acme, "Acme's own"), (globex, "Globex one"), (globex, "Globex two")):
+        made = await client.post(f"/api/companies/{company}/notes", json={"body": body}, headers=h)
+        assert made.status_code == 201, made.text
+    preview = await client.post(
+        f"/api/companies/{acme}/merge/preview", json={"other_company_id": globex}, headers=h
+    )
+    assert preview.json()["notes"] == 2 and preview.json()["tags"] == ["Partner", "Renewal"]
+    await login(client, "alice@example.com")
+    page = await client.get(
+        f"/companies/{acme}/merge", params={"domain": "globex.example"}, headers=HTML
+    )
+    assert "2 notes and the tags Partner, Renewal of Globex move to Acme Corp" in page.text
+    assert "stay on its page" not in page.text
+    contact_page = await client.get(
+        f"/contacts/{seeded.contacts['ada']}/merge",
+        params={"other_contact_id": seeded.contacts["linus"]},
+        headers=HTML,
+    )
+    assert "notes, tags and places on your lists come too" in contact_page.text
+
+    merged = await client.post(
+        f"/api/companies/{acme}/merge", json={"other_company_id": globex}, headers=h
+    )
+    assert merged.status_code == 200, merged.text
+    notes_path, tags_path = f"/api/companies/{acme}/notes", f"/api/companies/{acme}/tags"
+    assert await _names_of(client, alice, notes_path, "body") == [
+        "Acme's own", "Globex one", "Globex two"
+    ]  # fmt: skip
+    assert await _names_of(client, alice, tags_path, "name") == ["Customer", "Partner", "Renewal"]
+    tagged = await client.get("/api/companies", params={"tag": tags["Partner"]}, headers=h)
+    assert [c["id"] for c in tagged.json()["items"]] == [acme]
+    assert await _names_of(client, alice, f"/api/companies/{globex}/notes", "body") == []
+
+    # Later changes stay: a note written on Acme after the merge, a moved tag taken off.
+    await client.post(notes_path, json={"body": "After the merge"}, headers=h)
+    await client.delete(f"/api/companies/{acme}/tags/{tags['Partner']}", headers=h)
+    undo = await client.post(f"/api/companies/merges/{merged.json()['merge_id']}/undo", headers=h)
+    assert undo.status_code == 200, undo.text
+    assert await _names_of(client, alice, notes_path, "body") == ["Acme's own", "After the merge"]
+    assert await _names_of(client, alice, tags_path, "name") == ["Customer", "Renewal"]
+    assert await _names_of(client, alice, f"/api/companies/{globex}/notes", "body") == [
+        "Globex one", "Globex two"
+    ]  # fmt: skip
+    assert await _names_of(client, alice, f"/api/companies/{globex}/tags", "name") == [
+        "Partner", "Renewal"
+    ]  # fmt: skip

@@ -290,3 +290,77 @@ async def test_filter_with_an_apostrophe__saved_and_exported(
         assert exported.status_code == 200, (text, exported.text)
         assert len(exported.text.strip().splitlines()) == 2, (text, exported.text)
         assert names[0] in exported.text
+
+
+async def test_static_list__its_count_is_the_same_in_every_answer(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    """QA: after hiding a member, GET /api/lists said 2 contacts while GET /api/lists/{id} and
+    the answer to adding members counted every row (5): the held-back, the hidden and the
+    suppressed members, which the list's page never shows."""
+    seeded = await seed_crm(pool, alice.account.id)
+    made = await client.post(
+        "/api/lists", json={"name": "Board", "kind": "static"}, headers=alice.auth
+    )
+    list_id = made.json()["id"]
+    members = [seeded.contacts[n] for n in ("ada", "grace", "linus", "hidden", "robot")]
+    added = await client.post(
+        f"/api/lists/{list_id}/contacts", json={"contact_ids": members}, headers=alice.auth
+    )
+    assert added.status_code == 200, added.text
+    assert added.json()["list"]["members"] == 3 == len(await _names(client, alice, list_id))
+    await client.post(
+        f"/api/contacts/{seeded.contacts['grace']}/visibility",
+        json={"state": "hidden"},
+        headers=alice.auth,
+    )
+    shown = await _names(client, alice, list_id)
+    assert shown == ["Ada Lovelace", "Linus Torvalds"]
+    one = (await client.get(f"/api/lists/{list_id}", headers=alice.auth)).json()
+    (listed,) = [x for x in (await client.get("/api/lists", headers=alice.auth)).json()
+                 if x["id"] == list_id]  # fmt: skip
+    removed = await client.post(
+        f"/api/lists/{list_id}/contacts/remove",
+        json={"contact_ids": [seeded.contacts["linus"]]},
+        headers=alice.auth,
+    )
+    assert one["members"] == listed["members"] == len(shown) == 2
+    assert removed.json()["list"]["members"] == 1 == len(await _names(client, alice, list_id))
+
+
+async def test_names_that_read_the_same_are_one_name(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    """QA: "Café" typed with a combining accent (as macOS and some keyboards send it) and
+    "Investors" with a zero-width space pasted in made second tags and lists that read exactly
+    like the first; a view naming the tag one way found no one tagged the other way."""
+    seeded = await seed_crm(pool, alice.account.id)
+    composed, decomposed = "Caf\u00e9", "Cafe\u0301"
+    made = await client.post("/api/tags", json={"name": composed}, headers=alice.auth)
+    assert made.status_code == 201, made.text
+    for twin in (decomposed, "CAFE\u0301", "Caf\u00e9\u200b", "\ufeffcaf\u00e9"):
+        again = await client.post("/api/tags", json={"name": twin}, headers=alice.auth)
+        assert again.status_code == 409, (twin, again.text)
+    spaced = await client.post("/api/tags", json={"name": "Invest\u200bors"}, headers=alice.auth)
+    assert spaced.status_code == 201 and spaced.json()["name"] == "Investors"
+    blank = await client.post("/api/tags", json={"name": "\u200b"}, headers=alice.auth)
+    assert blank.status_code == 400 and "needs a name" in blank.text
+    assert [t["name"] for t in (await client.get("/api/tags", headers=alice.auth)).json()] == [
+        composed,
+        "Investors",
+    ]
+    board = await client.post(
+        "/api/lists", json={"name": f"{decomposed} crowd"}, headers=alice.auth
+    )
+    assert board.status_code == 201 and board.json()["name"] == f"{composed} crowd"
+    twin = await client.post("/api/lists", json={"name": f"{composed} crowd"}, headers=alice.auth)
+    assert twin.status_code == 409, twin.text
+    # A view naming the tag either way finds the people tagged, and follows its rename.
+    tag_id = made.json()["id"]
+    bulk = {"action": "tag", "tag_id": tag_id, "contact_ids": [seeded.contacts["ada"]]}
+    assert (await client.post("/api/contacts/bulk", json=bulk, headers=alice.auth)).is_success
+    view = await _view(client, alice, "Regulars", f"tag:{decomposed}")
+    assert await _names(client, alice, view) == ["Ada Lovelace"]
+    renamed = await client.patch(f"/api/tags/{tag_id}", json={"name": "Bistro"}, headers=alice.auth)
+    assert renamed.status_code == 200, renamed.text
+    assert await _filter(client, alice, view) == "tag:Bistro"

@@ -4,14 +4,18 @@ list filtered by tag; every change logged; bad input refused with nothing writte
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 
 import httpx
 from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.web.services import notes as notes_service
-from tests.integration.web.conftest import User, login
+from tests.integration.web.conftest import User, login, session_csrf
 from tests.integration.web.contact_seed import NOW, seed_crm
+
+HTML = {"accept": "text/html"}
 
 
 async def _count(pool: AsyncConnectionPool, table: str) -> int:
@@ -314,3 +318,133 @@ async def test_companies__filtered_by_tag_on_the_api_and_the_page(
     await login(client, "alice@example.com")
     page = (await client.get(f"/companies?tag={tag['id']}", headers={"accept": "text/html"})).text
     assert "Acme Corp" in page and "Globex" not in page and 'class="tag tag-grey">Partner' in page
+
+
+async def test_notes__on_a_contact_or_company_merged_away_refused_naming_the_survivor(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    """QA: a note written on a contact merged away (an old id, an automatic merge) answered
+    201 and stayed on the absorbed contact: on neither page, in no list of notes. It is now
+    refused with the contact it went to, and so are notes and tags on a merged company."""
+    seeded = await seed_crm(pool, alice.account.id)
+    ada, linus = seeded.contacts["ada"], seeded.contacts["linus"]
+    merged = await client.post(
+        f"/api/contacts/{ada}/merge", json={"other_contact_id": linus}, headers=alice.auth
+    )
+    assert merged.status_code == 200, merged.text
+    refused = await client.post(
+        f"/api/contacts/{linus}/notes", json={"body": "Call back"}, headers=alice.auth
+    )
+    assert refused.status_code == 409, refused.text
+    assert f"merged into Ada Lovelace (contact {ada})" in refused.json()["error"]["message"]
+    acme, globex = seeded.companies["acme"], seeded.companies["globex"]
+    merge = await client.post(
+        f"/api/companies/{acme}/merge", json={"other_company_id": globex}, headers=alice.auth
+    )
+    assert merge.status_code == 200, merge.text
+    note = await client.post(
+        f"/api/companies/{globex}/notes", json={"body": "Renewal"}, headers=alice.auth
+    )
+    assert note.status_code == 409, note.text
+    assert f"merged into Acme Corp (company {acme})" in note.json()["error"]["message"]
+    tag = (await client.post("/api/tags", json={"name": "Partner"}, headers=alice.auth)).json()
+    tagged = await client.put(f"/api/companies/{globex}/tags/{tag['id']}", headers=alice.auth)
+    assert tagged.status_code == 409, tagged.text
+    assert await _count(pool, "notes") == 0 and await _count(pool, "company_tags") == 0
+    # Live ones still take them; the merged contact's page offers no note form.
+    assert (
+        await client.post(f"/api/contacts/{ada}/notes", json={"body": "ok"}, headers=alice.auth)
+    ).status_code == 201
+    await login(client, "alice@example.com")
+    page = (await client.get(f"/contacts/{linus}", headers={"accept": "text/html"})).text
+    assert "was merged into" in page and 'id="note-form"' not in page
+
+
+async def test_notes__an_edit_made_on_an_old_version_is_refused_not_lost(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    """QA: the same note open in two tabs (or a tab and a script): the second save silently
+    replaced the first one's text. A change sent with the version it was made on (If-Match,
+    the ETag of the note's answers; the page's edit form carries it) is refused with 412 when
+    the note changed since, and nothing changes; without one, the last save wins as before."""
+    seeded = await seed_crm(pool, alice.account.id)
+    made = await client.post(
+        f"/api/contacts/{seeded.contacts['ada']}/notes", json={"body": "v1"}, headers=alice.auth
+    )
+    etag = made.headers["ETag"]
+    note_url = f"/api/notes/{made.json()['id']}"
+    assert (await client.get(note_url, headers=alice.auth)).headers["ETag"] == etag
+    first = await client.patch(
+        note_url, json={"body": "tab one"}, headers={**alice.auth, "If-Match": etag}
+    )
+    assert first.status_code == 200 and first.headers["ETag"] != etag
+    second = await client.patch(
+        note_url, json={"body": "tab two"}, headers={**alice.auth, "If-Match": etag}
+    )
+    assert second.status_code == 412, second.text
+    assert second.json()["error"]["code"] == "precondition_failed"
+    stale_delete = await client.delete(note_url, headers={**alice.auth, "If-Match": etag})
+    assert stale_delete.status_code == 412
+    assert (await client.get(note_url, headers=alice.auth)).json()["body"] == "tab one"
+    actions = await _activity(client, alice, seeded.contacts["ada"])
+    assert actions == ["note.edited", "note.added"]
+    # The current version, a list holding it, or *, go through; so does no If-Match at all.
+    for form in ("{}", '"0-1", {}', "*", None):
+        match = form.format(first.headers["ETag"]) if form else None
+        headers = {**alice.auth, **({"If-Match": match} if match else {})}
+        again = await client.patch(note_url, json={"body": f"with {match}"}, headers=headers)
+        assert again.status_code == 200, (match, again.text)
+        first = again
+
+    # The page: the edit form of a page opened before another save is refused in words.
+    await login(client, "alice@example.com")
+    page = (await client.get(f"/contacts/{seeded.contacts['ada']}", headers=HTML)).text
+    version = re.search(r'name="version" value="([^"]+)"', page)
+    assert version is not None and html.unescape(version[1]) == first.headers["ETag"]
+    csrf = session_csrf(page)
+    await client.patch(note_url, json={"body": "from the app"}, headers=alice.auth)
+    stale = await client.post(
+        f"{note_url.removeprefix('/api')}/edit",
+        data={"body": "from the old tab", "version": html.unescape(version[1]), "csrf_token": csrf},
+        headers=HTML,
+    )
+    assert stale.status_code == 412 and "changed after you opened it" in stale.text
+    assert (await client.get(note_url, headers=alice.auth)).json()["body"] == "from the app"
+
+
+async def test_activity__a_deleted_tag_or_list_is_in_the_history_of_what_carried_it(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    """QA: after a tag or a static list was deleted, its contacts' and companies' history
+    still said only that it was put on them: nothing told why it was gone."""
+    seeded = await seed_crm(pool, alice.account.id)
+    ada, grace = seeded.contacts["ada"], seeded.contacts["grace"]
+    acme = seeded.companies["acme"]
+    tag = (await client.post("/api/tags", json={"name": "Temp"}, headers=alice.auth)).json()
+    bulk = {"action": "tag", "tag_id": tag["id"], "contact_ids": [ada, grace]}
+    assert (await client.post("/api/contacts/bulk", json=bulk, headers=alice.auth)).is_success
+    assert (
+        await client.put(f"/api/companies/{acme}/tags/{tag['id']}", headers=alice.auth)
+    ).is_success
+    board = await client.post(
+        "/api/lists", json={"name": "Board", "kind": "static"}, headers=alice.auth
+    )
+    list_id = board.json()["id"]
+    await client.post(
+        f"/api/lists/{list_id}/contacts", json={"contact_ids": [ada]}, headers=alice.auth
+    )
+    assert (await client.delete(f"/api/tags/{tag['id']}", headers=alice.auth)).status_code == 204
+    assert (await client.delete(f"/api/lists/{list_id}", headers=alice.auth)).status_code == 204
+
+    gone = {"tag_id": tag["id"], "tag": "Temp", "deleted": True}
+    for path in (f"/api/contacts/{grace}/activity", f"/api/companies/{acme}/activity"):
+        latest = (await client.get(path, headers=alice.auth)).json()[0]
+        assert (latest["action"], latest["detail"]) == ("tag.removed", gone), path
+    entries = (await client.get(f"/api/contacts/{ada}/activity", headers=alice.auth)).json()
+    assert [(e["action"], e["detail"]) for e in entries[:2]] == [
+        ("list.removed", {"list_id": list_id, "list": "Board", "deleted": True}),
+        ("tag.removed", gone),
+    ]
+    await login(client, "alice@example.com")
+    page = (await client.get(f"/contacts/{ada}", headers=HTML)).text
+    assert "deleted the list “Board” it was on" in page and "deleted the tag" in page

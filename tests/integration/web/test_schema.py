@@ -39,8 +39,13 @@ REFUSE_VALID_INPUT = {
 # contact that is the user's own address, a webhook URL on a private network or that does not
 # resolve (each answers 400 with the reason); an invite token that is none (404) or spent
 # (410); the workspace's last owner leaving or stepping down (409); an Idempotency-Key drawn
-# again with another body (422); a message-list cursor the list never gave out (400).
+# again with another body (422); a message-list cursor the list never gave out (400); a note
+# changed with an If-Match naming another version of it (412); a note or tag put on a company
+# merged into another (409).
 REFUSE_VALID_OPERATIONS = {
+    ("PATCH", "/api/notes/{note_id}"),
+    ("DELETE", "/api/notes/{note_id}"),
+    ("PUT", "/api/companies/{company_id}/tags/{tag_id}"),
     ("POST", "/api/webhooks"),
     ("PATCH", "/api/webhooks/{webhook_id}"),
     ("POST", "/api/team/join"),

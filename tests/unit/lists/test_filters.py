@@ -141,3 +141,13 @@ def test_rename_tag__quotes_the_new_name(new: str) -> None:
     text = filters.rename_tag("o'brien tag:Investors cold:yes", "investors", new)
     assert text is not None
     assert filters.parse(text) == ListFilter(search="o'brien", tag=new, going_cold=True)
+
+
+def test_a_tag_is_named_as_it_is_kept__nfc_no_invisible_characters() -> None:
+    assert filters.parse("tag:Cafe\u0301").tag == "Caf\u00e9"
+    assert filters.parse('tag:"In\u200bvestors  fund"').tag == "Investors fund"
+    assert filters.rename_tag("tag:CAFE\u0301 cold:yes", "Caf\u00e9", "Bistro") == (
+        "tag:Bistro cold:yes"
+    )
+    with pytest.raises(FilterError, match="needs a value"):
+        filters.parse("tag:\u200b")

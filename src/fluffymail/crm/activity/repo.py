@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -58,6 +59,29 @@ async def record(
         "detail": json.dumps(detail or {}),
     }
     await conn.execute(SQL["activity_insert"], params)
+
+
+async def record_many(
+    conn: Conn,
+    *,
+    workspace_id: int,
+    actor_id: int | None,
+    subjects: Sequence[tuple[SubjectKind, int]],
+    action: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Log one change on each of `subjects` in one statement (in the caller's transaction)."""
+    if not subjects:
+        return
+    params = {
+        "workspace_id": workspace_id,
+        "actor_id": actor_id,
+        "kinds": [kind for kind, _ in subjects],
+        "ids": [subject_id for _, subject_id in subjects],
+        "action": action,
+        "detail": json.dumps(detail or {}),
+    }
+    await conn.execute(SQL["activity_insert_many"], params)
 
 
 async def for_subject(

@@ -20,6 +20,7 @@ from functools import lru_cache
 import phonenumbers
 from email_validator import EmailNotValidError, syntax, validate_email
 
+from fluffymail.crm import text as text_rules
 from fluffymail.crm.contacts import addresses
 from fluffymail.crm.contacts import companies as company_rules
 from fluffymail.crm.imports.columns import Kind
@@ -283,7 +284,7 @@ def _tags(cells: Sequence[str]) -> tuple[str, ...]:
     found: dict[str, str] = {}
     for cell in cells:
         for name in _TAG_SPLIT.split(cell.strip()):
-            name = " ".join(name.split())
+            name = text_rules.clean_name(name)  # as a tag made on the page is named
             if not name or name.startswith("*"):  # Google's own labels: "* myContacts"
                 continue
             if len(name) > TAG_MAX:

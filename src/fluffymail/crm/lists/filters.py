@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fluffymail.crm import text as text_rules
 from fluffymail.errors import FluffyMailError
 
 LEVELS = ("very strong", "strong", "moderate", "weak", "very weak", "no connection")
@@ -156,9 +157,12 @@ def _filter(search: str, found: dict[str, str]) -> ListFilter:
     company = found.get("company", "").lower() or None
     if company is not None and ("." not in company or "@" in company):
         raise FilterError("company: takes a domain, as in company:acme.com")
+    tag = text_rules.clean_name(found["tag"]) if "tag" in found else None
+    if tag == "":
+        raise FilterError("“tag:” needs a value")
     return ListFilter(
         search=search or None,
-        tag=found.get("tag"),
+        tag=tag,
         level=level,
         going_cold=cold,
         internal=people,
@@ -201,10 +205,15 @@ def rename_tag(text: str, old: str, new: str) -> str | None:
     except FilterError:
         return None
     for term in terms:
-        if (term.key or "").lower() == "tag" and term.value.strip().lower() == old.lower():
+        if (term.key or "").lower() == "tag" and _same_name(term.value, old):
             renamed = text[: term.value_start] + _quote(new) + text[term.end :]
             return renamed if len(renamed) <= MAX_LENGTH else None
     return None
+
+
+def _same_name(value: str, name: str) -> bool:
+    """Whether a `tag:` value names the tag `name`, as a lookup finds it (ignoring case)."""
+    return text_rules.clean_name(value).lower() == text_rules.clean_name(name).lower()
 
 
 def _reads_as_words(search: str) -> bool:

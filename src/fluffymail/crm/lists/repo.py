@@ -137,6 +137,11 @@ async def set_view_filter(conn: Conn, list_id: int, text: str) -> None:
     await conn.execute(SQL["view_filter_set"], {"id": list_id, "filter": text})
 
 
+async def members_of(conn: Conn, list_id: int) -> list[int]:
+    """The contacts on a static list."""
+    return [r["contact_id"] for r in await _rows(conn, "members_of", {"list_id": list_id})]
+
+
 async def delete(conn: Conn, owner_id: int, list_id: int) -> None:
     await conn.execute(SQL["list_delete"], {"id": list_id, "owner_id": owner_id})
 

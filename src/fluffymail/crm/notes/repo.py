@@ -6,7 +6,7 @@ Every function takes the caller's connection (and so its transaction).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import psycopg
@@ -17,6 +17,7 @@ from fluffymail.db.sql import load_sql
 
 SQL = load_sql("fluffymail.crm.notes")
 Conn = psycopg.AsyncConnection[Any]
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_BYTES = 100_000
 """The longest note, in UTF-8 bytes (0018_notes_tags_activity.sql checks it too)."""
 
@@ -74,6 +75,13 @@ class Note:
     def edited(self) -> bool:
         return self.updated_on > self.created_on
 
+    @property
+    def version(self) -> str:
+        """A new value at every edit: the note's ETag, sent back as If-Match (or the edit
+        form's `version`) so that a change is made only to the text its writer saw."""
+        micros = (self.updated_on - EPOCH) // timedelta(microseconds=1)
+        return f'"{self.id}-{micros}"'
+
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Note:
         return cls(
@@ -100,6 +108,11 @@ async def get_note(conn: Conn, user_id: int, note_id: int) -> Note | None:
     params = {"user_id": user_id, "note_id": note_id}
     rows = await _rows(conn, "note_get", params)
     return Note.from_row(rows[0]) if rows else None
+
+
+async def lock_note(conn: Conn, note_id: int) -> None:
+    """Hold the note until the caller's transaction ends (an edit or a deletion)."""
+    await conn.execute(SQL["note_lock"], {"note_id": note_id})
 
 
 async def insert_note(

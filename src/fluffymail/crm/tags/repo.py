@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 from psycopg.rows import dict_row
@@ -19,6 +19,7 @@ Conn = psycopg.AsyncConnection[Any]
 COLOURS = ("grey", "red", "orange", "yellow", "green", "teal", "blue", "purple", "pink")
 """The palette (0018_notes_tags_activity.sql checks it); pages draw each as a `tag-<colour>`
 CSS class."""
+SubjectKind = Literal["contact", "company"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,6 +85,12 @@ async def update_tag(
             return await _tag(conn, "tag_update", params)
     except psycopg.errors.UniqueViolation:
         raise DuplicateName(name or "") from None
+
+
+async def carriers(conn: Conn, workspace_id: int, tag_id: int) -> list[tuple[SubjectKind, int]]:
+    """The contacts and companies (every teammate's) that carry the workspace's tag."""
+    rows = await _rows(conn, "tag_carriers", {"workspace_id": workspace_id, "tag_id": tag_id})
+    return [(r["kind"], r["id"]) for r in rows]
 
 
 async def delete_tag(conn: Conn, workspace_id: int, tag_id: int) -> Tag | None:

@@ -185,7 +185,8 @@ async def preview_company_merge(
     "/companies/{company_id}/merge",
     response_model=CompanyMergeOut,
     responses=CONFLICT,
-    summary="Merge another company into this one: its people move (undo with the merge id)",
+    summary="Merge another company into this one: its people, notes and tags move (undo with"
+    " the merge id)",
 )
 async def merge_companies(
     company_id: CompanyId,

@@ -161,3 +161,5 @@ class CompanyMergePreviewOut(_Out):
     into: CompanySideOut
     other: CompanySideOut
     people: list[str] = Field(description="The people who move")
+    notes: int = Field(0, description="How many of the other company's notes move with it")
+    tags: list[str] = Field([], description="The other company's tags, which this one gets")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Response
+from fastapi import APIRouter, Body, Header, Path, Response
 
 from fluffymail.web import idempotency
 from fluffymail.web.api.note_schemas import ActivityOut, NoteIn, NoteOut
@@ -23,6 +23,22 @@ ERRORS = {401: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 NOT_FOUND = {**ERRORS, 404: {"model": ErrorOut}}
 router = APIRouter(prefix="/api", tags=["notes"], responses=NOT_FOUND, route_class=IdempotentRoute)
 NoteId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=1000,
+        description="The note's ETag as you read it: the change is made only while the note is "
+        "still at that version, else 412 and nothing changes (another tab or app saved it).",
+    ),
+]
+CHANGED = {412: {"model": ErrorOut, "description": "The note changed since that ETag"}}
+
+
+def _out(note: service.Note, response: Response) -> NoteOut:
+    """The note, with its version as the answer's ETag (for If-Match on a later change)."""
+    response.headers["ETag"] = note.version
+    return NoteOut.model_validate(note)
 
 
 SUBJECT_NOUN: dict[SubjectKind, tuple[str, str]] = {
@@ -63,10 +79,11 @@ def _subject_routes(kind: SubjectKind) -> None:
         body: Annotated[NoteIn, Body()],
         state: State,
         account: CurrentAccount,
+        response: Response,
         subject_id: int = subject_path,
     ) -> NoteOut:
         note = await service.add_note(state.pool, account.id, kind, subject_id, body.body)
-        return NoteOut.model_validate(note)
+        return _out(note, response)
 
     @router.get(
         f"/{base}/{{{param}}}/activity",
@@ -86,20 +103,39 @@ for _kind in SUBJECT_NOUN:
     _subject_routes(_kind)
 
 
-@router.get("/notes/{note_id}", response_model=NoteOut, summary="One note")
-async def get_note(note_id: NoteId, state: State, account: CurrentAccount) -> NoteOut:
-    return NoteOut.model_validate(await service.get_note(state.pool, account.id, note_id))
-
-
-@router.patch("/notes/{note_id}", response_model=NoteOut, summary="Change a note's text")
-async def edit_note(
-    note_id: NoteId, body: Annotated[NoteIn, Body()], state: State, account: CurrentAccount
+@router.get("/notes/{note_id}", response_model=NoteOut, summary="One note (with its ETag)")
+async def get_note(
+    note_id: NoteId, state: State, account: CurrentAccount, response: Response
 ) -> NoteOut:
-    note = await service.edit_note(state.pool, account.id, note_id, body.body)
-    return NoteOut.model_validate(note)
+    return _out(await service.get_note(state.pool, account.id, note_id), response)
 
 
-@router.delete("/notes/{note_id}", status_code=204, summary="Delete a note")
-async def delete_note(note_id: NoteId, state: State, account: CurrentAccount) -> Response:
-    await service.delete_note(state.pool, account.id, note_id)
+@router.patch(
+    "/notes/{note_id}",
+    response_model=NoteOut,
+    responses=CHANGED,
+    summary="Change a note's text (with If-Match: only if no one changed it since)",
+)
+async def edit_note(
+    note_id: NoteId,
+    body: Annotated[NoteIn, Body()],
+    state: State,
+    account: CurrentAccount,
+    response: Response,
+    if_match: IfMatch = None,
+) -> NoteOut:
+    note = await service.edit_note(state.pool, account.id, note_id, body.body, expected=if_match)
+    return _out(note, response)
+
+
+@router.delete(
+    "/notes/{note_id}",
+    status_code=204,
+    responses=CHANGED,
+    summary="Delete a note (with If-Match: only if no one changed it since)",
+)
+async def delete_note(
+    note_id: NoteId, state: State, account: CurrentAccount, if_match: IfMatch = None
+) -> Response:
+    await service.delete_note(state.pool, account.id, note_id, expected=if_match)
     return Response(status_code=204)

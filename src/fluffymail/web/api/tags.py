@@ -128,7 +128,7 @@ def _subject_routes(kind: SubjectKind) -> None:
     @router.put(
         f"/{base}/{{{param}}}/tags/{{tag_id}}",
         response_model=list[TagOut],
-        responses=NOT_FOUND,
+        responses=CONFLICT,  # 409: it was merged into another
         summary=f"Tag a {noun}; answers its tags",
     )
     async def tag(

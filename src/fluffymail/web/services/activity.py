@@ -6,6 +6,7 @@ exists exactly when its change does.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
@@ -37,6 +38,20 @@ async def log(conn: Conn, user_id: int, subject: Subject, action: str, **detail:
         workspace_id=await workspace_of(conn, user_id),
         actor_id=user_id,
         subject=subject,
+        action=action,
+        detail=detail,
+    )
+
+
+async def log_many(
+    conn: Conn, user_id: int, subjects: Sequence[Subject], action: str, **detail: Any
+) -> None:
+    """Record the same change on each of `subjects`, in the caller's transaction."""
+    await activity_repo.record_many(
+        conn,
+        workspace_id=await workspace_of(conn, user_id),
+        actor_id=user_id,
+        subjects=subjects,
         action=action,
         detail=detail,
     )

@@ -1,6 +1,6 @@
-"""Company merges as the web app does them: the absorbed company's people move to the other,
-new mail from its domain follows them (crm/contacts/sql/insert_companies.sql), and undo moves
-those people back. Both companies' activity logs tell of it, in the merge's own transaction.
+"""Company merges as the web app does them: the absorbed company's people, notes and tags move
+to the other, new mail from its domain follows them (crm/contacts/sql/insert_companies.sql),
+and undo moves them back. Both companies' activity logs tell of it, in the merge's own transaction.
 
 Another user's company or merge looks exactly like a missing one.
 """
@@ -35,8 +35,8 @@ class CompanyMergeResult:
 async def merge_companies(
     pool: AsyncConnectionPool, user_id: int, *, into_id: int, from_id: int, actor: str
 ) -> CompanyMergeResult:
-    """Move every person of company `from_id` to `into_id`; new mail from its domain follows
-    (reversible with `undo_company_merge`)."""
+    """Move every person, note and tag of company `from_id` to `into_id`; new mail from its
+    domain follows (reversible with `undo_company_merge`)."""
     async with pool.connection() as conn, conn.transaction():
         now = await db_now(conn)
         for company_id in sorted({into_id, from_id}):  # one lock order: no deadlock
@@ -68,7 +68,8 @@ async def merge_companies(
 async def undo_company_merge(
     pool: AsyncConnectionPool, user_id: int, merge_id: int, *, actor: str
 ) -> CompanyMergeResult:
-    """The absorbed company gets back the people that moved (those still at the other)."""
+    """The absorbed company gets back the people that moved (those still at the other), its
+    notes and its tags."""
     async with pool.connection() as conn, conn.transaction():
         now = await db_now(conn)
         merge = await fix_repo.get_company_merge(conn, user_id, merge_id)

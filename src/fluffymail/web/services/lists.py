@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from psycopg_pool import AsyncConnectionPool
 
+from fluffymail.crm import text as text_rules
 from fluffymail.crm.activity import repo as activity_repo
 from fluffymail.crm.lists import filters
 from fluffymail.crm.lists import repo as lists_repo
@@ -52,7 +53,7 @@ def check(kind: str, fields: ListFields, *, creating: bool) -> ListFields:
     """The fields cleaned, or `ListRefused` / `filters.FilterError` saying what is wrong."""
     name = fields.name
     if name is not None or creating:
-        name = " ".join((name or "").split())
+        name = text_rules.clean_name(name or "")
         if not name:
             raise ListRefused("a list needs a name")
         if len(name) > NAME_MAX:
@@ -158,8 +159,18 @@ async def follow_tag_rename(
 async def delete_list(pool: AsyncConnectionPool, user_id: int, list_id: int) -> ContactList:
     async with pool.connection() as conn, conn.transaction():
         found = await _owned(conn, user_id, list_id)
+        members = await lists_repo.members_of(conn, list_id)
         await lists_repo.delete(conn, user_id, list_id)
         await activity.log(conn, user_id, ("list", list_id), "list.deleted", name=found.name)
+        await activity.log_many(  # each member's history says it came off the list
+            conn,
+            user_id,
+            [("contact", contact_id) for contact_id in members],
+            "list.removed",
+            list_id=list_id,
+            list=found.name,
+            deleted=True,
+        )
     return found
 
 

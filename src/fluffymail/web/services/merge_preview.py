@@ -1,6 +1,6 @@
 """What a merge will do, shown before it is confirmed: both records side by side and what
-moves (a contact's addresses and mail; a company's people). Reads only; another user's contact
-or company looks exactly like a missing one."""
+moves (a contact's addresses and mail; a company's people, notes and tags). Reads only;
+another user's contact or company looks exactly like a missing one."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from typing import Any
 from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.crm.corrections import repo as fix_repo
+from fluffymail.crm.notes import repo as notes_repo
 from fluffymail.crm.relationships import figures as figures_mod
+from fluffymail.crm.tags import repo as tags_repo
 from fluffymail.web.services.companies import PEOPLE_LIMIT, CompanyNotFound
 from fluffymail.web.services.contacts import ContactNotFound, MergeRefused
 from fluffymail.web.services.messages import Conn, fetch_all, fetch_one
@@ -51,6 +53,8 @@ class CompanyMergePreview:
     into: CompanySide
     other: CompanySide
     people: tuple[str, ...]  # the people who move (their names), strongest first
+    notes: int = 0  # the other's notes, which move too
+    tags: tuple[str, ...] = ()  # the other's tags, which the survivor gets
 
 
 async def contact_merge(
@@ -111,10 +115,14 @@ async def company_merge(
         people: list[dict[str, Any]] = await fetch_all(
             conn, "company_people", {"id": other.id, "user_id": user_id, "limit": PEOPLE_LIMIT}
         )
+        notes = await notes_repo.notes_for_company(conn, other.id)
+        tags = (await tags_repo.tags_of_companies(conn, user_id, [other.id])).get(other.id, [])
     return CompanyMergePreview(
         into=into,
         other=other,
         people=tuple(p["name"] or p["primary_address"] for p in people),
+        notes=len(notes),
+        tags=tuple(t.name for t in tags),
     )
 
 

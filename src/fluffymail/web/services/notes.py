@@ -9,12 +9,14 @@ a missing one.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from psycopg_pool import AsyncConnectionPool
 
+from fluffymail.crm.corrections import repo as fix_repo
 from fluffymail.crm.notes import repo as notes_repo
+from fluffymail.crm.tags import repo as tags_repo
 from fluffymail.errors import FluffyMailError
 from fluffymail.web.services import activity, meetings
 from fluffymail.web.services import contact_views as views
@@ -33,6 +35,14 @@ class NoteNotFound(FluffyMailError):
 
 class NoteRefused(FluffyMailError):
     """The note cannot be saved."""
+
+
+class NoteChanged(FluffyMailError):
+    """The note was changed after the version the edit was made on."""
+
+
+class SubjectMerged(FluffyMailError):
+    """The contact or company was merged into another; use that one."""
 
 
 def check_body(body: str) -> str:
@@ -61,6 +71,47 @@ async def require_subject(conn: Conn, user_id: int, kind: SubjectKind, subject_i
         raise CompanyNotFound(f"no company {subject_id}")
 
 
+async def require_live_subject(
+    conn: Conn, user_id: int, kind: SubjectKind, subject_id: int
+) -> None:
+    """`require_subject` for a write about it: the contact or company is locked until the
+    caller's transaction ends (a merge waits for the write, then carries it along), and one
+    merged into another answers `SubjectMerged` naming that one (QA: a note written on a
+    contact merged away stayed there, shown on neither page)."""
+    if kind == "contact":
+        await _live_contact(conn, user_id, subject_id)
+    else:
+        await _live_company(conn, user_id, subject_id)
+
+
+async def _live_contact(conn: Conn, user_id: int, contact_id: int) -> None:
+    if await tags_repo.owned_contacts(conn, user_id, [contact_id]):  # locked FOR SHARE
+        return
+    row = await fetch_one(conn, "contact_get", {"id": contact_id, "user_id": user_id})
+    if row is None:
+        raise ContactNotFound(f"no contact {contact_id}")
+    into_id = row["merged_into_id"]
+    into = await fetch_one(conn, "contact_get", {"id": into_id, "user_id": user_id})
+    label = (into["name"] or into["primary_address"]) if into else "another contact"
+    raise SubjectMerged(
+        f"contact {contact_id} was merged into {label} (contact {into_id}); use that one"
+    )
+
+
+async def _live_company(conn: Conn, user_id: int, company_id: int) -> None:
+    company = await fix_repo.lock_company(conn, user_id, company_id=company_id)
+    if company is None:
+        raise CompanyNotFound(f"no company {company_id}")
+    if (into_id := company.merged_into_id) is None:
+        return
+    into = await fetch_one(conn, "company_get", {"id": into_id, "user_id": user_id})
+    label = into["name"] if into else "another company"
+    raise SubjectMerged(
+        f"{company.name} (company {company_id}) was merged into {label} (company {into_id});"
+        " use that one"
+    )
+
+
 async def require(
     pool: AsyncConnectionPool, user_id: int, kind: SubjectKind, subject_id: int
 ) -> None:
@@ -84,7 +135,7 @@ async def add_note(
 ) -> Note:
     body = check_body(body)
     async with pool.connection() as conn, conn.transaction():
-        await require_subject(conn, user_id, kind, subject_id)
+        await require_live_subject(conn, user_id, kind, subject_id)
         workspace_id = await activity.workspace_of(conn, user_id)
         note_id, linked = await notes_repo.insert_note(
             conn,
@@ -99,10 +150,30 @@ async def add_note(
     return note
 
 
-async def edit_note(pool: AsyncConnectionPool, user_id: int, note_id: int, body: str) -> Note:
+def _check_version(note: Note, expected: str | None) -> None:
+    """`NoteChanged` unless the note is at a version `expected` names (an If-Match value: one
+    version, several separated by commas, or `*`); None checks nothing."""
+    if expected is None or expected.strip() == "*":
+        return
+    if note.version not in (v.strip() for v in expected.split(",")):
+        saved = note.updated_on.astimezone(UTC)
+        raise NoteChanged(
+            f"the note was changed after you opened it (saved at {saved:%H:%M:%S} UTC, in"
+            " another tab, window or app); nothing was changed: reload it and try again"
+        )
+
+
+async def edit_note(
+    pool: AsyncConnectionPool, user_id: int, note_id: int, body: str, *, expected: str | None = None
+) -> Note:
+    """The note's new text; with `expected` (the version the text was written on), only while
+    the note is still at it, else `NoteChanged` (QA: of two edits of one note, the later
+    silently replaced the other)."""
     body = check_body(body)
     async with pool.connection() as conn, conn.transaction():
+        await notes_repo.lock_note(conn, note_id)
         before = await _get(conn, user_id, note_id)
+        _check_version(before, expected)
         linked = await notes_repo.update_note(
             conn,
             note_id,
@@ -116,9 +187,14 @@ async def edit_note(pool: AsyncConnectionPool, user_id: int, note_id: int, body:
     return note
 
 
-async def delete_note(pool: AsyncConnectionPool, user_id: int, note_id: int) -> Note:
+async def delete_note(
+    pool: AsyncConnectionPool, user_id: int, note_id: int, *, expected: str | None = None
+) -> Note:
+    """Delete the note; with `expected`, only while it is at that version (`NoteChanged`)."""
     async with pool.connection() as conn, conn.transaction():
+        await notes_repo.lock_note(conn, note_id)
         note = await _get(conn, user_id, note_id)
+        _check_version(note, expected)
         await notes_repo.delete_note(conn, note_id)
         await _log(conn, user_id, note, "note.deleted")
     return note

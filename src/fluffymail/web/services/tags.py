@@ -14,6 +14,7 @@ from typing import Literal
 
 from psycopg_pool import AsyncConnectionPool
 
+from fluffymail.crm import text as text_rules
 from fluffymail.crm.tags import repo as tags_repo
 from fluffymail.errors import FluffyMailError
 from fluffymail.web.services import activity
@@ -21,7 +22,7 @@ from fluffymail.web.services import lists as lists_service
 from fluffymail.web.services import team as team_service
 from fluffymail.web.services.contacts import ContactNotFound
 from fluffymail.web.services.messages import Conn
-from fluffymail.web.services.notes import require_subject
+from fluffymail.web.services.notes import require_live_subject, require_subject
 
 Tag = tags_repo.Tag
 COLOURS = tags_repo.COLOURS
@@ -42,7 +43,7 @@ class TagConflict(FluffyMailError):
 
 
 def check_name(name: str) -> str:
-    name = " ".join(name.split())
+    name = text_rules.clean_name(name)
     if not name:
         raise TagRefused("a tag needs a name")
     if len(name) > NAME_MAX:
@@ -138,8 +139,14 @@ async def delete_tag(pool: AsyncConnectionPool, user_id: int, tag_id: int) -> Ta
     async with pool.connection() as conn, conn.transaction():
         tag = await _tag(conn, user_id, tag_id)
         workspace = await team_service.require_owner(conn, user_id, "delete tags")
+        carriers = await tags_repo.carriers(conn, workspace.id, tag_id)
         await tags_repo.delete_tag(conn, workspace.id, tag_id)
         await activity.log(conn, user_id, ("tag", tag_id), "tag.deleted", name=tag.name)
+        # Each contact's and company's history says the tag came off it (QA: it said only
+        # that the tag was put on, and nothing when the tag was deleted).
+        await activity.log_many(
+            conn, user_id, carriers, "tag.removed", tag_id=tag_id, tag=tag.name, deleted=True
+        )
     return tag
 
 
@@ -203,7 +210,9 @@ async def set_company_tag(
     """Put the tag on the user's company (`on`) or take it off; logged when it changed.
     Without `tag_id`, the tag named (name, colour) is found or made in the same transaction."""
     async with pool.connection() as conn, conn.transaction():
-        await require_subject(conn, user_id, "company", company_id)
+        # Only a live company takes a tag (one merged away answers with the company it went to).
+        check = require_live_subject if on else require_subject
+        await check(conn, user_id, "company", company_id)
         if tag_id is not None:
             tag = await _tag(conn, user_id, tag_id)
         elif new_tag is not None and on:

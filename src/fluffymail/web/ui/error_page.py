@@ -123,6 +123,7 @@ TITLES: dict[int | str, str] = {  # by error code first, then by status
     405: "That page can't be opened this way",
     409: "That can't be done right now",
     410: "This link no longer works",
+    412: "That was changed meanwhile",
     413: "That is too large",
 }
 GENERIC: dict[int, str] = {

@@ -76,15 +76,22 @@ def _subject(note: notes_service.Note) -> tuple[Kind, int]:
 
 @router.post("/notes/{note_id}/edit")
 async def edit_note(
-    note_id: Id, state: State, session: PageSession, body: FormText = ""
+    note_id: Id, state: State, session: PageSession, body: FormText = "", version: FormName = ""
 ) -> Response:
-    note = await notes_service.edit_note(state.pool, session.account.id, note_id, body)
+    """Save the note's new text, unless it changed since the page showed it (`version`)."""
+    note = await notes_service.edit_note(
+        state.pool, session.account.id, note_id, body, expected=version or None
+    )
     return _written(*_subject(note), note)
 
 
 @router.post("/notes/{note_id}/delete")
-async def delete_note(note_id: Id, state: State, session: PageSession) -> Response:
-    note = await notes_service.delete_note(state.pool, session.account.id, note_id)
+async def delete_note(
+    note_id: Id, state: State, session: PageSession, version: FormName = ""
+) -> Response:
+    note = await notes_service.delete_note(
+        state.pool, session.account.id, note_id, expected=version or None
+    )
     return _back(*_subject(note), "timeline-title")
 
 
