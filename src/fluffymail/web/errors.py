@@ -223,7 +223,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    details = [{"loc": list(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors()]
+    details = [{"loc": list(e.get("loc", ())), "message": _in_words(e)} for e in exc.errors()]
     first = details[0] if details else {"loc": [], "message": "invalid request"}
     where = ".".join(str(part) for part in first["loc"])
     message = f"{where}: {first['message']}" if where else str(first["message"])
@@ -231,6 +231,23 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
         status=422, code="validation_error", message=message, errors=list(exc.errors())
     )
     return await _respond(request, problem, details=jsonable_encoder(details))
+
+
+_CONTROL = frozenset(map(chr, [*range(0x20), 0x7F]))
+
+
+def _in_words(error: Any) -> str:
+    """A validation error's message for people: a value that fails a field's pattern said as
+    what is wrong with it ("must not be blank"), never the regular expression it failed."""
+    message = str(error.get("msg", ""))
+    value = error.get("input")
+    if error.get("type") != "string_pattern_mismatch" or not isinstance(value, str):
+        return message
+    if _CONTROL & set(value):
+        return "must not hold control characters (line breaks, tabs or NUL)"
+    if not value.strip():
+        return "must not be blank"
+    return "holds characters this field does not take"
 
 
 def _primary(exc: Exception) -> str:

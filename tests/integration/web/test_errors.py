@@ -35,6 +35,26 @@ async def test_bad_input__4xx_with_the_error_shape(
     assert isinstance(error["message"], str) and error["message"]
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "said"),
+    [
+        ("/api/tags", {"name": "   "}, "body.name: must not be blank"),
+        ("/api/tags", {"name": "a\tb"}, "body.name: must not hold control characters"),
+        ("/api/connections/imap", {"host": "imap example", "password": "x", "username": "u"},
+         "body.host: holds characters this field does not take"),
+    ],
+)  # fmt: skip
+async def test_a_value_that_fails_a_pattern__said_in_words_not_the_pattern(
+    client: httpx.AsyncClient, admin: User, path: str, body: object, said: str
+) -> None:
+    """QA: a blank tag name answered `String should match pattern '^[^\\x00-\\x1f]*…'`."""
+    response = await client.post(path, json=body, headers=admin.auth)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["message"].startswith(said), error
+    assert "pattern" not in response.text and "\\x00" not in response.text
+
+
 async def test_malformed_json__422(client: httpx.AsyncClient, admin: User) -> None:
     response = await client.post(
         "/api/jobs/retry",
