@@ -205,10 +205,13 @@ def _domain_status(exc: Exception) -> tuple[int, str] | None:
 
 
 async def _refused(request: Request, exc: Exception, status: int, code: str) -> Response:
-    """A refusal written for people: its message is the error page's too."""
+    """A refusal written for people: its message is the error page's too. A refusal that
+    carries `details` (e.g. `SubjectMerged`: each merged contact and the one it joined) gives
+    them to the API as `details`, for a client to act on without reading the message."""
     message = str(exc)
     problem = Problem(status=status, code=code, message=message, page_message=message)
-    return await _respond(request, problem)
+    details = getattr(exc, "details", None)
+    return await _respond(request, problem, **({"details": details} if details else {}))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -226,3 +226,54 @@ async def test_recompute__counts_the_follow_ups_open_or_snoozed(
         alice.account.id,
     )
     assert count == stored
+
+
+@pytest.mark.parametrize("action", ["done", "dismiss"])
+async def test_reopened_round__the_current_round_again_due_as_if_not_marked(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool, action: str
+) -> None:
+    """A keep-in-touch round marked by mistake and reopened is the contact's current round
+    again: due as before (the moment it was marked no longer pushes it back), the round opened
+    in its place closes with its reminder cancelled, recomputes keep one round; marked again,
+    the next round counts from then. With its cadence cleared meanwhile, it stays closed."""
+    seeded = await seed_crm(pool, alice.account.id)
+    await keep_live(pool, alice.account.id)  # a live mailbox: due as of now
+    ada = seeded.contacts["ada"]
+    await _cadence(client, alice, ada, 7)
+    (due,) = _of((await _board(client, alice))["due"], ada)
+    acted = await client.post(f"/api/followups/{due['id']}/{action}", headers=alice.auth)
+    assert acted.status_code == 200, acted.text
+    (placed,) = _of((await _board(client, alice))["upcoming"], ada)  # the next round
+
+    reopened = await client.post(f"/api/followups/{due['id']}/reopen", headers=alice.auth)
+    assert reopened.status_code == 200, reopened.text
+    assert reopened.json() == due
+    for _ in range(3):  # a recompute runs after every sync and nightly
+        await _recompute(client, alice)
+        board = await _board(client, alice)
+        assert _of(board["due"], ada) == [due] and _of(board["upcoming"], ada) == []
+    gone = (await client.get(f"/api/followups/{placed['id']}", headers=alice.auth)).json()
+    assert gone["state"] == "resolved"
+    jobs = await _rows(
+        pool,
+        "SELECT singleton_key, state, start_after FROM queue.job WHERE singleton_key IN (%s, %s)"
+        " AND state IN ('created', 'cancelled') ORDER BY id",
+        f"followup-{due['id']}",
+        f"followup-{placed['id']}",
+    )
+    assert (f"followup-{placed['id']}", "cancelled") in [(k, s) for k, s, _ in jobs]
+    waiting = [start for key, state, start in jobs if state == "created"]
+    assert waiting == [datetime.fromisoformat(due["remind_on"])]
+
+    again = await client.post(f"/api/followups/{due['id']}/{action}", headers=alice.auth)
+    assert again.status_code == 200, again.text
+    (upcoming,) = _of((await _board(client, alice))["upcoming"], ada)
+    assert upcoming["id"] not in (due["id"], placed["id"])
+    remind_on = datetime.fromisoformat(upcoming["remind_on"])
+    assert remind_on == await _closed_on(pool, due["id"]) + 7 * DAY
+
+    await _cadence(client, alice, ada, None)
+    refused = await client.post(f"/api/followups/{due['id']}/reopen", headers=alice.auth)
+    assert refused.status_code == 409 and "no keep-in-touch cadence" in refused.text
+    closed = (await client.get(f"/api/followups/{due['id']}", headers=alice.auth)).json()
+    assert closed["state"] == acted.json()["state"]

@@ -308,3 +308,73 @@ async def test_snoozed_until_they_write__wakes_when_they_write(
     assert woken["remind_on"] is not None and woken["until_reply"] is False
     assert woken["contact_id"] == seeded.contacts["ada"]
     assert promise["id"] in [f["id"] for f in (await _board(client, alice))["due"]]
+
+
+async def test_done_again_changes_nothing_and_reopen_opens_it_due_as_before(
+    client: httpx.AsyncClient, alice: User, bob: User, pool: AsyncConnectionPool
+) -> None:
+    """QA: a second "done" (a double click, a client's retry) answered 409, and nothing
+    reopened a follow-up done, dismissed or snoozed by mistake. Done again answers the
+    follow-up as it is; POST …/reopen opens it again, due when it was due, with its reminder,
+    logged like done and dismiss."""
+    await seed_crm(pool, alice.account.id)
+    await seed_loops(pool, alice.account.id)
+    await client.post("/api/followups/recompute", headers=alice.auth)
+    board = await _board(client, alice)
+    by_reason = {f["reason"]: f for f in board["due"] + board["upcoming"]}
+    question, promise, cold = by_reason["question"], by_reason["promise"], by_reason["cold"]
+    url = f"/api/followups/{question['id']}"
+
+    done = await client.post(f"{url}/done", headers=alice.auth)
+    again = await client.post(f"{url}/done", headers=alice.auth)
+    assert done.status_code == again.status_code == 200, again.text
+    assert again.json() == done.json() and done.json()["state"] == "done"
+    dismissed = await client.post(f"{url}/dismiss", headers=alice.auth)
+    assert dismissed.status_code == 409, dismissed.text
+    assert dismissed.json()["error"]["message"].endswith("is already done; reopen it first")
+
+    reopened = await client.post(f"{url}/reopen", headers=alice.auth)
+    assert reopened.status_code == 200, reopened.text
+    assert reopened.json() == question  # open, due when it was due
+    assert question["id"] in [f["id"] for f in (await _board(client, alice))["due"]]
+    assert (await client.post(f"{url}/reopen", headers=alice.auth)).json() == question
+    jobs = await _rows(
+        pool,
+        "SELECT start_after FROM queue.job WHERE singleton_key = %s AND state = 'created'",
+        f"followup-{question['id']}",
+    )
+    assert [start.isoformat() for (start,) in jobs] == [
+        datetime.fromisoformat(question["remind_on"]).isoformat()
+    ]
+    # Dismissed and snoozed ones reopen too; one closed by itself does not.
+    assert (await client.post(f"{url}/dismiss", headers=alice.auth)).status_code == 200
+    assert (await client.post(f"{url}/reopen", headers=alice.auth)).json()["state"] == "open"
+    await client.post(
+        f"/api/followups/{promise['id']}/snooze", json={"until_reply": True}, headers=alice.auth
+    )
+    woken = await client.post(f"/api/followups/{promise['id']}/reopen", headers=alice.auth)
+    assert woken.json() == promise and (await _board(client, alice))["waiting"] == []
+    await _rows(
+        pool,
+        "UPDATE crm.followups SET state = 'resolved', closed_on = now(), remind_on = NULL"
+        " WHERE id = %s RETURNING id",
+        cold["id"],
+    )
+    resolved = await client.post(f"/api/followups/{cold['id']}/reopen", headers=alice.auth)
+    assert resolved.status_code == 409 and "closed by itself" in resolved.text
+    foreign = await client.post(f"{url}/reopen", headers=bob.auth)
+    assert foreign.status_code == 404
+
+    log = await _rows(
+        pool,
+        "SELECT action, detail->>'was' FROM crm.activity WHERE action LIKE 'followup.%%'"
+        " ORDER BY id",
+    )
+    assert log == [
+        ("followup.done", None),
+        ("followup.reopened", "done"),
+        ("followup.dismissed", None),
+        ("followup.reopened", "dismissed"),
+        ("followup.snoozed", None),
+        ("followup.reopened", "snoozed"),
+    ]

@@ -113,3 +113,42 @@ async def test_digest__page_and_setting(
     assert saved.status_code == 303
     assert await _rows(pool, "SELECT digest FROM crm.followup_settings") == [(True,)]
     assert "also recorded each morning" in (await client.get("/followups/digest")).text
+
+
+async def test_board_forms__reopen_from_the_notice_and_the_contact_page(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    """QA: a follow-up marked done or dismissed on the page was gone for good. The page it
+    comes back to offers to reopen it, the contact's page lists those done or dismissed
+    lately with a Reopen button, and the history says who reopened it."""
+    seeded = await seed_crm(pool, alice.account.id)
+    await seed_loops(pool, alice.account.id)
+    csrf = await _browser(client)
+    assert (await client.post("/followups/recompute", data={"csrf_token": csrf})).is_redirect
+    ((question,),) = await _rows(pool, "SELECT id FROM crm.followups WHERE reason = 'question'")
+    reopen_form = f'action="/followups/{question}/reopen"'
+
+    done = await client.post(f"/followups/{question}/done", data={"csrf_token": csrf})
+    assert done.status_code == 303 and done.headers["location"] == f"/followups?done={question}"
+    page = (await client.get(done.headers["location"], headers=HTML)).text
+    assert "Marked done: They asked" in page and reopen_form in page
+    reopened = await client.post(f"/followups/{question}/reopen", data={"csrf_token": csrf})
+    assert reopened.status_code == 303
+    board = (await client.get(reopened.headers["location"], headers=HTML)).text
+    assert QUESTION in board and f"/followups/{question}/done" in board
+    assert reopen_form not in board
+
+    linus = seeded.contacts["linus"]  # who asked
+    await client.post(f"/followups/{question}/dismiss", data={"csrf_token": csrf})
+    contact = (await client.get(f"/contacts/{linus}", headers=HTML)).text
+    assert "Done or dismissed lately" in contact and reopen_form in contact
+    assert "marked a follow-up dismissed" in contact
+    assert (
+        await client.post(f"/followups/{question}/reopen", data={"csrf_token": csrf})
+    ).is_redirect
+    contact = (await client.get(f"/contacts/{linus}", headers=HTML)).text
+    assert "reopened a follow-up marked dismissed" in contact and reopen_form not in contact
+    # A stale or foreign id in the address shows the board without a notice.
+    for query in (f"done={question}", "dismiss=999999", "done=abc", f"done={'9' * 30}"):
+        page = await client.get(f"/followups?{query}", headers=HTML)
+        assert page.status_code == 200 and reopen_form not in page.text, query

@@ -303,12 +303,21 @@ async def test_static_list__its_count_is_the_same_in_every_answer(
         "/api/lists", json={"name": "Board", "kind": "static"}, headers=alice.auth
     )
     list_id = made.json()["id"]
-    members = [seeded.contacts[n] for n in ("ada", "grace", "linus", "hidden", "robot")]
+    members = [seeded.contacts[n] for n in ("ada", "grace", "linus")]
     added = await client.post(
         f"/api/lists/{list_id}/contacts", json={"contact_ids": members}, headers=alice.auth
     )
-    assert added.status_code == 200, added.text
-    assert added.json()["list"]["members"] == 3 == len(await _names(client, alice, list_id))
+    assert added.status_code == 200 and added.json()["list"]["members"] == 3, added.text
+    # A held-back and a suppressed member, as an earlier version let them in (it now refuses
+    # them: test_static_list__refuses_contacts_it_would_never_show): on it, never counted.
+    async with pool.connection() as conn:
+        await conn.execute(
+            "INSERT INTO crm.contact_list_members (list_id, contact_id, added_by)"
+            " SELECT %s, unnest(%s::bigint[]), %s",
+            (list_id, [seeded.contacts["hidden"], seeded.contacts["robot"]], alice.account.id),
+        )
+    one = (await client.get(f"/api/lists/{list_id}", headers=alice.auth)).json()
+    assert one["members"] == 3 == len(await _names(client, alice, list_id))
     await client.post(
         f"/api/contacts/{seeded.contacts['grace']}/visibility",
         json={"state": "hidden"},
@@ -326,6 +335,65 @@ async def test_static_list__its_count_is_the_same_in_every_answer(
     )
     assert one["members"] == listed["members"] == len(shown) == 2
     assert removed.json()["list"]["members"] == 1 == len(await _names(client, alice, list_id))
+
+
+async def test_static_list__refuses_contacts_it_would_never_show(
+    client: httpx.AsyncClient, alice: User, pool: AsyncConnectionPool
+) -> None:
+    """QA: POST /api/lists/{id}/contacts with a hidden, a not-a-person and a held-back contact
+    answered 200 with each "changed", and the list never showed them. They are refused, all or
+    nothing as for a group, each named with why (the message and `details`); a member hidden
+    once on the list stays on it and shows again with the contact (the contact page says a
+    hidden contact "stays out of your lists")."""
+    seeded = await seed_crm(pool, alice.account.id)
+    ada, grace, linus = (seeded.contacts[n] for n in ("ada", "grace", "linus"))
+    held_back, robot = seeded.contacts["hidden"], seeded.contacts["robot"]  # not created; 'role'
+    for contact_id, state in ((grace, "hidden"), (linus, "not_person")):
+        hid = await client.post(
+            f"/api/contacts/{contact_id}/visibility", json={"state": state}, headers=alice.auth
+        )
+        assert hid.is_success, hid.text
+    made = await client.post(
+        "/api/lists", json={"name": "Board", "kind": "static"}, headers=alice.auth
+    )
+    list_id = made.json()["id"]
+    url = f"/api/lists/{list_id}/contacts"
+    asked = {"contact_ids": [ada, grace, linus, held_back, robot]}
+    refused = await client.post(url, json=asked, headers=alice.auth)
+    assert refused.status_code == 400, refused.text
+    error = refused.json()["error"]
+    assert error["details"] == [
+        {"contact_id": grace, "reason": "hidden"},
+        {"contact_id": linus, "reason": "not_person"},
+        {"contact_id": held_back, "reason": "held_back"},
+        {"contact_id": robot, "reason": "kept_out"},
+    ]
+    message = error["message"]
+    assert message.startswith("a list holds only the contacts it shows; nothing was added: ")
+    assert f"contact {grace} (Grace Hopper) is hidden" in message
+    assert f"contact {linus} (Linus Torvalds) is marked not a person" in message
+    assert f"contact {held_back} (Hidden Person) is not a contact yet" in message
+    assert f"contact {robot} (noreply@acme.test) is kept out of your contacts" in message
+    assert await _count(pool, "contact_list_members") == 0  # Ada neither: all or nothing
+    assert (await client.get(f"/api/lists/{list_id}", headers=alice.auth)).json()["members"] == 0
+
+    # Shown again, Grace goes on; hidden once on the list, she stays on it, back when shown.
+    await client.post(
+        f"/api/contacts/{grace}/visibility", json={"state": "shown"}, headers=alice.auth
+    )
+    added = await client.post(url, json={"contact_ids": [ada, grace]}, headers=alice.auth)
+    assert added.status_code == 200 and added.json()["changed"] == sorted([ada, grace])
+    for state, shown in (("hidden", ["Ada Lovelace"]), ("shown", ["Ada Lovelace", "Grace Hopper"])):
+        await client.post(
+            f"/api/contacts/{grace}/visibility", json={"state": state}, headers=alice.auth
+        )
+        assert await _names(client, alice, list_id) == shown
+    # Taking a hidden member off is fine.
+    await client.post(
+        f"/api/contacts/{grace}/visibility", json={"state": "hidden"}, headers=alice.auth
+    )
+    removed = await client.post(f"{url}/remove", json={"contact_ids": [grace]}, headers=alice.auth)
+    assert removed.status_code == 200 and removed.json()["changed"] == [grace]
 
 
 async def test_names_that_read_the_same_are_one_name(

@@ -73,6 +73,7 @@ COUNTERPARTS: dict[tuple[str, str], tuple[str, str]] = {
         "/api/followups/{followup_id}/dismiss",
     ),
     ("POST", "/followups/{followup_id}/snooze"): ("POST", "/api/followups/{followup_id}/snooze"),
+    ("POST", "/followups/{followup_id}/reopen"): ("POST", "/api/followups/{followup_id}/reopen"),
     ("POST", "/followups/settings"): ("PUT", "/api/followups/settings"),
     ("POST", "/followups/recompute"): ("POST", "/api/followups/recompute"),
     ("POST", "/contacts/{contact_id}/cadence"): ("PUT", "/api/contacts/{contact_id}/cadence"),

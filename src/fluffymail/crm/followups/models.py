@@ -95,6 +95,16 @@ class Reminder:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Reopened:
+    """A follow-up opened again: its reminder (None only when it closed by itself at once, its
+    cadence cleared meanwhile), and the keep-in-touch rounds that made way for it and what
+    closed by itself (cancel their reminders)."""
+
+    reminder: Reminder | None
+    displaced: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Recomputed:
     reschedule: tuple[Reminder, ...]  # reminders whose time changed
     closed: tuple[int, ...]  # follow-ups closed by themselves: cancel their reminders

@@ -158,6 +158,14 @@ async def waiting_followups(
     return [Followup.from_row(r) for r in await _rows(conn, "followups_waiting", params)]
 
 
+async def closed_followups(
+    conn: Conn, user_id: int, contact_id: int, *, limit: int = 20
+) -> list[Followup]:
+    """The contact's follow-ups marked done or dismissed, the latest first."""
+    params = {"user_id": user_id, "contact_id": contact_id, "limit": limit}
+    return [Followup.from_row(r) for r in await _rows(conn, "followups_closed", params)]
+
+
 async def count_due(conn: Conn, user_id: int, until: datetime) -> int:
     return (await _rows(conn, "followups_count", {"user_id": user_id, "until": until}))[0]["n"]
 
@@ -187,6 +195,27 @@ async def transition(
         "now": now,
     }
     return bool(await _rows(conn, "followup_transition", params))
+
+
+async def lock_followup(conn: Conn, user_id: int, followup_id: int) -> bool:
+    """Lock the user's follow-up until the caller's transaction ends; False when not theirs."""
+    return bool(await _rows(conn, "followup_lock", {"user_id": user_id, "id": followup_id}))
+
+
+async def reopen(conn: Conn, user_id: int, followup_id: int, *, now: datetime) -> bool:
+    """Open a done, dismissed or snoozed follow-up again, due when it was due; False when it
+    was neither. A cadence round takes back the current-round key: `displace_round` first."""
+    params = {"user_id": user_id, "id": followup_id, "now": now}
+    return bool(await _rows(conn, "followup_reopen", params))
+
+
+async def displace_round(
+    conn: Conn, user_id: int, contact_id: int, followup_id: int, *, now: datetime
+) -> list[int]:
+    """Make the contact's current cadence round, other than `followup_id`, make way for it
+    (kept as history; resolved unless the user closed it); the ids moved."""
+    params = {"user_id": user_id, "contact_id": contact_id, "id": followup_id, "now": now}
+    return [r["id"] for r in await _rows(conn, "cadence_round_displace", params)]
 
 
 async def reminder_owner(conn: Conn, followup_id: int) -> int | None:

@@ -11,7 +11,15 @@ from typing import Any
 
 from fluffymail.crm.followups import loops
 from fluffymail.crm.followups import repo as followups_repo
-from fluffymail.crm.followups.models import Fired, Reason, Recomputed, Wanted
+from fluffymail.crm.followups.models import (
+    Fired,
+    Followup,
+    Reason,
+    Recomputed,
+    Reminder,
+    Reopened,
+    Wanted,
+)
 from fluffymail.crm.relationships import archive
 
 LOOP_WINDOW = timedelta(days=60)  # open loops older than this are history, not to-dos
@@ -67,6 +75,28 @@ async def refresh_cadence(
         wanted=len(wanted),
         open=await followups_repo.count_open(conn, user_id),
     )
+
+
+async def reopen(conn: Conn, user_id: int, followup: Followup, now: datetime) -> Reopened | None:
+    """Open a follow-up marked done or dismissed, or snoozed, again as of `as_of`: due when it
+    was due (None when it was none of those). A keep-in-touch round becomes the contact's
+    current round again: the round opened in its place makes way, and it is due as the mail
+    and the rounds still closed say, as `refresh_cadence` counts them (the moment it was
+    marked no longer counts, so its next round is not pushed back by a mistaken click)."""
+    at = (await as_of(conn, user_id, now)).at
+    cadence = followup.reason is Reason.CADENCE
+    displaced = (
+        await followups_repo.displace_round(conn, user_id, followup.contact_id, followup.id, now=at)
+        if cadence
+        else []
+    )
+    if not await followups_repo.reopen(conn, user_id, followup.id, now=at):
+        return None
+    if cadence:  # what closed by itself meanwhile (its cadence cleared) is cancelled too
+        displaced += (await refresh_cadence(conn, user_id, [followup.contact_id], now)).closed
+    remind_on = await followups_repo.reminder_due(conn, followup.id)
+    reminder = Reminder(followup_id=followup.id, at=remind_on) if remind_on else None
+    return Reopened(reminder=reminder, displaced=tuple(displaced))
 
 
 async def _due_cadence(

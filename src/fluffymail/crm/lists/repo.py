@@ -60,6 +60,18 @@ class ContactList:
         )
 
 
+Hidden = Literal["hidden", "not_person", "group", "self", "kept_out", "held_back"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unshown:
+    """A contact a list's page never shows (members_not_shown.sql says why)."""
+
+    id: int
+    label: str
+    why: Hidden
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ListFields:
     """What a list is made of (None in an update: left as it is)."""
@@ -146,10 +158,10 @@ async def delete(conn: Conn, owner_id: int, list_id: int) -> None:
     await conn.execute(SQL["list_delete"], {"id": list_id, "owner_id": owner_id})
 
 
-async def not_people(conn: Conn, contact_ids: Sequence[int]) -> list[str]:
-    """The labels of those of `contact_ids` that are groups, not people."""
-    rows = await _rows(conn, "members_not_people", {"contact_ids": list(contact_ids)})
-    return [r["label"] for r in rows]
+async def not_shown(conn: Conn, contact_ids: Sequence[int]) -> list[Unshown]:
+    """Those of `contact_ids` that a list's page never shows, each with why."""
+    rows = await _rows(conn, "members_not_shown", {"contact_ids": list(contact_ids)})
+    return [Unshown(id=r["id"], label=r["label"], why=r["why"]) for r in rows]
 
 
 async def add_members(

@@ -1,6 +1,6 @@
-"""Follow-ups: what is due (the Follow-ups board), done / snooze / dismiss, a contact's
-keep-in-touch cadence (one or many at once), the digest setting and a recompute. Someone
-else's follow-up or contact answers 404."""
+"""Follow-ups: what is due (the Follow-ups board), done / snooze / dismiss / reopen, a
+contact's keep-in-touch cadence (one or many at once), the digest setting and a recompute.
+Someone else's follow-up or contact answers 404."""
 
 from __future__ import annotations
 
@@ -63,7 +63,10 @@ async def get_followup(
 
 
 @router.post(
-    "/followups/{followup_id}/done", response_model=FollowupOut, responses=CHANGE, summary="Done"
+    "/followups/{followup_id}/done",
+    response_model=FollowupOut,
+    responses=CHANGE,
+    summary="Done (again: no change; 409 when dismissed or closed by itself)",
 )
 async def done(followup_id: FollowupId, state: State, account: CurrentAccount) -> FollowupOut:
     found = await service.act(state.pool, state.queue, account.id, followup_id, "done")
@@ -78,6 +81,21 @@ async def done(followup_id: FollowupId, state: State, account: CurrentAccount) -
 )
 async def dismiss(followup_id: FollowupId, state: State, account: CurrentAccount) -> FollowupOut:
     found = await service.act(state.pool, state.queue, account.id, followup_id, "dismiss")
+    return FollowupOut.model_validate(found)
+
+
+@router.post(
+    "/followups/{followup_id}/reopen",
+    response_model=FollowupOut,
+    responses=CHANGE,
+    summary="Reopen one done, dismissed or snoozed: open again, due when it was due",
+    description="A keep-in-touch round reopened is the contact's current round again: the round"
+    " that was opened in its place closes, and it is due as if it had not been marked. Reopening"
+    " an open follow-up changes nothing. 409 for one that closed by itself (`resolved`), a"
+    " round whose contact has no cadence any more, or a contact merged into another.",
+)
+async def reopen(followup_id: FollowupId, state: State, account: CurrentAccount) -> FollowupOut:
+    found = await service.reopen(state.pool, state.queue, account.id, followup_id)
     return FollowupOut.model_validate(found)
 
 
@@ -120,7 +138,7 @@ async def get_cadence(contact_id: ContactId, state: State, account: CurrentAccou
 @router.put(
     "/contacts/{contact_id}/cadence",
     response_model=CadenceOut,
-    responses=NOT_FOUND,
+    responses=CHANGE,  # 409: it was merged into another
     summary="Set or clear (null) a contact's keep-in-touch cadence",
 )
 async def set_cadence(
@@ -133,8 +151,9 @@ async def set_cadence(
 @router.post(
     "/contacts/cadence",
     response_model=BulkCadenceOut,
-    responses=NOT_FOUND,
-    summary="Set or clear the cadence of many contacts: all, or none when any is not yours",
+    responses=CHANGE,
+    summary="Set or clear the cadence of many contacts: all, or none when any is not yours or"
+    " was merged away (409 naming the contact each joined)",
 )
 async def bulk_cadence(
     body: Annotated[BulkCadenceIn, Body()], state: State, account: CurrentAccount

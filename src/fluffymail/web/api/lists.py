@@ -137,7 +137,9 @@ async def _members(
     "/lists/{list_id}/contacts",
     response_model=MembersOut,
     responses=OWNER,
-    summary="Put contacts on your static list: all of them, or none when any is not yours",
+    summary="Put contacts on your static list: all of them, or none when any is not yours, was"
+    " merged away (409 naming the contact each joined) or is not shown (400: hidden, not a"
+    " person, not a contact yet, a group)",
 )
 async def add_members(
     list_id: ListId, body: Annotated[MembersIn, Body()], state: State, account: CurrentAccount

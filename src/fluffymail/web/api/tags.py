@@ -72,8 +72,9 @@ async def delete_tag(tag_id: TagId, state: State, account: CurrentAccount) -> Re
 @router.post(
     "/contacts/bulk",
     response_model=BulkOut,
-    responses=NOT_FOUND,
-    summary="Tag or untag many contacts at once: all of them, or none when any is not yours",
+    responses=CONFLICT,
+    summary="Tag or untag many contacts at once: all of them, or none when any is not yours or"
+    " was merged away (409 naming the contact each joined)",
 )
 async def bulk(body: Annotated[BulkIn, Body()], state: State, account: CurrentAccount) -> BulkOut:
     result = await service.bulk(state.pool, account.id, body.action, body.tag_id, body.contact_ids)
@@ -140,7 +141,7 @@ def _subject_routes(kind: SubjectKind) -> None:
     @router.delete(
         f"/{base}/{{{param}}}/tags/{{tag_id}}",
         response_model=list[TagOut],
-        responses=NOT_FOUND,
+        responses=CONFLICT if kind == "contact" else NOT_FOUND,
         summary=f"Untag a {noun}; answers its tags",
     )
     async def untag(

@@ -18,14 +18,14 @@ from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.crm.followups import repo as followups_repo
 from fluffymail.crm.followups import service as followups_service
-from fluffymail.crm.followups.models import Followup, Reminder
+from fluffymail.crm.followups.models import Followup, Reason, Reminder, State
 from fluffymail.crm.relationships import archive
-from fluffymail.crm.tags import repo as tags_repo
 from fluffymail.errors import FluffyMailError
 from fluffymail.jobs import followup_reminder, recompute_followups
 from fluffymail.queue import JobQueue
 from fluffymail.web.services import activity
-from fluffymail.web.services.contacts import ContactNotFound, db_now
+from fluffymail.web.services import notes as notes_service
+from fluffymail.web.services.contacts import db_now
 from fluffymail.web.services.messages import Conn
 
 Action = Literal["done", "dismiss", "snooze"]
@@ -34,6 +34,7 @@ BULK_MAX = 1000
 UPCOMING = timedelta(days=14)
 BOARD_LIMIT = 50  # due follow-ups shown (oldest first); the total is counted
 SIDE_LIMIT = 20  # coming up, and waiting for a reply
+CLOSED_LIMIT = 5  # a contact's follow-ups done or dismissed lately, offered to reopen
 SNOOZE_MAX = timedelta(days=366 * 2)
 ACTIONS: dict[str, str] = {"done": "done", "dismiss": "dismissed", "snooze": "snoozed"}
 
@@ -135,6 +136,14 @@ async def for_contact(pool: AsyncConnectionPool, user_id: int, contact_id: int) 
         )
 
 
+async def closed_for_contact(
+    pool: AsyncConnectionPool, user_id: int, contact_id: int, *, limit: int = CLOSED_LIMIT
+) -> list[Followup]:
+    """The contact's follow-ups marked done or dismissed lately, to reopen one."""
+    async with pool.connection() as conn:
+        return await followups_repo.closed_followups(conn, user_id, contact_id, limit=limit)
+
+
 async def cadence(pool: AsyncConnectionPool, user_id: int, contact_id: int) -> int | None:
     async with pool.connection() as conn:
         return await followups_repo.cadence_of(conn, user_id, contact_id)
@@ -148,7 +157,8 @@ async def set_cadence(
     days: int | None,
 ) -> list[int]:
     """Set (or, with None, clear) the cadence of the user's contacts, all or none:
-    `ContactNotFound` and no change when any is not the user's. The contacts changed."""
+    `ContactNotFound` and no change when any is not the user's, `SubjectMerged` when any was
+    merged into another (naming the contact it joined). The contacts changed."""
     check_cadence(days)
     wanted = sorted(set(contact_ids))
     if not wanted:
@@ -157,7 +167,7 @@ async def set_cadence(
         raise FollowupRefused(f"at most {BULK_MAX} contacts at once")
     await ensure_queues(queue)
     async with pool.connection() as conn, conn.transaction():
-        await _require_contacts(conn, user_id, wanted)
+        await notes_service.require_live_contacts(conn, user_id, wanted)
         if days is None:
             before = await followups_repo.clear_cadences(conn, user_id, wanted)
         else:
@@ -176,12 +186,6 @@ async def set_cadence(
         result = await followups_service.refresh_cadence(conn, user_id, wanted, now)
         await _schedule(queue, conn, result.reschedule, result.closed)
     return changed
-
-
-async def _require_contacts(conn: Conn, user_id: int, contact_ids: list[int]) -> None:
-    owned = await tags_repo.owned_contacts(conn, user_id, contact_ids)
-    if missing := sorted(set(contact_ids) - set(owned)):
-        raise ContactNotFound(f"no contact {', '.join(map(str, missing[:10]))}")
 
 
 async def _schedule(
@@ -204,13 +208,17 @@ async def act(
 ) -> Followup:
     """Done, dismiss, or snooze (to `until`, or until they write); logged on the contact. The
     moment it happens is the time the follow-ups are as of (`followups_service.as_of`): in an
-    archive its last day, so a snooze and a cadence's next round count from there."""
+    archive its last day, so a snooze and a cadence's next round count from there. Done on a
+    follow-up done (dismiss on one dismissed) changes nothing and answers it as it is; any
+    other change of a closed one is `FollowupClosed` (reopen it first)."""
     await ensure_queues(queue)
     async with pool.connection() as conn, conn.transaction():
         before = await _followup(conn, user_id, followup_id)
         now = await db_now(conn)
         when = await followups_service.as_of(conn, user_id, now)
         remind_on = _snooze_end(action, until, until_reply, when)
+        if _already(before, action):
+            return before
         moved = await followups_repo.transition(
             conn,
             user_id,
@@ -220,8 +228,11 @@ async def act(
             until_reply=action == "snooze" and until_reply,
             now=when.at,
         )
-        if not moved:
-            raise FollowupClosed(f"follow-up {followup_id} is already {before.state.value}")
+        if not moved:  # closed, or changed by another request since it was read
+            current = await _followup(conn, user_id, followup_id)
+            if _already(current, action):
+                return current
+            raise _closed(current)
         detail = {"followup_id": followup_id, "reason": before.reason.value}
         if action == "snooze":
             detail["until"] = remind_on.isoformat() if remind_on else "they write"
@@ -236,6 +247,66 @@ async def act(
             )
             await _schedule(queue, conn, result.reschedule, result.closed)
         return await _followup(conn, user_id, followup_id)
+
+
+def _already(found: Followup, action: Action) -> bool:
+    """Whether the follow-up is already as `action` leaves it (done, dismissed): a repeat."""
+    return action != "snooze" and found.state.value == ACTIONS[action]
+
+
+def _closed(found: Followup) -> FollowupClosed:
+    if found.state is State.RESOLVED:
+        return FollowupClosed(
+            f"follow-up {found.id} closed by itself (answered, its cadence cleared or the"
+            " relationship warmed up); it comes back if it is due again"
+        )
+    return FollowupClosed(f"follow-up {found.id} is already {found.state.value}; reopen it first")
+
+
+async def reopen(
+    pool: AsyncConnectionPool, queue: JobQueue | None, user_id: int, followup_id: int
+) -> Followup:
+    """Open a follow-up marked done or dismissed (or snoozed) again, due when it was due;
+    logged on the contact, its reminder scheduled. A keep-in-touch round is the contact's
+    current round again, due as if it had not been marked (`followups_service.reopen`). An
+    open one is answered as it is; one closed by itself, or a round whose contact has no
+    cadence any more, is `FollowupClosed`; one whose contact was merged away, `SubjectMerged`."""
+    await ensure_queues(queue)
+    async with pool.connection() as conn, conn.transaction():
+        if not await followups_repo.lock_followup(conn, user_id, followup_id):
+            raise FollowupNotFound(f"no follow-up {followup_id}")
+        before = await _followup(conn, user_id, followup_id)
+        if before.state is State.OPEN:
+            return before
+        await _check_reopen(conn, user_id, before)
+        reopened = await followups_service.reopen(conn, user_id, before, await db_now(conn))
+        if reopened is None:  # locked and checked above: cannot happen
+            raise _closed(before)
+        await activity.log(
+            conn,
+            user_id,
+            ("contact", before.contact_id),
+            "followup.reopened",
+            followup_id=followup_id,
+            reason=before.reason.value,
+            was=before.state.value,
+        )
+        reminders = [reopened.reminder] if reopened.reminder else []
+        await _schedule(queue, conn, reminders, reopened.displaced)
+        return await _followup(conn, user_id, followup_id)
+
+
+async def _check_reopen(conn: Conn, user_id: int, found: Followup) -> None:
+    if found.state is State.RESOLVED:
+        raise _closed(found)
+    await notes_service.require_live_contacts(conn, user_id, [found.contact_id])
+    if found.reason is Reason.CADENCE and (
+        await followups_repo.cadence_of(conn, user_id, found.contact_id) is None
+    ):
+        raise FollowupClosed(
+            f"{found.contact_name} has no keep-in-touch cadence any more: set one and its"
+            f" next round comes (follow-up {found.id} stays {found.state.value})"
+        )
 
 
 def _snooze_end(

@@ -22,7 +22,8 @@ from fluffymail.crm.tags import repo as tags_repo
 from fluffymail.errors import FluffyMailError
 from fluffymail.web.services import activity
 from fluffymail.web.services import contacts as contacts_service
-from fluffymail.web.services.contacts import ContactNotFound, ContactQuery
+from fluffymail.web.services import notes as notes_service
+from fluffymail.web.services.contacts import ContactQuery
 from fluffymail.web.services.messages import Conn, fetch_one
 
 ContactList = lists_repo.ContactList
@@ -47,6 +48,33 @@ class ListForbidden(FluffyMailError):
 
 class ListConflict(FluffyMailError):
     """You already have a list by that name."""
+
+
+UNSHOWN_NAMED = 10  # contacts a refusal's message names (its details list them all)
+WHY_UNSHOWN: dict[lists_repo.Hidden, str] = {
+    "hidden": "is hidden (show it again first)",
+    "not_person": "is marked not a person",
+    "group": "is a group (see Groups)",
+    "self": "is your own address",
+    "kept_out": "is kept out of your contacts by FluffyMail",
+    "held_back": "is not a contact yet (add it first: “See who wrote” on Connections)",
+}
+
+
+class MembersRefused(ListRefused):
+    """A list holds only the contacts its page shows (QA: hidden, not-a-person and held-back
+    contacts were answered "changed" and then never shown). Nothing is put on it; `details`
+    names each contact refused and why, for the API."""
+
+    def __init__(self, unshown: Sequence[lists_repo.Unshown]) -> None:
+        named = "; ".join(
+            f"contact {u.id} ({u.label}) {WHY_UNSHOWN[u.why]}" for u in unshown[:UNSHOWN_NAMED]
+        )
+        more = f"; and {len(unshown) - UNSHOWN_NAMED} more" if len(unshown) > UNSHOWN_NAMED else ""
+        super().__init__(
+            f"a list holds only the contacts it shows; nothing was added: {named}{more}"
+        )
+        self.details = [{"contact_id": u.id, "reason": u.why} for u in unshown]
 
 
 def check(kind: str, fields: ListFields, *, creating: bool) -> ListFields:
@@ -258,7 +286,10 @@ async def change_members(
     add: bool,
 ) -> MembersResult:
     """Put contacts on the user's static list (or take them off), all or none:
-    `ContactNotFound` (and no change) when any is not the user's."""
+    `ContactNotFound` (and no change) when any is not the user's, `SubjectMerged` when any was
+    merged into another; added, `MembersRefused` when any is one the list's page never shows
+    (hidden, not a person, a group, not a contact yet). One that becomes hidden once on the
+    list stays on it, shown again with the contact."""
     async with pool.connection() as conn, conn.transaction():
         return await _change_members(conn, user_id, list_id, contact_ids, add=add)
 
@@ -288,14 +319,9 @@ async def _change_members(
     found = await _owned(conn, user_id, list_id)
     if found.kind != "static":
         raise ListRefused(f"“{found.name}” is a saved view: its filter chooses its contacts")
-    owned = await tags_repo.owned_contacts(conn, user_id, wanted)
-    if missing := sorted(set(wanted) - set(owned)):
-        raise ContactNotFound(f"no contact {', '.join(map(str, missing[:10]))}")
-    if add and (groups := await lists_repo.not_people(conn, wanted)):
-        raise ListRefused(
-            f"a list holds people; {', '.join(groups[:5])} "
-            f"{'is a group' if len(groups) == 1 else 'are groups'} (see Groups)"
-        )
+    await notes_service.require_live_contacts(conn, user_id, wanted)
+    if add and (unshown := await lists_repo.not_shown(conn, wanted)):
+        raise MembersRefused(unshown)
     if add:
         changed = await lists_repo.add_members(conn, list_id, user_id, wanted)
     else:

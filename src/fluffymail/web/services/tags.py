@@ -20,9 +20,12 @@ from fluffymail.errors import FluffyMailError
 from fluffymail.web.services import activity
 from fluffymail.web.services import lists as lists_service
 from fluffymail.web.services import team as team_service
-from fluffymail.web.services.contacts import ContactNotFound
 from fluffymail.web.services.messages import Conn
-from fluffymail.web.services.notes import require_live_subject, require_subject
+from fluffymail.web.services.notes import (
+    require_live_contacts,
+    require_live_subject,
+    require_subject,
+)
 
 Tag = tags_repo.Tag
 COLOURS = tags_repo.COLOURS
@@ -168,9 +171,9 @@ async def bulk(
     new_tag: tuple[str, str] | None = None,
 ) -> BulkResult:
     """Tag or untag the contacts, all or none: `ContactNotFound` (and no change) when any is
-    not the user's. Without `tag_id`, a new tag (name, colour) is made in the same
-    transaction (or the workspace's tag by that name), so a refused change leaves no tag
-    behind either."""
+    not the user's, `SubjectMerged` when any was merged into another (naming the contact it
+    joined). Without `tag_id`, a new tag (name, colour) is made in the same transaction (or
+    the workspace's tag by that name), so a refused change leaves no tag behind either."""
     wanted = sorted(set(contact_ids))
     async with pool.connection() as conn, conn.transaction():
         if tag_id is not None:
@@ -179,9 +182,7 @@ async def bulk(
             tag = await _named(conn, user_id, *new_tag)
         else:
             raise TagRefused("choose a tag")
-        owned = await tags_repo.owned_contacts(conn, user_id, wanted)
-        if missing := sorted(set(wanted) - set(owned)):
-            raise ContactNotFound(f"no contact {', '.join(map(str, missing[:10]))}")
+        await require_live_contacts(conn, user_id, wanted)
         change = tags_repo.tag_contacts if action == "tag" else tags_repo.untag_contacts
         changed = await change(conn, user_id, tag.id, wanted)
         verb = "tag.added" if action == "tag" else "tag.removed"

@@ -280,6 +280,9 @@ async def contact(
         "activity": await activity.for_subject(state.pool, user_id, ("contact", contact_id)),
         "cadence": await followups_service.cadence(state.pool, user_id, contact_id),
         "followups": await followups_service.for_contact(state.pool, user_id, contact_id),
+        "closed_followups": await followups_service.closed_for_contact(
+            state.pool, user_id, contact_id
+        ),
         "active": "contacts",
         "spark": sparkline(months),
         "summary_asked": summary_asked,

@@ -1,5 +1,5 @@
-"""The Follow-ups page and its forms: what is due, done / snooze / dismiss, the daily digest
-page and setting, recompute, and a contact's keep-in-touch cadence (one, or the ticked
+"""The Follow-ups page and its forms: what is due, done / snooze / dismiss / reopen, the daily
+digest page and setting, recompute, and a contact's keep-in-touch cadence (one, or the ticked
 contacts of the list). Forms answer with a redirect back (post/redirect/get)."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Path, Request
 from starlette.responses import RedirectResponse, Response
 
+from fluffymail.crm.followups.models import Followup
 from fluffymail.web.api.schemas import BIGINT_MAX
 from fluffymail.web.deps import PageSession, State, Templates
 from fluffymail.web.errors import WebError
@@ -33,8 +34,28 @@ async def board(
     request: Request, state: State, templates: Templates, session: PageSession
 ) -> Response:
     found = await service.board(state.pool, session.account.id)
-    context = {"session": session, "board": found, "reasons": REASONS, "active": "followups"}
+    context = {
+        "session": session,
+        "board": found,
+        "reasons": REASONS,
+        "active": "followups",
+        "acted": await _acted(state, session, request),
+    }
     return templates.TemplateResponse(request, "followups.html", context)
+
+
+async def _acted(state: State, session: PageSession, request: Request) -> Followup | None:
+    """The follow-up just marked done or dismissed (`?done=ID`, `?dismiss=ID`, where the
+    forms come back to), offered to reopen; None for anything else (a stale or foreign id)."""
+    for action in ("done", "dismiss"):
+        raw = request.query_params.get(action, "")
+        if raw.isascii() and raw.isdigit() and 0 < int(raw) <= BIGINT_MAX:
+            try:
+                found = await service.get(state.pool, session.account.id, int(raw))
+            except service.FollowupNotFound:
+                return None
+            return found if found.state.value == service.ACTIONS[action] else None
+    return None
 
 
 @router.get("/followups/digest")
@@ -95,6 +116,13 @@ async def done(followup_id: Id, state: State, session: PageSession) -> Response:
 @router.post("/followups/{followup_id}/dismiss")
 async def dismiss(followup_id: Id, state: State, session: PageSession) -> Response:
     return await _act(state, session, followup_id, "dismiss")
+
+
+@router.post("/followups/{followup_id}/reopen")
+async def reopen(followup_id: Id, state: State, session: PageSession) -> Response:
+    """Open a follow-up done or dismissed (or snoozed) again."""
+    await service.reopen(state.pool, state.queue, session.account.id, followup_id)
+    return RedirectResponse(f"/followups?reopened={followup_id}#followup-{followup_id}", 303)
 
 
 @router.post("/followups/{followup_id}/snooze")
