@@ -414,9 +414,9 @@ CREATE FUNCTION crm.message_vector(subject text, from_name text, from_address te
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN ((setweight(to_tsvector('simple'::regconfig, subject), 'A'::"char") || setweight(to_tsvector('simple'::regconfig, ((((COALESCE(from_name, ''::text) || ' '::text) || COALESCE(from_address, ''::text)) || ' '::text) || recipients)), 'B'::"char")) || setweight(to_tsvector('simple'::regconfig, "left"(body_text, 2000)), 'C'::"char"));
 
-CREATE FUNCTION crm.name_key(value text) RETURNS text
+CREATE FUNCTION crm.name_key(name text, other text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN "left"(regexp_replace(crm.fold(value), '[^a-z]'::text, ''::text, 'g'::text), 6);
+    RETURN (("left"(regexp_replace(crm.fold(name), '[^a-z]'::text, ''::text, 'g'::text), 6) || ' '::text) || "left"(regexp_replace(crm.fold(other), '[^a-z]'::text, ''::text, 'g'::text), 1));
 
 CREATE FUNCTION crm.record_webhook_event(p_user_id bigint, p_kind text, p_payload jsonb) RETURNS bigint
     LANGUAGE plpgsql
@@ -2321,9 +2321,9 @@ CREATE INDEX contact_views_contact_idx ON crm.contact_views USING btree (contact
 
 CREATE INDEX contacts_company_idx ON crm.contacts USING btree (company_id) WHERE (company_id IS NOT NULL);
 
-CREATE INDEX contacts_family_key_idx ON crm.contacts USING btree (user_id, crm.name_key(last_name)) WHERE ((name_quality >= 3) AND (merged_into_id IS NULL));
+CREATE INDEX contacts_family_key_idx ON crm.contacts USING btree (user_id, crm.name_key(last_name, first_name)) WHERE ((name_quality >= 3) AND (merged_into_id IS NULL));
 
-CREATE INDEX contacts_given_key_idx ON crm.contacts USING btree (user_id, crm.name_key(first_name)) WHERE ((name_quality >= 3) AND (merged_into_id IS NULL));
+CREATE INDEX contacts_given_key_idx ON crm.contacts USING btree (user_id, crm.name_key(first_name, last_name)) WHERE ((name_quality >= 3) AND (merged_into_id IS NULL));
 
 CREATE INDEX contacts_identity_idx ON crm.contacts USING btree (user_id, identity_key) WHERE (identity_key IS NOT NULL);
 

@@ -155,6 +155,121 @@ def test_address_pairs__what_is_not_one_person(a: tuple[str, str], b: tuple[str,
     assert _pairs(_c(1, *a), _c(2, *b), hosts=()) == []
 
 
+def test_address_pairs__a_contacts_outcome_depends_only_on_its_own_addresses() -> None:
+    # the handle fits Dana at acme.com and Dave at beta-co.com: its first address decides,
+    # whoever else is read (the caller reads only the people who can pair)
+    found = [
+        _c(2, "dana.whitfield@acme.com", "Dana Whitfield"),
+        _c(3, "dave.whitfield@beta-co.com", "Dave Whitfield"),
+        _c(4, "dwhitfield@beta-co.com"),
+        _c(4, "dwhitfield@acme.com"),
+    ]
+    hosts = ("acme.com", "beta-co.com")
+    assert _pairs(*found, hosts=hosts) == [(2, 4, PairReason.HANDLE)]
+    someone = _c(1, "robin.roe@beta-co.com", "Robin Roe")
+    assert _pairs(someone, *found, hosts=hosts) == [(2, 4, PairReason.HANDLE)]
+
+
+def _name_key(name: str, other: str) -> str:
+    """`crm.name_key` for ASCII names: 6 letters of the one, the other's initial."""
+    letters = ["".join(c for c in part.lower() if c.isalpha()) for part in (name, other)]
+    return f"{letters[0][:6]} {letters[1][:1]}"
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [("Dana", "Whitfield"), ("Mary", "Co'Reilly"), ("Jo", "Li"), ("Al", "Barr"),
+     ("Anne-Marie", "Du Pont"), ("Bo", "Whitfield-Smith")],
+)  # fmt: skip
+def test_handle_name_keys__every_name_a_handle_fits_is_looked_up(first: str, last: str) -> None:
+    handles = names.handles_of(first, last)
+    assert handles
+    for handle in handles:
+        keys = identity.handle_name_keys(handle)
+        families = {_name_key(f, g) for f, g in keys.families}
+        givens = {_name_key(g, f) for g, f in keys.givens}
+        assert _name_key(last, first) in families or _name_key(first, last) in givens, handle
+
+
+def test_handle_name_keys__a_handle_fixes_a_name_and_the_other_initial() -> None:
+    keys = identity.handle_name_keys("danaw")
+    assert keys.givens == {("dana", "w")}
+    assert ("anaw", "d") in keys.families and ("dan", "aw") in keys.families
+    assert identity.handle_name_keys("dana") and not identity.handle_name_keys("dan")
+
+
+def test_pairing_keys_and_handle_addresses__what_a_batch_looks_up() -> None:
+    named = _c(1, "dana_whitfield@acme.com", "Dana Whitfield")
+    bare = _c(2, "dwhitfi@acme.com")
+    free = _c(3, "danaw@gmail.com")
+    hosts = ("acme.com", "gmail.com")
+    keys = identity.pairing_keys([named, bare, free], hosts)
+    assert keys.full == {("Dana", "Whitfield")}  # its namesakes: one local part, two companies
+    assert keys.families == identity.handle_name_keys("dwhitfi").families  # not free mail's
+    addresses = identity.handle_addresses([named, bare, free], hosts)
+    assert "danaw@acme.com" in addresses and "dwhitfi@acme.com" in addresses
+    assert {a.rpartition("@")[2] for a in addresses} == {"acme.com"}
+    assert identity.handle_addresses([named], ()) == []  # not a handle host
+
+
+def _p(contact_id: int, name: str) -> identity.NamedPerson:
+    parsed = names.parse_display_name(name)
+    assert parsed is not None
+    return identity.NamedPerson(
+        contact_id=contact_id,
+        name=parsed.full,
+        first=parsed.first,
+        last=parsed.last,
+        quality=int(parsed.quality),
+    )
+
+
+OWNER_NAME = names.parse_display_name("Olive Owner")
+
+
+def test_namesake_pairs__the_only_two_people_of_a_name() -> None:
+    work, home = _p(7, "Dana Whitfield"), _p(3, "Whitfield, Dana K.")
+    assert identity.namesake_pairs([work, home], owner=OWNER_NAME) == [(3, 7)]
+    assert identity.namesake_pairs([work, home, work], owner=OWNER_NAME) == [(3, 7)]
+    third = _p(9, "DANA WHITFIELD")
+    assert identity.namesake_pairs([work, home, third], owner=OWNER_NAME) == []  # too common
+    assert identity.namesake_pairs([work, _p(4, "Dave Whitfield")], owner=OWNER_NAME) == []
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Dana K. Whitfield", "Dana R. Whitfield"),  # other middle initials: two people
+        ("Dana Whitfield Jr.", "Dana Whitfield"),  # parent and child
+        ("Dana Whitfield Jr.", "Dana Whitfield Sr."),
+        ("Olive Owner", "Olive Owner"),  # the owner's own name: never by this rule
+        ("O. Owner", "O. Owner"),
+    ],
+)
+def test_namesake_pairs__what_is_not_one_person(a: str, b: str) -> None:
+    assert identity.namesake_pairs([_p(1, a), _p(2, b)], owner=OWNER_NAME) == []
+
+
+def test_co_named__two_contacts_of_one_name_in_one_message() -> None:
+    people = {
+        1: _p(1, "Dana Whitfield"),
+        2: _p(2, "Dana Whitfield"),
+        3: _p(3, "Sam Rao"),
+        5: _p(1, "Dana Whitfield"),  # merged into 1 since
+        6: identity.NamedPerson(contact_id=6, name="Dana", first="Dana", last="", quality=2),
+    }
+    assert identity.co_named([{1, 2, 3}], people) == {(1, 2)}
+    assert identity.co_named([{1, 3}, {2, 3}], people) == set()  # never together
+    assert identity.co_named([{5, 2}], people) == {(1, 2)}
+    assert identity.co_named([{1, 6}, {1, 5}], people) == set()
+
+
+def test_suffixes_differ() -> None:
+    assert names.suffixes_differ("Dana Whitfield Jr", "Dana Whitfield")
+    assert not names.suffixes_differ("Dana Whitfield Jr.", "Dana K. Whitfield Jr")
+    assert not names.suffixes_differ("Dana V Whitfield", "Dana Whitfield")  # a middle initial
+
+
 def _message(to: str, x_to: str) -> MessageInput:
     people = [Participant(role="from", address="olive@owner-co.com")]
     people += [Participant(role="to", address=a.strip()) for a in to.split(",")]

@@ -1,5 +1,6 @@
 """Who is who: which senders of the user's sent folders are the user, which are delegates, and
-which contacts are one person told apart only by address (a handle, a company renamed).
+which contacts are one person told apart only by address (a handle, a company renamed, one name
+at work and at home).
 
 Pure rules, no database. An address is one of the user's own (an alias) on strong evidence
 only: the provider's list, the user's confirmation, or a sent-folder sender that carries the
@@ -11,7 +12,7 @@ a contact in their own right.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -26,11 +27,18 @@ __all__ = [
     "AddressCandidate",
     "Decision",
     "Kind",
+    "NameKeys",
+    "NamedPerson",
     "PairReason",
     "SentSender",
     "address_pairs",
+    "co_named",
     "decide",
+    "handle_addresses",
+    "handle_name_keys",
+    "namesake_pairs",
     "owner_name",
+    "pairing_keys",
     "same_person",
 ]
 
@@ -175,6 +183,7 @@ class PairReason(StrEnum):
 
     HANDLE = "handle_same_company"
     LOCAL_PART = "same_name_same_local_part"
+    ONE_MESSAGE = "same_name_one_message"  # `namesake_pairs`: one message to both
 
 
 def address_pairs(
@@ -207,27 +216,29 @@ def address_pairs(
 
 
 def _handle_pairs(found: list[AddressCandidate]) -> list[tuple[int, int, PairReason]]:
-    by_host: dict[str, list[AddressCandidate]] = defaultdict(list)
-    for c in found:
-        by_host[c.host].append(c)
+    """A nameless contact's addresses are tried in order (contact, then address), and its
+    first handle that fits one name wins: the outcome for a contact depends only on its own
+    addresses and the named people at their hosts, so the caller may read no one else."""
+    named: dict[tuple[str, str], set[int]] = defaultdict(set)  # (host, handle) -> contacts
+    words: dict[int, set[str]] = {}  # named contact -> its given and family name
+    for n in found:
+        if n.quality >= names.NameQuality.FULL:
+            words[n.contact_id] = {_norm(n.first), _norm(n.last)}
+            for handle in names.handles_of(n.first, n.last):
+                named[(n.host, handle)].add(n.contact_id)
     pairs: dict[int, int] = {}
-    for same_host in by_host.values():
-        named: dict[str, list[AddressCandidate]] = defaultdict(list)  # handle -> named contacts
-        for n in same_host:
-            if n.quality >= names.NameQuality.FULL:
-                for handle in names.handles_of(n.first, n.last):
-                    named[handle].append(n)
-        for c in same_host:
-            if c.quality >= names.NameQuality.FULL or c.contact_id in pairs:
-                continue
-            handle = c.local.casefold() if c.local.isalpha() else ""
-            fits = {
-                n.contact_id
-                for n in named.get(handle, ())
-                if n.contact_id != c.contact_id and _own_word_agrees(c, n)
-            }
-            if len(fits) == 1:
-                pairs[c.contact_id] = fits.pop()
+    for c in sorted(found, key=lambda c: (c.contact_id, c.address)):
+        if c.quality >= names.NameQuality.FULL or c.contact_id in pairs:
+            continue
+        handle = c.local.casefold() if c.local.isalpha() else ""
+        own = _norm(c.first or c.last)  # a handle named by one word fits a name holding it
+        fits = {
+            n
+            for n in named.get((c.host, handle), ())
+            if n != c.contact_id and (not own or own in words[n])
+        }
+        if len(fits) == 1:
+            pairs[c.contact_id] = fits.pop()
     return [(into, from_id, PairReason.HANDLE) for from_id, into in pairs.items()]
 
 
@@ -253,10 +264,134 @@ def _local_part_pairs(found: list[AddressCandidate]) -> list[tuple[int, int, Pai
     return sorted(pairs)
 
 
-def _own_word_agrees(handle: AddressCandidate, named: AddressCandidate) -> bool:
-    """A handle contact named by one word (``Dana``) fits only a name holding that word."""
-    own = _norm(handle.first or handle.last)
-    return not own or own in {_norm(named.first), _norm(named.last)}
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NameKeys:
+    """Names to look the user's fully named people up by: `families` as (family name, given
+    name) and `givens` as (given name, family name), of which the other name's initial only
+    counts; `full` as (given name, family name), both counting. The database compares names by
+    `crm.name_key`: letters, folded, the first 6 of the one and the initial of the other."""
+
+    givens: frozenset[tuple[str, str]] = frozenset()
+    families: frozenset[tuple[str, str]] = frozenset()
+    full: frozenset[tuple[str, str]] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.givens or self.families or self.full)
+
+    def __or__(self, other: NameKeys) -> NameKeys:
+        return NameKeys(
+            givens=self.givens | other.givens,
+            families=self.families | other.families,
+            full=self.full | other.full,
+        )
+
+
+def handle_addresses(candidates: Iterable[AddressCandidate], hosts: Iterable[str]) -> list[str]:
+    """Where a nameless handle of a fully named candidate would be: each of its name's handles
+    (`names.handles_of`) at each of its hosts among `hosts` (``danaw@acme.com``, ``dwhitfield@
+    acme.com`` … for Dana Whitfield ``<dana_whitfield@acme.com>``), exact addresses to read."""
+    wanted = set(hosts)
+    return sorted(
+        f"{handle}@{c.host}"
+        for c in candidates
+        if c.quality >= names.NameQuality.FULL and c.host in wanted and _company_host(c.host)
+        for handle in names.handles_of(c.first, c.last)
+    )
+
+
+def pairing_keys(candidates: Iterable[AddressCandidate], hosts: Iterable[str]) -> NameKeys:
+    """The names of the people `address_pairs` may pair with `candidates`: those whose name
+    could make the handle of a nameless candidate at one of `hosts` (`handle_name_keys`), and
+    the namesakes of a fully named candidate (one local part at two companies)."""
+    wanted = set(hosts)
+    keys = NameKeys()
+    for c in candidates:
+        if c.quality >= names.NameQuality.FULL:
+            keys |= NameKeys(full=frozenset({(c.first, c.last)}))
+        elif c.host in wanted and c.local.isalpha() and _company_host(c.host):
+            keys |= handle_name_keys(c.local.casefold())
+    return keys
+
+
+@lru_cache(maxsize=65536)
+def handle_name_keys(handle: str) -> NameKeys:
+    """The names `handle` may be a handle of (`names.handles_of` read backwards), as
+    `NameKeys`: a superset, each shape fixing one name and the other's initial. Family names:
+    the handle less a given name or an initial in front (``dwhitfield`` -> Whitfield, D…; cut
+    short, ``dwhitfi`` -> whitfi…, D…: the key holds 6 letters), or less one behind
+    (``whitfieldd`` -> Whitfield, D…); given names: less a family initial behind (``danaw`` ->
+    Dana, W…)."""
+    n = len(handle)
+    if n < names.HANDLE_MIN:
+        return NameKeys()
+    ahead = {(handle[k:], handle[:k]) for k in range(1, n - 1)}  # dana|whitfield, d|whitfield
+    behind = {(handle[:k], handle[k:]) for k in range(2, n)}  # whitfield|dana, whitfield|d
+    return NameKeys(
+        givens=frozenset({(handle[:-1], handle[-1])}), families=frozenset(ahead | behind)
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NamedPerson:
+    """A live person contact with its name as stored."""
+
+    contact_id: int
+    name: str
+    first: str
+    last: str
+    quality: int  # names.NameQuality, 0 for no name
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return _norm(self.first), _norm(self.last)
+
+
+def co_named(
+    together: Iterable[Iterable[int]], people: Mapping[int, NamedPerson]
+) -> set[tuple[int, int]]:
+    """Pairs (lower id, higher id) of two contacts of one full name that one message went to:
+    `together` holds each message's recipients, `people` who they are (after merges)."""
+    found = set()
+    for contact_ids in together:
+        by_name: dict[tuple[str, str], set[int]] = defaultdict(set)
+        for contact_id in contact_ids:
+            person = people.get(contact_id)
+            if person is not None and person.quality >= names.NameQuality.FULL:
+                by_name[person.key].add(person.contact_id)
+        for same in by_name.values():
+            found |= {(a, b) for a in same for b in same if a < b}
+    return found
+
+
+def namesake_pairs(
+    people: Iterable[NamedPerson], *, owner: names.PersonName | None
+) -> list[tuple[int, int]]:
+    """(older, newer): the only two live people of the user who carry one full name (given and
+    family name alike, no other middle initial or suffix), unless it is the owner's name. One
+    person at two addresses (work and home: ``dana.whitfield@acme.com`` and ``dwhit@gmail.com``)
+    when one message was written to both, which the caller checks (`PairReason.ONE_MESSAGE`):
+    a namesake elsewhere cannot be told apart by the name alone, and a third one makes the
+    name too common to say which two are one. One writing to the other is no evidence: a
+    father and his son of one name write to each other."""
+    by_name: dict[tuple[str, str], list[NamedPerson]] = defaultdict(list)
+    for person in {p.contact_id: p for p in people}.values():
+        if person.quality >= names.NameQuality.FULL:
+            by_name[person.key].append(person)
+    pairs = []
+    for (first, last), same in by_name.items():
+        if len(same) != 2 or not first or not last:
+            continue
+        a, b = sorted(same, key=lambda p: p.contact_id)
+        if names.middles_differ(a.name, b.name) or names.suffixes_differ(a.name, b.name):
+            continue
+        if owner is not None and same_person(owner, _person(a)):
+            continue
+        pairs.append((a.contact_id, b.contact_id))
+    return sorted(pairs)
+
+
+def _person(named: NamedPerson) -> names.PersonName:
+    return names.PersonName(first=named.first, last=named.last, full=named.name)
 
 
 @lru_cache(maxsize=65536)

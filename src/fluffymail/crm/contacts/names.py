@@ -30,6 +30,7 @@ __all__ = [
     "middles_differ",
     "name_from_local_part",
     "parse_display_name",
+    "suffixes_differ",
 ]
 
 _ROLE_NAME_WORDS = load_word_set("role_name_words.txt")
@@ -233,6 +234,16 @@ def middles_differ(a: str, b: str) -> bool:
     return bool(x and y and x[0] != y[0])
 
 
+def suffixes_differ(a: str, b: str) -> bool:
+    """True when two full names do not carry the same suffixes: ``Dana Whitfield Jr.`` and
+    ``Dana Whitfield`` (or ``Sr.``) may be parent and child."""
+    return _suffixes(a) != _suffixes(b)
+
+
+def _suffixes(full: str) -> frozenset[str]:
+    return frozenset(w.strip(".").casefold() for w in full.split()[2:]) & _SUFFIX_WORDS
+
+
 def _middle_initials(full: str) -> str:
     """The initials of the words between the first and the last (suffixes dropped)."""
     words = [w.strip(".").casefold() for w in full.split()]
@@ -240,7 +251,7 @@ def _middle_initials(full: str) -> str:
     return "".join(w[0] for w in words[1:-1])
 
 
-_HANDLE_MIN = 4  # `alb@` for Al Barr is too short to be anyone's in particular
+HANDLE_MIN = 4  # `alb@` for Al Barr is too short to be anyone's in particular
 _CUT_HANDLE_MIN = 7  # mail systems cut aliases short (8 characters): `dwhitfi@`
 
 
@@ -273,7 +284,7 @@ def handles_of(first: str, last: str) -> frozenset[str]:
     cut = initial + family
     found = {given + family, cut, given + family[0], family + initial, family + given}
     found |= {cut[:n] for n in range(_CUT_HANDLE_MIN, len(cut))}
-    return frozenset(h for h in found if len(h) >= _HANDLE_MIN)
+    return frozenset(h for h in found if len(h) >= HANDLE_MIN)
 
 
 def _letters(part: str) -> str:

@@ -567,14 +567,18 @@ async def address_candidates_named(
     hosts: Iterable[str],
     locals_: Iterable[str],
 ) -> list[identity.AddressCandidate]:
-    """The live fully named people with one of the given or family names of `keys` (compared
-    by `crm.name_key`), with their addresses at `hosts` or with one of `locals_`."""
+    """The live fully named people with one of the names of `keys` (compared by
+    `crm.name_key`), with their addresses at `hosts` or with one of `locals_`."""
     if not keys:
         return []
     params = {
         "user_id": user_id,
-        "givens": sorted(keys.givens),
-        "families": sorted(keys.families),
+        "givens": [name for name, _ in sorted(keys.givens)],
+        "givens_other": [other for _, other in sorted(keys.givens)],
+        "families": [name for name, _ in sorted(keys.families)],
+        "families_other": [other for _, other in sorted(keys.families)],
+        "full_first": [first for first, _ in sorted(keys.full)],
+        "full_last": [last for _, last in sorted(keys.full)],
         "hosts": sorted(set(hosts)),
         "locals": sorted(set(locals_)),
     }
@@ -591,6 +595,51 @@ async def _address_candidates(
         )
         for r in rows
     ]
+
+
+async def live_people(conn: Conn, contact_ids: Iterable[int]) -> dict[int, identity.NamedPerson]:
+    """The live person each of `contact_ids` is (the one it joined, if merged), named or not."""
+    ids = sorted(set(contact_ids))
+    if not ids:
+        return {}
+    rows = await (await conn.execute(SQL["live_people"], {"ids": ids})).fetchall()
+    return {
+        r[0]: identity.NamedPerson(contact_id=r[1], name=r[2], first=r[3], last=r[4], quality=r[5])
+        for r in rows
+    }
+
+
+async def namesakes(
+    conn: Conn, user_id: int, people: Iterable[identity.NamedPerson]
+) -> list[identity.NamedPerson]:
+    """The user's live fully named people whose names are about those of `people` (a superset
+    of their namesakes: `crm.name_key`)."""
+    names_ = sorted({(p.first, p.last) for p in people})
+    if not names_:
+        return []
+    params = {
+        "user_id": user_id,
+        "first": [first for first, _ in names_],
+        "last": [last for _, last in names_],
+    }
+    rows = await (await conn.execute(SQL["namesakes"], params)).fetchall()
+    return [
+        identity.NamedPerson(contact_id=r[0], name=r[1], first=r[2], last=r[3], quality=r[4])
+        for r in rows
+    ]
+
+
+async def pairs_sharing_a_message(
+    conn: Conn, user_id: int, pairs: Iterable[tuple[int, int]]
+) -> set[tuple[int, int]]:
+    """Of `pairs` of contacts, those both among the recipients (To, Cc) of one message of the
+    user, by undamaged addresses."""
+    wanted = sorted(set(pairs))
+    if not wanted:
+        return set()
+    params = {"user_id": user_id, "a": [a for a, _ in wanted], "b": [b for _, b in wanted]}
+    rows = await (await conn.execute(SQL["pairs_sharing_a_message"], params)).fetchall()
+    return {(r[0], r[1]) for r in rows}
 
 
 async def undone_merges(

@@ -45,6 +45,7 @@ __all__ = [
 ]
 
 AUTO_MERGE_REASON = "same_name_same_company"
+_RECIPIENT_ROLES = frozenset({"sent_to", "cc"})  # links of a message's To and Cc
 log = logging.getLogger(__name__)
 Conn = contacts_repo.Conn
 
@@ -289,7 +290,8 @@ async def extract_prepared(
         if me.aliases != planned.aliases:  # another batch found an alias meanwhile: re-plan
             planned = await _replan(conn, planned, me, now)
             result.contacts_created += len(planned.created)
-        await _link_and_count(conn, planned, result, now=now, actor=actor)
+        owner = identity.owner_name(user.name, user.email, ())
+        await _link_and_count(conn, planned, result, owner=owner, now=now, actor=actor)
     return result
 
 
@@ -338,7 +340,8 @@ async def repair_aliases(
         me = SelfSet.build(user.email, user.aliases, user.delegates)
         result.messages = len(messages)
         planned = await _plan(conn, user_id, me, messages, now)
-        await _link_and_count(conn, planned, result, now=now, actor=actor)
+        owner = identity.owner_name(user.name, user.email, ())
+        await _link_and_count(conn, planned, result, owner=owner, now=now, actor=actor)
         await _refresh_released(conn, user_id, released, planned, now)
     log.info(
         "aliases repaired",
@@ -445,7 +448,13 @@ def _mentions(message: MessageInput, emails: set[str]) -> bool:
 
 
 async def _link_and_count(
-    conn: Conn, planned: Planned, result: ExtractResult, *, now: datetime, actor: str
+    conn: Conn,
+    planned: Planned,
+    result: ExtractResult,
+    *,
+    owner: names.PersonName | None,
+    now: datetime,
+    actor: str,
 ) -> None:
     user_id, contact_of = planned.user_id, planned.contact_of
     links = [link for plan in planned.plans for link in plan.links]
@@ -475,6 +484,7 @@ async def _link_and_count(
         result.merges += merged is not None
     named = {u.id for u in updates if u.quality >= names.NameQuality.FULL}
     result.merges += await _merge_by_address(conn, planned, named, actor=actor, now=now)
+    result.merges += await _merge_namesakes(conn, planned, named, owner, actor=actor, now=now)
 
 
 async def _merge_by_address(
@@ -494,10 +504,21 @@ async def _merge_by_address(
         return 0
     found = await _pair_candidates(conn, planned.user_id, touched, hosts, locals_)
     pairs = [p for p in identity.address_pairs(found, handle_hosts=hosts) if touched & {p[0], p[1]}]
+    return await _merge_pairs(conn, planned.user_id, pairs, actor=actor, now=now)
+
+
+async def _merge_pairs(
+    conn: Conn,
+    user_id: int,
+    pairs: Sequence[tuple[int, int, str]],
+    *,
+    actor: str,
+    now: datetime,
+) -> int:
+    """Merge each `(into_id, from_id, reason)` the user did not undo; how many merged."""
     if not pairs:
         return 0
-    ids = [i for p in pairs for i in p[:2]]
-    undone = await contacts_repo.undone_merges(conn, planned.user_id, ids)
+    undone = await contacts_repo.undone_merges(conn, user_id, [i for p in pairs for i in p[:2]])
     merges = 0
     for into_id, from_id, reason in pairs:
         if frozenset((into_id, from_id)) not in undone:
@@ -506,6 +527,58 @@ async def _merge_by_address(
             )
             merges += merged is not None
     return merges
+
+
+async def _merge_namesakes(
+    conn: Conn,
+    planned: Planned,
+    named: set[int],
+    owner: names.PersonName | None,
+    *,
+    actor: str,
+    now: datetime,
+) -> int:
+    """Merge the only two contacts of the user that carry one full name when one message was
+    written to both (`identity.namesake_pairs`: one person's work and home addresses): both
+    among the recipients of one of this batch's messages, or a newly named contact and its
+    namesake among those of earlier mail."""
+    together = _message_contacts(planned)
+    people = await contacts_repo.live_people(conn, {*named, *(c for ids in together for c in ids)})
+    seen = identity.co_named(together, people)
+    paired = {c for pair in seen for c in pair}
+    wanted = [
+        p
+        for c, p in people.items()
+        if (c in named or p.contact_id in paired) and p.quality >= names.NameQuality.FULL
+    ]
+    if not wanted:
+        return 0
+    namesakes = await contacts_repo.namesakes(conn, planned.user_id, wanted)
+    pairs = identity.namesake_pairs(namesakes, owner=owner)
+    earlier = [p for p in pairs if p not in seen]
+    shown = {p for p in pairs if p in seen}
+    shown |= await contacts_repo.pairs_sharing_a_message(conn, planned.user_id, earlier)
+    merges = [(a, b, str(identity.PairReason.ONE_MESSAGE)) for a, b in sorted(shown)]
+    return await _merge_pairs(conn, planned.user_id, merges, actor=actor, now=now)
+
+
+def _message_contacts(planned: Planned) -> list[set[int]]:
+    """The recipients of each of the batch's messages that has several, by their undamaged
+    addresses (a damaged one, ``.john@``, may stand for anyone of a name). Only recipients:
+    one namesake writing to the other is a father writing to his son as often as a person
+    copying their own other address (`identity.namesake_pairs`)."""
+    found = []
+    for plan in planned.plans:
+        ids = {
+            planned.contact_of[link.address]
+            for link in plan.links
+            if link.role in _RECIPIENT_ROLES
+            and link.address in planned.contact_of
+            and addresses.address_defect(link.address) is None
+        }
+        if len(ids) > 1:
+            found.append(ids)
+    return found
 
 
 async def _pair_candidates(
