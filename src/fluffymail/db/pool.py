@@ -55,18 +55,32 @@ async def open_pool(
     max_size: int = 10,
     name: str = "fluffymail",
     pooler: bool = False,
+    jit: bool = True,
 ) -> AsyncConnectionPool:
     """Open an autocommit pool; callers use `conn.transaction()` where they need one.
 
     `pooler`: `url` is a transaction pooler, so statements are never prepared (psycopg would
     prepare one after 5 runs, and the next transaction may land on a server without it).
+    `jit=False`: the connections run without PostgreSQL's JIT compiler, which a statement
+    whose estimate passes `jit_above_cost` pays for on every run (20-110 ms for some of the
+    web app's at 1M messages, where the statement itself takes a few ms; issue 19). It is a
+    session setting, so not behind a transaction pooler: there, set it for the role instead
+    (`ALTER ROLE fluffymail SET jit = off`). Not a startup option either: PgBouncer refuses
+    those.
     """
     kwargs: dict[str, Any] = {"autocommit": True, "application_name": name, **NETWORK_KWARGS}
     if pooler:
         kwargs["prepare_threshold"] = None
-    pool = AsyncConnectionPool(url, min_size=min_size, max_size=max_size, kwargs=kwargs, open=False)
+    configure = _without_jit if not jit and not pooler else None
+    pool = AsyncConnectionPool(
+        url, min_size=min_size, max_size=max_size, kwargs=kwargs, configure=configure, open=False
+    )
     await pool.open(wait=True, timeout=30)
     return pool
+
+
+async def _without_jit(conn: psycopg.AsyncConnection[Any]) -> None:
+    await conn.execute("SET jit = off")
 
 
 @contextlib.asynccontextmanager

@@ -251,8 +251,38 @@ $$;
 
 CREATE FUNCTION crm.delete_message_participants() RETURNS trigger
     LANGUAGE plpgsql
+    SET jit TO 'off'
+    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 BEGIN
+    INSERT INTO crm.recipient_senders AS t (user_id, recipient, sender, messages, name)
+    SELECT d.user_id, p.address, coalesce(lower(d.from_address), ''), -count(*), ''
+    FROM (SELECT DISTINCT p.message_id, p.address
+          FROM crm.message_participants p JOIN deleted d ON d.id = p.message_id
+          WHERE p.role IN ('to', 'cc')) p
+    JOIN deleted d ON d.id = p.message_id
+    GROUP BY 1, 2, 3
+    ORDER BY 1, 2, 3
+    ON CONFLICT (user_id, recipient, sender) DO UPDATE SET messages = t.messages + excluded.messages;
+    DELETE FROM crm.recipient_senders t
+    USING (SELECT DISTINCT d.user_id, p.address, coalesce(lower(d.from_address), '') AS sender
+           FROM crm.message_participants p JOIN deleted d ON d.id = p.message_id
+           WHERE p.role IN ('to', 'cc')) gone
+    WHERE t.user_id = gone.user_id AND t.recipient = gone.address AND t.sender = gone.sender
+      AND t.messages <= 0;
+    UPDATE crm.recipient_senders t
+    SET name = (SELECT coalesce(max(m.from_name), '')
+                FROM crm.message_participants p
+                JOIN crm.messages m ON m.id = p.message_id
+                WHERE p.address = t.recipient AND p.role IN ('to', 'cc')
+                  AND m.user_id = t.user_id AND coalesce(lower(m.from_address), '') = t.sender)
+    FROM (SELECT d.user_id, p.address, coalesce(lower(d.from_address), '') AS sender,
+                 max(d.from_name) AS name
+          FROM crm.message_participants p JOIN deleted d ON d.id = p.message_id
+          WHERE p.role IN ('to', 'cc')
+          GROUP BY 1, 2, 3) gone
+    WHERE t.user_id = gone.user_id AND t.recipient = gone.address AND t.sender = gone.sender
+      AND gone.name >= t.name;
     DELETE FROM crm.message_participants p USING deleted d WHERE p.message_id = d.id;
     RETURN NULL;
 END
@@ -347,6 +377,25 @@ CREATE FUNCTION crm.word_pair(first text, second text) RETURNS smallint
 CREATE FUNCTION crm.message_pairs(vector tsvector) RETURNS smallint[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN ARRAY(SELECT DISTINCT crm.word_pair(w.lexeme, w.next) AS word_pair FROM (SELECT o.lexeme, o."position", lead(o.lexeme) OVER byposition AS next, lead(o."position") OVER byposition AS next_position FROM (SELECT t.lexeme, unnest(t.positions) AS "position" FROM unnest(message_pairs.vector) t(lexeme, positions, weights)) o WINDOW byposition AS (ORDER BY o."position")) w WHERE (w.next_position = (w."position" + 1)));
+
+CREATE FUNCTION crm.message_participants_added() RETURNS trigger
+    LANGUAGE plpgsql
+    SET jit TO 'off'
+    SET plan_cache_mode TO 'force_custom_plan'
+    AS $$
+BEGIN
+    INSERT INTO crm.recipient_senders AS t (user_id, recipient, sender, messages, name)
+    SELECT m.user_id, p.address, coalesce(lower(m.from_address), ''), count(*),
+           coalesce(max(m.from_name), '')
+    FROM (SELECT DISTINCT message_id, address FROM added WHERE role IN ('to', 'cc')) p
+    JOIN crm.messages m ON m.id = p.message_id
+    GROUP BY 1, 2, 3
+    ORDER BY 1, 2, 3
+    ON CONFLICT (user_id, recipient, sender) DO UPDATE
+    SET messages = t.messages + excluded.messages, name = greatest(t.name, excluded.name);
+    RETURN NULL;
+END
+$$;
 
 CREATE FUNCTION crm.message_pending_insert() RETURNS trigger
     LANGUAGE plpgsql
@@ -1673,6 +1722,14 @@ ALTER TABLE crm.outgoing_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY
     CACHE 1
 );
 
+CREATE TABLE crm.recipient_senders (
+    user_id bigint NOT NULL,
+    recipient text NOT NULL,
+    sender text NOT NULL,
+    messages integer NOT NULL,
+    name text NOT NULL
+);
+
 CREATE TABLE crm.relationship_summaries (
     user_id bigint NOT NULL,
     contact_id bigint NOT NULL,
@@ -2195,6 +2252,9 @@ ALTER TABLE ONLY crm.outgoing_events
 ALTER TABLE ONLY crm.outgoing_events
     ADD CONSTRAINT outgoing_events_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY crm.recipient_senders
+    ADD CONSTRAINT recipient_senders_pkey PRIMARY KEY (user_id, recipient, sender);
+
 ALTER TABLE ONLY crm.relationship_folds
     ADD CONSTRAINT relationship_folds_pkey PRIMARY KEY (user_id, contact_id);
 
@@ -2303,7 +2363,7 @@ CREATE INDEX contact_cadences_user_idx ON crm.contact_cadences USING btree (user
 
 CREATE INDEX contact_facts_current_idx ON crm.contact_facts USING btree (contact_id, field) WHERE is_current;
 
-CREATE INDEX contact_links_address_idx ON crm.contact_links USING btree (user_id, address, message_id);
+CREATE INDEX contact_links_address_idx ON crm.contact_links USING btree (user_id, address, message_id) INCLUDE (role, occurred_on);
 
 CREATE INDEX contact_list_members_contact_idx ON crm.contact_list_members USING btree (contact_id);
 
@@ -2353,6 +2413,8 @@ CREATE INDEX message_folders_message_idx ON crm.message_folders USING btree (mes
 
 CREATE INDEX message_participants_address_idx ON crm.message_participants USING btree (address);
 
+CREATE INDEX message_search_attachment_idx ON crm.message_search USING btree (user_id, date DESC NULLS LAST, message_id DESC) WHERE has_attachment;
+
 CREATE INDEX message_search_list_idx ON crm.message_search USING btree (user_id, date DESC NULLS LAST, message_id DESC);
 
 CREATE INDEX message_search_pairs_idx ON crm.message_search USING gin (pairs);
@@ -2360,6 +2422,8 @@ CREATE INDEX message_search_pairs_idx ON crm.message_search USING gin (pairs);
 CREATE INDEX message_search_vector_idx ON crm.message_search USING gin (vector);
 
 CREATE INDEX message_unlinked_connection_idx ON crm.message_unlinked USING btree (connection_id);
+
+CREATE INDEX messages_address_groups_idx ON crm.messages USING btree (user_id) WHERE (extra_headers ? 'address_groups'::text);
 
 CREATE INDEX messages_thread_idx ON crm.messages USING btree (thread_id);
 
@@ -2454,6 +2518,8 @@ CREATE TRIGGER message_folders_count_removed AFTER DELETE ON crm.message_folders
 CREATE TRIGGER message_folders_keep_privacy AFTER DELETE ON crm.message_folders REFERENCING OLD TABLE AS unlinked FOR EACH STATEMENT EXECUTE FUNCTION crm.keep_privacy_of_unlinked();
 
 CREATE TRIGGER message_folders_keep_privacy_on_move AFTER UPDATE ON crm.message_folders REFERENCING OLD TABLE AS unlinked FOR EACH STATEMENT EXECUTE FUNCTION crm.keep_privacy_of_unlinked();
+
+CREATE TRIGGER message_participants_count_added AFTER INSERT ON crm.message_participants REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION crm.message_participants_added();
 
 CREATE TRIGGER messages_delete_participants AFTER DELETE ON crm.messages REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION crm.delete_message_participants();
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from fluffymail.clock import Clock
 from fluffymail.crm.mail import repo as mail_repo
-from fluffymail.jobs import kinds, priorities, schedules, sweeps
+from fluffymail.jobs import kinds, planner_stats, priorities, schedules, sweeps
 from fluffymail.jobs.deps import JobDeps
 from fluffymail.jobs.fairness import message_chunks
 from fluffymail.queue import Job, JobQueue
@@ -80,7 +80,8 @@ async def install_schedule(queue: JobQueue) -> bool:
 
 
 def make_handler(deps: JobDeps, clock: Clock) -> Callable[[Job], Any]:
-    """Index the job's messages (those already indexed are left as they are), or sweep."""
+    """Index the job's messages (those already indexed are left as they are), then ANALYZE the
+    search rows once a bulk of them came since the last time (`planner_stats`); or sweep."""
 
     async def handle(job: Job) -> dict[str, Any]:
         args = Args.from_data(job.data)
@@ -88,7 +89,8 @@ def make_handler(deps: JobDeps, clock: Clock) -> Callable[[Job], Any]:
             return await sweep(deps, clock)
         async with deps.pool.connection() as conn, conn.transaction():
             await mail_repo.index_for_search(conn, args.message_ids)
-        return {"indexed": len(args.message_ids)}
+        analysed = await planner_stats.refresh(deps.pool, planner_stats.SEARCH_TABLES)
+        return {"indexed": len(args.message_ids), **({"analysed": analysed} if analysed else {})}
 
     return handle
 

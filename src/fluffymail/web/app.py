@@ -72,6 +72,7 @@ def create_app(settings: Settings) -> FastAPI:
             max_size=settings.pool_max_size,
             name="web",
             pooler=pooled(settings),
+            jit=False,  # the pages' statements are short: compiling them cost more (db.pool)
         )
         try:
             if settings.migrate_on_start:

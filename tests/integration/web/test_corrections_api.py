@@ -248,6 +248,9 @@ async def test_company_edit_merge_preview_and_undo(
     assert preview.json()["into"]["name"] == "Acme Industries"
     assert preview.json()["other"]["name"] == "Globex"
     assert preview.json()["people"] == ["Grace Hopper"]
+    for side, company in (("into", acme), ("other", globex)):  # as the company's own page
+        detail = (await client.get(f"/api/companies/{company}", headers=alice.auth)).json()
+        assert preview.json()[side]["people"] == detail["rollup"]["people"] > 0
     merged = await client.post(
         f"/api/companies/{acme}/merge", json={"other_company_id": globex}, headers=alice.auth
     )

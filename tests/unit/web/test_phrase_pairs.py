@@ -1,9 +1,10 @@
 """The adjacent word pairs a phrase search requires (the `pairs` pre-filter of
-0031_message_search_table.sql), read from PostgreSQL's text form of the tsquery."""
+0031_message_search_table.sql), and the words a search of words joined by AND requires, read
+from PostgreSQL's text form of the tsquery."""
 
 from __future__ import annotations
 
-from fluffymail.web.services.message_search import phrase_pairs
+from fluffymail.web.services.message_search import conjunction, phrase_pairs
 
 
 def test_phrase_pairs__words_chained_by_the_phrase_operator() -> None:
@@ -36,3 +37,23 @@ def test_phrase_pairs__nothing_that_a_match_might_lack() -> None:
     assert phrase_pairs("'a' <-> ( 'b' | 'c'") is None  # unbalanced: not PostgreSQL's
     assert phrase_pairs("'a' <-> 'b' :* x") is None  # anything unexpected: no pre-filter
     assert phrase_pairs("") == []
+
+
+def test_conjunction__only_words_joined_by_and_count() -> None:
+    """How many words a search requires when it is only words joined by AND (message_search.py
+    reads such a search from the GIN index when PostgreSQL puts its matches in few messages)."""
+    assert conjunction("'gas' & 'price'") == 2
+    assert conjunction("'gas' & 'price' & 'o''neil'") == 3
+    assert conjunction("'a&b' & 'c'") == 2  # an operator inside a word
+    assert conjunction("'gas'") == 1
+    assert conjunction("") == 0
+    for other in (
+        "'gas' | 'price'",
+        "'gas' & !'price'",
+        "'gas' <-> 'price'",
+        "( 'pnm.com' | 'jdoe@pnm.com' ) & 'gas'",
+        "'gas' &",
+        "'gas' 'price'",
+        "'gas' & 'price' :* x",
+    ):
+        assert conjunction(other) == 0, other

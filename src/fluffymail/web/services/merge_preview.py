@@ -137,6 +137,6 @@ async def _company(
         raise CompanyNotFound(f"no company {company_id or domain}")
     if found.merged_into_id is not None:
         raise MergeRefused(f"{found.name} was already merged into another company")
-    row = await fetch_one(conn, "company_get", {"id": found.id, "user_id": user_id})
+    row = await fetch_one(conn, "people_at_company", {"id": found.id, "user_id": user_id})
     assert row is not None
     return CompanySide(id=found.id, name=found.name, domain=found.domain, people=row["people"])

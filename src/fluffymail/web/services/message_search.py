@@ -23,7 +23,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from fluffymail.errors import FluffyMailError
 from fluffymail.web.services import address_words
-from fluffymail.web.services.messages import Conn, fetch_all
+from fluffymail.web.services.messages import SQL, Conn, fetch_all
 
 # A search ranks at most the newest CAP messages that match (ranking every match of a common
 # word reads them all); totals are counted up to CAP too ("200+").
@@ -40,6 +40,21 @@ ADDRESSES_CAP = 100
 # in a million messages, reading 20,000 matches costs about what walking the date index to the
 # newest 200 of them does (10,000 messages, each checked against up to 100 addresses).
 RARE_USES = 20_000
+# A contact or company filter (from, to, any contact of a company) whose people's links number
+# at least this many is checked message by message while the list walks its date order (the
+# page and the capped count fill after a few thousand messages at most); a rarer one is first
+# resolved into the ids of its messages (message_filter_ids.sql), which the list then reads by
+# key, never walking the date index for them (it read 39,000 rows for 5,000 ids). Resolving
+# the biggest company of a 1M-message mailbox (526,000 messages) took 1.2 s and its list 2 s
+# (issue 19). Both ways cost about the same here: sqrt(CAP × ~1M messages) ≈ 15,000.
+DENSE_USES = 15_000
+# Several words that must all match (`gas price`) are estimated by PostgreSQL as if independent,
+# and it walks the date order looking for the newest CAP matches; where the words are in a few
+# per cent of the mail, and fewer of the newest, that walk read 50,000 wide rows (140 ms warm,
+# 500 cold) where the GIN index's 12,000 matches took 33 ms (issue 19). Such a search reads
+# the GIN index when PostgreSQL's own estimate puts its matches below this share of the mail
+# (reading them costs about as much as walking CAP / share rows: sqrt(CAP / ~1M) ≈ 1.4 %).
+SPARSE_SHARE = 0.02
 # ts_headline marks the matched words with two private-use characters (never in mail text that
 # matters), so the excerpt can be escaped as text and the marks turned into <mark> afterwards.
 START, STOP = "\ue000", "\ue001"
@@ -90,37 +105,65 @@ class MessageQuery:
         ids: list[int] | None,
         words: Words | None = None,
         pairs: list[tuple[str, str]] | None = None,
+        checks: Checks | None = None,
+        big_folder: bool = False,
     ) -> dict[str, Any]:
         """The filters as SQL parameters (message_list.sql and its siblings); `ids` are those
-        of the messages that pass the contact and company filters, None when there are none;
-        `words` the words as message_query.sql read them, None for none; `pairs` the adjacent
-        words every match holds (`phrase_pairs`), None for no such filter."""
+        of the messages that pass the rare contact and company filters, None when there are
+        none; `checks` the common ones, checked per message (`DENSE_USES`); `words` the words
+        as message_query.sql read them, None for none; `pairs` the adjacent words every match
+        holds (`phrase_pairs`), None for no such filter; `big_folder` when the folder filter's
+        folders hold at least `DENSE_USES` messages (checked per message, as `checks`; a
+        smaller folder's messages are in `ids`)."""
+        checks = checks or Checks()
         return {
             "user_id": user_id,
             "query": words.tsquery if words else None,
             "ranking": words.ranking if words else None,
             "phrase": self.phrase,
             "rare": bool(words and words.rare),
+            # read the candidates by key (the GIN index, the ids), not in date order
+            "by_key": self.phrase or ids is not None or bool(words and words.by_key),
             "pair_left": [first for first, _ in pairs] if pairs else None,
             "pair_right": [second for _, second in pairs] if pairs else None,
             "ids": ids,
+            "from_check": checks.from_contact,
+            "to_check": checks.to_contact,
+            "company_check": checks.company,
             "since": self.since,
             "until": self.until,
             "attachment": self.attachment,
-            "folder": self.folder,
+            "folder": self.folder if big_folder else None,
         }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Checks:
+    """The contact and company filters that the list checks message by message (those whose
+    people have much mail, `DENSE_USES`); None for a filter not given or resolved into ids."""
+
+    from_contact: int | None = None
+    to_contact: int | None = None
+    company: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Words:
     """The words of a search as message_query.sql read them, as tsquery text: `tsquery` finds
     the mail, `ranking` ranks it (None: nothing to rank by), `marks` is marked in the excerpts;
-    `rare` when the address words put in addresses rare enough to find through the GIN index."""
+    `rare` when the address words put in addresses rare enough to find through the GIN index;
+    `sparse` when they are several words that must all match, in few messages (`SPARSE_SHARE`)."""
 
     tsquery: str
     ranking: str | None
     marks: str
     rare: bool = False
+    sparse: bool = False
+
+    @property
+    def by_key(self) -> bool:
+        """Whether the matches are read from the GIN index rather than in date order."""
+        return self.rare or self.sparse
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -182,12 +225,12 @@ async def list_messages(
     if query.q is not None and not has_words(query.q):
         return MessagePage(items=(), total=0, total_capped=False, next_after=None)
     async with pool.connection() as conn:
-        ids = await _filter_ids(conn, user_id, query) if query.by_people else None
+        ids, checks, big_folder = await _narrowing(conn, user_id, query)
         if ids == []:
             return MessagePage(items=(), total=0, total_capped=False, next_after=None)
         words = await read_words(conn, user_id, query.q) if query.q else None
         pairs = (phrase_pairs(words.tsquery) or None) if query.phrase and words else None
-        params = query.params(user_id, ids, words, pairs)
+        params = query.params(user_id, ids, words, pairs, checks, big_folder)
         if query.ranked:
             rows = await _ranked(conn, params, query, cursor)
         else:
@@ -257,7 +300,39 @@ async def read_words(conn: Conn, user_id: int, q: str) -> Words:
     }
     row = (await fetch_all(conn, "message_query", params))[0]
     rare = rare_addresses(address_words.joined(q), words, row["uses"])
-    return Words(tsquery=row["query"], ranking=row["ranking"], marks=row["marks"], rare=rare)
+    found = Words(tsquery=row["query"], ranking=row["ranking"], marks=row["marks"], rare=rare)
+    if rare or conjunction(found.tsquery) < 2:
+        return found
+    return replace(found, sparse=await _share(conn, user_id, found.tsquery) < SPARSE_SHARE)
+
+
+def conjunction(tsquery: str) -> int:
+    """How many words `tsquery` (its text form) requires, when it is only words joined by AND
+    (`'gas' & 'price'`); 0 for anything else (OR, NOT, a phrase, parentheses)."""
+    words, position, expect_word = 0, 0, True
+    while position < len(tsquery.rstrip()):
+        token = _TSQUERY_TOKEN.match(tsquery, position)
+        if token is None or (token.group(1) is None) == expect_word:
+            return 0
+        if token.group(2) not in (None, "&"):
+            return 0
+        words += token.group(1) is not None
+        position, expect_word = token.end(), not expect_word
+    return words if not expect_word else 0
+
+
+async def _share(conn: Conn, user_id: int, tsquery: str) -> float:
+    """PostgreSQL's estimate of the share of the user's messages that match `tsquery`."""
+    rows = []
+    for query in (None, tsquery):
+        # never prepared: a generic plan of a prepared EXPLAIN estimates a parameter blindly
+        cur = await conn.execute(
+            SQL["message_estimate"], {"user_id": user_id, "query": query}, prepare=False
+        )
+        row = await cur.fetchone()
+        assert row is not None  # EXPLAIN always answers its plan
+        rows.append(float(row[0][0]["Plan"]["Plan Rows"]))
+    return rows[1] / max(rows[0], 1.0)
 
 
 def rare_addresses(
@@ -274,14 +349,49 @@ def rare_addresses(
     return False
 
 
-async def _filter_ids(conn: Conn, user_id: int, query: MessageQuery) -> list[int]:
-    params = {
-        "user_id": user_id,
+async def _narrowing(
+    conn: Conn, user_id: int, query: MessageQuery
+) -> tuple[list[int] | None, Checks, bool]:
+    """How the contact, company and folder filters apply: the ids of the messages that pass
+    the rare ones (None: no such filter; [] : nothing passes), the common people filters to
+    check per message, and whether the folder is one to check per message (`DENSE_USES`)."""
+    ids, checks = await _people(conn, user_id, query) if query.by_people else (None, Checks())
+    if not query.folder or ids == []:
+        return ids, checks, False
+    held = await _folder_ids(conn, user_id, query.folder)
+    if held is None:
+        return ids, checks, True
+    return (held if ids is None else sorted(set(ids) & set(held))), checks, False
+
+
+async def _people(conn: Conn, user_id: int, query: MessageQuery) -> tuple[list[int] | None, Checks]:
+    """The contact and company filters: the ids of the messages that pass the rare ones (None
+    when every one is common), and the common ones, to check per message (`DENSE_USES`)."""
+    given = {
         "from_contact": query.from_contact,
         "to_contact": query.to_contact,
         "company": query.company,
     }
-    return list((await fetch_all(conn, "message_filter_ids", params))[0]["ids"])
+    uses = (await fetch_all(conn, "message_filter_uses", {"user_id": user_id, **given}))[0]
+    common = {
+        name: value
+        for name, value in given.items()
+        if value is not None and (uses[f"{name}_uses"] or 0) >= DENSE_USES
+    }
+    rare = {name: None if name in common else value for name, value in given.items()}
+    checks = Checks(**common)
+    if all(value is None for value in rare.values()):
+        return None, checks
+    found = await fetch_all(conn, "message_filter_ids", {"user_id": user_id, **rare})
+    return list(found[0]["ids"]), checks
+
+
+async def _folder_ids(conn: Conn, user_id: int, folder: str) -> list[int] | None:
+    """The ids of the messages in the user's folders called `folder`, or None when they hold
+    `DENSE_USES` or more (the list then checks the folder per message)."""
+    params = {"user_id": user_id, "folder": folder, "cap": DENSE_USES}
+    held = (await fetch_all(conn, "message_folder_ids", params))[0]
+    return None if held["n"] >= DENSE_USES else sorted(held["ids"])
 
 
 async def _ranked(
@@ -403,6 +513,7 @@ async def writers(pool: AsyncConnectionPool, user_id: int, q: str, limit: int = 
             "user_id": user_id,
             "query": words.tsquery,
             "rare": words.rare,
+            "by_key": words.by_key,
             "cap": WRITERS_CAP,
             "limit": limit,
         }

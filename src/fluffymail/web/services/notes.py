@@ -69,11 +69,11 @@ def _excerpt(body: str) -> str:
 
 async def require_subject(conn: Conn, user_id: int, kind: SubjectKind, subject_id: int) -> None:
     """`ContactNotFound` / `CompanyNotFound` unless the contact or company is the user's."""
-    params = {"id": subject_id, "user_id": user_id, "limit": 1}
+    params = {"id": subject_id, "user_id": user_id}
     if kind == "contact":
-        if await fetch_one(conn, "contact_get", params) is None:
+        if await fetch_one(conn, "owned_contact", params) is None:
             raise ContactNotFound(f"no contact {subject_id}")
-    elif await fetch_one(conn, "company_get", params) is None:
+    elif await fetch_one(conn, "owned_company", params) is None:
         raise CompanyNotFound(f"no company {subject_id}")
 
 

@@ -44,18 +44,22 @@ WITH scored AS MATERIALIZED (
       AND (%(internal)s::boolean IS NULL OR c.is_internal = %(internal)s::boolean)
     ORDER BY c.last_interaction_on DESC NULLS LAST, c.id
     LIMIT %(window)s
-), ranked AS (
-    SELECT 0 AS part, * FROM scored
-    UNION ALL
-    SELECT 1 AS part, * FROM unscored
+), page AS (
+    -- the page's rows first, then their figures: an expression of the SELECT list is computed
+    -- for the rows OFFSET skips too, and a contact's figures count its links (page 20 of the
+    -- strongest read the figures of 1,000 contacts: 0.9 s at 1M messages, issue 19)
+    SELECT *
+    FROM (SELECT 0 AS part, * FROM scored UNION ALL SELECT 1 AS part, * FROM unscored) ranked
+    ORDER BY part, score DESC,
+             CASE WHEN part = 1 THEN last_interaction_on END DESC NULLS LAST, id
+    LIMIT %(limit)s OFFSET %(offset)s
 )
 SELECT p.id, p.name, p.primary_address, p.company_id, co.name AS company_name,
        co.domain AS company_domain, p.is_internal,
        p.first_interaction_on, p.last_interaction_on, p.sent_to_count, p.received_from_count,
        (SELECT to_jsonb(f) FROM crm.contact_figures f WHERE f.contact_id = p.id) AS figures,
        p.score, p.level, p.trend, p.going_cold
-FROM ranked p
+FROM page p
 LEFT JOIN crm.companies co ON co.id = p.company_id
 ORDER BY p.part, p.score DESC,
          CASE WHEN p.part = 1 THEN p.last_interaction_on END DESC NULLS LAST, p.id
-LIMIT %(limit)s OFFSET %(offset)s

@@ -10,7 +10,7 @@ WITH hits AS (
         WHERE s.user_id = %(user_id)s
           AND s.vector @@ CASE WHEN %(rare)s::boolean THEN (SELECT %(query)s::tsquery)
                                ELSE %(query)s::tsquery END  -- as in message_list.sql
-        ORDER BY CASE WHEN %(rare)s::boolean THEN s.date + interval '0 s' ELSE s.date END
+        ORDER BY CASE WHEN %(by_key)s::boolean THEN s.date + interval '0 s' ELSE s.date END
                      DESC NULLS LAST,
                  s.message_id DESC
         LIMIT %(cap)s

@@ -1,16 +1,15 @@
 -- The people seen writing to a group (To/Cc), the user and the user's aliases left out, most
--- messages first, with the contact behind each address when there is one.
+-- messages first, with the contact behind each address when there is one: from the counts kept
+-- per To/Cc address and sender (crm.recipient_senders, migration 0056).
 WITH me AS (
     SELECT email AS address FROM crm.users WHERE id = %(user_id)s
     UNION SELECT address FROM crm.user_aliases WHERE user_id = %(user_id)s
 ), sent AS (
-    SELECT lower(m.from_address) AS address, max(m.from_name) AS name,
-           count(DISTINCT m.id) AS messages
+    SELECT rs.sender AS address, max(rs.name) AS name, sum(rs.messages) AS messages
     FROM crm.contact_addresses a
-    JOIN crm.message_participants p ON p.address = a.address AND p.role IN ('to', 'cc')
-    JOIN crm.messages m ON m.id = p.message_id AND m.user_id = %(user_id)s
-    WHERE a.user_id = %(user_id)s AND a.contact_id = %(id)s AND m.from_address IS NOT NULL
-      AND lower(m.from_address) NOT IN (SELECT address FROM me)
+    JOIN crm.recipient_senders rs ON rs.user_id = a.user_id AND rs.recipient = a.address
+    WHERE a.user_id = %(user_id)s AND a.contact_id = %(id)s AND rs.sender <> ''
+      AND rs.sender NOT IN (SELECT address FROM me)
     GROUP BY 1
 )
 SELECT s.address, coalesce(nullif(c.name, ''), nullif(s.name, ''), '') AS name,
