@@ -31,10 +31,11 @@ from fluffymail.web.services.corrections import AddressTaken, EditRefused
 from fluffymail.web.services.followups import FollowupClosed, FollowupNotFound, FollowupRefused
 from fluffymail.web.services.groups import GroupNotFound
 from fluffymail.web.services.lists import ListConflict, ListForbidden, ListNotFound, ListRefused
+from fluffymail.web.services.live_contacts import SubjectMerged
 from fluffymail.web.services.meetings import IcsRefused
 from fluffymail.web.services.message_search import BadCursor
 from fluffymail.web.services.messages import MessageNotFound
-from fluffymail.web.services.notes import NoteChanged, NoteNotFound, NoteRefused, SubjectMerged
+from fluffymail.web.services.notes import NoteChanged, NoteNotFound, NoteRefused
 from fluffymail.web.services.problems import ServiceProblem
 from fluffymail.web.services.tags import TagConflict, TagNotFound, TagRefused
 from fluffymail.web.services.team import (

@@ -23,8 +23,7 @@ from fluffymail.crm.relationships import archive
 from fluffymail.errors import FluffyMailError
 from fluffymail.jobs import followup_reminder, recompute_followups
 from fluffymail.queue import JobQueue
-from fluffymail.web.services import activity
-from fluffymail.web.services import notes as notes_service
+from fluffymail.web.services import activity, live_contacts
 from fluffymail.web.services.contacts import db_now
 from fluffymail.web.services.messages import Conn
 
@@ -167,7 +166,7 @@ async def set_cadence(
         raise FollowupRefused(f"at most {BULK_MAX} contacts at once")
     await ensure_queues(queue)
     async with pool.connection() as conn, conn.transaction():
-        await notes_service.require_live_contacts(conn, user_id, wanted)
+        await live_contacts.require_live_contacts(conn, user_id, wanted)
         if days is None:
             before = await followups_repo.clear_cadences(conn, user_id, wanted)
         else:
@@ -299,7 +298,7 @@ async def reopen(
 async def _check_reopen(conn: Conn, user_id: int, found: Followup) -> None:
     if found.state is State.RESOLVED:
         raise _closed(found)
-    await notes_service.require_live_contacts(conn, user_id, [found.contact_id])
+    await live_contacts.require_live_contacts(conn, user_id, [found.contact_id])
     if found.reason is Reason.CADENCE and (
         await followups_repo.cadence_of(conn, user_id, found.contact_id) is None
     ):

@@ -20,9 +20,8 @@ from fluffymail.crm.lists import filters
 from fluffymail.crm.lists import repo as lists_repo
 from fluffymail.crm.tags import repo as tags_repo
 from fluffymail.errors import FluffyMailError
-from fluffymail.web.services import activity
+from fluffymail.web.services import activity, live_contacts
 from fluffymail.web.services import contacts as contacts_service
-from fluffymail.web.services import notes as notes_service
 from fluffymail.web.services.contacts import ContactQuery
 from fluffymail.web.services.messages import Conn, fetch_one
 
@@ -319,7 +318,7 @@ async def _change_members(
     found = await _owned(conn, user_id, list_id)
     if found.kind != "static":
         raise ListRefused(f"“{found.name}” is a saved view: its filter chooses its contacts")
-    await notes_service.require_live_contacts(conn, user_id, wanted)
+    await live_contacts.require_live_contacts(conn, user_id, wanted)
     if add and (unshown := await lists_repo.not_shown(conn, wanted)):
         raise MembersRefused(unshown)
     if add:

@@ -20,12 +20,9 @@ from fluffymail.errors import FluffyMailError
 from fluffymail.web.services import activity
 from fluffymail.web.services import lists as lists_service
 from fluffymail.web.services import team as team_service
+from fluffymail.web.services.live_contacts import require_live_contacts
 from fluffymail.web.services.messages import Conn
-from fluffymail.web.services.notes import (
-    require_live_contacts,
-    require_live_subject,
-    require_subject,
-)
+from fluffymail.web.services.notes import require_live_subject, require_subject
 
 Tag = tags_repo.Tag
 COLOURS = tags_repo.COLOURS
