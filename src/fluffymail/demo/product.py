@@ -3,8 +3,8 @@
 Migrates, creates the demo user, writes the sample mailbox (`demo.mailbox`) and connects it as
 an mbox connection, enqueues `sync-emails` and runs the real worker service until the demo
 user's jobs are done (sync → extract-contacts → enrich-contact → analyze-relationships; other
-users' jobs in the same database are not waited for), showing progress, prints the top relationships, then serves the web app with the workers still
-running, until Ctrl-C. Ctrl-C while the mail is processed stops it too (`Interrupted`): the
+users' jobs in the same database are not waited for), showing progress, prints the top
+relationships, then serves the web app with the workers still running, until Ctrl-C. Ctrl-C while the mail is processed stops it too (`Interrupted`): the
 workers finish what they run, and the next demo run goes on from there.
 """
 
