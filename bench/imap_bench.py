@@ -163,12 +163,13 @@ def _wait_for_sync(
 
 
 def _cpu(worker: int, server: int, database: str) -> dict[str, float]:
-    """CPU seconds (user + system) so far of the worker's process tree, Dovecot's, every
+    """CPU seconds (user + system) so far of the worker's process tree (`worker_main`: its
+    own process, without the parser child), Dovecot's, every
     `postgres` process (live ones only; other sessions' backends count too) and, of those,
     the backends connected to the sync's `database` (`postgres_sync`: the worker's own)."""
     ticks = os.sysconf("SC_CLK_TCK")
     workers, dovecots = set(dovecot.family(worker)), set(dovecot.family(server))
-    total = {"worker": 0, "postgres": 0, "postgres_sync": 0, "dovecot": 0}
+    total = {"worker": 0, "worker_main": 0, "postgres": 0, "postgres_sync": 0, "dovecot": 0}
     backend = f" {database} ".encode()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -185,6 +186,8 @@ def _cpu(worker: int, server: int, database: str) -> dict[str, float]:
             used += int(fields[13]) + int(fields[14])
         if pid in workers:
             total["worker"] += used
+            if pid == worker:  # the rest of its tree is the parser process
+                total["worker_main"] += used
         elif pid in dovecots:
             total["dovecot"] += used
         elif name.startswith("postgres"):
