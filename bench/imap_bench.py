@@ -68,14 +68,14 @@ def fluffymail_sync(
 ) -> dict[str, Any]:
     """One initial sync into a fresh database by a real worker process (running the code in
     `src` when given, else this checkout's); the job's figures."""
+    # the baseline's database gets the baseline's migrations (before, both had this tree's)
+    code = {"PYTHONPATH": str(src)} if src is not None else None
     with (
         tempfile.TemporaryDirectory() as data,
-        import_command.fresh_database(dsn, Path(data)) as (url, env),
+        import_command.fresh_database(dsn, Path(data), extra_env=code) as (url, env),
     ):
         env = {**env, "FLUFFYMAIL_OUTBOUND_ALLOW": server.host,
                "FLUFFYMAIL_OUTBOUND_PORTS": str(server.port)}  # fmt: skip
-        if src is not None:
-            env["PYTHONPATH"] = str(src)
         fm = [sys.executable, "-m", "fluffymail"]
         add_connection(server, env)
         worker_cmd = [*fm, "worker", "--queues", "sync-emails:1"]

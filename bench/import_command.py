@@ -26,16 +26,22 @@ _SUMMARY = re.compile(r"([\d,]+) messages? read, ([\d,]+) new, [\d,]+ duplicates
 
 @contextlib.contextmanager
 def fresh_database(
-    dsn: str, data_dir: Path, *, prefix: str = "fm_bench", keep: bool = False
+    dsn: str,
+    data_dir: Path,
+    *,
+    prefix: str = "fm_bench",
+    keep: bool = False,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[tuple[str, dict[str, str]]]:
-    """(its URL, the environment for `fluffymail` commands) of a new, migrated database;
-    dropped afterwards unless `keep`."""
+    """(its URL, the environment for `fluffymail` commands) of a new database migrated by the
+    code that `extra_env` (e.g. another revision's PYTHONPATH) runs; dropped afterwards unless
+    `keep`."""
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = make_conninfo(dsn, dbname=name)
     env = {**os.environ, "DATABASE_URL": url, "FLUFFYMAIL_DATA_DIR": str(data_dir),
-           "FLUFFYMAIL_LOG_LEVEL": "WARNING"}  # fmt: skip
+           "FLUFFYMAIL_LOG_LEVEL": "WARNING", **(extra_env or {})}  # fmt: skip
     try:
         subprocess.run([sys.executable, "-m", "fluffymail", "db", "upgrade"], env=env,
                        check=True, capture_output=True)  # fmt: skip

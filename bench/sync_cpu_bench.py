@@ -1,6 +1,7 @@
 """CPU seconds per message of each stage of an IMAP sync: parse, prepare, store, PostgreSQL.
 
 Usage: .venv/bin/python bench/sync_cpu_bench.py [--rounds 3] [--limit N] [--dsn URL] [--out F]
+       [--statements]
 The messages are the IMAP bench's (`dovecot.FOLDERS`: ~17k real messages), with CRLF line
 ends as Dovecot serves them. Each stage is timed in process CPU (`time.process_time`), not
 wall clock, so the figures hold on a loaded machine (send_back: pickling the prepared rows
@@ -8,20 +9,24 @@ and back, as they cross from the parser process); the best of --rounds counts, w
 parser's caches emptied before each round (a sync parses each message once). The store
 writes every message in batches of the sync's size into a fresh migrated database, one
 transaction each, search rows deferred as a sync's are (0038), and also reads its PostgreSQL
-backend's CPU from /proc (the server must be local). Prints JSON.
+backend's CPU from /proc (the server must be local); with --statements, that CPU per statement
+of the store too (by SQL file name, or the COPY's table; triggers count with their statement;
+the client's CPU then includes reading /proc twice a statement). Prints JSON.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import pickle
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -77,15 +82,49 @@ def _backend_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def store_all(url: str, prepared: list[PreparedMessage]) -> dict[str, float]:
-    """Store `prepared` as a sync does; client CPU and the backend's CPU, in seconds."""
-    async with await psycopg.AsyncConnection.connect(url) as conn:
+_NAMES = {text: name for name, text in mail_repo.SQL.items()}
+
+
+def _timed_cursor(costs: Counter[str]) -> type[psycopg.AsyncCursor[Any]]:
+    """A cursor class adding its backend's CPU per statement to `costs` (seconds)."""
+
+    class Timed(psycopg.AsyncCursor[Any]):
+        async def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            named = _NAMES.get(query) if isinstance(query, str) else None
+            with self._timing(named or " ".join(str(query).split())[:40]):
+                return await super().execute(query, params, **kwargs)
+
+        @contextlib.asynccontextmanager
+        async def copy(self, statement: Any, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+            with self._timing(" ".join(str(statement).split()[:2])):
+                async with super().copy(statement, *args, **kwargs) as copy:
+                    yield copy
+
+        @contextlib.contextmanager
+        def _timing(self, label: str) -> Any:
+            pid = self.connection.info.backend_pid
+            before = _backend_cpu(pid)
+            yield
+            costs[label] += _backend_cpu(pid) - before
+
+    return Timed
+
+
+async def store_all(
+    url: str, prepared: list[PreparedMessage], statements: Counter[str] | None = None
+) -> dict[str, float]:
+    """Store `prepared` as a sync does; client CPU and the backend's CPU, in seconds (per
+    statement into `statements` when given)."""
+    options = {} if statements is None else {"cursor_factory": _timed_cursor(statements)}
+    async with await psycopg.AsyncConnection.connect(url, **options) as conn:
         user, _ = await mail_repo.get_or_create_user(conn, "bench@example.com")
         connection, _ = await mail_repo.upsert_connection(
             conn, user_id=user.id, kind=ConnectionKind.IMAP, source="bench@localhost"
         )
         await conn.commit()
-        backend = (await (await conn.execute("SELECT pg_backend_pid()")).fetchone())[0]
+        backend = conn.info.backend_pid
+        if statements is not None:
+            statements.clear()  # the set-up's
         server_before, started = _backend_cpu(backend), time.process_time()
         for i in range(0, len(prepared), BATCH_SIZE):
             async with conn.transaction():
@@ -109,6 +148,9 @@ def main() -> None:
         "--dsn", default=os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1/test")
     )
     cli.add_argument("--no-store", action="store_true", help="time parse and prepare only")
+    cli.add_argument(
+        "--statements", action="store_true", help="also the store's PostgreSQL CPU per statement"
+    )
     cli.add_argument("--out", type=Path, default=None)
     args = cli.parse_args()
     mails = load(args.limit)
@@ -126,10 +168,11 @@ def main() -> None:
         lambda: [pickle.loads(pickle.dumps(b, pickle.HIGHEST_PROTOCOL)) for b in batches],
         args.rounds,
     )
+    statements: Counter[str] | None = Counter() if args.statements else None
     if not args.no_store:
         with tempfile.TemporaryDirectory() as data:
             with import_command.fresh_database(args.dsn, Path(data)) as (url, _):
-                store = asyncio.run(store_all(url, prepared))
+                store = asyncio.run(store_all(url, prepared, statements))
         stages |= {"store_client": store["client"], "store_postgres": store["postgres"]}
     n = len(mails)
     report = {
@@ -141,6 +184,8 @@ def main() -> None:
         "cpu_us_per_message": {k: round(v / n * 1e6, 1) for k, v in stages.items()},
         "total_us_per_message": round(sum(stages.values()) / n * 1e6, 1),
     }
+    if statements:
+        report["store_postgres_statements"] = {k: round(v, 3) for k, v in statements.most_common()}
     text = json.dumps(report, indent=2)
     print(text)
     if args.out is not None:

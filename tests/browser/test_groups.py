@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
+from fluffymail.crm.contacts import repo as contacts_repo
 from fluffymail.web.services import accounts
 from tests.integration.web.contact_seed import _contact, _message
 
@@ -36,13 +37,16 @@ async def _seed(db_url: str) -> int:
             )
             await _contact(conn, account.id, "ann.lee@acme.test", "Ann Lee", None, received=2)
             at = datetime(2026, 11, 2, 9, tzinfo=UTC)
+            to_the_desk = []
             for n, (who, name) in enumerate(
                 [("ann.lee@acme.test", "Ann Lee")] * 2 + [("carl.diaz@acme.test", "Carl Diaz")]
             ):
-                await _message(
+                to_the_desk.append(await _message(
                     conn, account.id, f"dl{n}", f"Desk notes {n}", (who, name), (DL, "West Desk"),
                     at + timedelta(days=n), "Notes for the desk.",
-                )  # fmt: skip
+                ))  # fmt: skip
+            # processed as extraction processes mail, which counts who writes to a list (0057)
+            await contacts_repo.insert_links(conn, account.id, [], [(m, None) for m in to_the_desk])
             named = await _message(
                 conn, account.id, "named", "Board minutes", (EMAIL, "Alice Example"),
                 ("bo.lee@acme.test", "Bo Lee"), at + timedelta(days=5), "Minutes attached.",

@@ -249,40 +249,77 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION crm.delete_folder_messages() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    DELETE FROM crm.message_folders mf USING deleted d WHERE mf.folder_id = d.id;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION crm.delete_message_folders() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    DELETE FROM crm.message_folders mf USING deleted d WHERE mf.message_id = d.id;
+    RETURN NULL;
+END
+$$;
+
 CREATE FUNCTION crm.delete_message_participants() RETURNS trigger
     LANGUAGE plpgsql
     SET jit TO 'off'
     SET plan_cache_mode TO 'force_custom_plan'
     AS $$
+DECLARE
+    counted bigint[];  -- the deleted messages extraction had counted in
 BEGIN
-    INSERT INTO crm.recipient_senders AS t (user_id, recipient, sender, messages, name)
-    SELECT d.user_id, p.address, coalesce(lower(d.from_address), ''), -count(*), ''
-    FROM (SELECT DISTINCT p.message_id, p.address
-          FROM crm.message_participants p JOIN deleted d ON d.id = p.message_id
-          WHERE p.role IN ('to', 'cc')) p
-    JOIN deleted d ON d.id = p.message_id
-    GROUP BY 1, 2, 3
-    ORDER BY 1, 2, 3
-    ON CONFLICT (user_id, recipient, sender) DO UPDATE SET messages = t.messages + excluded.messages;
-    DELETE FROM crm.recipient_senders t
-    USING (SELECT DISTINCT d.user_id, p.address, coalesce(lower(d.from_address), '') AS sender
-           FROM crm.message_participants p JOIN deleted d ON d.id = p.message_id
-           WHERE p.role IN ('to', 'cc')) gone
-    WHERE t.user_id = gone.user_id AND t.recipient = gone.address AND t.sender = gone.sender
-      AND t.messages <= 0;
-    UPDATE crm.recipient_senders t
-    SET name = (SELECT coalesce(max(m.from_name), '')
-                FROM crm.message_participants p
-                JOIN crm.messages m ON m.id = p.message_id
-                WHERE p.address = t.recipient AND p.role IN ('to', 'cc')
-                  AND m.user_id = t.user_id AND coalesce(lower(m.from_address), '') = t.sender)
-    FROM (SELECT d.user_id, p.address, coalesce(lower(d.from_address), '') AS sender,
-                 max(d.from_name) AS name
-          FROM crm.message_participants p JOIN deleted d ON d.id = p.message_id
-          WHERE p.role IN ('to', 'cc')
-          GROUP BY 1, 2, 3) gone
-    WHERE t.user_id = gone.user_id AND t.recipient = gone.address AND t.sender = gone.sender
-      AND gone.name >= t.name;
+    WITH pending AS (
+        DELETE FROM crm.message_pending p USING deleted d
+        WHERE p.user_id = d.user_id AND p.message_id = d.id
+        RETURNING p.message_id
+    )
+    SELECT array_agg(d.id) INTO counted
+    FROM deleted d
+    WHERE NOT EXISTS (SELECT 1 FROM pending q WHERE q.message_id = d.id);
+    IF counted IS NOT NULL THEN
+        INSERT INTO crm.recipient_senders AS t (user_id, recipient, sender, messages, name)
+        SELECT d.user_id, p.address, coalesce(lower(d.from_address), ''), -count(*), ''
+        FROM (SELECT DISTINCT p.message_id, p.address
+              FROM crm.message_participants p JOIN unnest(counted) c(id) ON c.id = p.message_id
+              WHERE p.role IN ('to', 'cc')) p
+        JOIN deleted d ON d.id = p.message_id
+        GROUP BY 1, 2, 3
+        ORDER BY 1, 2, 3
+        ON CONFLICT (user_id, recipient, sender) DO UPDATE
+        SET messages = t.messages + excluded.messages;
+        DELETE FROM crm.recipient_senders t
+        USING (SELECT DISTINCT d.user_id, p.address, coalesce(lower(d.from_address), '') AS sender
+               FROM crm.message_participants p
+               JOIN unnest(counted) c(id) ON c.id = p.message_id
+               JOIN deleted d ON d.id = p.message_id
+               WHERE p.role IN ('to', 'cc')) gone
+        WHERE t.user_id = gone.user_id AND t.recipient = gone.address AND t.sender = gone.sender
+          AND t.messages <= 0;
+        UPDATE crm.recipient_senders t
+        SET name = (SELECT coalesce(max(m.from_name), '')
+                    FROM crm.message_participants p
+                    JOIN crm.messages m ON m.id = p.message_id
+                    WHERE p.address = t.recipient AND p.role IN ('to', 'cc')
+                      AND m.user_id = t.user_id AND coalesce(lower(m.from_address), '') = t.sender
+                      AND NOT EXISTS (SELECT 1 FROM crm.message_pending q
+                                      WHERE q.user_id = m.user_id AND q.message_id = m.id))
+        FROM (SELECT d.user_id, p.address, coalesce(lower(d.from_address), '') AS sender,
+                     max(d.from_name) AS name
+              FROM crm.message_participants p
+              JOIN unnest(counted) c(id) ON c.id = p.message_id
+              JOIN deleted d ON d.id = p.message_id
+              WHERE p.role IN ('to', 'cc')
+              GROUP BY 1, 2, 3) gone
+        WHERE t.user_id = gone.user_id AND t.recipient = gone.address AND t.sender = gone.sender
+          AND gone.name >= t.name;
+    END IF;
     DELETE FROM crm.message_participants p USING deleted d WHERE p.message_id = d.id;
     RETURN NULL;
 END
@@ -292,10 +329,18 @@ CREATE FUNCTION crm.delete_message_state() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    DELETE FROM crm.message_pending p USING deleted d
-    WHERE p.user_id = d.user_id AND p.message_id = d.id;
     DELETE FROM crm.message_automated a USING deleted d
     WHERE a.user_id = d.user_id AND a.message_id = d.id;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION crm.delete_thread_keys() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    DELETE FROM crm.thread_keys k USING deleted d
+    WHERE k.user_id = d.user_id AND k.thread_id = d.id;
     RETURN NULL;
 END
 $$;
@@ -377,25 +422,6 @@ CREATE FUNCTION crm.word_pair(first text, second text) RETURNS smallint
 CREATE FUNCTION crm.message_pairs(vector tsvector) RETURNS smallint[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN ARRAY(SELECT DISTINCT crm.word_pair(w.lexeme, w.next) AS word_pair FROM (SELECT o.lexeme, o."position", lead(o.lexeme) OVER byposition AS next, lead(o."position") OVER byposition AS next_position FROM (SELECT t.lexeme, unnest(t.positions) AS "position" FROM unnest(message_pairs.vector) t(lexeme, positions, weights)) o WINDOW byposition AS (ORDER BY o."position")) w WHERE (w.next_position = (w."position" + 1)));
-
-CREATE FUNCTION crm.message_participants_added() RETURNS trigger
-    LANGUAGE plpgsql
-    SET jit TO 'off'
-    SET plan_cache_mode TO 'force_custom_plan'
-    AS $$
-BEGIN
-    INSERT INTO crm.recipient_senders AS t (user_id, recipient, sender, messages, name)
-    SELECT m.user_id, p.address, coalesce(lower(m.from_address), ''), count(*),
-           coalesce(max(m.from_name), '')
-    FROM (SELECT DISTINCT message_id, address FROM added WHERE role IN ('to', 'cc')) p
-    JOIN crm.messages m ON m.id = p.message_id
-    GROUP BY 1, 2, 3
-    ORDER BY 1, 2, 3
-    ON CONFLICT (user_id, recipient, sender) DO UPDATE
-    SET messages = t.messages + excluded.messages, name = greatest(t.name, excluded.name);
-    RETURN NULL;
-END
-$$;
 
 CREATE FUNCTION crm.message_pending_insert() RETURNS trigger
     LANGUAGE plpgsql
@@ -2505,6 +2531,8 @@ CREATE TRIGGER contacts_webhook_changed AFTER UPDATE ON crm.contacts FOR EACH RO
 
 CREATE TRIGGER contacts_webhook_created AFTER INSERT ON crm.contacts REFERENCING NEW TABLE AS made FOR EACH STATEMENT EXECUTE FUNCTION crm.contacts_created_events();
 
+CREATE TRIGGER folders_delete_messages AFTER DELETE ON crm.folders REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION crm.delete_folder_messages();
+
 CREATE TRIGGER message_automated_count_added AFTER INSERT ON crm.message_automated REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION crm.message_automated_changed();
 
 CREATE TRIGGER message_automated_count_removed AFTER DELETE ON crm.message_automated REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION crm.message_automated_changed();
@@ -2519,7 +2547,7 @@ CREATE TRIGGER message_folders_keep_privacy AFTER DELETE ON crm.message_folders 
 
 CREATE TRIGGER message_folders_keep_privacy_on_move AFTER UPDATE ON crm.message_folders REFERENCING OLD TABLE AS unlinked FOR EACH STATEMENT EXECUTE FUNCTION crm.keep_privacy_of_unlinked();
 
-CREATE TRIGGER message_participants_count_added AFTER INSERT ON crm.message_participants REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION crm.message_participants_added();
+CREATE TRIGGER messages_delete_folders AFTER DELETE ON crm.messages REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION crm.delete_message_folders();
 
 CREATE TRIGGER messages_delete_participants AFTER DELETE ON crm.messages REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION crm.delete_message_participants();
 
@@ -2534,6 +2562,8 @@ CREATE TRIGGER messages_search_insert AFTER INSERT ON crm.messages REFERENCING N
 CREATE TRIGGER messages_search_update AFTER UPDATE OF id, user_id, date, has_attachment, subject, from_name, from_address, recipients, body_text ON crm.messages FOR EACH ROW WHEN ((((((((((old.id IS DISTINCT FROM new.id) OR (old.user_id IS DISTINCT FROM new.user_id)) OR (old.date IS DISTINCT FROM new.date)) OR (old.has_attachment IS DISTINCT FROM new.has_attachment)) OR (old.subject IS DISTINCT FROM new.subject)) OR (old.from_name IS DISTINCT FROM new.from_name)) OR (old.from_address IS DISTINCT FROM new.from_address)) OR (old.recipients IS DISTINCT FROM new.recipients)) OR (old.body_text IS DISTINCT FROM new.body_text))) EXECUTE FUNCTION crm.message_search_update();
 
 CREATE TRIGGER relationships_webhook AFTER UPDATE ON crm.relationships FOR EACH ROW WHEN (((old.level IS DISTINCT FROM new.level) OR (old.going_cold <> new.going_cold))) EXECUTE FUNCTION crm.relationship_webhook_event();
+
+CREATE TRIGGER threads_delete_keys AFTER DELETE ON crm.threads REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION crm.delete_thread_keys();
 
 CREATE TRIGGER job_group_delete AFTER DELETE ON queue.job REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION queue.count_deleted_groups();
 
@@ -2728,12 +2758,6 @@ ALTER TABLE ONLY crm.meetings
 ALTER TABLE ONLY crm.meetings
     ADD CONSTRAINT meetings_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;
 
-ALTER TABLE ONLY crm.message_folders
-    ADD CONSTRAINT message_folders_folder_id_fkey FOREIGN KEY (folder_id) REFERENCES crm.folders(id) ON DELETE CASCADE;
-
-ALTER TABLE ONLY crm.message_folders
-    ADD CONSTRAINT message_folders_message_id_fkey FOREIGN KEY (message_id) REFERENCES crm.messages(id) ON DELETE CASCADE;
-
 ALTER TABLE ONLY crm.message_unlinked
     ADD CONSTRAINT message_unlinked_connection_id_fkey FOREIGN KEY (connection_id) REFERENCES crm.connections(id) ON DELETE CASCADE;
 
@@ -2808,9 +2832,6 @@ ALTER TABLE ONLY crm.tags
 
 ALTER TABLE ONLY crm.tags
     ADD CONSTRAINT tags_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES crm.workspaces(id) ON DELETE CASCADE;
-
-ALTER TABLE ONLY crm.thread_keys
-    ADD CONSTRAINT thread_keys_thread_id_fkey FOREIGN KEY (thread_id) REFERENCES crm.threads(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY crm.threads
     ADD CONSTRAINT threads_user_id_fkey FOREIGN KEY (user_id) REFERENCES crm.users(id) ON DELETE CASCADE;

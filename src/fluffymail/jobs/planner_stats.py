@@ -27,8 +27,6 @@ MAIL_TABLES = (
     "crm.threads",
     "crm.thread_keys",
     "crm.mailbox_senders",
-    # kept by the participants' trigger (0056), read by the groups pages
-    "crm.recipient_senders",
 )
 CONTACT_TABLES = (
     "crm.contacts",
@@ -39,6 +37,9 @@ CONTACT_TABLES = (
     "crm.companies",
     # kept by the links' triggers (0046), read per person by a connection's people pages
     "crm.connection_correspondents",
+    # counted by extraction as it takes mail off the pending list (0057; by the participants'
+    # trigger before), read by the groups pages
+    "crm.recipient_senders",
 )
 RELATIONSHIP_TABLES = ("crm.relationships", "crm.relationship_folds")
 # what `index-messages` writes, after the run's analysis has analysed the mail tables: without
@@ -55,8 +56,8 @@ VACUUMED_TABLES = (
     # a row per message from its insert until its extraction (0043): without a VACUUM its dead
     # rows pile up (autovacuum may be off or behind a load) instead of making room for the next
     "crm.message_pending",
-    # counts updated by every stored batch (0056): 2.2M row versions for 23,000 rows at 1M
-    # messages, 19 MB for 3 MB of counts
+    # counts updated by every extraction batch (0057; by every stored batch in 0056): 2.2M row
+    # versions for 23,000 rows at 1M messages, 19 MB for 3 MB of counts
     "crm.recipient_senders",
 )
 

@@ -1,7 +1,9 @@
-"""Mail fixtures: users and file connections, a registry-prepared queue, tiny mailboxes on disk."""
+"""Mail fixtures: users and file connections, a registry-prepared queue, tiny mailboxes on disk,
+and a wait for a session blocked on a lock."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +28,17 @@ def message(n: int, *, subject: str | None = None, extra: str = "") -> bytes:
         f"Subject: {subject or f'hello {n}'}\nDate: Mon, 1 Jan 2001 10:{n % 60:02d}:00 +0000\n"
         f"Message-ID: <m{n}@example.com>\n{extra}\nbody {n}\n"
     ).encode()
+
+
+async def wait_blocked(pool: AsyncConnectionPool, pid: int, task: asyncio.Task) -> None:
+    """Until the session `pid`, running `task`, waits for a lock (it must not finish first)."""
+    query = "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s"
+    while True:
+        async with pool.connection() as conn:
+            if await (await conn.execute(query, (pid,))).fetchall() == [(True,)]:
+                return
+        assert not task.done(), "it did not wait"
+        await asyncio.sleep(0.01)
 
 
 def write_mbox(path: Path, messages: list[bytes]) -> Path:
