@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from fluffymail.crm.mail.models import IncomingMessage
-from fluffymail.crm.messages.models import Address, ParsedMessage
+from fluffymail.crm.mail.models import IncomingMessage, dedup_key
+from fluffymail.crm.messages.models import ParsedMessage
 from fluffymail.crm.messages.parse import parse_message
 from fluffymail.crm.messages.threading import thread_keys
 
@@ -65,7 +65,6 @@ PARTICIPANT_FIELDS = (
     ("valid", "bool"),
 )
 
-_ROLES = ("to", "cc", "bcc", "reply_to")
 _EXTRA = ("x_from", "x_to", "x_cc", "x_bcc", "x_gm_thrid", "bulk_signal")
 
 Participant = tuple[str, int, str, str, bool]
@@ -106,13 +105,45 @@ class PreparedMessage(NamedTuple):
 
 def prepare(message: IncomingMessage) -> PreparedMessage:
     """The rows `message` becomes; every string is safe for PostgreSQL text (see `clean`)."""
-    p = message.parsed
-    row = _row(p, message.dedup_key)
-    problems = p.problems if _all_clean(p.problems) else tuple(clean(x) for x in p.problems)
-    return PreparedMessage(  # positional: this runs once per message
-        message.folder, clean(message.source_id), _thread_keys(message), problems, row,
-        _participants(p),
-    )  # fmt: skip
+    return _prepare(message.folder, message.source_id, message.parsed, message.provider_thread_id)
+
+
+def _prepare(
+    folder: str, source_id: str, p: ParsedMessage, thread_id: str | None
+) -> PreparedMessage:
+    row, texts = _row(p, dedup_key(p))
+    keys = thread_keys(p, provider_thread_id=thread_id)
+    participants = _participants(p)
+    texts += keys
+    texts += p.problems
+    texts += [person[2] for person in participants]  # addresses
+    texts += [person[3] for person in participants]  # display names
+    texts.append(source_id)
+    if not _all_clean(texts):  # one check for all of them: nearly every message is clean
+        return _cleaned(folder, source_id, keys, p.problems, row, participants)
+    return PreparedMessage(folder, source_id, keys, p.problems, row, participants)
+
+
+def _cleaned(
+    folder: str,
+    source_id: str,
+    keys: tuple[str, ...],
+    problems: tuple[str, ...],
+    row: tuple[Any, ...],
+    participants: tuple[Participant, ...],
+) -> PreparedMessage:
+    """`prepare`'s result with `clean` applied to every string."""
+    return PreparedMessage(
+        folder,
+        clean(source_id),
+        tuple(clean(k) for k in keys),
+        tuple(clean(x) for x in problems),
+        tuple(_clean_value(v) for v in row),
+        tuple(
+            (role, pos, clean(email), clean(name), valid)
+            for role, pos, email, name, valid in participants
+        ),
+    )
 
 
 def without_future_date(message: PreparedMessage, horizon: datetime) -> PreparedMessage:
@@ -131,16 +162,9 @@ def prepare_all(mails: Sequence[tuple[str, str, bytes, str | None]]) -> list[Pre
     """Parse each (folder, source id, raw, provider thread id) and prepare its rows.
 
     A module-level function of plain tuples, so a process pool runs it and its results
-    cross back as tuples (cheap to pickle)."""
+    cross back as tuples (cheap to pickle); `prepare` without an IncomingMessage each."""
     return [
-        prepare(
-            IncomingMessage(
-                folder=folder,
-                source_id=source_id,
-                parsed=parse_message(raw),
-                provider_thread_id=thread_id,
-            )
-        )
+        _prepare(folder, source_id, parse_message(raw), thread_id)
         for folder, source_id, raw, thread_id in mails
     ]
 
@@ -158,20 +182,17 @@ def clean(text: str) -> str:
     return text
 
 
-def _all_clean(texts: tuple[str, ...]) -> bool:
+def _all_clean(texts: list[str]) -> bool:
     """True when every text is plain ASCII without NUL (one check instead of one per text)."""
     joined = "".join(texts)
     return joined.isascii() and "\x00" not in joined
 
 
-def _thread_keys(message: IncomingMessage) -> tuple[str, ...]:
-    keys = thread_keys(message.parsed, provider_thread_id=message.provider_thread_id)
-    return keys if _all_clean(keys) else tuple(clean(k) for k in keys)
-
-
-def _row(p: ParsedMessage, key: str) -> tuple[Any, ...]:
+def _row(p: ParsedMessage, key: str) -> tuple[tuple[Any, ...], list[str]]:
+    """The message's row, and every string in it (for `_all_clean`)."""
     sender = p.from_
-    extra = {name: v for name in _EXTRA if (v := getattr(p, name))}
+    values = (p.x_from, p.x_to, p.x_cc, p.x_bcc, p.x_gm_thrid, p.bulk_signal)
+    extra = {name: v for name, v in zip(_EXTRA, values, strict=True) if v}
     if p.sender is not None:
         extra["sender"] = p.sender.email
     if p.groups:  # RFC 5322 group names (their members are participants too)
@@ -204,31 +225,18 @@ def _row(p: ParsedMessage, key: str) -> tuple[Any, ...]:
     )
     texts = [v for v in row if type(v) is str]
     texts += p.references
-    if extra:
-        texts += _texts(extra)
-    joined = "".join(texts)  # `_all_clean`, without a tuple per message
-    if joined.isascii() and "\x00" not in joined:
-        return row
-    return tuple(_clean_value(v) for v in row)
+    texts += [v for v in extra.values() if type(v) is str]
+    for group in p.groups:  # the strings of `extra["address_groups"]`
+        texts += (group.header, group.name, *group.members)
+    return row, texts
 
 
 def _recipients(p: ParsedMessage) -> str:
     """To, Cc and Bcc names and addresses as one line (what the search vector reads; 0025)."""
     line = " ".join(
-        f"{a.name} {a.email}" if a.name else a.email for a in (*p.to, *p.cc, *p.bcc) if a.email
+        [f"{a.name} {a.email}" if a.name else a.email for a in (*p.to, *p.cc, *p.bcc) if a.email]
     )
     return line[:RECIPIENTS_CHARS]
-
-
-def _texts(value: Any) -> list[str]:
-    """Every string in `value` (extra headers: strings, and lists of group dicts)."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [t for v in value.values() for t in _texts(v)]
-    if isinstance(value, list):
-        return [t for v in value for t in _texts(v)]
-    return []
 
 
 def _clean_value(value: Any) -> Any:
@@ -242,20 +250,18 @@ def _clean_value(value: Any) -> Any:
 
 
 def _participants(parsed: ParsedMessage) -> tuple[Participant, ...]:
-    groups: list[tuple[str, tuple[Address, ...]]] = [
+    roles = (
         ("from", (parsed.from_,) if parsed.from_ else ()),
         ("sender", (parsed.sender,) if parsed.sender else ()),
-        *((role, getattr(parsed, role)) for role in _ROLES),
-    ]
+        ("to", parsed.to),
+        ("cc", parsed.cc),
+        ("bcc", parsed.bcc),
+        ("reply_to", parsed.reply_to),
+    )
     rows = [
         (role, position, address.email, address.name, address.valid)
-        for role, addresses in groups
+        for role, addresses in roles
         for position, address in enumerate(addresses)
         if address.email
     ]
-    joined = "".join([row[2] for row in rows] + [row[3] for row in rows])
-    if joined.isascii() and "\x00" not in joined:  # `_all_clean`, without a tuple per message
-        return tuple(rows)
-    return tuple(
-        (role, pos, clean(email), clean(name), valid) for role, pos, email, name, valid in rows
-    )
+    return tuple(rows)

@@ -66,12 +66,31 @@ def parse_groups(text: str, name: str) -> tuple[AddressGroup, ...]:
 
 def _parse(text: str, name: str, problems: list[str]) -> tuple[Address, ...]:
     if _SLOW_PATH_CHARS.isdisjoint(text):
+        if "<" not in text and (bare := _parse_bare(text, name, problems)) is not None:
+            return bare
         pairs = _split_simple(text)
     else:
         pairs = getaddresses([text])
     _check_pairs(pairs, text, name, problems)
     addresses = _to_addresses(_merge_split_names(pairs), name, problems)
     if any(not a.valid for a in addresses):
+        problems.append(f"bad-address:{name}")
+    return addresses
+
+
+def _parse_bare(text: str, name: str, problems: list[str]) -> tuple[Address, ...] | None:
+    """`_parse` of a plain list of bare addresses ("a@x, b@y"), most lists in a mailbox, in one
+    pass; None (and no problem recorded) when an entry has no '@': a name split off by a comma
+    (see `_merge_split_names`) or an Exchange DN, which take the general path."""
+    items = [item.strip() for item in text.split(",")]
+    if not all(["@" in item for item in items if item]):
+        return None
+    while items and not items[-1]:
+        items.pop()  # a trailing comma is harmless
+    if "" in items:  # an empty entry ("a@x, , b@y")
+        problems.append(f"bad-address:{name}")
+    addresses = tuple([make_address(item) for item in items if item])
+    if not all([a.valid for a in addresses]):
         problems.append(f"bad-address:{name}")
     return addresses
 
@@ -94,7 +113,7 @@ def _split_simple(text: str) -> list[tuple[str, str]]:
     for item in text.split(","):
         display, sep, rest = item.partition("<")
         if sep:
-            pairs.append((display.strip(), rest.split(">", 1)[0].strip()))
+            pairs.append((display.strip(), rest.partition(">")[0].strip()))
         else:
             pairs.append(("", item.strip()))
     return pairs

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import compat32
+from functools import lru_cache
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -24,6 +25,7 @@ _PARAM = re.compile(r';\s*([!#-\'*+\-.0-9A-Z^-~]+)\s*=\s*("(?:[^"\\]|\\.)*"?|[^;
 _BLOCK_END = re.compile(r"(?i)<(?:br|/p|/div|/tr|/li|/h[1-6]|/table|/blockquote)\b[^>]*>")
 _SPACES = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n\s*\n\s*(?:\n\s*)+")
+_LONE_CR = re.compile(rb"\r(?!\n)")
 _TSPECIALS = frozenset('()<>@,;:\\"/[]?=')  # must be quoted in a parameter value (RFC 2045)
 _PARSER = BytesParser(policy=compat32)
 
@@ -41,7 +43,7 @@ class ContentType:
         return (self.params or {}).get(name)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)  # not frozen: one per message, built at half the cost
 class BodyInfo:
     """What the body walk found."""
 
@@ -51,6 +53,7 @@ class BodyInfo:
     html_only: bool = False  # the text came from HTML: there was no text/plain part
 
 
+@lru_cache(maxsize=1024)  # a mailbox repeats a few values; the result is never changed
 def parse_content_type(value: str | None) -> ContentType:
     """Parse "type/subtype; k=v" leniently; garbage or a missing header means text/plain."""
     if not value:
@@ -78,8 +81,9 @@ def extract_body(
         raw: the whole message, parsed structurally only for multipart/message types.
         problems: receives "no-text-body", "body-truncated", "broken-mime:..." and charset codes.
     """
-    maintype = ctype.mime_type.split("/", 1)[0]
-    problems.extend(f"broken-mime:bad-content-type:{name}" for name in ctype.bad_params)
+    maintype = ctype.mime_type.partition("/")[0]
+    if ctype.bad_params:
+        problems.extend(f"broken-mime:bad-content-type:{name}" for name in ctype.bad_params)
     if maintype in ("multipart", "message"):
         return _walk_parts(_PARSER.parsebytes(raw), problems)
     if maintype != "text" or ctype.mime_type == "text/calendar":
@@ -96,16 +100,29 @@ def _to_text(data: bytes, mime_type: str, charset: str | None, problems: list[st
     if len(data) > _MAX_TEXT_BYTES:
         data = data[:_MAX_TEXT_BYTES]
         problems.append("body-truncated")
-    text = decode_bytes(data, charset, problems, "body")
-    if mime_type == "text/html":
-        text = html_to_text(text)
-    elif "\r" in text:
-        text = text.replace("\r\n", "\n")
+    if mime_type != "text/html" and data.isascii():  # `decode_bytes` would add no problem
+        text = _ascii_text(data)
+    else:
+        text = decode_bytes(data, charset, problems, "body")
+        if mime_type == "text/html":
+            text = html_to_text(text)
+        elif "\r" in text:
+            text = text.replace("\r\n", "\n")
     if len(text) > MAX_BODY_CHARS:
         text = text[:MAX_BODY_CHARS]
         if "body-truncated" not in problems:
             problems.append("body-truncated")
     return text
+
+
+def _ascii_text(data: bytes) -> str:
+    """ASCII bytes as text, CRLF line ends made LF. When every CR ends a line (mail from an
+    IMAP server), all are dropped at once: the same text, ~1.5x faster than `replace`."""
+    if b"\r" not in data:
+        return data.decode("ascii")
+    if _LONE_CR.search(data) is None:
+        return data.translate(None, b"\r").decode("ascii")
+    return data.replace(b"\r\n", b"\n").decode("ascii")
 
 
 def html_to_text(html: str) -> str:
@@ -115,7 +132,7 @@ def html_to_text(html: str) -> str:
     root = tree.body or tree.root
     text = root.text(deep=True, separator="") if root is not None else ""
     text = _SPACES.sub(" ", text.replace("\r\n", "\n").replace("\xa0", " "))
-    lines = "\n".join(line.strip() for line in text.split("\n"))
+    lines = "\n".join([line.strip() for line in text.split("\n")])
     return _BLANK_LINES.sub("\n\n", lines).strip()
 
 

@@ -18,7 +18,7 @@ _NAME = re.compile(rb"[\x21-\x39\x3b-\x7e]+")
 _FOLDING = (b" ", b"\t")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)  # not frozen: one per message, built at half the cost
 class HeaderBlock:
     """Headers by lower-case name (values unfolded, in order) and the undecoded body."""
 
@@ -38,17 +38,41 @@ def split_message(raw: bytes, problems: list[str]) -> HeaderBlock:
         raw = raw[newline + 1 :] if newline >= 0 else b""
     if raw.startswith((b"\n", b"\r\n")) or not raw:
         return HeaderBlock(headers={}, body=raw)
-    end = _header_end(raw)
-    head, body = (raw, b"") if end is None else (raw[: end[0]], raw[end[1] :])
-    head = head.rstrip(b"\r\n")
-    found = _collect_plain(head)
+    head, lines, body, ended = _split_crlf(raw) or _split_any(raw)
+    found = _collect_plain(lines)
     headers, rest = found if found is not None else _collect(head, problems)
     if rest is not None:
         problems.append("broken-mime:MissingHeaderBodySeparatorDefect")
-        body = rest + b"\n\n" + body if end is not None else rest
+        body = rest + b"\n\n" + body if ended else rest
     if len(head) > HUGE_HEADER_BYTES:
         _flag_huge(headers, problems)
     return HeaderBlock(headers=headers, body=body)
+
+
+Split = tuple[bytes, list[bytes], bytes, bool]  # head, its lines, body, ended by a blank line
+
+
+def _split_crlf(raw: bytes) -> Split | None:
+    """`_split_any` for a message whose header lines all end in CRLF (an IMAP server's): its
+    first CRLF CRLF is then the first empty line, and no other search is needed. None for
+    any other message."""
+    end = raw.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    head = raw[:end]
+    stripped = head.rstrip(b"\r\n")
+    lines = stripped.split(b"\r\n")
+    if len(lines) - 1 != head.count(b"\n"):  # a bare LF: an empty line may come earlier
+        return None
+    return stripped, lines, raw[end + 4 :], True
+
+
+def _split_any(raw: bytes) -> Split:
+    """The header block (its line ends stripped at the end), its lines, and the body."""
+    end = _header_end(raw)
+    head, body = (raw, b"") if end is None else (raw[: end[0]], raw[end[1] :])
+    head = head.rstrip(b"\r\n")
+    return head, _lines(head), body, end is not None
 
 
 def _header_end(raw: bytes) -> tuple[int, int] | None:
@@ -63,41 +87,52 @@ def _header_end(raw: bytes) -> tuple[int, int] | None:
     return start, at + (2 if lf >= 0 else 3)
 
 
-def _collect_plain(head: bytes) -> tuple[dict[str, list[bytes]], None] | None:
+def _collect_plain(lines: list[bytes]) -> tuple[dict[str, list[bytes]], None] | None:
     """`_collect` for a block where every line is a field or a continuation (nearly every
-    message): split into lines, each continuation appended to its field, no pattern per
-    field. None when a line is anything else, such as a field whose colon is only on its
-    continuation (the caller then takes `_collect`, which finds and reports that line)."""
+    message): each continuation appended to its field, no pattern per field. None when a
+    line is anything else, such as a field whose colon is only on its continuation (the
+    caller then takes `_collect`, which finds and reports that line)."""
+    if lines[0][:1] in _FOLDING:
+        return None
+    headers: dict[str, list[bytes]] = {}
+    values: list[bytes] = []  # the current field's list; its value is the last
+    unstripped = b""  # the current field's value as unfolded so far
+    for line in lines:
+        name, colon, value = line.partition(b":")
+        # a name seen before (so valid) starts a field; a continuation's "name" starts with
+        # a space or tab, so it is never one of `_NAMES`
+        key = _NAMES.get(name) if colon else None
+        if key is None:
+            if line[:1] in _FOLDING:
+                unstripped += line  # unfolded: the line break goes, the space stays
+                values[-1] = unstripped.strip()
+                continue
+            key = _new_name(name) if colon else None
+            if key is None:
+                return None
+        unstripped = value
+        values = headers.setdefault(key, [])
+        values.append(value.strip())
+    return headers, None
+
+
+def _lines(head: bytes) -> list[bytes]:
+    """The lines of `head` without their ends (CRLF or LF; a CR elsewhere stays)."""
     if b"\r" in head:
         head = head.replace(b"\r\n", b"\n")
-    headers: dict[str, list[bytes]] = {}
-    values: list[bytes] | None = None  # the current field's list; its value is the last
-    for line in head.split(b"\n"):
-        if line[:1] in _FOLDING:
-            if values is None:
-                return None
-            values[-1] += line  # unfolded: the line break goes, the space stays
-            continue
-        if values is not None:
-            values[-1] = values[-1].strip()
-        name, colon, value = line.partition(b":")
-        if not colon:
-            return None
-        key = _NAMES.get(name)
-        if key is None:
-            bare = name.rstrip(b" \t")
-            if _NAME.fullmatch(bare) is None:
-                return None
-            key = _NAMES.get(bare) or _name(bare)
-            if bare != name and len(_NAMES) < 4096:
-                _NAMES[name] = key
-        if (values := headers.get(key)) is None:
-            values = headers[key] = [value]
-        else:
-            values.append(value)
-    if values is not None:
-        values[-1] = values[-1].strip()
-    return headers, None
+    return head.split(b"\n")
+
+
+def _new_name(name: bytes) -> str | None:
+    """The key of a field name not in `_NAMES` (blanks before its colon allowed), or None
+    when it is not a field name."""
+    bare = name.rstrip(b" \t")
+    if _NAME.fullmatch(bare) is None:
+        return None
+    key = _NAMES.get(bare) or _name(bare)
+    if bare != name and len(_NAMES) < 4096:
+        _NAMES[name] = key
+    return key
 
 
 def _collect(head: bytes, problems: list[str]) -> tuple[dict[str, list[bytes]], bytes | None]:
