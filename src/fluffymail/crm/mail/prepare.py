@@ -191,8 +191,7 @@ def _all_clean(texts: list[str]) -> bool:
 def _row(p: ParsedMessage, key: str) -> tuple[tuple[Any, ...], list[str]]:
     """The message's row, and every string in it (for `_all_clean`)."""
     sender = p.from_
-    values = (p.x_from, p.x_to, p.x_cc, p.x_bcc, p.x_gm_thrid, p.bulk_signal)
-    extra = {name: v for name, v in zip(_EXTRA, values, strict=True) if v}
+    extra = {name: v for name in _EXTRA if (v := getattr(p, name))}
     if p.sender is not None:
         extra["sender"] = p.sender.email
     if p.groups:  # RFC 5322 group names (their members are participants too)

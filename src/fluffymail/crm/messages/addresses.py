@@ -71,6 +71,13 @@ def _parse(text: str, name: str, problems: list[str]) -> tuple[Address, ...]:
         pairs = _split_simple(text)
     else:
         pairs = getaddresses([text])
+    return _from_pairs(pairs, text, name, problems)
+
+
+def _from_pairs(
+    pairs: list[tuple[str, str]], text: str, name: str, problems: list[str]
+) -> tuple[Address, ...]:
+    """The addresses of (display name, address) pairs split from `text`."""
     _check_pairs(pairs, text, name, problems)
     addresses = _to_addresses(_merge_split_names(pairs), name, problems)
     if any(not a.valid for a in addresses):

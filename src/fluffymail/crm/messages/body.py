@@ -117,7 +117,8 @@ def _to_text(data: bytes, mime_type: str, charset: str | None, problems: list[st
 
 def _ascii_text(data: bytes) -> str:
     """ASCII bytes as text, CRLF line ends made LF. When every CR ends a line (mail from an
-    IMAP server), all are dropped at once: the same text, ~1.5x faster than `replace`."""
+    IMAP server), all are dropped at once: the same text for ~3/4 of `replace`'s CPU, which
+    pays per line end."""
     if b"\r" not in data:
         return data.decode("ascii")
     if _LONE_CR.search(data) is None:
@@ -142,13 +143,16 @@ def _walk_parts(msg: Message, problems: list[str]) -> BodyInfo:
     html: Message | None = None
     has_calendar = has_attachment = False
     for part in msg.walk():
-        problems.extend(f"broken-mime:{type(d).__name__}" for d in part.defects)
+        if part.defects:
+            problems.extend(f"broken-mime:{type(d).__name__}" for d in part.defects)
         mime_type = part.get_content_type()
-        if not part.is_multipart() and (_is_attachment(part) or _has_file_name(part)):
+        container = part.is_multipart()
+        attached = not container and _is_attachment(part)
+        if attached or (not container and _has_file_name(part)):
             has_attachment = True
         if mime_type == "text/calendar":
             has_calendar = True
-        elif part.is_multipart() or _is_attachment(part):
+        elif container or attached:
             continue
         elif mime_type == "text/plain" and plain is None:
             plain = part
