@@ -233,3 +233,42 @@ def test_prepare_all__what_prepare_gives_each_message() -> None:
     ]
     assert prepare_all(mails) == expected
     assert expected[2].source_id == ""  # cleaned
+
+
+# the quote markers as they were before they kept their blanks on the marker's line
+_QUOTED_BEFORE = re.compile(
+    r"-{3,}\s*(?:original message|forwarded (?:message|by))|^\s*begin forwarded message"
+    r"|wrote:\s*$|^>|^\s*(?:subject|sent|to|cc):\s",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def _body_signal_before(text: str) -> bulk.BulkSignal | None:
+    found = bulk._UNSUBSCRIBE.search(text, max(len(text) - bulk._TAIL_CHARS, 0))
+    if found is None:
+        return None
+    quoted = _QUOTED_BEFORE.search(text)
+    return (
+        bulk.BulkSignal.BODY_UNSUBSCRIBE
+        if quoted is None or quoted.start() > found.start()
+        else None
+    )
+
+
+def test_quote_lines__the_same_body_signal_as_the_blank_crossing_patterns() -> None:
+    pieces = (
+        "\n", "\n\n", " ", "\t", "\r", "x", "É", "subject: a", "To: b", "> ", "wrote:",
+        "begin forwarded message", "----- Original Message", "unsubscribe", "opt out",
+    )  # fmt: skip
+    rng = random.Random(5)
+    for _ in range(RUNS):
+        text = _text(rng, pieces, 16)
+        assert bulk.body_signal(text, html_only=False) == _body_signal_before(text), text
+
+
+@pytest.mark.parametrize("accent", ["", "é"])
+def test_quote_lines__a_long_run_of_blank_lines_is_read_once(accent: str) -> None:
+    # no quote marker after the blank lines: the search passes them all (20,000 took 2.6 s on
+    # the lower-cased path and 11.7 s on the other when each line break rescanned the rest)
+    text = f"hi{accent}" + "\n" * 200_000 + "click to unsubscribe"
+    assert bulk.body_signal(text, html_only=False) == bulk.BulkSignal.BODY_UNSUBSCRIBE
